@@ -1,0 +1,771 @@
+/**
+ * A real single-node Apache Kafka broker (KRaft, broker+controller in one JVM) for tests and local stacks.
+ *
+ * The broker's jars come from Maven Central through infra/kafka/pom.xml and are cached once outside the repo
+ * (default ~/.cache/passage/kafka-<version>/libs; base dir overridable with PASSAGE_KAFKA_CACHE, or point
+ * PASSAGE_KAFKA_LIBS at the libs/ folder of an unpacked Kafka distribution to skip Maven altogether).
+ *
+ * Library use:   const b = await startBroker({ port: 0 }); ... b.brokers ...; await b.stop();
+ * CLI:           node --import tsx infra/kafka/broker.ts fetch|start|stop|status|run [--port N] [--dir D]
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PassageError } from '@passage/config';
+import { Kafka, logLevel } from 'kafkajs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const POM_PATH = join(HERE, 'pom.xml');
+
+/** Kafka version pinned in pom.xml (single source of truth). */
+export const KAFKA_VERSION: string = (() => {
+  const m = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(POM_PATH, 'utf8'));
+  if (!m) throw new Error(`no <kafka.version> in ${POM_PATH}`);
+  return m[1].trim();
+})();
+
+/** Default port of the broker started for tests (the CLI defaults to 9092). */
+export const DEFAULT_TEST_PORT = 19092;
+const TEMP_PREFIX = 'passage-kafka-';
+const OWNER_FILE = 'passage-broker.json';
+
+/** Base cache dir: $PASSAGE_KAFKA_CACHE or ~/.cache/passage. */
+export function cacheBaseDir(): string {
+  return resolve(process.env.PASSAGE_KAFKA_CACHE || join(homedir(), '.cache', 'passage'));
+}
+
+/** Where the broker's runtime jars live (may not exist yet). */
+export function kafkaLibsDir(): string {
+  if (process.env.PASSAGE_KAFKA_LIBS) return resolve(process.env.PASSAGE_KAFKA_LIBS);
+  return join(cacheBaseDir(), `kafka-${KAFKA_VERSION}`, 'libs');
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[passage-kafka] ${msg}\n`);
+}
+
+function libsComplete(dir: string): boolean {
+  if (process.env.PASSAGE_KAFKA_LIBS) {
+    return existsSync(dir) && readdirSync(dir).some((f) => /^kafka_2\.13-.*\.jar$/.test(f));
+  }
+  const marker = join(dir, '.complete');
+  if (!existsSync(marker)) return false;
+  const jars = readFileSync(marker, 'utf8').split('\n').filter(Boolean);
+  return jars.length > 0 && jars.every((j) => existsSync(join(dir, j)));
+}
+
+/** Throws a PassageError saying what to install when `java` (>= 17) is not usable. */
+export function checkJava(): number {
+  const javaBin = javaCommand();
+  const r = spawnSync(javaBin, ['-version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new PassageError(
+      'PASSAGE_KAFKA_JAVA_MISSING',
+      `Java is needed to run the local Kafka broker but "${javaBin} -version" failed` +
+        ` (${r.error?.message ?? r.stderr.trim()}). Install a JDK/JRE 17 or newer (Debian: apt-get install` +
+        ' openjdk-17-jre-headless), set JAVA_HOME, or point KAFKA_BROKERS at an existing Kafka cluster.',
+    );
+  }
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(r.stderr);
+  let major = m ? Number(m[1]) : 0;
+  if (major === 1 && m?.[2]) major = Number(m[2]);
+  if (major < 17) {
+    throw new PassageError(
+      'PASSAGE_KAFKA_JAVA_TOO_OLD',
+      `Kafka ${KAFKA_VERSION} needs Java 17 or newer, found Java ${major || 'unknown'} (${javaBin}).` +
+        ' Install openjdk-17 or newer and set JAVA_HOME, or point KAFKA_BROKERS at an existing cluster.',
+    );
+  }
+  return major;
+}
+
+function javaCommand(): string {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+/**
+ * Makes sure the broker jars are in the cache, downloading them once with Maven. Returns the libs dir.
+ * Safe to call concurrently: jars are copied into a temp dir and renamed into place.
+ */
+export async function ensureKafkaJars(options: { quiet?: boolean } = {}): Promise<string> {
+  const libs = kafkaLibsDir();
+  if (libsComplete(libs)) return libs;
+  if (process.env.PASSAGE_KAFKA_LIBS) {
+    throw new PassageError(
+      'PASSAGE_KAFKA_LIBS_INVALID',
+      `PASSAGE_KAFKA_LIBS=${libs} holds no kafka_2.13-*.jar. Point it at the libs/ folder of a Kafka` +
+        ' distribution, or unset it to let Passage fetch the jars with Maven.',
+    );
+  }
+  checkJava();
+  const mvn = process.env.MVN || 'mvn';
+  const probe = spawnSync(mvn, ['-v'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new PassageError(
+      'PASSAGE_KAFKA_MAVEN_MISSING',
+      `Maven is needed once to fetch the Kafka ${KAFKA_VERSION} broker jars but "${mvn} -v" failed` +
+        ` (${probe.error?.message ?? probe.stderr.trim()}). Install it (Debian: apt-get install maven),` +
+        ' or set PASSAGE_KAFKA_LIBS to the libs/ folder of a Kafka distribution, or point KAFKA_BROKERS' +
+        ' at an existing cluster.',
+    );
+  }
+  const parent = dirname(libs);
+  mkdirSync(parent, { recursive: true });
+  const staging = mkdtempSync(join(parent, 'libs-staging-'));
+  if (!options.quiet) {
+    log(`fetching Apache Kafka ${KAFKA_VERSION} broker jars (~45 MB, once) into ${libs} ...`);
+  }
+  const t0 = Date.now();
+  const args = [
+    '-B',
+    '-q',
+    '-f',
+    POM_PATH,
+    'dependency:copy-dependencies',
+    `-DoutputDirectory=${staging}`,
+  ];
+  const r = await new Promise<{ code: number | null; out: string }>((resolveRun) => {
+    const child = spawn(mvn, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', (e) => resolveRun({ code: -1, out: `${out}\n${e.message}` }));
+    child.on('close', (code) => resolveRun({ code, out }));
+  });
+  const jars = existsSync(staging) ? readdirSync(staging).filter((f) => f.endsWith('.jar')) : [];
+  if (r.code !== 0 || !jars.some((j) => j.startsWith('kafka_2.13-'))) {
+    rmSync(staging, { recursive: true, force: true });
+    throw new PassageError(
+      'PASSAGE_KAFKA_FETCH_FAILED',
+      `Fetching the Kafka ${KAFKA_VERSION} jars with Maven failed (exit ${r.code}). Check access to Maven` +
+        ` Central (or your ~/.m2/settings.xml mirror) and retry. Maven said:\n${r.out.trim().slice(-3000)}`,
+      { domain: 'external', retriable: true },
+    );
+  }
+  writeFileSync(join(staging, '.complete'), `${jars.sort().join('\n')}\n`);
+  if (existsSync(libs) && !libsComplete(libs)) rmSync(libs, { recursive: true, force: true });
+  try {
+    renameSync(staging, libs);
+  } catch (e) {
+    // Another process won the race: keep its copy if it is complete.
+    rmSync(staging, { recursive: true, force: true });
+    if (!libsComplete(libs)) throw e;
+  }
+  if (!options.quiet) log(`fetched ${jars.length} jars in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return libs;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** True when something already listens on 127.0.0.1:port (or it cannot be bound). */
+export function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolveInUse) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolveInUse(true));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolveInUse(false)));
+  });
+}
+
+function pidAlive(pid: number | null | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True when pid is alive and is a Kafka broker JVM (checked through /proc where available). */
+function isKafkaProcess(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
+interface OwnerRecord {
+  brokerPid: number;
+  /** Process that owns the broker's lifetime; null for a detached broker started by the CLI. */
+  ownerPid: number | null;
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  logFile: string;
+  version: string;
+  startedAt: string;
+}
+
+/**
+ * Stops brokers that earlier test runs started and left behind (their owner process died, e.g. killed with
+ * SIGKILL before teardown) and removes their temp dirs. Only brokers recorded by this script are touched.
+ */
+export async function reapStaleBrokers(): Promise<number> {
+  let reaped = 0;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(tmpdir()).filter((e) => e.startsWith(TEMP_PREFIX));
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const dir = join(tmpdir(), e);
+    const file = join(dir, OWNER_FILE);
+    let rec: OwnerRecord | undefined;
+    try {
+      rec = JSON.parse(readFileSync(file, 'utf8')) as OwnerRecord;
+    } catch {
+      // A dir without a record is either starting right now or a leftover of a failed start: remove it
+      // only when it is old enough not to be a start in progress.
+      try {
+        if (Date.now() - statSync(dir).mtimeMs > 10 * 60_000) rmSync(dir, { recursive: true, force: true });
+      } catch {}
+      continue;
+    }
+    if (rec.ownerPid === null) continue; // detached CLI broker: `broker.ts stop` handles it
+    if (pidAlive(rec.ownerPid)) continue;
+    if (isKafkaProcess(rec.brokerPid)) {
+      log(`stopping stale broker pid ${rec.brokerPid} on port ${rec.port} (its owner ${rec.ownerPid} is gone)`);
+      await killPid(rec.brokerPid, 10_000);
+      reaped++;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return reaped;
+}
+
+async function killPid(pid: number, timeoutMs: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!pidAlive(pid)) return;
+    await sleep(100);
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {}
+  while (pidAlive(pid)) await sleep(50);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A Kafka cluster id: 16 random bytes, URL-safe base64 without padding, not starting with '-'. */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+export interface StartBrokerOptions {
+  /** Client port on 127.0.0.1; default 19092; 0 picks a free port. */
+  port?: number;
+  /** Controller (KRaft quorum) port; default: a free port. */
+  controllerPort?: number;
+  /**
+   * Data dir (log.dirs). Default: a fresh temp dir, removed by stop(). A given dir is kept; if it is
+   * already formatted it is reused (the broker keeps its topics across restarts).
+   */
+  dataDir?: string;
+  /** Where server.log (log4j2) and broker.out (JVM stdout/stderr) go; default: in the temp run dir. */
+  logDir?: string;
+  /** How long to wait for the broker to answer a kafkajs admin; default 90 s. */
+  startTimeoutMs?: number;
+  /** Extra or overriding server.properties entries. */
+  properties?: Record<string, string | number | boolean>;
+  /** JVM heap options; default $PASSAGE_KAFKA_HEAP_OPTS or "-Xmx512m -Xms256m". */
+  heapOpts?: string;
+  /** Detach the JVM so it outlives this process (CLI `start`). Default false: it dies with stop(). */
+  detached?: boolean;
+  /** Create the group coordinator's offsets topic before returning, so the first test does not pay. */
+  warmup?: boolean;
+  quiet?: boolean;
+}
+
+export interface BrokerHandle {
+  /** Bootstrap address, e.g. "127.0.0.1:19092" (the format of KAFKA_BROKERS). */
+  brokers: string;
+  port: number;
+  controllerPort: number;
+  pid: number;
+  dataDir: string;
+  logFile: string;
+  /** Temp dir with server.properties and, unless dataDir/logDir were given, data and logs. */
+  runDir: string;
+  /** Milliseconds from startBroker() call until the broker answered. */
+  startMs: number;
+  /** SIGTERM, wait up to timeoutMs (default 15 s), then SIGKILL; removes a temp data dir. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** Last lines of a file, for error messages. */
+export function tailFile(file: string, lines = 40): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return text.trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log yet)';
+  }
+}
+
+function serverProperties(o: {
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  extra?: Record<string, string | number | boolean>;
+}): string {
+  const props: Record<string, string | number | boolean> = {
+    'process.roles': 'broker,controller',
+    'node.id': 1,
+    'controller.quorum.voters': `1@127.0.0.1:${o.controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${o.port}`,
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'controller.listener.names': 'CONTROLLER',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': o.dataDir,
+    'auto.create.topics.enable': false,
+    'num.partitions': 1,
+    'default.replication.factor': 1,
+    'min.insync.replicas': 1,
+    'offsets.topic.replication.factor': 1,
+    // Fewer internal partitions than the default 50: the coordinator loads in well under a second.
+    'offsets.topic.num.partitions': 4,
+    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.min.isr': 1,
+    'transaction.state.log.num.partitions': 4,
+    'share.coordinator.state.topic.replication.factor': 1,
+    'share.coordinator.state.topic.min.isr': 1,
+    'group.initial.rebalance.delay.ms': 0,
+    // 10 MiB: big enough to produce a 5 MB message (dead-letter tests); clients must raise their limits too.
+    'message.max.bytes': 10_485_760,
+    'replica.fetch.max.bytes': 10_485_760,
+    'socket.request.max.bytes': 104_857_600,
+    'num.network.threads': 2,
+    'num.io.threads': 4,
+    'background.threads': 4,
+    'num.recovery.threads.per.data.dir': 1,
+    'log.retention.hours': 24,
+    'log.segment.bytes': 67_108_864,
+    'delete.topic.enable': true,
+    ...o.extra,
+  };
+  return `${Object.entries(props)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')}\n`;
+}
+
+function log4jConfig(logFile: string): string {
+  const f = logFile.replace(/\\/g, '/');
+  return [
+    'status = error',
+    'name = passage-kafka',
+    'appender.file.type = RollingFile',
+    'appender.file.name = FILE',
+    `appender.file.fileName = ${f}`,
+    `appender.file.filePattern = ${f}.%i`,
+    'appender.file.layout.type = PatternLayout',
+    'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+    'appender.file.policies.type = Policies',
+    'appender.file.policies.size.type = SizeBasedTriggeringPolicy',
+    'appender.file.policies.size.size = 20MB',
+    'appender.file.strategy.type = DefaultRolloverStrategy',
+    'appender.file.strategy.max = 3',
+    'rootLogger.level = INFO',
+    'rootLogger.appenderRef.file.ref = FILE',
+    'logger.request.name = kafka.request.logger',
+    'logger.request.level = WARN',
+    'logger.statechange.name = state.change.logger',
+    'logger.statechange.level = WARN',
+    '',
+  ].join('\n');
+}
+
+function runSync(cmd: string, args: string[]): { status: number | null; out: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { status: r.error ? -1 : r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error?.message ?? ''}` };
+}
+
+/** Starts a single-node KRaft broker and resolves once a kafkajs admin can list topics. */
+export async function startBroker(options: StartBrokerOptions = {}): Promise<BrokerHandle> {
+  const t0 = Date.now();
+  const libs = await ensureKafkaJars({ quiet: options.quiet });
+  checkJava();
+  await reapStaleBrokers();
+
+  let port = options.port ?? DEFAULT_TEST_PORT;
+  if (port === 0) port = await freePort();
+  else if (await portInUse(port)) {
+    throw new PassageError(
+      'PASSAGE_KAFKA_PORT_IN_USE',
+      `Port ${port} on 127.0.0.1 is already in use, so a Kafka broker cannot listen there. Stop whatever` +
+        ` holds it (a broker started by "node --import tsx infra/kafka/broker.ts start" is stopped with` +
+        ` "... broker.ts stop --port ${port}"), pick another port (--port N, 0 = any free port), or set` +
+        ' KAFKA_BROKERS to use a broker that is already running.',
+    );
+  }
+  let controllerPort = options.controllerPort ?? (await freePort());
+  while (controllerPort === port) controllerPort = await freePort();
+
+  // One temp root per start holds the config, the owner record and (by default) data and logs.
+  const runDir = mkdtempSync(join(tmpdir(), TEMP_PREFIX));
+  const dataDir = resolve(options.dataDir ?? join(runDir, 'data'));
+  const logDir = resolve(options.logDir ?? join(runDir, 'logs'));
+  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true });
+  const configFile = join(runDir, 'server.properties');
+  const log4jFile = join(runDir, 'log4j2.properties');
+  const logFile = join(logDir, 'server.log');
+  const outFile = join(logDir, 'broker.out');
+  writeFileSync(configFile, serverProperties({ port, controllerPort, dataDir, extra: options.properties }));
+  writeFileSync(log4jFile, log4jConfig(logFile));
+
+  const cp = `${libs}/*`;
+  const java = javaCommand();
+  const jvmBase = ['-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jFile}`, `-Dkafka.logs.dir=${logDir}`];
+  const cleanupRun = () => rmSync(runDir, { recursive: true, force: true });
+
+  if (!existsSync(join(dataDir, 'meta.properties'))) {
+    const f = runSync(java, [
+      '-Xmx256m',
+      ...jvmBase,
+      '-cp',
+      cp,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      newClusterId(),
+      '-c',
+      configFile,
+    ]);
+    if (f.status !== 0) {
+      cleanupRun();
+      throw new PassageError(
+        'PASSAGE_KAFKA_FORMAT_FAILED',
+        `Formatting the Kafka storage in ${dataDir} failed (exit ${f.status}). If the dir holds data of an` +
+          ` older broker, remove it or use a fresh --dir. Output:\n${f.out.trim().slice(-3000)}`,
+      );
+    }
+  }
+
+  const heap = (options.heapOpts ?? process.env.PASSAGE_KAFKA_HEAP_OPTS ?? '-Xmx512m -Xms256m')
+    .split(/\s+/)
+    .filter(Boolean);
+  const out = openSync(outFile, 'a');
+  const child: ChildProcess = spawn(
+    java,
+    [
+      ...heap,
+      '-XX:+UseG1GC',
+      '-XX:MaxGCPauseMillis=20',
+      '-XX:+ExitOnOutOfMemoryError',
+      ...jvmBase,
+      '-cp',
+      cp,
+      'kafka.Kafka',
+      configFile,
+    ],
+    { stdio: ['ignore', out, out], detached: options.detached === true },
+  );
+  closeSync(out);
+  const pid = child.pid;
+  if (pid === undefined) {
+    cleanupRun();
+    throw new PassageError('PASSAGE_KAFKA_SPAWN_FAILED', `Could not start "${java}" for the Kafka broker.`);
+  }
+  const status: { exited: { code: number | null; signal: NodeJS.Signals | null } | null } = { exited: null };
+  const exitPromise = new Promise<void>((r) => {
+    child.once('exit', (code, signal) => {
+      status.exited = { code, signal };
+      r();
+    });
+  });
+  if (options.detached) child.unref();
+
+  const record: OwnerRecord = {
+    brokerPid: pid,
+    ownerPid: options.detached ? null : process.pid,
+    port,
+    controllerPort,
+    dataDir,
+    logFile,
+    version: KAFKA_VERSION,
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(join(runDir, OWNER_FILE), JSON.stringify(record, null, 2));
+
+  let stopped = false;
+  const stop = async (timeoutMs = 15_000): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    if (status.exited === null && pidAlive(pid)) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {}
+      const timer = setTimeout(() => {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {}
+      }, timeoutMs);
+      if (options.detached) {
+        while (pidAlive(pid)) await sleep(100);
+      } else {
+        await exitPromise;
+      }
+      clearTimeout(timer);
+    }
+    // A given dataDir (and logDir) is kept; the run dir with config, owner record and temp data goes.
+    cleanupRun();
+  };
+
+  const brokers = `127.0.0.1:${port}`;
+  const timeoutMs = options.startTimeoutMs ?? 90_000;
+  try {
+    await waitReady(brokers, timeoutMs, () => status.exited !== null, options.warmup ?? true);
+  } catch (e) {
+    const exited = status.exited;
+    const why = exited
+      ? `the broker exited (code ${exited.code}, signal ${exited.signal})`
+      : `it did not answer within ${timeoutMs / 1000} s (${(e as Error).message})`;
+    // Read the logs before stop() removes a temp dir.
+    const detail = `--- ${logFile} (last lines) ---\n${tailFile(logFile)}\n--- ${outFile} ---\n${tailFile(outFile, 20)}`;
+    await stop(5000);
+    throw new PassageError(
+      exited ? 'PASSAGE_KAFKA_EXITED' : 'PASSAGE_KAFKA_START_TIMEOUT',
+      `The local Kafka ${KAFKA_VERSION} broker on ${brokers} did not start: ${why}.\n${detail}`,
+      { domain: 'external', retriable: !exited },
+    );
+  }
+  const startMs = Date.now() - t0;
+  if (!options.quiet) log(`Kafka ${KAFKA_VERSION} broker up on ${brokers} (pid ${pid}) in ${startMs} ms`);
+  return { brokers, port, controllerPort, pid, dataDir, logFile, runDir, startMs, stop };
+}
+
+async function waitReady(
+  brokers: string,
+  timeoutMs: number,
+  exited: () => unknown,
+  warmup: boolean,
+): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'passage-broker-probe',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    requestTimeout: 5000,
+    retry: { retries: 0 },
+  });
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = new Error('not tried');
+  while (Date.now() < deadline) {
+    if (exited()) throw new Error('broker process exited');
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      await admin.listTopics();
+      if (warmup) {
+        // FindCoordinator creates __consumer_offsets; describeGroups succeeds once the coordinator is loaded.
+        await admin.describeGroups(['passage-broker-warmup']);
+      }
+      await admin.disconnect();
+      return;
+    } catch (e) {
+      lastError = e;
+      await admin.disconnect().catch(() => {});
+      await sleep(250);
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CLI: state of detached brokers lives in <cache base>/run/kafka-<port>.json
+
+interface CliState extends OwnerRecord {
+  runDir: string;
+}
+
+function stateFile(port: number): string {
+  return join(cacheBaseDir(), 'run', `kafka-${port}.json`);
+}
+
+function readStates(): CliState[] {
+  const dir = join(cacheBaseDir(), 'run');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^kafka-\d+\.json$/.test(f))
+    .flatMap((f) => {
+      try {
+        return [JSON.parse(readFileSync(join(dir, f), 'utf8')) as CliState];
+      } catch {
+        return [];
+      }
+    });
+}
+
+function parseArgs(argv: string[]): { cmd: string; port?: number; dir?: string } {
+  const [cmd = 'help', ...rest] = argv;
+  const out: { cmd: string; port?: number; dir?: string } = { cmd };
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => inline ?? rest[++i];
+    if (flag === '--port') {
+      const p = Number(value());
+      if (!Number.isInteger(p) || p < 0 || p > 65535) throw new Error(`--port must be a port number, got ${a}`);
+      out.port = p;
+    } else if (flag === '--dir') out.dir = value();
+    else throw new Error(`unknown option ${a}`);
+  }
+  return out;
+}
+
+function cliDirs(dir: string | undefined): { dataDir?: string; logDir?: string } {
+  return dir ? { dataDir: join(resolve(dir), 'data'), logDir: join(resolve(dir), 'logs') } : {};
+}
+
+const USAGE = `usage: node --import tsx infra/kafka/broker.ts <command> [--port N] [--dir D]
+  fetch    download the Kafka ${KAFKA_VERSION} broker jars once (Maven) into ${kafkaLibsDir()}
+  start    start a detached broker (default port 9092, 0 = any free port); --dir keeps data across restarts
+  run      start a broker in the foreground; Ctrl-C stops it
+  stop     stop the broker started with "start" (--port N, default: all of them)
+  status   show brokers started with "start" and whether they answer`;
+
+async function cli(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  switch (args.cmd) {
+    case 'fetch': {
+      const libs = await ensureKafkaJars();
+      console.log(libs);
+      return 0;
+    }
+    case 'start': {
+      const wanted = args.port ?? 9092;
+      const existing = readStates().find((s) => s.port === wanted && isKafkaProcess(s.brokerPid));
+      if (existing) {
+        console.log(`already running: KAFKA_BROKERS=127.0.0.1:${existing.port} (pid ${existing.brokerPid})`);
+        return 0;
+      }
+      const b = await startBroker({ port: wanted, ...cliDirs(args.dir), detached: true });
+      const state: CliState = {
+        brokerPid: b.pid,
+        ownerPid: null,
+        port: b.port,
+        controllerPort: b.controllerPort,
+        dataDir: b.dataDir,
+        logFile: b.logFile,
+        version: KAFKA_VERSION,
+        startedAt: new Date().toISOString(),
+        runDir: b.runDir,
+      };
+      mkdirSync(dirname(stateFile(b.port)), { recursive: true });
+      writeFileSync(stateFile(b.port), JSON.stringify(state, null, 2));
+      console.log(`KAFKA_BROKERS=${b.brokers}`);
+      console.log(`pid ${b.pid}, data ${b.dataDir}, log ${b.logFile}`);
+      return 0;
+    }
+    case 'run': {
+      const b = await startBroker({ port: args.port ?? 9092, ...cliDirs(args.dir) });
+      console.log(`KAFKA_BROKERS=${b.brokers}  (log: ${b.logFile}; Ctrl-C to stop)`);
+      await new Promise<void>((r) => {
+        process.once('SIGINT', r);
+        process.once('SIGTERM', r);
+      });
+      await b.stop();
+      return 0;
+    }
+    case 'stop': {
+      const states = readStates().filter((s) => args.port === undefined || s.port === args.port);
+      if (states.length === 0) {
+        console.log(args.port === undefined ? 'no broker started by this script' : `no broker on ${args.port}`);
+        return 0;
+      }
+      for (const s of states) {
+        if (isKafkaProcess(s.brokerPid)) {
+          await killPid(s.brokerPid, 15_000);
+          console.log(`stopped broker on port ${s.port} (pid ${s.brokerPid})`);
+        } else {
+          console.log(`broker on port ${s.port} was not running`);
+        }
+        if (s.runDir?.includes(TEMP_PREFIX)) rmSync(s.runDir, { recursive: true, force: true });
+        rmSync(stateFile(s.port), { force: true });
+      }
+      return 0;
+    }
+    case 'status': {
+      const states = readStates().filter((s) => args.port === undefined || s.port === args.port);
+      if (states.length === 0) console.log('no broker started by this script');
+      let allUp = states.length > 0;
+      for (const s of states) {
+        const alive = isKafkaProcess(s.brokerPid);
+        let answers = false;
+        if (alive) {
+          try {
+            await waitReady(`127.0.0.1:${s.port}`, 3000, () => false, false);
+            answers = true;
+          } catch {}
+        }
+        allUp &&= answers;
+        console.log(
+          `127.0.0.1:${s.port}  pid ${s.brokerPid}  ${alive ? (answers ? 'up' : 'not answering') : 'dead'}` +
+            `  Kafka ${s.version}  data ${s.dataDir}  log ${s.logFile}`,
+        );
+      }
+      return allUp ? 0 : 1;
+    }
+    default:
+      console.log(USAGE);
+      return args.cmd === 'help' || args.cmd === '--help' ? 0 : 2;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  cli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e instanceof PassageError ? `${e.code}: ${e.message}` : e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,214 @@
+/**
+ * Trains the mode classifier and writes the model files (`npm run train` at the repository root).
+ *
+ *   node --import tsx models/mode-classifier/src/train.ts [options]
+ *
+ * Data (one of):
+ *   --from <train.csv> [--test <test.csv>]  features extracted from tracks of synthesised scenarios (the real path;
+ *                                          format in data.ts). Without --test, 20 % of --from is held out (seeded).
+ *   (default)                              the parametric fallback generator: --n-train 40000 --train-seed 101,
+ *                                          --n-test 10000 --test-seed 202 (different seeds: disjoint draws).
+ * Training: --epochs 60 --batch 256 --lr 0.003 --seed 1 --backend wasm|cpu.
+ * Output (--out, default this package's folder): weights.json, model.onnx, labels.json, metrics.json, and the
+ * test fixtures src/fixtures/{test-features.csv,parity.json}.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { FEATURE_COUNT, FEATURE_NAMES } from '@passage/core';
+import { MODES } from '@passage/stream/contracts';
+import { majorityVoteBaseline } from './baseline.ts';
+import {
+  classCounts,
+  type Dataset,
+  generateParametric,
+  readFeaturesCsv,
+  splitDataset,
+  take,
+  toFeaturesCsv,
+} from './data.ts';
+import { ModeClassifier } from './infer.ts';
+import { type Evaluation, evaluate } from './metrics.ts';
+import { initBackend, predictTf, type TfBackend, trainMlp } from './mlp.ts';
+import { exportOnnx, ONNX_INPUT, ONNX_OUTPUT } from './onnx-export.ts';
+import { Rng } from './rng.ts';
+import { weightsToJson } from './weights.ts';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+/** Rows of the test set committed as the test fixture. */
+const FIXTURE_ROWS = 3000;
+/** Rows of the parity fixture (TF.js vs ONNX). */
+const PARITY_ROWS = 64;
+
+const { values: args } = parseArgs({
+  options: {
+    from: { type: 'string' },
+    test: { type: 'string' },
+    'n-train': { type: 'string', default: '40000' },
+    'n-test': { type: 'string', default: '10000' },
+    'train-seed': { type: 'string', default: '101' },
+    'test-seed': { type: 'string', default: '202' },
+    epochs: { type: 'string', default: '60' },
+    batch: { type: 'string', default: '256' },
+    lr: { type: 'string', default: '0.003' },
+    seed: { type: 'string', default: '1' },
+    backend: { type: 'string', default: 'wasm' },
+    out: { type: 'string', default: PACKAGE_DIR },
+  },
+});
+
+function loadData(): { train: Dataset; test: Dataset; source: Record<string, unknown> } {
+  if (args.from) {
+    const all = readFeaturesCsv(args.from);
+    if (args.test) {
+      return { train: all, test: readFeaturesCsv(args.test), source: { kind: 'csv', train: args.from, test: args.test } };
+    }
+    const [train, test] = splitDataset(all, 0.8, 7);
+    return { train, test, source: { kind: 'csv', train: args.from, test: '20 % of --from held out (seed 7)' } };
+  }
+  const nTrain = Number(args['n-train']);
+  const nTest = Number(args['n-test']);
+  const trainSeed = Number(args['train-seed']);
+  const testSeed = Number(args['test-seed']);
+  return {
+    train: generateParametric({ n: nTrain, seed: trainSeed }),
+    test: generateParametric({ n: nTest, seed: testSeed }),
+    source: { kind: 'parametric', nTrain, trainSeed, nTest, testSeed },
+  };
+}
+
+function printEvaluation(title: string, e: Evaluation): void {
+  console.log(`\n${title}: macro-F1 ${e.macroF1.toFixed(4)}, accuracy ${e.accuracy.toFixed(4)}`);
+  console.log(`${'truth \\ pred'.padEnd(13)}${MODES.map((m) => m.slice(0, 7).padStart(8)).join('')}`);
+  for (const [i, row] of e.confusion.entries()) {
+    console.log(`${MODES[i].padEnd(13)}${row.map((c) => String(c).padStart(8)).join('')}`);
+  }
+  console.log(`${'F1'.padEnd(13)}${e.perClass.map((c) => c.f1.toFixed(3).padStart(8)).join('')}`);
+}
+
+/** Up to `n` rows of `data`, round-robin over the classes, so every class appears. */
+function stratifiedRows(data: Dataset, n: number): number[] {
+  const byClass = MODES.map(() => [] as number[]);
+  for (let i = 0; i < data.n; i++) byClass[data.labels[i]].push(i);
+  const rows: number[] = [];
+  for (let j = 0; rows.length < n; j++) {
+    let added = false;
+    for (const list of byClass) {
+      if (j < list.length && rows.length < n) {
+        rows.push(list[j]);
+        added = true;
+      }
+    }
+    if (!added) break;
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const out = args.out;
+  const backend = await initBackend(args.backend as TfBackend);
+  console.log(`TF.js backend: ${backend}`);
+  const tData = performance.now();
+  const { train: trainAll, test, source } = loadData();
+  const [train, val] = splitDataset(trainAll, 0.9, Number(args.seed) + 1000);
+  const dataMs = performance.now() - tData;
+  console.log(`data: train ${train.n}, validation ${val.n}, test ${test.n} (${(dataMs / 1000).toFixed(1)} s)`);
+
+  const settings = {
+    hidden: [32, 32],
+    epochs: Number(args.epochs),
+    batchSize: Number(args.batch),
+    learningRate: Number(args.lr),
+    l2: 1e-4,
+    seed: Number(args.seed),
+  };
+  const tTrain = performance.now();
+  const result = await trainMlp(train, val, FEATURE_NAMES, MODES, {
+    ...settings,
+    onEpoch: (e, loss, f1) => {
+      if (e % 5 === 4 || e === 0) console.log(`epoch ${e + 1}: loss ${loss.toFixed(4)}, val macro-F1 ${f1.toFixed(4)}`);
+    },
+  });
+  const trainS = (performance.now() - tTrain) / 1000;
+  console.log(`trained in ${trainS.toFixed(1)} s; kept epoch ${result.bestEpoch + 1} (val macro-F1 ${result.bestValMacroF1.toFixed(4)})`);
+
+  // Model files.
+  mkdirSync(join(out, 'src', 'fixtures'), { recursive: true });
+  const weights = result.weights;
+  writeFileSync(join(out, 'weights.json'), weightsToJson(weights));
+  const modelPath = join(out, 'model.onnx');
+  writeFileSync(modelPath, exportOnnx(weights));
+  writeFileSync(
+    join(out, 'labels.json'),
+    `${JSON.stringify({ labels: MODES, featureNames: FEATURE_NAMES, input: ONNX_INPUT, output: ONNX_OUTPUT }, null, 2)}\n`,
+  );
+
+  // Evaluation of the exported model in onnxruntime-node, against TF.js and the baseline.
+  const classifier = await ModeClassifier.load({ modelPath });
+  const { labels: pred, probs } = await classifier.classify(test.features, test.n);
+  const tfProbs = predictTf(weights, test.features, test.n);
+  let maxDiff = 0;
+  for (let i = 0; i < probs.length; i++) maxDiff = Math.max(maxDiff, Math.abs(probs[i] - tfProbs[i]));
+  console.log(`\nONNX vs TF.js on the test set: max |Δp| = ${maxDiff.toExponential(2)}`);
+  const model = evaluate(test.labels, pred, MODES.length);
+  const baseline = evaluate(test.labels, majorityVoteBaseline(test.features, test.n), MODES.length);
+  printEvaluation('model (ONNX) on the test set', model);
+  printEvaluation('baseline (majority detector class) on the test set', baseline);
+
+  // Fixtures: a committed slice of the test set, and a small parity set with the TF.js probabilities.
+  const fixture = take(test, Array.from({ length: Math.min(FIXTURE_ROWS, test.n) }, (_, i) => i));
+  writeFileSync(join(out, 'src', 'fixtures', 'test-features.csv'), toFeaturesCsv(fixture));
+  const parityRows = stratifiedRows(test, PARITY_ROWS);
+  new Rng(3).shuffle(parityRows);
+  const parity = take(test, parityRows);
+  const parityProbs = predictTf(weights, parity.features, parity.n);
+  const parityLabels = (await classifier.classify(parity.features, parity.n)).labels;
+  writeFileSync(
+    join(out, 'src', 'fixtures', 'parity.json'),
+    `${JSON.stringify(
+      {
+        featureNames: FEATURE_NAMES,
+        labels: MODES,
+        n: parity.n,
+        features: Array.from(parity.features),
+        tfjsProbs: Array.from(parityProbs, (v) => Number(v.toPrecision(9))),
+        expectedLabels: Array.from(parityLabels, (l) => MODES[l]),
+        trueLabels: Array.from(parity.labels, (l) => MODES[l]),
+      },
+      null,
+      1,
+    )}\n`,
+  );
+  const fixtureEval = evaluate(
+    fixture.labels,
+    (await classifier.classify(fixture.features, fixture.n)).labels,
+    MODES.length,
+  );
+  const fixtureBaseline = evaluate(fixture.labels, majorityVoteBaseline(fixture.features, fixture.n), MODES.length);
+  await classifier.close();
+  console.log(
+    `\ncommitted test fixture (${fixture.n} rows): model macro-F1 ${fixtureEval.macroF1.toFixed(4)}, ` +
+      `baseline ${fixtureBaseline.macroF1.toFixed(4)}`,
+  );
+
+  const metrics = {
+    source,
+    counts: { train: classCounts(train), validation: classCounts(val), test: classCounts(test) },
+    modes: MODES,
+    featureCount: FEATURE_COUNT,
+    backend,
+    settings,
+    trainSeconds: Number(trainS.toFixed(1)),
+    bestEpoch: result.bestEpoch + 1,
+    valMacroF1: result.bestValMacroF1,
+    onnxVsTfjsMaxAbsDiff: maxDiff,
+    test: model,
+    baseline,
+    fixture: { rows: fixture.n, macroF1: fixtureEval.macroF1, baselineMacroF1: fixtureBaseline.macroF1 },
+  };
+  writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 1)}\n`);
+  console.log(`\nwrote weights.json, model.onnx, labels.json, metrics.json and fixtures under ${out}`);
+}
+
+await main();

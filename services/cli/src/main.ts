@@ -1,0 +1,72 @@
+import { isPassageError } from '@passage/config';
+
+type Command = { help: string; run(argv: string[]): Promise<number> };
+
+/** Commands load lazily so that `passage --help` is instant. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  demo: {
+    summary: 'everything in one process on the embedded store: replay the demo scenario, serve the API',
+    load: () => import('./commands/demo.ts'),
+  },
+  migrate: {
+    summary: 'apply ClickHouse migrations (embedded store or CLICKHOUSE_URL)',
+    load: () => import('./commands/migrate.ts'),
+  },
+  worker: { summary: 'run worker roles against Kafka', load: () => import('./commands/worker.ts') },
+  stack: {
+    summary: 'local Kafka broker + all roles (+ API) as separate processes',
+    load: () => import('./commands/stack.ts'),
+  },
+  produce: {
+    summary: 'produce synthetic metric events to Kafka (backbone check)',
+    load: () => import('./commands/produce.ts'),
+  },
+  query: { summary: 'run a read-only SQL query on the store (debugging)', load: () => import('./commands/query.ts') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'passage — anonymous mobility-flow analytics',
+    '',
+    'Usage: passage <command> [options]   (passage <command> --help for its options)',
+    '',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`),
+    '',
+    'Embedded store: --data <dir> (default PASSAGE_DATA_DIR or ./data). Kafka: KAFKA_BROKERS. ClickHouse server: CLICKHOUSE_URL.',
+  ].join('\n');
+}
+
+/** Registers another command (used by packages that add commands). */
+export function addCommand(name: string, summary: string, load: () => Promise<Command>): void {
+  COMMANDS[name] = { summary, load };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`passage: unknown command '${name}'.\n\n${usage()}`);
+    return 2;
+  }
+  return (await cmd.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (isPassageError(e)) {
+      console.error(`passage: ${e.message} [${e.code}]`);
+      process.exitCode = e.domain === 'user' ? 2 : 1;
+    } else {
+      console.error('passage: unexpected error:', e);
+      process.exitCode = 1;
+    }
+  },
+);

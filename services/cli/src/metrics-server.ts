@@ -1,0 +1,16 @@
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+
+/** Serves `GET /metrics` (Prometheus text format) on 127.0.0.1. */
+export function serveMetrics(registry: Registry, port: number): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    if (req.url === '/metrics') {
+      res.setHeader('content-type', registry.contentType);
+      res.end(await registry.metrics());
+    } else {
+      res.statusCode = 404;
+      res.end('see /metrics\n');
+    }
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}

@@ -1,0 +1,3 @@
+export * from './errors.ts';
+export * from './load.ts';
+export * from './schema.ts';

@@ -1,0 +1,1 @@
+export { type Assignment, AssignmentSolver, linearSumAssignment } from './lsap.ts';

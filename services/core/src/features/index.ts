@@ -1,0 +1,2 @@
+export * from './ground-size.ts';
+export * from './track-features.ts';

@@ -1,0 +1,12 @@
+export { CalibrationError, type GeometryErrorCode } from './errors.ts';
+export {
+  type FitHomographyOptions,
+  fitHomography,
+  footPoint,
+  Homography,
+  type HomographyFit,
+  type PointPair,
+} from './homography.ts';
+export { covarianceEigen2, det3, inv3, mul3, type Svd, svdJacobi } from './linalg.ts';
+export { EARTH_RADIUS_M, type LonLat, LocalFrame, toLocal, toLonLat, type XY } from './local-frame.ts';
+export { lsSpeed, MS_TO_KMH, SpeedEstimator, type SpeedEstimatorOptions } from './speed.ts';

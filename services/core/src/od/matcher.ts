@@ -1,0 +1,456 @@
+/**
+ * OD matcher (DESIGN §4, od-matcher role): stateful per token. Tokens are already keyed hashes
+ * (privacy/tokenizer.ts); this operator never sees a raw identifier, and still keeps tokens only in memory:
+ * a token's state is DROPPED as soon as its session can no longer grow, and tokens never appear in the
+ * output. There is deliberately no snapshot of token state (persisting it would store tokens).
+ *
+ * ## Trips
+ * A token's sightings, in event-time order, are split into SESSIONS: a new session starts when the gap to
+ * the previous sighting exceeds `maxTravelTimeS` (default 45 min), or when the session would last longer
+ * than `maxTripDurationS` (default 2 h; the cut keeps the last sighting so no hop is lost). Consecutive
+ * sightings at the same site are one VISIT (repeated Wi-Fi probes, a car waiting at a light): only the
+ * first and last sighting of a visit are kept. A session with ≥ 2 visits is one TRIP:
+ *   origin = zone of the first visit's site, destination = zone of the last visit's site,
+ *   departure = last sighting of the first visit, arrival = first sighting of the last visit,
+ *   travel time = arrival − departure. The trip counts in the 15-min window of its departure.
+ *
+ * ## Time
+ * `onWatermark(wm)` says no sighting older than wm is expected. Sightings with ts ≥ wm − allowedLateness
+ * are still accepted (inserted in order), older ones are counted in `late` and dropped.
+ * A token closes (trip emitted, state dropped) when wm − allowedLateness > lastSighting + maxTravelTime:
+ * no acceptable sighting can extend it any more. A window [w, w+15 min) closes when
+ * wm − allowedLateness > w + 15 min + maxTripDuration + maxTravelTime: every trip departing in it is final.
+ *
+ * ## Bounded memory
+ * `maxTokens` caps live tokens; beyond it the token with the oldest last sighting is closed early (its trip
+ * so far is emitted) and counted in `counters().evicted`. Sessions are capped at `maxSightingsPerToken`
+ * kept sightings (cut like `maxTripDurationS`). Tokens are indexed by expiry bucket, so a watermark costs
+ * O(tokens that close), not O(all tokens).
+ *
+ * ## Cells
+ * One OdCell per (window, origin zone, destination zone, mode group) with `trips` = distinct tokens and
+ * travel-time p50/p85 computed exactly (R type 7 interpolation) from the cell's travel times. Mode group
+ * from `kind` (default: anpr → 'motor', wifi/ble → 'all', since a phone may be carried on foot, on a bike
+ * or in a car). With `kAnonymity`, cells pass through suppressBelowK with their token sets (exact distinct
+ * counts) before they leave the matcher.
+ */
+import { type KRule, type OdCellLike, quantileSorted, suppressBelowK } from '../privacy/kanon.ts';
+import type { SightingKindLike, TokenSightingLike } from '../privacy/tokenizer.ts';
+
+export interface OdMatcherOptions {
+  /** Longest gap between two sightings of one trip, s. @default 2700 */
+  maxTravelTimeS?: number;
+  /** Longest trip (first to last sighting), s; longer sessions are cut. @default 7200 */
+  maxTripDurationS?: number;
+  /** Aggregation window by departure time, ms. @default 900_000 */
+  windowMs?: number;
+  /** Sightings older than watermark − allowedLatenessMs are dropped as late. @default 60_000 */
+  allowedLatenessMs?: number;
+  /** Cap on live tokens; the one with the oldest last sighting is closed early beyond it. @default 500_000 */
+  maxTokens?: number;
+  /** Cap on kept sightings per token session. @default 256 */
+  maxSightingsPerToken?: number;
+  /**
+   * Site → zone. Without it every site is its own zone. With it, sightings at sites it does not know are
+   * dropped and counted in `unknownSite`.
+   */
+  siteZone?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+  /** kind → mode group of the output cells. @default anpr → 'motor', wifi/ble → 'all' */
+  modeGroup?: (kind: SightingKindLike) => string;
+  /** Apply k-anonymity before cells leave the matcher. */
+  kAnonymity?: { k: number; rule: KRule };
+}
+
+export interface OdMatcherCounters {
+  sightings: number;
+  /** Sightings merged into an existing visit (same site as the previous one). */
+  deduplicated: number;
+  late: number;
+  unknownSite: number;
+  evicted: number;
+  tokensClosed: number;
+  trips: number;
+  /** Trips whose departure window had already been closed (should stay 0). */
+  lateTrips: number;
+  cellsEmitted: number;
+}
+
+interface TokenState {
+  token: string;
+  group: string;
+  /** Flat [siteIndex, ts, siteIndex, ts, …] in event-time order. */
+  seq: number[];
+  bucket: number;
+}
+
+interface CellAcc {
+  origin: string;
+  destination: string;
+  mode: string;
+  windowStart: number;
+  tokens: Set<string>;
+  travelTimesS: number[];
+}
+
+function configError(message: string): Error {
+  return Object.assign(new RangeError(`PASSAGE_OD_CONFIG: ${message}`), { code: 'PASSAGE_OD_CONFIG' });
+}
+
+const defaultModeGroup = (kind: SightingKindLike): string => (kind === 'anpr' ? 'motor' : 'all');
+const BUCKET_MS = 60_000;
+
+export class OdMatcher {
+  readonly maxTravelTimeMs: number;
+  readonly maxTripDurationMs: number;
+  readonly windowMs: number;
+  readonly allowedLatenessMs: number;
+  readonly maxTokens: number;
+  readonly maxSightingsPerToken: number;
+  readonly #modeGroup: (kind: SightingKindLike) => string;
+  readonly #zoneOf: ((siteId: string) => string | undefined) | null;
+  readonly #kAnonymity: { k: number; rule: KRule } | undefined;
+
+  #watermark = Number.NEGATIVE_INFINITY;
+  readonly #tokens = new Map<string, TokenState>();
+  /** expiry bucket → tokens whose (lastTs + maxTravelTime) falls in it. */
+  readonly #buckets = new Map<number, Set<TokenState>>();
+  #minBucket = Number.POSITIVE_INFINITY;
+  readonly #siteIndex = new Map<string, number>();
+  readonly #siteZones: string[] = [];
+  /** windowStart → cellKey → accumulator. */
+  readonly #windows = new Map<number, Map<string, CellAcc>>();
+  #closedBefore = Number.NEGATIVE_INFINITY;
+  #peakTokens = 0;
+  readonly #counters: OdMatcherCounters = {
+    sightings: 0,
+    deduplicated: 0,
+    late: 0,
+    unknownSite: 0,
+    evicted: 0,
+    tokensClosed: 0,
+    trips: 0,
+    lateTrips: 0,
+    cellsEmitted: 0,
+  };
+
+  constructor(options: OdMatcherOptions = {}) {
+    this.maxTravelTimeMs = (options.maxTravelTimeS ?? 2700) * 1000;
+    this.maxTripDurationMs = (options.maxTripDurationS ?? 7200) * 1000;
+    this.windowMs = options.windowMs ?? 900_000;
+    this.allowedLatenessMs = options.allowedLatenessMs ?? 60_000;
+    this.maxTokens = options.maxTokens ?? 500_000;
+    this.maxSightingsPerToken = options.maxSightingsPerToken ?? 256;
+    this.#modeGroup = options.modeGroup ?? defaultModeGroup;
+    this.#kAnonymity = options.kAnonymity;
+    const sz = options.siteZone;
+    this.#zoneOf =
+      sz === undefined ? null : sz instanceof Map ? (s) => sz.get(s) : (s) => (sz as Record<string, string>)[s];
+    if (!(this.maxTravelTimeMs > 0)) throw configError('maxTravelTimeS must be > 0 (default 2700).');
+    if (!(this.maxTripDurationMs >= this.maxTravelTimeMs)) {
+      throw configError('maxTripDurationS must be ≥ maxTravelTimeS (default 7200).');
+    }
+    if (!(this.windowMs > 0)) throw configError('windowMs must be > 0 (default 900000).');
+    if (!(this.allowedLatenessMs >= 0)) throw configError('allowedLatenessMs must be ≥ 0 (default 60000).');
+    if (!(Number.isInteger(this.maxTokens) && this.maxTokens >= 1)) throw configError('maxTokens must be ≥ 1.');
+    if (!(Number.isInteger(this.maxSightingsPerToken) && this.maxSightingsPerToken >= 4)) {
+      throw configError('maxSightingsPerToken must be an integer ≥ 4 (default 256).');
+    }
+  }
+
+  /** Live tokens held in memory. */
+  stateSize(): number {
+    return this.#tokens.size;
+  }
+
+  /** Highest stateSize() seen so far. */
+  peakStateSize(): number {
+    return this.#peakTokens;
+  }
+
+  /** Metric-ready counters (monotonic). */
+  counters(): Readonly<OdMatcherCounters> {
+    return { ...this.#counters };
+  }
+
+  /** Windows with at least one trip that are not closed yet. */
+  openWindows(): number {
+    return this.#windows.size;
+  }
+
+  onSightings(batch: readonly TokenSightingLike[]): void {
+    for (let i = 0; i < batch.length; i++) this.onSighting(batch[i]);
+  }
+
+  onSighting(s: TokenSightingLike): void {
+    this.#counters.sightings++;
+    const ts = s.ts;
+    if (ts < this.#watermark - this.allowedLatenessMs) {
+      this.#counters.late++;
+      return;
+    }
+    const site = this.#site(s.siteId);
+    if (site < 0) {
+      this.#counters.unknownSite++;
+      return;
+    }
+    let st = this.#tokens.get(s.token);
+    if (st === undefined) {
+      st = { token: s.token, group: this.#modeGroup(s.kind), seq: [site, ts], bucket: 0 };
+      this.#tokens.set(s.token, st);
+      this.#index(st);
+      if (this.#tokens.size > this.maxTokens) this.#evictOldest();
+      if (this.#tokens.size > this.#peakTokens) this.#peakTokens = this.#tokens.size;
+      return;
+    }
+    const seq = st.seq;
+    const n = seq.length;
+    const lastTs = seq[n - 1];
+    if (ts >= lastTs) {
+      if (ts - lastTs > this.maxTravelTimeMs) {
+        // Gap: the session so far is complete.
+        this.#emitSession(st);
+        seq.length = 0;
+        seq.push(site, ts);
+      } else if (ts - seq[1] > this.maxTripDurationMs || n >= 2 * this.maxSightingsPerToken) {
+        this.#cutSession(st, site, ts);
+      } else if (seq[n - 2] === site) {
+        // Same site as the previous sighting: keep only first and last of the visit.
+        this.#counters.deduplicated++;
+        if (n >= 4 && seq[n - 4] === site) seq[n - 1] = ts;
+        else seq.push(site, ts);
+      } else {
+        seq.push(site, ts);
+      }
+    } else {
+      this.#insertLate(st, site, ts);
+    }
+    this.#reindex(st);
+  }
+
+  /**
+   * Advance event time. Closes tokens that can no longer grow (their trips go to the cells, their state is
+   * dropped) and returns the cells of every window that is now final.
+   */
+  onWatermark(wm: number): OdCellLike[] {
+    if (wm <= this.#watermark) return [];
+    this.#watermark = wm;
+    const horizon = wm - this.allowedLatenessMs;
+    // Tokens whose lastTs + maxTravelTime < horizon.
+    const lastBucket = Math.floor(horizon / BUCKET_MS);
+    for (let b = this.#minBucket; b <= lastBucket && this.#buckets.size > 0; b++) {
+      const set = this.#buckets.get(b);
+      if (set === undefined) continue;
+      for (const st of set) {
+        const expiry = st.seq[st.seq.length - 1] + this.maxTravelTimeMs;
+        if (expiry < horizon) this.#close(st);
+      }
+      if (set.size === 0) this.#buckets.delete(b);
+      else break;
+    }
+    this.#minBucket = this.#buckets.size === 0 ? Number.POSITIVE_INFINITY : this.#lowestBucket();
+    // Windows whose every trip is final.
+    const closeBefore = horizon - this.maxTripDurationMs - this.maxTravelTimeMs;
+    const out: OdCellLike[] = [];
+    const ready = [...this.#windows.keys()].filter((w) => w + this.windowMs < closeBefore).sort((a, b) => a - b);
+    for (const w of ready) {
+      const cells = this.#windows.get(w) as Map<string, CellAcc>;
+      this.#windows.delete(w);
+      out.push(...this.#publish([...cells.values()]));
+    }
+    const newClosed = Math.floor(closeBefore / this.windowMs) * this.windowMs;
+    if (newClosed > this.#closedBefore) this.#closedBefore = newClosed;
+    this.#counters.cellsEmitted += out.length;
+    return out;
+  }
+
+  /** Close every token and every window (end of input). Token state is empty afterwards. */
+  flush(): OdCellLike[] {
+    for (const st of [...this.#tokens.values()]) this.#close(st);
+    this.#buckets.clear();
+    this.#minBucket = Number.POSITIVE_INFINITY;
+    const out: OdCellLike[] = [];
+    for (const w of [...this.#windows.keys()].sort((a, b) => a - b)) {
+      out.push(...this.#publish([...(this.#windows.get(w) as Map<string, CellAcc>).values()]));
+    }
+    this.#windows.clear();
+    this.#counters.cellsEmitted += out.length;
+    return out;
+  }
+
+  #site(siteId: string): number {
+    let i = this.#siteIndex.get(siteId);
+    if (i !== undefined) return i;
+    let zone: string | undefined = siteId;
+    if (this.#zoneOf !== null) zone = this.#zoneOf(siteId);
+    if (zone === undefined) return -1;
+    i = this.#siteZones.length;
+    this.#siteZones.push(zone);
+    this.#siteIndex.set(siteId, i);
+    return i;
+  }
+
+  #bucketOf(st: TokenState): number {
+    return Math.floor((st.seq[st.seq.length - 1] + this.maxTravelTimeMs) / BUCKET_MS);
+  }
+
+  #index(st: TokenState): void {
+    const b = this.#bucketOf(st);
+    st.bucket = b;
+    let set = this.#buckets.get(b);
+    if (set === undefined) {
+      set = new Set();
+      this.#buckets.set(b, set);
+    }
+    set.add(st);
+    if (b < this.#minBucket) this.#minBucket = b;
+  }
+
+  #reindex(st: TokenState): void {
+    const b = this.#bucketOf(st);
+    if (b === st.bucket) return;
+    const old = this.#buckets.get(st.bucket);
+    if (old !== undefined) {
+      old.delete(st);
+      if (old.size === 0) this.#buckets.delete(st.bucket);
+    }
+    this.#index(st);
+  }
+
+  #lowestBucket(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const b of this.#buckets.keys()) if (b < min) min = b;
+    return min;
+  }
+
+  #evictOldest(): void {
+    if (this.#minBucket === Number.POSITIVE_INFINITY) this.#minBucket = this.#lowestBucket();
+    while (this.#buckets.size > 0) {
+      const set = this.#buckets.get(this.#minBucket);
+      if (set === undefined || set.size === 0) {
+        this.#buckets.delete(this.#minBucket);
+        this.#minBucket = this.#lowestBucket();
+        continue;
+      }
+      const st = set.values().next().value as TokenState;
+      this.#close(st);
+      this.#counters.evicted++;
+      return;
+    }
+  }
+
+  /** Emit the token's trip, drop its state. */
+  #close(st: TokenState): void {
+    this.#emitSession(st);
+    const set = this.#buckets.get(st.bucket);
+    if (set !== undefined) {
+      set.delete(st);
+      if (set.size === 0) this.#buckets.delete(st.bucket);
+    }
+    this.#tokens.delete(st.token);
+    st.seq.length = 0;
+    this.#counters.tokensClosed++;
+  }
+
+  /** Session too long or too many sightings: emit it, continue from its last sighting. */
+  #cutSession(st: TokenState, site: number, ts: number): void {
+    const seq = st.seq;
+    const lastSite = seq[seq.length - 2];
+    const lastTs = seq[seq.length - 1];
+    this.#emitSession(st);
+    seq.length = 0;
+    seq.push(lastSite, lastTs, site, ts);
+  }
+
+  #insertLate(st: TokenState, site: number, ts: number): void {
+    const seq = st.seq;
+    if (ts < seq[1] - this.maxTravelTimeMs) {
+      // Belongs to an earlier session that was already emitted.
+      this.#counters.late++;
+      return;
+    }
+    let i = seq.length - 2;
+    while (i >= 0 && seq[i + 1] > ts) i -= 2;
+    seq.splice(i + 2, 0, site, ts);
+  }
+
+  #emitSession(st: TokenState): void {
+    const seq = st.seq;
+    const n = seq.length;
+    if (n < 4) return;
+    const firstSite = seq[0];
+    // End of the first visit: last consecutive sighting at the first site.
+    let j = 2;
+    while (j < n && seq[j] === firstSite) j += 2;
+    if (j >= n) return; // one visit only
+    const departure = seq[j - 1];
+    const lastSite = seq[n - 2];
+    let k = n - 2;
+    while (k - 2 >= 0 && seq[k - 2] === lastSite) k -= 2;
+    const arrival = seq[k + 1];
+    const windowStart = Math.floor(departure / this.windowMs) * this.windowMs;
+    this.#counters.trips++;
+    if (windowStart < this.#closedBefore) {
+      this.#counters.lateTrips++;
+      return;
+    }
+    const origin = this.#siteZones[firstSite];
+    const destination = this.#siteZones[lastSite];
+    const key = `${origin}\u0000${destination}\u0000${st.group}`;
+    let cells = this.#windows.get(windowStart);
+    if (cells === undefined) {
+      cells = new Map();
+      this.#windows.set(windowStart, cells);
+    }
+    let acc = cells.get(key);
+    if (acc === undefined) {
+      acc = { origin, destination, mode: st.group, windowStart, tokens: new Set(), travelTimesS: [] };
+      cells.set(key, acc);
+    }
+    if (!acc.tokens.has(st.token)) {
+      acc.tokens.add(st.token);
+      acc.travelTimesS.push((arrival - departure) / 1000);
+    }
+  }
+
+  #publish(accs: CellAcc[]): OdCellLike[] {
+    accs.sort((a, b) =>
+      a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : a.destination < b.destination ? -1 : a.destination > b.destination ? 1 : a.mode < b.mode ? -1 : a.mode > b.mode ? 1 : 0,
+    );
+    if (this.#kAnonymity !== undefined) {
+      const out = suppressBelowK(
+        accs.map((a) => {
+          const sorted = Float64Array.from(a.travelTimesS).sort();
+          return {
+            origin: a.origin,
+            destination: a.destination,
+            mode: a.mode,
+            windowStart: a.windowStart,
+            trips: a.tokens.size,
+            travelTimeP50S: quantileSorted(sorted, 0.5),
+            travelTimeP85S: quantileSorted(sorted, 0.85),
+            tokens: a.tokens,
+            travelTimesS: a.travelTimesS,
+          };
+        }),
+        this.#kAnonymity.k,
+        this.#kAnonymity.rule,
+      );
+      for (const a of accs) a.tokens.clear();
+      return out;
+    }
+    return accs.map((a) => {
+      const sorted = Float64Array.from(a.travelTimesS).sort();
+      const cell: OdCellLike = {
+        origin: a.origin,
+        destination: a.destination,
+        mode: a.mode,
+        windowStart: a.windowStart,
+        trips: a.tokens.size,
+        travelTimeP50S: quantileSorted(sorted, 0.5),
+        travelTimeP85S: quantileSorted(sorted, 0.85),
+      };
+      a.tokens.clear();
+      return cell;
+    });
+  }
+}

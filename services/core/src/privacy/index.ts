@@ -1,0 +1,2 @@
+export * from './kanon.ts';
+export * from './tokenizer.ts';

@@ -1,0 +1,223 @@
+/**
+ * Tokenizer: replaces raw device identifiers (Wi-Fi/BLE MAC addresses, plates) by keyed hashes at the
+ * first stage (DESIGN §7). token = base64url(HMAC-SHA-256(epochKey, `${kind}|${id}`)) truncated to
+ * 22 characters (132 bits, of which ≥ 128 carry entropy).
+ *
+ * ## Key management (why a random per-epoch key and not HKDF(secret, epoch))
+ *
+ * Acceptance: "after a restart past a rotation, old tokens cannot be recomputed from anything stored".
+ * - A key derived as HKDF(secret, salt = epoch) from a secret that comes from configuration fails this:
+ *   the secret is stored (environment, file, vault), so anyone holding it can recompute the key of any
+ *   past epoch and re-identify old tokens by hashing candidate MACs or plates (a small, enumerable space).
+ * - A hash ratchet (key_{e+1} = HMAC(key_e, 'next'), old key erased) only helps if the starting secret is
+ *   itself erased, which configuration cannot guarantee.
+ * - So each epoch gets 32 bytes from the CSPRNG (`randomFillSync`), held only in this process's memory, in a
+ *   Buffer that is overwritten with zeros (`fill(0)`) when the epoch is rotated out or `destroy()` is called.
+ *   Nothing about the key is ever written, logged or returned by any method. After a restart there is no
+ *   material left from which a past token could be recomputed.
+ *
+ * Consequences, accepted on purpose:
+ * - A restart inside an epoch starts a new key: a device seen before and after the restart gets two
+ *   tokens, so trips spanning the restart are lost (the OD matcher only sees two shorter sessions).
+ * - Every process has its own key, so the tokenizer role must run as ONE instance (or one instance per
+ *   disjoint population of devices): two instances tokenizing different sites would give the same device
+ *   two tokens and no trip could be matched. HMAC costs ~2 µs, one process handles several 100k/s.
+ *
+ * ## Epochs
+ * epoch(ts) = floor((ts − epochOffsetMs) / rotationMs). With the default rotationMs = 24 h, set
+ * epochOffsetMs = −utcOffsetMinutes·60 000 (see {@link localMidnightOffsetMs}) to rotate at local midnight.
+ * Keys are created forward in event time: the first sighting of a new epoch rotates the key. A sighting of
+ * the previous epoch is still tokenized while it is within `previousKeyGraceMs` of the boundary (late data);
+ * the previous key is zeroed as soon as a sighting or {@link Tokenizer.advance} passes boundary + grace.
+ * Older sightings are dropped (`tokenize` returns null) and counted in `stats().droppedNoKey`.
+ */
+import { createHmac, randomFillSync } from 'node:crypto';
+
+export type SightingKindLike = 'wifi' | 'ble' | 'anpr';
+
+/** Same shape as `RawSighting` in @passage/stream contracts (core stays free of our packages). */
+export interface RawSightingLike {
+  siteId: string;
+  ts: number;
+  kind: SightingKindLike;
+  id: string;
+}
+
+/** Same shape as `TokenSighting` in @passage/stream contracts. */
+export interface TokenSightingLike {
+  siteId: string;
+  ts: number;
+  kind: SightingKindLike;
+  token: string;
+}
+
+export interface TokenizerOptions {
+  /** Epoch length. @default 86_400_000 (24 h) */
+  rotationMs?: number;
+  /** Shift of epoch boundaries, ms: boundaries are at k·rotationMs + epochOffsetMs. @default 0 (UTC midnight) */
+  epochOffsetMs?: number;
+  /** How long after a boundary a late sighting of the previous epoch is still tokenized. @default 300_000 */
+  previousKeyGraceMs?: number;
+}
+
+export interface TokenizerStats {
+  tokenized: number;
+  /** Sightings whose epoch key no longer exists (too late) or does not exist yet (further back). */
+  droppedNoKey: number;
+  rotations: number;
+}
+
+export const TOKEN_LENGTH = 22;
+const KEY_BYTES = 32;
+
+function configError(message: string): Error {
+  return Object.assign(new RangeError(`PASSAGE_PRIVACY_CONFIG: ${message}`), { code: 'PASSAGE_PRIVACY_CONFIG' });
+}
+
+/** epochOffsetMs that aligns epochs to local midnight for a zone at `utcOffsetMinutes` (e.g. +60 for CET). */
+export function localMidnightOffsetMs(utcOffsetMinutes: number): number {
+  return -utcOffsetMinutes * 60_000;
+}
+
+interface EpochKey {
+  epoch: number;
+  key: Buffer;
+}
+
+export class Tokenizer {
+  readonly rotationMs: number;
+  readonly epochOffsetMs: number;
+  readonly previousKeyGraceMs: number;
+  #current: EpochKey | null = null;
+  #previous: EpochKey | null = null;
+  #destroyed = false;
+  #stats: TokenizerStats = { tokenized: 0, droppedNoKey: 0, rotations: 0 };
+
+  constructor(options: TokenizerOptions = {}) {
+    this.rotationMs = options.rotationMs ?? 86_400_000;
+    this.epochOffsetMs = options.epochOffsetMs ?? 0;
+    this.previousKeyGraceMs = options.previousKeyGraceMs ?? 300_000;
+    if (!Number.isFinite(this.rotationMs) || this.rotationMs < 1000) {
+      throw configError(`rotationMs = ${this.rotationMs} must be a number ≥ 1000; the default is 86400000 (24 h).`);
+    }
+    if (!Number.isFinite(this.epochOffsetMs)) throw configError('epochOffsetMs must be a finite number of ms.');
+    if (!(this.previousKeyGraceMs >= 0 && this.previousKeyGraceMs < this.rotationMs)) {
+      throw configError(`previousKeyGraceMs = ${this.previousKeyGraceMs} must be ≥ 0 and < rotationMs.`);
+    }
+  }
+
+  epochOf(ts: number): number {
+    return Math.floor((ts - this.epochOffsetMs) / this.rotationMs);
+  }
+
+  /** Start of an epoch, ms since the Unix epoch. */
+  epochStart(epoch: number): number {
+    return epoch * this.rotationMs + this.epochOffsetMs;
+  }
+
+  /** The epoch whose key is current, or null before the first sighting / after destroy. */
+  currentEpoch(): number | null {
+    return this.#current?.epoch ?? null;
+  }
+
+  stats(): Readonly<TokenizerStats> {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Token for (kind, id) at event time ts, or null when the key of ts's epoch is gone (or never existed
+   * because ts is older than the first epoch this process saw).
+   */
+  tokenize(kind: SightingKindLike, id: string, ts: number): string | null {
+    this.#assertAlive();
+    const epoch = this.epochOf(ts);
+    this.advance(ts);
+    let key: Buffer | null = null;
+    if (this.#current !== null && this.#current.epoch === epoch) key = this.#current.key;
+    else if (this.#previous !== null && this.#previous.epoch === epoch) key = this.#previous.key;
+    if (key === null) {
+      this.#stats.droppedNoKey++;
+      return null;
+    }
+    this.#stats.tokenized++;
+    return createHmac('sha256', key).update(kind).update('|').update(id).digest('base64url').slice(0, TOKEN_LENGTH);
+  }
+
+  /** Tokenize one raw sighting; the raw id is not copied anywhere. */
+  tokenizeSighting(s: RawSightingLike): TokenSightingLike | null {
+    const token = this.tokenize(s.kind, s.id, s.ts);
+    return token === null ? null : { siteId: s.siteId, ts: s.ts, kind: s.kind, token };
+  }
+
+  /**
+   * Move event time forward: creates the key of ts's epoch when it is newer than the current one, and
+   * zeroes the previous key once ts is past its grace period. Called by `tokenize`; a worker also calls
+   * it on watermarks so that keys are destroyed on time even when no sighting arrives.
+   */
+  advance(ts: number): void {
+    this.#assertAlive();
+    const epoch = this.epochOf(ts);
+    if (this.#current === null || epoch > this.#current.epoch) {
+      // Keep the outgoing key for late sightings only when the new epoch directly follows it.
+      this.#install(epoch, this.#current !== null && epoch === this.#current.epoch + 1);
+    }
+    if (this.#previous !== null && ts >= this.epochStart(this.#previous.epoch + 1) + this.previousKeyGraceMs) {
+      this.#previous.key.fill(0);
+      this.#previous = null;
+    }
+  }
+
+  /**
+   * Rotate now: every existing key is zeroed at once (no grace period) and a fresh random key is created
+   * for `toEpoch` (default: current epoch + 1, or the epoch of `Date.now()` before the first sighting).
+   * Sightings of older epochs are dropped from then on.
+   */
+  rotate(toEpoch?: number): void {
+    this.#assertAlive();
+    const next = toEpoch ?? (this.#current === null ? this.epochOf(Date.now()) : this.#current.epoch + 1);
+    if (this.#current !== null && next <= this.#current.epoch) {
+      throw configError(`rotate(${next}) must move forward from epoch ${this.#current.epoch}.`);
+    }
+    this.#install(next, false);
+  }
+
+  #install(epoch: number, keepPrevious: boolean): void {
+    if (this.#previous !== null) {
+      this.#previous.key.fill(0);
+      this.#previous = null;
+    }
+    if (this.#current !== null) {
+      if (keepPrevious) this.#previous = this.#current;
+      else this.#current.key.fill(0);
+    }
+    // A dedicated (non-pooled) buffer, so that fill(0) wipes exactly and only this key.
+    this.#current = { epoch, key: randomFillSync(Buffer.alloc(KEY_BYTES)) };
+    this.#stats.rotations++;
+  }
+
+  /** Zero every key; the tokenizer cannot be used afterwards. */
+  destroy(): void {
+    if (this.#current !== null) this.#current.key.fill(0);
+    if (this.#previous !== null) this.#previous.key.fill(0);
+    this.#current = null;
+    this.#previous = null;
+    this.#destroyed = true;
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /** Never serialise key material, even by accident. */
+  toJSON(): Record<string, unknown> {
+    return { rotationMs: this.rotationMs, epochOffsetMs: this.epochOffsetMs, currentEpoch: this.currentEpoch() };
+  }
+
+  #assertAlive(): void {
+    if (this.#destroyed) {
+      throw Object.assign(new Error('PASSAGE_TOKENIZER_DESTROYED: this tokenizer was destroyed; create a new one.'), {
+        code: 'PASSAGE_TOKENIZER_DESTROYED',
+      });
+    }
+  }
+}

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { ByteTracker, type TrackerBox } from './byte-tracker.ts';
+import { maxLostFrames, TrackerConfigError } from './options.ts';
+
+const box = (x: number, y: number, score = 0.9, cls = 'person', w = 40, h = 100): TrackerBox => ({
+  bbox: [x, y, w, h],
+  score,
+  cls,
+});
+
+/** Ids reported in a frame. */
+const ids = (t: ByteTracker, ts: number, boxes: TrackerBox[]): number[] => {
+  const out = t.update(ts, boxes);
+  return Array.from(out.ids.subarray(0, out.count));
+};
+
+describe('ByteTracker', () => {
+  it('confirms a track on its second hit (or at once in the first frame) and reports box and foot point', () => {
+    const t = new ByteTracker({ fps: 25 });
+    t.update(0, []); // not the first frame any more
+    expect(t.update(40, [box(100, 50)]).count).toBe(0);
+    const out = t.update(80, [box(102, 50)]);
+    expect(out.count).toBe(1);
+    expect(out.ids[0]).toBe(1);
+    expect(out.detIndex[0]).toBe(0);
+    expect(out.boxes[2]).toBeCloseTo(40, 0);
+    expect(out.feet[0]).toBeCloseTo(out.boxes[0] + out.boxes[2] / 2, 9);
+    expect(out.feet[1]).toBeCloseTo(out.boxes[1] + out.boxes[3], 9);
+    expect(t.className(out.classes[0])).toBe('person');
+
+    const first = new ByteTracker();
+    expect(first.update(0, [box(0, 0)]).count).toBe(1);
+  });
+
+  it('keeps ids through a 3-frame miss', () => {
+    const t = new ByteTracker({ fps: 30 });
+    let a: number[] = [];
+    for (let f = 0; f < 10; f++) a = ids(t, f, [box(100 + 5 * f, 50), box(400 - 5 * f, 60)]);
+    expect(a).toEqual([1, 2]);
+    // Object 2 missed for 3 frames while both keep moving.
+    for (let f = 10; f < 13; f++) expect(ids(t, f, [box(100 + 5 * f, 50)])).toEqual([1]);
+    expect(ids(t, 13, [box(100 + 5 * 13, 50), box(400 - 5 * 13, 60)]).sort()).toEqual([1, 2]);
+    expect(t.size).toBe(2);
+  });
+
+  it('recovers a track from a low-score box in the second association', () => {
+    const t = new ByteTracker();
+    for (let f = 0; f < 5; f++) ids(t, f, [box(100 + 3 * f, 50)]);
+    // Occlusion: the detector only gives 0.3 (< trackHigh 0.6, ≥ trackLow 0.1).
+    const out = t.update(5, [box(115, 50, 0.3)]);
+    expect(out.count).toBe(1);
+    expect(out.ids[0]).toBe(1);
+    expect(out.scores[0]).toBeCloseTo(0.3, 6);
+    // The same box with the second stage disabled (trackLow above it) loses the track for the frame.
+    const u = new ByteTracker({ trackLow: 0.5 });
+    for (let f = 0; f < 5; f++) ids(u, f, [box(100 + 3 * f, 50)]);
+    expect(u.update(5, [box(115, 50, 0.3)]).count).toBe(0);
+  });
+
+  it('never starts a track from low-score boxes', () => {
+    const t = new ByteTracker();
+    for (let f = 0; f < 10; f++) expect(ids(t, f, [box(100, 100, 0.4)])).toEqual([]);
+    expect(t.size).toBe(0);
+    // Above trackHigh but below newTrackThresh (0.7): no birth either.
+    for (let f = 10; f < 15; f++) expect(ids(t, f, [box(300, 100, 0.65)])).toEqual([]);
+    expect(t.size).toBe(0);
+  });
+
+  it('drops a newborn track that is not confirmed the next frame', () => {
+    const t = new ByteTracker();
+    t.update(0, []);
+    t.update(1, [box(100, 100)]);
+    expect(t.size).toBe(1);
+    t.update(2, []);
+    expect(t.size).toBe(0);
+    expect(t.update(3, []).finished).toEqual([]);
+  });
+
+  it('ends a lost track after round(fps/30 × trackBuffer) frames with its summary', () => {
+    const t = new ByteTracker({ fps: 15, trackBuffer: 30 });
+    expect(t.maxLost).toBe(15);
+    expect(maxLostFrames({ fps: 25, trackBuffer: 30 })).toBe(25);
+    for (let f = 0; f < 6; f++) {
+      t.update(f * 100, [box(100 + 10 * f, 50, 0.9, f === 2 ? 'bicycle' : 'person', 40 + f, 100)]);
+    }
+    let finished: ReturnType<ByteTracker['update']>['finished'] = [];
+    let at = -1;
+    for (let f = 6; f < 40 && at < 0; f++) {
+      finished = t.update(f * 100, []).finished;
+      if (finished.length > 0) at = f;
+    }
+    expect(at).toBe(5 + 15 + 1);
+    expect(finished).toHaveLength(1);
+    const s = finished[0];
+    expect(s).toMatchObject({ id: 1, reason: 'lost', firstTs: 0, lastTs: 500, frames: 6, cls: 'person' });
+    expect(s.classVotes).toEqual({ person: 5, bicycle: 1 });
+    expect(s.meanW).toBeCloseTo(42.5, 9);
+    expect(s.meanH).toBeCloseTo(100, 9);
+    expect(s.firstFoot[0]).toBeCloseTo(120, 6);
+    expect(s.firstFoot[1]).toBeCloseTo(150, 6);
+    expect(s.lastFoot[0]).toBeGreaterThan(160);
+    expect(s.pathLength).toBeGreaterThan(40);
+    expect(s.path.length).toBeGreaterThanOrEqual(4);
+    expect(s.path.slice(0, 2)).toEqual([...s.firstFoot]);
+    expect(s.path.slice(-2)).toEqual([...s.lastFoot]);
+    expect(t.size).toBe(0);
+  });
+
+  it('thins the foot-point history to at most historyMaxPoints', () => {
+    const t = new ByteTracker({ historyMaxPoints: 8, historyMinStep: 0 });
+    for (let f = 0; f < 50; f++) t.update(f, [box(10 + 3 * f, 50)]);
+    const [s] = t.flush();
+    expect(s.reason).toBe('flush');
+    expect(s.frames).toBe(50);
+    expect(s.path.length / 2).toBeLessThanOrEqual(9); // 8 kept + the final point
+    expect(s.path[0]).toBeCloseTo(30, 6);
+  });
+
+  it('gives the same tracks through updateColumns as through update', () => {
+    const a = new ByteTracker();
+    const b = new ByteTracker();
+    const person = b.classIndex('person');
+    for (let f = 0; f < 20; f++) {
+      const boxes = [box(10 + 4 * f, 20), box(300 - 2 * f, 40, f % 3 === 0 ? 0.3 : 0.9)];
+      const oa = a.update(f, boxes);
+      const xywh = boxes.flatMap((x) => Array.from(x.bbox));
+      const ob = b.updateColumns(f, { count: 2, xywh, score: boxes.map((x) => x.score), cls: [person, person] });
+      expect(Array.from(ob.ids.subarray(0, ob.count))).toEqual(Array.from(oa.ids.subarray(0, oa.count)));
+      expect(Array.from(ob.boxes.subarray(0, 4 * ob.count))).toEqual(Array.from(oa.boxes.subarray(0, 4 * oa.count)));
+    }
+  });
+
+  it('grows past its initial capacity', () => {
+    const t = new ByteTracker();
+    const many = Array.from({ length: 100 }, (_, i) => box((i % 10) * 60, Math.floor(i / 10) * 120, 0.9, 'car', 50, 100));
+    expect(t.update(0, many).count).toBe(100);
+    expect(t.update(1, many).count).toBe(100);
+  });
+
+  it('rejects inconsistent options with a stable code', () => {
+    expect(() => new ByteTracker({ trackHigh: 0.3, trackLow: 0.5 })).toThrow(TrackerConfigError);
+    expect(() => new ByteTracker({ fps: 0 })).toThrow(/fps/);
+    try {
+      new ByteTracker({ trackHigh: 60 });
+    } catch (e) {
+      expect((e as TrackerConfigError).code).toBe('PASSAGE_TRACKER_CONFIG');
+    }
+  });
+});

@@ -1,0 +1,163 @@
+/**
+ * Parameters of the ByteTrack-family tracker. Defaults are ByteTrack's published MOT17 settings
+ * (Zhang et al. 2022, `tools/track.py`), with the lost-track buffer scaled by the camera frame rate.
+ *
+ * Scores are expected in [0, 1] (the `detections.v1` contract); feeds with another scale must be
+ * normalised before tracking (see `normaliseScores` in `mot/run.ts`).
+ */
+
+export interface ByteTrackerOptions {
+  /**
+   * Camera frame rate; one `update` call is one frame. Scales the lost-track buffer.
+   * @default 30
+   */
+  fps: number;
+  /**
+   * Frames a lost track is kept for re-identification, at 30 fps (ByteTrack `track_buffer`).
+   * The effective buffer is `round(fps / 30 × trackBuffer)` frames.
+   * @default 30
+   */
+  trackBuffer: number;
+  /**
+   * Boxes with score ≥ trackHigh are "high": first association, and may start tracks.
+   * @default 0.6
+   */
+  trackHigh: number;
+  /**
+   * Boxes with trackLow ≤ score < trackHigh are "low": used only to extend tracks that the
+   * high boxes left unmatched (ByteTrack's second association). Lower boxes are ignored.
+   * @default 0.1
+   */
+  trackLow: number;
+  /**
+   * Minimum score for an unmatched high box to start a new track.
+   * @default trackHigh + 0.1
+   */
+  newTrackThresh: number;
+  /**
+   * First association (high boxes ↔ tracked and lost tracks): pairs with cost ≥ this are not
+   * matched; cost = 1 − IoU, or 1 − IoU × score with `fuseScore`.
+   * @default 0.8
+   */
+  matchThresh: number;
+  /**
+   * Second association (low boxes ↔ remaining tracked tracks): max IoU distance (1 − IoU).
+   * @default 0.5
+   */
+  lowMatchThresh: number;
+  /**
+   * Association of unconfirmed (newborn) tracks with the remaining high boxes: max cost.
+   * @default 0.7
+   */
+  unconfirmedMatchThresh: number;
+  /**
+   * Fuse detection score into the IoU cost of the first and unconfirmed associations
+   * (ByteTrack `fuse_score`; ByteTrack turns it off for very crowded MOT20 scenes).
+   * @default true
+   */
+  fuseScore: boolean;
+  /**
+   * Matched frames (including the birth frame) before a track is confirmed and reported.
+   * An unconfirmed track that misses one frame is dropped.
+   * @default 2
+   */
+  minHits: number;
+  /**
+   * Confirm tracks born in the first frame a tracker sees (ByteTrack behaviour: there is no
+   * history to confirm them against).
+   * @default true
+   */
+  confirmFirstFrame: boolean;
+  /**
+   * A tracked and a lost track closer than this IoU distance are duplicates; the younger one is
+   * dropped (ByteTrack `remove_duplicate_stracks`).
+   * @default 0.15
+   */
+  duplicateIouDistance: number;
+  /**
+   * Foot-point history: a new point is kept when it is at least this many pixels from the last
+   * kept point.
+   * @default 4
+   */
+  historyMinStep: number;
+  /**
+   * Foot-point history: maximum points kept per track; when full, every other point is dropped
+   * (the first and the newest are kept), so the path stays evenly thinned.
+   * @default 64
+   */
+  historyMaxPoints: number;
+  /**
+   * Kalman position noise relative to box height (DeepSORT / ByteTrack value).
+   * @default 1/20
+   */
+  stdWeightPosition: number;
+  /**
+   * Kalman velocity noise relative to box height (DeepSORT / ByteTrack value).
+   * @default 1/160
+   */
+  stdWeightVelocity: number;
+}
+
+/** Invalid tracker options; `code` is stable. */
+export class TrackerConfigError extends Error {
+  readonly code = 'PASSAGE_TRACKER_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrackerConfigError';
+  }
+}
+
+export const BYTE_TRACKER_DEFAULTS: Readonly<Omit<ByteTrackerOptions, 'newTrackThresh'>> = Object.freeze({
+  fps: 30,
+  trackBuffer: 30,
+  trackHigh: 0.6,
+  trackLow: 0.1,
+  matchThresh: 0.8,
+  lowMatchThresh: 0.5,
+  unconfirmedMatchThresh: 0.7,
+  fuseScore: true,
+  minHits: 2,
+  confirmFirstFrame: true,
+  duplicateIouDistance: 0.15,
+  historyMinStep: 4,
+  historyMaxPoints: 64,
+  stdWeightPosition: 1 / 20,
+  stdWeightVelocity: 1 / 160,
+});
+
+/** Fills defaults and validates; the result is frozen. */
+export function resolveByteTrackerOptions(options: Partial<ByteTrackerOptions> = {}): Readonly<ByteTrackerOptions> {
+  const o: ByteTrackerOptions = {
+    ...BYTE_TRACKER_DEFAULTS,
+    newTrackThresh: (options.trackHigh ?? BYTE_TRACKER_DEFAULTS.trackHigh) + 0.1,
+    ...options,
+  };
+  const check = (ok: boolean, message: string): void => {
+    if (!ok) throw new TrackerConfigError(message);
+  };
+  check(o.fps > 0 && Number.isFinite(o.fps), `Tracker option fps must be a positive number (got ${o.fps}).`);
+  check(o.trackBuffer >= 0, `Tracker option trackBuffer must be ≥ 0 frames (got ${o.trackBuffer}).`);
+  check(
+    o.trackLow >= 0 && o.trackLow <= o.trackHigh && o.trackHigh <= 1,
+    `Tracker options need 0 ≤ trackLow ≤ trackHigh ≤ 1 (got trackLow ${o.trackLow}, trackHigh ${o.trackHigh}); scores must be normalised to [0, 1].`,
+  );
+  check(
+    o.newTrackThresh >= o.trackHigh,
+    `Tracker option newTrackThresh (${o.newTrackThresh}) must be ≥ trackHigh (${o.trackHigh}): only high boxes start tracks.`,
+  );
+  for (const k of ['matchThresh', 'lowMatchThresh', 'unconfirmedMatchThresh', 'duplicateIouDistance'] as const) {
+    check(o[k] > 0 && o[k] <= 1, `Tracker option ${k} is a cost in (0, 1] (got ${o[k]}).`);
+  }
+  check(Number.isInteger(o.minHits) && o.minHits >= 1, `Tracker option minHits must be an integer ≥ 1 (got ${o.minHits}).`);
+  check(
+    Number.isInteger(o.historyMaxPoints) && o.historyMaxPoints >= 2,
+    `Tracker option historyMaxPoints must be an integer ≥ 2 (got ${o.historyMaxPoints}).`,
+  );
+  check(o.historyMinStep >= 0, `Tracker option historyMinStep must be ≥ 0 px (got ${o.historyMinStep}).`);
+  return Object.freeze(o);
+}
+
+/** Frames a lost track survives: round(fps / 30 × trackBuffer). */
+export function maxLostFrames(o: Pick<ByteTrackerOptions, 'fps' | 'trackBuffer'>): number {
+  return Math.round((o.fps / 30) * o.trackBuffer);
+}

@@ -1,0 +1,2 @@
+export * from './counts/index.ts';
+export * from './detections/index.ts';

@@ -1,0 +1,393 @@
+/**
+ * Weekday-morning demand between the named zones, all from the seeded PRNG: trips for duarouter, pedestrian walk
+ * plans, two bus lines on fixed routes, plus each agent's identity (plate, device MAC).
+ */
+import type { ZoneDef, ZoneKind } from './zones.ts';
+import { createRng, type Rng } from './prng.ts';
+import { type Mode, MODES, vtypesByMode } from './vtypes.ts';
+
+export interface DemandOptions {
+  /** Length of the demand period (seconds from t=0). */
+  durationS: number;
+  /** Agents per hour by mode (buses come from the timetable). */
+  perHour?: Partial<Record<Exclude<Mode, 'bus'>, number>>;
+  /** Peak of the departure profile (seconds from t=0) and its spread (s). */
+  peakS?: number;
+  peakSdS?: number;
+}
+
+export const DEFAULT_PER_HOUR: Record<Exclude<Mode, 'bus'>, number> = {
+  car: 2700,
+  van: 380,
+  truck: 90,
+  motorcycle: 170,
+  bicycle: 380,
+  pedestrian: 2300,
+};
+
+/** Share of agents carrying a device seen by Wi-Fi/BLE sensors, by mode. */
+export const DEVICE_SHARE: Record<Mode, number> = {
+  pedestrian: 0.5,
+  bicycle: 0.3,
+  car: 0.5,
+  van: 0.5,
+  truck: 0.5,
+  motorcycle: 0.3,
+  bus: 0,
+};
+
+export interface AgentPlan {
+  id: string;
+  mode: Mode;
+  vtype: string;
+  /** Planned departure (s from t=0). */
+  depart: number;
+  origin: string;
+  destination: string;
+  fromEdge: string;
+  toEdge: string;
+  departPos?: number;
+  arrivalPos?: number;
+  /** Bus only: named route and bus stops. */
+  route?: string;
+  stops?: string[];
+  plate: string;
+  device: string;
+}
+
+/** Bus lines on fixed routes (edge lists in the network of network.ts) and their stops. */
+export const BUS_LINES = [
+  {
+    id: 'L1',
+    name: 'Ligne 1 Gare ↔ Porte Sud',
+    origin: 'station',
+    destination: 'gate-s',
+    edges: ['stn-r3a7', 'r3a7-r2a7', 'r2a7-r2a6', 'r2a6-r2a5', 'r2a5-r2a4', 'r2a4-r3a4', 'r3a4-gS'],
+    stops: ['bs_gare_out', 'bs_marche_out'],
+    returnStops: ['bs_marche_back', 'bs_gare_back'],
+    firstS: 120,
+    returnFirstS: 420,
+  },
+  {
+    id: 'L2',
+    name: 'Ligne 2 Porte Est ↔ Porte Ouest',
+    origin: 'gate-e',
+    destination: 'gate-w',
+    edges: ['gE-r3a2', 'r3a2-r2a2', 'r2a2-r2a1', 'r2a1-r2a0', 'r2a0-r2a7', 'r2a7-r2a6', 'r2a6-r3a6', 'r3a6-gW'],
+    stops: ['bs_cathedrale_out'],
+    returnStops: ['bs_cathedrale_back'],
+    firstS: 240,
+    returnFirstS: 540,
+  },
+] as const;
+export const BUS_HEADWAY_S = 600;
+export const BUS_DWELL_S = 20;
+
+/** Bus stops: lane (index 1 = first vehicle lane; lane 0 is the sidewalk), start and end offsets from the lane end. */
+export const BUS_STOPS = [
+  { id: 'bs_gare_out', name: 'Gare', edge: 'stn-r3a7', at: 'start' },
+  { id: 'bs_gare_back', name: 'Gare', edge: 'r3a7-stn', at: 'end' },
+  { id: 'bs_marche_out', name: 'Marché', edge: 'r2a6-r2a5', at: 'mid' },
+  { id: 'bs_marche_back', name: 'Marché', edge: 'r2a5-r2a6', at: 'mid' },
+  { id: 'bs_cathedrale_out', name: 'Cathédrale', edge: 'r2a1-r2a0', at: 'mid' },
+  { id: 'bs_cathedrale_back', name: 'Cathédrale', edge: 'r2a0-r2a1', at: 'mid' },
+] as const;
+
+export function busStopsXml(laneLength: (edge: string) => number): string {
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<additional>'];
+  for (const s of BUS_STOPS) {
+    const len = laneLength(s.edge);
+    const span = 20;
+    const start = s.at === 'start' ? 5 : s.at === 'end' ? len - 5 - span : len / 2 - span / 2;
+    lines.push(
+      `  <busStop id="${s.id}" name="${s.name}" lane="${s.edge}_1" startPos="${start.toFixed(2)}" endPos="${(start + span).toFixed(2)}" lines="L1 L2"/>`,
+    );
+  }
+  lines.push('</additional>', '');
+  return lines.join('\n');
+}
+
+type OdWeight = (o: ZoneDef, d: ZoneDef) => number;
+const k = (z: ZoneDef): ZoneKind => z.kind;
+const opposite = (o: ZoneDef, d: ZoneDef): boolean =>
+  `${o.id}|${d.id}`.match(/gate-n\|gate-s|gate-s\|gate-n|gate-e\|gate-w|gate-w\|gate-e/) !== null;
+
+/** Relative OD weights per mode for a weekday morning (inbound commuting, deliveries, school/station trips). */
+const OD: Record<Exclude<Mode, 'bus'>, OdWeight> = {
+  car: (o, d) => {
+    const t = `${k(o)}>${k(d)}`;
+    if (t === 'gate>gate') return opposite(o, d) ? 1.6 : 1.1;
+    return (
+      {
+        'gate>parking': 2.2,
+        'gate>station': 1.0,
+        'gate>square': 0.6,
+        'gate>core': 0.35,
+        'parking>gate': 0.3,
+        'station>gate': 0.9,
+        'core>gate': 0.8,
+        'square>gate': 0.4,
+        'core>station': 0.3,
+        'station>core': 0.1,
+        'parking>station': 0.1,
+      }[t] ?? 0
+    );
+  },
+  van: (o, d) =>
+    ({
+      'gate>square': 3,
+      'gate>core': 1.5,
+      'square>gate': 1,
+      'core>gate': 1.2,
+      'gate>gate': 0.4,
+      'gate>parking': 0.2,
+      'gate>station': 0.5,
+      'square>core': 0.5,
+    })[`${k(o)}>${k(d)}`] ?? 0,
+  truck: (o, d) => ({ 'gate>gate': 1.5, 'gate>square': 1.5, 'square>gate': 0.6 })[`${k(o)}>${k(d)}`] ?? 0,
+  motorcycle: (o, d) =>
+    ({
+      'gate>gate': 0.8,
+      'gate>station': 0.5,
+      'gate>core': 0.5,
+      'gate>square': 0.5,
+      'gate>parking': 0.5,
+      'core>gate': 0.3,
+    })[`${k(o)}>${k(d)}`] ?? 0,
+  bicycle: (o, d) =>
+    ({
+      'station>core': 3,
+      'gate>core': 2,
+      'gate>station': 1.5,
+      'core>station': 1,
+      'gate>square': 1,
+      'square>core': 0.5,
+      'core>square': 0.5,
+      'gate>gate': 0.4,
+      'core>gate': 0.6,
+    })[`${k(o)}>${k(d)}`] ?? 0,
+  pedestrian: (o, d) =>
+    ({
+      'station>core': 4,
+      'station>square': 2,
+      'parking>core': 3,
+      'parking>square': 1.5,
+      'gate>core': 1,
+      'core>station': 1.5,
+      'square>core': 1,
+      'core>square': 1,
+      'gate>station': 0.5,
+      'core>parking': 0.4,
+      'square>station': 0.5,
+      'core>core': 0.8,
+    })[`${k(o)}>${k(d)}`] ?? 0,
+};
+
+const MODE_PREFIX: Record<Mode, string> = {
+  pedestrian: 'ped',
+  bicycle: 'bike',
+  motorcycle: 'moto',
+  car: 'car',
+  van: 'van',
+  truck: 'truck',
+  bus: 'bus',
+};
+
+/** Departure-time sampler: flat base plus a Gaussian peak, cumulative over 1 s bins. */
+function departSampler(durationS: number, peakS: number, sdS: number): (rng: Rng) => number {
+  const cdf = new Float64Array(durationS);
+  let acc = 0;
+  for (let t = 0; t < durationS; t++) {
+    acc += 0.55 + Math.exp(-0.5 * ((t + 0.5 - peakS) / sdS) ** 2);
+    cdf[t] = acc;
+  }
+  return (rng) => {
+    const r = rng.next() * acc;
+    let lo = 0;
+    let hi = durationS - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < r) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+const PLATE_LETTERS = 'ABCDEFGHJKLMNPQRSTVWXYZ';
+
+export function generateDemand(
+  zones: ZoneDef[],
+  laneLength: (edge: string) => number,
+  seed: number,
+  opts: DemandOptions,
+): AgentPlan[] {
+  const durationS = opts.durationS;
+  const perHour = { ...DEFAULT_PER_HOUR, ...opts.perHour };
+  const sample = departSampler(durationS, opts.peakS ?? 2250, opts.peakSdS ?? 480);
+  const raw: Omit<AgentPlan, 'id' | 'plate' | 'device'>[] = [];
+  const posRng = createRng(seed, 'positions');
+  const randomPos = (edge: string, kind: ZoneKind): number | undefined => {
+    const len = laneLength(edge);
+    if (kind === 'gate' || kind === 'parking' || kind === 'station') return undefined;
+    return Math.round(posRng.range(Math.min(5, len / 4), Math.max(len - 5, (3 * len) / 4)) * 10) / 10;
+  };
+  for (const mode of MODES) {
+    if (mode === 'bus') continue;
+    const rng = createRng(seed, `demand:${mode}`);
+    const pairs: [ZoneDef, ZoneDef][] = [];
+    const weights: number[] = [];
+    for (const o of zones)
+      for (const d of zones) {
+        if (o === d && !(mode === 'pedestrian' && o.kind === 'core')) continue;
+        const w = OD[mode](o, d);
+        if (w > 0) {
+          pairs.push([o, d]);
+          weights.push(w);
+        }
+      }
+    const types = vtypesByMode(mode);
+    const n = Math.round((perHour[mode] * durationS) / 3600);
+    const walkLike = mode === 'pedestrian' || mode === 'bicycle';
+    for (let i = 0; i < n; i++) {
+      const [o, d] = pairs[rng.weighted(weights)];
+      const fromList = walkLike ? o.walkFrom : o.vehicleFrom;
+      const toList = walkLike ? d.walkTo : d.vehicleTo;
+      let fromEdge = rng.pick(fromList);
+      let toEdge = rng.pick(toList);
+      for (let tries = 0; tries < 10 && (toEdge === fromEdge || sameStreet(fromEdge, toEdge)); tries++) {
+        fromEdge = rng.pick(fromList);
+        toEdge = rng.pick(toList);
+      }
+      if (toEdge === fromEdge) continue;
+      const vtype = types[rng.weighted(types.map((t) => t.share))].id;
+      raw.push({
+        mode,
+        vtype,
+        depart: sample(rng),
+        origin: o.id,
+        destination: d.id,
+        fromEdge,
+        toEdge,
+        departPos: randomPos(fromEdge, o.kind),
+        arrivalPos: randomPos(toEdge, d.kind),
+      });
+    }
+  }
+  for (const line of BUS_LINES) {
+    const back = [...line.edges].reverse().map((e) => e.split('-').reverse().join('-'));
+    for (let t = line.firstS; t < durationS; t += BUS_HEADWAY_S)
+      raw.push({
+        mode: 'bus',
+        vtype: 'bus_standard',
+        depart: t,
+        origin: line.origin,
+        destination: line.destination,
+        fromEdge: line.edges[0],
+        toEdge: line.edges[line.edges.length - 1],
+        route: `${line.id}_out`,
+        stops: [...line.stops],
+      });
+    for (let t = line.returnFirstS; t < durationS; t += BUS_HEADWAY_S)
+      raw.push({
+        mode: 'bus',
+        vtype: 'bus_standard',
+        depart: t,
+        origin: line.destination,
+        destination: line.origin,
+        fromEdge: back[0],
+        toEdge: back[back.length - 1],
+        route: `${line.id}_back`,
+        stops: [...line.returnStops],
+      });
+  }
+  // Stable order: departure, then mode order, then generation order.
+  const modeRank = new Map(MODES.map((m, i) => [m, i]));
+  const order = raw.map((_, i) => i);
+  order.sort((a, b) => raw[a].depart - raw[b].depart || modeRank.get(raw[a].mode)! - modeRank.get(raw[b].mode)! || a - b);
+  const counters = new Map<Mode, number>();
+  const idRng = createRng(seed, 'identities');
+  const plates = new Set<string>();
+  const devices = new Set<string>();
+  return order.map((i) => {
+    const p = raw[i];
+    const n = (counters.get(p.mode) ?? 0) + 1;
+    counters.set(p.mode, n);
+    const motor = p.mode !== 'pedestrian' && p.mode !== 'bicycle';
+    let plate = '';
+    if (motor) {
+      do plate = makePlate(idRng);
+      while (plates.has(plate));
+      plates.add(plate);
+    }
+    let device = '';
+    if (idRng.chance(DEVICE_SHARE[p.mode])) {
+      do device = makeMac(idRng);
+      while (devices.has(device));
+      devices.add(device);
+    }
+    return { id: `${MODE_PREFIX[p.mode]}${String(n).padStart(4, '0')}`, ...p, plate, device };
+  });
+}
+
+/** True when both edges are the two directions of the same street (a U-turn trip). */
+function sameStreet(a: string, b: string): boolean {
+  return a.split('-').reverse().join('-') === b;
+}
+
+function makePlate(rng: Rng): string {
+  const l = (): string => PLATE_LETTERS[rng.int(PLATE_LETTERS.length)];
+  return `${l()}${l()}-${String(1 + rng.int(999)).padStart(3, '0')}-${l()}${l()}`;
+}
+
+/** Locally administered, unicast MAC address. */
+function makeMac(rng: Rng): string {
+  const bytes = [((rng.int(256) & 0xfc) | 0x02) & 0xff];
+  for (let i = 0; i < 5; i++) bytes.push(rng.int(256));
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+const f1 = (v: number): string => v.toFixed(1);
+
+/** The trips and persons file for duarouter (sorted by departure); buses go to `busesXml`. */
+export function tripsXml(plans: AgentPlan[], vtypes: string[] = []): string {
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<routes>', ...vtypes];
+  for (const p of plans) {
+    const dp = p.departPos === undefined ? '' : ` departPos="${f1(p.departPos)}"`;
+    const ap = p.arrivalPos === undefined ? '' : ` arrivalPos="${f1(p.arrivalPos)}"`;
+    if (p.mode === 'bus') continue;
+    if (p.mode === 'pedestrian') {
+      lines.push(`  <person id="${p.id}" type="${p.vtype}" depart="${p.depart}.00"${dp}>`);
+      lines.push(`    <walk from="${p.fromEdge}" to="${p.toEdge}"${ap}/>`);
+      lines.push('  </person>');
+    } else {
+      const fromGate = p.departPos === undefined && p.origin.startsWith('gate-');
+      const speed = fromGate ? ' departSpeed="max"' : '';
+      lines.push(
+        `  <trip id="${p.id}" type="${p.vtype}" depart="${p.depart}.00" departLane="best"${speed}${dp} from="${p.fromEdge}" to="${p.toEdge}"${ap}/>`,
+      );
+    }
+  }
+  lines.push('</routes>', '');
+  return lines.join('\n');
+}
+
+/** Buses on their fixed routes with their stops, read by sumo directly (duarouter drops `line` vehicles). */
+export function busesXml(plans: AgentPlan[], vtypes: string[] = []): string {
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<routes>', ...vtypes];
+  for (const line of BUS_LINES) {
+    const back = [...line.edges].reverse().map((e) => e.split('-').reverse().join('-'));
+    lines.push(`  <route id="${line.id}_out" edges="${line.edges.join(' ')}"/>`);
+    lines.push(`  <route id="${line.id}_back" edges="${back.join(' ')}"/>`);
+  }
+  for (const p of plans) {
+    if (p.mode !== 'bus') continue;
+    lines.push(
+      `  <vehicle id="${p.id}" type="${p.vtype}" route="${p.route}" depart="${p.depart}.00" departLane="best" line="${p.route?.split('_')[0]}">`,
+    );
+    for (const s of p.stops ?? []) lines.push(`    <stop busStop="${s}" duration="${BUS_DWELL_S}"/>`);
+    lines.push('  </vehicle>');
+  }
+  lines.push('</routes>', '');
+  return lines.join('\n');
+}

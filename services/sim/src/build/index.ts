@@ -1,0 +1,44 @@
+/** `passage sim build <name>`: the SUMO scenario builder. */
+import { resolve } from 'node:path';
+import { type BuildOptions, type BuildReport, buildScenario, DEFAULTS } from './scenario.ts';
+
+export { imageToGround, inImage, type PinholeCamera, projectToImage } from './camera.ts';
+export { AGENTS_HEADER, TRAJECTORIES_HEADER } from './derive.ts';
+export { EARTH_RADIUS_M, toLocal, toLonLat } from './geo.ts';
+export { createRng, mulberry32 } from './prng.ts';
+export {
+  type BuildOptions,
+  type BuildReport,
+  buildScenario,
+  DEFAULTS,
+  readGzText,
+  type ScenarioJson,
+  scenarioModel,
+} from './scenario.ts';
+export { hasSumo, SUMO_MISSING_CODE, sumoVersion } from './sumo.ts';
+
+export interface SimBuildArgs {
+  /** Scenario name, e.g. `chartres-centre`. */
+  name: string;
+  /** Output folder (default `infra/scenarios/<name>` under the current directory). */
+  outDir?: string;
+  seed?: number;
+  durationS?: number;
+  endS?: number;
+  stepS?: number;
+  quiet?: boolean;
+}
+
+/** Entry point for the CLI: builds the scenario and prints a one-line summary per phase. */
+export async function simBuild(args: SimBuildArgs): Promise<BuildReport> {
+  const opts: BuildOptions = {
+    name: args.name,
+    outDir: args.outDir ?? resolve('infra/scenarios', args.name),
+    seed: args.seed ?? DEFAULTS.seed,
+    durationS: args.durationS ?? DEFAULTS.durationS,
+    endS: args.endS,
+    stepS: args.stepS ?? DEFAULTS.stepS,
+    log: args.quiet ? undefined : (m) => console.error(`[sim build] ${m}`),
+  };
+  return buildScenario(opts);
+}

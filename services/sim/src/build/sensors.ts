@@ -1,0 +1,399 @@
+/**
+ * Sensors of the scenario: cameras at junctions and on pedestrian places (with counting lines, arm zones and
+ * calibration pairs from the pinhole model), counters (loops, pedestrian, bike, Telraam) and sighting sites
+ * (Wi-Fi / BLE / ANPR) at every zone entry. Geometry is computed in local metres and written as [lon, lat].
+ */
+import { imageToGround, inImage, type PinholeCamera, projectToImage } from './camera.ts';
+import { type LonLat, type Origin, toLonLat } from './geo.ts';
+import { LANE_WIDTH_M, type NetEdge, type Network, ROAD_SPECS, roadHalfWidth } from './network.ts';
+import type { Mode } from './vtypes.ts';
+import type { ZoneDef } from './zones.ts';
+
+type V2 = [number, number];
+
+export interface CameraLine {
+  id: string;
+  name: string;
+  a: LonLat;
+  b: LonLat;
+  inDirection: string;
+}
+export interface CameraZone {
+  id: string;
+  name: string;
+  polygon: LonLat[];
+}
+export interface Camera {
+  id: string;
+  siteId: string;
+  name: string;
+  position: { lon: number; lat: number };
+  mountingHeightM: number;
+  headingDeg: number;
+  tiltDeg: number;
+  hfovDeg: number;
+  width: number;
+  height: number;
+  fps: number;
+  lines: CameraLine[];
+  zones: CameraZone[];
+  calibration: { image: [number, number]; map: LonLat }[];
+}
+export interface Counter {
+  id: string;
+  siteId: string;
+  name: string;
+  kind: 'loop' | 'pedestrian' | 'bike' | 'telraam';
+  modes: Mode[];
+  line: { a: LonLat; b: LonLat };
+  inDirection: string;
+  faulty?: { type: 'gap' | 'stuck-zero'; fromS: number; toS: number };
+}
+export interface SightingSite {
+  id: string;
+  name: string;
+  zoneId: string;
+  kind: 'wifi' | 'ble' | 'anpr';
+  position: { lon: number; lat: number };
+  radiusM: number;
+}
+
+export interface Sensors {
+  cameras: Camera[];
+  counters: Counter[];
+  sightingSites: SightingSite[];
+  /** Circles (local metres) around which trajectories are kept. */
+  keepCircles: { x: number; y: number; r: number }[];
+}
+
+const MOTOR: Mode[] = ['car', 'van', 'truck', 'bus', 'motorcycle'];
+const ALL: Mode[] = ['pedestrian', 'bicycle', 'motorcycle', 'car', 'van', 'truck', 'bus'];
+const IN_LEFT_TO_RIGHT = "crossing left-to-right of a→b counts as 'in'";
+
+function shapeLength(shape: V2[]): number {
+  let s = 0;
+  for (let i = 1; i < shape.length; i++) s += Math.hypot(shape[i][0] - shape[i - 1][0], shape[i][1] - shape[i - 1][1]);
+  return s;
+}
+
+/** Point and unit tangent at distance s along a polyline. */
+function along(shape: V2[], s: number): { p: V2; t: V2 } {
+  let rest = s;
+  for (let i = 1; i < shape.length; i++) {
+    const [x0, y0] = shape[i - 1];
+    const [x1, y1] = shape[i];
+    const len = Math.hypot(x1 - x0, y1 - y0);
+    if (rest <= len || i === shape.length - 1) {
+      const k = Math.min(rest, len) / len;
+      return { p: [x0 + k * (x1 - x0), y0 + k * (y1 - y0)], t: [(x1 - x0) / len, (y1 - y0) / len] };
+    }
+    rest -= len;
+  }
+  throw new Error('empty shape');
+}
+
+/** Bearing (0 = north, clockwise) of a direction vector, degrees in [0, 360). */
+function bearing(v: V2): number {
+  const b = (Math.atan2(v[0], v[1]) * 180) / Math.PI;
+  return (b + 360) % 360;
+}
+
+const COMPASS_FR = ['nord', 'nord-est', 'est', 'sud-est', 'sud', 'sud-ouest', 'ouest', 'nord-ouest'];
+const COMPASS_ID = ['n', 'ne', 'e', 'se', 's', 'sw', 'w', 'nw'];
+const octant = (deg: number): number => Math.round(deg / 45) % 8;
+
+/**
+ * Counting line across a road at p, for traffic moving along t: `a` lies `right` metres to the right of the
+ * travel direction, `b` lies `left` metres to its left. Moving along t crosses a→b from its left to its right.
+ */
+function lineAcross(p: V2, t: V2, right: number, left: number): [V2, V2] {
+  const l: V2 = [-t[1], t[0]];
+  return [
+    [p[0] - right * l[0], p[1] - right * l[1]],
+    [p[0] + left * l[0], p[1] + left * l[1]],
+  ];
+}
+
+interface Arm {
+  edge: NetEdge;
+  /** Outward unit direction at ~15 m from the junction. */
+  u: V2;
+  bearing: number;
+  halfWidth: number;
+}
+
+function junctionArms(net: Network, node: string): Arm[] {
+  return net.edges
+    .filter((e) => e.from === node)
+    .map((e) => {
+      const n = net.node(node);
+      const { p } = along(e.shape, Math.min(15, shapeLength(e.shape) / 2));
+      const d = Math.hypot(p[0] - n.x, p[1] - n.y);
+      const u: V2 = [(p[0] - n.x) / d, (p[1] - n.y) / d];
+      return { edge: e, u, bearing: bearing(u), halfWidth: roadHalfWidth(e.cls) };
+    })
+    .sort((a, b) => a.bearing - b.bearing);
+}
+
+interface CameraSpec {
+  id: string;
+  name: string;
+  node: string;
+  heightM: number;
+}
+
+const CAMERA_SPECS: CameraSpec[] = [
+  { id: 'cam-bd-nord', name: 'Boulevard × route de Paris (porte Nord)', node: 'r3a0', heightM: 8 },
+  { id: 'cam-bd-est', name: 'Boulevard × route de Sours (porte Est)', node: 'r3a2', heightM: 8 },
+  { id: 'cam-bd-sud', name: 'Boulevard × route d’Orléans (porte Sud)', node: 'r3a4', heightM: 8 },
+  { id: 'cam-bd-ouest', name: 'Boulevard × route de Courville (porte Ouest)', node: 'r3a6', heightM: 8 },
+  { id: 'cam-gare', name: 'Boulevard × avenue de la Gare', node: 'r3a7', heightM: 7 },
+  { id: 'cam-parking-ne', name: 'Boulevard × accès Parking Cathédrale Nord', node: 'r3a1', heightM: 7 },
+  { id: 'cam-mid-nord', name: 'Rue du Bourg × rue Nord (anneau médian)', node: 'r2a0', heightM: 7 },
+  { id: 'cam-mid-est', name: 'Anneau médian × rue Est', node: 'r2a2', heightM: 7 },
+  { id: 'cam-marche', name: 'Place du Marché', node: 'r2a5', heightM: 7 },
+  { id: 'cam-parvis', name: 'Parvis de la Cathédrale (piéton)', node: 'c', heightM: 6 },
+  { id: 'cam-rue-pietonne-sud', name: 'Rue piétonne sud × rue de la Cathédrale', node: 'r1a4', heightM: 6 },
+];
+
+const CAM_W = 1920;
+const CAM_H = 1080;
+const CAM_HFOV = 100;
+
+function buildCamera(net: Network, origin: Origin, spec: CameraSpec): { cam: Camera; pin: PinholeCamera } {
+  const n = net.node(spec.node);
+  const arms = junctionArms(net, spec.node);
+  // Corner: bisector of the widest angular gap between consecutive arms.
+  let best = 0;
+  let bestGap = -1;
+  for (let i = 0; i < arms.length; i++) {
+    const next = arms[(i + 1) % arms.length];
+    const gap = (next.bearing - arms[i].bearing + 360) % 360 || 360;
+    if (gap > bestGap + 1e-6) {
+      bestGap = gap;
+      best = i;
+    }
+  }
+  const bis = ((arms[best].bearing + bestGap / 2) * Math.PI) / 180;
+  const bisU: V2 = [Math.sin(bis), Math.cos(bis)];
+  let chosen: { cam: Camera; pin: PinholeCamera; score: number } | null = null;
+  for (const dist of [18, 22, 26, 30, 34]) {
+    const px = n.x + dist * bisU[0];
+    const py = n.y + dist * bisU[1];
+    const pin: PinholeCamera = {
+      x: Math.round(px * 100) / 100,
+      y: Math.round(py * 100) / 100,
+      mountingHeightM: spec.heightM,
+      headingDeg: Math.round(bearing([n.x - px, n.y - py]) * 100) / 100,
+      tiltDeg: Math.round(((Math.atan2(spec.heightM, dist) * 180) / Math.PI) * 100) / 100,
+      hfovDeg: CAM_HFOV,
+      width: CAM_W,
+      height: CAM_H,
+    };
+    const visible = (p: V2): boolean => inImage(pin, projectToImage(pin, p[0], p[1], 0), 10);
+    const lines: CameraLine[] = [];
+    const zones: CameraZone[] = [];
+    for (const arm of arms) {
+      const o = octant(arm.bearing);
+      const tag = COMPASS_ID[o];
+      const label = `bras ${COMPASS_FR[o]}`;
+      for (const s of [14, 11, 8]) {
+        const p: V2 = [n.x + s * arm.u[0], n.y + s * arm.u[1]];
+        const [a, b] = lineAcross(p, [-arm.u[0], -arm.u[1]], arm.halfWidth + 0.5, arm.halfWidth + 0.5);
+        if (visible(a) && visible(b)) {
+          lines.push({
+            id: `${spec.id}:l-${tag}`,
+            name: `${label} (${arm.edge.id.split('-')[1]})`,
+            a: toLonLat(origin, a[0], a[1]),
+            b: toLonLat(origin, b[0], b[1]),
+            inDirection: `${IN_LEFT_TO_RIGHT} (towards the junction)`,
+          });
+          break;
+        }
+      }
+      const w = arm.halfWidth;
+      const l: V2 = [-arm.u[1], arm.u[0]];
+      const at = (s: number, side: number): V2 => [
+        n.x + s * arm.u[0] + side * l[0],
+        n.y + s * arm.u[1] + side * l[1],
+      ];
+      if (visible(at(16, 0))) {
+        const poly = [at(6, -w), at(26, -w), at(26, w), at(6, w)];
+        zones.push({
+          id: `${spec.id}:z-${tag}`,
+          name: label,
+          polygon: poly.map(([x, y]) => toLonLat(origin, x, y)),
+        });
+      }
+    }
+    const calibration: Camera['calibration'] = [];
+    for (const fv of [0.6, 0.78, 0.95])
+      for (const fu of [0.15, 0.5, 0.85]) {
+        const uv: [number, number] = [Math.round(fu * CAM_W), Math.round(fv * CAM_H)];
+        const g = imageToGround(pin, uv[0], uv[1]);
+        if (g && Math.hypot(g[0] - pin.x, g[1] - pin.y) <= 90) calibration.push({ image: uv, map: toLonLat(origin, g[0], g[1]) });
+      }
+    const cam: Camera = {
+      id: spec.id,
+      siteId: `site-${spec.node}`,
+      name: spec.name,
+      position: lonLatObj(toLonLat(origin, pin.x, pin.y)),
+      mountingHeightM: pin.mountingHeightM,
+      headingDeg: pin.headingDeg,
+      tiltDeg: pin.tiltDeg,
+      hfovDeg: pin.hfovDeg,
+      width: pin.width,
+      height: pin.height,
+      fps: 10,
+      lines,
+      zones,
+      calibration,
+    };
+    const score = lines.length + zones.length;
+    if (!chosen || score > chosen.score) chosen = { cam, pin, score };
+    if (lines.length === arms.length && zones.length === arms.length) break;
+  }
+  if (!chosen || chosen.cam.lines.length < 2 || chosen.cam.zones.length < 3 || chosen.cam.calibration.length < 4)
+    throw new Error(`camera ${spec.id}: not enough visible lines/zones/calibration points`);
+  return chosen;
+}
+
+const lonLatObj = ([lon, lat]: LonLat): { lon: number; lat: number } => ({ lon, lat });
+
+interface CounterSpec {
+  id: string;
+  name: string;
+  kind: Counter['kind'];
+  modes: Mode[];
+  edge: string;
+  /** Fraction of the edge length where the line lies. */
+  at: number;
+  /** 'inbound' = the edge's own carriageway; 'carriageway' = both directions; 'full' = kerb to kerb incl. sidewalks. */
+  span: 'inbound' | 'carriageway' | 'full';
+  faulty?: Counter['faulty'];
+}
+
+const COUNTER_SPECS: CounterSpec[] = [
+  { id: 'loop-porte-nord-in', name: 'Boucle route de Paris (entrant)', kind: 'loop', modes: MOTOR, edge: 'gN-r3a0', at: 0.5, span: 'inbound' },
+  {
+    id: 'loop-porte-est',
+    name: 'Boucle route de Sours (2 sens)',
+    kind: 'loop',
+    modes: MOTOR,
+    edge: 'gE-r3a2',
+    at: 0.5,
+    span: 'carriageway',
+    faulty: { type: 'gap', fromS: 1200, toS: 1800 },
+  },
+  { id: 'loop-porte-sud-in', name: 'Boucle route d’Orléans (entrant)', kind: 'loop', modes: MOTOR, edge: 'gS-r3a4', at: 0.5, span: 'inbound' },
+  { id: 'loop-porte-ouest', name: 'Boucle route de Courville (2 sens)', kind: 'loop', modes: MOTOR, edge: 'gW-r3a6', at: 0.5, span: 'carriageway' },
+  { id: 'loop-avenue-nord', name: 'Boucle rue Nord (2 sens)', kind: 'loop', modes: MOTOR, edge: 'r3a0-r2a0', at: 0.5, span: 'carriageway' },
+  { id: 'ped-rue-pietonne-sud', name: 'Compteur piétons rue piétonne sud', kind: 'pedestrian', modes: ['pedestrian'], edge: 'r1a4-c', at: 0.5, span: 'full' },
+  {
+    id: 'ped-gare',
+    name: 'Compteur piétons avenue de la Gare',
+    kind: 'pedestrian',
+    modes: ['pedestrian'],
+    edge: 'stn-r3a7',
+    at: 0.5,
+    span: 'full',
+    faulty: { type: 'stuck-zero', fromS: 2400, toS: 3000 },
+  },
+  { id: 'bike-rue-ouest', name: 'Compteur vélos rue Ouest', kind: 'bike', modes: ['bicycle'], edge: 'r2a6-r1a6', at: 0.5, span: 'carriageway' },
+  { id: 'telraam-anneau-est', name: 'Telraam anneau médian est', kind: 'telraam', modes: ALL, edge: 'r2a2-r2a3', at: 0.5, span: 'full' },
+];
+
+function buildCounter(net: Network, origin: Origin, spec: CounterSpec): { counter: Counter; at: V2 } {
+  const e = net.edge(spec.edge);
+  const { p, t } = along(e.shape, shapeLength(e.shape) * spec.at);
+  const s = ROAD_SPECS[e.cls];
+  const lanes = s.width ? s.width / 2 : s.lanes * LANE_WIDTH_M;
+  const [right, left] =
+    spec.span === 'inbound'
+      ? [lanes + 0.2, 0.2]
+      : spec.span === 'carriageway'
+        ? [lanes + 0.2, lanes + 0.2]
+        : [roadHalfWidth(e.cls) + 0.5, roadHalfWidth(e.cls) + 0.5];
+  const [a, b] = lineAcross(p, t, right, left);
+  const siteNode = spec.at < 0.5 ? e.from : spec.at > 0.5 ? e.to : null;
+  return {
+    counter: {
+      id: spec.id,
+      siteId: siteNode ? `site-${siteNode}` : `site-${spec.id}`,
+      name: spec.name,
+      kind: spec.kind,
+      modes: spec.modes,
+      line: { a: toLonLat(origin, a[0], a[1]), b: toLonLat(origin, b[0], b[1]) },
+      inDirection: `${IN_LEFT_TO_RIGHT} (travel along ${spec.edge}, from ${e.from} to ${e.to})`,
+      ...(spec.faulty ? { faulty: spec.faulty } : {}),
+    },
+    at: p,
+  };
+}
+
+function centroid(poly: V2[]): V2 {
+  let x = 0;
+  let y = 0;
+  for (const p of poly) {
+    x += p[0];
+    y += p[1];
+  }
+  return [x / poly.length, y / poly.length];
+}
+
+/** Sighting sites at each zone's entry: which kinds per zone kind, and their detection radius (m). */
+const SIGHTING_KINDS: Record<ZoneDef['kind'], { kind: SightingSite['kind']; radiusM: number; where: 'entry' | 'centre' }[]> = {
+  gate: [
+    { kind: 'anpr', radiusM: 15, where: 'entry' },
+    { kind: 'wifi', radiusM: 40, where: 'entry' },
+  ],
+  parking: [
+    { kind: 'anpr', radiusM: 15, where: 'entry' },
+    { kind: 'ble', radiusM: 25, where: 'entry' },
+  ],
+  station: [
+    { kind: 'anpr', radiusM: 15, where: 'entry' },
+    { kind: 'wifi', radiusM: 50, where: 'centre' },
+  ],
+  square: [
+    { kind: 'wifi', radiusM: 45, where: 'centre' },
+    { kind: 'ble', radiusM: 25, where: 'entry' },
+  ],
+  core: [
+    { kind: 'wifi', radiusM: 50, where: 'centre' },
+    { kind: 'ble', radiusM: 25, where: 'entry' },
+  ],
+};
+
+/** Radius (m) around cameras' junctions and counters within which trajectories are kept. */
+export const KEEP_RADIUS = { camera: 70, counter: 30, sightingMargin: 5 };
+
+export function buildSensors(net: Network, origin: Origin, zones: ZoneDef[]): Sensors {
+  const keepCircles: Sensors['keepCircles'] = [];
+  const cameras = CAMERA_SPECS.map((spec) => {
+    const { cam } = buildCamera(net, origin, spec);
+    const n = net.node(spec.node);
+    keepCircles.push({ x: n.x, y: n.y, r: KEEP_RADIUS.camera });
+    return cam;
+  });
+  const counters = COUNTER_SPECS.map((spec) => {
+    const { counter, at } = buildCounter(net, origin, spec);
+    keepCircles.push({ x: at[0], y: at[1], r: KEEP_RADIUS.counter });
+    return counter;
+  });
+  const sightingSites: SightingSite[] = [];
+  for (const z of zones)
+    for (const k of SIGHTING_KINDS[z.kind]) {
+      const p = k.where === 'entry' ? z.entry : centroid(z.polygon);
+      sightingSites.push({
+        id: `${k.kind}-${z.id}`,
+        name: `${k.kind.toUpperCase()} ${z.name}`,
+        zoneId: z.id,
+        kind: k.kind,
+        position: lonLatObj(toLonLat(origin, p[0], p[1])),
+        radiusM: k.radiusM,
+      });
+      keepCircles.push({ x: p[0], y: p[1], r: k.radiusM + KEEP_RADIUS.sightingMargin });
+    }
+  return { cameras, counters, sightingSites, keepCircles };
+}

@@ -1,0 +1,219 @@
+/**
+ * Evaluation metrics of traffic engineering and classification, as pure functions.
+ *
+ * GEH (Geoffrey E. Havers) compares a modelled/measured flow M with a reference count C:
+ *   GEH = sqrt(2 (M − C)² / (M + C)), and GEH = 0 when both are 0.
+ * The usual acceptance criterion is GEH < 5 for at least 85 % of hourly cells.
+ */
+
+export function geh(m: number, c: number): number {
+  const s = m + c;
+  if (s <= 0) return 0;
+  const d = m - c;
+  return Math.sqrt((2 * d * d) / s);
+}
+
+/** One cell of a table compared with the truth (a cell missing on one side counts 0 there). */
+export interface CellComparison {
+  key: string;
+  truth: number;
+  output: number;
+  geh: number;
+}
+
+/**
+ * Compare two tables cell by cell: rows are summed per key on each side, the union of keys is compared.
+ * Sorted by key.
+ */
+export function compareCells<T, O>(
+  truth: Iterable<T>,
+  output: Iterable<O>,
+  truthKey: (r: T) => string,
+  truthValue: (r: T) => number,
+  outputKey: (r: O) => string,
+  outputValue: (r: O) => number,
+): CellComparison[] {
+  const cells = new Map<string, { truth: number; output: number }>();
+  for (const r of truth) {
+    const k = truthKey(r);
+    const c = cells.get(k) ?? { truth: 0, output: 0 };
+    c.truth += truthValue(r);
+    cells.set(k, c);
+  }
+  for (const r of output) {
+    const k = outputKey(r);
+    const c = cells.get(k) ?? { truth: 0, output: 0 };
+    c.output += outputValue(r);
+    cells.set(k, c);
+  }
+  return [...cells.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, c]) => ({ key, truth: c.truth, output: c.output, geh: geh(c.output, c.truth) }));
+}
+
+export interface GehSummary {
+  cells: number;
+  /** Share of cells with GEH < threshold (1 when there are no cells). */
+  shareBelow: number;
+  threshold: number;
+  meanGeh: number;
+  maxGeh: number;
+  truthTotal: number;
+  outputTotal: number;
+  /** (output − truth) / truth × 100; 0 when both are 0, ±Infinity when truth is 0 only. */
+  totalErrorPct: number;
+}
+
+export function totalErrorPct(truth: number, output: number): number {
+  if (truth === 0) return output === 0 ? 0 : Number.POSITIVE_INFINITY;
+  return ((output - truth) / truth) * 100;
+}
+
+export function summarizeGeh(cells: ReadonlyArray<CellComparison>, threshold = 5): GehSummary {
+  let below = 0;
+  let sum = 0;
+  let max = 0;
+  let t = 0;
+  let o = 0;
+  for (const c of cells) {
+    if (c.geh < threshold) below++;
+    sum += c.geh;
+    if (c.geh > max) max = c.geh;
+    t += c.truth;
+    o += c.output;
+  }
+  return {
+    cells: cells.length,
+    shareBelow: cells.length > 0 ? below / cells.length : 1,
+    threshold,
+    meanGeh: cells.length > 0 ? sum / cells.length : 0,
+    maxGeh: max,
+    truthTotal: t,
+    outputTotal: o,
+    totalErrorPct: totalErrorPct(t, o),
+  };
+}
+
+/** Mode groups used for total count errors. */
+export const MODE_GROUPS = {
+  pedestrians: ['pedestrian'],
+  bicycles: ['bicycle'],
+  motorVehicles: ['motorcycle', 'car', 'van', 'truck', 'bus'],
+} as const;
+export type ModeGroup = keyof typeof MODE_GROUPS;
+export const MODE_GROUP_NAMES = Object.keys(MODE_GROUPS) as ModeGroup[];
+
+export function modeGroupOf(mode: string): ModeGroup | undefined {
+  for (const g of MODE_GROUP_NAMES) if ((MODE_GROUPS[g] as readonly string[]).includes(mode)) return g;
+  return undefined;
+}
+
+export interface GroupTotal {
+  truth: number;
+  output: number;
+  errorPct: number;
+}
+
+/** Total count error by mode group. Rows of modes outside the groups are ignored. */
+export function totalsByGroup<T, O>(
+  truth: Iterable<T>,
+  output: Iterable<O>,
+  truthMode: (r: T) => string,
+  truthValue: (r: T) => number,
+  outputMode: (r: O) => string,
+  outputValue: (r: O) => number,
+): Record<ModeGroup, GroupTotal> {
+  const acc = Object.fromEntries(MODE_GROUP_NAMES.map((g) => [g, { truth: 0, output: 0, errorPct: 0 }])) as Record<
+    ModeGroup,
+    GroupTotal
+  >;
+  for (const r of truth) {
+    const g = modeGroupOf(truthMode(r));
+    if (g) acc[g].truth += truthValue(r);
+  }
+  for (const r of output) {
+    const g = modeGroupOf(outputMode(r));
+    if (g) acc[g].output += outputValue(r);
+  }
+  for (const g of MODE_GROUP_NAMES) acc[g].errorPct = totalErrorPct(acc[g].truth, acc[g].output);
+  return acc;
+}
+
+export interface ConfusionMatrix {
+  labels: string[];
+  /** matrix[i][j] = number of objects of true label i predicted as label j. */
+  matrix: number[][];
+}
+
+/** Confusion matrix from (truth, predicted) pairs; labels default to the sorted union of both sides. */
+export function confusionMatrix(
+  pairs: Iterable<{ truth: string; predicted: string }>,
+  labels?: readonly string[],
+): ConfusionMatrix {
+  const list = [...pairs];
+  const ls = labels
+    ? [...labels]
+    : [...new Set(list.flatMap((p) => [p.truth, p.predicted]))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const index = new Map(ls.map((l, i) => [l, i]));
+  const matrix = ls.map(() => ls.map(() => 0));
+  for (const p of list) {
+    const i = index.get(p.truth);
+    const j = index.get(p.predicted);
+    if (i === undefined || j === undefined) continue;
+    matrix[i][j]++;
+  }
+  return { labels: ls, matrix };
+}
+
+export interface ClassScore {
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+/**
+ * Per-class precision, recall, F1 and their unweighted mean (macro-F1) over the classes that occur in the truth
+ * (support > 0). Undefined ratios (0/0) count as 0.
+ */
+export function classScores(cm: ConfusionMatrix): { perClass: Record<string, ClassScore>; macroF1: number; accuracy: number } {
+  const n = cm.labels.length;
+  const perClass: Record<string, ClassScore> = {};
+  let f1Sum = 0;
+  let classes = 0;
+  let correct = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const tp = cm.matrix[i][i];
+    let rowSum = 0;
+    let colSum = 0;
+    for (let j = 0; j < n; j++) {
+      rowSum += cm.matrix[i][j];
+      colSum += cm.matrix[j][i];
+    }
+    correct += tp;
+    total += rowSum;
+    const precision = colSum > 0 ? tp / colSum : 0;
+    const recall = rowSum > 0 ? tp / rowSum : 0;
+    const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+    perClass[cm.labels[i]] = { precision, recall, f1, support: rowSum };
+    if (rowSum > 0) {
+      f1Sum += f1;
+      classes++;
+    }
+  }
+  return { perClass, macroF1: classes > 0 ? f1Sum / classes : 0, accuracy: total > 0 ? correct / total : 0 };
+}
+
+export function median(values: ReadonlyArray<number>): number {
+  const v = [...values].sort((a, b) => a - b);
+  const n = v.length;
+  if (n === 0) return Number.NaN;
+  return n % 2 === 1 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/** Start (epoch ms) of the interval of `intervalS` seconds containing `ts`, aligned on the epoch. */
+export function bucketStart(ts: number, intervalS: number): number {
+  const ms = intervalS * 1000;
+  return Math.floor(ts / ms) * ms;
+}

@@ -1,0 +1,295 @@
+/**
+ * Ground-truth tables of a scenario (never read by the pipeline): what the evaluation compares Passage's
+ * outputs with. All rows are anonymous aggregates; cells with zero count are omitted (a missing cell = 0).
+ *
+ * - line counts per camera line, direction ('in' = left of a→b to right, map north up), mode, minute of the
+ *   crossing;
+ * - turning movements per camera: first camera zone entered → last camera zone left, bucketed by the time the
+ *   road user leaves its last zone; visits that touch a single zone are not movements;
+ * - OD by mode from agents.csv origin/destination, bucketed by departure time;
+ * - counter truth: every crossing of the counter's line by a road user of the counter's modes (no sensor
+ *   misses, no faults);
+ * - site-to-site travel times: for each road user carrying a device (Wi-Fi/BLE sites) or a plate (ANPR sites),
+ *   consecutive passes at sites in different zones, bucketed by the time at the first site; travel time between
+ *   closest approaches;
+ * - agents per mode.
+ */
+import type { Mode } from '@passage/stream/contracts';
+import { type MovementEvent, lineCrossings, type SitePass, sitePasses, zoneMovements } from './events.ts';
+import { MOTOR_MODES } from '../synth/sightings.ts';
+import type { SimContext } from '../synth/scenario.ts';
+
+export type Direction = 'in' | 'out';
+
+export interface LineCountRow {
+  cameraId: string;
+  lineId: string;
+  direction: Direction;
+  mode: string;
+  /** Epoch ms of the minute. */
+  minute: number;
+  count: number;
+}
+export interface MovementRow {
+  cameraId: string;
+  fromZone: string;
+  toZone: string;
+  mode: string;
+  /** Epoch ms of the window start (any bucket; the evaluation re-buckets). */
+  windowStart: number;
+  count: number;
+}
+export interface OdRow {
+  origin: string;
+  destination: string;
+  mode: string;
+  windowStart: number;
+  trips: number;
+}
+export interface CounterRow {
+  sensorId: string;
+  direction: string;
+  mode: string;
+  /** Epoch ms of the interval start. */
+  start: number;
+  /** null = no data (output side only). */
+  count: number | null;
+}
+export interface TravelTimeRow {
+  origin: string;
+  destination: string;
+  windowStart: number;
+  trips: number;
+  travelTimeP50S: number;
+}
+export interface AgentModeRow {
+  mode: string;
+  agents: number;
+  withDevice: number;
+  withPlate: number;
+}
+
+export interface TruthTables {
+  lineCounts: LineCountRow[];
+  movements: MovementRow[];
+  od: OdRow[];
+  counters: CounterRow[];
+  travelTimes: TravelTimeRow[];
+  agentModes: AgentModeRow[];
+}
+
+export interface TruthOptions {
+  /** Bucket of movements, OD, counters and travel times, seconds. @default 900 */
+  intervalS?: number;
+}
+
+const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Group-count helper: key → count, keeping one exemplar row per key. */
+function tally<R>(rows: Iterable<{ key: string; row: R }>): { row: R; n: number }[] {
+  const m = new Map<string, { row: R; n: number }>();
+  for (const { key, row } of rows) {
+    const e = m.get(key);
+    if (e) e.n++;
+    else m.set(key, { row, n: 1 });
+  }
+  return [...m.values()];
+}
+
+function bucket(ctx: SimContext, tS: number, intervalS: number): number {
+  return ctx.scenario.start + Math.floor(tS / intervalS) * intervalS * 1000;
+}
+
+export function truthLineCounts(ctx: SimContext): LineCountRow[] {
+  const rows: LineCountRow[] = [];
+  for (const cam of ctx.cameras) {
+    for (const line of cam.lines) {
+      const events = lineCrossings(ctx, line.seg);
+      const groups = tally(
+        events.map((e) => {
+          const minute = bucket(ctx, e.t, 60);
+          return { key: `${minute}|${e.direction}|${e.mode}`, row: { minute, direction: e.direction, mode: e.mode } };
+        }),
+      );
+      for (const g of groups) {
+        rows.push({ cameraId: cam.spec.id, lineId: line.id, ...g.row, count: g.n });
+      }
+    }
+  }
+  return rows.sort(
+    (p, q) =>
+      p.minute - q.minute ||
+      cmpStr(p.cameraId, q.cameraId) ||
+      cmpStr(p.lineId, q.lineId) ||
+      cmpStr(p.direction, q.direction) ||
+      cmpStr(p.mode, q.mode),
+  );
+}
+
+/** Movement events of every camera, with their camera id. */
+export function truthMovementEvents(ctx: SimContext): (MovementEvent & { cameraId: string })[] {
+  return ctx.cameras.flatMap((cam) => zoneMovements(ctx, cam.zones).map((e) => ({ ...e, cameraId: cam.spec.id })));
+}
+
+export function truthMovements(ctx: SimContext, options: TruthOptions = {}): MovementRow[] {
+  const intervalS = options.intervalS ?? 900;
+  const groups = tally(
+    truthMovementEvents(ctx).map((e) => {
+      const windowStart = bucket(ctx, e.tExit, intervalS);
+      return {
+        key: `${e.cameraId}|${e.fromZone}|${e.toZone}|${e.mode}|${windowStart}`,
+        row: { cameraId: e.cameraId, fromZone: e.fromZone, toZone: e.toZone, mode: e.mode, windowStart },
+      };
+    }),
+  );
+  return groups
+    .map((g) => ({ ...g.row, count: g.n }))
+    .sort(
+      (p, q) =>
+        p.windowStart - q.windowStart ||
+        cmpStr(p.cameraId, q.cameraId) ||
+        cmpStr(p.fromZone, q.fromZone) ||
+        cmpStr(p.toZone, q.toZone) ||
+        cmpStr(p.mode, q.mode),
+    );
+}
+
+export function truthOd(ctx: SimContext, options: TruthOptions = {}): OdRow[] {
+  const intervalS = options.intervalS ?? 900;
+  const groups = tally(
+    ctx.agents
+      .filter((a) => a.origin !== '' && a.destination !== '' && a.depart >= 0 && a.depart < ctx.scenario.durationS)
+      .map((a) => {
+        const windowStart = bucket(ctx, a.depart, intervalS);
+        return {
+          key: `${a.origin}|${a.destination}|${a.mode}|${windowStart}`,
+          row: { origin: a.origin, destination: a.destination, mode: a.mode, windowStart },
+        };
+      }),
+  );
+  return groups
+    .map((g) => ({ ...g.row, trips: g.n }))
+    .sort(
+      (p, q) =>
+        p.windowStart - q.windowStart ||
+        cmpStr(p.origin, q.origin) ||
+        cmpStr(p.destination, q.destination) ||
+        cmpStr(p.mode, q.mode),
+    );
+}
+
+export function truthCounters(ctx: SimContext, options: TruthOptions = {}): CounterRow[] {
+  const intervalS = options.intervalS ?? 900;
+  const rows: CounterRow[] = [];
+  for (const c of ctx.counters) {
+    const events = lineCrossings(ctx, c.seg, new Set<Mode>(c.spec.modes));
+    const groups = tally(
+      events.map((e) => {
+        const start = bucket(ctx, e.t, intervalS);
+        return { key: `${start}|${e.direction}|${e.mode}`, row: { start, direction: e.direction, mode: e.mode } };
+      }),
+    );
+    for (const g of groups) rows.push({ sensorId: c.spec.id, ...g.row, count: g.n });
+  }
+  return rows.sort(
+    (p, q) =>
+      p.start - q.start || cmpStr(p.sensorId, q.sensorId) || cmpStr(p.direction, q.direction) || cmpStr(p.mode, q.mode),
+  );
+}
+
+export interface SiteVisit {
+  siteId: string;
+  zoneId: string;
+  /** Closest approach, seconds from scenario start. */
+  t: number;
+  via: 'device' | 'plate';
+}
+
+/**
+ * True site sequences: for each road user with a device or a plate, its passes at the sites that can see it
+ * (Wi-Fi/BLE for devices, ANPR for plates of motor vehicles), in time order. Keyed by agent index (no
+ * identifiers).
+ */
+export function truthSiteSequences(ctx: SimContext): Map<number, SiteVisit[]> {
+  const { agents } = ctx;
+  const seq = new Map<number, SiteVisit[]>();
+  const add = (p: SitePass, via: 'device' | 'plate'): void => {
+    const site = ctx.sites[p.siteIndex].spec;
+    const list = seq.get(p.agent) ?? [];
+    list.push({ siteId: site.id, zoneId: site.zoneId, t: p.tClosest, via });
+    seq.set(p.agent, list);
+  };
+  ctx.sites.forEach((s, si) => {
+    if (s.spec.kind === 'anpr') {
+      for (const p of sitePasses(ctx, si, (a) => agents[a].plate !== '' && MOTOR_MODES.has(agents[a].mode))) {
+        add(p, 'plate');
+      }
+    } else {
+      for (const p of sitePasses(ctx, si, (a) => agents[a].device !== '')) add(p, 'device');
+    }
+  });
+  for (const list of seq.values()) list.sort((p, q) => p.t - q.t || cmpStr(p.siteId, q.siteId));
+  return seq;
+}
+
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const n = v.length;
+  if (n === 0) return Number.NaN;
+  return n % 2 === 1 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+export function truthTravelTimes(ctx: SimContext, options: TruthOptions = {}): TravelTimeRow[] {
+  const intervalS = options.intervalS ?? 900;
+  const cells = new Map<string, { origin: string; destination: string; windowStart: number; times: number[] }>();
+  for (const visits of truthSiteSequences(ctx).values()) {
+    for (const via of ['device', 'plate'] as const) {
+      const v = visits.filter((x) => x.via === via);
+      for (let i = 1; i < v.length; i++) {
+        const a = v[i - 1];
+        const b = v[i];
+        if (a.zoneId === b.zoneId) continue;
+        const windowStart = bucket(ctx, a.t, intervalS);
+        const key = `${a.zoneId}|${b.zoneId}|${windowStart}`;
+        const cell = cells.get(key) ?? { origin: a.zoneId, destination: b.zoneId, windowStart, times: [] };
+        cell.times.push(b.t - a.t);
+        cells.set(key, cell);
+      }
+    }
+  }
+  return [...cells.values()]
+    .map((c) => ({
+      origin: c.origin,
+      destination: c.destination,
+      windowStart: c.windowStart,
+      trips: c.times.length,
+      travelTimeP50S: Math.round(median(c.times) * 10) / 10,
+    }))
+    .sort(
+      (p, q) => p.windowStart - q.windowStart || cmpStr(p.origin, q.origin) || cmpStr(p.destination, q.destination),
+    );
+}
+
+export function truthAgentModes(ctx: SimContext): AgentModeRow[] {
+  const m = new Map<string, AgentModeRow>();
+  for (const a of ctx.agents) {
+    const r = m.get(a.mode) ?? { mode: a.mode, agents: 0, withDevice: 0, withPlate: 0 };
+    r.agents++;
+    if (a.device !== '') r.withDevice++;
+    if (a.plate !== '') r.withPlate++;
+    m.set(a.mode, r);
+  }
+  return [...m.values()].sort((p, q) => cmpStr(p.mode, q.mode));
+}
+
+/** All truth tables of a scenario. */
+export function buildTruth(ctx: SimContext, options: TruthOptions = {}): TruthTables {
+  return {
+    lineCounts: truthLineCounts(ctx),
+    movements: truthMovements(ctx, options),
+    od: truthOd(ctx, options),
+    counters: truthCounters(ctx, options),
+    travelTimes: truthTravelTimes(ctx, options),
+    agentModes: truthAgentModes(ctx),
+  };
+}

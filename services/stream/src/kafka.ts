@@ -1,0 +1,332 @@
+import { type Admin, type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Logger } from './log.ts';
+import type { StreamMetrics } from './metrics.ts';
+import type { DurableTable, OutRecord, ProcessorRole, SinkRole, SourceRecord } from './operator.ts';
+import { ProcessorTask } from './processor.ts';
+import { SinkTask } from './sink.ts';
+
+export interface KafkaTransportOptions {
+  brokers: readonly string[];
+  clientId: string;
+  log: Logger;
+  metrics: StreamMetrics;
+  groupPrefix: string;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  maxBytesPerPartition?: number;
+  /** Max message size accepted by topics created here (bytes). */
+  maxMessageBytes?: number;
+}
+
+export interface RunningRole {
+  readonly name: string;
+  /** Graceful stop: stop intake, let the batch in flight finish, flush, commit, close. */
+  stop(): Promise<void>;
+}
+
+function kafkaLogCreator(log: Logger) {
+  return () =>
+    ({ level, log: entry }: { level: number; log: { message: string; [k: string]: unknown } }) => {
+      const { message, ...rest } = entry;
+      const fields = { broker: rest.broker, error: rest.error, groupId: rest.groupId };
+      if (level === logLevel.ERROR) log.error(fields, `kafka: ${message}`);
+      else if (level === logLevel.WARN) log.warn(fields, `kafka: ${message}`);
+      else log.debug(fields, `kafka: ${message}`);
+    };
+}
+
+function toSourceRecords(messages: { key: Buffer | null; value: Buffer | null; offset: string }[]): SourceRecord[] {
+  return messages.map((m) => ({ key: m.key ? m.key.toString() : null, value: m.value, offset: m.offset }));
+}
+
+/**
+ * Kafka transport on kafkajs. Processors run consume → process → produce in one Kafka transaction with the
+ * consumed offsets (exactly-once between topics); sinks commit offsets only after rows are durable in
+ * ClickHouse, and skip what the table already holds.
+ */
+export class KafkaTransport {
+  readonly kafka: Kafka;
+  private readonly opts: KafkaTransportOptions;
+  private admin?: Admin;
+  private plainProducer?: Producer;
+
+  constructor(opts: KafkaTransportOptions) {
+    this.opts = opts;
+    this.kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: [...opts.brokers],
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator(opts.log.child({ component: 'kafkajs' })),
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+    });
+  }
+
+  private async getAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
+    }
+    return this.admin;
+  }
+
+  /** Creates missing topics (idempotent). */
+  async ensureTopics(topics: readonly { topic: string; partitions: number; compact?: boolean }[]): Promise<void> {
+    const admin = await this.getAdmin();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({
+        topic: t.topic,
+        numPartitions: t.partitions,
+        replicationFactor: 1,
+        configEntries: [
+          { name: 'max.message.bytes', value: String(this.opts.maxMessageBytes ?? 8 * 1048576) },
+          ...(t.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+        ],
+      })),
+    });
+  }
+
+  /** A plain idempotent producer (acks=-1) for sources such as replay and ingest. */
+  async producer(): Promise<Producer> {
+    if (!this.plainProducer) {
+      this.plainProducer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await this.plainProducer.connect();
+    }
+    return this.plainProducer;
+  }
+
+  async send(topic: string, messages: readonly { key: string | null; value: Buffer | string }[]): Promise<void> {
+    const p = await this.producer();
+    await p.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value })) });
+  }
+
+  private consumer(groupId: string): Consumer {
+    return this.kafka.consumer({
+      groupId,
+      sessionTimeout: this.opts.sessionTimeoutMs ?? 30000,
+      heartbeatInterval: this.opts.heartbeatIntervalMs ?? 3000,
+      maxBytesPerPartition: this.opts.maxBytesPerPartition ?? 1048576,
+      maxBytes: 16 * 1048576,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  private encode(outs: OutRecord[], outputs: Readonly<Record<string, string>>, dlqTopic: string) {
+    const byTopic = new Map<string, { key: string; value: Buffer }[]>();
+    for (const o of outs) {
+      const topic = o.stream === 'dlq' ? dlqTopic : outputs[o.stream];
+      if (!topic) throw new Error(`operator emitted on unknown stream '${o.stream}'`);
+      const list = byTopic.get(topic) ?? [];
+      list.push({ key: o.key, value: Buffer.from(JSON.stringify(o.value)) });
+      byTopic.set(topic, list);
+    }
+    return byTopic;
+  }
+
+  /**
+   * Runs a processor role in a consumer group. `instanceId` must be stable across restarts of the same
+   * worker (it is the transactional id: a restarted worker fences its dead predecessor's open transaction).
+   */
+  async runProcessor<I>(
+    role: ProcessorRole<I>,
+    options: { instanceId: string; dlqTopic: string; allowedLatenessMs: number },
+  ): Promise<RunningRole & { task: ProcessorTask<I> }> {
+    const log = this.opts.log.child({ role: role.name, instance: options.instanceId });
+    const groupId = `${this.opts.groupPrefix}.${role.name}`;
+    const task = new ProcessorTask(role, {
+      log,
+      metrics: this.opts.metrics,
+      allowedLatenessMs: options.allowedLatenessMs,
+    });
+    await task.start();
+    const producer = this.kafka.producer({
+      transactionalId: `${groupId}.${options.instanceId}`,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 30000,
+    });
+    await producer.connect();
+    const consumer = this.consumer(groupId);
+    await consumer.connect();
+    await consumer.subscribe({ topic: role.input, fromBeginning: true });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      const parts = (e.payload.memberAssignment[role.input] ?? []) as number[];
+      task.setPartitions(parts);
+      log.info({ partitions: parts }, 'partitions assigned');
+    });
+    const metrics = this.opts.metrics;
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const outs = await task.processBatch(batch.topic, batch.partition, toSourceRecords(batch.messages));
+        outs.push(...(await task.checkpoint()));
+        const last = batch.lastOffset();
+        const tx = await producer.transaction();
+        try {
+          for (const [topic, messages] of this.encode(outs, role.outputs, options.dlqTopic)) {
+            await tx.send({ topic, messages, acks: -1 });
+            metrics.messagesOut.inc({ role: role.name, topic }, messages.length);
+          }
+          await tx.sendOffsets({
+            consumerGroupId: groupId,
+            topics: [
+              {
+                topic: batch.topic,
+                partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
+              },
+            ],
+          });
+          await tx.commit();
+        } catch (e) {
+          log.warn({ err: (e as Error).message }, 'transaction failed; aborting, the batch will be re-delivered');
+          await tx.abort().catch(() => undefined);
+          throw e;
+        }
+        resolveOffset(last);
+        metrics.lag.set(
+          { role: role.name, topic: batch.topic, partition: String(batch.partition) },
+          Number(batch.offsetLag()),
+        );
+        await heartbeat();
+      },
+    });
+    let stopped = false;
+    const encode = (o: OutRecord[]) => this.encode(o, role.outputs, options.dlqTopic);
+    return {
+      name: role.name,
+      task,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await consumer.stop();
+        const outs = await task.close();
+        if (outs.length > 0) {
+          const tx = await producer.transaction();
+          for (const [topic, messages] of encode(outs)) await tx.send({ topic, messages, acks: -1 });
+          await tx.commit();
+        }
+        await consumer.disconnect();
+        await producer.disconnect();
+        log.info('stopped');
+      },
+    };
+  }
+
+  /** Runs a sink role: an aggregate topic → a ClickHouse table, exactly-once in effect. */
+  async runSink<T>(
+    role: SinkRole<T>,
+    table: DurableTable,
+    options: { dlqTopic: string; batchRows: number; flushMs: number; highWaterRows: number },
+  ): Promise<RunningRole & { task: SinkTask<T> }> {
+    const log = this.opts.log.child({ role: role.name });
+    const groupId = `${this.opts.groupPrefix}.${role.name}`;
+    const metrics = this.opts.metrics;
+    const task = new SinkTask(role, table, {
+      log,
+      metrics,
+      batchRows: options.batchRows,
+      flushMs: options.flushMs,
+      srcPrefix: 'kafka:',
+    });
+    const dlqProducer = await this.producer();
+    const consumer = this.consumer(groupId);
+    await consumer.connect();
+    await consumer.subscribe({ topic: role.input, fromBeginning: true });
+    let chain: Promise<unknown> = Promise.resolve();
+    const locked = <R>(fn: () => Promise<R>): Promise<R> => {
+      const p = chain.then(fn);
+      chain = p.catch(() => undefined);
+      return p;
+    };
+    let paused = false;
+    const flushAndCommit = async () => {
+      if (!task.shouldFlush() && task.pendingRows === 0) return;
+      const offsets = await task.flush();
+      if (offsets.length > 0) await consumer.commitOffsets(offsets);
+      if (paused) {
+        paused = false;
+        consumer.resume([{ topic: role.input }]);
+        metrics.paused.set({ role: role.name }, 0);
+      }
+    };
+    consumer.on(consumer.events.REBALANCING, () => {
+      void locked(async () => {
+        await flushAndCommit();
+        task.resetHighWater();
+      }).catch((e) => log.error({ err: (e as Error).message }, 'flush before rebalance failed'));
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        await locked(async () => {
+          const dlq = await task.accept(batch.topic, batch.partition, toSourceRecords(batch.messages));
+          if (dlq.length > 0) {
+            await dlqProducer.send({
+              topic: options.dlqTopic,
+              acks: -1,
+              messages: dlq.map((d) => ({ key: d.key, value: JSON.stringify(d.value) })),
+            });
+          }
+          if (task.pendingRows >= options.highWaterRows && !paused) {
+            // Backpressure: stop fetching until the pending rows are durable.
+            paused = true;
+            consumer.pause([{ topic: role.input }]);
+            metrics.paused.set({ role: role.name }, 1);
+          }
+          if (task.shouldFlush()) await flushAndCommit();
+        });
+        resolveOffset(batch.lastOffset());
+        metrics.lag.set(
+          { role: role.name, topic: batch.topic, partition: String(batch.partition) },
+          Number(batch.offsetLag()),
+        );
+        await heartbeat();
+      },
+    });
+    const timer = setInterval(
+      () => {
+        if (task.shouldFlush()) {
+          void locked(flushAndCommit).catch((e) => log.error({ err: (e as Error).message }, 'timed flush failed'));
+        }
+      },
+      Math.max(50, Math.floor(options.flushMs / 2)),
+    );
+    timer.unref();
+    let stopped = false;
+    return {
+      name: role.name,
+      task,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        clearInterval(timer);
+        await consumer.stop();
+        await locked(flushAndCommit);
+        await consumer.disconnect();
+        log.info('stopped');
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.plainProducer?.disconnect();
+    await this.admin?.disconnect();
+    this.plainProducer = undefined;
+    this.admin = undefined;
+  }
+}

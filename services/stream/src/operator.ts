@@ -1,0 +1,73 @@
+import type { Codec } from './codec.ts';
+import type { Logger } from './log.ts';
+import type { StreamMetrics } from './metrics.ts';
+
+/** Context handed to operator hooks: emit outputs, read the watermark, report late events. */
+export interface OperatorContext {
+  /** Emits a record on a named output stream (mapped to a topic by the role). */
+  emit(stream: string, key: string, value: unknown): void;
+  /** Current event-time watermark, ms (−Infinity before any event). */
+  readonly watermark: number;
+  readonly log: Logger;
+  readonly metrics: StreamMetrics;
+  readonly role: string;
+}
+
+/**
+ * The small operator interface (DESIGN §4, Arroyo/bytewax style). Only `processBatch` is required.
+ * State is in memory; `checkpoint` runs before the runtime makes input offsets durable, so an operator
+ * whose outputs must survive a crash emits (partial) results there.
+ */
+export interface Operator<I> {
+  readonly name: string;
+  onStart?(ctx: OperatorContext): void | Promise<void>;
+  processBatch(events: readonly I[], ctx: OperatorContext): void | Promise<void>;
+  onWatermark?(watermark: number, ctx: OperatorContext): void | Promise<void>;
+  checkpoint?(ctx: OperatorContext): void | Promise<void>;
+  /** Sizes of the operator's state, exported as metrics (`passage_state_size`). */
+  snapshot?(): Record<string, number>;
+  /** Flush everything (end of input or shutdown). */
+  onClose?(ctx: OperatorContext): void | Promise<void>;
+}
+
+/** A processing role: one input topic → operator → named output streams. */
+export interface ProcessorRole<I> {
+  readonly name: string;
+  readonly input: string;
+  readonly codec: Codec<I>;
+  /** Event time of an input, ms since epoch. */
+  eventTime(event: I): number;
+  /** Output stream name → topic. The stream 'dlq' is always mapped to the dead-letter topic. */
+  readonly outputs: Readonly<Record<string, string>>;
+  create(): Operator<I>;
+}
+
+/** A sink role: an aggregate topic → rows of one ClickHouse table. */
+export interface SinkRole<T> {
+  readonly name: string;
+  readonly input: string;
+  readonly codec: Codec<T>;
+  readonly table: string;
+  toRow(value: T): Record<string, unknown>;
+}
+
+/** Where sink rows become durable (a ClickHouse table). Implemented by @passage/store. */
+export interface DurableTable {
+  readonly table: string;
+  /** Highest stored source offset per source (`topic/partition`). */
+  highWater(sources: readonly string[]): Promise<Map<string, bigint>>;
+  /** Writes rows atomically (one block); `token` deduplicates a retried insert. */
+  write(rows: readonly Record<string, unknown>[], token: string): Promise<void>;
+}
+
+export interface SourceRecord {
+  key: string | null;
+  value: Buffer | null;
+  offset: string;
+}
+
+export interface OutRecord {
+  stream: string;
+  key: string;
+  value: unknown;
+}

@@ -1,0 +1,149 @@
+import { type Config, PassageError } from '@passage/config';
+import { ClickHouseTable, type Store } from '@passage/store';
+import {
+  InProcessBus,
+  KafkaTransport,
+  type Logger,
+  type RunningRole,
+  runProcessorInProcess,
+  runSinkInProcess,
+  StreamMetrics,
+} from '@passage/stream';
+import { catalog, roleNames } from './registry.ts';
+
+export interface Embedded {
+  bus: InProcessBus;
+  metrics: StreamMetrics;
+  /** Flush every sink now (rows become queryable). */
+  flush(): Promise<void>;
+  /** End of input: close processors (flush windows), then sinks. */
+  close(): Promise<void>;
+}
+
+/** All roles in one process on in-process channels, writing to the given store. */
+export async function startEmbedded(
+  config: Config,
+  store: Store,
+  log: Logger,
+  metrics = new StreamMetrics(),
+): Promise<Embedded> {
+  const bus = new InProcessBus();
+  const opts = {
+    log,
+    metrics,
+    allowedLatenessMs: config.stream.allowedLatenessMs,
+    dlqTopic: config.topics.dlq,
+    sinkBatchRows: config.stream.sinkBatchRows,
+    sinkFlushMs: config.stream.sinkFlushMs,
+  };
+  const sinks = [];
+  for (const make of Object.values(catalog.sinks)) {
+    const role = make(config);
+    sinks.push(await runSinkInProcess(bus, role, new ClickHouseTable(store.client, role.table), opts));
+  }
+  const procs = [];
+  for (const make of Object.values(catalog.processors))
+    procs.push(await runProcessorInProcess(bus, make(config), opts));
+  return {
+    bus,
+    metrics,
+    async flush() {
+      for (const s of sinks) await s.flush();
+    },
+    async close() {
+      for (const p of procs) await p.close();
+      for (const s of sinks) await s.close();
+    },
+  };
+}
+
+/** Resolves `--role` names: a processor, a sink, or `sink` for every sink. */
+export function resolveRoles(names: readonly string[]): { processors: string[]; sinks: string[] } {
+  const processors: string[] = [];
+  const sinks: string[] = [];
+  for (const n of names) {
+    if (n in catalog.processors) processors.push(n);
+    else if (n in catalog.sinks) sinks.push(n);
+    else if (n === 'sink') sinks.push(...Object.keys(catalog.sinks));
+    else {
+      throw new PassageError('PASSAGE_UNKNOWN_ROLE', `Unknown role '${n}'. Known roles: ${roleNames().join(', ')}.`);
+    }
+  }
+  return { processors, sinks };
+}
+
+export interface KafkaWorkerOptions {
+  config: Config;
+  roles: readonly string[];
+  log: Logger;
+  /** Stable id of this worker instance (transactional id suffix); must be unique among live workers. */
+  instanceId: string;
+  /** Required when a sink role runs. */
+  store?: Store;
+  metrics?: StreamMetrics;
+}
+
+export interface KafkaWorker {
+  transport: KafkaTransport;
+  running: RunningRole[];
+  metrics: StreamMetrics;
+  stop(): Promise<void>;
+}
+
+/** Runs the given roles against Kafka; creates missing topics first. */
+export async function startKafkaWorker(o: KafkaWorkerOptions): Promise<KafkaWorker> {
+  const { config, log } = o;
+  if (config.kafka.brokers.length === 0) {
+    throw new PassageError(
+      'PASSAGE_KAFKA_NOT_CONFIGURED',
+      'No Kafka brokers configured: set KAFKA_BROKERS (e.g. 127.0.0.1:9092) or run `passage demo` for the embedded mode.',
+    );
+  }
+  const metrics = o.metrics ?? new StreamMetrics();
+  const transport = new KafkaTransport({
+    brokers: config.kafka.brokers,
+    clientId: `${config.kafka.clientId}-${o.instanceId}`,
+    log,
+    metrics,
+    groupPrefix: config.kafka.groupPrefix,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
+    maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+  });
+  await transport.ensureTopics(
+    Object.values(config.topics).map((topic) => ({ topic, partitions: config.kafka.partitions })),
+  );
+  const { processors, sinks } = resolveRoles(o.roles);
+  const running: RunningRole[] = [];
+  for (const name of processors) {
+    running.push(
+      await transport.runProcessor(catalog.processors[name](config), {
+        instanceId: o.instanceId,
+        dlqTopic: config.topics.dlq,
+        allowedLatenessMs: config.stream.allowedLatenessMs,
+      }),
+    );
+  }
+  if (sinks.length > 0 && !o.store) throw new Error('a sink role needs a store');
+  for (const name of sinks) {
+    const role = catalog.sinks[name](config);
+    running.push(
+      await transport.runSink(role, new ClickHouseTable((o.store as Store).client, role.table), {
+        dlqTopic: config.topics.dlq,
+        batchRows: config.stream.sinkBatchRows,
+        flushMs: config.stream.sinkFlushMs,
+        highWaterRows: config.stream.highWaterRows,
+      }),
+    );
+  }
+  log.info({ roles: [...processors, ...sinks], instance: o.instanceId }, 'worker running');
+  return {
+    transport,
+    running,
+    metrics,
+    async stop() {
+      for (const r of running) await r.stop();
+      await transport.close();
+    },
+  };
+}

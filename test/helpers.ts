@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO = resolve(import.meta.dirname, '..');
+export const BIN = join(REPO, 'services/cli/bin/passage.js');
+
+/** The broker started by the global setup. */
+export function brokers(): string {
+  const b = process.env.KAFKA_BROKERS;
+  if (!b) throw new Error('KAFKA_BROKERS is not set: run the tests through vitest (its global setup starts a broker)');
+  return b;
+}
+
+/** Unique topic names and group prefix for one test, written to a config file for child processes. */
+export function isolatedConfig(tag: string, extra: Record<string, unknown> = {}) {
+  const id = `${tag}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+  const topics = {
+    events: `events.${id}`,
+    eventTotals: `totals.${id}`,
+    dlq: `dlq.${id}`,
+    detections: `detections.${id}`,
+    counts: `counts.${id}`,
+    sightingsRaw: `sightings-raw.${id}`,
+    sightings: `sightings.${id}`,
+    movements: `movements.${id}`,
+    lineCounts: `line-counts.${id}`,
+    od: `od.${id}`,
+    countsNorm: `counts-norm.${id}`,
+  };
+  const overrides = { topics, kafka: { groupPrefix: `g.${id}`, partitions: 4 }, ...extra };
+  const dir = mkdtempSync(join(tmpdir(), 'passage-test-'));
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(overrides));
+  return { id, topics, overrides, file, dir };
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output: () => string;
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+}
+
+/** Spawns `passage <args>` and resolves `ready` when it prints READY. */
+export function spawnPassage(args: string[], env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, PASSAGE_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const ready = new Promise<void>((res, rej) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('READY')) res();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once('exit', (code) => rej(new Error(`passage ${args.join(' ')} exited with ${code}:\n${out.slice(-3000)}`)));
+  });
+  ready.catch(() => undefined);
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  return { child, output: () => out, ready, exited };
+}
+
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T>,
+  done: (v: T) => boolean,
+  timeoutMs = 120000,
+  everyMs = 250,
+): Promise<T> {
+  const t0 = Date.now();
+  let last: T = await fn();
+  while (!done(last)) {
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+    last = await fn();
+  }
+  return last;
+}
