@@ -10,7 +10,13 @@
  * with `inject('kafkaBrokers')` from vitest.
  */
 import type { TestProject } from 'vitest/node';
-import { type BrokerHandle, DEFAULT_TEST_PORT, portInUse, startBroker } from '../infra/kafka/broker.ts';
+import {
+  type BrokerHandle,
+  DEFAULT_TEST_PORT,
+  portInUse,
+  reapStaleBrokers,
+  startBroker,
+} from '../infra/kafka/broker.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -37,6 +43,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined;
   }
   let port = process.env.PASSAGE_TEST_KAFKA_PORT ? Number(process.env.PASSAGE_TEST_KAFKA_PORT) : DEFAULT_TEST_PORT;
+  await reapStaleBrokers(); // a broker left behind by an earlier run that was killed may hold the port
   if (port !== 0 && (await portInUse(port))) {
     process.stderr.write(`[passage-kafka] port ${port} is busy; the test broker takes a free port instead\n`);
     port = 0;

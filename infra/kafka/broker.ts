@@ -463,7 +463,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
 
   const cp = `${libs}/*`;
   const java = javaCommand();
-  const jvmBase = ['-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jFile}`, `-Dkafka.logs.dir=${logDir}`];
+  // log4j2's own shutdown hook would stop logging before Kafka's shutdown hook runs: keep shutdown logged.
+  const jvmBase = ['-Djava.awt.headless=true', '-Dlog4j2.shutdownHookEnabled=false', `-Dlog4j2.configurationFile=${log4jFile}`, `-Dkafka.logs.dir=${logDir}`];
   const cleanupRun = () => rmSync(runDir, { recursive: true, force: true });
 
   if (!existsSync(join(dataDir, 'meta.properties'))) {

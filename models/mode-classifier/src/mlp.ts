@@ -213,9 +213,7 @@ export function predictTf(weights: MlpWeights, features: Float32Array, n: number
   const f = weights.featureNames.length;
   const model = tf.sequential();
   for (const [i, l] of weights.layers.entries()) {
-    model.add(
-      tf.layers.dense({ ...(i === 0 ? { inputShape: [f] } : {}), units: l.outSize, activation: l.activation }),
-    );
+    model.add(tf.layers.dense({ ...(i === 0 ? { inputShape: [f] } : {}), units: l.outSize, activation: l.activation }));
   }
   for (const [i, l] of weights.layers.entries()) {
     model.layers[i].setWeights([tf.tensor2d(l.kernel, [l.inSize, l.outSize]), tf.tensor1d(l.bias)]);

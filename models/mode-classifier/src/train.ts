@@ -62,7 +62,11 @@ function loadData(): { train: Dataset; test: Dataset; source: Record<string, unk
   if (args.from) {
     const all = readFeaturesCsv(args.from);
     if (args.test) {
-      return { train: all, test: readFeaturesCsv(args.test), source: { kind: 'csv', train: args.from, test: args.test } };
+      return {
+        train: all,
+        test: readFeaturesCsv(args.test),
+        source: { kind: 'csv', train: args.from, test: args.test },
+      };
     }
     const [train, test] = splitDataset(all, 0.8, 7);
     return { train, test, source: { kind: 'csv', train: args.from, test: '20 % of --from held out (seed 7)' } };
@@ -131,7 +135,9 @@ async function main(): Promise<void> {
     },
   });
   const trainS = (performance.now() - tTrain) / 1000;
-  console.log(`trained in ${trainS.toFixed(1)} s; kept epoch ${result.bestEpoch + 1} (val macro-F1 ${result.bestValMacroF1.toFixed(4)})`);
+  console.log(
+    `trained in ${trainS.toFixed(1)} s; kept epoch ${result.bestEpoch + 1} (val macro-F1 ${result.bestValMacroF1.toFixed(4)})`,
+  );
 
   // Model files.
   mkdirSync(join(out, 'src', 'fixtures'), { recursive: true });
@@ -157,7 +163,10 @@ async function main(): Promise<void> {
   printEvaluation('baseline (majority detector class) on the test set', baseline);
 
   // Fixtures: a committed slice of the test set, and a small parity set with the TF.js probabilities.
-  const fixture = take(test, Array.from({ length: Math.min(FIXTURE_ROWS, test.n) }, (_, i) => i));
+  const fixture = take(
+    test,
+    Array.from({ length: Math.min(FIXTURE_ROWS, test.n) }, (_, i) => i),
+  );
   writeFileSync(join(out, 'src', 'fixtures', 'test-features.csv'), toFeaturesCsv(fixture));
   const parityRows = stratifiedRows(test, PARITY_ROWS);
   new Rng(3).shuffle(parityRows);

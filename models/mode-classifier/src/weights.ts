@@ -64,12 +64,18 @@ export function weightsToJson(w: MlpWeights): string {
 export function weightsFromJson(text: string): MlpWeights {
   const j = JSON.parse(text) as WeightsJson;
   if (j.format !== 'passage-mlp-v1') {
-    throw new PassageError('PASSAGE_CLASSIFIER_WEIGHTS_INVALID', 'weights.json is not in the passage-mlp-v1 format: retrain with npm run train.');
+    throw new PassageError(
+      'PASSAGE_CLASSIFIER_WEIGHTS_INVALID',
+      'weights.json is not in the passage-mlp-v1 format: retrain with npm run train.',
+    );
   }
   const f = j.featureNames.length;
   const check = (ok: boolean, what: string): void => {
     if (!ok) {
-      throw new PassageError('PASSAGE_CLASSIFIER_WEIGHTS_INVALID', `weights.json: ${what}: retrain with npm run train.`);
+      throw new PassageError(
+        'PASSAGE_CLASSIFIER_WEIGHTS_INVALID',
+        `weights.json: ${what}: retrain with npm run train.`,
+      );
     }
   };
   check(j.mean.length === f && j.std.length === f, 'mean/std length differs from the feature count');

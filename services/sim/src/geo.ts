@@ -128,7 +128,7 @@ export function distanceToSegmentSq(s: LocalSegment, px: number, py: number): nu
   const dy = s.by - s.ay;
   const len2 = dx * dx + dy * dy;
   let t = len2 > 0 ? ((px - s.ax) * dx + (py - s.ay) * dy) / len2 : 0;
-  t = t < 0 ? 0 : t > 1 ? 1 : t;
+  t = Math.max(0, Math.min(1, t));
   const ex = s.ax + t * dx - px;
   const ey = s.ay + t * dy - py;
   return ex * ex + ey * ey;

@@ -32,7 +32,7 @@ function fmix32(h: number): number {
 export function mixSeed(...parts: ReadonlyArray<number | string>): number {
   let h = 0x9e3779b9;
   for (const p of parts) {
-    const v = typeof p === 'string' ? hashString(p) : p >>> 0 ^ Math.floor(p / 4294967296);
+    const v = typeof p === 'string' ? hashString(p) : (p >>> 0) ^ Math.floor(p / 4294967296);
     h = fmix32((h ^ v) + 0x9e3779b9 + (h << 6) + (h >>> 2));
   }
   return h >>> 0;

@@ -1,4 +1,4 @@
-import { type Admin, type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from './log.ts';
 import type { StreamMetrics } from './metrics.ts';
 import type { DurableTable, OutRecord, ProcessorRole, SinkRole, SourceRecord } from './operator.ts';

@@ -14,7 +14,12 @@ function rng(seed: number): () => number {
 }
 
 /** Brute force: best (max cardinality, then min cost) over all partial injections rows → cols. */
-function bruteForce(cost: Float64Array, nRows: number, nCols: number, maxCost?: number): { count: number; cost: number } {
+function bruteForce(
+  cost: Float64Array,
+  nRows: number,
+  nCols: number,
+  maxCost?: number,
+): { count: number; cost: number } {
   let bestCount = -1;
   let bestCost = Number.POSITIVE_INFINITY;
   let bestGain = Number.NEGATIVE_INFINITY;
@@ -48,7 +53,11 @@ function bruteForce(cost: Float64Array, nRows: number, nCols: number, maxCost?: 
   return { count: bestCount, cost: bestCost };
 }
 
-function checkConsistent(a: { rowToCol: Int32Array; colToRow: Int32Array; count: number }, nRows: number, nCols: number): void {
+function checkConsistent(
+  a: { rowToCol: Int32Array; colToRow: Int32Array; count: number },
+  nRows: number,
+  nCols: number,
+): void {
   let n = 0;
   for (let r = 0; r < nRows; r++) {
     const c = a.rowToCol[r];
@@ -64,7 +73,17 @@ function checkConsistent(a: { rowToCol: Int32Array; colToRow: Int32Array; count:
 describe('AssignmentSolver', () => {
   it('solves a textbook 3×3 problem', () => {
     // scipy docs example: optimal cost 5 with rows→cols [1, 0, 2].
-    expect(linearSumAssignment([[4, 1, 3], [2, 0, 5], [3, 2, 2]])).toEqual([[0, 1], [1, 0], [2, 2]]);
+    expect(
+      linearSumAssignment([
+        [4, 1, 3],
+        [2, 0, 5],
+        [3, 2, 2],
+      ]),
+    ).toEqual([
+      [0, 1],
+      [1, 0],
+      [2, 2],
+    ]);
   });
 
   it('matches brute force on random small matrices with forbidden entries (max cardinality, min cost)', () => {
@@ -77,7 +96,12 @@ describe('AssignmentSolver', () => {
       const pForbid = rand() * 0.7;
       for (let k = 0; k < cost.length; k++) {
         const roll = rand();
-        cost[k] = roll < pForbid ? (roll < pForbid / 2 ? Number.NaN : Number.POSITIVE_INFINITY) : Math.round(rand() * 1000) / 100 - 2;
+        cost[k] =
+          roll < pForbid
+            ? roll < pForbid / 2
+              ? Number.NaN
+              : Number.POSITIVE_INFINITY
+            : Math.round(rand() * 1000) / 100 - 2;
       }
       const a = solver.solve(cost, nRows, nCols);
       const b = bruteForce(cost, nRows, nCols);
@@ -99,7 +123,8 @@ describe('AssignmentSolver', () => {
       const a = solver.solveThresholded(cost, nRows, nCols, maxCost);
       const b = bruteForce(cost, nRows, nCols, maxCost);
       checkConsistent(a, nRows, nCols);
-      for (let r = 0; r < nRows; r++) if (a.rowToCol[r] >= 0) expect(cost[r * nCols + a.rowToCol[r]]).toBeLessThan(maxCost);
+      for (let r = 0; r < nRows; r++)
+        if (a.rowToCol[r] >= 0) expect(cost[r * nCols + a.rowToCol[r]]).toBeLessThan(maxCost);
       expect(maxCost * a.count - a.cost).toBeCloseTo(maxCost * b.count - b.cost, 9);
     }
   });

@@ -73,8 +73,10 @@ export class AssignmentSolver {
     const m = Math.max(nRows, nCols);
     if (this.work.length < n * m) this.work = new Float64Array(Math.max(n * m, this.work.length * 2));
     if (this.u.length < m) this.grow(m);
-    if (this.out.rowToCol.length < nRows) this.out.rowToCol = new Int32Array(Math.max(nRows, this.out.rowToCol.length * 2));
-    if (this.out.colToRow.length < nCols) this.out.colToRow = new Int32Array(Math.max(nCols, this.out.colToRow.length * 2));
+    if (this.out.rowToCol.length < nRows)
+      this.out.rowToCol = new Int32Array(Math.max(nRows, this.out.rowToCol.length * 2));
+    if (this.out.colToRow.length < nCols)
+      this.out.colToRow = new Int32Array(Math.max(nCols, this.out.colToRow.length * 2));
   }
 
   private grow(m: number): void {
@@ -195,7 +197,8 @@ export class AssignmentSolver {
       for (let c = 0; c < nCols; c++) {
         let x = cost[r * nCols + c];
         if (thresholded) x = x < maxCost ? x - maxCost : 0;
-        else if (!(x < Number.POSITIVE_INFINITY)) x = Number.POSITIVE_INFINITY; // NaN or +Inf
+        else if (!(x < Number.POSITIVE_INFINITY))
+          x = Number.POSITIVE_INFINITY; // NaN or +Inf
         else {
           if (x < lo) lo = x;
           if (x > hi) hi = x;

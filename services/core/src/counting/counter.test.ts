@@ -79,32 +79,38 @@ describe('line counting', () => {
     expect(runTrack(c, 6, path).crossings).toHaveLength(0);
   });
 
-  it.each([0.5, 1])('stop ON the line with ±0.3 m jitter for 100 frames counts exactly 1 (smoothing %s)', (smoothing) => {
-    const c = new CameraCounter({ lines: [line], smoothing });
-    const n = noise(42);
-    const path: [number, number][] = [
-      ...straight(5, 8, 5, 0, 40),
-      ...Array.from({ length: 100 }, () => [5 + n(0.3), n(0.3)] as [number, number]),
-      ...straight(5, 0, 5, -8, 40),
-    ];
-    const s = runTrack(c, 7, path);
-    expect(s.crossings).toHaveLength(1);
-    expect(s.crossings[0].direction).toBe('in');
-    // the crossing is dated when it leaves the line (after the stop), not when it arrived
-    expect(s.crossings[0].ts).toBeGreaterThan(T0 + 120 * DT);
-  });
+  it.each([0.5, 1])(
+    'stop ON the line with ±0.3 m jitter for 100 frames counts exactly 1 (smoothing %s)',
+    (smoothing) => {
+      const c = new CameraCounter({ lines: [line], smoothing });
+      const n = noise(42);
+      const path: [number, number][] = [
+        ...straight(5, 8, 5, 0, 40),
+        ...Array.from({ length: 100 }, () => [5 + n(0.3), n(0.3)] as [number, number]),
+        ...straight(5, 0, 5, -8, 40),
+      ];
+      const s = runTrack(c, 7, path);
+      expect(s.crossings).toHaveLength(1);
+      expect(s.crossings[0].direction).toBe('in');
+      // the crossing is dated when it leaves the line (after the stop), not when it arrived
+      expect(s.crossings[0].ts).toBeGreaterThan(T0 + 120 * DT);
+    },
+  );
 
-  it.each([0.5, 1])('pure jitter around the line never counts (±0.3 m uniform, ±0.45 m sine; smoothing %s)', (smoothing) => {
-    const c = new CameraCounter({ lines: [line], smoothing });
-    const n = noise(7);
-    const jitter = Array.from({ length: 500 }, () => [3 + n(0.3), n(0.3)] as [number, number]);
-    expect(runTrack(c, 8, jitter).crossings).toHaveLength(0);
-    const sine = Array.from({ length: 500 }, (_, i) => [3, 0.45 * Math.sin(i / 3)] as [number, number]);
-    expect(runTrack(c, 9, sine).crossings).toHaveLength(0);
-    // a road user waiting 1 m north of the line with jitter, then leaving back north: nothing
-    const wait = Array.from({ length: 300 }, () => [3 + n(0.3), 1 + n(0.3)] as [number, number]);
-    expect(runTrack(c, 10, wait).crossings).toHaveLength(0);
-  });
+  it.each([0.5, 1])(
+    'pure jitter around the line never counts (±0.3 m uniform, ±0.45 m sine; smoothing %s)',
+    (smoothing) => {
+      const c = new CameraCounter({ lines: [line], smoothing });
+      const n = noise(7);
+      const jitter = Array.from({ length: 500 }, () => [3 + n(0.3), n(0.3)] as [number, number]);
+      expect(runTrack(c, 8, jitter).crossings).toHaveLength(0);
+      const sine = Array.from({ length: 500 }, (_, i) => [3, 0.45 * Math.sin(i / 3)] as [number, number]);
+      expect(runTrack(c, 9, sine).crossings).toHaveLength(0);
+      // a road user waiting 1 m north of the line with jitter, then leaving back north: nothing
+      const wait = Array.from({ length: 300 }, () => [3 + n(0.3), 1 + n(0.3)] as [number, number]);
+      expect(runTrack(c, 10, wait).crossings).toHaveLength(0);
+    },
+  );
 
   it('U-turn: in, back out, in again → one "in" and one "out"', () => {
     const c = new CameraCounter({ lines: [line] });
@@ -143,11 +149,52 @@ describe('line counting', () => {
 describe('zones and movements', () => {
   // a 4-arm junction around the origin; arms are 10 m × 6 m boxes
   const zones = [
-    { id: 'A', polygon: [[-3, 5], [3, 5], [3, 15], [-3, 15]] as [number, number][] }, // north arm
-    { id: 'B', polygon: [[5, -3], [15, -3], [15, 3], [5, 3]] as [number, number][] }, // east arm
-    { id: 'C', polygon: [[-3, -15], [3, -15], [3, -5], [-3, -5]] as [number, number][] }, // south arm
-    { id: 'D', polygon: [[-15, -3], [-5, -3], [-5, 3], [-15, 3]] as [number, number][] }, // west arm
-    { id: 'box', polygon: [[-5, -5], [5, -5], [5, 5], [-5, 5]] as [number, number][], arm: false },
+    {
+      id: 'A',
+      polygon: [
+        [-3, 5],
+        [3, 5],
+        [3, 15],
+        [-3, 15],
+      ] as [number, number][],
+    }, // north arm
+    {
+      id: 'B',
+      polygon: [
+        [5, -3],
+        [15, -3],
+        [15, 3],
+        [5, 3],
+      ] as [number, number][],
+    }, // east arm
+    {
+      id: 'C',
+      polygon: [
+        [-3, -15],
+        [3, -15],
+        [3, -5],
+        [-3, -5],
+      ] as [number, number][],
+    }, // south arm
+    {
+      id: 'D',
+      polygon: [
+        [-15, -3],
+        [-5, -3],
+        [-5, 3],
+        [-15, 3],
+      ] as [number, number][],
+    }, // west arm
+    {
+      id: 'box',
+      polygon: [
+        [-5, -5],
+        [5, -5],
+        [5, 5],
+        [-5, 5],
+      ] as [number, number][],
+      arm: false,
+    },
   ];
 
   it('a track through arm A then arm C gives movement A→C with dwell times', () => {
@@ -214,8 +261,24 @@ describe('speed histogram and 1-minute aggregation', () => {
     const c = new CameraCounter({
       lines: [line],
       zones: [
-        { id: 'N', polygon: [[0, 5], [10, 5], [10, 15], [0, 15]] },
-        { id: 'S', polygon: [[0, -15], [10, -15], [10, -5], [0, -5]] },
+        {
+          id: 'N',
+          polygon: [
+            [0, 5],
+            [10, 5],
+            [10, 15],
+            [0, 15],
+          ],
+        },
+        {
+          id: 'S',
+          polygon: [
+            [0, -15],
+            [10, -15],
+            [10, -5],
+            [0, -5],
+          ],
+        },
       ],
     });
     // crosses y = 0 at t0 + 2 s; starts 58 s after 08:00 → crossing at 08:01:00.0±, exit of S later in 08:01
@@ -235,7 +298,9 @@ describe('speed histogram and 1-minute aggregation', () => {
     expect(byKey['in/car/1'].count).toBe(1);
     expect(byKey['in/car/1'].speedSum).toBeCloseTo(18, 0);
     expect(byKey['out/bicycle/0'].speedCount).toBe(1);
-    const moves = Object.fromEntries(agg.movements.map((r) => [`${r.fromZone}>${r.toZone}/${r.mode}/${(r.minute - T0) / 60000}`, r]));
+    const moves = Object.fromEntries(
+      agg.movements.map((r) => [`${r.fromZone}>${r.toZone}/${r.mode}/${(r.minute - T0) / 60000}`, r]),
+    );
     expect(Object.keys(moves).sort()).toEqual(['N>S/car/0', 'N>S/car/1', 'S>N/bicycle/0']);
     expect(moves['N>S/car/1'].dwellSumS).toBeCloseTo(6, 0);
     // all rows satisfy the contract shape (no extra fields)

@@ -244,7 +244,7 @@ export class CameraCounter {
     this.nz = this.zones.ids.length;
     this.lineIds = this.lines.ids;
     this.zoneIds = this.zones.ids;
-    this.zones.ids.forEach((id, i) => this.zoneIndex.set(id, i));
+    for (let i = 0; i < this.zones.ids.length; i++) this.zoneIndex.set(this.zones.ids[i], i);
     const a = options.smoothing ?? 0.5;
     if (!(a > 0 && a <= 1)) throw new RangeError('smoothing must be in (0, 1]');
     this.alpha = a;
@@ -317,7 +317,7 @@ export class CameraCounter {
       if (this.ringSize[s] < rc) this.ringSize[s]++;
       if (ts - this.hopTs[s] >= this.speedWindowMs / 2) {
         const v = this.ringSpeed(s, this.speedWindowMs, this.speedMinSpanMs);
-        if (v === v) {
+        if (!Number.isNaN(v)) {
           this.speedSum[s] += v;
           this.speedCnt[s]++;
           this.hopTs[s] = ts;
@@ -332,7 +332,7 @@ export class CameraCounter {
         const t = L.ux[l] * rx + L.uy[l] * ry; // position along a→b, metres
         const k = s * nl + l;
         const pd = this.prevD[k];
-        if (pd === pd && pd > 0 !== d > 0) {
+        if (!Number.isNaN(pd) && pd > 0 !== d > 0) {
           const frac = pd / (pd - d);
           const zt = this.prevT[k] + frac * (t - this.prevT[k]);
           if (zt >= -L.tol[l] && zt <= L.len[l] + L.tol[l]) {
@@ -355,7 +355,7 @@ export class CameraCounter {
                 lineId: L.ids[l],
                 direction: bit === IN_BIT ? 'in' : 'out',
                 ts: this.hitTs[k],
-                speedKmh: v === v ? v * MS_TO_KMH : null,
+                speedKmh: Number.isNaN(v) ? null : v * MS_TO_KMH,
               });
             }
           }
@@ -492,7 +492,7 @@ export class CameraCounter {
       lastTs,
       frames: this.frames[s],
       pathLengthM: this.pathLen[s],
-      speedKmh: speed === speed ? speed * MS_TO_KMH : null,
+      speedKmh: Number.isNaN(speed) ? null : speed * MS_TO_KMH,
       crossings: this.crossings[s],
       zones: visits,
       movement,

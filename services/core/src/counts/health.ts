@@ -9,9 +9,12 @@
  *   `expected(series, binStart)` when given (neighbour sensors, a historic profile), otherwise from the
  *   series' own profile: the median of the same hour-of-week bins over the series, zero runs excluded.
  * - `flat-line`: the same non-zero value repeated ≥ `flatMinIntervals` times (a frozen feed).
- * - `impossible-jump`: a value whose ratio to the rolling median of the previous `jumpWindow` non-null
- *   values is > `jumpRatio` or < 1/`jumpRatio`, with |value − median| ≥ `jumpMinAbs` so that quiet night
- *   bins do not trigger.
+ * - `impossible-jump`: a non-zero value whose ratio to the centred rolling median of its `jumpWindow`
+ *   non-null neighbours is > `jumpRatio` or < 1/`jumpRatio`, with |value − median| ≥ `jumpMinAbs` so that
+ *   quiet night bins do not trigger. The rolling median is taken on both sides (jumpWindow/2 values before,
+ *   jumpWindow/2 after) and both must agree, so the morning ramp of a daily profile (far from the night
+ *   before, close to the rush hour after) is not a jump while a lone spike is; in a stream this delays the
+ *   verdict by jumpWindow/2 bins, and the first/last bins of a series (one side only) are not judged.
  */
 import { type NormalisedCount, seriesKey } from './normalise.ts';
 
@@ -141,6 +144,7 @@ export function detectSensorHealth(bins: readonly NormalisedCount[], options: He
       return h >= o.daytimeHours[0] && h < o.daytimeHours[1];
     };
     // Runs of equal "state": null, zero, or the same non-zero value.
+    const stuck = new Set<number>();
     let i = 0;
     while (i < g.length) {
       const v = g[i].count;
@@ -157,29 +161,45 @@ export function detectSensorHealth(bins: readonly NormalisedCount[], options: He
         const minutes = (to - from) / 60_000;
         if (run.length >= o.stuckZeroMinIntervals && expected >= o.stuckZeroMinExpected) {
           out.push(flag(g[i], 'stuck-at-zero', from, to, `expected ${expected.toFixed(1)}`));
+          for (let k = i; k < j; k++) stuck.add(k);
         } else if (allDay && minutes >= o.stuckZeroDaytimeMinutes) {
           out.push(flag(g[i], 'stuck-at-zero', from, to, `${minutes} min of zeros in daytime`));
+          for (let k = i; k < j; k++) stuck.add(k);
         }
       } else if (run.length >= o.flatMinIntervals) {
         out.push(flag(g[i], 'flat-line', from, to, `${run.length} × ${v}`));
       }
       i = j;
     }
-    // Impossible jumps against a rolling median of previous non-null values.
-    const window: number[] = [];
-    for (const b of g) {
-      if (b.count === null) continue;
-      if (window.length >= Math.min(3, o.jumpWindow)) {
-        const med = median(window);
-        const v = b.count;
-        const diff = Math.abs(v - med);
-        const ratio = med > 0 ? v / med : Number.POSITIVE_INFINITY;
-        if (diff >= o.jumpMinAbs && (ratio > o.jumpRatio || ratio < 1 / o.jumpRatio) && v > 0) {
-          out.push(flag(b, 'impossible-jump', b.start, b.end, `${v} vs median ${med}`));
-        }
+    // Impossible jumps: far from the rolling median on both sides (stuck runs are no reference).
+    const vals: number[] = [];
+    const idx: number[] = [];
+    g.forEach((b, k) => {
+      if (b.count !== null && !stuck.has(k)) {
+        vals.push(b.count);
+        idx.push(k);
       }
-      window.push(b.count);
-      if (window.length > o.jumpWindow) window.shift();
+    });
+    const half = Math.max(2, Math.floor(o.jumpWindow / 2));
+    // +1: far above, −1: far below, 0: plausible, null: too few neighbours to judge.
+    const side = (v: number, around: number[]): number | null => {
+      if (around.length < 2) return null;
+      const med = median(around);
+      if (Math.abs(v - med) < o.jumpMinAbs) return 0;
+      const ratio = med > 0 ? v / med : Number.POSITIVE_INFINITY;
+      return ratio > o.jumpRatio ? 1 : ratio < 1 / o.jumpRatio ? -1 : 0;
+    };
+    for (let k = 0; k < vals.length; k++) {
+      const v = vals[k];
+      if (v <= 0) continue;
+      const left = side(v, vals.slice(Math.max(0, k - half), k));
+      const right = side(v, vals.slice(k + 1, k + 1 + half));
+      const verdict = left !== null && left === right ? left : 0; // both sides needed: no verdict at the edges
+      if (verdict === 1 || verdict === -1) {
+        const b = g[idx[k]];
+        const med = median([...vals.slice(Math.max(0, k - half), k), ...vals.slice(k + 1, k + 1 + half)]);
+        out.push(flag(b, 'impossible-jump', b.start, b.end, `${v} vs median ${med}`));
+      }
     }
   }
   return out;

@@ -154,7 +154,10 @@ describe('fitHomography', () => {
   });
 
   it('rejects non-finite input with PASSAGE_CALIBRATION_INVALID', () => {
-    const bad = [...pairs.slice(0, 4), { image: [Number.NaN, 3] as [number, number], ground: [1, 2] as [number, number] }];
+    const bad = [
+      ...pairs.slice(0, 4),
+      { image: [Number.NaN, 3] as [number, number], ground: [1, 2] as [number, number] },
+    ];
     expect(codeOf(() => fitHomography(bad))).toBe('PASSAGE_CALIBRATION_INVALID');
   });
 

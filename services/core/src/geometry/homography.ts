@@ -34,7 +34,7 @@ export interface FitHomographyOptions {
 }
 
 export interface HomographyFit {
-  homography: Homography;
+  homography: GroundHomography;
   /** Root-mean-square reprojection error on the ground (metres): ‖H·image_i − ground_i‖. */
   rmsM: number;
   /** Largest ground reprojection error (metres) and the pair it belongs to. */
@@ -174,7 +174,7 @@ export function fitHomography(pairs: readonly PointPair[], options: FitHomograph
   const tgInv = inv3(tg);
   if (!tgInv) degenerate('Ground points have no spread.');
   const h = mul3(mul3(tgInv, hn), ti);
-  const hom = Homography.fromMatrix(h, u, v);
+  const hom = GroundHomography.fromMatrix(h, u, v);
 
   const residualsM = new Float64Array(n);
   const out = new Float64Array(2);
@@ -209,7 +209,7 @@ export function fitHomography(pairs: readonly PointPair[], options: FitHomograph
  * A fitted image→ground mapping. Methods write into caller-owned arrays so hot loops do not allocate.
  * Image points above the horizon (behind the camera's ground plane) map to NaN.
  */
-export class Homography {
+export class GroundHomography {
   /** Image→ground, 3×3 row-major, scaled so that ‖H‖_F = 1 and w > 0 on the calibrated region. */
   readonly h: Float64Array;
   /** Ground→image. */
@@ -225,7 +225,7 @@ export class Homography {
    * fix the sign so that w > 0 there; without them the image centre of the points is not known and the sign
    * of `h` is kept as given.
    */
-  static fromMatrix(matrix: ArrayLike<number>, refU?: ArrayLike<number>, refV?: ArrayLike<number>): Homography {
+  static fromMatrix(matrix: ArrayLike<number>, refU?: ArrayLike<number>, refV?: ArrayLike<number>): GroundHomography {
     if (matrix.length !== 9) throw new CalibrationError('PASSAGE_CALIBRATION_INVALID', 'A homography has 9 entries.');
     const h = Float64Array.from(matrix);
     let norm = 0;
@@ -248,7 +248,7 @@ export class Homography {
         `The homography is singular (it flattens the image onto a line). ${HINT}`,
       );
     }
-    return new Homography(h, inv);
+    return new GroundHomography(h, inv);
   }
 
   /** Pixel (u, v) → ground (x, y) metres, written to out[offset], out[offset+1]. NaN above the horizon. */

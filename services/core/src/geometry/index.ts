@@ -3,10 +3,10 @@ export {
   type FitHomographyOptions,
   fitHomography,
   footPoint,
-  Homography,
+  GroundHomography,
   type HomographyFit,
   type PointPair,
 } from './homography.ts';
 export { covarianceEigen2, det3, inv3, mul3, type Svd, svdJacobi } from './linalg.ts';
-export { EARTH_RADIUS_M, type LonLat, LocalFrame, toLocal, toLonLat, type XY } from './local-frame.ts';
+export { EARTH_RADIUS_M, LocalFrame, type LonLat, toLocal, toLonLat, type XY } from './local-frame.ts';
 export { lsSpeed, MS_TO_KMH, SpeedEstimator, type SpeedEstimatorOptions } from './speed.ts';

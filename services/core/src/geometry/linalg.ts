@@ -85,9 +85,7 @@ export function mul3(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
 }
 
 export function det3(a: ArrayLike<number>): number {
-  return (
-    a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) + a[2] * (a[3] * a[7] - a[4] * a[6])
-  );
+  return a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) + a[2] * (a[3] * a[7] - a[4] * a[6]);
 }
 
 /** Inverse of a 3×3 matrix (adjugate / determinant). Returns null when singular. */
@@ -111,7 +109,11 @@ export function inv3(a: ArrayLike<number>): Float64Array | null {
  * Eigenvalues of the 2×2 covariance of a point set (ascending), from closed form.
  * Used to test collinearity: λmin / λmax ≈ 0 ⇔ the points lie on one line.
  */
-export function covarianceEigen2(xs: ArrayLike<number>, ys: ArrayLike<number>, idx: ArrayLike<number>): [number, number] {
+export function covarianceEigen2(
+  xs: ArrayLike<number>,
+  ys: ArrayLike<number>,
+  idx: ArrayLike<number>,
+): [number, number] {
   const n = idx.length;
   let mx = 0;
   let my = 0;

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { evalMot, formatMotMetrics } from './evaluate.ts';
 import { MotFormatError, parseMot } from './parse.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`./fixtures/TUD-Campus/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(new URL(`./fixtures/TUD-Campus/${name}`, import.meta.url), 'utf8');
 
 describe('evalMot', () => {
   it('reproduces py-motmetrics reference numbers on TUD-Campus', () => {

@@ -73,7 +73,16 @@ export interface MotMetrics {
   idfn: number;
 }
 
-function iouDistance(ax: number, ay: number, aw: number, ah: number, bx: number, by: number, bw: number, bh: number): number {
+function iouDistance(
+  ax: number,
+  ay: number,
+  aw: number,
+  ah: number,
+  bx: number,
+  by: number,
+  bw: number,
+  bh: number,
+): number {
   const iw = Math.max(Math.min(ax + aw, bx + bw) - Math.max(ax, bx), 0);
   const ih = Math.max(Math.min(ay + ah, by + bh) - Math.max(ay, by), 0);
   const inter = iw * ih;
@@ -376,7 +385,10 @@ export function formatMotMetrics(metrics: MotMetrics, name = ''): string {
 export function formatMotMetricsTable(rows: Readonly<Record<string, MotMetrics>>): string {
   const render = (v: number, kind: 'pct' | 'int' | 'dec'): string =>
     kind === 'pct' ? `${(v * 100).toFixed(1)}%` : kind === 'int' ? String(v) : v.toFixed(3);
-  const cells = Object.entries(rows).map(([name, m]) => [name, ...COLUMNS.map(([key, , kind]) => render(m[key], kind))]);
+  const cells = Object.entries(rows).map(([name, m]) => [
+    name,
+    ...COLUMNS.map(([key, , kind]) => render(m[key], kind)),
+  ]);
   const header = ['', ...COLUMNS.map(([, label]) => label)];
   const widths = header.map((h, k) => Math.max(h.length, ...cells.map((row) => row[k].length)));
   const line = (row: string[]): string =>

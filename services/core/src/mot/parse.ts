@@ -153,6 +153,14 @@ function fmt(v: number): string {
 }
 
 /** One MOT line `frame,id,left,top,width,height,conf,-1,-1,-1` (values rounded to 1/1000). */
-export function formatMotLine(frame: number, id: number, x: number, y: number, w: number, h: number, conf: number): string {
+export function formatMotLine(
+  frame: number,
+  id: number,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  conf: number,
+): string {
   return `${frame},${id},${fmt(x)},${fmt(y)},${fmt(w)},${fmt(h)},${fmt(conf)},-1,-1,-1`;
 }

@@ -132,7 +132,9 @@ describe('ByteTracker', () => {
 
   it('grows past its initial capacity', () => {
     const t = new ByteTracker();
-    const many = Array.from({ length: 100 }, (_, i) => box((i % 10) * 60, Math.floor(i / 10) * 120, 0.9, 'car', 50, 100));
+    const many = Array.from({ length: 100 }, (_, i) =>
+      box((i % 10) * 60, Math.floor(i / 10) * 120, 0.9, 'car', 50, 100),
+    );
     expect(t.update(0, many).count).toBe(100);
     expect(t.update(1, many).count).toBe(100);
   });

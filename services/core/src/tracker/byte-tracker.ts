@@ -15,7 +15,7 @@
  * reused columnar object: no per-detection allocation once the tracker has warmed up.
  */
 import { AssignmentSolver } from '../assign/lsap.ts';
-import { KF_COV_STRIDE, KF_MEAN_STRIDE, KalmanBoxFilter } from './kalman.ts';
+import { KalmanBoxFilter, KF_COV_STRIDE, KF_MEAN_STRIDE } from './kalman.ts';
 import { type ByteTrackerOptions, maxLostFrames, resolveByteTrackerOptions } from './options.ts';
 
 /** One input box; structurally compatible with `DetectedObject` of `detections.v1`. */
@@ -43,7 +43,7 @@ export interface DetectionColumns {
 export type TrackEndReason = 'lost' | 'duplicate' | 'flush';
 
 /** Summary of a confirmed track that ended. */
-export interface TrackSummary {
+export interface FinishedTrack {
   /** Tracker-internal numeric id (never leaves the worker). */
   readonly id: number;
   readonly reason: TrackEndReason;
@@ -86,7 +86,7 @@ export interface TrackerFrame {
   readonly detIndex: Int32Array;
   /** Majority class index so far ({@link ByteTracker.className}), -1 when none. */
   readonly classes: Int32Array;
-  readonly finished: TrackSummary[];
+  readonly finished: FinishedTrack[];
 }
 
 interface MutableFrame {
@@ -98,7 +98,7 @@ interface MutableFrame {
   scores: Float32Array;
   detIndex: Int32Array;
   classes: Int32Array;
-  finished: TrackSummary[];
+  finished: FinishedTrack[];
 }
 
 const FREE = 0;
@@ -229,7 +229,15 @@ export class ByteTracker {
     this.ensureDets(n);
     for (let i = 0; i < n; i++) {
       const b = boxes[i];
-      this.setDet(i, b.bbox[0], b.bbox[1], b.bbox[2], b.bbox[3], b.score, b.cls === undefined ? -1 : this.classIndex(b.cls));
+      this.setDet(
+        i,
+        b.bbox[0],
+        b.bbox[1],
+        b.bbox[2],
+        b.bbox[3],
+        b.score,
+        b.cls === undefined ? -1 : this.classIndex(b.cls),
+      );
     }
     this.nDet = n;
     return this.step(frameTs);
@@ -252,8 +260,8 @@ export class ByteTracker {
   }
 
   /** Ends every track (end of stream, camera closed): summaries of the confirmed ones. */
-  flush(): TrackSummary[] {
-    const done: TrackSummary[] = [];
+  flush(): FinishedTrack[] {
+    const done: FinishedTrack[] = [];
     for (let k = 0; k < this.liveCount; k++) {
       const s = this.live[k];
       if (this.activated[s]) done.push(this.summary(s, 'flush'));
@@ -537,7 +545,7 @@ export class ByteTracker {
     return best;
   }
 
-  private summary(s: number, reason: TrackEndReason): TrackSummary {
+  private summary(s: number, reason: TrackEndReason): FinishedTrack {
     const classVotes: Record<string, number> = {};
     const base = s * this.classCap;
     for (let c = 0; c < this.classNames.length; c++) {
@@ -620,7 +628,11 @@ export class ByteTracker {
 
   private growTracks(cap: number): void {
     const old = this.cap;
-    const grow = <T extends Float64Array | Float32Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T, stride: number): T => {
+    const grow = <T extends Float64Array | Float32Array | Int32Array | Uint8Array>(
+      a: T,
+      make: (n: number) => T,
+      stride: number,
+    ): T => {
       const b = make(cap * stride);
       b.set(a);
       return b;

@@ -1,12 +1,12 @@
 export {
   ByteTracker,
   type DetectionColumns,
+  type FinishedTrack,
   type TrackEndReason,
   type TrackerBox,
   type TrackerFrame,
-  type TrackSummary,
 } from './byte-tracker.ts';
-export { KF_COV_STRIDE, KF_MEAN_STRIDE, KalmanBoxFilter, type KalmanNoise } from './kalman.ts';
+export { KalmanBoxFilter, type KalmanNoise, KF_COV_STRIDE, KF_MEAN_STRIDE } from './kalman.ts';
 export {
   BYTE_TRACKER_DEFAULTS,
   type ByteTrackerOptions,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KF_COV_STRIDE, KF_MEAN_STRIDE, KalmanBoxFilter } from './kalman.ts';
+import { KalmanBoxFilter, KF_COV_STRIDE, KF_MEAN_STRIDE } from './kalman.ts';
 
 // Straightforward dense reference of the same equations (DeepSORT / ByteTrack kalman_filter.py).
 type M = number[][];
@@ -34,7 +34,10 @@ const wv = 1 / 160;
 function refPredict(x: number[], P: M): [number[], M] {
   const h = x[3];
   const q = [wp * h, wp * h, 1e-2, wp * h, wv * h, wv * h, 1e-5, wv * h].map((s) => s * s);
-  const xn = mul(F, x.map((v) => [v])).map((r) => r[0]);
+  const xn = mul(
+    F,
+    x.map((v) => [v]),
+  ).map((r) => r[0]);
   return [xn, add(mul(mul(F, P), tr(F)), diag(q))];
 }
 function refUpdate(x: number[], P: M, z: number[]): [number[], M] {

@@ -148,7 +148,10 @@ export function resolveByteTrackerOptions(options: Partial<ByteTrackerOptions> =
   for (const k of ['matchThresh', 'lowMatchThresh', 'unconfirmedMatchThresh', 'duplicateIouDistance'] as const) {
     check(o[k] > 0 && o[k] <= 1, `Tracker option ${k} is a cost in (0, 1] (got ${o[k]}).`);
   }
-  check(Number.isInteger(o.minHits) && o.minHits >= 1, `Tracker option minHits must be an integer ≥ 1 (got ${o.minHits}).`);
+  check(
+    Number.isInteger(o.minHits) && o.minHits >= 1,
+    `Tracker option minHits must be an integer ≥ 1 (got ${o.minHits}).`,
+  );
   check(
     Number.isInteger(o.historyMaxPoints) && o.historyMaxPoints >= 2,
     `Tracker option historyMaxPoints must be an integer ≥ 2 (got ${o.historyMaxPoints}).`,

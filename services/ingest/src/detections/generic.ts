@@ -2,8 +2,9 @@
  * Generic JSON frames: the `detections.v1` contract itself (one message per frame), validated with TypeBox
  * (compiled checker; the first error's JSON pointer is the reason detail).
  */
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+
 import { DetectionFrame } from '@passage/stream/contracts';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { DEFAULT_MAX_BYTES, type DetectionsResult, fail, isRecord, MAX_OBJECTS, readJson } from './result.ts';
 
 const checker = TypeCompiler.Compile(DetectionFrame);

@@ -54,6 +54,7 @@ export function parseMotChallenge(text: string, options: MotOptions): Detections
     if (!Number.isFinite(l) || !Number.isFinite(t) || !(w > 0) || !(h > 0) || !Number.isFinite(w + h)) {
       return fail('PASSAGE_DETECTIONS_BAD_BBOX', `${where}: needs finite left, top and width, height > 0`);
     }
+    if (frame > maxFrame) maxFrame = frame;
     const conf = f.length > 6 ? Number(f[6]) : -1;
     if (options.groundTruth && conf === 0) continue;
     const score = options.groundTruth || !(conf >= 0) ? 1 : Math.min(1, conf);
@@ -68,7 +69,6 @@ export function parseMotChallenge(text: string, options: MotOptions): Detections
       return fail('PASSAGE_DETECTIONS_TOO_LARGE', `${where}: frame has more than ${MAX_OBJECTS} boxes`);
     }
     list.push(o);
-    if (frame > maxFrame) maxFrame = frame;
   }
   const frames: DetectionFrame[] = [];
   const dt = 1000 / options.fps;

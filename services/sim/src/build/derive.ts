@@ -102,13 +102,13 @@ export interface DeriveResult {
   lastT: number;
 }
 
-const ATTR = /(\w+)="([^"]*)"/g;
-
-function attrs(line: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  ATTR.lastIndex = 0;
-  for (let m = ATTR.exec(line); m; m = ATTR.exec(line)) out[m[1]] = m[2];
-  return out;
+/** Value of attribute `name` in one XML element line ('' when absent). */
+function attr(line: string, name: string): string {
+  const key = ` ${name}="`;
+  const i = line.indexOf(key);
+  if (i < 0) return '';
+  const start = i + key.length;
+  return line.slice(start, line.indexOf('"', start));
 }
 
 /**
@@ -136,21 +136,20 @@ export async function deriveFromFcd(
     const line = raw.trimStart();
     if (line.startsWith('<timestep')) {
       flush();
-      t = Number(attrs(line).time);
+      t = Number(attr(line, 'time'));
       continue;
     }
     if (!(line.startsWith('<vehicle') || line.startsWith('<person'))) continue;
     if (!(t < endS)) continue;
     lastT = t;
-    const a = attrs(line);
-    const id = a.id;
+    const id = attr(line, 'id');
     const s = seen.get(id);
     if (s) s.last = t;
     else seen.set(id, { first: t, last: t });
-    const x = Number(a.x);
-    const y = Number(a.y);
+    const x = Number(attr(line, 'x'));
+    const y = Number(attr(line, 'y'));
     if (!keep(x, y)) continue;
-    step.push({ t, id, x, y, angle: Number(a.angle), speed: Number(a.speed) });
+    step.push({ t, id, x, y, angle: Number(attr(line, 'angle')), speed: Number(attr(line, 'speed')) });
   }
   flush();
   parts.push('');

@@ -127,7 +127,7 @@ export function buildNetwork(opts: NetworkOptions = {}): Network {
     for (let arm = 0; arm < ARMS; arm++) {
       const [x, y] = polar(radii[ring - 1], arm * 45);
       // Signals where the boulevards meet the gate roads, and on the middle ring at the main avenues.
-      const tls = (ring === 3 || ring === 2) && gateArms.has(arm);
+      const tls = ((ring === 3 || ring === 2) && gateArms.has(arm)) || (ring === 3 && arm === STUBS.station.arm);
       addNode(ringNode(ring, arm), x, y, tls ? 'traffic_light' : ring === 1 ? 'right_before_left' : 'priority');
     }
   }

@@ -14,9 +14,9 @@ import {
   bucketStart,
   type CellComparison,
   type ClassScore,
+  type ConfusionMatrix,
   classScores,
   compareCells,
-  type ConfusionMatrix,
   confusionMatrix,
   type GehSummary,
   type GroupTotal,
@@ -183,7 +183,11 @@ export function evaluate(input: EvaluateInput): EvalReport {
   const { truth, output } = input;
   const report: EvalReport = {
     pass: true,
-    criteria: { gehThreshold: o.gehThreshold, gehShareRequired: o.gehShareRequired, totalErrorMaxPct: o.totalErrorMaxPct },
+    criteria: {
+      gehThreshold: o.gehThreshold,
+      gehShareRequired: o.gehShareRequired,
+      totalErrorMaxPct: o.totalErrorMaxPct,
+    },
   };
 
   if (output.lineCounts && truth.lineCounts) {
@@ -328,7 +332,8 @@ export function formatReport(report: EvalReport): string {
     );
   }
   if (report.counters) lines.push(`counters: ${report.counters.gapCells} gap cell(s) reported as null, not compared`);
-  if (report.od && !report.od.byModeCompared) lines.push('OD: output modes are not Passage modes; compared across modes');
+  if (report.od && !report.od.byModeCompared)
+    lines.push('OD: output modes are not Passage modes; compared across modes');
   if (report.travelTimes) {
     const tt = report.travelTimes;
     lines.push('');
@@ -342,7 +347,9 @@ export function formatReport(report: EvalReport): string {
       .map((l, i) => ({ l, i }))
       .filter(({ i }) => m.confusion.matrix[i].some((v) => v > 0) || m.confusion.matrix.some((row) => row[i] > 0));
     lines.push('');
-    lines.push(`Mode confusion (rows truth, columns predicted); macro-F1 ${m.macroF1.toFixed(3)}, accuracy ${(m.accuracy * 100).toFixed(1)} %`);
+    lines.push(
+      `Mode confusion (rows truth, columns predicted); macro-F1 ${m.macroF1.toFixed(3)}, accuracy ${(m.accuracy * 100).toFixed(1)} %`,
+    );
     lines.push(`${pad('', 12)}${used.map(({ l }) => pad(l, 11, true)).join('')}${pad('F1', 8, true)}`);
     for (const { l, i } of used) {
       lines.push(

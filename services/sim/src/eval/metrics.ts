@@ -176,7 +176,11 @@ export interface ClassScore {
  * Per-class precision, recall, F1 and their unweighted mean (macro-F1) over the classes that occur in the truth
  * (support > 0). Undefined ratios (0/0) count as 0.
  */
-export function classScores(cm: ConfusionMatrix): { perClass: Record<string, ClassScore>; macroF1: number; accuracy: number } {
+export function classScores(cm: ConfusionMatrix): {
+  perClass: Record<string, ClassScore>;
+  macroF1: number;
+  accuracy: number;
+} {
   const n = cm.labels.length;
   const perClass: Record<string, ClassScore> = {};
   let f1Sum = 0;

@@ -10,7 +10,7 @@
 
 const DEG = Math.PI / 180;
 
-export interface PinholeCamera {
+export interface PinholeModel {
   readonly cx: number;
   readonly cy: number;
   readonly cz: number;
@@ -34,7 +34,7 @@ export interface PinholeSpec {
   height: number;
 }
 
-export function makePinhole(s: PinholeSpec): PinholeCamera {
+export function makePinhole(s: PinholeSpec): PinholeModel {
   const yaw = s.headingDeg * DEG;
   const tilt = s.tiltDeg * DEG;
   const fwd: [number, number, number] = [
@@ -63,7 +63,7 @@ export function makePinhole(s: PinholeSpec): PinholeCamera {
 }
 
 /** Project a world point; returns [u, v, depth] (depth ≤ 0 = behind the camera). */
-export function projectPoint(cam: PinholeCamera, x: number, y: number, z: number): [number, number, number] {
+export function projectPoint(cam: PinholeModel, x: number, y: number, z: number): [number, number, number] {
   const dx = x - cam.cx;
   const dy = y - cam.cy;
   const dz = z - cam.cz;
@@ -99,7 +99,7 @@ function take(fo: number, xc: number, yc: number, zc: number): void {
  * and the camera depth of its centre into out[4]. Returns false when no part of it is in front of the camera.
  */
 export function projectBox(
-  cam: PinholeCamera,
+  cam: PinholeModel,
   x: number,
   y: number,
   headingDeg: number,

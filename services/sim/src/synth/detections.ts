@@ -18,7 +18,7 @@
  */
 import type { DetectedObject, DetectionFrame, Mode } from '@passage/stream/contracts';
 import { hashUniform, Rng } from '../prng.ts';
-import { type PinholeCamera, makePinhole, projectBox } from './camera-model.ts';
+import { makePinhole, type PinholeModel, projectBox } from './camera-model.ts';
 import type { SimContext } from './scenario.ts';
 
 /** What a box truly is: the road user's mode and which part of it (cyclists and motorcyclists are two parts). */
@@ -138,12 +138,30 @@ interface LabelRule {
 export const LABEL_RULES: Record<TruthPart, LabelRule> = {
   pedestrian: { labels: ['person'], weights: [1], flicker: 0, baseMiss: 0.03, baseScore: 0.82 },
   'bicycle:rider': { labels: ['person'], weights: [1], flicker: 0, baseMiss: 0.04, baseScore: 0.8 },
-  'bicycle:bike': { labels: ['bicycle', 'motorcycle'], weights: [0.97, 0.03], flicker: 0.03, baseMiss: 0.08, baseScore: 0.72 },
-  'motorcycle:bike': { labels: ['motorcycle', 'bicycle'], weights: [0.92, 0.08], flicker: 0.04, baseMiss: 0.05, baseScore: 0.78 },
+  'bicycle:bike': {
+    labels: ['bicycle', 'motorcycle'],
+    weights: [0.97, 0.03],
+    flicker: 0.03,
+    baseMiss: 0.08,
+    baseScore: 0.72,
+  },
+  'motorcycle:bike': {
+    labels: ['motorcycle', 'bicycle'],
+    weights: [0.92, 0.08],
+    flicker: 0.04,
+    baseMiss: 0.05,
+    baseScore: 0.78,
+  },
   'motorcycle:rider': { labels: ['person'], weights: [1], flicker: 0, baseMiss: 0.1, baseScore: 0.7 },
   car: { labels: ['car', 'truck'], weights: [0.98, 0.02], flicker: 0.02, baseMiss: 0.02, baseScore: 0.9 },
   van: { labels: ['car', 'truck'], weights: [0.75, 0.25], flicker: 0.08, baseMiss: 0.02, baseScore: 0.86 },
-  truck: { labels: ['truck', 'car', 'bus'], weights: [0.88, 0.08, 0.04], flicker: 0.05, baseMiss: 0.03, baseScore: 0.85 },
+  truck: {
+    labels: ['truck', 'car', 'bus'],
+    weights: [0.88, 0.08, 0.04],
+    flicker: 0.05,
+    baseMiss: 0.03,
+    baseScore: 0.85,
+  },
   bus: { labels: ['bus', 'truck'], weights: [0.94, 0.06], flicker: 0.03, baseMiss: 0.02, baseScore: 0.9 },
 };
 const PART_NAMES = Object.keys(LABEL_RULES) as TruthPart[];
@@ -199,7 +217,7 @@ interface CameraRun {
   index: number;
   id: string;
   fps: number;
-  cam: PinholeCamera;
+  cam: PinholeModel;
   frame: number;
   lastFrame: number;
   step: number;
@@ -221,10 +239,7 @@ function lerpAngle(a: number, b: number, s: number): number {
  * Generate detection frames for the scenario's cameras in timestamp order (cameras interleaved at equal
  * timestamps in scenario order). A lazy generator: frames are produced as they are pulled.
  */
-export function* synthesizeDetections(
-  ctx: SimContext,
-  options: DetectionSynthOptions = {},
-): Generator<DetectionFrame> {
+export function* synthesizeDetections(ctx: SimContext, options: DetectionSynthOptions = {}): Generator<DetectionFrame> {
   const { scenario, traj, agents } = ctx;
   const noise: DetectionNoise = { ...DEFAULT_DETECTION_NOISE, ...options.noise };
   const seed = options.seed ?? scenario.seed;

@@ -72,12 +72,17 @@ export function macAt(
     const phase = period * hashUniform(seed, 32, kind, device);
     epoch = Math.floor((t + phase) / period) + 1;
   }
+  // A device's universal address is its `device` field when it is a MAC (the builder writes MACs); BLE uses a
+  // different universal address derived from it.
+  if (!randomises && kind === 'wifi' && MAC_RE.test(device)) return device.toLowerCase();
   const h1 = mixSeed(seed, 33, kind, device, epoch);
   const h2 = mixSeed(h1, 34);
   // First octet: universal (OUI-like, bit 0x02 clear) or locally administered (bit 0x02 set); unicast (0x01 clear).
   const first = randomises ? ((h1 >>> 24) & 0xfc) | 0x02 : (h1 >>> 24) & 0xfc;
   return [first, h1 >>> 16, h1 >>> 8, h1, h2 >>> 8, h2].map(hex2).join(':');
 }
+
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
 const PLATE_CHARS = 'ABCDEFGHJKLMNPQRSTVWXYZ0123456789';
 

@@ -89,7 +89,10 @@ export interface MovementEvent {
  * entered and the last zone it left. Paths are sampled every ≤ 0.5 m between trajectory rows so that fast
  * vehicles do not skip narrow zones. Visits that touch one zone only (from = to) are not movements.
  */
-export function zoneMovements(ctx: SimContext, zones: ReadonlyArray<{ id: string; poly: LocalPolygon }>): MovementEvent[] {
+export function zoneMovements(
+  ctx: SimContext,
+  zones: ReadonlyArray<{ id: string; poly: LocalPolygon }>,
+): MovementEvent[] {
   const { traj, agents } = ctx;
   const out: MovementEvent[] = [];
   if (zones.length === 0) return out;
@@ -178,11 +181,7 @@ export interface SitePass {
  * Passes of agents within `radiusM` of a point: maximal runs of samples inside the radius (runs split where the
  * trajectory has a gap longer than `CONTINUITY_GAP_S`). `filter` selects the agents considered.
  */
-export function sitePasses(
-  ctx: SimContext,
-  siteIndex: number,
-  filter: (agent: number) => boolean,
-): SitePass[] {
+export function sitePasses(ctx: SimContext, siteIndex: number, filter: (agent: number) => boolean): SitePass[] {
   const { traj, agents } = ctx;
   const site = ctx.sites[siteIndex];
   const r2 = site.spec.radiusM * site.spec.radiusM;

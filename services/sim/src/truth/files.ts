@@ -5,6 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassageError } from '@passage/config';
+import { loadScenario } from '../synth/scenario.ts';
 import type {
   AgentModeRow,
   CounterRow,
@@ -13,8 +14,10 @@ import type {
   MovementRow,
   OdRow,
   TravelTimeRow,
+  TruthOptions,
   TruthTables,
 } from './tables.ts';
+import { buildTruth } from './tables.ts';
 
 /** File name and column order of each truth table. */
 export const TRUTH_FILES = {
@@ -170,4 +173,12 @@ export async function readTruth(dir: string): Promise<TruthTables> {
       }),
     ),
   };
+}
+
+/** Build the truth tables of a scenario directory and write them to `<dir>/truth/`. Returns the tables. */
+export async function writeScenarioTruth(dir: string, options: TruthOptions = {}): Promise<TruthTables> {
+  const ctx = await loadScenario(dir);
+  const truth = buildTruth(ctx, options);
+  await writeTruth(join(dir, 'truth'), truth);
+  return truth;
 }

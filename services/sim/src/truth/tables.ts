@@ -15,9 +15,9 @@
  * - agents per mode.
  */
 import type { Mode } from '@passage/stream/contracts';
-import { type MovementEvent, lineCrossings, type SitePass, sitePasses, zoneMovements } from './events.ts';
-import { MOTOR_MODES } from '../synth/sightings.ts';
 import type { SimContext } from '../synth/scenario.ts';
+import { MOTOR_MODES } from '../synth/sightings.ts';
+import { lineCrossings, type MovementEvent, type SitePass, sitePasses, zoneMovements } from './events.ts';
 
 export type Direction = 'in' | 'out';
 

@@ -1,0 +1,144 @@
+/**
+ * OD matcher benchmark: 1,000,000 synthetic token sightings (one day, 50 sites in 10 zones, ~100k devices,
+ * 30 % ANPR / 70 % Wi-Fi, repeated probes per visit, 2–6 visits per trip, slight out-of-order arrival),
+ * fed in event-time order with a watermark every 1,000 sightings (max event time − 30 s).
+ * Measures sightings/s of `onSighting` + `onWatermark` (median of 3 runs, fresh matcher each), the peak
+ * number of live tokens, and heap growth; a second pass caps `maxTokens` at 5,000 to show the bound and the
+ * evictions it costs.
+ *
+ * `node --import tsx bench/od.ts` prints a table and writes `.bench/od.json`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { OdMatcher, type OdMatcherOptions, type TokenSightingLike } from '@passage/core';
+import { median } from './_util.ts';
+
+const N = Number(process.env.BENCH_OD_SIGHTINGS ?? 1_000_000);
+const DAY = 86_400_000;
+const T0 = Date.parse('2025-10-01T00:00:00Z');
+
+/** Mulberry32: small deterministic PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+export function synthesise(n: number, seed = 42): { sightings: TokenSightingLike[]; devices: number; multiVisit: number } {
+  const rnd = prng(seed);
+  const sites = Array.from({ length: 50 }, (_, i) => `site-${i}`);
+  const out: TokenSightingLike[] = [];
+  let devices = 0;
+  let multiVisit = 0;
+  while (out.length < n) {
+    devices++;
+    let token = '';
+    for (let k = 0; k < 22; k++) token += B64[Math.floor(rnd() * 64)];
+    const kind: TokenSightingLike['kind'] = rnd() < 0.3 ? 'anpr' : 'wifi';
+    // Departure time: two peaks (08:00, 17:30) over a flat base.
+    const u = rnd();
+    const centre = u < 0.35 ? 8 * 3_600_000 : u < 0.7 ? 17.5 * 3_600_000 : rnd() * DAY;
+    let t = T0 + Math.min(DAY - 1, Math.max(0, centre + (u < 0.7 ? (rnd() - 0.5) * 4 * 3_600_000 : 0)));
+    const visits = 2 + Math.floor(rnd() * 5) - (rnd() < 0.2 ? 1 : 0); // 1..6, a fifth seen at one site only
+    if (visits >= 2) multiVisit++;
+    let site = Math.floor(rnd() * sites.length);
+    for (let v = 0; v < visits && out.length < n; v++) {
+      const probes = kind === 'anpr' ? 1 : 1 + Math.floor(rnd() * 4);
+      for (let p = 0; p < probes && out.length < n; p++) {
+        out.push({ siteId: sites[site], ts: Math.round(t), kind, token });
+        t += 10_000 + rnd() * 30_000;
+      }
+      t += 120_000 + rnd() * 1_080_000; // 2–20 min to the next site
+      site = (site + 1 + Math.floor(rnd() * (sites.length - 1))) % sites.length;
+    }
+  }
+  out.sort((a, b) => a.ts - b.ts);
+  // Out-of-order arrival: 2 % of sightings swapped with a neighbour up to 20 positions later.
+  for (let i = 0; i < out.length - 20; i++) {
+    if (rnd() < 0.02) {
+      const j = i + 1 + Math.floor(rnd() * 20);
+      const x = out[i];
+      out[i] = out[j];
+      out[j] = x;
+    }
+  }
+  return { sightings: out, devices, multiVisit };
+}
+
+function feed(m: OdMatcher, sightings: readonly TokenSightingLike[]): number {
+  let maxTs = 0;
+  let cells = 0;
+  for (let i = 0; i < sightings.length; i++) {
+    const s = sightings[i];
+    m.onSighting(s);
+    if (s.ts > maxTs) maxTs = s.ts;
+    if (i % 1000 === 999) cells += m.onWatermark(maxTs - 30_000).length;
+  }
+  cells += m.flush().length;
+  return cells;
+}
+
+export async function run(): Promise<Record<string, number>> {
+  const siteZone = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`site-${i}`, `zone-${i % 10}`]));
+  const { sightings, devices, multiVisit } = synthesise(N);
+  const opts: OdMatcherOptions = { siteZone };
+  // Warm-up on a slice.
+  feed(new OdMatcher(opts), sightings.slice(0, 100_000));
+  const rates: number[] = [];
+  let last: OdMatcher | null = null;
+  let cells = 0;
+  let heapGrowth = 0;
+  for (let r = 0; r < 3; r++) {
+    globalThis.gc?.();
+    const heap0 = process.memoryUsage().heapUsed;
+    const m = new OdMatcher(opts);
+    const t0 = performance.now();
+    cells = feed(m, sightings);
+    const dt = performance.now() - t0;
+    heapGrowth = Math.max(heapGrowth, process.memoryUsage().heapUsed - heap0);
+    rates.push(sightings.length / (dt / 1000));
+    last = m;
+  }
+  const m = last as OdMatcher;
+  const c = m.counters();
+  // Capped pass.
+  const capped = new OdMatcher({ ...opts, maxTokens: 5_000 });
+  const t1 = performance.now();
+  feed(capped, sightings);
+  const cappedRate = sightings.length / ((performance.now() - t1) / 1000);
+  return {
+    sightings: sightings.length,
+    devices,
+    devicesMultiVisit: multiVisit,
+    sightingsPerSec: median(rates),
+    peakStateTokens: m.peakStateSize(),
+    finalStateTokens: m.stateSize(),
+    heapGrowthMiB: heapGrowth / 2 ** 20,
+    trips: c.trips,
+    cells,
+    late: c.late,
+    deduplicated: c.deduplicated,
+    'capped5k.sightingsPerSec': cappedRate,
+    'capped5k.peakStateTokens': capped.peakStateSize(),
+    'capped5k.evicted': capped.counters().evicted,
+    'capped5k.trips': capped.counters().trips,
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const r = await run();
+  const w = Math.max(...Object.keys(r).map((k) => k.length));
+  console.log(`OD matcher, ${r.sightings.toLocaleString('en-US')} synthetic sightings (one day, 50 sites / 10 zones)`);
+  for (const [k, v] of Object.entries(r)) {
+    console.log(`  ${k.padEnd(w)}  ${Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(1)}`);
+  }
+  mkdirSync(new URL('../.bench/', import.meta.url), { recursive: true });
+  writeFileSync(new URL('../.bench/od.json', import.meta.url), `${JSON.stringify(r, null, 2)}\n`);
+}

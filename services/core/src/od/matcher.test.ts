@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import type { TokenSightingLike } from '../privacy/tokenizer.ts';
+import { OdMatcher } from './matcher.ts';
+
+const T = Date.parse('2025-10-01T07:00:00Z');
+const S = 1000;
+const MIN = 60 * S;
+const tok = (i: number) => `tok${String(i).padStart(19, '0')}`;
+const sight = (token: string, siteId: string, ts: number, kind: TokenSightingLike['kind'] = 'wifi'): TokenSightingLike => ({
+  siteId,
+  ts,
+  kind,
+  token,
+});
+// Window [07:00, 07:15) closes when wm − 60 s > 07:15 + 2 h + 45 min.
+const CLOSE_0700 = T + 15 * MIN + 120 * MIN + 45 * MIN + 60 * S + 1;
+
+describe('OdMatcher', () => {
+  it('chains visits into one trip origin → destination, dedupes repeated sightings, drops the token', () => {
+    const m = new OdMatcher({ siteZone: { A: 'Z1', B: 'Z2', C: 'Z3' } });
+    m.onSightings([
+      sight(tok(1), 'A', T),
+      sight(tok(1), 'A', T + 20 * S),
+      sight(tok(1), 'A', T + 30 * S), // last sighting at the origin: departure 07:00:30
+      sight(tok(1), 'B', T + 10 * MIN),
+      sight(tok(1), 'B', T + 11 * MIN),
+      sight(tok(1), 'C', T + 20 * MIN), // arrival 07:20:00
+      sight(tok(1), 'C', T + 21 * MIN),
+    ]);
+    expect(m.stateSize()).toBe(1);
+    expect(m.counters().deduplicated).toBe(4);
+    // Not closable yet: last sighting 07:21 + 45 min + 1 min lateness.
+    expect(m.onWatermark(T + 21 * MIN + 46 * MIN)).toEqual([]);
+    expect(m.stateSize()).toBe(1);
+    expect(m.onWatermark(T + 21 * MIN + 46 * MIN + 1)).toEqual([]);
+    expect(m.stateSize()).toBe(0); // token state dropped, the trip waits in its window
+    expect(m.openWindows()).toBe(1);
+    expect(m.onWatermark(CLOSE_0700 - 1)).toEqual([]);
+    expect(m.onWatermark(CLOSE_0700)).toEqual([
+      { origin: 'Z1', destination: 'Z3', mode: 'all', windowStart: T, trips: 1, travelTimeP50S: 1170, travelTimeP85S: 1170 },
+    ]);
+    expect(m.openWindows()).toBe(0);
+    expect(m.counters()).toMatchObject({ sightings: 7, trips: 1, tokensClosed: 1, cellsEmitted: 1, late: 0 });
+  });
+
+  it('counts distinct tokens, exact p50/p85, mode groups by kind, and splits sessions on gaps', () => {
+    const m = new OdMatcher();
+    const tts = [300, 360, 420, 480, 600];
+    tts.forEach((tt, i) => {
+      m.onSighting(sight(tok(i), 'A', T + i * S));
+      m.onSighting(sight(tok(i), 'B', T + i * S + tt * S));
+    });
+    m.onSighting(sight(tok(10), 'A', T, 'anpr'));
+    m.onSighting(sight(tok(10), 'B', T + 5 * MIN, 'anpr'));
+    // 50 min gap: two sessions of one visit each, no trip.
+    m.onSighting(sight(tok(11), 'A', T));
+    m.onSighting(sight(tok(11), 'B', T + 50 * MIN));
+    const cells = m.onWatermark(CLOSE_0700 + 60 * MIN);
+    expect(cells).toEqual([
+      { origin: 'A', destination: 'B', mode: 'all', windowStart: T, trips: 5, travelTimeP50S: 420, travelTimeP85S: 528 },
+      { origin: 'A', destination: 'B', mode: 'motor', windowStart: T, trips: 1, travelTimeP50S: 300, travelTimeP85S: 300 },
+    ]);
+    expect(m.stateSize()).toBe(0);
+  });
+
+  it('accepts out-of-order sightings within the allowed lateness, counts older ones as late', () => {
+    const m = new OdMatcher({ allowedLatenessMs: 10 * MIN });
+    m.onWatermark(T + 8 * MIN);
+    m.onSighting(sight(tok(1), 'B', T + 9 * MIN));
+    m.onSighting(sight(tok(1), 'A', T - 1 * MIN)); // 9 min behind the watermark: accepted, inserted before B
+    m.onSighting(sight(tok(2), 'A', T - 3 * MIN)); // 11 min behind: late
+    expect(m.counters().late).toBe(1);
+    const cells = m.flush();
+    expect(cells).toEqual([
+      { origin: 'A', destination: 'B', mode: 'all', windowStart: T - 15 * MIN, trips: 1, travelTimeP50S: 600, travelTimeP85S: 600 },
+    ]);
+  });
+
+  it('cuts sessions longer than maxTripDuration so windows can close', () => {
+    const m = new OdMatcher({ maxTravelTimeS: 600, maxTripDurationS: 1200 });
+    // A bus seen every 8 min at alternating stops for 40 min.
+    const stops = ['A', 'B', 'C', 'D', 'E', 'F'];
+    stops.forEach((s, i) => m.onSighting(sight(tok(1), s, T + i * 8 * MIN, 'anpr')));
+    const cells = m.flush();
+    // Sessions: A..C (0–16 min), then C..E (16–32, the cut keeps C), then E..F.
+    expect(cells.map((c) => `${c.origin}>${c.destination}:${c.travelTimeP50S}`)).toEqual(['A>C:960', 'C>E:960', 'E>F:480']);
+  });
+
+  it('bounds state with maxTokens, evicting the token seen longest ago, and counts it', () => {
+    const m = new OdMatcher({ maxTokens: 100 });
+    for (let i = 0; i < 1000; i++) {
+      m.onSighting(sight(tok(i), 'A', T + i * S));
+      expect(m.stateSize()).toBeLessThanOrEqual(100);
+    }
+    expect(m.counters().evicted).toBe(900);
+    expect(m.peakStateSize()).toBe(100);
+    m.onSighting(sight(tok(999), 'B', T + 1000 * S)); // the newest token is still there and makes a trip
+    expect(m.flush()).toMatchObject([{ origin: 'A', destination: 'B', trips: 1 }]);
+  });
+
+  it('drops sightings at unknown sites when a zone map is given', () => {
+    const m = new OdMatcher({ siteZone: new Map([['A', 'Z1']]) });
+    m.onSighting(sight(tok(1), 'X', T));
+    expect(m.counters().unknownSite).toBe(1);
+    expect(m.stateSize()).toBe(0);
+  });
+
+  it('applies k-anonymity with exact distinct tokens before cells leave', () => {
+    const m = new OdMatcher({ kAnonymity: { k: 5, rule: 'suppress' } });
+    for (let i = 0; i < 6; i++) {
+      m.onSighting(sight(tok(i), 'A', T));
+      m.onSighting(sight(tok(i), 'B', T + 5 * MIN));
+    }
+    for (let i = 10; i < 13; i++) {
+      m.onSighting(sight(tok(i), 'A', T));
+      m.onSighting(sight(tok(i), 'C', T + 5 * MIN));
+    }
+    expect(m.flush()).toEqual([
+      { origin: 'A', destination: 'B', mode: 'all', windowStart: T, trips: 6, travelTimeP50S: 300, travelTimeP85S: 300, rule: 'k5:pass' },
+      { origin: 'A', destination: 'C', mode: 'all', windowStart: T, trips: 0, suppressed: true, rule: 'k5:suppress' },
+    ]);
+  });
+
+  it('rejects bad configuration', () => {
+    expect(() => new OdMatcher({ maxTravelTimeS: 0 })).toThrow(/PASSAGE_OD_CONFIG/);
+    expect(() => new OdMatcher({ maxTripDurationS: 60 })).toThrow(/PASSAGE_OD_CONFIG/);
+    expect(() => new OdMatcher({ maxTokens: 0 })).toThrow(/PASSAGE_OD_CONFIG/);
+  });
+});

@@ -1,0 +1,113 @@
+import { inspect } from 'node:util';
+import { describe, expect, it, vi } from 'vitest';
+
+// Capture every key buffer the tokenizer allocates, to prove that rotation wipes it.
+const keys: Buffer[] = [];
+vi.mock('node:crypto', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:crypto')>();
+  return {
+    ...real,
+    randomFillSync: <T extends NodeJS.ArrayBufferView>(buf: T): T => {
+      const out = real.randomFillSync(buf);
+      keys.push(out as unknown as Buffer);
+      return out;
+    },
+  };
+});
+
+const { Tokenizer, TOKEN_LENGTH, localMidnightOffsetMs } = await import('./tokenizer.ts');
+
+const DAY = 86_400_000;
+const T0 = Date.parse('2025-10-01T10:00:00Z');
+
+describe('Tokenizer', () => {
+  it('same device, same epoch → same token; another epoch → another token', () => {
+    const t = new Tokenizer();
+    const a = t.tokenize('wifi', 'aa:bb:cc:dd:ee:ff', T0) as string;
+    expect(a).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(a).toHaveLength(TOKEN_LENGTH);
+    expect(t.tokenize('wifi', 'aa:bb:cc:dd:ee:ff', T0 + 3_600_000)).toBe(a);
+    expect(t.tokenize('ble', 'aa:bb:cc:dd:ee:ff', T0)).not.toBe(a); // kind is part of the input
+    expect(t.tokenize('wifi', 'aa:bb:cc:dd:ee:fe', T0)).not.toBe(a);
+    const b = t.tokenize('wifi', 'aa:bb:cc:dd:ee:ff', T0 + DAY);
+    expect(b).not.toBeNull();
+    expect(b).not.toBe(a);
+    expect(t.stats()).toEqual({ tokenized: 5, droppedNoKey: 0, rotations: 2 });
+  });
+
+  it('two tokenizers (a restart) never share tokens', () => {
+    const a = new Tokenizer().tokenize('anpr', 'AB-123-CD', T0);
+    const b = new Tokenizer().tokenize('anpr', 'AB-123-CD', T0);
+    expect(a).not.toBe(b);
+  });
+
+  it('rotate() zeroes the old key buffer; the old token cannot be recomputed', () => {
+    keys.length = 0;
+    const t = new Tokenizer();
+    const before = t.tokenize('wifi', 'dev-1', T0);
+    expect(keys).toHaveLength(1);
+    const old = keys[0];
+    expect(old.length).toBe(32);
+    expect(old.some((b) => b !== 0)).toBe(true);
+    t.rotate();
+    expect(keys).toHaveLength(2);
+    expect(old.every((b) => b === 0)).toBe(true);
+    expect(keys[1].some((b) => b !== 0)).toBe(true);
+    // The old epoch's key is gone: its sightings are dropped, not tokenized under a wrong key.
+    expect(t.tokenize('wifi', 'dev-1', T0)).toBeNull();
+    expect(t.currentEpoch()).toBe(t.epochOf(T0) + 1);
+    expect(t.tokenize('wifi', 'dev-1', T0 + DAY)).not.toBe(before);
+    t.destroy();
+    expect(keys[1].every((b) => b === 0)).toBe(true);
+    expect(() => t.tokenize('wifi', 'dev-1', T0 + DAY)).toThrow(/PASSAGE_TOKENIZER_DESTROYED/);
+  });
+
+  it('keeps the previous key for late sightings during the grace period only, then zeroes it', () => {
+    keys.length = 0;
+    const t = new Tokenizer({ previousKeyGraceMs: 300_000 });
+    const midnight = Date.parse('2025-10-02T00:00:00Z');
+    const a = t.tokenize('ble', 'x', midnight - 1000) as string;
+    t.tokenize('ble', 'y', midnight + 1000); // new epoch: new key, the old one kept for 5 min
+    expect(keys).toHaveLength(2);
+    expect(t.tokenize('ble', 'x', midnight - 500)).toBe(a);
+    t.advance(midnight + 300_000);
+    expect(keys[0].every((b) => b === 0)).toBe(true);
+    expect(t.tokenize('ble', 'x', midnight - 500)).toBeNull();
+    expect(t.stats().droppedNoKey).toBe(1);
+  });
+
+  it('aligns epochs to local midnight', () => {
+    const t = new Tokenizer({ epochOffsetMs: localMidnightOffsetMs(120) }); // CEST, UTC+2
+    // 21:59Z and 22:01Z are 23:59 and 00:01 local: different epochs.
+    expect(t.epochOf(Date.parse('2025-10-01T22:01:00Z'))).toBe(t.epochOf(Date.parse('2025-10-01T21:59:00Z')) + 1);
+    expect(t.epochStart(t.epochOf(Date.parse('2025-10-01T22:01:00Z')))).toBe(Date.parse('2025-10-01T22:00:00Z'));
+  });
+
+  it('no API returns or prints the key', () => {
+    keys.length = 0;
+    const t = new Tokenizer();
+    t.tokenize('wifi', 'dev', T0);
+    const hex = keys[0].toString('hex');
+    const b64 = keys[0].toString('base64');
+    const shown = [JSON.stringify(t), inspect(t, { showHidden: true, depth: 5 }), String(Object.keys(t)), JSON.stringify(t.stats())];
+    for (const s of shown) {
+      expect(s.includes(hex)).toBe(false);
+      expect(s.includes(b64)).toBe(false);
+      expect(s).not.toMatch(/\bkey\b/i);
+    }
+    const methods = Object.getOwnPropertyNames(Tokenizer.prototype);
+    expect(methods.some((m) => /^(get)?key$/i.test(m) || /exportKey|getKey/i.test(m))).toBe(false);
+  });
+
+  it('tokenizeSighting keeps site, time and kind, drops the id', () => {
+    const t = new Tokenizer();
+    const s = t.tokenizeSighting({ siteId: 'S1', ts: T0, kind: 'wifi', id: 'aa:bb' });
+    expect(s).toEqual({ siteId: 'S1', ts: T0, kind: 'wifi', token: t.tokenize('wifi', 'aa:bb', T0) });
+    expect(JSON.stringify(s)).not.toContain('aa:bb');
+  });
+
+  it('rejects bad configuration', () => {
+    expect(() => new Tokenizer({ rotationMs: 10 })).toThrow(/PASSAGE_PRIVACY_CONFIG/);
+    expect(() => new Tokenizer({ previousKeyGraceMs: DAY })).toThrow(/PASSAGE_PRIVACY_CONFIG/);
+  });
+});

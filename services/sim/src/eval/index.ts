@@ -1,0 +1,3 @@
+/** Evaluation of Passage's outputs against ground truth: metrics and the report. */
+export * from './evaluate.ts';
+export * from './metrics.ts';

@@ -1,0 +1,6 @@
+/** @passage/sim: scenarios (SUMO builder), sensor synthesisers, ground truth and evaluation. */
+export * from './eval/index.ts';
+export { type LocalFrame, type LonLat as LocalLonLat, makeLocalFrame } from './geo.ts';
+export { hashUniform, mixSeed, Rng } from './prng.ts';
+export * from './synth/index.ts';
+export * from './truth/index.ts';

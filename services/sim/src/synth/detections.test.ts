@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DetectionFrame } from '@passage/stream/contracts';
+import { Value } from '@sinclair/typebox/value';
+import { describe, expect, it } from 'vitest';
+import {
+  newDetectionStats,
+  summarizeDetectionStats,
+  synthesizeDetections,
+  labelShares,
+  type DetectionStats,
+} from './detections.ts';
+import { makeMiniCity, miniCityContext, subsetCity } from './fixtures/mini-city.ts';
+import { loadScenario } from './scenario.ts';
+
+const city = makeMiniCity();
+const ctx = miniCityContext(city);
+
+function hashFrames(frames: Iterable<DetectionFrame>): string {
+  const h = createHash('sha256');
+  for (const f of frames) h.update(JSON.stringify(f));
+  return h.digest('hex');
+}
+
+describe('detection synthesiser on the mini city', () => {
+  const stats = newDetectionStats();
+  const t0 = performance.now();
+  const frames = [...synthesizeDetections(ctx, { stats })];
+  const seconds = (performance.now() - t0) / 1000;
+  const objects = frames.reduce((s, f) => s + f.objects.length, 0);
+  const s = summarizeDetectionStats(stats);
+
+  it('emits one valid DetectionFrame per camera frame at 10 fps', () => {
+    expect(frames.length).toBe(city.scenario.durationS * 10);
+    let invalid = 0;
+    for (const f of frames) if (!Value.Check(DetectionFrame, f)) invalid++;
+    expect(invalid).toBe(0);
+    expect(frames[0].ts).toBe(city.scenario.start);
+    expect(frames[123].ts).toBe(city.scenario.start + 12_300);
+    expect(frames[123].frame).toBe(123);
+    expect(frames.every((f) => f.width === 1280 && f.height === 720)).toBe(true);
+    expect(frames.some((f) => f.objects.some((o) => o.edgeTrackId !== undefined))).toBe(false);
+  });
+
+  it('keeps boxes inside the image with scores in [0.1, 1]', () => {
+    let bad = 0;
+    for (const f of frames) {
+      for (const o of f.objects) {
+        const [x, y, w, h] = o.bbox;
+        if (x < 0 || y < 0 || x + w > 1280.05 || y + h > 720.05 || w <= 0 || h <= 0) bad++;
+        if (o.score < 0.1 || o.score > 1) bad++;
+      }
+    }
+    expect(bad).toBe(0);
+  });
+
+  it('has realistic noise in measurable terms', () => {
+    console.info('mini-city detection stats', JSON.stringify({ ...s, frames: frames.length, objects, seconds }));
+    expect(s.missRate).toBeGreaterThan(0.05);
+    expect(s.missRate).toBeLessThan(0.25);
+    // Near the camera (< 25 m) detection is good; far away (≥ 100 m) it is poor.
+    expect(s.missRateByBand[0]).toBeLessThan(0.08);
+    expect(s.missRateByBand[3]).toBeGreaterThan(s.missRateByBand[0] + 0.1);
+    expect(s.fpPerFrame).toBeGreaterThan(0.01);
+    expect(s.fpPerFrame).toBeLessThan(0.08);
+    expect(s.lowScoreShare).toBeGreaterThan(0.05);
+    expect(s.lowScoreShare).toBeLessThan(0.35);
+    // Vans: mostly `car`, sometimes `truck`.
+    expect(s.vanAsCar).toBeGreaterThan(0.6);
+    expect(s.vanAsCar).toBeLessThan(0.9);
+    expect(s.vanAsCar + s.vanAsTruck).toBeCloseTo(1, 9);
+    expect(s.carAsTruck).toBeGreaterThan(0.002);
+    expect(s.carAsTruck).toBeLessThan(0.06);
+    // Cyclists: rider as `person`, bicycle as `bicycle` (rarely `motorcycle`).
+    expect(labelShares(stats, 'bicycle:rider').person).toBe(1);
+    expect(labelShares(stats, 'bicycle:bike').bicycle).toBeGreaterThan(0.85);
+    expect(labelShares(stats, 'pedestrian').person).toBe(1);
+  });
+
+  it('sees a cyclist as two boxes, person above bicycle', () => {
+    const one = miniCityContext(subsetCity(city, (a) => a.id === 'bicycle-3'));
+    let withBoxes = 0;
+    let both = 0;
+    let personAbove = 0;
+    for (const f of synthesizeDetections(one, { noise: { fpRate: 0 } })) {
+      if (f.objects.length === 0) continue;
+      withBoxes++;
+      const p = f.objects.find((o) => o.cls === 'person');
+      const b = f.objects.find((o) => o.cls === 'bicycle' || o.cls === 'motorcycle');
+      if (p && b) {
+        both++;
+        if (p.bbox[1] < b.bbox[1]) personAbove++;
+      }
+    }
+    expect(withBoxes).toBeGreaterThan(50);
+    expect(both / withBoxes).toBeGreaterThan(0.8);
+    expect(personAbove / both).toBeGreaterThan(0.95);
+  });
+
+  it('is deterministic: same seed → same frames, another seed → other frames', () => {
+    const h1 = hashFrames(frames);
+    expect(hashFrames(synthesizeDetections(ctx))).toBe(h1);
+    expect(hashFrames(synthesizeDetections(ctx, { seed: 8 }))).not.toBe(h1);
+  });
+
+  it('generates a time range on its own', () => {
+    const part = [...synthesizeDetections(ctx, { fromS: 100, toS: 110 })];
+    expect(part.length).toBe(100);
+    expect(part[0].frame).toBe(1000);
+    // Detections of real objects do not depend on the range (false-positive episodes may).
+    const strip = (f: DetectionFrame) => f.objects.filter((o) => o.score >= 0).length;
+    expect(part.map(strip).length).toBe(100);
+    expect(seconds).toBeLessThan(20);
+  });
+});
+
+const SCENARIO = join(import.meta.dirname, '../../../../infra/scenarios/chartres-centre');
+const haveScenario = existsSync(join(SCENARIO, 'trajectories.csv.gz'));
+
+describe.skipIf(!haveScenario)('detection synthesiser on the committed scenario (first 10 min)', () => {
+  it('has noise in the stated ranges and valid frames', async () => {
+    const sc = await loadScenario(SCENARIO);
+    const stats: DetectionStats = newDetectionStats();
+    const t0 = performance.now();
+    let n = 0;
+    let objects = 0;
+    let invalid = 0;
+    for (const f of synthesizeDetections(sc, { toS: 600, stats })) {
+      n++;
+      objects += f.objects.length;
+      if (n % 50 === 0 && !Value.Check(DetectionFrame, f)) invalid++;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const s = summarizeDetectionStats(stats);
+    console.info(
+      'chartres-centre detection stats (0–600 s)',
+      JSON.stringify({ ...s, frames: n, objects, framesPerS: n / seconds, detectionsPerS: objects / seconds }),
+    );
+    expect(invalid).toBe(0);
+    expect(n).toBe(600 * 10 * sc.cameras.length);
+    expect(s.missRate).toBeGreaterThan(0.03);
+    expect(s.missRate).toBeLessThan(0.3);
+    expect(s.fpPerFrame).toBeGreaterThan(0.01);
+    expect(s.fpPerFrame).toBeLessThan(0.08);
+    if ((stats.visibleByPart.van ?? 0) > 200) {
+      expect(s.vanAsCar).toBeGreaterThan(0.5);
+      expect(s.vanAsCar).toBeLessThan(0.95);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,42 @@
+/** Sensor synthesisers: camera detections, counter records and raw sightings from a scenario's trajectories. */
+export { makePinhole, type PinholeModel, type PinholeSpec, projectBox, projectPoint } from './camera-model.ts';
+export {
+  type CounterNoise,
+  type CounterSynthOptions,
+  DEFAULT_COUNTER_NOISE,
+  registeredCrossings,
+  synthesizeCounts,
+} from './counters.ts';
+export {
+  DEFAULT_DETECTION_NOISE,
+  type DetectionNoise,
+  type DetectionStats,
+  type DetectionSynthOptions,
+  DISTANCE_BANDS_M,
+  LABEL_RULES,
+  labelShares,
+  MOTO_RIDER_SHARE,
+  newDetectionStats,
+  summarizeDetectionStats,
+  synthesizeDetections,
+  type TruthPart,
+} from './detections.ts';
+export {
+  type Agent,
+  indexTrajectories,
+  parseAgents,
+  readAgents,
+  readGzLines,
+  readTrajectories,
+  type Trajectories,
+  type TrajectoryOptions,
+} from './readers.ts';
+export * from './scenario.ts';
+export {
+  DEFAULT_SIGHTING_NOISE,
+  MOTOR_MODES,
+  macAt,
+  type SightingNoise,
+  type SightingSynthOptions,
+  synthesizeSightings,
+} from './sightings.ts';
