@@ -34,7 +34,7 @@ function sampleTrack(): TrackFeatureInput {
 }
 
 export async function run(): Promise<Record<string, number>> {
-  const data = generateParametric({ n: 1024, seed: 303 });
+  const data = generateParametric({ n: 1024, seed: 404 });
   const classifier = await ModeClassifier.load({ intraOpNumThreads: 1 });
   const result: Record<string, number> = {};
   try {

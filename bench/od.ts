@@ -2,7 +2,8 @@
  * OD matcher benchmark: 1,000,000 synthetic token sightings (one day, 50 sites in 10 zones, ~100k devices,
  * 30 % ANPR / 70 % Wi-Fi, repeated probes per visit, 2–6 visits per trip, slight out-of-order arrival),
  * fed in event-time order with a watermark every 1,000 sightings (max event time − 30 s).
- * Measures sightings/s of `onSighting` + `onWatermark` (median of 3 runs, fresh matcher each), the peak
+ * Measures sightings/s of `onSighting` + `onWatermark` (median of 3 runs, fresh matcher each; wall clock and
+ * per CPU second of the process, the latter being steadier on a shared machine), the peak
  * number of live tokens, and heap growth; a second pass caps `maxTokens` at 5,000 to show the bound and the
  * evictions it costs.
  *
@@ -31,7 +32,10 @@ function prng(seed: number): () => number {
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-export function synthesise(n: number, seed = 42): { sightings: TokenSightingLike[]; devices: number; multiVisit: number } {
+export function synthesise(
+  n: number,
+  seed = 42,
+): { sightings: TokenSightingLike[]; devices: number; multiVisit: number } {
   const rnd = prng(seed);
   const sites = Array.from({ length: 50 }, (_, i) => `site-${i}`);
   const out: TokenSightingLike[] = [];
@@ -92,6 +96,7 @@ export async function run(): Promise<Record<string, number>> {
   // Warm-up on a slice.
   feed(new OdMatcher(opts), sightings.slice(0, 100_000));
   const rates: number[] = [];
+  const cpuRates: number[] = [];
   let last: OdMatcher | null = null;
   let cells = 0;
   let heapGrowth = 0;
@@ -100,8 +105,11 @@ export async function run(): Promise<Record<string, number>> {
     const heap0 = process.memoryUsage().heapUsed;
     const m = new OdMatcher(opts);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     cells = feed(m, sightings);
     const dt = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    cpuRates.push(sightings.length / ((cpu.user + cpu.system) / 1e6));
     heapGrowth = Math.max(heapGrowth, process.memoryUsage().heapUsed - heap0);
     rates.push(sightings.length / (dt / 1000));
     last = m;
@@ -118,12 +126,14 @@ export async function run(): Promise<Record<string, number>> {
     devices,
     devicesMultiVisit: multiVisit,
     sightingsPerSec: median(rates),
+    sightingsPerCpuSec: median(cpuRates),
     peakStateTokens: m.peakStateSize(),
     finalStateTokens: m.stateSize(),
     heapGrowthMiB: heapGrowth / 2 ** 20,
     trips: c.trips,
     cells,
     late: c.late,
+    lateTrips: c.lateTrips,
     deduplicated: c.deduplicated,
     'capped5k.sightingsPerSec': cappedRate,
     'capped5k.peakStateTokens': capped.peakStateSize(),

@@ -110,7 +110,9 @@ describe(`Kafka ${KAFKA_VERSION} broker with kafkajs`, () => {
         }
         if (last !== null) {
           const next = (BigInt(last) + 1n).toString();
-          await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+          await commitOffsetsIfNecessary({
+            topics: [{ topic, partitions: [{ partition: batch.partition, offset: next }] }],
+          });
         }
         await heartbeat();
         if (pauseThis && last !== null) {
@@ -191,11 +193,7 @@ describe(`Kafka ${KAFKA_VERSION} broker with kafkajs`, () => {
         60_000,
         'a balanced assignment',
       );
-      expect(
-        [...assigned.values()]
-          .flat()
-          .sort((a, b) => a - b),
-      ).toEqual([0, 1, 2, 3]);
+      expect([...assigned.values()].flat().sort((a, b) => a - b)).toEqual([0, 1, 2, 3]);
     } finally {
       await Promise.all(members.map((m) => m.disconnect()));
       await admin.deleteTopics({ topics: [topic] });

@@ -132,14 +132,7 @@ export async function ensureKafkaJars(options: { quiet?: boolean } = {}): Promis
     log(`fetching Apache Kafka ${KAFKA_VERSION} broker jars (~45 MB, once) into ${libs} ...`);
   }
   const t0 = Date.now();
-  const args = [
-    '-B',
-    '-q',
-    '-f',
-    POM_PATH,
-    'dependency:copy-dependencies',
-    `-DoutputDirectory=${staging}`,
-  ];
+  const args = ['-B', '-q', '-f', POM_PATH, 'dependency:copy-dependencies', `-DoutputDirectory=${staging}`];
   const r = await new Promise<{ code: number | null; out: string }>((resolveRun) => {
     const child = spawn(mvn, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -464,9 +457,15 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   const cp = `${libs}/*`;
   const java = javaCommand();
   // log4j2's own shutdown hook would stop logging before Kafka's shutdown hook runs: keep shutdown logged.
-  const jvmBase = ['-Djava.awt.headless=true', '-Dlog4j2.shutdownHookEnabled=false', `-Dlog4j2.configurationFile=${log4jFile}`, `-Dkafka.logs.dir=${logDir}`];
+  const jvmBase = [
+    '-Djava.awt.headless=true',
+    '-Dlog4j2.shutdownHookEnabled=false',
+    `-Dlog4j2.configurationFile=${log4jFile}`,
+    `-Dkafka.logs.dir=${logDir}`,
+  ];
   const cleanupRun = () => rmSync(runDir, { recursive: true, force: true });
 
+  const tFormat = Date.now();
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     const f = runSync(java, [
       '-Xmx256m',
@@ -490,6 +489,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     }
   }
 
+  const formatMs = Date.now() - tFormat;
   const heap = (options.heapOpts ?? process.env.PASSAGE_KAFKA_HEAP_OPTS ?? '-Xmx512m -Xms256m')
     .split(/\s+/)
     .filter(Boolean);
@@ -579,16 +579,13 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     );
   }
   const startMs = Date.now() - t0;
-  if (!options.quiet) log(`Kafka ${KAFKA_VERSION} broker up on ${brokers} (pid ${pid}) in ${startMs} ms`);
+  if (!options.quiet) {
+    log(`Kafka ${KAFKA_VERSION} broker up on ${brokers} (pid ${pid}) in ${startMs} ms (storage format ${formatMs} ms)`);
+  }
   return { brokers, port, controllerPort, pid, dataDir, logFile, runDir, startMs, stop };
 }
 
-async function waitReady(
-  brokers: string,
-  timeoutMs: number,
-  exited: () => unknown,
-  warmup: boolean,
-): Promise<void> {
+async function waitReady(brokers: string, timeoutMs: number, exited: () => unknown, warmup: boolean): Promise<void> {
   const kafka = new Kafka({
     clientId: 'passage-broker-probe',
     brokers: [brokers],

@@ -139,6 +139,14 @@ function predictNormalised(model: tf.Sequential, x: Float32Array, n: number): Fl
 }
 
 /**
+ * Cosine learning-rate schedule: TF.js Layers has no scheduler, but Adam reads its (protected) `learningRate`
+ * at every step, so setting it between epochs takes effect.
+ */
+function setLearningRate(optimizer: tf.AdamOptimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+/**
  * Trains the MLP on `train` with a seeded batch order; keeps the weights of the epoch with the best macro-F1 on
  * `val`. Normalisation statistics come from `train`.
  */
@@ -171,7 +179,7 @@ export async function trainMlp(
   let bestF1 = -1;
   const valPred = new Uint8Array(val.n);
   for (let epoch = 0; epoch < epochs; epoch++) {
-    optimizer.learningRate = lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * epoch) / epochs)));
+    setLearningRate(optimizer, lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * epoch) / epochs))));
     rng.shuffle(order);
     let lossSum = 0;
     let batches = 0;

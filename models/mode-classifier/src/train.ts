@@ -40,6 +40,9 @@ const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE_ROWS = 3000;
 /** Rows of the parity fixture (TF.js vs ONNX). */
 const PARITY_ROWS = 64;
+/** Balanced-mix test set (parametric source only): every mode equally likely. */
+const BALANCED_ROWS = 7000;
+const BALANCED_SEED = 303;
 
 const { values: args } = parseArgs({
   options: {
@@ -195,6 +198,20 @@ async function main(): Promise<void> {
     MODES.length,
   );
   const fixtureBaseline = evaluate(fixture.labels, majorityVoteBaseline(fixture.features, fixture.n), MODES.length);
+  // Robustness to class priors: a balanced mix from another seed (parametric source only).
+  let balanced: { model: Evaluation; baseline: Evaluation; seed: number; n: number } | undefined;
+  if (source.kind === 'parametric') {
+    const mix = Object.fromEntries(MODES.map((m) => [m, 1])) as Record<(typeof MODES)[number], number>;
+    const b = generateParametric({ n: BALANCED_ROWS, seed: BALANCED_SEED, mix });
+    balanced = {
+      seed: BALANCED_SEED,
+      n: b.n,
+      model: evaluate(b.labels, (await classifier.classify(b.features, b.n)).labels, MODES.length),
+      baseline: evaluate(b.labels, majorityVoteBaseline(b.features, b.n), MODES.length),
+    };
+    printEvaluation(`model on a balanced test set (seed ${BALANCED_SEED})`, balanced.model);
+    printEvaluation('baseline on the balanced test set', balanced.baseline);
+  }
   await classifier.close();
   console.log(
     `\ncommitted test fixture (${fixture.n} rows): model macro-F1 ${fixtureEval.macroF1.toFixed(4)}, ` +
@@ -214,6 +231,7 @@ async function main(): Promise<void> {
     onnxVsTfjsMaxAbsDiff: maxDiff,
     test: model,
     baseline,
+    balanced,
     fixture: { rows: fixture.n, macroF1: fixtureEval.macroF1, baselineMacroF1: fixtureBaseline.macroF1 },
   };
   writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 1)}\n`);

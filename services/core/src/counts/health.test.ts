@@ -6,7 +6,14 @@ const H = 3_600_000;
 const MON = Date.parse('2025-09-29T00:00:00Z'); // a Monday
 
 function series(values: (number | null)[], start = MON, step = H): NormalisedCount[] {
-  return values.map((v, i) => ({ sensorId: 'S', mode: 'car', start: start + i * step, end: start + (i + 1) * step, count: v, uptime: v === null ? 0 : 1 }));
+  return values.map((v, i) => ({
+    sensorId: 'S',
+    mode: 'car',
+    start: start + i * step,
+    end: start + (i + 1) * step,
+    count: v,
+    uptime: v === null ? 0 : 1,
+  }));
 }
 
 /** A plausible day: quiet nights, busy days. */
@@ -51,7 +58,14 @@ describe('detectSensorHealth', () => {
     const mins = series([...Array(30).fill(3), ...Array(60).fill(0), ...Array(30).fill(3)], MON + 9 * H, 60_000);
     const flags = detectSensorHealth(mins, { stuckZeroMinIntervals: 1000, flatMinIntervals: 1000 });
     expect(flags).toEqual([
-      { sensorId: 'S', mode: 'car', kind: 'stuck-at-zero', from: MON + 9.5 * H, to: MON + 10.5 * H, detail: '60 min of zeros in daytime' },
+      {
+        sensorId: 'S',
+        mode: 'car',
+        kind: 'stuck-at-zero',
+        from: MON + 9.5 * H,
+        to: MON + 10.5 * H,
+        detail: '60 min of zeros in daytime',
+      },
     ]);
   });
 

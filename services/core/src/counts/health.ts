@@ -72,7 +72,11 @@ export function hourOfWeek(ts: number, utcOffsetMinutes = 0): number {
 }
 
 /** Median count per hour-of-week over non-null bins, zero runs of ≥ `excludeZeroRuns` bins left out. */
-export function hourOfWeekProfile(series: readonly NormalisedCount[], utcOffsetMinutes = 0, excludeZeroRuns = 4): Map<number, number> {
+export function hourOfWeekProfile(
+  series: readonly NormalisedCount[],
+  utcOffsetMinutes = 0,
+  excludeZeroRuns = 4,
+): Map<number, number> {
   const skip = new Set<number>();
   let runStart = -1;
   for (let i = 0; i <= series.length; i++) {

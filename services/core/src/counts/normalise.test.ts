@@ -22,7 +22,10 @@ describe('normaliseCounts', () => {
       [30 * MIN, 90, 1 / 15],
     ]);
     // Missing is never zero.
-    expect(normaliseCounts(recs, { interval: '15m', minUptime: 0.5 })[2]).toMatchObject({ count: null, uptime: 1 / 15 });
+    expect(normaliseCounts(recs, { interval: '15m', minUptime: 0.5 })[2]).toMatchObject({
+      count: null,
+      uptime: 1 / 15,
+    });
   });
 
   it('extrapolates like Telraam when aggregating partial-uptime records', () => {
@@ -51,7 +54,14 @@ describe('normaliseCounts', () => {
       { sensorId: 's', mode: 'bicycle', direction: 'in', start: T, end: T + 3_600_000, count: 10, uptime: 1 },
     ];
     const out = normaliseCounts(recs, { interval: '1h', from: T - 3_600_000, to: T + 7_200_000 });
-    expect(out.map((b) => `${b.mode}:${b.count}`)).toEqual(['bicycle:null', 'bicycle:10', 'bicycle:null', 'car:null', 'car:100', 'car:null']);
+    expect(out.map((b) => `${b.mode}:${b.count}`)).toEqual([
+      'bicycle:null',
+      'bicycle:10',
+      'bicycle:null',
+      'car:null',
+      'car:100',
+      'car:null',
+    ]);
     expect(() => normaliseCounts(recs, { interval: '5m' as '1m' })).toThrow(/PASSAGE_COUNTS_CONFIG/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CalibrationError } from './errors.ts';
-import { fitHomography, footPoint, type PointPair } from './homography.ts';
+import { fitHomography, footPoint, type PointPair, pairsFromLonLat } from './homography.ts';
 import { svdJacobi } from './linalg.ts';
 import { EARTH_RADIUS_M, LocalFrame, toLocal, toLonLat } from './local-frame.ts';
 import { lsSpeed, MS_TO_KMH, SpeedEstimator } from './speed.ts';
@@ -118,6 +118,16 @@ describe('fitHomography', () => {
     const out = fit.homography.footToGround(...bbox, [0, 0]);
     expect(out[0]).toBeCloseTo(1, 6);
     expect(out[1]).toBeCloseTo(12, 6);
+    // the same through lon/lat: calibrate from map coordinates, read lon/lat back
+    const frame = new LocalFrame({ lon: 1.4892, lat: 48.4469 });
+    const lonLatPairs = pairs.map((p) => ({
+      image: p.image,
+      lonLat: [frame.lon(p.ground[0]), frame.lat(p.ground[1])] as [number, number],
+    }));
+    const geo = fitHomography(pairsFromLonLat(frame, lonLatPairs));
+    const ll = geo.homography.footToLonLat(frame, ...bbox, [0, 0]);
+    expect(ll[0]).toBeCloseTo(frame.lon(1), 9);
+    expect(ll[1]).toBeCloseTo(frame.lat(12), 9);
     // above the horizon → NaN
     const sky = fit.homography.imageToGround(960, -2000, [0, 0]);
     expect(sky[0]).toBeNaN();

@@ -9,6 +9,7 @@
  */
 import { CalibrationError } from './errors.ts';
 import { covarianceEigen2, inv3, mul3, svdJacobi } from './linalg.ts';
+import type { LocalFrame } from './local-frame.ts';
 
 /** One calibration correspondence: a pixel (u right, v down) and the ground point it shows (metres). */
 export interface PointPair {
@@ -282,6 +283,24 @@ export class GroundHomography {
     return this.imageToGround(bx + bw / 2, by + bh, out, offset);
   }
 
+  /** Foot point of a box → [lon, lat] (degrees) through the local frame the ground points were given in. */
+  footToLonLat(
+    frame: LocalFrame,
+    bx: number,
+    by: number,
+    bw: number,
+    bh: number,
+    out: Float64Array | number[],
+    offset = 0,
+  ): Float64Array | number[] {
+    this.imageToGround(bx + bw / 2, by + bh, out, offset);
+    const x = out[offset];
+    const y = out[offset + 1];
+    out[offset] = frame.lon(x);
+    out[offset + 1] = frame.lat(y);
+    return out;
+  }
+
   /**
    * Batch projection of boxes: `boxes` holds [x, y, w, h] per box (stride 4); writes ground x into `xs[i]`
    * and y into `ys[i]` for i < count.
@@ -305,6 +324,14 @@ export class GroundHomography {
   toJSON(): number[] {
     return Array.from(this.h);
   }
+}
+
+/** Calibration pairs given with map coordinates (lon/lat degrees) → pairs in the local metric frame. */
+export function pairsFromLonLat(
+  frame: LocalFrame,
+  pairs: readonly { image: readonly [number, number]; lonLat: readonly [number, number] }[],
+): PointPair[] {
+  return pairs.map((p) => ({ image: p.image, ground: [frame.x(p.lonLat[0]), frame.y(p.lonLat[1])] }));
 }
 
 /** Bottom-centre of a box [x, y, w, h] (pixels, top-left origin). */

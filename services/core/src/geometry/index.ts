@@ -6,6 +6,7 @@ export {
   GroundHomography,
   type HomographyFit,
   type PointPair,
+  pairsFromLonLat,
 } from './homography.ts';
 export { covarianceEigen2, det3, inv3, mul3, type Svd, svdJacobi } from './linalg.ts';
 export { EARTH_RADIUS_M, LocalFrame, type LonLat, toLocal, toLonLat, type XY } from './local-frame.ts';

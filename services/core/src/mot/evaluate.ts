@@ -11,7 +11,8 @@
  *   is a SWITCH; (3) unmatched objects are misses, (4) unmatched hypotheses false positives;
  * - MOTP is the mean distance (1 − IoU) over matches (py-motmetrics convention, lower is better);
  * - IDF1 / IDP / IDR from the global min-cost bipartite matching of whole trajectories
- *   (`id_global_assignment`), counting every frame where an (object, hypothesis) pair is pairable;
+ *   (`id_global_assignment`), counting every frame where an (object, hypothesis) pair is pairable
+ *   (solved as the equivalent maximum-overlap matching on the objects × hypotheses matrix);
  * - MT / PT / ML: tracked ratio ≥ 0.8 / in [0.2, 0.8) / < 0.2;
  * - fragmentations: tracked → missed transitions between an object's first and last tracked frame.
  */
@@ -283,39 +284,17 @@ export function evaluateMot(gtRows: MotRows, hypRows: MotRows, options: MotEvalO
   const numPredictions = hyp.n;
   const numDetections = numMatches + numSwitches;
 
-  // Identity measures: global min-cost matching of trajectories (id_global_assignment).
-  const size = no + nh;
-  const fpM = new Float64Array(size * size);
-  const fnM = new Float64Array(size * size);
-  for (let r = 0; r < size; r++) {
-    for (let c = 0; c < size; c++) {
-      let fp = 0;
-      let fn = 0;
-      if (r < no && c < nh) {
-        const ex = pairable[r * nh + c];
-        fp = hypFreq[c] - ex;
-        fn = objFreq[r] - ex;
-      } else if (r < no) {
-        fn = c - nh === r ? objFreq[r] : Number.NaN;
-      } else if (c < nh) {
-        fp = r - no === c ? hypFreq[c] : Number.NaN;
-      }
-      fpM[r * size + c] = fp;
-      fnM[r * size + c] = fn;
-    }
-  }
-  const costs = new Float64Array(size * size);
-  for (let k = 0; k < costs.length; k++) costs[k] = fpM[k] + fnM[k];
-  const idAsg = solver.solve(costs, size, size);
-  let idfp = 0;
-  let idfn = 0;
-  for (let r = 0; r < size; r++) {
-    const c = idAsg.rowToCol[r];
-    if (c < 0) continue;
-    idfp += fpM[r * size + c];
-    idfn += fnM[r * size + c];
-  }
-  const idtp = numObjects - idfn;
+  // Identity measures (id_global_assignment). py-motmetrics solves an (no+nh)² problem with
+  // cost(o, h) = fp + fn = hc + oc − 2·ex for real pairs and oc / hc for an object / hypothesis left
+  // alone. Its total is Σoc + Σhc − 2·Σ_matched ex, so the optimum is the bipartite matching of
+  // maximum Σ ex (frames where o and h are pairable): solved here on the no × nh matrix directly.
+  // IDTP = Σ_matched ex is the same for every optimum, hence IDFN, IDFP, IDF1 are too.
+  const negEx = new Float64Array(no * nh);
+  for (let k = 0; k < negEx.length; k++) negEx[k] = -pairable[k];
+  const idAsg = solver.solveThresholded(negEx, no, nh, 0);
+  const idtp = -idAsg.cost;
+  const idfn = numObjects - idtp;
+  const idfp = numPredictions - idtp;
 
   return {
     idf1: (2 * idtp) / (numObjects + numPredictions),

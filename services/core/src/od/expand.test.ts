@@ -21,7 +21,7 @@ describe('ipf', () => {
       [75, 125, 50],
       [105, 175, 70],
     ];
-    r.matrix.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(expected[i][j], 9)));
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(r.matrix[i][j]).toBeCloseTo(expected[i][j], 9);
   });
 
   it('a 3×3 example converges to the margins and keeps the cross-product ratios of the seed', () => {
@@ -36,10 +36,11 @@ describe('ipf', () => {
     expect(r.converged).toBe(true);
     expect(r.iterations).toBeLessThan(100);
     expect(r.maxRelError).toBeLessThanOrEqual(1e-9);
-    rowSums(r.matrix).forEach((s, i) => expect(s).toBeCloseTo(rows[i], 6));
-    colSums(r.matrix).forEach((s, j) => expect(s).toBeCloseTo(cols[j], 6));
+    for (const [i, s] of rowSums(r.matrix).entries()) expect(s).toBeCloseTo(rows[i], 6);
+    for (const [j, s] of colSums(r.matrix).entries()) expect(s).toBeCloseTo(cols[j], 6);
     // Biproportional: x_ij = a_i · s_ij · b_j, so odds ratios are those of the seed.
-    const odds = (m: number[][], i: number, j: number, k: number, l: number) => (m[i][j] * m[k][l]) / (m[i][l] * m[k][j]);
+    const odds = (m: number[][], i: number, j: number, k: number, l: number) =>
+      (m[i][j] * m[k][l]) / (m[i][l] * m[k][j]);
     expect(odds(r.matrix, 0, 0, 1, 1)).toBeCloseTo(odds(seed, 0, 0, 1, 1), 9); // (5·5)/(50·50) = 0.01
     expect(odds(r.matrix, 1, 1, 2, 2)).toBeCloseTo(0.0025, 9); // (5·5)/(100·100)
   });
@@ -59,9 +60,19 @@ describe('ipf', () => {
     expect(r.matrix[1]).toEqual([0, 0, 0]);
     expect(rowSums(r.matrix)[0]).toBeCloseTo(100, 6);
     expect(colSums(r.matrix)[1]).toBeCloseTo(150, 6);
-    const b = ipf([[1, 1], [1, 1]], [100, 100], [50, 50]);
+    const b = ipf(
+      [
+        [1, 1],
+        [1, 1],
+      ],
+      [100, 100],
+      [50, 50],
+    );
     expect(b.balanceFactor).toBe(2); // columns scaled to the row total of 200
-    expect(b.matrix).toEqual([[50, 50], [50, 50]]);
+    expect(b.matrix).toEqual([
+      [50, 50],
+      [50, 50],
+    ]);
     expect(() => ipf([[1]], [1, 2], [3])).toThrow(/PASSAGE_OD_EXPAND/);
   });
 });
@@ -69,7 +80,13 @@ describe('ipf', () => {
 describe('expandOdCells', () => {
   it('expands observed trips to the reference counts with Poisson standard errors', () => {
     const W = Date.parse('2025-10-01T07:00:00Z');
-    const cell = (origin: string, destination: string, trips: number) => ({ origin, destination, mode: 'all', windowStart: W, trips });
+    const cell = (origin: string, destination: string, trips: number) => ({
+      origin,
+      destination,
+      mode: 'all',
+      windowStart: W,
+      trips,
+    });
     const { cells, ipf: fit } = expandOdCells(
       [cell('A', 'B', 16), cell('A', 'C', 4), cell('B', 'C', 25), cell('B', 'A', 0)],
       { originTotals: { A: 100, B: 125 }, destinationTotals: { B: 80, C: 145 } },

@@ -49,7 +49,13 @@ function configError(message: string): Error {
   return Object.assign(new RangeError(`PASSAGE_OD_EXPAND: ${message}`), { code: 'PASSAGE_OD_EXPAND' });
 }
 
-function relErrors(x: number[][], rows: number[], cols: number[], skipR: Set<number>, skipC: Set<number>): [number, number] {
+function relErrors(
+  x: number[][],
+  rows: number[],
+  cols: number[],
+  skipR: Set<number>,
+  skipC: Set<number>,
+): [number, number] {
   let er = 0;
   let ec = 0;
   const m = cols.length;
@@ -69,7 +75,12 @@ function relErrors(x: number[][], rows: number[], cols: number[], skipR: Set<num
 }
 
 /** Iterative proportional fitting of `seed` (n×m, ≥ 0) to row targets (n) and column targets (m). */
-export function ipf(seed: readonly (readonly number[])[], rowTargets: readonly number[], colTargets: readonly number[], options: IpfOptions = {}): IpfResult {
+export function ipf(
+  seed: readonly (readonly number[])[],
+  rowTargets: readonly number[],
+  colTargets: readonly number[],
+  options: IpfOptions = {},
+): IpfResult {
   const maxIterations = options.maxIterations ?? 100;
   const tolerance = options.tolerance ?? 1e-6;
   const balance = options.balance ?? 'rows';
@@ -165,11 +176,14 @@ export interface ExpandCellsResult {
  */
 export function expandOdCells(cells: readonly OdCellLike[], options: ExpandCellsOptions): ExpandCellsResult {
   const origins = [...new Set([...Object.keys(options.originTotals), ...cells.map((c) => c.origin)])].sort();
-  const destinations = [...new Set([...Object.keys(options.destinationTotals), ...cells.map((c) => c.destination)])].sort();
+  const destinations = [
+    ...new Set([...Object.keys(options.destinationTotals), ...cells.map((c) => c.destination)]),
+  ].sort();
   const oi = new Map(origins.map((z, i) => [z, i]));
   const di = new Map(destinations.map((z, j) => [z, j]));
   const seed = origins.map(() => destinations.map(() => 0));
-  for (const c of cells) if (!c.suppressed) seed[oi.get(c.origin) as number][di.get(c.destination) as number] += c.trips;
+  for (const c of cells)
+    if (!c.suppressed) seed[oi.get(c.origin) as number][di.get(c.destination) as number] += c.trips;
   const result = ipf(
     seed,
     origins.map((z) => options.originTotals[z] ?? 0),

@@ -6,7 +6,12 @@ const T = Date.parse('2025-10-01T07:00:00Z');
 const S = 1000;
 const MIN = 60 * S;
 const tok = (i: number) => `tok${String(i).padStart(19, '0')}`;
-const sight = (token: string, siteId: string, ts: number, kind: TokenSightingLike['kind'] = 'wifi'): TokenSightingLike => ({
+const sight = (
+  token: string,
+  siteId: string,
+  ts: number,
+  kind: TokenSightingLike['kind'] = 'wifi',
+): TokenSightingLike => ({
   siteId,
   ts,
   kind,
@@ -37,7 +42,15 @@ describe('OdMatcher', () => {
     expect(m.openWindows()).toBe(1);
     expect(m.onWatermark(CLOSE_0700 - 1)).toEqual([]);
     expect(m.onWatermark(CLOSE_0700)).toEqual([
-      { origin: 'Z1', destination: 'Z3', mode: 'all', windowStart: T, trips: 1, travelTimeP50S: 1170, travelTimeP85S: 1170 },
+      {
+        origin: 'Z1',
+        destination: 'Z3',
+        mode: 'all',
+        windowStart: T,
+        trips: 1,
+        travelTimeP50S: 1170,
+        travelTimeP85S: 1170,
+      },
     ]);
     expect(m.openWindows()).toBe(0);
     expect(m.counters()).toMatchObject({ sightings: 7, trips: 1, tokensClosed: 1, cellsEmitted: 1, late: 0 });
@@ -57,8 +70,24 @@ describe('OdMatcher', () => {
     m.onSighting(sight(tok(11), 'B', T + 50 * MIN));
     const cells = m.onWatermark(CLOSE_0700 + 60 * MIN);
     expect(cells).toEqual([
-      { origin: 'A', destination: 'B', mode: 'all', windowStart: T, trips: 5, travelTimeP50S: 420, travelTimeP85S: 528 },
-      { origin: 'A', destination: 'B', mode: 'motor', windowStart: T, trips: 1, travelTimeP50S: 300, travelTimeP85S: 300 },
+      {
+        origin: 'A',
+        destination: 'B',
+        mode: 'all',
+        windowStart: T,
+        trips: 5,
+        travelTimeP50S: 420,
+        travelTimeP85S: 528,
+      },
+      {
+        origin: 'A',
+        destination: 'B',
+        mode: 'motor',
+        windowStart: T,
+        trips: 1,
+        travelTimeP50S: 300,
+        travelTimeP85S: 300,
+      },
     ]);
     expect(m.stateSize()).toBe(0);
   });
@@ -72,7 +101,15 @@ describe('OdMatcher', () => {
     expect(m.counters().late).toBe(1);
     const cells = m.flush();
     expect(cells).toEqual([
-      { origin: 'A', destination: 'B', mode: 'all', windowStart: T - 15 * MIN, trips: 1, travelTimeP50S: 600, travelTimeP85S: 600 },
+      {
+        origin: 'A',
+        destination: 'B',
+        mode: 'all',
+        windowStart: T - 15 * MIN,
+        trips: 1,
+        travelTimeP50S: 600,
+        travelTimeP85S: 600,
+      },
     ]);
   });
 
@@ -80,10 +117,14 @@ describe('OdMatcher', () => {
     const m = new OdMatcher({ maxTravelTimeS: 600, maxTripDurationS: 1200 });
     // A bus seen every 8 min at alternating stops for 40 min.
     const stops = ['A', 'B', 'C', 'D', 'E', 'F'];
-    stops.forEach((s, i) => m.onSighting(sight(tok(1), s, T + i * 8 * MIN, 'anpr')));
+    for (const [i, s] of stops.entries()) m.onSighting(sight(tok(1), s, T + i * 8 * MIN, 'anpr'));
     const cells = m.flush();
     // Sessions: A..C (0–16 min), then C..E (16–32, the cut keeps C), then E..F.
-    expect(cells.map((c) => `${c.origin}>${c.destination}:${c.travelTimeP50S}`)).toEqual(['A>C:960', 'C>E:960', 'E>F:480']);
+    expect(cells.map((c) => `${c.origin}>${c.destination}:${c.travelTimeP50S}`)).toEqual([
+      'A>C:960',
+      'C>E:960',
+      'E>F:480',
+    ]);
   });
 
   it('bounds state with maxTokens, evicting the token seen longest ago, and counts it', () => {
@@ -116,7 +157,16 @@ describe('OdMatcher', () => {
       m.onSighting(sight(tok(i), 'C', T + 5 * MIN));
     }
     expect(m.flush()).toEqual([
-      { origin: 'A', destination: 'B', mode: 'all', windowStart: T, trips: 6, travelTimeP50S: 300, travelTimeP85S: 300, rule: 'k5:pass' },
+      {
+        origin: 'A',
+        destination: 'B',
+        mode: 'all',
+        windowStart: T,
+        trips: 6,
+        travelTimeP50S: 300,
+        travelTimeP85S: 300,
+        rule: 'k5:pass',
+      },
       { origin: 'A', destination: 'C', mode: 'all', windowStart: T, trips: 0, suppressed: true, rule: 'k5:suppress' },
     ]);
   });

@@ -414,7 +414,19 @@ export class OdMatcher {
 
   #publish(accs: CellAcc[]): OdCellLike[] {
     accs.sort((a, b) =>
-      a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : a.destination < b.destination ? -1 : a.destination > b.destination ? 1 : a.mode < b.mode ? -1 : a.mode > b.mode ? 1 : 0,
+      a.origin < b.origin
+        ? -1
+        : a.origin > b.origin
+          ? 1
+          : a.destination < b.destination
+            ? -1
+            : a.destination > b.destination
+              ? 1
+              : a.mode < b.mode
+                ? -1
+                : a.mode > b.mode
+                  ? 1
+                  : 0,
     );
     if (this.#kAnonymity !== undefined) {
       const out = suppressBelowK(

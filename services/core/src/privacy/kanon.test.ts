@@ -24,7 +24,16 @@ describe('suppressBelowK', () => {
       'suppress',
     );
     expect(out).toEqual([
-      { origin: 'A', destination: 'B', mode: 'all', windowStart: W, trips: 7, travelTimeP50S: 300, travelTimeP85S: 420, rule: 'k5:pass' },
+      {
+        origin: 'A',
+        destination: 'B',
+        mode: 'all',
+        windowStart: W,
+        trips: 7,
+        travelTimeP50S: 300,
+        travelTimeP85S: 420,
+        rule: 'k5:pass',
+      },
       { origin: 'A', destination: 'C', mode: 'all', windowStart: W, trips: 0, suppressed: true, rule: 'k5:suppress' },
     ]);
   });
@@ -49,7 +58,13 @@ describe('suppressBelowK', () => {
     expect(byKey['A>other'].travelTimeP85S).toBeCloseTo(610, 9);
     // B→C (2) + C→A (2) = 4 < 5: suppressed even after the second merge.
     expect(byKey['other>other']).toEqual({
-      origin: 'other', destination: 'other', mode: 'all', windowStart: W, trips: 0, suppressed: true, rule: 'k5:merge-to-other:suppress',
+      origin: 'other',
+      destination: 'other',
+      mode: 'all',
+      windowStart: W,
+      trips: 0,
+      suppressed: true,
+      rule: 'k5:merge-to-other:suppress',
     });
     expect(out.every((c) => c.suppressed || c.trips >= 5)).toBe(true);
     expect(out.every((c) => !('tokens' in c) && !('travelTimesS' in c))).toBe(true);
@@ -64,7 +79,9 @@ describe('suppressBelowK', () => {
       5,
       'merge-to-other',
     );
-    expect(out).toEqual([{ origin: 'A', destination: 'other', mode: 'motor', windowStart: W, trips: 5, rule: 'k5:merge-to-other' }]);
+    expect(out).toEqual([
+      { origin: 'A', destination: 'other', mode: 'motor', windowStart: W, trips: 5, rule: 'k5:merge-to-other' },
+    ]);
   });
 
   it('quantiles follow R type 7', () => {

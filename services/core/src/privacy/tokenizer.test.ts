@@ -89,7 +89,12 @@ describe('Tokenizer', () => {
     t.tokenize('wifi', 'dev', T0);
     const hex = keys[0].toString('hex');
     const b64 = keys[0].toString('base64');
-    const shown = [JSON.stringify(t), inspect(t, { showHidden: true, depth: 5 }), String(Object.keys(t)), JSON.stringify(t.stats())];
+    const shown = [
+      JSON.stringify(t),
+      inspect(t, { showHidden: true, depth: 5 }),
+      String(Object.keys(t)),
+      JSON.stringify(t.stats()),
+    ];
     for (const s of shown) {
       expect(s.includes(hex)).toBe(false);
       expect(s.includes(b64)).toBe(false);

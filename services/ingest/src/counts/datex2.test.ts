@@ -33,7 +33,13 @@ describe('parseDatex2MeasuredData', () => {
     expect(res).toEqual({
       ok: true,
       value: [
-        { sensorId: 'datex2:S1/3', start: Date.parse('2025-10-01T07:45:00Z'), end: Date.parse('2025-10-01T08:00:00Z'), count: 30, mode: 'truck' },
+        {
+          sensorId: 'datex2:S1/3',
+          start: Date.parse('2025-10-01T07:45:00Z'),
+          end: Date.parse('2025-10-01T08:00:00Z'),
+          count: 30,
+          mode: 'truck',
+        },
       ],
     });
   });
@@ -51,7 +57,9 @@ describe('parseDatex2MeasuredData', () => {
 
 describe('parseXml', () => {
   it('parses namespaces, attributes, entities, CDATA and comments; rejects malformed XML', () => {
-    const root = parseXml(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><!-- c --><p:a x='1' y="&lt;&#65;&#x42;">t&amp;<![CDATA[<raw>]]><b/></p:a>`);
+    const root = parseXml(
+      `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><!-- c --><p:a x='1' y="&lt;&#65;&#x42;">t&amp;<![CDATA[<raw>]]><b/></p:a>`,
+    );
     expect(root).toMatchObject({ name: 'p:a', local: 'a', attrs: { x: '1', y: '<AB' }, text: 't&<raw>' });
     expect(root?.children[0].local).toBe('b');
     expect(parseXml('<a>&e;</a>')).toBeNull(); // no entity expansion

@@ -52,7 +52,8 @@ export function parseDatex2MeasuredData(xml: unknown, options: Datex2Options = {
   if (root === null) return fail('PASSAGE_COUNTS_MALFORMED', 'not well-formed XML');
   const pubs = root.local === 'payloadPublication' ? [root] : descendants(root, 'payloadPublication');
   const measured = pubs.filter((p) => (attr(p, 'type') ?? '').endsWith('MeasuredDataPublication'));
-  if (measured.length === 0) return fail('PASSAGE_COUNTS_SCHEMA', 'no payloadPublication of type MeasuredDataPublication');
+  if (measured.length === 0)
+    return fail('PASSAGE_COUNTS_SCHEMA', 'no payloadPublication of type MeasuredDataPublication');
   const vehicleModes = options.vehicleTypeMode ?? DEFAULT_VEHICLE_MODES;
   const out: CountRecord[] = [];
   let s = 0;

@@ -3,7 +3,14 @@ import { parseGenericCounts } from './generic.ts';
 
 describe('parseGenericCounts', () => {
   it('accepts counts.v1 records, one or many', () => {
-    const r = { sensorId: 'loop-7', start: 1_759_302_000_000, end: 1_759_302_060_000, mode: 'car', count: 12, uptime: 1 };
+    const r = {
+      sensorId: 'loop-7',
+      start: 1_759_302_000_000,
+      end: 1_759_302_060_000,
+      mode: 'car',
+      count: 12,
+      uptime: 1,
+    };
     expect(parseGenericCounts(r)).toEqual({ ok: true, value: [r] });
     expect(parseGenericCounts(JSON.stringify([r, { ...r, count: null }]))).toMatchObject({ ok: true });
   });

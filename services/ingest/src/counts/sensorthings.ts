@@ -70,7 +70,10 @@ export function parseSensorThingsObservations(input: unknown, options: SensorThi
       start = parseIsoInstant(pt.slice(0, slash));
       end = parseIsoInstant(pt.slice(slash + 1));
       if (start === null || end === null || end <= start) {
-        return fail('PASSAGE_COUNTS_TIME', `${at}: phenomenonTime interval must be start/end instants with end > start`);
+        return fail(
+          'PASSAGE_COUNTS_TIME',
+          `${at}: phenomenonTime interval must be start/end instants with end > start`,
+        );
       }
     } else {
       const t = parseIsoInstant(pt);

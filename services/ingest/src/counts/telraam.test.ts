@@ -83,7 +83,9 @@ describe('parseTelraamReport on the real Karlsruhe segment (October 2025)', () =
     expect(month.bicycle).toBeCloseTo(31749.908778513305, 6);
     expect(month.pedestrian).toBeCloseTo(5581.274702367103, 6);
     // Per-bin values pass through unchanged.
-    const b = bins.find((x) => x.start === Date.parse('2025-10-01T05:00:00Z') && x.mode === 'car' && x.direction === 'lft');
+    const b = bins.find(
+      (x) => x.start === Date.parse('2025-10-01T05:00:00Z') && x.mode === 'car' && x.direction === 'lft',
+    );
     expect(b).toMatchObject({ count: 7.5417416341, uptime: 0.49 });
   });
 

@@ -52,7 +52,8 @@ export function parseTelraamReport(input: unknown, options: TelraamOptions = {})
     }
     const segmentId = typeof r.segment_id === 'number' ? r.segment_id : -1;
     const instanceId = typeof r.instance_id === 'number' ? r.instance_id : -1;
-    if (segmentId < 0 && instanceId < 0) return fail('PASSAGE_COUNTS_SCHEMA', `${at}: segment_id or instance_id required`);
+    if (segmentId < 0 && instanceId < 0)
+      return fail('PASSAGE_COUNTS_SCHEMA', `${at}: segment_id or instance_id required`);
     const sensorId = options.sensorId
       ? options.sensorId({ segmentId, instanceId })
       : segmentId >= 0
