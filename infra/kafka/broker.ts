@@ -422,6 +422,21 @@ function runSync(cmd: string, args: string[]): { status: number | null; out: str
 
 /** Starts a single-node KRaft broker and resolves once a kafkajs admin can list topics. */
 export async function startBroker(options: StartBrokerOptions = {}): Promise<BrokerHandle> {
+  const autoPorts = options.port === 0 || options.controllerPort === undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startBrokerOnce(options);
+    } catch (e) {
+      // A port picked as free can be taken by someone else before the JVM binds it: pick again, once.
+      const raced =
+        e instanceof PassageError && e.code === 'PASSAGE_KAFKA_EXITED' && e.message.includes('Address already in use');
+      if (!raced || !autoPorts || attempt >= 2) throw e;
+      log('a port was taken before the broker bound it; retrying with new ports');
+    }
+  }
+}
+
+async function startBrokerOnce(options: StartBrokerOptions): Promise<BrokerHandle> {
   const t0 = Date.now();
   const libs = await ensureKafkaJars({ quiet: options.quiet });
   checkJava();
@@ -570,7 +585,14 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
       ? `the broker exited (code ${exited.code}, signal ${exited.signal})`
       : `it did not answer within ${timeoutMs / 1000} s (${(e as Error).message})`;
     // Read the logs before stop() removes a temp dir.
-    const detail = `--- ${logFile} (last lines) ---\n${tailFile(logFile)}\n--- ${outFile} ---\n${tailFile(outFile, 20)}`;
+    const errors = tailFile(logFile, 100_000)
+      .split('\n')
+      .filter((l) => /\] (ERROR|FATAL) /.test(l))
+      .slice(-10)
+      .join('\n');
+    const detail =
+      (errors ? `--- errors in ${logFile} ---\n${errors}\n` : '') +
+      `--- ${logFile} (last lines) ---\n${tailFile(logFile, 25)}\n--- ${outFile} ---\n${tailFile(outFile, 20)}`;
     await stop(5000);
     throw new PassageError(
       exited ? 'PASSAGE_KAFKA_EXITED' : 'PASSAGE_KAFKA_START_TIMEOUT',

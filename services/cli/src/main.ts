@@ -21,6 +21,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'produce synthetic metric events to Kafka (backbone check)',
     load: () => import('./commands/produce.ts'),
   },
+  track: {
+    summary: 'track MOTChallenge detections, write a MOTChallenge hypothesis to stdout',
+    load: () => import('./commands/track.ts'),
+  },
+  'eval-mot': {
+    summary: 'score a MOTChallenge hypothesis like py-motmetrics',
+    load: () => import('./commands/eval-mot.ts'),
+  },
   query: { summary: 'run a read-only SQL query on the store (debugging)', load: () => import('./commands/query.ts') },
 };
 

@@ -8,7 +8,6 @@ export const help = `passage produce [--count <n>] [--keys <k>] [--start <epoch 
   Produces <n> synthetic metric events {key, ts, value} to the events topic of Kafka (KAFKA_BROKERS),
   keyed by key, spread over <k> keys and one hour from --start. Prints the expected totals as JSON.`;
 
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('produce', argv, {
     ...COMMON,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { AssignmentSolver } from '../assign/lsap.ts';
 import { evalMot, formatMotMetrics } from './evaluate.ts';
 import { MotFormatError, parseMot } from './parse.ts';
 
@@ -75,6 +76,85 @@ describe('evalMot', () => {
     const m = evalMot(gt, hyp);
     expect(m.numSwitches).toBe(0);
     expect(m.numMatches).toBe(3);
+  });
+
+  it("identity measures equal py-motmetrics' full (objects + hypotheses)² formulation on random scenes", () => {
+    let seed = 99;
+    const rand = (): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed / 4294967296;
+    };
+    for (let trial = 0; trial < 20; trial++) {
+      const gtLines: string[] = [];
+      const hypLines: string[] = [];
+      const boxes = new Map<string, [number, number, number, number]>();
+      for (let f = 1; f <= 12; f++) {
+        for (let o = 1; o <= 4; o++) {
+          if (rand() < 0.2) continue;
+          const b: [number, number, number, number] = [o * 30 + f * 2, 10, 25, 60];
+          gtLines.push(`${f},${o},${b.join(',')},1`);
+          // Hypotheses: noisy copies with ids that sometimes swap.
+          if (rand() < 0.8) {
+            const h = rand() < 0.25 ? 10 + Math.floor(rand() * 6) : 10 + o;
+            const hb: [number, number, number, number] = [
+              b[0] + (rand() - 0.5) * 14,
+              b[1] + (rand() - 0.5) * 10,
+              25,
+              60,
+            ];
+            if (!boxes.has(`${f},${h}`)) {
+              boxes.set(`${f},${h}`, hb);
+              hypLines.push(`${f},${h},${hb.join(',')},-1`);
+            }
+          }
+        }
+      }
+      const gt = parseMot(gtLines.join('\n'));
+      const hyp = parseMot(hypLines.join('\n'));
+      // Full formulation, straight from id_global_assignment.
+      const oids = [...new Set(gt.id)];
+      const hids = [...new Set(hyp.id)];
+      const no = oids.length;
+      const nh = hids.length;
+      const oc = oids.map((o) => gt.id.filter((x) => x === o).length);
+      const hc = hids.map((h) => hyp.id.filter((x) => x === h).length);
+      const ex = oids.map(() => new Array<number>(nh).fill(0));
+      for (let i = 0; i < gt.n; i++) {
+        for (let j = 0; j < hyp.n; j++) {
+          if (gt.frame[i] !== hyp.frame[j]) continue;
+          const iw = Math.max(0, Math.min(gt.x[i] + gt.w[i], hyp.x[j] + hyp.w[j]) - Math.max(gt.x[i], hyp.x[j]));
+          const ih = Math.max(0, Math.min(gt.y[i] + gt.h[i], hyp.y[j] + hyp.h[j]) - Math.max(gt.y[i], hyp.y[j]));
+          const inter = iw * ih;
+          const iou = inter / (gt.w[i] * gt.h[i] + hyp.w[j] * hyp.h[j] - inter);
+          if (1 - iou <= 0.5) ex[oids.indexOf(gt.id[i])][hids.indexOf(hyp.id[j])]++;
+        }
+      }
+      const size = no + nh;
+      const fp = new Float64Array(size * size);
+      const fn = new Float64Array(size * size);
+      for (let r = 0; r < size; r++) {
+        for (let c = 0; c < size; c++) {
+          const k = r * size + c;
+          if (r < no && c < nh) {
+            fp[k] = hc[c] - ex[r][c];
+            fn[k] = oc[r] - ex[r][c];
+          } else if (r < no) fn[k] = c - nh === r ? oc[r] : Number.NaN;
+          else if (c < nh) fp[k] = r - no === c ? hc[c] : Number.NaN;
+        }
+      }
+      const costs = fp.map((v, k) => v + fn[k]);
+      const a = new AssignmentSolver().solve(costs, size, size);
+      let idfp = 0;
+      let idfn = 0;
+      for (let r = 0; r < size; r++) {
+        idfp += fp[r * size + a.rowToCol[r]];
+        idfn += fn[r * size + a.rowToCol[r]];
+      }
+      const m = evalMot(gtLines.join('\n'), hypLines.join('\n'));
+      expect(m.idfp).toBe(idfp);
+      expect(m.idfn).toBe(idfn);
+      expect(m.idtp).toBe(gt.n - idfn);
+    }
   });
 
   it('formats a MOTChallenge-style table', () => {

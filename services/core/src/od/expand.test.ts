@@ -32,10 +32,19 @@ describe('ipf', () => {
     ];
     const rows = [400, 460, 400];
     const cols = [260, 400, 600];
-    const r = ipf(seed, rows, cols, { tolerance: 1e-9 });
+    // Default criterion (max relative margin error ≤ 1e-6): 13 iterations.
+    const quick = ipf(seed, rows, cols);
+    expect(quick.iterations).toBe(13);
+    expect(quick.maxRelError).toBeLessThanOrEqual(1e-6);
+    const r = ipf(seed, rows, cols, { tolerance: 1e-12 });
     expect(r.converged).toBe(true);
-    expect(r.iterations).toBeLessThan(100);
-    expect(r.maxRelError).toBeLessThanOrEqual(1e-9);
+    expect(r.iterations).toBe(27);
+    const fitted = [
+      [10.9282, 120.6233, 268.4484],
+      [128.9654, 14.2349, 316.7997],
+      [120.1064, 265.1417, 14.7519],
+    ];
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(r.matrix[i][j]).toBeCloseTo(fitted[i][j], 4);
     for (const [i, s] of rowSums(r.matrix).entries()) expect(s).toBeCloseTo(rows[i], 6);
     for (const [j, s] of colSums(r.matrix).entries()) expect(s).toBeCloseTo(cols[j], 6);
     // Biproportional: x_ij = a_i · s_ij · b_j, so odds ratios are those of the seed.

@@ -1,6 +1,6 @@
 export * from './datex2.ts';
 export * from './generic.ts';
-export * from './result.ts';
+export type { CountsReason, CountsResult } from './result.ts';
 export * from './sensorthings.ts';
 export * from './telraam.ts';
 export { parseXml, type XmlElement } from './xml.ts';

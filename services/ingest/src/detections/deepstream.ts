@@ -291,13 +291,14 @@ export class FrameGrouper {
   push(msg: DeepStreamObjectMessage, arrivalMs: number = Date.now()): DetectionFrame[] {
     const out: DetectionFrame[] = [];
     const sensor = msg.sensorId;
-    const last = this.lastEmitted.get(sensor);
-    if (last !== undefined && msg.ts <= last + this.tol) {
-      this.late++;
-      return out;
-    }
     let p = this.pending.get(sensor);
-    if (p) {
+    if (!p) {
+      const last = this.lastEmitted.get(sensor);
+      if (last !== undefined && msg.ts <= last + this.tol) {
+        this.late++;
+        return out;
+      }
+    } else {
       const edge = msg.object.edgeTrackId;
       const repeated = this.splitOnRepeat && edge !== undefined && p.ids.has(edge);
       if (msg.ts < p.ts - this.tol) {

@@ -192,7 +192,9 @@ describe('FrameGrouper', () => {
     const f = g.push(msg('2021-03-31T20:11:07.745Z', '1', 11), 0); // id 1 again: new frame
     expect(f).toHaveLength(1);
     expect(f[0].objects).toHaveLength(2);
-    expect(g.flushAll()[0].objects).toHaveLength(1);
+    expect(g.push(msg('2021-03-31T20:11:07.745Z', '2', 21), 0)).toEqual([]); // joins the new frame
+    expect(g.flushAll()[0].objects).toHaveLength(2);
+    expect(g.late).toBe(0);
   });
 });
 

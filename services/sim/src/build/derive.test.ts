@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -89,7 +89,7 @@ describe('deriveFromFcd', () => {
 describe.skipIf(!existsSync(join(scenarioDir, 'trajectories.csv.gz')))('committed chartres-centre derived files', () => {
   it('re-serialising the committed trajectories gives the same bytes, sorted, near sensors only', () => {
     const text = readGzText(join(scenarioDir, 'trajectories.csv.gz'));
-    const scenario = JSON.parse(readGzTextOrPlain(join(scenarioDir, 'scenario.json')));
+    const scenario = JSON.parse(readFileSync(join(scenarioDir, 'scenario.json'), 'utf8'));
     const model = scenarioModel({ name: scenario.name, seed: scenario.seed, durationS: scenario.durationS });
     const mask = new NearMask(model.sensors.keepCircles);
     const lines = text.split('\n');
@@ -133,16 +133,3 @@ describe.skipIf(!existsSync(join(scenarioDir, 'trajectories.csv.gz')))('committe
   });
 });
 
-function readGzTextOrPlain(path: string): string {
-  return path.endsWith('.gz') ? readGzText(path) : gunzipSafe(path);
-}
-
-function gunzipSafe(path: string): string {
-  return require_('node:fs').readFileSync(path, 'utf8');
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: tiny local indirection for a sync read in a test
-function require_(m: string): any {
-  return m === 'node:fs' ? fsMod : null;
-}
-import * as fsMod from 'node:fs';

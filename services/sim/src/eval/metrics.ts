@@ -98,7 +98,8 @@ export function summarizeGeh(cells: ReadonlyArray<CellComparison>, threshold = 5
 export const MODE_GROUPS = {
   pedestrians: ['pedestrian'],
   bicycles: ['bicycle'],
-  motorVehicles: ['motorcycle', 'car', 'van', 'truck', 'bus'],
+  /** 'heavy' is Telraam's class of trucks and buses. */
+  motorVehicles: ['motorcycle', 'car', 'van', 'truck', 'bus', 'heavy'],
 } as const;
 export type ModeGroup = keyof typeof MODE_GROUPS;
 export const MODE_GROUP_NAMES = Object.keys(MODE_GROUPS) as ModeGroup[];

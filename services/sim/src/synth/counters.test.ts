@@ -2,7 +2,7 @@ import { CountRecord } from '@passage/stream/contracts';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { lineCrossings } from '../truth/events.ts';
-import { registeredCrossings, synthesizeCounts } from './counters.ts';
+import { counterClasses, registeredCrossings, synthesizeCounts } from './counters.ts';
 import { makeMiniCity, miniCityContext } from './fixtures/mini-city.ts';
 
 const city = makeMiniCity();
@@ -15,7 +15,7 @@ describe('counter synthesiser', () => {
   it('emits valid CountRecords for every counter × interval × mode × direction', () => {
     expect(m1.every((r) => Value.Check(CountRecord, r))).toBe(true);
     expect(m15.every((r) => Value.Check(CountRecord, r))).toBe(true);
-    const perInterval = city.scenario.counters.reduce((s, c) => s + c.modes.length * 2, 0);
+    const perInterval = city.scenario.counters.reduce((s, c) => s + counterClasses(c).length * 2, 0);
     expect(m1.length).toBe(15 * perInterval);
     expect(m15.length).toBe(perInterval);
     expect(m1[0].end - m1[0].start).toBe(60_000);
@@ -29,6 +29,9 @@ describe('counter synthesiser', () => {
     expect(at(480).every((r) => r.count !== null && r.uptime === 1)).toBe(true);
     // 15-min interval partly in the gap (180 s of 900): counts outside it, uptime 0.8.
     expect(m15.filter((r) => r.sensorId === 'c-bike-s').every((r) => r.uptime === 0.8 && r.count !== null)).toBe(true);
+    expect(new Set(m1.filter((r) => r.sensorId === 'c-tel-n').map((r) => r.mode))).toEqual(
+      new Set(['pedestrian', 'bicycle', 'car', 'heavy']),
+    );
     const tel = m1.filter((r) => r.sensorId === 'c-tel-n' && r.start >= city.scenario.start + 600_000);
     expect(tel.length).toBeGreaterThan(0);
     expect(tel.every((r) => r.count === 0 && r.uptime === 1)).toBe(true);

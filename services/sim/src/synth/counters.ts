@@ -10,12 +10,14 @@
  *   `groupWindowS` (1 s) of another one in the same direction is missed with probability `groupMiss` (30 %);
  * - declared faults: 'gap' → no data (count null, uptime 0; a partly covered interval reports the crossings
  *   outside the gap with uptime < 1); 'stuck-zero' → the sensor reports 0 with uptime 1 for the affected part.
- * One record per counter × interval × mode × direction, zeros included.
+ * One record per counter × interval × class × direction, zeros included. The class is the mode, except for
+ * Telraam, which reports its own classes (as the Telraam adapter in @passage/ingest does): pedestrian, bicycle,
+ * car (cars, vans, motorcycles) and heavy (trucks, buses).
  */
 import type { CountRecord, Mode } from '@passage/stream/contracts';
 import { Rng } from '../prng.ts';
 import { type CrossingEvent, lineCrossings } from '../truth/events.ts';
-import type { CounterSpec, SimContext } from './scenario.ts';
+import type { CounterKind, CounterSpec, SimContext } from './scenario.ts';
 
 export interface CounterNoise {
   loopMiss: number;
@@ -43,6 +45,26 @@ export interface CounterSynthOptions {
 }
 
 const DIRECTIONS = ['in', 'out'] as const;
+
+const TELRAAM_CLASS: Record<Mode, string> = {
+  pedestrian: 'pedestrian',
+  bicycle: 'bicycle',
+  motorcycle: 'car',
+  car: 'car',
+  van: 'car',
+  truck: 'heavy',
+  bus: 'heavy',
+};
+
+/** The class a counter of this kind reports a road user of this mode as. */
+export function counterClass(kind: CounterKind, mode: Mode): string {
+  return kind === 'telraam' ? TELRAAM_CLASS[mode] : mode;
+}
+
+/** The classes a counter reports, in order. */
+export function counterClasses(spec: Pick<CounterSpec, 'kind' | 'modes'>): string[] {
+  return [...new Set(spec.modes.map((m) => counterClass(spec.kind, m)))];
+}
 
 /** Crossings a counter registers (before faults): the true crossings thinned by the sensor's misses. */
 export function registeredCrossings(
@@ -106,7 +128,7 @@ export function synthesizeCounts(ctx: SimContext, options: CounterSynthOptions =
     const counts = new Map<string, number>();
     for (const e of events) {
       if (inFault(spec, e.t)) continue;
-      const k = `${Math.floor(e.t / intervalS)}|${e.mode}|${e.direction}`;
+      const k = `${Math.floor(e.t / intervalS)}|${counterClass(spec.kind, e.mode)}|${e.direction}`;
       counts.set(k, (counts.get(k) ?? 0) + 1);
     }
     for (let i = 0; i < nIntervals; i++) {
@@ -115,7 +137,7 @@ export function synthesizeCounts(ctx: SimContext, options: CounterSynthOptions =
       const down = faultOverlap(spec, t0, t1);
       const gap = spec.faulty?.type === 'gap';
       const uptime = gap ? Math.round((1 - down / (t1 - t0)) * 1000) / 1000 : 1;
-      for (const mode of spec.modes as Mode[]) {
+      for (const mode of counterClasses(spec)) {
         for (const direction of DIRECTIONS) {
           const n = counts.get(`${i}|${mode}|${direction}`) ?? 0;
           const rec: CountRecord = {

@@ -3,6 +3,8 @@ export { makePinhole, type PinholeModel, type PinholeSpec, projectBox, projectPo
 export {
   type CounterNoise,
   type CounterSynthOptions,
+  counterClass,
+  counterClasses,
   DEFAULT_COUNTER_NOISE,
   registeredCrossings,
   synthesizeCounts,

@@ -183,8 +183,9 @@ class RowBuffer {
 
 export interface TrajectoryOptions {
   /**
-   * Which point of the road user x, y designate: SUMO's fcd-output gives the front bumper ('front'); the
-   * readers convert it to the footprint centre. Default: 'front' (infra/scenarios/README.md).
+   * Which point of the road user x, y designate: SUMO's fcd-output gives the front bumper of vehicles
+   * ('front'; pedestrians are always at their body centre); the readers convert it to the footprint centre.
+   * Default: 'front' (infra/scenarios/README.md).
    */
   positionRef?: 'front' | 'center';
   /** Largest gap between two samples of an agent that is interpolated over, seconds (default 1.5). */
@@ -258,7 +259,7 @@ export function indexTrajectories(
     agent[k] = a;
     angle[k] = raw.angle[i];
     speed[k] = raw.speed[i];
-    if (front) {
+    if (front && agents[a].mode !== 'pedestrian') {
       const half = agents[a].lengthM / 2;
       const r = (raw.angle[i] * Math.PI) / 180;
       x[k] = raw.x[i] - half * Math.sin(r);

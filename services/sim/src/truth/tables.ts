@@ -8,7 +8,7 @@
  *   road user leaves its last zone; visits that touch a single zone are not movements;
  * - OD by mode from agents.csv origin/destination, bucketed by departure time;
  * - counter truth: every crossing of the counter's line by a road user of the counter's modes (no sensor
- *   misses, no faults);
+ *   misses, no faults), by the classes the counter reports (Telraam: pedestrian, bicycle, car, heavy);
  * - site-to-site travel times: for each road user carrying a device (Wi-Fi/BLE sites) or a plate (ANPR sites),
  *   consecutive passes at sites in different zones, bucketed by the time at the first site; travel time between
  *   closest approaches;
@@ -16,6 +16,7 @@
  */
 import type { Mode } from '@passage/stream/contracts';
 import type { SimContext } from '../synth/scenario.ts';
+import { counterClass } from '../synth/counters.ts';
 import { MOTOR_MODES } from '../synth/sightings.ts';
 import { lineCrossings, type MovementEvent, type SitePass, sitePasses, zoneMovements } from './events.ts';
 
@@ -186,7 +187,8 @@ export function truthCounters(ctx: SimContext, options: TruthOptions = {}): Coun
     const groups = tally(
       events.map((e) => {
         const start = bucket(ctx, e.t, intervalS);
-        return { key: `${start}|${e.direction}|${e.mode}`, row: { start, direction: e.direction, mode: e.mode } };
+        const mode = counterClass(c.spec.kind, e.mode);
+        return { key: `${start}|${e.direction}|${mode}`, row: { start, direction: e.direction, mode } };
       }),
     );
     for (const g of groups) rows.push({ sensorId: c.spec.id, ...g.row, count: g.n });
