@@ -629,6 +629,18 @@ async function waitReady(brokers: string, timeoutMs: number, exited: () => unkno
         await admin.describeGroups(['passage-broker-warmup']);
       }
       await admin.disconnect();
+      if (warmup) {
+        // An idempotent producer's InitProducerId creates __transaction_state: the first producer of a test
+        // then does not hit "coordinator is loading" retries.
+        const producer = new Kafka({
+          clientId: 'passage-broker-warmup',
+          brokers: [brokers],
+          logLevel: logLevel.NOTHING,
+          retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 },
+        }).producer({ idempotent: true, maxInFlightRequests: 1 });
+        await producer.connect();
+        await producer.disconnect();
+      }
       return;
     } catch (e) {
       lastError = e;

@@ -19,8 +19,8 @@ export function parseFlags<O extends OptionSpec>(command: string, argv: string[]
 }
 
 /** Flags shared by every command that touches the store or Kafka. */
-export const COMMON: OptionSpec = {
+export const COMMON = {
   data: { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
-};
+} as const satisfies OptionSpec;

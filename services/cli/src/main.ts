@@ -30,6 +30,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: () => import('./commands/eval-mot.ts'),
   },
   query: { summary: 'run a read-only SQL query on the store (debugging)', load: () => import('./commands/query.ts') },
+  ingest: { summary: 'load a counter file (Telraam, SensorThings, DATEX II, JSON)', load: () => import('./commands/ingest.ts') },
 };
 
 export function usage(): string {

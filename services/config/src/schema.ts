@@ -48,6 +48,8 @@ export const ConfigSchema = Type.Object(
         lineCounts: Type.String({ default: 'line-counts.v1' }),
         od: Type.String({ default: 'od.v1' }),
         countsNorm: Type.String({ default: 'counts.norm.v1' }),
+        /** Sensor health findings of the counts role (rows of sensor_health). */
+        sensorHealth: Type.String({ default: 'sensor-health.v1' }),
         events: Type.String({ default: 'events.v1' }),
         eventTotals: Type.String({ default: 'event-totals.v1' }),
         dlq: Type.String({ default: 'dlq.v1' }),
@@ -95,10 +97,77 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    counts: Type.Object(
+      {
+        /** Bins the counts role writes; a record only feeds bins at least as long as itself. */
+        intervals: Type.Array(Type.Union([Type.Literal('1m'), Type.Literal('15m'), Type.Literal('1h')]), {
+          minItems: 1,
+          default: ['1m', '15m', '1h'],
+        }),
+        /** Local time = UTC + this (minutes), for the health checks' daytime and hour-of-week profile. */
+        utcOffsetMinutes: Type.Integer({ minimum: -900, maximum: 900, default: 0 }),
+        /** Closed bins kept per series for the health checks (profile, runs, jumps). */
+        healthHistoryBins: Type.Integer({ minimum: 16, maximum: 100000, default: 1440 }),
+      },
+      { default: {} },
+    ),
+    od: Type.Object(
+      {
+        /** OD aggregation window by departure time, ms. */
+        windowMs: Type.Integer({ minimum: 60000, default: 900000 }),
+        /** Longest trip (first to last sighting), s; longer sessions are cut. */
+        maxTripDurationS: Type.Integer({ minimum: 60, default: 7200 }),
+        /** Cap on live tokens held by the matcher (bounded memory). */
+        maxTokens: Type.Integer({ minimum: 1, default: 500000 }),
+        /** What happens to cells below privacy.k: 'suppress' or 'merge-to-other'. */
+        kRule: Type.Union([Type.Literal('suppress'), Type.Literal('merge-to-other')], { default: 'suppress' }),
+        /** Sighting site id → OD zone id. Empty = every site is its own zone. */
+        siteZones: Type.Record(Type.String(), Type.String(), { default: {} }),
+        /**
+         * Reference counters for the expansion of observed OD to population flows: counts of `sensorId`
+         * (optionally one direction, some modes) give the trips leaving (`origin`) or reaching
+         * (`destination`) `zone`, times `factor`.
+         */
+        reference: Type.Array(
+          Type.Object(
+            {
+              zone: Type.String({ minLength: 1 }),
+              margin: Type.Union([Type.Literal('origin'), Type.Literal('destination')]),
+              sensorId: Type.String({ minLength: 1 }),
+              direction: Type.Optional(Type.String()),
+              modes: Type.Optional(Type.Array(Type.String())),
+              /** OD mode group the counter stands for (`motor` for ANPR cells, `all` for Wi-Fi/BLE). */
+              odMode: Type.String({ minLength: 1, default: 'motor' }),
+              factor: Type.Number({ exclusiveMinimum: 0, default: 1 }),
+            },
+            { additionalProperties: false },
+          ),
+          { default: [] },
+        ),
+      },
+      { default: {} },
+    ),
+    /** Sites, cameras (lines, zones, calibration), counters and sighting sites: a scenario.json-format file. */
+    sitesFile: Type.String({ default: '' }),
+    video: Type.Object(
+      {
+        /** Default frame rate of cameras that do not state theirs. */
+        fps: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+        /** A camera silent this long (event time) has its live tracks ended. */
+        idleFlushMs: Type.Integer({ minimum: 100, default: 5000 }),
+        /** A forward jump of a camera's clock beyond this ends its live tracks first. */
+        maxClockJumpMs: Type.Integer({ minimum: 1000, default: 60000 }),
+        /** ByteTrack parameters (see services/core/src/tracker/options.ts), e.g. {"trackHigh": 0.6}. */
+        tracker: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean()]), { default: {} }),
+      },
+      { default: {} },
+    ),
     classifier: Type.Object(
       {
         intraOpNumThreads: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
         batchSize: Type.Integer({ minimum: 1, default: 256 }),
+        /** ONNX model path; empty = the model shipped in models/mode-classifier. */
+        modelPath: Type.String({ default: '' }),
       },
       { default: {} },
     ),
@@ -126,5 +195,6 @@ export const ENV: Record<string, { key: string; kind: 'string' | 'int' | 'number
   PASSAGE_CORS_ORIGINS: { key: 'api.corsOrigins', kind: 'list' },
   PASSAGE_K_ANONYMITY: { key: 'privacy.k', kind: 'int' },
   PASSAGE_TOKEN_ROTATION_HOURS: { key: 'privacy.rotationHours', kind: 'number' },
+  PASSAGE_SITES_FILE: { key: 'sitesFile', kind: 'string' },
   PASSAGE_ONNX_THREADS: { key: 'classifier.intraOpNumThreads', kind: 'int' },
 };

@@ -7,3 +7,4 @@ export * from './mot/index.ts';
 export * from './od/index.ts';
 export * from './privacy/index.ts';
 export * from './tracker/index.ts';
+export * from './pipeline/index.ts';

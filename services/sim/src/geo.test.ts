@@ -49,7 +49,12 @@ describe('local frame', () => {
   });
 
   it('tests points in polygons', () => {
-    const sq = toLocalPolygon(frame, [frame.toLonLat(0, 0), frame.toLonLat(10, 0), frame.toLonLat(10, 10), frame.toLonLat(0, 10)]);
+    const sq = toLocalPolygon(frame, [
+      frame.toLonLat(0, 0),
+      frame.toLonLat(10, 0),
+      frame.toLonLat(10, 10),
+      frame.toLonLat(0, 10),
+    ]);
     expect(pointInPolygon(sq, 5, 5)).toBe(true);
     expect(pointInPolygon(sq, 11, 5)).toBe(false);
     expect(pointInPolygon(sq, -0.1, 5)).toBe(false);

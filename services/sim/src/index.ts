@@ -4,3 +4,4 @@ export { type LocalFrame, type LonLat as LocalLonLat, makeLocalFrame } from './g
 export { hashUniform, mixSeed, Rng } from './prng.ts';
 export * from './synth/index.ts';
 export * from './truth/index.ts';
+export * from './replay.ts';

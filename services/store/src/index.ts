@@ -1,3 +1,6 @@
 export * from './client.ts';
 export * from './migrate.ts';
 export * from './table.ts';
+export * from './export/index.ts';
+export * from './metadata.ts';
+export * from './queries/index.ts';

@@ -39,6 +39,11 @@ export interface ProcessorRole<I> {
   eventTime(event: I): number;
   /** Output stream name → topic. The stream 'dlq' is always mapped to the dead-letter topic. */
   readonly outputs: Readonly<Record<string, string>>;
+  /**
+   * The input carries identifiers in clear (raw sightings): its dead letters keep the reason code only, with no
+   * payload excerpt and no parser message (JSON parser messages quote the input).
+   */
+  readonly sensitiveInput?: boolean;
   create(): Operator<I>;
 }
 

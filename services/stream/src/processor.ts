@@ -84,8 +84,9 @@ export class ProcessorTask<I> {
         await this.operator.processBatch(events, this.ctx);
       } catch (e) {
         // A bug or a poison batch must not kill the worker: the batch goes to the DLQ with the reason.
-        this.opts.log.error({ err: (e as Error).message, partition }, 'operator failed on a batch');
-        for (const r of records) this.deadLetter(topic, partition, r, 'PROCESSING_ERROR', (e as Error).message);
+        const msg = this.role.sensitiveInput === true ? 'withheld (sensitive input)' : (e as Error).message;
+        this.opts.log.error({ err: msg, partition }, 'operator failed on a batch');
+        for (const r of records) this.deadLetter(topic, partition, r, 'PROCESSING_ERROR', msg);
       }
     }
     this.maxTsByPartition.set(partition, maxTs);
@@ -131,13 +132,14 @@ export class ProcessorTask<I> {
     detail: string,
   ): void {
     this.opts.metrics.deadLetters.inc({ role: this.role.name, reason });
+    const sensitive = this.role.sensitiveInput === true;
     const dl: DeadLetter = {
       topic,
       partition,
       offset: r.offset,
       reason,
-      message: detail.slice(0, 300),
-      excerpt: redactedExcerpt(r.value),
+      message: sensitive ? `${reason} (details withheld: input carries identifiers)` : detail.slice(0, 300),
+      excerpt: sensitive ? '' : redactedExcerpt(r.value),
       ts: Date.now(),
     };
     this.out.push({ stream: 'dlq', key: `${topic}/${partition}`, value: dl });

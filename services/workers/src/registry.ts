@@ -1,6 +1,10 @@
 import type { Config } from '@passage/config';
 import type { ProcessorRole, SinkRole } from '@passage/stream';
+import { countsRole, countsSink, sensorHealthSink } from './roles/counts.ts';
 import { eventTotalsRole, eventTotalsSink } from './roles/event-totals.ts';
+import { lineCountsSink, movementsSink, videoFlowsRole } from './roles/video-flows.ts';
+import { odMatcherRole, odSink } from './roles/od-matcher.ts';
+import { tokenizerRole } from './roles/tokenizer.ts';
 
 /** Every processing role and sink of Passage. Later roles register here. */
 export interface RoleCatalog {
@@ -11,9 +15,18 @@ export interface RoleCatalog {
 export const catalog: RoleCatalog = {
   processors: {
     'event-totals': eventTotalsRole as (c: Config) => ProcessorRole<never>,
+    'video-flows': videoFlowsRole as (c: Config) => ProcessorRole<never>,
+    counts: countsRole as (c: Config) => ProcessorRole<never>,
+    tokenizer: tokenizerRole as (c: Config) => ProcessorRole<never>,
+    'od-matcher': odMatcherRole as (c: Config) => ProcessorRole<never>,
   },
   sinks: {
     'sink-event-totals': eventTotalsSink as (c: Config) => SinkRole<never>,
+    'sink-line-counts': lineCountsSink as (c: Config) => SinkRole<never>,
+    'sink-movements': movementsSink as (c: Config) => SinkRole<never>,
+    'sink-counts': countsSink as (c: Config) => SinkRole<never>,
+    'sink-sensor-health': sensorHealthSink as (c: Config) => SinkRole<never>,
+    'sink-od': odSink as (c: Config) => SinkRole<never>,
   },
 };
 

@@ -20,13 +20,15 @@ export interface Embedded {
   close(): Promise<void>;
 }
 
-/** All roles in one process on in-process channels, writing to the given store. */
+/** All roles (or only `options.roles`, by name) in one process on in-process channels, writing to the given store. */
 export async function startEmbedded(
   config: Config,
   store: Store,
   log: Logger,
   metrics = new StreamMetrics(),
+  options: { roles?: readonly string[] } = {},
 ): Promise<Embedded> {
+  const want = (name: string) => options.roles === undefined || options.roles.includes(name);
   const bus = new InProcessBus();
   const opts = {
     log,
@@ -36,14 +38,15 @@ export async function startEmbedded(
     sinkBatchRows: config.stream.sinkBatchRows,
     sinkFlushMs: config.stream.sinkFlushMs,
   };
-  const sinks = [];
-  for (const make of Object.values(catalog.sinks)) {
+  const sinks: { flush(): Promise<void>; close(): Promise<void> }[] = [];
+  for (const [name, make] of Object.entries(catalog.sinks)) {
+    if (!want(name)) continue;
     const role = make(config);
     sinks.push(await runSinkInProcess(bus, role, new ClickHouseTable(store.client, role.table), opts));
   }
-  const procs = [];
-  for (const make of Object.values(catalog.processors))
-    procs.push(await runProcessorInProcess(bus, make(config), opts));
+  const procs: { close(): Promise<void> }[] = [];
+  for (const [name, make] of Object.entries(catalog.processors))
+    if (want(name)) procs.push(await runProcessorInProcess(bus, make(config), opts));
   return {
     bus,
     metrics,

@@ -128,6 +128,14 @@ describe('fitHomography', () => {
     const ll = geo.homography.footToLonLat(frame, ...bbox, [0, 0]);
     expect(ll[0]).toBeCloseTo(frame.lon(1), 9);
     expect(ll[1]).toBeCloseTo(frame.lat(12), 9);
+    // batch forms (tracker feet column, box column)
+    const xs = new Float64Array(2);
+    const ys = new Float64Array(2);
+    const [u2, v2] = project(-4, 25);
+    fit.homography.feetToGround([u, v, u2, v2], 2, xs, ys);
+    expect([xs[0], ys[0], xs[1], ys[1]].map((a) => Math.round(a * 1e6) / 1e6)).toEqual([1, 12, -4, 25]);
+    fit.homography.footsToGround(bbox, 1, xs, ys);
+    expect(xs[0]).toBeCloseTo(1, 6);
     // above the horizon → NaN
     const sky = fit.homography.imageToGround(960, -2000, [0, 0]);
     expect(sky[0]).toBeNaN();

@@ -321,6 +321,26 @@ export class GroundHomography {
     }
   }
 
+  /**
+   * Batch projection of image points given interleaved [u0, v0, u1, v1, …] (e.g. the tracker's `feet`
+   * column); writes ground x into `xs[i]` and y into `ys[i]` for i < count (NaN above the horizon).
+   */
+  feetToGround(feet: ArrayLike<number>, count: number, xs: Float64Array, ys: Float64Array): void {
+    const h = this.h;
+    for (let i = 0; i < count; i++) {
+      const u = feet[2 * i];
+      const v = feet[2 * i + 1];
+      const w = h[6] * u + h[7] * v + h[8];
+      if (w > 1e-12) {
+        xs[i] = (h[0] * u + h[1] * v + h[2]) / w;
+        ys[i] = (h[3] * u + h[4] * v + h[5]) / w;
+      } else {
+        xs[i] = Number.NaN;
+        ys[i] = Number.NaN;
+      }
+    }
+  }
+
   toJSON(): number[] {
     return Array.from(this.h);
   }

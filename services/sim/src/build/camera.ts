@@ -37,11 +37,7 @@ function basis(cam: PinholeCamera): Basis {
   ];
   const r: [number, number, number] = [Math.cos(yaw), -Math.sin(yaw), 0];
   // down = forward × right
-  const d: [number, number, number] = [
-    f[1] * r[2] - f[2] * r[1],
-    f[2] * r[0] - f[0] * r[2],
-    f[0] * r[1] - f[1] * r[0],
-  ];
+  const d: [number, number, number] = [f[1] * r[2] - f[2] * r[1], f[2] * r[0] - f[0] * r[2], f[0] * r[1] - f[1] * r[0]];
   return { f, r, d, focal: focalLengthPx(cam) };
 }
 

@@ -2,9 +2,10 @@
  * Weekday-morning demand between the named zones, all from the seeded PRNG: trips for duarouter, pedestrian walk
  * plans, two bus lines on fixed routes, plus each agent's identity (plate, device MAC).
  */
-import type { ZoneDef, ZoneKind } from './zones.ts';
+
 import { createRng, type Rng } from './prng.ts';
-import { type Mode, MODES, vtypesByMode } from './vtypes.ts';
+import { MODES, type Mode, vtypesByMode } from './vtypes.ts';
+import type { ZoneDef, ZoneKind } from './zones.ts';
 
 export interface DemandOptions {
   /** Length of the demand period (seconds from t=0). */
@@ -130,6 +131,12 @@ const OD: Record<Exclude<Mode, 'bus'>, OdWeight> = {
         'core>station': 0.3,
         'station>core': 0.1,
         'parking>station': 0.1,
+        'district>gate': 1.3,
+        'gate>district': 0.45,
+        'district>station': 0.5,
+        'district>parking': 0.1,
+        'district>district': 0.2,
+        'district>core': 0.15,
       }[t] ?? 0
     );
   },
@@ -143,6 +150,8 @@ const OD: Record<Exclude<Mode, 'bus'>, OdWeight> = {
       'gate>parking': 0.2,
       'gate>station': 0.5,
       'square>core': 0.5,
+      'gate>district': 1.0,
+      'district>gate': 0.4,
     })[`${k(o)}>${k(d)}`] ?? 0,
   truck: (o, d) => ({ 'gate>gate': 1.5, 'gate>square': 1.5, 'square>gate': 0.6 })[`${k(o)}>${k(d)}`] ?? 0,
   motorcycle: (o, d) =>
@@ -153,6 +162,8 @@ const OD: Record<Exclude<Mode, 'bus'>, OdWeight> = {
       'gate>square': 0.5,
       'gate>parking': 0.5,
       'core>gate': 0.3,
+      'district>gate': 0.5,
+      'district>station': 0.2,
     })[`${k(o)}>${k(d)}`] ?? 0,
   bicycle: (o, d) =>
     ({
@@ -165,6 +176,10 @@ const OD: Record<Exclude<Mode, 'bus'>, OdWeight> = {
       'core>square': 0.5,
       'gate>gate': 0.4,
       'core>gate': 0.6,
+      'district>station': 1.2,
+      'district>core': 1,
+      'district>gate': 0.6,
+      'district>square': 0.4,
     })[`${k(o)}>${k(d)}`] ?? 0,
   pedestrian: (o, d) =>
     ({
@@ -180,6 +195,11 @@ const OD: Record<Exclude<Mode, 'bus'>, OdWeight> = {
       'core>parking': 0.4,
       'square>station': 0.5,
       'core>core': 0.8,
+      'district>core': 1.5,
+      'district>station': 1.2,
+      'district>square': 1,
+      'core>district': 0.4,
+      'parking>district': 0.4,
     })[`${k(o)}>${k(d)}`] ?? 0,
 };
 
@@ -304,7 +324,9 @@ export function generateDemand(
   // Stable order: departure, then mode order, then generation order.
   const modeRank = new Map(MODES.map((m, i) => [m, i]));
   const order = raw.map((_, i) => i);
-  order.sort((a, b) => raw[a].depart - raw[b].depart || modeRank.get(raw[a].mode)! - modeRank.get(raw[b].mode)! || a - b);
+  order.sort(
+    (a, b) => raw[a].depart - raw[b].depart || modeRank.get(raw[a].mode)! - modeRank.get(raw[b].mode)! || a - b,
+  );
   const counters = new Map<Mode, number>();
   const idRng = createRng(seed, 'identities');
   const plates = new Set<string>();

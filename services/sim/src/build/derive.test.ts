@@ -4,7 +4,16 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { AgentPlan } from './demand.ts';
-import { AGENTS_HEADER, agentsCsv, deriveFromFcd, fileLines, gzip9, NearMask, TRAJECTORIES_HEADER, trajLine } from './derive.ts';
+import {
+  AGENTS_HEADER,
+  agentsCsv,
+  deriveFromFcd,
+  fileLines,
+  gzip9,
+  NearMask,
+  TRAJECTORIES_HEADER,
+  trajLine,
+} from './derive.ts';
 import { readGzText, scenarioModel } from './scenario.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,7 +51,11 @@ describe('deriveFromFcd', () => {
     expect(r.lastT).toBe(1.5);
     expect(r.seen.get('ped0001')).toEqual({ first: 0.5, last: 1.5 });
     const agents = agentsCsv(
-      [plan('car0001', 'car', 'car_small'), plan('car0002', 'car', 'car_suv'), plan('ped0001', 'pedestrian', 'ped_adult')],
+      [
+        plan('car0001', 'car', 'car_small'),
+        plan('car0002', 'car', 'car_suv'),
+        plan('ped0001', 'pedestrian', 'ped_adult'),
+      ],
       r.seen,
       r.lastT,
     );
@@ -86,50 +99,52 @@ describe('deriveFromFcd', () => {
   });
 });
 
-describe.skipIf(!existsSync(join(scenarioDir, 'trajectories.csv.gz')))('committed chartres-centre derived files', () => {
-  it('re-serialising the committed trajectories gives the same bytes, sorted, near sensors only', () => {
-    const text = readGzText(join(scenarioDir, 'trajectories.csv.gz'));
-    const scenario = JSON.parse(readFileSync(join(scenarioDir, 'scenario.json'), 'utf8'));
-    const model = scenarioModel({ name: scenario.name, seed: scenario.seed, durationS: scenario.durationS });
-    const mask = new NearMask(model.sensors.keepCircles);
-    const lines = text.split('\n');
-    expect(lines[0]).toBe(TRAJECTORIES_HEADER);
-    expect(lines[lines.length - 1]).toBe('');
-    const out: string[] = [TRAJECTORIES_HEADER];
-    let prevT = -1;
-    let prevId = '';
-    for (let i = 1; i < lines.length - 1; i++) {
-      const [t, id, x, y, angle, speed] = lines[i].split(',');
-      const row = { t: Number(t), id, x: Number(x), y: Number(y), angle: Number(angle), speed: Number(speed) };
-      if (!(row.t > prevT || (row.t === prevT && id > prevId))) throw new Error(`row ${i} out of order`);
-      prevT = row.t;
-      prevId = id;
-      if (!(row.t < scenario.durationS) || (row.t / scenario.stepS) % 1 !== 0) throw new Error(`row ${i}: bad t`);
-      // Positions are rounded to 1 cm: allow that much outside the kept circles.
-      if (!mask.has(row.x, row.y) && !mask.has(row.x + 0.01, row.y + 0.01) && !mask.has(row.x - 0.01, row.y - 0.01))
-        throw new Error(`row ${i} is not near any sensor`);
-      out.push(trajLine(row));
-    }
-    out.push('');
-    expect(out.join('\n') === text).toBe(true);
-  });
+describe.skipIf(!existsSync(join(scenarioDir, 'trajectories.csv.gz')))(
+  'committed chartres-centre derived files',
+  () => {
+    it('re-serialising the committed trajectories gives the same bytes, sorted, near sensors only', () => {
+      const text = readGzText(join(scenarioDir, 'trajectories.csv.gz'));
+      const scenario = JSON.parse(readFileSync(join(scenarioDir, 'scenario.json'), 'utf8'));
+      const model = scenarioModel({ name: scenario.name, seed: scenario.seed, durationS: scenario.durationS });
+      const mask = new NearMask(model.sensors.keepCircles);
+      const lines = text.split('\n');
+      expect(lines[0]).toBe(TRAJECTORIES_HEADER);
+      expect(lines[lines.length - 1]).toBe('');
+      const out: string[] = [TRAJECTORIES_HEADER];
+      let prevT = -1;
+      let prevId = '';
+      for (let i = 1; i < lines.length - 1; i++) {
+        const [t, id, x, y, angle, speed] = lines[i].split(',');
+        const row = { t: Number(t), id, x: Number(x), y: Number(y), angle: Number(angle), speed: Number(speed) };
+        if (!(row.t > prevT || (row.t === prevT && id > prevId))) throw new Error(`row ${i} out of order`);
+        prevT = row.t;
+        prevId = id;
+        if (!(row.t < scenario.durationS) || (row.t / scenario.stepS) % 1 !== 0) throw new Error(`row ${i}: bad t`);
+        // Positions are rounded to 1 cm: allow that much outside the kept circles.
+        if (!mask.has(row.x, row.y) && !mask.has(row.x + 0.01, row.y + 0.01) && !mask.has(row.x - 0.01, row.y - 0.01))
+          throw new Error(`row ${i} is not near any sensor`);
+        out.push(trajLine(row));
+      }
+      out.push('');
+      expect(out.join('\n') === text).toBe(true);
+    });
 
-  it('re-serialising the committed agents gives the same bytes; every trajectory id is an agent', () => {
-    const agents = readGzText(join(scenarioDir, 'agents.csv.gz'));
-    const rows = agents.split('\n');
-    expect(rows[0]).toBe(AGENTS_HEADER);
-    const ids = new Set(rows.slice(1, -1).map((r) => r.split(',')[0]));
-    const modes = new Set(rows.slice(1, -1).map((r) => r.split(',')[1]));
-    expect([...modes].sort()).toEqual(['bicycle', 'bus', 'car', 'motorcycle', 'pedestrian', 'truck', 'van']);
-    const traj = readGzText(join(scenarioDir, 'trajectories.csv.gz'));
-    let start = traj.indexOf('\n') + 1;
-    while (start < traj.length) {
-      const c1 = traj.indexOf(',', start);
-      const id = traj.slice(c1 + 1, traj.indexOf(',', c1 + 1));
-      if (!ids.has(id)) throw new Error(`unknown agent ${id}`);
-      start = traj.indexOf('\n', start) + 1;
-    }
-    expect(gunzipSync(gzip9(agents)).toString('utf8')).toBe(agents);
-  });
-});
-
+    it('re-serialising the committed agents gives the same bytes; every trajectory id is an agent', () => {
+      const agents = readGzText(join(scenarioDir, 'agents.csv.gz'));
+      const rows = agents.split('\n');
+      expect(rows[0]).toBe(AGENTS_HEADER);
+      const ids = new Set(rows.slice(1, -1).map((r) => r.split(',')[0]));
+      const modes = new Set(rows.slice(1, -1).map((r) => r.split(',')[1]));
+      expect([...modes].sort()).toEqual(['bicycle', 'bus', 'car', 'motorcycle', 'pedestrian', 'truck', 'van']);
+      const traj = readGzText(join(scenarioDir, 'trajectories.csv.gz'));
+      let start = traj.indexOf('\n') + 1;
+      while (start < traj.length) {
+        const c1 = traj.indexOf(',', start);
+        const id = traj.slice(c1 + 1, traj.indexOf(',', c1 + 1));
+        if (!ids.has(id)) throw new Error(`unknown agent ${id}`);
+        start = traj.indexOf('\n', start) + 1;
+      }
+      expect(gunzipSync(gzip9(agents)).toString('utf8')).toBe(agents);
+    });
+  },
+);

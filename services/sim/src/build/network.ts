@@ -89,7 +89,11 @@ function round2(v: number): number {
 
 export const ringNode = (ring: number, arm: number): string => `r${ring}a${((arm % ARMS) + ARMS) % ARMS}`;
 export const GATE_ARMS: Record<'N' | 'E' | 'S' | 'W', number> = { N: 0, E: 2, S: 4, W: 6 };
-export const STUBS = { station: { arm: 7, node: 'stn' }, parkNE: { arm: 1, node: 'pk1' }, parkSE: { arm: 3, node: 'pk2' } };
+export const STUBS = {
+  station: { arm: 7, node: 'stn' },
+  parkNE: { arm: 1, node: 'pk1' },
+  parkSE: { arm: 3, node: 'pk2' },
+};
 
 export function buildNetwork(opts: NetworkOptions = {}): Network {
   const radii = opts.radii ?? [120, 250, 380];
@@ -107,8 +111,26 @@ export function buildNetwork(opts: NetworkOptions = {}): Network {
     const a = byId.get(from);
     const b = byId.get(to);
     if (!a || !b) throw new Error(`unknown node ${from} or ${to}`);
-    edges.push({ id: `${from}-${to}`, from, to, cls, shape: [[a.x, a.y], [b.x, b.y]] });
-    edges.push({ id: `${to}-${from}`, from: to, to: from, cls, shape: [[b.x, b.y], [a.x, a.y]] });
+    edges.push({
+      id: `${from}-${to}`,
+      from,
+      to,
+      cls,
+      shape: [
+        [a.x, a.y],
+        [b.x, b.y],
+      ],
+    });
+    edges.push({
+      id: `${to}-${from}`,
+      from: to,
+      to: from,
+      cls,
+      shape: [
+        [b.x, b.y],
+        [a.x, a.y],
+      ],
+    });
   };
   const arc = (ring: number, arm: number, cls: RoadClass): void => {
     const r = radii[ring - 1];

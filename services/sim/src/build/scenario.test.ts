@@ -23,7 +23,9 @@ describe('scenario model', () => {
   it('has the zones, cameras, counters and sighting sites the issue asks for', () => {
     expect(s.start).toBe(Date.parse('2026-03-10T07:30:00+01:00'));
     expect(s.zones.length).toBeGreaterThanOrEqual(8);
-    expect(new Set(s.zones.map((z) => z.kind))).toEqual(new Set(['gate', 'parking', 'station', 'square', 'core']));
+    expect(new Set(s.zones.map((z) => z.kind))).toEqual(
+      new Set(['gate', 'parking', 'station', 'square', 'core', 'district']),
+    );
     expect(s.cameras.length).toBeGreaterThanOrEqual(10);
     for (const c of s.cameras) {
       expect(c.lines.length, c.id).toBeGreaterThanOrEqual(2);

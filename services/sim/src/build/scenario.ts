@@ -9,7 +9,7 @@ import { type Origin, toLonLat } from './geo.ts';
 import { buildNetwork, edgesXml, type Network, nodesXml } from './network.ts';
 import { buildSensors, type Sensors } from './sensors.ts';
 import { type CommandRecord, parseLaneLengths, requireSumo, round3, runTool, stripSumoStamp } from './sumo.ts';
-import { type Mode, MODES, vtypeElements } from './vtypes.ts';
+import { MODES, type Mode, vtypeElements } from './vtypes.ts';
 import { buildZones, type ZoneDef } from './zones.ts';
 
 export interface BuildOptions {
@@ -93,7 +93,9 @@ export interface ScenarioModel {
 }
 
 /** Everything that does not need SUMO: network geometry, zones, sensors, scenario.json content. */
-export function scenarioModel(opts: Pick<BuildOptions, 'name' | 'seed' | 'durationS' | 'stepS' | 'start' | 'origin'>): ScenarioModel {
+export function scenarioModel(
+  opts: Pick<BuildOptions, 'name' | 'seed' | 'durationS' | 'stepS' | 'start' | 'origin'>,
+): ScenarioModel {
   const origin = opts.origin ?? DEFAULTS.origin;
   const net = buildNetwork();
   const zones = buildZones(net);
@@ -165,16 +167,26 @@ export async function buildScenario(opts: BuildOptions): Promise<BuildReport> {
     await runTool(
       'netconvert',
       [
-        '--node-files', 'nodes.nod.xml',
-        '--edge-files', 'edges.edg.xml',
-        '--output-file', 'net.xml',
-        '--offset.disable-normalization', 'true',
-        '--crossings.guess', 'true',
-        '--walkingareas', 'true',
-        '--no-turnarounds.except-deadend', 'true',
-        '--tls.default-type', 'static',
-        '--junctions.corner-detail', '5',
-        '--seed', String(seed),
+        '--node-files',
+        'nodes.nod.xml',
+        '--edge-files',
+        'edges.edg.xml',
+        '--output-file',
+        'net.xml',
+        '--offset.disable-normalization',
+        'true',
+        '--crossings.guess',
+        'true',
+        '--walkingareas',
+        'true',
+        '--no-turnarounds.except-deadend',
+        'true',
+        '--tls.default-type',
+        'static',
+        '--junctions.corner-detail',
+        '5',
+        '--seed',
+        String(seed),
       ],
       sumoDir,
       commands,
@@ -187,7 +199,10 @@ export async function buildScenario(opts: BuildOptions): Promise<BuildReport> {
 
     // 2. Demand.
     const plans = scenarioDemand(model, laneLengths);
-    writeFileSync(join(sumoDir, 'busstops.add.xml'), busStopsXml((e) => laneLengths.get(e) ?? 0));
+    writeFileSync(
+      join(sumoDir, 'busstops.add.xml'),
+      busStopsXml((e) => laneLengths.get(e) ?? 0),
+    );
     const notBus = MODES.filter((m) => m !== 'bus');
     writeFileSync(join(sumoDir, 'trips.xml.gz'), gzip9(tripsXml(plans, vtypeElements(notBus))));
     writeFileSync(join(sumoDir, 'buses.rou.xml'), busesXml(plans, vtypeElements(['bus'])));
@@ -197,14 +212,22 @@ export async function buildScenario(opts: BuildOptions): Promise<BuildReport> {
     await runTool(
       'duarouter',
       [
-        '--net-file', 'net.xml.gz',
-        '--route-files', 'trips.xml.gz',
-        '--additional-files', 'busstops.add.xml',
-        '--output-file', 'routes.rou.xml',
-        '--seed', String(seed),
-        '--ignore-errors', 'true',
-        '--no-step-log', 'true',
-        '--no-warnings', 'true',
+        '--net-file',
+        'net.xml.gz',
+        '--route-files',
+        'trips.xml.gz',
+        '--additional-files',
+        'busstops.add.xml',
+        '--output-file',
+        'routes.rou.xml',
+        '--seed',
+        String(seed),
+        '--ignore-errors',
+        'true',
+        '--no-step-log',
+        'true',
+        '--no-warnings',
+        'true',
       ],
       sumoDir,
       commands,
@@ -224,14 +247,22 @@ export async function buildScenario(opts: BuildOptions): Promise<BuildReport> {
     await runTool(
       'sumo',
       [
-        '--configuration-file', 'scenario.sumocfg',
-        '--end', String(endS),
-        '--fcd-output', fcd,
-        '--fcd-output.geo', 'false',
-        '--fcd-output.attributes', 'x,y,angle,speed',
-        '--statistic-output', join(tmp, 'stats.xml'),
-        '--seed', String(seed),
-        '--no-step-log', 'true',
+        '--configuration-file',
+        'scenario.sumocfg',
+        '--end',
+        String(endS),
+        '--fcd-output',
+        fcd,
+        '--fcd-output.geo',
+        'false',
+        '--fcd-output.attributes',
+        'x,y,angle,speed',
+        '--statistic-output',
+        join(tmp, 'stats.xml'),
+        '--seed',
+        String(seed),
+        '--no-step-log',
+        'true',
       ],
       sumoDir,
       commands,

@@ -135,6 +135,27 @@ function junctionArms(net: Network, node: string): Arm[] {
     .sort((a, b) => a.bearing - b.bearing);
 }
 
+const ZONE_LENGTH_M = 20;
+
+/**
+ * Distance from the junction centre where an arm's zone starts: far enough that the rectangles of two arms
+ * (street width, along their directions) never overlap, and at least 6 m.
+ */
+function armClearance(arm: Arm, arms: Arm[]): number {
+  let s0 = 6;
+  for (const other of arms) {
+    if (other === arm) continue;
+    const cos = arm.u[0] * other.u[0] + arm.u[1] * other.u[1];
+    const theta = Math.acos(Math.max(-1, Math.min(1, cos)));
+    if (theta >= Math.PI / 2) {
+      s0 = Math.max(s0, other.halfWidth + 0.5);
+      continue;
+    }
+    s0 = Math.max(s0, other.halfWidth / Math.sin(theta) + arm.halfWidth / Math.tan(theta) + 0.5);
+  }
+  return Math.round(s0 * 10) / 10;
+}
+
 interface CameraSpec {
   id: string;
   name: string;
@@ -197,7 +218,8 @@ function buildCamera(net: Network, origin: Origin, spec: CameraSpec): { cam: Cam
       const o = octant(arm.bearing);
       const tag = COMPASS_ID[o];
       const label = `bras ${COMPASS_FR[o]}`;
-      for (const s of [14, 11, 8]) {
+      const s0 = armClearance(arm, arms);
+      for (const s of [s0 + 4, s0 + 2, s0]) {
         const p: V2 = [n.x + s * arm.u[0], n.y + s * arm.u[1]];
         const [a, b] = lineAcross(p, [-arm.u[0], -arm.u[1]], arm.halfWidth + 0.5, arm.halfWidth + 0.5);
         if (visible(a) && visible(b)) {
@@ -213,12 +235,9 @@ function buildCamera(net: Network, origin: Origin, spec: CameraSpec): { cam: Cam
       }
       const w = arm.halfWidth;
       const l: V2 = [-arm.u[1], arm.u[0]];
-      const at = (s: number, side: number): V2 => [
-        n.x + s * arm.u[0] + side * l[0],
-        n.y + s * arm.u[1] + side * l[1],
-      ];
-      if (visible(at(16, 0))) {
-        const poly = [at(6, -w), at(26, -w), at(26, w), at(6, w)];
+      const at = (s: number, side: number): V2 => [n.x + s * arm.u[0] + side * l[0], n.y + s * arm.u[1] + side * l[1]];
+      if (visible(at(s0 + ZONE_LENGTH_M / 2, 0))) {
+        const poly = [at(s0, -w), at(s0 + ZONE_LENGTH_M, -w), at(s0 + ZONE_LENGTH_M, w), at(s0, w)];
         zones.push({
           id: `${spec.id}:z-${tag}`,
           name: label,
@@ -231,7 +250,8 @@ function buildCamera(net: Network, origin: Origin, spec: CameraSpec): { cam: Cam
       for (const fu of [0.15, 0.5, 0.85]) {
         const uv: [number, number] = [Math.round(fu * CAM_W), Math.round(fv * CAM_H)];
         const g = imageToGround(pin, uv[0], uv[1]);
-        if (g && Math.hypot(g[0] - pin.x, g[1] - pin.y) <= 90) calibration.push({ image: uv, map: toLonLat(origin, g[0], g[1]) });
+        if (g && Math.hypot(g[0] - pin.x, g[1] - pin.y) <= 90)
+          calibration.push({ image: uv, map: toLonLat(origin, g[0], g[1]) });
       }
     const cam: Camera = {
       id: spec.id,
@@ -274,7 +294,15 @@ interface CounterSpec {
 }
 
 const COUNTER_SPECS: CounterSpec[] = [
-  { id: 'loop-porte-nord-in', name: 'Boucle route de Paris (entrant)', kind: 'loop', modes: MOTOR, edge: 'gN-r3a0', at: 0.5, span: 'inbound' },
+  {
+    id: 'loop-porte-nord-in',
+    name: 'Boucle route de Paris (entrant)',
+    kind: 'loop',
+    modes: MOTOR,
+    edge: 'gN-r3a0',
+    at: 0.5,
+    span: 'inbound',
+  },
   {
     id: 'loop-porte-est',
     name: 'Boucle route de Sours (2 sens)',
@@ -285,10 +313,42 @@ const COUNTER_SPECS: CounterSpec[] = [
     span: 'carriageway',
     faulty: { type: 'gap', fromS: 1200, toS: 1800 },
   },
-  { id: 'loop-porte-sud-in', name: 'Boucle route d’Orléans (entrant)', kind: 'loop', modes: MOTOR, edge: 'gS-r3a4', at: 0.5, span: 'inbound' },
-  { id: 'loop-porte-ouest', name: 'Boucle route de Courville (2 sens)', kind: 'loop', modes: MOTOR, edge: 'gW-r3a6', at: 0.5, span: 'carriageway' },
-  { id: 'loop-avenue-nord', name: 'Boucle rue Nord (2 sens)', kind: 'loop', modes: MOTOR, edge: 'r3a0-r2a0', at: 0.5, span: 'carriageway' },
-  { id: 'ped-rue-pietonne-sud', name: 'Compteur piétons rue piétonne sud', kind: 'pedestrian', modes: ['pedestrian'], edge: 'r1a4-c', at: 0.5, span: 'full' },
+  {
+    id: 'loop-porte-sud-in',
+    name: 'Boucle route d’Orléans (entrant)',
+    kind: 'loop',
+    modes: MOTOR,
+    edge: 'gS-r3a4',
+    at: 0.5,
+    span: 'inbound',
+  },
+  {
+    id: 'loop-porte-ouest',
+    name: 'Boucle route de Courville (2 sens)',
+    kind: 'loop',
+    modes: MOTOR,
+    edge: 'gW-r3a6',
+    at: 0.5,
+    span: 'carriageway',
+  },
+  {
+    id: 'loop-avenue-nord',
+    name: 'Boucle rue Nord (2 sens)',
+    kind: 'loop',
+    modes: MOTOR,
+    edge: 'r3a0-r2a0',
+    at: 0.5,
+    span: 'carriageway',
+  },
+  {
+    id: 'ped-rue-pietonne-sud',
+    name: 'Compteur piétons rue piétonne sud',
+    kind: 'pedestrian',
+    modes: ['pedestrian'],
+    edge: 'r1a4-c',
+    at: 0.5,
+    span: 'full',
+  },
   {
     id: 'ped-gare',
     name: 'Compteur piétons avenue de la Gare',
@@ -299,8 +359,24 @@ const COUNTER_SPECS: CounterSpec[] = [
     span: 'full',
     faulty: { type: 'stuck-zero', fromS: 2400, toS: 3000 },
   },
-  { id: 'bike-rue-ouest', name: 'Compteur vélos rue Ouest', kind: 'bike', modes: ['bicycle'], edge: 'r2a6-r1a6', at: 0.5, span: 'carriageway' },
-  { id: 'telraam-anneau-est', name: 'Telraam anneau médian est', kind: 'telraam', modes: ALL, edge: 'r2a2-r2a3', at: 0.5, span: 'full' },
+  {
+    id: 'bike-rue-ouest',
+    name: 'Compteur vélos rue Ouest',
+    kind: 'bike',
+    modes: ['bicycle'],
+    edge: 'r2a6-r1a6',
+    at: 0.5,
+    span: 'carriageway',
+  },
+  {
+    id: 'telraam-anneau-est',
+    name: 'Telraam anneau médian est',
+    kind: 'telraam',
+    modes: ALL,
+    edge: 'r2a2-r2a3',
+    at: 0.5,
+    span: 'full',
+  },
 ];
 
 function buildCounter(net: Network, origin: Origin, spec: CounterSpec): { counter: Counter; at: V2 } {
@@ -342,7 +418,10 @@ function centroid(poly: V2[]): V2 {
 }
 
 /** Sighting sites at each zone's entry: which kinds per zone kind, and their detection radius (m). */
-const SIGHTING_KINDS: Record<ZoneDef['kind'], { kind: SightingSite['kind']; radiusM: number; where: 'entry' | 'centre' }[]> = {
+const SIGHTING_KINDS: Record<
+  ZoneDef['kind'],
+  { kind: SightingSite['kind']; radiusM: number; where: 'entry' | 'centre' }[]
+> = {
   gate: [
     { kind: 'anpr', radiusM: 15, where: 'entry' },
     { kind: 'wifi', radiusM: 40, where: 'entry' },
@@ -358,6 +437,10 @@ const SIGHTING_KINDS: Record<ZoneDef['kind'], { kind: SightingSite['kind']; radi
   square: [
     { kind: 'wifi', radiusM: 45, where: 'centre' },
     { kind: 'ble', radiusM: 25, where: 'entry' },
+  ],
+  district: [
+    { kind: 'wifi', radiusM: 40, where: 'entry' },
+    { kind: 'ble', radiusM: 25, where: 'centre' },
   ],
   core: [
     { kind: 'wifi', radiusM: 50, where: 'centre' },
@@ -384,7 +467,7 @@ export function buildSensors(net: Network, origin: Origin, zones: ZoneDef[]): Se
   const sightingSites: SightingSite[] = [];
   for (const z of zones)
     for (const k of SIGHTING_KINDS[z.kind]) {
-      const p = k.where === 'entry' ? z.entry : centroid(z.polygon);
+      const p = k.where === 'entry' ? z.entry : (z.centre ?? centroid(z.polygon));
       sightingSites.push({
         id: `${k.kind}-${z.id}`,
         name: `${k.kind.toUpperCase()} ${z.name}`,

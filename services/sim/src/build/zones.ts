@@ -1,7 +1,7 @@
 /** Named zones of the scenario: where trips start and end, and the polygons written into scenario.json. */
 import { ARMS, GATE_ARMS, type Network, polar, ringNode, STUBS } from './network.ts';
 
-export type ZoneKind = 'gate' | 'parking' | 'station' | 'square' | 'core';
+export type ZoneKind = 'gate' | 'parking' | 'station' | 'square' | 'core' | 'district';
 
 export interface ZoneDef {
   id: string;
@@ -17,6 +17,8 @@ export interface ZoneDef {
   walkTo: string[];
   /** The road through which traffic enters the zone: sighting sites are placed there (local metres). */
   entry: [number, number];
+  /** Where the zone's central sighting site stands (default: vertex mean of the polygon). */
+  centre?: [number, number];
 }
 
 /** Rectangle along the bearing `deg` between radii r0 and r1, half-width hw (local metres). */
@@ -65,12 +67,7 @@ export function buildZones(net: Network): ZoneDef[] {
       entry: polar(r3 + 45, deg),
     });
   }
-  const stub = (
-    id: string,
-    name: string,
-    kind: ZoneKind,
-    s: { arm: number; node: string },
-  ): ZoneDef => {
+  const stub = (id: string, name: string, kind: ZoneKind, s: { arm: number; node: string }): ZoneDef => {
     const ring = ringNode(3, s.arm);
     const deg = s.arm * 45;
     return {
@@ -104,6 +101,35 @@ export function buildZones(net: Network): ZoneDef[] {
     walkTo: mNeighbours.map((n) => `${n}-${m}`),
     entry: polar(r2 + 45, mArm * 45),
   });
+
+  // Residential districts on the middle ring (north and south-east), where residents' trips start.
+  const district = (id: string, name: string, fromArm: number, toArm: number): ZoneDef => {
+    const poly: [number, number][] = [];
+    const a0 = fromArm * 45 + 5;
+    const a1 = toArm * 45 - 5;
+    const steps = 12;
+    for (let i = 0; i <= steps; i++) poly.push(polar(r1 + 25, a0 + ((a1 - a0) * i) / steps));
+    for (let i = steps; i >= 0; i--) poly.push(polar(r3 - 25, a0 + ((a1 - a0) * i) / steps));
+    const edges: string[] = [];
+    for (let a = fromArm; a < toArm; a++)
+      edges.push(`${ringNode(2, a)}-${ringNode(2, a + 1)}`, `${ringNode(2, a + 1)}-${ringNode(2, a)}`);
+    for (let a = fromArm + 1; a < toArm; a++)
+      edges.push(`${ringNode(1, a)}-${ringNode(2, a)}`, `${ringNode(2, a)}-${ringNode(1, a)}`);
+    return {
+      id,
+      name,
+      kind: 'district',
+      polygon: ccw(poly),
+      vehicleFrom: edges,
+      vehicleTo: edges,
+      walkFrom: edges,
+      walkTo: edges,
+      entry: polar(r2, ((fromArm + toArm) / 2) * 45 + 22.5),
+      centre: polar((r1 + r2) / 2, Math.floor((fromArm + toArm) / 2) * 45),
+    };
+  };
+  zones.push(district('district-north', 'Quartier Saint-André (nord)', -1, 2));
+  zones.push(district('district-southeast', 'Quartier Saint-Pierre (sud-est)', 2, 5));
 
   // Pedestrian core around the cathedral: inside the first ring.
   const core: [number, number][] = [];

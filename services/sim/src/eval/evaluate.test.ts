@@ -96,7 +96,10 @@ describe('evaluate on hand-made tables', () => {
         { origin: 'a', destination: 'b', mode: 'pedestrian', windowStart: START, trips: 10 },
       ],
     };
-    const r = evaluate({ truth, output: { od: [{ origin: 'a', destination: 'b', mode: 'all', windowStart: START, trips: 40 }] } });
+    const r = evaluate({
+      truth,
+      output: { od: [{ origin: 'a', destination: 'b', mode: 'all', windowStart: START, trips: 40 }] },
+    });
     expect(r.od?.byModeCompared).toBe(false);
     expect(r.od?.geh.maxGeh).toBe(0);
   });

@@ -5,6 +5,7 @@ import {
   compareCells,
   confusionMatrix,
   geh,
+  matchModeEvents,
   median,
   modeGroupOf,
   summarizeGeh,
@@ -20,7 +21,7 @@ describe('GEH', () => {
 
   it('matches hand-computed values', () => {
     expect(geh(110, 100)).toBeCloseTo(Math.sqrt(200 / 210), 12); // 0.9759…
-    expect(geh(110, 100)).toBeCloseTo(0.97590, 5);
+    expect(geh(110, 100)).toBeCloseTo(0.9759, 5);
     expect(geh(0, 10)).toBeCloseTo(Math.sqrt(20), 12);
     expect(geh(1000, 850)).toBeCloseTo(4.93197, 5); // sqrt(2·150²/1850)
     expect(geh(100, 110)).toBe(geh(110, 100));
@@ -128,6 +129,30 @@ describe('classification', () => {
       ['bus', 'car', 'truck'],
     );
     expect(classScores(cm).macroF1).toBe(1);
+  });
+});
+
+describe('event matching', () => {
+  it('pairs crossings of the same line and direction within the tolerance', () => {
+    const truth = [
+      { key: 'l|in', t: 10, mode: 'van' },
+      { key: 'l|in', t: 20, mode: 'car' },
+      { key: 'l|out', t: 30, mode: 'bicycle' },
+      { key: 'l|in', t: 40, mode: 'pedestrian' },
+    ];
+    const output = [
+      { key: 'l|in', t: 10.4, mode: 'car' },
+      { key: 'l|in', t: 19.2, mode: 'car' },
+      { key: 'l|in', t: 30, mode: 'bicycle' }, // wrong direction: no match
+      { key: 'l|in', t: 43, mode: 'pedestrian' }, // too late
+    ];
+    const m = matchModeEvents(truth, output, 1.5);
+    expect(m.pairs).toEqual([
+      { truth: 'van', predicted: 'car' },
+      { truth: 'car', predicted: 'car' },
+    ]);
+    expect(m.unmatchedTruth).toBe(2);
+    expect(m.unmatchedOutput).toBe(2);
   });
 });
 

@@ -222,3 +222,64 @@ export function bucketStart(ts: number, intervalS: number): number {
   const ms = intervalS * 1000;
   return Math.floor(ts / ms) * ms;
 }
+
+/** A classified event (e.g. a line crossing) for track-level mode evaluation. No identifiers. */
+export interface ModeEvent {
+  /** Where: e.g. `${cameraId}|${lineId}|${direction}`. */
+  key: string;
+  /** Seconds (any common origin). */
+  t: number;
+  mode: string;
+}
+
+/**
+ * Pair output events with truth events of the same key within `toleranceS`, greedily in time order (each event
+ * used once), giving the (truth, predicted) pairs of `confusionMatrix`. Unmatched events are returned apart
+ * (misses and false crossings), not as pairs.
+ */
+export function matchModeEvents(
+  truth: ReadonlyArray<ModeEvent>,
+  output: ReadonlyArray<ModeEvent>,
+  toleranceS = 1.5,
+): { pairs: { truth: string; predicted: string }[]; unmatchedTruth: number; unmatchedOutput: number } {
+  const byKey = new Map<string, { t: ModeEvent[]; o: ModeEvent[] }>();
+  for (const e of truth) {
+    const g = byKey.get(e.key) ?? { t: [], o: [] };
+    g.t.push(e);
+    byKey.set(e.key, g);
+  }
+  for (const e of output) {
+    const g = byKey.get(e.key) ?? { t: [], o: [] };
+    g.o.push(e);
+    byKey.set(e.key, g);
+  }
+  const pairs: { truth: string; predicted: string }[] = [];
+  let unmatchedTruth = 0;
+  let unmatchedOutput = 0;
+  for (const g of byKey.values()) {
+    g.t.sort((a, b) => a.t - b.t);
+    g.o.sort((a, b) => a.t - b.t);
+    const used = new Uint8Array(g.o.length);
+    let start = 0;
+    for (const te of g.t) {
+      while (start < g.o.length && g.o[start].t < te.t - toleranceS) start++;
+      let best = -1;
+      let bestDt = Number.POSITIVE_INFINITY;
+      for (let j = start; j < g.o.length && g.o[j].t <= te.t + toleranceS; j++) {
+        const dt = Math.abs(g.o[j].t - te.t);
+        if (!used[j] && dt < bestDt) {
+          best = j;
+          bestDt = dt;
+        }
+      }
+      if (best < 0) {
+        unmatchedTruth++;
+        continue;
+      }
+      used[best] = 1;
+      pairs.push({ truth: te.mode, predicted: g.o[best].mode });
+    }
+    for (let j = 0; j < g.o.length; j++) if (!used[j]) unmatchedOutput++;
+  }
+  return { pairs, unmatchedTruth, unmatchedOutput };
+}

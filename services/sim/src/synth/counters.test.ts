@@ -38,7 +38,8 @@ describe('counter synthesiser', () => {
   });
 
   it('undercounts slightly: loops by ~1.5 %, never overcount', () => {
-    const truthTotal = (i: number) => lineCrossings(ctx, ctx.counters[i].seg, new Set(ctx.counters[i].spec.modes)).length;
+    const truthTotal = (i: number) =>
+      lineCrossings(ctx, ctx.counters[i].seg, new Set(ctx.counters[i].spec.modes)).length;
     for (let i = 0; i < ctx.counters.length; i++) {
       expect(registeredCrossings(ctx, i).length).toBeLessThanOrEqual(truthTotal(i));
     }

@@ -7,7 +7,7 @@
  * - loops miss `loopMiss` (1.5 %) of vehicles; bike counters `bikeMiss` (3 %); Telraam `telraamMiss`
  *   (5 % motor vehicles, 10 % pedestrians and bicycles);
  * - pedestrian counters (and Telraam for pedestrians) undercount groups: a pedestrian crossing within
- *   `groupWindowS` (1 s) of another one in the same direction is missed with probability `groupMiss` (30 %);
+ *   `groupWindowS` (0.7 s) of another one in the same direction is missed with probability `groupMiss` (20 %);
  * - declared faults: 'gap' → no data (count null, uptime 0; a partly covered interval reports the crossings
  *   outside the gap with uptime < 1); 'stuck-zero' → the sensor reports 0 with uptime 1 for the affected part.
  * One record per counter × interval × class × direction, zeros included. The class is the mode, except for
@@ -33,8 +33,8 @@ export const DEFAULT_COUNTER_NOISE: CounterNoise = {
   bikeMiss: 0.03,
   telraamMotorMiss: 0.05,
   telraamSoftMiss: 0.1,
-  groupWindowS: 1,
-  groupMiss: 0.3,
+  groupWindowS: 0.7,
+  groupMiss: 0.2,
 };
 
 export interface CounterSynthOptions {

@@ -5,11 +5,11 @@ import { DetectionFrame } from '@passage/stream/contracts';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import {
+  type DetectionStats,
+  labelShares,
   newDetectionStats,
   summarizeDetectionStats,
   synthesizeDetections,
-  labelShares,
-  type DetectionStats,
 } from './detections.ts';
 import { makeMiniCity, miniCityContext, subsetCity } from './fixtures/mini-city.ts';
 import { loadScenario } from './scenario.ts';

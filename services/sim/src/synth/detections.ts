@@ -83,6 +83,8 @@ export interface DetectionStats {
   /** Visible and detected boxes by distance band (`DISTANCE_BANDS_M`: < 25, 25–50, 50–100, ≥ 100 m). */
   visibleByBand: number[];
   detectedByBand: number[];
+  /** Sum over visible boxes of each miss cause's probability (mean = sum / visible): what drives the misses. */
+  missCauses: { base: number; distance: number; occlusion: number; truncation: number; size: number };
 }
 
 /** Upper bounds of the distance bands of `DetectionStats`, metres. */
@@ -105,6 +107,7 @@ export function newDetectionStats(): DetectionStats {
     visibleByPart: {},
     visibleByBand: [0, 0, 0, 0],
     detectedByBand: [0, 0, 0, 0],
+    missCauses: { base: 0, distance: 0, occlusion: 0, truncation: 0, size: 0 },
   };
 }
 
@@ -153,7 +156,7 @@ export const LABEL_RULES: Record<TruthPart, LabelRule> = {
     baseScore: 0.78,
   },
   'motorcycle:rider': { labels: ['person'], weights: [1], flicker: 0, baseMiss: 0.1, baseScore: 0.7 },
-  car: { labels: ['car', 'truck'], weights: [0.98, 0.02], flicker: 0.02, baseMiss: 0.02, baseScore: 0.9 },
+  car: { labels: ['car', 'truck'], weights: [0.99, 0.01], flicker: 0.015, baseMiss: 0.02, baseScore: 0.9 },
   van: { labels: ['car', 'truck'], weights: [0.75, 0.25], flicker: 0.08, baseMiss: 0.02, baseScore: 0.86 },
   truck: {
     labels: ['truck', 'car', 'bus'],
@@ -417,7 +420,9 @@ export function* synthesizeDetections(ctx: SimContext, options: DetectionSynthOp
     for (let oi = 0; oi < nb; oi++) {
       const i = ord[oi];
       const area = (bMaxU[i] - bMinU[i]) * (bMaxV[i] - bMinV[i]);
-      let covered = 0;
+      // Occluded share: union of the overlaps of nearer boxes, as if independent (1 − Π(1 − overlap_j)), times
+      // 0.85 because a 2-D box is not all object (corners of a projected 3-D box are background).
+      let clear = 1;
       for (let oj = 0; oj < oi; oj++) {
         const j = ord[oj];
         if (bAgent[j] === bAgent[i]) continue;
@@ -425,9 +430,9 @@ export function* synthesizeDetections(ctx: SimContext, options: DetectionSynthOp
         if (iw <= 0) continue;
         const ih = Math.min(bMaxV[i], bMaxV[j]) - Math.max(bMinV[i], bMinV[j]);
         if (ih <= 0) continue;
-        covered += iw * ih;
+        clear *= 1 - Math.min(1, (iw * ih) / area);
       }
-      const occ = Math.min(1, covered / area);
+      const occ = 0.85 * (1 - clear);
       const partName = PART_NAMES[bPart[i]];
       const rule = LABEL_RULES[partName];
       if (stats) {
@@ -439,11 +444,19 @@ export function* synthesizeDetections(ctx: SimContext, options: DetectionSynthOp
       const boxH = bMaxV[i] - bMinV[i];
       const distFrac = Math.min(1, Math.max(0, (bDist[i] - noise.nearM) / (noise.farM - noise.nearM)));
       const pDist = noise.missFar * distFrac * distFrac;
-      const pOcc = occ <= 0.3 ? 0 : Math.min(1, ((occ - 0.3) / 0.6) ** 1.5);
+      const pOcc = occ <= 0.35 ? 0 : Math.min(1, ((occ - 0.35) / 0.5) ** 1.5);
       const pTrunc = bVis[i] >= 0.6 ? 0 : ((0.6 - bVis[i]) / 0.6) * 0.8;
       const size = Math.sqrt(boxW * boxH);
       const pSize = size >= 14 ? 0 : Math.min(1, (14 - size) / 10) * 0.8;
       const pDetect = (1 - rule.baseMiss) * (1 - pDist) * (1 - pOcc) * (1 - pTrunc) * (1 - pSize);
+      if (stats) {
+        const mc = stats.missCauses;
+        mc.base += rule.baseMiss;
+        mc.distance += pDist;
+        mc.occlusion += pOcc;
+        mc.truncation += pTrunc;
+        mc.size += pSize;
+      }
       let score: number;
       if (rng.next() < pDetect) {
         // Score falls with occlusion, distance, truncation and small size.

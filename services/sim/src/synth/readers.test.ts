@@ -58,8 +58,11 @@ describe('scenario readers', () => {
   });
 
   it('rejects unknown modes with a PassageError', () => {
-    expect(() => parseAgents(['id,mode,vtype,lengthM,widthM,heightM,depart,arrive,origin,destination,plate,device', 'x,tram,t,1,1,1,0,,a,b,,'])).toThrow(
-      /mode 'tram'/,
-    );
+    expect(() =>
+      parseAgents([
+        'id,mode,vtype,lengthM,widthM,heightM,depart,arrive,origin,destination,plate,device',
+        'x,tram,t,1,1,1,0,,a,b,,',
+      ]),
+    ).toThrow(/mode 'tram'/);
   });
 });

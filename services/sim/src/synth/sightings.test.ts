@@ -26,7 +26,8 @@ describe('sightings synthesiser', () => {
     }
     ctx.sites.forEach((site, i) => {
       if (site.spec.kind !== 'anpr') return;
-      passes += 20 * sitePasses(ctx, i, (a) => ctx.agents[a].plate !== '' && MOTOR_MODES.has(ctx.agents[a].mode)).length;
+      passes +=
+        20 * sitePasses(ctx, i, (a) => ctx.agents[a].plate !== '' && MOTOR_MODES.has(ctx.agents[a].mode)).length;
     });
     expect(reads / passes).toBeGreaterThan(0.85);
     expect(reads / passes).toBeLessThan(0.95);
@@ -34,14 +35,18 @@ describe('sightings synthesiser', () => {
 
   it('rotates the MAC of a stated share of devices, keeps the others', () => {
     const devices = Array.from({ length: 2000 }, (_, i) => `dev-${i}`);
-    const rotating = devices.filter((d) => macAt(7, d, 'wifi', 0, DEFAULT_SIGHTING_NOISE) !== macAt(7, d, 'wifi', 1800, DEFAULT_SIGHTING_NOISE));
+    const rotating = devices.filter(
+      (d) => macAt(7, d, 'wifi', 0, DEFAULT_SIGHTING_NOISE) !== macAt(7, d, 'wifi', 1800, DEFAULT_SIGHTING_NOISE),
+    );
     expect(rotating.length / devices.length).toBeGreaterThan(0.31);
     expect(rotating.length / devices.length).toBeLessThan(0.39);
     // Rotated addresses are locally administered.
     const first = Number.parseInt(macAt(7, rotating[0], 'wifi', 100, DEFAULT_SIGHTING_NOISE).slice(0, 2), 16);
     expect(first & 0x02).toBe(2);
     // A stable device keeps its own MAC when it is one.
-    expect(macAt(7, 'aa:bb:cc:dd:ee:0f', 'wifi', 1234, { ...DEFAULT_SIGHTING_NOISE, wifiRandomShare: 0 })).toBe('aa:bb:cc:dd:ee:0f');
+    expect(macAt(7, 'aa:bb:cc:dd:ee:0f', 'wifi', 1234, { ...DEFAULT_SIGHTING_NOISE, wifiRandomShare: 0 })).toBe(
+      'aa:bb:cc:dd:ee:0f',
+    );
   });
 
   it('detects a Wi-Fi pass with probability < 1', () => {

@@ -29,6 +29,38 @@ export interface CrossingEvent {
   speed: number;
 }
 
+const boundsCache = new WeakMap<object, Float64Array>();
+
+/** Per-agent bounding boxes of their trajectory rows, [minX, minY, maxX, maxY] × agents (cached). */
+export function agentBounds(ctx: SimContext): Float64Array {
+  const cached = boundsCache.get(ctx.traj);
+  if (cached) return cached;
+  const { traj } = ctx;
+  const n = ctx.agents.length;
+  const b = new Float64Array(4 * n);
+  for (let a = 0; a < n; a++) {
+    b[4 * a] = Number.POSITIVE_INFINITY;
+    b[4 * a + 1] = Number.POSITIVE_INFINITY;
+    b[4 * a + 2] = Number.NEGATIVE_INFINITY;
+    b[4 * a + 3] = Number.NEGATIVE_INFINITY;
+  }
+  for (let r = 0; r < traj.n; r++) {
+    const a = traj.agent[r];
+    const x = traj.x[r];
+    const y = traj.y[r];
+    if (x < b[4 * a]) b[4 * a] = x;
+    if (y < b[4 * a + 1]) b[4 * a + 1] = y;
+    if (x > b[4 * a + 2]) b[4 * a + 2] = x;
+    if (y > b[4 * a + 3]) b[4 * a + 3] = y;
+  }
+  boundsCache.set(ctx.traj, b);
+  return b;
+}
+
+function outside(b: Float64Array, a: number, minX: number, minY: number, maxX: number, maxY: number): boolean {
+  return b[4 * a + 2] < minX || b[4 * a] > maxX || b[4 * a + 3] < minY || b[4 * a + 1] > maxY;
+}
+
 /** Largest gap between two samples of an agent over which a path is still considered continuous, seconds. */
 export const CONTINUITY_GAP_S = 10;
 
@@ -44,9 +76,11 @@ export function lineCrossings(ctx: SimContext, seg: LocalSegment, modes?: Readon
   const maxX = Math.max(seg.ax, seg.bx);
   const minY = Math.min(seg.ay, seg.by);
   const maxY = Math.max(seg.ay, seg.by);
+  const bounds = agentBounds(ctx);
   for (let a = 0; a < agents.length; a++) {
     const mode = agents[a].mode;
     if (modes && !modes.has(mode)) continue;
+    if (outside(bounds, a, minX, minY, maxX, maxY)) continue;
     for (let j = traj.agentStart[a]; j < traj.agentStart[a + 1] - 1; j++) {
       const r = traj.byAgent[j];
       const s = traj.byAgent[j + 1];
@@ -111,7 +145,9 @@ export function zoneMovements(
     for (let z = 0; z < zones.length; z++) if (pointInPolygon(zones[z].poly, x, y)) return z;
     return -1;
   };
+  const bounds = agentBounds(ctx);
   for (let a = 0; a < agents.length; a++) {
+    if (outside(bounds, a, minX, minY, maxX, maxY)) continue;
     let first = -1;
     let last = -1;
     let tEnter = 0;
@@ -186,8 +222,11 @@ export function sitePasses(ctx: SimContext, siteIndex: number, filter: (agent: n
   const site = ctx.sites[siteIndex];
   const r2 = site.spec.radiusM * site.spec.radiusM;
   const out: SitePass[] = [];
+  const bounds = agentBounds(ctx);
+  const rr = site.spec.radiusM;
   for (let a = 0; a < agents.length; a++) {
     if (!filter(a)) continue;
+    if (outside(bounds, a, site.x - rr, site.y - rr, site.x + rr, site.y + rr)) continue;
     let inPass = false;
     let tEnter = 0;
     let tExit = 0;

@@ -21,7 +21,13 @@ describe('ground truth on single road users', () => {
       expect.objectContaining({ cameraId: 'cam-x', fromZone: 'arm-n', toZone: 'arm-s', mode: 'car', count: 1 }),
     ]);
     expect(t.od).toEqual([
-      { origin: 'z-n', destination: 'z-s', mode: 'car', windowStart: city.scenario.start + Math.floor((car?.depart ?? 0) / 900) * 900_000, trips: 1 },
+      {
+        origin: 'z-n',
+        destination: 'z-s',
+        mode: 'car',
+        windowStart: city.scenario.start + Math.floor((car?.depart ?? 0) / 900) * 900_000,
+        trips: 1,
+      },
     ]);
     // The crossing happens ~135 m after departure at ~10 m/s, inside the minute of the row's bucket.
     const minute = t.lineCounts[0].minute;

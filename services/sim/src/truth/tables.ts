@@ -15,8 +15,8 @@
  * - agents per mode.
  */
 import type { Mode } from '@passage/stream/contracts';
-import type { SimContext } from '../synth/scenario.ts';
 import { counterClass } from '../synth/counters.ts';
+import type { SimContext } from '../synth/scenario.ts';
 import { MOTOR_MODES } from '../synth/sightings.ts';
 import { lineCrossings, type MovementEvent, type SitePass, sitePasses, zoneMovements } from './events.ts';
 
@@ -125,6 +125,22 @@ export function truthLineCounts(ctx: SimContext): LineCountRow[] {
       cmpStr(p.direction, q.direction) ||
       cmpStr(p.mode, q.mode),
   );
+}
+
+/**
+ * Every camera-line crossing as an anonymous event (for track-level mode evaluation with `matchModeEvents`):
+ * key = `${cameraId}|${lineId}|${direction}`, t in seconds from scenario start.
+ */
+export function truthLineCrossingEvents(ctx: SimContext): { key: string; t: number; mode: string }[] {
+  const out: { key: string; t: number; mode: string }[] = [];
+  for (const cam of ctx.cameras) {
+    for (const line of cam.lines) {
+      for (const e of lineCrossings(ctx, line.seg)) {
+        out.push({ key: `${cam.spec.id}|${line.id}|${e.direction}`, t: e.t, mode: e.mode });
+      }
+    }
+  }
+  return out.sort((p, q) => p.t - q.t || cmpStr(p.key, q.key));
 }
 
 /** Movement events of every camera, with their camera id. */

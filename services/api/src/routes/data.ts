@@ -1,0 +1,525 @@
+/** Query routes: sites, base map, line counts, turning movements, OD, footfall, sensors. */
+import {
+  basemap,
+  dataExtent,
+  footfall,
+  getSite,
+  lineCounts,
+  listScenarios,
+  listSites,
+  odFlows,
+  sensorCounts,
+  sensorHealth,
+  siteVolumes,
+  sitesByStreet,
+  turningMovements,
+  turningMovementsCsv,
+} from '@passage/store';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Access } from '../auth.ts';
+import { apiError, errorResponses } from '../errors.ts';
+import { CoarseInterval, EpochMs, Id, Interval, Modes, Nullable, parseRange, RangeQuery, splitModes, Time } from '../schemas.ts';
+import type { ApiContext } from './context.ts';
+
+const coarse = (i: string | undefined) => i === '1h' || i === '1d' || i === 'total';
+const q = (req: FastifyRequest) => req.query as Record<string, string | undefined>;
+
+/** Open-data view of a count for the public: a count c with 0 < c < k is withheld (null). */
+export const kCount = (c: number | null, k: number): number | null => (c !== null && c > 0 && c < k ? null : c);
+
+const Point = Type.Tuple([Type.Number(), Type.Number()]);
+const SiteSummary = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  kind: Type.String(),
+  lon: Type.Number(),
+  lat: Type.Number(),
+  scenario: Type.String(),
+  volume: Type.Optional(Nullable(Type.Number())),
+});
+const Feature = Type.Object({
+  type: Type.Literal('Feature'),
+  properties: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Null()])),
+  geometry: Type.Unknown(),
+});
+const FeatureCollection = Type.Object({ type: Type.Literal('FeatureCollection'), features: Type.Array(Feature) });
+
+export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const k = ctx.config.privacy.k;
+  const open: Access = { roles: ['planner', 'traffic', 'data-officer'], public: true };
+
+  const SitesQuery = Type.Object(
+    {
+      kind: Type.Optional(Type.Union([Type.Literal('intersection'), Type.Literal('counter'), Type.Literal('zone')])),
+      from: Type.Optional(Time),
+      to: Type.Optional(Time),
+    },
+    { additionalProperties: false },
+  );
+  app.get(
+    '/api/v1/sites',
+    {
+      config: { access: open },
+      schema: {
+        tags: ['sites'],
+        summary: 'Sites (junctions, counters, OD zones); with from/to, the volume per site over that range',
+        querystring: SitesQuery,
+        response: { 200: Type.Object({ sites: Type.Array(SiteSummary) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const query = req.query as Static<typeof SitesQuery>;
+      const sites = await listSites(ctx.store.client, { kind: query.kind });
+      if ((query.from && !query.to) || (!query.from && query.to)) {
+        throw apiError('PASSAGE_BAD_REQUEST', 'querystring/from and querystring/to go together.');
+      }
+      if (query.from && query.to) {
+        const range = parseRange({ from: query.from, to: query.to }, '1d');
+        const vols = await siteVolumes(ctx.store.client, range);
+        const pub = req.principal.role === 'public';
+        return {
+          sites: sites.map((s) => {
+            const v = s.kind === 'zone' ? null : (vols.get(s.id) ?? 0);
+            return { ...s, volume: pub ? kCount(v, k) : v };
+          }),
+        };
+      }
+      return { sites };
+    },
+  );
+
+  const CameraSchema = Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    lon: Type.Number(),
+    lat: Type.Number(),
+    headingDeg: Nullable(Type.Number()),
+    lines: Type.Array(
+      Type.Object({ id: Type.String(), name: Type.String(), a: Point, b: Point, inDirection: Type.String() }),
+    ),
+    zones: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), polygon: Type.Array(Point) })),
+  });
+  const SensorSchema = Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    kind: Type.String(),
+    lon: Type.Number(),
+    lat: Type.Number(),
+    modes: Type.Array(Type.String()),
+    line: Nullable(Type.Object({ a: Point, b: Point })),
+    inDirection: Type.String(),
+    radiusM: Nullable(Type.Number()),
+  });
+  app.get(
+    '/api/v1/sites/:id',
+    {
+      config: { access: open },
+      schema: {
+        tags: ['sites'],
+        summary: 'One site with its cameras (lines, zones) and sensors',
+        params: Type.Object({ id: Id }, { additionalProperties: false }),
+        response: {
+          200: Type.Intersect([
+            SiteSummary,
+            Type.Object({ geometry: Type.Unknown(), cameras: Type.Array(CameraSchema), sensors: Type.Array(SensorSchema) }),
+          ]),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const site = await getSite(ctx.store.client, id);
+      if (!site) throw apiError('PASSAGE_SITE_NOT_FOUND', 'No site with this id: list them with GET /api/v1/sites.');
+      return site;
+    },
+  );
+
+  app.get(
+    '/api/v1/basemap',
+    {
+      config: { access: open },
+      schema: {
+        tags: ['sites'],
+        summary: 'Offline base map of the scenario: streets and OD zones (GeoJSON)',
+        querystring: Type.Object({ scenario: Type.Optional(Id) }, { additionalProperties: false }),
+        response: { 200: FeatureCollection, ...errorResponses },
+      },
+    },
+    async (req) => basemap(ctx.store.client, { scenario: q(req).scenario }),
+  );
+
+  app.get(
+    '/api/v1/extent',
+    {
+      config: { access: open },
+      schema: {
+        tags: ['sites'],
+        summary: 'Time extent of the stored data and the loaded scenarios',
+        response: {
+          200: Type.Object({
+            from: Nullable(EpochMs),
+            to: Nullable(EpochMs),
+            k: Type.Integer(),
+            scenarios: Type.Array(
+              Type.Object({
+                name: Type.String(),
+                timezone: Type.String(),
+                origin: Type.Object({ lon: Type.Number(), lat: Type.Number() }),
+                start: EpochMs,
+                durationS: Type.Number(),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async () => {
+      const e = await dataExtent(ctx.store.client);
+      return { from: e?.from ?? null, to: e?.to ?? null, k, scenarios: await listScenarios(ctx.store.client) };
+    },
+  );
+
+  const LineCountsQuery = Type.Object(
+    { site: Id, ...RangeQuery, interval: Type.Optional(Interval), mode: Type.Optional(Modes) },
+    { additionalProperties: false },
+  );
+  app.get(
+    '/api/v1/line-counts',
+    {
+      config: {
+        access: { roles: ['planner', 'traffic'], public: (req: FastifyRequest) => coarse(q(req).interval ?? '15m') },
+      },
+      schema: {
+        tags: ['counts'],
+        summary: 'Directed line crossings of a site by line, direction and mode (public: hourly or coarser, k-anonymous)',
+        querystring: LineCountsQuery,
+        response: {
+          200: Type.Object({
+            site: Type.String(),
+            interval: Type.String(),
+            rows: Type.Array(
+              Type.Object({
+                t: EpochMs,
+                cameraId: Type.String(),
+                lineId: Type.String(),
+                direction: Type.String(),
+                mode: Type.String(),
+                count: Nullable(Type.Number()),
+                meanSpeed: Nullable(Type.Number()),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const query = req.query as Static<typeof LineCountsQuery>;
+      const interval = query.interval ?? '15m';
+      const range = parseRange(query, interval);
+      const r = await lineCounts(ctx.store.client, { ...range, site: query.site, interval, modes: splitModes(query.mode) });
+      const pub = req.principal.role === 'public';
+      return {
+        site: query.site,
+        interval,
+        rows: pub ? r.map((x) => ({ ...x, count: kCount(x.count, k), meanSpeed: null })) : r,
+      };
+    },
+  );
+
+  const TmQuery = Type.Object(
+    {
+      site: Id,
+      ...RangeQuery,
+      mode: Type.Optional(Modes),
+      format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
+    },
+    { additionalProperties: false },
+  );
+  app.get(
+    '/api/v1/turning-movements',
+    {
+      config: { access: { roles: ['planner', 'traffic'] } },
+      schema: {
+        tags: ['counts'],
+        summary: 'Turning movements of a junction: 15-minute table per movement, peak hour and PHF',
+        description: 'PHF = V_hour / (4 × V_peak15), over the four consecutive 15-minute intervals with the largest sum.',
+        querystring: TmQuery,
+        response: {
+          200: Type.Object({
+            site: Type.String(),
+            from: EpochMs,
+            to: EpochMs,
+            total: Type.Number(),
+            movements: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                cameraId: Type.String(),
+                fromZone: Type.String(),
+                toZone: Type.String(),
+                fromArm: Type.String(),
+                toArm: Type.String(),
+                total: Type.Number(),
+                peakHourVolume: Type.Number(),
+              }),
+            ),
+            intervals: Type.Array(
+              Type.Object({ start: EpochMs, end: EpochMs, counts: Type.Array(Type.Number()), total: Type.Number() }),
+            ),
+            peakHour: Nullable(
+              Type.Object({
+                start: EpochMs,
+                end: EpochMs,
+                volume: Type.Number(),
+                peak15Volume: Type.Number(),
+                phf: Type.Number(),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const query = req.query as Static<typeof TmQuery>;
+      const range = parseRange(query, '15m');
+      const tm = await turningMovements(ctx.store.client, { ...range, site: query.site, modes: splitModes(query.mode) });
+      if (query.format === 'csv') {
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="turning-movements.csv"')
+          .send(turningMovementsCsv(tm));
+      }
+      return tm;
+    },
+  );
+
+  const OdQuery = Type.Object(
+    {
+      ...RangeQuery,
+      interval: Type.Optional(CoarseInterval),
+      modes: Type.Optional(Modes),
+      minFlow: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9 })),
+    },
+    { additionalProperties: false },
+  );
+  app.get(
+    '/api/v1/od',
+    {
+      config: {
+        access: { roles: ['planner', 'data-officer'], public: (req: FastifyRequest) => coarse(q(req).interval ?? '1h') },
+      },
+      schema: {
+        tags: ['od'],
+        summary: 'Origin–destination flows between zones: observed and expanded, with uncertainty; cells below k hidden',
+        querystring: OdQuery,
+        response: {
+          200: Type.Object({
+            from: EpochMs,
+            to: EpochMs,
+            interval: Type.String(),
+            modes: Type.Array(Type.String()),
+            k: Type.Integer(),
+            minFlow: Type.Number(),
+            suppressedCells: Type.Integer(),
+            totals: Type.Object({ observed: Type.Number(), expanded: Type.Number() }),
+            flows: Type.Array(
+              Type.Object({
+                t: EpochMs,
+                origin: Type.String(),
+                destination: Type.String(),
+                observed: Type.Number(),
+                expanded: Type.Number(),
+                stdErr: Type.Number(),
+                ci95: Type.Tuple([Type.Number(), Type.Number()]),
+                travelTimeP50S: Nullable(Type.Number()),
+                travelTimeP85S: Nullable(Type.Number()),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const query = req.query as Static<typeof OdQuery>;
+      const interval = query.interval ?? '1h';
+      const range = parseRange(query, interval);
+      return odFlows(ctx.store.client, { ...range, interval, modes: splitModes(query.modes), minFlow: query.minFlow, k });
+    },
+  );
+
+  const FootfallQuery = Type.Object(
+    {
+      site: Type.Optional(Id),
+      street: Type.Optional(Id),
+      ...RangeQuery,
+      compareFrom: Type.Optional(Time),
+      compareTo: Type.Optional(Time),
+      interval: Type.Optional(Type.Union([Type.Literal('15m'), Type.Literal('1h'), Type.Literal('1d')])),
+    },
+    { additionalProperties: false },
+  );
+  const Period = Type.Object({
+    from: EpochMs,
+    to: EpochMs,
+    total: Nullable(Type.Number()),
+    series: Type.Array(Type.Object({ t: EpochMs, count: Nullable(Type.Number()) })),
+  });
+  app.get(
+    '/api/v1/footfall',
+    {
+      config: {
+        access: { roles: ['planner', 'data-officer'], public: (req: FastifyRequest) => coarse(q(req).interval ?? '1h') },
+      },
+      schema: {
+        tags: ['counts'],
+        summary: 'Pedestrian counts of a site or a street, compared with a previous period',
+        querystring: FootfallQuery,
+        response: {
+          200: Type.Object({
+            sites: Type.Array(Type.String()),
+            interval: Type.String(),
+            current: Period,
+            previous: Period,
+            change: Type.Object({ absolute: Nullable(Type.Number()), percent: Nullable(Type.Number()) }),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const query = req.query as Static<typeof FootfallQuery>;
+      if (!query.site === !query.street) {
+        throw apiError('PASSAGE_BAD_REQUEST', 'Give exactly one of querystring/site or querystring/street.');
+      }
+      if (!query.compareFrom !== !query.compareTo) {
+        throw apiError('PASSAGE_BAD_REQUEST', 'querystring/compareFrom and querystring/compareTo go together.');
+      }
+      const interval = query.interval ?? '1h';
+      const range = parseRange(query, interval);
+      const compare = query.compareFrom
+        ? parseRange({ from: query.compareFrom, to: query.compareTo as string }, interval)
+        : undefined;
+      const sites = query.site ? [query.site] : await sitesByStreet(ctx.store.client, query.street as string);
+      const f = await footfall(ctx.store.client, { ...range, sites, interval, compare });
+      if (req.principal.role !== 'public') return f;
+      const hide = (p: typeof f.current) => ({
+        ...p,
+        total: kCount(p.total, k),
+        series: p.series.map((s) => ({ ...s, count: kCount(s.count, k) })),
+      });
+      const cur = hide(f.current);
+      const prev = hide(f.previous);
+      const visible = cur.total !== null && prev.total !== null;
+      return {
+        ...f,
+        current: cur,
+        previous: prev,
+        change: visible ? f.change : { absolute: null, percent: null },
+      };
+    },
+  );
+
+  const SensorCountsQuery = Type.Object(
+    {
+      sensor: Type.Optional(Id),
+      site: Type.Optional(Id),
+      ...RangeQuery,
+      interval: Type.Optional(Interval),
+      mode: Type.Optional(Modes),
+    },
+    { additionalProperties: false },
+  );
+  app.get(
+    '/api/v1/sensors/counts',
+    {
+      config: {
+        access: { roles: ['traffic', 'data-officer'], public: (req: FastifyRequest) => coarse(q(req).interval ?? '15m') },
+      },
+      schema: {
+        tags: ['sensors'],
+        summary: 'Counter reports (loops, pedestrian, bike, Telraam) by sensor or site; gaps are null, never zero',
+        querystring: SensorCountsQuery,
+        response: {
+          200: Type.Object({
+            interval: Type.String(),
+            rows: Type.Array(
+              Type.Object({
+                t: EpochMs,
+                sensorId: Type.String(),
+                direction: Type.String(),
+                mode: Type.String(),
+                count: Nullable(Type.Number()),
+                intervals: Type.Integer(),
+                gaps: Type.Integer(),
+                uptime: Type.Number(),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const query = req.query as Static<typeof SensorCountsQuery>;
+      if (!query.sensor && !query.site) {
+        throw apiError('PASSAGE_BAD_REQUEST', 'Give querystring/sensor or querystring/site.');
+      }
+      const interval = query.interval ?? '15m';
+      const range = parseRange(query, interval);
+      const rows = await sensorCounts(ctx.store.client, {
+        ...range,
+        sensor: query.sensor,
+        site: query.site,
+        interval,
+        modes: splitModes(query.mode),
+      });
+      const pub = req.principal.role === 'public';
+      return { interval, rows: pub ? rows.map((r) => ({ ...r, count: kCount(r.count, k) })) : rows };
+    },
+  );
+
+  const HealthQuery = Type.Object({ ...RangeQuery, sensor: Type.Optional(Id) }, { additionalProperties: false });
+  app.get(
+    '/api/v1/sensors/health',
+    {
+      config: { access: { roles: ['traffic'] } },
+      schema: {
+        tags: ['sensors'],
+        summary: 'Health of every counter: reports, gaps, zeros, flagged faults',
+        querystring: HealthQuery,
+        response: {
+          200: Type.Object({
+            sensors: Type.Array(
+              Type.Object({
+                sensorId: Type.String(),
+                siteId: Type.String(),
+                name: Type.String(),
+                kind: Type.String(),
+                lastSeen: Nullable(EpochMs),
+                intervals: Type.Integer(),
+                gapIntervals: Type.Integer(),
+                zeroIntervals: Type.Integer(),
+                meanUptime: Nullable(Type.Number()),
+                status: Type.String(),
+                events: Type.Array(
+                  Type.Object({ kind: Type.String(), from: EpochMs, to: EpochMs, detail: Type.String() }),
+                ),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const query = req.query as Static<typeof HealthQuery>;
+      const range = parseRange(query, '1d');
+      return { sensors: await sensorHealth(ctx.store.client, { ...range, sensor: query.sensor }) };
+    },
+  );
+}

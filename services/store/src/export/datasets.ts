@@ -1,0 +1,157 @@
+/**
+ * Open-data tables computed in ClickHouse (so that the same SELECT gives CSV rows or a Parquet file):
+ * OD flows and footfall, hourly (or daily), with k-anonymity applied in the query.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { bucketExpr, rangeParams, rangeWhere, rows, type TimeRange } from '../queries/common.ts';
+import type { FeatureCollection } from '../queries/sites.ts';
+import type { Cell, TableSchema } from './tableschema.ts';
+
+export type OpenInterval = '1h' | '1d';
+
+export interface SqlTable {
+  schema: TableSchema;
+  sql: string;
+  params: Record<string, unknown>;
+}
+
+const ISO = (expr: string) => `formatDateTime(${expr}, '%Y-%m-%dT%H:%i:%SZ', 'UTC')`;
+const STEP: Record<OpenInterval, number> = { '1h': 3600, '1d': 86400 };
+
+export const OD_SCHEMA: TableSchema = {
+  name: 'passage-od',
+  title: 'Origin–destination flows between zones',
+  fields: [
+    { name: 'window_start', type: 'datetime', constraints: { required: true } },
+    { name: 'window_end', type: 'datetime', constraints: { required: true } },
+    { name: 'origin', type: 'string', description: 'origin zone id', constraints: { required: true } },
+    { name: 'destination', type: 'string', description: 'destination zone id', constraints: { required: true } },
+    { name: 'mode', type: 'string', constraints: { required: true } },
+    {
+      name: 'trips',
+      type: 'integer',
+      description: 'observed trips (distinct tokens matched between the two zones), always >= k',
+      constraints: { required: true, minimum: 0 },
+    },
+    { name: 'expanded', type: 'number', description: 'flow expanded to all travellers with reference counts' },
+    { name: 'expanded_se', type: 'number', description: 'standard error of expanded' },
+    { name: 'ci95_low', type: 'number' },
+    { name: 'ci95_high', type: 'number' },
+    { name: 'travel_time_p50_s', type: 'number' },
+    { name: 'travel_time_p85_s', type: 'number' },
+  ],
+  primaryKey: ['window_start', 'origin', 'destination', 'mode'],
+};
+
+export function odTable(opts: TimeRange & { k: number; interval?: OpenInterval }): SqlTable {
+  const iv = opts.interval ?? '1h';
+  return {
+    schema: OD_SCHEMA,
+    sql: `SELECT ${ISO('b')} AS window_start, ${ISO(`addSeconds(b, {step:UInt32})`)} AS window_end,
+        origin, destination, mode, toUInt32(tr) AS trips, round(ex, 1) AS expanded, round(sqrt(v), 2) AS expanded_se,
+        round(greatest(toFloat64(tr), ex - 1.96 * sqrt(v)), 1) AS ci95_low, round(ex + 1.96 * sqrt(v), 1) AS ci95_high,
+        round(t50, 1) AS travel_time_p50_s, round(t85, 1) AS travel_time_p85_s
+      FROM (
+        SELECT ${bucketExpr('window_start', iv)} AS b, origin, destination, mode,
+          sumIf(trips, suppressed = 0) AS tr,
+          sumIf(if(expanded > 0, expanded, toFloat64(trips)), suppressed = 0) AS ex,
+          sumIf(expanded_se * expanded_se, suppressed = 0) AS v,
+          if(tr > 0, sumIf(tt_p50_s * trips, suppressed = 0) / tr, NULL) AS t50,
+          if(tr > 0, sumIf(tt_p85_s * trips, suppressed = 0) / tr, NULL) AS t85
+        FROM od_15m WHERE ${rangeWhere('window_start')} GROUP BY b, origin, destination, mode
+      ) WHERE tr >= {k:UInt32}
+      ORDER BY window_start, origin, destination, mode`,
+    params: { ...rangeParams(opts), k: opts.k, step: STEP[iv] },
+  };
+}
+
+/** Number of OD cells (after aggregation to the interval) hidden by the k rule. */
+export async function odSuppressedCells(
+  client: ClickHouseClient,
+  opts: TimeRange & { k: number; interval?: OpenInterval },
+): Promise<number> {
+  const r = await rows<{ n: number }>(
+    client,
+    `SELECT toUInt32(count()) AS n FROM (
+       SELECT ${bucketExpr('window_start', opts.interval ?? '1h')} AS b, origin, destination, mode,
+         sumIf(trips, suppressed = 0) AS tr
+       FROM od_15m WHERE ${rangeWhere('window_start')} GROUP BY b, origin, destination, mode
+     ) WHERE tr < {k:UInt32}`,
+    { ...rangeParams(opts), k: opts.k },
+  );
+  return Number(r[0]?.n ?? 0);
+}
+
+export const FOOTFALL_SCHEMA: TableSchema = {
+  name: 'passage-footfall',
+  title: 'Pedestrian footfall by site',
+  fields: [
+    { name: 'window_start', type: 'datetime', constraints: { required: true } },
+    { name: 'window_end', type: 'datetime', constraints: { required: true } },
+    { name: 'site_id', type: 'string', constraints: { required: true } },
+    { name: 'site_name', type: 'string' },
+    {
+      name: 'count',
+      type: 'integer',
+      description: 'pedestrians counted; empty when suppressed (0 < count < k)',
+      constraints: { minimum: 0 },
+    },
+    { name: 'suppressed', type: 'boolean', constraints: { required: true } },
+  ],
+  primaryKey: ['window_start', 'site_id'],
+};
+
+export function footfallTable(opts: TimeRange & { k: number; interval?: OpenInterval }): SqlTable {
+  const iv = opts.interval ?? '1h';
+  return {
+    schema: FOOTFALL_SCHEMA,
+    sql: `SELECT ${ISO('b')} AS window_start, ${ISO(`addSeconds(b, {step:UInt32})`)} AS window_end, f.site_id AS site_id,
+        s.name AS site_name, if(f.c = 0 OR f.c >= {k:UInt32}, toNullable(toUInt32(round(f.c))), NULL) AS count,
+        toBool(f.c > 0 AND f.c < {k:UInt32}) AS suppressed
+      FROM (
+        SELECT b, site_id, sum(x) AS c FROM (
+          SELECT ${bucketExpr('window_start', iv)} AS b, site_id, toFloat64(sum(count)) AS x FROM line_counts_15m
+          WHERE mode = 'pedestrian' AND direction = 'in' AND ${rangeWhere('window_start')} GROUP BY b, site_id
+          UNION ALL
+          SELECT ${bucketExpr('cb.start', iv)} AS b, d.site_id AS site_id, toFloat64(sum(assumeNotNull(cb.count))) AS x
+          FROM counts_bins AS cb INNER JOIN (SELECT device_id, site_id, kind FROM devices FINAL) AS d ON d.device_id = cb.sensor_id
+          WHERE cb.count IS NOT NULL AND cb.interval = {civ:String} AND ${rangeWhere('cb.start')}
+            AND (cb.mode = 'pedestrian' OR (cb.mode IN ('', 'all') AND d.kind = 'pedestrian'))
+          GROUP BY b, site_id
+        ) GROUP BY b, site_id
+      ) AS f LEFT JOIN (SELECT site_id, name FROM sites FINAL) AS s ON s.site_id = f.site_id
+      ORDER BY window_start, site_id`,
+    params: { ...rangeParams(opts), k: opts.k, step: STEP[iv], civ: '1h' },
+  };
+}
+
+/** Rows of a SQL table in schema column order (CSV-ready). */
+export async function sqlTableRows(client: ClickHouseClient, t: SqlTable): Promise<Cell[][]> {
+  const r = await rows<Record<string, Cell>>(client, t.sql, t.params);
+  const cols = t.schema.fields.map((f) => f.name);
+  return r.map((x) => cols.map((c) => (typeof x[c] === 'boolean' ? (x[c] ? 'true' : 'false') : x[c])));
+}
+
+/** The same table as a Parquet file, written by ClickHouse. */
+export async function sqlTableParquet(client: ClickHouseClient, t: SqlTable): Promise<Buffer> {
+  const r = await client.exec({ query: `${t.sql} FORMAT Parquet`, query_params: t.params });
+  const chunks: Buffer[] = [];
+  for await (const c of r.stream as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks);
+}
+
+/** Sites (junctions, counters, OD zones) as GeoJSON. */
+export async function sitesGeoJson(client: ClickHouseClient): Promise<FeatureCollection> {
+  const r = await rows<{ site_id: string; name: string; kind: string; scenario: string; geometry: string }>(
+    client,
+    'SELECT site_id, name, kind, scenario, geometry FROM sites FINAL ORDER BY kind, site_id',
+  );
+  return {
+    type: 'FeatureCollection',
+    features: r.map((s) => ({
+      type: 'Feature',
+      properties: { site_id: s.site_id, name: s.name, kind: s.kind, scenario: s.scenario },
+      geometry: JSON.parse(s.geometry),
+    })),
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * Typed reads of the counts and OD tables (written by the counts and od-matcher roles, services/workers).
+ * Times in and out are epoch ms (UTC). Every query binds its parameters (`query_params`), never interpolates.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+
+export interface CountBin {
+  sensorId: string;
+  interval: string;
+  start: number;
+  end: number;
+  direction: string;
+  mode: string;
+  /** Estimate for the whole bin; null = gap (nothing observed). */
+  count: number | null;
+  uptime: number;
+  observedS: number;
+}
+
+/**
+ * Bins of `counts_1m` with their partial rows summed (view `counts_bins`, migration 0003), for bins starting in
+ * [from, to). `sensorIds` empty = every sensor.
+ */
+export async function countBins(
+  client: ClickHouseClient,
+  q: { from: number; to: number; interval?: '1m' | '15m' | '1h'; sensorIds?: readonly string[] },
+): Promise<CountBin[]> {
+  const rs = await client.query({
+    query: `SELECT sensor_id, interval, toUnixTimestamp(start) AS s, toUnixTimestamp(end) AS e, direction, mode,
+              count, uptime, observed_s
+            FROM counts_bins
+            WHERE start >= fromUnixTimestamp({from:Int64}) AND start < fromUnixTimestamp({to:Int64})
+              AND ({interval:String} = '' OR interval = {interval:String})
+              AND (length({sensors:Array(String)}) = 0 OR has({sensors:Array(String)}, sensor_id))
+            ORDER BY sensor_id, interval, direction, mode, start`,
+    query_params: {
+      from: Math.floor(q.from / 1000),
+      to: Math.ceil(q.to / 1000),
+      interval: q.interval ?? '',
+      sensors: [...(q.sensorIds ?? [])],
+    },
+    format: 'JSONEachRow',
+  });
+  const rows = await rs.json<{
+    sensor_id: string;
+    interval: string;
+    s: number | string;
+    e: number | string;
+    direction: string;
+    mode: string;
+    count: number | null;
+    uptime: number;
+    observed_s: number;
+  }>();
+  return rows.map((r) => ({
+    sensorId: r.sensor_id,
+    interval: r.interval,
+    start: Number(r.s) * 1000,
+    end: Number(r.e) * 1000,
+    direction: r.direction,
+    mode: r.mode,
+    count: r.count === null ? null : Number(r.count),
+    uptime: Number(r.uptime),
+    observedS: Number(r.observed_s),
+  }));
+}
+
+export interface HealthRow {
+  sensorId: string;
+  mode: string;
+  direction: string;
+  kind: string;
+  from: number;
+  to: number;
+  detail: string;
+}
+
+/** Sensor health findings overlapping [from, to). */
+export async function sensorHealth(
+  client: ClickHouseClient,
+  q: { from: number; to: number; sensorIds?: readonly string[] },
+): Promise<HealthRow[]> {
+  const rs = await client.query({
+    query: `SELECT DISTINCT sensor_id, mode, direction, kind, toUnixTimestamp(from) AS f, toUnixTimestamp(to) AS t, detail
+            FROM sensor_health
+            WHERE to > fromUnixTimestamp({from:Int64}) AND from < fromUnixTimestamp({to:Int64})
+              AND (length({sensors:Array(String)}) = 0 OR has({sensors:Array(String)}, sensor_id))
+            ORDER BY sensor_id, f, kind`,
+    query_params: { from: Math.floor(q.from / 1000), to: Math.ceil(q.to / 1000), sensors: [...(q.sensorIds ?? [])] },
+    format: 'JSONEachRow',
+  });
+  const rows = await rs.json<{
+    sensor_id: string;
+    mode: string;
+    direction: string;
+    kind: string;
+    f: number | string;
+    t: number | string;
+    detail: string;
+  }>();
+  return rows.map((r) => ({
+    sensorId: r.sensor_id,
+    mode: r.mode,
+    direction: r.direction,
+    kind: r.kind,
+    from: Number(r.f) * 1000,
+    to: Number(r.t) * 1000,
+    detail: r.detail,
+  }));
+}
+
+export interface StoredOdCell {
+  origin: string;
+  destination: string;
+  mode: string;
+  windowStart: number;
+  /** Distinct tokens (sum over the cell's rows: one row per matcher instance lifetime). */
+  trips: number;
+  /** Travel-time quantiles of the cell's largest row. */
+  travelTimeP50S?: number;
+  travelTimeP85S?: number;
+  suppressed: boolean;
+  rule: string;
+}
+
+/** OD cells of `od_15m` with windows starting in [from, to). */
+export async function odCells(
+  client: ClickHouseClient,
+  q: { from: number; to: number; mode?: string },
+): Promise<StoredOdCell[]> {
+  const rs = await client.query({
+    query: `SELECT origin, destination, mode, toUnixTimestamp(window_start) AS w, sum(trips) AS trips,
+              argMax(tt_p50_s, trips) AS p50, argMax(tt_p85_s, trips) AS p85, min(suppressed) AS suppressed,
+              any(rule) AS rule
+            FROM od_15m
+            WHERE window_start >= fromUnixTimestamp({from:Int64}) AND window_start < fromUnixTimestamp({to:Int64})
+              AND ({mode:String} = '' OR mode = {mode:String})
+            GROUP BY origin, destination, mode, window_start
+            ORDER BY w, origin, destination, mode`,
+    query_params: { from: Math.floor(q.from / 1000), to: Math.ceil(q.to / 1000), mode: q.mode ?? '' },
+    format: 'JSONEachRow',
+  });
+  const rows = await rs.json<{
+    origin: string;
+    destination: string;
+    mode: string;
+    w: number | string;
+    trips: number | string;
+    p50: number;
+    p85: number;
+    suppressed: number;
+    rule: string;
+  }>();
+  return rows.map((r) => {
+    const c: StoredOdCell = {
+      origin: r.origin,
+      destination: r.destination,
+      mode: r.mode,
+      windowStart: Number(r.w) * 1000,
+      trips: Number(r.trips),
+      suppressed: Number(r.suppressed) === 1,
+      rule: r.rule,
+    };
+    if (!c.suppressed && Number(r.trips) > 0) {
+      c.travelTimeP50S = Number(r.p50);
+      c.travelTimeP85S = Number(r.p85);
+    }
+    return c;
+  });
+}

@@ -1,0 +1,307 @@
+import type { Config } from '@passage/config';
+import { expandOdCells, OdMatcher, type OdCellLike } from '@passage/core';
+import { type CountBin, countBins, odCells, sensorHealth } from '@passage/store/queries/od-counts';
+import {
+  jsonCodec,
+  OdCell,
+  type Operator,
+  type OperatorContext,
+  type ProcessorRole,
+  type SinkRole,
+  TokenSighting,
+} from '@passage/stream';
+import type { ClickHouseClient } from '@passage/store';
+
+/**
+ * Role `od-matcher` (DESIGN §4): `sightings.v1` (tokens) → `od.v1` (anonymous OD cells) → `od_15m`.
+ *
+ * The @passage/core OdMatcher turns each token's sightings into trips (origin zone of the first visit →
+ * destination zone of the last visit, travel time between them) and aggregates them per 15-minute departure
+ * window; a window is published once final (watermark past window end + max trip duration + max travel time),
+ * with k-anonymity applied (`privacy.k`, `od.kRule`) on exact distinct-token sets, and exact p50/p85 travel
+ * times. Token state is bounded (`od.maxTokens`, evicting the token seen longest ago) and dropped as soon as its
+ * session cannot grow. The runtime's watermark already subtracts `stream.allowedLatenessMs`, so the matcher
+ * drops sightings older than it (counted in `passage_state_size{state="late"}`).
+ *
+ * State metrics (`passage_state_size{role="od-matcher"}`): tokens (live), peakTokens, openWindows, and the
+ * monotonic counters late, evicted, lateTrips, unknownSite, trips.
+ *
+ * Delivery: a cell needs its whole window's tokens (k-anonymity, quantiles), so no partial cells are emitted at
+ * checkpoints; token state is memory only (never persisted: it holds tokens). Consequences, documented in
+ * README § Origin–destination and privacy: run ONE instance (cells of several instances would be k-anonymised
+ * on partial token sets); a crash loses the trips of windows still open (no double counting); a graceful stop
+ * publishes open windows as they are, and their later trips form a second row of the same cell, summed by the
+ * queries (each row is k-anonymous on its own).
+ *
+ * Expansion to population flows needs reference counts from the counts pipeline (another topic), so it is
+ * computed at read time by {@link expandOd}; the stream writes `expanded = 0`, `expanded_se = 0`.
+ */
+export class OdMatcherOperator implements Operator<TokenSighting> {
+  readonly name = 'od-matcher';
+  readonly matcher: OdMatcher;
+
+  constructor(config: Config) {
+    const zones = config.od.siteZones;
+    this.matcher = new OdMatcher({
+      maxTravelTimeS: config.privacy.maxTravelTimeS,
+      maxTripDurationS: Math.max(config.od.maxTripDurationS, config.privacy.maxTravelTimeS),
+      windowMs: config.od.windowMs,
+      allowedLatenessMs: 0,
+      maxTokens: config.od.maxTokens,
+      siteZone: Object.keys(zones).length > 0 ? zones : undefined,
+      kAnonymity: { k: config.privacy.k, rule: config.od.kRule },
+    });
+  }
+
+  processBatch(events: readonly TokenSighting[]): void {
+    this.matcher.onSightings(events);
+  }
+
+  onWatermark(wm: number, ctx: OperatorContext): void {
+    if (!Number.isFinite(wm)) return; // end of input: onClose flushes
+    this.publish(this.matcher.onWatermark(wm), ctx);
+  }
+
+  onClose(ctx: OperatorContext): void {
+    this.publish(this.matcher.flush(), ctx);
+  }
+
+  snapshot(): Record<string, number> {
+    const c = this.matcher.counters();
+    return {
+      tokens: this.matcher.stateSize(),
+      peakTokens: this.matcher.peakStateSize(),
+      openWindows: this.matcher.openWindows(),
+      late: c.late,
+      evicted: c.evicted,
+      lateTrips: c.lateTrips,
+      unknownSite: c.unknownSite,
+      trips: c.trips,
+    };
+  }
+
+  private publish(cells: OdCellLike[], ctx: OperatorContext): void {
+    for (const c of cells) {
+      const out: OdCell = {
+        origin: c.origin,
+        destination: c.destination,
+        mode: c.mode,
+        windowStart: c.windowStart,
+        trips: c.trips,
+      };
+      if (c.travelTimeP50S !== undefined) out.travelTimeP50S = c.travelTimeP50S;
+      if (c.travelTimeP85S !== undefined) out.travelTimeP85S = c.travelTimeP85S;
+      if (c.suppressed) out.suppressed = true;
+      if (c.rule !== undefined) out.rule = c.rule;
+      ctx.emit('od', `${c.origin}>${c.destination}`, out);
+    }
+  }
+}
+
+export function odMatcherRole(config: Config): ProcessorRole<TokenSighting> {
+  return {
+    name: 'od-matcher',
+    input: config.topics.sightings,
+    codec: jsonCodec(TokenSighting, { maxBytes: config.stream.maxMessageBytes }),
+    eventTime: (s) => s.ts,
+    outputs: { od: config.topics.od },
+    create: () => new OdMatcherOperator(config),
+  };
+}
+
+export function odSink(config: Config): SinkRole<OdCell> {
+  return {
+    name: 'sink-od',
+    input: config.topics.od,
+    codec: jsonCodec(OdCell),
+    table: 'od_15m',
+    toRow: (v) => ({
+      origin: v.origin,
+      destination: v.destination,
+      mode: v.mode,
+      window_start: Math.floor(v.windowStart / 1000),
+      trips: v.trips,
+      expanded: v.expanded ?? 0,
+      expanded_se: v.expandedStdErr ?? 0,
+      tt_p50_s: v.travelTimeP50S ?? 0,
+      tt_p85_s: v.travelTimeP85S ?? 0,
+      suppressed: v.suppressed ? 1 : 0,
+      rule: v.rule ?? '',
+    }),
+  };
+}
+
+/** Reference total of one zone margin over one period, and how it was obtained. */
+export interface ZoneMargin {
+  zone: string;
+  margin: 'origin' | 'destination';
+  mode: string;
+  total: number;
+  /** 'counters' (reference counts), 'ratio' (observed × the ratio estimator), 'observed' (no reference at all). */
+  source: 'counters' | 'ratio' | 'observed';
+}
+
+export interface ExpandedOdCell extends OdCellLike {
+  /** Start of the expansion period (ms). */
+  periodStart: number;
+}
+
+export interface ExpandOdResult {
+  cells: ExpandedOdCell[];
+  margins: ZoneMargin[];
+  /** Reference counters left out of a period because of health findings (sensor ids). */
+  excludedSensors: { periodStart: number; sensorId: string; kind: string }[];
+}
+
+/**
+ * Expansion of the stored observed OD matrix to population flows (README § Origin–destination and privacy).
+ *
+ * For each period of `periodMs` (default 1 h) and OD mode group:
+ * 1. Observed matrix: the period's cells summed over their 15-minute windows (suppressed cells count 0).
+ * 2. Reference margins from `od.reference`: Σ factor × (counts of the sensor in the period, its direction and
+ *    modes). A sensor's null bins (gaps) are imputed by the mean of its non-null bins in the period (count over
+ *    the covered bins × bins / covered bins); a sensor with a stuck-at-zero, flat-line or impossible-jump finding
+ *    overlapping the period is left out.
+ * 3. Zones without a usable reference get the ratio estimator: target = observed margin × R, with
+ *    R = Σ reference / Σ observed over the zones that have one (per margin side; R = 1 when none).
+ * 4. IPF (@passage/core ipf, rows then columns, tolerance 1e-6) of the observed matrix to those margins;
+ *    se = expanded / √observed (Poisson, reference counts taken as exact).
+ */
+export async function expandOd(
+  client: ClickHouseClient,
+  config: Config,
+  q: { from: number; to: number; periodMs?: number },
+): Promise<ExpandOdResult> {
+  const periodMs = q.periodMs ?? 3_600_000;
+  const cells = await odCells(client, { from: q.from, to: q.to });
+  const refs = config.od.reference;
+  const sensors = [...new Set(refs.map((r) => r.sensorId))];
+  const bins = sensors.length > 0 ? await countBins(client, { from: q.from, to: q.to, sensorIds: sensors }) : [];
+  const flags = sensors.length > 0 ? await sensorHealth(client, { from: q.from, to: q.to, sensorIds: sensors }) : [];
+  const periodOf = (t: number) => q.from + Math.floor((t - q.from) / periodMs) * periodMs;
+  const out: ExpandOdResult = { cells: [], margins: [], excludedSensors: [] };
+
+  // Per sensor: the finest interval it has, and its bins.
+  const finest = new Map<string, number>();
+  for (const b of bins) {
+    const len = b.end - b.start;
+    if (len <= periodMs && len < (finest.get(b.sensorId) ?? Number.POSITIVE_INFINITY)) finest.set(b.sensorId, len);
+  }
+  const refTotal = (
+    periodStart: number,
+    r: Config['od']['reference'][number],
+  ): { total: number; excluded?: string } | null => {
+    const bad = flags.find(
+      (f) => f.sensorId === r.sensorId && f.kind !== 'gap' && f.to > periodStart && f.from < periodStart + periodMs,
+    );
+    if (bad) return { total: 0, excluded: bad.kind };
+    const len = finest.get(r.sensorId);
+    if (len === undefined) return null;
+    const series = new Map<string, CountBin[]>();
+    for (const b of bins) {
+      if (b.sensorId !== r.sensorId || b.end - b.start !== len) continue;
+      if (b.start < periodStart || b.end > periodStart + periodMs) continue;
+      if (r.direction !== undefined && b.direction !== r.direction) continue;
+      if (r.modes !== undefined && !r.modes.includes(b.mode)) continue;
+      const k = `${b.direction}|${b.mode}`;
+      const list = series.get(k) ?? [];
+      list.push(b);
+      series.set(k, list);
+    }
+    if (series.size === 0) return null;
+    const nBins = periodMs / len;
+    let total = 0;
+    for (const list of series.values()) {
+      const covered = list.filter((b) => b.count !== null);
+      if (covered.length === 0) return null;
+      const sum = covered.reduce((a, b) => a + (b.count as number), 0);
+      total += (sum * nBins) / covered.length;
+    }
+    return { total: total * r.factor };
+  };
+
+  const groups = new Map<string, OdCellLike[]>();
+  for (const c of cells) {
+    const p = periodOf(c.windowStart);
+    const k = `${p}|${c.mode}`;
+    const list = groups.get(k) ?? [];
+    list.push(c);
+    groups.set(k, list);
+  }
+  for (const [k, list] of groups) {
+    const periodStart = Number(k.slice(0, k.indexOf('|')));
+    const mode = k.slice(k.indexOf('|') + 1);
+    // 1. observed matrix for the period
+    const byOd = new Map<string, OdCellLike>();
+    for (const c of list) {
+      const key = `${c.origin}\u0000${c.destination}`;
+      const prev = byOd.get(key);
+      const trips = c.suppressed ? 0 : c.trips;
+      if (prev === undefined) {
+        byOd.set(key, {
+          origin: c.origin,
+          destination: c.destination,
+          mode,
+          windowStart: periodStart,
+          trips,
+          ...(trips > 0 ? { travelTimeP50S: c.travelTimeP50S, travelTimeP85S: c.travelTimeP85S } : {}),
+        });
+      } else {
+        // Trips-weighted mean of the windows' quantiles (an approximation of the period's quantile).
+        if (trips > 0 && c.travelTimeP50S !== undefined) {
+          const w = prev.trips + trips;
+          prev.travelTimeP50S = ((prev.travelTimeP50S ?? 0) * prev.trips + c.travelTimeP50S * trips) / w;
+          prev.travelTimeP85S = ((prev.travelTimeP85S ?? 0) * prev.trips + (c.travelTimeP85S ?? 0) * trips) / w;
+        }
+        prev.trips += trips;
+      }
+    }
+    const matrix = [...byOd.values()].filter((c) => c.trips > 0);
+    const observed = { origin: new Map<string, number>(), destination: new Map<string, number>() };
+    for (const c of matrix) {
+      observed.origin.set(c.origin, (observed.origin.get(c.origin) ?? 0) + c.trips);
+      observed.destination.set(c.destination, (observed.destination.get(c.destination) ?? 0) + c.trips);
+    }
+    // 2–3. margins
+    const totals = { origin: {} as Record<string, number>, destination: {} as Record<string, number> };
+    for (const side of ['origin', 'destination'] as const) {
+      const ref = new Map<string, number>();
+      for (const r of refs) {
+        if (r.margin !== side || r.odMode !== mode) continue;
+        const t = refTotal(periodStart, r);
+        if (t === null) continue;
+        if (t.excluded !== undefined) {
+          out.excludedSensors.push({ periodStart, sensorId: r.sensorId, kind: t.excluded });
+          continue;
+        }
+        ref.set(r.zone, (ref.get(r.zone) ?? 0) + t.total);
+      }
+      let refSum = 0;
+      let obsSum = 0;
+      for (const [z, v] of ref) {
+        const o = observed[side].get(z) ?? 0;
+        if (o > 0) {
+          refSum += v;
+          obsSum += o;
+        }
+      }
+      const ratio = obsSum > 0 ? refSum / obsSum : 1;
+      for (const [z, o] of observed[side]) {
+        const r = ref.get(z);
+        const usable = r !== undefined && r > 0;
+        totals[side][z] = usable ? r : o * ratio;
+        out.margins.push({
+          zone: z,
+          margin: side,
+          mode,
+          total: totals[side][z],
+          source: usable ? 'counters' : obsSum > 0 ? 'ratio' : 'observed',
+        });
+      }
+    }
+    // 4. IPF
+    const res = expandOdCells(matrix, { originTotals: totals.origin, destinationTotals: totals.destination });
+    for (const c of res.cells) out.cells.push({ ...c, periodStart });
+  }
+  return out;
+}

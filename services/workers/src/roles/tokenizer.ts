@@ -1,0 +1,74 @@
+import type { Config } from '@passage/config';
+import { Tokenizer } from '@passage/core';
+import {
+  jsonCodec,
+  type Operator,
+  type OperatorContext,
+  type ProcessorRole,
+  RawSighting,
+  type TokenSighting,
+} from '@passage/stream';
+
+/**
+ * Role `tokenizer` (DESIGN §4, §7): `sightings.raw.v1` → `sightings.v1`. Each raw sighting's device id or plate
+ * is replaced by `HMAC-SHA-256(epochKey, kind|id)` (22 base64url chars, @passage/core Tokenizer); the output is
+ * keyed by token, so a token's sightings stay on one partition for the od-matcher.
+ *
+ * Privacy contract:
+ * - The raw id exists only in the decoded input object while the batch is processed: it is never logged, never
+ *   emitted (the output object is built field by field), never put in a dead letter (the role is marked
+ *   `sensitiveInput`: its dead letters carry the reason code only, no excerpt and no parser message, since
+ *   JSON parser messages quote the input).
+ * - The epoch key is random, lives only in this process, is zeroed when its epoch (plus a 5-minute grace for
+ *   late sightings) is over and when the role closes. Sightings whose epoch key is gone are dropped and counted
+ *   in `passage_state_size{state="droppedNoKey"}`.
+ * - Rotation: every `privacy.rotationHours` of event time, boundaries at UTC multiples of the period.
+ *
+ * Deployment: run ONE tokenizer instance (`passage worker --role tokenizer`, any number of partitions): each
+ * process draws its own key, so two instances would give one device two tokens and no trip could be matched.
+ * A restart also draws a new key (trips spanning a restart are lost: the price of keys that are never stored).
+ * Throughput is not the limit: one instance tokenizes several 100k sightings/s.
+ */
+export class TokenizerOperator implements Operator<RawSighting> {
+  readonly name = 'tokenizer';
+  private readonly tokenizer: Tokenizer;
+
+  constructor(rotationMs: number) {
+    this.tokenizer = new Tokenizer({ rotationMs });
+  }
+
+  processBatch(events: readonly RawSighting[], ctx: OperatorContext): void {
+    for (const s of events) {
+      const token = this.tokenizer.tokenize(s.kind, s.id, s.ts);
+      if (token === null) continue;
+      const out: TokenSighting = { siteId: s.siteId, ts: s.ts, kind: s.kind, token };
+      ctx.emit('sightings', token, out);
+    }
+  }
+
+  onWatermark(wm: number): void {
+    // Destroys the previous epoch's key on time even when no sighting arrives (never past the last event).
+    if (Number.isFinite(wm) && this.tokenizer.currentEpoch() !== null) this.tokenizer.advance(wm);
+  }
+
+  snapshot(): Record<string, number> {
+    const s = this.tokenizer.stats();
+    return { tokenized: s.tokenized, droppedNoKey: s.droppedNoKey, rotations: s.rotations };
+  }
+
+  onClose(): void {
+    if (!this.tokenizer.destroyed) this.tokenizer.destroy();
+  }
+}
+
+export function tokenizerRole(config: Config): ProcessorRole<RawSighting> & { sensitiveInput: true } {
+  return {
+    name: 'tokenizer',
+    input: config.topics.sightingsRaw,
+    codec: jsonCodec(RawSighting, { maxBytes: config.stream.maxMessageBytes }),
+    eventTime: (s) => s.ts,
+    outputs: { sightings: config.topics.sightings },
+    sensitiveInput: true,
+    create: () => new TokenizerOperator(Math.round(config.privacy.rotationHours * 3_600_000)),
+  };
+}
