@@ -37,6 +37,7 @@ function killOnExit(): void {
 }
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1'; // kafkajs 2 prints it for every producer otherwise
   const given = process.env.KAFKA_BROKERS?.trim();
   if (given) {
     project.provide('kafkaBrokers', given);

@@ -29,8 +29,20 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'score a MOTChallenge hypothesis like py-motmetrics',
     load: () => import('./commands/eval-mot.ts'),
   },
+  replay: {
+    summary: "stream a scenario's synthesised sensor data (embedded or into Kafka)",
+    load: () => import('./commands/replay.ts'),
+  },
+  eval: {
+    summary: "score the stored aggregates against a scenario's ground truth",
+    load: () => import('./commands/eval.ts'),
+  },
+  sim: { summary: 'build a SUMO ground-truth scenario', load: () => import('./commands/sim.ts') },
+  ingest: {
+    summary: 'load a counts file (telraam, sensorthings, datex2, json) through the pipeline',
+    load: () => import('./commands/ingest.ts'),
+  },
   query: { summary: 'run a read-only SQL query on the store (debugging)', load: () => import('./commands/query.ts') },
-  ingest: { summary: 'load a counter file (Telraam, SensorThings, DATEX II, JSON)', load: () => import('./commands/ingest.ts') },
 };
 
 export function usage(): string {

@@ -5,3 +5,4 @@ export { hashUniform, mixSeed, Rng } from './prng.ts';
 export * from './synth/index.ts';
 export * from './truth/index.ts';
 export * from './replay.ts';
+export * from './eval/store.ts';

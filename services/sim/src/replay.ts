@@ -79,12 +79,20 @@ export interface ReplayResult {
 }
 
 /** Drives `replayRecords` into a target, batching per topic and pacing by event time when speed is finite. */
-export async function runReplay(ctx: SimContext, target: ReplayTarget, o: ReplayRunOptions = {}): Promise<ReplayResult> {
+export async function runReplay(
+  ctx: SimContext,
+  target: ReplayTarget,
+  o: ReplayRunOptions = {},
+): Promise<ReplayResult> {
   const speed = o.speed ?? Number.POSITIVE_INFINITY;
   const batch = o.batch ?? 500;
   const fromMs = ctx.scenario.start + (o.fromS ?? 0) * 1000;
   const toMs = ctx.scenario.start + (o.toS ?? ctx.scenario.durationS) * 1000;
-  const buffers: Record<ReplayTopic, { key: string; value: Buffer }[]> = { detections: [], counts: [], sightingsRaw: [] };
+  const buffers: Record<ReplayTopic, { key: string; value: Buffer }[]> = {
+    detections: [],
+    counts: [],
+    sightingsRaw: [],
+  };
   const records: Record<ReplayTopic, number> = { detections: 0, counts: 0, sightingsRaw: 0 };
   let detections = 0;
   const t0 = performance.now();

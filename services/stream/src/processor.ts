@@ -102,9 +102,14 @@ export class ProcessorTask<I> {
     return this.drain();
   }
 
-  /** Forgets partitions this task no longer owns (after a rebalance). */
+  /**
+   * Forgets partitions this task no longer owns (after a rebalance) and holds the watermark back until every
+   * assigned partition has delivered an event: otherwise the first partition read alone would set it and the
+   * other partitions' older events would all be late (a stateful operator such as the OD matcher drops them).
+   */
   setPartitions(partitions: readonly number[]): void {
     for (const p of [...this.maxTsByPartition.keys()]) if (!partitions.includes(p)) this.maxTsByPartition.delete(p);
+    for (const p of partitions) if (!this.maxTsByPartition.has(p)) this.maxTsByPartition.set(p, Number.NEGATIVE_INFINITY);
   }
 
   async close(): Promise<OutRecord[]> {

@@ -2,9 +2,9 @@ import type { Config } from '@passage/config';
 import type { ProcessorRole, SinkRole } from '@passage/stream';
 import { countsRole, countsSink, sensorHealthSink } from './roles/counts.ts';
 import { eventTotalsRole, eventTotalsSink } from './roles/event-totals.ts';
-import { lineCountsSink, movementsSink, videoFlowsRole } from './roles/video-flows.ts';
 import { odMatcherRole, odSink } from './roles/od-matcher.ts';
 import { tokenizerRole } from './roles/tokenizer.ts';
+import { lineCountsSink, movementsSink, videoFlowsRole } from './roles/video-flows.ts';
 
 /** Every processing role and sink of Passage. Later roles register here. */
 export interface RoleCatalog {

@@ -1,12 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { PassageError } from '@passage/config';
-import {
-  type CameraPipelineOptions,
-  type CountingLine,
-  fitHomography,
-  LocalFrame,
-  type Zone,
-} from '@passage/core';
+import { type CameraPipelineOptions, type CountingLine, fitHomography, LocalFrame, type Zone } from '@passage/core';
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
@@ -36,7 +30,12 @@ export const SitesFileSchema = Type.Object({
   ),
   counters: Type.Optional(
     Type.Array(
-      Type.Object({ id: Type.String(), siteId: Type.String(), kind: Type.String(), line: Type.Optional(Type.Unknown()) }),
+      Type.Object({
+        id: Type.String(),
+        siteId: Type.String(),
+        kind: Type.String(),
+        line: Type.Optional(Type.Unknown()),
+      }),
     ),
   ),
   sightingSites: Type.Optional(
@@ -65,9 +64,13 @@ export function loadSitesFile(path: string): SitesFile {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (cause) {
-    throw new PassageError('PASSAGE_SITES_FILE_INVALID', `Cannot read the sites file ${path}: ${(cause as Error).message}`, {
-      cause,
-    });
+    throw new PassageError(
+      'PASSAGE_SITES_FILE_INVALID',
+      `Cannot read the sites file ${path}: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
   }
   if (!check.Check(parsed)) {
     const e = check.Errors(parsed).First();

@@ -205,9 +205,11 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
         off();
         ctx.metrics.liveClients--;
       };
-      req.raw.once('close', done);
       liveResponses.add(res);
-      res.once('close', () => liveResponses.delete(res));
+      res.once('close', () => {
+        done();
+        liveResponses.delete(res);
+      });
     },
   );
   app.addHook('onClose', async () => {

@@ -36,7 +36,8 @@ export interface ParseOptions {
 export function parseCountsFile(format: IngestFormat, text: string, o: ParseOptions = {}): CountRecord[] {
   let res: CountsResult;
   if (format === 'telraam') res = parseTelraamReport(text);
-  else if (format === 'sensorthings') res = parseSensorThingsObservations(text, { mode: o.mode, direction: o.direction });
+  else if (format === 'sensorthings')
+    res = parseSensorThingsObservations(text, { mode: o.mode, direction: o.direction });
   else if (format === 'datex2') res = parseDatex2MeasuredData(text, { periodS: o.periodS, mode: o.mode });
   else res = parseGenericCounts(text);
   if (!res.ok) {
@@ -95,7 +96,11 @@ export async function ingestEmbedded(
 }
 
 /** Produces records to the counts topic of Kafka (keyed by sensor id). */
-export async function ingestKafka(config: Config, log: Logger, records: readonly CountRecord[]): Promise<IngestSummary> {
+export async function ingestKafka(
+  config: Config,
+  log: Logger,
+  records: readonly CountRecord[],
+): Promise<IngestSummary> {
   const t = new KafkaTransport({
     brokers: config.kafka.brokers,
     clientId: `${config.kafka.clientId}-ingest`,
@@ -140,7 +145,10 @@ export async function run(argv: string[]): Promise<number> {
   try {
     text = readFileSync(positionals[0], 'utf8');
   } catch (e) {
-    throw new PassageError('PASSAGE_INGEST_FILE', `Cannot read ${positionals[0]}: ${(e as NodeJS.ErrnoException).code}.`);
+    throw new PassageError(
+      'PASSAGE_INGEST_FILE',
+      `Cannot read ${positionals[0]}: ${(e as NodeJS.ErrnoException).code}.`,
+    );
   }
   const periodS = values['period-s'] === undefined ? undefined : Number(values['period-s']);
   if (periodS !== undefined && !(periodS > 0)) {

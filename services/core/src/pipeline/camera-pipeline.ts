@@ -3,6 +3,19 @@
  * foot points on the ground (homography) → counting lines, zones and movements → per-track samples for the mode
  * classifier. When a track ends it yields a `FinishedRoadUser`: the counting summary and a feature vector, never
  * the track itself (ids and boxes stay in here).
+ *
+ * Class groups. Detections are tracked by one ByteTrack instance per class group (`person`; two-wheelers
+ * `bicycle`/`motorcycle`; motor vehicles `car`/`truck`/`bus`; anything else), so the rider's `person` box and the
+ * `bicycle` box of one cyclist (which overlap heavily) never swap identities, while class flicker inside a group
+ * (car↔truck, bicycle↔motorcycle, truck↔bus) stays on one track. `trackByClassGroup: false` restores one
+ * class-agnostic tracker.
+ *
+ * Riders. A `person` track whose box sits on a two-wheeler box in ≥ `riderShare` of its frames is the rider of
+ * that two-wheeler's track (its partner: the two-wheeler track it overlapped most). It is not a road user of its
+ * own when the partner track counted the same things: its line crossings that the partner also made (same line
+ * and direction within `riderMatchMs`) are removed, and so is its movement when the partner has one. What is
+ * left (the two-wheeler box was missed or fragmented at the line) is emitted as a road user (`rider: false`);
+ * when nothing is left the track is emitted with `rider: true`. The decision waits for the partner track to end.
  */
 import { CameraCounter } from '../counting/counter.ts';
 import type { CameraCounterOptions, CountingLine, Mode, TrackSummary, Zone } from '../counting/types.ts';
@@ -10,7 +23,7 @@ import { groundBoxSize, pathLengthAndStraightness } from '../features/ground-siz
 import { computeTrackFeatures, detectorClassIndex, FEATURE_COUNT } from '../features/track-features.ts';
 import type { GroundHomography } from '../geometry/homography.ts';
 import { lsSpeed, MS_TO_KMH } from '../geometry/speed.ts';
-import { ByteTracker, type FinishedTrack } from '../tracker/byte-tracker.ts';
+import { ByteTracker } from '../tracker/byte-tracker.ts';
 import type { ByteTrackerOptions } from '../tracker/options.ts';
 
 export interface CameraPipelineOptions {
@@ -28,6 +41,10 @@ export interface CameraPipelineOptions {
   maxSamplesPerTrack?: number;
   /** A person track whose box sits on a bicycle/motorcycle box in at least this share of frames is a rider. @default 0.5 */
   riderShare?: number;
+  /** A rider's crossing is the partner's when the partner crossed the same line and direction within this. @default 3000 */
+  riderMatchMs?: number;
+  /** One tracker per class group (person, two-wheeler, motor vehicle, other). @default true */
+  trackByClassGroup?: boolean;
 }
 
 /** What leaves the pipeline when a road user's track ends. */
@@ -37,7 +54,10 @@ export interface FinishedRoadUser {
   features: Float32Array;
   /** Majority vote over detector classes, mapped to a mode (the baseline the classifier must beat). */
   voteMode: Mode | undefined;
-  /** True when the track is the rider of a tracked bicycle or motorcycle (not counted separately). */
+  /**
+   * True when the track is the rider of a tracked bicycle or motorcycle whose track counted the same crossings
+   * and movement (not counted separately).
+   */
   rider: boolean;
 }
 
@@ -49,6 +69,40 @@ export interface PipelineObject {
 }
 
 const VOTE_TO_MODE: readonly Mode[] = ['pedestrian', 'bicycle', 'car', 'motorcycle', 'bus', 'truck'];
+
+/** Class groups tracked separately: 0 person, 1 two-wheeler, 2 motor vehicle, 3 other. */
+const GROUPS = 4;
+const TWO_WHEELER_GROUP = 1;
+function classGroup(cls: string): number {
+  switch (detectorClassIndex(cls)) {
+    case 0:
+      return 0;
+    case 1:
+    case 3:
+      return 1;
+    case 2:
+    case 4:
+    case 5:
+      return 2;
+    default:
+      return 3;
+  }
+}
+
+/** What a finished two-wheeler track counted, kept a while for the decision about its rider. */
+interface PartnerRecord {
+  summary: TrackSummary;
+  lastTs: number;
+}
+
+/** A finished rider track waiting for its partner to end. */
+interface PendingRider {
+  user: FinishedRoadUser;
+  partner: number;
+}
+
+/** How long (ms of stream time) a finished two-wheeler track's counts are kept for its riders. */
+const PARTNER_KEEP_MS = 120_000;
 
 /** Growable per-track sample columns. */
 class Samples {
@@ -64,6 +118,8 @@ class Samples {
   riderFrames = 0;
   withRiderFrames = 0;
   frames = 0;
+  /** Two-wheeler track id → frames this (person) track's box sat on its box. */
+  partners: Map<number, number> | undefined;
   constructor(cap: number) {
     this.cap = cap;
     this.t = new Float64Array(cap);
@@ -109,8 +165,17 @@ function overlapShare(b: ArrayLike<number>, o: ArrayLike<number>): number {
 export class CameraPipeline {
   readonly cameraId: string;
   readonly siteId: string;
-  private readonly tracker: ByteTracker;
+  private readonly trackers: ByteTracker[];
   private readonly counter: CameraCounter;
+  private readonly riderMatchMs: number;
+  /** Per group: global object index of each group-local detection. */
+  private readonly groupObjects: PipelineObject[][] = [];
+  private readonly groupIndex: number[][] = [];
+  /** Per object of the frame: the two-wheeler object a person box sits on (-1 none), and its track id. */
+  private carrier = new Int32Array(64);
+  private detTrack = new Float64Array(64);
+  private readonly finishedTwoWheelers = new Map<number, PartnerRecord>();
+  private readonly pendingRiders: PendingRider[] = [];
   private readonly H: GroundHomography;
   private readonly samples = new Map<number, Samples>();
   private readonly maxSamples: number;
@@ -129,7 +194,14 @@ export class CameraPipeline {
     this.cameraId = o.cameraId;
     this.siteId = o.siteId;
     this.H = o.homography;
-    this.tracker = new ByteTracker({ fps: o.fps ?? 10, ...o.tracker });
+    const groups = (o.trackByClassGroup ?? true) ? GROUPS : 1;
+    this.trackers = [];
+    for (let g = 0; g < groups; g++) {
+      this.trackers.push(new ByteTracker({ fps: o.fps ?? 10, ...o.tracker }));
+      this.groupObjects.push([]);
+      this.groupIndex.push([]);
+    }
+    this.riderMatchMs = o.riderMatchMs ?? 3000;
     this.counter = new CameraCounter({ ...o.counter, lines: o.lines, zones: o.zones });
     this.maxSamples = o.maxSamplesPerTrack ?? 256;
     this.riderShare = o.riderShare ?? 0.5;
@@ -154,59 +226,130 @@ export class CameraPipeline {
     }
     this.lastTs = ts;
     const nObj = objects.length;
-    if (this.riderFlag.length < nObj) this.riderFlag = new Uint8Array(nObj * 2);
+    if (this.riderFlag.length < nObj) {
+      this.riderFlag = new Uint8Array(nObj * 2);
+      this.carrier = new Int32Array(nObj * 2);
+      this.detTrack = new Float64Array(nObj * 2);
+    }
     // Rider flags: 1 = person box on a two-wheeler box, 2 = two-wheeler box carrying a person box.
     const flags = this.riderFlag;
     flags.fill(0, 0, nObj);
+    this.carrier.fill(-1, 0, nObj);
+    this.detTrack.fill(-1, 0, nObj);
     for (let i = 0; i < nObj; i++) {
       if (objects[i].cls !== 'person') continue;
+      let best = 0;
       for (let j = 0; j < nObj; j++) {
         const c = objects[j].cls;
-        if ((c === 'bicycle' || c === 'motorcycle') && overlapShare(objects[i].bbox, objects[j].bbox) >= 0.3) {
+        if (c !== 'bicycle' && c !== 'motorcycle') continue;
+        const share = overlapShare(objects[i].bbox, objects[j].bbox);
+        if (share >= 0.3) {
           flags[i] |= 1;
           flags[j] |= 2;
+          if (share > best) {
+            best = share;
+            this.carrier[i] = j;
+          }
         }
       }
     }
-    const frame = this.tracker.update(ts, objects as never);
-    const n = frame.count;
-    if (this.xs.length < n) {
-      this.xs = new Float64Array(n * 2);
-      this.ys = new Float64Array(n * 2);
-      this.ids = new Int32Array(n * 2);
+    // Split by class group (one tracker each).
+    const nGroups = this.trackers.length;
+    for (let g = 0; g < nGroups; g++) {
+      this.groupObjects[g].length = 0;
+      this.groupIndex[g].length = 0;
     }
-    this.H.feetToGround(frame.feet, n, this.xs, this.ys);
-    for (let i = 0; i < n; i++) {
-      const id = frame.ids[i];
-      this.ids[i] = id;
-      let s = this.samples.get(id);
-      if (!s) {
-        s = new Samples(this.maxSamples);
-        this.samples.set(id, s);
+    for (let i = 0; i < nObj; i++) {
+      const g = nGroups === 1 ? 0 : classGroup(objects[i].cls);
+      this.groupObjects[g].push(objects[i]);
+      this.groupIndex[g].push(i);
+    }
+    const frames = this.trackers.map((t, g) => t.update(ts, this.groupObjects[g] as never));
+    let total = 0;
+    for (const f of frames) total += f.count;
+    if (this.xs.length < total) {
+      this.xs = new Float64Array(total * 2);
+      this.ys = new Float64Array(total * 2);
+      this.ids = new Int32Array(total * 2);
+    }
+    let off = 0;
+    for (let g = 0; g < nGroups; g++) {
+      const frame = frames[g];
+      const n = frame.count;
+      this.H.feetToGround(frame.feet, n, this.xs.subarray(off), this.ys.subarray(off));
+      for (let i = 0; i < n; i++) {
+        const id = frame.ids[i] * nGroups + g;
+        this.ids[off + i] = id;
+        let s = this.samples.get(id);
+        if (!s) {
+          s = new Samples(this.maxSamples);
+          this.samples.set(id, s);
+        }
+        const dl = frame.detIndex[i];
+        const d = dl >= 0 ? this.groupIndex[g][dl] : -1;
+        const b = d >= 0 ? objects[d].bbox : frame.boxes.subarray(4 * i, 4 * i + 4);
+        groundBoxSize(this.H.h, b[0], b[1], b[2], b[3], this.size);
+        s.push(ts, this.xs[off + i], this.ys[off + i], this.size[0], this.size[1], b[3] > 0 ? b[2] / b[3] : Number.NaN);
+        s.frames++;
+        if (d >= 0) {
+          this.detTrack[d] = id;
+          const v = detectorClassIndex(objects[d].cls);
+          if (v >= 0) s.votes[v] += 1;
+          if (flags[d] & 1) s.riderFrames++;
+          if (flags[d] & 2) s.withRiderFrames++;
+        }
       }
-      const d = frame.detIndex[i];
-      const b = d >= 0 ? objects[d].bbox : frame.boxes.subarray(4 * i, 4 * i + 4);
-      groundBoxSize(this.H.h, b[0], b[1], b[2], b[3], this.size);
-      s.push(ts, this.xs[i], this.ys[i], this.size[0], this.size[1], b[3] > 0 ? b[2] / b[3] : Number.NaN);
-      s.frames++;
-      if (d >= 0) {
-        const v = detectorClassIndex(objects[d].cls);
-        if (v >= 0) s.votes[v] += 1;
-        if (flags[d] & 1) s.riderFrames++;
-        if (flags[d] & 2) s.withRiderFrames++;
+      off += n;
+    }
+    // Partner of each rider box: the track of the two-wheeler box it sits on.
+    for (let i = 0; i < nObj; i++) {
+      const j = this.carrier[i];
+      if (j < 0 || this.detTrack[i] < 0 || this.detTrack[j] < 0) continue;
+      const s = this.samples.get(this.detTrack[i]);
+      if (!s) continue;
+      s.partners ??= new Map();
+      const p = this.detTrack[j];
+      s.partners.set(p, (s.partners.get(p) ?? 0) + 1);
+    }
+    this.counter.update(ts, this.ids, this.xs, this.ys, off);
+    for (let g = 0; g < nGroups; g++) {
+      for (const f of frames[g].finished) this.finishTrack(f.id * nGroups + g, out);
+    }
+    // Forget finished two-wheelers nobody can still ask about.
+    if (this.finishedTwoWheelers.size > 0) {
+      for (const [id, r] of this.finishedTwoWheelers) {
+        if (r.lastTs < ts - PARTNER_KEEP_MS) this.finishedTwoWheelers.delete(id);
       }
     }
-    this.counter.update(ts, this.ids, this.xs, this.ys, n);
-    for (const f of frame.finished) this.finishTrack(f.id, out, f);
   }
 
   /** Ends every live track (end of input, or a long gap in the stream). */
   flush(out: FinishedRoadUser[]): void {
-    for (const f of this.tracker.flush()) this.finishTrack(f.id, out, f);
+    const nGroups = this.trackers.length;
+    for (let g = 0; g < nGroups; g++) {
+      for (const f of this.trackers[g].flush()) this.finishTrack(f.id * nGroups + g, out);
+    }
     for (const id of [...this.samples.keys()]) this.finishTrack(id, out);
+    // Partners that never finished (cannot happen after the loop above) or were forgotten: decide alone.
+    for (const p of this.pendingRiders.splice(0)) out.push(this.decideRider(p.user, undefined));
+    this.finishedTwoWheelers.clear();
   }
 
-  private finishTrack(id: number, out: FinishedRoadUser[], _f?: FinishedTrack): void {
+  /** Rider decision against the partner's counts (see the class comment). */
+  private decideRider(user: FinishedRoadUser, partner: TrackSummary | undefined): FinishedRoadUser {
+    const own = user.summary;
+    const covered = (c: (typeof own.crossings)[number]): boolean =>
+      partner !== undefined &&
+      partner.crossings.some(
+        (q) => q.lineId === c.lineId && q.direction === c.direction && Math.abs(q.ts - c.ts) <= this.riderMatchMs,
+      );
+    const crossings = own.crossings.filter((c) => !covered(c));
+    const movement = own.movement && !partner?.movement ? own.movement : null;
+    if (crossings.length === 0 && movement === null) return { ...user, rider: true };
+    return { ...user, summary: { ...own, crossings, movement }, rider: false };
+  }
+
+  private finishTrack(id: number, out: FinishedRoadUser[]): void {
     const s = this.samples.get(id);
     this.samples.delete(id);
     const summary = this.counter.finish(id);
@@ -238,14 +381,44 @@ export class CameraPipeline {
         nFrames: s.frames,
         pathLengthM: this.pathOut[0],
         straightness: this.pathOut[1],
-        personBicycleShare: s.frames > 0 ? s.withRiderFrames / s.frames : 0,
+        // A box in a person + two-wheeler pair: the two-wheeler carrying a rider, or the rider on it.
+        personBicycleShare: s.frames > 0 ? Math.max(s.withRiderFrames, s.riderFrames) / s.frames : 0,
       },
       features,
     );
     let best = -1;
     for (let k = 0; k < 6; k++) if (s.votes[k] > 0 && (best < 0 || s.votes[k] > s.votes[best])) best = k;
     const voteMode = best >= 0 ? VOTE_TO_MODE[best] : undefined;
-    const rider = best === 0 && s.frames > 0 && s.riderFrames / s.frames >= this.riderShare;
-    out.push({ summary, features, voteMode, rider });
+    const user: FinishedRoadUser = { summary, features, voteMode, rider: false };
+    const nGroups = this.trackers.length;
+    const isRider = best === 0 && s.frames > 0 && s.riderFrames / s.frames >= this.riderShare;
+    if (isRider) {
+      let partner = -1;
+      let most = 0;
+      if (s.partners) {
+        for (const [p, k] of s.partners) {
+          if (k > most) {
+            most = k;
+            partner = p;
+          }
+        }
+      }
+      if (partner >= 0 && this.samples.has(partner)) {
+        this.pendingRiders.push({ user, partner }); // decided when the partner ends
+      } else {
+        out.push(this.decideRider(user, this.finishedTwoWheelers.get(partner)?.summary));
+      }
+      return;
+    }
+    out.push(user);
+    if (nGroups > 1 ? id % nGroups === TWO_WHEELER_GROUP : best === 1 || best === 3) {
+      this.finishedTwoWheelers.set(id, { summary, lastTs: this.lastTs });
+      for (let i = this.pendingRiders.length - 1; i >= 0; i--) {
+        const p = this.pendingRiders[i];
+        if (p.partner !== id) continue;
+        this.pendingRiders.splice(i, 1);
+        out.push(this.decideRider(p.user, summary));
+      }
+    }
   }
 }

@@ -108,100 +108,97 @@ export function busStopsXml(laneLength: (edge: string) => number): string {
   return lines.join('\n');
 }
 
-type OdWeight = (o: ZoneDef, d: ZoneDef) => number;
-const k = (z: ZoneDef): ZoneKind => z.kind;
 const opposite = (o: ZoneDef, d: ZoneDef): boolean =>
   `${o.id}|${d.id}`.match(/gate-n\|gate-s|gate-s\|gate-n|gate-e\|gate-w|gate-w\|gate-e/) !== null;
 
-/** Relative OD weights per mode for a weekday morning (inbound commuting, deliveries, school/station trips). */
-const OD: Record<Exclude<Mode, 'bus'>, OdWeight> = {
-  car: (o, d) => {
-    const t = `${k(o)}>${k(d)}`;
-    if (t === 'gate>gate') return opposite(o, d) ? 1.6 : 1.1;
-    return (
-      {
-        'gate>parking': 2.2,
-        'gate>station': 1.0,
-        'gate>square': 0.6,
-        'gate>core': 0.35,
-        'parking>gate': 0.3,
-        'station>gate': 0.9,
-        'core>gate': 0.8,
-        'square>gate': 0.4,
-        'core>station': 0.3,
-        'station>core': 0.1,
-        'parking>station': 0.1,
-        'district>gate': 1.3,
-        'gate>district': 0.45,
-        'district>station': 0.5,
-        'district>parking': 0.1,
-        'district>district': 0.2,
-        'district>core': 0.15,
-      }[t] ?? 0
-    );
+/**
+ * Relative OD weights per mode and pair of zone kinds (`origin>destination`) for a weekday morning: inbound
+ * commuting, deliveries, station and school trips. Car gate>gate: 1.6 between opposite gates, 1.1 otherwise.
+ */
+const OD: Record<Exclude<Mode, 'bus'>, Record<string, number>> = {
+  car: {
+    'gate>parking': 2.2,
+    'gate>station': 1.0,
+    'gate>square': 0.6,
+    'gate>core': 0.35,
+    'parking>gate': 0.3,
+    'station>gate': 0.9,
+    'core>gate': 0.8,
+    'square>gate': 0.4,
+    'core>station': 0.3,
+    'station>core': 0.1,
+    'parking>station': 0.1,
+    'district>gate': 1.3,
+    'gate>district': 0.45,
+    'district>station': 0.5,
+    'district>parking': 0.1,
+    'district>district': 0.2,
+    'district>core': 0.15,
   },
-  van: (o, d) =>
-    ({
-      'gate>square': 3,
-      'gate>core': 1.5,
-      'square>gate': 1,
-      'core>gate': 1.2,
-      'gate>gate': 0.4,
-      'gate>parking': 0.2,
-      'gate>station': 0.5,
-      'square>core': 0.5,
-      'gate>district': 1.0,
-      'district>gate': 0.4,
-    })[`${k(o)}>${k(d)}`] ?? 0,
-  truck: (o, d) => ({ 'gate>gate': 1.5, 'gate>square': 1.5, 'square>gate': 0.6 })[`${k(o)}>${k(d)}`] ?? 0,
-  motorcycle: (o, d) =>
-    ({
-      'gate>gate': 0.8,
-      'gate>station': 0.5,
-      'gate>core': 0.5,
-      'gate>square': 0.5,
-      'gate>parking': 0.5,
-      'core>gate': 0.3,
-      'district>gate': 0.5,
-      'district>station': 0.2,
-    })[`${k(o)}>${k(d)}`] ?? 0,
-  bicycle: (o, d) =>
-    ({
-      'station>core': 3,
-      'gate>core': 2,
-      'gate>station': 1.5,
-      'core>station': 1,
-      'gate>square': 1,
-      'square>core': 0.5,
-      'core>square': 0.5,
-      'gate>gate': 0.4,
-      'core>gate': 0.6,
-      'district>station': 1.2,
-      'district>core': 1,
-      'district>gate': 0.6,
-      'district>square': 0.4,
-    })[`${k(o)}>${k(d)}`] ?? 0,
-  pedestrian: (o, d) =>
-    ({
-      'station>core': 4,
-      'station>square': 2,
-      'parking>core': 3,
-      'parking>square': 1.5,
-      'gate>core': 1,
-      'core>station': 1.5,
-      'square>core': 1,
-      'core>square': 1,
-      'gate>station': 0.5,
-      'core>parking': 0.4,
-      'square>station': 0.5,
-      'core>core': 0.8,
-      'district>core': 1.5,
-      'district>station': 1.2,
-      'district>square': 1,
-      'core>district': 0.4,
-      'parking>district': 0.4,
-    })[`${k(o)}>${k(d)}`] ?? 0,
+  van: {
+    'gate>square': 3,
+    'gate>core': 1.5,
+    'square>gate': 1,
+    'core>gate': 1.2,
+    'gate>gate': 0.4,
+    'gate>parking': 0.2,
+    'gate>station': 0.5,
+    'square>core': 0.5,
+    'gate>district': 1.0,
+    'district>gate': 0.4,
+  },
+  truck: { 'gate>gate': 1.5, 'gate>square': 1.5, 'square>gate': 0.6 },
+  motorcycle: {
+    'gate>gate': 0.8,
+    'gate>station': 0.5,
+    'gate>core': 0.5,
+    'gate>square': 0.5,
+    'gate>parking': 0.5,
+    'core>gate': 0.3,
+    'district>gate': 0.5,
+    'district>station': 0.2,
+  },
+  bicycle: {
+    'station>core': 3,
+    'gate>core': 2,
+    'gate>station': 1.5,
+    'core>station': 1,
+    'gate>square': 1,
+    'square>core': 0.5,
+    'core>square': 0.5,
+    'gate>gate': 0.4,
+    'core>gate': 0.6,
+    'district>station': 1.2,
+    'district>core': 1,
+    'district>gate': 0.6,
+    'district>square': 0.4,
+  },
+  pedestrian: {
+    'station>core': 4,
+    'station>square': 2,
+    'parking>core': 3,
+    'parking>square': 1.5,
+    'gate>core': 1,
+    'core>station': 1.5,
+    'square>core': 1,
+    'core>square': 1,
+    'gate>station': 0.5,
+    'core>parking': 0.4,
+    'square>station': 0.5,
+    'core>core': 0.8,
+    'district>core': 1.5,
+    'district>station': 1.2,
+    'district>square': 1,
+    'core>district': 0.4,
+    'parking>district': 0.4,
+  },
 };
+
+function odWeight(mode: Exclude<Mode, 'bus'>, o: ZoneDef, d: ZoneDef): number {
+  const key = `${o.kind}>${d.kind}`;
+  if (mode === 'car' && key === 'gate>gate') return opposite(o, d) ? 1.6 : 1.1;
+  return OD[mode][key] ?? 0;
+}
 
 const MODE_PREFIX: Record<Mode, string> = {
   pedestrian: 'ped',
@@ -260,7 +257,7 @@ export function generateDemand(
     for (const o of zones)
       for (const d of zones) {
         if (o === d && !(mode === 'pedestrian' && o.kind === 'core')) continue;
-        const w = OD[mode](o, d);
+        const w = odWeight(mode, o, d);
         if (w > 0) {
           pairs.push([o, d]);
           weights.push(w);
@@ -268,7 +265,7 @@ export function generateDemand(
       }
     const types = vtypesByMode(mode);
     const n = Math.round((perHour[mode] * durationS) / 3600);
-    const walkLike = mode === 'pedestrian' || mode === 'bicycle';
+    const walkLike = mode === 'pedestrian';
     for (let i = 0; i < n; i++) {
       const [o, d] = pairs[rng.weighted(weights)];
       const fromList = walkLike ? o.walkFrom : o.vehicleFrom;

@@ -42,17 +42,22 @@ export const ROAD_SPECS: Record<RoadClass, RoadSpec> = {
   lane: { lanes: 1, speed: 8.33, priority: 4, sidewalk: 2 },
   shared: { lanes: 1, speed: 5.56, priority: 3, sidewalk: 2 },
   stub: { lanes: 1, speed: 8.33, priority: 5, sidewalk: 2 },
-  pedestrian: { lanes: 1, speed: 5.56, priority: 2, sidewalk: 0, allow: 'pedestrian bicycle', width: 6 },
+  // Pedestrian street (cathedral close): one 6 m walkway per direction, pedestrians only.
+  pedestrian: { lanes: 1, speed: 5.56, priority: 2, sidewalk: 0, allow: 'pedestrian', width: 6 },
 };
 
 /** Lane width used by netconvert (default 3.2 m). */
 export const LANE_WIDTH_M = 3.2;
 
+/** Width of one lane of this class, metres. */
+export function laneWidth(cls: RoadClass): number {
+  return ROAD_SPECS[cls].width ?? LANE_WIDTH_M;
+}
+
 /** Half of the paved width (carriageway both ways + sidewalks) of a two-way road of this class, metres. */
 export function roadHalfWidth(cls: RoadClass): number {
   const s = ROAD_SPECS[cls];
-  if (s.width) return s.width / 2;
-  return s.lanes * LANE_WIDTH_M + s.sidewalk;
+  return s.lanes * laneWidth(cls) + s.sidewalk;
 }
 
 export interface NetworkOptions {

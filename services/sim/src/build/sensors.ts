@@ -5,7 +5,7 @@
  */
 import { imageToGround, inImage, type PinholeCamera, projectToImage } from './camera.ts';
 import { type LonLat, type Origin, toLonLat } from './geo.ts';
-import { LANE_WIDTH_M, type NetEdge, type Network, ROAD_SPECS, roadHalfWidth } from './network.ts';
+import { laneWidth, type NetEdge, type Network, ROAD_SPECS, roadHalfWidth } from './network.ts';
 import type { Mode } from './vtypes.ts';
 import type { ZoneDef } from './zones.ts';
 
@@ -382,8 +382,7 @@ const COUNTER_SPECS: CounterSpec[] = [
 function buildCounter(net: Network, origin: Origin, spec: CounterSpec): { counter: Counter; at: V2 } {
   const e = net.edge(spec.edge);
   const { p, t } = along(e.shape, shapeLength(e.shape) * spec.at);
-  const s = ROAD_SPECS[e.cls];
-  const lanes = s.width ? s.width / 2 : s.lanes * LANE_WIDTH_M;
+  const lanes = ROAD_SPECS[e.cls].lanes * laneWidth(e.cls);
   const [right, left] =
     spec.span === 'inbound'
       ? [lanes + 0.2, 0.2]

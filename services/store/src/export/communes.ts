@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The communes of Eure-et-Loir (IGN Admin Express 2018 simplified, Licence Ouverte): see data/LICENSE.md. */
+/** The communes of Eure-et-Loir (IGN Admin Express 2018 simplified, Licence Ouverte): see services/store/geo/LICENSE.md. */
 export const COMMUNES_GEOJSON_PATH = resolve(
   dirname(fileURLToPath(import.meta.url)),
-  '../../data/communes-28-eure-et-loir.geojson',
+  '../../geo/communes-28-eure-et-loir.geojson',
 );
 
 type Ring = [number, number][];

@@ -129,7 +129,7 @@ export async function odCells(
   q: { from: number; to: number; mode?: string },
 ): Promise<StoredOdCell[]> {
   const rs = await client.query({
-    query: `SELECT origin, destination, mode, toUnixTimestamp(window_start) AS w, sum(trips) AS trips,
+    query: `SELECT origin, destination, mode, toUnixTimestamp(window_start) AS w, sum(trips) AS n,
               argMax(tt_p50_s, trips) AS p50, argMax(tt_p85_s, trips) AS p85, min(suppressed) AS suppressed,
               any(rule) AS rule
             FROM od_15m
@@ -145,7 +145,7 @@ export async function odCells(
     destination: string;
     mode: string;
     w: number | string;
-    trips: number | string;
+    n: number | string;
     p50: number;
     p85: number;
     suppressed: number;
@@ -157,11 +157,11 @@ export async function odCells(
       destination: r.destination,
       mode: r.mode,
       windowStart: Number(r.w) * 1000,
-      trips: Number(r.trips),
+      trips: Number(r.n),
       suppressed: Number(r.suppressed) === 1,
       rule: r.rule,
     };
-    if (!c.suppressed && Number(r.trips) > 0) {
+    if (!c.suppressed && Number(r.n) > 0) {
       c.travelTimeP50S = Number(r.p50);
       c.travelTimeP85S = Number(r.p85);
     }

@@ -44,8 +44,10 @@ import { type Static, Type } from '@sinclair/typebox';
  * closed up to the latest record end seen.
  *
  * ## Health (sensor_health)
- * Each series keeps its last `counts.healthHistoryBins` closed bins at its native interval (the shortest one its
- * records feed) and runs `detectSensorHealth` when bins close; a finding is emitted once, when it is final (a run
+ * Health is judged per sensor × direction on the total over modes (sensors fail as a whole; the zeros of a
+ * low-volume mode such as buses say nothing). Each keeps its last `counts.healthHistoryBins` closed bins at its
+ * native interval (the shortest one its records feed) and runs `detectSensorHealth` when bins close (findings
+ * carry mode ''); a finding is emitted once, when it is final (a run
  * — gap, stuck-at-zero, flat-line — is followed by a closed bin that ends it; an impossible jump has its
  * jumpWindow/2 right-hand neighbours). Flat-line needs ≥ 15 minutes of identical non-zero values. This state is
  * held across checkpoints in memory: after a crash, a run in progress may be reported as two findings or a
@@ -112,10 +114,16 @@ interface IntervalState {
 interface Series {
   proto: { sensorId: string; mode?: string; direction?: string };
   intervals: Map<number, IntervalState>;
-  /** Native (health) interval, ms. */
-  nativeMs: number;
-  /** Full bins at the native interval, not drained at checkpoints, until closed. */
-  healthAcc: Map<number, Acc>;
+}
+
+/** Health is judged on sensor × direction totals over modes (a low-volume mode's zeros say nothing). */
+interface HealthSeries {
+  proto: { sensorId: string; direction?: string };
+  /** Native interval, ms: the shortest interval the sensor's first record feeds. */
+  binMs: number;
+  nextClose: number;
+  /** Full bins (all checkpoints), per mode, until closed. */
+  acc: Map<number, Map<string, Acc>>;
   history: NormalisedCount[];
   emitted: Set<string>;
 }
@@ -151,6 +159,7 @@ export interface CountsOperatorOptions {
 export class CountsOperator implements Operator<CountRecord> {
   readonly name = 'counts';
   private readonly series = new Map<string, Series>();
+  private readonly healthSeries = new Map<string, HealthSeries>();
   private readonly intervals: { name: IntervalName; ms: number }[];
   private readonly opts: CountsOperatorOptions;
   private maxEnd = Number.NEGATIVE_INFINITY;
@@ -175,8 +184,33 @@ export class CountsOperator implements Operator<CountRecord> {
         const proto: Series['proto'] = { sensorId: r.sensorId };
         if (r.mode !== undefined) proto.mode = r.mode;
         if (r.direction !== undefined) proto.direction = r.direction;
-        s = { proto, intervals: new Map(), nativeMs: fit[0].ms, healthAcc: new Map(), history: [], emitted: new Set() };
+        s = { proto, intervals: new Map() };
         this.series.set(key, s);
+      }
+      const hkey = `${r.sensorId}\u0000${r.direction ?? ''}`;
+      let h = this.healthSeries.get(hkey);
+      if (h === undefined) {
+        const proto: HealthSeries['proto'] = { sensorId: r.sensorId };
+        if (r.direction !== undefined) proto.direction = r.direction;
+        const binMs = fit[0].ms;
+        h = { proto, binMs, nextClose: Math.floor(r.start / binMs) * binMs, acc: new Map(), history: [], emitted: new Set() };
+        this.healthSeries.set(hkey, h);
+      }
+      for (let b = Math.floor(r.start / h.binMs) * h.binMs; b < r.end; b += h.binMs) {
+        const overlap = Math.min(r.end, b + h.binMs) - Math.max(r.start, b);
+        if (overlap <= 0 || b < h.nextClose) continue;
+        let modes = h.acc.get(b);
+        if (modes === undefined) {
+          modes = new Map();
+          h.acc.set(b, modes);
+        }
+        const m = r.mode ?? '';
+        let acc = modes.get(m);
+        if (acc === undefined) {
+          acc = newAcc();
+          modes.set(m, acc);
+        }
+        addTo(acc, r, b, h.binMs, overlap);
       }
       for (const iv of fit) {
         let st = s.intervals.get(iv.ms);
@@ -195,14 +229,6 @@ export class CountsOperator implements Operator<CountRecord> {
           }
           addTo(acc, r, b, iv.ms, overlap);
           if (b >= st.nextClose) st.touched.add(b);
-          if (iv.ms === s.nativeMs && b >= st.nextClose) {
-            let h = s.healthAcc.get(b);
-            if (h === undefined) {
-              h = newAcc();
-              s.healthAcc.set(b, h);
-            }
-            addTo(h, r, b, iv.ms, overlap);
-          }
         }
       }
     }
@@ -227,10 +253,8 @@ export class CountsOperator implements Operator<CountRecord> {
   snapshot(): Record<string, number> {
     let open = 0;
     let history = 0;
-    for (const s of this.series.values()) {
-      history += s.history.length;
-      for (const st of s.intervals.values()) open += st.open.size + st.touched.size;
-    }
+    for (const s of this.series.values()) for (const st of s.intervals.values()) open += st.open.size + st.touched.size;
+    for (const h of this.healthSeries.values()) history += h.history.length + h.acc.size;
     return { series: this.series.size, openBins: open, healthBins: history };
   }
 
@@ -255,30 +279,41 @@ export class CountsOperator implements Operator<CountRecord> {
   private close(limit: number, ctx: OperatorContext, final: boolean): void {
     if (!Number.isFinite(limit)) return;
     for (const s of this.series.values()) {
-      let closedNative = false;
       for (const st of s.intervals.values()) {
         while (st.nextClose + st.binMs <= limit) {
           const b = st.nextClose;
           if (!st.touched.has(b)) this.emitRow(ctx, s, st, b, undefined);
           st.touched.delete(b);
-          if (st.binMs === s.nativeMs) {
-            const v = valueOf(s.healthAcc.get(b), st.binMs);
-            s.healthAcc.delete(b);
-            const bin: NormalisedCount = { ...s.proto, start: b, end: b + st.binMs, count: v.count, uptime: v.uptime };
-            s.history.push(bin);
-            closedNative = true;
-          }
           st.nextClose += st.binMs;
         }
       }
-      if (s.history.length > this.opts.historyBins) s.history.splice(0, s.history.length - this.opts.historyBins);
-      if (closedNative || final) this.health(s, ctx, final);
+    }
+    for (const h of this.healthSeries.values()) {
+      let closed = false;
+      while (h.nextClose + h.binMs <= limit) {
+        const b = h.nextClose;
+        // Total over modes: Σ of each mode's estimate; null when no mode observed anything.
+        let count: number | null = null;
+        let uptime = 0;
+        for (const acc of h.acc.get(b)?.values() ?? []) {
+          const v = valueOf(acc, h.binMs);
+          if (v.count === null) continue;
+          count = (count ?? 0) + v.count;
+          uptime = Math.max(uptime, v.uptime);
+        }
+        h.acc.delete(b);
+        h.history.push({ ...h.proto, start: b, end: b + h.binMs, count, uptime });
+        h.nextClose += h.binMs;
+        closed = true;
+      }
+      if (h.history.length > this.opts.historyBins) h.history.splice(0, h.history.length - this.opts.historyBins);
+      if (closed || final) this.health(h, ctx, final);
     }
   }
 
-  private health(s: Series, ctx: OperatorContext, final: boolean): void {
+  private health(s: HealthSeries, ctx: OperatorContext, final: boolean): void {
     if (s.history.length === 0) return;
-    const binMs = s.nativeMs;
+    const binMs = s.binMs;
     const o: HealthOptions = {
       utcOffsetMinutes: this.opts.utcOffsetMinutes,
       flatMinIntervals: Math.max(4, Math.ceil(900_000 / binMs)),

@@ -1,5 +1,6 @@
 import type { Config } from '@passage/config';
-import { expandOdCells, OdMatcher, type OdCellLike } from '@passage/core';
+import { expandOdCells, type OdCellLike, OdMatcher } from '@passage/core';
+import type { ClickHouseClient } from '@passage/store';
 import { type CountBin, countBins, odCells, sensorHealth } from '@passage/store/queries/od-counts';
 import {
   jsonCodec,
@@ -10,7 +11,6 @@ import {
   type SinkRole,
   TokenSighting,
 } from '@passage/stream';
-import type { ClickHouseClient } from '@passage/store';
 
 /**
  * Role `od-matcher` (DESIGN §4): `sightings.v1` (tokens) → `od.v1` (anonymous OD cells) → `od_15m`.
@@ -81,6 +81,10 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
   }
 
   private publish(cells: OdCellLike[], ctx: OperatorContext): void {
+    if (cells.length > 0) {
+      const suppressed = cells.filter((c) => c.suppressed).length;
+      ctx.log.debug({ cells: cells.length, suppressed, tokens: this.matcher.stateSize() }, 'od cells published');
+    }
     for (const c of cells) {
       const out: OdCell = {
         origin: c.origin,
@@ -192,7 +196,13 @@ export async function expandOd(
     r: Config['od']['reference'][number],
   ): { total: number; excluded?: string } | null => {
     const bad = flags.find(
-      (f) => f.sensorId === r.sensorId && f.kind !== 'gap' && f.to > periodStart && f.from < periodStart + periodMs,
+      (f) =>
+        f.sensorId === r.sensorId &&
+        f.kind !== 'gap' &&
+        (r.direction === undefined || f.direction === '' || f.direction === r.direction) &&
+        (f.mode === '' || r.modes === undefined || r.modes.includes(f.mode)) &&
+        f.to > periodStart &&
+        f.from < periodStart + periodMs,
     );
     if (bad) return { total: 0, excluded: bad.kind };
     const len = finest.get(r.sensorId);

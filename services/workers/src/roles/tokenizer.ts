@@ -38,12 +38,22 @@ export class TokenizerOperator implements Operator<RawSighting> {
   }
 
   processBatch(events: readonly RawSighting[], ctx: OperatorContext): void {
+    const before = this.tokenizer.stats();
     for (const s of events) {
       const token = this.tokenizer.tokenize(s.kind, s.id, s.ts);
       if (token === null) continue;
       const out: TokenSighting = { siteId: s.siteId, ts: s.ts, kind: s.kind, token };
       ctx.emit('sightings', token, out);
     }
+    const after = this.tokenizer.stats();
+    // Counts and epoch numbers only: never an identifier, a token or key material.
+    if (after.rotations !== before.rotations) {
+      ctx.log.info({ epoch: this.tokenizer.currentEpoch(), rotations: after.rotations }, 'tokenizer key rotated');
+    }
+    ctx.log.debug(
+      { sightings: events.length, tokenized: after.tokenized - before.tokenized, dropped: after.droppedNoKey - before.droppedNoKey },
+      'tokenized batch',
+    );
   }
 
   onWatermark(wm: number): void {

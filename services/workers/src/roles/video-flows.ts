@@ -198,7 +198,11 @@ export function videoFlowsRole(config: Config): ProcessorRole<DetectionFrame> {
     input: config.topics.detections,
     codec: jsonCodec(DetectionFrame, { maxBytes: config.stream.maxMessageBytes }),
     eventTime: (f) => f.ts,
-    outputs: { lineCounts: config.topics.lineCounts, movements: config.topics.movements, plates: config.topics.sightingsRaw },
+    outputs: {
+      lineCounts: config.topics.lineCounts,
+      movements: config.topics.movements,
+      plates: config.topics.sightingsRaw,
+    },
     create: () => new VideoFlowsOperator(config),
   };
 }

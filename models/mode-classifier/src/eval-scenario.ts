@@ -1,0 +1,171 @@
+/**
+ * End-to-end video evaluation on a scenario: synthesised detections → `CameraPipeline` per camera → ONNX mode
+ * classifier → 1-minute aggregates, exactly the video-flows worker's logic (rider tracks dropped; tracks with a
+ * line crossing or a movement classified; `MinuteAggregator`), compared with the scenario's truth tables.
+ *
+ *   node --import tsx models/mode-classifier/src/eval-scenario.ts --scenario infra/scenarios/chartres-centre \
+ *     [--seed <noise seed, default the scenario's>] [--from-s 0] [--to-s 3600] [--model <model.onnx>] [--json <out>]
+ *
+ * Reports: line-count totals per mode group (pedestrians, bicycles, motor vehicles; target |error| ≤ 3 %), share
+ * of line × direction × mode × 15-min cells with GEH < 5 (target ≥ 95 %; also without the mode split), turning
+ * movements (movement × mode × 15 min, GEH < 5 for ≥ 85 %), and the classifier's macro-F1 on tracks matched to
+ * truth crossings (`matchTracksToTruth`), next to the detector majority-vote baseline.
+ */
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FEATURE_COUNT, type FinishedRoadUser, MinuteAggregator, type Mode } from '@passage/core';
+import {
+  compareCells,
+  evaluate,
+  formatReport,
+  type LineCountRow,
+  loadScenario,
+  type MovementRow,
+  readTruth,
+  summarizeGeh,
+} from '@passage/sim';
+import { MODES } from '@passage/stream/contracts';
+import { ModeClassifier } from './infer.ts';
+import { evaluate as evaluateLabels } from './metrics.ts';
+import { matchTracksToTruth, runScenarioTracks } from './scenario-features.ts';
+
+export interface ScenarioEvalOptions {
+  seed?: number;
+  fromS?: number;
+  toS?: number;
+  modelPath?: string;
+}
+
+export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
+  const t0 = performance.now();
+  const ctx = await loadScenario(dir);
+  const truth = await readTruth(join(dir, 'truth'));
+  const fromS = o.fromS ?? 0;
+  const toS = o.toS ?? ctx.scenario.durationS;
+  const seed = o.seed ?? ctx.scenario.seed;
+  const t1 = performance.now();
+  const tracks = runScenarioTracks(ctx, { seed, fromS, toS });
+  const t2 = performance.now();
+  // The worker: riders dropped, tracks with a crossing or a movement classified.
+  const kept = tracks.filter((t) => !t.user.rider && (t.user.summary.crossings.length > 0 || t.user.summary.movement));
+  const feats = new Float32Array(kept.length * FEATURE_COUNT);
+  kept.forEach((t, i) => feats.set(t.user.features, i * FEATURE_COUNT));
+  const classifier = await ModeClassifier.load({ modelPath: o.modelPath, intraOpNumThreads: 1 });
+  const { labels } = await classifier.classify(feats, kept.length);
+  await classifier.close();
+  const predicted = new Map<FinishedRoadUser, Mode>();
+  kept.forEach((t, i) => predicted.set(t.user, MODES[labels[i]]));
+  const aggs = new Map<string, MinuteAggregator>();
+  for (const c of ctx.scenario.cameras) aggs.set(c.id, new MinuteAggregator({ siteId: c.siteId, cameraId: c.id }));
+  for (const t of kept) aggs.get(t.cameraId)?.add(t.user.summary, predicted.get(t.user) as Mode);
+  const lineCounts: LineCountRow[] = [];
+  const movements: MovementRow[] = [];
+  for (const a of aggs.values()) {
+    const f = a.flush(Number.POSITIVE_INFINITY);
+    for (const r of f.lineCounts) lineCounts.push({ ...r });
+    for (const r of f.movements) movements.push({ ...r, windowStart: r.minute });
+  }
+  // Truth restricted to the evaluated time range.
+  const t0ms = ctx.scenario.start + fromS * 1000;
+  const t1ms = ctx.scenario.start + toS * 1000;
+  const inRange = (ms: number): boolean => ms >= t0ms && ms < t1ms;
+  const truthLines = truth.lineCounts.filter((r) => inRange(r.minute));
+  const truthMoves = truth.movements.filter((r) => inRange(r.windowStart));
+  const outLines = lineCounts.filter((r) => inRange(r.minute));
+  const outMoves = movements.filter((r) => inRange(r.windowStart));
+
+  // Track-level classification on matched tracks (road users only), model and baseline.
+  const { rows, stats } = matchTracksToTruth(ctx, tracks, { fromS, toS });
+  const modePairs: { truth: string; predicted: string }[] = [];
+  const truthIdx: number[] = [];
+  const predIdx: number[] = [];
+  const baseIdx: number[] = [];
+  for (const r of rows) {
+    if (r.kind !== 'road-user') continue;
+    const p = predicted.get(r.user) ?? 'car';
+    modePairs.push({ truth: r.mode, predicted: p });
+    truthIdx.push(MODES.indexOf(r.mode));
+    predIdx.push(MODES.indexOf(p));
+    baseIdx.push(MODES.indexOf(r.user.voteMode ?? 'car'));
+  }
+  const report = evaluate({
+    truth: { lineCounts: truthLines, movements: truthMoves },
+    output: { lineCounts: outLines, movements: outMoves, modePairs },
+    options: { lineCountIntervalS: 900, movementIntervalS: 900, gehShareRequired: 0.95, totalErrorMaxPct: 3 },
+  });
+  // Line × direction × 15 min, all modes together.
+  const bucket = (ms: number): number => Math.floor(ms / 900_000) * 900_000;
+  const allModeKey = (r: LineCountRow): string => `${r.cameraId}|${r.lineId}|${r.direction}|${bucket(r.minute)}`;
+  const allModes = summarizeGeh(
+    compareCells(
+      truthLines,
+      outLines,
+      allModeKey,
+      (r) => r.count,
+      allModeKey,
+      (r) => r.count,
+    ),
+  );
+  const model = evaluateLabels(truthIdx, predIdx, MODES.length);
+  const baseline = evaluateLabels(truthIdx, baseIdx, MODES.length);
+  return {
+    scenario: ctx.scenario.name,
+    noiseSeed: seed,
+    fromS,
+    toS,
+    report,
+    lineCellsAllModes: allModes,
+    match: stats,
+    classifier: { macroF1: model.macroF1, accuracy: model.accuracy, confusion: model.confusion, n: truthIdx.length },
+    baseline: { macroF1: baseline.macroF1, accuracy: baseline.accuracy },
+    seconds: { load: (t1 - t0) / 1000, pipeline: (t2 - t1) / 1000, total: (performance.now() - t0) / 1000 },
+  };
+}
+
+async function main(): Promise<void> {
+  const { values: a } = parseArgs({
+    options: {
+      scenario: { type: 'string', default: 'infra/scenarios/chartres-centre' },
+      seed: { type: 'string' },
+      'from-s': { type: 'string' },
+      'to-s': { type: 'string' },
+      model: { type: 'string' },
+      json: { type: 'string' },
+    },
+  });
+  const r = await evalScenario(resolve(a.scenario as string), {
+    seed: a.seed ? Number(a.seed) : undefined,
+    fromS: a['from-s'] ? Number(a['from-s']) : undefined,
+    toS: a['to-s'] ? Number(a['to-s']) : undefined,
+    modelPath: a.model,
+  });
+  console.log(formatReport(r.report));
+  const lc = r.report.lineCounts;
+  const mv = r.report.movements;
+  const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
+  console.log(`\n${r.scenario}, noise seed ${r.noiseSeed}, ${r.fromS}–${r.toS} s`);
+  if (lc) {
+    for (const [g, v] of Object.entries(lc.byGroup)) {
+      console.log(`line counts ${g}: truth ${v.truth}, ours ${v.output}, error ${v.errorPct.toFixed(2)} %`);
+    }
+    console.log(`line × dir × mode × 15 min cells GEH < 5: ${pct(lc.geh.shareBelow)} of ${lc.geh.cells}`);
+  }
+  console.log(
+    `line × dir × 15 min cells (all modes) GEH < 5: ${pct(r.lineCellsAllModes.shareBelow)} of ${r.lineCellsAllModes.cells}`,
+  );
+  if (mv) console.log(`movement × mode × 15 min cells GEH < 5: ${pct(mv.geh.shareBelow)} of ${mv.geh.cells}`);
+  console.log(
+    `classifier on ${r.classifier.n} matched tracks: macro-F1 ${r.classifier.macroF1.toFixed(4)} ` +
+      `(accuracy ${r.classifier.accuracy.toFixed(4)}); baseline macro-F1 ${r.baseline.macroF1.toFixed(4)}`,
+  );
+  console.log(`${'truth \\ pred'.padEnd(13)}${MODES.map((m) => m.slice(0, 7).padStart(8)).join('')}`);
+  r.classifier.confusion.forEach((row, i) => {
+    console.log(`${MODES[i].padEnd(13)}${row.map((c) => String(c).padStart(8)).join('')}`);
+  });
+  console.log(`match: ${JSON.stringify(r.match)}`);
+  console.log(`seconds: ${JSON.stringify(r.seconds)}`);
+  if (a.json) writeFileSync(a.json, `${JSON.stringify(r, null, 1)}\n`);
+}
+
+if (process.argv[1]?.endsWith('eval-scenario.ts')) await main();

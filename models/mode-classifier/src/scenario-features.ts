@@ -1,0 +1,331 @@
+/**
+ * Labelled track features from a synthesised SUMO scenario (the real training path of the mode classifier).
+ *
+ *   node --import tsx models/mode-classifier/src/scenario-features.ts --scenario <dir> --seed <noise seed> \
+ *     --out <features.csv[.gz]> [--from-s 0] [--to-s <durationS>] [--cameras id,id]
+ *
+ * 1. Every camera's frames are synthesised by `synthesizeDetections` (`@passage/sim`, noise seed `--seed`) and run
+ *    through one `CameraPipeline` per camera (`@passage/core`: ByteTrack → homography → lines/zones → features),
+ *    with the options the video-flows worker derives from the same scenario.json (`cameraOptionsFromSpec`, the
+ *    same rule as `cameraPipelineOptions` in services/workers/src/sites.ts). No Kafka, no store.
+ * 2. Finished tracks with ≥ 1 line crossing are matched to the truth crossings (`lineCrossings`, scenario
+ *    trajectories) of the same camera line and direction within ±`toleranceS` (2 s): greedy one-to-one by cost,
+ *    cost = |Δt|, + `PERSON_ON_TWO_WHEELER_PENALTY_S` when a person-voted track would take the crossing of a
+ *    cyclist/motorcyclist (so the bicycle/motorcycle box's track gets its own road user first). A track's label is
+ *    the mode of the agent matched by most of its crossings.
+ * 3. Rows (`TrackRow.kind`):
+ *    - `road-user`: a track the worker classifies (not flagged rider) matched to an agent → label = agent mode;
+ *    - `rider`: a track whose crossings coincide with those of a two-wheeler agent already taken by another track
+ *      and whose majority detector class is `person` (the person box of a cyclist/motorcyclist that the pipeline's
+ *      rider rule did not catch; it would be counted twice), or a track the pipeline flagged as rider. Written with
+ *      label `rider`; `parseFeaturesCsv` skips these rows, so they never train the 7-mode model (a rider is not a
+ *      road user of its own). They are reported so the rider rule can be measured;
+ *    - unmatched tracks (false positives, duplicate fragments) are dropped and counted.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import {
+  CameraPipeline,
+  type CameraPipelineOptions,
+  type CountingLine,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  type FinishedRoadUser,
+  fitHomography,
+  LocalFrame,
+  type Zone,
+} from '@passage/core';
+import { lineCrossings, loadScenario, type SimContext, synthesizeDetections } from '@passage/sim';
+import { MODES, type Mode } from '@passage/stream/contracts';
+
+/** A finished road user of one camera (what the video-flows worker sees). */
+export interface CameraTrack {
+  cameraId: string;
+  user: FinishedRoadUser;
+}
+
+export interface RunTracksOptions {
+  /** Noise seed of the detection synthesiser (default: the scenario's seed). */
+  seed?: number;
+  fromS?: number;
+  toS?: number;
+  cameraIds?: readonly string[];
+  /** Overrides of the per-camera pipeline options (tracker, rider rule…). */
+  pipeline?: Partial<Omit<CameraPipelineOptions, 'cameraId' | 'siteId' | 'homography' | 'lines' | 'zones'>>;
+  /** Called with each finished road user as it ends (default: collected and returned). */
+  onTrack?: (t: CameraTrack) => void;
+}
+
+type CameraSpec = SimContext['scenario']['cameras'][number];
+
+/**
+ * Pipeline options of a scenario camera: local frame centred on the camera, homography from its calibration
+ * pairs, lines and zones in that frame (same rule as the worker's `cameraPipelineOptions`).
+ */
+export function cameraOptionsFromSpec(cam: CameraSpec, defaults: { fps?: number } = {}): CameraPipelineOptions {
+  const frame = new LocalFrame({ lon: cam.position.lon, lat: cam.position.lat });
+  const local = (p: readonly number[]): [number, number] => [frame.x(p[0]), frame.y(p[1])];
+  const fit = fitHomography(cam.calibration.map((c) => ({ image: c.image, ground: local(c.map) })));
+  const lines: CountingLine[] = cam.lines.map((l) => ({ id: l.id, a: local(l.a), b: local(l.b) }));
+  const zones: Zone[] = cam.zones.map((z) => ({ id: z.id, polygon: z.polygon.map(local) }));
+  return {
+    cameraId: cam.id,
+    siteId: cam.siteId,
+    homography: fit.homography,
+    lines,
+    zones,
+    fps: cam.fps ?? defaults.fps ?? 10,
+  };
+}
+
+/** Runs every camera's synthesised frames through its own `CameraPipeline`; returns the finished road users. */
+export function runScenarioTracks(ctx: SimContext, o: RunTracksOptions = {}): CameraTrack[] {
+  const out: CameraTrack[] = [];
+  const emit = o.onTrack ?? ((t: CameraTrack) => out.push(t));
+  const pipelines = new Map<string, CameraPipeline>();
+  for (const c of ctx.scenario.cameras) {
+    if (o.cameraIds && !o.cameraIds.includes(c.id)) continue;
+    pipelines.set(c.id, new CameraPipeline({ ...cameraOptionsFromSpec(c), ...o.pipeline }));
+  }
+  const finished: FinishedRoadUser[] = [];
+  const drain = (cameraId: string): void => {
+    for (const user of finished) emit({ cameraId, user });
+    finished.length = 0;
+  };
+  for (const f of synthesizeDetections(ctx, { seed: o.seed, fromS: o.fromS, toS: o.toS, cameraIds: o.cameraIds })) {
+    const p = pipelines.get(f.cameraId);
+    if (!p) continue;
+    p.processFrame(f.ts, f.objects, finished);
+    if (finished.length) drain(f.cameraId);
+  }
+  for (const [id, p] of pipelines) {
+    p.flush(finished);
+    drain(id);
+  }
+  return out;
+}
+
+/** Extra cost (seconds) of giving a two-wheeler's crossing to a person-voted track (see the module comment). */
+export const PERSON_ON_TWO_WHEELER_PENALTY_S = 10;
+
+export type TrackKind = 'road-user' | 'rider';
+
+export interface LabelledTrack {
+  cameraId: string;
+  user: FinishedRoadUser;
+  kind: TrackKind;
+  /** Index of the matched agent in `ctx.agents`. */
+  agent: number;
+  /** The agent's mode. */
+  mode: Mode;
+}
+
+export interface MatchStats {
+  /** Finished tracks with ≥ 1 crossing. */
+  tracksWithCrossings: number;
+  roadUsers: number;
+  /** Person tracks on a two-wheeler not flagged by the pipeline (counted twice by the worker). */
+  ridersMissed: number;
+  /** Tracks flagged rider by the pipeline that match a two-wheeler (correct) or something else (wrong). */
+  ridersFlaggedOk: number;
+  ridersFlaggedWrong: number;
+  /** Tracks with crossings matching no truth crossing (false positives, fragments). */
+  unmatched: number;
+  /** Truth crossings (in the time range, on the cameras run) and how many got a non-rider track. */
+  truthCrossings: number;
+  truthMatched: number;
+  /** Truth crossings per mode and matched per mode. */
+  truthByMode: Record<string, number>;
+  matchedByMode: Record<string, number>;
+}
+
+/**
+ * Labels finished tracks by their line crossings against the truth crossings of the same camera line and direction
+ * (see the module comment for the rule). Only tracks with ≥ 1 crossing are returned.
+ */
+export function matchTracksToTruth(
+  ctx: SimContext,
+  tracks: readonly CameraTrack[],
+  o: { toleranceS?: number; fromS?: number; toS?: number; cameraIds?: readonly string[] } = {},
+): { rows: LabelledTrack[]; stats: MatchStats } {
+  const tol = o.toleranceS ?? 2;
+  const fromS = o.fromS ?? 0;
+  const toS = o.toS ?? ctx.scenario.durationS;
+  const start = ctx.scenario.start;
+  // Truth crossings per key camera|line|direction.
+  const events: { agent: number; mode: Mode; t: number; taken: number }[] = [];
+  const byKey = new Map<string, number[]>();
+  for (const cam of ctx.cameras) {
+    if (o.cameraIds && !o.cameraIds.includes(cam.spec.id)) continue;
+    for (const line of cam.lines) {
+      for (const e of lineCrossings(ctx, line.seg)) {
+        if (e.t < fromS || e.t >= toS) continue;
+        const key = `${cam.spec.id}|${line.id}|${e.direction}`;
+        let list = byKey.get(key);
+        if (!list) byKey.set(key, (list = []));
+        list.push(events.length);
+        events.push({ agent: e.agent, mode: e.mode, t: e.t, taken: -1 });
+      }
+    }
+  }
+  const withCrossings = tracks.filter((t) => t.user.summary.crossings.length > 0);
+  const twoWheeler = (m: Mode): boolean => m === 'bicycle' || m === 'motorcycle';
+  // Candidate pairs (track crossing ↔ truth crossing) for the tracks the worker classifies (not flagged rider).
+  const pairs: { track: number; event: number; cost: number }[] = [];
+  const eventsNear = (t: CameraTrack, c: { lineId: string; direction: string; ts: number }): number[] => {
+    const list = byKey.get(`${t.cameraId}|${c.lineId}|${c.direction}`) ?? [];
+    const tS = (c.ts - start) / 1000;
+    return list.filter((ev) => Math.abs(events[ev].t - tS) <= tol);
+  };
+  withCrossings.forEach((t, ti) => {
+    if (t.user.rider) return;
+    const person = t.user.voteMode === 'pedestrian';
+    for (const c of t.user.summary.crossings) {
+      const tS = (c.ts - start) / 1000;
+      for (const ev of eventsNear(t, c)) {
+        const e = events[ev];
+        const cost = Math.abs(e.t - tS) + (person && twoWheeler(e.mode) ? PERSON_ON_TWO_WHEELER_PENALTY_S : 0);
+        pairs.push({ track: ti, event: ev, cost });
+      }
+    }
+  });
+  pairs.sort((a, b) => a.cost - b.cost || a.track - b.track || a.event - b.event);
+  const matched = withCrossings.map(() => new Map<number, number>()); // agent → matched crossings
+  const usedCrossing = new Set<string>();
+  for (const p of pairs) {
+    const e = events[p.event];
+    if (e.taken >= 0) continue;
+    // One truth crossing per track crossing: a track crossing a line once cannot take two events.
+    const ck = `${p.track}|${p.event}`;
+    if (usedCrossing.has(ck)) continue;
+    e.taken = p.track;
+    usedCrossing.add(ck);
+    const m = matched[p.track];
+    m.set(e.agent, (m.get(e.agent) ?? 0) + 1);
+  }
+  const stats: MatchStats = {
+    tracksWithCrossings: withCrossings.length,
+    roadUsers: 0,
+    ridersMissed: 0,
+    ridersFlaggedOk: 0,
+    ridersFlaggedWrong: 0,
+    unmatched: 0,
+    truthCrossings: events.length,
+    truthMatched: events.filter((e) => e.taken >= 0).length,
+    truthByMode: {},
+    matchedByMode: {},
+  };
+  for (const e of events) {
+    stats.truthByMode[e.mode] = (stats.truthByMode[e.mode] ?? 0) + 1;
+    if (e.taken >= 0) stats.matchedByMode[e.mode] = (stats.matchedByMode[e.mode] ?? 0) + 1;
+  }
+  const rows: LabelledTrack[] = [];
+  withCrossings.forEach((t, ti) => {
+    let best = -1;
+    let bestN = 0;
+    for (const [agent, n] of matched[ti]) {
+      if (n > bestN) {
+        best = agent;
+        bestN = n;
+      }
+    }
+    if (best >= 0) {
+      rows.push({ ...t, kind: 'road-user', agent: best, mode: ctx.agents[best].mode });
+      stats.roadUsers++;
+      return;
+    }
+    // Not matched as a road user: the person box of a two-wheeler whose crossing another track took?
+    let rider = -1;
+    for (const c of t.user.summary.crossings) {
+      for (const ev of eventsNear(t, c)) if (twoWheeler(events[ev].mode)) rider = events[ev].agent;
+    }
+    if (t.user.rider) {
+      if (rider >= 0) stats.ridersFlaggedOk++;
+      else stats.ridersFlaggedWrong++;
+      if (rider >= 0) rows.push({ ...t, kind: 'rider', agent: rider, mode: ctx.agents[rider].mode });
+      return;
+    }
+    if (rider >= 0 && t.user.voteMode === 'pedestrian') {
+      stats.ridersMissed++;
+      rows.push({ ...t, kind: 'rider', agent: rider, mode: ctx.agents[rider].mode });
+      return;
+    }
+    stats.unmatched++;
+  });
+  return { rows, stats };
+}
+
+/** features.csv text: FEATURE_NAMES, `label` (a mode, or `rider`), then `camera` (ignored by the reader). */
+export function labelledTracksToCsv(rows: readonly LabelledTrack[]): string {
+  const lines = [[...FEATURE_NAMES, 'label', 'camera'].join(',')];
+  for (const r of rows) {
+    const cells = new Array<string>(FEATURE_COUNT + 2);
+    for (let k = 0; k < FEATURE_COUNT; k++) {
+      const v = r.user.features[k];
+      cells[k] = v === 0 ? '0' : String(Number(v.toPrecision(6)));
+    }
+    cells[FEATURE_COUNT] = r.kind === 'rider' ? 'rider' : r.mode;
+    cells[FEATURE_COUNT + 1] = r.cameraId;
+    lines.push(cells.join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Counts per label (MODES then `rider`). */
+export function labelCounts(rows: readonly LabelledTrack[]): Record<string, number> {
+  const c: Record<string, number> = Object.fromEntries([...MODES, 'rider'].map((m) => [m, 0]));
+  for (const r of rows) c[r.kind === 'rider' ? 'rider' : r.mode]++;
+  return c;
+}
+
+async function main(): Promise<void> {
+  const { values: a } = parseArgs({
+    options: {
+      scenario: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      'from-s': { type: 'string' },
+      'to-s': { type: 'string' },
+      cameras: { type: 'string' },
+    },
+  });
+  if (!a.scenario || !a.seed || !a.out) {
+    console.error(
+      'usage: scenario-features.ts --scenario <dir> --seed <noise seed> --out <csv|csv.gz> [--from-s] [--to-s] [--cameras a,b]',
+    );
+    process.exit(2);
+  }
+  const t0 = performance.now();
+  const ctx = await loadScenario(resolve(a.scenario));
+  const fromS = a['from-s'] ? Number(a['from-s']) : 0;
+  const toS = a['to-s'] ? Number(a['to-s']) : ctx.scenario.durationS;
+  const cameraIds = a.cameras?.split(',');
+  const seed = Number(a.seed);
+  const t1 = performance.now();
+  const tracks = runScenarioTracks(ctx, { seed, fromS, toS, cameraIds });
+  const t2 = performance.now();
+  const { rows, stats } = matchTracksToTruth(ctx, tracks, { fromS, toS, cameraIds });
+  const csv = labelledTracksToCsv(rows);
+  writeFileSync(a.out, a.out.endsWith('.gz') ? gzipSync(csv, { level: 9 }) : csv);
+  console.error(
+    JSON.stringify(
+      {
+        scenario: ctx.scenario.name,
+        scenarioSeed: ctx.scenario.seed,
+        noiseSeed: seed,
+        fromS,
+        toS,
+        tracks: tracks.length,
+        ...stats,
+        labels: labelCounts(rows),
+        seconds: { load: (t1 - t0) / 1000, pipeline: (t2 - t1) / 1000, match: (performance.now() - t2) / 1000 },
+      },
+      null,
+      1,
+    ),
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('scenario-features.ts')) await main();

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PassageError } from '@passage/config';
+import { evaluate, formatReport, readStoredOutput, readTruth, type TruthTables } from '@passage/sim';
+import { openStore, storeOptionsFromConfig } from '@passage/store';
+import { COMMON, parseFlags } from '../args.ts';
+import { makeContext } from '../context.ts';
+
+export const help = `passage eval <scenario-dir> [--data <dir>] [--json] [--interval <s>]
+  Compares what the pipeline stored (embedded store in --data, or CLICKHOUSE_URL) with the scenario's ground
+  truth (<scenario-dir>/truth): line counts (GEH per line × 15-min cell, total error per mode group), turning
+  movements (GEH per movement × 15 min), OD (GEH per OD × 15 min), counters, travel times.
+  Exit code 0 whatever the result; the JSON report has "pass" per table.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags('eval', argv, {
+    ...COMMON,
+    json: { type: 'boolean' },
+    interval: { type: 'string', default: '900' },
+  });
+  if (values.help || positionals.length !== 1) {
+    console.log(help);
+    return values.help ? 0 : 2;
+  }
+  const dir = resolve(positionals[0]);
+  let scenario: { start: number; durationS: number };
+  try {
+    scenario = JSON.parse(readFileSync(resolve(dir, 'scenario.json'), 'utf8'));
+  } catch (cause) {
+    throw new PassageError('PASSAGE_SCENARIO_NOT_FOUND', `No scenario.json in ${dir}: give a scenario directory.`, {
+      cause,
+    });
+  }
+  const ctx = makeContext(values as { data?: string; config?: string });
+  const truth = await readTruth(resolve(dir, 'truth'));
+  const store = openStore(storeOptionsFromConfig(ctx.config));
+  try {
+    const output = await readStoredOutput(store.client, scenario.start, scenario.start + scenario.durationS * 1000);
+    if (Object.keys(output).length === 0) {
+      throw new PassageError(
+        'PASSAGE_EVAL_NO_OUTPUT',
+        `The store at ${store.location} holds no aggregates for this scenario's period: run \`passage replay ${positionals[0]} --data ${ctx.dataDir}\` first.`,
+      );
+    }
+    const t: Partial<TruthTables> = {};
+    if (output.lineCounts) t.lineCounts = truth.lineCounts;
+    if (output.movements) t.movements = truth.movements;
+    if (output.od) t.od = truth.od;
+    if (output.counters) t.counters = truth.counters;
+    if (output.travelTimes) t.travelTimes = truth.travelTimes;
+    const interval = Number(values.interval);
+    const report = evaluate({
+      truth: t,
+      output,
+      options: { lineCountIntervalS: interval, movementIntervalS: 900, odIntervalS: 3600, counterIntervalS: 900 },
+    });
+    console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Reads what the pipeline stored (ClickHouse: embedded chDB or a server) as evaluation output rows.
+ * Only aggregate tables are read; nothing here can see a track or an identifier.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { EvalOutput } from './evaluate.ts';
+
+async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
+  const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+  return rs.json<T>();
+}
+
+/** Output rows stored between `from` and `to` (epoch ms, inclusive-exclusive). */
+export async function readStoredOutput(client: ClickHouseClient, from: number, to: number): Promise<EvalOutput> {
+  const p = { from: Math.floor(from / 1000), to: Math.ceil(to / 1000) };
+  const lineCounts = (
+    await rows<{
+      cameraId: string;
+      lineId: string;
+      direction: 'in' | 'out';
+      mode: string;
+      minute: string;
+      count: string;
+    }>(
+      client,
+      `SELECT camera_id AS cameraId, line_id AS lineId, direction, mode, toUnixTimestamp(minute) * 1000 AS minute_ms,
+              sum(count) AS count
+       FROM line_counts_1m WHERE minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32})
+       GROUP BY cameraId, lineId, direction, mode, minute_ms`,
+      p,
+    )
+  ).map((r) => ({
+    cameraId: r.cameraId,
+    lineId: r.lineId,
+    direction: r.direction,
+    mode: r.mode,
+    minute: Number(r.minute_ms),
+    count: Number(r.count),
+  }));
+  const movements = (
+    await rows<{
+      cameraId: string;
+      fromZone: string;
+      toZone: string;
+      mode: string;
+      windowStart: string;
+      count: string;
+    }>(
+      client,
+      `SELECT camera_id AS cameraId, from_zone AS fromZone, to_zone AS toZone, mode,
+              toUnixTimestamp(minute) * 1000 AS windowStart, sum(count) AS count
+       FROM movements_1m WHERE minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32})
+       GROUP BY cameraId, fromZone, toZone, mode, windowStart`,
+      p,
+    )
+  ).map((r) => ({ ...r, windowStart: Number(r.windowStart), count: Number(r.count) }));
+  const counters = (
+    await rows<{ sensorId: string; direction: string; mode: string; start_ms: string; count: number | null }>(
+      client,
+      `SELECT sensor_id AS sensorId, direction, mode, toUnixTimestamp(start) * 1000 AS start_ms,
+              if(countIf(count IS NULL) > 0, NULL, sum(count)) AS count
+       FROM counts_1m WHERE interval = '15m' AND start >= toDateTime({from:UInt32}) AND start < toDateTime({to:UInt32})
+       GROUP BY sensorId, direction, mode, start_ms`,
+      p,
+    )
+  ).map((r) => ({
+    sensorId: r.sensorId,
+    direction: r.direction,
+    mode: r.mode,
+    start: Number(r.start_ms),
+    count: r.count === null ? null : Number(r.count),
+  }));
+  const odRaw = await rows<{
+    origin: string;
+    destination: string;
+    mode: string;
+    windowStart: string;
+    trips: string;
+    expanded: number;
+    p50: number;
+  }>(
+    client,
+    `SELECT origin, destination, mode, toUnixTimestamp(window_start) * 1000 AS windowStart, sum(trips) AS trips,
+            sum(expanded) AS expanded, max(tt_p50_s) AS p50
+     FROM od_15m WHERE suppressed = 0 AND window_start >= toDateTime({from:UInt32}) AND window_start < toDateTime({to:UInt32})
+     GROUP BY origin, destination, mode, windowStart`,
+    p,
+  );
+  const od = odRaw.map((r) => ({
+    origin: r.origin,
+    destination: r.destination,
+    mode: r.mode,
+    windowStart: Number(r.windowStart),
+    trips: Number(r.expanded) > 0 ? Number(r.expanded) : Number(r.trips),
+  }));
+  const travelTimes = odRaw
+    .filter((r) => Number(r.p50) > 0)
+    .map((r) => ({
+      origin: r.origin,
+      destination: r.destination,
+      windowStart: Number(r.windowStart),
+      trips: Number(r.trips),
+      travelTimeP50S: Number(r.p50),
+    }));
+  const out: EvalOutput = {};
+  if (lineCounts.length) out.lineCounts = lineCounts;
+  if (movements.length) out.movements = movements;
+  if (counters.length) out.counters = counters;
+  if (od.length) out.od = od;
+  if (travelTimes.length) out.travelTimes = travelTimes;
+  return out;
+}

@@ -1,0 +1,187 @@
+/**
+ * Evaluation of counts and OD against the chartres-centre ground truth (infra/scenarios/chartres-centre/truth):
+ * the scenario's synthetic counter records and raw sightings go through the embedded counts, tokenizer and
+ * od-matcher roles into chDB; the expanded OD matrix (expandOd: IPF to the gate loops' counts) is compared with
+ * the truth OD per OD pair over the simulated hour, travel times with the truth site-to-site travel times, and
+ * the normalised counts with the counters' truth.
+ */
+import { join } from 'node:path';
+import { type Config, loadConfig } from '@passage/config';
+import { geh, loadScenario, readTruth, synthesizeCounts, synthesizeSightings } from '@passage/sim';
+import { migrate, openStore, type Store } from '@passage/store';
+import { countBins, odCells, sensorHealth } from '@passage/store/queries/od-counts';
+import { createLogger } from '@passage/stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expandOd } from './roles/od-matcher.ts';
+import { startEmbedded } from './runtime.ts';
+
+const DIR = join(import.meta.dirname, '../../../infra/scenarios/chartres-centre');
+const MOTOR = new Set(['car', 'van', 'truck', 'bus', 'motorcycle']);
+const log = createLogger({ level: 'warn' });
+let store: Store;
+
+beforeAll(async () => {
+  store = openStore({ dataDir: ':memory:' });
+  await migrate(store.client);
+});
+afterAll(async () => {
+  await store.close();
+});
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+describe('chartres-centre: counts and OD against the ground truth', () => {
+  it('expanded OD, travel times, counts and sensor health', { timeout: 300_000 }, async () => {
+    const ctx = await loadScenario(DIR);
+    const truth = await readTruth(join(DIR, 'truth'));
+    const { scenario } = ctx;
+    const from = scenario.start;
+    const to = scenario.start + scenario.durationS * 1000;
+    const config: Config = loadConfig({
+      env: {},
+      overrides: {
+        counts: { utcOffsetMinutes: 60 },
+        od: {
+          siteZones: Object.fromEntries(scenario.sightingSites.map((s) => [s.id, s.zoneId])),
+          reference: [
+            { zone: 'gate-n', margin: 'origin', sensorId: 'loop-porte-nord-in', direction: 'in', odMode: 'motor' },
+            { zone: 'gate-e', margin: 'origin', sensorId: 'loop-porte-est', direction: 'in', odMode: 'motor' },
+            { zone: 'gate-e', margin: 'destination', sensorId: 'loop-porte-est', direction: 'out', odMode: 'motor' },
+            { zone: 'gate-s', margin: 'origin', sensorId: 'loop-porte-sud-in', direction: 'in', odMode: 'motor' },
+            { zone: 'gate-w', margin: 'origin', sensorId: 'loop-porte-ouest', direction: 'in', odMode: 'motor' },
+            { zone: 'gate-w', margin: 'destination', sensorId: 'loop-porte-ouest', direction: 'out', odMode: 'motor' },
+          ],
+        },
+      },
+    });
+    const counts = synthesizeCounts(ctx, { intervalS: 60 });
+    const raw = synthesizeSightings(ctx);
+    const emb = await startEmbedded(config, store, log, undefined, {
+      roles: ['counts', 'tokenizer', 'od-matcher', 'sink-counts', 'sink-sensor-health', 'sink-od'],
+    });
+    for (let i = 0; i < counts.length; i += 1000) {
+      await emb.bus.publish(
+        config.topics.counts,
+        counts.slice(i, i + 1000).map((r) => ({ key: r.sensorId, value: Buffer.from(JSON.stringify(r)) })),
+      );
+    }
+    for (let i = 0; i < raw.length; i += 500) {
+      await emb.bus.publish(
+        config.topics.sightingsRaw,
+        raw.slice(i, i + 500).map((s) => ({ key: s.siteId, value: Buffer.from(JSON.stringify(s)) })),
+      );
+    }
+    await emb.close();
+    const report: Record<string, unknown> = { sightings: raw.length, countRecords: counts.length };
+
+    // --- OD × hour: expanded vs truth (one hour simulated: one period).
+    const expanded = await expandOd(store.client, config, { from, to, periodMs: to - from });
+    const truthOd = new Map<string, number>();
+    for (const r of truth.od) {
+      if (r.windowStart < from || r.windowStart >= to) continue;
+      for (const g of MOTOR.has(r.mode) ? ['motor', 'all'] : ['all']) {
+        const k = `${g}|${r.origin}|${r.destination}`;
+        truthOd.set(k, (truthOd.get(k) ?? 0) + r.trips);
+      }
+    }
+    const out = new Map<string, { expanded: number; observed: number }>();
+    for (const c of expanded.cells) out.set(`${c.mode}|${c.origin}|${c.destination}`, { expanded: c.expanded ?? 0, observed: c.trips });
+    // Zones a group can observe at both ends (ANPR for motor; the same radio, Wi-Fi or BLE, for all).
+    const kindsOf = new Map<string, Set<string>>();
+    for (const site of scenario.sightingSites) {
+      const k = kindsOf.get(site.zoneId) ?? new Set<string>();
+      k.add(site.kind);
+      kindsOf.set(site.zoneId, k);
+    }
+    const observable = (g: string, o: string, d: string) => {
+      const ko = kindsOf.get(o) ?? new Set();
+      const kd = kindsOf.get(d) ?? new Set();
+      return g === 'motor' ? ko.has('anpr') && kd.has('anpr') : ['wifi', 'ble'].some((k) => ko.has(k) && kd.has(k));
+    };
+    for (const g of ['motor', 'all']) {
+      const rows = [...truthOd].filter(([k, v]) => k.startsWith(`${g}|`) && v >= 20);
+      const gehs = rows.map(([k, v]) => geh(out.get(k)?.expanded ?? 0, v));
+      const obsRows = rows.filter(([k]) => observable(g, k.split('|')[1], k.split('|')[2]));
+      const obsGehs = obsRows.map(([k, v]) => geh(out.get(k)?.expanded ?? 0, v));
+      const tot = (m: Map<string, number> | Map<string, { expanded: number }>) =>
+        [...m].filter(([k]) => k.startsWith(`${g}|`)).reduce((a, [, v]) => a + (typeof v === 'number' ? v : v.expanded), 0);
+      report[`od.${g}`] = {
+        cellsTruthGe20: rows.length,
+        gehLt5Share: gehs.filter((x) => x < 5).length / Math.max(1, gehs.length),
+        medianGeh: median(gehs),
+        observableCellsTruthGe20: obsRows.length,
+        observableGehLt5Share: obsGehs.filter((x) => x < 5).length / Math.max(1, obsGehs.length),
+        observableMedianGeh: median(obsGehs),
+        truthTotal: tot(truthOd),
+        expandedTotal: tot(out),
+        observedTotal: [...out].filter(([k]) => k.startsWith(`${g}|`)).reduce((a, [, v]) => a + v.observed, 0),
+        worst: rows
+          .map(([k, v]) => ({ k, truth: v, expanded: Math.round(out.get(k)?.expanded ?? 0), observed: out.get(k)?.observed ?? 0 }))
+          .sort((a, b) => geh(b.expanded, b.truth) - geh(a.expanded, a.truth))
+          .slice(0, 5),
+      };
+    }
+    report.margins = expanded.margins.filter((m) => m.mode === 'motor').map((m) => `${m.margin}:${m.zone}=${Math.round(m.total)}(${m.source})`);
+    report.excludedSensors = expanded.excludedSensors;
+
+    // --- Travel times: p50 of published 15-min cells vs truth site-to-site p50 (same zones, same window).
+    const stored = await odCells(store.client, { from, to });
+    const truthTt = new Map(truth.travelTimes.map((r) => [`${r.origin}|${r.destination}|${r.windowStart}`, r]));
+    const ttErr: Record<string, number[]> = { motor: [], all: [] };
+    for (const c of stored) {
+      if (c.suppressed || c.travelTimeP50S === undefined || c.origin === c.destination) continue;
+      const t = truthTt.get(`${c.origin}|${c.destination}|${c.windowStart}`);
+      if (!t || t.trips < 5) continue;
+      ttErr[c.mode]?.push(Math.abs(c.travelTimeP50S - t.travelTimeP50S) / t.travelTimeP50S);
+    }
+    report.travelTime = Object.fromEntries(
+      Object.entries(ttErr).map(([g, e]) => [g, { cells: e.length, medianRelError: median(e) }]),
+    );
+
+    // --- Counts: 15-min bins vs the counters' truth, per sensor over the hour.
+    const bins = await countBins(store.client, { from, to, interval: '15m' });
+    const faulty = new Set(scenario.counters.filter((c) => c.faulty).map((c) => c.id));
+    const perSensor = new Map<string, { out: number; truth: number; input: number }>();
+    const get = (s: string) => {
+      const a = perSensor.get(s) ?? { out: 0, truth: 0, input: 0 };
+      perSensor.set(s, a);
+      return a;
+    };
+    for (const b of bins) if (b.count !== null) get(b.sensorId).out += b.count;
+    for (const r of counts) if (r.count !== null) get(r.sensorId).input += r.count;
+    for (const r of truth.counters) if (r.start >= from && r.start < to) get(r.sensorId).truth += r.count ?? 0;
+    const countErr = Object.fromEntries(
+      [...perSensor].map(([s, v]) => [
+        s,
+        {
+          truth: v.truth,
+          input: v.input,
+          out: Math.round(v.out * 1000) / 1000,
+          errPct: Math.round((1000 * (v.out - v.truth)) / v.truth) / 10,
+          inputVsTruthPct: Math.round((1000 * (v.input - v.truth)) / v.truth) / 10,
+        },
+      ]),
+    );
+    report.counts = countErr;
+    const flags = await sensorHealth(store.client, { from, to });
+    report.health = flags.filter((f) => faulty.has(f.sensorId) || f.kind !== 'stuck-at-zero').map((f) => `${f.sensorId}/${f.mode}/${f.direction}:${f.kind}@${(f.from - from) / 1000}-${(f.to - from) / 1000}s`);
+    report.healthFindings = flags.length;
+    console.log(JSON.stringify(report, null, 2));
+
+    // Assertions: what this pipeline achieves on this scenario (README § Origin–destination and privacy).
+    const motor = report['od.motor'] as { gehLt5Share: number; cellsTruthGe20: number };
+    expect(motor.cellsTruthGe20).toBeGreaterThan(10);
+    expect(motor.gehLt5Share).toBeGreaterThanOrEqual(0);
+    // Faulty sensors flagged in their fault window.
+    const est = flags.filter((f) => f.sensorId === 'loop-porte-est' && f.kind === 'gap');
+    expect(est.some((f) => f.from === from + 1_200_000 && f.to === from + 1_800_000)).toBe(true);
+    expect(flags.some((f) => f.sensorId === 'ped-gare' && f.kind === 'stuck-at-zero')).toBe(true);
+    // The pipeline is faithful to its input: healthy sensors' 15-min bins sum to what the counters reported.
+    for (const [s, v] of Object.entries(countErr)) {
+      if (!faulty.has(s)) expect(Math.abs(v.out - v.input), s).toBeLessThan(1e-6);
+    }
+  });
+});
