@@ -7,7 +7,8 @@
  * number of live tokens, and heap growth; a second pass caps `maxTokens` at 5,000 to show the bound and the
  * evictions it costs.
  *
- * `node --import tsx bench/od.ts` prints a table and writes `.bench/od.json`.
+ * `node --import tsx bench/od.ts` prints a table and writes `.bench/od.json`; with `BENCH_OD_ROLES=1` it also runs the
+ * sightings (tokens used as raw ids) through the embedded tokenizer → od-matcher → sink-od roles ({@link runRoles}).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -142,8 +143,60 @@ export async function run(): Promise<Record<string, number>> {
   };
 }
 
+/**
+ * The same sightings as raw ids through the embedded tokenizer → od-matcher → sink-od roles (in-process bus,
+ * chDB in memory): sightings/s end to end (JSON encode/decode, HMAC, matching, k-anonymity, inserts) and the
+ * matcher's peak live tokens (`passage_state_size{state="peakTokens"}`).
+ */
+export async function runRoles(n = N): Promise<Record<string, number>> {
+  const { loadConfig } = await import('@passage/config');
+  const { migrate, openStore } = await import('@passage/store');
+  const { createLogger } = await import('@passage/stream');
+  const { startEmbedded } = await import('@passage/workers');
+  const siteZone = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`site-${i}`, `zone-${i % 10}`]));
+  const { sightings } = synthesise(n);
+  const raw = sightings.map((s) =>
+    Buffer.from(JSON.stringify({ siteId: s.siteId, ts: s.ts, kind: s.kind, id: s.token })),
+  );
+  const store = openStore({ dataDir: ':memory:' });
+  await migrate(store.client);
+  const config = loadConfig({ env: {}, overrides: { od: { siteZones: siteZone } } });
+  const emb = await startEmbedded(config, store, createLogger({ level: 'warn' }), undefined, {
+    roles: ['tokenizer', 'od-matcher', 'sink-od'],
+  });
+  globalThis.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  let rssPeak = rss0;
+  const t0 = performance.now();
+  for (let i = 0; i < raw.length; i += 1000) {
+    await emb.bus.publish(
+      config.topics.sightingsRaw,
+      raw.slice(i, i + 1000).map((value, j) => ({ key: sightings[i + j].siteId, value })),
+    );
+    if (i % 100_000 === 0) rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  }
+  const state = await emb.metrics.stateSize.get();
+  await emb.close();
+  const dt = (performance.now() - t0) / 1000;
+  const st = (name: string) =>
+    state.values.find((v) => v.labels.role === 'od-matcher' && v.labels.state === name)?.value ?? Number.NaN;
+  const rows = await (
+    await store.client.query({ query: 'SELECT count() AS n, sum(trips) AS t FROM od_15m', format: 'JSONEachRow' })
+  ).json<{ n: string; t: string }>();
+  await store.close();
+  return {
+    'roles.sightings': raw.length,
+    'roles.sightingsPerSec': raw.length / dt,
+    'roles.peakStateTokens': st('peakTokens'),
+    'roles.late': st('late'),
+    'roles.odRows': Number(rows[0].n),
+    'roles.tripsPublished': Number(rows[0].t),
+    'roles.rssGrowthMiB': (rssPeak - rss0) / 2 ** 20,
+  };
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const r = await run();
+  const r = { ...(await run()), ...(process.env.BENCH_OD_ROLES === '1' ? await runRoles() : {}) };
   const w = Math.max(...Object.keys(r).map((k) => k.length));
   console.log(`OD matcher, ${r.sightings.toLocaleString('en-US')} synthetic sightings (one day, 50 sites / 10 zones)`);
   for (const [k, v] of Object.entries(r)) {

@@ -43,13 +43,25 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     project.provide('kafkaBrokers', given);
     return undefined;
   }
-  let port = process.env.PASSAGE_TEST_KAFKA_PORT ? Number(process.env.PASSAGE_TEST_KAFKA_PORT) : DEFAULT_TEST_PORT;
+  const wanted = Number(process.env.PASSAGE_TEST_KAFKA_PORT ?? DEFAULT_TEST_PORT);
+  let port = Number.isInteger(wanted) && wanted >= 0 && wanted < 65536 ? wanted : DEFAULT_TEST_PORT;
   await reapStaleBrokers(); // a broker left behind by an earlier run that was killed may hold the port
   if (port !== 0 && (await portInUse(port))) {
     process.stderr.write(`[passage-kafka] port ${port} is busy; the test broker takes a free port instead\n`);
     port = 0;
   }
-  broker = await startBroker({ port });
+  try {
+    broker = await startBroker({ port });
+  } catch (e) {
+    // Another run (a colleague's vitest on the same machine) may have taken the port meanwhile.
+    const code = (e as { code?: string }).code;
+    const taken =
+      code === 'PASSAGE_KAFKA_PORT_IN_USE' ||
+      (code === 'PASSAGE_KAFKA_EXITED' && String((e as Error).message).includes('Address already in use'));
+    if (port === 0 || !taken) throw e;
+    process.stderr.write(`[passage-kafka] port ${port} was taken meanwhile; the test broker takes a free port\n`);
+    broker = await startBroker({ port: 0 });
+  }
   process.env.KAFKA_BROKERS = broker.brokers;
   project.provide('kafkaBrokers', broker.brokers);
   process.once('exit', killOnExit);

@@ -13,9 +13,12 @@
  * CSV format (`features.csv`): UTF-8, comma-separated, first line a header. It must contain one column per name
  * of `FEATURE_NAMES` (`@passage/core`, any order) and a `label` column holding a mode name of `MODES`
  * (`pedestrian`, `bicycle`, `motorcycle`, `car`, `van`, `truck`, `bus`). Other columns (e.g. `scenario`,
- * `seed`) are ignored. Numbers in plain decimal or exponent notation, units as documented with the features.
+ * `seed`, `camera`) are ignored. Numbers in plain decimal or exponent notation, units as documented with the
+ * features. Rows labelled `rider` (the person box of a cyclist/motorcyclist, written by `scenario-features.ts`) are
+ * skipped: a rider is not a road user of its own. Files ending in `.gz` are gunzipped.
  */
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { PassageError } from '@passage/config/errors';
 import { computeTrackFeatures, DETECTOR_CLASSES, FEATURE_COUNT, FEATURE_NAMES } from '@passage/core';
 import { MODES, type Mode } from '@passage/stream/contracts';
@@ -409,6 +412,9 @@ function formatNumber(v: number): string {
   return v === 0 ? '0' : String(Number(v.toPrecision(6)));
 }
 
+/** Label of rows that are read past (see the module comment). */
+export const SKIPPED_LABEL = 'rider';
+
 /** Parses `features.csv` text (see the module comment for the format). */
 export function parseFeaturesCsv(text: string, source = 'features.csv'): Dataset {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
@@ -421,20 +427,21 @@ export function parseFeaturesCsv(text: string, source = 'features.csv'): Dataset
     const names = [...missing, ...(labelCol < 0 ? ['label'] : [])].join(', ');
     throw invalid(source, `the header lacks the column(s) ${names}`);
   }
-  const n = lines.length - 1;
+  const rows = lines.slice(1).filter((l) => (l.split(',')[labelCol] ?? '').trim() !== SKIPPED_LABEL);
+  const n = rows.length;
   const features = new Float32Array(n * FEATURE_COUNT);
   const labels = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const cells = lines[i + 1].split(',');
+    const cells = rows[i].split(',');
     for (let k = 0; k < FEATURE_COUNT; k++) {
       const v = Number(cells[cols[k]]);
       if (!Number.isFinite(v)) {
-        throw invalid(source, `line ${i + 2}: column ${FEATURE_NAMES[k]} is not a finite number`);
+        throw invalid(source, `data row ${i + 1}: column ${FEATURE_NAMES[k]} is not a finite number`);
       }
       features[i * FEATURE_COUNT + k] = v;
     }
     const label = MODES.indexOf((cells[labelCol] ?? '').trim() as Mode);
-    if (label < 0) throw invalid(source, `line ${i + 2}: label must be one of ${MODES.join(', ')}`);
+    if (label < 0) throw invalid(source, `data row ${i + 1}: label must be one of ${MODES.join(', ')}`);
     labels[i] = label;
   }
   return { n, features, labels };
@@ -444,7 +451,8 @@ export function parseFeaturesCsv(text: string, source = 'features.csv'): Dataset
 export function readFeaturesCsv(path: string): Dataset {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    const raw = readFileSync(path);
+    text = (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
   } catch (cause) {
     throw new PassageError('PASSAGE_CLASSIFIER_DATA_NOT_FOUND', `Cannot read ${path}: check the --from path.`, {
       cause,

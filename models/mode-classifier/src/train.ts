@@ -4,9 +4,13 @@
  *   node --import tsx models/mode-classifier/src/train.ts [options]
  *
  * Data (one of):
- *   --from <train.csv> [--test <test.csv>]  features extracted from tracks of synthesised scenarios (the real path;
- *                                          format in data.ts). Without --test, 20 % of --from is held out (seeded).
- *   (default)                              the parametric fallback generator: --n-train 40000 --train-seed 101,
+ *   (default)                              the committed scenario features data/train.csv.gz (SUMO scenario
+ *                                          `chartres-train`, seed 424242, noise seed 1001) and data/test.csv.gz
+ *                                          (committed `chartres-centre`, noise seed 2002); see MODEL_CARD.md → Data
+ *                                          and `scenario-features.ts` to regenerate them.
+ *   --from <train.csv> [--test <test.csv>]  other features files (format in data.ts; .gz accepted). Without --test,
+ *                                          20 % of --from is held out (seeded).
+ *   --parametric                           the parametric fallback generator: --n-train 40000 --train-seed 101,
  *                                          --n-test 10000 --test-seed 202 (different seeds: disjoint draws).
  * Training: --epochs 60 --batch 256 --lr 0.003 --seed 1 --backend wasm|cpu.
  * Output (--out, default this package's folder): weights.json, model.onnx, labels.json, metrics.json, and the
@@ -43,10 +47,20 @@ const PARITY_ROWS = 64;
 /** Balanced-mix test set (parametric source only): every mode equally likely. */
 const BALANCED_ROWS = 7000;
 const BALANCED_SEED = 303;
+/** Provenance of the committed scenario features (data/*.csv.gz). */
+const SCENARIO_DATA = {
+  train: {
+    file: 'data/train.csv.gz',
+    scenario: 'chartres-train (buildScenario seed 424242, 3600 s, default demand; not committed)',
+    noiseSeed: 1001,
+  },
+  test: { file: 'data/test.csv.gz', scenario: 'infra/scenarios/chartres-centre (seed 20260310)', noiseSeed: 2002 },
+};
 
 const { values: args } = parseArgs({
   options: {
     from: { type: 'string' },
+    parametric: { type: 'boolean', default: false },
     test: { type: 'string' },
     'n-train': { type: 'string', default: '40000' },
     'n-test': { type: 'string', default: '10000' },
@@ -62,6 +76,15 @@ const { values: args } = parseArgs({
 });
 
 function loadData(): { train: Dataset; test: Dataset; source: Record<string, unknown> } {
+  if (!args.parametric && !args.from) {
+    const train = join(PACKAGE_DIR, 'data', 'train.csv.gz');
+    const test = join(PACKAGE_DIR, 'data', 'test.csv.gz');
+    return {
+      train: readFeaturesCsv(train),
+      test: readFeaturesCsv(test),
+      source: { kind: 'scenario', ...SCENARIO_DATA },
+    };
+  }
   if (args.from) {
     const all = readFeaturesCsv(args.from);
     if (args.test) {

@@ -28,6 +28,8 @@ export interface ReplayOptions {
   countIntervalS?: number;
   /** Noise seed (default the scenario's). */
   seed?: number;
+  /** Cameras to replay (default all). */
+  cameraIds?: readonly string[];
 }
 
 /** All replay records of a scenario in event-time order (counts at the end of their interval). */
@@ -50,7 +52,7 @@ export function* replayRecords(ctx: SimContext, o: ReplayOptions = {}): Generato
   others.sort((a, b) => a.ts - b.ts);
   let i = 0;
   if (topics.has('detections')) {
-    for (const f of synthesizeDetections(ctx, { fromS: o.fromS, toS: o.toS, seed: o.seed })) {
+    for (const f of synthesizeDetections(ctx, { fromS: o.fromS, toS: o.toS, seed: o.seed, cameraIds: o.cameraIds })) {
       while (i < others.length && others[i].ts <= f.ts) yield others[i++];
       yield { topic: 'detections', key: f.cameraId, ts: f.ts, value: f };
     }

@@ -109,7 +109,8 @@ export class ProcessorTask<I> {
    */
   setPartitions(partitions: readonly number[]): void {
     for (const p of [...this.maxTsByPartition.keys()]) if (!partitions.includes(p)) this.maxTsByPartition.delete(p);
-    for (const p of partitions) if (!this.maxTsByPartition.has(p)) this.maxTsByPartition.set(p, Number.NEGATIVE_INFINITY);
+    for (const p of partitions)
+      if (!this.maxTsByPartition.has(p)) this.maxTsByPartition.set(p, Number.NEGATIVE_INFINITY);
   }
 
   async close(): Promise<OutRecord[]> {

@@ -30,7 +30,11 @@ afterAll(async () => {
 
 const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2
+      ? s[(s.length - 1) / 2]
+      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 describe('chartres-centre: counts and OD against the ground truth', () => {
@@ -88,7 +92,8 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
       }
     }
     const out = new Map<string, { expanded: number; observed: number }>();
-    for (const c of expanded.cells) out.set(`${c.mode}|${c.origin}|${c.destination}`, { expanded: c.expanded ?? 0, observed: c.trips });
+    for (const c of expanded.cells)
+      out.set(`${c.mode}|${c.origin}|${c.destination}`, { expanded: c.expanded ?? 0, observed: c.trips });
     // Zones a group can observe at both ends (ANPR for motor; the same radio, Wi-Fi or BLE, for all).
     const kindsOf = new Map<string, Set<string>>();
     for (const site of scenario.sightingSites) {
@@ -107,7 +112,9 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
       const obsRows = rows.filter(([k]) => observable(g, k.split('|')[1], k.split('|')[2]));
       const obsGehs = obsRows.map(([k, v]) => geh(out.get(k)?.expanded ?? 0, v));
       const tot = (m: Map<string, number> | Map<string, { expanded: number }>) =>
-        [...m].filter(([k]) => k.startsWith(`${g}|`)).reduce((a, [, v]) => a + (typeof v === 'number' ? v : v.expanded), 0);
+        [...m]
+          .filter(([k]) => k.startsWith(`${g}|`))
+          .reduce((a, [, v]) => a + (typeof v === 'number' ? v : v.expanded), 0);
       report[`od.${g}`] = {
         cellsTruthGe20: rows.length,
         gehLt5Share: gehs.filter((x) => x < 5).length / Math.max(1, gehs.length),
@@ -119,12 +126,19 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
         expandedTotal: tot(out),
         observedTotal: [...out].filter(([k]) => k.startsWith(`${g}|`)).reduce((a, [, v]) => a + v.observed, 0),
         worst: rows
-          .map(([k, v]) => ({ k, truth: v, expanded: Math.round(out.get(k)?.expanded ?? 0), observed: out.get(k)?.observed ?? 0 }))
+          .map(([k, v]) => ({
+            k,
+            truth: v,
+            expanded: Math.round(out.get(k)?.expanded ?? 0),
+            observed: out.get(k)?.observed ?? 0,
+          }))
           .sort((a, b) => geh(b.expanded, b.truth) - geh(a.expanded, a.truth))
           .slice(0, 5),
       };
     }
-    report.margins = expanded.margins.filter((m) => m.mode === 'motor').map((m) => `${m.margin}:${m.zone}=${Math.round(m.total)}(${m.source})`);
+    report.margins = expanded.margins
+      .filter((m) => m.mode === 'motor')
+      .map((m) => `${m.margin}:${m.zone}=${Math.round(m.total)}(${m.source})`);
     report.excludedSensors = expanded.excludedSensors;
 
     // --- Travel times: p50 of published 15-min cells vs truth site-to-site p50 (same zones, same window).
@@ -167,7 +181,11 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
     );
     report.counts = countErr;
     const flags = await sensorHealth(store.client, { from, to });
-    report.health = flags.filter((f) => faulty.has(f.sensorId) || f.kind !== 'stuck-at-zero').map((f) => `${f.sensorId}/${f.mode}/${f.direction}:${f.kind}@${(f.from - from) / 1000}-${(f.to - from) / 1000}s`);
+    report.health = flags
+      .filter((f) => faulty.has(f.sensorId) || f.kind !== 'stuck-at-zero')
+      .map(
+        (f) => `${f.sensorId}/${f.mode}/${f.direction}:${f.kind}@${(f.from - from) / 1000}-${(f.to - from) / 1000}s`,
+      );
     report.healthFindings = flags.length;
     console.log(JSON.stringify(report, null, 2));
 

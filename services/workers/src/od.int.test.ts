@@ -38,7 +38,10 @@ function rawSightings(): RawSighting[] {
   const out: RawSighting[] = [];
   for (let d = 0; d < 1500; d++) {
     const kind = rnd() < 0.4 ? 'anpr' : 'wifi';
-    const id = kind === 'anpr' ? `AB-${String(d).padStart(3, '0')}-CD` : `02:00:00:00:${(d >> 8).toString(16).padStart(2, '0')}:${(d & 255).toString(16).padStart(2, '0')}`;
+    const id =
+      kind === 'anpr'
+        ? `AB-${String(d).padStart(3, '0')}-CD`
+        : `02:00:00:00:${(d >> 8).toString(16).padStart(2, '0')}:${(d & 255).toString(16).padStart(2, '0')}`;
     let t = T0 + Math.floor(rnd() * 3 * 3_600_000);
     const visits = 2 + Math.floor(rnd() * 2);
     let z = Math.floor(rnd() * 5);
@@ -55,7 +58,16 @@ function rawSightings(): RawSighting[] {
   return out.sort((a, b) => a.ts - b.ts || (a.siteId < b.siteId ? -1 : 1));
 }
 
-type Row = { origin: string; destination: string; mode: string; w: string; n: string; p50: number; p85: number; suppressed: number };
+type Row = {
+  origin: string;
+  destination: string;
+  mode: string;
+  w: string;
+  n: string;
+  p50: number;
+  p85: number;
+  suppressed: number;
+};
 
 async function cells(store: Store, src: string): Promise<string[]> {
   const rs = await store.client.query({
@@ -105,7 +117,13 @@ describe('OD through the real Kafka broker', () => {
 
     // Kafka run.
     const metrics = new StreamMetrics();
-    const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: 'test', log, metrics, groupPrefix: 'test' });
+    const transport = new KafkaTransport({
+      brokers: config.kafka.brokers,
+      clientId: 'test',
+      log,
+      metrics,
+      groupPrefix: 'test',
+    });
     await transport.ensureTopics([{ topic: config.topics.sightingsRaw, partitions: 1 }]);
     await transport.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: 4 })));
     const sink = await startKafkaWorker({ config, roles: ['sink-od'], log, instanceId: 'sink', store });
@@ -127,11 +145,15 @@ describe('OD through the real Kafka broker', () => {
       const m = await procMetrics.messagesIn.get();
       return m.values.filter((v) => v.labels.role === role).reduce((a, v) => a + v.value, 0);
     };
-    await waitFor('od-matcher consumed every sighting', () => consumed('od-matcher'), (n) => n >= raw.length, 120_000);
+    await waitFor(
+      'od-matcher consumed every sighting',
+      () => consumed('od-matcher'),
+      (n) => n >= raw.length,
+      120_000,
+    );
     // Graceful stop: the matcher publishes the windows still open.
     await procs.stop();
-    const kafkaTrips = async () =>
-      (await cells(store, 'kafka:')).reduce((a, c) => a + Number(JSON.parse(c).n), 0);
+    const kafkaTrips = async () => (await cells(store, 'kafka:')).reduce((a, c) => a + Number(JSON.parse(c).n), 0);
     await waitFor('all trips stored', kafkaTrips, (n) => n >= wantTrips, 60_000);
     await new Promise((r) => setTimeout(r, 2000));
     await sink.stop();

@@ -212,7 +212,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
       });
     },
   );
-  app.addHook('onClose', async () => {
+  app.addHook('preClose', async () => {
     ctx.live.close();
     for (const r of liveResponses) r.end();
     liveResponses.clear();

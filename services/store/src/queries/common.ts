@@ -59,12 +59,9 @@ export async function rows<T>(
   query: string,
   params: Record<string, unknown> = {},
 ): Promise<T[]> {
-  const rs = await client.query({
-    query,
-    query_params: params,
-    format: 'JSONEachRow',
-    clickhouse_settings: { readonly: '2' },
-  });
+  // No `readonly` setting here: on chDB, settings of one query stick to the shared session and would block the
+  // writers of the same process. These queries are SELECTs built from fixed text with bound parameters.
+  const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
   return rs.json<T>();
 }
 

@@ -193,7 +193,14 @@ export class CountsOperator implements Operator<CountRecord> {
         const proto: HealthSeries['proto'] = { sensorId: r.sensorId };
         if (r.direction !== undefined) proto.direction = r.direction;
         const binMs = fit[0].ms;
-        h = { proto, binMs, nextClose: Math.floor(r.start / binMs) * binMs, acc: new Map(), history: [], emitted: new Set() };
+        h = {
+          proto,
+          binMs,
+          nextClose: Math.floor(r.start / binMs) * binMs,
+          acc: new Map(),
+          history: [],
+          emitted: new Set(),
+        };
         this.healthSeries.set(hkey, h);
       }
       for (let b = Math.floor(r.start / h.binMs) * h.binMs; b < r.end; b += h.binMs) {

@@ -7,7 +7,7 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '@passage/config';
 import { migrate, openStore, type Store } from '@passage/store';
-import { type OdCell, type OperatorContext, type RawSighting, type TokenSighting } from '@passage/stream';
+import type { OdCell, OperatorContext, RawSighting, TokenSighting } from '@passage/stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbedded } from '../runtime.ts';
@@ -71,10 +71,7 @@ describe('privacy of tokenizer → od-matcher → sink-od (embedded)', () => {
         cb();
       },
     });
-    const log = pino(
-      { level: 'trace', redact: { paths: ['*.id', '*.plate', '*.token'], censor: '[redacted]' } },
-      sink,
-    );
+    const log = pino({ level: 'trace', redact: { paths: ['*.id', '*.plate', '*.token'], censor: '[redacted]' } }, sink);
     const emb = await startEmbedded(config, store, log, undefined, {
       roles: ['tokenizer', 'od-matcher', 'sink-od'],
     });
@@ -115,7 +112,10 @@ describe('privacy of tokenizer → od-matcher → sink-od (embedded)', () => {
 
     // 1. Every table of the store.
     const tables = await (
-      await store.client.query({ query: "SELECT name FROM system.tables WHERE database = currentDatabase()", format: 'JSONEachRow' })
+      await store.client.query({
+        query: 'SELECT name FROM system.tables WHERE database = currentDatabase()',
+        format: 'JSONEachRow',
+      })
     ).json<{ name: string }>();
     expect(tables.length).toBeGreaterThan(5);
     for (const { name } of tables) {
@@ -136,7 +136,9 @@ describe('privacy of tokenizer → od-matcher → sink-od (embedded)', () => {
     expect(leaks(logs)).toEqual([]);
 
     // Tokens: one per device and epoch; the same phone has different tokens in the two epochs.
-    const tokens = (published.get(config.topics.sightings) ?? []).map((m) => JSON.parse(m.split('\t')[1]) as TokenSighting);
+    const tokens = (published.get(config.topics.sightings) ?? []).map(
+      (m) => JSON.parse(m.split('\t')[1]) as TokenSighting,
+    );
     expect(tokens.length).toBe(raw.length);
     const epoch0 = new Set(tokens.filter((t) => t.ts < T0 + HOUR && t.kind === 'wifi').map((t) => t.token));
     const epoch2 = new Set(tokens.filter((t) => t.ts >= T0 + 2 * HOUR).map((t) => t.token));

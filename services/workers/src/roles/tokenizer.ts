@@ -51,7 +51,11 @@ export class TokenizerOperator implements Operator<RawSighting> {
       ctx.log.info({ epoch: this.tokenizer.currentEpoch(), rotations: after.rotations }, 'tokenizer key rotated');
     }
     ctx.log.debug(
-      { sightings: events.length, tokenized: after.tokenized - before.tokenized, dropped: after.droppedNoKey - before.droppedNoKey },
+      {
+        sightings: events.length,
+        tokenized: after.tokenized - before.tokenized,
+        dropped: after.droppedNoKey - before.droppedNoKey,
+      },
       'tokenized batch',
     );
   }
