@@ -109,6 +109,7 @@ async function refreshOd(): Promise<void> {
   }
   odRequests++;
   document.body.dataset.odRequests = String(odRequests);
+  document.body.dataset.odPending = '1';
   try {
     const r = await api.get<{ flows: OdFlow[]; suppressedCells: number }>('/api/v1/od', {
       from: new Date(b.start).toISOString(),
@@ -124,6 +125,7 @@ async function refreshOd(): Promise<void> {
     renderStats();
   } catch (e) {
     $('#od-stats').textContent = (e as Error).message;
+    document.body.dataset.odPending = '0';
   }
 }
 
@@ -321,6 +323,7 @@ async function main(): Promise<void> {
           : null,
     onOdDrawn: (n) => {
       document.body.dataset.odDrawn = String(n);
+      document.body.dataset.odPending = '0';
       if (n > 0 && !firstOdDrawn) {
         firstOdDrawn = true;
         performance.mark('passage:od-drawn');

@@ -13,7 +13,7 @@ export interface MapData {
 }
 
 export interface FlowMapOptions {
-  parent: HTMLElement;
+  parent: HTMLDivElement | HTMLElement;
   center: [number, number];
   zoom?: number;
   onSiteClick: (s: Site) => void;
@@ -31,7 +31,7 @@ export class FlowMap {
 
   constructor(private readonly opts: FlowMapOptions) {
     this.deck = new Deck({
-      parent: opts.parent,
+      parent: opts.parent as HTMLDivElement,
       initialViewState: { longitude: opts.center[0], latitude: opts.center[1], zoom: opts.zoom ?? 14.2, pitch: 0, bearing: 0 },
       controller: true,
       useDevicePixels: 1,

@@ -85,6 +85,14 @@ describe('features CSV', () => {
     );
     expect(() => parseFeaturesCsv('width_m,label\n1,car\n')).toThrow(/lacks the column\(s\) height_m/);
   });
+
+  it('skips rider rows (person boxes of two-wheelers written by scenario-features.ts)', () => {
+    const values = FEATURE_NAMES.map((_, k) => k);
+    const text = `${[...FEATURE_NAMES, 'label', 'camera'].join(',')}\n${values.join(',')},rider,cam-a\n${values.join(',')},bicycle,cam-a\n`;
+    const d = parseFeaturesCsv(text);
+    expect(d.n).toBe(1);
+    expect(MODES[d.labels[0]]).toBe('bicycle');
+  });
 });
 
 describe('metrics and baseline', () => {

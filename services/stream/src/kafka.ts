@@ -254,7 +254,14 @@ export class KafkaTransport {
     const flushAndCommit = async () => {
       if (!task.shouldFlush() && task.pendingRows === 0) return;
       const offsets = await task.flush();
-      if (offsets.length > 0) await consumer.commitOffsets(offsets);
+      if (offsets.length > 0) {
+        try {
+          await consumer.commitOffsets(offsets);
+        } catch (e) {
+          // Safe to skip: the rows are durable and carry their offsets, so a re-delivery is filtered out.
+          log.debug({ err: (e as Error).message }, 'offset commit skipped (rebalance in progress)');
+        }
+      }
       if (paused) {
         paused = false;
         consumer.resume([{ topic: role.input }]);

@@ -37,7 +37,7 @@ interface RoadSpec {
 export const ROAD_SPECS: Record<RoadClass, RoadSpec> = {
   boulevard: { lanes: 2, speed: 13.89, priority: 10, sidewalk: 3 },
   gate: { lanes: 2, speed: 13.89, priority: 9, sidewalk: 2.5 },
-  avenue: { lanes: 1, speed: 13.89, priority: 8, sidewalk: 2.5 },
+  avenue: { lanes: 2, speed: 13.89, priority: 8, sidewalk: 2.5 },
   street: { lanes: 1, speed: 8.33, priority: 6, sidewalk: 2 },
   lane: { lanes: 1, speed: 8.33, priority: 4, sidewalk: 2 },
   shared: { lanes: 1, speed: 5.56, priority: 3, sidewalk: 2 },

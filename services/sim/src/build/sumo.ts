@@ -5,8 +5,9 @@ import { PassageError } from '@passage/config';
 export const SUMO_MISSING_CODE = 'PASSAGE_SUMO_MISSING';
 
 export interface CommandRecord {
-  /** Command line as run (paths relative to the working directory). */
+  /** Command line as run (paths relative to the working directory; `$TMP` = a temporary folder). */
   cmd: string;
+  /** Working directory, relative to the scenario folder. */
   cwd: string;
   seconds: number;
 }
@@ -43,8 +44,17 @@ export function requireSumo(): string {
   return v;
 }
 
-/** Runs one SUMO tool; rejects with its stderr tail on a non-zero exit. */
-export function runTool(bin: string, args: string[], cwd: string, log: CommandRecord[]): Promise<void> {
+/**
+ * Runs one SUMO tool in `cwd`; rejects with its output tail on a non-zero exit. The command is appended to `log`
+ * with `cwdLabel` as its working directory (relative to the scenario folder).
+ */
+export function runTool(
+  bin: string,
+  args: string[],
+  cwd: string,
+  log: CommandRecord[],
+  cwdLabel = 'sumo',
+): Promise<void> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { cwd, env: sumoEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -56,7 +66,7 @@ export function runTool(bin: string, args: string[], cwd: string, log: CommandRe
     child.stderr.on('data', keep);
     child.on('error', (err) => reject(err));
     child.on('close', (code) => {
-      log.push({ cmd: [bin, ...args].join(' '), cwd: '.', seconds: round3((performance.now() - started) / 1000) });
+      log.push({ cmd: [bin, ...args].join(' '), cwd: cwdLabel, seconds: round3((performance.now() - started) / 1000) });
       if (code === 0) resolve();
       else
         reject(

@@ -140,7 +140,7 @@ function addTo(acc: Acc, r: CountRecord, b: number, binMs: number, overlap: numb
 }
 
 /** count and uptime of an accumulated bin; null count = nothing observed. */
-function valueOf(acc: Acc | undefined, binMs: number): { count: number | null; uptime: number; observed: number } {
+function binValue(acc: Acc | undefined, binMs: number): { count: number | null; uptime: number; observed: number } {
   if (acc === undefined || acc.observedMs <= 0) return { count: null, uptime: 0, observed: 0 };
   if (acc.single !== null) {
     const u = acc.single.uptime ?? 1;
@@ -266,7 +266,7 @@ export class CountsOperator implements Operator<CountRecord> {
   }
 
   private emitRow(ctx: OperatorContext, s: Series, st: IntervalState, b: number, acc: Acc | undefined): void {
-    const v = valueOf(acc, st.binMs);
+    const v = binValue(acc, st.binMs);
     const row: NormalisedCountRow = {
       sensorId: s.proto.sensorId,
       interval: st.name,
@@ -303,7 +303,7 @@ export class CountsOperator implements Operator<CountRecord> {
         let count: number | null = null;
         let uptime = 0;
         for (const acc of h.acc.get(b)?.values() ?? []) {
-          const v = valueOf(acc, h.binMs);
+          const v = binValue(acc, h.binMs);
           if (v.count === null) continue;
           count = (count ?? 0) + v.count;
           uptime = Math.max(uptime, v.uptime);

@@ -119,7 +119,7 @@ describe('privacy of tokenizer → od-matcher → sink-od (embedded)', () => {
     ).json<{ name: string }>();
     expect(tables.length).toBeGreaterThan(5);
     for (const { name } of tables) {
-      const text = await (await store.client.query({ query: `SELECT * FROM ${name}`, format: 'TSV' })).text();
+      const text = await (await store.client.query({ query: `SELECT * FROM ${name}`, format: 'TabSeparated' })).text();
       expect(leaks(text), `table ${name}`).toEqual([]);
     }
     // 2. Every topic but the raw one (which carries them by definition, read only by the tokenizer).
