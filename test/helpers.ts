@@ -21,6 +21,7 @@ export function isolatedConfig(tag: string, extra: Record<string, unknown> = {})
     eventTotals: `totals.${id}`,
     dlq: `dlq.${id}`,
     detections: `detections.${id}`,
+    sensorHealth: `sensor-health.${id}`,
     counts: `counts.${id}`,
     sightingsRaw: `sightings-raw.${id}`,
     sightings: `sightings.${id}`,

@@ -15,6 +15,7 @@ import { chartSvg, turningSvg } from './views/svg.ts';
 interface Extent {
   from: number | null;
   to: number | null;
+  od: { from: number; to: number } | null;
   k: number;
   scenarios: { name: string; timezone: string; origin: { lon: number; lat: number } }[];
 }
@@ -300,7 +301,8 @@ async function main(): Promise<void> {
   state.names = new Map(sitesRes.sites.map((s) => [s.id, s.name]));
   state.interval = api.key ? '15m' : '1h';
   if (extent.from !== null && extent.to !== null) {
-    state.buckets = buckets(extent.from, extent.to, state.interval === '15m' ? 900_000 : 3_600_000);
+    const span = extent.od ?? { from: extent.from, to: extent.to };
+    state.buckets = buckets(span.from, span.to, state.interval === '15m' ? 900_000 : 3_600_000);
     const withVol = await api.get<{ sites: Site[] }>('/api/v1/sites', {
       from: new Date(extent.from).toISOString(),
       to: new Date(extent.to).toISOString(),

@@ -32,7 +32,7 @@ export class FlowMap {
   constructor(private readonly opts: FlowMapOptions) {
     this.deck = new Deck({
       parent: opts.parent as HTMLDivElement,
-      initialViewState: { longitude: opts.center[0], latitude: opts.center[1], zoom: opts.zoom ?? 14.2, pitch: 0, bearing: 0 },
+      initialViewState: { longitude: opts.center[0], latitude: opts.center[1], zoom: opts.zoom ?? 14.6, pitch: 0, bearing: 0 },
       controller: true,
       useDevicePixels: 1,
       getTooltip: (info: PickingInfo) => {
@@ -114,8 +114,11 @@ export class FlowMap {
           getTargetColor: [235, 40, 70, 235],
           getWidth: (a) => a.width,
           widthUnits: 'pixels',
-          getHeight: 0.6,
+          getHeight: 0.5,
+          // Tilted sideways so that A→B and B→A are two visible arcs in the top-down view; no depth test (flat map).
+          getTilt: 22,
           greatCircle: false,
+          parameters: { depthCompare: 'always' },
           updateTriggers: { getWidth: [d.arcs] },
         }),
       ],

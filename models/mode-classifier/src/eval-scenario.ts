@@ -50,12 +50,12 @@ export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
   // The worker: riders dropped, tracks with a crossing or a movement classified.
   const kept = tracks.filter((t) => !t.user.rider && (t.user.summary.crossings.length > 0 || t.user.summary.movement));
   const feats = new Float32Array(kept.length * FEATURE_COUNT);
-  kept.forEach((t, i) => feats.set(t.user.features, i * FEATURE_COUNT));
+  for (const [i, t] of kept.entries()) feats.set(t.user.features, i * FEATURE_COUNT);
   const classifier = await ModeClassifier.load({ modelPath: o.modelPath, intraOpNumThreads: 1 });
   const { labels } = await classifier.classify(feats, kept.length);
   await classifier.close();
   const predicted = new Map<FinishedRoadUser, Mode>();
-  kept.forEach((t, i) => predicted.set(t.user, MODES[labels[i]]));
+  for (const [i, t] of kept.entries()) predicted.set(t.user, MODES[labels[i]]);
   const aggs = new Map<string, MinuteAggregator>();
   for (const c of ctx.scenario.cameras) aggs.set(c.id, new MinuteAggregator({ siteId: c.siteId, cameraId: c.id }));
   for (const t of kept) aggs.get(t.cameraId)?.add(t.user.summary, predicted.get(t.user) as Mode);

@@ -68,8 +68,9 @@ export interface Access {
 }
 
 export function authorize(access: Access, principal: Principal, req: FastifyRequest): void {
+  if (access.public === true) return;
   if (principal.role === 'public') {
-    const open = typeof access.public === 'function' ? access.public(req) : access.public === true;
+    const open = typeof access.public === 'function' && access.public(req);
     if (open) return;
     throw new PassageError(
       'PASSAGE_AUTH_REQUIRED',

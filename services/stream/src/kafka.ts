@@ -173,26 +173,34 @@ export class KafkaTransport {
         const outs = await task.processBatch(batch.topic, batch.partition, toSourceRecords(batch.messages));
         outs.push(...(await task.checkpoint()));
         const last = batch.lastOffset();
-        const tx = await producer.transaction();
-        try {
-          for (const [topic, messages] of this.encode(outs, role.outputs, options.dlqTopic)) {
-            await tx.send({ topic, messages, acks: -1 });
-            metrics.messagesOut.inc({ role: role.name, topic }, messages.length);
+        const encoded = this.encode(outs, role.outputs, options.dlqTopic);
+        const offsets = [
+          {
+            topic: batch.topic,
+            partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
+          },
+        ];
+        // The outputs of this batch are computed once; only the transaction is retried, so a stateful
+        // operator never sees the batch twice unless every attempt fails (then the batch is re-delivered).
+        for (let attempt = 0; ; attempt++) {
+          const tx = await producer.transaction();
+          try {
+            for (const [topic, messages] of encoded) await tx.send({ topic, messages, acks: -1 });
+            await tx.sendOffsets({ consumerGroupId: groupId, topics: offsets });
+            await tx.commit();
+            for (const [topic, messages] of encoded) {
+              metrics.messagesOut.inc({ role: role.name, topic }, messages.length);
+            }
+            break;
+          } catch (e) {
+            await tx.abort().catch(() => undefined);
+            if (attempt >= 4 || !isRunning()) {
+              log.warn({ err: (e as Error).message }, 'transaction failed; the batch will be re-delivered');
+              throw e;
+            }
+            log.info({ err: (e as Error).message, attempt }, 'transaction failed; retrying');
+            await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
           }
-          await tx.sendOffsets({
-            consumerGroupId: groupId,
-            topics: [
-              {
-                topic: batch.topic,
-                partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
-              },
-            ],
-          });
-          await tx.commit();
-        } catch (e) {
-          log.warn({ err: (e as Error).message }, 'transaction failed; aborting, the batch will be re-delivered');
-          await tx.abort().catch(() => undefined);
-          throw e;
         }
         resolveOffset(last);
         metrics.lag.set(

@@ -7,6 +7,7 @@ import {
   lineCounts,
   listScenarios,
   listSites,
+  odExtent,
   odFlows,
   sensorCounts,
   sensorHealth,
@@ -161,6 +162,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
           200: Type.Object({
             from: Nullable(EpochMs),
             to: Nullable(EpochMs),
+            od: Nullable(Type.Object({ from: EpochMs, to: EpochMs })),
             k: Type.Integer(),
             scenarios: Type.Array(
               Type.Object({
@@ -178,7 +180,13 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async () => {
       const e = await dataExtent(ctx.store.client);
-      return { from: e?.from ?? null, to: e?.to ?? null, k, scenarios: await listScenarios(ctx.store.client) };
+      return {
+        from: e?.from ?? null,
+        to: e?.to ?? null,
+        od: await odExtent(ctx.store.client),
+        k,
+        scenarios: await listScenarios(ctx.store.client),
+      };
     },
   );
 

@@ -339,8 +339,7 @@ export class CameraPipeline {
   private decideRider(user: FinishedRoadUser, partner: TrackSummary | undefined): FinishedRoadUser {
     const own = user.summary;
     const covered = (c: (typeof own.crossings)[number]): boolean =>
-      partner !== undefined &&
-      partner.crossings.some(
+      !!partner?.crossings.some(
         (q) => q.lineId === c.lineId && q.direction === c.direction && Math.abs(q.ts - c.ts) <= this.riderMatchMs,
       );
     const crossings = own.crossings.filter((c) => !covered(c));

@@ -15,7 +15,9 @@ export {
   type ScenarioJson,
   scenarioModel,
 } from './scenario.ts';
+export type { Camera, CameraLine, CameraZone, Counter, SightingSite } from './sensors.ts';
 export { hasSumo, SUMO_MISSING_CODE, sumoVersion } from './sumo.ts';
+export { MODES, type Mode, VTYPES } from './vtypes.ts';
 
 export interface SimBuildArgs {
   /** Scenario name, e.g. `chartres-centre`. */

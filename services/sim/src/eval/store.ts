@@ -19,7 +19,7 @@ export async function readStoredOutput(client: ClickHouseClient, from: number, t
       lineId: string;
       direction: 'in' | 'out';
       mode: string;
-      minute: string;
+      minute_ms: string;
       count: string;
     }>(
       client,

@@ -176,6 +176,17 @@ export async function listScenarios(client: ClickHouseClient): Promise<ScenarioI
   }));
 }
 
+/** First and last time of the OD windows; null when there are none. */
+export async function odExtent(client: ClickHouseClient): Promise<{ from: number; to: number } | null> {
+  const r = await rows<{ lo: number; hi: number; n: string }>(
+    client,
+    `SELECT toUInt32(toUnixTimestamp(min(window_start))) AS lo, toUInt32(toUnixTimestamp(max(window_start)) + 900) AS hi,
+       toString(count()) AS n FROM od_15m`,
+  );
+  if (!r.length || Number(r[0].n) === 0) return null;
+  return { from: Number(r[0].lo) * 1000, to: Number(r[0].hi) * 1000 };
+}
+
 /** First and last time with data (OD windows, line counts, counter reports); null when the store is empty. */
 export async function dataExtent(client: ClickHouseClient): Promise<{ from: number; to: number } | null> {
   const r = await rows<{ lo: number; hi: number; n: string }>(
