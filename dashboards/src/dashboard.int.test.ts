@@ -111,7 +111,9 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await page.screenshot({ path: resolve(SHOTS, 'intersection.png') });
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#tm-csv').click()]);
     expect(download.suggestedFilename()).toBe('turning-movements-site-r3a0.csv');
-    const csv = readFileSync((await download.path()) as string, 'utf8').trim().split('\n');
+    const csv = readFileSync((await download.path()) as string, 'utf8')
+      .trim()
+      .split('\n');
     expect(csv).toHaveLength(9);
     expect(csv[0]).toMatch(/^interval_start,interval_end,.*,total$/);
   });

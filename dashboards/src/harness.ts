@@ -44,8 +44,18 @@ export async function startFixtureApi(opts: { hours?: number } = {}) {
   const store = openStore({ dataDir: ':memory:' });
   await migrate(store.client);
   const fixture = await fillFixture(store.client, { hours: opts.hours ?? 2 });
-  const config = loadConfig({ env: {}, overrides: { api: { keys: [`planner:${PLANNER_KEY}`], rateLimitPerMinute: 100000 } } });
-  const api = await startApi({ config, store, log: createLogger({ level: 'silent' }), port: 0, host: '127.0.0.1', buildDashboard: false });
+  const config = loadConfig({
+    env: {},
+    overrides: { api: { keys: [`planner:${PLANNER_KEY}`], rateLimitPerMinute: 100000 } },
+  });
+  const api = await startApi({
+    config,
+    store,
+    log: createLogger({ level: 'silent' }),
+    port: 0,
+    host: '127.0.0.1',
+    buildDashboard: false,
+  });
   return {
     url: api.url,
     fixture,

@@ -55,7 +55,8 @@ const fr: Record<Key, string> = {
   tabIntersection: 'Carrefour',
   tabExports: 'Données ouvertes',
   apiKey: 'Clé d’API',
-  apiKeyHint: 'facultative : clé planificateur ou trafic pour les données au quart d’heure, les mouvements tournants et le direct',
+  apiKeyHint:
+    'facultative : clé planificateur ou trafic pour les données au quart d’heure, les mouvements tournants et le direct',
   time: 'Heure',
   play: 'Lecture',
   pause: 'Pause',

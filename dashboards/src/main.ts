@@ -67,7 +67,8 @@ function applyI18n(): void {
   document.documentElement.lang = state.lang;
   document.title = t('title');
   for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(el.dataset.i18n as string);
-  for (const el of document.querySelectorAll<HTMLElement>('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle as string);
+  for (const el of document.querySelectorAll<HTMLElement>('[data-i18n-title]'))
+    el.title = t(el.dataset.i18nTitle as string);
   $('#lang').textContent = state.lang === 'fr' ? 'EN' : 'FR';
   renderModes();
   renderSlider();
@@ -141,14 +142,21 @@ async function showSite(s: Site): Promise<void> {
     const range = { from: new Date(ext.from).toISOString(), to: new Date(ext.to).toISOString(), interval };
     let rows: { t: number; count: number | null }[];
     if (s.kind === 'intersection') {
-      const r = await api.get<{ rows: { t: number; direction: string; count: number | null }[] }>('/api/v1/line-counts', {
-        site: s.id,
-        ...range,
-      });
+      const r = await api.get<{ rows: { t: number; direction: string; count: number | null }[] }>(
+        '/api/v1/line-counts',
+        {
+          site: s.id,
+          ...range,
+        },
+      );
       rows = r.rows.filter((x) => x.direction === 'in');
     } else {
-      rows = (await api.get<{ rows: { t: number; count: number | null }[] }>('/api/v1/sensors/counts', { site: s.id, ...range }))
-        .rows;
+      rows = (
+        await api.get<{ rows: { t: number; count: number | null }[] }>('/api/v1/sensors/counts', {
+          site: s.id,
+          ...range,
+        })
+      ).rows;
     }
     const pts = sumByTime(rows);
     const total = pts.reduce((a, p) => a + (p.v ?? 0), 0);
@@ -228,7 +236,10 @@ async function renderExports(): Promise<void> {
       .map(
         (d) =>
           `<li><b>${d.title}</b> ${d.formats
-            .map((f) => `<a class="export" href="${api.url(`/api/v1/exports/${d.name}`, { from, to, format: f })}">${f}</a>`)
+            .map(
+              (f) =>
+                `<a class="export" href="${api.url(`/api/v1/exports/${d.name}`, { from, to, format: f })}">${f}</a>`,
+            )
             .join(' ')}</li>`,
       )
       .join('')}</ul>`;
@@ -239,7 +250,8 @@ async function renderExports(): Promise<void> {
 
 function setTab(tab: typeof state.tab): void {
   state.tab = tab;
-  for (const el of document.querySelectorAll<HTMLElement>('[data-tab]')) el.classList.toggle('active', el.dataset.tab === tab);
+  for (const el of document.querySelectorAll<HTMLElement>('[data-tab]'))
+    el.classList.toggle('active', el.dataset.tab === tab);
   for (const el of document.querySelectorAll<HTMLElement>('section.view')) el.hidden = el.id !== `view-${tab}`;
   if (tab === 'intersection') void loadTurning();
   if (tab === 'exports') void renderExports();
@@ -318,11 +330,7 @@ async function main(): Promise<void> {
     center: [origin.lon, origin.lat],
     onSiteClick: (s) => void showSite(s),
     tooltip: ({ arc, site }) =>
-      arc
-        ? arcTooltip(arc, state.names, t)
-        : site
-          ? `${site.name}\n${t('volume')}: ${site.volume ?? '–'}`
-          : null,
+      arc ? arcTooltip(arc, state.names, t) : site ? `${site.name}\n${t('volume')}: ${site.volume ?? '–'}` : null,
     onOdDrawn: (n) => {
       document.body.dataset.odDrawn = String(n);
       document.body.dataset.odPending = '0';

@@ -54,7 +54,9 @@ export function lineChart(
   }
   const label = opts.label ?? ((t: number) => new Date(t).toISOString().slice(11, 16));
   const step = Math.max(1, Math.ceil(pts.length / 6));
-  const xTicks = pts.filter((_, i) => i % step === 0).map((p) => ({ x: Math.round(x(p.t) * 10) / 10, label: label(p.t) }));
+  const xTicks = pts
+    .filter((_, i) => i % step === 0)
+    .map((p) => ({ x: Math.round(x(p.t) * 10) / 10, label: label(p.t) }));
   return { d: d.trim(), xTicks, yMax, points };
 }
 

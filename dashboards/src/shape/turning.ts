@@ -102,7 +102,9 @@ export function turningDiagram(
 export function turningCsv(tm: TurningMovements): string {
   const head = ['interval_start', 'interval_end', ...tm.movements.map((m) => `${m.fromArm}>${m.toArm}`), 'total'];
   const rows = tm.intervals.map((iv) =>
-    [new Date(iv.start).toISOString(), new Date(iv.end).toISOString(), ...iv.counts.map(String), String(iv.total)].join(','),
+    [new Date(iv.start).toISOString(), new Date(iv.end).toISOString(), ...iv.counts.map(String), String(iv.total)].join(
+      ',',
+    ),
   );
   return `${[head.join(','), ...rows].join('\n')}\n`;
 }

@@ -32,7 +32,13 @@ export class FlowMap {
   constructor(private readonly opts: FlowMapOptions) {
     this.deck = new Deck({
       parent: opts.parent as HTMLDivElement,
-      initialViewState: { longitude: opts.center[0], latitude: opts.center[1], zoom: opts.zoom ?? 14.6, pitch: 0, bearing: 0 },
+      initialViewState: {
+        longitude: opts.center[0],
+        latitude: opts.center[1],
+        zoom: opts.zoom ?? 14.6,
+        pitch: 0,
+        bearing: 0,
+      },
       controller: true,
       useDevicePixels: 1,
       getTooltip: (info: PickingInfo) => {
@@ -95,7 +101,11 @@ export class FlowMap {
           getRadius: (s) => siteRadius(s.volume, maxVol),
           radiusUnits: 'meters',
           getFillColor: (s) =>
-            d.liveSites?.has(s.id) ? [120, 255, 200, 230] : s.kind === 'counter' ? [80, 170, 255, 200] : [40, 200, 220, 200],
+            d.liveSites?.has(s.id)
+              ? [120, 255, 200, 230]
+              : s.kind === 'counter'
+                ? [80, 170, 255, 200]
+                : [40, 200, 220, 200],
           getLineColor: [230, 250, 255, 255],
           stroked: true,
           lineWidthMinPixels: 1,

@@ -38,6 +38,6 @@ export function turningSvg(tm: TurningMovements, size = 360): string {
     )
     .join('');
   return `<svg class="turning" data-movements="${arrows.length}" viewBox="0 0 ${size} ${size}" width="${size}" height="${size}" role="img">
-  <defs><marker id="arrow" viewBox="0 0 10 10" refX="6" refY="5" markerWidth="3" markerHeight="3" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#dde"/></marker></defs>
+  <defs><marker id="arrow" viewBox="0 0 10 10" refX="5" refY="5" markerUnits="userSpaceOnUse" markerWidth="12" markerHeight="12" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#dde"/></marker></defs>
   <circle cx="${size / 2}" cy="${size / 2}" r="${size * 0.16}" class="box"/>${roads}${paths}</svg>`;
 }

@@ -5,6 +5,7 @@
  *
  *   node --import tsx models/mode-classifier/src/eval-scenario.ts --scenario infra/scenarios/chartres-centre \
  *     [--seed <noise seed, default the scenario's>] [--from-s 0] [--to-s 3600] [--model <model.onnx>] [--json <out>]
+ *     [--truth-files]   (default: truth tables recomputed from the trajectories, as writeScenarioTruth does)
  *
  * Reports: line-count totals per mode group (pedestrians, bicycles, motor vehicles; target |error| ≤ 3 %), share
  * of line × direction × mode × 15-min cells with GEH < 5 (target ≥ 95 %; also without the mode split), turning
@@ -24,6 +25,8 @@ import {
   type MovementRow,
   readTruth,
   summarizeGeh,
+  truthLineCounts,
+  truthMovements,
 } from '@passage/sim';
 import { MODES } from '@passage/stream/contracts';
 import { ModeClassifier } from './infer.ts';
@@ -35,12 +38,17 @@ export interface ScenarioEvalOptions {
   fromS?: number;
   toS?: number;
   modelPath?: string;
+  /** Read truth/*.csv instead of recomputing the truth tables from the trajectories. */
+  truthFiles?: boolean;
 }
 
 export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
   const t0 = performance.now();
   const ctx = await loadScenario(dir);
-  const truth = await readTruth(join(dir, 'truth'));
+  // Truth from the trajectories themselves (truth/*.csv can lag behind a rebuilt scenario); --truth-files reads them.
+  const truth = o.truthFiles
+    ? await readTruth(join(dir, 'truth'))
+    : { lineCounts: truthLineCounts(ctx), movements: truthMovements(ctx) };
   const fromS = o.fromS ?? 0;
   const toS = o.toS ?? ctx.scenario.durationS;
   const seed = o.seed ?? ctx.scenario.seed;
@@ -132,6 +140,7 @@ async function main(): Promise<void> {
       'to-s': { type: 'string' },
       model: { type: 'string' },
       json: { type: 'string' },
+      'truth-files': { type: 'boolean', default: false },
     },
   });
   const r = await evalScenario(resolve(a.scenario as string), {
@@ -139,6 +148,7 @@ async function main(): Promise<void> {
     fromS: a['from-s'] ? Number(a['from-s']) : undefined,
     toS: a['to-s'] ? Number(a['to-s']) : undefined,
     modelPath: a.model,
+    truthFiles: a['truth-files'],
   });
   console.log(formatReport(r.report));
   const lc = r.report.lineCounts;

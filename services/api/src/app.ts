@@ -82,7 +82,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     return reply.code(500).send(errorBody(500, 'PASSAGE_INTERNAL', 'Internal error; the server log has the details.'));
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send(errorBody(404, 'PASSAGE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}; see /docs.`));
+    reply
+      .code(404)
+      .send(errorBody(404, 'PASSAGE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}; see /docs.`));
   });
 
   await app.register(cors, {

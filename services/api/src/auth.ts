@@ -52,7 +52,10 @@ export class KeyRing {
     if (!key) return { role: 'public' };
     const role = this.lookup(key);
     if (!role) {
-      throw new PassageError('PASSAGE_BAD_KEY', 'The API key is not valid: check the x-api-key header, or ask an admin for a key.');
+      throw new PassageError(
+        'PASSAGE_BAD_KEY',
+        'The API key is not valid: check the x-api-key header, or ask an admin for a key.',
+      );
     }
     return { role };
   }

@@ -35,7 +35,15 @@ const read = (f: string) => readFileSync(join(out, f), 'utf8');
 
 describe('open-data exports', () => {
   it('counting: sites.csv, channels.csv, measures.csv validate against the national TableSchema files', async () => {
-    const r = await exportDataset({ store, dataset: 'counting', from: fx.start, to: fx.end, format: 'csv', outDir: out, k: K });
+    const r = await exportDataset({
+      store,
+      dataset: 'counting',
+      from: fx.start,
+      to: fx.end,
+      format: 'csv',
+      outDir: out,
+      k: K,
+    });
     expect(r.files.map((f) => f.path.split('/').pop())).toEqual(['sites.csv', 'channels.csv', 'measures.csv']);
     for (const [file, schema] of [
       ['sites.csv', 'site'],
@@ -63,7 +71,15 @@ describe('open-data exports', () => {
   });
 
   it('od and footfall: CSV valid against their schemas, no cell below k; Parquet readable by ClickHouse', async () => {
-    const od = await exportDataset({ store, dataset: 'od', from: fx.start, to: fx.end, format: 'csv', outDir: out, k: K });
+    const od = await exportDataset({
+      store,
+      dataset: 'od',
+      from: fx.start,
+      to: fx.end,
+      format: 'csv',
+      outDir: out,
+      k: K,
+    });
     expect(validateCsv(OD_SCHEMA, read('od.csv'))).toEqual([]);
     const odRows = parseCsv(read('od.csv')).slice(1);
     expect(odRows.length).toBe(od.files[0].rows);
@@ -79,7 +95,15 @@ describe('open-data exports', () => {
       else expect(r[5]).toBe('true');
     }
 
-    const pq = await exportDataset({ store, dataset: 'od', from: fx.start, to: fx.end, format: 'parquet', outDir: out, k: K });
+    const pq = await exportDataset({
+      store,
+      dataset: 'od',
+      from: fx.start,
+      to: fx.end,
+      format: 'parquet',
+      outDir: out,
+      k: K,
+    });
     expect(pq.files[0].rows).toBe(odRows.length);
     const rs = await store.client.query({
       query: `SELECT count() AS n, min(trips) AS m FROM file({p:String}, Parquet)`,
@@ -112,10 +136,12 @@ describe('open-data exports', () => {
     await expect(exportDataset({ ...base, dataset: 'counting', format: 'parquet' })).rejects.toMatchObject({
       code: 'PASSAGE_EXPORT_FORMAT',
     });
+    await expect(exportDataset({ ...base, dataset: 'nope' as 'od', format: 'csv' })).rejects.toMatchObject({
+      code: 'PASSAGE_EXPORT_DATASET',
+    });
     await expect(
-      exportDataset({ ...base, dataset: 'nope' as 'od', format: 'csv' }),
-    ).rejects.toMatchObject({ code: 'PASSAGE_EXPORT_DATASET' });
-    await expect(exportDataset({ ...base, dataset: 'od', format: 'csv', from: '2026-03-11', to: '2026-03-10' })).rejects.toMatchObject({
+      exportDataset({ ...base, dataset: 'od', format: 'csv', from: '2026-03-11', to: '2026-03-10' }),
+    ).rejects.toMatchObject({
       code: 'PASSAGE_BAD_RANGE',
     });
     await expect(exportDataset({ ...base, dataset: 'od', format: 'csv', from: 'soon' })).rejects.toMatchObject({

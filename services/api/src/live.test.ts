@@ -15,7 +15,14 @@ beforeAll(async () => {
   await migrate(store.client);
   end = (await fillFixture(store.client, { hours: 1 })).end;
   const config = loadConfig({ env: {}, overrides: { api: { keys: [`traffic:${KEY}`] } } });
-  api = await startApi({ config, store, log: createLogger({ level: 'silent' }), port: 0, buildDashboard: false, livePollMs: 200 });
+  api = await startApi({
+    config,
+    store,
+    log: createLogger({ level: 'silent' }),
+    port: 0,
+    buildDashboard: false,
+    livePollMs: 200,
+  });
 });
 afterAll(async () => {
   await api?.close();

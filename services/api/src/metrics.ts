@@ -28,9 +28,14 @@ export class ApiMetrics {
       '# TYPE passage_api_requests_total counter',
     ];
     for (const [k, v] of this.requests) out.push(`passage_api_requests_total{${k}} ${v}`);
-    out.push('# HELP passage_api_request_duration_seconds API request latency', '# TYPE passage_api_request_duration_seconds histogram');
+    out.push(
+      '# HELP passage_api_request_duration_seconds API request latency',
+      '# TYPE passage_api_request_duration_seconds histogram',
+    );
     for (const [route, h] of this.latency) {
-      BUCKETS.forEach((b, i) => out.push(`passage_api_request_duration_seconds_bucket{route="${route}",le="${b}"} ${h.buckets[i]}`));
+      for (let i = 0; i < BUCKETS.length; i++) {
+        out.push(`passage_api_request_duration_seconds_bucket{route="${route}",le="${BUCKETS[i]}"} ${h.buckets[i]}`);
+      }
       out.push(`passage_api_request_duration_seconds_bucket{route="${route}",le="+Inf"} ${h.count}`);
       out.push(`passage_api_request_duration_seconds_sum{route="${route}"} ${h.sum}`);
       out.push(`passage_api_request_duration_seconds_count{route="${route}"} ${h.count}`);

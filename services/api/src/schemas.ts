@@ -24,7 +24,12 @@ export const Modes = Type.String({
 export const Interval = Type.Union([Type.Literal('1m'), Type.Literal('15m'), Type.Literal('1h'), Type.Literal('1d')], {
   description: 'bucket size',
 });
-export const CoarseInterval = Type.Union([Type.Literal('15m'), Type.Literal('1h'), Type.Literal('1d'), Type.Literal('total')]);
+export const CoarseInterval = Type.Union([
+  Type.Literal('15m'),
+  Type.Literal('1h'),
+  Type.Literal('1d'),
+  Type.Literal('total'),
+]);
 
 export const RangeQuery = { from: Time, to: Time };
 
@@ -35,7 +40,8 @@ export const EpochMs = Type.Number({ description: 'epoch milliseconds, UTC' });
 export function parseTime(s: string, name: string): number {
   const v = /^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : /(Z|[+-]\d{2}:\d{2})$/.test(s) ? s : `${s}Z`;
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw apiError('PASSAGE_BAD_REQUEST', `querystring/${name} ${JSON.stringify(s)} is not a valid date.`);
+  if (Number.isNaN(t))
+    throw apiError('PASSAGE_BAD_REQUEST', `querystring/${name} ${JSON.stringify(s)} is not a valid date.`);
   return t;
 }
 

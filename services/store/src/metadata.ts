@@ -102,7 +102,10 @@ export function readScenarioFile(path: string): ScenarioFile {
   const s = JSON.parse(text) as ScenarioFile;
   for (const key of ['zones', 'cameras', 'counters', 'sightingSites'] as const) {
     if (!Array.isArray(s[key])) {
-      throw new PassageError('PASSAGE_SCENARIO_INVALID', `${path}: "${key}" must be an array (see infra/scenarios/README.md).`);
+      throw new PassageError(
+        'PASSAGE_SCENARIO_INVALID',
+        `${path}: "${key}" must be an array (see infra/scenarios/README.md).`,
+      );
     }
   }
   return s;
@@ -228,7 +231,15 @@ export function scenarioRows(
     const geometry = JSON.stringify({ type: 'Point', coordinates: [lon, lat] });
     sites.push({ site_id: siteId, name: cams[0].name, kind: 'intersection', lon, lat, geometry, scenario: s.name });
     for (const c of cams) {
-      const { id, siteId: _s, name, position, lines, zones, ...optics } = c as ScenarioCamera & { calibration?: unknown };
+      const {
+        id,
+        siteId: _s,
+        name,
+        position,
+        lines,
+        zones,
+        ...optics
+      } = c as ScenarioCamera & { calibration?: unknown };
       delete (optics as { calibration?: unknown }).calibration;
       devices.push({
         device_id: id,

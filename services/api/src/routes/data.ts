@@ -11,8 +11,8 @@ import {
   odFlows,
   sensorCounts,
   sensorHealth,
-  siteVolumes,
   sitesByStreet,
+  siteVolumes,
   turningMovements,
   turningMovementsCsv,
 } from '@passage/store';
@@ -20,7 +20,18 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Access } from '../auth.ts';
 import { apiError, errorResponses } from '../errors.ts';
-import { CoarseInterval, EpochMs, Id, Interval, Modes, Nullable, parseRange, RangeQuery, splitModes, Time } from '../schemas.ts';
+import {
+  CoarseInterval,
+  EpochMs,
+  Id,
+  Interval,
+  Modes,
+  Nullable,
+  parseRange,
+  RangeQuery,
+  splitModes,
+  Time,
+} from '../schemas.ts';
 import type { ApiContext } from './context.ts';
 
 const coarse = (i: string | undefined) => i === '1h' || i === '1d' || i === 'total';
@@ -123,7 +134,11 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: {
           200: Type.Intersect([
             SiteSummary,
-            Type.Object({ geometry: Type.Unknown(), cameras: Type.Array(CameraSchema), sensors: Type.Array(SensorSchema) }),
+            Type.Object({
+              geometry: Type.Unknown(),
+              cameras: Type.Array(CameraSchema),
+              sensors: Type.Array(SensorSchema),
+            }),
           ]),
           ...errorResponses,
         },
@@ -202,7 +217,8 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
       schema: {
         tags: ['counts'],
-        summary: 'Directed line crossings of a site by line, direction and mode (public: hourly or coarser, k-anonymous)',
+        summary:
+          'Directed line crossings of a site by line, direction and mode (public: hourly or coarser, k-anonymous)',
         querystring: LineCountsQuery,
         response: {
           200: Type.Object({
@@ -228,7 +244,12 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const query = req.query as Static<typeof LineCountsQuery>;
       const interval = query.interval ?? '15m';
       const range = parseRange(query, interval);
-      const r = await lineCounts(ctx.store.client, { ...range, site: query.site, interval, modes: splitModes(query.mode) });
+      const r = await lineCounts(ctx.store.client, {
+        ...range,
+        site: query.site,
+        interval,
+        modes: splitModes(query.mode),
+      });
       const pub = req.principal.role === 'public';
       return {
         site: query.site,
@@ -254,7 +275,8 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         tags: ['counts'],
         summary: 'Turning movements of a junction: 15-minute table per movement, peak hour and PHF',
-        description: 'PHF = V_hour / (4 × V_peak15), over the four consecutive 15-minute intervals with the largest sum.',
+        description:
+          'PHF = V_hour / (4 × V_peak15), over the four consecutive 15-minute intervals with the largest sum.',
         querystring: TmQuery,
         response: {
           200: Type.Object({
@@ -294,7 +316,11 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (req, reply) => {
       const query = req.query as Static<typeof TmQuery>;
       const range = parseRange(query, '15m');
-      const tm = await turningMovements(ctx.store.client, { ...range, site: query.site, modes: splitModes(query.mode) });
+      const tm = await turningMovements(ctx.store.client, {
+        ...range,
+        site: query.site,
+        modes: splitModes(query.mode),
+      });
       if (query.format === 'csv') {
         return reply
           .type('text/csv; charset=utf-8')
@@ -318,11 +344,15 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/od',
     {
       config: {
-        access: { roles: ['planner', 'data-officer'], public: (req: FastifyRequest) => coarse(q(req).interval ?? '1h') },
+        access: {
+          roles: ['planner', 'data-officer'],
+          public: (req: FastifyRequest) => coarse(q(req).interval ?? '1h'),
+        },
       },
       schema: {
         tags: ['od'],
-        summary: 'Origin–destination flows between zones: observed and expanded, with uncertainty; cells below k hidden',
+        summary:
+          'Origin–destination flows between zones: observed and expanded, with uncertainty; cells below k hidden',
         querystring: OdQuery,
         response: {
           200: Type.Object({
@@ -356,7 +386,13 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const query = req.query as Static<typeof OdQuery>;
       const interval = query.interval ?? '1h';
       const range = parseRange(query, interval);
-      return odFlows(ctx.store.client, { ...range, interval, modes: splitModes(query.modes), minFlow: query.minFlow, k });
+      return odFlows(ctx.store.client, {
+        ...range,
+        interval,
+        modes: splitModes(query.modes),
+        minFlow: query.minFlow,
+        k,
+      });
     },
   );
 
@@ -381,7 +417,10 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/footfall',
     {
       config: {
-        access: { roles: ['planner', 'data-officer'], public: (req: FastifyRequest) => coarse(q(req).interval ?? '1h') },
+        access: {
+          roles: ['planner', 'data-officer'],
+          public: (req: FastifyRequest) => coarse(q(req).interval ?? '1h'),
+        },
       },
       schema: {
         tags: ['counts'],
@@ -446,7 +485,10 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/sensors/counts',
     {
       config: {
-        access: { roles: ['traffic', 'data-officer'], public: (req: FastifyRequest) => coarse(q(req).interval ?? '15m') },
+        access: {
+          roles: ['traffic', 'data-officer'],
+          public: (req: FastifyRequest) => coarse(q(req).interval ?? '15m'),
+        },
       },
       schema: {
         tags: ['sensors'],

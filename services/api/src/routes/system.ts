@@ -49,7 +49,10 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
       try {
         await ctx.store.client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
       } catch {
-        throw apiError('PASSAGE_STORE_UNAVAILABLE', 'The store does not answer: check CLICKHOUSE_URL or the data directory.');
+        throw apiError(
+          'PASSAGE_STORE_UNAVAILABLE',
+          'The store does not answer: check CLICKHOUSE_URL or the data directory.',
+        );
       }
       return { status: 'ok' as const, store: ctx.store.kind ?? 'clickhouse' };
     },
@@ -59,7 +62,11 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/metrics',
     {
       config: { access: { roles: ['admin'] } },
-      schema: { tags: ['system'], summary: 'Prometheus metrics (admin)', response: { 200: Type.String(), ...errorResponses } },
+      schema: {
+        tags: ['system'],
+        summary: 'Prometheus metrics (admin)',
+        response: { 200: Type.String(), ...errorResponses },
+      },
     },
     async (_req, reply) => reply.type('text/plain; version=0.0.4').send(ctx.metrics.render()),
   );
@@ -91,7 +98,9 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
           200: Type.Object({
             k: Type.Integer(),
             licence: Type.String(),
-            datasets: Type.Array(Type.Object({ name: Type.String(), title: Type.String(), formats: Type.Array(Type.String()) })),
+            datasets: Type.Array(
+              Type.Object({ name: Type.String(), title: Type.String(), formats: Type.Array(Type.String()) }),
+            ),
           }),
         },
       },
@@ -140,12 +149,16 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const attach = (ext: string) =>
         reply.header('content-disposition', `attachment; filename="passage-${dataset}.${ext}"`);
       if (dataset === 'sites') {
-        return attach('geojson').type('application/geo+json').send(JSON.stringify(await sitesGeoJson(client)));
+        return attach('geojson')
+          .type('application/geo+json')
+          .send(JSON.stringify(await sitesGeoJson(client)));
       }
       if (dataset === 'od' || dataset === 'footfall') {
         const table = (dataset === 'od' ? odTable : footfallTable)({ ...range, k, interval: query.interval });
         if (format === 'parquet') {
-          return attach('parquet').type('application/vnd.apache.parquet').send(await sqlTableParquet(client, table));
+          return attach('parquet')
+            .type('application/vnd.apache.parquet')
+            .send(await sqlTableParquet(client, table));
         }
         const rows = await sqlTableRows(client, table);
         return attach('csv')

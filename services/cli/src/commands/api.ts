@@ -1,5 +1,5 @@
-import { PassageError } from '@passage/config';
 import { startApi } from '@passage/api';
+import { PassageError } from '@passage/config';
 import { loadScenarioMetadata, migrate, openStore, storeOptionsFromConfig } from '@passage/store';
 import { onShutdown } from '@passage/stream';
 import { COMMON, parseFlags } from '../args.ts';

@@ -1,5 +1,12 @@
 import { PassageError } from '@passage/config';
-import { DATASETS, type Dataset, type ExportFormat, exportDataset, openStore, storeOptionsFromConfig } from '@passage/store';
+import {
+  DATASETS,
+  type Dataset,
+  type ExportFormat,
+  exportDataset,
+  openStore,
+  storeOptionsFromConfig,
+} from '@passage/store';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
 

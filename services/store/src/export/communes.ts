@@ -25,8 +25,7 @@ function communes(): Commune[] {
   cache = fc.features.map((f) => ({
     code: f.properties.code,
     nom: f.properties.nom,
-    polygons:
-      f.geometry.type === 'Polygon' ? [f.geometry.coordinates as Ring[]] : (f.geometry.coordinates as Ring[][]),
+    polygons: f.geometry.type === 'Polygon' ? [f.geometry.coordinates as Ring[]] : (f.geometry.coordinates as Ring[][]),
   }));
   return cache;
 }

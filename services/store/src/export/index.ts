@@ -83,7 +83,10 @@ export function parseTime(v: number | string, name: string): number {
   const s = /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v}Z`;
   const t = Date.parse(s);
   if (Number.isNaN(t)) {
-    throw new PassageError('PASSAGE_BAD_TIME', `--${name} ${JSON.stringify(v)} is not a date: use e.g. 2026-03-10 or 2026-03-10T07:30:00Z.`);
+    throw new PassageError(
+      'PASSAGE_BAD_TIME',
+      `--${name} ${JSON.stringify(v)} is not a date: use e.g. 2026-03-10 or 2026-03-10T07:30:00Z.`,
+    );
   }
   return t;
 }
@@ -109,7 +112,14 @@ interface DpResource {
 
 function writeDatapackage(
   outDir: string,
-  opts: { from: number; to: number; k: number; now: number; resources: DpResource[]; suppressed: Record<string, number> },
+  opts: {
+    from: number;
+    to: number;
+    k: number;
+    now: number;
+    resources: DpResource[];
+    suppressed: Record<string, number>;
+  },
 ): string {
   const path = join(outDir, 'datapackage.json');
   let prev: { resources?: DpResource[]; privacy?: { suppressedCells?: Record<string, number> } } = {};
@@ -148,7 +158,10 @@ function writeCsv(path: string, columns: string[], rows: Cell[][]): ExportedFile
   return { path, rows: rows.length, bytes: Buffer.byteLength(text) };
 }
 
-export function sqlTableFor(dataset: 'od' | 'footfall', opts: TimeRange & { k: number; interval?: OpenInterval }): SqlTable {
+export function sqlTableFor(
+  dataset: 'od' | 'footfall',
+  opts: TimeRange & { k: number; interval?: OpenInterval },
+): SqlTable {
   return dataset === 'od' ? odTable(opts) : footfallTable(opts);
 }
 
@@ -158,7 +171,10 @@ export function sqlTableFor(dataset: 'od' | 'footfall', opts: TimeRange & { k: n
  */
 export async function exportDataset(o: ExportOptions): Promise<ExportResult> {
   if (!(DATASETS as readonly string[]).includes(o.dataset)) {
-    throw new PassageError('PASSAGE_EXPORT_DATASET', `Unknown dataset ${JSON.stringify(o.dataset)}: use one of ${DATASETS.join(', ')}.`);
+    throw new PassageError(
+      'PASSAGE_EXPORT_DATASET',
+      `Unknown dataset ${JSON.stringify(o.dataset)}: use one of ${DATASETS.join(', ')}.`,
+    );
   }
   if (!FORMATS[o.dataset].includes(o.format)) {
     throw new PassageError(
@@ -209,7 +225,13 @@ export async function exportDataset(o: ExportOptions): Promise<ExportResult> {
       files.push({ path, rows: n, bytes: buf.length });
     } else {
       const r = await sqlTableRows(client, table);
-      files.push(writeCsv(path, table.schema.fields.map((f) => f.name), r));
+      files.push(
+        writeCsv(
+          path,
+          table.schema.fields.map((f) => f.name),
+          r,
+        ),
+      );
       if (o.dataset === 'footfall') suppressedCells = r.filter((x) => x[x.length - 1] === 'true').length;
     }
     if (o.dataset === 'od') suppressedCells = await odSuppressedCells(client, opts);

@@ -117,11 +117,17 @@ export function validateTable(schema: TableSchema, table: string[][], maxErrors 
   const [header, ...body] = table;
   const names = schema.fields.map((f) => f.name);
   if (!header || header.join(',') !== names.join(',')) {
-    push({ row: 0, field: '', message: `header is ${JSON.stringify(header)}, schema expects ${JSON.stringify(names)}` });
+    push({
+      row: 0,
+      field: '',
+      message: `header is ${JSON.stringify(header)}, schema expects ${JSON.stringify(names)}`,
+    });
     return errors;
   }
   const missing = new Set(schema.missingValues ?? ['']);
-  const patterns = schema.fields.map((f) => (f.constraints?.pattern ? new RegExp(`^(?:${f.constraints.pattern})$`) : null));
+  const patterns = schema.fields.map((f) =>
+    f.constraints?.pattern ? new RegExp(`^(?:${f.constraints.pattern})$`) : null,
+  );
   const uniques = schema.fields.map((f) => (f.constraints?.unique ? new Set<string>() : null));
   const pk = schema.primaryKey ? (Array.isArray(schema.primaryKey) ? schema.primaryKey : [schema.primaryKey]) : [];
   const pkIdx = pk.map((n) => names.indexOf(n));
@@ -141,7 +147,10 @@ export function validateTable(schema: TableSchema, table: string[][], maxErrors 
         return;
       }
       const te = checkType(f.type, v);
-      if (te) return push({ row, field: f.name, message: `${JSON.stringify(v)} ${te}` });
+      if (te) {
+        push({ row, field: f.name, message: `${JSON.stringify(v)} ${te}` });
+        return;
+      }
       if (c.enum && !c.enum.includes(v)) push({ row, field: f.name, message: `${JSON.stringify(v)} not in enum` });
       const p = patterns[i];
       if (p && !p.test(v)) push({ row, field: f.name, message: `${JSON.stringify(v)} does not match ${c.pattern}` });

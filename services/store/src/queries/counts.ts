@@ -30,7 +30,16 @@ export async function lineCounts(
   const table = fine ? 'line_counts_1m' : 'line_counts_15m';
   const col = fine ? 'minute' : 'window_start';
   const modeWhere = opts.modes?.length ? 'AND mode IN {modes:Array(String)}' : '';
-  const r = await rows<{ t: number; camera_id: string; line_id: string; direction: string; mode: string; c: number; ss: number; sc: number }>(
+  const r = await rows<{
+    t: number;
+    camera_id: string;
+    line_id: string;
+    direction: string;
+    mode: string;
+    c: number;
+    ss: number;
+    sc: number;
+  }>(
     client,
     `SELECT toUInt32(toUnixTimestamp(${bucketExpr(col, opts.interval)})) AS t, camera_id, line_id, direction, mode,
        toFloat64(sum(count)) AS c, sum(speed_sum) AS ss, toFloat64(sum(speed_count)) AS sc
@@ -70,7 +79,16 @@ export async function sensorCounts(
   if (opts.sensor) where.push('sensor_id = {sensor:String}');
   if (opts.site) where.push('sensor_id IN (SELECT device_id FROM devices FINAL WHERE site_id = {site:String})');
   if (opts.modes?.length) where.push('mode IN {modes:Array(String)}');
-  const r = await rows<{ t: number; sensor_id: string; direction: string; mode: string; c: number | null; n: number; g: number; u: number }>(
+  const r = await rows<{
+    t: number;
+    sensor_id: string;
+    direction: string;
+    mode: string;
+    c: number | null;
+    n: number;
+    g: number;
+    u: number;
+  }>(
     client,
     `SELECT toUInt32(toUnixTimestamp(${bucketExpr('start', opts.interval)})) AS t, sensor_id, direction, mode,
        if(countIf(count IS NOT NULL) = 0, NULL, toFloat64(sum(count))) AS c, toUInt32(count()) AS n,

@@ -111,11 +111,14 @@ export async function turningMovements(
       intervals.push({ start: t, end: t + 900_000, counts, total: counts.reduce((a, b) => a + b, 0) });
     }
   }
-  for (const iv of intervals) iv.counts.forEach((c, i) => (movements[i].total += c));
+  for (const iv of intervals) {
+    for (let i = 0; i < iv.counts.length; i++) movements[i].total += iv.counts[i];
+  }
   const ph = peakHour(intervals.map((iv) => ({ start: iv.start, volume: iv.total })));
   if (ph) {
     for (const iv of intervals) {
-      if (iv.start >= ph.start && iv.start < ph.end) iv.counts.forEach((c, i) => (movements[i].peakHourVolume += c));
+      if (iv.start < ph.start || iv.start >= ph.end) continue;
+      for (let i = 0; i < iv.counts.length; i++) movements[i].peakHourVolume += iv.counts[i];
     }
   }
   return {
@@ -135,9 +138,12 @@ export function turningMovementsCsv(tm: TurningMovements): string {
   const lines = [head.join(',')];
   for (const iv of tm.intervals) {
     lines.push(
-      [new Date(iv.start).toISOString(), new Date(iv.end).toISOString(), ...iv.counts.map(String), String(iv.total)].join(
-        ',',
-      ),
+      [
+        new Date(iv.start).toISOString(),
+        new Date(iv.end).toISOString(),
+        ...iv.counts.map(String),
+        String(iv.total),
+      ].join(','),
     );
   }
   return `${lines.join('\n')}\n`;

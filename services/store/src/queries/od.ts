@@ -40,7 +40,17 @@ export async function odFlows(
   opts: TimeRange & { interval: '15m' | '1h' | '1d' | 'total'; modes?: string[]; minFlow?: number; k: number },
 ): Promise<OdResult> {
   const modeWhere = opts.modes?.length ? 'AND mode IN {modes:Array(String)}' : '';
-  const r = await rows<{ t: number; origin: string; destination: string; obs: number; ex: number; v: number; t50: number | null; t85: number | null; sup: number }>(
+  const r = await rows<{
+    t: number;
+    origin: string;
+    destination: string;
+    obs: number;
+    ex: number;
+    v: number;
+    t50: number | null;
+    t85: number | null;
+    sup: number;
+  }>(
     client,
     `SELECT toUInt32(toUnixTimestamp(${bucketExpr('window_start', opts.interval)})) AS t, origin, destination,
        toFloat64(sumIf(trips, suppressed = 0)) AS obs,

@@ -11,6 +11,7 @@ import {
   type SinkRole,
   TokenSighting,
 } from '@passage/stream';
+import { loadSitesFile } from '../sites.ts';
 
 /**
  * Role `od-matcher` (DESIGN §4): `sightings.v1` (tokens) → `od.v1` (anonymous OD cells) → `od_15m`.
@@ -41,7 +42,11 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
   readonly matcher: OdMatcher;
 
   constructor(config: Config) {
-    const zones = config.od.siteZones;
+    // Sighting site → zone: configured, or else from the sites file's sighting sites.
+    let zones: Record<string, string> = config.od.siteZones;
+    if (Object.keys(zones).length === 0 && config.sitesFile) {
+      zones = Object.fromEntries((loadSitesFile(config.sitesFile).sightingSites ?? []).map((s) => [s.id, s.zoneId]));
+    }
     this.matcher = new OdMatcher({
       maxTravelTimeS: config.privacy.maxTravelTimeS,
       maxTripDurationS: Math.max(config.od.maxTripDurationS, config.privacy.maxTravelTimeS),
