@@ -44,6 +44,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const app = Fastify({
     loggerInstance: log.child({ service: 'api' }),
     trustProxy: false,
+    // Live (SSE) clients hold their connection open: close them all on shutdown instead of waiting.
+    forceCloseConnections: true,
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   });

@@ -5,6 +5,6 @@ export * from './features/index.ts';
 export * from './geometry/index.ts';
 export * from './mot/index.ts';
 export * from './od/index.ts';
+export * from './pipeline/index.ts';
 export * from './privacy/index.ts';
 export * from './tracker/index.ts';
-export * from './pipeline/index.ts';

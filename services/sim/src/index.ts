@@ -1,8 +1,8 @@
 /** @passage/sim: scenarios (SUMO builder), sensor synthesisers, ground truth and evaluation. */
 export * from './eval/index.ts';
+export * from './eval/store.ts';
 export { type LocalFrame, type LonLat as LocalLonLat, makeLocalFrame } from './geo.ts';
 export { hashUniform, mixSeed, Rng } from './prng.ts';
+export * from './replay.ts';
 export * from './synth/index.ts';
 export * from './truth/index.ts';
-export * from './replay.ts';
-export * from './eval/store.ts';
