@@ -42,6 +42,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'load a counts file (telraam, sensorthings, datex2, json) through the pipeline',
     load: () => import('./commands/ingest.ts'),
   },
+  api: { summary: 'serve the API and the dashboard', load: () => import('./commands/api.ts') },
+  export: {
+    summary: 'write open-data exports (national counting schema, OD, footfall, sites)',
+    load: () => import('./commands/export.ts'),
+  },
   query: { summary: 'run a read-only SQL query on the store (debugging)', load: () => import('./commands/query.ts') },
 };
 

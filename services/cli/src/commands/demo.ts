@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,13 +62,16 @@ export async function run(argv: string[]): Promise<number> {
   let api: { url: string; close(): Promise<void> } | undefined;
   if (!values['no-serve']) {
     const { startApi } = await import('@passage/api');
+    // A one-off admin key for this demo session (never stored): the dashboard link carries it.
+    const demoKey = randomBytes(18).toString('base64url');
     api = await startApi({
-      config,
+      config: { ...config, api: { ...config.api, keys: [...config.api.keys, `admin:${demoKey}`] } },
       store,
       log,
       port: values.port ? Number(values.port) : undefined,
     });
-    console.log(`Dashboard: ${api.url}/   API docs: ${api.url}/docs`);
+    console.log(`Dashboard: ${api.url}/#key=${demoKey}`);
+    console.log(`Open data (no key): ${api.url}/   API docs: ${api.url}/docs`);
   }
 
   console.log('Loading the scenario (trajectories, agents)…');
