@@ -156,7 +156,7 @@ describe('backbone through the real Kafka broker', () => {
   it('embedded mode: the same role graph in one process gives the same totals', async () => {
     await store.client.command({ query: 'TRUNCATE TABLE event_totals_1m' });
     const config = loadConfig({ env: {} });
-    const emb = await startEmbedded(config, store, log);
+    const emb = await startEmbedded(config, store, log, undefined, { roles: ['event-totals', 'sink-event-totals'] });
     for (let i = 0; i < N; i += 5000) {
       const recs = [];
       for (let j = i; j < Math.min(N, i + 5000); j++) {
