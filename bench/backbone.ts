@@ -91,7 +91,10 @@ export async function run(): Promise<Record<string, number>> {
       store,
     });
     for (;;) {
-      const rs = await store.client.query({ query: 'SELECT sum(events) AS n FROM event_totals_1m', format: 'JSONEachRow' });
+      const rs = await store.client.query({
+        query: 'SELECT sum(events) AS n FROM event_totals_1m',
+        format: 'JSONEachRow',
+      });
       const n = Number((await rs.json<{ n: string }>())[0].n);
       if (n >= N) break;
       if (performance.now() - t0 > 600_000) throw new Error(`only ${n} of ${N} events stored after 10 min`);

@@ -28,7 +28,12 @@ for (const m of modules) {
       '-e',
       `import(${JSON.stringify(join(HERE, `${m}.ts`))}).then((mod) => mod.run()).then((r) => { process.stdout.write('\\n@@BENCH@@' + JSON.stringify(r) + '\\n'); process.exit(0); }, (e) => { console.error(e); process.exit(1); })`,
     ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PASSAGE_LOG_LEVEL: 'error' }, maxBuffer: 64 << 20 },
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, PASSAGE_LOG_LEVEL: 'error' },
+      maxBuffer: 64 << 20,
+    },
   );
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('@@BENCH@@'));
   results[m] = line ? JSON.parse(line.slice(9)) : { error: `exit ${r.status}` };
@@ -37,7 +42,8 @@ for (const m of modules) {
 
 const rows: [string, string, string][] = [];
 for (const [m, r] of Object.entries(results)) {
-  for (const [k, v] of Object.entries(r)) rows.push([m, k, typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(5)) : String(v)]);
+  for (const [k, v] of Object.entries(r))
+    rows.push([m, k, typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(5)) : String(v)]);
 }
 const w0 = Math.max(6, ...rows.map((r) => r[0].length));
 const w1 = Math.max(6, ...rows.map((r) => r[1].length));
@@ -46,7 +52,12 @@ for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c
 
 const report = {
   date: new Date().toISOString(),
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  },
   results,
 };
 mkdirSync(resolve(HERE, '../.bench'), { recursive: true });
