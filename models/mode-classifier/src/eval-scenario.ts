@@ -5,7 +5,7 @@
  *
  *   node --import tsx models/mode-classifier/src/eval-scenario.ts --scenario infra/scenarios/chartres-centre \
  *     [--seed <noise seed, default the scenario's>] [--from-s 0] [--to-s 3600] [--model <model.onnx>] [--json <out>]
- *     [--truth-files]   (default: truth tables recomputed from the trajectories, as writeScenarioTruth does)
+ *     [--pipeline '<JSON overrides of CameraPipelineOptions>'] [--truth-files]   (default: truth tables recomputed from the trajectories, as writeScenarioTruth does)
  *
  * Reports: line-count totals per mode group (pedestrians, bicycles, motor vehicles; target |error| ≤ 3 %), share
  * of line × direction × mode × 15-min cells with GEH < 5 (target ≥ 95 %; also without the mode split), turning
@@ -31,7 +31,7 @@ import {
 import { MODES } from '@passage/stream/contracts';
 import { ModeClassifier } from './infer.ts';
 import { evaluate as evaluateLabels } from './metrics.ts';
-import { matchTracksToTruth, runScenarioTracks } from './scenario-features.ts';
+import { matchTracksToTruth, type RunTracksOptions, runScenarioTracks } from './scenario-features.ts';
 
 export interface ScenarioEvalOptions {
   seed?: number;
@@ -40,6 +40,8 @@ export interface ScenarioEvalOptions {
   modelPath?: string;
   /** Read truth/*.csv instead of recomputing the truth tables from the trajectories. */
   truthFiles?: boolean;
+  /** Overrides of the per-camera pipeline options (experiments: tracker, stitching…). */
+  pipeline?: RunTracksOptions['pipeline'];
 }
 
 export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
@@ -53,7 +55,7 @@ export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
   const toS = o.toS ?? ctx.scenario.durationS;
   const seed = o.seed ?? ctx.scenario.seed;
   const t1 = performance.now();
-  const tracks = runScenarioTracks(ctx, { seed, fromS, toS });
+  const tracks = runScenarioTracks(ctx, { seed, fromS, toS, pipeline: o.pipeline });
   const t2 = performance.now();
   // The worker: riders dropped, tracks with a crossing or a movement classified.
   const kept = tracks.filter((t) => !t.user.rider && (t.user.summary.crossings.length > 0 || t.user.summary.movement));
@@ -141,6 +143,7 @@ async function main(): Promise<void> {
       model: { type: 'string' },
       json: { type: 'string' },
       'truth-files': { type: 'boolean', default: false },
+      pipeline: { type: 'string' },
     },
   });
   const r = await evalScenario(resolve(a.scenario as string), {
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
     toS: a['to-s'] ? Number(a['to-s']) : undefined,
     modelPath: a.model,
     truthFiles: a['truth-files'],
+    pipeline: a.pipeline ? JSON.parse(a.pipeline) : undefined,
   });
   console.log(formatReport(r.report));
   const lc = r.report.lineCounts;

@@ -209,6 +209,28 @@ export class AssignmentSolver {
     }
 
     if (!thresholded && lo === Number.POSITIVE_INFINITY) return out; // every pair forbidden
+    if (n === 1) {
+      // One row (the common case of a tracker with one track or one box): the augmenting-path search below
+      // reduces to the lowest entry, ties going to the lowest column (it scans columns m-1..0 and moves on
+      // equal unassigned ones). Same choice, without resetting the work buffers.
+      let best = -1;
+      let lowest = Number.POSITIVE_INFINITY;
+      for (let c = m - 1; c >= 0; c--) {
+        const x = w[c];
+        if (x <= lowest) {
+          lowest = x;
+          best = c;
+        }
+      }
+      if (best < 0 || lowest === Number.POSITIVE_INFINITY || (thresholded && lowest === 0)) return out;
+      const row = transpose ? best : 0;
+      const col = transpose ? 0 : best;
+      out.rowToCol[row] = col;
+      out.colToRow[col] = row;
+      out.count = 1;
+      out.cost += cost[row * nCols + col];
+      return out;
+    }
     if (!this.augmentAll(n, m)) {
       // Some row found no augmenting path. Which rows stay unassigned matters for the cost, so
       // re-solve with one private dummy column per row priced above any cost difference between

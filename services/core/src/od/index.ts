@@ -1,2 +1,3 @@
 export * from './expand.ts';
 export * from './matcher.ts';
+export * from './reference.ts';

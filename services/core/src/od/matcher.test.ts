@@ -26,10 +26,10 @@ describe('OdMatcher', () => {
     m.onSightings([
       sight(tok(1), 'A', T),
       sight(tok(1), 'A', T + 20 * S),
-      sight(tok(1), 'A', T + 30 * S), // last sighting at the origin: departure 07:00:30
+      sight(tok(1), 'A', T + 30 * S), // origin visit 07:00:00–07:00:30: departure = its midpoint 07:00:15
       sight(tok(1), 'B', T + 10 * MIN),
       sight(tok(1), 'B', T + 11 * MIN),
-      sight(tok(1), 'C', T + 20 * MIN), // arrival 07:20:00
+      sight(tok(1), 'C', T + 20 * MIN), // destination visit 07:20–07:21: arrival = its midpoint 07:20:30
       sight(tok(1), 'C', T + 21 * MIN),
     ]);
     expect(m.stateSize()).toBe(1);
@@ -48,12 +48,23 @@ describe('OdMatcher', () => {
         mode: 'all',
         windowStart: T,
         trips: 1,
-        travelTimeP50S: 1170,
-        travelTimeP85S: 1170,
+        travelTimeP50S: 1215,
+        travelTimeP85S: 1215,
       },
     ]);
     expect(m.openWindows()).toBe(0);
     expect(m.counters()).toMatchObject({ sightings: 7, trips: 1, tokensClosed: 1, cellsEmitted: 1, late: 0 });
+  });
+
+  it("visitTime 'edges': departure = last sighting at the origin, arrival = first at the destination", () => {
+    const m = new OdMatcher({ siteZone: { A: 'Z1', B: 'Z2' }, visitTime: 'edges' });
+    m.onSightings([
+      sight(tok(1), 'A', T),
+      sight(tok(1), 'A', T + 30 * S),
+      sight(tok(1), 'B', T + 20 * MIN),
+      sight(tok(1), 'B', T + 21 * MIN),
+    ]);
+    expect(m.flush()).toMatchObject([{ origin: 'Z1', destination: 'Z2', trips: 1, travelTimeP50S: 1170 }]);
   });
 
   it('counts distinct tokens, exact p50/p85, mode groups by kind, and splits sessions on gaps', () => {

@@ -59,6 +59,12 @@ export interface OdMatcherOptions {
   modeGroup?: (kind: SightingKindLike) => string;
   /** Apply k-anonymity before cells leave the matcher. */
   kAnonymity?: { k: number; rule: KRule };
+  /**
+   * Time of a visit (departure from the origin, arrival at the destination): 'midpoint' = mean of the visit's
+   * first and last sighting (≈ closest approach to the site); 'edges' = last sighting at the origin, first at
+   * the destination. @default 'midpoint'
+   */
+  visitTime?: 'midpoint' | 'edges';
 }
 
 export interface OdMatcherCounters {
@@ -106,6 +112,7 @@ export class OdMatcher {
   readonly allowedLatenessMs: number;
   readonly maxTokens: number;
   readonly maxSightingsPerToken: number;
+  readonly visitTime: 'midpoint' | 'edges';
   readonly #modeGroup: (kind: SightingKindLike) => string;
   readonly #zoneOf: ((siteId: string) => string | undefined) | null;
   readonly #kAnonymity: { k: number; rule: KRule } | undefined;
@@ -140,6 +147,7 @@ export class OdMatcher {
     this.allowedLatenessMs = options.allowedLatenessMs ?? 60_000;
     this.maxTokens = options.maxTokens ?? 500_000;
     this.maxSightingsPerToken = options.maxSightingsPerToken ?? 256;
+    this.visitTime = options.visitTime ?? 'midpoint';
     this.#modeGroup = options.modeGroup ?? defaultModeGroup;
     this.#kAnonymity = options.kAnonymity;
     const sz = options.siteZone;
@@ -382,11 +390,15 @@ export class OdMatcher {
     let j = 2;
     while (j < n && seq[j] === firstSite) j += 2;
     if (j >= n) return; // one visit only
-    const departure = seq[j - 1];
     const lastSite = seq[n - 2];
     let k = n - 2;
     while (k - 2 >= 0 && seq[k - 2] === lastSite) k -= 2;
-    const arrival = seq[k + 1];
+    // Time of a visit: its midpoint (default; estimates the closest approach to the site, since probes come
+    // at random moments while the device is in range) or its edges (last sighting at the origin, first at
+    // the destination: shorter by about one probe interval).
+    const mid = this.visitTime === 'midpoint';
+    const departure = mid ? (seq[1] + seq[j - 1]) / 2 : seq[j - 1];
+    const arrival = mid ? (seq[k + 1] + seq[n - 1]) / 2 : seq[k + 1];
     const windowStart = Math.floor(departure / this.windowMs) * this.windowMs;
     this.#counters.trips++;
     if (windowStart < this.#closedBefore) {

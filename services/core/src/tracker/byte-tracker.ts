@@ -101,6 +101,9 @@ interface MutableFrame {
   finished: FinishedTrack[];
 }
 
+/** `finished` of frames where no track ended (shared, frozen: no allocation per frame). */
+const NONE_FINISHED: FinishedTrack[] = Object.freeze([]) as unknown as FinishedTrack[];
+
 const FREE = 0;
 const TRACKED = 1;
 const LOST = 2;
@@ -160,6 +163,9 @@ export class ByteTracker {
   // Classes.
   private readonly classNames: string[] = [];
   private readonly classMap = new Map<string, number>();
+  /** Last label looked up and its index (boxes of one tracker mostly share a label). */
+  private lastClassName: string | undefined;
+  private lastClassIndex = -1;
 
   // Per-frame detections and scratch.
   private detCap = 0;
@@ -183,7 +189,7 @@ export class ByteTracker {
     scores: new Float32Array(0),
     detIndex: new Int32Array(0),
     classes: new Int32Array(0),
-    finished: [],
+    finished: NONE_FINISHED,
   };
 
   constructor(options: Partial<ByteTrackerOptions> = {}) {
@@ -208,6 +214,7 @@ export class ByteTracker {
 
   /** Index of a detector class label (assigned on first use; stable for the tracker's lifetime). */
   classIndex(name: string): number {
+    if (name === this.lastClassName) return this.lastClassIndex;
     let k = this.classMap.get(name);
     if (k === undefined) {
       k = this.classNames.length;
@@ -215,6 +222,8 @@ export class ByteTracker {
       this.classMap.set(name, k);
       if (k >= this.classCap) this.growClasses(this.classCap * 2);
     }
+    this.lastClassName = name;
+    this.lastClassIndex = k;
     return k;
   }
 
@@ -278,10 +287,11 @@ export class ByteTracker {
     const out = this.out;
     out.ts = ts;
     out.count = 0;
-    out.finished = [];
+    out.finished = NONE_FINISHED;
     this.frameIdx++;
     const frame = this.frameIdx;
     const nDet = this.nDet;
+    if (nDet === 0 && this.liveCount === 0) return out; // nothing to predict, match or start
     this.detUsed.fill(0, 0, nDet);
 
     // Split boxes into high / low.
@@ -341,7 +351,7 @@ export class ByteTracker {
     for (let k = 0; k < this.liveCount; k++) {
       const s = this.live[k];
       if (this.state[s] === LOST && frame - this.lastFrame[s] > this.maxLost) {
-        out.finished.push(this.summary(s, 'lost'));
+        this.finish(s, 'lost');
         this.state[s] = FREE;
       }
     }
@@ -527,9 +537,14 @@ export class ByteTracker {
       const s = this.live[k];
       if (!this.doomed[s]) continue;
       this.doomed[s] = 0;
-      if (this.activated[s]) this.out.finished.push(this.summary(s, 'duplicate'));
+      if (this.activated[s]) this.finish(s, 'duplicate');
       this.state[s] = FREE;
     }
+  }
+
+  private finish(s: number, reason: TrackEndReason): void {
+    if (this.out.finished === NONE_FINISHED) this.out.finished = [];
+    this.out.finished.push(this.summary(s, reason));
   }
 
   private majorityClass(s: number): number {

@@ -1,5 +1,5 @@
 import type { Config } from '@passage/config';
-import { expandOdCells, type OdCellLike, OdMatcher } from '@passage/core';
+import { deriveOdReference, expandOdCells, type OdCellLike, OdMatcher } from '@passage/core';
 import type { ClickHouseClient } from '@passage/store';
 import { type CountBin, countBins, odCells, sensorHealth } from '@passage/store/queries/od-counts';
 import {
@@ -140,6 +140,22 @@ export function odSink(config: Config): SinkRole<OdCell> {
   };
 }
 
+type OdReference = Config['od']['reference'][number];
+
+/**
+ * Reference counters of the expansion: `od.reference` when set, else derived from the sites file
+ * (@passage/core deriveOdReference: counters whose line lies in a gate, parking or station zone; motor-only
+ * counters → `motor`, all-mode counters → `all`; leaving the zone towards the other zones = origin margin).
+ */
+export function odReference(config: Config): OdReference[] {
+  if (config.od.reference.length > 0 || !config.sitesFile) return config.od.reference;
+  const file = loadSitesFile(config.sitesFile) as unknown as {
+    zones?: { id: string; kind?: string; polygon?: [number, number][] }[];
+    counters?: { id: string; modes?: string[]; line?: { a: [number, number]; b: [number, number] } }[];
+  };
+  return deriveOdReference(file.zones ?? [], file.counters ?? []);
+}
+
 /** Reference total of one zone margin over one period, and how it was obtained. */
 export interface ZoneMargin {
   zone: string;
@@ -183,7 +199,7 @@ export async function expandOd(
 ): Promise<ExpandOdResult> {
   const periodMs = q.periodMs ?? 3_600_000;
   const cells = await odCells(client, { from: q.from, to: q.to });
-  const refs = config.od.reference;
+  const refs = odReference(config);
   const sensors = [...new Set(refs.map((r) => r.sensorId))];
   const bins = sensors.length > 0 ? await countBins(client, { from: q.from, to: q.to, sensorIds: sensors }) : [];
   const flags = sensors.length > 0 ? await sensorHealth(client, { from: q.from, to: q.to, sensorIds: sensors }) : [];
@@ -293,6 +309,18 @@ export async function expandOd(
       }
       let refSum = 0;
       let obsSum = 0;
+      // A reference below the probe trips observed at the zone is impossible (probes see a subset of the
+      // population): wrong direction, a counter covering one carriageway only, or a failing sensor. Left out.
+      for (const [z, v] of ref) {
+        if (v < (observed[side].get(z) ?? 0)) {
+          ref.delete(z);
+          for (const r of refs) {
+            if (r.zone === z && r.margin === side && r.odMode === mode) {
+              out.excludedSensors.push({ periodStart, sensorId: r.sensorId, kind: 'below-observed' });
+            }
+          }
+        }
+      }
       for (const [z, v] of ref) {
         const o = observed[side].get(z) ?? 0;
         if (o > 0) {

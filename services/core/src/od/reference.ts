@@ -1,0 +1,121 @@
+/**
+ * Reference counters for the OD expansion, derived from a sites file (scenario.json format) when the
+ * operator has not listed them by hand (`od.reference`).
+ *
+ * Rule (documented in README § Origin–destination and privacy):
+ * - Only SINGLE-ACCESS zones qualify: kinds `gate`, `parking`, `station` — a road (or stub) through which every
+ *   trip starting or ending in the zone passes. Squares, the core, districts and unknown kinds are crossed by
+ *   streets in every direction: a counter on one of their streets is not a margin of the zone.
+ * - A counter qualifies for a zone when the midpoint of its line lies inside the zone polygon.
+ * - Mode group from the counter's modes: only motor modes (loops) → `motor` (ANPR cells); every mode
+ *   (pedestrian, bicycle and motor: Telraam-like) → `all` (Wi-Fi/BLE cells). Counters of one non-motor mode
+ *   (pedestrian or bike counters) are not a margin of any group and are skipped.
+ * - Direction: leaving the zone = crossing the line towards the other zones (the mean of their polygon
+ *   centroids). With the crossing rule of the sites file (left → right of a→b is `in`), if the right-hand normal
+ *   of a→b points towards the other zones then `in` = leaving = origin margin and `out` = destination margin,
+ *   otherwise the reverse.
+ * A counter that covers one carriageway only (an inbound loop) counts (almost) nothing in the other direction;
+ * the expansion then finds a reference below the observed probe trips and falls back to the ratio estimator
+ * (expandOd: `below-observed`).
+ */
+
+export interface ReferenceSiteZone {
+  id: string;
+  kind?: string;
+  /** [lon, lat] vertices. */
+  polygon?: readonly (readonly [number, number])[];
+}
+
+export interface ReferenceSiteCounter {
+  id: string;
+  modes?: readonly string[];
+  line?: { a: readonly [number, number]; b: readonly [number, number] };
+}
+
+export interface DerivedReference {
+  zone: string;
+  margin: 'origin' | 'destination';
+  sensorId: string;
+  direction: 'in' | 'out';
+  odMode: string;
+  factor: number;
+}
+
+const MOTOR = new Set(['car', 'van', 'truck', 'bus', 'motorcycle']);
+const SINGLE_ACCESS = new Set(['gate', 'parking', 'station']);
+
+function isLonLat(p: unknown): p is [number, number] {
+  return Array.isArray(p) && p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]);
+}
+
+function inside(x: number, y: number, poly: readonly [number, number][]): boolean {
+  let c = false;
+  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+    const [xi, yi] = poly[i];
+    const [xj, yj] = poly[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+  }
+  return c;
+}
+
+/** OD mode group a counter with these modes stands for, or null. */
+export function counterOdMode(modes: readonly string[] | undefined): string | null {
+  if (modes === undefined || modes.length === 0) return null;
+  if (modes.every((m) => MOTOR.has(m))) return 'motor';
+  const s = new Set(modes);
+  if (s.has('pedestrian') && s.has('bicycle') && [...MOTOR].every((m) => s.has(m))) return 'all';
+  return null;
+}
+
+/** Reference entries for `od.reference` from the zones and counters of a sites file (see the rule above). */
+export function deriveOdReference(
+  zones: readonly ReferenceSiteZone[],
+  counters: readonly ReferenceSiteCounter[],
+): DerivedReference[] {
+  const valid = zones.filter((z) => Array.isArray(z.polygon) && z.polygon.length >= 3 && z.polygon.every(isLonLat));
+  if (valid.length < 2) return [];
+  // Local metres around the mean vertex (equirectangular, enough at town scale).
+  const all = valid.flatMap((z) => z.polygon as [number, number][]);
+  const lon0 = all.reduce((a, p) => a + p[0], 0) / all.length;
+  const lat0 = all.reduce((a, p) => a + p[1], 0) / all.length;
+  const kx = 111_195 * Math.cos((lat0 * Math.PI) / 180);
+  const ky = 111_195;
+  const loc = (p: readonly [number, number]): [number, number] => [(p[0] - lon0) * kx, (p[1] - lat0) * ky];
+  const polys = valid.map((z) => ({ z, poly: (z.polygon as [number, number][]).map(loc) }));
+  const centroid = (poly: [number, number][]): [number, number] => [
+    poly.reduce((a, p) => a + p[0], 0) / poly.length,
+    poly.reduce((a, p) => a + p[1], 0) / poly.length,
+  ];
+  const cents = polys.map((p) => centroid(p.poly));
+  const out: DerivedReference[] = [];
+  for (const c of counters) {
+    const odMode = counterOdMode(c.modes);
+    if (odMode === null || !c.line || !isLonLat(c.line.a) || !isLonLat(c.line.b)) continue;
+    const a = loc(c.line.a);
+    const b = loc(c.line.b);
+    const mx = (a[0] + b[0]) / 2;
+    const my = (a[1] + b[1]) / 2;
+    const hit = polys.findIndex((p) => SINGLE_ACCESS.has(p.z.kind ?? '') && inside(mx, my, p.poly));
+    if (hit < 0) continue;
+    let ox = 0;
+    let oy = 0;
+    let n = 0;
+    cents.forEach((ct, i) => {
+      if (i === hit) return;
+      ox += ct[0];
+      oy += ct[1];
+      n++;
+    });
+    const tx = ox / n - mx;
+    const ty = oy / n - my;
+    // Right-hand normal of a→b (x east, y north): (dy, −dx).
+    const dx = b[0] - a[0];
+    const dy = b[1] - a[1];
+    const leaving: 'in' | 'out' = dy * tx - dx * ty > 0 ? 'in' : 'out';
+    const entering: 'in' | 'out' = leaving === 'in' ? 'out' : 'in';
+    const zone = polys[hit].z.id;
+    out.push({ zone, margin: 'origin', sensorId: c.id, direction: leaving, odMode, factor: 1 });
+    out.push({ zone, margin: 'destination', sensorId: c.id, direction: entering, odMode, factor: 1 });
+  }
+  return out;
+}
