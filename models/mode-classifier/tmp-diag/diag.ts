@@ -118,7 +118,7 @@ if (process.env.DUMP) {
   console.log('line len cam', len.toFixed(1), 'sim', sl.toFixed(1));
   const t = Number(tS);
   const e = lineCrossings(ctx, S).find((e) => Math.abs(e.t - t) < 0.2)!;
-  for (let tt = t - 3; tt <= t + 3; tt += 0.5) {
+  for (let tt = t - 3; tt <= t + Number(process.env.W ?? 3); tt += 0.5) {
     const p = agentPos(e.agent, tt);
     if (p) console.log('agent', tt.toFixed(1), (((S.bx - S.ax) * (p[1] - S.ay) - (S.by - S.ay) * (p[0] - S.ax)) / sl).toFixed(2), (((S.bx - S.ax) * (p[0] - S.ax) + (S.by - S.ay) * (p[1] - S.ay)) / sl).toFixed(2));
   }

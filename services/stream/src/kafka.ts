@@ -29,7 +29,10 @@ function kafkaLogCreator(log: Logger) {
     ({ level, log: entry }: { level: number; log: { message: string; [k: string]: unknown } }) => {
       const { message, ...rest } = entry;
       const fields = { broker: rest.broker, error: rest.error, groupId: rest.groupId };
-      if (level === logLevel.ERROR) log.error(fields, `kafka: ${message}`);
+      // kafkajs logs retriable protocol answers (leader moves, coordinator loading) as errors; they are retried.
+      if (message.startsWith('Limiting retries')) return;
+      if (level === logLevel.ERROR && message.startsWith('Response ')) log.warn(fields, `kafka: ${message}`);
+      else if (level === logLevel.ERROR) log.error(fields, `kafka: ${message}`);
       else if (level === logLevel.WARN) log.warn(fields, `kafka: ${message}`);
       else log.debug(fields, `kafka: ${message}`);
     };
@@ -75,18 +78,24 @@ export class KafkaTransport {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({
-        topic: t.topic,
-        numPartitions: t.partitions,
-        replicationFactor: 1,
-        configEntries: [
-          { name: 'max.message.bytes', value: String(this.opts.maxMessageBytes ?? 8 * 1048576) },
-          ...(t.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
-        ],
-      })),
-    });
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: 1,
+          configEntries: [
+            { name: 'max.message.bytes', value: String(this.opts.maxMessageBytes ?? 8 * 1048576) },
+            ...(t.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+          ],
+        })),
+      });
+    } catch (e) {
+      // Another process may have created them between listTopics and createTopics.
+      const errs = (e as { errors?: { type?: string }[] }).errors ?? [];
+      if (errs.length === 0 || !errs.every((x) => x.type === 'TOPIC_ALREADY_EXISTS')) throw e;
+    }
   }
 
   /** A plain idempotent producer (acks=-1) for sources such as replay and ingest. */

@@ -4,6 +4,31 @@ import type { Logger } from './log.ts';
 import type { StreamMetrics } from './metrics.ts';
 import type { Operator, OperatorContext, OutRecord, ProcessorRole, SourceRecord } from './operator.ts';
 
+/**
+ * Bounds the synchronous work done per event-loop turn in a long loop (a big Kafka fetch is tens of thousands of
+ * records): `tick()` is called once per unit of work and, every `checkEvery` units, returns a promise that yields
+ * to the event loop (`setImmediate`: timers, I/O, heartbeats run) once `budgetMs` has passed since the last yield;
+ * otherwise it returns undefined (no promise, no allocation). Usage: `const y = budget.tick(); if (y) await y;`.
+ */
+export class WorkBudget {
+  private since = performance.now();
+  private n = 0;
+
+  constructor(
+    private readonly budgetMs = 5,
+    private readonly checkEvery = 16,
+  ) {}
+
+  tick(): Promise<void> | undefined {
+    if (++this.n < this.checkEvery) return undefined;
+    this.n = 0;
+    if (performance.now() - this.since < this.budgetMs) return undefined;
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.since = performance.now();
+    });
+  }
+}
+
 export interface ProcessorOptions {
   log: Logger;
   metrics: StreamMetrics;
@@ -25,6 +50,7 @@ export class ProcessorTask<I> {
   private out: OutRecord[] = [];
   private readonly ctx: OperatorContext;
   private started = false;
+  private readonly budget = new WorkBudget();
 
   constructor(role: ProcessorRole<I>, opts: ProcessorOptions) {
     this.role = role;
@@ -64,6 +90,8 @@ export class ProcessorTask<I> {
     let maxTs = this.maxTsByPartition.get(partition) ?? Number.NEGATIVE_INFINITY;
     let late = 0;
     for (const r of records) {
+      const y = this.budget.tick();
+      if (y) await y; // decoding a big fetch must not starve the loop (heartbeats, other roles)
       const d = this.role.codec.decode(r.value);
       if (!d.ok) {
         this.deadLetter(topic, partition, r, d.reason, d.detail);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { PassageError } from '@passage/config';
 import { evaluate, formatReport, loadScenario, readStoredOutput, readTruth, runReplay } from '@passage/sim';
 import { loadScenarioMetadata, migrate, openStore, storeOptionsFromConfig } from '@passage/store';
-import { startEmbedded } from '@passage/workers';
+import { materialiseExpandedOd, startEmbedded } from '@passage/workers';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
 
@@ -85,6 +85,11 @@ export async function run(argv: string[]): Promise<number> {
   );
   clearInterval(flusher);
   await emb.close();
+  const expandedCells = await materialiseExpandedOd(store.client, config, {
+    from: sim.scenario.start,
+    to: sim.scenario.start + sim.scenario.durationS * 1000,
+  });
+  console.log(`Expanded the OD matrix to population flows: ${expandedCells} hourly cells.`);
   console.log(
     `Replayed ${r.records.detections} frames (${r.detections} detections), ${r.records.counts} counter records, ` +
       `${r.records.sightingsRaw} sightings in ${r.seconds.toFixed(1)} s.`,

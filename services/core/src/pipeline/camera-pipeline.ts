@@ -45,7 +45,37 @@ export interface CameraPipelineOptions {
   riderMatchMs?: number;
   /** One tracker per class group (person, two-wheeler, motor vehicle, other). @default true */
   trackByClassGroup?: boolean;
+  /** Ground-plane track stitching (see the class comment); `false` turns it off. */
+  stitch?: Partial<StitchOptions> | false;
 }
+
+/**
+ * Track stitching on the ground plane. A track the tracker lost (or ended) is kept dormant for a while; a new track
+ * of the same class group born near where the dormant one would be now continues it (same road user).
+ */
+export interface StitchOptions {
+  /** Longest gap (ms) bridged for a moving road user. @default 3000 */
+  maxGapMs: number;
+  /** Longest gap (ms) bridged for a road user that was standing still (queue, occlusion while waiting). @default 20000 */
+  stoppedMaxGapMs: number;
+  /** Below this speed (m/s, over the last second seen) a road user is standing still. @default 0.5 */
+  stoppedSpeedMs: number;
+  /** Gate radius (m) around the predicted position at a gap of 0 … @default 2 */
+  radiusM: number;
+  /** … growing by this much per second of gap (m/s) … @default 1 */
+  radiusGrowthMs: number;
+  /** … up to this radius (m). @default 5 */
+  maxRadiusM: number;
+}
+
+export const STITCH_DEFAULTS: Readonly<StitchOptions> = Object.freeze({
+  maxGapMs: 3000,
+  stoppedMaxGapMs: 20_000,
+  stoppedSpeedMs: 0.5,
+  radiusM: 2,
+  radiusGrowthMs: 1,
+  maxRadiusM: 5,
+});
 
 /** What leaves the pipeline when a road user's track ends. */
 export interface FinishedRoadUser {
@@ -67,6 +97,10 @@ export interface PipelineObject {
   readonly cls: string;
   readonly score: number;
 }
+
+/** `ids` placeholder of a tracker track seen for the first time, and road-user id of a retired tracker track. */
+const NEW_TRACK = -2;
+const RETIRED = -1;
 
 const VOTE_TO_MODE: readonly Mode[] = ['pedestrian', 'bicycle', 'car', 'motorcycle', 'bus', 'truck'];
 
@@ -189,6 +223,19 @@ export class CameraPipeline {
   private lastTs = Number.NEGATIVE_INFINITY;
   /** Frames dropped because their time went backwards (late or clock jump). */
   lateFrames = 0;
+  /** Newborn tracks that continued a lost road user (ground-plane stitching). */
+  stitched = 0;
+  private readonly stitch: Readonly<StitchOptions> | undefined;
+  /** Tracker key (tracker id × groups + group) → road-user id (RETIRED: ignore the tracker track). */
+  private readonly keyToUid = new Map<number, number>();
+  /** Road-user id → its current tracker key (absent while dormant). */
+  private readonly uidKey = new Map<number, number>();
+  /** Road-user id → last frame time it was seen (every live or dormant road user). */
+  private readonly seenTs = new Map<number, number>();
+  /** Dormant road users (tracker track ended) → time after which they are finished. */
+  private readonly dormantUntil = new Map<number, number>();
+  private nextUid = 1;
+  private readonly vel = new Float64Array(4);
 
   constructor(o: CameraPipelineOptions) {
     this.cameraId = o.cameraId;
@@ -205,6 +252,7 @@ export class CameraPipeline {
     this.counter = new CameraCounter({ ...o.counter, lines: o.lines, zones: o.zones });
     this.maxSamples = o.maxSamplesPerTrack ?? 256;
     this.riderShare = o.riderShare ?? 0.5;
+    this.stitch = o.stitch === false ? undefined : Object.freeze({ ...STITCH_DEFAULTS, ...o.stitch });
   }
 
   get activeTracks(): number {
@@ -272,14 +320,40 @@ export class CameraPipeline {
       this.ys = new Float64Array(total * 2);
       this.ids = new Int32Array(total * 2);
     }
+    // Road-user ids: tracker key (tracker id × groups + group) → pipeline id (same group remainder). Known keys
+    // first, so that a track seen in this frame is never a stitching candidate for a newborn one.
     let off = 0;
     for (let g = 0; g < nGroups; g++) {
       const frame = frames[g];
       const n = frame.count;
       this.H.feetToGround(frame.feet, n, this.xs.subarray(off), this.ys.subarray(off));
       for (let i = 0; i < n; i++) {
-        const id = frame.ids[i] * nGroups + g;
-        this.ids[off + i] = id;
+        const uid = this.keyToUid.get(frame.ids[i] * nGroups + g);
+        this.ids[off + i] = uid ?? NEW_TRACK;
+        if (uid !== undefined && uid >= 0) this.seenTs.set(uid, ts);
+      }
+      off += n;
+    }
+    off = 0;
+    let w = 0;
+    for (let g = 0; g < nGroups; g++) {
+      const frame = frames[g];
+      const n = frame.count;
+      for (let i = 0; i < n; i++) {
+        const x = this.xs[off + i];
+        const y = this.ys[off + i];
+        let id = this.ids[off + i];
+        if (id === NEW_TRACK) {
+          id = this.stitchOrCreate(g, ts, x, y);
+          this.keyToUid.set(frame.ids[i] * nGroups + g, id);
+          this.uidKey.set(id, frame.ids[i] * nGroups + g);
+          this.seenTs.set(id, ts);
+        }
+        if (id < 0) continue; // a retired tracker track (its road user continues on another track)
+        this.ids[w] = id;
+        this.xs[w] = x;
+        this.ys[w] = y;
+        w++;
         let s = this.samples.get(id);
         if (!s) {
           s = new Samples(this.maxSamples);
@@ -289,7 +363,7 @@ export class CameraPipeline {
         const d = dl >= 0 ? this.groupIndex[g][dl] : -1;
         const b = d >= 0 ? objects[d].bbox : frame.boxes.subarray(4 * i, 4 * i + 4);
         groundBoxSize(this.H.h, b[0], b[1], b[2], b[3], this.size);
-        s.push(ts, this.xs[off + i], this.ys[off + i], this.size[0], this.size[1], b[3] > 0 ? b[2] / b[3] : Number.NaN);
+        s.push(ts, x, y, this.size[0], this.size[1], b[3] > 0 ? b[2] / b[3] : Number.NaN);
         s.frames++;
         if (d >= 0) {
           this.detTrack[d] = id;
@@ -311,9 +385,18 @@ export class CameraPipeline {
       const p = this.detTrack[j];
       s.partners.set(p, (s.partners.get(p) ?? 0) + 1);
     }
-    this.counter.update(ts, this.ids, this.xs, this.ys, off);
+    this.counter.update(ts, this.ids, this.xs, this.ys, w);
     for (let g = 0; g < nGroups; g++) {
-      for (const f of frames[g].finished) this.finishTrack(f.id * nGroups + g, out);
+      for (const f of frames[g].finished) this.trackerEnded(f.id * nGroups + g, ts, out);
+    }
+    // Dormant road users nobody continued in time end now.
+    if (this.dormantUntil.size > 0) {
+      for (const [id, until] of this.dormantUntil) {
+        if (until < ts) {
+          this.dormantUntil.delete(id);
+          this.finishTrack(id, out);
+        }
+      }
     }
     // Forget finished two-wheelers nobody can still ask about.
     if (this.finishedTwoWheelers.size > 0) {
@@ -326,9 +409,10 @@ export class CameraPipeline {
   /** Ends every live track (end of input, or a long gap in the stream). */
   flush(out: FinishedRoadUser[]): void {
     const nGroups = this.trackers.length;
-    for (let g = 0; g < nGroups; g++) {
-      for (const f of this.trackers[g].flush()) this.finishTrack(f.id * nGroups + g, out);
-    }
+    for (let g = 0; g < nGroups; g++) this.trackers[g].flush();
+    this.keyToUid.clear();
+    this.uidKey.clear();
+    this.dormantUntil.clear();
     for (const id of [...this.samples.keys()]) this.finishTrack(id, out);
     // Partners that never finished (cannot happen after the loop above) or were forgotten: decide alone.
     for (const p of this.pendingRiders.splice(0)) out.push(this.decideRider(p.user, undefined));
@@ -348,9 +432,121 @@ export class CameraPipeline {
     return { ...user, summary: { ...own, crossings, movement }, rider: false };
   }
 
+  /**
+   * The tracker ended a track: its road user stays dormant (stitching candidate) until its gap is too long, unless
+   * stitching is off. A retired tracker track (continued by another one) is just forgotten.
+   */
+  private trackerEnded(key: number, ts: number, out: FinishedRoadUser[]): void {
+    const id = this.keyToUid.get(key);
+    this.keyToUid.delete(key);
+    if (id === undefined || id < 0) return;
+    this.uidKey.delete(id);
+    const s = this.samples.get(id);
+    if (!this.stitch || !s || s.n === 0) {
+      this.finishTrack(id, out);
+      return;
+    }
+    const last = s.t[s.n - 1];
+    const until = last + this.maxGap(s);
+    if (until < ts) this.finishTrack(id, out);
+    else this.dormantUntil.set(id, until);
+  }
+
+  /** Velocity (m/s) over the last second a road user was seen, into `this.vel`; false when not measurable. */
+  private velocity(s: Samples): boolean {
+    const n = s.n;
+    if (n < 2) return false;
+    const tEnd = s.t[n - 1];
+    let lo = n - 1;
+    while (lo > 0 && s.t[lo - 1] >= tEnd - 1000) lo--;
+    if (n - lo < 2 || tEnd - s.t[lo] < 300) return false;
+    let mt = 0;
+    let mx = 0;
+    let my = 0;
+    for (let i = lo; i < n; i++) {
+      mt += (s.t[i] - tEnd) / 1000;
+      mx += s.x[i];
+      my += s.y[i];
+    }
+    const k = n - lo;
+    mt /= k;
+    mx /= k;
+    my /= k;
+    let stt = 0;
+    let stx = 0;
+    let sty = 0;
+    for (let i = lo; i < n; i++) {
+      const dt = (s.t[i] - tEnd) / 1000 - mt;
+      stt += dt * dt;
+      stx += dt * (s.x[i] - mx);
+      sty += dt * (s.y[i] - my);
+    }
+    if (!(stt > 0)) return false;
+    this.vel[0] = stx / stt;
+    this.vel[1] = sty / stt;
+    // Position at the last sample from the fit (less jitter than the last raw point).
+    this.vel[2] = mx + this.vel[0] * (0 - mt);
+    this.vel[3] = my + this.vel[1] * (0 - mt);
+    return true;
+  }
+
+  private maxGap(s: Samples): number {
+    const o = this.stitch as StitchOptions;
+    if (!this.velocity(s)) return o.maxGapMs;
+    return Math.hypot(this.vel[0], this.vel[1]) < o.stoppedSpeedMs ? o.stoppedMaxGapMs : o.maxGapMs;
+  }
+
+  /**
+   * A newborn track of group `g` at (x, y): the id of the dormant or lost road user of the same group it continues
+   * (nearest to its predicted position, within the gate), or a new id. The continued road user's previous
+   * tracker track, if still alive, is retired.
+   */
+  private stitchOrCreate(g: number, ts: number, x: number, y: number): number {
+    const nGroups = this.trackers.length;
+    const o = this.stitch;
+    if (o) {
+      let best = -1;
+      let bestScore = 1;
+      for (const [id, seen] of this.seenTs) {
+        if (id % nGroups !== g || !(seen < ts)) continue;
+        const s = this.samples.get(id);
+        if (!s || s.n === 0) continue;
+        const gapMs = ts - s.t[s.n - 1];
+        let px = s.x[s.n - 1];
+        let py = s.y[s.n - 1];
+        let maxGap = o.maxGapMs;
+        if (this.velocity(s)) {
+          const speed = Math.hypot(this.vel[0], this.vel[1]);
+          if (speed < o.stoppedSpeedMs) maxGap = o.stoppedMaxGapMs;
+          else {
+            const dt = Math.min(gapMs, o.maxGapMs) / 1000;
+            px = this.vel[2] + this.vel[0] * dt;
+            py = this.vel[3] + this.vel[1] * dt;
+          }
+        }
+        if (gapMs > maxGap) continue;
+        const r = Math.min(o.maxRadiusM, o.radiusM + (o.radiusGrowthMs * gapMs) / 1000);
+        const score = Math.hypot(x - px, y - py) / r;
+        if (score < bestScore) {
+          bestScore = score;
+          best = id;
+        }
+      }
+      if (best >= 0) {
+        const oldKey = this.uidKey.get(best);
+        if (oldKey !== undefined) this.keyToUid.set(oldKey, RETIRED);
+        this.dormantUntil.delete(best);
+        this.stitched++;
+        return best;
+      }
+    }
+    return this.nextUid++ * nGroups + g;
+  }
+
   private finishTrack(id: number, out: FinishedRoadUser[]): void {
     const s = this.samples.get(id);
     this.samples.delete(id);
+    this.seenTs.delete(id);
     const summary = this.counter.finish(id);
     if (!s || !summary) return;
     const speeds = new Float64Array(s.n);

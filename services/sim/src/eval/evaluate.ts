@@ -319,7 +319,7 @@ export function formatReport(report: EvalReport): string {
     if (!t) continue;
     const g = t.geh;
     lines.push(
-      `${pad(name, 19)}${pad(intervalStr(t.intervalS), 9, true)}${pad(String(g.cells), 7, true)}${pad(`${(g.shareBelow * 100).toFixed(1)} %`, 9, true)}${pad(g.meanGeh.toFixed(2), 10, true)}${pad(g.maxGeh.toFixed(2), 9, true)}${pad(String(g.truthTotal), 9, true)}${pad(String(g.outputTotal), 9, true)}${pad(pctStr(g.totalErrorPct), 10, true)}  ${t.pass ? 'PASS' : 'FAIL'}`,
+      `${pad(name, 19)}${pad(intervalStr(t.intervalS), 9, true)}${pad(String(g.cells), 7, true)}${pad(`${(g.shareBelow * 100).toFixed(1)} %`, 9, true)}${pad(g.meanGeh.toFixed(2), 10, true)}${pad(g.maxGeh.toFixed(2), 9, true)}${pad(String(Math.round(g.truthTotal)), 9, true)}${pad(String(Math.round(g.outputTotal)), 9, true)}${pad(pctStr(g.totalErrorPct), 10, true)}  ${t.pass ? 'PASS' : 'FAIL'}`,
     );
   }
   lines.push('');

@@ -63,6 +63,27 @@ export async function odFlows(
      GROUP BY t, origin, destination ORDER BY t, origin, destination`,
     { ...rangeParams(opts), modes: opts.modes ?? [] },
   );
+  // Population flows: hourly expansions (od_expanded_1h, README § Origin–destination and privacy) replace the
+  // observed counts where they exist, for hourly or coarser intervals.
+  const expandedBy = new Map<string, { ex: number; v: number }>();
+  if (opts.interval !== '15m') {
+    const e = await rows<{ t: number; origin: string; destination: string; ex: number; v: number }>(
+      client,
+      `SELECT toUInt32(toUnixTimestamp(${bucketExpr('window_start', opts.interval)})) AS t, origin, destination,
+         sum(expanded) AS ex, sum(expanded_se * expanded_se) AS v
+       FROM od_expanded_1h FINAL WHERE ${rangeWhere('window_start')} ${modeWhere}
+       GROUP BY t, origin, destination`,
+      { ...rangeParams(opts), modes: opts.modes ?? [] },
+    );
+    for (const x of e) expandedBy.set(`${x.t}|${x.origin}|${x.destination}`, { ex: Number(x.ex), v: Number(x.v) });
+  }
+  for (const x of r) {
+    const e = expandedBy.get(`${x.t}|${x.origin}|${x.destination}`);
+    if (e && e.ex >= Number(x.obs)) {
+      x.ex = e.ex;
+      x.v = e.v;
+    }
+  }
   const minFlow = opts.minFlow ?? 0;
   const flows: OdFlow[] = [];
   let suppressedCells = 0;

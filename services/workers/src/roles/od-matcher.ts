@@ -348,3 +348,31 @@ export async function expandOd(
   }
   return out;
 }
+
+/**
+ * Computes the expansion of [from, to) hour by hour and stores it in `od_expanded_1h` (latest computation
+ * wins), where the API and the evaluation read population flows. Returns the number of cells written.
+ */
+export async function materialiseExpandedOd(
+  client: ClickHouseClient,
+  config: Config,
+  q: { from: number; to: number },
+): Promise<number> {
+  const hour = 3_600_000;
+  const from = Math.floor(q.from / hour) * hour;
+  const to = Math.ceil(q.to / hour) * hour;
+  const r = await expandOd(client, config, { from, to, periodMs: hour });
+  const rows = r.cells
+    .filter((c) => c.trips > 0)
+    .map((c) => ({
+      origin: c.origin,
+      destination: c.destination,
+      mode: c.mode,
+      window_start: Math.floor(c.periodStart / 1000),
+      observed: c.trips,
+      expanded: c.expanded ?? c.trips,
+      expanded_se: c.expandedStdErr ?? 0,
+    }));
+  if (rows.length > 0) await client.insert({ table: 'od_expanded_1h', values: rows, format: 'JSONEachRow' });
+  return rows.length;
+}
