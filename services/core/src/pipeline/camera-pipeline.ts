@@ -343,13 +343,15 @@ export class CameraPipeline {
         const x = this.xs[off + i];
         const y = this.ys[off + i];
         let id = this.ids[off + i];
-        if (id === NEW_TRACK) {
+        if (id === NEW_TRACK || id === RETIRED) {
+          // A newborn track, or a retired one that came back (its road user went on with another track, so
+          // what it follows now is someone else): a road user it continues, or a new one.
+          const key = frame.ids[i] * nGroups + g;
           id = this.stitchOrCreate(g, ts, x, y);
-          this.keyToUid.set(frame.ids[i] * nGroups + g, id);
-          this.uidKey.set(id, frame.ids[i] * nGroups + g);
+          this.keyToUid.set(key, id);
+          this.uidKey.set(id, key);
           this.seenTs.set(id, ts);
         }
-        if (id < 0) continue; // a retired tracker track (its road user continues on another track)
         this.ids[w] = id;
         this.xs[w] = x;
         this.ys[w] = y;
@@ -459,7 +461,7 @@ export class CameraPipeline {
     const tEnd = s.t[n - 1];
     let lo = n - 1;
     while (lo > 0 && s.t[lo - 1] >= tEnd - 1000) lo--;
-    if (n - lo < 2 || tEnd - s.t[lo] < 300) return false;
+    if (n - lo < 2 || tEnd - s.t[lo] < 90) return false;
     let mt = 0;
     let mx = 0;
     let my = 0;
@@ -537,6 +539,7 @@ export class CameraPipeline {
         if (oldKey !== undefined) this.keyToUid.set(oldKey, RETIRED);
         this.dormantUntil.delete(best);
         this.stitched++;
+        (globalThis as any).__stitch = ((globalThis as any).__stitch ?? 0) + 1; if (oldKey !== undefined) (globalThis as any).__stitchAlive = ((globalThis as any).__stitchAlive ?? 0) + 1;
         return best;
       }
     }
