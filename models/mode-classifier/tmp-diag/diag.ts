@@ -157,4 +157,3 @@ if (process.env.LINES) {
   }
   console.log(rows.join('\n'));
 }
-console.log('stitch', (globalThis as any).__stitch, 'alive', (globalThis as any).__stitchAlive, 'retiredSeenFrames', (globalThis as any).__retiredSeen);

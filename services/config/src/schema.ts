@@ -41,6 +41,8 @@ export const ConfigSchema = Type.Object(
     topics: Type.Object(
       {
         detections: Type.String({ default: 'detections.v1' }),
+        /** Raw edge payloads (DeepStream nvmsgconv or generic frames) read by the ingest-detections role. */
+        detectionsRaw: Type.String({ default: 'detections.raw.v1' }),
         counts: Type.String({ default: 'counts.v1' }),
         sightingsRaw: Type.String({ default: 'sightings.raw.v1' }),
         sightings: Type.String({ default: 'sightings.v1' }),
@@ -83,6 +85,11 @@ export const ConfigSchema = Type.Object(
         }),
         corsOrigins: Type.Array(Type.String(), { default: [] }),
         rateLimitPerMinute: Type.Integer({ minimum: 1, default: 600 }),
+        /**
+         * MapLibre style URL (absolute http(s) or a same-origin path) drawn under the dashboard's flow map, e.g. a
+         * self-hosted vector-tile style. Empty = the offline GeoJSON base map (scenario streets, zones, communes).
+         */
+        mapStyleUrl: Type.String({ default: '', pattern: '^(|https?://.+|/.*)$' }),
       },
       { default: {} },
     ),
@@ -147,6 +154,15 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    ingest: Type.Object(
+      {
+        /** Format of `topics.detectionsRaw`: 'deepstream' (nvmsgconv full or minimal schema) or 'json' (detections.v1). */
+        detectionsFormat: Type.Union([Type.Literal('deepstream'), Type.Literal('json')], { default: 'deepstream' }),
+        /** DeepStream full schema: a frame is complete when a later timestamp arrives, or this long (event time) after. */
+        frameMaxDelayMs: Type.Integer({ minimum: 0, default: 200 }),
+      },
+      { default: {} },
+    ),
     /** Sites, cameras (lines, zones, calibration), counters and sighting sites: a scenario.json-format file. */
     sitesFile: Type.String({ default: '' }),
     video: Type.Object(
@@ -193,6 +209,7 @@ export const ENV: Record<string, { key: string; kind: 'string' | 'int' | 'number
   PASSAGE_API_PORT: { key: 'api.port', kind: 'int' },
   PASSAGE_API_KEYS: { key: 'api.keys', kind: 'list' },
   PASSAGE_CORS_ORIGINS: { key: 'api.corsOrigins', kind: 'list' },
+  PASSAGE_MAP_STYLE_URL: { key: 'api.mapStyleUrl', kind: 'string' },
   PASSAGE_K_ANONYMITY: { key: 'privacy.k', kind: 'int' },
   PASSAGE_TOKEN_ROTATION_HOURS: { key: 'privacy.rotationHours', kind: 'number' },
   PASSAGE_SITES_FILE: { key: 'sitesFile', kind: 'string' },

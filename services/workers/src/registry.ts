@@ -2,6 +2,7 @@ import type { Config } from '@passage/config';
 import type { ProcessorRole, SinkRole } from '@passage/stream';
 import { countsRole, countsSink, sensorHealthSink } from './roles/counts.ts';
 import { eventTotalsRole, eventTotalsSink } from './roles/event-totals.ts';
+import { ingestDetectionsRole } from './roles/ingest-detections.ts';
 import { odMatcherRole, odSink } from './roles/od-matcher.ts';
 import { tokenizerRole } from './roles/tokenizer.ts';
 import { lineCountsSink, movementsSink, videoFlowsRole } from './roles/video-flows.ts';
@@ -16,6 +17,7 @@ export const catalog: RoleCatalog = {
   processors: {
     'event-totals': eventTotalsRole as (c: Config) => ProcessorRole<never>,
     'video-flows': videoFlowsRole as (c: Config) => ProcessorRole<never>,
+    'ingest-detections': ingestDetectionsRole as (c: Config) => ProcessorRole<never>,
     counts: countsRole as (c: Config) => ProcessorRole<never>,
     tokenizer: tokenizerRole as (c: Config) => ProcessorRole<never>,
     'od-matcher': odMatcherRole as (c: Config) => ProcessorRole<never>,

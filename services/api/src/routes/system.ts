@@ -1,4 +1,4 @@
-/** Exports, live updates (SSE), health, metrics, communes base map. */
+/** Exports, live updates (SSE), health, metrics, communes base map, dashboard settings. */
 import { createReadStream } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import {
@@ -69,6 +69,20 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (_req, reply) => reply.type('text/plain; version=0.0.4').send(ctx.metrics.render()),
+  );
+
+  app.get(
+    '/api/v1/ui-config',
+    {
+      config: { access: { roles: [], public: true } },
+      schema: {
+        tags: ['system'],
+        summary: 'Dashboard settings: the MapLibre style drawn under the flow map (null = offline GeoJSON base map)',
+        response: { 200: Type.Object({ mapStyleUrl: Type.Union([Type.String(), Type.Null()]) }) },
+      },
+    },
+    async (_req, reply) =>
+      reply.header('cache-control', 'no-cache').send({ mapStyleUrl: ctx.config.api.mapStyleUrl || null }),
   );
 
   app.get(

@@ -4,6 +4,7 @@ import {
   type CountsResult,
   parseDatex2MeasuredData,
   parseGenericCounts,
+  parseMotChallenge,
   parseSensorThingsObservations,
   parseTelraamReport,
 } from '@passage/ingest';
@@ -21,6 +22,9 @@ export const help = `passage ingest --format telraam|sensorthings|datex2|json <f
   --format sensorthings  OGC SensorThings Observations ({value: [...]}); --mode, --direction label the series
   --format datex2        DATEX II MeasuredDataPublication (XML); --period-s for rates without a period
   --format json          counts.v1 records (one object or an array)
+  --format deepstream    NVIDIA DeepStream nvmsgconv payloads (full or minimal schema), one JSON per line or an
+                         array → role ingest-detections → video-flows (needs a sites file: PASSAGE_SITES_FILE)
+  --format mot           MOTChallenge det.txt rows as one camera's frames: --camera <id> --fps <n> --start <ISO>
   Prints {records, sensors, from, to} as JSON.`;
 
 export type IngestFormat = 'telraam' | 'sensorthings' | 'datex2' | 'json';
@@ -129,10 +133,16 @@ export async function run(argv: string[]): Promise<number> {
     mode: { type: 'string' },
     direction: { type: 'string' },
     'period-s': { type: 'string' },
+    camera: { type: 'string' },
+    fps: { type: 'string' },
+    start: { type: 'string' },
   });
   if (values.help) {
     console.log(help);
     return 0;
+  }
+  if (values.format === 'deepstream' || values.format === 'mot') {
+    return ingestDetections(values as Record<string, unknown>, positionals);
   }
   const format = values.format as IngestFormat | undefined;
   if (!format || !FORMATS.includes(format) || positionals.length !== 1) {
@@ -168,6 +178,79 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await migrate(store.client);
     console.log(JSON.stringify(await ingestEmbedded(ctx.config, store, ctx.log, records)));
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
+/** The embedded roles detection payloads go through. */
+export const DETECTION_ROLES = ['ingest-detections', 'video-flows', 'sink-line-counts', 'sink-movements'] as const;
+
+/** `--format deepstream|mot`: edge payloads or MOTChallenge rows through the video pipeline. */
+async function ingestDetections(values: Record<string, unknown>, positionals: string[]): Promise<number> {
+  if (positionals.length !== 1) {
+    throw new PassageError('PASSAGE_CLI_USAGE', 'passage ingest needs one file. Run `passage ingest --help`.');
+  }
+  let text: string;
+  try {
+    text = readFileSync(positionals[0], 'utf8');
+  } catch (e) {
+    throw new PassageError(
+      'PASSAGE_INGEST_FILE',
+      `Cannot read ${positionals[0]}: ${(e as NodeJS.ErrnoException).code}.`,
+    );
+  }
+  const ctx = makeContext(values as { data?: string; config?: string });
+  const { config } = ctx;
+  let topic: string;
+  let messages: { key: string | null; value: Buffer }[];
+  if (values.format === 'mot') {
+    const fps = Number(values.fps);
+    const start = Date.parse(String(values.start ?? ''));
+    if (!values.camera || !(fps > 0) || !Number.isFinite(start)) {
+      throw new PassageError('PASSAGE_CLI_USAGE', '--format mot needs --camera <id> --fps <n> --start <ISO time>.');
+    }
+    const r = parseMotChallenge(text, { cameraId: String(values.camera), fps, startTs: start });
+    if (!r.ok) throw new PassageError(r.reason, `The MOTChallenge file could not be read: ${r.detail}.`);
+    topic = config.topics.detections;
+    messages = r.value.map((f) => ({ key: f.cameraId, value: Buffer.from(JSON.stringify(f)) }));
+  } else {
+    const trimmed = text.trim();
+    const payloads: string[] = trimmed.startsWith('[')
+      ? (JSON.parse(trimmed) as unknown[]).map((p) => JSON.stringify(p))
+      : trimmed.split('\n').filter((l) => l.trim() !== '');
+    topic = config.topics.detectionsRaw;
+    messages = payloads.map((p) => ({ key: null, value: Buffer.from(p) }));
+  }
+  if (config.kafka.brokers.length > 0) {
+    const t = new KafkaTransport({
+      brokers: config.kafka.brokers,
+      clientId: `${config.kafka.clientId}-ingest`,
+      log: ctx.log,
+      metrics: new StreamMetrics(),
+      groupPrefix: config.kafka.groupPrefix,
+    });
+    try {
+      await t.ensureTopics([{ topic, partitions: config.kafka.partitions }]);
+      for (let i = 0; i < messages.length; i += CHUNK) await t.send(topic, messages.slice(i, i + CHUNK));
+    } finally {
+      await t.close();
+    }
+    console.log(JSON.stringify({ messages: messages.length, topic, mode: 'kafka' }));
+    return 0;
+  }
+  const cfg = { ...config, ingest: { ...config.ingest, detectionsFormat: 'deepstream' as const } };
+  const store = openStore(storeOptionsFromConfig(config));
+  try {
+    await migrate(store.client);
+    const emb = await startEmbedded(cfg, store, ctx.log, undefined, { roles: DETECTION_ROLES });
+    try {
+      for (let i = 0; i < messages.length; i += CHUNK) await emb.bus.publish(topic, messages.slice(i, i + CHUNK));
+    } finally {
+      await emb.close();
+    }
+    console.log(JSON.stringify({ messages: messages.length, topic, mode: 'embedded', store: store.location }));
   } finally {
     await store.close();
   }

@@ -16,6 +16,16 @@
  * and direction within `riderMatchMs`) are removed, and so is its movement when the partner has one. What is
  * left (the two-wheeler box was missed or fragmented at the line) is emitted as a road user (`rider: false`);
  * when nothing is left the track is emitted with `rider: true`. The decision waits for the partner track to end.
+ *
+ * Stitching. Image-plane trackers break tracks of road users hidden for a while (behind traffic, in a crowd, in a
+ * queue) or moving fast for their size (IoU with the prediction too low). Such a road user then shows up as a new
+ * track, and a break near a counting line loses the crossing (the counter needs the side before and after). So
+ * the pipeline keeps its own road-user ids: a track the tracker lost or ended stays a candidate (dormant) for
+ * `stitch.maxGapMs` (`stoppedMaxGapMs` if it was standing still), and a newborn track of the same class group
+ * whose first ground position is within the gate of a candidate's constant-velocity prediction (radius
+ * `radiusM` + `radiusGrowthMs` × gap, at most `maxRadiusM`; the nearest relative to its gate wins) continues that
+ * road user: same counter state, same samples. If the candidate's old tracker track is still alive it is retired
+ * (should it come back, it is taken as a new road user). Road users are finished when their gap gets too long.
  */
 import { CameraCounter } from '../counting/counter.ts';
 import type { CameraCounterOptions, CountingLine, Mode, TrackSummary, Zone } from '../counting/types.ts';
@@ -69,12 +79,27 @@ export interface StitchOptions {
 }
 
 export const STITCH_DEFAULTS: Readonly<StitchOptions> = Object.freeze({
-  maxGapMs: 3000,
-  stoppedMaxGapMs: 20_000,
+  maxGapMs: 10_000,
+  stoppedMaxGapMs: 60_000,
   stoppedSpeedMs: 0.5,
   radiusM: 2,
   radiusGrowthMs: 1,
-  maxRadiusM: 5,
+  maxRadiusM: 8,
+});
+
+/**
+ * Tracker settings of the pipeline that differ from the ByteTrack (MOT17) defaults, for street cameras:
+ * - `trackHigh` 0.5 (ByteTrack's code default `track_thresh`; new tracks from 0.6): partly occluded road users
+ *   in a crowd or behind traffic come with middling scores and would otherwise never start a track;
+ * - `minHits` 1: a track is reported from its first box. With 2, a newborn track that misses its second frame
+ *   dies (common for small, fast or partly hidden road users, whose IoU with the prediction is low) and the
+ *   birth frame is never seen by the counter; one-frame false positives cannot count anyway (a crossing needs
+ *   positions beyond the margin on both sides), and fragments are joined by the ground-plane stitching.
+ * Overridden by `tracker` options.
+ */
+export const PIPELINE_TRACKER_DEFAULTS: Readonly<Partial<ByteTrackerOptions>> = Object.freeze({
+  trackHigh: 0.5,
+  minHits: 1,
 });
 
 /** What leaves the pipeline when a road user's track ends. */
@@ -244,7 +269,7 @@ export class CameraPipeline {
     const groups = (o.trackByClassGroup ?? true) ? GROUPS : 1;
     this.trackers = [];
     for (let g = 0; g < groups; g++) {
-      this.trackers.push(new ByteTracker({ fps: o.fps ?? 10, ...o.tracker }));
+      this.trackers.push(new ByteTracker({ fps: o.fps ?? 10, ...PIPELINE_TRACKER_DEFAULTS, ...o.tracker }));
       this.groupObjects.push([]);
       this.groupIndex.push([]);
     }
@@ -539,7 +564,6 @@ export class CameraPipeline {
         if (oldKey !== undefined) this.keyToUid.set(oldKey, RETIRED);
         this.dormantUntil.delete(best);
         this.stitched++;
-        (globalThis as any).__stitch = ((globalThis as any).__stitch ?? 0) + 1; if (oldKey !== undefined) (globalThis as any).__stitchAlive = ((globalThis as any).__stitchAlive ?? 0) + 1;
         return best;
       }
     }
