@@ -1,5 +1,6 @@
 import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from './log.ts';
+import { encodeOut } from './memory.ts';
 import type { StreamMetrics } from './metrics.ts';
 import type { DurableTable, OutRecord, ProcessorRole, SinkRole, SourceRecord } from './operator.ts';
 import { ProcessorTask } from './processor.ts';
@@ -129,15 +130,7 @@ export class KafkaTransport {
   }
 
   private encode(outs: OutRecord[], outputs: Readonly<Record<string, string>>, dlqTopic: string) {
-    const byTopic = new Map<string, { key: string; value: Buffer }[]>();
-    for (const o of outs) {
-      const topic = o.stream === 'dlq' ? dlqTopic : outputs[o.stream];
-      if (!topic) throw new Error(`operator emitted on unknown stream '${o.stream}'`);
-      const list = byTopic.get(topic) ?? [];
-      list.push({ key: o.key, value: Buffer.from(JSON.stringify(o.value)) });
-      byTopic.set(topic, list);
-    }
-    return byTopic;
+    return encodeOut(outs, outputs, dlqTopic);
   }
 
   /**

@@ -47,7 +47,8 @@ export interface Closeable {
   close(): Promise<void>;
 }
 
-function encodeOut(outs: OutRecord[], outputs: Readonly<Record<string, string>>, dlqTopic: string) {
+/** Groups operator outputs by topic (stream → topic; 'dlq' → the dead-letter topic) as JSON buffers. */
+export function encodeOut(outs: readonly OutRecord[], outputs: Readonly<Record<string, string>>, dlqTopic: string) {
   const byTopic = new Map<string, { key: string; value: Buffer }[]>();
   for (const o of outs) {
     const topic = o.stream === 'dlq' ? dlqTopic : outputs[o.stream];
