@@ -1,8 +1,9 @@
 /**
  * The dashboard in real Chromium (system /usr/bin/chromium, SwiftShader WebGL) against the real API over a
  * fixture-filled store: the OD layer draws, the time slider and the mode filter change the request and the
- * drawing, the junction view shows a turning-movement diagram whose CSV downloads. Screenshots are kept in
- * dashboards/screenshots/.
+ * drawing, flow clustering merges zones when zoomed out and expands them on zoom-in, the junction view shows a
+ * turning-movement diagram whose CSV downloads, and with `api.mapStyleUrl` set a MapLibre map (a local test style)
+ * draws under the arcs. Screenshots are kept in dashboards/screenshots/.
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -11,13 +12,20 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   chromiumAvailable,
+  countColour,
   countPixels,
   diffPixels,
   ensureDist,
   launchChromium,
+  odDraws,
   PLANNER_KEY,
+  serveTestStyle,
+  shareUnderArcs,
   startFixtureApi,
+  TEST_STYLE,
   waitOdDrawn,
+  waitOdRedrawn,
+  wheelZoomTo,
 } from './harness.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -100,6 +108,72 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     expect(await diffPixels(page, before, after)).toBeGreaterThan(300);
   });
 
+  it('clusters the flows when zoomed out and expands the clusters on zoom-in, without new requests', async () => {
+    const data = () =>
+      page.evaluate(() => ({
+        arcs: Number(document.body.dataset.odDrawn),
+        clusters: document.body.dataset.clusters,
+        zoom: Number(document.body.dataset.zoom),
+        stats: document.querySelector('#od-stats')?.textContent ?? '',
+      }));
+    const requests = odUrls.length;
+    const start = await data();
+    expect(start.zoom).toBeCloseTo(14.6, 1);
+    expect(start.clusters).toBeUndefined();
+    const plain = await mapShot('map-unclustered');
+
+    // Toggle on at zoom 14.6: the 9 zones are far apart on screen, each is its own cluster: same flows.
+    let n = await odDraws(page);
+    await page.locator('#cluster').check();
+    await waitOdRedrawn(page, n);
+    const same = await data();
+    expect(same.clusters).toBe('9');
+    expect(same.arcs).toBe(start.arcs);
+    expect(same.stats).toMatch(/ 9 (clusters|groupes)$/);
+
+    // Zoom 13.x: the centre and the market (~150 m apart) merge; their flows to the others are summed.
+    n = await odDraws(page);
+    await wheelZoomTo(page, 13, 14);
+    await waitOdRedrawn(page, n);
+    const z13 = await data();
+    expect(z13.clusters).toBe('8');
+    expect(z13.arcs).toBeLessThan(start.arcs);
+    expect(z13.arcs).toBeGreaterThan(10);
+    const shot13 = await mapShot('map-clustered-z13');
+    const px13 = await countPixels(page, shot13);
+    expect(px13.cluster).toBeGreaterThan(150);
+    expect(px13.arc).toBeGreaterThan(500);
+
+    // Zoom 12.x: the whole town is one cluster: no arcs left, one disc.
+    n = await odDraws(page);
+    await wheelZoomTo(page, 12, 13);
+    await waitOdRedrawn(page, n);
+    const z12 = await data();
+    expect(z12.clusters).toBe('1');
+    expect(z12.arcs).toBe(0);
+    const px12 = await countPixels(page, await mapShot('map-clustered-z12'));
+    expect(px12.arc).toBeLessThan(50);
+    expect(px12.cluster).toBeGreaterThan(px13.cluster);
+
+    // Zoom back in: the clusters expand again.
+    n = await odDraws(page);
+    await wheelZoomTo(page, 14, 15);
+    await waitOdRedrawn(page, n);
+    const back = await data();
+    expect(back.clusters).toBe('9');
+    expect(back.arcs).toBe(start.arcs);
+    expect((await countPixels(page, await mapShot('map-clustered-z14'))).cluster).toBeLessThan(50);
+
+    // Toggle off: the plain zone-to-zone flows.
+    n = await odDraws(page);
+    await page.locator('#cluster').uncheck();
+    await waitOdRedrawn(page, n);
+    expect((await data()).clusters).toBeUndefined();
+    expect((await data()).arcs).toBe(start.arcs);
+    expect(odUrls.length).toBe(requests);
+    expect(await diffPixels(page, plain, shot13)).toBeGreaterThan(500);
+  });
+
   it('the junction view shows a turning-movement diagram and downloads its 15-minute CSV', async () => {
     await page.locator('[data-tab="intersection"]').click();
     await page.locator('#tm-site').selectOption('site-r3a0');
@@ -128,5 +202,53 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     const href = await page.locator('a.export').first().getAttribute('href');
     const res = await page.request.get(`${server.url}${href}`);
     expect(res.status()).toBe(200);
+  });
+
+  it('draws a MapLibre style (api.mapStyleUrl) under the OD arcs', async () => {
+    const origin: [number, number] = [1.4875, 48.4477];
+    const style = await serveTestStyle(origin);
+    const styled = await server.startAnother({ mapStyleUrl: style.url });
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await p.goto(`${styled.url}/#key=${PLANNER_KEY}`);
+      await waitOdDrawn(p, 1);
+      await p.waitForFunction(
+        () => (document.querySelector('#map') as HTMLElement).dataset.mapStyle === 'loaded',
+        null,
+        {
+          timeout: 30_000,
+        },
+      );
+      await p.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+      expect(await p.evaluate(() => document.body.dataset.error ?? '')).toBe('');
+      expect(await p.evaluate(() => document.body.dataset.baseMap)).toBe('style');
+      expect(style.requests()).toBeGreaterThan(0);
+      // Two canvases: MapLibre's base map and deck.gl's overlay above it.
+      expect(await p.locator('#map canvas.maplibregl-canvas').count()).toBe(1);
+      expect(await p.locator('#map canvas').count()).toBe(2);
+      const both = await p.locator('#map').screenshot();
+      writeFileSync(resolve(SHOTS, 'map-maplibre-style.png'), both);
+      const total = (await countPixels(p, both)).total;
+      const px = await countPixels(p, both);
+      expect(px.arc).toBeGreaterThan(2000);
+      // The style's background and its GeoJSON block are drawn; the offline communes layer is not.
+      expect(await countColour(p, both, TEST_STYLE.background)).toBeGreaterThan(total * 0.3);
+      expect(await countColour(p, both, TEST_STYLE.block)).toBeGreaterThan(1000);
+      expect(await countColour(p, both, [30, 41, 55], 6)).toBeLessThan(total * 0.01);
+      // Hide deck.gl's canvas: where the arcs were, the MapLibre canvas shows the style's colours.
+      await p.evaluate(() => {
+        for (const c of document.querySelectorAll<HTMLCanvasElement>('#map canvas:not(.maplibregl-canvas)'))
+          c.style.visibility = 'hidden';
+      });
+      const base = await p.locator('#map').screenshot();
+      writeFileSync(resolve(SHOTS, 'map-maplibre-style-alone.png'), base);
+      expect((await countPixels(p, base)).arc).toBeLessThan(50);
+      const under = await shareUnderArcs(p, both, base, [TEST_STYLE.background, TEST_STYLE.block]);
+      expect(under.arcPixels).toBeGreaterThan(2000);
+      expect(under.share).toBeGreaterThan(0.9);
+    } finally {
+      await p.close();
+      await style.close();
+    }
   });
 });

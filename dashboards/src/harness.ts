@@ -3,10 +3,13 @@
  * the real API (dashboard build served at /), Chromium from the system (no browser download), and pixel helpers
  * that decode screenshots inside the page (no PNG library).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { loadConfig } from '@passage/config';
 import type { Page } from 'playwright-core';
-import { buildDashboard, DASHBOARD_DIST } from './build.ts';
+import { buildDashboard, DASHBOARD_DIST, DASHBOARD_ROOT } from './build.ts';
 
 export const CHROMIUM_PATH = process.env.PASSAGE_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -30,13 +33,34 @@ export async function launchChromium() {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
-/** Builds dashboards/dist when missing. */
-export async function ensureDist(): Promise<void> {
-  if (!existsSync(`${DASHBOARD_DIST}/index.html`)) await buildDashboard();
+/** Newest modification time (ms) of the dashboard's sources: src (tests excepted), index.html, Vite config. */
+function sourcesMtime(): number {
+  let newest = 0;
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (!/\.test\.ts$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  walk(join(DASHBOARD_ROOT, 'src'));
+  for (const f of ['index.html', 'vite.config.ts', 'package.json'])
+    newest = Math.max(newest, statSync(join(DASHBOARD_ROOT, f)).mtimeMs);
+  return newest;
 }
 
-/** In-memory store with `hours` of fixture aggregates, served by the API on a free loopback port. */
-export async function startFixtureApi(opts: { hours?: number } = {}) {
+/** Builds dashboards/dist when missing or older than the dashboard's sources. */
+export async function ensureDist(): Promise<void> {
+  const index = `${DASHBOARD_DIST}/index.html`;
+  if (!existsSync(index) || statSync(index).mtimeMs < sourcesMtime()) await buildDashboard();
+}
+
+/**
+ * In-memory store with `hours` of fixture aggregates, served by the API on a free loopback port; `mapStyleUrl`
+ * sets `api.mapStyleUrl` (the MapLibre style drawn under the flow map). `startAnother` serves the same store with
+ * another API (other settings) on another port, closed with the first.
+ */
+export async function startFixtureApi(opts: { hours?: number; mapStyleUrl?: string } = {}) {
   const { migrate, openStore } = await import('@passage/store');
   const { startApi } = await import('@passage/api');
   const { fillFixture } = await import('@passage/api/fixtures/aggregates');
@@ -44,31 +68,128 @@ export async function startFixtureApi(opts: { hours?: number } = {}) {
   const store = openStore({ dataDir: ':memory:' });
   await migrate(store.client);
   const fixture = await fillFixture(store.client, { hours: opts.hours ?? 2 });
-  const config = loadConfig({
-    env: {},
-    overrides: { api: { keys: [`planner:${PLANNER_KEY}`], rateLimitPerMinute: 100000 } },
-  });
-  const api = await startApi({
-    config,
-    store,
-    log: createLogger({ level: 'silent' }),
-    port: 0,
-    host: '127.0.0.1',
-    buildDashboard: false,
-  });
+  const serve = (mapStyleUrl: string) =>
+    startApi({
+      config: loadConfig({
+        env: {},
+        overrides: { api: { keys: [`planner:${PLANNER_KEY}`], rateLimitPerMinute: 100000, mapStyleUrl } },
+      }),
+      store,
+      log: createLogger({ level: 'silent' }),
+      port: 0,
+      host: '127.0.0.1',
+      buildDashboard: false,
+    });
+  const api = await serve(opts.mapStyleUrl ?? '');
+  const others: { close(): Promise<void> }[] = [];
   return {
     url: api.url,
     fixture,
     app: api.app,
+    startAnother: async (o: { mapStyleUrl?: string }) => {
+      const other = await serve(o.mapStyleUrl ?? '');
+      others.push(other);
+      return { url: other.url };
+    },
     close: async () => {
+      for (const o of others) await o.close();
       await api.close();
       await store.close();
     },
   };
 }
 
-/** Pixels of a PNG that are arc-coloured (orange → red) and that differ from the dark background. */
-export function countPixels(page: Page, png: Buffer): Promise<{ arc: number; nonBackground: number; total: number }> {
+/** Colours of the test MapLibre style (`serveTestStyle`). */
+export const TEST_STYLE = { background: [46, 125, 50] as const, block: [240, 230, 200] as const };
+
+/**
+ * A minimal MapLibre style served on a free loopback port (CORS open): a green background layer and a GeoJSON
+ * source (one pale block of `blockM` metres around `center`) drawn as a fill layer. No tiles, no glyphs, no network.
+ */
+export async function serveTestStyle(center: [number, number], blockM = 150) {
+  const dLat = blockM / 111_320;
+  const dLon = blockM / (111_320 * Math.cos((center[1] * Math.PI) / 180));
+  const [lon, lat] = center;
+  const hex = (c: readonly number[]) => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+  const style = {
+    version: 8,
+    name: 'passage-test',
+    sources: {
+      blocks: {
+        type: 'geojson',
+        attribution: 'Passage test style',
+        data: {
+          type: 'FeatureCollection',
+          features: [
+            {
+              type: 'Feature',
+              properties: {},
+              geometry: {
+                type: 'Polygon',
+                coordinates: [
+                  [
+                    [lon - dLon, lat - dLat],
+                    [lon + dLon, lat - dLat],
+                    [lon + dLon, lat + dLat],
+                    [lon - dLon, lat + dLat],
+                    [lon - dLon, lat - dLat],
+                  ],
+                ],
+              },
+            },
+          ],
+        },
+      },
+    },
+    layers: [
+      { id: 'background', type: 'background', paint: { 'background-color': hex(TEST_STYLE.background) } },
+      { id: 'blocks', type: 'fill', source: 'blocks', paint: { 'fill-color': hex(TEST_STYLE.block) } },
+    ],
+  };
+  let requests = 0;
+  const server = createServer((req, res) => {
+    res.setHeader('access-control-allow-origin', '*');
+    if (req.url === '/style.json') {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(style));
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/style.json`,
+    requests: () => requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Pixels of a PNG within `tol` (sum of channel differences) of a colour. */
+export function countColour(page: Page, png: Buffer, rgb: readonly number[], tol = 24): Promise<number> {
+  return page.evaluate(
+    async ([b64, c, t]) => {
+      const img = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
+      const cv = new OffscreenCanvas(img.width, img.height);
+      const g = cv.getContext('2d') as OffscreenCanvasRenderingContext2D;
+      g.drawImage(img, 0, 0);
+      const d = g.getImageData(0, 0, img.width, img.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (Math.abs(d[i] - c[0]) + Math.abs(d[i + 1] - c[1]) + Math.abs(d[i + 2] - c[2]) <= t) n++;
+      }
+      return n;
+    },
+    [png.toString('base64'), [...rgb], tol] as const,
+  );
+}
+
+/**
+ * Pixels of a PNG that are arc-coloured (orange → red), cluster-coloured (violet discs), and that differ from the
+ * dark background.
+ */
+export function countPixels(
+  page: Page,
+  png: Buffer,
+): Promise<{ arc: number; cluster: number; nonBackground: number; total: number }> {
   return page.evaluate(async (b64) => {
     const blob = await (await fetch(`data:image/png;base64,${b64}`)).blob();
     const img = await createImageBitmap(blob);
@@ -77,15 +198,17 @@ export function countPixels(page: Page, png: Buffer): Promise<{ arc: number; non
     g.drawImage(img, 0, 0);
     const d = g.getImageData(0, 0, img.width, img.height).data;
     let arc = 0;
+    let cluster = 0;
     let nonBackground = 0;
     for (let i = 0; i < d.length; i += 4) {
       const r = d[i];
       const gg = d[i + 1];
       const b = d[i + 2];
       if (r > 170 && b < 140 && r - b > 80 && r - gg > 40) arc++;
+      if (b > 150 && r > 100 && b - gg > 60 && r - gg > 20) cluster++;
       if (Math.abs(r - 15) + Math.abs(gg - 23) + Math.abs(b - 32) > 30) nonBackground++;
     }
-    return { arc, nonBackground, total: d.length / 4 };
+    return { arc, cluster, nonBackground, total: d.length / 4 };
   }, png.toString('base64'));
 }
 
@@ -119,4 +242,68 @@ export async function waitOdDrawn(page: Page, afterRequests = 1): Promise<void> 
     { timeout: 60_000 },
   );
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null)))));
+}
+
+/**
+ * Share of the pixels that are arc-coloured in `mask` whose colour in `png` is within `tol` of one of `colours`
+ * (e.g. what the base map alone shows where the arcs were drawn).
+ */
+export function shareUnderArcs(
+  page: Page,
+  mask: Buffer,
+  png: Buffer,
+  colours: readonly (readonly number[])[],
+  tol = 30,
+): Promise<{ arcPixels: number; share: number }> {
+  return page.evaluate(
+    async ([m, p, cs, t]) => {
+      const decode = async (b64: string) => {
+        const img = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
+        const c = new OffscreenCanvas(img.width, img.height);
+        const g = c.getContext('2d') as OffscreenCanvasRenderingContext2D;
+        g.drawImage(img, 0, 0);
+        return g.getImageData(0, 0, img.width, img.height).data;
+      };
+      const [a, b] = [await decode(m), await decode(p)];
+      let arcPixels = 0;
+      let hits = 0;
+      for (let i = 0; i < Math.min(a.length, b.length); i += 4) {
+        const [r, g, bl] = [a[i], a[i + 1], a[i + 2]];
+        if (!(r > 170 && bl < 140 && r - bl > 80 && r - g > 40)) continue;
+        arcPixels++;
+        if (cs.some((c) => Math.abs(b[i] - c[0]) + Math.abs(b[i + 1] - c[1]) + Math.abs(b[i + 2] - c[2]) <= t)) hits++;
+      }
+      return { arcPixels, share: arcPixels ? hits / arcPixels : 0 };
+    },
+    [mask.toString('base64'), png.toString('base64'), colours.map((c) => [...c]), tol] as const,
+  );
+}
+
+/** Number of OD frames the map has drawn so far (arcs handed to the map and rendered). */
+export async function odDraws(page: Page): Promise<number> {
+  return Number(await page.evaluate(() => document.body.dataset.odDraws ?? 0));
+}
+
+/** Waits until the map has drawn more than `after` OD frames, then two animation frames. */
+export async function waitOdRedrawn(page: Page, after: number): Promise<void> {
+  await page.waitForFunction((n) => Number(document.body.dataset.odDraws ?? 0) > n, after, { timeout: 30_000 });
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null)))));
+}
+
+/**
+ * Zooms the map with mouse-wheel steps at its centre until the view zoom (body data-zoom) lies in [min, max).
+ * Returns the zoom reached.
+ */
+export async function wheelZoomTo(page: Page, min: number, max: number): Promise<number> {
+  const box = await page.locator('#map').boundingBox();
+  if (!box) throw new Error('no #map');
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const zoom = async () => Number(await page.evaluate(() => document.body.dataset.zoom));
+  for (let i = 0; i < 60; i++) {
+    const z = await zoom();
+    if (z >= min && z < max) return z;
+    await page.mouse.wheel(0, z >= max ? 80 : -80);
+    await page.waitForTimeout(40);
+  }
+  throw new Error(`zoom ${await zoom()} not brought into [${min}, ${max})`);
 }

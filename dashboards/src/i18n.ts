@@ -46,6 +46,12 @@ const en = {
   bus: 'buses',
   noData: 'No data for this selection.',
   basemapNote: 'Base map: scenario streets and zones; communes © IGN Admin Express 2018 (Licence Ouverte).',
+  basemapNoteStyle: 'Base map: the configured MapLibre style (credits on the map); OD zones of the scenario.',
+  clusterFlows: 'Cluster flows',
+  clusterHint: 'Merge zones that are close on screen and sum their flows; zoom in to expand the clusters.',
+  clusters: 'clusters',
+  clusterZones: 'Zones',
+  internalFlow: 'Flow within the cluster',
 };
 export type Key = keyof typeof en;
 
@@ -95,6 +101,12 @@ const fr: Record<Key, string> = {
   bus: 'bus',
   noData: 'Pas de données pour cette sélection.',
   basemapNote: 'Fond : rues et zones du scénario ; communes © IGN Admin Express 2018 (Licence Ouverte).',
+  basemapNoteStyle: 'Fond : le style MapLibre configuré (crédits sur la carte) ; zones OD du scénario.',
+  clusterFlows: 'Regrouper les flux',
+  clusterHint: 'Fusionne les zones proches à l’écran et additionne leurs flux ; zoomez pour déplier les groupes.',
+  clusters: 'groupes',
+  clusterZones: 'Zones',
+  internalFlow: 'Flux internes au groupe',
 };
 
 export const DICT: Record<Lang, Record<Key, string>> = { en, fr };

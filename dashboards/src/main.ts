@@ -1,11 +1,25 @@
 /**
  * Passage dashboard: OD flow map (time slider, play, modes, minimum flow), site counts, junction turning
- * movements, open-data exports; French / English; live updates over SSE when an API key is given.
- * Data shaping lives in ./shape (tested), drawing in ./views.
+ * movements, open-data exports; French / English; live updates over SSE when an API key is given. Flows can be
+ * clustered by zoom (zones merged when close on screen). The base map is offline GeoJSON, or a MapLibre style when
+ * the API's `api.mapStyleUrl` is set (GET /api/v1/ui-config). Data shaping lives in ./shape (tested), drawing in
+ * ./views.
  */
 import './style.css';
 import { Api, ApiError } from './api.ts';
 import { clock, type Lang, translator } from './i18n.ts';
+import {
+  buildClusterIndex,
+  type ClusterIndex,
+  type ClusterLevel,
+  type ClusterMarker,
+  clusterCentroids,
+  clusterFlows,
+  clusterMarkers,
+  clusterNames,
+  clusterTooltip,
+  levelAt,
+} from './shape/cluster.ts';
 import { type Arc, arcTooltip, buckets, MODES, type OdFlow, type Site, toArcs, zoneCentroids } from './shape/od.ts';
 import { sumByTime } from './shape/series.ts';
 import { type TurningMovements, turningCsv } from './shape/turning.ts';
@@ -46,6 +60,14 @@ const state = {
   modes: new Set<string>(MODES),
   minFlow: 0,
   lastOd: { flows: 0, hidden: 0, arcs: [] as Arc[] },
+  /** Zone-to-zone flows of the shown bucket, as the API sent them (re-shaped on zoom when clustering). */
+  rawFlows: [] as OdFlow[],
+  cluster: localStorage.getItem('passage.cluster') === '1',
+  clusterIndex: null as ClusterIndex | null,
+  clusterLevel: null as ClusterLevel | null,
+  /** Display names of zones and of the clusters of the current level. */
+  odNames: new Map<string, string>(),
+  zoom: 14.6,
   odSeq: 0,
   playing: undefined as number | undefined,
   selectedSite: null as Site | null,
@@ -58,6 +80,7 @@ let t = translator(state.lang);
 let map: FlowMap | undefined;
 let odRequests = 0;
 let firstOdDrawn = false;
+let odDraws = 0;
 
 function fmtTime(ts: number): string {
   return clock(ts, state.timezone, state.lang);
@@ -95,7 +118,41 @@ function renderSlider(): void {
 }
 
 function renderStats(): void {
-  $('#od-stats').textContent = `${state.lastOd.arcs.length} ${t('flows')} · ${state.lastOd.hidden} ${t('hidden')}`;
+  const clusters =
+    state.cluster && state.clusterLevel ? ` · ${state.clusterLevel.clusters.length} ${t('clusters')}` : '';
+  $('#od-stats').textContent =
+    `${state.lastOd.arcs.length} ${t('flows')} · ${state.lastOd.hidden} ${t('hidden')}${clusters}`;
+}
+
+/** Arcs (and cluster discs) of the current flows at the current zoom, clustered or not; hands them to the map. */
+function drawOd(): void {
+  if (!map) return;
+  let arcs: Arc[];
+  let markers: ClusterMarker[] = [];
+  const level = state.cluster && state.clusterIndex ? levelAt(state.clusterIndex, state.zoom) : null;
+  state.clusterLevel = level;
+  if (level) {
+    const { flows, internal } = clusterFlows(state.rawFlows, level);
+    state.odNames = clusterNames(level, state.names);
+    arcs = toArcs(flows, clusterCentroids(level), { minFlow: state.minFlow });
+    markers = clusterMarkers(level, internal, state.odNames);
+    document.body.dataset.clusters = String(level.clusters.length);
+  } else {
+    state.odNames = state.names;
+    arcs = toArcs(state.rawFlows, zoneCentroids(state.sites), { minFlow: state.minFlow });
+    delete document.body.dataset.clusters;
+  }
+  state.lastOd = { ...state.lastOd, arcs };
+  map.update({ arcs, clusters: markers });
+  renderStats();
+}
+
+function onZoom(zoom: number): void {
+  state.zoom = zoom;
+  document.body.dataset.zoom = zoom.toFixed(2);
+  if (!state.cluster || !state.clusterIndex) return;
+  // Re-shape only when the zoom crosses into another cluster level (no new request).
+  if (levelAt(state.clusterIndex, zoom) !== state.clusterLevel) drawOd();
 }
 
 async function refreshOd(): Promise<void> {
@@ -104,9 +161,9 @@ async function refreshOd(): Promise<void> {
   const seq = ++state.odSeq;
   const modes = state.modes.size === MODES.length ? undefined : [...state.modes].join(',');
   if (state.modes.size === 0) {
+    state.rawFlows = [];
     state.lastOd = { flows: 0, hidden: 0, arcs: [] };
-    map.update({ arcs: [] });
-    renderStats();
+    drawOd();
     return;
   }
   odRequests++;
@@ -121,10 +178,9 @@ async function refreshOd(): Promise<void> {
       minFlow: state.minFlow || undefined,
     });
     if (seq !== state.odSeq) return;
-    const arcs = toArcs(r.flows, zoneCentroids(state.sites), { minFlow: state.minFlow });
-    state.lastOd = { flows: r.flows.length, hidden: r.suppressedCells, arcs };
-    map.update({ arcs });
-    renderStats();
+    state.rawFlows = r.flows;
+    state.lastOd = { flows: r.flows.length, hidden: r.suppressedCells, arcs: [] };
+    drawOd();
   } catch (e) {
     $('#od-stats').textContent = (e as Error).message;
     document.body.dataset.odPending = '0';
@@ -302,10 +358,12 @@ function startLive(): void {
 
 async function main(): Promise<void> {
   $('#key').setAttribute('value', api.key);
-  const [extent, sitesRes, basemap] = await Promise.all([
+  const [extent, sitesRes, basemap, ui] = await Promise.all([
     api.get<Extent>('/api/v1/extent'),
     api.get<{ sites: Site[] }>('/api/v1/sites'),
     api.get<unknown>('/api/v1/basemap'),
+    // An API without the route (older version) means no map style: the offline base map.
+    api.get<{ mapStyleUrl: string | null }>('/api/v1/ui-config').catch(() => ({ mapStyleUrl: null })),
   ]);
   state.extent = extent;
   state.timezone = extent.scenarios[0]?.timezone ?? 'Europe/Paris';
@@ -325,14 +383,29 @@ async function main(): Promise<void> {
     lon: state.sites[0]?.lon ?? 1.4875,
     lat: state.sites[0]?.lat ?? 48.4477,
   };
-  map = new FlowMap({
+  state.clusterIndex = buildClusterIndex(
+    state.sites.filter((s) => s.kind === 'zone').map((s) => ({ id: s.id, lon: s.lon, lat: s.lat })),
+  );
+  const note = $('.note');
+  note.dataset.i18n = ui.mapStyleUrl ? 'basemapNoteStyle' : 'basemapNote';
+  map = await FlowMap.create({
     parent: $('#map'),
     center: [origin.lon, origin.lat],
+    zoom: state.zoom,
+    styleUrl: ui.mapStyleUrl,
     onSiteClick: (s) => void showSite(s),
-    tooltip: ({ arc, site }) =>
-      arc ? arcTooltip(arc, state.names, t) : site ? `${site.name}\n${t('volume')}: ${site.volume ?? '–'}` : null,
+    tooltip: ({ arc, site, cluster }) =>
+      arc
+        ? arcTooltip(arc, state.odNames, t)
+        : cluster
+          ? clusterTooltip(cluster, state.names, t)
+          : site
+            ? `${site.name}\n${t('volume')}: ${site.volume ?? '–'}`
+            : null,
+    onZoom,
     onOdDrawn: (n) => {
       document.body.dataset.odDrawn = String(n);
+      document.body.dataset.odDraws = String(++odDraws);
       document.body.dataset.odPending = '0';
       if (n > 0 && !firstOdDrawn) {
         firstOdDrawn = true;
@@ -340,6 +413,8 @@ async function main(): Promise<void> {
       }
     },
   });
+  document.body.dataset.zoom = state.zoom.toFixed(2);
+  document.body.dataset.baseMap = map.baseMap;
   map.update({ sites: state.sites, basemap });
   api
     .get<unknown>('/api/v1/basemap/communes')
@@ -370,6 +445,13 @@ function wire(): void {
   $('#min-flow').addEventListener('change', (e) => {
     state.minFlow = Math.max(0, Number((e.target as HTMLInputElement).value) || 0);
     void refreshOd();
+  });
+  const cluster = $<HTMLInputElement>('#cluster');
+  cluster.checked = state.cluster;
+  cluster.addEventListener('change', () => {
+    state.cluster = cluster.checked;
+    localStorage.setItem('passage.cluster', state.cluster ? '1' : '0');
+    drawOd();
   });
   $('#lang').addEventListener('click', () => {
     state.lang = state.lang === 'fr' ? 'en' : 'fr';

@@ -232,3 +232,45 @@ export function clusterFlows(flows: readonly OdFlow[], level: ClusterLevel): Clu
   }
   return { flows: out, internal };
 }
+
+/** A cluster of several zones as drawn on the map (one-zone clusters are not drawn: the zone is). */
+export interface ClusterMarker {
+  id: string;
+  name: string;
+  lon: number;
+  lat: number;
+  zones: string[];
+  /** Expanded flow between zones of the cluster (not drawn as arcs). */
+  internal: number;
+  /** Disc radius in pixels: grows with the square root of the zone count. */
+  radiusPx: number;
+}
+
+/** Discs of the clusters that hold more than one zone. */
+export function clusterMarkers(
+  level: ClusterLevel,
+  internal: ReadonlyMap<string, number>,
+  names: ReadonlyMap<string, string>,
+): ClusterMarker[] {
+  return level.clusters
+    .filter((c) => c.zones.length > 1)
+    .map((c) => ({
+      id: c.id,
+      name: names.get(c.id) ?? c.id,
+      lon: c.lon,
+      lat: c.lat,
+      zones: c.zones,
+      internal: internal.get(c.id) ?? 0,
+      radiusPx: 6 + 5 * Math.sqrt(c.zones.length),
+    }));
+}
+
+/** Tooltip text of a cluster disc: its name, its zones' names and the flow that stays inside it. */
+export function clusterTooltip(c: ClusterMarker, names: ReadonlyMap<string, string>, t: (k: string) => string): string {
+  const flow = c.internal >= 100 ? String(Math.round(c.internal)) : c.internal.toFixed(1).replace(/\.0$/, '');
+  return [
+    c.name,
+    `${t('clusterZones')} (${c.zones.length}): ${c.zones.map((z) => names.get(z) ?? z).join(', ')}`,
+    `${t('internalFlow')}: ${flow}`,
+  ].join('\n');
+}

@@ -1,6 +1,12 @@
-/** The flow map: deck.gl layers only draw what the shaping modules computed. */
-import { Deck, type PickingInfo } from '@deck.gl/core';
+/**
+ * The flow map: deck.gl layers only draw what the shaping modules computed. Without a map style the base map is
+ * the offline GeoJSON (communes, scenario streets and zones) drawn by deck.gl itself; with a MapLibre style URL
+ * (config `api.mapStyleUrl`) a MapLibre map draws the base map and deck.gl draws over it (MapboxOverlay, its own
+ * canvas synchronised with the map's camera). MapLibre is loaded on demand, only when a style is configured.
+ */
+import { Deck, type DeckProps, type Layer, type PickingInfo } from '@deck.gl/core';
 import { ArcLayer, GeoJsonLayer, ScatterplotLayer } from '@deck.gl/layers';
+import type { ClusterMarker } from '../shape/cluster.ts';
 import type { Arc, Site } from '../shape/od.ts';
 import { siteRadius } from '../shape/od.ts';
 
@@ -9,6 +15,8 @@ export interface MapData {
   basemap: unknown;
   sites: Site[];
   arcs: Arc[];
+  /** Clusters of several zones (flow clustering on); drawn as discs. */
+  clusters: ClusterMarker[];
   liveSites?: ReadonlySet<string>;
 }
 
@@ -16,68 +24,157 @@ export interface FlowMapOptions {
   parent: HTMLDivElement | HTMLElement;
   center: [number, number];
   zoom?: number;
+  /** MapLibre style URL drawn under the flows; empty or null = the offline GeoJSON base map. */
+  styleUrl?: string | null;
   onSiteClick: (s: Site) => void;
-  tooltip: (o: { arc?: Arc; site?: Site }) => string | null;
+  tooltip: (o: { arc?: Arc; site?: Site; cluster?: ClusterMarker }) => string | null;
   /** Called after a frame with OD arcs was drawn (count of arcs). */
   onOdDrawn?: (arcs: number) => void;
+  /** Called when the view zoom changes (pan and zoom by the user). */
+  onZoom?: (zoom: number) => void;
 }
 
 type Feature = { properties?: { layer?: string; kind?: string } };
+type Sink = { setProps(props: { layers: Layer[] }): void; finalize(): void };
+const EMPTY = { type: 'FeatureCollection', features: [] } as const;
 
 export class FlowMap {
-  private readonly deck: Deck;
-  private data: MapData = { communes: null, basemap: null, sites: [], arcs: [] };
+  private sink!: Sink;
+  private data: MapData = { communes: null, basemap: null, sites: [], arcs: [], clusters: [] };
   private pendingArcs = -1;
+  /** 'offline' (deck.gl draws the GeoJSON base map), 'style' (MapLibre draws it), 'style-failed' (fell back). */
+  private base: 'offline' | 'style' | 'style-failed' = 'offline';
 
-  constructor(private readonly opts: FlowMapOptions) {
-    this.deck = new Deck({
-      parent: opts.parent as HTMLDivElement,
+  private constructor(private readonly opts: FlowMapOptions) {}
+
+  /** Creates the map: MapLibre + deck.gl overlay when `styleUrl` is set, else deck.gl alone. */
+  static async create(opts: FlowMapOptions): Promise<FlowMap> {
+    const m = new FlowMap(opts);
+    if (opts.styleUrl) await m.initStyled(opts.styleUrl);
+    else m.initOffline();
+    return m;
+  }
+
+  /** Which base map is drawn. */
+  get baseMap(): 'offline' | 'style' | 'style-failed' {
+    return this.base;
+  }
+
+  private deckProps(): Partial<DeckProps> {
+    return {
+      useDevicePixels: 1,
+      getTooltip: (info: PickingInfo) => {
+        const o = info.object as Arc | Site | ClusterMarker | undefined;
+        if (!o) return null;
+        const text =
+          'source' in o
+            ? this.opts.tooltip({ arc: o })
+            : 'zones' in o
+              ? this.opts.tooltip({ cluster: o })
+              : this.opts.tooltip({ site: o });
+        return text ? { text, style: { whiteSpace: 'pre', fontSize: '12px' } } : null;
+      },
+      onAfterRender: () => {
+        if (this.pendingArcs >= 0) {
+          const n = this.pendingArcs;
+          this.pendingArcs = -1;
+          this.opts.onOdDrawn?.(n);
+        }
+      },
+      layers: [],
+    };
+  }
+
+  private initOffline(): void {
+    const deck = new Deck({
+      ...this.deckProps(),
+      parent: this.opts.parent as HTMLDivElement,
       initialViewState: {
-        longitude: opts.center[0],
-        latitude: opts.center[1],
-        zoom: opts.zoom ?? 14.6,
+        longitude: this.opts.center[0],
+        latitude: this.opts.center[1],
+        zoom: this.opts.zoom ?? 14.6,
         pitch: 0,
         bearing: 0,
       },
       controller: true,
-      useDevicePixels: 1,
-      getTooltip: (info: PickingInfo) => {
-        const o = info.object as Arc | Site | undefined;
-        if (!o) return null;
-        const text = 'source' in o ? opts.tooltip({ arc: o }) : opts.tooltip({ site: o as Site });
-        return text ? { text, style: { whiteSpace: 'pre', fontSize: '12px' } } : null;
+      onViewStateChange: ({ viewState }) => {
+        this.opts.onZoom?.((viewState as { zoom: number }).zoom);
       },
-      onAfterRender: () => {
-        if (this.pendingArcs >= 0 && this.deck.isInitialized) {
-          const n = this.pendingArcs;
-          this.pendingArcs = -1;
-          opts.onOdDrawn?.(n);
-        }
-      },
-      layers: [],
     });
+    this.sink = {
+      setProps: (p) => deck.setProps(p),
+      finalize: () => deck.finalize(),
+    };
+  }
+
+  private async initStyled(styleUrl: string): Promise<void> {
+    const [{ Map: MapLibreMap, AttributionControl }, { MapboxOverlay }] = await Promise.all([
+      import('maplibre-gl'),
+      import('@deck.gl/mapbox'),
+      import('maplibre-gl/dist/maplibre-gl.css'),
+    ]);
+    this.base = 'style';
+    const map = new MapLibreMap({
+      container: this.opts.parent,
+      style: new URL(styleUrl, location.href).href,
+      center: this.opts.center,
+      zoom: this.opts.zoom ?? 14.6,
+      attributionControl: false,
+      pixelRatio: 1,
+    });
+    map.addControl(new AttributionControl({ compact: true }), 'bottom-left');
+    let loaded = false;
+    map.once('load', () => {
+      loaded = true;
+      this.opts.parent.dataset.mapStyle = 'loaded';
+    });
+    map.on('error', () => {
+      // The style itself could not be loaded: fall back to the offline base map drawn by deck.gl.
+      if (!loaded && this.base === 'style' && !map.isStyleLoaded()) {
+        this.base = 'style-failed';
+        this.opts.parent.dataset.mapStyle = 'failed';
+        this.update({});
+      }
+    });
+    map.on('zoom', () => this.opts.onZoom?.(map.getZoom()));
+    const overlay = new MapboxOverlay({ ...this.deckProps(), interleaved: false });
+    map.addControl(overlay);
+    this.sink = {
+      setProps: (p) => overlay.setProps(p),
+      finalize: () => {
+        map.removeControl(overlay);
+        map.remove();
+      },
+    };
   }
 
   update(patch: Partial<MapData>): void {
     this.data = { ...this.data, ...patch };
     if (patch.arcs) this.pendingArcs = patch.arcs.length;
     const d = this.data;
+    const styled = this.base === 'style';
     const markers = d.sites.filter((s) => s.kind !== 'zone');
     const maxVol = markers.reduce((m, s) => Math.max(m, s.volume ?? 0), 0);
-    this.deck.setProps({
+    const basemap = (d.basemap ?? EMPTY) as { type: string; features: Feature[] };
+    this.sink.setProps({
       layers: [
+        // With a MapLibre style the communes and streets come from the style; the scenario zones stay.
+        styled
+          ? null
+          : new GeoJsonLayer({
+              id: 'communes',
+              data: (d.communes ?? EMPTY) as never,
+              stroked: true,
+              filled: true,
+              getFillColor: [30, 41, 55, 255],
+              getLineColor: [90, 100, 115, 255],
+              lineWidthMinPixels: 1,
+            }),
         new GeoJsonLayer({
-          id: 'communes',
-          data: (d.communes ?? { type: 'FeatureCollection', features: [] }) as never,
-          stroked: true,
-          filled: true,
-          getFillColor: [30, 41, 55, 255],
-          getLineColor: [90, 100, 115, 255],
-          lineWidthMinPixels: 1,
-        }),
-        new GeoJsonLayer({
-          id: 'basemap',
-          data: (d.basemap ?? { type: 'FeatureCollection', features: [] }) as never,
+          id: styled ? 'basemap-zones' : 'basemap',
+          data: (styled
+            ? { ...basemap, features: (basemap.features ?? []).filter((f) => f.properties?.layer === 'zones') }
+            : basemap) as never,
           stroked: true,
           filled: true,
           getFillColor: (f: Feature) => (f.properties?.layer === 'zones' ? [70, 90, 130, 90] : [0, 0, 0, 0]),
@@ -131,11 +228,25 @@ export class FlowMap {
           parameters: { depthCompare: 'always' },
           updateTriggers: { getWidth: [d.arcs] },
         }),
-      ],
+        // Cluster discs above the arcs (their ends meet under the disc), as flowmap.gl draws its locations.
+        new ScatterplotLayer<ClusterMarker>({
+          id: 'od-clusters',
+          data: d.clusters,
+          pickable: true,
+          getPosition: (c) => [c.lon, c.lat],
+          getRadius: (c) => c.radiusPx,
+          radiusUnits: 'pixels',
+          getFillColor: [175, 120, 255, 190],
+          getLineColor: [225, 205, 255, 255],
+          stroked: true,
+          lineWidthMinPixels: 2,
+          parameters: { depthCompare: 'always' },
+        }),
+      ].filter((l): l is NonNullable<typeof l> => l !== null) as Layer[],
     });
   }
 
   finalize(): void {
-    this.deck.finalize();
+    this.sink.finalize();
   }
 }

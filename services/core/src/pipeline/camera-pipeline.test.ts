@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { fitHomography } from '../geometry/homography.ts';
-import { CameraPipeline, type CameraPipelineOptions, type FinishedRoadUser, type PipelineObject } from './camera-pipeline.ts';
+import {
+  CameraPipeline,
+  type CameraPipelineOptions,
+  type FinishedRoadUser,
+  type PipelineObject,
+} from './camera-pipeline.ts';
 
 // Image → ground: 10 px per metre (ground = image / 10), so boxes are easy to place on the ground.
 const H = fitHomography([
