@@ -5,7 +5,8 @@
  *
  *   node --import tsx models/mode-classifier/src/eval-scenario.ts --scenario infra/scenarios/chartres-centre \
  *     [--seed <noise seed, default the scenario's>] [--from-s 0] [--to-s 3600] [--model <model.onnx>] [--json <out>]
- *     [--pipeline '<JSON overrides of CameraPipelineOptions>'] [--truth-files]   (default: truth tables recomputed from the trajectories, as writeScenarioTruth does)
+ *     [--pipeline '<JSON overrides of CameraPipelineOptions>']   (experiments, e.g. '{"stitch":false}')
+ *     [--truth-files]   (default: truth tables recomputed from the trajectories, as writeScenarioTruth does)
  *
  * Reports: line-count totals per mode group (pedestrians, bicycles, motor vehicles; target |error| ≤ 3 %), share
  * of line × direction × mode × 15-min cells with GEH < 5 (target ≥ 95 %; also without the mode split), turning

@@ -62,10 +62,17 @@ describe('line counting', () => {
     expect(s.crossings.map((x) => x.direction)).toEqual(['out']);
   });
 
-  it('does not count a crossing outside the segment extent (+ tolerance)', () => {
+  it('does not count a crossing outside the segment (no tolerance by default)', () => {
     const c = new CameraCounter({ lines: [line] });
-    expect(runTrack(c, 3, straight(12, 10, 12, -10, 101)).crossings).toHaveLength(0); // 2 m beyond b, tol 1 m
+    expect(runTrack(c, 3, straight(12, 10, 12, -10, 101)).crossings).toHaveLength(0); // 2 m beyond b
     expect(runTrack(c, 4, straight(-1.5, 10, -1.5, -10, 101)).crossings).toHaveLength(0);
+    expect(runTrack(c, 5, straight(10.3, 10, 10.3, -10, 101)).crossings).toHaveLength(0); // 0.3 m beyond b
+    expect(runTrack(c, 6, straight(9.8, 10, 9.8, -10, 101)).crossings).toHaveLength(1); // just inside
+  });
+
+  it('counts a crossing within extentTolM beyond the ends when a line sets it', () => {
+    const c = new CameraCounter({ lines: [{ ...line, extentTolM: 1 }] });
+    expect(runTrack(c, 3, straight(12, 10, 12, -10, 101)).crossings).toHaveLength(0); // 2 m beyond b, tol 1 m
     expect(runTrack(c, 5, straight(10.8, 10, 10.8, -10, 101)).crossings).toHaveLength(1); // within tolerance
   });
 

@@ -15,7 +15,7 @@
  * never change the confirmed side. A crossing is counted when the confirmed side flips (LEFT → RIGHT = 'in',
  * RIGHT → LEFT = 'out', see {@link CountingLine}) AND, since the previous confirmation, the smoothed path
  * crossed the line (sign change of the signed distance) at a point within the segment extended by
- * `extentTolM` at both ends. Hence:
+ * `extentTolM` (default 0: the drawn segment) at both ends. Hence:
  *   - jitter inside the band (a road user stopped ON the line) never counts, and the single crossing is
  *     counted when it finally leaves on the far side (at the time of its last pass through the line);
  *   - a path that passes around the end of the segment does not count;
@@ -107,7 +107,7 @@ function compileLines(lines: readonly CountingLine[]): CompiledLines {
     c.uy[i] = dy / len;
     c.len[i] = len;
     c.margin[i] = l.marginM ?? 0.5;
-    c.tol[i] = l.extentTolM ?? 1;
+    c.tol[i] = l.extentTolM ?? 0;
   });
   return c;
 }

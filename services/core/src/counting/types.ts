@@ -31,7 +31,12 @@ export interface CountingLine {
   b: readonly [number, number];
   /** Hysteresis: a side counts only once the smoothed position is more than this far from the line. @default 0.5 */
   marginM?: number;
-  /** The crossing point may lie this far beyond either end of the segment. @default 1 */
+  /**
+   * The crossing point may lie this far beyond either end of the segment. @default 0: the drawn segment is the
+   * definition of the count (what a manual count or the ground truth counts); position noise at the ends is
+   * symmetric, while any tolerance adds road users on paths passing just beyond an end (a sidewalk, a parallel
+   * lane), a bias that grows with their traffic.
+   */
   extentTolM?: number;
 }
 

@@ -64,9 +64,12 @@ export interface CameraPipelineOptions {
  * of the same class group born near where the dormant one would be now continues it (same road user).
  */
 export interface StitchOptions {
-  /** Longest gap (ms) bridged for a moving road user. @default 3000 */
+  /** Longest gap (ms) bridged for a moving road user (behind a stream of traffic, in a crowd). @default 10000 */
   maxGapMs: number;
-  /** Longest gap (ms) bridged for a road user that was standing still (queue, occlusion while waiting). @default 20000 */
+  /**
+   * Longest gap (ms) bridged for a road user that was standing still (a queue at a red light, hidden while it
+   * waits). @default 60000
+   */
   stoppedMaxGapMs: number;
   /** Below this speed (m/s, over the last second seen) a road user is standing still. @default 0.5 */
   stoppedSpeedMs: number;
@@ -74,7 +77,7 @@ export interface StitchOptions {
   radiusM: number;
   /** … growing by this much per second of gap (m/s) … @default 1 */
   radiusGrowthMs: number;
-  /** … up to this radius (m). @default 5 */
+  /** … up to this radius (m). @default 8 */
   maxRadiusM: number;
 }
 
