@@ -49,6 +49,8 @@ export const ConfigSchema = Type.Object(
         movements: Type.String({ default: 'movements.v1' }),
         lineCounts: Type.String({ default: 'line-counts.v1' }),
         od: Type.String({ default: 'od.v1' }),
+        /** Hourly k-anonymous OD cells and per-site distinct-device counts (od-matcher → sink-od-hourly → od_1h). */
+        odHourly: Type.String({ default: 'od.hourly.v1' }),
         countsNorm: Type.String({ default: 'counts.norm.v1' }),
         /** Sensor health findings of the counts role (rows of sensor_health). */
         sensorHealth: Type.String({ default: 'sensor-health.v1' }),

@@ -3,7 +3,7 @@ import type { ProcessorRole, SinkRole } from '@passage/stream';
 import { countsRole, countsSink, sensorHealthSink } from './roles/counts.ts';
 import { eventTotalsRole, eventTotalsSink } from './roles/event-totals.ts';
 import { ingestDetectionsRole } from './roles/ingest-detections.ts';
-import { odMatcherRole, odSink } from './roles/od-matcher.ts';
+import { odHourlySink, odMatcherRole, odSink } from './roles/od-matcher.ts';
 import { tokenizerRole } from './roles/tokenizer.ts';
 import { lineCountsSink, movementsSink, videoFlowsRole } from './roles/video-flows.ts';
 
@@ -29,6 +29,7 @@ export const catalog: RoleCatalog = {
     'sink-counts': countsSink as (c: Config) => SinkRole<never>,
     'sink-sensor-health': sensorHealthSink as (c: Config) => SinkRole<never>,
     'sink-od': odSink as (c: Config) => SinkRole<never>,
+    'sink-od-hourly': odHourlySink as (c: Config) => SinkRole<never>,
   },
 };
 

@@ -20,6 +20,7 @@ const DEMO_TABLES = [
   'counts_1m',
   'sensor_health',
   'od_15m',
+  'od_1h',
   'event_totals_1m',
   'stream_progress',
 ];

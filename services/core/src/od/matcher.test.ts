@@ -187,4 +187,57 @@ describe('OdMatcher', () => {
     expect(() => new OdMatcher({ maxTripDurationS: 60 })).toThrow(/PASSAGE_OD_CONFIG/);
     expect(() => new OdMatcher({ maxTokens: 0 })).toThrow(/PASSAGE_OD_CONFIG/);
   });
+
+  it('coarse (hourly) cells: k-anonymity applied at the hourly level on its own distinct tokens; site counts', () => {
+    const m = new OdMatcher({
+      siteZone: { A: 'Z1', B: 'Z2' },
+      kAnonymity: { k: 5, rule: 'suppress' },
+      coarseWindowMs: 60 * MIN,
+      siteDevices: true,
+    });
+    // 6 tokens A → B departing in four different quarter hours of 07:00–08:00 (≤ 2 per quarter hour),
+    // plus 3 tokens seen at A only.
+    for (let i = 0; i < 6; i++) {
+      const t0 = T + (i % 4) * 15 * MIN + i * S;
+      m.onSightings([sight(tok(i), 'A', t0), sight(tok(i), 'B', t0 + 5 * MIN)]);
+    }
+    for (let i = 6; i < 9; i++) m.onSighting(sight(tok(i), 'A', T + 50 * MIN));
+    const fine = m.flush();
+    expect(fine.every((c) => c.suppressed && c.trips === 0)).toBe(true);
+    const { cells, sites } = m.drainCoarse();
+    expect(cells).toEqual([
+      {
+        origin: 'Z1',
+        destination: 'Z2',
+        mode: 'all',
+        windowStart: T,
+        trips: 6,
+        travelTimeP50S: 300,
+        travelTimeP85S: 300,
+        rule: 'k5:pass',
+      },
+    ]);
+    expect(sites).toEqual([
+      { siteId: 'A', zone: 'Z1', kind: 'wifi', windowStart: T, devices: 9, rule: 'k5:pass' },
+      { siteId: 'B', zone: 'Z2', kind: 'wifi', windowStart: T, devices: 6, rule: 'k5:pass' },
+    ]);
+    expect(m.drainCoarse()).toEqual({ cells: [], sites: [] });
+  });
+
+  it('coarse cells and site counts below k are suppressed (no count leaves the matcher)', () => {
+    const m = new OdMatcher({
+      siteZone: { A: 'Z1', B: 'Z2' },
+      kAnonymity: { k: 5, rule: 'suppress' },
+      coarseWindowMs: 60 * MIN,
+      siteDevices: true,
+    });
+    for (let i = 0; i < 4; i++) m.onSightings([sight(tok(i), 'A', T + i * MIN), sight(tok(i), 'B', T + 9 * MIN)]);
+    m.flush();
+    const { cells, sites } = m.drainCoarse();
+    expect(cells.map((c) => [c.trips, c.suppressed, c.rule])).toEqual([[0, true, 'k5:suppress']]);
+    expect(sites.map((c) => [c.siteId, c.devices, c.suppressed])).toEqual([
+      ['A', 0, true],
+      ['B', 0, true],
+    ]);
+  });
 });

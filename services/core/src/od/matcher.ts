@@ -65,6 +65,30 @@ export interface OdMatcherOptions {
    * the destination. @default 'midpoint'
    */
   visitTime?: 'midpoint' | 'edges';
+  /**
+   * Also aggregate trips per coarser departure window (e.g. 3_600_000: the hourly product population flows are
+   * published at), with k-anonymity applied at THAT level on its own distinct-token sets; read with
+   * {@link OdMatcher.drainCoarse}. Must be a multiple of `windowMs`. @default undefined (off)
+   */
+  coarseWindowMs?: number;
+  /**
+   * With `coarseWindowMs`: also count distinct tokens per sighting site per coarse window (the probe rate's
+   * numerator of the expansion), k-anonymous (sites with fewer than k distinct tokens are suppressed). Only the
+   * count leaves the matcher. @default false
+   */
+  siteDevices?: boolean;
+}
+
+/** Distinct tokens sighted at one site over one coarse window (aggregate, k-anonymous). */
+export interface SiteDevicesCell {
+  siteId: string;
+  zone: string;
+  kind: SightingKindLike;
+  windowStart: number;
+  /** Distinct tokens (0 when suppressed). */
+  devices: number;
+  suppressed?: boolean;
+  rule?: string;
 }
 
 export interface OdMatcherCounters {
@@ -127,6 +151,15 @@ export class OdMatcher {
   /** windowStart → cellKey → accumulator. */
   readonly #windows = new Map<number, Map<string, CellAcc>>();
   #closedBefore = Number.NEGATIVE_INFINITY;
+  readonly coarseWindowMs: number | undefined;
+  readonly #coarse = new Map<number, Map<string, CellAcc>>();
+  #coarseClosedBefore = Number.NEGATIVE_INFINITY;
+  readonly #siteDevices: boolean;
+  /** coarse windowStart → site index → distinct tokens (memory only). */
+  readonly #siteAcc = new Map<number, Map<number, { kind: SightingKindLike; tokens: Set<string> }>>();
+  readonly #siteIds: string[] = [];
+  #coarseOut: OdCellLike[] = [];
+  #siteOut: SiteDevicesCell[] = [];
   #peakTokens = 0;
   readonly #counters: OdMatcherCounters = {
     sightings: 0,
@@ -150,6 +183,8 @@ export class OdMatcher {
     this.visitTime = options.visitTime ?? 'midpoint';
     this.#modeGroup = options.modeGroup ?? defaultModeGroup;
     this.#kAnonymity = options.kAnonymity;
+    this.coarseWindowMs = options.coarseWindowMs;
+    this.#siteDevices = options.siteDevices === true && options.coarseWindowMs !== undefined;
     const sz = options.siteZone;
     this.#zoneOf =
       sz === undefined ? null : sz instanceof Map ? (s) => sz.get(s) : (s) => (sz as Record<string, string>)[s];
@@ -158,6 +193,12 @@ export class OdMatcher {
       throw configError('maxTripDurationS must be ≥ maxTravelTimeS (default 7200).');
     }
     if (!(this.windowMs > 0)) throw configError('windowMs must be > 0 (default 900000).');
+    if (
+      this.coarseWindowMs !== undefined &&
+      !(this.coarseWindowMs >= this.windowMs && this.coarseWindowMs % this.windowMs === 0)
+    ) {
+      throw configError('coarseWindowMs must be a multiple of windowMs (e.g. 3600000).');
+    }
     if (!(this.allowedLatenessMs >= 0)) throw configError('allowedLatenessMs must be ≥ 0 (default 60000).');
     if (!(Number.isInteger(this.maxTokens) && this.maxTokens >= 1)) throw configError('maxTokens must be ≥ 1.');
     if (!(Number.isInteger(this.maxSightingsPerToken) && this.maxSightingsPerToken >= 4)) {
@@ -201,6 +242,7 @@ export class OdMatcher {
       this.#counters.unknownSite++;
       return;
     }
+    if (this.#siteDevices) this.#addSiteDevice(site, s.kind, s.token, ts);
     let st = this.#tokens.get(s.token);
     if (st === undefined) {
       st = { token: s.token, group: this.#modeGroup(s.kind), seq: [site, ts], bucket: 0 };
@@ -268,7 +310,70 @@ export class OdMatcher {
     const newClosed = Math.floor(closeBefore / this.windowMs) * this.windowMs;
     if (newClosed > this.#closedBefore) this.#closedBefore = newClosed;
     this.#counters.cellsEmitted += out.length;
+    if (this.coarseWindowMs !== undefined) {
+      const cw = this.coarseWindowMs;
+      for (const w of [...this.#coarse.keys()].filter((x) => x + cw < closeBefore).sort((a, b) => a - b)) {
+        const cells = this.#coarse.get(w) as Map<string, CellAcc>;
+        this.#coarse.delete(w);
+        this.#coarseOut.push(...this.#publish([...cells.values()]));
+      }
+      const newCoarse = Math.floor(closeBefore / cw) * cw;
+      if (newCoarse > this.#coarseClosedBefore) this.#coarseClosedBefore = newCoarse;
+      // Site windows are complete once no acceptable sighting can fall in them.
+      for (const w of [...this.#siteAcc.keys()].filter((x) => x + cw < horizon).sort((a, b) => a - b)) {
+        this.#publishSites(w);
+      }
+    }
     return out;
+  }
+
+  /**
+   * Coarse-window cells (k-anonymous at the coarse level) and per-site distinct-token counts that became final
+   * since the last call. Empty without `coarseWindowMs`.
+   */
+  drainCoarse(): { cells: OdCellLike[]; sites: SiteDevicesCell[] } {
+    const out = { cells: this.#coarseOut, sites: this.#siteOut };
+    this.#coarseOut = [];
+    this.#siteOut = [];
+    return out;
+  }
+
+  #addSiteDevice(site: number, kind: SightingKindLike, token: string, ts: number): void {
+    const cw = this.coarseWindowMs as number;
+    const w = Math.floor(ts / cw) * cw;
+    let m = this.#siteAcc.get(w);
+    if (m === undefined) {
+      m = new Map();
+      this.#siteAcc.set(w, m);
+    }
+    let acc = m.get(site);
+    if (acc === undefined) {
+      acc = { kind, tokens: new Set() };
+      m.set(site, acc);
+    }
+    acc.tokens.add(token);
+  }
+
+  #publishSites(w: number): void {
+    const m = this.#siteAcc.get(w);
+    this.#siteAcc.delete(w);
+    if (m === undefined) return;
+    const k = this.#kAnonymity?.k ?? 1;
+    for (const [site, acc] of [...m].sort((a, b) => a[0] - b[0])) {
+      const n = acc.tokens.size;
+      acc.tokens.clear();
+      const pass = n >= k;
+      const cell: SiteDevicesCell = {
+        siteId: this.#siteIds[site],
+        zone: this.#siteZones[site],
+        kind: acc.kind,
+        windowStart: w,
+        devices: pass ? n : 0,
+      };
+      if (this.#kAnonymity !== undefined) cell.rule = `k${k}:${pass ? 'pass' : 'suppress'}`;
+      if (!pass) cell.suppressed = true;
+      this.#siteOut.push(cell);
+    }
   }
 
   /** Close every token and every window (end of input). Token state is empty afterwards. */
@@ -282,6 +387,11 @@ export class OdMatcher {
     }
     this.#windows.clear();
     this.#counters.cellsEmitted += out.length;
+    for (const w of [...this.#coarse.keys()].sort((a, b) => a - b)) {
+      this.#coarseOut.push(...this.#publish([...(this.#coarse.get(w) as Map<string, CellAcc>).values()]));
+    }
+    this.#coarse.clear();
+    for (const w of [...this.#siteAcc.keys()].sort((a, b) => a - b)) this.#publishSites(w);
     return out;
   }
 
@@ -293,6 +403,7 @@ export class OdMatcher {
     if (zone === undefined) return -1;
     i = this.#siteZones.length;
     this.#siteZones.push(zone);
+    this.#siteIds.push(siteId);
     this.#siteIndex.set(siteId, i);
     return i;
   }
@@ -407,11 +518,29 @@ export class OdMatcher {
     }
     const origin = this.#siteZones[firstSite];
     const destination = this.#siteZones[lastSite];
+    const travelS = (arrival - departure) / 1000;
+    this.#addTrip(this.#windows, windowStart, origin, destination, st, travelS);
+    if (this.coarseWindowMs !== undefined) {
+      const coarseStart = Math.floor(departure / this.coarseWindowMs) * this.coarseWindowMs;
+      if (coarseStart >= this.#coarseClosedBefore) {
+        this.#addTrip(this.#coarse, coarseStart, origin, destination, st, travelS);
+      }
+    }
+  }
+
+  #addTrip(
+    windows: Map<number, Map<string, CellAcc>>,
+    windowStart: number,
+    origin: string,
+    destination: string,
+    st: TokenState,
+    travelS: number,
+  ): void {
     const key = `${origin}\u0000${destination}\u0000${st.group}`;
-    let cells = this.#windows.get(windowStart);
+    let cells = windows.get(windowStart);
     if (cells === undefined) {
       cells = new Map();
-      this.#windows.set(windowStart, cells);
+      windows.set(windowStart, cells);
     }
     let acc = cells.get(key);
     if (acc === undefined) {
@@ -420,7 +549,7 @@ export class OdMatcher {
     }
     if (!acc.tokens.has(st.token)) {
       acc.tokens.add(st.token);
-      acc.travelTimesS.push((arrival - departure) / 1000);
+      acc.travelTimesS.push(travelS);
     }
   }
 

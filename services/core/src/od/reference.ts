@@ -119,3 +119,31 @@ export function deriveOdReference(
   }
   return out;
 }
+
+/** A counter located in a zone (any kind of zone): the denominator of that zone's probe rate. */
+export interface ZoneCounter {
+  zone: string;
+  sensorId: string;
+}
+
+/**
+ * Counters whose line midpoint lies inside a zone polygon, for every zone kind and every counter kind (loops,
+ * pedestrian and bike counters, Telraam-like): each counts (part of) the people or vehicles passing the zone,
+ * the denominator of the zone's probe rate (README § Origin–destination and privacy, probe-rate expansion).
+ */
+export function deriveZoneCounters(
+  zones: readonly ReferenceSiteZone[],
+  counters: readonly ReferenceSiteCounter[],
+): ZoneCounter[] {
+  const valid = zones.filter((z) => Array.isArray(z.polygon) && z.polygon.length >= 3 && z.polygon.every(isLonLat));
+  const out: ZoneCounter[] = [];
+  for (const c of counters) {
+    if (!c.line || !isLonLat(c.line.a) || !isLonLat(c.line.b)) continue;
+    const mx = (c.line.a[0] + c.line.b[0]) / 2;
+    const my = (c.line.a[1] + c.line.b[1]) / 2;
+    // Lon/lat directly: point-in-polygon is invariant under the (locally affine) projection.
+    const hit = valid.find((z) => inside(mx, my, z.polygon as [number, number][]));
+    if (hit) out.push({ zone: hit.id, sensorId: c.id });
+  }
+  return out;
+}

@@ -168,3 +168,88 @@ export async function odCells(
     return c;
   });
 }
+
+/**
+ * Hourly OD cells of `od_1h` (kind 'od', migration 0005: k-anonymity applied by the matcher per hour) with hours
+ * starting in [from, to). Several rows of one cell (a matcher restart) are summed, each k-anonymous on its own.
+ */
+export async function odHourlyCells(
+  client: ClickHouseClient,
+  q: { from: number; to: number; mode?: string },
+): Promise<StoredOdCell[]> {
+  const rs = await client.query({
+    query: `SELECT origin, destination, mode, toUnixTimestamp(window_start) AS w, sum(trips) AS n,
+              argMax(tt_p50_s, trips) AS p50, argMax(tt_p85_s, trips) AS p85, min(suppressed) AS suppressed,
+              any(rule) AS rule
+            FROM od_1h
+            WHERE kind = 'od'
+              AND window_start >= fromUnixTimestamp({from:Int64}) AND window_start < fromUnixTimestamp({to:Int64})
+              AND ({mode:String} = '' OR mode = {mode:String})
+            GROUP BY origin, destination, mode, window_start
+            ORDER BY w, origin, destination, mode`,
+    query_params: { from: Math.floor(q.from / 1000), to: Math.ceil(q.to / 1000), mode: q.mode ?? '' },
+    format: 'JSONEachRow',
+  });
+  const rows = await rs.json<{
+    origin: string;
+    destination: string;
+    mode: string;
+    w: number | string;
+    n: number | string;
+    p50: number;
+    p85: number;
+    suppressed: number;
+    rule: string;
+  }>();
+  return rows.map((r) => {
+    const c: StoredOdCell = {
+      origin: r.origin,
+      destination: r.destination,
+      mode: r.mode,
+      windowStart: Number(r.w) * 1000,
+      trips: Number(r.n),
+      suppressed: Number(r.suppressed) === 1,
+      rule: r.rule,
+    };
+    if (!c.suppressed && Number(r.n) > 0) {
+      c.travelTimeP50S = Number(r.p50);
+      c.travelTimeP85S = Number(r.p85);
+    }
+    return c;
+  });
+}
+
+export interface SiteDevicesRow {
+  siteId: string;
+  zone: string;
+  /** Radio: wifi | ble | anpr. */
+  kind: string;
+  windowStart: number;
+  /** Distinct tokens sighted at the site in the hour (0 when suppressed below k). */
+  devices: number;
+  suppressed: boolean;
+}
+
+/** Per-site hourly distinct-token counts of `od_1h` (kind 'site', migration 0005), hours starting in [from, to). */
+export async function siteDevices(client: ClickHouseClient, q: { from: number; to: number }): Promise<SiteDevicesRow[]> {
+  const rs = await client.query({
+    query: `SELECT origin AS site, destination AS zone, mode AS kind, toUnixTimestamp(window_start) AS w,
+              sum(trips) AS n, min(suppressed) AS suppressed
+            FROM od_1h
+            WHERE kind = 'site'
+              AND window_start >= fromUnixTimestamp({from:Int64}) AND window_start < fromUnixTimestamp({to:Int64})
+            GROUP BY origin, destination, mode, window_start
+            ORDER BY w, site`,
+    query_params: { from: Math.floor(q.from / 1000), to: Math.ceil(q.to / 1000) },
+    format: 'JSONEachRow',
+  });
+  const rows = await rs.json<{ site: string; zone: string; kind: string; w: number | string; n: number | string; suppressed: number }>();
+  return rows.map((r) => ({
+    siteId: r.site,
+    zone: r.zone,
+    kind: r.kind,
+    windowStart: Number(r.w) * 1000,
+    devices: Number(r.n),
+    suppressed: Number(r.suppressed) === 1,
+  }));
+}

@@ -1,7 +1,24 @@
-import type { Config } from '@passage/config';
-import { deriveOdReference, expandOdCells, type OdCellLike, OdMatcher } from '@passage/core';
+import { type Config, PassageError } from '@passage/config';
+import {
+  deriveOdReference,
+  deriveZoneCounters,
+  expandByProbeRate,
+  expandOdCells,
+  type OdCellLike,
+  OdMatcher,
+  type SiteDevicesCell,
+  type ZoneCounter,
+} from '@passage/core';
 import type { ClickHouseClient } from '@passage/store';
-import { type CountBin, countBins, odCells, sensorHealth } from '@passage/store/queries/od-counts';
+import {
+  type CountBin,
+  countBins,
+  odCells,
+  odHourlyCells,
+  sensorHealth,
+  siteDevices,
+} from '@passage/store/queries/od-counts';
+import { type Static, Type } from '@sinclair/typebox';
 import {
   jsonCodec,
   OdCell,
@@ -55,6 +72,8 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
       maxTokens: config.od.maxTokens,
       siteZone: Object.keys(zones).length > 0 ? zones : undefined,
       kAnonymity: { k: config.privacy.k, rule: config.od.kRule },
+      // The hourly product (population flows) is k-anonymised on its own hourly distinct-token sets.
+      ...(HOUR_MS % config.od.windowMs === 0 ? { coarseWindowMs: HOUR_MS, siteDevices: true } : {}),
     });
   }
 
@@ -86,6 +105,9 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
   }
 
   private publish(cells: OdCellLike[], ctx: OperatorContext): void {
+    const hourly = this.matcher.drainCoarse();
+    for (const c of hourly.cells) ctx.emit('odHourly', `${c.origin}>${c.destination}`, hourlyOdRecord(c));
+    for (const s of hourly.sites) ctx.emit('odHourly', s.siteId, hourlySiteRecord(s));
     if (cells.length > 0) {
       const suppressed = cells.filter((c) => c.suppressed).length;
       ctx.log.debug({ cells: cells.length, suppressed, tokens: this.matcher.stateSize() }, 'od cells published');
@@ -113,7 +135,7 @@ export function odMatcherRole(config: Config): ProcessorRole<TokenSighting> {
     input: config.topics.sightings,
     codec: jsonCodec(TokenSighting, { maxBytes: config.stream.maxMessageBytes }),
     eventTime: (s) => s.ts,
-    outputs: { od: config.topics.od },
+    outputs: { od: config.topics.od, odHourly: config.topics.odHourly },
     create: () => new OdMatcherOperator(config),
   };
 }
@@ -140,6 +162,81 @@ export function odSink(config: Config): SinkRole<OdCell> {
   };
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * `od.hourly.v1`: hourly k-anonymous aggregates of the od-matcher. kind 'od': an OD cell per hour of departure
+ * (trips = distinct tokens, k applied at the hourly level); kind 'site': distinct tokens sighted at a site in the
+ * hour (origin = site id, destination = its zone, mode = radio; suppressed below k). Never carries a token.
+ */
+export const OdHourlyRecord = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('od'), Type.Literal('site')]),
+    origin: Type.String({ minLength: 1, maxLength: 128 }),
+    destination: Type.String({ minLength: 1, maxLength: 128 }),
+    mode: Type.String({ maxLength: 32 }),
+    windowStart: Type.Integer(),
+    trips: Type.Integer({ minimum: 0 }),
+    travelTimeP50S: Type.Optional(Type.Number({ minimum: 0 })),
+    travelTimeP85S: Type.Optional(Type.Number({ minimum: 0 })),
+    suppressed: Type.Optional(Type.Boolean()),
+    rule: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type OdHourlyRecord = Static<typeof OdHourlyRecord>;
+
+function hourlyOdRecord(c: OdCellLike): OdHourlyRecord {
+  const out: OdHourlyRecord = {
+    kind: 'od',
+    origin: c.origin,
+    destination: c.destination,
+    mode: c.mode,
+    windowStart: c.windowStart,
+    trips: c.trips,
+  };
+  if (c.travelTimeP50S !== undefined) out.travelTimeP50S = c.travelTimeP50S;
+  if (c.travelTimeP85S !== undefined) out.travelTimeP85S = c.travelTimeP85S;
+  if (c.suppressed) out.suppressed = true;
+  if (c.rule !== undefined) out.rule = c.rule;
+  return out;
+}
+
+function hourlySiteRecord(s: SiteDevicesCell): OdHourlyRecord {
+  const out: OdHourlyRecord = {
+    kind: 'site',
+    origin: s.siteId,
+    destination: s.zone,
+    mode: s.kind,
+    windowStart: s.windowStart,
+    trips: s.devices,
+  };
+  if (s.suppressed) out.suppressed = true;
+  if (s.rule !== undefined) out.rule = s.rule;
+  return out;
+}
+
+export function odHourlySink(config: Config): SinkRole<OdHourlyRecord> {
+  return {
+    name: 'sink-od-hourly',
+    input: config.topics.odHourly,
+    codec: jsonCodec(OdHourlyRecord),
+    table: 'od_1h',
+    toRow: (v) => ({
+      kind: v.kind,
+      origin: v.origin,
+      destination: v.destination,
+      mode: v.mode,
+      window_start: Math.floor(v.windowStart / 1000),
+      trips: v.trips,
+      tt_p50_s: v.travelTimeP50S ?? 0,
+      tt_p85_s: v.travelTimeP85S ?? 0,
+      suppressed: v.suppressed ? 1 : 0,
+      rule: v.rule ?? '',
+    }),
+  };
+}
+
 type OdReference = Config['od']['reference'][number];
 
 /**
@@ -156,14 +253,33 @@ export function odReference(config: Config): OdReference[] {
   return deriveOdReference(file.zones ?? [], file.counters ?? []);
 }
 
+/**
+ * Counters located in each zone (any zone and counter kind), the denominators of the probe rates: `od.zoneCounters`
+ * is not a setting yet, so they come from the sites file (@passage/core deriveZoneCounters); none without it.
+ */
+export function odZoneCounters(config: Config): ZoneCounter[] {
+  if (!config.sitesFile) return [];
+  const file = loadSitesFile(config.sitesFile) as unknown as {
+    zones?: { id: string; kind?: string; polygon?: [number, number][] }[];
+    counters?: { id: string; modes?: string[]; line?: { a: [number, number]; b: [number, number] } }[];
+  };
+  return deriveZoneCounters(file.zones ?? [], file.counters ?? []);
+}
+
 /** Reference total of one zone margin over one period, and how it was obtained. */
 export interface ZoneMargin {
   zone: string;
   margin: 'origin' | 'destination';
   mode: string;
   total: number;
-  /** 'counters' (reference counts), 'ratio' (observed × the ratio estimator), 'observed' (no reference at all). */
-  source: 'counters' | 'ratio' | 'observed';
+  /**
+   * 'counters' (reference counts), 'ratio' (observed × the ratio estimator), 'observed' (no reference at all),
+   * 'probe-rate' / 'probe-ratio' (the group has no reference counter: cells expanded by 1 / (ρ_o ρ_d) with the
+   * zone's own probe rate or the pooled one; total = the zone's expanded row or column sum).
+   */
+  source: 'counters' | 'ratio' | 'observed' | 'probe-rate' | 'probe-ratio';
+  /** Probe-rate sources: the zone's rate ρ (distinct devices / counted). */
+  rate?: number;
 }
 
 export interface ExpandedOdCell extends OdCellLike {
@@ -195,15 +311,30 @@ export interface ExpandOdResult {
 export async function expandOd(
   client: ClickHouseClient,
   config: Config,
-  q: { from: number; to: number; periodMs?: number },
+  q: { from: number; to: number; periodMs?: number; source?: 'auto' | '1h' | '15m' },
 ): Promise<ExpandOdResult> {
   const periodMs = q.periodMs ?? 3_600_000;
-  const cells = await odCells(client, { from: q.from, to: q.to });
+  // Observed cells: the hourly k-anonymous cells (od_1h) when the matcher wrote them, else the 15-min ones.
+  // Hourly cells need hour-aligned periods: `from` is aligned down to the hour.
+  const hourFrom = Math.floor(q.from / HOUR_MS) * HOUR_MS;
+  let source = q.source ?? 'auto';
+  let cells: OdCellLike[] = [];
+  if (source !== '15m') {
+    cells = await odHourlyCells(client, { from: hourFrom, to: q.to });
+    if (source === 'auto') source = cells.length > 0 ? '1h' : '15m';
+  }
+  if (source === '15m') cells = await odCells(client, { from: q.from, to: q.to });
+  const from = source === '1h' ? hourFrom : q.from;
+  if (source === '1h' && periodMs % HOUR_MS !== 0) {
+    throw new PassageError('PASSAGE_OD_PERIOD', `periodMs ${periodMs} must be a multiple of one hour with hourly OD cells.`);
+  }
   const refs = odReference(config);
-  const sensors = [...new Set(refs.map((r) => r.sensorId))];
+  const zoneCounters = odZoneCounters(config);
+  const devices = await siteDevices(client, { from, to: q.to });
+  const sensors = [...new Set([...refs.map((r) => r.sensorId), ...zoneCounters.map((z) => z.sensorId)])];
   const bins = sensors.length > 0 ? await countBins(client, { from: q.from, to: q.to, sensorIds: sensors }) : [];
   const flags = sensors.length > 0 ? await sensorHealth(client, { from: q.from, to: q.to, sensorIds: sensors }) : [];
-  const periodOf = (t: number) => q.from + Math.floor((t - q.from) / periodMs) * periodMs;
+  const periodOf = (t: number) => from + Math.floor((t - from) / periodMs) * periodMs;
   const out: ExpandOdResult = { cells: [], margins: [], excludedSensors: [] };
 
   // Per sensor: the finest interval it has, and its bins.
@@ -214,7 +345,7 @@ export async function expandOd(
   }
   const refTotal = (
     periodStart: number,
-    r: Config['od']['reference'][number],
+    r: { sensorId: string; direction?: string; modes?: readonly string[]; factor: number },
   ): { total: number; excluded?: string } | null => {
     const bad = flags.find(
       (f) =>
@@ -292,6 +423,47 @@ export async function expandOd(
     for (const c of matrix) {
       observed.origin.set(c.origin, (observed.origin.get(c.origin) ?? 0) + c.trips);
       observed.destination.set(c.destination, (observed.destination.get(c.destination) ?? 0) + c.trips);
+    }
+    // Probe-rate expansion: a group without any reference counter (README: the Wi-Fi/BLE group without an all-mode
+    // counter at a single-access zone) is expanded by 1 / (ρ_o ρ_d), ρ = distinct devices / counted at the zone.
+    if (!refs.some((r) => r.odMode === mode) && devices.length > 0) {
+      const dev = new Map<string, number>();
+      for (const d of devices) {
+        if (d.suppressed || periodOf(d.windowStart) !== periodStart) continue;
+        if ((d.kind === 'anpr' ? 'motor' : 'all') !== mode) continue;
+        dev.set(d.zone, (dev.get(d.zone) ?? 0) + d.devices);
+      }
+      const counted = new Map<string, number>();
+      for (const zc of zoneCounters) {
+        const t = refTotal(periodStart, { sensorId: zc.sensorId, factor: 1 });
+        if (t === null) continue;
+        if (t.excluded !== undefined) {
+          out.excludedSensors.push({ periodStart, sensorId: zc.sensorId, kind: t.excluded });
+          continue;
+        }
+        counted.set(zc.zone, (counted.get(zc.zone) ?? 0) + t.total);
+      }
+      if ([...counted.values()].some((v) => v > 0)) {
+        const res = expandByProbeRate(matrix, dev, counted);
+        const rate = new Map(res.zones.map((z) => [z.zone, z]));
+        for (const side of ['origin', 'destination'] as const) {
+          const sums = new Map<string, number>();
+          for (const c of res.cells) sums.set(c[side], (sums.get(c[side]) ?? 0) + (c.expanded ?? 0));
+          for (const [z, total] of sums) {
+            const r = rate.get(z);
+            out.margins.push({
+              zone: z,
+              margin: side,
+              mode,
+              total,
+              source: r?.source ?? 'observed',
+              ...(r ? { rate: r.rate } : {}),
+            });
+          }
+        }
+        for (const c of res.cells) out.cells.push({ ...c, periodStart });
+        continue;
+      }
     }
     // 2–3. margins
     const totals = { origin: {} as Record<string, number>, destination: {} as Record<string, number> };
