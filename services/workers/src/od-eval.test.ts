@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { type Config, loadConfig } from '@passage/config';
 import { geh, loadScenario, readTruth, synthesizeCounts, synthesizeSightings, truthSiteSequences } from '@passage/sim';
 import { migrate, openStore, type Store } from '@passage/store';
-import { countBins, odCells, sensorHealth } from '@passage/store/queries/od-counts';
+import { countBins, odCells, sensorHealth, siteDevices } from '@passage/store/queries/od-counts';
 import { createLogger } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expandOd, odReference } from './roles/od-matcher.ts';
+import { expandOd, odReference, odZoneCounters } from './roles/od-matcher.ts';
 import { startEmbedded } from './runtime.ts';
 
 const DIR = join(import.meta.dirname, '../../../infra/scenarios/chartres-centre');
@@ -62,7 +62,7 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
     const counts = synthesizeCounts(ctx, { intervalS: 60 });
     const raw = synthesizeSightings(ctx);
     const emb = await startEmbedded(config, store, log, undefined, {
-      roles: ['counts', 'tokenizer', 'od-matcher', 'sink-counts', 'sink-sensor-health', 'sink-od'],
+      roles: ['counts', 'tokenizer', 'od-matcher', 'sink-counts', 'sink-sensor-health', 'sink-od', 'sink-od-hourly'],
     });
     for (let i = 0; i < counts.length; i += 1000) {
       await emb.bus.publish(
@@ -79,8 +79,11 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
     await emb.close();
     const report: Record<string, unknown> = { sightings: raw.length, countRecords: counts.length };
 
-    // --- OD × hour: expanded vs truth (one hour simulated: one period).
-    const expanded = await expandOd(store.client, config, { from, to, periodMs: to - from });
+    // --- OD × hour: expanded vs truth. The expansion runs per clock hour (the published product, od_expanded_1h);
+    // the simulated hour may straddle two clock hours: their expanded flows are summed per OD (no traffic outside it)
+    // and compared with the truth of the simulated hour. `source`: the hourly k-anonymous cells (od_1h, the
+    // default) or the 15-min cells (od_15m, the previous basis) for comparison.
+    const HOUR = 3_600_000;
     const truthOd = new Map<string, number>();
     for (const r of truth.od) {
       if (r.windowStart < from || r.windowStart >= to) continue;
@@ -89,9 +92,6 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
         truthOd.set(k, (truthOd.get(k) ?? 0) + r.trips);
       }
     }
-    const out = new Map<string, { expanded: number; observed: number }>();
-    for (const c of expanded.cells)
-      out.set(`${c.mode}|${c.origin}|${c.destination}`, { expanded: c.expanded ?? 0, observed: c.trips });
     // Zones a group can observe at both ends (ANPR for motor; the same radio, Wi-Fi or BLE, for all).
     const kindsOf = new Map<string, Set<string>>();
     for (const site of scenario.sightingSites) {
@@ -104,40 +104,76 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
       const kd = kindsOf.get(d) ?? new Set();
       return g === 'motor' ? ko.has('anpr') && kd.has('anpr') : ['wifi', 'ble'].some((k) => ko.has(k) && kd.has(k));
     };
-    for (const g of ['motor', 'all']) {
-      const rows = [...truthOd].filter(([k, v]) => k.startsWith(`${g}|`) && v >= 20);
-      const gehs = rows.map(([k, v]) => geh(out.get(k)?.expanded ?? 0, v));
-      const obsRows = rows.filter(([k]) => observable(g, k.split('|')[1], k.split('|')[2]));
-      const obsGehs = obsRows.map(([k, v]) => geh(out.get(k)?.expanded ?? 0, v));
-      const tot = (m: Map<string, number> | Map<string, { expanded: number }>) =>
-        [...m]
-          .filter(([k]) => k.startsWith(`${g}|`))
-          .reduce((a, [, v]) => a + (typeof v === 'number' ? v : v.expanded), 0);
-      report[`od.${g}`] = {
-        cellsTruthGe20: rows.length,
-        gehLt5Share: gehs.filter((x) => x < 5).length / Math.max(1, gehs.length),
-        medianGeh: median(gehs),
-        observableCellsTruthGe20: obsRows.length,
-        observableGehLt5Share: obsGehs.filter((x) => x < 5).length / Math.max(1, obsGehs.length),
-        observableMedianGeh: median(obsGehs),
-        truthTotal: tot(truthOd),
-        expandedTotal: tot(out),
-        observedTotal: [...out].filter(([k]) => k.startsWith(`${g}|`)).reduce((a, [, v]) => a + v.observed, 0),
-        worst: rows
-          .map(([k, v]) => ({
-            k,
-            truth: v,
-            expanded: Math.round(out.get(k)?.expanded ?? 0),
-            observed: out.get(k)?.observed ?? 0,
-          }))
-          .sort((a, b) => geh(b.expanded, b.truth) - geh(a.expanded, a.truth))
-          .slice(0, 5),
-      };
-    }
-    report.margins = expanded.margins
-      .filter((m) => m.mode === 'motor')
-      .map((m) => `${m.margin}:${m.zone}=${Math.round(m.total)}(${m.source})`);
+    const odReport = async (source: '1h' | '15m') => {
+      // 15-min cells: one period over the simulated hour (the previous evaluation); hourly cells: clock hours, the
+      // reference counts bounded by the simulated interval.
+      const exp = await expandOd(store.client, config, {
+        from,
+        to,
+        periodMs: source === '1h' ? HOUR : to - from,
+        source,
+        extent: { from, to },
+      });
+      const out = new Map<string, { expanded: number; observed: number; se2: number }>();
+      for (const c of exp.cells) {
+        const k = `${c.mode}|${c.origin}|${c.destination}`;
+        const a = out.get(k) ?? { expanded: 0, observed: 0, se2: 0 };
+        a.expanded += c.expanded ?? 0;
+        a.observed += c.trips;
+        a.se2 += (c.expandedStdErr ?? 0) ** 2;
+        out.set(k, a);
+      }
+      const rep: Record<string, unknown> = {};
+      for (const g of ['motor', 'all']) {
+        const rows = [...truthOd].filter(([k, v]) => k.startsWith(`${g}|`) && v >= 20);
+        const gehs = rows.map(([k, v]) => geh(out.get(k)?.expanded ?? 0, v));
+        const obsRows = rows.filter(([k]) => observable(g, k.split('|')[1], k.split('|')[2]));
+        const obsGehs = obsRows.map(([k, v]) => geh(out.get(k)?.expanded ?? 0, v));
+        // Coverage of the stated uncertainty: share of cells with |expanded − truth| ≤ 2 se.
+        const covered = rows.filter(([k, v]) => {
+          const o = out.get(k);
+          return o !== undefined && Math.abs(o.expanded - v) <= 2 * Math.sqrt(o.se2);
+        }).length;
+        const sumOf = (pred: (k: string) => boolean, m: Map<string, number>) =>
+          [...m].filter(([k]) => k.startsWith(`${g}|`) && pred(k)).reduce((a, [, v]) => a + v, 0);
+        rep[`od.${g}`] = {
+          cellsTruthGe20: rows.length,
+          gehLt5Share: gehs.filter((x) => x < 5).length / Math.max(1, gehs.length),
+          medianGeh: median(gehs),
+          observableCellsTruthGe20: obsRows.length,
+          observableGehLt5Share: obsGehs.filter((x) => x < 5).length / Math.max(1, obsGehs.length),
+          observableMedianGeh: median(obsGehs),
+          within2SeShare: covered / Math.max(1, rows.length),
+          truthTotal: sumOf(() => true, truthOd),
+          expandedTotal: [...out].filter(([k]) => k.startsWith(`${g}|`)).reduce((a, [, v]) => a + v.expanded, 0),
+          observedTotal: [...out].filter(([k]) => k.startsWith(`${g}|`)).reduce((a, [, v]) => a + v.observed, 0),
+          worst: rows
+            .map(([k, v]) => ({
+              k,
+              truth: v,
+              expanded: Math.round(out.get(k)?.expanded ?? 0),
+              observed: out.get(k)?.observed ?? 0,
+            }))
+            .sort((a, b) => geh(b.expanded, b.truth) - geh(a.expanded, a.truth))
+            .slice(0, 5),
+        };
+      }
+      return { rep, exp };
+    };
+    const hourly = await odReport('1h');
+    const quarter = await odReport('15m');
+    Object.assign(report, hourly.rep);
+    report.from15mCells = quarter.rep;
+    const expanded = hourly.exp;
+    report.margins = expanded.margins.map(
+      (m) =>
+        `${m.mode}@${(m.periodStart - from) / 60_000}min ${m.margin}:${m.zone}=${Math.round(m.total)}(${m.source}${m.rate !== undefined ? ` ρ=${m.rate.toFixed(3)}` : ''})`,
+    );
     report.excludedSensors = expanded.excludedSensors;
+    report.siteDevices = (await siteDevices(store.client, { from: Math.floor(from / HOUR) * HOUR, to })).map(
+      (d) => `${d.siteId}@${(d.windowStart - from) / 60_000}min=${d.suppressed ? 'suppressed' : d.devices}`,
+    );
+    report.zoneCounters = odZoneCounters(config).map((z) => `${z.zone}:${z.sensorId}`);
 
     // --- Travel times: p50 of published 15-min cells vs truth p50 (same zones, same window of the first pass).
     // truth/travel_times_15m.csv pools plate (ANPR) and device (Wi-Fi/BLE) hops in one cell; the same-source truth

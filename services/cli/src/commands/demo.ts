@@ -86,9 +86,12 @@ export async function run(argv: string[]): Promise<number> {
   );
   clearInterval(flusher);
   await emb.close();
+  const simTo = sim.scenario.start + sim.scenario.durationS * 1000;
   const expandedCells = await materialiseExpandedOd(store.client, config, {
     from: sim.scenario.start,
-    to: sim.scenario.start + sim.scenario.durationS * 1000,
+    to: simTo,
+    // The replay covers the simulated interval only: reference counts are not imputed outside it.
+    extent: { from: sim.scenario.start, to: simTo },
   });
   console.log(`Expanded the OD matrix to population flows: ${expandedCells} hourly cells.`);
   console.log(

@@ -231,9 +231,12 @@ export interface SiteDevicesRow {
 }
 
 /** Per-site hourly distinct-token counts of `od_1h` (kind 'site', migration 0005), hours starting in [from, to). */
-export async function siteDevices(client: ClickHouseClient, q: { from: number; to: number }): Promise<SiteDevicesRow[]> {
+export async function siteDevices(
+  client: ClickHouseClient,
+  q: { from: number; to: number },
+): Promise<SiteDevicesRow[]> {
   const rs = await client.query({
-    query: `SELECT origin AS site, destination AS zone, mode AS kind, toUnixTimestamp(window_start) AS w,
+    query: `SELECT origin AS site, destination AS zone, mode AS radio, toUnixTimestamp(window_start) AS w,
               sum(trips) AS n, min(suppressed) AS suppressed
             FROM od_1h
             WHERE kind = 'site'
@@ -243,11 +246,18 @@ export async function siteDevices(client: ClickHouseClient, q: { from: number; t
     query_params: { from: Math.floor(q.from / 1000), to: Math.ceil(q.to / 1000) },
     format: 'JSONEachRow',
   });
-  const rows = await rs.json<{ site: string; zone: string; kind: string; w: number | string; n: number | string; suppressed: number }>();
+  const rows = await rs.json<{
+    site: string;
+    zone: string;
+    radio: string;
+    w: number | string;
+    n: number | string;
+    suppressed: number;
+  }>();
   return rows.map((r) => ({
     siteId: r.site,
     zone: r.zone,
-    kind: r.kind,
+    kind: r.radio,
     windowStart: Number(r.w) * 1000,
     devices: Number(r.n),
     suppressed: Number(r.suppressed) === 1,

@@ -18,7 +18,6 @@ import {
   sensorHealth,
   siteDevices,
 } from '@passage/store/queries/od-counts';
-import { type Static, Type } from '@sinclair/typebox';
 import {
   jsonCodec,
   OdCell,
@@ -28,6 +27,7 @@ import {
   type SinkRole,
   TokenSighting,
 } from '@passage/stream';
+import { type Static, Type } from '@sinclair/typebox';
 import { loadSitesFile } from '../sites.ts';
 
 /**
@@ -268,6 +268,8 @@ export function odZoneCounters(config: Config): ZoneCounter[] {
 
 /** Reference total of one zone margin over one period, and how it was obtained. */
 export interface ZoneMargin {
+  /** Start of the expansion period (ms). */
+  periodStart: number;
   zone: string;
   margin: 'origin' | 'destination';
   mode: string;
@@ -311,7 +313,19 @@ export interface ExpandOdResult {
 export async function expandOd(
   client: ClickHouseClient,
   config: Config,
-  q: { from: number; to: number; periodMs?: number; source?: 'auto' | '1h' | '15m' },
+  q: {
+    from: number;
+    to: number;
+    periodMs?: number;
+    /** Observed cells: 'auto' (default) = od_1h when it holds cells in the range, else od_15m. */
+    source?: 'auto' | '1h' | '15m';
+    /**
+     * The interval the input actually covers, when the stream starts or stops inside a period (a replay, a
+     * scenario): reference counts are totalled over its intersection with the period, so a partly covered period
+     * is not imputed to a whole one. Default: unbounded (missing bins are gaps, imputed).
+     */
+    extent?: { from: number; to: number };
+  },
 ): Promise<ExpandOdResult> {
   const periodMs = q.periodMs ?? 3_600_000;
   // Observed cells: the hourly k-anonymous cells (od_1h) when the matcher wrote them, else the 15-min ones.
@@ -326,8 +340,13 @@ export async function expandOd(
   if (source === '15m') cells = await odCells(client, { from: q.from, to: q.to });
   const from = source === '1h' ? hourFrom : q.from;
   if (source === '1h' && periodMs % HOUR_MS !== 0) {
-    throw new PassageError('PASSAGE_OD_PERIOD', `periodMs ${periodMs} must be a multiple of one hour with hourly OD cells.`);
+    throw new PassageError(
+      'PASSAGE_OD_PERIOD',
+      `periodMs ${periodMs} must be a multiple of one hour with hourly OD cells.`,
+    );
   }
+  const extFrom = q.extent?.from ?? Number.NEGATIVE_INFINITY;
+  const extTo = q.extent?.to ?? Number.POSITIVE_INFINITY;
   const refs = odReference(config);
   const zoneCounters = odZoneCounters(config);
   const devices = await siteDevices(client, { from, to: q.to });
@@ -363,6 +382,7 @@ export async function expandOd(
     for (const b of bins) {
       if (b.sensorId !== r.sensorId || b.end - b.start !== len) continue;
       if (b.start < periodStart || b.end > periodStart + periodMs) continue;
+      if (b.start < extFrom || b.end > extTo) continue;
       if (r.direction !== undefined && b.direction !== r.direction) continue;
       if (r.modes !== undefined && !r.modes.includes(b.mode)) continue;
       const k = `${b.direction}|${b.mode}`;
@@ -371,7 +391,9 @@ export async function expandOd(
       series.set(k, list);
     }
     if (series.size === 0) return null;
-    const nBins = periodMs / len;
+    // Bin slots of the period inside the input's extent (a stream starting or stopping mid-period).
+    const span = Math.min(periodStart + periodMs, extTo) - Math.max(periodStart, extFrom);
+    const nBins = Math.max(0, span) / len;
     let total = 0;
     for (const list of series.values()) {
       const covered = list.filter((b) => b.count !== null);
@@ -452,6 +474,7 @@ export async function expandOd(
           for (const [z, total] of sums) {
             const r = rate.get(z);
             out.margins.push({
+              periodStart,
               zone: z,
               margin: side,
               mode,
@@ -506,6 +529,7 @@ export async function expandOd(
         const usable = r !== undefined && r > 0;
         totals[side][z] = usable ? r : o * ratio;
         out.margins.push({
+          periodStart,
           zone: z,
           margin: side,
           mode,
@@ -528,12 +552,12 @@ export async function expandOd(
 export async function materialiseExpandedOd(
   client: ClickHouseClient,
   config: Config,
-  q: { from: number; to: number },
+  q: { from: number; to: number; extent?: { from: number; to: number } },
 ): Promise<number> {
   const hour = 3_600_000;
   const from = Math.floor(q.from / hour) * hour;
   const to = Math.ceil(q.to / hour) * hour;
-  const r = await expandOd(client, config, { from, to, periodMs: hour });
+  const r = await expandOd(client, config, { from, to, periodMs: hour, ...(q.extent ? { extent: q.extent } : {}) });
   const rows = r.cells
     .filter((c) => c.trips > 0)
     .map((c) => ({

@@ -73,7 +73,7 @@ describe('privacy of tokenizer → od-matcher → sink-od (embedded)', () => {
     });
     const log = pino({ level: 'trace', redact: { paths: ['*.id', '*.plate', '*.token'], censor: '[redacted]' } }, sink);
     const emb = await startEmbedded(config, store, log, undefined, {
-      roles: ['tokenizer', 'od-matcher', 'sink-od'],
+      roles: ['tokenizer', 'od-matcher', 'sink-od', 'sink-od-hourly'],
     });
     // A test-side subscriber on every topic records what was published.
     const published = new Map<string, string[]>();
