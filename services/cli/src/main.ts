@@ -91,7 +91,12 @@ main(process.argv.slice(2)).then(
       console.error(`passage: ${e.message} [${e.code}]`);
       process.exitCode = e.domain === 'user' ? 2 : 1;
     } else {
-      console.error('passage: unexpected error:', e);
+      // External errors (ClickHouse, Kafka, file system) carry a useful message; the stack is for debugging.
+      const err = e as Error & { code?: string; type?: string };
+      const code = err.type ?? err.code;
+      console.error(`passage: ${err.message ?? String(e)}${code ? ` [${code}]` : ''}`);
+      if (process.env.PASSAGE_DEBUG) console.error(e);
+      else console.error('(set PASSAGE_DEBUG=1 for the stack trace)');
       process.exitCode = 1;
     }
   },

@@ -35,7 +35,11 @@ export interface HealthOptions {
   gapMinIntervals?: number;
   /** @default 4 */
   stuckZeroMinIntervals?: number;
-  /** Total expected count over a zero run that makes it implausible. @default 5 */
+  /**
+   * Total expected count over a zero run that makes it implausible. Counts are Poisson at best (bursty behind
+   * traffic lights), and a day offers hundreds of places for a run to start: P(0 | λ = 10) = 4.5e-5 keeps
+   * low-volume sensors (a bike counter at 40/h) from being flagged for ordinary quiet minutes. @default 10
+   */
   stuckZeroMinExpected?: number;
   /** @default 60 */
   stuckZeroDaytimeMinutes?: number;
@@ -116,7 +120,7 @@ export function detectSensorHealth(bins: readonly NormalisedCount[], options: He
   const o = {
     gapMinIntervals: options.gapMinIntervals ?? 1,
     stuckZeroMinIntervals: options.stuckZeroMinIntervals ?? 4,
-    stuckZeroMinExpected: options.stuckZeroMinExpected ?? 5,
+    stuckZeroMinExpected: options.stuckZeroMinExpected ?? 10,
     stuckZeroDaytimeMinutes: options.stuckZeroDaytimeMinutes ?? 60,
     daytimeHours: options.daytimeHours ?? [7, 20],
     utcOffsetMinutes: options.utcOffsetMinutes ?? 0,

@@ -54,22 +54,44 @@ export async function readStoredOutput(client: ClickHouseClient, from: number, t
       p,
     )
   ).map((r) => ({ ...r, windowStart: Number(r.windowStart), count: Number(r.count) }));
-  const counters = (
-    await rows<{ sensorId: string; direction: string; mode: string; start_ms: string; count: number | null }>(
-      client,
-      `SELECT sensor_id AS sensorId, direction, mode, toUnixTimestamp(start) * 1000 AS start_ms,
-              if(countIf(count IS NULL) > 0, NULL, sum(count)) AS count
-       FROM counts_1m WHERE interval = '15m' AND start >= toDateTime({from:UInt32}) AND start < toDateTime({to:UInt32})
-       GROUP BY sensorId, direction, mode, start_ms`,
-      p,
-    )
-  ).map((r) => ({
-    sensorId: r.sensorId,
-    direction: r.direction,
-    mode: r.mode,
-    start: Number(r.start_ms),
-    count: r.count === null ? null : Number(r.count),
-  }));
+  // Counter bins (partial rows summed by the counts_bins view). A bin overlapping a health finding other than a
+  // gap (stuck at zero, flat line, impossible jump) is reported as missing: a flagged count is not a measurement.
+  const bins = await rows<{
+    sensorId: string;
+    direction: string;
+    mode: string;
+    start_ms: string;
+    count: number | null;
+  }>(
+    client,
+    `SELECT sensor_id AS sensorId, direction, mode, toUnixTimestamp(start) * 1000 AS start_ms, count
+     FROM counts_bins WHERE interval = '15m' AND start >= toDateTime({from:UInt32}) AND start < toDateTime({to:UInt32})`,
+    p,
+  ).catch(() => []);
+  const findings = await rows<{ sensorId: string; direction: string; from_ms: string; to_ms: string }>(
+    client,
+    `SELECT sensor_id AS sensorId, direction, toUnixTimestamp(from) * 1000 AS from_ms, toUnixTimestamp(to) * 1000 AS to_ms
+     FROM sensor_health WHERE kind != 'gap' AND to >= toDateTime({from:UInt32}) AND from < toDateTime({to:UInt32})`,
+    p,
+  ).catch(() => []);
+  const flagged = (sensorId: string, direction: string, start: number) =>
+    findings.some(
+      (f) =>
+        f.sensorId === sensorId &&
+        (f.direction === '' || f.direction === direction) &&
+        Number(f.from_ms) < start + 900_000 &&
+        Number(f.to_ms) > start,
+    );
+  const counters = bins.map((r) => {
+    const start = Number(r.start_ms);
+    return {
+      sensorId: r.sensorId,
+      direction: r.direction,
+      mode: r.mode,
+      start,
+      count: r.count === null || flagged(r.sensorId, r.direction, start) ? null : Number(r.count),
+    };
+  });
   const odRaw = await rows<{
     origin: string;
     destination: string;
