@@ -173,7 +173,7 @@ export function matchTracksToTruth(
   const withCrossings = tracks.filter((t) => t.user.summary.crossings.length > 0);
   const twoWheeler = (m: Mode): boolean => m === 'bicycle' || m === 'motorcycle';
   // Candidate pairs (track crossing ↔ truth crossing) for the tracks the worker classifies (not flagged rider).
-  const pairs: { track: number; event: number; cost: number }[] = [];
+  const pairs: { track: number; crossing: number; event: number; cost: number }[] = [];
   const eventsNear = (t: CameraTrack, c: { lineId: string; direction: string; ts: number }): number[] => {
     const list = byKey.get(`${t.cameraId}|${c.lineId}|${c.direction}`) ?? [];
     const tS = (c.ts - start) / 1000;
@@ -182,14 +182,14 @@ export function matchTracksToTruth(
   withCrossings.forEach((t, ti) => {
     if (t.user.rider) return;
     const person = t.user.voteMode === 'pedestrian';
-    for (const c of t.user.summary.crossings) {
+    t.user.summary.crossings.forEach((c, ci) => {
       const tS = (c.ts - start) / 1000;
       for (const ev of eventsNear(t, c)) {
         const e = events[ev];
         const cost = Math.abs(e.t - tS) + (person && twoWheeler(e.mode) ? PERSON_ON_TWO_WHEELER_PENALTY_S : 0);
-        pairs.push({ track: ti, event: ev, cost });
+        pairs.push({ track: ti, crossing: ci, event: ev, cost });
       }
-    }
+    });
   });
   pairs.sort((a, b) => a.cost - b.cost || a.track - b.track || a.event - b.event);
   const matched = withCrossings.map(() => new Map<number, number>()); // agent → matched crossings
@@ -198,7 +198,7 @@ export function matchTracksToTruth(
     const e = events[p.event];
     if (e.taken >= 0) continue;
     // One truth crossing per track crossing: a track crossing a line once cannot take two events.
-    const ck = `${p.track}|${p.event}`;
+    const ck = `${p.track}|${p.crossing}`;
     if (usedCrossing.has(ck)) continue;
     e.taken = p.track;
     usedCrossing.add(ck);
