@@ -65,7 +65,7 @@ export class IngestDetectionsOperator implements Operator<RawDetection> {
   readonly name = 'ingest-detections';
   private readonly grouper: FrameGrouper;
 
-  constructor(private readonly config: Config) {
+  constructor(config: Config) {
     this.grouper = new FrameGrouper({ maxDelayMs: config.ingest.frameMaxDelayMs });
   }
 
