@@ -50,6 +50,42 @@ describe('expandByProbeRate', () => {
   });
 });
 
+describe('expandByProbeRate on a hand-computed example', () => {
+  // A: 20 devices / 80 counted → ρ_A = 0.25; B: 10 / 50 → ρ_B = 0.2.
+  const res = expandByProbeRate(
+    [
+      { origin: 'A', destination: 'B', mode: 'all', windowStart: 0, trips: 5 },
+      { origin: 'A', destination: 'A', mode: 'all', windowStart: 0, trips: 4 },
+    ],
+    new Map([
+      ['A', 20],
+      ['B', 10],
+    ]),
+    new Map([
+      ['A', 80],
+      ['B', 50],
+    ]),
+  );
+
+  it('rates per zone and the pooled ratio', () => {
+    expect(res.zones).toEqual([
+      { zone: 'A', devices: 20, counted: 80, rate: 0.25, source: 'probe-rate' },
+      { zone: 'B', devices: 10, counted: 50, rate: 0.2, source: 'probe-rate' },
+    ]);
+    expect(res.pooledRate).toBeCloseTo(30 / 130, 12);
+  });
+
+  it('A → B: expanded = 5 / (0.25 × 0.2) = 100, se = 100 × √(1/5 + 1/20 + 1/80 + 1/10 + 1/50) = 61.8466', () => {
+    expect(res.cells[0].expanded).toBeCloseTo(100, 9);
+    expect(res.cells[0].expandedStdErr).toBeCloseTo(61.846584, 5);
+  });
+
+  it('A → A: expanded = 4 / 0.25² = 64, ρ² doubles the relative error: se = 64 × √(1/4 + 4 × 0.0625) = 45.2548', () => {
+    expect(res.cells[1].expanded).toBeCloseTo(64, 9);
+    expect(res.cells[1].expandedStdErr).toBeCloseTo(45.254834, 5);
+  });
+});
+
 describe('deriveZoneCounters', () => {
   it('assigns every counter whose line midpoint lies in a zone polygon, whatever its kind', () => {
     const sq = (x: number, y: number): [number, number][] => [

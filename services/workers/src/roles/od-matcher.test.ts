@@ -1,0 +1,116 @@
+import { loadConfig } from '@passage/config';
+import { migrate, openStore, type Store } from '@passage/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expandOd } from './od-matcher.ts';
+
+let store: Store;
+beforeAll(async () => {
+  store = openStore({ dataDir: ':memory:' });
+  await migrate(store.client);
+});
+afterAll(async () => {
+  await store.close();
+});
+
+const H0 = Date.parse('2025-10-01T08:00:00Z');
+const HOUR = 3_600_000;
+const s = (ms: number) => Math.floor(ms / 1000);
+
+/** One hourly bin of a counter (count for the whole hour, fully observed). */
+const bin = (sensor: string, count: number, h = H0) => ({
+  sensor_id: sensor,
+  interval: '1h',
+  start: s(h),
+  end: s(h + HOUR),
+  direction: 'in',
+  mode: 'car',
+  count,
+  raw_count: count,
+  uptime: 1,
+  observed_s: 3600,
+});
+const config = loadConfig({
+  env: {},
+  overrides: {
+    od: {
+      reference: [
+        { zone: 'A', margin: 'origin', sensorId: 'loop-a', odMode: 'motor', factor: 1 },
+        { zone: 'B', margin: 'origin', sensorId: 'loop-b', odMode: 'motor', factor: 1 },
+      ],
+    },
+  },
+});
+const od = (origin: string, destination: string, trips: number, h = H0) => ({
+  kind: 'od',
+  origin,
+  destination,
+  mode: 'motor',
+  window_start: s(h),
+  trips,
+  tt_p50_s: 300,
+  tt_p85_s: 400,
+  suppressed: 0,
+  rule: '',
+});
+
+describe('expandOd: a reference below the observed probe trips is left out', () => {
+  it('drops the counter (below-observed), uses the ratio estimator for its zone instead', async () => {
+    // Observed (ANPR, one hour): A → C 30, A → D 10, B → C 30, B → D 10; origin margins A = 40, B = 40.
+    // Counters: gate A counts 120 leaving (≥ 40, usable); gate B counts 25 leaving (< 40 probe trips observed
+    // leaving B: impossible, left out). No destination counter.
+    await store.client.insert({
+      table: 'od_1h',
+      values: [od('A', 'C', 30), od('A', 'D', 10), od('B', 'C', 30), od('B', 'D', 10)],
+      format: 'JSONEachRow',
+    });
+    await store.client.insert({
+      table: 'counts_1m',
+      values: [bin('loop-a', 120), bin('loop-b', 25)],
+      format: 'JSONEachRow',
+    });
+    const res = await expandOd(store.client, config, { from: H0, to: H0 + HOUR });
+
+    expect(res.excludedSensors).toEqual([{ periodStart: H0, sensorId: 'loop-b', kind: 'below-observed' }]);
+    // Origin targets: A = 120 (its counter); B = 40 × R with R = 120 / 40 = 3 (ratio over the zones with a usable
+    // reference), i.e. 120, not the counter's 25. Destinations have no reference: observed (C = 60, D = 20).
+    const margin = (zone: string) => res.margins.find((m) => m.zone === zone);
+    expect(margin('A')).toMatchObject({ margin: 'origin', total: 120, source: 'counters' });
+    expect(margin('B')).toMatchObject({ margin: 'origin', total: 120, source: 'ratio' });
+    expect(margin('C')).toMatchObject({ margin: 'destination', total: 60, source: 'observed' });
+    expect(margin('D')).toMatchObject({ margin: 'destination', total: 20, source: 'observed' });
+    // IPF: both rows 30 : 10 scaled to 120 → 90 and 30 (the destination targets 60 : 20 balanced to the row total
+    // 240 give 180 : 60, already matched). se = expanded / √observed.
+    const cell = (o: string, d: string) => res.cells.find((c) => c.origin === o && c.destination === d);
+    for (const o of ['A', 'B']) {
+      expect(cell(o, 'C')?.expanded).toBeCloseTo(90, 6);
+      expect(cell(o, 'D')?.expanded).toBeCloseTo(30, 6);
+      expect(cell(o, 'C')?.expandedStdErr).toBeCloseTo(90 / Math.sqrt(30), 6);
+      expect(cell(o, 'D')?.expandedStdErr).toBeCloseTo(30 / Math.sqrt(10), 6);
+      expect(cell(o, 'C')?.periodStart).toBe(H0);
+    }
+  });
+
+  it('keeps a counter that reports exactly the observed probe trips (the limit is strict)', async () => {
+    // Next hour: A → C 12, B → C 8; loop-a 48, loop-b 8 (= observed leaving B): both references used.
+    const H1 = H0 + HOUR;
+    await store.client.insert({
+      table: 'od_1h',
+      values: [od('A', 'C', 12, H1), od('B', 'C', 8, H1)],
+      format: 'JSONEachRow',
+    });
+    await store.client.insert({
+      table: 'counts_1m',
+      values: [bin('loop-a', 48, H1), bin('loop-b', 8, H1)],
+      format: 'JSONEachRow',
+    });
+    const res = await expandOd(store.client, config, { from: H1, to: H1 + HOUR });
+    expect(res.excludedSensors).toEqual([]);
+    expect(res.margins.filter((m) => m.margin === 'origin').map((m) => [m.zone, m.total, m.source])).toEqual([
+      ['A', 48, 'counters'],
+      ['B', 8, 'counters'],
+    ]);
+    const cell = (o: string) => res.cells.find((c) => c.origin === o);
+    expect(cell('A')?.expanded).toBeCloseTo(48, 6);
+    expect(cell('B')?.expanded).toBeCloseTo(8, 6);
+  });
+});
