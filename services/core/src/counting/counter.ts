@@ -209,6 +209,8 @@ export class CameraCounter {
   private trackId = new Float64Array(0);
   private sx = new Float64Array(0);
   private sy = new Float64Array(0);
+  /** Typical time between two updates of the track (ms), for time-aware smoothing across gaps. */
+  private dtNom = new Float64Array(0);
   private firstTs = new Float64Array(0);
   private lastTs = new Float64Array(0);
   private frames = new Int32Array(0);
@@ -296,8 +298,17 @@ export class CameraCounter {
       } else {
         const ox = this.sx[s];
         const oy = this.sy[s];
-        sx = ox + alpha * (x - ox);
-        sy = oy + alpha * (y - oy);
+        // Time-aware smoothing: `alpha` per typical frame interval, so after a gap (occlusion, a stitched
+        // track) the smoothed point catches up with the new position and a line crossing in the gap is timed by
+        // linear interpolation over the gap instead of at its end.
+        const dt = ts - prevTs;
+        const nom = this.dtNom[s];
+        let a = alpha;
+        if (nom > 0 && dt > 1.5 * nom) a = 1 - (1 - alpha) ** (dt / nom);
+        if (nom > 0 && dt <= 3 * nom) this.dtNom[s] = nom + 0.2 * (dt - nom);
+        else if (!(nom > 0)) this.dtNom[s] = dt;
+        sx = ox + a * (x - ox);
+        sy = oy + a * (y - oy);
         step = Math.hypot(sx - ox, sy - oy);
       }
       this.sx[s] = sx;
@@ -548,6 +559,7 @@ export class CameraCounter {
     this.trackId[s] = id;
     this.sx[s] = 0;
     this.sy[s] = 0;
+    this.dtNom[s] = 0;
     this.firstTs[s] = ts;
     this.lastTs[s] = Number.NEGATIVE_INFINITY;
     this.frames[s] = 0;
@@ -602,6 +614,7 @@ export class CameraCounter {
     this.trackId = f64(this.trackId, 1);
     this.sx = f64(this.sx, 1);
     this.sy = f64(this.sy, 1);
+    this.dtNom = f64(this.dtNom, 1);
     this.firstTs = f64(this.firstTs, 1);
     this.lastTs = f64(this.lastTs, 1);
     this.frames = i32(this.frames, 1);
