@@ -179,6 +179,16 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await page.locator('#tm-site').selectOption('site-r3a0');
     const svg = page.locator('svg.turning');
     await svg.waitFor({ timeout: 30_000 });
+    // The view renders in steps (diagram, table, peak hour): wait until the selected site's data is all shown.
+    await page
+      .waitForFunction(
+        () =>
+          document.querySelectorAll('#tm-table tbody tr').length > 0 &&
+          (document.querySelector('#phf')?.textContent ?? '').trim() !== '',
+        undefined,
+        { timeout: 30_000 },
+      )
+      .catch(() => undefined);
     expect(Number(await svg.getAttribute('data-movements'))).toBe(12);
     expect(await page.locator('#tm-table tbody tr').count()).toBe(8);
     expect(Number(await page.locator('#phf').textContent())).toBeGreaterThan(0.25);

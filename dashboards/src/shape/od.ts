@@ -1,5 +1,7 @@
 /** OD data shaping for the flow map (plain TypeScript, no rendering). */
 
+import type { OdFlow } from '@passage/store/queries/od';
+
 export interface Site {
   id: string;
   name: string;
@@ -9,17 +11,8 @@ export interface Site {
   volume?: number | null;
 }
 
-export interface OdFlow {
-  t: number;
-  origin: string;
-  destination: string;
-  observed: number;
-  expanded: number;
-  stdErr: number;
-  ci95: [number, number];
-  travelTimeP50S: number | null;
-  travelTimeP85S: number | null;
-}
+/** The API's OD flow (one definition: the store's query result type; type-only, nothing enters the bundle). */
+export type { OdFlow } from '@passage/store/queries/od';
 
 export interface Arc {
   origin: string;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassageError } from '@passage/config';
-import { evaluate, formatReport, loadScenario, readStoredOutput, readTruth, runReplay } from '@passage/sim';
+import { evaluateStored, formatReport, loadScenario, runReplay } from '@passage/sim';
 import { loadScenarioMetadata, migrate, openStore, storeOptionsFromConfig } from '@passage/store';
 import { materialiseExpandedOd, startEmbedded } from '@passage/workers';
 import { COMMON, parseFlags } from '../args.ts';
@@ -98,25 +98,9 @@ export async function run(argv: string[]): Promise<number> {
     `Replayed ${r.records.detections} frames (${r.detections} detections), ${r.records.counts} counter records, ` +
       `${r.records.sightingsRaw} sightings in ${r.seconds.toFixed(1)} s.`,
   );
-  const output = await readStoredOutput(
-    store.client,
-    sim.scenario.start,
-    sim.scenario.start + sim.scenario.durationS * 1000,
-  );
-  const truth = await readTruth(resolve(dir, 'truth'));
-  const partial = values.until !== undefined;
-  if (!partial) {
-    const report = evaluate({
-      truth: {
-        lineCounts: output.lineCounts ? truth.lineCounts : undefined,
-        movements: output.movements ? truth.movements : undefined,
-        od: output.od ? truth.od : undefined,
-        counters: output.counters ? truth.counters : undefined,
-      },
-      output,
-      options: { lineCountIntervalS: 900, movementIntervalS: 900, odIntervalS: 3600, counterIntervalS: 900 },
-    });
-    console.log(`\nAccuracy against the scenario's ground truth:\n${formatReport(report)}`);
+  if (values.until === undefined) {
+    const { report } = await evaluateStored(store.client, dir, sim.scenario);
+    if (report) console.log(`\nAccuracy against the scenario's ground truth:\n${formatReport(report)}`);
   }
   if (api) {
     console.log(`\nServing ${api.url}/ — Ctrl-C to stop.`);

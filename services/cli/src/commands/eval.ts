@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PassageError } from '@passage/config';
-import { evaluate, formatReport, readStoredOutput, readTruth, type TruthTables } from '@passage/sim';
+import { evaluateStored, formatReport } from '@passage/sim';
 import { openStore, storeOptionsFromConfig } from '@passage/store';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
@@ -32,28 +32,17 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
   const ctx = makeContext(values as { data?: string; config?: string });
-  const truth = await readTruth(resolve(dir, 'truth'));
   const store = openStore(storeOptionsFromConfig(ctx.config));
   try {
-    const output = await readStoredOutput(store.client, scenario.start, scenario.start + scenario.durationS * 1000);
-    if (Object.keys(output).length === 0) {
+    const { report } = await evaluateStored(store.client, dir, scenario, {
+      lineCountIntervalS: Number(values.interval),
+    });
+    if (!report) {
       throw new PassageError(
         'PASSAGE_EVAL_NO_OUTPUT',
         `The store at ${store.location} holds no aggregates for this scenario's period: run \`passage replay ${positionals[0]} --data ${ctx.dataDir}\` first.`,
       );
     }
-    const t: Partial<TruthTables> = {};
-    if (output.lineCounts) t.lineCounts = truth.lineCounts;
-    if (output.movements) t.movements = truth.movements;
-    if (output.od) t.od = truth.od;
-    if (output.counters) t.counters = truth.counters;
-    if (output.travelTimes) t.travelTimes = truth.travelTimes;
-    const interval = Number(values.interval);
-    const report = evaluate({
-      truth: t,
-      output,
-      options: { lineCountIntervalS: interval, movementIntervalS: 900, odIntervalS: 3600, counterIntervalS: 900 },
-    });
     console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
     return 0;
   } finally {

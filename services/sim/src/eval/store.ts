@@ -2,8 +2,12 @@
  * Reads what the pipeline stored (ClickHouse: embedded chDB or a server) as evaluation output rows.
  * Only aggregate tables are read; nothing here can see a track or an identifier.
  */
+
+import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { EvalOutput } from './evaluate.ts';
+import { readTruth } from '../truth/files.ts';
+import type { TruthTables } from '../truth/tables.ts';
+import { type EvalOutput, type EvalReport, evaluate } from './evaluate.ts';
 
 async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
   const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
@@ -168,4 +172,37 @@ export async function readStoredOutput(client: ClickHouseClient, from: number, t
   if (od.length) out.od = od;
   if (travelTimes.length) out.travelTimes = travelTimes;
   return out;
+}
+
+/**
+ * Scores what the store holds for a scenario against its truth (`<dir>/truth`): only the tables the pipeline
+ * produced are compared. Line counts per `lineCountIntervalS` (default 15 min), movements per 15 min, OD per
+ * hour, counters per 15 min. `report` is undefined when the store holds nothing for the scenario's period.
+ */
+export async function evaluateStored(
+  client: ClickHouseClient,
+  scenarioDir: string,
+  scenario: { start: number; durationS: number },
+  options: { lineCountIntervalS?: number } = {},
+): Promise<{ output: EvalOutput; report?: EvalReport }> {
+  const output = await readStoredOutput(client, scenario.start, scenario.start + scenario.durationS * 1000);
+  if (Object.keys(output).length === 0) return { output };
+  const truth = await readTruth(join(scenarioDir, 'truth'));
+  const t: Partial<TruthTables> = {};
+  if (output.lineCounts) t.lineCounts = truth.lineCounts;
+  if (output.movements) t.movements = truth.movements;
+  if (output.od) t.od = truth.od;
+  if (output.counters) t.counters = truth.counters;
+  if (output.travelTimes) t.travelTimes = truth.travelTimes;
+  const report = evaluate({
+    truth: t,
+    output,
+    options: {
+      lineCountIntervalS: options.lineCountIntervalS ?? 900,
+      movementIntervalS: 900,
+      odIntervalS: 3600,
+      counterIntervalS: 900,
+    },
+  });
+  return { output, report };
 }

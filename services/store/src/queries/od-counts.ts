@@ -123,17 +123,19 @@ export interface StoredOdCell {
   rule: string;
 }
 
-/** OD cells of `od_15m` with windows starting in [from, to). */
-export async function odCells(
+/** Reads OD cells of one table (`od_15m`, or `od_1h` rows of kind 'od'), summing the rows of one cell. */
+async function readOdCells(
   client: ClickHouseClient,
+  table: 'od_15m' | 'od_1h',
   q: { from: number; to: number; mode?: string },
 ): Promise<StoredOdCell[]> {
   const rs = await client.query({
     query: `SELECT origin, destination, mode, toUnixTimestamp(window_start) AS w, sum(trips) AS n,
               argMax(tt_p50_s, trips) AS p50, argMax(tt_p85_s, trips) AS p85, min(suppressed) AS suppressed,
               any(rule) AS rule
-            FROM od_15m
-            WHERE window_start >= fromUnixTimestamp({from:Int64}) AND window_start < fromUnixTimestamp({to:Int64})
+            FROM ${table}
+            WHERE ${table === 'od_1h' ? "kind = 'od' AND " : ''}window_start >= fromUnixTimestamp({from:Int64})
+              AND window_start < fromUnixTimestamp({to:Int64})
               AND ({mode:String} = '' OR mode = {mode:String})
             GROUP BY origin, destination, mode, window_start
             ORDER BY w, origin, destination, mode`,
@@ -169,54 +171,23 @@ export async function odCells(
   });
 }
 
+/** OD cells of `od_15m` with windows starting in [from, to). */
+export function odCells(
+  client: ClickHouseClient,
+  q: { from: number; to: number; mode?: string },
+): Promise<StoredOdCell[]> {
+  return readOdCells(client, 'od_15m', q);
+}
+
 /**
  * Hourly OD cells of `od_1h` (kind 'od', migration 0005: k-anonymity applied by the matcher per hour) with hours
  * starting in [from, to). Several rows of one cell (a matcher restart) are summed, each k-anonymous on its own.
  */
-export async function odHourlyCells(
+export function odHourlyCells(
   client: ClickHouseClient,
   q: { from: number; to: number; mode?: string },
 ): Promise<StoredOdCell[]> {
-  const rs = await client.query({
-    query: `SELECT origin, destination, mode, toUnixTimestamp(window_start) AS w, sum(trips) AS n,
-              argMax(tt_p50_s, trips) AS p50, argMax(tt_p85_s, trips) AS p85, min(suppressed) AS suppressed,
-              any(rule) AS rule
-            FROM od_1h
-            WHERE kind = 'od'
-              AND window_start >= fromUnixTimestamp({from:Int64}) AND window_start < fromUnixTimestamp({to:Int64})
-              AND ({mode:String} = '' OR mode = {mode:String})
-            GROUP BY origin, destination, mode, window_start
-            ORDER BY w, origin, destination, mode`,
-    query_params: { from: Math.floor(q.from / 1000), to: Math.ceil(q.to / 1000), mode: q.mode ?? '' },
-    format: 'JSONEachRow',
-  });
-  const rows = await rs.json<{
-    origin: string;
-    destination: string;
-    mode: string;
-    w: number | string;
-    n: number | string;
-    p50: number;
-    p85: number;
-    suppressed: number;
-    rule: string;
-  }>();
-  return rows.map((r) => {
-    const c: StoredOdCell = {
-      origin: r.origin,
-      destination: r.destination,
-      mode: r.mode,
-      windowStart: Number(r.w) * 1000,
-      trips: Number(r.n),
-      suppressed: Number(r.suppressed) === 1,
-      rule: r.rule,
-    };
-    if (!c.suppressed && Number(r.n) > 0) {
-      c.travelTimeP50S = Number(r.p50);
-      c.travelTimeP85S = Number(r.p85);
-    }
-    return c;
-  });
+  return readOdCells(client, 'od_1h', q);
 }
 
 export interface SiteDevicesRow {

@@ -112,20 +112,7 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
       const suppressed = cells.filter((c) => c.suppressed).length;
       ctx.log.debug({ cells: cells.length, suppressed, tokens: this.matcher.stateSize() }, 'od cells published');
     }
-    for (const c of cells) {
-      const out: OdCell = {
-        origin: c.origin,
-        destination: c.destination,
-        mode: c.mode,
-        windowStart: c.windowStart,
-        trips: c.trips,
-      };
-      if (c.travelTimeP50S !== undefined) out.travelTimeP50S = c.travelTimeP50S;
-      if (c.travelTimeP85S !== undefined) out.travelTimeP85S = c.travelTimeP85S;
-      if (c.suppressed) out.suppressed = true;
-      if (c.rule !== undefined) out.rule = c.rule;
-      ctx.emit('od', `${c.origin}>${c.destination}`, out);
-    }
+    for (const c of cells) ctx.emit('od', `${c.origin}>${c.destination}`, publishedCell(c));
   }
 }
 
@@ -186,9 +173,9 @@ export const OdHourlyRecord = Type.Object(
 );
 export type OdHourlyRecord = Static<typeof OdHourlyRecord>;
 
-function hourlyOdRecord(c: OdCellLike): OdHourlyRecord {
-  const out: OdHourlyRecord = {
-    kind: 'od',
+/** The published form of a cell: counts, travel-time quantiles and the k rule; no token ever. */
+function publishedCell(c: OdCellLike): OdCell {
+  const out: OdCell = {
     origin: c.origin,
     destination: c.destination,
     mode: c.mode,
@@ -200,6 +187,10 @@ function hourlyOdRecord(c: OdCellLike): OdHourlyRecord {
   if (c.suppressed) out.suppressed = true;
   if (c.rule !== undefined) out.rule = c.rule;
   return out;
+}
+
+function hourlyOdRecord(c: OdCellLike): OdHourlyRecord {
+  return { kind: 'od', ...publishedCell(c) };
 }
 
 function hourlySiteRecord(s: SiteDevicesCell): OdHourlyRecord {

@@ -170,14 +170,8 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     await this.classifyPending();
     for (const cam of this.cameras.values()) {
       const a = cam.agg.flush();
-      for (const r of a.lineCounts) {
-        const v: LineCount = { ...r, speedSum: r.speedSum, speedCount: r.speedCount };
-        ctx.emit('lineCounts', `${r.cameraId}`, v);
-      }
-      for (const r of a.movements) {
-        const v: Movement = { ...r };
-        ctx.emit('movements', `${r.cameraId}`, v);
-      }
+      for (const r of a.lineCounts) ctx.emit('lineCounts', r.cameraId, r satisfies LineCount);
+      for (const r of a.movements) ctx.emit('movements', r.cameraId, r satisfies Movement);
     }
   }
 
