@@ -58,6 +58,10 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
       'gate-e:loop-porte-est:in',
       'gate-s:loop-porte-sud-in:in',
       'gate-w:loop-porte-ouest:in',
+      'gate-n:telraam-porte-nord:in',
+      'gate-e:telraam-porte-est:in',
+      'gate-s:telraam-porte-sud:in',
+      'gate-w:telraam-porte-ouest:in',
     ]);
     const counts = synthesizeCounts(ctx, { intervalS: 60 });
     const raw = synthesizeSightings(ctx);
@@ -155,7 +159,7 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
               observed: out.get(k)?.observed ?? 0,
             }))
             .sort((a, b) => geh(b.expanded, b.truth) - geh(a.expanded, a.truth))
-            .slice(0, 5),
+            .slice(0, 30),
         };
       }
       return { rep, exp };

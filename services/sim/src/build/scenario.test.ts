@@ -37,7 +37,11 @@ describe('scenario model', () => {
     expect(s.counters.length).toBeGreaterThanOrEqual(6);
     expect(s.counters.filter((c) => c.faulty).length).toBe(2);
     for (const k of ['loop', 'pedestrian', 'bike', 'telraam']) expect(s.counters.some((c) => c.kind === k)).toBe(true);
-    for (const z of s.zones) expect(s.sightingSites.filter((x) => x.zoneId === z.id).length, z.id).toBe(2);
+    for (const z of s.zones) {
+      const kinds = new Set(s.sightingSites.filter((x) => x.zoneId === z.id).map((x) => x.kind));
+      expect(kinds, z.id).toEqual(new Set(['wifi', 'ble', 'anpr']));
+    }
+    expect(new Set(s.sightingSites.map((x) => x.id)).size).toBe(s.sightingSites.length);
     expect(new Set(s.sightingSites.map((x) => x.kind))).toEqual(new Set(['wifi', 'ble', 'anpr']));
   });
 

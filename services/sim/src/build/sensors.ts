@@ -377,6 +377,44 @@ const COUNTER_SPECS: CounterSpec[] = [
     at: 0.5,
     span: 'full',
   },
+  // Telraam-like counters (every mode, both directions) at the town gates, beside the loops: the reference
+  // counts of the people entering and leaving by each gate, which the Wi-Fi/BLE OD survey is expanded to.
+  {
+    id: 'telraam-porte-nord',
+    name: 'Telraam route de Paris',
+    kind: 'telraam',
+    modes: ALL,
+    edge: 'gN-r3a0',
+    at: 0.5,
+    span: 'full',
+  },
+  {
+    id: 'telraam-porte-est',
+    name: 'Telraam route de Sours',
+    kind: 'telraam',
+    modes: ALL,
+    edge: 'gE-r3a2',
+    at: 0.5,
+    span: 'full',
+  },
+  {
+    id: 'telraam-porte-sud',
+    name: 'Telraam route d’Orléans',
+    kind: 'telraam',
+    modes: ALL,
+    edge: 'gS-r3a4',
+    at: 0.5,
+    span: 'full',
+  },
+  {
+    id: 'telraam-porte-ouest',
+    name: 'Telraam route de Courville',
+    kind: 'telraam',
+    modes: ALL,
+    edge: 'gW-r3a6',
+    at: 0.5,
+    span: 'full',
+  },
 ];
 
 function buildCounter(net: Network, origin: Origin, spec: CounterSpec): { counter: Counter; at: V2 } {
@@ -416,7 +454,14 @@ function centroid(poly: V2[]): V2 {
   return [x / poly.length, y / poly.length];
 }
 
-/** Sighting sites at each zone's entry: which kinds per zone kind, and their detection radius (m). */
+/**
+ * Sighting sites per zone kind, and their detection radius (m). Every zone has an ANPR camera at its vehicle
+ * entry (an ANPR OD survey's cordon: a trip between two zones is read at both ends) and both radios, Wi-Fi and
+ * BLE (a footfall sniffer unit listens to both), so an OD pair is observable by every kind of probe. A zone may
+ * have a second sniffer of one radio elsewhere (the centre of a square, the entry of a district).
+ * Radii of sites added at a point that already has one stay within that point's keep circle, so the kept
+ * trajectories (and every video result) do not depend on them.
+ */
 const SIGHTING_KINDS: Record<
   ZoneDef['kind'],
   { kind: SightingSite['kind']; radiusM: number; where: 'entry' | 'centre' }[]
@@ -424,26 +469,38 @@ const SIGHTING_KINDS: Record<
   gate: [
     { kind: 'anpr', radiusM: 15, where: 'entry' },
     { kind: 'wifi', radiusM: 40, where: 'entry' },
+    { kind: 'ble', radiusM: 25, where: 'entry' },
   ],
   parking: [
     { kind: 'anpr', radiusM: 15, where: 'entry' },
     { kind: 'ble', radiusM: 25, where: 'entry' },
+    { kind: 'wifi', radiusM: 25, where: 'entry' },
   ],
   station: [
     { kind: 'anpr', radiusM: 15, where: 'entry' },
     { kind: 'wifi', radiusM: 50, where: 'centre' },
+    { kind: 'ble', radiusM: 25, where: 'centre' },
   ],
   square: [
     { kind: 'wifi', radiusM: 45, where: 'centre' },
     { kind: 'ble', radiusM: 25, where: 'entry' },
+    { kind: 'anpr', radiusM: 15, where: 'entry' },
+    { kind: 'ble', radiusM: 25, where: 'centre' },
+    { kind: 'anpr', radiusM: 15, where: 'centre' },
   ],
   district: [
     { kind: 'wifi', radiusM: 40, where: 'entry' },
     { kind: 'ble', radiusM: 25, where: 'centre' },
+    { kind: 'anpr', radiusM: 15, where: 'entry' },
+    { kind: 'ble', radiusM: 25, where: 'entry' },
+    { kind: 'anpr', radiusM: 15, where: 'centre' },
   ],
   core: [
     { kind: 'wifi', radiusM: 50, where: 'centre' },
     { kind: 'ble', radiusM: 25, where: 'entry' },
+    { kind: 'anpr', radiusM: 15, where: 'entry' },
+    { kind: 'ble', radiusM: 25, where: 'centre' },
+    { kind: 'anpr', radiusM: 15, where: 'centre' },
   ],
 };
 
@@ -467,8 +524,10 @@ export function buildSensors(net: Network, origin: Origin, zones: ZoneDef[]): Se
   for (const z of zones)
     for (const k of SIGHTING_KINDS[z.kind]) {
       const p = k.where === 'entry' ? z.entry : (z.centre ?? centroid(z.polygon));
+      // The first site of a kind in a zone is `<kind>-<zone>`, a second one `<kind>-<zone>-<where>`.
+      const first = !sightingSites.some((x) => x.zoneId === z.id && x.kind === k.kind);
       sightingSites.push({
-        id: `${k.kind}-${z.id}`,
+        id: first ? `${k.kind}-${z.id}` : `${k.kind}-${z.id}-${k.where}`,
         name: `${k.kind.toUpperCase()} ${z.name}`,
         zoneId: z.id,
         kind: k.kind,

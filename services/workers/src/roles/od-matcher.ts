@@ -278,6 +278,8 @@ export interface ZoneMargin {
 export interface ExpandedOdCell extends OdCellLike {
   /** Start of the expansion period (ms). */
   periodStart: number;
+  /** Part of the cell's seed is a suppressed (below-k) marker entered at k / 2 (see expandOd). */
+  seeded?: boolean;
 }
 
 export interface ExpandOdResult {
@@ -291,7 +293,11 @@ export interface ExpandOdResult {
  * Expansion of the stored observed OD matrix to population flows (README § Origin–destination and privacy).
  *
  * For each period of `periodMs` (default 1 h) and OD mode group:
- * 1. Observed matrix: the period's cells summed over their 15-minute windows (suppressed cells count 0).
+ * 1. Observed matrix: the period's cells summed over their windows. A cell published as suppressed (1 … k − 1
+ *    distinct tokens, the exact number withheld) enters the seed at k / 2, the mean of that range under a uniform
+ *    prior: leaving it at 0 would hand its trips to the published cells of its row and column, and an OD pair
+ *    seen by a few probes every hour would never be estimated. Such a cell comes out with `trips: 0` (nothing is
+ *    published about it beyond the marker) and `seeded: true`; its se adds the spread of the withheld count.
  * 2. Reference margins from `od.reference`: Σ factor × (counts of the sensor in the period, its direction and
  *    modes). A sensor's null bins (gaps) are imputed by the mean of its non-null bins in the period (count over
  *    the covered bins × bins / covered bins); a sensor with a stuck-at-zero, flat-line or impossible-jump finding
@@ -319,6 +325,9 @@ export async function expandOd(
   },
 ): Promise<ExpandOdResult> {
   const periodMs = q.periodMs ?? 3_600_000;
+  const k = config.privacy.k;
+  const suppressedSeed = k / 2;
+  const seedRelSd = k > 2 ? Math.sqrt(((k - 1) ** 2 - 1) / 12) / suppressedSeed : 0;
   // Observed cells: the hourly k-anonymous cells (od_1h) when the matcher wrote them, else the 15-min ones.
   // Hourly cells need hour-aligned periods: `from` is aligned down to the hour.
   const hourFrom = Math.floor(q.from / HOUR_MS) * HOUR_MS;
@@ -406,12 +415,14 @@ export async function expandOd(
   for (const [k, list] of groups) {
     const periodStart = Number(k.slice(0, k.indexOf('|')));
     const mode = k.slice(k.indexOf('|') + 1);
-    // 1. observed matrix for the period
+    // 1. observed matrix for the period (suppressed cells seeded at k / 2, see above)
     const byOd = new Map<string, OdCellLike>();
+    const published = new Map<string, number>();
     for (const c of list) {
       const key = `${c.origin}\u0000${c.destination}`;
       const prev = byOd.get(key);
-      const trips = c.suppressed ? 0 : c.trips;
+      published.set(key, (published.get(key) ?? 0) + (c.suppressed ? 0 : c.trips));
+      const trips = c.suppressed ? suppressedSeed : c.trips;
       if (prev === undefined) {
         byOd.set(key, {
           origin: c.origin,
@@ -419,11 +430,13 @@ export async function expandOd(
           mode,
           windowStart: periodStart,
           trips,
-          ...(trips > 0 ? { travelTimeP50S: c.travelTimeP50S, travelTimeP85S: c.travelTimeP85S } : {}),
+          ...(trips > 0 && !c.suppressed
+            ? { travelTimeP50S: c.travelTimeP50S, travelTimeP85S: c.travelTimeP85S }
+            : {}),
         });
       } else {
         // Trips-weighted mean of the windows' quantiles (an approximation of the period's quantile).
-        if (trips > 0 && c.travelTimeP50S !== undefined) {
+        if (trips > 0 && !c.suppressed && c.travelTimeP50S !== undefined) {
           const w = prev.trips + trips;
           prev.travelTimeP50S = ((prev.travelTimeP50S ?? 0) * prev.trips + c.travelTimeP50S * trips) / w;
           prev.travelTimeP85S = ((prev.travelTimeP85S ?? 0) * prev.trips + (c.travelTimeP85S ?? 0) * trips) / w;
@@ -432,6 +445,17 @@ export async function expandOd(
       }
     }
     const matrix = [...byOd.values()].filter((c) => c.trips > 0);
+    // Output cell: the published trips back in `trips`; a seeded share widens the se by the withheld count's
+    // spread (uniform on 1 … k − 1: relative sd √((k−1)² − 1) / √12 / (k / 2) of the seed).
+    const unseed = (c: OdCellLike, periodStart: number): ExpandedOdCell => {
+      const pub = published.get(`${c.origin}\u0000${c.destination}`) ?? 0;
+      const seeded = c.trips - pub;
+      if (seeded <= 0) return { ...c, periodStart };
+      const e = c.expanded ?? 0;
+      const seedShare = e * (seeded / c.trips);
+      const se = Math.sqrt((c.expandedStdErr ?? 0) ** 2 + (seedShare * seedRelSd) ** 2);
+      return { ...c, trips: pub, expandedStdErr: se, seeded: true, periodStart };
+    };
     const observed = { origin: new Map<string, number>(), destination: new Map<string, number>() };
     for (const c of matrix) {
       observed.origin.set(c.origin, (observed.origin.get(c.origin) ?? 0) + c.trips);
@@ -475,7 +499,7 @@ export async function expandOd(
             });
           }
         }
-        for (const c of res.cells) out.cells.push({ ...c, periodStart });
+        for (const c of res.cells) out.cells.push(unseed(c, periodStart));
         continue;
       }
     }
@@ -531,7 +555,7 @@ export async function expandOd(
     }
     // 4. IPF
     const res = expandOdCells(matrix, { originTotals: totals.origin, destinationTotals: totals.destination });
-    for (const c of res.cells) out.cells.push({ ...c, periodStart });
+    for (const c of res.cells) out.cells.push(unseed(c, periodStart));
   }
   return out;
 }
@@ -550,7 +574,7 @@ export async function materialiseExpandedOd(
   const to = Math.ceil(q.to / hour) * hour;
   const r = await expandOd(client, config, { from, to, periodMs: hour, ...(q.extent ? { extent: q.extent } : {}) });
   const rows = r.cells
-    .filter((c) => c.trips > 0)
+    .filter((c) => c.trips > 0 || (c.expanded ?? 0) > 0)
     .map((c) => ({
       origin: c.origin,
       destination: c.destination,
