@@ -130,6 +130,12 @@ export const ConfigSchema = Type.Object(
         maxTokens: Type.Integer({ minimum: 1, default: 500000 }),
         /** What happens to cells below privacy.k: 'suppress' or 'merge-to-other'. */
         kRule: Type.Union([Type.Literal('suppress'), Type.Literal('merge-to-other')], { default: 'suppress' }),
+        /**
+         * Randomised (locally administered) Wi-Fi/BLE addresses rotate every few minutes and cut trips into
+         * fragments: 'skip' leaves them out of OD matching (counted in the `randomised` state metric), 'keep'
+         * matches them like universal addresses.
+         */
+        randomisedAddresses: Type.Union([Type.Literal('skip'), Type.Literal('keep')], { default: 'skip' }),
         /** Sighting site id → OD zone id. Empty = every site is its own zone. */
         siteZones: Type.Record(Type.String(), Type.String(), { default: {} }),
         /**

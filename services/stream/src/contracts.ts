@@ -71,7 +71,14 @@ export type RawSighting = Static<typeof RawSighting>;
 
 /** `sightings.v1`, key = token. */
 export const TokenSighting = Type.Object(
-  { siteId: Id, ts: EpochMs, kind: SightingKind, token: Type.String({ minLength: 16, maxLength: 128 }) },
+  {
+    siteId: Id,
+    ts: EpochMs,
+    kind: SightingKind,
+    token: Type.String({ minLength: 16, maxLength: 128 }),
+    /** The raw Wi-Fi/BLE address was locally administered (randomised, rotates): set by the tokenizer. */
+    randomised: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false },
 );
 export type TokenSighting = Static<typeof TokenSighting>;

@@ -50,6 +50,7 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
       overrides: {
         sitesFile: join(DIR, 'scenario.json'),
         counts: { utcOffsetMinutes: 60 },
+        od: { randomisedAddresses: (process.env.RAND ?? 'skip') as 'skip' | 'keep' },
       },
     });
     const refs = odReference(config);

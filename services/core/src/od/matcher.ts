@@ -77,6 +77,13 @@ export interface OdMatcherOptions {
    * count leaves the matcher. @default false
    */
   siteDevices?: boolean;
+  /**
+   * Sightings of randomised (locally administered) Wi-Fi/BLE addresses, flagged `randomised` by the tokenizer:
+   * 'skip' leaves them out of trips and site counts (an address that rotates every few minutes cuts a trip into
+   * fragments, each counted as a trip between wherever its pieces were seen); 'keep' treats them like any token.
+   * Skipped sightings are counted in `counters().randomised`. @default 'skip'
+   */
+  randomisedAddresses?: 'skip' | 'keep';
 }
 
 /** Distinct tokens sighted at one site over one coarse window (aggregate, k-anonymous). */
@@ -97,6 +104,8 @@ export interface OdMatcherCounters {
   deduplicated: number;
   late: number;
   unknownSite: number;
+  /** Sightings of randomised addresses left out (`randomisedAddresses: 'skip'`). */
+  randomised: number;
   evicted: number;
   tokensClosed: number;
   trips: number;
@@ -155,6 +164,7 @@ export class OdMatcher {
   readonly #coarse = new Map<number, Map<string, CellAcc>>();
   #coarseClosedBefore = Number.NEGATIVE_INFINITY;
   readonly #siteDevices: boolean;
+  readonly #skipRandomised: boolean;
   /** coarse windowStart → site index → distinct tokens (memory only). */
   readonly #siteAcc = new Map<number, Map<number, { kind: SightingKindLike; tokens: Set<string> }>>();
   readonly #siteIds: string[] = [];
@@ -166,6 +176,7 @@ export class OdMatcher {
     deduplicated: 0,
     late: 0,
     unknownSite: 0,
+    randomised: 0,
     evicted: 0,
     tokensClosed: 0,
     trips: 0,
@@ -185,6 +196,7 @@ export class OdMatcher {
     this.#kAnonymity = options.kAnonymity;
     this.coarseWindowMs = options.coarseWindowMs;
     this.#siteDevices = options.siteDevices === true && options.coarseWindowMs !== undefined;
+    this.#skipRandomised = (options.randomisedAddresses ?? 'skip') === 'skip';
     const sz = options.siteZone;
     this.#zoneOf =
       sz === undefined ? null : sz instanceof Map ? (s) => sz.get(s) : (s) => (sz as Record<string, string>)[s];
@@ -232,6 +244,10 @@ export class OdMatcher {
 
   onSighting(s: TokenSightingLike): void {
     this.#counters.sightings++;
+    if (s.randomised === true && this.#skipRandomised) {
+      this.#counters.randomised++;
+      return;
+    }
     const ts = s.ts;
     if (ts < this.#watermark - this.allowedLatenessMs) {
       this.#counters.late++;
@@ -496,28 +512,40 @@ export class OdMatcher {
     const seq = st.seq;
     const n = seq.length;
     if (n < 4) return;
+    const zones = this.#siteZones;
     const firstSite = seq[0];
-    // End of the first visit: last consecutive sighting at the first site.
-    let j = 2;
-    while (j < n && seq[j] === firstSite) j += 2;
-    if (j >= n) return; // one visit only
     const lastSite = seq[n - 2];
+    const originZone = zones[firstSite];
+    const destinationZone = zones[lastSite];
+    // The origin is the zone of the first sightings: they may span several of its sites (a zone with a
+    // cordon of sniffers). Its end is the last sighting of that run, and the departure is timed at the last
+    // site visited in it. Symmetrically for the destination. A session that never leaves its first zone is
+    // not a trip (a stay, or a walk inside the zone that a zone-level survey cannot tell from one).
+    let j = 2;
+    while (j < n && zones[seq[j]] === originZone) j += 2;
+    if (j >= n) return;
+    const depSite = seq[j - 2];
+    let j0 = j - 2;
+    while (j0 - 2 >= 0 && seq[j0 - 2] === depSite) j0 -= 2;
     let k = n - 2;
-    while (k - 2 >= 0 && seq[k - 2] === lastSite) k -= 2;
-    // Time of a visit: its midpoint (default; estimates the closest approach to the site, since probes come
-    // at random moments while the device is in range) or its edges (last sighting at the origin, first at
-    // the destination: shorter by about one probe interval).
+    while (k - 2 >= 0 && zones[seq[k - 2]] === destinationZone) k -= 2;
+    const arrSite = seq[k];
+    let k1 = k;
+    while (k1 + 2 < n && seq[k1 + 2] === arrSite) k1 += 2;
+    // Time of a site visit: its midpoint (default; estimates the closest approach to the site, since probes
+    // come at random moments while the device is in range) or its edges (last sighting at the origin, first
+    // at the destination: shorter by about one probe interval).
     const mid = this.visitTime === 'midpoint';
-    const departure = mid ? (seq[1] + seq[j - 1]) / 2 : seq[j - 1];
-    const arrival = mid ? (seq[k + 1] + seq[n - 1]) / 2 : seq[k + 1];
+    const departure = mid ? (seq[j0 + 1] + seq[j - 1]) / 2 : seq[j - 1];
+    const arrival = mid ? (seq[k + 1] + seq[k1 + 1]) / 2 : seq[k + 1];
     const windowStart = Math.floor(departure / this.windowMs) * this.windowMs;
     this.#counters.trips++;
     if (windowStart < this.#closedBefore) {
       this.#counters.lateTrips++;
       return;
     }
-    const origin = this.#siteZones[firstSite];
-    const destination = this.#siteZones[lastSite];
+    const origin = originZone;
+    const destination = destinationZone;
     const travelS = (arrival - departure) / 1000;
     this.#addTrip(this.#windows, windowStart, origin, destination, st, travelS);
     if (this.coarseWindowMs !== undefined) {

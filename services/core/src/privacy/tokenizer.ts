@@ -49,6 +49,21 @@ export interface TokenSightingLike {
   ts: number;
   kind: SightingKindLike;
   token: string;
+  /** The raw address was a locally administered (randomised) MAC: see isRandomisedAddress. */
+  randomised?: boolean;
+}
+
+const MAC_RE = /^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){5}$/;
+
+/**
+ * True when a Wi-Fi/BLE id is a MAC address with the locally administered bit (0x02 of the first octet) set:
+ * a randomised address, which phones rotate every few minutes (Wi-Fi probe requests, BLE resolvable private
+ * addresses). Such an address cannot follow a device along a trip: its token yields fragments. Plates, and
+ * ids that are not MACs, are never randomised.
+ */
+export function isRandomisedAddress(kind: SightingKindLike, id: string): boolean {
+  if (kind === 'anpr' || !MAC_RE.test(id)) return false;
+  return (Number.parseInt(id.slice(0, 2), 16) & 0x02) !== 0;
 }
 
 export interface TokenizerOptions {

@@ -233,21 +233,92 @@ function departSampler(durationS: number, peakS: number, sdS: number): (rng: Rng
 
 const PLATE_LETTERS = 'ABCDEFGHJKLMNPQRSTVWXYZ';
 
+/**
+ * Stretches [s0, s1] (metres along the polyline) of `shape` that lie inside `poly` (even-odd rule).
+ */
+export function insideStretches(shape: readonly [number, number][], poly: readonly [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  let s = 0;
+  let open: number | null = null;
+  const STEP = 1;
+  for (let i = 1; i < shape.length; i++) {
+    const [x0, y0] = shape[i - 1];
+    const [x1, y1] = shape[i];
+    const len = Math.hypot(x1 - x0, y1 - y0);
+    const n = Math.max(1, Math.ceil(len / STEP));
+    for (let k = i === 1 ? 0 : 1; k <= n; k++) {
+      const f = k / n;
+      const inside = pointInPolygon(x0 + (x1 - x0) * f, y0 + (y1 - y0) * f, poly);
+      const at = s + len * f;
+      if (inside && open === null) open = at;
+      if (!inside && open !== null) {
+        out.push([open, at]);
+        open = null;
+      }
+    }
+    s += len;
+  }
+  if (open !== null) out.push([open, s]);
+  return out;
+}
+
+function pointInPolygon(x: number, y: number, poly: readonly [number, number][]): boolean {
+  let c = false;
+  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+    const [xi, yi] = poly[i];
+    const [xj, yj] = poly[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+  }
+  return c;
+}
+
+/**
+ * @param edgeShape centre line of an edge (local metres): when given, trips of squares, districts and the core
+ *   start and end on the part of their edge inside the zone's polygon (a trip "to the market" ends at the
+ *   market), else anywhere along the edge.
+ */
 export function generateDemand(
   zones: ZoneDef[],
   laneLength: (edge: string) => number,
   seed: number,
   opts: DemandOptions,
+  edgeShape?: (edge: string) => [number, number][],
 ): AgentPlan[] {
   const durationS = opts.durationS;
   const perHour = { ...DEFAULT_PER_HOUR, ...opts.perHour };
   const sample = departSampler(durationS, opts.peakS ?? 2250, opts.peakSdS ?? 480);
   const raw: Omit<AgentPlan, 'id' | 'plate' | 'device'>[] = [];
   const posRng = createRng(seed, 'positions');
-  const randomPos = (edge: string, kind: ZoneKind): number | undefined => {
+  const stretches = new Map<string, { parts: [number, number][]; total: number; scale: number }>();
+  const randomPos = (edge: string, zone: ZoneDef): number | undefined => {
     const len = laneLength(edge);
-    if (kind === 'gate' || kind === 'parking' || kind === 'station') return undefined;
-    return Math.round(posRng.range(Math.min(5, len / 4), Math.max(len - 5, (3 * len) / 4)) * 10) / 10;
+    if (zone.kind === 'gate' || zone.kind === 'parking' || zone.kind === 'station') return undefined;
+    const lo = Math.min(5, len / 4);
+    const hi = Math.max(len - 5, (3 * len) / 4);
+    if (edgeShape !== undefined) {
+      const key = `${zone.id}|${edge}`;
+      let st = stretches.get(key);
+      if (st === undefined) {
+        const shape = edgeShape(edge);
+        let shapeLen = 0;
+        for (let i = 1; i < shape.length; i++)
+          shapeLen += Math.hypot(shape[i][0] - shape[i - 1][0], shape[i][1] - shape[i - 1][1]);
+        const scale = shapeLen > 0 ? len / shapeLen : 1;
+        const parts = insideStretches(shape, zone.polygon)
+          .map(([a, b]): [number, number] => [Math.max(lo, a * scale), Math.min(hi, b * scale)])
+          .filter(([a, b]) => b - a >= 1);
+        st = { parts, total: parts.reduce((acc, [a, b]) => acc + b - a, 0), scale };
+        stretches.set(key, st);
+      }
+      if (st.total >= 5) {
+        let u = posRng.range(0, st.total);
+        for (const [a, b] of st.parts) {
+          if (u <= b - a) return Math.round((a + u) * 10) / 10;
+          u -= b - a;
+        }
+      }
+    }
+    return Math.round(posRng.range(lo, hi) * 10) / 10;
   };
   for (const mode of MODES) {
     if (mode === 'bus') continue;
@@ -286,8 +357,8 @@ export function generateDemand(
         destination: d.id,
         fromEdge,
         toEdge,
-        departPos: randomPos(fromEdge, o.kind),
-        arrivalPos: randomPos(toEdge, d.kind),
+        departPos: randomPos(fromEdge, o),
+        arrivalPos: randomPos(toEdge, d),
       });
     }
   }

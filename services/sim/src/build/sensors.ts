@@ -536,5 +536,60 @@ export function buildSensors(net: Network, origin: Origin, zones: ZoneDef[]): Se
       });
       keepCircles.push({ x: p[0], y: p[1], r: k.radiusM + KEEP_RADIUS.sightingMargin });
     }
+  // Cordon of the area zones (squares, districts, the core): a sniffer unit (Wi-Fi and BLE; ANPR where vehicles
+  // pass) wherever a street crosses the zone's boundary, so every trip starting or ending inside the zone passes
+  // one on its way out or in (an OD survey's cordon). One unit per crossing (both directions of a street).
+  for (const z of zones) {
+    if (z.kind !== 'square' && z.kind !== 'district' && z.kind !== 'core') continue;
+    const units: { p: V2; vehicles: boolean }[] = [];
+    for (const e of net.edges) {
+      for (const p of boundaryCrossings(e.shape, z.polygon)) {
+        const near = units.find((u) => Math.hypot(u.p[0] - p[0], u.p[1] - p[1]) < CORDON.mergeM);
+        if (near) near.vehicles ||= e.cls !== 'pedestrian';
+        else units.push({ p, vehicles: e.cls !== 'pedestrian' });
+      }
+    }
+    units.sort((a, b) => Math.atan2(a.p[0], a.p[1]) - Math.atan2(b.p[0], b.p[1]) || a.p[0] - b.p[0]);
+    units.forEach((u, i) => {
+      const kinds: { kind: SightingSite['kind']; radiusM: number }[] = [
+        { kind: 'wifi', radiusM: CORDON.radioRadiusM },
+        { kind: 'ble', radiusM: CORDON.radioRadiusM },
+      ];
+      if (u.vehicles) kinds.push({ kind: 'anpr', radiusM: CORDON.anprRadiusM });
+      for (const k of kinds) {
+        sightingSites.push({
+          id: `${k.kind}-${z.id}-c${i + 1}`,
+          name: `${k.kind.toUpperCase()} ${z.name} (cordon ${i + 1})`,
+          zoneId: z.id,
+          kind: k.kind,
+          position: lonLatObj(toLonLat(origin, u.p[0], u.p[1])),
+          radiusM: k.radiusM,
+        });
+        keepCircles.push({ x: u.p[0], y: u.p[1], r: k.radiusM + KEEP_RADIUS.sightingMargin });
+      }
+    });
+  }
   return { cameras, counters, sightingSites, keepCircles };
+}
+
+/** Cordon units: crossings closer than `mergeM` are one unit; detection radii (m). */
+const CORDON = { mergeM: 15, radioRadiusM: 20, anprRadiusM: 15 };
+
+/** Points where a polyline crosses a polygon's boundary. */
+function boundaryCrossings(shape: readonly V2[], poly: readonly V2[]): V2[] {
+  const out: V2[] = [];
+  for (let i = 1; i < shape.length; i++) {
+    const [ax, ay] = shape[i - 1];
+    const [bx, by] = shape[i];
+    for (let j = 0; j < poly.length; j++) {
+      const [cx, cy] = poly[j];
+      const [dx, dy] = poly[(j + 1) % poly.length];
+      const den = (bx - ax) * (dy - cy) - (by - ay) * (dx - cx);
+      if (den === 0) continue;
+      const t = ((cx - ax) * (dy - cy) - (cy - ay) * (dx - cx)) / den;
+      const u = ((cx - ax) * (by - ay) - (cy - ay) * (bx - ax)) / den;
+      if (t >= 0 && t < 1 && u >= 0 && u < 1) out.push([ax + t * (bx - ax), ay + t * (by - ay)]);
+    }
+  }
+  return out;
 }

@@ -42,7 +42,8 @@ import { loadSitesFile } from '../sites.ts';
  * drops sightings older than it (counted in `passage_state_size{state="late"}`).
  *
  * State metrics (`passage_state_size{role="od-matcher"}`): tokens (live), peakTokens, openWindows, and the
- * monotonic counters late, evicted, lateTrips, unknownSite, trips.
+ * monotonic counters late, evicted, lateTrips, unknownSite, randomised (sightings of randomised addresses left out,
+ * `od.randomisedAddresses`), trips.
  *
  * Delivery: a cell needs its whole window's tokens (k-anonymity, quantiles), so no partial cells are emitted at
  * checkpoints; token state is memory only (never persisted: it holds tokens). Consequences, documented in
@@ -72,6 +73,7 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
       maxTokens: config.od.maxTokens,
       siteZone: Object.keys(zones).length > 0 ? zones : undefined,
       kAnonymity: { k: config.privacy.k, rule: config.od.kRule },
+      randomisedAddresses: config.od.randomisedAddresses,
       // The hourly product (population flows) is k-anonymised on its own hourly distinct-token sets.
       ...(HOUR_MS % config.od.windowMs === 0 ? { coarseWindowMs: HOUR_MS, siteDevices: true } : {}),
     });
@@ -100,6 +102,7 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
       evicted: c.evicted,
       lateTrips: c.lateTrips,
       unknownSite: c.unknownSite,
+      randomised: c.randomised,
       trips: c.trips,
     };
   }

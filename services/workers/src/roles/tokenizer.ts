@@ -1,5 +1,5 @@
 import type { Config } from '@passage/config';
-import { Tokenizer } from '@passage/core';
+import { isRandomisedAddress, Tokenizer } from '@passage/core';
 import {
   jsonCodec,
   type Operator,
@@ -43,6 +43,7 @@ export class TokenizerOperator implements Operator<RawSighting> {
       const token = this.tokenizer.tokenize(s.kind, s.id, s.ts);
       if (token === null) continue;
       const out: TokenSighting = { siteId: s.siteId, ts: s.ts, kind: s.kind, token };
+      if (isRandomisedAddress(s.kind, s.id)) out.randomised = true;
       ctx.emit('sightings', token, out);
     }
     const after = this.tokenizer.stats();
