@@ -66,6 +66,11 @@ export interface OdMatcherOptions {
    */
   visitTime?: 'midpoint' | 'edges';
   /**
+   * Sightings at one site less than this apart are one visit, even when sightings at other sites come in
+   * between (sniffers with overlapping ranges hear a phone alternately). @default 120
+   */
+  visitGapS?: number;
+  /**
    * Also aggregate trips per coarser departure window (e.g. 3_600_000: the hourly product population flows are
    * published at), with k-anonymity applied at THAT level on its own distinct-token sets; read with
    * {@link OdMatcher.drainCoarse}. Must be a multiple of `windowMs`. @default undefined (off)
@@ -146,6 +151,7 @@ export class OdMatcher {
   readonly maxTokens: number;
   readonly maxSightingsPerToken: number;
   readonly visitTime: 'midpoint' | 'edges';
+  readonly visitGapMs: number;
   readonly #modeGroup: (kind: SightingKindLike) => string;
   readonly #zoneOf: ((siteId: string) => string | undefined) | null;
   readonly #kAnonymity: { k: number; rule: KRule } | undefined;
@@ -192,6 +198,7 @@ export class OdMatcher {
     this.maxTokens = options.maxTokens ?? 500_000;
     this.maxSightingsPerToken = options.maxSightingsPerToken ?? 256;
     this.visitTime = options.visitTime ?? 'midpoint';
+    this.visitGapMs = (options.visitGapS ?? 120) * 1000;
     this.#modeGroup = options.modeGroup ?? defaultModeGroup;
     this.#kAnonymity = options.kAnonymity;
     this.coarseWindowMs = options.coarseWindowMs;
@@ -513,45 +520,56 @@ export class OdMatcher {
     const n = seq.length;
     if (n < 4) return;
     const zones = this.#siteZones;
-    const firstSite = seq[0];
-    const lastSite = seq[n - 2];
-    const originZone = zones[firstSite];
-    const destinationZone = zones[lastSite];
-    // The origin is the zone of the first sightings: they may span several of its sites (a zone with a
-    // cordon of sniffers). Its end is the last sighting of that run, and the departure is timed at the last
-    // site visited in it. Symmetrically for the destination. A session that never leaves its first zone is
-    // not a trip (a stay, or a walk inside the zone that a zone-level survey cannot tell from one).
-    let j = 2;
-    while (j < n && zones[seq[j]] === originZone) j += 2;
-    if (j >= n) return;
-    const depSite = seq[j - 2];
-    let j0 = j - 2;
-    while (j0 - 2 >= 0 && seq[j0 - 2] === depSite) j0 -= 2;
-    let k = n - 2;
-    while (k - 2 >= 0 && zones[seq[k - 2]] === destinationZone) k -= 2;
-    const arrSite = seq[k];
-    let k1 = k;
-    while (k1 + 2 < n && seq[k1 + 2] === arrSite) k1 += 2;
+    // 1. Site visits: sightings at one site less than `visitGapMs` apart, even when sightings at another site
+    // come in between (two sniffers with overlapping ranges hear the same phone alternately), ordered by their
+    // midpoints. The sequence is flat [site, ts, …] in event-time order.
+    const visits: { site: number; first: number; last: number }[] = [];
+    const open = new Map<number, number>();
+    for (let i = 0; i < n; i += 2) {
+      const site = seq[i];
+      const ts = seq[i + 1];
+      const vi = open.get(site);
+      if (vi !== undefined && ts - visits[vi].last <= this.visitGapMs) visits[vi].last = ts;
+      else {
+        open.set(site, visits.length);
+        visits.push({ site, first: ts, last: ts });
+      }
+    }
+    if (visits.length < 2) return;
+    visits.sort((p, q) => p.first + p.last - (q.first + q.last) || p.site - q.site);
+    // 2. Zone runs. The origin is the zone of the first visits: they may span several of its sites (a zone with a
+    // cordon of sniffers); the departure is timed at the last site visited in that run. Symmetrically for the
+    // destination. A session that never leaves its first zone is not a trip (a stay, or a walk inside the zone
+    // that a zone-level survey cannot tell from one).
+    const m = visits.length;
+    const originZone = zones[visits[0].site];
+    const destinationZone = zones[visits[m - 1].site];
+    let j = 1;
+    while (j < m && zones[visits[j].site] === originZone) j++;
+    if (j >= m) return;
+    let k = m - 1;
+    while (k - 1 >= 0 && zones[visits[k - 1].site] === destinationZone) k--;
     // Time of a site visit: its midpoint (default; estimates the closest approach to the site, since probes
     // come at random moments while the device is in range) or its edges (last sighting at the origin, first
     // at the destination: shorter by about one probe interval).
+    const dep = visits[j - 1];
+    const arr = visits[k];
     const mid = this.visitTime === 'midpoint';
-    const departure = mid ? (seq[j0 + 1] + seq[j - 1]) / 2 : seq[j - 1];
-    const arrival = mid ? (seq[k + 1] + seq[k1 + 1]) / 2 : seq[k + 1];
+    const departure = mid ? (dep.first + dep.last) / 2 : dep.last;
+    const arrival = mid ? (arr.first + arr.last) / 2 : arr.first;
+    const cw = this.coarseWindowMs;
     const windowStart = Math.floor(departure / this.windowMs) * this.windowMs;
     this.#counters.trips++;
     if (windowStart < this.#closedBefore) {
       this.#counters.lateTrips++;
       return;
     }
-    const origin = originZone;
-    const destination = destinationZone;
     const travelS = (arrival - departure) / 1000;
-    this.#addTrip(this.#windows, windowStart, origin, destination, st, travelS);
-    if (this.coarseWindowMs !== undefined) {
-      const coarseStart = Math.floor(departure / this.coarseWindowMs) * this.coarseWindowMs;
+    this.#addTrip(this.#windows, windowStart, originZone, destinationZone, st, travelS);
+    if (cw !== undefined) {
+      const coarseStart = Math.floor(departure / cw) * cw;
       if (coarseStart >= this.#coarseClosedBefore) {
-        this.#addTrip(this.#coarse, coarseStart, origin, destination, st, travelS);
+        this.#addTrip(this.#coarse, coarseStart, originZone, destinationZone, st, travelS);
       }
     }
   }

@@ -236,7 +236,10 @@ const PLATE_LETTERS = 'ABCDEFGHJKLMNPQRSTVWXYZ';
 /**
  * Stretches [s0, s1] (metres along the polyline) of `shape` that lie inside `poly` (even-odd rule).
  */
-export function insideStretches(shape: readonly [number, number][], poly: readonly [number, number][]): [number, number][] {
+export function insideStretches(
+  shape: readonly [number, number][],
+  poly: readonly [number, number][],
+): [number, number][] {
   const out: [number, number][] = [];
   let s = 0;
   let open: number | null = null;
@@ -431,8 +434,9 @@ function makePlate(rng: Rng): string {
 }
 
 /** Locally administered, unicast MAC address. */
+/** A universal (globally administered, bit 0x02 clear) unicast MAC: the device's own address. */
 function makeMac(rng: Rng): string {
-  const bytes = [((rng.int(256) & 0xfc) | 0x02) & 0xff];
+  const bytes = [rng.int(256) & 0xfc];
   for (let i = 0; i < 5; i++) bytes.push(rng.int(256));
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }

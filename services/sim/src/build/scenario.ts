@@ -129,8 +129,12 @@ export function scenarioDemand(model: ScenarioModel, laneLengths: Map<string, nu
     if (l === undefined) throw new Error(`edge ${e} not in the network`);
     return l;
   };
-  return generateDemand(model.zones, len, model.scenario.seed, { durationS: model.scenario.durationS }, (e) =>
-    model.net.edge(e).shape,
+  return generateDemand(
+    model.zones,
+    len,
+    model.scenario.seed,
+    { durationS: model.scenario.durationS },
+    (e) => model.net.edge(e).shape,
   );
 }
 

@@ -481,27 +481,10 @@ const SIGHTING_KINDS: Record<
     { kind: 'wifi', radiusM: 50, where: 'centre' },
     { kind: 'ble', radiusM: 25, where: 'centre' },
   ],
-  square: [
-    { kind: 'wifi', radiusM: 45, where: 'centre' },
-    { kind: 'ble', radiusM: 25, where: 'entry' },
-    { kind: 'anpr', radiusM: 15, where: 'entry' },
-    { kind: 'ble', radiusM: 25, where: 'centre' },
-    { kind: 'anpr', radiusM: 15, where: 'centre' },
-  ],
-  district: [
-    { kind: 'wifi', radiusM: 40, where: 'entry' },
-    { kind: 'ble', radiusM: 25, where: 'centre' },
-    { kind: 'anpr', radiusM: 15, where: 'entry' },
-    { kind: 'ble', radiusM: 25, where: 'entry' },
-    { kind: 'anpr', radiusM: 15, where: 'centre' },
-  ],
-  core: [
-    { kind: 'wifi', radiusM: 50, where: 'centre' },
-    { kind: 'ble', radiusM: 25, where: 'entry' },
-    { kind: 'anpr', radiusM: 15, where: 'entry' },
-    { kind: 'ble', radiusM: 25, where: 'centre' },
-    { kind: 'anpr', radiusM: 15, where: 'centre' },
-  ],
+  // Area zones: a cordon of units where streets cross their boundary (buildSensors), nothing inside.
+  square: [],
+  district: [],
+  core: [],
 };
 
 /** Radius (m) around cameras' junctions and counters within which trajectories are kept. */
@@ -573,7 +556,7 @@ export function buildSensors(net: Network, origin: Origin, zones: ZoneDef[]): Se
 }
 
 /** Cordon units: crossings closer than `mergeM` are one unit; detection radii (m). */
-const CORDON = { mergeM: 15, radioRadiusM: 20, anprRadiusM: 15 };
+const CORDON = { mergeM: 15, radioRadiusM: 15, anprRadiusM: 12 };
 
 /** Points where a polyline crosses a polygon's boundary. */
 function boundaryCrossings(shape: readonly V2[], poly: readonly V2[]): V2[] {

@@ -105,12 +105,13 @@ export function buildZones(net: Network): ZoneDef[] {
   // Residential districts on the middle ring (north and south-east), where residents' trips start.
   const district = (id: string, name: string, fromArm: number, toArm: number): ZoneDef => {
     const poly: [number, number][] = [];
-    // 10° clear of the arms at both ends: the junctions there belong to no district, and the market square
-    // (±9° around arm 5 on the middle ring) does not overlap the south-east district.
-    const a0 = fromArm * 45 + 10;
-    const a1 = toArm * 45 - 10;
+    // 15° clear of the arms at both ends: the junctions there belong to no district, and the market square
+    // (±9° around arm 5 on the middle ring) stays 25 m from the south-east district.
+    const a0 = fromArm * 45 + 15;
+    const a1 = toArm * 45 - 15;
     const steps = 12;
-    for (let i = 0; i <= steps; i++) poly.push(polar(r1 + 25, a0 + ((a1 - a0) * i) / steps));
+    // Inner edge 45 m outside the first ring: the core's cordon (12 m outside it) and the district's stay apart.
+    for (let i = 0; i <= steps; i++) poly.push(polar(r1 + 45, a0 + ((a1 - a0) * i) / steps));
     for (let i = steps; i >= 0; i--) poly.push(polar(r3 - 25, a0 + ((a1 - a0) * i) / steps));
     const edges: string[] = [];
     for (let a = fromArm; a < toArm; a++)

@@ -9,9 +9,10 @@
  * - OD by mode from agents.csv origin/destination, bucketed by departure time;
  * - counter truth: every crossing of the counter's line by a road user of the counter's modes (no sensor
  *   misses, no faults), by the classes the counter reports (Telraam: pedestrian, bicycle, car, heavy);
- * - site-to-site travel times: for each road user carrying a device (Wi-Fi/BLE sites) or a plate (ANPR sites),
- *   consecutive passes at sites in different zones, bucketed by the time at the first site; travel time between
- *   closest approaches;
+ * - site-to-site travel times of trips (what a matcher with perfect sensors measures): for each road user carrying
+ *   a device (Wi-Fi/BLE sites) or a plate (ANPR sites), its passes grouped into runs of one zone; the trip goes
+ *   from the first run's zone to the last run's, from the closest approach at the last site of the first run to
+ *   the closest approach at the first site of the last run; bucketed by that departure;
  * - agents per mode.
  */
 import type { Mode } from '@passage/stream/contracts';
@@ -257,23 +258,44 @@ function median(values: number[]): number {
   return n % 2 === 1 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-export function truthTravelTimes(ctx: SimContext, options: TruthOptions = {}): TravelTimeRow[] {
-  const intervalS = options.intervalS ?? 900;
-  const cells = new Map<string, { origin: string; destination: string; windowStart: number; times: number[] }>();
+/** A road user's trip between sighting zones as perfect sensors see it (see the module comment). */
+export interface TruthSiteTrip {
+  via: 'device' | 'plate';
+  origin: string;
+  destination: string;
+  /** Departure: closest approach at the last site of the origin run, s from the scenario start. */
+  departS: number;
+  travelS: number;
+}
+
+/** One trip per road user and identity (device, plate) seen in at least two zones. */
+export function truthSiteTrips(ctx: SimContext): TruthSiteTrip[] {
+  const out: TruthSiteTrip[] = [];
   for (const visits of truthSiteSequences(ctx).values()) {
     for (const via of ['device', 'plate'] as const) {
       const v = visits.filter((x) => x.via === via);
-      for (let i = 1; i < v.length; i++) {
-        const a = v[i - 1];
-        const b = v[i];
-        if (a.zoneId === b.zoneId) continue;
-        const windowStart = bucket(ctx, a.t, intervalS);
-        const key = `${a.zoneId}|${b.zoneId}|${windowStart}`;
-        const cell = cells.get(key) ?? { origin: a.zoneId, destination: b.zoneId, windowStart, times: [] };
-        cell.times.push(b.t - a.t);
-        cells.set(key, cell);
-      }
+      if (v.length < 2) continue;
+      let j = 1;
+      while (j < v.length && v[j].zoneId === v[0].zoneId) j++;
+      if (j >= v.length) continue;
+      const last = v[v.length - 1].zoneId;
+      let k = v.length - 1;
+      while (k - 1 >= 0 && v[k - 1].zoneId === last) k--;
+      out.push({ via, origin: v[0].zoneId, destination: last, departS: v[j - 1].t, travelS: v[k].t - v[j - 1].t });
     }
+  }
+  return out;
+}
+
+export function truthTravelTimes(ctx: SimContext, options: TruthOptions = {}): TravelTimeRow[] {
+  const intervalS = options.intervalS ?? 900;
+  const cells = new Map<string, { origin: string; destination: string; windowStart: number; times: number[] }>();
+  for (const t of truthSiteTrips(ctx)) {
+    const windowStart = bucket(ctx, t.departS, intervalS);
+    const key = `${t.origin}|${t.destination}|${windowStart}`;
+    const cell = cells.get(key) ?? { origin: t.origin, destination: t.destination, windowStart, times: [] };
+    cell.times.push(t.travelS);
+    cells.set(key, cell);
   }
   return [...cells.values()]
     .map((c) => ({

@@ -433,9 +433,7 @@ export async function expandOd(
           mode,
           windowStart: periodStart,
           trips,
-          ...(trips > 0 && !c.suppressed
-            ? { travelTimeP50S: c.travelTimeP50S, travelTimeP85S: c.travelTimeP85S }
-            : {}),
+          ...(trips > 0 && !c.suppressed ? { travelTimeP50S: c.travelTimeP50S, travelTimeP85S: c.travelTimeP85S } : {}),
         });
       } else {
         // Trips-weighted mean of the windows' quantiles (an approximation of the period's quantile).
