@@ -240,4 +240,67 @@ describe('OdMatcher', () => {
       ['B', 0, true],
     ]);
   });
+
+  it('zone-level trips: origin and destination runs span several sites of a zone, a stay in one zone is no trip', () => {
+    const siteZone = { A1: 'Z1', A2: 'Z1', B1: 'Z2', C1: 'Z3', C2: 'Z3' };
+    const m = new OdMatcher({ siteZone });
+    m.onSightings([
+      // Token 1: A1, A2 (leaving Z1 through its second unit), B1, then C1 and C2 inside Z3.
+      sight(tok(1), 'A1', T),
+      sight(tok(1), 'A2', T + 60 * S),
+      sight(tok(1), 'B1', T + 5 * MIN),
+      sight(tok(1), 'C1', T + 10 * MIN),
+      sight(tok(1), 'C2', T + 12 * MIN),
+      // Token 2: only Z1's two units: a walk inside the zone, not a trip.
+      sight(tok(2), 'A1', T + 2 * MIN),
+      sight(tok(2), 'A2', T + 4 * MIN),
+    ]);
+    const cells = [...m.flush()];
+    expect(cells).toEqual([
+      {
+        origin: 'Z1',
+        destination: 'Z3',
+        mode: 'all',
+        windowStart: T,
+        trips: 1,
+        // Departure at the last unit of the origin run (A2, 07:01), arrival at the first of the destination run
+        // (C1, 07:10).
+        travelTimeP50S: 540,
+        travelTimeP85S: 540,
+      },
+    ]);
+    expect(m.counters().trips).toBe(1);
+  });
+
+  it('interleaved sightings of two overlapping sniffers are one visit each, ordered by their midpoints', () => {
+    const m = new OdMatcher({ siteZone: { A: 'Z1', B: 'Z2', C: 'Z1' }, visitGapS: 120 });
+    // The phone is heard alternately by A (Z1) and B (Z2) for a minute, A's visit centred earlier; then C (Z1).
+    // Without consolidation the runs would be Z1 Z2 Z1 Z2 … and the trip Z1 → Z1.
+    m.onSightings([
+      sight(tok(1), 'A', T),
+      sight(tok(1), 'B', T + 20 * S),
+      sight(tok(1), 'A', T + 30 * S),
+      sight(tok(1), 'B', T + 50 * S),
+      sight(tok(1), 'A', T + 55 * S),
+      sight(tok(1), 'B', T + 80 * S),
+    ]);
+    const cells = m.flush();
+    // A: 0–55 s (midpoint 27.5 s), B: 20–80 s (midpoint 50 s): A then B.
+    expect(cells.map((c) => [c.origin, c.destination, c.travelTimeP50S])).toEqual([['Z1', 'Z2', 22.5]]);
+  });
+
+  it("randomised addresses: 'skip' (default) leaves them out and counts them, 'keep' matches them", () => {
+    const seq = (randomised: boolean) => [
+      { ...sight(tok(1), 'A', T), randomised },
+      { ...sight(tok(1), 'B', T + 5 * MIN), randomised },
+    ];
+    const skip = new OdMatcher({ siteZone: { A: 'Z1', B: 'Z2' } });
+    skip.onSightings([...seq(true), ...seq(false).map((x) => ({ ...x, token: tok(2) }))]);
+    expect(skip.flush().map((c) => c.trips)).toEqual([1]);
+    expect(skip.counters().randomised).toBe(2);
+    const keep = new OdMatcher({ siteZone: { A: 'Z1', B: 'Z2' }, randomisedAddresses: 'keep' });
+    keep.onSightings(seq(true));
+    expect(keep.flush().map((c) => c.trips)).toEqual([1]);
+    expect(keep.counters().randomised).toBe(0);
+  });
 });

@@ -15,7 +15,7 @@ vi.mock('node:crypto', async (importOriginal) => {
   };
 });
 
-const { Tokenizer, TOKEN_LENGTH, localMidnightOffsetMs } = await import('./tokenizer.ts');
+const { Tokenizer, TOKEN_LENGTH, isRandomisedAddress, localMidnightOffsetMs } = await import('./tokenizer.ts');
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2025-10-01T10:00:00Z');
@@ -114,5 +114,14 @@ describe('Tokenizer', () => {
   it('rejects bad configuration', () => {
     expect(() => new Tokenizer({ rotationMs: 10 })).toThrow(/PASSAGE_PRIVACY_CONFIG/);
     expect(() => new Tokenizer({ previousKeyGraceMs: DAY })).toThrow(/PASSAGE_PRIVACY_CONFIG/);
+  });
+
+  it('isRandomisedAddress: locally administered MACs of Wi-Fi/BLE only', () => {
+    expect(isRandomisedAddress('wifi', 'da:a1:19:00:00:01')).toBe(true); // 0xda: bit 0x02 set
+    expect(isRandomisedAddress('ble', '06-00-00-00-00-01')).toBe(true);
+    expect(isRandomisedAddress('wifi', '00:1a:2b:3c:4d:5e')).toBe(false); // universal (OUI)
+    expect(isRandomisedAddress('wifi', 'a4:83:e7:00:00:01')).toBe(false); // 0xa4: bit 0x02 clear
+    expect(isRandomisedAddress('anpr', '02:00:00:00:00:01')).toBe(false); // a plate field is never a MAC
+    expect(isRandomisedAddress('wifi', 'device-42')).toBe(false); // not a MAC: nothing to tell
   });
 });

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { inImage, type PinholeCamera, projectToImage } from './camera.ts';
-import { generateDemand } from './demand.ts';
+import { generateDemand, insideStretches } from './demand.ts';
 import { toLocal } from './geo.ts';
 import { scenarioModel } from './scenario.ts';
 import { requireSumo, SUMO_MISSING_CODE } from './sumo.ts';
@@ -80,6 +80,60 @@ describe('scenario model', () => {
     expect(share).toBeGreaterThan(0.4);
     expect(share).toBeLessThan(0.6);
     expect(a.filter((p) => p.device).every((p) => /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(p.device))).toBe(true);
+    // A device's own address is universal (bit 0x02 of the first octet clear); only rotated ones are local.
+    expect(a.filter((p) => p.device).every((p) => (Number.parseInt(p.device.slice(0, 2), 16) & 0x02) === 0)).toBe(true);
+  });
+
+  it('starts and ends the trips of squares, districts and the core inside the zone polygon', () => {
+    const shapeLen = (sh: [number, number][]) =>
+      sh.slice(1).reduce((acc, p, i) => acc + Math.hypot(p[0] - sh[i][0], p[1] - sh[i][1]), 0);
+    const len = (e: string): number => shapeLen(model.net.edge(e).shape);
+    const plans = generateDemand(model.zones, len, 7, { durationS: 900 }, (e) => model.net.edge(e).shape);
+    const zone = new Map(model.zones.map((z) => [z.id, z]));
+    let checked = 0;
+    for (const p of plans) {
+      for (const [zid, edge, pos] of [
+        [p.origin, p.fromEdge, p.departPos],
+        [p.destination, p.toEdge, p.arrivalPos],
+      ] as const) {
+        const z = zone.get(zid);
+        if (!z || !['square', 'district', 'core'].includes(z.kind) || pos === undefined) continue;
+        const inside = insideStretches(model.net.edge(edge).shape, z.polygon);
+        expect(
+          inside.some(([a, b]) => pos >= a - 0.1 && pos <= b + 0.1),
+          `${p.id} ${zid} ${edge}@${pos}`,
+        ).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(500);
+  });
+
+  it('rings the area zones with a cordon: Wi-Fi and BLE (and ANPR on roads) where streets cross the boundary', () => {
+    for (const z of model.zones.filter((x) => ['square', 'district', 'core'].includes(x.kind))) {
+      const units = s.sightingSites.filter((x) => x.zoneId === z.id && /-c\d+$/.test(x.id));
+      const wifi = units.filter((u) => u.kind === 'wifi');
+      expect(wifi.length, z.id).toBeGreaterThanOrEqual(4);
+      expect(units.filter((u) => u.kind === 'ble').length, z.id).toBe(wifi.length);
+      for (const u of units) {
+        const [x, y] = toLocal(s.origin, u.position.lon, u.position.lat);
+        // On the boundary: distance to the nearest polygon edge below 1 m.
+        const d = Math.min(
+          ...z.polygon.map((a, i) => {
+            const b = z.polygon[(i + 1) % z.polygon.length];
+            const t = Math.max(
+              0,
+              Math.min(
+                1,
+                ((x - a[0]) * (b[0] - a[0]) + (y - a[1]) * (b[1] - a[1])) / ((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2),
+              ),
+            );
+            return Math.hypot(x - a[0] - t * (b[0] - a[0]), y - a[1] - t * (b[1] - a[1]));
+          }),
+        );
+        expect(d, u.id).toBeLessThan(1);
+      }
+    }
   });
 });
 

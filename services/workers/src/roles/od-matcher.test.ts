@@ -114,3 +114,29 @@ describe('expandOd: a reference below the observed probe trips is left out', () 
     expect(cell('B')?.expanded).toBeCloseTo(8, 6);
   });
 });
+
+describe('expandOd: suppressed cells enter the seed at k / 2', () => {
+  it('a suppressed cell gets its share of the margin, with trips 0, seeded, and a wider se', async () => {
+    // Hour H0 + 3 h, k = 5 (default): A → C 20 observed, A → D suppressed (1 … 4 devices). Counter: A leaves 90.
+    const h = H0 + 3 * HOUR;
+    await store.client.insert({
+      table: 'od_1h',
+      values: [od('A', 'C', 20, h), { ...od('A', 'D', 0, h), suppressed: 1, rule: 'k5:suppress' }],
+      format: 'JSONEachRow',
+    });
+    await store.client.insert({ table: 'counts_1m', values: [bin('loop-a', 90, h)], format: 'JSONEachRow' });
+    const res = await expandOd(store.client, config, { from: h, to: h + HOUR });
+    const cell = (d: string) => res.cells.find((c) => c.origin === 'A' && c.destination === d);
+    // Seed row A: 20 + 2.5 = 22.5 → scaled to 90: C = 80, D = 10.
+    expect(cell('C')).toMatchObject({ trips: 20 });
+    expect(cell('C')?.expanded).toBeCloseTo(80, 6);
+    expect(cell('C')?.seeded).toBeUndefined();
+    expect(cell('D')).toMatchObject({ trips: 0, seeded: true });
+    expect(cell('D')?.expanded).toBeCloseTo(10, 6);
+    // se² = (expanded/√seed)² + (expanded × relative sd of a uniform 1…4 around 2.5)².
+    const relSd = Math.sqrt((4 ** 2 - 1) / 12) / 2.5;
+    expect(cell('D')?.expandedStdErr).toBeCloseTo(Math.sqrt((10 / Math.sqrt(2.5)) ** 2 + (10 * relSd) ** 2), 6);
+    // No travel time comes from a suppressed cell.
+    expect(cell('D')?.travelTimeP50S).toBeUndefined();
+  });
+});

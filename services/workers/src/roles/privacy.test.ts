@@ -17,16 +17,17 @@ const T0 = Date.parse('2026-03-10T06:00:00Z');
 const HOUR = 3_600_000;
 const SITES = { 'wifi-a': 'zone-a', 'anpr-a': 'zone-a', 'wifi-b': 'zone-b', 'anpr-b': 'zone-b', 'wifi-c': 'zone-c' };
 
-function mac(i: number): string {
+/** A universal MAC (first octet 0x00); `randomised`: locally administered (0x06: bit 0x02 set). */
+function mac(i: number, randomised = false): string {
   const h = (v: number) => (v & 0xff).toString(16).padStart(2, '0');
-  return ['02', h(i >> 8), h(i), h(i * 7), h(i * 13), h(i * 31)].join(':');
+  return [randomised ? '06' : '00', h(i >> 8), h(i), h(i * 7), h(i * 13), h(i * 31)].join(':');
 }
 function plate(i: number): string {
   const L = 'ABCDEFGHJKLMNPQRSTVWXYZ';
   return `${L[i % 23]}${L[(i >> 3) % 23]}-${String(100 + (i % 900)).padStart(3, '0')}-${L[(i * 7) % 23]}${L[(i * 11) % 23]}`;
 }
 
-/** Devices: 40 phones A→B, 30 cars A→B, 3 phones A→C (below k), across 2 one-hour epochs. */
+/** Devices: 40 phones A→B, 30 cars A→B, 3 phones A→C (below k), 8 randomised phones A→B, across 2 one-hour epochs. */
 function sightings(): { raw: RawSighting[]; ids: string[] } {
   const raw: RawSighting[] = [];
   const ids: string[] = [];
@@ -39,6 +40,8 @@ function sightings(): { raw: RawSighting[]; ids: string[] } {
   for (let i = 0; i < 40; i++) trip('wifi', mac(i), 'wifi-a', 'wifi-b', T0 + 60_000 + i * 20_000);
   for (let i = 0; i < 30; i++) trip('anpr', plate(i), 'anpr-a', 'anpr-b', T0 + 120_000 + i * 25_000);
   for (let i = 100; i < 103; i++) trip('wifi', mac(i), 'wifi-a', 'wifi-c', T0 + 200_000 + i * 1000);
+  // 8 phones with randomised addresses A→B: flagged by the tokenizer, left out of trips (od.randomisedAddresses).
+  for (let i = 300; i < 308; i++) trip('wifi', mac(i, true), 'wifi-a', 'wifi-b', T0 + 400_000 + i * 1000);
   // Second epoch (rotationHours = 1): the same 40 phones again, 2 h later.
   for (let i = 0; i < 40; i++) trip('wifi', mac(i), 'wifi-b', 'wifi-a', T0 + 2 * HOUR + i * 20_000);
   raw.sort((a, b) => a.ts - b.ts);
@@ -106,7 +109,7 @@ describe('privacy of tokenizer → od-matcher → sink-od (embedded)', () => {
     );
     await emb.close();
 
-    expect(ids.length).toBe(40 + 30 + 3 + 5);
+    expect(ids.length).toBe(40 + 30 + 3 + 8 + 5);
     const needles = ids.flatMap((id) => [id, id.toUpperCase(), id.replace(/[:-]/g, '')]);
     const leaks = (text: string) => needles.filter((n) => text.includes(n));
 
@@ -142,7 +145,10 @@ describe('privacy of tokenizer → od-matcher → sink-od (embedded)', () => {
     expect(tokens.length).toBe(raw.length);
     const epoch0 = new Set(tokens.filter((t) => t.ts < T0 + HOUR && t.kind === 'wifi').map((t) => t.token));
     const epoch2 = new Set(tokens.filter((t) => t.ts >= T0 + 2 * HOUR).map((t) => t.token));
-    expect(epoch0.size).toBe(43);
+    expect(epoch0.size).toBe(51);
+    // Randomised addresses are flagged (1 bit, no identifier), universal ones are not.
+    expect(tokens.filter((t) => t.randomised === true).length).toBe(8 * 3);
+    expect(new Set(tokens.filter((t) => t.randomised === true).map((t) => t.token)).size).toBe(8);
     expect(epoch2.size).toBe(40);
     expect([...epoch2].filter((t) => epoch0.has(t))).toEqual([]);
     for (const t of tokens) expect(t.token).toMatch(/^[A-Za-z0-9_-]{22}$/);
@@ -152,6 +158,7 @@ describe('privacy of tokenizer → od-matcher → sink-od (embedded)', () => {
     for (const c of cells) expect(c.suppressed === true ? c.trips === 0 : c.trips >= 5, JSON.stringify(c)).toBe(true);
     const trips = (o: string, d: string, mode: string) =>
       cells.filter((c) => c.origin === o && c.destination === d && c.mode === mode).reduce((a, c) => a + c.trips, 0);
+    // 40 universal phones; the 8 randomised ones are not trips.
     expect(trips('zone-a', 'zone-b', 'all')).toBe(40);
     expect(trips('zone-a', 'zone-b', 'motor')).toBe(30);
     expect(trips('zone-b', 'zone-a', 'all')).toBe(40);
