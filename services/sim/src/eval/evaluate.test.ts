@@ -89,19 +89,33 @@ describe('evaluate on hand-made tables', () => {
     expect(r.counters?.geh.maxGeh).toBe(0);
   });
 
-  it('compares OD across modes when the output has no Passage modes', () => {
+  it('compares OD mode groups (motor, all) each with the truth of its modes', () => {
     const truth = {
       od: [
         { origin: 'a', destination: 'b', mode: 'car', windowStart: START, trips: 30 },
-        { origin: 'a', destination: 'b', mode: 'pedestrian', windowStart: START, trips: 10 },
+        { origin: 'a', destination: 'b', mode: 'van', windowStart: START, trips: 10 },
+        { origin: 'a', destination: 'b', mode: 'pedestrian', windowStart: START, trips: 60 },
       ],
     };
     const r = evaluate({
       truth,
-      output: { od: [{ origin: 'a', destination: 'b', mode: 'all', windowStart: START, trips: 40 }] },
+      output: {
+        od: [
+          { origin: 'a', destination: 'b', mode: 'all', windowStart: START, trips: 100 },
+          { origin: 'a', destination: 'b', mode: 'motor', windowStart: START, trips: 20 },
+        ],
+      },
     });
     expect(r.od?.byModeCompared).toBe(false);
-    expect(r.od?.geh.maxGeh).toBe(0);
+    // all: 100 vs 30 + 10 + 60 = 100; motor: 20 vs 40 (GEH √(2·20²/60) = 3.65, total −50 %).
+    expect(r.od?.groups?.all.geh.maxGeh).toBe(0);
+    expect(r.od?.groups?.all.pass).toBe(true);
+    expect(r.od?.groups?.motor.geh.maxGeh).toBeCloseTo(Math.sqrt(800 / 60), 6);
+    expect(r.od?.groups?.motor.geh.totalErrorPct).toBeCloseTo(-50, 6);
+    expect(r.od?.groups?.motor.pass).toBe(false);
+    expect(r.od?.pass).toBe(false);
+    expect(r.od?.geh.cells).toBe(2);
+    expect(formatReport(r)).toContain('OD motor');
   });
 
   it('measures the median travel-time error', () => {

@@ -21,6 +21,7 @@ import {
   type GehSummary,
   type GroupTotal,
   MODE_GROUP_NAMES,
+  MODE_GROUPS,
   type ModeGroup,
   median,
   summarizeGeh,
@@ -83,8 +84,21 @@ export interface CounterReport extends TableReport {
 }
 
 export interface OdReport extends TableReport {
-  /** false when the output's modes are not Passage modes (e.g. 'all'): then cells are compared across modes. */
+  /**
+   * false when the output's modes are not Passage modes but OD mode groups ('motor': motor vehicles, 'all': every
+   * mode, as the od-matcher publishes them): each group is then compared with the truth of its modes, in
+   * `groups`; this report pools them (cells and GEH share over every group; pass = every group passes).
+   */
   byModeCompared: boolean;
+  /** Per OD mode group (when `byModeCompared` is false): cells (origin, destination, window) of that group. */
+  groups?: Record<string, TableReport>;
+}
+
+/** Passage modes an OD mode group stands for ('motor', 'all', or a Passage mode itself). */
+function odGroupMembers(group: string): ReadonlySet<string> {
+  if (group === 'motor') return new Set(MODE_GROUPS.motorVehicles);
+  if (modeSet.has(group)) return new Set([group]);
+  return modeSet;
 }
 
 export interface TravelTimeReport {
@@ -221,18 +235,49 @@ export function evaluate(input: EvaluateInput): EvalReport {
   if (output.od && truth.od) {
     const iv = o.odIntervalS;
     const compared = output.od.every((r) => modeSet.has(r.mode));
-    const k = (r: OdRow): string =>
-      `${r.origin}>${r.destination}|${compared ? r.mode : '*'}|${bucketStart(r.windowStart, iv)}`;
-    const rep = tableReport(
-      iv,
-      truth.od,
-      output.od,
-      { truth: k, output: k },
-      { truth: (r) => r.trips, output: (r) => r.trips },
-      { truth: (r) => r.mode, output: (r) => r.mode },
-      o,
-    );
-    report.od = { ...rep, byModeCompared: compared };
+    if (compared) {
+      const k = (r: OdRow): string => `${r.origin}>${r.destination}|${r.mode}|${bucketStart(r.windowStart, iv)}`;
+      const rep = tableReport(
+        iv,
+        truth.od,
+        output.od,
+        { truth: k, output: k },
+        { truth: (r) => r.trips, output: (r) => r.trips },
+        { truth: (r) => r.mode, output: (r) => r.mode },
+        o,
+      );
+      report.od = { ...rep, byModeCompared: true };
+    } else {
+      // OD mode groups: each against the truth of its modes; a group's total must be within the bound as a whole
+      // (its output cannot be split by mode).
+      const k = (r: OdRow): string => `${r.origin}>${r.destination}|${bucketStart(r.windowStart, iv)}`;
+      const groups: Record<string, TableReport> = {};
+      for (const g of [...new Set(output.od.map((r) => r.mode))].sort()) {
+        const members = odGroupMembers(g);
+        const rep = tableReport(
+          iv,
+          truth.od.filter((r) => members.has(r.mode)),
+          output.od.filter((r) => r.mode === g),
+          { truth: k, output: k },
+          { truth: (r) => r.trips, output: (r) => r.trips },
+          { truth: (r) => r.mode, output: () => '' },
+          o,
+        );
+        rep.pass = rep.geh.shareBelow >= o.gehShareRequired && Math.abs(rep.geh.totalErrorPct) <= o.totalErrorMaxPct;
+        groups[g] = rep;
+      }
+      const all = Object.values(groups);
+      const cells = all.reduce((a, r) => a + r.geh.cells, 0);
+      const below = all.reduce((a, r) => a + r.geh.shareBelow * r.geh.cells, 0);
+      const first = all[0];
+      report.od = {
+        ...first,
+        geh: { ...first.geh, cells, shareBelow: cells > 0 ? below / cells : 0 },
+        pass: all.every((r) => r.pass),
+        byModeCompared: false,
+        groups,
+      };
+    }
   }
   if (output.counters && truth.counters) {
     const iv = o.counterIntervalS;
@@ -315,7 +360,12 @@ export function formatReport(report: EvalReport): string {
   ];
   const head = `${pad('table', 19)}${pad('interval', 9, true)}${pad('cells', 7, true)}${pad(`GEH<${report.criteria.gehThreshold}`, 9, true)}${pad('mean GEH', 10, true)}${pad('max GEH', 9, true)}${pad('truth', 9, true)}${pad('output', 9, true)}${pad('error', 10, true)}  result`;
   lines.push(head, '-'.repeat(head.length));
-  for (const [name, t] of tables) {
+  const rows: [string, TableReport | undefined][] = tables.flatMap(([name, t]): [string, TableReport | undefined][] =>
+    name === 'OD' && report.od?.groups
+      ? Object.entries(report.od.groups).map(([g, r]): [string, TableReport] => [`OD ${g}`, r])
+      : [[name, t]],
+  );
+  for (const [name, t] of rows) {
     if (!t) continue;
     const g = t.geh;
     lines.push(
@@ -326,14 +376,16 @@ export function formatReport(report: EvalReport): string {
   lines.push('Total count error by mode group');
   lines.push(`${pad('table', 19)}${MODE_GROUP_NAMES.map((g) => pad(g, 16, true)).join('')}`);
   for (const [name, t] of tables) {
-    if (!t) continue;
+    if (!t || (name === 'OD' && report.od?.groups)) continue;
     lines.push(
       `${pad(name, 19)}${MODE_GROUP_NAMES.map((g) => pad(t.byGroup[g].truth === 0 && t.byGroup[g].output === 0 ? '–' : pctStr(t.byGroup[g].errorPct), 16, true)).join('')}`,
     );
   }
   if (report.counters) lines.push(`counters: ${report.counters.gapCells} gap cell(s) reported as null, not compared`);
-  if (report.od && !report.od.byModeCompared)
-    lines.push('OD: output modes are not Passage modes; compared across modes');
+  if (report.od?.groups)
+    lines.push(
+      `OD: mode groups (${Object.keys(report.od.groups).join(', ')}), each against the truth of its modes; totals per group`,
+    );
   if (report.travelTimes) {
     const tt = report.travelTimes;
     lines.push('');

@@ -124,7 +124,8 @@ export async function readStoredOutput(client: ClickHouseClient, from: number, t
     `SELECT origin, destination, mode, toUnixTimestamp(window_start) * 1000 AS windowStart, sum(expanded) AS ex
      FROM od_expanded_1h FINAL WHERE window_start >= toDateTime({from:UInt32}) AND window_start < toDateTime({to:UInt32})
      GROUP BY origin, destination, mode, windowStart`,
-    p,
+    // Hourly cells: the clock hour holding `from` too (a scenario starting at :30 departs in it).
+    { ...p, from: Math.floor(p.from / 3600) * 3600 },
   ).catch(() => []);
   if (expandedRows.length > 0) {
     const od = expandedRows.map((r) => ({
