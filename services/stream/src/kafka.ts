@@ -1,3 +1,4 @@
+import { PassageError } from '@passage/config';
 import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from './log.ts';
 import { encodeOut } from './memory.ts';
@@ -93,10 +94,38 @@ export class KafkaTransport {
         })),
       });
     } catch (e) {
-      // Another process may have created them between listTopics and createTopics.
+      // Another process may have created them between listTopics and createTopics; or the topics were created but
+      // the broker's metadata has not caught up yet while waiting for leaders (KRaft answers
+      // UNKNOWN_TOPIC_OR_PARTITION for a moment): both are waited out below.
       const errs = (e as { errors?: { type?: string }[] }).errors ?? [];
-      if (errs.length === 0 || !errs.every((x) => x.type === 'TOPIC_ALREADY_EXISTS')) throw e;
+      const type = (e as { type?: string }).type;
+      const racing = errs.length > 0 && errs.every((x) => x.type === 'TOPIC_ALREADY_EXISTS');
+      if (!racing && type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw e;
     }
+    await this.#waitForLeaders(
+      admin,
+      missing.map((t) => t.topic),
+    );
+  }
+
+  /** Until every partition of `topics` has a leader (at most ~15 s; the broker is then considered unhealthy). */
+  async #waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+    let last: unknown;
+    for (let i = 0; i < 75; i++) {
+      try {
+        const md = await admin.fetchTopicMetadata({ topics });
+        if (md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (e) {
+        last = e;
+        const type = (e as { type?: string }).type;
+        if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw e;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new PassageError(
+      'PASSAGE_KAFKA_TOPICS',
+      `Topics ${topics.join(', ')} have no partition leader 15 s after creation (${String(last ?? 'no leader')}): check the broker's health and logs.`,
+    );
   }
 
   /** A plain idempotent producer (acks=-1) for sources such as replay and ingest. */

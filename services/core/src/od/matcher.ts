@@ -8,11 +8,16 @@
  * A token's sightings, in event-time order, are split into SESSIONS: a new session starts when the gap to
  * the previous sighting exceeds `maxTravelTimeS` (default 45 min), or when the session would last longer
  * than `maxTripDurationS` (default 2 h; the cut keeps the last sighting so no hop is lost). Consecutive
- * sightings at the same site are one VISIT (repeated Wi-Fi probes, a car waiting at a light): only the
- * first and last sighting of a visit are kept. A session with ≥ 2 visits is one TRIP:
- *   origin = zone of the first visit's site, destination = zone of the last visit's site,
- *   departure = last sighting of the first visit, arrival = first sighting of the last visit,
- *   travel time = arrival − departure. The trip counts in the 15-min window of its departure.
+ * sightings at the same site are stored as the first and last of their run (repeated Wi-Fi probes, a car waiting
+ * at a light). At emission, sightings at one site less than `visitGapS` (120 s) apart form one VISIT even when
+ * another site's sightings come in between (overlapping sniffers hear a phone alternately); visits are ordered
+ * by their midpoints and grouped into RUNS of one zone. A session with ≥ 2 runs is one TRIP:
+ *   origin = zone of the first run, destination = zone of the last run,
+ *   departure = time of the last visit of the first run, arrival = time of the first visit of the last run
+ *   (a visit's time: its midpoint, or its edges with `visitTime: 'edges'`), travel time = arrival − departure.
+ * A session that never leaves its first zone is not a trip. The trip counts in the window of its departure.
+ * Sightings flagged `randomised` (locally administered addresses) are left out by default
+ * (`randomisedAddresses`): their rotation cuts trips into fragments that would count as short trips.
  *
  * ## Time
  * `onWatermark(wm)` says no sighting older than wm is expected. Sightings with ts ≥ wm − allowedLateness
