@@ -38,13 +38,17 @@ export interface LocalPolygon {
 }
 
 export function toLocalPolygon(frame: LocalFrame, ring: ReadonlyArray<LonLat>): LocalPolygon {
-  const xy = new Float64Array(ring.length * 2);
+  return localPolygon(ring.map((p) => frame.toLocal(p)));
+}
+
+/** A LocalPolygon from vertices already in local metres. */
+export function localPolygon(points: ReadonlyArray<readonly [number, number]>): LocalPolygon {
+  const xy = new Float64Array(points.length * 2);
   let minX = Number.POSITIVE_INFINITY;
   let minY = Number.POSITIVE_INFINITY;
   let maxX = Number.NEGATIVE_INFINITY;
   let maxY = Number.NEGATIVE_INFINITY;
-  ring.forEach((p, i) => {
-    const [x, y] = frame.toLocal(p);
+  points.forEach(([x, y], i) => {
     xy[2 * i] = x;
     xy[2 * i + 1] = y;
     minX = Math.min(minX, x);

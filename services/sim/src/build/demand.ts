@@ -3,6 +3,7 @@
  * plans, two bus lines on fixed routes, plus each agent's identity (plate, device MAC).
  */
 
+import { localPolygon, pointInPolygon } from '../geo.ts';
 import { createRng, type Rng } from './prng.ts';
 import { MODES, type Mode, vtypesByMode } from './vtypes.ts';
 import type { ZoneDef, ZoneKind } from './zones.ts';
@@ -241,6 +242,7 @@ export function insideStretches(
   poly: readonly [number, number][],
 ): [number, number][] {
   const out: [number, number][] = [];
+  const lp = localPolygon(poly);
   let s = 0;
   let open: number | null = null;
   const STEP = 1;
@@ -251,7 +253,7 @@ export function insideStretches(
     const n = Math.max(1, Math.ceil(len / STEP));
     for (let k = i === 1 ? 0 : 1; k <= n; k++) {
       const f = k / n;
-      const inside = pointInPolygon(x0 + (x1 - x0) * f, y0 + (y1 - y0) * f, poly);
+      const inside = pointInPolygon(lp, x0 + (x1 - x0) * f, y0 + (y1 - y0) * f);
       const at = s + len * f;
       if (inside && open === null) open = at;
       if (!inside && open !== null) {
@@ -263,16 +265,6 @@ export function insideStretches(
   }
   if (open !== null) out.push([open, s]);
   return out;
-}
-
-function pointInPolygon(x: number, y: number, poly: readonly [number, number][]): boolean {
-  let c = false;
-  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
-    const [xi, yi] = poly[i];
-    const [xj, yj] = poly[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
-  }
-  return c;
 }
 
 /**
