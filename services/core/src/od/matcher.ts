@@ -529,16 +529,14 @@ export class OdMatcher {
     // come in between (two sniffers with overlapping ranges hear the same phone alternately), ordered by their
     // midpoints. The sequence is flat [site, ts, …] in event-time order.
     const visits: { site: number; first: number; last: number }[] = [];
-    const open = new Map<number, number>();
     for (let i = 0; i < n; i += 2) {
       const site = seq[i];
       const ts = seq[i + 1];
-      const vi = open.get(site);
-      if (vi !== undefined && ts - visits[vi].last <= this.visitGapMs) visits[vi].last = ts;
-      else {
-        open.set(site, visits.length);
-        visits.push({ site, first: ts, last: ts });
-      }
+      // The latest visit of this site (sessions hold few visits: a backward scan beats a map).
+      let vi = visits.length - 1;
+      while (vi >= 0 && visits[vi].site !== site) vi--;
+      if (vi >= 0 && ts - visits[vi].last <= this.visitGapMs) visits[vi].last = ts;
+      else visits.push({ site, first: ts, last: ts });
     }
     if (visits.length < 2) return;
     visits.sort((p, q) => p.first + p.last - (q.first + q.last) || p.site - q.site);
