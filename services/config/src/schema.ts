@@ -133,12 +133,9 @@ export const ConfigSchema = Type.Object(
         /**
          * Randomised (locally administered) Wi-Fi/BLE addresses rotate every few minutes and cut trips into
          * fragments: 'skip' leaves them out of OD matching (counted in the `randomised` state metric), 'keep'
-         * matches them like universal addresses, 'auto' skips them while they are at most half of the Wi-Fi/BLE
-         * sightings seen (after the first 1,000) and keeps them beyond.
+         * matches them like universal addresses.
          */
-        randomisedAddresses: Type.Union([Type.Literal('skip'), Type.Literal('keep'), Type.Literal('auto')], {
-          default: 'auto',
-        }),
+        randomisedAddresses: Type.Union([Type.Literal('skip'), Type.Literal('keep')], { default: 'skip' }),
         /** Sighting site id → OD zone id. Empty = every site is its own zone. */
         siteZones: Type.Record(Type.String(), Type.String(), { default: {} }),
         /**

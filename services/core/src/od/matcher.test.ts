@@ -289,12 +289,12 @@ describe('OdMatcher', () => {
     expect(cells.map((c) => [c.origin, c.destination, c.travelTimeP50S])).toEqual([['Z1', 'Z2', 22.5]]);
   });
 
-  it("randomised addresses: 'skip' leaves them out and counts them, 'keep' matches them", () => {
+  it("randomised addresses: 'skip' (default) leaves them out and counts them, 'keep' matches them", () => {
     const seq = (randomised: boolean) => [
       { ...sight(tok(1), 'A', T), randomised },
       { ...sight(tok(1), 'B', T + 5 * MIN), randomised },
     ];
-    const skip = new OdMatcher({ siteZone: { A: 'Z1', B: 'Z2' }, randomisedAddresses: 'skip' });
+    const skip = new OdMatcher({ siteZone: { A: 'Z1', B: 'Z2' } });
     skip.onSightings([...seq(true), ...seq(false).map((x) => ({ ...x, token: tok(2) }))]);
     expect(skip.flush().map((c) => c.trips)).toEqual([1]);
     expect(skip.counters().randomised).toBe(2);
@@ -302,33 +302,5 @@ describe('OdMatcher', () => {
     keep.onSightings(seq(true));
     expect(keep.flush().map((c) => c.trips)).toEqual([1]);
     expect(keep.counters().randomised).toBe(0);
-  });
-
-  it("randomised addresses 'auto' (default): skipped while a minority, kept when most sightings are randomised", () => {
-    const fleet = (randomisedShare: number) => {
-      const m = new OdMatcher({ siteZone: { A: 'Z1', B: 'Z2' } });
-      // Two waves an hour apart of 600 phones A → B, two sightings each, `randomisedShare` of them randomised.
-      const out: TokenSightingLike[] = [];
-      for (const wave of [0, 1]) {
-        for (let i = 0; i < 600; i++) {
-          const randomised = i < 600 * randomisedShare;
-          const t0 = T + wave * 60 * MIN + i * S;
-          out.push({ ...sight(tok(wave * 1000 + i), 'A', t0), randomised });
-          out.push({ ...sight(tok(wave * 1000 + i), 'B', t0 + 5 * MIN), randomised });
-        }
-      }
-      out.sort((a, b) => a.ts - b.ts);
-      m.onSightings(out);
-      return { trips: m.flush().reduce((a, c) => a + c.trips, 0), keeps: m.keepsRandomised(), c: m.counters() };
-    };
-    // 30 % randomised: left out; the 2 × 420 universal phones are the trips.
-    const minority = fleet(0.3);
-    expect(minority).toMatchObject({ trips: 840, keeps: false });
-    expect(minority.c.randomised).toBe(2 * 360);
-    // 90 % randomised: kept once 1,000 sightings are seen. The first wave's randomised phones lose their first
-    // sighting (seen before the 1,000th) and with it their trip; the second wave is matched whole: 60 + 600.
-    const majority = fleet(0.9);
-    expect(majority.keeps).toBe(true);
-    expect(majority.trips).toBe(60 + 600);
   });
 });

@@ -16,10 +16,8 @@
  *   departure = time of the last visit of the first run, arrival = time of the first visit of the last run
  *   (a visit's time: its midpoint, or its edges with `visitTime: 'edges'`), travel time = arrival − departure.
  * A session that never leaves its first zone is not a trip. The trip counts in the window of its departure.
- * Sightings flagged `randomised` (locally administered addresses) are left out while they are a minority
- * (`randomisedAddresses: 'auto'`, the default): their rotation cuts trips into fragments that would count as short
- * trips, and the universal addresses carry the OD; when most Wi-Fi/BLE sightings are randomised there is nothing
- * else to match, and they are kept.
+ * Sightings flagged `randomised` (locally administered addresses) are left out by default
+ * (`randomisedAddresses`): their rotation cuts trips into fragments that would count as short trips.
  *
  * ## Time
  * `onWatermark(wm)` says no sighting older than wm is expected. Sightings with ts ≥ wm − allowedLateness
@@ -93,12 +91,9 @@ export interface OdMatcherOptions {
    * Sightings of randomised (locally administered) Wi-Fi/BLE addresses, flagged `randomised` by the tokenizer:
    * 'skip' leaves them out of trips and site counts (an address that rotates every few minutes cuts a trip into
    * fragments, each counted as a trip between wherever its pieces were seen); 'keep' treats them like any token.
-   * 'auto' skips them while they are at most half of the Wi-Fi/BLE sightings seen so far (after the first 1,000;
-   * before that they are skipped) and keeps them beyond, the case of a fleet of phones that all randomise, where
-   * skipping would leave nothing to match. Skipped sightings are counted in `counters().randomised`.
-   * @default 'auto'
+   * Skipped sightings are counted in `counters().randomised`. @default 'skip'
    */
-  randomisedAddresses?: 'skip' | 'keep' | 'auto';
+  randomisedAddresses?: 'skip' | 'keep';
 }
 
 /** Distinct tokens sighted at one site over one coarse window (aggregate, k-anonymous). */
@@ -180,10 +175,7 @@ export class OdMatcher {
   readonly #coarse = new Map<number, Map<string, CellAcc>>();
   #coarseClosedBefore = Number.NEGATIVE_INFINITY;
   readonly #siteDevices: boolean;
-  readonly #randomisedMode: 'skip' | 'keep' | 'auto';
-  /** Wi-Fi/BLE sightings seen, and how many of them were randomised ('auto'). */
-  #probeSightings = 0;
-  #randomisedSightings = 0;
+  readonly #skipRandomised: boolean;
   /** coarse windowStart → site index → distinct tokens (memory only). */
   readonly #siteAcc = new Map<number, Map<number, { kind: SightingKindLike; tokens: Set<string> }>>();
   readonly #siteIds: string[] = [];
@@ -216,7 +208,7 @@ export class OdMatcher {
     this.#kAnonymity = options.kAnonymity;
     this.coarseWindowMs = options.coarseWindowMs;
     this.#siteDevices = options.siteDevices === true && options.coarseWindowMs !== undefined;
-    this.#randomisedMode = options.randomisedAddresses ?? 'auto';
+    this.#skipRandomised = (options.randomisedAddresses ?? 'skip') === 'skip';
     const sz = options.siteZone;
     this.#zoneOf =
       sz === undefined ? null : sz instanceof Map ? (s) => sz.get(s) : (s) => (sz as Record<string, string>)[s];
@@ -236,12 +228,6 @@ export class OdMatcher {
     if (!(Number.isInteger(this.maxSightingsPerToken) && this.maxSightingsPerToken >= 4)) {
       throw configError('maxSightingsPerToken must be an integer ≥ 4 (default 256).');
     }
-  }
-
-  /** Whether sightings of randomised addresses are matched now (see `randomisedAddresses`). */
-  keepsRandomised(): boolean {
-    if (this.#randomisedMode !== 'auto') return this.#randomisedMode === 'keep';
-    return this.#probeSightings >= 1000 && this.#randomisedSightings > this.#probeSightings / 2;
   }
 
   /** Live tokens held in memory. */
@@ -270,11 +256,7 @@ export class OdMatcher {
 
   onSighting(s: TokenSightingLike): void {
     this.#counters.sightings++;
-    if (s.kind !== 'anpr') {
-      this.#probeSightings++;
-      if (s.randomised === true) this.#randomisedSightings++;
-    }
-    if (s.randomised === true && !this.keepsRandomised()) {
+    if (s.randomised === true && this.#skipRandomised) {
       this.#counters.randomised++;
       return;
     }
