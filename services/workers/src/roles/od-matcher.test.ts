@@ -1,7 +1,8 @@
 import { loadConfig } from '@passage/config';
 import { migrate, openStore, type Store } from '@passage/store';
+import type { OperatorContext } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expandOd } from './od-matcher.ts';
+import { expandOd, OdMatcherOperator } from './od-matcher.ts';
 
 let store: Store;
 beforeAll(async () => {
@@ -138,5 +139,38 @@ describe('expandOd: suppressed cells enter the seed at k / 2', () => {
     expect(cell('D')?.expandedStdErr).toBeCloseTo(Math.sqrt((10 / Math.sqrt(2.5)) ** 2 + (10 * relSd) ** 2), 6);
     // No travel time comes from a suppressed cell.
     expect(cell('D')?.travelTimeP50S).toBeUndefined();
+  });
+});
+
+describe('od-matcher role: a fleet of randomised addresses', () => {
+  it('warns once, with a share and what to do, when most sightings are randomised and skipped', () => {
+    const op = new OdMatcherOperator(loadConfig({ env: {}, overrides: { od: { siteZones: { A: 'Z1', B: 'Z2' } } } }));
+    const warnings: { obj: Record<string, unknown>; msg: string }[] = [];
+    const log = { warn: (obj: Record<string, unknown>, msg: string) => warnings.push({ obj, msg }), debug: () => {} };
+    const ctx = {
+      emit: () => {},
+      watermark: 0,
+      log,
+      metrics: undefined,
+      role: 'od-matcher',
+    } as unknown as OperatorContext;
+    const batch = (from: number, randomised: boolean) =>
+      Array.from({ length: 600 }, (_, i) => ({
+        siteId: i % 2 ? 'A' : 'B',
+        ts: H0 + (from + i) * 1000,
+        kind: 'wifi' as const,
+        token: `tok${String(from + i).padStart(19, '0')}`,
+        randomised,
+      }));
+    op.processBatch(batch(0, false));
+    op.onWatermark(H0 + 600_000, ctx);
+    expect(warnings).toEqual([]); // 600 sightings, none randomised
+    op.processBatch(batch(600, true));
+    op.processBatch(batch(1200, true));
+    op.onWatermark(H0 + 1_800_000, ctx);
+    op.onWatermark(H0 + 1_900_000, ctx);
+    expect(warnings.length).toBe(1);
+    expect(warnings[0].obj).toEqual({ randomised: 1200, sightings: 1800, share: 67 });
+    expect(warnings[0].msg).toContain('od.randomisedAddresses = keep');
   });
 });

@@ -83,8 +83,27 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
     this.matcher.onSightings(events);
   }
 
+  #warnedRandomised = false;
+
+  /**
+   * With `od.randomisedAddresses = skip`, a fleet where most phones randomise leaves little to match: say so once
+   * (a count and a share only), with what to do.
+   */
+  private warnIfMostlyRandomised(ctx: OperatorContext): void {
+    if (this.#warnedRandomised) return;
+    const c = this.matcher.counters();
+    if (c.sightings < 1000 || c.randomised <= c.sightings / 2) return;
+    this.#warnedRandomised = true;
+    ctx.log.warn(
+      { randomised: c.randomised, sightings: c.sightings, share: Math.round((100 * c.randomised) / c.sightings) },
+      'most sightings are randomised Wi-Fi/BLE addresses and are left out of OD matching: if the phones around ' +
+        'your sniffers mostly randomise, set od.randomisedAddresses = keep (trips then include fragments)',
+    );
+  }
+
   onWatermark(wm: number, ctx: OperatorContext): void {
     if (!Number.isFinite(wm)) return; // end of input: onClose flushes
+    this.warnIfMostlyRandomised(ctx);
     this.publish(this.matcher.onWatermark(wm), ctx);
   }
 
