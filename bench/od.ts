@@ -13,23 +13,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { OdMatcher, type OdMatcherOptions, type TokenSightingLike } from '@passage/core';
+import { mulberry32 } from '@passage/core/prng';
 import { median } from './_util.ts';
 
 const N = Number(process.env.BENCH_OD_SIGHTINGS ?? 1_000_000);
 const DAY = 86_400_000;
 const T0 = Date.parse('2025-10-01T00:00:00Z');
-
-/** Mulberry32: small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
@@ -37,7 +26,7 @@ export function synthesise(
   n: number,
   seed = 42,
 ): { sightings: TokenSightingLike[]; devices: number; multiVisit: number } {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const sites = Array.from({ length: 50 }, (_, i) => `site-${i}`);
   const out: TokenSightingLike[] = [];
   let devices = 0;

@@ -5,6 +5,7 @@
  * and od.v1 have 4, keyed by token and by OD pair.
  */
 import { loadConfig } from '@passage/config';
+import { mulberry32 } from '@passage/core/prng';
 import { migrate, openStore, type Store } from '@passage/store';
 import { createLogger, KafkaTransport, type RawSighting, StreamMetrics } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,21 +21,9 @@ const SITE_ZONES = Object.fromEntries(
   ]),
 );
 
-/** Mulberry32. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** 1,500 devices over 3 hours, 2–3 zones each, repeated probes; sorted by time. */
 function rawSightings(): RawSighting[] {
-  const rnd = prng(7);
+  const rnd = mulberry32(7);
   const out: RawSighting[] = [];
   for (let d = 0; d < 1500; d++) {
     const kind = rnd() < 0.4 ? 'anpr' : 'wifi';

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../prng.ts';
 import { AssignmentSolver, linearSumAssignment } from './lsap.ts';
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Brute force: best (max cardinality, then min cost) over all partial injections rows → cols. */
 function bruteForce(
@@ -87,7 +76,7 @@ describe('AssignmentSolver', () => {
   });
 
   it('matches brute force on random small matrices with forbidden entries (max cardinality, min cost)', () => {
-    const rand = rng(42);
+    const rand = mulberry32(42);
     const solver = new AssignmentSolver();
     for (let trial = 0; trial < 400; trial++) {
       const nRows = 1 + Math.floor(rand() * 6);
@@ -112,7 +101,7 @@ describe('AssignmentSolver', () => {
   });
 
   it('matches brute force in thresholded (ByteTrack / lap cost_limit) mode', () => {
-    const rand = rng(7);
+    const rand = mulberry32(7);
     const solver = new AssignmentSolver();
     for (let trial = 0; trial < 400; trial++) {
       const nRows = 1 + Math.floor(rand() * 6);

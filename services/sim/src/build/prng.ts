@@ -1,4 +1,5 @@
 /** Seeded PRNG (mulberry32) and small sampling helpers. Everything random in a scenario comes from here. */
+import { mulberry32 } from '@passage/core/prng';
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -15,16 +16,7 @@ export interface Rng {
   pick<T>(items: readonly T[]): T;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Derives an independent stream from a seed and a label (FNV-1a of the label mixed into the seed). */
 export function deriveSeed(seed: number, label: string): number {
