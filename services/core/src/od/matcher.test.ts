@@ -186,6 +186,7 @@ describe('OdMatcher', () => {
     expect(() => new OdMatcher({ maxTravelTimeS: 0 })).toThrow(/PASSAGE_OD_CONFIG/);
     expect(() => new OdMatcher({ maxTripDurationS: 60 })).toThrow(/PASSAGE_OD_CONFIG/);
     expect(() => new OdMatcher({ maxTokens: 0 })).toThrow(/PASSAGE_OD_CONFIG/);
+    expect(() => new OdMatcher({ visitGapS: -1 })).toThrow(/visitGapS/);
   });
 
   it('coarse (hourly) cells: k-anonymity applied at the hourly level on its own distinct tokens; site counts', () => {

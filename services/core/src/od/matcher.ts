@@ -217,6 +217,7 @@ export class OdMatcher {
       throw configError('maxTripDurationS must be ≥ maxTravelTimeS (default 7200).');
     }
     if (!(this.windowMs > 0)) throw configError('windowMs must be > 0 (default 900000).');
+    if (!(this.visitGapMs >= 0)) throw configError('visitGapS must be ≥ 0 (default 120).');
     if (
       this.coarseWindowMs !== undefined &&
       !(this.coarseWindowMs >= this.windowMs && this.coarseWindowMs % this.windowMs === 0)

@@ -3,6 +3,8 @@
  * calibration pairs from the pinhole model), counters (loops, pedestrian, bike, Telraam) and sighting sites
  * (Wi-Fi / BLE / ANPR) at every zone entry. Geometry is computed in local metres and written as [lon, lat].
  */
+
+import { crossSegment } from '../geo.ts';
 import { imageToGround, inImage, type PinholeCamera, projectToImage } from './camera.ts';
 import { type LonLat, type Origin, toLonLat } from './geo.ts';
 import { laneWidth, type NetEdge, type Network, ROAD_SPECS, roadHalfWidth } from './network.ts';
@@ -558,20 +560,19 @@ export function buildSensors(net: Network, origin: Origin, zones: ZoneDef[]): Se
 /** Cordon units: crossings closer than `mergeM` are one unit; detection radii (m). */
 const CORDON = { mergeM: 15, radioRadiusM: 15, anprRadiusM: 12 };
 
-/** Points where a polyline crosses a polygon's boundary. */
+/** Points where a polyline crosses a polygon's boundary (each polygon side as a segment, geo.crossSegment). */
 function boundaryCrossings(shape: readonly V2[], poly: readonly V2[]): V2[] {
   const out: V2[] = [];
+  const sides = poly.map(([ax, ay], j) => {
+    const [bx, by] = poly[(j + 1) % poly.length];
+    return { ax, ay, bx, by };
+  });
   for (let i = 1; i < shape.length; i++) {
-    const [ax, ay] = shape[i - 1];
-    const [bx, by] = shape[i];
-    for (let j = 0; j < poly.length; j++) {
-      const [cx, cy] = poly[j];
-      const [dx, dy] = poly[(j + 1) % poly.length];
-      const den = (bx - ax) * (dy - cy) - (by - ay) * (dx - cx);
-      if (den === 0) continue;
-      const t = ((cx - ax) * (dy - cy) - (cy - ay) * (dx - cx)) / den;
-      const u = ((cx - ax) * (by - ay) - (cy - ay) * (bx - ax)) / den;
-      if (t >= 0 && t < 1 && u >= 0 && u < 1) out.push([ax + t * (bx - ax), ay + t * (by - ay)]);
+    const [px, py] = shape[i - 1];
+    const [qx, qy] = shape[i];
+    for (const side of sides) {
+      const f = crossSegment(side, px, py, qx, qy);
+      if (f >= 0) out.push([px + f * (qx - px), py + f * (qy - py)]);
     }
   }
   return out;

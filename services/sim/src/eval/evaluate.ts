@@ -24,6 +24,7 @@ import {
   MODE_GROUPS,
   type ModeGroup,
   median,
+  poolGeh,
   summarizeGeh,
   totalErrorPct,
   totalsByGroup,
@@ -266,13 +267,21 @@ export function evaluate(input: EvaluateInput): EvalReport {
         rep.pass = rep.geh.shareBelow >= o.gehShareRequired && Math.abs(rep.geh.totalErrorPct) <= o.totalErrorMaxPct;
         groups[g] = rep;
       }
+      // The pooled report: GEH over every group's cells (totals summed over groups, so a trip of the `all` and the
+      // `motor` group counts in both); no per-mode totals (the groups' outputs have no mode).
       const all = Object.values(groups);
-      const cells = all.reduce((a, r) => a + r.geh.cells, 0);
-      const below = all.reduce((a, r) => a + r.geh.shareBelow * r.geh.cells, 0);
-      const first = all[0];
       report.od = {
-        ...first,
-        geh: { ...first.geh, cells, shareBelow: cells > 0 ? below / cells : 0 },
+        intervalS: iv,
+        geh: poolGeh(
+          all.map((r) => r.geh),
+          o.gehThreshold,
+        ),
+        byGroup: totalsByGroup([], [], String, Number, String, Number),
+        byMode: {},
+        worst: Object.entries(groups)
+          .flatMap(([g, r]) => r.worst.map((c) => ({ ...c, key: `${g}|${c.key}` })))
+          .sort((a, b) => b.geh - a.geh)
+          .slice(0, o.worst),
         pass: all.every((r) => r.pass),
         byModeCompared: false,
         groups,

@@ -94,6 +94,28 @@ export function summarizeGeh(cells: ReadonlyArray<CellComparison>, threshold = 5
   };
 }
 
+/**
+ * Pools GEH summaries of disjoint cell sets (e.g. OD mode groups): cells and totals summed, share and mean
+ * weighted by cells, max of maxima.
+ */
+export function poolGeh(parts: ReadonlyArray<GehSummary>, threshold = 5): GehSummary {
+  const cells = parts.reduce((a, p) => a + p.cells, 0);
+  const weighted = (f: (p: GehSummary) => number) =>
+    cells > 0 ? parts.reduce((a, p) => a + f(p) * p.cells, 0) / cells : 0;
+  const t = parts.reduce((a, p) => a + p.truthTotal, 0);
+  const o = parts.reduce((a, p) => a + p.outputTotal, 0);
+  return {
+    cells,
+    shareBelow: cells > 0 ? weighted((p) => p.shareBelow) : 1,
+    threshold,
+    meanGeh: weighted((p) => p.meanGeh),
+    maxGeh: parts.reduce((a, p) => Math.max(a, p.maxGeh), 0),
+    truthTotal: t,
+    outputTotal: o,
+    totalErrorPct: totalErrorPct(t, o),
+  };
+}
+
 /** Mode groups used for total count errors. */
 export const MODE_GROUPS = {
   pedestrians: ['pedestrian'],

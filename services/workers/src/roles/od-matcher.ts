@@ -347,9 +347,9 @@ export async function expandOd(
   },
 ): Promise<ExpandOdResult> {
   const periodMs = q.periodMs ?? 3_600_000;
-  const k = config.privacy.k;
-  const suppressedSeed = k / 2;
-  const seedRelSd = k > 2 ? Math.sqrt(((k - 1) ** 2 - 1) / 12) / suppressedSeed : 0;
+  const kAnon = config.privacy.k;
+  const suppressedSeed = kAnon / 2;
+  const seedRelSd = kAnon > 2 ? Math.sqrt(((kAnon - 1) ** 2 - 1) / 12) / suppressedSeed : 0;
   // Observed cells: the hourly k-anonymous cells (od_1h) when the matcher wrote them, else the 15-min ones.
   // Hourly cells need hour-aligned periods: `from` is aligned down to the hour.
   const hourFrom = Math.floor(q.from / HOUR_MS) * HOUR_MS;
@@ -467,7 +467,7 @@ export async function expandOd(
     const matrix = [...byOd.values()].filter((c) => c.trips > 0);
     // Output cell: the published trips back in `trips`; a seeded share widens the se by the withheld count's
     // spread (uniform on 1 … k − 1: relative sd √((k−1)² − 1) / √12 / (k / 2) of the seed).
-    const unseed = (c: OdCellLike, periodStart: number): ExpandedOdCell => {
+    const unseed = (c: OdCellLike): ExpandedOdCell => {
       const pub = published.get(`${c.origin}\u0000${c.destination}`) ?? 0;
       const seeded = c.trips - pub;
       if (seeded <= 0) return { ...c, periodStart };
@@ -519,7 +519,7 @@ export async function expandOd(
             });
           }
         }
-        for (const c of res.cells) out.cells.push(unseed(c, periodStart));
+        for (const c of res.cells) out.cells.push(unseed(c));
         continue;
       }
     }
@@ -575,7 +575,7 @@ export async function expandOd(
     }
     // 4. IPF
     const res = expandOdCells(matrix, { originTotals: totals.origin, destinationTotals: totals.destination });
-    for (const c of res.cells) out.cells.push(unseed(c, periodStart));
+    for (const c of res.cells) out.cells.push(unseed(c));
   }
   return out;
 }
