@@ -142,6 +142,22 @@ describe('expandOd: suppressed cells enter the seed at k / 2', () => {
   });
 });
 
+describe('expandOd: the below-observed guard counts published trips only', () => {
+  it('keeps a counter above the published trips even when the seeds of suppressed cells exceed it', async () => {
+    // Hour H0 + 5 h: A → C 20 published, A → D suppressed (seed 2.5); loop-a counts 21 ≥ 20 (< 22.5 with the seed).
+    const h = H0 + 5 * HOUR;
+    await store.client.insert({
+      table: 'od_1h',
+      values: [od('A', 'C', 20, h), { ...od('A', 'D', 0, h), suppressed: 1, rule: 'k5:suppress' }],
+      format: 'JSONEachRow',
+    });
+    await store.client.insert({ table: 'counts_1m', values: [bin('loop-a', 21, h)], format: 'JSONEachRow' });
+    const res = await expandOd(store.client, config, { from: h, to: h + HOUR });
+    expect(res.excludedSensors).toEqual([]);
+    expect(res.margins.find((m) => m.zone === 'A')).toMatchObject({ total: 21, source: 'counters' });
+  });
+});
+
 describe('od-matcher role: a fleet of randomised addresses', () => {
   it('warns once, with a share and what to do, when most sightings are randomised and skipped', () => {
     const op = new OdMatcherOperator(loadConfig({ env: {}, overrides: { od: { siteZones: { A: 'Z1', B: 'Z2' } } } }));

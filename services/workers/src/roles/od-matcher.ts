@@ -476,10 +476,16 @@ export async function expandOd(
       const se = Math.sqrt((c.expandedStdErr ?? 0) ** 2 + (seedShare * seedRelSd) ** 2);
       return { ...c, trips: pub, expandedStdErr: se, seeded: true, periodStart };
     };
+    // Margins of the seed (the ratio estimator's denominators), and of the published trips alone (what probes
+    // certainly saw: the floor a reference count cannot be below).
     const observed = { origin: new Map<string, number>(), destination: new Map<string, number>() };
+    const seen = { origin: new Map<string, number>(), destination: new Map<string, number>() };
     for (const c of matrix) {
-      observed.origin.set(c.origin, (observed.origin.get(c.origin) ?? 0) + c.trips);
-      observed.destination.set(c.destination, (observed.destination.get(c.destination) ?? 0) + c.trips);
+      const pub = published.get(`${c.origin}\u0000${c.destination}`) ?? 0;
+      for (const side of ['origin', 'destination'] as const) {
+        observed[side].set(c[side], (observed[side].get(c[side]) ?? 0) + c.trips);
+        seen[side].set(c[side], (seen[side].get(c[side]) ?? 0) + pub);
+      }
     }
     // Probe-rate expansion: a group without any reference counter (README: the Wi-Fi/BLE group without an all-mode
     // counter at a single-access zone) is expanded by 1 / (ρ_o ρ_d), ρ = distinct devices / counted at the zone.
@@ -542,7 +548,7 @@ export async function expandOd(
       // A reference below the probe trips observed at the zone is impossible (probes see a subset of the
       // population): wrong direction, a counter covering one carriageway only, or a failing sensor. Left out.
       for (const [z, v] of ref) {
-        if (v < (observed[side].get(z) ?? 0)) {
+        if (v < (seen[side].get(z) ?? 0)) {
           ref.delete(z);
           for (const r of refs) {
             if (r.zone === z && r.margin === side && r.odMode === mode) {
