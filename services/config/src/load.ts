@@ -99,8 +99,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     const where = from ? `environment variable ${from} or config key ${keyBase}` : `config key ${keyBase}`;
     const hint =
       e.message === 'Unexpected property'
-        ? `remove it or fix its spelling; known keys are listed in README.md § Configuration`
-        : `expected ${e.message.toLowerCase()}; see README.md § Configuration`;
+        ? `remove it or fix its spelling; known keys are listed in docs/CONFIGURATION.md`
+        : `expected ${e.message.toLowerCase()}; see docs/CONFIGURATION.md`;
     throw new PassageError(
       'PASSAGE_CONFIG_INVALID',
       `Invalid configuration: ${where} = ${JSON.stringify(e.value)}: ${hint}.`,
