@@ -2,7 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { DetectionFrame } from './contracts.ts';
 
-/** Reason codes of dead letters (documented in README § Dead letters). */
+/** Reason codes of dead letters (documented in docs/ERRORS.md). */
 export type DeadLetterReason =
   | 'BAD_JSON'
   | 'SCHEMA'

@@ -278,7 +278,7 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
     report.healthFindings = flags.length;
     console.log(JSON.stringify(report, null, 2));
 
-    // Assertions: what this pipeline achieves on this scenario (README § Origin–destination and privacy).
+    // Assertions: what this pipeline achieves on this scenario (docs/OD-AND-PRIVACY.md).
     const motor = report['od.motor'] as { gehLt5Share: number; cellsTruthGe20: number };
     expect(motor.cellsTruthGe20).toBeGreaterThan(10);
     // The published product: OD × clock-hour cells with ≥ 20 true trips, GEH < 5 on ≥ 85 % of them, both groups.

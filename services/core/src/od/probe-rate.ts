@@ -1,6 +1,6 @@
 /**
  * Probe-rate expansion of a probe OD matrix (Wi-Fi/BLE) when no counter of every mode stands at a single-access
- * zone (so no IPF margin exists for the group). README § Origin–destination and privacy.
+ * zone (so no IPF margin exists for the group). docs/OD-AND-PRIVACY.md.
  *
  * Per zone z and period: D_z = distinct devices sighted at the zone's sighting sites (k-anonymous aggregate
  * counts, no tokens), C_z = people/vehicles counted by the counters located in the zone (all directions, all

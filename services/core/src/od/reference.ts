@@ -2,7 +2,7 @@
  * Reference counters for the OD expansion, derived from a sites file (scenario.json format) when the
  * operator has not listed them by hand (`od.reference`).
  *
- * Rule (documented in README § Origin–destination and privacy):
+ * Rule (documented in docs/OD-AND-PRIVACY.md):
  * - Only SINGLE-ACCESS zones qualify: kinds `gate`, `parking`, `station` — a road (or stub) through which every
  *   trip starting or ending in the zone passes. Squares, the core, districts and unknown kinds are crossed by
  *   streets in every direction: a counter on one of their streets is not a margin of the zone.
@@ -129,7 +129,7 @@ export interface ZoneCounter {
 /**
  * Counters whose line midpoint lies inside a zone polygon, for every zone kind and every counter kind (loops,
  * pedestrian and bike counters, Telraam-like): each counts (part of) the people or vehicles passing the zone,
- * the denominator of the zone's probe rate (README § Origin–destination and privacy, probe-rate expansion).
+ * the denominator of the zone's probe rate (docs/OD-AND-PRIVACY.md, probe-rate expansion).
  */
 export function deriveZoneCounters(
   zones: readonly ReferenceSiteZone[],

@@ -63,7 +63,7 @@ export async function odFlows(
      GROUP BY t, origin, destination ORDER BY t, origin, destination`,
     { ...rangeParams(opts), modes: opts.modes ?? [] },
   );
-  // Population flows: hourly expansions (od_expanded_1h, README § Origin–destination and privacy) replace the
+  // Population flows: hourly expansions (od_expanded_1h, docs/OD-AND-PRIVACY.md) replace the
   // observed counts where they exist, for hourly or coarser intervals.
   const expandedBy = new Map<string, { ex: number; v: number }>();
   if (opts.interval !== '15m') {

@@ -47,7 +47,7 @@ import { loadSitesFile } from '../sites.ts';
  *
  * Delivery: a cell needs its whole window's tokens (k-anonymity, quantiles), so no partial cells are emitted at
  * checkpoints; token state is memory only (never persisted: it holds tokens). Consequences, documented in
- * README § Origin–destination and privacy: run ONE instance (cells of several instances would be k-anonymised
+ * docs/OD-AND-PRIVACY.md: run ONE instance (cells of several instances would be k-anonymised
  * on partial token sets); a crash loses the trips of windows still open (no double counting); a graceful stop
  * publishes open windows as they are, and their later trips form a second row of the same cell, summed by the
  * queries (each row is k-anonymous on its own).
@@ -312,7 +312,7 @@ export interface ExpandOdResult {
 }
 
 /**
- * Expansion of the stored observed OD matrix to population flows (README § Origin–destination and privacy).
+ * Expansion of the stored observed OD matrix to population flows (docs/OD-AND-PRIVACY.md).
  *
  * For each period of `periodMs` (default 1 h) and OD mode group:
  * 1. Observed matrix: the period's cells summed over their windows. A cell published as suppressed (1 … k − 1
@@ -487,7 +487,7 @@ export async function expandOd(
         seen[side].set(c[side], (seen[side].get(c[side]) ?? 0) + pub);
       }
     }
-    // Probe-rate expansion: a group without any reference counter (README: the Wi-Fi/BLE group without an all-mode
+    // Probe-rate expansion: a group without any reference counter (docs/OD-AND-PRIVACY.md: the Wi-Fi/BLE group without an all-mode
     // counter at a single-access zone) is expanded by 1 / (ρ_o ρ_d), ρ = distinct devices / counted at the zone.
     if (!refs.some((r) => r.odMode === mode) && devices.length > 0) {
       const dev = new Map<string, number>();
