@@ -11,6 +11,7 @@ import {
   summarizeDetectionStats,
   synthesizeDetections,
 } from './detections.ts';
+import { resolveDetectorConvention } from './detector-convention.ts';
 import { makeMiniCity, miniCityContext, subsetCity } from './fixtures/mini-city.ts';
 import { loadScenario } from './scenario.ts';
 
@@ -116,34 +117,136 @@ describe('detection synthesiser on the mini city', () => {
 const SCENARIO = join(import.meta.dirname, '../../../../infra/scenarios/chartres-centre');
 const haveScenario = existsSync(join(SCENARIO, 'trajectories.csv.gz'));
 
-describe.skipIf((!haveScenario) && process.env.CI !== 'true')('detection synthesiser on the committed scenario (first 10 min)', () => {
-  it('has noise in the stated ranges and valid frames', async () => {
-    const sc = await loadScenario(SCENARIO);
-    const stats: DetectionStats = newDetectionStats();
-    const t0 = performance.now();
-    let n = 0;
-    let objects = 0;
-    let invalid = 0;
-    for (const f of synthesizeDetections(sc, { toS: 600, stats })) {
-      n++;
-      objects += f.objects.length;
-      if (n % 50 === 0 && !Value.Check(DetectionFrame, f)) invalid++;
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const s = summarizeDetectionStats(stats);
-    console.info(
-      'chartres-centre detection stats (0–600 s)',
-      JSON.stringify({ ...s, frames: n, objects, framesPerS: n / seconds, detectionsPerS: objects / seconds }),
+describe.skipIf(!haveScenario && process.env.CI !== 'true')(
+  'detection synthesiser on the committed scenario (first 10 min)',
+  () => {
+    it('has noise in the stated ranges and valid frames', async () => {
+      const sc = await loadScenario(SCENARIO);
+      const stats: DetectionStats = newDetectionStats();
+      const t0 = performance.now();
+      let n = 0;
+      let objects = 0;
+      let invalid = 0;
+      for (const f of synthesizeDetections(sc, { toS: 600, stats })) {
+        n++;
+        objects += f.objects.length;
+        if (n % 50 === 0 && !Value.Check(DetectionFrame, f)) invalid++;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const s = summarizeDetectionStats(stats);
+      console.info(
+        'chartres-centre detection stats (0–600 s)',
+        JSON.stringify({ ...s, frames: n, objects, framesPerS: n / seconds, detectionsPerS: objects / seconds }),
+      );
+      expect(invalid).toBe(0);
+      expect(n).toBe(600 * 10 * sc.cameras.length);
+      expect(s.missRate).toBeGreaterThan(0.03);
+      expect(s.missRate).toBeLessThan(0.3);
+      expect(s.fpPerFrame).toBeGreaterThan(0.01);
+      expect(s.fpPerFrame).toBeLessThan(0.08);
+      if ((stats.visibleByPart.van ?? 0) > 200) {
+        expect(s.vanAsCar).toBeGreaterThan(0.5);
+        expect(s.vanAsCar).toBeLessThan(0.95);
+      }
+    }, 120_000);
+  },
+);
+
+describe('detector conventions', () => {
+  it('the default convention keeps the frames byte-identical (hashes recorded before conventions existed)', async () => {
+    expect(hashFrames(synthesizeDetections(ctx))).toBe(
+      '9126e2b8d96c5405d0e1d98cb051e642d2bba0477b74c49d691885c0af03e6bf',
     );
-    expect(invalid).toBe(0);
-    expect(n).toBe(600 * 10 * sc.cameras.length);
-    expect(s.missRate).toBeGreaterThan(0.03);
-    expect(s.missRate).toBeLessThan(0.3);
-    expect(s.fpPerFrame).toBeGreaterThan(0.01);
-    expect(s.fpPerFrame).toBeLessThan(0.08);
-    if ((stats.visibleByPart.van ?? 0) > 200) {
-      expect(s.vanAsCar).toBeGreaterThan(0.5);
-      expect(s.vanAsCar).toBeLessThan(0.95);
+    expect(hashFrames(synthesizeDetections(ctx, { detector: 'coco-separate' }))).toBe(
+      '9126e2b8d96c5405d0e1d98cb051e642d2bba0477b74c49d691885c0af03e6bf',
+    );
+    if (!haveScenario) return;
+    const sc = await loadScenario(SCENARIO);
+    expect(sc.scenario.synth?.detector).toBeUndefined();
+    expect(hashFrames(synthesizeDetections(sc, { toS: 120 }))).toBe(
+      '1b2ec0f13d3f4847e2351a215cf792dfaabc3f71a04cfe28508ea5c31e7c73bc',
+    );
+  }, 60_000);
+
+  it('merged riders: a cyclist is one box, the union of rider and bicycle, labelled by the bike rule', () => {
+    const one = miniCityContext(subsetCity(city, (a) => a.id === 'bicycle-3'));
+    const heights = (detector?: string) => {
+      const boxes: { cls: string; h: number; top: number }[][] = [];
+      for (const f of synthesizeDetections(one, { noise: { fpRate: 0, jitter: 0 }, detector })) {
+        if (f.objects.length) boxes.push(f.objects.map((o) => ({ cls: o.cls, h: o.bbox[3], top: o.bbox[1] })));
+      }
+      return boxes;
+    };
+    const sep = heights('coco-separate');
+    const mer = heights('merged-riders');
+    expect(mer.length).toBeGreaterThan(50);
+    // Never two boxes, never a separate person box above a bicycle.
+    expect(mer.every((f) => f.length === 1)).toBe(true);
+    const labels = new Map<string, number>();
+    for (const f of mer) labels.set(f[0].cls, (labels.get(f[0].cls) ?? 0) + 1);
+    expect((labels.get('bicycle') ?? 0) / mer.length).toBeGreaterThan(0.6);
+    // The merged box reaches the rider's head: taller than the separate bicycle box, as tall as rider + bike.
+    const bikeH = sep.flatMap((f) => f.filter((o) => o.cls !== 'person').map((o) => o.h));
+    const personTop = sep.flatMap((f) => f.filter((o) => o.cls === 'person').map((o) => o.top));
+    const medianOf = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+    expect(medianOf(mer.map((f) => f[0].h))).toBeGreaterThan(1.3 * medianOf(bikeH));
+    expect(Math.abs(medianOf(mer.map((f) => f[0].top)) - medianOf(personTop))).toBeLessThan(0.15 * medianOf(bikeH));
+  });
+
+  it('scenario.json synth.detector overrides tables and scores, falling back to the preset', () => {
+    const custom = {
+      ...ctx,
+      scenario: {
+        ...ctx.scenario,
+        synth: {
+          detector: {
+            preset: 'coco-separate',
+            riders: 'separate' as const,
+            labels: { van: { labels: ['truck'], weights: [1] }, car: { labels: ['car', 'bus'], weights: [0.5, 0.5] } },
+            scoreShift: -0.2,
+          },
+        },
+      },
+    };
+    const stats = newDetectionStats();
+    const frames = [...synthesizeDetections(custom, { stats })];
+    expect(labelShares(stats, 'van').truck).toBe(1);
+    expect(labelShares(stats, 'car').bus).toBeGreaterThan(0.3);
+    // Unchanged parts keep the preset's table.
+    expect(labelShares(stats, 'bicycle:bike').bicycle).toBeGreaterThan(0.85);
+    const meanScore = (fs: DetectionFrame[]) => {
+      let s = 0;
+      let n = 0;
+      for (const f of fs) {
+        for (const o of f.objects) {
+          s += o.score;
+          n++;
+        }
+      }
+      return s / n;
+    };
+    expect(meanScore(frames)).toBeLessThan(meanScore([...synthesizeDetections(ctx)]) - 0.1);
+  });
+
+  it('resolves presets and refuses bad specs with PASSAGE_SCENARIO_DETECTOR_INVALID', () => {
+    expect(resolveDetectorConvention(undefined).preset).toBe('coco-separate');
+    expect(resolveDetectorConvention({ preset: 'merged-riders' }).riders).toBe('merged');
+    const r = resolveDetectorConvention({ riders: 'merged', labels: { van: { weights: [0.5, 0.5] } } });
+    expect(r.riders).toBe('merged');
+    expect(r.rules.van.labels).toEqual(['car', 'truck']);
+    expect(r.rules.van.flicker).toBe(0.08);
+    expect(r.motoRiderShare).toBe(0);
+    for (const bad of [
+      { preset: 'nope' },
+      { riders: 'both' },
+      { labels: { lorry: { labels: ['truck'], weights: [1] } } },
+      { labels: { van: { labels: ['car', 'truck'] } } },
+      { labels: { van: { weights: [1] } } },
+      { scoreScale: 0 },
+    ]) {
+      expect(() => resolveDetectorConvention(bad as never)).toThrow(
+        expect.objectContaining({ code: 'PASSAGE_SCENARIO_DETECTOR_INVALID' }),
+      );
     }
-  }, 120_000);
+  });
 });

@@ -14,24 +14,26 @@
  *   plus, for about half of them, a `person` box; a van is `car` (≈ 75 % of vans) or `truck`; occasional
  *   car↔truck and truck→bus; a per-object label (per camera) plus per-frame flicker;
  * - false positives: short episodes (mean 2.5 frames) of spurious boxes, a few per 100 frames, mostly low score.
+ * The detector convention (rider boxes separate or merged, the label-confusion tables, the score distribution) is
+ * the scenario's `synth.detector` (or the `detector` option), see `detector-convention.ts`; the default
+ * `coco-separate` is what is described above, frame for frame.
  * No edge track ids, plates or embeddings. Same seed and same time range → identical frames.
  */
 import type { DetectedObject, DetectionFrame, Mode } from '@passage/stream/contracts';
 import { hashUniform, Rng } from '../prng.ts';
 import { makePinhole, type PinholeModel, projectBox } from './camera-model.ts';
+import {
+  DETECTOR_PRESETS,
+  type DetectorConvention,
+  type DetectorConventionSpec,
+  type LabelRule,
+  resolveDetectorConvention,
+  TRUTH_PARTS,
+  type TruthPart,
+} from './detector-convention.ts';
 import type { SimContext } from './scenario.ts';
 
-/** What a box truly is: the road user's mode and which part of it (cyclists and motorcyclists are two parts). */
-export type TruthPart =
-  | 'pedestrian'
-  | 'bicycle:rider'
-  | 'bicycle:bike'
-  | 'motorcycle:bike'
-  | 'motorcycle:rider'
-  | 'car'
-  | 'van'
-  | 'truck'
-  | 'bus';
+export type { TruthPart } from './detector-convention.ts';
 
 export interface DetectionNoise {
   /** σ of each box edge as a share of the box width/height. @default 0.03 */
@@ -120,58 +122,24 @@ export interface DetectionSynthOptions {
   fromS?: number;
   toS?: number;
   noise?: Partial<DetectionNoise>;
+  /**
+   * Detector convention (rider boxes, label confusion, scores): a preset name, a `synth.detector` spec, or a resolved
+   * convention. Default: the scenario's `synth.detector` (scenario.json), else `coco-separate`.
+   */
+  detector?: string | DetectorConventionSpec | DetectorConvention;
   /** Filled as frames are generated. */
   stats?: DetectionStats;
   /** Emit frames without objects too (default true: a real edge device sends every frame). */
   emptyFrames?: boolean;
 }
 
-interface LabelRule {
-  labels: readonly string[];
-  weights: readonly number[];
-  /** Per-frame probability of reporting another label of the rule than the object's usual one. */
-  flicker: number;
-  /** Base miss probability (hard classes miss more). */
-  baseMiss: number;
-  /** Score of a fully visible, near object (before noise). */
-  baseScore: number;
-}
-
-/** Detector behaviour per truth part (COCO labels). */
-export const LABEL_RULES: Record<TruthPart, LabelRule> = {
-  pedestrian: { labels: ['person'], weights: [1], flicker: 0, baseMiss: 0.03, baseScore: 0.82 },
-  'bicycle:rider': { labels: ['person'], weights: [1], flicker: 0, baseMiss: 0.04, baseScore: 0.8 },
-  'bicycle:bike': {
-    labels: ['bicycle', 'motorcycle'],
-    weights: [0.97, 0.03],
-    flicker: 0.03,
-    baseMiss: 0.08,
-    baseScore: 0.72,
-  },
-  'motorcycle:bike': {
-    labels: ['motorcycle', 'bicycle'],
-    weights: [0.92, 0.08],
-    flicker: 0.04,
-    baseMiss: 0.05,
-    baseScore: 0.78,
-  },
-  'motorcycle:rider': { labels: ['person'], weights: [1], flicker: 0, baseMiss: 0.1, baseScore: 0.7 },
-  car: { labels: ['car', 'truck'], weights: [0.99, 0.01], flicker: 0.015, baseMiss: 0.02, baseScore: 0.9 },
-  van: { labels: ['car', 'truck'], weights: [0.75, 0.25], flicker: 0.08, baseMiss: 0.02, baseScore: 0.86 },
-  truck: {
-    labels: ['truck', 'car', 'bus'],
-    weights: [0.88, 0.08, 0.04],
-    flicker: 0.05,
-    baseMiss: 0.03,
-    baseScore: 0.85,
-  },
-  bus: { labels: ['bus', 'truck'], weights: [0.94, 0.06], flicker: 0.03, baseMiss: 0.02, baseScore: 0.9 },
-};
-const PART_NAMES = Object.keys(LABEL_RULES) as TruthPart[];
+/** Detector behaviour per truth part (COCO labels) of the default convention (`coco-separate`). */
+export const LABEL_RULES: Readonly<Record<TruthPart, LabelRule>> = DETECTOR_PRESETS['coco-separate'].rules;
+const PART_NAMES = TRUTH_PARTS;
 const PART_INDEX = new Map(PART_NAMES.map((p, i) => [p, i]));
 
-/** Share of motorcyclists whose rider the detector also reports as `person` (per camera and object). */
-export const MOTO_RIDER_SHARE = 0.5;
+/** Share of motorcyclists whose rider the detector also reports as `person` (default convention). */
+export const MOTO_RIDER_SHARE = DETECTOR_PRESETS['coco-separate'].motoRiderShare;
 
 /** False-positive labels and their weights. */
 const FP_LABELS = ['person', 'car', 'bicycle', 'truck', 'motorcycle', 'bus'] as const;
@@ -183,10 +151,24 @@ interface Part {
   width: number;
   z0: number;
   z1: number;
+  /** Drawn in one box with the part before it (merged riders): the union of both projections. */
+  merge?: boolean;
 }
 
 /** The boxes a road user of this mode shows to a detector. */
-function partsOf(mode: Mode, l: number, w: number, h: number, rider: boolean): Part[] {
+function partsOf(mode: Mode, l: number, w: number, h: number, rider: boolean, merged: boolean): Part[] {
+  if (merged && (mode === 'bicycle' || mode === 'motorcycle')) {
+    // One box: the vehicle's (whose label rule applies) united with its rider's.
+    return mode === 'bicycle'
+      ? [
+          { part: 'bicycle:bike', length: l, width: Math.min(w, 0.5), z0: 0, z1: 1.05 },
+          { part: 'bicycle:rider', length: 0.6, width: 0.5, z0: 0.25, z1: Math.max(h, 1.6), merge: true },
+        ]
+      : [
+          { part: 'motorcycle:bike', length: l, width: Math.min(w, 0.8), z0: 0, z1: 1.2 },
+          { part: 'motorcycle:rider', length: 0.7, width: 0.55, z0: 0.45, z1: Math.max(h, 1.5), merge: true },
+        ];
+  }
   switch (mode) {
     case 'pedestrian':
       return [{ part: 'pedestrian', length: Math.max(l, 0.35), width: Math.max(w, 0.45), z0: 0, z1: h }];
@@ -245,6 +227,10 @@ function lerpAngle(a: number, b: number, s: number): number {
 export function* synthesizeDetections(ctx: SimContext, options: DetectionSynthOptions = {}): Generator<DetectionFrame> {
   const { scenario, traj, agents } = ctx;
   const noise: DetectionNoise = { ...DEFAULT_DETECTION_NOISE, ...options.noise };
+  const conv = detectorConventionOf(ctx, options.detector);
+  const rules: LabelRule[] = PART_NAMES.map((p) => conv.rules[p]);
+  const merged = conv.riders === 'merged';
+  const { scoreScale, scoreShift } = conv;
   const seed = options.seed ?? scenario.seed;
   const stats = options.stats;
   const emptyFrames = options.emptyFrames ?? true;
@@ -301,6 +287,7 @@ export function* synthesizeDetections(ctx: SimContext, options: DetectionSynthOp
     order = new Int32Array(cap);
   };
   const out = new Float64Array(5);
+  const mergeOut = new Float64Array(5);
   const partsCache: (Part[] | undefined)[] = new Array(2 * agents.length);
   const nSteps = traj.stepTimes.length;
   const stepDt = nSteps > 1 ? (traj.stepTimes[nSteps - 1] - traj.stepTimes[0]) / (nSteps - 1) : 1;
@@ -380,16 +367,28 @@ export function* synthesizeDetections(ctx: SimContext, options: DetectionSynthOp
         y = traj.y[r] + traj.speed[r] * dt * Math.cos(rad);
       }
       const ag = agents[a];
-      const rider = ag.mode === 'motorcycle' && hashUniform(seed, 2, run.index, a) < MOTO_RIDER_SHARE;
+      const rider = ag.mode === 'motorcycle' && hashUniform(seed, 2, run.index, a) < conv.motoRiderShare;
       const ci = 2 * a + (rider ? 1 : 0);
       let parts = partsCache[ci];
       if (!parts) {
-        parts = partsOf(ag.mode, ag.lengthM, ag.widthM, ag.heightM, rider);
+        parts = partsOf(ag.mode, ag.lengthM, ag.widthM, ag.heightM, rider, merged);
         partsCache[ci] = parts;
       }
       const dist = Math.hypot(x - run.cam.cx, y - run.cam.cy);
-      for (const p of parts) {
+      for (let pi = 0; pi < parts.length; pi++) {
+        const p = parts[pi];
+        if (p.merge) continue; // drawn with the part before it
         if (!projectBox(run.cam, x, y, ang, p.length, p.width, p.z0, p.z1, out)) continue;
+        // Merged riders: the union of the vehicle's and the rider's projected boxes, at the nearer depth.
+        for (let q = pi + 1; q < parts.length && parts[q].merge; q++) {
+          const m = parts[q];
+          if (!projectBox(run.cam, x, y, ang, m.length, m.width, m.z0, m.z1, mergeOut)) continue;
+          out[0] = Math.min(out[0], mergeOut[0]);
+          out[1] = Math.min(out[1], mergeOut[1]);
+          out[2] = Math.max(out[2], mergeOut[2]);
+          out[3] = Math.max(out[3], mergeOut[3]);
+          out[4] = Math.min(out[4], mergeOut[4]);
+        }
         const fullW = out[2] - out[0];
         const fullH = out[3] - out[1];
         const u0 = Math.max(0, out[0]);
@@ -434,7 +433,7 @@ export function* synthesizeDetections(ctx: SimContext, options: DetectionSynthOp
       }
       const occ = 0.85 * (1 - clear);
       const partName = PART_NAMES[bPart[i]];
-      const rule = LABEL_RULES[partName];
+      const rule = rules[bPart[i]];
       if (stats) {
         stats.visible++;
         stats.visibleByPart[partName] = (stats.visibleByPart[partName] ?? 0) + 1;
@@ -467,7 +466,7 @@ export function* synthesizeDetections(ctx: SimContext, options: DetectionSynthOp
       } else {
         continue;
       }
-      score = Math.min(0.99, Math.max(0.1, score));
+      score = Math.min(0.99, Math.max(0.1, score * scoreScale + scoreShift));
       // Edge jitter.
       const j = noise.jitter;
       let x0 = bMinU[i] + j * boxW * rng.normal();
@@ -512,7 +511,9 @@ export function* synthesizeDetections(ctx: SimContext, options: DetectionSynthOp
       objects.push({
         bbox: [round1(x0), round1(y0), round1(Math.min(ep.w, W - x0)), round1(Math.min(ep.h, H - y0))],
         cls: ep.cls,
-        score: Math.round(Math.min(0.99, Math.max(0.1, ep.score + 0.04 * rng.normal())) * 1000) / 1000,
+        score:
+          Math.round(Math.min(0.99, Math.max(0.1, (ep.score + 0.04 * rng.normal()) * scoreScale + scoreShift)) * 1000) /
+          1000,
       });
       if (stats) stats.falsePositives++;
       if (--ep.left <= 0) run.fp.splice(e, 1);
@@ -523,6 +524,17 @@ export function* synthesizeDetections(ctx: SimContext, options: DetectionSynthOp
     rng.shuffle(objects);
     yield { cameraId: run.id, ts, frame: f, width: W, height: H, objects };
   }
+}
+
+/** The convention of a synthesis run: the option (preset name, spec or resolved), else the scenario's. */
+export function detectorConventionOf(
+  ctx: SimContext,
+  option?: string | DetectorConventionSpec | DetectorConvention,
+): DetectorConvention {
+  if (typeof option === 'string') return resolveDetectorConvention({ preset: option });
+  if (option && 'rules' in option) return option as DetectorConvention;
+  if (option) return resolveDetectorConvention(option);
+  return resolveDetectorConvention(ctx.scenario.synth?.detector);
 }
 
 function round1(v: number): number {

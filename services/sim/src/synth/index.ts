@@ -15,6 +15,7 @@ export {
   type DetectionStats,
   type DetectionSynthOptions,
   DISTANCE_BANDS_M,
+  detectorConventionOf,
   LABEL_RULES,
   labelShares,
   MOTO_RIDER_SHARE,
@@ -23,6 +24,16 @@ export {
   synthesizeDetections,
   type TruthPart,
 } from './detections.ts';
+export {
+  DEFAULT_DETECTOR_PRESET,
+  DETECTOR_PRESETS,
+  type DetectorConvention,
+  type DetectorConventionSpec,
+  type LabelRule,
+  type RiderConvention,
+  resolveDetectorConvention,
+  TRUTH_PARTS,
+} from './detector-convention.ts';
 export {
   type Agent,
   indexTrajectories,

@@ -15,6 +15,7 @@ import {
   toLocalPolygon,
   toLocalSegment,
 } from '../geo.ts';
+import type { DetectorConventionSpec } from './detector-convention.ts';
 import { type Agent, readAgents, readTrajectories, type Trajectories } from './readers.ts';
 
 export interface ScenarioLine {
@@ -84,6 +85,15 @@ export interface Scenario {
   cameras: CameraSpec[];
   counters: CounterSpec[];
   sightingSites: SightingSiteSpec[];
+  /** How the synthesisers render this world's sensors (optional; every field has a default). */
+  synth?: ScenarioSynth;
+}
+
+/** The optional `synth` field of scenario.json. */
+export interface ScenarioSynth {
+  /** Detector convention of the cameras' edge analytics (`services/sim/src/synth/detector-convention.ts`). */
+  detector?: DetectorConventionSpec;
+  [other: string]: unknown;
 }
 
 /** Camera geometry in the local frame. */
