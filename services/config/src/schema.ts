@@ -136,6 +136,11 @@ export const ConfigSchema = Type.Object(
          * matches them like universal addresses.
          */
         randomisedAddresses: Type.Union([Type.Literal('skip'), Type.Literal('keep')], { default: 'skip' }),
+        /**
+         * Round trips: a device seen only in one zone but out of sight ≥ this many seconds between two visits went
+         * out and came back through the zone (origin = destination, travel time = time away). 0 = not reported.
+         */
+        roundTripMinDwellS: Type.Integer({ minimum: 0, default: 300 }),
         /** Sighting site id → OD zone id. Empty = every site is its own zone. */
         siteZones: Type.Record(Type.String(), Type.String(), { default: {} }),
         /**

@@ -305,3 +305,46 @@ describe('OdMatcher', () => {
     expect(keep.counters().randomised).toBe(0);
   });
 });
+
+describe('OdMatcher round trips', () => {
+  it('out and back through one zone is a trip origin = destination with the time away; a short stay is none', () => {
+    const m = new OdMatcher({ siteZone: { G: 'gate', C1: 'core', C2: 'core', B: 'other' } });
+    m.onSightings([
+      // Token 1: in through the gate at 07:00 (closest approach), back out 25 min later: a round trip of 25 min.
+      sight(tok(1), 'G', T, 'anpr'),
+      sight(tok(1), 'G', T + 25 * MIN, 'anpr'),
+      // Token 2: the same gate twice, 3 min apart (below 300 s): a stay near the site, no trip.
+      sight(tok(2), 'G', T + 2 * MIN, 'anpr'),
+      sight(tok(2), 'G', T + 5 * MIN, 'anpr'),
+      // Token 3: through one cordon unit of the core and out by another 2 min later: a walk across, no trip.
+      sight(tok(3), 'C1', T),
+      sight(tok(3), 'C2', T + 2 * MIN),
+      // Token 4: the core's unit C1, then C2 12 min later, then C1 again 1 min after: the longest gap (12 min) is
+      // the time away (departure at C1 07:00, arrival at C2 07:12).
+      sight(tok(4), 'C1', T),
+      sight(tok(4), 'C2', T + 12 * MIN),
+      sight(tok(4), 'C1', T + 13 * MIN),
+    ]);
+    const cells = m.flush();
+    expect(cells.map((c) => [c.origin, c.destination, c.mode, c.trips, c.travelTimeP50S])).toEqual([
+      ['core', 'core', 'all', 1, 720],
+      ['gate', 'gate', 'motor', 1, 1500],
+    ]);
+    expect(m.counters().trips).toBe(2);
+    expect(m.counters().roundTrips).toBe(2);
+  });
+
+  it('roundTripMinDwellS: 0 drops one-zone sessions (the previous rule); a longer threshold drops short ones', () => {
+    const input = [sight(tok(1), 'G', T, 'anpr'), sight(tok(1), 'G', T + 10 * MIN, 'anpr')];
+    const off = new OdMatcher({ siteZone: { G: 'gate' }, roundTripMinDwellS: 0 });
+    off.onSightings(input);
+    expect(off.flush()).toEqual([]);
+    const long = new OdMatcher({ siteZone: { G: 'gate' }, roundTripMinDwellS: 900 });
+    long.onSightings(input);
+    expect(long.flush()).toEqual([]);
+    const dflt = new OdMatcher({ siteZone: { G: 'gate' } });
+    dflt.onSightings(input);
+    expect(dflt.flush().map((c) => c.travelTimeP50S)).toEqual([600]);
+    expect(() => new OdMatcher({ roundTripMinDwellS: -1 })).toThrow(/PASSAGE_OD_CONFIG/);
+  });
+});

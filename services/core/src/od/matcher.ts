@@ -15,7 +15,10 @@
  *   origin = zone of the first run, destination = zone of the last run,
  *   departure = time of the last visit of the first run, arrival = time of the first visit of the last run
  *   (a visit's time: its midpoint, or its edges with `visitTime: 'edges'`), travel time = arrival − departure.
- * A session that never leaves its first zone is not a trip. The trip counts in the window of its departure.
+ * A session that stays in its first zone is a ROUND TRIP (origin = destination, travel time = the time away) when
+ * two of its visits are at least `roundTripMinDwellS` (300 s) apart — it went out and came back through the
+ * zone (typically the same gate) — else it is no trip (a stay, a walk inside the zone). The trip counts in the
+ * window of its departure.
  * Sightings flagged `randomised` (locally administered addresses) are left out by default
  * (`randomisedAddresses`): their rotation cuts trips into fragments that would count as short trips.
  *
@@ -94,6 +97,16 @@ export interface OdMatcherOptions {
    * Skipped sightings are counted in `counters().randomised`. @default 'skip'
    */
   randomisedAddresses?: 'skip' | 'keep';
+  /**
+   * ROUND TRIPS: a session whose visits all fall in one zone but which is out of sight for at least this long
+   * between two of its visits (the gap between the two visits' times, `visitTime` rule) left the zone and came
+   * back through it (a car entering and leaving by the same gate, a resident going out and back): it is reported
+   * as a trip origin = destination = that zone, departure = the visit before the longest gap, arrival = the
+   * visit after it, travel time = the time away (the dwell outside the zone, travel included). Shorter gaps are
+   * a stay or a walk inside the zone (no trip). 0 turns round trips off (the sessions are dropped as before).
+   * @default 300
+   */
+  roundTripMinDwellS?: number;
 }
 
 /** Distinct tokens sighted at one site over one coarse window (aggregate, k-anonymous). */
@@ -121,6 +134,8 @@ export interface OdMatcherCounters {
   trips: number;
   /** Trips whose departure window had already been closed (should stay 0). */
   lateTrips: number;
+  /** Of `trips`: round trips (origin = destination, out of sight ≥ roundTripMinDwellS between two visits). */
+  roundTrips: number;
   cellsEmitted: number;
 }
 
@@ -157,6 +172,7 @@ export class OdMatcher {
   readonly maxSightingsPerToken: number;
   readonly visitTime: 'midpoint' | 'edges';
   readonly visitGapMs: number;
+  readonly roundTripMinDwellMs: number;
   readonly #modeGroup: (kind: SightingKindLike) => string;
   readonly #zoneOf: ((siteId: string) => string | undefined) | null;
   readonly #kAnonymity: { k: number; rule: KRule } | undefined;
@@ -192,6 +208,7 @@ export class OdMatcher {
     tokensClosed: 0,
     trips: 0,
     lateTrips: 0,
+    roundTrips: 0,
     cellsEmitted: 0,
   };
 
@@ -204,6 +221,7 @@ export class OdMatcher {
     this.maxSightingsPerToken = options.maxSightingsPerToken ?? 256;
     this.visitTime = options.visitTime ?? 'midpoint';
     this.visitGapMs = (options.visitGapS ?? 120) * 1000;
+    this.roundTripMinDwellMs = (options.roundTripMinDwellS ?? 300) * 1000;
     this.#modeGroup = options.modeGroup ?? defaultModeGroup;
     this.#kAnonymity = options.kAnonymity;
     this.coarseWindowMs = options.coarseWindowMs;
@@ -218,6 +236,9 @@ export class OdMatcher {
     }
     if (!(this.windowMs > 0)) throw configError('windowMs must be > 0 (default 900000).');
     if (!(this.visitGapMs >= 0)) throw configError('visitGapS must be ≥ 0 (default 120).');
+    if (!(this.roundTripMinDwellMs >= 0)) {
+      throw configError('roundTripMinDwellS must be ≥ 0 (default 300; 0 = no round trips).');
+    }
     if (
       this.coarseWindowMs !== undefined &&
       !(this.coarseWindowMs >= this.windowMs && this.coarseWindowMs % this.windowMs === 0)
@@ -548,17 +569,37 @@ export class OdMatcher {
     const m = visits.length;
     const originZone = zones[visits[0].site];
     const destinationZone = zones[visits[m - 1].site];
+    const mid = this.visitTime === 'midpoint';
     let j = 1;
     while (j < m && zones[visits[j].site] === originZone) j++;
-    if (j >= m) return;
     let k = m - 1;
-    while (k - 1 >= 0 && zones[visits[k - 1].site] === destinationZone) k--;
+    if (j >= m) {
+      // One zone only: a round trip when the device was out of sight long enough between two visits (the
+      // longest gap), else a stay or a walk inside the zone (no trip).
+      if (this.roundTripMinDwellMs <= 0) return;
+      let best = -1;
+      let bestGap = -1;
+      for (let i = 0; i + 1 < m; i++) {
+        const gap = mid
+          ? (visits[i + 1].first + visits[i + 1].last - visits[i].first - visits[i].last) / 2
+          : visits[i + 1].first - visits[i].last;
+        if (gap > bestGap) {
+          bestGap = gap;
+          best = i;
+        }
+      }
+      if (best < 0 || bestGap < this.roundTripMinDwellMs) return;
+      j = best + 1;
+      k = best + 1;
+      this.#counters.roundTrips++;
+    } else {
+      while (k - 1 >= 0 && zones[visits[k - 1].site] === destinationZone) k--;
+    }
     // Time of a site visit: its midpoint (default; estimates the closest approach to the site, since probes
     // come at random moments while the device is in range) or its edges (last sighting at the origin, first
     // at the destination: shorter by about one probe interval).
     const dep = visits[j - 1];
     const arr = visits[k];
-    const mid = this.visitTime === 'midpoint';
     const departure = mid ? (dep.first + dep.last) / 2 : dep.last;
     const arrival = mid ? (arr.first + arr.last) / 2 : arr.first;
     const cw = this.coarseWindowMs;

@@ -74,6 +74,7 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
       siteZone: Object.keys(zones).length > 0 ? zones : undefined,
       kAnonymity: { k: config.privacy.k, rule: config.od.kRule },
       randomisedAddresses: config.od.randomisedAddresses,
+      roundTripMinDwellS: config.od.roundTripMinDwellS,
       // The hourly product (population flows) is k-anonymised on its own hourly distinct-token sets.
       ...(HOUR_MS % config.od.windowMs === 0 ? { coarseWindowMs: HOUR_MS, siteDevices: true } : {}),
     });
