@@ -1,3 +1,4 @@
+export * from './errors.ts';
 export * from './assign/index.ts';
 export * from './counting/index.ts';
 export * from './counts/index.ts';

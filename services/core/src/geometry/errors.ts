@@ -1,21 +1,16 @@
-/**
- * Errors of the geometry module. `@passage/core` depends on nothing of ours, so this mirrors the shape of
- * `PassageError` from `@passage/config` (stable `code`, `retriable`, `domain`) without importing it: callers
- * decide by these fields, never by class name.
- */
+/** Errors of the geometry module: a `PassageError` (the one error base, `../errors.ts`) with the offending points. */
+import { PassageError } from '../errors.ts';
+
 export type GeometryErrorCode = 'PASSAGE_CALIBRATION_DEGENERATE' | 'PASSAGE_CALIBRATION_INVALID';
 
-export class CalibrationError extends Error {
-  readonly code: GeometryErrorCode;
-  readonly retriable = false;
-  readonly domain = 'user' as const;
+export class CalibrationError extends PassageError {
+  declare readonly code: GeometryErrorCode;
   /** Indices of the offending point pairs, when the problem is tied to particular points. */
   readonly points: readonly number[];
 
   constructor(code: GeometryErrorCode, message: string, points: readonly number[] = []) {
-    super(message);
+    super(code, message);
     this.name = 'CalibrationError';
-    this.code = code;
     this.points = points;
   }
 }
