@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Config, PassageError } from '@passage/config';
+import type { CsvParseStats } from '@passage/ingest';
 import {
   type CountsResult,
   parseDatex2MeasuredData,
@@ -13,6 +14,7 @@ import { type CountRecord, KafkaTransport, type Logger, StreamMetrics } from '@p
 import { startEmbedded } from '@passage/workers';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
+import { readCsvCounts } from './ingest-csv.ts';
 
 export const help = `passage ingest --format telraam|sensorthings|datex2|json <file> [--data <dir>] [--config <file>]
   Loads a counter file through the counts pipeline (counts.v1 → role counts → counts_1m, sensor_health).
@@ -22,6 +24,8 @@ export const help = `passage ingest --format telraam|sensorthings|datex2|json <f
   --format sensorthings  OGC SensorThings Observations ({value: [...]}); --mode, --direction label the series
   --format datex2        DATEX II MeasuredDataPublication (XML); --period-s for rates without a period
   --format json          counts.v1 records (one object or an array)
+  --format csv           any CSV export (plain or .gz) read through --mapping <mapping.json> (docs/COUNTS-CSV.md)
+  --format measures      the national counting schema's measures.csv (one series per channel_id)
   --format deepstream    NVIDIA DeepStream nvmsgconv payloads (full or minimal schema), one JSON per line or an
                          array → role ingest-detections → video-flows (needs a sites file: PASSAGE_SITES_FILE)
   --format mot           MOTChallenge det.txt rows as one camera's frames: --camera <id> --fps <n> --start <ISO>
@@ -136,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
     camera: { type: 'string' },
     fps: { type: 'string' },
     start: { type: 'string' },
+    mapping: { type: 'string' },
   });
   if (values.help) {
     console.log(help);
@@ -144,44 +149,52 @@ export async function run(argv: string[]): Promise<number> {
   if (values.format === 'deepstream' || values.format === 'mot') {
     return ingestDetections(values as Record<string, unknown>, positionals);
   }
+  const csv = values.format === 'csv' || values.format === 'measures';
   const format = values.format as IngestFormat | undefined;
-  if (!format || !FORMATS.includes(format) || positionals.length !== 1) {
+  if (!format || !(csv || FORMATS.includes(format)) || positionals.length !== 1) {
     throw new PassageError(
       'PASSAGE_CLI_USAGE',
-      `passage ingest needs --format ${FORMATS.join('|')} and one file. Run \`passage ingest --help\`.`,
+      `passage ingest needs --format ${FORMATS.join('|')}|csv|measures and one file. Run \`passage ingest --help\`.`,
     );
   }
-  let text: string;
-  try {
-    text = readFileSync(positionals[0], 'utf8');
-  } catch (e) {
-    throw new PassageError(
-      'PASSAGE_INGEST_FILE',
-      `Cannot read ${positionals[0]}: ${(e as NodeJS.ErrnoException).code}.`,
-    );
-  }
-  const periodS = values['period-s'] === undefined ? undefined : Number(values['period-s']);
-  if (periodS !== undefined && !(periodS > 0)) {
-    throw new PassageError('PASSAGE_CLI_USAGE', '--period-s must be a number of seconds > 0.');
-  }
-  const records = parseCountsFile(format, text, {
-    mode: values.mode as string | undefined,
-    direction: values.direction as string | undefined,
-    periodS,
-  });
+  let records: CountRecord[];
+  let csvStats: CsvParseStats | undefined;
+  if (csv) {
+    const r = readCsvCounts(format as 'csv' | 'measures', positionals[0], values.mapping as string | undefined);
+    records = r.records;
+    csvStats = r.stats;
+  } else records = readCountsFile(format, positionals[0], values);
   const ctx = makeContext(values as { data?: string; config?: string });
   if (ctx.config.kafka.brokers.length > 0) {
-    console.log(JSON.stringify(await ingestKafka(ctx.config, ctx.log, records)));
+    console.log(JSON.stringify({ ...(await ingestKafka(ctx.config, ctx.log, records)), ...csvStats }));
     return 0;
   }
   const store = openStore(storeOptionsFromConfig(ctx.config));
   try {
     await migrate(store.client);
-    console.log(JSON.stringify(await ingestEmbedded(ctx.config, store, ctx.log, records)));
+    console.log(JSON.stringify({ ...(await ingestEmbedded(ctx.config, store, ctx.log, records)), ...csvStats }));
   } finally {
     await store.close();
   }
   return 0;
+}
+
+function readCountsFile(format: IngestFormat, file: string, values: Record<string, unknown>): CountRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new PassageError('PASSAGE_INGEST_FILE', `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`);
+  }
+  const periodS = values['period-s'] === undefined ? undefined : Number(values['period-s']);
+  if (periodS !== undefined && !(periodS > 0)) {
+    throw new PassageError('PASSAGE_CLI_USAGE', '--period-s must be a number of seconds > 0.');
+  }
+  return parseCountsFile(format, text, {
+    mode: values.mode as string | undefined,
+    direction: values.direction as string | undefined,
+    periodS,
+  });
 }
 
 /** The embedded roles detection payloads go through. */

@@ -1,3 +1,4 @@
+export * from './csv-mapping.ts';
 export * from './datex2.ts';
 export * from './generic.ts';
 export type { CountsReason, CountsResult } from './result.ts';
