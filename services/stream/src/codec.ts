@@ -53,7 +53,7 @@ export function jsonCodec<S extends TSchema>(schema: S, options: JsonCodecOption
               : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
         );
       } catch (e) {
-        return { ok: false, reason: 'BAD_JSON', detail: (e as Error).message.slice(0, 200) };
+        return { ok: false, reason: 'BAD_JSON', detail: redactedMessage((e as Error).message).slice(0, 200) };
       }
       if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
         const o = parsed as Record<string, unknown>;
@@ -145,12 +145,118 @@ function isDetectedObject(value: unknown): boolean {
   return true;
 }
 
-const SENSITIVE_KEY = /"(id|plate|token|edgeTrackId|emb|mac|device)"\s*:\s*("(?:[^"\\]|\\.)*"|\[[^\]]*\]|[0-9.eE+-]+)/g;
-const MAC = /\b[0-9a-fA-F]{2}(?:[:-][0-9a-fA-F]{2}){5}\b/g;
+/**
+ * Key names whose values are identifiers, compared without case, `_`, `-`, `.` or spaces (`Plate`, `PLATE`,
+ * `licensePlate`, `license_plate`, `MAC_address`, `ID`, `deviceId`, `edgeTrackId`, `emb` …).
+ */
+const SENSITIVE_KEY =
+  /^(ids?|uuids?|uids?|tokens?|devices?|deviceids?|edgetrackids?|trackids?|embs?|embeddings?|reid|features?|imsis?|imeis?|bssids?|vins?|vrms?|registrations?|addr|address(es)?|hash(es)?)$|plate|^mac|mac(addr|address)?(es|s)?$/;
+/** MAC addresses: colon/dash pairs, Cisco dotted quads, 12 bare hex digits. */
+const MAC_VALUE = /\b[0-9a-f]{2}(?:[:-][0-9a-f]{2}){5}\b|\b[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}\b|\b[0-9a-f]{12}\b/gi;
+/** Two or more colon/dash hex pairs at the very end of a cut text: a MAC cut by a length limit. */
+const MAC_TAIL = /[0-9a-f]{1,2}(?:[:-][0-9a-f]{0,2}){1,5}$/i;
+/** A plate-shaped word: upper-case letters and digits (both), optional `-` or space separators, 4–12 signs. */
+const PLATE_VALUE = /^(?=[^a-z]*\d)(?=[^a-z]*[A-Z])[A-Z0-9]+(?:[- ][A-Z0-9]+)*$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+const REDACTED = '[redacted]';
+
+const normKey = (raw: string): string => {
+  let k = raw;
+  if (raw.includes('\\')) {
+    try {
+      k = JSON.parse(`"${raw}"`) as string;
+    } catch {
+      // keep the raw spelling
+    }
+  }
+  return k.toLowerCase().replace(/[\s_.-]/g, '');
+};
+
+const isPlateLike = (w: string): boolean => {
+  const signs = w.replace(/[- ]/g, '').length;
+  return signs >= 4 && signs <= 12 && PLATE_VALUE.test(w) && !DATE_TIME.test(w);
+};
+
+/** Masks identifier-shaped words (MACs, plates) in free text: a string value under any key, or non-JSON input. */
+function maskWords(text: string): string {
+  if (isPlateLike(text.trim())) return REDACTED;
+  return text
+    .replace(MAC_VALUE, REDACTED)
+    .replace(/[A-Za-z0-9][A-Za-z0-9:.-]*/g, (w) => (isPlateLike(w.replace(/[.:]+$/, '')) ? REDACTED : w))
+    .replace(/[A-Z0-9]+(?: [A-Z0-9]+){1,3}/g, (w) => (isPlateLike(w) ? REDACTED : w));
+}
 
 /**
- * A short excerpt of a bad payload for the dead-letter topic, with identifiers masked:
- * values of id/plate/token/edgeTrackId/emb/mac/device keys and MAC-like strings never leave the worker.
+ * Redacts JSON-like text that may be cut anywhere: a small tolerant scanner (no parse, so truncated or broken
+ * payloads work too) replaces the value of every identifier key (string, number, bare word, array or object) with
+ * `[redacted]`, masks MAC- and plate-shaped words under any key, and masks a string or word cut by the end of the
+ * text (it may be the start of an identifier).
+ */
+function redactJsonish(text: string): string {
+  let out = '';
+  let i = 0;
+  let sensitive = false; // the next value belongs to an identifier key
+  const n = text.length;
+  while (i < n) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const closed = j < n;
+      const body = text.slice(i + 1, Math.min(j, n));
+      let k = j + 1;
+      while (k < n && /\s/.test(text[k])) k++;
+      if (closed && text[k] === ':') {
+        out += `"${maskWords(body)}"`;
+        sensitive = SENSITIVE_KEY.test(normKey(body));
+      } else if (!closed) {
+        out += `"${REDACTED}`;
+      } else {
+        out += sensitive ? `"${REDACTED}"` : `"${maskWords(body)}"`;
+        sensitive = false;
+      }
+      i = closed ? j + 1 : n;
+    } else if ((c === '[' || c === '{') && sensitive) {
+      // Skip the whole container, strings included, to its matching bracket (or the end of a cut text).
+      let depth = 0;
+      let j = i;
+      for (; j < n; j++) {
+        const d = text[j];
+        if (d === '"') {
+          j++;
+          while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+        } else if (d === '[' || d === '{') depth++;
+        else if ((d === ']' || d === '}') && --depth === 0) break;
+      }
+      out += `"${REDACTED}"`;
+      sensitive = false;
+      i = j + 1;
+    } else if (/[\s,:[\]{}]/.test(c)) {
+      if (c === ',' || c === '}' || c === ']' || c === '{' || c === '[') sensitive = false;
+      out += c;
+      i++;
+    } else {
+      let j = i;
+      while (j < n && !/[\s,:[\]{}"]/.test(text[j])) j++;
+      // A bare word: number, literal, or the start of something broken. MAC pairs (a:b:…) are joined back.
+      while (j < n && text[j] === ':' && /[0-9a-f]/i.test(text[j + 1] ?? '') && /[0-9a-f]$/i.test(text.slice(i, j))) {
+        j++;
+        while (j < n && !/[\s,:[\]{}"]/.test(text[j])) j++;
+      }
+      const word = text.slice(i, j);
+      const cut = j >= n;
+      out += sensitive || (cut && /[0-9A-Z]/.test(word)) ? REDACTED : maskWords(word);
+      if (sensitive && !/^(true|false|null)$/.test(word)) sensitive = false;
+      i = j;
+    }
+  }
+  return out.replace(MAC_TAIL, REDACTED);
+}
+
+/**
+ * A short excerpt of a bad payload for the dead-letter topic, with identifiers masked whatever the key's
+ * spelling (`id`, `plate`, `Plate`, `licensePlate`, `mac`, `deviceId`, `token`, `emb` …) and wherever the text is
+ * cut: plate- and MAC-shaped values under any key, and a value cut by the end of the excerpt, become `[redacted]`.
  */
 export function redactedExcerpt(bytes: Buffer | Uint8Array | string | null, max = 256): string {
   if (bytes === null) return '';
@@ -158,5 +264,17 @@ export function redactedExcerpt(bytes: Buffer | Uint8Array | string | null, max 
     0,
     4 * max,
   );
-  return text.replace(SENSITIVE_KEY, '"$1":"[redacted]"').replace(MAC, '[redacted]').slice(0, max);
+  // Redact the window, then cut it to `max` and redact again: the cut may end inside a value that was kept whole.
+  return redactJsonish(redactJsonish(text).slice(0, max));
+}
+
+/**
+ * A dead letter's message with identifiers masked: the input V8 quotes in JSON.parse errors
+ * (`Unexpected token 'A', "{"plate": AB-1"... is not valid JSON`) is dropped, MAC/plate-shaped words are masked.
+ */
+export function redactedMessage(message: string): string {
+  const m = message
+    .replace(/(?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON/, 'the input is not valid JSON')
+    .replace(/^(Unexpected token) '.'/, '$1');
+  return maskWords(m);
 }
