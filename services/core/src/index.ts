@@ -9,3 +9,4 @@ export * from './od/index.ts';
 export * from './pipeline/index.ts';
 export * from './privacy/index.ts';
 export * from './tracker/index.ts';
+export * from './zone.ts';

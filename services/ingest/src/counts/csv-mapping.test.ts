@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { ZoneClock } from '@passage/core';
 import { describe, expect, it } from 'vitest';
-import { type CsvMapping, compileDateFormat, MEASURES_CSV_MAPPING, parseMappedCsv, ZoneClock } from './csv-mapping.ts';
+import { type CsvMapping, compileDateFormat, MEASURES_CSV_MAPPING, parseMappedCsv } from './csv-mapping.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 

@@ -12,6 +12,7 @@
  * Missing cells (`missing`, e.g. `NaN`, empty) become records with count null (gaps stay gaps, never zeros);
  * absent rows are simply absent (the counts role writes gap bins for them).
  */
+import { ZoneClock } from '@passage/core';
 import type { CountRecord } from '@passage/stream/contracts';
 import { type CountsResult, fail, ok } from './result.ts';
 
@@ -166,51 +167,6 @@ export function compileDateFormat(fmt: string): (s: string) => DateParts | null 
     }
     return p;
   };
-}
-
-/**
- * Local wall-clock time → UTC instants in an IANA zone: [] when the local time does not exist, two instants
- * (earlier first) when it exists twice. Offsets are cached per UTC hour.
- */
-export class ZoneClock {
-  private readonly fmt: Intl.DateTimeFormat;
-  private readonly cache = new Map<number, number>();
-
-  constructor(readonly timeZone: string) {
-    this.fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    });
-  }
-
-  /** Offset of the zone at instant `t` (ms to add to UTC to get local time). */
-  offsetAt(t: number): number {
-    const key = Math.floor(t / 900_000);
-    const hit = this.cache.get(key);
-    if (hit !== undefined) return hit;
-    const p: Record<string, number> = {};
-    for (const x of this.fmt.formatToParts(new Date(key * 900_000)))
-      if (x.type !== 'literal') p[x.type] = Number(x.value);
-    const off = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - key * 900_000;
-    this.cache.set(key, off);
-    return off;
-  }
-
-  /** The instants at which the local wall clock reads `wall` (ms of a UTC-interpreted local time). */
-  instants(wall: number): number[] {
-    const out: number[] = [];
-    const offs = new Set([this.offsetAt(wall - 86_400_000), this.offsetAt(wall + 86_400_000)]);
-    for (const o of offs) {
-      const t = wall - o;
-      if (this.offsetAt(t) === o) out.push(t);
-    }
-    return out.sort((a, b) => a - b);
-  }
 }
 
 /** Parses a CSV export with `mapping` into count records (see the file comment for times, gaps and stats). */
