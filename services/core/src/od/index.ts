@@ -1,3 +1,4 @@
+export * from './estimate.ts';
 export * from './expand.ts';
 export * from './matcher.ts';
 export * from './probe-rate.ts';

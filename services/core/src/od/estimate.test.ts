@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../prng.ts';
+import { dispersionFromCounts, estimateOdGls, type GlsCell, type GlsCount } from './estimate.ts';
+
+/** Poisson draw (Knuth for small means, normal approximation above 50). */
+function poisson(rand: () => number, mean: number): number {
+  if (mean > 50) {
+    const u = Math.max(1e-12, rand());
+    const g = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+    return Math.max(0, Math.round(mean + Math.sqrt(mean) * g));
+  }
+  const l = Math.exp(-mean);
+  let k = 0;
+  let p = 1;
+  do {
+    k++;
+    p *= rand();
+  } while (p > l);
+  return k - 1;
+}
+const binomial = (rand: () => number, n: number, p: number) => {
+  let k = 0;
+  for (let i = 0; i < n; i++) if (rand() < p) k++;
+  return k;
+};
+
+describe('estimateOdGls', () => {
+  it('one cell, one count: the precision-weighted mean (prior 10 ± 2, count 14 ± 2 → 12 ± √2)', () => {
+    const r = estimateOdGls([{ prior: 10, variance: 4 }], [{ cells: [0], value: 14, variance: 4 }]);
+    expect(r.estimate[0]).toBeCloseTo(12, 10);
+    expect(r.sd[0]).toBeCloseTo(Math.SQRT2, 10);
+    expect(r.lower[0]).toBeCloseTo(12 - 1.959964 * Math.SQRT2, 6);
+    expect(r.fitted).toEqual([r.estimate[0]]);
+  });
+
+  it('a cell no probe sees is recovered from the margins when the other cells are known (2 × 2)', () => {
+    // Truth [[10, 20], [30, 40]]; cell (1,1) unknown (flat prior), the others observed precisely.
+    const cells: GlsCell[] = [
+      { prior: 10, variance: 1e-6 },
+      { prior: 20, variance: 1e-6 },
+      { prior: 30, variance: 1e-6 },
+      { prior: 0, variance: 1e6 },
+    ];
+    const counts: GlsCount[] = [
+      { cells: [2, 3], value: 70, variance: 1 }, // row 1
+      { cells: [1, 3], value: 60, variance: 1 }, // column 1
+    ];
+    const r = estimateOdGls(cells, counts);
+    expect(r.estimate[3]).toBeCloseTo(40, 3);
+    // Two counts of variance 1 pin it: sd = 1 / √2.
+    expect(r.sd[3]).toBeCloseTo(Math.SQRT1_2, 3);
+    expect(r.estimate[0]).toBeCloseTo(10, 4);
+  });
+
+  it('non-negativity: a cell pushed below 0 is fixed at 0 and the count goes to the others', () => {
+    // Prior row [50, 5], count of the row 20: unconstrained GLS (variances ∝ prior) would give [18.2, 1.8]; with a
+    // prior variance making the small cell absorb most, it would go negative.
+    const cells: GlsCell[] = [
+      { prior: 50, variance: 1 },
+      { prior: 5, variance: 100 },
+    ];
+    const r = estimateOdGls(cells, [{ cells: [0, 1], value: 20, variance: 1 }]);
+    expect(r.zeroed).toEqual([1]);
+    expect(r.estimate[1]).toBe(0);
+    // Cell 0 alone: prior 50 ± 1 and the count 20 ± 1 → 35.
+    expect(r.estimate[0]).toBeCloseTo(35, 6);
+    const free = estimateOdGls(cells, [{ cells: [0, 1], value: 20, variance: 1 }], { nonNegative: false });
+    expect(free.estimate[1]).toBeLessThan(0);
+  });
+
+  it('coefficients: a counted line used by half of one cell’s routes', () => {
+    const r = estimateOdGls(
+      [
+        { prior: 100, variance: 1e6 },
+        { prior: 40, variance: 1e-6 },
+      ],
+      [{ cells: [0, 1], coefficients: [0.5, 1], value: 100, variance: 1 }],
+    );
+    expect(r.estimate[0]).toBeCloseTo(120, 3);
+  });
+
+  it('rejects counts without a variance and unknown cells (PASSAGE_OD_ESTIMATE)', () => {
+    expect(() => estimateOdGls([{ prior: 1, variance: 1 }], [{ cells: [0], value: 1, variance: 0 }])).toThrow(
+      /PASSAGE_OD_ESTIMATE/,
+    );
+    expect(() => estimateOdGls([{ prior: 1, variance: 1 }], [{ cells: [3], value: 1, variance: 1 }])).toThrow(
+      /PASSAGE_OD_ESTIMATE/,
+    );
+  });
+
+  it('95 % intervals cover 90–98 % of cells with ≥ 20 true trips (probe sampling + margin counts, 6 × 6)', () => {
+    // Known truth; probes see a trip with probability p_o p_d (zone detection rates 0.4–0.9), the prior is the
+    // observed count expanded by 1 / (p_o p_d) with its binomial variance; counts are Poisson margins of every zone.
+    const rand = mulberry32(20261204);
+    const nz = 6;
+    let inside = 0;
+    let total = 0;
+    for (let rep = 0; rep < 150; rep++) {
+      const truth = Array.from({ length: nz * nz }, () => 5 + Math.floor(rand() * 140));
+      const p = Array.from({ length: nz }, () => 0.4 + 0.5 * rand());
+      const cells: GlsCell[] = truth.map((t, c) => {
+        const q = p[Math.floor(c / nz)] * p[c % nz];
+        const n = binomial(rand, t, q);
+        // Variance of n / q estimated from n itself: n (1 − q) / q², floored at one trip's worth.
+        return { prior: n / q, variance: (Math.max(1, n) * (1 - q)) / (q * q) };
+      });
+      const counts: GlsCount[] = [];
+      for (let z = 0; z < nz; z++) {
+        const row = Array.from({ length: nz }, (_, j) => z * nz + j);
+        const col = Array.from({ length: nz }, (_, i) => i * nz + z);
+        for (const idx of [row, col]) {
+          const value = poisson(
+            rand,
+            idx.reduce((a, i) => a + truth[i], 0),
+          );
+          counts.push({ cells: idx, value, variance: Math.max(1, value) });
+        }
+      }
+      const r = estimateOdGls(cells, counts);
+      truth.forEach((t, i) => {
+        if (t < 20) return;
+        total++;
+        if (t >= r.lower[i] && t <= r.upper[i]) inside++;
+      });
+    }
+    const coverage = inside / total;
+    console.log(`GLS 95 % interval coverage on ${total} synthetic cells ≥ 20 trips: ${(100 * coverage).toFixed(1)} %`);
+    expect(total).toBeGreaterThan(4000);
+    expect(coverage).toBeGreaterThanOrEqual(0.9);
+    expect(coverage).toBeLessThanOrEqual(0.98);
+  });
+
+  it('dispersionFromCounts recovers the relative variance a prior leaves out (φ = 0.2 → φ² ≈ 0.04)', () => {
+    const rand = mulberry32(7);
+    const cells: GlsCell[] = [];
+    const counts: GlsCount[] = [];
+    for (let g = 0; g < 400; g++) {
+      const idx: number[] = [];
+      let sum = 0;
+      for (let k = 0; k < 4; k++) {
+        const t = 200 + 300 * rand();
+        // Prior = truth × (1 + 0.2 ε), reported variance 0 (the model error is what is missing).
+        const u = Math.max(1e-12, rand());
+        const e = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+        idx.push(cells.length);
+        cells.push({ prior: t * (1 + 0.2 * e), variance: 0 });
+        sum += t;
+      }
+      counts.push({ cells: idx, value: sum, variance: 1e-9 });
+    }
+    const phi2 = dispersionFromCounts(cells, counts);
+    expect(phi2).toBeGreaterThan(0.03);
+    expect(phi2).toBeLessThan(0.05);
+  });
+});
