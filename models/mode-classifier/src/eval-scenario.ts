@@ -30,6 +30,7 @@ import {
   truthMovements,
 } from '@passage/sim';
 import { MODES } from '@passage/stream/contracts';
+import { type DecisionSource, sourceCounts } from './gate.ts';
 import { ModeClassifier } from './infer.ts';
 import { evaluate as evaluateLabels } from './metrics.ts';
 import { matchTracksToTruth, type RunTracksOptions, runScenarioTracks } from './scenario-features.ts';
@@ -43,6 +44,10 @@ export interface ScenarioEvalOptions {
   truthFiles?: boolean;
   /** Overrides of the per-camera pipeline options (experiments: tracker, stitching…). */
   pipeline?: RunTracksOptions['pipeline'];
+  /** Detector convention (preset name or spec); default the scenario's own `synth.detector`. */
+  detector?: RunTracksOptions['detector'];
+  /** `onnx` (gated model, the worker's default) or `detector` (votes only), as config `classifier.mode`. */
+  mode?: 'onnx' | 'detector';
 }
 
 export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
@@ -56,17 +61,28 @@ export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
   const toS = o.toS ?? ctx.scenario.durationS;
   const seed = o.seed ?? ctx.scenario.seed;
   const t1 = performance.now();
-  const tracks = runScenarioTracks(ctx, { seed, fromS, toS, pipeline: o.pipeline });
+  const tracks = runScenarioTracks(ctx, { seed, fromS, toS, pipeline: o.pipeline, detector: o.detector });
   const t2 = performance.now();
   // The worker: riders dropped, tracks with a crossing or a movement classified.
   const kept = tracks.filter((t) => !t.user.rider && (t.user.summary.crossings.length > 0 || t.user.summary.movement));
   const feats = new Float32Array(kept.length * FEATURE_COUNT);
   for (const [i, t] of kept.entries()) feats.set(t.user.features, i * FEATURE_COUNT);
-  const classifier = await ModeClassifier.load({ modelPath: o.modelPath, intraOpNumThreads: 1 });
-  const { labels } = await classifier.classify(feats, kept.length);
-  await classifier.close();
+  // As the worker: the gated model (classifyGated), or the detector votes with mode `detector`.
   const predicted = new Map<FinishedRoadUser, Mode>();
-  for (const [i, t] of kept.entries()) predicted.set(t.user, MODES[labels[i]]);
+  const rawModel = new Map<FinishedRoadUser, Mode>();
+  let sources: Record<DecisionSource, number> | undefined;
+  if (o.mode === 'detector') {
+    for (const t of kept) predicted.set(t.user, t.user.voteMode ?? 'car');
+  } else {
+    const classifier = await ModeClassifier.load({ modelPath: o.modelPath, intraOpNumThreads: 1 });
+    const r = await classifier.classifyGated(feats, kept.length);
+    await classifier.close();
+    for (const [i, t] of kept.entries()) {
+      predicted.set(t.user, MODES[r.labels[i]]);
+      rawModel.set(t.user, MODES[r.modelLabels[i]]);
+    }
+    sources = sourceCounts(r.sources);
+  }
   const aggs = new Map<string, MinuteAggregator>();
   for (const c of ctx.scenario.cameras) aggs.set(c.id, new MinuteAggregator({ siteId: c.siteId, cameraId: c.id }));
   for (const t of kept) aggs.get(t.cameraId)?.add(t.user.summary, predicted.get(t.user) as Mode);
@@ -92,13 +108,16 @@ export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
   const truthIdx: number[] = [];
   const predIdx: number[] = [];
   const baseIdx: number[] = [];
+  const rawIdx: number[] = [];
   for (const r of rows) {
     if (r.kind !== 'road-user') continue;
-    const p = predicted.get(r.user) ?? 'car';
+    // Matched tracks without a crossing or movement are not classified by the worker: the vote stands in.
+    const p = predicted.get(r.user) ?? r.user.voteMode ?? 'car';
     modePairs.push({ truth: r.mode, predicted: p });
     truthIdx.push(MODES.indexOf(r.mode));
     predIdx.push(MODES.indexOf(p));
     baseIdx.push(MODES.indexOf(r.user.voteMode ?? 'car'));
+    rawIdx.push(MODES.indexOf(rawModel.get(r.user) ?? p));
   }
   const report = evaluate({
     truth: { lineCounts: truthLines, movements: truthMoves },
@@ -120,6 +139,14 @@ export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
   );
   const model = evaluateLabels(truthIdx, predIdx, MODES.length);
   const baseline = evaluateLabels(truthIdx, baseIdx, MODES.length);
+  const raw = evaluateLabels(truthIdx, rawIdx, MODES.length);
+  // Line-count totals per mode against truth.
+  const totals: Record<string, { truth: number; output: number; errorPct: number }> = {};
+  for (const m of MODES) {
+    const t = truthLines.filter((r) => r.mode === m).reduce((s, r) => s + r.count, 0);
+    const u = outLines.filter((r) => r.mode === m).reduce((s, r) => s + r.count, 0);
+    totals[m] = { truth: t, output: u, errorPct: t > 0 ? (100 * (u - t)) / t : 0 };
+  }
   return {
     scenario: ctx.scenario.name,
     noiseSeed: seed,
@@ -128,10 +155,102 @@ export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
     report,
     lineCellsAllModes: allModes,
     match: stats,
+    detector: o.detector ?? ctx.scenario.synth?.detector ?? 'coco-separate',
+    mode: o.mode ?? 'onnx',
     classifier: { macroF1: model.macroF1, accuracy: model.accuracy, confusion: model.confusion, n: truthIdx.length },
     baseline: { macroF1: baseline.macroF1, accuracy: baseline.accuracy },
+    /** Per class: the worker's answer (gated), the raw model's arg-max, the detector vote. */
+    perClass: MODES.map((m, i) => ({
+      mode: m,
+      support: model.perClass[i].support,
+      f1: model.perClass[i].f1,
+      rawModelF1: raw.perClass[i].f1,
+      voteF1: baseline.perClass[i].f1,
+      precision: model.perClass[i].precision,
+      recall: model.perClass[i].recall,
+    })),
+    voteConfusion: baseline.confusion,
+    rawModelConfusion: raw.confusion,
+    decisions: sources,
+    lineTotalsByMode: totals,
     seconds: { load: (t1 - t0) / 1000, pipeline: (t2 - t1) / 1000, total: (performance.now() - t0) / 1000 },
   };
+}
+
+export type ScenarioEval = Awaited<ReturnType<typeof evalScenario>>;
+
+/** Acceptance of a world (issue 10): per-class F1 and line totals per mode. */
+export function acceptance(r: ScenarioEval): { pass: boolean; failures: string[] } {
+  const failures: string[] = [];
+  for (const c of r.perClass) {
+    if (c.support < 50) continue;
+    if (c.f1 < 0.85) failures.push(`F1 ${c.mode} ${c.f1.toFixed(3)} < 0.85 (${c.support} tracks)`);
+    if (c.f1 < c.voteF1 - 0.02) {
+      failures.push(`F1 ${c.mode} ${c.f1.toFixed(3)} below the detector vote's ${c.voteF1.toFixed(3)} by > 0.02`);
+    }
+  }
+  for (const [m, t] of Object.entries(r.lineTotalsByMode)) {
+    if (t.truth >= 50 && Math.abs(t.errorPct) > 10) {
+      failures.push(`line total ${m} ${t.errorPct.toFixed(1)} % (${t.output} vs ${t.truth} true crossings)`);
+    }
+  }
+  return { pass: failures.length === 0, failures };
+}
+
+/** Prints the per-class table, the confusion matrices and the acceptance of one evaluation. */
+export function printClassReport(r: ScenarioEval): void {
+  const row = (name: string, cells: (string | number)[]): string =>
+    `${name.padEnd(13)}${cells.map((c) => String(c).padStart(9)).join('')}`;
+  const matrix = (title: string, m: number[][]): void => {
+    console.log(`\n${title}`);
+    console.log(
+      row(
+        'truth \\ pred',
+        MODES.map((x) => x.slice(0, 8)),
+      ),
+    );
+    for (const [i, cells] of m.entries()) console.log(row(MODES[i], cells));
+  };
+  matrix(
+    `${r.scenario} (${JSON.stringify(r.detector)}), mode ${r.mode}: confusion of the worker's answer`,
+    r.classifier.confusion,
+  );
+  matrix('detector vote', r.voteConfusion);
+  console.log('');
+  console.log(row('', ['support', 'F1', 'vote F1', 'raw F1', 'truth', 'counted', 'err %']));
+  for (const c of r.perClass) {
+    const t = r.lineTotalsByMode[c.mode];
+    console.log(
+      row(c.mode, [
+        c.support,
+        c.f1.toFixed(3),
+        c.voteF1.toFixed(3),
+        c.rawModelF1.toFixed(3),
+        t.truth,
+        t.output,
+        t.errorPct.toFixed(1),
+      ]),
+    );
+  }
+  if (r.decisions) console.log(`decisions: ${JSON.stringify(r.decisions)}`);
+  const a = acceptance(r);
+  console.log(a.pass ? 'acceptance: PASS' : `acceptance: FAIL\n  ${a.failures.join('\n  ')}`);
+}
+
+/**
+ * The held-out report (`npm run train -- --eval-only --world <dir>`): the committed model, gated as the worker
+ * runs it, on the world's own synthesised detections (its own `synth.detector` unless `detector` is given);
+ * confusion matrices, per-class F1 of the model and of the detector vote, line totals per mode; JSON to `json`.
+ */
+export async function heldOutReport(
+  world: string,
+  o: { detector?: string; seed?: number; modelPath?: string; json?: string } = {},
+): Promise<ScenarioEval> {
+  const detector = o.detector?.startsWith('{') ? JSON.parse(o.detector) : o.detector;
+  const r = await evalScenario(resolve(world), { detector, seed: o.seed, modelPath: o.modelPath });
+  printClassReport(r);
+  if (o.json) writeFileSync(o.json, `${JSON.stringify({ ...r, acceptance: acceptance(r) }, null, 1)}\n`);
+  return r;
 }
 
 async function main(): Promise<void> {
@@ -145,6 +264,8 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       'truth-files': { type: 'boolean', default: false },
       pipeline: { type: 'string' },
+      detector: { type: 'string' },
+      mode: { type: 'string' },
     },
   });
   const r = await evalScenario(resolve(a.scenario as string), {
@@ -154,6 +275,8 @@ async function main(): Promise<void> {
     modelPath: a.model,
     truthFiles: a['truth-files'],
     pipeline: a.pipeline ? JSON.parse(a.pipeline) : undefined,
+    detector: a.detector?.startsWith('{') ? JSON.parse(a.detector) : a.detector,
+    mode: a.mode === 'detector' ? 'detector' : 'onnx',
   });
   console.log(formatReport(r.report));
   const lc = r.report.lineCounts;
@@ -178,9 +301,10 @@ async function main(): Promise<void> {
   r.classifier.confusion.forEach((row, i) => {
     console.log(`${MODES[i].padEnd(13)}${row.map((c) => String(c).padStart(8)).join('')}`);
   });
+  printClassReport(r);
   console.log(`match: ${JSON.stringify(r.match)}`);
   console.log(`seconds: ${JSON.stringify(r.seconds)}`);
-  if (a.json) writeFileSync(a.json, `${JSON.stringify(r, null, 1)}\n`);
+  if (a.json) writeFileSync(a.json, `${JSON.stringify({ ...r, acceptance: acceptance(r) }, null, 1)}\n`);
 }
 
 if (process.argv[1]?.endsWith('eval-scenario.ts')) await main();

@@ -13,6 +13,7 @@ export {
   toFeaturesCsv,
   URBAN_MIX,
 } from './data.ts';
+export * from './gate.ts';
 export * from './infer.ts';
 export * from './metrics.ts';
 export * from './onnx-export.ts';

@@ -15,6 +15,7 @@ import { PassageError } from '@passage/config/errors';
 import { FEATURE_COUNT, FEATURE_NAMES } from '@passage/core';
 import { MODES, type Mode } from '@passage/stream/contracts';
 import * as ort from 'onnxruntime-node';
+import { decideModes, type GatedDecision, type GateParams, readGate } from './gate.ts';
 import { ONNX_INPUT, ONNX_OUTPUT } from './onnx-export.ts';
 
 /** The committed model of this package. */
@@ -35,6 +36,8 @@ export interface ModeClassifierOptions {
   labelsPath?: string;
   /** Threads of one operator (config `classifier.intraOpNumThreads`, env PASSAGE_ONNX_THREADS). @default 1 */
   intraOpNumThreads?: number;
+  /** Path of the gate parameters (`gate.ts`). @default `gate.json` beside the model (defaults when absent) */
+  gatePath?: string;
 }
 
 export interface Classification {
@@ -50,7 +53,11 @@ export class ModeClassifier {
   /** Features per row (equal to `FEATURE_COUNT`). */
   readonly featureCount: number;
 
-  private constructor(private readonly session: ort.InferenceSession) {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    /** When the model may overrule the detector vote (`gate.json`). */
+    readonly gate: GateParams,
+  ) {
     this.modes = MODES;
     this.featureCount = FEATURE_COUNT;
   }
@@ -97,7 +104,7 @@ export class ModeClassifier {
         { cause },
       );
     }
-    return new ModeClassifier(session);
+    return new ModeClassifier(session, readGate(options.gatePath ?? join(dirname(modelPath), 'gate.json')));
   }
 
   /**
@@ -125,6 +132,15 @@ export class ModeClassifier {
       labels[i] = best;
     }
     return { labels, probs };
+  }
+
+  /**
+   * What the worker uses: the model's calibrated probabilities, gated against the detector vote (`decideModes`:
+   * the vote stands unless the model is confident and the track in distribution).
+   */
+  async classifyGated(features: Float32Array, n: number): Promise<GatedDecision & { probs: Float32Array }> {
+    const { probs } = await this.classify(features, n);
+    return { ...decideModes(this.gate, features, probs, n), probs };
   }
 
   /** Releases the ONNX session. */

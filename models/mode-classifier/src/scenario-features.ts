@@ -37,7 +37,13 @@ import {
   LocalFrame,
   type Zone,
 } from '@passage/core';
-import { lineCrossings, loadScenario, type SimContext, synthesizeDetections } from '@passage/sim';
+import {
+  type DetectionSynthOptions,
+  lineCrossings,
+  loadScenario,
+  type SimContext,
+  synthesizeDetections,
+} from '@passage/sim';
 import { MODES, type Mode } from '@passage/stream/contracts';
 
 /** A finished road user of one camera (what the video-flows worker sees). */
@@ -52,6 +58,8 @@ export interface RunTracksOptions {
   fromS?: number;
   toS?: number;
   cameraIds?: readonly string[];
+  /** Detector convention of the synthesiser (preset name or spec; default the scenario's `synth.detector`). */
+  detector?: DetectionSynthOptions['detector'];
   /** Overrides of the per-camera pipeline options (tracker, rider rule…). */
   pipeline?: Partial<Omit<CameraPipelineOptions, 'cameraId' | 'siteId' | 'homography' | 'lines' | 'zones'>>;
   /** Called with each finished road user as it ends (default: collected and returned). */
@@ -94,7 +102,8 @@ export function runScenarioTracks(ctx: SimContext, o: RunTracksOptions = {}): Ca
     for (const user of finished) emit({ cameraId, user });
     finished.length = 0;
   };
-  for (const f of synthesizeDetections(ctx, { seed: o.seed, fromS: o.fromS, toS: o.toS, cameraIds: o.cameraIds })) {
+  const synth = { seed: o.seed, fromS: o.fromS, toS: o.toS, cameraIds: o.cameraIds, detector: o.detector };
+  for (const f of synthesizeDetections(ctx, synth)) {
     const p = pipelines.get(f.cameraId);
     if (!p) continue;
     p.processFrame(f.ts, f.objects, finished);
@@ -289,6 +298,7 @@ async function main(): Promise<void> {
       'from-s': { type: 'string' },
       'to-s': { type: 'string' },
       cameras: { type: 'string' },
+      detector: { type: 'string' },
     },
   });
   if (!a.scenario || !a.seed || !a.out) {
@@ -304,7 +314,8 @@ async function main(): Promise<void> {
   const cameraIds = a.cameras?.split(',');
   const seed = Number(a.seed);
   const t1 = performance.now();
-  const tracks = runScenarioTracks(ctx, { seed, fromS, toS, cameraIds });
+  const detector = a.detector?.startsWith('{') ? JSON.parse(a.detector) : a.detector;
+  const tracks = runScenarioTracks(ctx, { seed, fromS, toS, cameraIds, detector });
   const t2 = performance.now();
   const { rows, stats } = matchTracksToTruth(ctx, tracks, { fromS, toS, cameraIds });
   const csv = labelledTracksToCsv(rows);
@@ -315,6 +326,7 @@ async function main(): Promise<void> {
         scenario: ctx.scenario.name,
         scenarioSeed: ctx.scenario.seed,
         noiseSeed: seed,
+        detector: detector ?? 'scenario',
         fromS,
         toS,
         tracks: tracks.length,

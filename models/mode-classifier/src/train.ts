@@ -32,12 +32,23 @@ import {
   take,
   toFeaturesCsv,
 } from './data.ts';
+import {
+  DEFAULT_GATE,
+  type DecisionSource,
+  expectedCalibrationError,
+  fitOod,
+  fitTemperature,
+  type GateParams,
+  gateToJson,
+  sourceCounts,
+  temperedNll,
+} from './gate.ts';
 import { ModeClassifier } from './infer.ts';
 import { type Evaluation, evaluate } from './metrics.ts';
 import { initBackend, predictTf, type TfBackend, trainMlp } from './mlp.ts';
 import { exportOnnx, ONNX_INPUT, ONNX_OUTPUT } from './onnx-export.ts';
 import { Rng } from './rng.ts';
-import { weightsToJson } from './weights.ts';
+import { type MlpWeights, weightsToJson } from './weights.ts';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 /** Rows of the test set committed as the test fixture. */
@@ -72,8 +83,38 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     backend: { type: 'string', default: 'wasm' },
     out: { type: 'string', default: PACKAGE_DIR },
+    'min-confidence': { type: 'string', default: String(DEFAULT_GATE.minConfidence) },
+    'two-wheeler-confidence': { type: 'string', default: String(DEFAULT_GATE.twoWheelerConfidence) },
+    'eval-only': { type: 'boolean', default: false },
+    world: { type: 'string' },
+    detector: { type: 'string' },
+    'noise-seed': { type: 'string' },
+    json: { type: 'string' },
+    model: { type: 'string' },
   },
 });
+
+/** Several features files, one dataset; `--from a.csv.gz,b.csv.gz` (a directory of them is not read). */
+function readMany(list: string): { data: Dataset; files: { file: string; n: number }[] } {
+  const parts = list
+    .split(',')
+    .filter(Boolean)
+    .map((f) => ({ file: f, data: readFeaturesCsv(f) }));
+  return { data: concatDatasets(parts.map((p) => p.data)), files: parts.map((p) => ({ file: p.file, n: p.data.n })) };
+}
+
+function concatDatasets(sets: readonly Dataset[]): Dataset {
+  const n = sets.reduce((s, d) => s + d.n, 0);
+  const features = new Float32Array(n * FEATURE_COUNT);
+  const labels = new Uint8Array(n);
+  let o = 0;
+  for (const d of sets) {
+    features.set(d.features.subarray(0, d.n * FEATURE_COUNT), o * FEATURE_COUNT);
+    labels.set(d.labels.subarray(0, d.n), o);
+    o += d.n;
+  }
+  return { n, features, labels };
+}
 
 function loadData(): { train: Dataset; test: Dataset; source: Record<string, unknown> } {
   if (!args.parametric && !args.from) {
@@ -86,12 +127,14 @@ function loadData(): { train: Dataset; test: Dataset; source: Record<string, unk
     };
   }
   if (args.from) {
-    const all = readFeaturesCsv(args.from);
+    const { data: all, files } = readMany(args.from);
     if (args.test) {
+      const tests = args.test.split(',').filter(Boolean);
       return {
         train: all,
-        test: readFeaturesCsv(args.test),
-        source: { kind: 'csv', train: args.from, test: args.test },
+        // The first --test file is the test set (fixtures); every one is reported on its own.
+        test: readFeaturesCsv(tests[0]),
+        source: { kind: 'csv', train: files, test: tests },
       };
     }
     const [train, test] = splitDataset(all, 0.8, 7);
@@ -165,10 +208,33 @@ async function main(): Promise<void> {
     `trained in ${trainS.toFixed(1)} s; kept epoch ${result.bestEpoch + 1} (val macro-F1 ${result.bestValMacroF1.toFixed(4)})`,
   );
 
+  // Calibration: temperature scaling fitted on the validation split, folded into the last layer (softmax(z / T)
+  // = softmax of the layer with kernel and bias divided by T), so model.onnx outputs calibrated probabilities.
+  const rawValProbs = predictTf(result.weights, val.features, val.n);
+  const temperature = fitTemperature(rawValProbs, val.labels, MODES.length);
+  const weights = withTemperature(result.weights, temperature);
+  const valProbs = predictTf(weights, val.features, val.n);
+  const calibration = {
+    temperature,
+    validationEceBefore: expectedCalibrationError(rawValProbs, val.labels, MODES.length),
+    validationEceAfter: expectedCalibrationError(valProbs, val.labels, MODES.length),
+    validationNllBefore: temperedNll(rawValProbs, val.labels, MODES.length, 1),
+    validationNllAfter: temperedNll(valProbs, val.labels, MODES.length, 1),
+  };
+  console.log(`calibration: ${JSON.stringify(calibration)}`);
+  // Gate: when the model may overrule the detector vote (gate.ts); OOD model of the training rows.
+  const gate: GateParams = {
+    format: 'passage-gate-v1',
+    temperature,
+    minConfidence: Number(args['min-confidence']),
+    twoWheelerConfidence: Number(args['two-wheeler-confidence']),
+    ood: fitOod(train.features, train.labels, train.n),
+  };
+
   // Model files.
   mkdirSync(join(out, 'src', 'fixtures'), { recursive: true });
-  const weights = result.weights;
   writeFileSync(join(out, 'weights.json'), weightsToJson(weights));
+  writeFileSync(join(out, 'gate.json'), gateToJson(gate));
   const modelPath = join(out, 'model.onnx');
   writeFileSync(modelPath, exportOnnx(weights));
   writeFileSync(
@@ -178,6 +244,13 @@ async function main(): Promise<void> {
 
   // Evaluation of the exported model in onnxruntime-node, against TF.js and the baseline.
   const classifier = await ModeClassifier.load({ modelPath });
+  // Every --test file on its own (worlds × conventions): raw model, gated model, detector vote, calibration.
+  const perTestFile: Record<string, SetReport> = {};
+  for (const f of (args.test ?? '').split(',').filter(Boolean)) {
+    const d = readFeaturesCsv(f);
+    perTestFile[f] = await reportSet(classifier, d);
+    printSetReport(f, perTestFile[f]);
+  }
   const { labels: pred, probs } = await classifier.classify(test.features, test.n);
   const tfProbs = predictTf(weights, test.features, test.n);
   let maxDiff = 0;
@@ -252,13 +325,72 @@ async function main(): Promise<void> {
     bestEpoch: result.bestEpoch + 1,
     valMacroF1: result.bestValMacroF1,
     onnxVsTfjsMaxAbsDiff: maxDiff,
+    calibration,
+    gate: { minConfidence: gate.minConfidence, twoWheelerConfidence: gate.twoWheelerConfidence },
     test: model,
     baseline,
+    testGated: perTestFile[(args.test ?? '').split(',')[0]]?.gated,
+    perTestFile,
     balanced,
     fixture: { rows: fixture.n, macroF1: fixtureEval.macroF1, baselineMacroF1: fixtureBaseline.macroF1 },
   };
   writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 1)}\n`);
-  console.log(`\nwrote weights.json, model.onnx, labels.json, metrics.json and fixtures under ${out}`);
+  console.log(`\nwrote weights.json, gate.json, model.onnx, labels.json, metrics.json and fixtures under ${out}`);
 }
 
-await main();
+/** The layers with the last one's kernel and bias divided by `t` (temperature scaling inside the model). */
+function withTemperature(w: MlpWeights, t: number): MlpWeights {
+  const layers = w.layers.map((l, i) =>
+    i === w.layers.length - 1 ? { ...l, kernel: l.kernel.map((v) => v / t), bias: l.bias.map((v) => v / t) } : l,
+  );
+  return { ...w, layers };
+}
+
+/** Per-class figures of one labelled set: raw model, gated model (what the worker does), detector vote. */
+export interface SetReport {
+  n: number;
+  counts: number[];
+  model: Evaluation;
+  gated: Evaluation;
+  vote: Evaluation;
+  ece: number;
+  sources: Record<DecisionSource, number>;
+}
+
+async function reportSet(classifier: ModeClassifier, d: Dataset): Promise<SetReport> {
+  const r = await classifier.classifyGated(d.features, d.n);
+  return {
+    n: d.n,
+    counts: classCounts(d),
+    model: evaluate(d.labels, r.modelLabels, MODES.length),
+    gated: evaluate(d.labels, r.labels, MODES.length),
+    vote: evaluate(d.labels, r.voteLabels, MODES.length),
+    ece: expectedCalibrationError(r.probs, d.labels, MODES.length),
+    sources: sourceCounts(r.sources),
+  };
+}
+
+function printSetReport(name: string, r: SetReport): void {
+  printEvaluation(`${name}: gated model (worker)`, r.gated);
+  console.log(`${'model F1'.padEnd(13)}${r.model.perClass.map((c) => c.f1.toFixed(3).padStart(8)).join('')}`);
+  console.log(`${'vote F1'.padEnd(13)}${r.vote.perClass.map((c) => c.f1.toFixed(3).padStart(8)).join('')}`);
+  console.log(`${'support'.padEnd(13)}${r.counts.map((c) => String(c).padStart(8)).join('')}`);
+  console.log(`ECE ${r.ece.toFixed(4)}; decisions ${JSON.stringify(r.sources)}`);
+}
+
+if (args['eval-only']) {
+  // Held-out report: the committed model (gated, as the worker runs it) on a world's own synthesised detections.
+  if (!args.world) {
+    console.error('usage: train.ts --eval-only --world <scenario dir> [--detector <preset>] [--json <out.json>]');
+    process.exit(2);
+  }
+  const { heldOutReport } = await import('./eval-scenario.ts');
+  await heldOutReport(args.world, {
+    detector: args.detector,
+    seed: args['noise-seed'] ? Number(args['noise-seed']) : undefined,
+    modelPath: args.model,
+    json: args.json,
+  });
+} else {
+  await main();
+}

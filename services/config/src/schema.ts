@@ -197,6 +197,11 @@ export const ConfigSchema = Type.Object(
         batchSize: Type.Integer({ minimum: 1, default: 256 }),
         /** ONNX model path; empty = the model shipped in models/mode-classifier. */
         modelPath: Type.String({ default: '' }),
+        /**
+         * `onnx`: the ONNX model, gated against the detector vote (models/mode-classifier/src/gate.ts);
+         * `detector`: the detector's majority vote only (no model loaded).
+         */
+        mode: Type.Union([Type.Literal('onnx'), Type.Literal('detector')], { default: 'onnx' }),
       },
       { default: {} },
     ),
@@ -227,4 +232,5 @@ export const ENV: Record<string, { key: string; kind: 'string' | 'int' | 'number
   PASSAGE_TOKEN_ROTATION_HOURS: { key: 'privacy.rotationHours', kind: 'number' },
   PASSAGE_SITES_FILE: { key: 'sitesFile', kind: 'string' },
   PASSAGE_ONNX_THREADS: { key: 'classifier.intraOpNumThreads', kind: 'int' },
+  PASSAGE_CLASSIFIER_MODE: { key: 'classifier.mode', kind: 'string' },
 };

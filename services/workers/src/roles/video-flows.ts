@@ -30,7 +30,8 @@ interface CameraState {
 
 /**
  * Role `video-flows`: detections.v1 → per-camera tracker, counting lines, zones and movements → ONNX mode
- * classification of finished tracks (batched) → anonymous 1-minute aggregates on line-counts.v1 and
+ * classification of finished tracks (batched; gated against the detector vote, or the vote alone with
+ * `classifier.mode: detector`) → anonymous 1-minute aggregates on line-counts.v1 and
  * movements.v1. Tracks, boxes and ids never leave this operator; plates go only to the raw sightings topic
  * (read by the tokenizer).
  *
@@ -47,7 +48,17 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
   private featureBuf: Float32Array;
   /** At most ~5 ms of frames per event-loop turn: a 4 MB fetch is ~20k frames, seconds of work. */
   private readonly budget = new WorkBudget();
-  readonly stats = { frames: 0, detections: 0, tracks: 0, riders: 0, unknownCamera: 0, late: 0, classified: 0 };
+  readonly stats = {
+    frames: 0,
+    detections: 0,
+    tracks: 0,
+    riders: 0,
+    unknownCamera: 0,
+    late: 0,
+    classified: 0,
+    /** Tracks whose mode is the detector vote although the model answered otherwise (gate: low confidence, OOD). */
+    voteFallbacks: 0,
+  };
 
   constructor(
     private readonly config: Config,
@@ -58,6 +69,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
   }
 
   async onStart(): Promise<void> {
+    if (this.config.classifier.mode === 'detector') return; // detector votes only: no model
     this.classifier =
       this.options.classifier ??
       (await ModeClassifier.load({
@@ -145,8 +157,10 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     for (let i = 0; i < n; i++) this.featureBuf.set(this.pending[i].user.features, i * FEATURE_COUNT);
     let modes: Mode[];
     if (this.classifier) {
-      const r = await this.classifier.classify(this.featureBuf, n);
+      // Gated: the detector vote stands unless the model is confident and the track in distribution.
+      const r = await this.classifier.classifyGated(this.featureBuf, n);
       modes = Array.from(r.labels, (l) => MODES[l]);
+      for (const s of r.sources) if (s.startsWith('vote-')) this.stats.voteFallbacks++;
     } else {
       modes = this.pending.map((p) => p.user.voteMode ?? 'car');
     }
