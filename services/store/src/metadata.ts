@@ -1,5 +1,7 @@
 /**
- * Scenario metadata → `sites`, `devices`, `scenarios`, `basemap_features` (migrations 0001, 0002).
+ * Site registry (or scenario) metadata → `sites`, `devices`, `scenarios`, `basemap_features` (migrations 0001,
+ * 0002). A file is read and validated by @passage/registry, the same validation the workers use at load: a file
+ * the workers accept loads here, and a bad one is refused with PASSAGE_REGISTRY_INVALID listing every error.
  *
  * - sites: one per camera junction (`intersection`, the cameras' `siteId`), one per counter (`counter`, its
  *   `siteId`, geometry = the counting line) and one per OD zone (`zone`, geometry = the polygon).
@@ -13,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { PassageError } from '@passage/config';
+import { loadRegistry, type Registry } from '@passage/registry';
 
 export type LonLat = [number, number];
 
@@ -52,6 +55,18 @@ export interface ScenarioCounter {
   line: { a: LonLat; b: LonLat };
   inDirection?: string;
   faulty?: { type: string; fromS: number; toS: number };
+}
+/** What the metadata rows are made of: a scenario.json or a validated registry (counters may lack geometry). */
+export interface MetadataSource {
+  name: string;
+  zones: ScenarioZone[];
+  cameras: ScenarioCamera[];
+  counters: (Omit<ScenarioCounter, 'line' | 'faulty'> & {
+    line?: { a: LonLat; b: LonLat };
+    position?: { lon: number; lat: number };
+    source?: string;
+  })[];
+  sightingSites: ScenarioSightingSite[];
 }
 export interface ScenarioSightingSite {
   id: string;
@@ -206,7 +221,7 @@ export interface BasemapRow {
 
 /** Pure mapping of a scenario to metadata rows (tested without a store). */
 export function scenarioRows(
-  s: ScenarioFile,
+  s: MetadataSource,
   streets: StreetFeature[] = [],
 ): { sites: SiteRow[]; devices: DeviceRow[]; basemap: BasemapRow[] } {
   const sites: SiteRow[] = [];
@@ -253,9 +268,16 @@ export function scenarioRows(
     }
   }
   for (const c of s.counters) {
-    const [lon, lat] = centroid([c.line.a, c.line.b]);
-    const geometry = JSON.stringify({ type: 'LineString', coordinates: [c.line.a, c.line.b] });
+    // A counter without geometry (a feed that does not say where it is) is stored without a place: lon/lat 0 and
+    // an empty geometry; `passage sites validate` and `passage ingest` say what to add.
+    const [lon, lat] = c.line ? centroid([c.line.a, c.line.b]) : c.position ? [c.position.lon, c.position.lat] : [0, 0];
+    const geometry = c.line
+      ? JSON.stringify({ type: 'LineString', coordinates: [c.line.a, c.line.b] })
+      : c.position
+        ? JSON.stringify({ type: 'Point', coordinates: [lon, lat] })
+        : '';
     sites.push({ site_id: c.siteId, name: c.name, kind: 'counter', lon, lat, geometry, scenario: s.name });
+    const faulty = (c as { faulty?: unknown }).faulty;
     devices.push({
       device_id: c.id,
       site_id: c.siteId,
@@ -263,7 +285,13 @@ export function scenarioRows(
       name: c.name,
       lon,
       lat,
-      config: JSON.stringify({ modes: c.modes, line: c.line, inDirection: c.inDirection ?? '', faulty: c.faulty }),
+      config: JSON.stringify({
+        modes: c.modes,
+        line: c.line,
+        inDirection: c.inDirection ?? '',
+        faulty,
+        ...(c.source ? { source: c.source } : {}),
+      }),
     });
   }
   for (const ss of s.sightingSites) {
@@ -297,18 +325,67 @@ export interface LoadMetadataResult {
   streets: number;
 }
 
+/** Time base of a scenario.json (absent from a registry). */
+function scenarioTimeBase(path: string): { start: number; durationS: number; network?: string } | null {
+  try {
+    const doc = JSON.parse(readFileSync(path, 'utf8')) as { start?: unknown; durationS?: unknown; network?: unknown };
+    if (typeof doc.start !== 'number') return null;
+    return {
+      start: doc.start,
+      durationS: typeof doc.durationS === 'number' ? doc.durationS : 0,
+      network: typeof doc.network === 'string' ? doc.network : undefined,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** A validated registry as the rows' source. */
+export function registrySource(
+  r: Registry,
+): MetadataSource & { timezone: string; origin: { lon: number; lat: number } } {
+  return {
+    name: r.name,
+    timezone: r.timezone,
+    origin: r.origin,
+    zones: r.zones,
+    cameras: r.cameras,
+    counters: r.counters,
+    sightingSites: r.sightingSites,
+  };
+}
+
 /**
- * Loads a scenario's metadata into the store. `scenarioPath` is a `scenario.json`; streets are read from the
- * `sumo/` folder beside it when present. Idempotent (rows are replaced, not duplicated, in FINAL reads).
+ * Loads site metadata into the store: `source` is a sites file path (the registry of docs/SITES.md, or a
+ * scenario.json; streets are read from the `sumo/` folder beside it when present) or rows already in memory.
+ * The file is validated like the workers validate it (PASSAGE_REGISTRY_INVALID with every error). Idempotent
+ * (rows are replaced, not duplicated, in FINAL reads).
  */
 export async function loadScenarioMetadata(
   client: ClickHouseClient,
-  source: string | { scenario: ScenarioFile; streets?: StreetFeature[] },
+  source:
+    | string
+    | {
+        scenario: MetadataSource & {
+          timezone?: string;
+          origin: { lon: number; lat: number };
+          start?: number;
+          durationS?: number;
+          network?: string;
+        };
+        streets?: StreetFeature[];
+      },
 ): Promise<LoadMetadataResult> {
-  let scenario: ScenarioFile;
+  let scenario: MetadataSource & {
+    timezone?: string;
+    origin: { lon: number; lat: number };
+    start?: number;
+    durationS?: number;
+    network?: string;
+  };
   let streets: StreetFeature[] = [];
   if (typeof source === 'string') {
-    scenario = readScenarioFile(source);
+    scenario = { ...registrySource(loadRegistry(source)), ...(scenarioTimeBase(source) ?? {}) };
     const dir = join(dirname(source), 'sumo');
     const nodes = join(dir, 'nodes.nod.xml');
     const edges = join(dir, 'edges.edg.xml');
@@ -331,10 +408,21 @@ export async function loadScenarioMetadata(
       timezone: scenario.timezone ?? 'UTC',
       origin_lon: scenario.origin.lon,
       origin_lat: scenario.origin.lat,
-      start: Math.floor(scenario.start / 1000),
+      start: Math.floor((scenario.start ?? 0) / 1000),
       duration_s: scenario.durationS ?? 0,
       description: scenario.network ?? '',
     },
   ]);
   return { scenario: scenario.name, sites: rows.sites.length, devices: rows.devices.length, streets: streets.length };
+}
+
+/**
+ * Registers sites and devices of a validated registry held in memory (e.g. the counters a feed describes), without
+ * a `scenarios` row (a feed has no time zone or map origin to give the dashboard).
+ */
+export async function loadRegistryMetadata(client: ClickHouseClient, registry: Registry): Promise<LoadMetadataResult> {
+  const rows = scenarioRows(registrySource(registry));
+  if (rows.sites.length) await client.insert({ table: 'sites', values: rows.sites, format: 'JSONEachRow' });
+  if (rows.devices.length) await client.insert({ table: 'devices', values: rows.devices, format: 'JSONEachRow' });
+  return { scenario: registry.name, sites: rows.sites.length, devices: rows.devices.length, streets: 0 };
 }

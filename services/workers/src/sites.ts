@@ -1,86 +1,19 @@
-import { readFileSync } from 'node:fs';
 import { PassageError } from '@passage/config';
 import { type CameraPipelineOptions, type CountingLine, fitHomography, LocalFrame, type Zone } from '@passage/core';
-import { type Static, Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-
-const LonLat = Type.Tuple([Type.Number({ minimum: -180, maximum: 180 }), Type.Number({ minimum: -90, maximum: 90 })]);
+import { loadRegistry, type Registry, type RegistryCamera } from '@passage/registry';
 
 /**
- * The sites file (`sitesFile`, env PASSAGE_SITES_FILE): where sensors are and what they count. It is the
- * `scenario.json` format of infra/scenarios/README.md; fields not used by the workers are ignored.
+ * The sites file (`sitesFile`, env PASSAGE_SITES_FILE): the site registry of docs/SITES.md (a simulator's
+ * `scenario.json` is read as one). Validated once at load by @passage/registry, the same validation the store's
+ * metadata loader uses: a file with errors is refused with PASSAGE_REGISTRY_INVALID listing every error, so bad
+ * geometry never reaches a camera pipeline.
  */
-export const SitesFileSchema = Type.Object({
-  cameras: Type.Array(
-    Type.Object({
-      id: Type.String({ minLength: 1 }),
-      siteId: Type.String({ minLength: 1 }),
-      name: Type.Optional(Type.String()),
-      position: Type.Object({ lon: Type.Number(), lat: Type.Number() }),
-      fps: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-      lines: Type.Array(Type.Object({ id: Type.String({ minLength: 1 }), a: LonLat, b: LonLat })),
-      zones: Type.Array(
-        Type.Object({ id: Type.String({ minLength: 1 }), polygon: Type.Array(LonLat, { minItems: 3 }) }),
-      ),
-      calibration: Type.Array(Type.Object({ image: Type.Tuple([Type.Number(), Type.Number()]), map: LonLat }), {
-        minItems: 4,
-      }),
-    }),
-    { default: [] },
-  ),
-  counters: Type.Optional(
-    Type.Array(
-      Type.Object({
-        id: Type.String(),
-        siteId: Type.String(),
-        kind: Type.String(),
-        line: Type.Optional(Type.Unknown()),
-      }),
-    ),
-  ),
-  sightingSites: Type.Optional(
-    Type.Array(Type.Object({ id: Type.String(), zoneId: Type.String(), kind: Type.String() })),
-  ),
-  zones: Type.Optional(Type.Array(Type.Object({ id: Type.String(), name: Type.Optional(Type.String()) }))),
-});
-export type SitesFile = Static<typeof SitesFileSchema>;
-export type CameraDef = SitesFile['cameras'][number];
-
-const check = TypeCompiler.Compile(SitesFileSchema);
-const cache = new Map<string, SitesFile>();
+export type SitesFile = Registry;
+export type CameraDef = RegistryCamera;
 
 /** Reads and validates a sites file once per process. */
 export function loadSitesFile(path: string): SitesFile {
-  const hit = cache.get(path);
-  if (hit) return hit;
-  if (!path) {
-    throw new PassageError(
-      'PASSAGE_SITES_FILE_MISSING',
-      'No sites file configured: set PASSAGE_SITES_FILE (or config key sitesFile) to a scenario.json-format file ' +
-        'describing cameras, lines, zones and calibration (see infra/scenarios/README.md).',
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (cause) {
-    throw new PassageError(
-      'PASSAGE_SITES_FILE_INVALID',
-      `Cannot read the sites file ${path}: ${(cause as Error).message}`,
-      {
-        cause,
-      },
-    );
-  }
-  if (!check.Check(parsed)) {
-    const e = check.Errors(parsed).First();
-    throw new PassageError(
-      'PASSAGE_SITES_FILE_INVALID',
-      `The sites file ${path} is invalid at ${e?.path ?? '/'}: ${e?.message ?? 'schema mismatch'} (format: infra/scenarios/README.md).`,
-    );
-  }
-  cache.set(path, parsed);
-  return parsed;
+  return loadRegistry(path);
 }
 
 /**
