@@ -1,0 +1,180 @@
+/**
+ * The gate between the model and the detector vote (fallback rules, OOD), and the calibration helpers
+ * (temperature fit, ECE), on hand-made rows with known answers.
+ */
+import { FEATURE_COUNT, VOTE_FEATURE_OFFSET } from '@passage/core';
+import { MODES, type Mode } from '@passage/stream/contracts';
+import { describe, expect, it } from 'vitest';
+import {
+  applyTemperature,
+  DEFAULT_GATE,
+  decideModes,
+  expectedCalibrationError,
+  fitOod,
+  fitTemperature,
+  type GateParams,
+  gateToJson,
+  temperedNll,
+} from './gate.ts';
+import { Rng } from './rng.ts';
+
+const K = MODES.length;
+const idx = (m: Mode): number => MODES.indexOf(m);
+const VOTE_CLASS: Record<string, number> = { pedestrian: 0, bicycle: 1, car: 2, motorcycle: 3, bus: 4, truck: 5 };
+
+/** A feature row with a typical size/speed for `mode` and all detector votes for `vote`. */
+function row(mode: Mode, vote: Mode | null, rng: Rng): number[] {
+  const base: Record<Mode, [number, number, number]> = {
+    pedestrian: [0.6, 1.7, 5],
+    bicycle: [0.7, 1.7, 16],
+    motorcycle: [0.9, 1.6, 35],
+    car: [1.8, 1.5, 35],
+    van: [2, 2.2, 33],
+    truck: [2.4, 3.2, 30],
+    bus: [2.5, 3.1, 28],
+  };
+  const [w, h, v] = base[mode];
+  const f = new Array<number>(FEATURE_COUNT).fill(0);
+  f[0] = w * (1 + 0.05 * rng.normal());
+  f[1] = h * (1 + 0.05 * rng.normal());
+  f[2] = v * (1 + 0.1 * rng.normal());
+  f[3] = f[2] * 1.1;
+  f[4] = f[2] * 1.3;
+  f[5] = 0.5 + 0.1 * rng.normal();
+  if (vote) f[VOTE_FEATURE_OFFSET + VOTE_CLASS[vote]] = 1;
+  f[13] = w / h;
+  f[14] = 5 + rng.normal();
+  f[15] = 50 + 5 * rng.normal();
+  f[16] = 30 + 3 * rng.normal();
+  f[17] = 0.95;
+  return f;
+}
+
+function probsRow(p: Partial<Record<Mode, number>>): number[] {
+  const out = new Array<number>(K).fill(0);
+  let rest = 1;
+  for (const [m, v] of Object.entries(p)) {
+    out[idx(m as Mode)] = v as number;
+    rest -= v as number;
+  }
+  // Spread what is left over the other classes.
+  const others = MODES.filter((m) => p[m] === undefined);
+  for (const m of others) out[idx(m)] = rest / others.length;
+  return out;
+}
+
+describe('decideModes (the gate)', () => {
+  const rng = new Rng(5);
+  const gate: GateParams = { ...DEFAULT_GATE, minConfidence: 0.5, twoWheelerConfidence: 0.85, ood: null };
+  const decide = (g: GateParams, rows: number[][], probs: number[][]) =>
+    decideModes(g, Float32Array.from(rows.flat()), Float32Array.from(probs.flat()), rows.length);
+
+  it('keeps the model when it agrees with the vote, or the track has no vote', () => {
+    const r = decide(
+      gate,
+      [row('car', 'car', rng), row('van', null, rng)],
+      [probsRow({ car: 0.4 }), probsRow({ van: 0.3 })],
+    );
+    expect(Array.from(r.labels, (l) => MODES[l])).toEqual(['car', 'van']);
+    expect(r.sources).toEqual(['agree', 'model']);
+  });
+
+  it('overrules the vote only with confidence ≥ minConfidence', () => {
+    const rows = [row('van', 'car', rng), row('van', 'car', rng)];
+    const r = decide(gate, rows, [probsRow({ van: 0.49, car: 0.45 }), probsRow({ van: 0.51, car: 0.45 })]);
+    expect(Array.from(r.labels, (l) => MODES[l])).toEqual(['car', 'van']);
+    expect(r.sources).toEqual(['vote-low-confidence', 'model']);
+    expect(Array.from(r.modelLabels, (l) => MODES[l])).toEqual(['van', 'van']);
+  });
+
+  it('turns a bicycle vote into motorcycle only at twoWheelerConfidence (the reverse at minConfidence)', () => {
+    const rows = [row('bicycle', 'bicycle', rng), row('bicycle', 'bicycle', rng), row('motorcycle', 'motorcycle', rng)];
+    const r = decide(gate, rows, [
+      probsRow({ motorcycle: 0.8 }),
+      probsRow({ motorcycle: 0.9 }),
+      probsRow({ bicycle: 0.6 }),
+    ]);
+    expect(Array.from(r.labels, (l) => MODES[l])).toEqual(['bicycle', 'motorcycle', 'bicycle']);
+    expect(r.sources).toEqual(['vote-two-wheeler', 'model', 'model']);
+  });
+
+  it('falls back to the vote on out-of-distribution tracks (class-conditional Mahalanobis, z range)', () => {
+    const train: number[][] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 1400; i++) {
+      const m = MODES[i % K];
+      train.push(row(m, m === 'van' ? 'car' : m, rng));
+      labels.push(idx(m));
+    }
+    const ood = fitOod(Float32Array.from(train.flat()), labels, train.length, { quantile: 0.99 });
+    const g = { ...gate, ood };
+    // In distribution: a van with van-like features; out: a "van" of bicycle size and speed; far out: 40 m wide.
+    const inside = row('van', 'car', rng);
+    const bikeSized = row('bicycle', 'car', rng);
+    const huge = row('van', 'car', rng);
+    huge[0] = 40;
+    const p = probsRow({ van: 0.95 });
+    const r = decide(g, [inside, bikeSized, huge], [p, p, p]);
+    expect(r.sources).toEqual(['model', 'vote-ood', 'vote-ood']);
+    expect(Array.from(r.labels, (l) => MODES[l])).toEqual(['van', 'car', 'car']);
+    // About 1 % of the training rows of each class are beyond its threshold (quantile 0.99).
+    const all = decide(
+      g,
+      train,
+      labels.map((l) => probsRow({ [MODES[l]]: 0.99 })),
+    );
+    const flagged = all.sources.filter((s) => s === 'vote-ood').length;
+    expect(flagged).toBeLessThan(0.02 * train.length);
+    // Serialised and read back the gate gives the same decisions.
+    const back = JSON.parse(gateToJson(g)) as GateParams;
+    expect(decide(back, [inside, bikeSized, huge], [p, p, p]).sources).toEqual(r.sources);
+  });
+});
+
+describe('calibration', () => {
+  /** Labels drawn from true probabilities; the model reports them sharpened (overconfident) by 1/T. */
+  function overconfident(n: number, t: number, seed: number) {
+    const rng = new Rng(seed);
+    const truthProbs = new Float32Array(n * K);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < K; j++) {
+        truthProbs[i * K + j] = Math.exp(2 * rng.normal());
+        s += truthProbs[i * K + j];
+      }
+      for (let j = 0; j < K; j++) truthProbs[i * K + j] /= s;
+      let u = rng.uniform();
+      let c = 0;
+      while (c < K - 1 && u >= truthProbs[i * K + c]) u -= truthProbs[i * K + c++];
+      labels[i] = c;
+    }
+    return { reported: applyTemperature(truthProbs, K, 1 / t), truthProbs, labels };
+  }
+
+  it('recovers the temperature of overconfident probabilities and lowers ECE and NLL', () => {
+    const { reported, labels } = overconfident(20_000, 2, 11);
+    const t = fitTemperature(reported, labels, K);
+    expect(t).toBeGreaterThan(1.85);
+    expect(t).toBeLessThan(2.15);
+    const fixed = applyTemperature(reported, K, t);
+    const before = expectedCalibrationError(reported, labels, K);
+    const after = expectedCalibrationError(fixed, labels, K);
+    expect(before).toBeGreaterThan(0.1);
+    expect(after).toBeLessThan(0.02);
+    expect(temperedNll(reported, labels, K, t)).toBeLessThan(temperedNll(reported, labels, K, 1));
+  });
+
+  it('ECE is 0 for a perfectly calibrated one-hot predictor and 0.5 for always-wrong 0.5 confidence', () => {
+    const labels = Uint8Array.from([0, 1, 2, 3]);
+    const onehot = new Float32Array(4 * K);
+    for (let i = 0; i < 4; i++) onehot[i * K + labels[i]] = 1;
+    expect(expectedCalibrationError(onehot, labels, K)).toBe(0);
+    const wrong = new Float32Array(4 * K);
+    for (let i = 0; i < 4; i++) {
+      wrong[i * K + ((labels[i] + 1) % K)] = 0.5;
+      wrong[i * K + ((labels[i] + 2) % K)] = 0.5 - 1e-6;
+    }
+    expect(expectedCalibrationError(wrong, labels, K)).toBeCloseTo(0.5, 5);
+  });
+});
