@@ -47,6 +47,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'write open-data exports (national counting schema, OD, footfall, sites)',
     load: () => import('./commands/export.ts'),
   },
+  sites: {
+    summary: "validate a site registry (every error with its path), export a simulated world's registry",
+    load: () => import('./commands/sites.ts'),
+  },
   query: { summary: 'run a read-only SQL query on the store (debugging)', load: () => import('./commands/query.ts') },
 };
 
