@@ -24,15 +24,39 @@ function setPath(target: Obj, path: string, value: unknown): void {
   cur[parts[parts.length - 1]] = value;
 }
 
-function merge(base: Obj, extra: Obj): Obj {
+/** Keys that would reach an object's prototype through a merge: refused wherever they appear. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+const isPlainObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Deep merge of `extra` into `base` (plain objects merged key by key, anything else replaced), prototype-safe. */
+function merge(base: Obj, extra: Obj, path = ''): Obj {
   for (const [k, v] of Object.entries(extra)) {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && typeof base[k] === 'object' && base[k]) {
-      merge(base[k] as Obj, v as Obj);
+    const at = path ? `${path}.${k}` : k;
+    if (FORBIDDEN_KEYS.has(k)) {
+      throw new PassageError(
+        'PASSAGE_CONFIG_INVALID',
+        `Invalid configuration: the key ${at} is not allowed (it could change built-in objects); remove it.`,
+      );
+    }
+    if (isPlainObject(v)) {
+      const cur = Object.hasOwn(base, k) ? base[k] : undefined;
+      base[k] = merge(isPlainObject(cur) ? cur : {}, v, at);
     } else if (v !== undefined) {
       base[k] = v;
     }
   }
   return base;
+}
+
+/** Config keys whose values are secrets: never shown in an error (`api.keys`, passwords, tokens…). */
+const SECRET_KEY = /(^|\.)(keys|[a-z]*(password|secret|token|credentials?))(\.|$)/i;
+const SECRET_NAME = /^(keys|[a-z]*(password|secret|token|credentials?))$/i;
+
+/** A value as shown in an error message: secrets withheld, also inside objects. */
+function shown(key: string, value: unknown): string {
+  if (SECRET_KEY.test(key)) return '(value withheld: it is a secret)';
+  return JSON.stringify(value, (k, v) => (k && SECRET_NAME.test(k) ? '(withheld)' : v)) ?? 'undefined';
 }
 
 function envSource(key: string): string {
@@ -97,13 +121,19 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     const keyBase = key.replace(/\.\d+$/, '');
     const from = envSource(keyBase);
     const where = from ? `environment variable ${from} or config key ${keyBase}` : `config key ${keyBase}`;
-    const hint =
-      e.message === 'Unexpected property'
-        ? `remove it or fix its spelling; known keys are listed in docs/CONFIGURATION.md`
-        : `expected ${e.message.toLowerCase()}; see docs/CONFIGURATION.md`;
+    if (e.message === 'Unexpected property') {
+      // The value of a misspelled key is not shown: it may be a secret under a wrong name.
+      throw new PassageError(
+        'PASSAGE_CONFIG_INVALID',
+        `Invalid configuration: unknown ${where}: remove it or fix its spelling; known keys are listed in docs/CONFIGURATION.md.`,
+      );
+    }
+    const hint = SECRET_KEY.test(keyBase)
+      ? `expected ${keyBase === 'api.keys' ? 'role:key with a known role and a key of at least 16 characters' : e.message.toLowerCase()}; see docs/CONFIGURATION.md`
+      : `expected ${e.message.toLowerCase()}; see docs/CONFIGURATION.md`;
     throw new PassageError(
       'PASSAGE_CONFIG_INVALID',
-      `Invalid configuration: ${where} = ${JSON.stringify(e.value)}: ${hint}.`,
+      `Invalid configuration: ${where} = ${shown(keyBase, e.value)}: ${hint}.`,
     );
   }
   const cfg = withDefaults as unknown as Config;
