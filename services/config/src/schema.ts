@@ -88,6 +88,11 @@ export const ConfigSchema = Type.Object(
         corsOrigins: Type.Array(Type.String(), { default: [] }),
         rateLimitPerMinute: Type.Integer({ minimum: 1, default: 600 }),
         /**
+         * Failed key checks (unknown API key) one client address may make per minute; past it, that address's
+         * requests with a key get 429 PASSAGE_AUTH_RATE_LIMITED until the minute ends.
+         */
+        authFailuresPerMinute: Type.Integer({ minimum: 1, default: 10 }),
+        /**
          * MapLibre style URL (absolute http(s) or a same-origin path) drawn under the dashboard's flow map, e.g. a
          * self-hosted vector-tile style. Empty = the offline GeoJSON base map (scenario streets, zones, communes).
          */
