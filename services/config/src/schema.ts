@@ -74,6 +74,30 @@ export const ConfigSchema = Type.Object(
         sinkFlushMs: Type.Integer({ minimum: 10, default: 1000 }),
         /** Backpressure: pending rows at which intake pauses. */
         highWaterRows: Type.Integer({ minimum: 1, default: 200000 }),
+        /**
+         * A partition (or upstream task) silent this long, ms of processing time, with no backlog, stops holding a
+         * role's watermark back until it delivers again.
+         */
+        idleTimeoutMs: Type.Integer({ minimum: 100, default: 30000 }),
+        /**
+         * Event-time guard rails: inputs with a timestamp outside [now − maxPastMs, now + maxFutureMs] of a trusted
+         * clock go to the dead-letter topic (BAD_TIMESTAMP) and never move watermarks, windows or key epochs.
+         */
+        timeGuard: Type.Object(
+          {
+            /**
+             * 'wall': this host's UTC clock (embedded replays pass their scenario clock); 'record': each Kafka
+             * record's timestamp (a topic with message.timestamp.type=LogAppendTime, or a replay that stamps its
+             * scenario clock). 'off': no check.
+             */
+            clock: Type.Union([Type.Literal('wall'), Type.Literal('record'), Type.Literal('off')], { default: 'wall' }),
+            /** How old an input may be: backfills reach this far back (5 years; lower it to your retention). */
+            maxPastMs: Type.Integer({ minimum: 0, default: 157_788_000_000 }),
+            /** How far ahead of the trusted clock an input may be (clock skew of the sensors), ms. */
+            maxFutureMs: Type.Integer({ minimum: 0, default: 600_000 }),
+          },
+          { default: {} },
+        ),
       },
       { default: {} },
     ),
@@ -122,6 +146,13 @@ export const ConfigSchema = Type.Object(
         utcOffsetMinutes: Type.Integer({ minimum: -900, maximum: 900, default: 0 }),
         /** Closed bins kept per series for the health checks (profile, runs, jumps). */
         healthHistoryBins: Type.Integer({ minimum: 16, maximum: 100000, default: 1440 }),
+        /**
+         * Ceiling of a counter record: at most this many per hour of its interval (at least one minute); above it
+         * the record is dead-lettered (BAD_VALUE) as a unit error or a broken sensor.
+         */
+        maxPerHour: Type.Number({ exclusiveMinimum: 0, default: 20000 }),
+        /** How long (event time behind the watermark, ms) a record's message id is remembered to drop redeliveries. */
+        dedupWindowMs: Type.Integer({ minimum: 0, default: 86_400_000 }),
       },
       { default: {} },
     ),
@@ -236,6 +267,7 @@ export const ENV: Record<string, { key: string; kind: 'string' | 'int' | 'number
   PASSAGE_K_ANONYMITY: { key: 'privacy.k', kind: 'int' },
   PASSAGE_TOKEN_ROTATION_HOURS: { key: 'privacy.rotationHours', kind: 'number' },
   PASSAGE_SITES_FILE: { key: 'sitesFile', kind: 'string' },
+  PASSAGE_TIME_GUARD_CLOCK: { key: 'stream.timeGuard.clock', kind: 'string' },
   PASSAGE_ONNX_THREADS: { key: 'classifier.intraOpNumThreads', kind: 'int' },
   PASSAGE_CLASSIFIER_MODE: { key: 'classifier.mode', kind: 'string' },
 };

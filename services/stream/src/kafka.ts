@@ -4,7 +4,7 @@ import type { Logger } from './log.ts';
 import { encodeOut } from './memory.ts';
 import type { StreamMetrics } from './metrics.ts';
 import type { DurableTable, OutRecord, ProcessorRole, SinkRole, SourceRecord } from './operator.ts';
-import { ProcessorTask } from './processor.ts';
+import { type Clock, ProcessorTask, type TimeGuard } from './processor.ts';
 import { SinkTask } from './sink.ts';
 
 export interface KafkaTransportOptions {
@@ -40,8 +40,34 @@ function kafkaLogCreator(log: Logger) {
     };
 }
 
-function toSourceRecords(messages: { key: Buffer | null; value: Buffer | null; offset: string }[]): SourceRecord[] {
-  return messages.map((m) => ({ key: m.key ? m.key.toString() : null, value: m.value, offset: m.offset }));
+/** Kafka headers that carry the producing task's watermark to the next role (see ProcessorTask). */
+export const WATERMARK_HEADER = 'passage-wm';
+export const SOURCE_HEADER = 'passage-src';
+
+type KafkaHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
+function header(h: KafkaHeaders | undefined, name: string): string | undefined {
+  const v = h?.[name];
+  if (v === undefined) return undefined;
+  const one = Array.isArray(v) ? v[v.length - 1] : v;
+  return one === undefined ? undefined : one.toString();
+}
+
+function toSourceRecords(
+  messages: { key: Buffer | null; value: Buffer | null; offset: string; timestamp?: string; headers?: KafkaHeaders }[],
+): SourceRecord[] {
+  return messages.map((m) => {
+    const r: SourceRecord = { key: m.key ? m.key.toString() : null, value: m.value, offset: m.offset };
+    const t = Number(m.timestamp);
+    if (m.timestamp !== undefined && Number.isFinite(t)) r.recordTime = t;
+    const src = header(m.headers, SOURCE_HEADER);
+    const wm = header(m.headers, WATERMARK_HEADER);
+    if (src !== undefined && wm !== undefined) {
+      const value = Number(wm); // '-Infinity' while the producing task has no watermark yet
+      if (!Number.isNaN(value)) r.watermark = { source: src, value };
+    }
+    return r;
+  });
 }
 
 /**
@@ -158,8 +184,29 @@ export class KafkaTransport {
     });
   }
 
-  private encode(outs: OutRecord[], outputs: Readonly<Record<string, string>>, dlqTopic: string) {
-    return encodeOut(outs, outputs, dlqTopic);
+  private encode(
+    outs: OutRecord[],
+    outputs: Readonly<Record<string, string>>,
+    dlqTopic: string,
+    stamp?: { source: string; watermark: number },
+  ) {
+    const byTopic = encodeOut(outs, outputs, dlqTopic, stamp);
+    const out = new Map<string, { key: string; value: Buffer; headers?: Record<string, string> }[]>();
+    for (const [topic, recs] of byTopic) {
+      out.set(
+        topic,
+        recs.map((r) =>
+          r.watermark
+            ? {
+                key: r.key,
+                value: r.value,
+                headers: { [WATERMARK_HEADER]: String(r.watermark.value), [SOURCE_HEADER]: r.watermark.source },
+              }
+            : { key: r.key, value: r.value },
+        ),
+      );
+    }
+    return out;
   }
 
   /**
@@ -168,7 +215,14 @@ export class KafkaTransport {
    */
   async runProcessor<I>(
     role: ProcessorRole<I>,
-    options: { instanceId: string; dlqTopic: string; allowedLatenessMs: number },
+    options: {
+      instanceId: string;
+      dlqTopic: string;
+      allowedLatenessMs: number;
+      idleTimeoutMs?: number;
+      clock?: Clock;
+      timeGuard?: TimeGuard;
+    },
   ): Promise<RunningRole & { task: ProcessorTask<I> }> {
     const log = this.opts.log.child({ role: role.name, instance: options.instanceId });
     const groupId = `${this.opts.groupPrefix}.${role.name}`;
@@ -176,7 +230,12 @@ export class KafkaTransport {
       log,
       metrics: this.opts.metrics,
       allowedLatenessMs: options.allowedLatenessMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      clock: options.clock,
+      timeGuard: options.timeGuard,
     });
+    // Every output carries this task's watermark (before the batch that produced it) for the next role.
+    const source = `${groupId}.${options.instanceId}`;
     await task.start();
     const producer = this.kafka.producer({
       transactionalId: `${groupId}.${options.instanceId}`,
@@ -201,10 +260,13 @@ export class KafkaTransport {
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const outs = await task.processBatch(batch.topic, batch.partition, toSourceRecords(batch.messages));
+        const watermark = task.watermark;
+        const outs = await task.processBatch(batch.topic, batch.partition, toSourceRecords(batch.messages), {
+          backlog: Number(batch.offsetLag()) > 0,
+        });
         outs.push(...(await task.checkpoint()));
         const last = batch.lastOffset();
-        const encoded = this.encode(outs, role.outputs, options.dlqTopic);
+        const encoded = this.encode(outs, role.outputs, options.dlqTopic, { source, watermark });
         const offsets = [
           {
             topic: batch.topic,
@@ -242,7 +304,8 @@ export class KafkaTransport {
       },
     });
     let stopped = false;
-    const encode = (o: OutRecord[]) => this.encode(o, role.outputs, options.dlqTopic);
+    const encode = (o: OutRecord[]) =>
+      this.encode(o, role.outputs, options.dlqTopic, { source, watermark: task.watermark });
     return {
       name: role.name,
       task,

@@ -1,7 +1,7 @@
 import type { Logger } from './log.ts';
 import type { StreamMetrics } from './metrics.ts';
 import type { DurableTable, OutRecord, ProcessorRole, SinkRole, SourceRecord } from './operator.ts';
-import { ProcessorTask } from './processor.ts';
+import { type Clock, ProcessorTask, type TimeGuard } from './processor.ts';
 import { SinkTask } from './sink.ts';
 
 type Handler = (records: SourceRecord[]) => Promise<void>;
@@ -22,10 +22,17 @@ export class InProcessBus {
     this.subs.set(topic, list);
   }
 
-  async publish(topic: string, records: readonly { key: string | null; value: Buffer }[]): Promise<void> {
+  async publish(
+    topic: string,
+    records: readonly { key: string | null; value: Buffer; watermark?: { source: string; value: number } }[],
+  ): Promise<void> {
     if (records.length === 0) return;
     let next = this.offsets.get(topic) ?? 0n;
-    const recs: SourceRecord[] = records.map((r) => ({ key: r.key, value: r.value, offset: (next++).toString() }));
+    const recs: SourceRecord[] = records.map((r) => {
+      const rec: SourceRecord = { key: r.key, value: r.value, offset: (next++).toString() };
+      if (r.watermark) rec.watermark = r.watermark;
+      return rec;
+    });
     this.offsets.set(topic, next);
     this.published.set(topic, (this.published.get(topic) ?? 0) + records.length);
     for (const h of this.subs.get(topic) ?? []) await h(recs);
@@ -36,6 +43,10 @@ export interface InProcessRuntimeOptions {
   log: Logger;
   metrics: StreamMetrics;
   allowedLatenessMs: number;
+  idleTimeoutMs?: number;
+  /** The trusted clock (default: the host's); a replay passes its scenario clock. */
+  clock?: Clock;
+  timeGuard?: TimeGuard;
   dlqTopic: string;
   sinkBatchRows: number;
   sinkFlushMs: number;
@@ -47,14 +58,24 @@ export interface Closeable {
   close(): Promise<void>;
 }
 
-/** Groups operator outputs by topic (stream → topic; 'dlq' → the dead-letter topic) as JSON buffers. */
-export function encodeOut(outs: readonly OutRecord[], outputs: Readonly<Record<string, string>>, dlqTopic: string) {
-  const byTopic = new Map<string, { key: string; value: Buffer }[]>();
+/**
+ * Groups operator outputs by topic (stream → topic; 'dlq' → the dead-letter topic) as JSON buffers. With `stamp`,
+ * every output but dead letters carries the producing task's watermark (for the next role's watermark).
+ */
+export function encodeOut(
+  outs: readonly OutRecord[],
+  outputs: Readonly<Record<string, string>>,
+  dlqTopic: string,
+  stamp?: { source: string; watermark: number },
+) {
+  const byTopic = new Map<string, { key: string; value: Buffer; watermark?: { source: string; value: number } }[]>();
+  const wm = stamp ? { source: stamp.source, value: stamp.watermark } : undefined;
   for (const o of outs) {
     const topic = o.stream === 'dlq' ? dlqTopic : outputs[o.stream];
     if (!topic) throw new Error(`operator emitted on unknown stream '${o.stream}'`);
     const list = byTopic.get(topic) ?? [];
-    list.push({ key: o.key, value: Buffer.from(JSON.stringify(o.value)) });
+    const value = Buffer.from(JSON.stringify(o.value));
+    list.push(wm && o.stream !== 'dlq' ? { key: o.key, value, watermark: wm } : { key: o.key, value });
     byTopic.set(topic, list);
   }
   return byTopic;
@@ -70,31 +91,37 @@ export async function runProcessorInProcess<I>(
     log: opts.log.child({ role: role.name }),
     metrics: opts.metrics,
     allowedLatenessMs: opts.allowedLatenessMs,
+    idleTimeoutMs: opts.idleTimeoutMs,
+    clock: opts.clock,
+    timeGuard: opts.timeGuard,
   });
   await task.start();
   const every = opts.checkpointEveryRecords ?? 50000;
   let sinceCheckpoint = 0;
-  const deliver = async (outs: OutRecord[]) => {
-    for (const [topic, recs] of encodeOut(outs, role.outputs, opts.dlqTopic)) {
+  const deliver = async (outs: OutRecord[], watermark: number) => {
+    const stamp = { source: role.name, watermark };
+    for (const [topic, recs] of encodeOut(outs, role.outputs, opts.dlqTopic, stamp)) {
       opts.metrics.messagesOut.inc({ role: role.name, topic }, recs.length);
       await bus.publish(topic, recs);
     }
   };
   bus.subscribe(role.input, async (records) => {
+    const watermark = task.watermark;
     const outs = await task.processBatch(role.input, 0, records);
     sinceCheckpoint += records.length;
     if (sinceCheckpoint >= every) {
       sinceCheckpoint = 0;
       outs.push(...(await task.checkpoint()));
     }
-    await deliver(outs);
+    await deliver(outs, watermark);
   });
   return {
     task,
     async close() {
+      const watermark = task.watermark;
       const outs = await task.checkpoint();
       outs.push(...(await task.close()));
-      await deliver(outs);
+      await deliver(outs, watermark);
     },
   };
 }

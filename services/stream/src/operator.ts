@@ -11,6 +11,12 @@ export interface OperatorContext {
   readonly log: Logger;
   readonly metrics: StreamMetrics;
   readonly role: string;
+  /**
+   * The trusted clock of the runtime, ms since the epoch: the host's UTC clock, or a replay's scenario clock.
+   * Never message time (a sensor's clock can be wrong or forged): use it for what must not follow the data, such
+   * as the tokenizer's key epoch. Always set by the runtime; optional for hand-made contexts (then: the host clock).
+   */
+  now?(): number;
 }
 
 /**
@@ -37,6 +43,28 @@ export interface ProcessorRole<I> {
   readonly codec: Codec<I>;
   /** Event time of an input, ms since epoch. */
   eventTime(event: I): number;
+  /**
+   * Every timestamp of an input that the event-time guard checks (default: the event time only), e.g. both ends
+   * of a counter interval: an input with one of them outside the trusted window is dead-lettered (`BAD_TIMESTAMP`).
+   */
+  timestamps?(event: I): readonly number[];
+  /**
+   * What happens to an event behind the watermark (older than every input's progress minus the allowed
+   * lateness): `'process'` (default) hands it to the operator, which corrects its output (additive aggregates:
+   * counts, line counts); `'dead-letter'` sends it to the dead-letter topic (`LATE_EVENT`) instead, for operators
+   * whose results are final once the watermark passed (k-anonymised OD windows). Both count it in
+   * `passage_late_events_total`.
+   */
+  readonly lateEvents?: 'process' | 'dead-letter';
+  /**
+   * Hand events to the operator in event-time order: the runtime holds each event until the watermark passes it,
+   * then releases what it holds sorted by event time (ties by this comparator, or in arrival order). With it, an
+   * operator whose result depends on the order of its input (sessions, visits) gives the same result whatever the
+   * interleaving of partitions: a backfill of any size equals a paced replay. Implies `lateEvents: 'dead-letter'`.
+   * Events of equal time are ordered by `compareEvents`, then by arrival.
+   */
+  readonly ordered?: boolean;
+  compareEvents?(a: I, b: I): number;
   /** Output stream name → topic. The stream 'dlq' is always mapped to the dead-letter topic. */
   readonly outputs: Readonly<Record<string, string>>;
   /**
@@ -69,6 +97,13 @@ export interface SourceRecord {
   key: string | null;
   value: Buffer | null;
   offset: string;
+  /** Timestamp of the transport record (Kafka CreateTime or LogAppendTime), ms; used by `timeGuard.clock = 'record'`. */
+  recordTime?: number;
+  /**
+   * Watermark of the upstream Passage task that produced the record (Kafka headers `passage-wm`, `passage-src`):
+   * that task will send nothing older than `value` after it, late events aside. Absent for external producers.
+   */
+  watermark?: { source: string; value: number };
 }
 
 export interface OutRecord {

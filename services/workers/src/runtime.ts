@@ -1,6 +1,7 @@
 import { type Config, PassageError } from '@passage/config';
 import { ClickHouseTable, type Store } from '@passage/store';
 import {
+  type Clock,
   InProcessBus,
   KafkaTransport,
   type Logger,
@@ -8,6 +9,7 @@ import {
   runProcessorInProcess,
   runSinkInProcess,
   StreamMetrics,
+  type TimeGuard,
 } from '@passage/stream';
 import { catalog, roleNames } from './registry.ts';
 
@@ -20,13 +22,27 @@ export interface Embedded {
   close(): Promise<void>;
 }
 
-/** All roles (or only `options.roles`, by name) in one process on in-process channels, writing to the given store. */
+/**
+ * The event-time guard of `stream.timeGuard` (undefined when 'off'). 'wall' checks against the process's trusted
+ * clock (the host's, or the scenario clock a replay passes), 'record' against each record's transport timestamp.
+ */
+export function timeGuardOf(config: Config): TimeGuard | undefined {
+  const g = config.stream.timeGuard;
+  if (g.clock === 'off') return undefined;
+  return { reference: g.clock === 'record' ? 'record' : 'clock', maxPastMs: g.maxPastMs, maxFutureMs: g.maxFutureMs };
+}
+
+/**
+ * All roles (or only `options.roles`, by name) in one process on in-process channels, writing to the given store.
+ * `options.clock`: the trusted clock (default the host's); a replay passes its scenario clock (ScenarioClock), so
+ * the time guard and the tokenizer's key epochs follow the scenario.
+ */
 export async function startEmbedded(
   config: Config,
   store: Store,
   log: Logger,
   metrics = new StreamMetrics(),
-  options: { roles?: readonly string[] } = {},
+  options: { roles?: readonly string[]; clock?: Clock } = {},
 ): Promise<Embedded> {
   const want = (name: string) => options.roles === undefined || options.roles.includes(name);
   const bus = new InProcessBus();
@@ -34,6 +50,9 @@ export async function startEmbedded(
     log,
     metrics,
     allowedLatenessMs: config.stream.allowedLatenessMs,
+    idleTimeoutMs: config.stream.idleTimeoutMs,
+    clock: options.clock,
+    timeGuard: timeGuardOf(config),
     dlqTopic: config.topics.dlq,
     sinkBatchRows: config.stream.sinkBatchRows,
     sinkFlushMs: config.stream.sinkFlushMs,
@@ -84,6 +103,8 @@ export interface KafkaWorkerOptions {
   /** Required when a sink role runs. */
   store?: Store;
   metrics?: StreamMetrics;
+  /** The trusted clock (default: the host's). */
+  clock?: Clock;
 }
 
 export interface KafkaWorker {
@@ -124,6 +145,9 @@ export async function startKafkaWorker(o: KafkaWorkerOptions): Promise<KafkaWork
         instanceId: o.instanceId,
         dlqTopic: config.topics.dlq,
         allowedLatenessMs: config.stream.allowedLatenessMs,
+        idleTimeoutMs: config.stream.idleTimeoutMs,
+        clock: o.clock,
+        timeGuard: timeGuardOf(config),
       }),
     );
   }

@@ -353,6 +353,8 @@ export function countsRole(config: Config): ProcessorRole<CountRecord> {
     input: config.topics.counts,
     codec: jsonCodec(CountRecord, { maxBytes: config.stream.maxMessageBytes }),
     eventTime: (r) => r.start,
+    // Both ends are guarded: a record ending in 2099 would otherwise open (and gap-fill) every bin up to it.
+    timestamps: (r) => [r.start, r.end],
     outputs: { norm: config.topics.countsNorm, health: config.topics.sensorHealth },
     create: () =>
       new CountsOperator({

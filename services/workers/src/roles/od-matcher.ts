@@ -38,8 +38,10 @@ import { loadSitesFile } from '../sites.ts';
  * window; a window is published once final (watermark past window end + max trip duration + max travel time),
  * with k-anonymity applied (`privacy.k`, `od.kRule`) on exact distinct-token sets, and exact p50/p85 travel
  * times. Token state is bounded (`od.maxTokens`, evicting the token seen longest ago) and dropped as soon as its
- * session cannot grow. The runtime's watermark already subtracts `stream.allowedLatenessMs`, so the matcher
- * drops sightings older than it (counted in `passage_state_size{state="late"}`).
+ * session cannot grow. The runtime hands the matcher each token's sightings in event-time order once its watermark
+ * (the tokenizer's, the minimum over every raw partition, minus `stream.allowedLatenessMs`) has passed them, and
+ * dead-letters sightings behind it (`LATE_EVENT`, `passage_late_events_total`): a backfill over any number of
+ * partitions gives the same cells as a paced replay.
  *
  * State metrics (`passage_state_size{role="od-matcher"}`): tokens (live), peakTokens, openWindows, and the
  * monotonic counters late, evicted, lateTrips, unknownSite, randomised (sightings of randomised addresses left out,
@@ -145,10 +147,17 @@ export function odMatcherRole(config: Config): ProcessorRole<TokenSighting> {
     input: config.topics.sightings,
     codec: jsonCodec(TokenSighting, { maxBytes: config.stream.maxMessageBytes }),
     eventTime: (s) => s.ts,
+    // Sessions and visits depend on the order of a token's sightings: the runtime hands them over in event-time
+    // order once the watermark passes them, so a backfill over many partitions equals a paced replay; sightings
+    // behind the watermark go to the dead-letter topic (LATE_EVENT).
+    ordered: true,
+    compareEvents: (a, b) => cmp(a.siteId, b.siteId) || cmp(a.kind, b.kind) || cmp(a.token, b.token),
     outputs: { od: config.topics.od, odHourly: config.topics.odHourly },
     create: () => new OdMatcherOperator(config),
   };
 }
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function odSink(config: Config): SinkRole<OdCell> {
   return {

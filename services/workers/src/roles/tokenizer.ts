@@ -22,7 +22,10 @@ import {
  * - The epoch key is random, lives only in this process, is zeroed when its epoch (plus a 5-minute grace for
  *   late sightings) is over and when the role closes. Sightings whose epoch key is gone are dropped and counted
  *   in `passage_state_size{state="droppedNoKey"}`.
- * - Rotation: every `privacy.rotationHours` of event time, boundaries at UTC multiples of the period.
+ * - Rotation: every `privacy.rotationHours` of the runtime's TRUSTED clock (`ctx.now()`: the host's UTC clock, or
+ *   a replay's scenario clock), boundaries at UTC multiples of the period; never by message time, so a forged or
+ *   broken timestamp cannot end an epoch and destroy the current key (the runtime's time guard dead-letters such
+ *   inputs with BAD_TIMESTAMP before they get here). A sighting gets the key of the epoch it is processed in.
  *
  * Deployment: run ONE tokenizer instance (`passage worker --role tokenizer`, any number of partitions): each
  * process draws its own key, so two instances would give one device two tokens and no trip could be matched.
@@ -39,8 +42,9 @@ export class TokenizerOperator implements Operator<RawSighting> {
 
   processBatch(events: readonly RawSighting[], ctx: OperatorContext): void {
     const before = this.tokenizer.stats();
+    const now = ctx.now?.() ?? Date.now();
     for (const s of events) {
-      const token = this.tokenizer.tokenize(s.kind, s.id, s.ts);
+      const token = this.tokenizer.tokenize(s.kind, s.id, now);
       if (token === null) continue;
       const out: TokenSighting = { siteId: s.siteId, ts: s.ts, kind: s.kind, token };
       if (isRandomisedAddress(s.kind, s.id)) out.randomised = true;
@@ -61,9 +65,10 @@ export class TokenizerOperator implements Operator<RawSighting> {
     );
   }
 
-  onWatermark(wm: number): void {
-    // Destroys the previous epoch's key on time even when no sighting arrives (never past the last event).
-    if (Number.isFinite(wm) && this.tokenizer.currentEpoch() !== null) this.tokenizer.advance(wm);
+  onWatermark(wm: number, ctx: OperatorContext): void {
+    // Destroys the previous epoch's key on time by the trusted clock, even when no sighting arrives.
+    if (Number.isFinite(wm) && this.tokenizer.currentEpoch() !== null)
+      this.tokenizer.advance(ctx.now?.() ?? Date.now());
   }
 
   snapshot(): Record<string, number> {
@@ -82,6 +87,8 @@ export function tokenizerRole(config: Config): ProcessorRole<RawSighting> & { se
     input: config.topics.sightingsRaw,
     codec: jsonCodec(RawSighting, { maxBytes: config.stream.maxMessageBytes }),
     eventTime: (s) => s.ts,
+    // A stateless map: late sightings are passed on; the od-matcher decides (it dead-letters them).
+    lateEvents: 'process',
     outputs: { sightings: config.topics.sightings },
     sensitiveInput: true,
     create: () => new TokenizerOperator(Math.round(config.privacy.rotationHours * 3_600_000)),
