@@ -51,6 +51,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "validate a site registry (every error with its path), export a simulated world's registry",
     load: () => import('./commands/sites.ts'),
   },
+  signals: {
+    summary: 'signal plans from measured turning movements (Webster, HCM delay), checked in SUMO',
+    load: () => import('./commands/signals.ts'),
+  },
   query: { summary: 'run a read-only SQL query on the store (debugging)', load: () => import('./commands/query.ts') },
 };
 

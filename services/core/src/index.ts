@@ -8,5 +8,6 @@ export * from './mot/index.ts';
 export * from './od/index.ts';
 export * from './pipeline/index.ts';
 export * from './privacy/index.ts';
+export * from './signals/index.ts';
 export * from './tracker/index.ts';
 export * from './zone.ts';

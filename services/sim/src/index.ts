@@ -4,5 +4,6 @@ export * from './eval/store.ts';
 export { type LocalFrame, type LonLat as LocalLonLat, makeLocalFrame } from './geo.ts';
 export { hashUniform, mixSeed, Rng } from './prng.ts';
 export * from './replay.ts';
+export * from './signals/index.ts';
 export * from './synth/index.ts';
 export * from './truth/index.ts';

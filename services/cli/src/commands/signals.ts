@@ -1,0 +1,167 @@
+/** `passage signals plan|verify`: signal plans from measured turning movements, checked in SUMO. */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PassageError } from '@passage/config';
+import { loadWorldSignals, planWorld, summarise, tlLogicXml, verifyPlans } from '@passage/sim';
+import { openStore, storeOptionsFromConfig } from '@passage/store';
+import { COMMON, parseFlags } from '../args.ts';
+import { makeContext } from '../context.ts';
+
+export const help = `passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <ISO>]
+                      [--format json|csv|sumo] [--out <file>] [--min-cycle 40] [--max-cycle 120]
+  For every signalised junction a camera watches: the stored turning movements (classes → passenger-car units:
+  car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data), the current plan's
+  degree of saturation, HCM delay, level of service and 95th-percentile queue per approach, and a proposed plan
+  (Webster cycle and green splits, same stage sequence). --format sumo writes a tlLogic additional file that
+  \`sumo -c scenario.sumocfg -a busstops.add.xml,<file>\` loads over the world's network. Plans use the stored
+  movements only (no truth, no routes).
+
+passage signals verify --scenario <world-dir> --plan <tls.add.xml> [--seeds 1,2,3] [--scales 1,1.3]
+                       [--end <s>] [--json]
+  Runs SUMO on the world's network and demand with the current plans, the proposal, SUMO's
+  tlsCycleAdaptation.py (fed with the true routes) and actuated control, per seed and demand scale; prints the
+  median over seeds of the mean vehicle time loss and of the time loss on the approaches of the junctions
+  planned. Needs sumo and sumo-tools.`;
+
+const FLAGS = {
+  ...COMMON,
+  scenario: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  format: { type: 'string', default: 'json' },
+  out: { type: 'string' },
+  'min-cycle': { type: 'string' },
+  'max-cycle': { type: 'string' },
+  plan: { type: 'string' },
+  seeds: { type: 'string', default: '1,2,3' },
+  scales: { type: 'string', default: '1' },
+  end: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+function time(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new PassageError('PASSAGE_CLI_USAGE', `--${flag} ${v} is not a date: give ISO 8601.`);
+  return t;
+}
+
+function numbers(v: string, flag: string): number[] {
+  const xs = v.split(',').map(Number);
+  if (xs.some((x) => !Number.isFinite(x) || x <= 0)) {
+    throw new PassageError('PASSAGE_CLI_USAGE', `--${flag} ${v}: give positive numbers separated by commas.`);
+  }
+  return xs;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags('signals', argv, FLAGS);
+  const sub = positionals[0];
+  if (values.help || !sub || !['plan', 'verify'].includes(sub)) {
+    console.log(help);
+    return values.help ? 0 : 2;
+  }
+  if (!values.scenario) {
+    throw new PassageError(
+      'PASSAGE_CLI_USAGE',
+      'passage signals needs --scenario <world-dir> (the SUMO network holds the signal programs).',
+    );
+  }
+  const world = loadWorldSignals(resolve(values.scenario));
+  if (sub === 'verify') {
+    if (!values.plan) throw new PassageError('PASSAGE_CLI_USAGE', 'passage signals verify needs --plan <tls.add.xml>.');
+    const junctions = world.coverage.map((c) => c.tls.controller.id);
+    const results = await verifyPlans({
+      scenarioDir: resolve(values.scenario),
+      net: world.net,
+      junctions,
+      planFile: values.plan,
+      seeds: numbers(values.seeds, 'seeds'),
+      scales: numbers(values.scales, 'scales'),
+      endS: values.end ? Number(values.end) : undefined,
+      log: (m) => process.stderr.write(`${m}\n`),
+    });
+    const summary = summarise(results);
+    if (values.json) console.log(JSON.stringify({ junctions, summary, runs: results }, null, 2));
+    else {
+      console.log(`junctions: ${junctions.join(', ')} (median over seeds)`);
+      console.log('variant             scale  mean time loss (s)  approach time loss (veh·h)  vs current');
+      for (const s of summary) {
+        const cur = summary.find((x) => x.variant === 'current' && x.scale === s.scale);
+        const rel = cur ? ((s.approachTimeLossS - cur.approachTimeLossS) / cur.approachTimeLossS) * 100 : 0;
+        console.log(
+          `${s.variant.padEnd(18)}  ${String(s.scale).padStart(5)}  ${s.meanTimeLossS.toFixed(1).padStart(18)}  ${(s.approachTimeLossS / 3600).toFixed(1).padStart(26)}  ${rel >= 0 ? '+' : ''}${rel.toFixed(1)} %`,
+        );
+      }
+    }
+    return 0;
+  }
+  const ctx = makeContext(values as { data?: string; config?: string });
+  const store = openStore(storeOptionsFromConfig(ctx.config));
+  try {
+    const analyses = await planWorld(store.client, world, {
+      from: time(values.from, 'from'),
+      to: time(values.to, 'to'),
+      minCycleS: values['min-cycle'] ? Number(values['min-cycle']) : undefined,
+      maxCycleS: values['max-cycle'] ? Number(values['max-cycle']) : undefined,
+    });
+    if (analyses.length === 0) {
+      throw new PassageError(
+        'PASSAGE_SIGNALS_NO_DATA',
+        `No stored turning movements for the ${world.coverage.length} camera(s) watching signalised junctions of this world in ${store.location}: replay or ingest the video first (passage replay ${values.scenario} --data ${ctx.dataDir}).`,
+      );
+    }
+    for (const id of world.unobserved) {
+      process.stderr.write(`warning: signalised junction ${id} has no camera watching it: no plan.\n`);
+    }
+    let text: string;
+    if (values.format === 'sumo') {
+      text = tlLogicXml(
+        analyses.map((a) => ({
+          id: a.tls,
+          programId: 'passage',
+          phases: a.plan.proposed.phases,
+        })),
+      );
+    } else if (values.format === 'csv') {
+      const rows = ['junction,approach,plan,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu'];
+      for (const a of analyses) {
+        for (const [name, ev] of [
+          ['current', a.plan.current],
+          ['proposed', a.plan.proposed],
+        ] as const) {
+          for (const ap of ev.approaches) {
+            rows.push(
+              [
+                a.tls,
+                ap.approach,
+                name,
+                ev.cycleS,
+                ap.flowPcuH.toFixed(1),
+                ap.X.toFixed(3),
+                ap.delayS.toFixed(1),
+                ap.los,
+                ap.queue95Pcu.toFixed(1),
+              ].join(','),
+            );
+          }
+        }
+      }
+      text = `${rows.join('\n')}\n`;
+    } else if (values.format === 'json') {
+      text = `${JSON.stringify(analyses, null, 2)}\n`;
+    } else {
+      throw new PassageError('PASSAGE_CLI_USAGE', `--format ${values.format}: use json, csv or sumo.`);
+    }
+    if (values.out) writeFileSync(values.out, text);
+    else process.stdout.write(text);
+    for (const a of analyses) {
+      process.stderr.write(
+        `${a.tls} (${a.camera}): Y ${a.plan.Y.toFixed(2)}, cycle ${a.plan.current.cycleS} s → ${a.plan.proposed.cycleS} s, delay ${a.plan.current.delayS.toFixed(1)} s (${a.plan.current.los}) → ${a.plan.proposed.delayS.toFixed(1)} s (${a.plan.proposed.los})\n`,
+      );
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

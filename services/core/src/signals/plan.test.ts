@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { findStages, movementKey, planJunction, type SignalController } from './plan.ts';
+import { hcmDelay } from './timing.ts';
+
+/** A two-stage cross: links 0 N→S, 1 S→N (stage A), 2 E→W, 3 W→E (stage B), 4 a pedestrian crossing. */
+const cross: SignalController = {
+  id: 'x',
+  links: [
+    { index: 0, from: 'n', to: 's', lane: 'n_0', turn: 's' },
+    { index: 1, from: 's', to: 'n', lane: 's_0', turn: 's' },
+    { index: 2, from: 'e', to: 'w', lane: 'e_0', turn: 's' },
+    { index: 3, from: 'w', to: 'e', lane: 'w_0', turn: 's' },
+    { index: 4, from: 'ped', to: 'ped', lane: 'c0', turn: 's', pedestrian: true },
+  ],
+  phases: [
+    { durationS: 30, state: 'GGrrG' },
+    { durationS: 5, state: 'GGrrr' }, // pedestrian clearance, vehicles still green: an extension of stage A
+    { durationS: 4, state: 'yyrrr' },
+    { durationS: 30, state: 'rrGGr' },
+    { durationS: 4, state: 'rryyr' },
+  ],
+};
+const flows = new Map([
+  [movementKey('n', 's'), 600],
+  [movementKey('s', 'n'), 500],
+  [movementKey('e', 'w'), 300],
+  [movementKey('w', 'e'), 200],
+]);
+
+describe('planJunction', () => {
+  it('finds two stages, the clearance phase as an extension, 8 s lost time', () => {
+    const st = findStages(cross);
+    expect(st.map((s) => [s.phase, s.extensions])).toEqual([
+      [0, [1]],
+      [3, []],
+    ]);
+    const p = planJunction(cross, flows);
+    expect(p.lostTimeS).toBe(8);
+    expect(p.stages.map((s) => s.criticalLane)).toEqual(['n_0', 'e_0']);
+    expect(p.stages[0].criticalY).toBeCloseTo(600 / 1800, 12);
+    expect(p.Y).toBeCloseTo(0.5, 12);
+  });
+
+  it('Webster: C0 = (1.5·8 + 5) / 0.5 = 34 s → raised to the 40 s minimum; 32 s of green shared 2:1', () => {
+    const p = planJunction(cross, flows);
+    expect(p.websterOptimumS).toBeCloseTo(34, 9);
+    expect(p.proposed.cycleS).toBe(40);
+    // Stage A effective green 21.33 s of which 5 s is the kept clearance phase → 16 s adjustable; stage B 10.67 → 11.
+    expect(p.proposed.phases.map((x) => x.durationS)).toEqual([16, 5, 4, 11, 4]);
+  });
+
+  it('evaluates both plans with HCM delay per lane and weights approaches by flow', () => {
+    const p = planJunction(cross, flows);
+    const n = p.current.lanes.find((l) => l.lane === 'n_0');
+    expect(n?.greenS).toBe(35);
+    const expected = hcmDelay({ cycleS: 73, greenS: 35, flowPcuH: 600, saturationPcuH: 1800 }).delayS;
+    expect(n?.delayS).toBeCloseTo(expected, 9);
+    expect(p.current.cycleS).toBe(73);
+    // The long current cycle costs delay at these flows; the proposal is shorter and better.
+    expect(p.proposed.delayS).toBeLessThan(p.current.delayS);
+    const total = 1600;
+    const weighted = p.current.lanes.reduce((a, l) => a + l.delayS * l.flowPcuH, 0) / total;
+    expect(p.current.delayS).toBeCloseTo(weighted, 9);
+    expect(p.current.approaches.map((a) => a.approach).sort()).toEqual(['e', 'n', 's', 'w']);
+  });
+
+  it('refuses an inconsistent controller with every problem named', () => {
+    const bad: SignalController = { ...cross, phases: [{ durationS: 0, state: 'GG' }] };
+    expect(() => planJunction(bad, flows)).toThrow(
+      /duration must be > 0.*2 characters for 5 links|2 characters for 5 links.*duration/,
+    );
+  });
+});

@@ -1,0 +1,340 @@
+/**
+ * A signalised junction, its current plan evaluated on measured flows, and a proposed plan (Webster cycle and
+ * splits, same stage sequence). Pure: the controller description comes from the site registry (or a SUMO
+ * `tlLogic`), the flows from stored turning movements.
+ *
+ * Model. A controller drives `links` (one per lane-to-lane connection, SUMO's `linkIndex` order); a plan is a
+ * cycle of `phases`, each a duration and a state string with one character per link (SUMO's letters: `G` priority
+ * green, `g` green that yields, `y` amber, `r` red, `s`/`o`/`O`/`u` treated as their SUMO meaning: stop / off).
+ * - An *intergreen* phase shows amber to some vehicle link or green to none: its time is lost time.
+ * - A *stage* is a run of green phases with the same set of vehicle links green; its first phase is the stage's
+ *   adjustable green, the following ones (e.g. a pedestrian clearance shown with the vehicles still green) keep
+ *   their duration and add to the stage's effective green.
+ * - Each vehicle *lane* (links grouped by `lane`) is a lane group: its flow is the sum of its links' flows, its
+ *   saturation flow follows its turn shares (HCM adjustments, `saturationFlow`), and it belongs to the stage in
+ *   which its main link (largest flow) has priority green longest (else any green): that stage's critical flow
+ *   ratio is the largest y = q / s among its lanes.
+ * Webster's cycle over the stages' critical ratios and lost time, greens in proportion to y (within minimum
+ * greens), then HCM delay, degree of saturation, LOS and 95th-percentile queue per lane, approach and junction.
+ */
+import { PassageError } from '../errors.ts';
+import { greenSplits, hcmDelay, levelOfService, queue95, saturationFlow, websterCycle } from './timing.ts';
+
+export type Turn = 'r' | 's' | 'l' | 't' | 'R' | 'L';
+
+export interface SignalLink {
+  /** Position in the phase state strings. */
+  index: number;
+  /** Approach (incoming arm / edge) and exit (outgoing arm / edge) of the movement this link serves. */
+  from: string;
+  to: string;
+  /** Lane id the link leaves from (links of one lane form a lane group). */
+  lane: string;
+  /** r right, s straight, l left, t turn-around (SUMO's dir letters; R/L partial turns). */
+  turn: Turn;
+  /** A pedestrian crossing, not a vehicle link. */
+  pedestrian?: boolean;
+}
+
+export interface SignalPhase {
+  durationS: number;
+  state: string;
+}
+
+export interface SignalController {
+  id: string;
+  links: SignalLink[];
+  phases: SignalPhase[];
+  offsetS?: number;
+}
+
+export interface PlanOptions {
+  /** @default 40 */
+  minCycleS?: number;
+  /** @default 120 */
+  maxCycleS?: number;
+  /** Minimum adjustable green of a stage, seconds. @default 5 */
+  minGreenS?: number;
+  /** Base saturation flow per lane, PCU/h of green. @default 1800 */
+  baseSaturationPcuH?: number;
+  /** HCM analysis period, hours. @default 0.25 */
+  periodH?: number;
+}
+
+export interface LaneResult {
+  lane: string;
+  approach: string;
+  stage: number;
+  flowPcuH: number;
+  saturationPcuH: number;
+  greenS: number;
+  X: number;
+  delayS: number;
+  queue95Pcu: number;
+}
+
+export interface ApproachResult {
+  approach: string;
+  flowPcuH: number;
+  /** Flow-weighted mean control delay, s/PCU. */
+  delayS: number;
+  los: ReturnType<typeof levelOfService>;
+  /** Largest degree of saturation of its lanes. */
+  X: number;
+  queue95Pcu: number;
+}
+
+export interface PlanEvaluation {
+  cycleS: number;
+  phases: SignalPhase[];
+  lanes: LaneResult[];
+  approaches: ApproachResult[];
+  /** Flow-weighted mean control delay over all lanes, s/PCU. */
+  delayS: number;
+  los: ReturnType<typeof levelOfService>;
+}
+
+export interface StageInfo {
+  /** Index of the adjustable phase. */
+  phase: number;
+  /** Phases that follow it with the same vehicle greens (durations kept). */
+  extensions: number[];
+  criticalY: number;
+  criticalLane: string | null;
+}
+
+export interface JunctionPlan {
+  controller: string;
+  current: PlanEvaluation;
+  proposed: PlanEvaluation;
+  stages: StageInfo[];
+  lostTimeS: number;
+  Y: number;
+  nearCapacity: boolean;
+  /** Webster's unbounded optimum (Infinity when Y ≥ 1). */
+  websterOptimumS: number;
+}
+
+const isGreen = (c: string): boolean => c === 'G' || c === 'g';
+
+/** Flows per movement, PCU/h, keyed `from>to` (approach > exit). */
+export type MovementFlows = ReadonlyMap<string, number>;
+
+export function movementKey(from: string, to: string): string {
+  return `${from}>${to}`;
+}
+
+/** Current plan on measured flows, and a Webster proposal with the same stage sequence. */
+export function planJunction(controller: SignalController, flows: MovementFlows, opts: PlanOptions = {}): JunctionPlan {
+  validateController(controller);
+  const vehicle = controller.links.filter((l) => !l.pedestrian);
+  const phases = controller.phases;
+  const stages = findStages(controller);
+  // Link flows: each movement's flow shared evenly among the links that serve it.
+  const linksOf = new Map<string, SignalLink[]>();
+  for (const l of vehicle) {
+    const k = movementKey(l.from, l.to);
+    const a = linksOf.get(k);
+    if (a) a.push(l);
+    else linksOf.set(k, [l]);
+  }
+  const linkFlow = new Map<number, number>();
+  for (const [k, ls] of linksOf) {
+    const q = flows.get(k) ?? 0;
+    for (const l of ls) linkFlow.set(l.index, q / ls.length);
+  }
+  // Lane groups.
+  const lanes = new Map<string, SignalLink[]>();
+  for (const l of vehicle) {
+    const a = lanes.get(l.lane);
+    if (a) a.push(l);
+    else lanes.set(l.lane, [l]);
+  }
+  const stageOfPhase = new Map<number, number>();
+  stages.forEach((s, i) => {
+    stageOfPhase.set(s.phase, i);
+    for (const e of s.extensions) stageOfPhase.set(e, i);
+  });
+  interface Lane {
+    id: string;
+    approach: string;
+    main: SignalLink;
+    flow: number;
+    sat: number;
+    stage: number;
+  }
+  const laneList: Lane[] = [];
+  for (const [id, ls] of lanes) {
+    const flow = ls.reduce((a, l) => a + (linkFlow.get(l.index) ?? 0), 0);
+    const main = ls.reduce((best, l) => ((linkFlow.get(l.index) ?? 0) > (linkFlow.get(best.index) ?? 0) ? l : best));
+    // Stage where the main link has priority green longest (else any green).
+    let stage = -1;
+    let bestScore = -1;
+    stages.forEach((s, si) => {
+      for (const p of [s.phase, ...s.extensions]) {
+        const c = phases[p].state[main.index];
+        const score = c === 'G' ? 2 * phases[p].durationS + 1e6 : isGreen(c) ? phases[p].durationS : -1;
+        if (score > bestScore) {
+          bestScore = score;
+          stage = si;
+        }
+      }
+    });
+    const share = (t: (turn: Turn) => boolean): number =>
+      flow > 0 ? ls.filter((l) => t(l.turn)).reduce((a, l) => a + (linkFlow.get(l.index) ?? 0), 0) / flow : 0;
+    const leftShare = share((t) => t === 'l' || t === 'L' || t === 't');
+    const leftProtected = ls
+      .filter((l) => l.turn === 'l' || l.turn === 'L' || l.turn === 't')
+      .every((l) => phases.some((p) => p.state[l.index] === 'G'));
+    const sat = saturationFlow({
+      base: opts.baseSaturationPcuH,
+      rightShare: share((t) => t === 'r' || t === 'R'),
+      leftShare,
+      leftPermitted: !leftProtected,
+    });
+    laneList.push({ id, approach: main.from, main, flow, sat, stage });
+  }
+  for (const s of stages) {
+    s.criticalY = 0;
+    s.criticalLane = null;
+  }
+  for (const l of laneList) {
+    if (l.stage < 0) continue;
+    const y = l.flow / l.sat;
+    if (y > stages[l.stage].criticalY) {
+      stages[l.stage].criticalY = y;
+      stages[l.stage].criticalLane = l.id;
+    }
+  }
+  const lostTimeS = phases.reduce((a, p, i) => a + (stageOfPhase.has(i) ? 0 : p.durationS), 0);
+  const extensionS = stages.map((s) => s.extensions.reduce((a, e) => a + phases[e].durationS, 0));
+  const minGreen = opts.minGreenS ?? 5;
+  const web = websterCycle({
+    lostTimeS,
+    flowRatios: stages.map((s) => s.criticalY),
+    minCycleS: Math.max(
+      opts.minCycleS ?? 40,
+      lostTimeS + extensionS.reduce((a, b) => a + b, 0) + minGreen * stages.length,
+    ),
+    maxCycleS: opts.maxCycleS ?? 120,
+  });
+  const effective = greenSplits(
+    web.cycleS,
+    lostTimeS,
+    stages.map((s) => s.criticalY),
+    stages.map((_, i) => minGreen + extensionS[i]),
+  );
+  const proposedPhases = phases.map((p) => ({ ...p }));
+  stages.forEach((s, i) => {
+    proposedPhases[s.phase].durationS = Math.max(minGreen, Math.round(effective[i] - extensionS[i]));
+  });
+  const evaluate = (ps: SignalPhase[]): PlanEvaluation => {
+    const cycleS = ps.reduce((a, p) => a + p.durationS, 0);
+    const laneResults: LaneResult[] = laneList.map((l) => {
+      // Effective green of the lane: phases where its main link is green.
+      const greenS = Math.max(
+        1,
+        ps.reduce((a, p) => a + (isGreen(p.state[l.main.index]) ? p.durationS : 0), 0),
+      );
+      const input = {
+        cycleS,
+        greenS: Math.min(greenS, cycleS),
+        flowPcuH: l.flow,
+        saturationPcuH: l.sat,
+        periodH: opts.periodH,
+      };
+      const d = hcmDelay(input);
+      return {
+        lane: l.id,
+        approach: l.approach,
+        stage: l.stage,
+        flowPcuH: l.flow,
+        saturationPcuH: l.sat,
+        greenS: input.greenS,
+        X: d.X,
+        delayS: d.delayS,
+        queue95Pcu: queue95(input),
+      };
+    });
+    const byApproach = new Map<string, LaneResult[]>();
+    for (const r of laneResults) {
+      const a = byApproach.get(r.approach);
+      if (a) a.push(r);
+      else byApproach.set(r.approach, [r]);
+    }
+    const approaches: ApproachResult[] = [...byApproach].map(([approach, rs]) => {
+      const flow = rs.reduce((a, r) => a + r.flowPcuH, 0);
+      const delayS = flow > 0 ? rs.reduce((a, r) => a + r.delayS * r.flowPcuH, 0) / flow : 0;
+      return {
+        approach,
+        flowPcuH: flow,
+        delayS,
+        los: levelOfService(delayS),
+        X: Math.max(...rs.map((r) => r.X)),
+        queue95Pcu: rs.reduce((a, r) => a + r.queue95Pcu, 0),
+      };
+    });
+    const total = laneResults.reduce((a, r) => a + r.flowPcuH, 0);
+    const delayS = total > 0 ? laneResults.reduce((a, r) => a + r.delayS * r.flowPcuH, 0) / total : 0;
+    return { cycleS, phases: ps, lanes: laneResults, approaches, delayS, los: levelOfService(delayS) };
+  };
+  return {
+    controller: controller.id,
+    current: evaluate(phases.map((p) => ({ ...p }))),
+    proposed: evaluate(proposedPhases),
+    stages,
+    lostTimeS,
+    Y: web.Y,
+    nearCapacity: web.nearCapacity,
+    websterOptimumS: web.optimumS,
+  };
+}
+
+/** Stages of a plan: runs of green phases with the same vehicle greens (see the module comment). */
+export function findStages(controller: SignalController): StageInfo[] {
+  const vehicle = controller.links.filter((l) => !l.pedestrian).map((l) => l.index);
+  const greens = (p: SignalPhase): string => vehicle.map((i) => (isGreen(p.state[i]) ? '1' : '0')).join('');
+  const intergreen = (p: SignalPhase): boolean =>
+    vehicle.some((i) => p.state[i] === 'y' || p.state[i] === 'Y') || !vehicle.some((i) => isGreen(p.state[i]));
+  const stages: StageInfo[] = [];
+  let prev: string | null = null;
+  controller.phases.forEach((p, i) => {
+    if (intergreen(p)) {
+      prev = null;
+      return;
+    }
+    const g = greens(p);
+    if (prev !== null && g === prev) stages[stages.length - 1].extensions.push(i);
+    else stages.push({ phase: i, extensions: [], criticalY: 0, criticalLane: null });
+    prev = g;
+  });
+  // A cycle that starts in the middle of a stage: the last stage continues into the first.
+  if (stages.length > 1 && prev !== null) {
+    const first = stages[0];
+    const last = stages[stages.length - 1];
+    if (greens(controller.phases[first.phase]) === greens(controller.phases[last.phase])) {
+      last.extensions.push(first.phase, ...first.extensions);
+      stages.shift();
+    }
+  }
+  return stages;
+}
+
+function validateController(c: SignalController): void {
+  const n = c.links.length;
+  const problems: string[] = [];
+  if (c.phases.length === 0) problems.push('no phases');
+  c.phases.forEach((p, i) => {
+    if (p.state.length < n) problems.push(`phase ${i}: state has ${p.state.length} characters for ${n} links`);
+    if (!(p.durationS > 0)) problems.push(`phase ${i}: duration must be > 0`);
+  });
+  c.links.forEach((l) => {
+    if (!(l.index >= 0 && l.index < (c.phases[0]?.state.length ?? 0))) problems.push(`link ${l.index} out of range`);
+  });
+  if (problems.length > 0) {
+    throw new PassageError(
+      'PASSAGE_SIGNALS_INPUT',
+      `Signal controller ${c.id} is inconsistent: ${problems.join('; ')}. Fix its description in the site registry.`,
+    );
+  }
+}

@@ -1,0 +1,3 @@
+export * from './plan-world.ts';
+export * from './sumo-tls.ts';
+export * from './verify.ts';

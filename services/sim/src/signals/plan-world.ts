@@ -1,0 +1,160 @@
+/**
+ * Signal plans for the signalised junctions of a world that cameras watch, computed from the turning movements
+ * stored by the video role (never from truth or routes): movements by class → passenger-car units per hour per
+ * (incoming edge → outgoing edge) → `planJunction` (Webster cycle and splits, HCM delay and LOS, queues).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  DEFAULT_PCU,
+  HEAVY_MODES,
+  type JunctionPlan,
+  type Mode,
+  movementKey,
+  PassageError,
+  type PlanOptions,
+  planJunction,
+  segmentTimeOfDay,
+} from '@passage/core';
+import { classifiedMovements } from '@passage/store';
+import type { Origin } from '../build/geo.ts';
+import { type CameraArms, matchCamerasToTls, readSumoNet, type SumoNet, type TlsCoverage } from './sumo-tls.ts';
+
+export interface WorldSignals {
+  net: SumoNet;
+  coverage: TlsCoverage[];
+  /** Signalised junctions no camera watches (no plan can be computed for them). */
+  unobserved: string[];
+}
+
+/** Reads a world's SUMO network and ties its signal programs to the cameras of its scenario.json. */
+export function loadWorldSignals(scenarioDir: string): WorldSignals {
+  let scenario: { origin: Origin; cameras: CameraArms[] };
+  let netXml: string;
+  try {
+    scenario = JSON.parse(readFileSync(join(scenarioDir, 'scenario.json'), 'utf8'));
+    netXml = gunzipSync(readFileSync(join(scenarioDir, 'sumo', 'net.xml.gz'))).toString('utf8');
+  } catch (cause) {
+    throw new PassageError(
+      'PASSAGE_SIGNALS_NO_NETWORK',
+      `Cannot read ${scenarioDir}/scenario.json and ${scenarioDir}/sumo/net.xml.gz: give a world built by \`passage sim build\`.`,
+      { cause },
+    );
+  }
+  const net = readSumoNet(netXml);
+  const coverage = matchCamerasToTls(net, scenario.cameras ?? [], scenario.origin);
+  const covered = new Set(coverage.map((c) => c.tls.controller.id));
+  return { net, coverage, unobserved: net.tls.map((t) => t.controller.id).filter((id) => !covered.has(id)) };
+}
+
+export interface JunctionAnalysis {
+  tls: string;
+  camera: string;
+  /** Analysed period, epoch ms, and its length in hours. */
+  from: number;
+  to: number;
+  hours: number;
+  /** PCU per hour per movement key `inEdge>outEdge`. */
+  flows: Record<string, number>;
+  /** Vehicles per hour by class entering each approach, and the heavy-vehicle share. */
+  approaches: { edge: string; zone: string; vehiclesH: number; pcuH: number; heavyShare: number }[];
+  /** Movements the camera counted that no signal link serves (e.g. U-turns between zones of one arm). */
+  unmatchedVehicles: number;
+  plan: JunctionPlan;
+}
+
+export interface PlanWorldOptions extends PlanOptions {
+  from?: number;
+  to?: number;
+  pcu?: Partial<Record<Mode, number>>;
+}
+
+/** Per junction: measured movements → PCU flows → current vs proposed plan. */
+export async function planWorld(
+  client: ClickHouseClient,
+  world: WorldSignals,
+  opts: PlanWorldOptions = {},
+): Promise<JunctionAnalysis[]> {
+  const pcu = { ...DEFAULT_PCU, ...(opts.pcu ?? {}) } as Record<string, number>;
+  const rows = await classifiedMovements(client, {
+    cameras: world.coverage.map((c) => c.camera),
+    from: opts.from,
+    to: opts.to,
+  });
+  const out: JunctionAnalysis[] = [];
+  for (const cov of world.coverage) {
+    const mine = rows.filter((r) => r.cameraId === cov.camera);
+    if (mine.length === 0) continue;
+    const from = opts.from ?? Math.min(...mine.map((r) => r.start));
+    const to = opts.to ?? Math.max(...mine.map((r) => r.start)) + 900_000;
+    const hours = (to - from) / 3_600_000;
+    const flows = new Map<string, number>();
+    const appr = new Map<string, { zone: string; veh: number; pcu: number; heavy: number }>();
+    let unmatched = 0;
+    for (const r of mine) {
+      const w = pcu[r.mode] ?? 0;
+      if (w === 0) continue; // pedestrians do not load the carriageway
+      const inEdge = cov.inEdgeOfZone.get(r.fromZone);
+      const outEdge = cov.outEdgeOfZone.get(r.toZone);
+      const served =
+        inEdge !== undefined &&
+        outEdge !== undefined &&
+        cov.tls.controller.links.some((l) => l.from === inEdge && l.to === outEdge);
+      if (!served) {
+        unmatched += r.count;
+        continue;
+      }
+      const k = movementKey(inEdge, outEdge);
+      flows.set(k, (flows.get(k) ?? 0) + (r.count * w) / hours);
+      const a = appr.get(inEdge) ?? { zone: r.fromZone, veh: 0, pcu: 0, heavy: 0 };
+      a.veh += r.count / hours;
+      a.pcu += (r.count * w) / hours;
+      if ((HEAVY_MODES as readonly string[]).includes(r.mode)) a.heavy += r.count / hours;
+      appr.set(inEdge, a);
+    }
+    out.push({
+      tls: cov.tls.controller.id,
+      camera: cov.camera,
+      from,
+      to,
+      hours,
+      flows: Object.fromEntries(flows),
+      approaches: [...appr].map(([edge, a]) => ({
+        edge,
+        zone: a.zone,
+        vehiclesH: a.veh,
+        pcuH: a.pcu,
+        heavyShare: a.veh > 0 ? a.heavy / a.veh : 0,
+      })),
+      unmatchedVehicles: unmatched,
+      plan: planJunction(cov.tls.controller, flows, opts),
+    });
+  }
+  return out;
+}
+
+/**
+ * Time-of-day periods of a junction's day: its 15-min PCU vectors per movement segmented into at most
+ * `maxPlans` periods (each at least an hour). Returns the periods' start and end, epoch ms.
+ */
+export async function timeOfDayPeriods(
+  client: ClickHouseClient,
+  camera: string,
+  maxPlans = 4,
+): Promise<{ from: number; to: number }[]> {
+  const rows = await classifiedMovements(client, { cameras: [camera] });
+  if (rows.length === 0) return [];
+  const keys = [...new Set(rows.map((r) => `${r.fromZone}>${r.toZone}`))];
+  const t0 = Math.min(...rows.map((r) => r.start));
+  const t1 = Math.max(...rows.map((r) => r.start)) + 900_000;
+  const n = Math.round((t1 - t0) / 900_000);
+  const vectors = Array.from({ length: n }, () => new Array<number>(keys.length).fill(0));
+  for (const r of rows) {
+    vectors[Math.round((r.start - t0) / 900_000)][keys.indexOf(`${r.fromZone}>${r.toZone}`)] +=
+      r.count * (DEFAULT_PCU[r.mode as Mode] ?? 0);
+  }
+  const starts = segmentTimeOfDay(vectors, maxPlans, 4);
+  return starts.map((s, i) => ({ from: t0 + s * 900_000, to: t0 + (starts[i + 1] ?? n) * 900_000 }));
+}

@@ -1,0 +1,213 @@
+/**
+ * Signal controllers of a SUMO network (`tlLogic` + the `connection`s that name a `tl` and `linkIndex`) as
+ * Passage `SignalController`s, their approaches tied to the camera arms that watch them, and proposed plans
+ * written back as a SUMO additional file of `tlLogic`s that `sumo -a` loads over the network.
+ *
+ * Parsed with fast-xml-parser (entities off: SUMO files carry none, and nothing external is ever resolved).
+ * Coordinates: the scenario's local frame is SUMO's x/y (infra/scenarios/README.md), so camera zones in
+ * [lon, lat] are converted with the scenario origin before matching.
+ */
+import { pointInPolygon, type SignalController, type SignalLink, type SignalPhase, type Turn } from '@passage/core';
+import { XMLParser } from 'fast-xml-parser';
+import { type Origin, toLocal } from '../build/geo.ts';
+
+export interface NetEdgeInfo {
+  id: string;
+  from: string;
+  to: string;
+  /** Centre line of its rightmost vehicle lane (local metres). */
+  shape: [number, number][];
+}
+
+export interface SumoTls {
+  controller: SignalController;
+  /** Junction (SUMO node) the program controls; for joined programs, the first one. */
+  junction: string;
+  programId: string;
+  type: string;
+  /** Incoming and outgoing edges of its vehicle links. */
+  incoming: string[];
+  outgoing: string[];
+}
+
+export interface SumoNet {
+  tls: SumoTls[];
+  edges: Map<string, NetEdgeInfo>;
+  junctions: Map<string, { x: number; y: number; type: string }>;
+}
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+interface XmlNode {
+  [key: string]: string | XmlNode | XmlNode[];
+}
+
+/** Reads the signal programs and the geometry needed to place them from a `net.xml` text. */
+export function readSumoNet(xml: string): SumoNet {
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    processEntities: false,
+    allowBooleanAttributes: true,
+    parseAttributeValue: false,
+  });
+  const doc = parser.parse(xml) as { net: XmlNode };
+  const net = doc.net;
+  const edges = new Map<string, NetEdgeInfo>();
+  for (const e of asArray(net.edge as XmlNode | XmlNode[])) {
+    const id = String(e.id);
+    if (id.startsWith(':') || (e.function !== undefined && e.function !== 'normal')) continue;
+    const lanes = asArray(e.lane as XmlNode | XmlNode[]);
+    const vehicleLane = lanes.find((l) => String(l.allow ?? '') !== 'pedestrian') ?? lanes[0];
+    const shape = String(vehicleLane?.shape ?? '')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((p) => p.split(',').map(Number) as [number, number]);
+    edges.set(id, { id, from: String(e.from), to: String(e.to), shape });
+  }
+  const junctions = new Map<string, { x: number; y: number; type: string }>();
+  for (const j of asArray(net.junction as XmlNode | XmlNode[])) {
+    const id = String(j.id);
+    if (id.startsWith(':')) continue;
+    junctions.set(id, { x: Number(j.x), y: Number(j.y), type: String(j.type) });
+  }
+  const conns = asArray(net.connection as XmlNode | XmlNode[]).filter((c) => c.tl !== undefined);
+  const tls: SumoTls[] = [];
+  for (const t of asArray(net.tlLogic as XmlNode | XmlNode[])) {
+    const id = String(t.id);
+    const phases: SignalPhase[] = asArray(t.phase as XmlNode | XmlNode[]).map((p) => ({
+      durationS: Number(p.duration),
+      state: String(p.state),
+    }));
+    const links: SignalLink[] = [];
+    const incoming = new Set<string>();
+    const outgoing = new Set<string>();
+    let junction = '';
+    for (const c of conns) {
+      if (String(c.tl) !== id) continue;
+      const from = String(c.from);
+      const to = String(c.to);
+      const pedestrian = from.startsWith(':') || to.startsWith(':');
+      links.push({
+        index: Number(c.linkIndex),
+        from,
+        to,
+        lane: `${from}_${c.fromLane}`,
+        turn: String(c.dir) as Turn,
+        pedestrian,
+      });
+      if (!pedestrian) {
+        incoming.add(from);
+        outgoing.add(to);
+        junction ||= edges.get(from)?.to ?? '';
+      }
+    }
+    links.sort((a, b) => a.index - b.index);
+    tls.push({
+      controller: { id, links, phases, offsetS: Number(t.offset ?? 0) },
+      junction: junction || id,
+      programId: String(t.programID ?? '0'),
+      type: String(t.type ?? 'static'),
+      incoming: [...incoming],
+      outgoing: [...outgoing],
+    });
+  }
+  return { tls, edges, junctions };
+}
+
+/** Point at `distM` from the start (or, negative, from the end) of a polyline. */
+export function pointAlong(shape: readonly [number, number][], distM: number): [number, number] {
+  const pts = distM >= 0 ? shape : [...shape].reverse();
+  let left = Math.abs(distM);
+  for (let i = 1; i < pts.length; i++) {
+    const [x0, y0] = pts[i - 1];
+    const [x1, y1] = pts[i];
+    const len = Math.hypot(x1 - x0, y1 - y0);
+    if (len >= left) {
+      const f = len > 0 ? left / len : 0;
+      return [x0 + (x1 - x0) * f, y0 + (y1 - y0) * f];
+    }
+    left -= len;
+  }
+  return pts[pts.length - 1];
+}
+
+export interface CameraArms {
+  id: string;
+  zones: { id: string; polygon: [number, number][] }[];
+}
+
+export interface TlsCoverage {
+  tls: SumoTls;
+  camera: string;
+  /** Camera zone id → the edge entering the junction from that arm / leaving it into that arm. */
+  inEdgeOfZone: Map<string, string>;
+  outEdgeOfZone: Map<string, string>;
+  /** Incoming edges with no camera zone: their movements are not measured. */
+  unobservedIncoming: string[];
+}
+
+/**
+ * Which camera watches which signalised junction, arm by arm: a point 12 m (then 20, 30 m) before the end of each
+ * incoming edge, and after the start of each outgoing edge, is looked up in the camera's zone polygons. A junction
+ * is covered by the camera that matches most of its incoming edges (at least two).
+ */
+export function matchCamerasToTls(net: SumoNet, cameras: readonly CameraArms[], origin: Origin): TlsCoverage[] {
+  const local = cameras.map((c) => ({
+    id: c.id,
+    zones: c.zones.map((z) => {
+      const pts = z.polygon.map(([lon, lat]) => toLocal(origin, lon, lat));
+      return { id: z.id, xs: pts.map((q) => q[0]), ys: pts.map((q) => q[1]) };
+    }),
+  }));
+  const zoneAt = (cam: (typeof local)[number], shape: [number, number][], sign: 1 | -1): string | null => {
+    for (const d of [12, 20, 30, 6]) {
+      const p = pointAlong(shape, sign * d);
+      const z = cam.zones.find((zz) => pointInPolygon(p[0], p[1], zz.xs, zz.ys));
+      if (z) return z.id;
+    }
+    return null;
+  };
+  const out: TlsCoverage[] = [];
+  for (const t of net.tls) {
+    let best: TlsCoverage | null = null;
+    for (const cam of local) {
+      const inEdgeOfZone = new Map<string, string>();
+      const outEdgeOfZone = new Map<string, string>();
+      const unobserved: string[] = [];
+      for (const e of t.incoming) {
+        const z = zoneAt(cam, net.edges.get(e)?.shape ?? [], -1);
+        if (z && !inEdgeOfZone.has(z)) inEdgeOfZone.set(z, e);
+        else unobserved.push(e);
+      }
+      for (const e of t.outgoing) {
+        const z = zoneAt(cam, net.edges.get(e)?.shape ?? [], 1);
+        if (z && !outEdgeOfZone.has(z)) outEdgeOfZone.set(z, e);
+      }
+      if (inEdgeOfZone.size >= 2 && (!best || inEdgeOfZone.size > best.inEdgeOfZone.size)) {
+        best = { tls: t, camera: cam.id, inEdgeOfZone, outEdgeOfZone, unobservedIncoming: unobserved };
+      }
+    }
+    if (best) out.push(best);
+  }
+  return out;
+}
+
+/** A SUMO additional file with one `tlLogic` per plan (same id and program id as the network's, so it replaces it). */
+export function tlLogicXml(
+  plans: readonly { id: string; programId: string; offsetS?: number; phases: readonly SignalPhase[] }[],
+): string {
+  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<additional>'];
+  for (const p of plans) {
+    lines.push(
+      `    <tlLogic id="${esc(p.id)}" type="static" programID="${esc(p.programId)}" offset="${Math.round(p.offsetS ?? 0)}">`,
+    );
+    for (const ph of p.phases)
+      lines.push(`        <phase duration="${Math.round(ph.durationS)}" state="${esc(ph.state)}"/>`);
+    lines.push('    </tlLogic>');
+  }
+  lines.push('</additional>', '');
+  return lines.join('\n');
+}

@@ -1,0 +1,222 @@
+/**
+ * Closed-loop check of signal plans in SUMO: the world's network and demand (its routes, as simulated) run with
+ * the current plans, with Passage's proposal, with SUMO's own Webster tool `tlsCycleAdaptation.py` fed with the
+ * true routes, and with actuated control, for several seeds and demand scales. Reported per variant: mean vehicle
+ * time loss over trips (tripinfo), mean waiting count (stops), arrived vehicles (throughput), and the time loss
+ * on the approaches of the junctions under study (edgeData on their incoming edges).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PassageError } from '@passage/core';
+import { XMLParser } from 'fast-xml-parser';
+import { type CommandRecord, requireSumo, runTool } from '../build/sumo.ts';
+import { median } from '../eval/metrics.ts';
+import type { SumoNet } from './sumo-tls.ts';
+
+export type Variant = 'current' | 'proposed' | 'tlsCycleAdaptation' | 'actuated';
+
+export interface RunResult {
+  variant: Variant;
+  seed: number;
+  scale: number;
+  vehicles: number;
+  meanTimeLossS: number;
+  meanWaitingCount: number;
+  /** Sum of time loss on the incoming edges of the studied junctions, per junction, seconds. */
+  approachTimeLossS: Record<string, number>;
+  seconds: number;
+}
+
+export interface VerifyOptions {
+  scenarioDir: string;
+  net: SumoNet;
+  /** Junctions (tls ids) whose approaches are measured. */
+  junctions: readonly string[];
+  /** Passage's proposal: a tlLogic additional file. */
+  planFile: string;
+  seeds?: readonly number[];
+  scales?: readonly number[];
+  /** Simulation end, seconds (default: the config's). */
+  endS?: number;
+  variants?: readonly Variant[];
+  log?: (msg: string) => void;
+}
+
+const SUMO_HOME_DEFAULT = '/usr/share/sumo';
+
+function actuatedXml(net: SumoNet, junctions: readonly string[]): string {
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<additional>'];
+  for (const t of net.tls) {
+    if (!junctions.includes(t.controller.id)) continue;
+    lines.push(`    <tlLogic id="${t.controller.id}" type="actuated" programID="passage-actuated" offset="0">`);
+    for (const p of t.controller.phases) {
+      const amber = /[yY]/.test(p.state);
+      const bounds = amber ? '' : ` minDur="${Math.min(5, p.durationS)}" maxDur="${Math.max(p.durationS, 50)}"`;
+      lines.push(`        <phase duration="${p.durationS}" state="${p.state}"${bounds}/>`);
+    }
+    lines.push('    </tlLogic>');
+  }
+  lines.push('</additional>', '');
+  return lines.join('\n');
+}
+
+/** Runs every variant × seed × scale; SUMO must be installed. */
+export async function verifyPlans(opts: VerifyOptions): Promise<RunResult[]> {
+  requireSumo();
+  const sumoDir = resolve(opts.scenarioDir, 'sumo');
+  const tmp = mkdtempSync(join(tmpdir(), 'passage-signals-'));
+  const log: CommandRecord[] = [];
+  const say = opts.log ?? (() => {});
+  try {
+    const incoming = new Map<string, string[]>();
+    for (const t of opts.net.tls)
+      if (opts.junctions.includes(t.controller.id)) incoming.set(t.controller.id, t.incoming);
+    const edges = [...new Set([...incoming.values()].flat())];
+    const edgeDataFile = join(tmp, 'edgedata.add.xml');
+    const variantFiles: Record<Variant, string | null> = {
+      current: null,
+      proposed: resolve(opts.planFile),
+      tlsCycleAdaptation: join(tmp, 'tca.add.xml'),
+      actuated: join(tmp, 'actuated.add.xml'),
+    };
+    writeFileSync(variantFiles.actuated as string, actuatedXml(opts.net, opts.junctions));
+    const variants = opts.variants ?? ['current', 'proposed', 'tlsCycleAdaptation', 'actuated'];
+    if (variants.includes('tlsCycleAdaptation')) {
+      const home = process.env.SUMO_HOME ?? SUMO_HOME_DEFAULT;
+      await runTool(
+        'python3',
+        [
+          join(home, 'tools', 'tlsCycleAdaptation.py'),
+          '-n',
+          join(sumoDir, 'net.xml.gz'),
+          '-r',
+          join(sumoDir, 'routes.rou.xml.gz'),
+          '-o',
+          variantFiles.tlsCycleAdaptation as string,
+        ],
+        tmp,
+        log,
+        'tmp',
+      );
+    }
+    const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', processEntities: false });
+    const results: RunResult[] = [];
+    for (const scale of opts.scales ?? [1]) {
+      for (const seed of opts.seeds ?? [1, 2, 3]) {
+        for (const variant of variants) {
+          const started = performance.now();
+          const tag = `${variant}-${seed}-${scale}`;
+          const trip = join(tmp, `trip-${tag}.xml`);
+          const edgeOut = join(tmp, `edge-${tag}.xml`);
+          writeFileSync(
+            edgeDataFile,
+            `<additional><edgeData id="passage" file="${edgeOut}" excludeEmpty="true" edges="${edges.join(' ')}"/></additional>\n`,
+          );
+          const adds = [join(sumoDir, 'busstops.add.xml'), edgeDataFile];
+          const v = variantFiles[variant];
+          if (v) adds.splice(1, 0, v);
+          const args = [
+            '-c',
+            join(sumoDir, 'scenario.sumocfg'),
+            '-a',
+            adds.join(','),
+            '--tripinfo-output',
+            trip,
+            '--seed',
+            String(seed),
+            '--scale',
+            String(scale),
+            '--no-step-log',
+            'true',
+            '--no-warnings',
+            'true',
+            '--duration-log.statistics',
+            'false',
+          ];
+          if (opts.endS) args.push('--end', String(opts.endS));
+          await runTool('sumo', args, tmp, log, 'tmp');
+          const tripDoc = parser.parse(readFileSync(trip, 'utf8')) as {
+            tripinfos?: { tripinfo?: Record<string, string> | Record<string, string>[] };
+          };
+          const trips = [tripDoc.tripinfos?.tripinfo ?? []].flat();
+          const vehicles = trips.length;
+          const meanTimeLossS = vehicles ? trips.reduce((a, t) => a + Number(t.timeLoss), 0) / vehicles : 0;
+          const meanWaitingCount = vehicles ? trips.reduce((a, t) => a + Number(t.waitingCount), 0) / vehicles : 0;
+          const edgeDoc = parser.parse(readFileSync(edgeOut, 'utf8')) as {
+            meandata?: { interval?: { edge?: Record<string, string> | Record<string, string>[] } | object[] };
+          };
+          const intervals = [edgeDoc.meandata?.interval ?? []].flat() as { edge?: unknown }[];
+          const lossByEdge = new Map<string, number>();
+          for (const iv of intervals) {
+            for (const e of [iv.edge ?? []].flat() as Record<string, string>[]) {
+              lossByEdge.set(e.id, (lossByEdge.get(e.id) ?? 0) + Number(e.timeLoss ?? 0));
+            }
+          }
+          const approachTimeLossS: Record<string, number> = {};
+          for (const [j, es] of incoming) approachTimeLossS[j] = es.reduce((a, e) => a + (lossByEdge.get(e) ?? 0), 0);
+          const r: RunResult = {
+            variant,
+            seed,
+            scale,
+            vehicles,
+            meanTimeLossS,
+            meanWaitingCount,
+            approachTimeLossS,
+            seconds: (performance.now() - started) / 1000,
+          };
+          say(
+            `${variant.padEnd(18)} seed ${seed} scale ${scale}: ${vehicles} vehicles, mean time loss ${meanTimeLossS.toFixed(1)} s (${r.seconds.toFixed(0)} s)`,
+          );
+          results.push(r);
+        }
+      }
+    }
+    return results;
+  } catch (e) {
+    if (e instanceof PassageError) throw e;
+    throw new PassageError(
+      'PASSAGE_SIGNALS_VERIFY_FAILED',
+      `The SUMO closed-loop check failed: ${(e as Error).message}`,
+      {
+        cause: e,
+        domain: 'external',
+      },
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export interface VariantSummary {
+  variant: Variant;
+  scale: number;
+  /** Medians over seeds. */
+  meanTimeLossS: number;
+  approachTimeLossS: number;
+  perJunction: Record<string, number>;
+  vehicles: number;
+  meanWaitingCount: number;
+}
+
+/** Medians over seeds per variant and scale. */
+export function summarise(results: readonly RunResult[]): VariantSummary[] {
+  const groups = new Map<string, RunResult[]>();
+  for (const r of results) {
+    const k = `${r.variant}|${r.scale}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.values()].map((rs) => {
+    const junctions = Object.keys(rs[0].approachTimeLossS);
+    const perJunction = Object.fromEntries(junctions.map((j) => [j, median(rs.map((r) => r.approachTimeLossS[j]))]));
+    return {
+      variant: rs[0].variant,
+      scale: rs[0].scale,
+      meanTimeLossS: median(rs.map((r) => r.meanTimeLossS)),
+      approachTimeLossS: median(rs.map((r) => Object.values(r.approachTimeLossS).reduce((a, b) => a + b, 0))),
+      perJunction,
+      vehicles: median(rs.map((r) => r.vehicles)),
+      meanWaitingCount: median(rs.map((r) => r.meanWaitingCount)),
+    };
+  });
+}

@@ -1,0 +1,38 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { ms, rangeParams, rangeWhere, rows, type TimeRange } from './common.ts';
+
+export interface ClassifiedMovement {
+  /** Start of the 15-min interval, epoch ms. */
+  start: number;
+  cameraId: string;
+  fromZone: string;
+  toZone: string;
+  mode: string;
+  count: number;
+}
+
+/**
+ * Turning movements by class and 15-min interval for some cameras (the signals analysis converts them to
+ * passenger-car units). Same table as the turning-movement view (`movements_15m`), so the numbers are equal.
+ */
+export async function classifiedMovements(
+  client: ClickHouseClient,
+  opts: Partial<TimeRange> & { cameras: readonly string[] },
+): Promise<ClassifiedMovement[]> {
+  const range = opts.from !== undefined && opts.to !== undefined;
+  const r = await rows<{ t: number; camera_id: string; from_zone: string; to_zone: string; mode: string; c: number }>(
+    client,
+    `SELECT toUInt32(toUnixTimestamp(window_start)) AS t, camera_id, from_zone, to_zone, mode, toFloat64(sum(count)) AS c
+     FROM movements_15m WHERE camera_id IN {cameras:Array(String)} ${range ? `AND ${rangeWhere('window_start')}` : ''}
+     GROUP BY t, camera_id, from_zone, to_zone, mode ORDER BY t, camera_id, from_zone, to_zone, mode`,
+    { ...(range ? rangeParams(opts as TimeRange) : {}), cameras: [...opts.cameras] },
+  );
+  return r.map((x) => ({
+    start: ms(x.t),
+    cameraId: x.camera_id,
+    fromZone: x.from_zone,
+    toZone: x.to_zone,
+    mode: x.mode,
+    count: Number(x.c),
+  }));
+}
