@@ -17,6 +17,7 @@ import {
   type SinkRole,
 } from '@passage/stream';
 import { type Static, Type } from '@sinclair/typebox';
+import { CountGuard, type CountGuardOptions, registryCounterIds } from './counts-guard.ts';
 
 /**
  * Role `counts` (DESIGN §4): counter feeds (`counts.v1`, any interval) → fixed 1-min / 15-min / hourly bins with
@@ -154,6 +155,8 @@ export interface CountsOperatorOptions {
   intervals: readonly IntervalName[];
   utcOffsetMinutes: number;
   historyBins: number;
+  /** Value guard rails (counts-guard.ts); without it every decoded record is binned. */
+  guard?: CountGuardOptions;
 }
 
 export class CountsOperator implements Operator<CountRecord> {
@@ -164,15 +167,32 @@ export class CountsOperator implements Operator<CountRecord> {
   private readonly opts: CountsOperatorOptions;
   private maxEnd = Number.NEGATIVE_INFINITY;
 
+  private readonly guard: CountGuard | null;
+
   constructor(opts: CountsOperatorOptions) {
     this.opts = opts;
+    this.guard = opts.guard ? new CountGuard(opts.guard) : null;
     this.intervals = [...new Set(opts.intervals)]
       .map((name) => ({ name, ms: INTERVALS_MS[name] }))
       .sort((a, b) => a.ms - b.ms);
   }
 
-  processBatch(events: readonly CountRecord[]): void {
+  processBatch(events: readonly CountRecord[], ctx?: OperatorContext): void {
     for (const r of events) {
+      const refused = this.guard?.check(r);
+      if (refused) {
+        ctx?.metrics.deadLetters.inc({ role: this.name, reason: refused.reason });
+        ctx?.emit('dlq', r.sensorId, {
+          topic: this.opts.guard?.topic ?? '',
+          partition: -1,
+          offset: '',
+          reason: refused.reason,
+          message: refused.message.slice(0, 300),
+          excerpt: '',
+          ts: Date.now(),
+        });
+        continue;
+      }
       const len = r.end - r.start;
       if (!(len > 0)) continue;
       if (r.end > this.maxEnd) this.maxEnd = r.end;
@@ -254,6 +274,7 @@ export class CountsOperator implements Operator<CountRecord> {
   }
 
   onWatermark(wm: number, ctx: OperatorContext): void {
+    this.guard?.prune(wm);
     this.close(Math.min(wm, this.maxEnd), ctx, wm === Number.POSITIVE_INFINITY);
   }
 
@@ -262,7 +283,7 @@ export class CountsOperator implements Operator<CountRecord> {
     let history = 0;
     for (const s of this.series.values()) for (const st of s.intervals.values()) open += st.open.size + st.touched.size;
     for (const h of this.healthSeries.values()) history += h.history.length + h.acc.size;
-    return { series: this.series.size, openBins: open, healthBins: history };
+    return { series: this.series.size, openBins: open, healthBins: history, messageIds: this.guard?.size ?? 0 };
   }
 
   private emitRow(ctx: OperatorContext, s: Series, st: IntervalState, b: number, acc: Acc | undefined): void {
@@ -361,6 +382,13 @@ export function countsRole(config: Config): ProcessorRole<CountRecord> {
         intervals: config.counts.intervals,
         utcOffsetMinutes: config.counts.utcOffsetMinutes,
         historyBins: config.counts.healthHistoryBins,
+        guard: {
+          maxPerHour: config.counts.maxPerHour,
+          dedupWindowMs: config.counts.dedupWindowMs,
+          knownSensors: registryCounterIds(config),
+          registryPath: config.sitesFile,
+          topic: config.topics.counts,
+        },
       }),
   };
 }

@@ -97,12 +97,16 @@ describe('privacy of tokenizer → od-matcher → sink-od (embedded)', () => {
       });
     }
     const { raw, ids } = sightings();
-    for (let i = 0; i < raw.length; i += 50) {
-      clock.set(raw[i].ts);
+    // Batches of ≤ 50 that never straddle a key epoch (the clock is at a batch's last sighting when it is sent).
+    for (let i = 0; i < raw.length; ) {
+      let j = i + 1;
+      while (j < raw.length && j - i < 50 && Math.floor(raw[j].ts / HOUR) === Math.floor(raw[i].ts / HOUR)) j++;
+      clock.set(raw[j - 1].ts);
       await emb.bus.publish(
         config.topics.sightingsRaw,
-        raw.slice(i, i + 50).map((s) => ({ key: s.siteId, value: Buffer.from(JSON.stringify(s)) })),
+        raw.slice(i, j).map((s) => ({ key: s.siteId, value: Buffer.from(JSON.stringify(s)) })),
       );
+      i = j;
     }
     // Bad raw messages carrying identifiers in every way the generic redaction can miss.
     const bad = [
