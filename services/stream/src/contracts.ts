@@ -55,6 +55,8 @@ export const CountRecord = Type.Object(
     count: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
     /** Share of the interval the sensor was working, 0..1. */
     uptime: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /** Message id given by the producer: a redelivery with the same id (per sensor) is counted once. */
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   },
   { additionalProperties: false },
 );
