@@ -153,13 +153,6 @@ export const ConfigSchema = Type.Object(
         maxPerHour: Type.Number({ exclusiveMinimum: 0, default: 20000 }),
         /** How long (event time behind the watermark, ms) a record's message id is remembered to drop redeliveries. */
         dedupWindowMs: Type.Integer({ minimum: 0, default: 7_200_000 }),
-        /**
-         * Ceiling of a counter record: at most this many per hour of its interval (at least one minute); above it
-         * the record is dead-lettered (BAD_VALUE) as a unit error or a broken sensor.
-         */
-        maxPerHour: Type.Number({ exclusiveMinimum: 0, default: 20000 }),
-        /** How long (event time behind the watermark, ms) a record's message id is remembered to drop redeliveries. */
-        dedupWindowMs: Type.Integer({ minimum: 0, default: 86_400_000 }),
       },
       { default: {} },
     ),
