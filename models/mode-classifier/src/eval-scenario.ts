@@ -16,7 +16,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FEATURE_COUNT, type FinishedRoadUser, MinuteAggregator, type Mode } from '@passage/core';
+import { FEATURE_COUNT, type FinishedRoadUser, MinuteAggregator, type Mode, needsMode } from '@passage/core';
 import {
   compareCells,
   evaluate,
@@ -64,7 +64,7 @@ export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
   const tracks = runScenarioTracks(ctx, { seed, fromS, toS, pipeline: o.pipeline, detector: o.detector });
   const t2 = performance.now();
   // The worker: riders dropped, tracks with a crossing or a movement classified.
-  const kept = tracks.filter((t) => !t.user.rider && (t.user.summary.crossings.length > 0 || t.user.summary.movement));
+  const kept = tracks.filter((t) => needsMode(t.user));
   const feats = new Float32Array(kept.length * FEATURE_COUNT);
   for (const [i, t] of kept.entries()) feats.set(t.user.features, i * FEATURE_COUNT);
   // As the worker: the gated model (classifyGated), or the detector votes with mode `detector`.

@@ -27,8 +27,9 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import {
-  CameraPipeline,
   type CameraPipelineOptions,
+  CameraPipelineSet,
+  type CameraRoadUser,
   type CountingLine,
   FEATURE_COUNT,
   FEATURE_NAMES,
@@ -45,12 +46,10 @@ import {
   synthesizeDetections,
 } from '@passage/sim';
 import { MODES, type Mode } from '@passage/stream/contracts';
+import { varyCameras } from './camera-variants.ts';
 
 /** A finished road user of one camera (what the video-flows worker sees). */
-export interface CameraTrack {
-  cameraId: string;
-  user: FinishedRoadUser;
-}
+export type CameraTrack = CameraRoadUser;
 
 export interface RunTracksOptions {
   /** Noise seed of the detection synthesiser (default: the scenario's seed). */
@@ -88,31 +87,31 @@ export function cameraOptionsFromSpec(cam: CameraSpec, defaults: { fps?: number 
   };
 }
 
-/** Runs every camera's synthesised frames through its own `CameraPipeline`; returns the finished road users. */
+/**
+ * Runs every camera's synthesised frames through the worker's `CameraPipelineSet` (one `CameraPipeline` per
+ * camera); returns the finished road users.
+ */
 export function runScenarioTracks(ctx: SimContext, o: RunTracksOptions = {}): CameraTrack[] {
   const out: CameraTrack[] = [];
   const emit = o.onTrack ?? ((t: CameraTrack) => out.push(t));
-  const pipelines = new Map<string, CameraPipeline>();
-  for (const c of ctx.scenario.cameras) {
-    if (o.cameraIds && !o.cameraIds.includes(c.id)) continue;
-    pipelines.set(c.id, new CameraPipeline({ ...cameraOptionsFromSpec(c), ...o.pipeline }));
-  }
-  const finished: FinishedRoadUser[] = [];
-  const drain = (cameraId: string): void => {
-    for (const user of finished) emit({ cameraId, user });
+  const specs = new Map(ctx.scenario.cameras.map((c) => [c.id, c]));
+  const set = new CameraPipelineSet((id) => {
+    const c = specs.get(id);
+    if (!c || (o.cameraIds && !o.cameraIds.includes(id))) return undefined;
+    return { ...cameraOptionsFromSpec(c), ...o.pipeline };
+  });
+  const finished: CameraTrack[] = [];
+  const drain = (): void => {
+    for (const t of finished) emit(t);
     finished.length = 0;
   };
   const synth = { seed: o.seed, fromS: o.fromS, toS: o.toS, cameraIds: o.cameraIds, detector: o.detector };
   for (const f of synthesizeDetections(ctx, synth)) {
-    const p = pipelines.get(f.cameraId);
-    if (!p) continue;
-    p.processFrame(f.ts, f.objects, finished);
-    if (finished.length) drain(f.cameraId);
+    set.processFrame(f.cameraId, f.ts, f.objects, finished);
+    if (finished.length) drain();
   }
-  for (const [id, p] of pipelines) {
-    p.flush(finished);
-    drain(id);
-  }
+  set.flush(finished);
+  drain();
   return out;
 }
 
@@ -299,16 +298,20 @@ async function main(): Promise<void> {
       'to-s': { type: 'string' },
       cameras: { type: 'string' },
       detector: { type: 'string' },
+      'vary-cameras': { type: 'string' },
     },
   });
   if (!a.scenario || !a.seed || !a.out) {
     console.error(
-      'usage: scenario-features.ts --scenario <dir> --seed <noise seed> --out <csv|csv.gz> [--from-s] [--to-s] [--cameras a,b]',
+      'usage: scenario-features.ts --scenario <dir> --seed <noise seed> --out <csv|csv.gz> [--from-s] [--to-s] ' +
+        '[--cameras a,b] [--detector <preset>|<JSON spec>] [--vary-cameras <seed>]',
     );
     process.exit(2);
   }
   const t0 = performance.now();
-  const ctx = await loadScenario(resolve(a.scenario));
+  const loaded = await loadScenario(resolve(a.scenario));
+  // Training-time camera variants (height, FOV, fps, resolution, clicked calibration): camera-variants.ts.
+  const ctx = a['vary-cameras'] ? varyCameras(loaded, Number(a['vary-cameras'])) : loaded;
   const fromS = a['from-s'] ? Number(a['from-s']) : 0;
   const toS = a['to-s'] ? Number(a['to-s']) : ctx.scenario.durationS;
   const cameraIds = a.cameras?.split(',');
@@ -327,6 +330,8 @@ async function main(): Promise<void> {
         scenarioSeed: ctx.scenario.seed,
         noiseSeed: seed,
         detector: detector ?? 'scenario',
+        varyCameras: a['vary-cameras'] ? Number(a['vary-cameras']) : undefined,
+        fps: [...new Set(ctx.scenario.cameras.map((c) => c.fps))],
         fromS,
         toS,
         tracks: tracks.length,

@@ -1,1 +1,2 @@
 export * from './camera-pipeline.ts';
+export * from './camera-set.ts';

@@ -1,11 +1,13 @@
 import type { Config } from '@passage/config';
 import {
-  CameraPipeline,
+  CameraPipelineSet,
+  type CameraRoadUser,
   FEATURE_COUNT,
   type FinishedRoadUser,
   MinuteAggregator,
   MODES,
   type Mode,
+  needsMode,
 } from '@passage/core';
 import { ModeClassifier } from '@passage/mode-classifier';
 import {
@@ -23,11 +25,6 @@ import {
 } from '@passage/stream';
 import { type CameraDef, cameraPipelineOptions, loadSitesFile } from '../sites.ts';
 
-interface CameraState {
-  pipeline: CameraPipeline;
-  agg: MinuteAggregator;
-}
-
 /**
  * Role `video-flows`: detections.v1 → per-camera tracker, counting lines, zones and movements → ONNX mode
  * classification of finished tracks (batched; gated against the detector vote, or the vote alone with
@@ -41,10 +38,12 @@ interface CameraState {
  */
 export class VideoFlowsOperator implements Operator<DetectionFrame> {
   readonly name = 'video-flows';
-  private readonly cameras = new Map<string, CameraState>();
+  /** Per camera: tracker, counters, samples (`CameraPipelineSet`, shared with the classifier's training). */
+  private readonly pipelines: CameraPipelineSet;
+  private readonly aggs = new Map<string, MinuteAggregator>();
   private readonly defs = new Map<string, CameraDef>();
   private classifier?: ModeClassifier;
-  private pending: { camera: CameraState; user: FinishedRoadUser }[] = [];
+  private pending: { agg: MinuteAggregator; user: FinishedRoadUser }[] = [];
   private featureBuf: Float32Array;
   /** At most ~5 ms of frames per event-loop turn: a 4 MB fetch is ~20k frames, seconds of work. */
   private readonly budget = new WorkBudget();
@@ -65,6 +64,13 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     private readonly options: { classifier?: ModeClassifier } = {},
   ) {
     for (const cam of loadSitesFile(config.sitesFile).cameras) this.defs.set(cam.id, cam);
+    this.pipelines = new CameraPipelineSet(
+      (id) => {
+        const def = this.defs.get(id);
+        return def && cameraPipelineOptions(def, { fps: config.video.fps, tracker: config.video.tracker });
+      },
+      { maxClockJumpMs: config.video.maxClockJumpMs },
+    );
     this.featureBuf = new Float32Array(FEATURE_COUNT * config.classifier.batchSize);
   }
 
@@ -78,27 +84,23 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       }));
   }
 
-  private camera(id: string): CameraState | undefined {
-    let c = this.cameras.get(id);
-    if (c) return c;
-    const def = this.defs.get(id);
-    if (!def) return undefined;
-    const opts = cameraPipelineOptions(def, {
-      fps: this.config.video.fps,
-      tracker: this.config.video.tracker,
-    });
-    c = { pipeline: new CameraPipeline(opts), agg: new MinuteAggregator({ siteId: def.siteId, cameraId: def.id }) };
-    this.cameras.set(id, c);
-    return c;
+  private agg(cameraId: string): MinuteAggregator {
+    let a = this.aggs.get(cameraId);
+    if (!a) {
+      const def = this.defs.get(cameraId) as CameraDef;
+      a = new MinuteAggregator({ siteId: def.siteId, cameraId });
+      this.aggs.set(cameraId, a);
+    }
+    return a;
   }
 
   async processBatch(frames: readonly DetectionFrame[], ctx: OperatorContext): Promise<void> {
-    const finished: FinishedRoadUser[] = [];
+    const finished: CameraRoadUser[] = [];
     for (const f of frames) {
       const y = this.budget.tick();
       if (y) await y;
-      const cam = this.camera(f.cameraId);
-      if (!cam) {
+      const outcome = this.pipelines.processFrame(f.cameraId, f.ts, f.objects, finished);
+      if (outcome === 'unknown-camera') {
         this.stats.unknownCamera++;
         const dl: DeadLetter = {
           topic: this.config.topics.detections,
@@ -112,40 +114,30 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
         ctx.emit('dlq', f.cameraId, dl);
         continue;
       }
-      const p = cam.pipeline;
-      if (f.ts - p.lastFrameTs > this.config.video.maxClockJumpMs && Number.isFinite(p.lastFrameTs)) {
-        p.flush(finished); // clock jump or long silence: end live tracks before continuing
-        this.collect(cam, finished);
-      }
-      const lateBefore = p.lateFrames;
-      p.processFrame(f.ts, f.objects, finished);
-      if (p.lateFrames > lateBefore) {
+      if (outcome === 'late') {
         this.stats.late++;
         ctx.metrics.lateEvents.inc({ role: this.name });
       }
       this.stats.frames++;
       this.stats.detections += f.objects.length;
-      if (finished.length) this.collect(cam, finished);
+      if (finished.length) this.collect(finished);
+      const siteId = this.agg(f.cameraId).siteId;
       for (const o of f.objects) {
         if (o.plate) {
-          const s: RawSighting = { siteId: cam.agg.siteId, ts: f.ts, kind: 'anpr', id: o.plate };
-          ctx.emit('plates', cam.agg.siteId, s);
+          const s: RawSighting = { siteId, ts: f.ts, kind: 'anpr', id: o.plate };
+          ctx.emit('plates', siteId, s);
         }
       }
       if (this.pending.length >= this.config.classifier.batchSize) await this.classifyPending();
     }
   }
 
-  private collect(cam: CameraState, finished: FinishedRoadUser[]): void {
-    for (const u of finished) {
+  private collect(finished: CameraRoadUser[]): void {
+    for (const { cameraId, user } of finished) {
       this.stats.tracks++;
-      if (u.rider) {
-        this.stats.riders++;
-        continue;
-      }
-      // Only tracks that produced a count or a movement need a mode.
-      if (u.summary.crossings.length === 0 && !u.summary.movement) continue;
-      this.pending.push({ camera: cam, user: u });
+      if (user.rider) this.stats.riders++;
+      // Only tracks that produced a count or a movement need a mode (riders of a counted two-wheeler never).
+      if (needsMode(user)) this.pending.push({ agg: this.agg(cameraId), user });
     }
     finished.length = 0;
   }
@@ -164,43 +156,39 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     } else {
       modes = this.pending.map((p) => p.user.voteMode ?? 'car');
     }
-    for (let i = 0; i < n; i++) this.pending[i].camera.agg.add(this.pending[i].user.summary, modes[i]);
+    for (let i = 0; i < n; i++) this.pending[i].agg.add(this.pending[i].user.summary, modes[i]);
     this.stats.classified += n;
     this.pending = [];
   }
 
   async onWatermark(watermark: number): Promise<void> {
-    const finished: FinishedRoadUser[] = [];
-    for (const cam of this.cameras.values()) {
-      if (cam.pipeline.activeTracks > 0 && cam.pipeline.lastFrameTs < watermark - this.config.video.idleFlushMs) {
-        cam.pipeline.flush(finished);
-        this.collect(cam, finished);
-      }
-    }
+    const finished: CameraRoadUser[] = [];
+    this.pipelines.flushIdle(watermark, this.config.video.idleFlushMs, finished);
+    this.collect(finished);
   }
 
   /** Emits partial minute aggregates of every camera (additive downstream). */
   async checkpoint(ctx: OperatorContext): Promise<void> {
     await this.classifyPending();
-    for (const cam of this.cameras.values()) {
-      const a = cam.agg.flush();
+    for (const agg of this.aggs.values()) {
+      const a = agg.flush();
       for (const r of a.lineCounts) ctx.emit('lineCounts', r.cameraId, r satisfies LineCount);
       for (const r of a.movements) ctx.emit('movements', r.cameraId, r satisfies Movement);
     }
   }
 
   snapshot(): Record<string, number> {
-    let tracks = 0;
-    for (const c of this.cameras.values()) tracks += c.pipeline.activeTracks;
-    return { cameras: this.cameras.size, liveTracks: tracks, pendingClassification: this.pending.length };
+    return {
+      cameras: this.pipelines.size,
+      liveTracks: this.pipelines.activeTracks,
+      pendingClassification: this.pending.length,
+    };
   }
 
   async onClose(ctx: OperatorContext): Promise<void> {
-    const finished: FinishedRoadUser[] = [];
-    for (const cam of this.cameras.values()) {
-      cam.pipeline.flush(finished);
-      this.collect(cam, finished);
-    }
+    const finished: CameraRoadUser[] = [];
+    this.pipelines.flush(finished);
+    this.collect(finished);
     await this.checkpoint(ctx);
   }
 }
