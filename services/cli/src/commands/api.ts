@@ -9,8 +9,8 @@ export const help = `passage api [--port <port>] [--host <host>] [--data <dir>] 
   Serves the query API (docs at /docs) and the dashboard (at /) over the embedded store in <dir> (default
   PASSAGE_DATA_DIR or ./data) or the ClickHouse server at CLICKHOUSE_URL. Applies pending migrations first.
   --port       default PASSAGE_API_PORT or 8080 (0 = a free port)
-  --scenario   load a scenario's sites, cameras, counters and base map into the store first
-               (e.g. infra/scenarios/chartres-centre/scenario.json)
+  --scenario   load a site registry (or a scenario.json) into the store first; default the sites file
+               (PASSAGE_SITES_FILE), e.g. infra/scenarios/chartres-centre/registry.json
   Keys: PASSAGE_API_KEYS=role:key,… (roles planner, traffic, data-officer, admin). Without a key the API serves
   only open-data aggregates (k-anonymous, hourly or coarser). The dashboard is built on first start if missing.`;
 
@@ -32,9 +32,12 @@ export async function run(argv: string[]): Promise<number> {
   const ctx = makeContext(values as { data?: string; config?: string });
   const store = openStore(storeOptionsFromConfig(ctx.config));
   await migrate(store.client);
-  if (values.scenario) {
-    const r = await loadScenarioMetadata(store.client, values.scenario as string);
-    console.log(`Loaded scenario ${r.scenario}: ${r.sites} sites, ${r.devices} devices, ${r.streets} streets.`);
+  const sites = (values.scenario as string | undefined) ?? ctx.config.sitesFile;
+  if (sites) {
+    const r = await loadScenarioMetadata(store.client, sites);
+    console.log(
+      `Loaded sites of ${r.scenario} (${sites}): ${r.sites} sites, ${r.devices} devices, ${r.streets} streets.`,
+    );
   }
   const api = await startApi({
     config: ctx.config,

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { PassageError } from '@passage/config';
 import { loadScenario, type ReplayTopic, runReplay } from '@passage/sim';
-import { migrate, openStore, storeOptionsFromConfig } from '@passage/store';
+import { loadScenarioMetadata, migrate, openStore, storeOptionsFromConfig } from '@passage/store';
 import { KafkaTransport, StreamMetrics } from '@passage/stream';
-import { startEmbedded } from '@passage/workers';
+import { materialiseExpandedOd, startEmbedded } from '@passage/workers';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
 
@@ -71,10 +71,17 @@ export async function run(argv: string[]): Promise<number> {
   const store = openStore(storeOptionsFromConfig(config));
   try {
     await migrate(store.client);
+    // The sites of the replayed world (or the configured registry) go into the store with the data.
+    await loadScenarioMetadata(store.client, cfg.sitesFile);
     const emb = await startEmbedded(Object.freeze(cfg), store, log);
     const r = await runReplay(sim, { publish: (topic, recs) => emb.bus.publish(config.topics[topic], recs) }, opts);
     await emb.close();
-    console.log(JSON.stringify({ ...r, store: store.location }));
+    // Population flows of the replayed interval (od_expanded_1h, od_zone_coverage), as `passage demo` does; the
+    // reference counts are totalled over the replayed part only.
+    const s0 = sim.scenario.start + (opts.fromS ?? 0) * 1000;
+    const s1 = sim.scenario.start + (opts.toS ?? sim.scenario.durationS) * 1000;
+    const odCells = await materialiseExpandedOd(store.client, cfg, { from: s0, to: s1, extent: { from: s0, to: s1 } });
+    console.log(JSON.stringify({ ...r, odExpandedCells: odCells, store: store.location }));
   } finally {
     await store.close();
   }

@@ -34,6 +34,8 @@ export async function run(argv: string[]): Promise<number> {
   const withApi = values['api-port'] !== undefined;
   const store = sinks.length > 0 || withApi ? openStore(storeOptionsFromConfig(ctx.config)) : undefined;
   if (store) await migrate(store.client);
+  // A process that writes to the store registers the deployment's sites there (counting export, API, dashboard).
+  if (store && ctx.config.sitesFile) await loadScenarioMetadata(store.client, ctx.config.sitesFile);
   const instanceId = (values.instance as string | undefined) ?? `${hostname()}-${roles.join('+')}`;
   const worker = await startKafkaWorker({ config: ctx.config, roles, log: ctx.log, instanceId, store });
   const server = values['metrics-port']
@@ -45,7 +47,6 @@ export async function run(argv: string[]): Promise<number> {
   let api: { url: string; close(): Promise<void> } | undefined;
   if (withApi && store) {
     const { startApi } = await import('@passage/api');
-    if (ctx.config.sitesFile) await loadScenarioMetadata(store.client, ctx.config.sitesFile);
     api = await startApi({ config: ctx.config, store, log: ctx.log, port: Number(values['api-port']) });
     console.log(`API and dashboard: ${api.url}/`);
   }
