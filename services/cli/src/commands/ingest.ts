@@ -15,6 +15,7 @@ import { startEmbedded } from '@passage/workers';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
 import { readCsvCounts } from './ingest-csv.ts';
+import { registerFeedSites } from './ingest-sites.ts';
 
 export const help = `passage ingest --format telraam|sensorthings|datex2|json <file> [--data <dir>] [--config <file>]
   Loads a counter file through the counts pipeline (counts.v1 → role counts → counts_1m, sensor_health).
@@ -172,6 +173,9 @@ export async function run(argv: string[]): Promise<number> {
   const store = openStore(storeOptionsFromConfig(ctx.config));
   try {
     await migrate(store.client);
+    for (const w of await registerFeedSites(store, ctx.config, format, positionals[0], records)) {
+      console.error(`passage: ${w.message} [${w.code}]`);
+    }
     console.log(JSON.stringify({ ...(await ingestEmbedded(ctx.config, store, ctx.log, records)), ...csvStats }));
   } finally {
     await store.close();
