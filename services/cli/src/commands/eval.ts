@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PassageError } from '@passage/config';
-import { evaluateStored, formatReport } from '@passage/sim';
+import { evaluateStored, formatOdDetail, formatReport } from '@passage/sim';
 import { openStore, storeOptionsFromConfig } from '@passage/store';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
@@ -34,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   const ctx = makeContext(values as { data?: string; config?: string });
   const store = openStore(storeOptionsFromConfig(ctx.config));
   try {
-    const { report } = await evaluateStored(store.client, dir, scenario, {
+    const { report, odDetail } = await evaluateStored(store.client, dir, scenario, {
       lineCountIntervalS: Number(values.interval),
     });
     if (!report) {
@@ -43,7 +43,8 @@ export async function run(argv: string[]): Promise<number> {
         `The store at ${store.location} holds no aggregates for this scenario's period: run \`passage replay ${positionals[0]} --data ${ctx.dataDir}\` first.`,
       );
     }
-    console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    if (values.json) console.log(JSON.stringify(odDetail ? { ...report, odDetail } : report, null, 2));
+    else console.log([formatReport(report), ...(odDetail ? ['', ...formatOdDetail(odDetail)] : [])].join('\n'));
     return 0;
   } finally {
     await store.close();

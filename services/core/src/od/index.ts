@@ -3,3 +3,4 @@ export * from './expand.ts';
 export * from './matcher.ts';
 export * from './probe-rate.ts';
 export * from './reference.ts';
+export * from './zones.ts';

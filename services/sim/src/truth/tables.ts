@@ -9,13 +9,14 @@
  * - OD by mode from agents.csv origin/destination, bucketed by departure time;
  * - counter truth: every crossing of the counter's line by a road user of the counter's modes (no sensor
  *   misses, no faults), by the classes the counter reports (Telraam: pedestrian, bicycle, car, heavy);
- * - site-to-site travel times of trips (what a matcher with perfect sensors measures): for each road user carrying
- *   a device (Wi-Fi/BLE sites) or a plate (ANPR sites), its passes grouped into runs of one zone; the trip goes
- *   from the first run's zone to the last run's, from the closest approach at the last site of the first run to
- *   the closest approach at the first site of the last run; bucketed by that departure;
+ * - zone-to-zone travel times from trajectories (`truthZoneTrips`): for each agent, from leaving its origin zone's
+ *   polygon to entering its destination's (round trips: from leaving to coming back), bucketed by that departure;
+ *   independent of sensor placement and of the OD matcher's rule (`truthSiteTrips`, what a matcher with perfect
+ *   sensors would measure, is kept as a diagnostic only);
  * - agents per mode.
  */
 import type { Mode } from '@passage/stream/contracts';
+import { type LocalPolygon, pointInPolygon, toLocalPolygon } from '../geo.ts';
 import { counterClass } from '../synth/counters.ts';
 import type { SimContext } from '../synth/scenario.ts';
 import { MOTOR_MODES } from '../synth/sightings.ts';
@@ -287,10 +288,96 @@ export function truthSiteTrips(ctx: SimContext): TruthSiteTrip[] {
   return out;
 }
 
-export function truthTravelTimes(ctx: SimContext, options: TruthOptions = {}): TravelTimeRow[] {
+/** One road user's trip between its OD zones as its trajectory shows it (see `truthTravelTimes`). */
+export interface TruthZoneTrip {
+  agent: number;
+  origin: string;
+  destination: string;
+  /** Leaving the origin zone's polygon, s from the scenario start. */
+  departS: number;
+  travelS: number;
+}
+
+/**
+ * Trips between OD zones from trajectories, independent of where sensors stand: for each agent (agents.csv origin
+ * and destination), departure = when its trajectory leaves the origin zone's polygon for the last time before it
+ * enters the destination's, arrival = when it enters the destination's polygon; for a round trip (origin =
+ * destination) departure = the end of its first stay in the zone, arrival = its return. A boundary crossing
+ * between two trajectory rows is timed on the chord between them (bisection); with no row inside the origin
+ * (destination) polygon, the agent's `depart` (`arrive`) is used: trips start and end inside their zones. Agents
+ * without both times (still travelling, no trajectory, a round trip never seen leaving) have none.
+ */
+export function truthZoneTrips(ctx: SimContext, options: { modes?: ReadonlySet<string> } = {}): TruthZoneTrip[] {
+  const polys = new Map(ctx.scenario.zones.map((z) => [z.id, toLocalPolygon(ctx.frame, z.polygon)]));
+  const { traj } = ctx;
+  const out: TruthZoneTrip[] = [];
+  for (const a of ctx.agents) {
+    if (options.modes && !options.modes.has(a.mode)) continue;
+    const po = polys.get(a.origin);
+    const pd = polys.get(a.destination);
+    if (!po || !pd || !(a.depart >= 0 && a.depart < ctx.scenario.durationS)) continue;
+    const rows: number[] = [];
+    for (let k = traj.agentStart[a.index]; k < traj.agentStart[a.index + 1]; k++) rows.push(traj.byAgent[k]);
+    const inside = (poly: LocalPolygon) => rows.map((r) => pointInPolygon(poly, traj.x[r], traj.y[r]));
+    // Time the boundary of `poly` is crossed between rows i and i + 1 (on the chord between their positions).
+    const cross = (poly: LocalPolygon, i: number): number => {
+      const r0 = rows[i];
+      const r1 = rows[i + 1];
+      const start = pointInPolygon(poly, traj.x[r0], traj.y[r0]);
+      let lo = 0;
+      let hi = 1;
+      for (let it = 0; it < 20; it++) {
+        const m = (lo + hi) / 2;
+        const x = traj.x[r0] + m * (traj.x[r1] - traj.x[r0]);
+        const y = traj.y[r0] + m * (traj.y[r1] - traj.y[r0]);
+        if (pointInPolygon(poly, x, y) === start) lo = m;
+        else hi = m;
+      }
+      const f = (lo + hi) / 2;
+      return traj.t[r0] + f * (traj.t[r1] - traj.t[r0]);
+    };
+    const inO = inside(po);
+    let departS: number;
+    let arriveS: number;
+    if (a.origin !== a.destination) {
+      const inD = inside(pd);
+      const iArr = inD.indexOf(true);
+      if (iArr >= 0) arriveS = iArr > 0 ? cross(pd, iArr - 1) : traj.t[rows[iArr]];
+      else if (Number.isFinite(a.arrive)) arriveS = a.arrive;
+      else continue;
+      let iDep = -1;
+      for (let i = (iArr >= 0 ? iArr : rows.length) - 1; i >= 0; i--) {
+        if (inO[i]) {
+          iDep = i;
+          break;
+        }
+      }
+      departS = iDep < 0 ? a.depart : iDep + 1 < rows.length && !inO[iDep + 1] ? cross(po, iDep) : traj.t[rows[iDep]];
+    } else {
+      const first = inO.indexOf(true);
+      const outIdx = first < 0 ? -1 : inO.indexOf(false, first);
+      const back = outIdx < 0 ? -1 : inO.indexOf(true, outIdx);
+      if (back < 0) continue;
+      departS = cross(po, outIdx - 1);
+      arriveS = cross(po, back - 1);
+    }
+    if (!(arriveS > departS)) continue;
+    out.push({ agent: a.index, origin: a.origin, destination: a.destination, departS, travelS: arriveS - departS });
+  }
+  return out;
+}
+
+/**
+ * Truth travel times per (origin, destination, window of the departure from the origin zone): the median of the
+ * trajectory-based zone-to-zone times (`truthZoneTrips`, every mode, or `modes`). Never the matcher's rule.
+ */
+export function truthTravelTimes(
+  ctx: SimContext,
+  options: TruthOptions & { modes?: ReadonlySet<string> } = {},
+): TravelTimeRow[] {
   const intervalS = options.intervalS ?? 900;
   const cells = new Map<string, { origin: string; destination: string; windowStart: number; times: number[] }>();
-  for (const t of truthSiteTrips(ctx)) {
+  for (const t of truthZoneTrips(ctx, options.modes ? { modes: options.modes } : {})) {
     const windowStart = bucket(ctx, t.departS, intervalS);
     const key = `${t.origin}|${t.destination}|${windowStart}`;
     const cell = cells.get(key) ?? { origin: t.origin, destination: t.destination, windowStart, times: [] };

@@ -2,12 +2,15 @@ import { type Config, PassageError } from '@passage/config';
 import {
   deriveOdReference,
   deriveZoneCounters,
+  estimateZoneOd,
   expandByProbeRate,
   expandOdCells,
   type OdCellLike,
   OdMatcher,
   type SiteDevicesCell,
   type ZoneCounter,
+  type ZoneCoverage,
+  type ZonePriorCell,
 } from '@passage/core';
 import type { ClickHouseClient } from '@passage/store';
 import {
@@ -289,6 +292,25 @@ export function odZoneCounters(config: Config): ZoneCounter[] {
   return deriveZoneCounters(file.zones ?? [], file.counters ?? []);
 }
 
+/** Counter classes of motor vehicles (loops' modes and Telraam's `car` / `heavy`). */
+const MOTOR_COUNT_MODES = ['car', 'van', 'truck', 'bus', 'motorcycle', 'heavy'];
+
+/** OD zones of the sites file and the probe kinds (anpr, wifi, ble) of the sighting sites in each. */
+export function odRegistry(config: Config): { zones: string[]; kinds: Map<string, Set<string>> } {
+  const kinds = new Map<string, Set<string>>();
+  if (!config.sitesFile) return { zones: [], kinds };
+  const file = loadSitesFile(config.sitesFile) as unknown as {
+    zones?: { id: string }[];
+    sightingSites?: { zoneId: string; kind: string }[];
+  };
+  for (const s of file.sightingSites ?? []) {
+    const k = kinds.get(s.zoneId) ?? new Set<string>();
+    k.add(s.kind);
+    kinds.set(s.zoneId, k);
+  }
+  return { zones: (file.zones ?? []).map((z) => z.id), kinds };
+}
+
 /** Reference total of one zone margin over one period, and how it was obtained. */
 export interface ZoneMargin {
   /** Start of the expansion period (ms). */
@@ -302,7 +324,7 @@ export interface ZoneMargin {
    * 'probe-rate' / 'probe-ratio' (the group has no reference counter: cells expanded by 1 / (ρ_o ρ_d) with the
    * zone's own probe rate or the pooled one; total = the zone's expanded row or column sum).
    */
-  source: 'counters' | 'ratio' | 'observed' | 'probe-rate' | 'probe-ratio';
+  source: 'counters' | 'ratio' | 'observed' | 'probe-rate' | 'probe-ratio' | 'estimated';
   /** Probe-rate sources: the zone's rate ρ (distinct devices / counted). */
   rate?: number;
 }
@@ -312,11 +334,31 @@ export interface ExpandedOdCell extends OdCellLike {
   periodStart: number;
   /** Part of the cell's seed is a suppressed (below-k) marker entered at k / 2 (see expandOd). */
   seeded?: boolean;
+  /**
+   * GLS estimation (the default): 'observed' = both zones seen by the group's probes; 'estimated' = one zone has
+   * no probe and the cell comes from its counted totals (weak prior, wide interval); 'residual' = trips of a
+   * counted zone to or from zones nothing observes (origin or destination `(unobserved)`).
+   */
+  status?: 'observed' | 'estimated' | 'residual';
+  /** 95 % interval of `expanded` (GLS posterior, lower bound clipped at 0). */
+  lower95?: number;
+  upper95?: number;
+}
+
+/** Per period, mode group and zone: what observes it and what share of its counted traffic probes matched. */
+export interface ZoneCoverageRow extends ZoneCoverage {
+  periodStart: number;
+  mode: string;
+  /** Probe kinds of the sites file at the zone (anpr, wifi, ble) and counters located in it. */
+  probeKinds: string[];
+  counters: string[];
 }
 
 export interface ExpandOdResult {
   cells: ExpandedOdCell[];
   margins: ZoneMargin[];
+  /** Zone coverage per period and group (GLS estimation only). */
+  coverage: ZoneCoverageRow[];
   /** Reference counters left out of a period because of health findings (sensor ids). */
   excludedSensors: { periodStart: number; sensorId: string; kind: string }[];
 }
@@ -354,6 +396,12 @@ export async function expandOd(
      * is not imputed to a whole one. Default: unbounded (missing bins are gaps, imputed).
      */
     extent?: { from: number; to: number };
+    /**
+     * 'gls' (default): zone coverage, probe prior expanded by detection rates, GLS fit to the counted totals with
+     * intervals, unobserved zones kept apart (see estimateZoneOd). 'ipf': the previous biproportional expansion
+     * (observed structure scaled to the margins; trips of unobserved zones spread over observed cells).
+     */
+    method?: 'gls' | 'ipf';
   },
 ): Promise<ExpandOdResult> {
   const periodMs = q.periodMs ?? 3_600_000;
@@ -386,7 +434,9 @@ export async function expandOd(
   const bins = sensors.length > 0 ? await countBins(client, { from: q.from, to: q.to, sensorIds: sensors }) : [];
   const flags = sensors.length > 0 ? await sensorHealth(client, { from: q.from, to: q.to, sensorIds: sensors }) : [];
   const periodOf = (t: number) => from + Math.floor((t - from) / periodMs) * periodMs;
-  const out: ExpandOdResult = { cells: [], margins: [], excludedSensors: [] };
+  const out: ExpandOdResult = { cells: [], margins: [], coverage: [], excludedSensors: [] };
+  const method = q.method ?? 'gls';
+  const registry = odRegistry(config);
 
   // Per sensor: the finest interval it has, and its bins.
   const finest = new Map<string, number>();
@@ -436,6 +486,174 @@ export async function expandOd(
     return { total: total * r.factor };
   };
 
+  // Counted totals of the group's reference counters per zone side, without the impossible ones (below the probe
+  // trips observed at the zone: wrong direction, one carriageway, a failing sensor).
+  const countedTotals = (
+    periodStart: number,
+    mode: string,
+    seen: Record<'origin' | 'destination', Map<string, number>>,
+  ): Record<'origin' | 'destination', Map<string, number>> => {
+    const res = { origin: new Map<string, number>(), destination: new Map<string, number>() };
+    for (const side of ['origin', 'destination'] as const) {
+      const ref = res[side];
+      for (const r of refs) {
+        if (r.margin !== side || r.odMode !== mode) continue;
+        const t = refTotal(periodStart, r);
+        if (t === null) continue;
+        if (t.excluded !== undefined) {
+          out.excludedSensors.push({ periodStart, sensorId: r.sensorId, kind: t.excluded });
+          continue;
+        }
+        ref.set(r.zone, (ref.get(r.zone) ?? 0) + t.total);
+      }
+      for (const [z, v] of ref) {
+        if (v < (seen[side].get(z) ?? 0)) {
+          ref.delete(z);
+          for (const r of refs) {
+            if (r.zone === z && r.margin === side && r.odMode === mode) {
+              out.excludedSensors.push({ periodStart, sensorId: r.sensorId, kind: 'below-observed' });
+            }
+          }
+        }
+      }
+    }
+    return res;
+  };
+  // GLS estimation of one period × group (docs/OD-AND-PRIVACY.md, "Coverage and matrix estimation").
+  const glsGroup = (
+    periodStart: number,
+    mode: string,
+    matrix: OdCellLike[],
+    published: Map<string, number>,
+    seen: Record<'origin' | 'destination', Map<string, number>>,
+  ): void => {
+    const kinds = mode === 'motor' ? ['anpr'] : ['wifi', 'ble'];
+    const countModes = mode === 'motor' ? MOTOR_COUNT_MODES : undefined;
+    // Probe rates: distinct devices at the zone's sites over what its best counter counts (both directions).
+    const dev = new Map<string, number>();
+    for (const d of devices) {
+      if (d.suppressed || periodOf(d.windowStart) !== periodStart || !kinds.includes(d.kind)) continue;
+      dev.set(d.zone, (dev.get(d.zone) ?? 0) + d.devices);
+    }
+    const counted = new Map<string, number>();
+    for (const zc of zoneCounters) {
+      const t = refTotal(periodStart, {
+        sensorId: zc.sensorId,
+        factor: 1,
+        ...(countModes ? { modes: countModes } : {}),
+      });
+      if (t === null || t.excluded !== undefined) continue;
+      // One counter per zone (the largest count): a loop and a Telraam on the same road count the same vehicles.
+      counted.set(zc.zone, Math.max(counted.get(zc.zone) ?? 0, t.total));
+    }
+    const totals = countedTotals(periodStart, mode, seen);
+    const byKey = new Map(matrix.map((c) => [`${c.origin}\u0000${c.destination}`, c]));
+    const seedVar = (c: OdCellLike, expanded: number) => {
+      const pub = published.get(`${c.origin}\u0000${c.destination}`) ?? 0;
+      const seeded = c.trips - pub;
+      return seeded > 0 ? (expanded * (seeded / c.trips) * seedRelSd) ** 2 : 0;
+    };
+    const observedZones = new Set<string>();
+    if (devices.length > 0) {
+      for (const [z, v] of dev) if (v > 0) observedZones.add(z);
+    } else {
+      for (const c of matrix) observedZones.add(c.origin).add(c.destination);
+    }
+    // Prior of the observed cells. When every zone is observed, the counted totals are made of observed cells
+    // only and the ratio estimator (Σ counted / Σ observed over the counted zones) is unbiased; when some zone is
+    // not, the counted totals also hold its trips and would inflate the ratio: the probe rates (devices sighted
+    // at a zone over what its counter counts, whatever their destination) expand each cell instead.
+    const allObserved = registry.zones.length > 0 && registry.zones.every((z) => observedZones.has(z));
+    let prior: ZonePriorCell[];
+    const rated = expandByProbeRate(matrix, dev, counted);
+    if (rated.pooledRate !== undefined && !allObserved) {
+      prior = rated.cells.map((c) => ({
+        origin: c.origin,
+        destination: c.destination,
+        prior: c.expanded ?? 0,
+        variance: (c.expandedStdErr ?? 0) ** 2 + seedVar(c, c.expanded ?? 0),
+        observed: published.get(`${c.origin}\u0000${c.destination}`) ?? 0,
+      }));
+    } else {
+      // No probe rate (no counter in an observed zone): the ratio estimator over the counted origin totals.
+      let refSum = 0;
+      let obsSum = 0;
+      for (const [z, v] of totals.origin) {
+        const o = seen.origin.get(z) ?? 0;
+        if (o > 0) {
+          refSum += v;
+          obsSum += o;
+        }
+      }
+      const ratio = obsSum > 0 ? refSum / obsSum : 1;
+      prior = matrix.map((c) => ({
+        origin: c.origin,
+        destination: c.destination,
+        prior: c.trips * ratio,
+        variance: c.trips * ratio * ratio + seedVar(c, c.trips * ratio),
+        observed: published.get(`${c.origin}\u0000${c.destination}`) ?? 0,
+      }));
+    }
+    const list: { zone: string; side: 'origin' | 'destination'; total: number }[] = [];
+    for (const side of ['origin', 'destination'] as const) {
+      for (const [zone, total] of totals[side]) list.push({ zone, side, total });
+    }
+    const res = estimateZoneOd({
+      zones: registry.zones,
+      observed: observedZones,
+      cells: prior.filter((c) => observedZones.has(c.origin) && observedZones.has(c.destination)),
+      totals: list,
+    });
+    for (const z of res.zones) {
+      out.coverage.push({
+        ...z,
+        periodStart,
+        mode,
+        probeKinds: [...(registry.kinds.get(z.zone) ?? [])].filter((k) => kinds.includes(k)).sort(),
+        counters: zoneCounters.filter((c) => c.zone === z.zone).map((c) => c.sensorId),
+      });
+    }
+    const sums = { origin: new Map<string, number>(), destination: new Map<string, number>() };
+    for (const c of res.cells) {
+      const src = byKey.get(`${c.origin}\u0000${c.destination}`);
+      const pub = published.get(`${c.origin}\u0000${c.destination}`) ?? 0;
+      if (c.estimate <= 0 && pub === 0 && c.status === 'observed') continue;
+      sums.origin.set(c.origin, (sums.origin.get(c.origin) ?? 0) + c.estimate);
+      sums.destination.set(c.destination, (sums.destination.get(c.destination) ?? 0) + c.estimate);
+      const cell: ExpandedOdCell = {
+        origin: c.origin,
+        destination: c.destination,
+        mode,
+        windowStart: periodStart,
+        trips: pub,
+        expanded: c.estimate,
+        expandedStdErr: c.sd,
+        lower95: c.lower95,
+        upper95: c.upper95,
+        status: c.status,
+        periodStart,
+      };
+      if (src !== undefined && src.trips > pub) cell.seeded = true;
+      if (pub > 0 && src?.travelTimeP50S !== undefined) {
+        cell.travelTimeP50S = src.travelTimeP50S;
+        cell.travelTimeP85S = src.travelTimeP85S;
+      }
+      out.cells.push(cell);
+    }
+    for (const side of ['origin', 'destination'] as const) {
+      for (const [zone, total] of sums[side]) {
+        out.margins.push({
+          periodStart,
+          zone,
+          margin: side,
+          mode,
+          total,
+          source: totals[side].has(zone) ? 'counters' : 'estimated',
+        });
+      }
+    }
+  };
+
   const groups = new Map<string, OdCellLike[]>();
   for (const c of cells) {
     const p = periodOf(c.windowStart);
@@ -443,6 +661,16 @@ export async function expandOd(
     const list = groups.get(k) ?? [];
     list.push(c);
     groups.set(k, list);
+  }
+  if (method === 'gls') {
+    // A group whose probes saw nothing in a period (every address randomised, sniffers down) still has counted
+    // zones: they are estimated from the counts, and the coverage says why.
+    const periods = new Set<number>([...groups.keys()].map((k) => Number(k.slice(0, k.indexOf('|')))));
+    for (const b of bins) if (b.start >= from && b.start < q.to) periods.add(periodOf(b.start));
+    for (const p of periods) {
+      for (const mode of new Set(refs.map((r) => r.odMode)))
+        if (!groups.has(`${p}|${mode}`)) groups.set(`${p}|${mode}`, []);
+    }
   }
   for (const [k, list] of groups) {
     const periodStart = Number(k.slice(0, k.indexOf('|')));
@@ -497,6 +725,10 @@ export async function expandOd(
         seen[side].set(c[side], (seen[side].get(c[side]) ?? 0) + pub);
       }
     }
+    if (method === 'gls') {
+      glsGroup(periodStart, mode, matrix, published, seen);
+      continue;
+    }
     // Probe-rate expansion: a group without any reference counter (docs/OD-AND-PRIVACY.md: the Wi-Fi/BLE group without an all-mode
     // counter at a single-access zone) is expanded by 1 / (ρ_o ρ_d), ρ = distinct devices / counted at the zone.
     if (!refs.some((r) => r.odMode === mode) && devices.length > 0) {
@@ -541,32 +773,11 @@ export async function expandOd(
     }
     // 2–3. margins
     const totals = { origin: {} as Record<string, number>, destination: {} as Record<string, number> };
+    const counted = countedTotals(periodStart, mode, seen);
     for (const side of ['origin', 'destination'] as const) {
-      const ref = new Map<string, number>();
-      for (const r of refs) {
-        if (r.margin !== side || r.odMode !== mode) continue;
-        const t = refTotal(periodStart, r);
-        if (t === null) continue;
-        if (t.excluded !== undefined) {
-          out.excludedSensors.push({ periodStart, sensorId: r.sensorId, kind: t.excluded });
-          continue;
-        }
-        ref.set(r.zone, (ref.get(r.zone) ?? 0) + t.total);
-      }
+      const ref = counted[side];
       let refSum = 0;
       let obsSum = 0;
-      // A reference below the probe trips observed at the zone is impossible (probes see a subset of the
-      // population): wrong direction, a counter covering one carriageway only, or a failing sensor. Left out.
-      for (const [z, v] of ref) {
-        if (v < (seen[side].get(z) ?? 0)) {
-          ref.delete(z);
-          for (const r of refs) {
-            if (r.zone === z && r.margin === side && r.odMode === mode) {
-              out.excludedSensors.push({ periodStart, sensorId: r.sensorId, kind: 'below-observed' });
-            }
-          }
-        }
-      }
       for (const [z, v] of ref) {
         const o = observed[side].get(z) ?? 0;
         if (o > 0) {
@@ -619,7 +830,22 @@ export async function materialiseExpandedOd(
       observed: c.trips,
       expanded: c.expanded ?? c.trips,
       expanded_se: c.expandedStdErr ?? 0,
+      status: c.status ?? 'observed',
+      lower95: c.lower95 ?? 0,
+      upper95: c.upper95 ?? 0,
     }));
   if (rows.length > 0) await client.insert({ table: 'od_expanded_1h', values: rows, format: 'JSONEachRow' });
+  const coverage = r.coverage.map((z) => ({
+    window_start: Math.floor(z.periodStart / 1000),
+    mode: z.mode,
+    zone: z.zone,
+    status: z.status,
+    probe_kinds: z.probeKinds,
+    counters: z.counters,
+    counted_origin: z.counted.origin ?? null,
+    counted_destination: z.counted.destination ?? null,
+    matched_share: z.matchedShare ?? null,
+  }));
+  if (coverage.length > 0) await client.insert({ table: 'od_zone_coverage', values: coverage, format: 'JSONEachRow' });
   return rows.length;
 }
