@@ -1,0 +1,109 @@
+/**
+ * ONNX export of the footfall model (hand-written with `onnx-proto`, opset 13) and its runner on
+ * onnxruntime-node. Graph: features [N, F] → Sub(mean) → Div(std) → { Gemm → Relu }* → Gemm → quantiles [N, 3]
+ * (ratio to the sensor level; model.ts `toCounts` turns them into counts and the calibrated 80 % interval).
+ * The calibration, quantiles and feature names travel in the model's metadata, so the .onnx file alone serves.
+ */
+import { readFile } from 'node:fs/promises';
+import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import type { ForecastModel } from './model.ts';
+
+const { onnx } = onnxProto;
+export const ONNX_INPUT = 'features';
+export const ONNX_OUTPUT = 'quantiles';
+
+function tensor(name: string, dims: number[], data: Float32Array): onnxProto.onnx.ITensorProto {
+  const bytes = new Uint8Array(data.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i], true);
+  return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytes };
+}
+
+function io(name: string, cols: number): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: onnx.TensorProto.DataType.FLOAT,
+        shape: { dim: [{ dimParam: 'N' }, { dimValue: cols }] },
+      },
+    },
+  };
+}
+
+/** Serialised ONNX model (deterministic for given weights). */
+export function exportForecastOnnx(m: ForecastModel): Uint8Array {
+  const F = m.featureNames.length;
+  const initializer = [tensor('mean', [F], m.mean), tensor('std', [F], m.std)];
+  const node: onnxProto.onnx.INodeProto[] = [
+    { name: 'sub', opType: 'Sub', input: [ONNX_INPUT, 'mean'], output: ['c'] },
+    { name: 'div', opType: 'Div', input: ['c', 'std'], output: ['x0'] },
+  ];
+  let x = 'x0';
+  m.layers.forEach((l, i) => {
+    initializer.push(tensor(`w${i}`, [l.inSize, l.outSize], l.kernel), tensor(`b${i}`, [l.outSize], l.bias));
+    const last = i === m.layers.length - 1;
+    const z = last ? ONNX_OUTPUT : `z${i}`;
+    node.push({ name: `gemm${i}`, opType: 'Gemm', input: [x, `w${i}`, `b${i}`], output: [z] });
+    if (l.relu) {
+      node.push({ name: `relu${i}`, opType: 'Relu', input: [z], output: [`a${i}`] });
+      x = `a${i}`;
+    }
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    producerName: '@passage/footfall',
+    producerVersion: '0.1.0',
+    docString: 'Passage day-ahead footfall: features → 10/50/90 % quantiles of count / sensor level.',
+    graph: { name: 'footfall_forecast', node, initializer, input: [io(ONNX_INPUT, F)], output: [io(ONNX_OUTPUT, 3)] },
+    metadataProps: [
+      { key: 'feature_names', value: JSON.stringify(m.featureNames) },
+      { key: 'quantiles', value: JSON.stringify(m.quantiles) },
+      { key: 'calibration', value: JSON.stringify({ kLo: m.kLo, kHi: m.kHi }) },
+      { key: 'trained_on', value: JSON.stringify(m.trainedOn) },
+    ],
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** Reads the calibration and feature names back from the model bytes. */
+export function onnxMetadata(bytes: Uint8Array): { featureNames: string[]; kLo: number; kHi: number } {
+  const m = onnx.ModelProto.decode(bytes);
+  const get = (k: string) => m.metadataProps.find((p) => p.key === k)?.value ?? 'null';
+  const cal = JSON.parse(get('calibration')) as { kLo: number; kHi: number };
+  return { featureNames: JSON.parse(get('feature_names')) as string[], kLo: cal.kLo, kHi: cal.kHi };
+}
+
+/** The model on onnxruntime-node: one `run` per batch of rows. */
+export class ForecastRunner {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly featureNames: string[],
+    readonly kLo: number,
+    readonly kHi: number,
+  ) {}
+
+  static async fromBytes(bytes: Uint8Array, intraOpNumThreads = 1): Promise<ForecastRunner> {
+    const meta = onnxMetadata(bytes);
+    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads, interOpNumThreads: 1 });
+    return new ForecastRunner(session, meta.featureNames, meta.kLo, meta.kHi);
+  }
+
+  static async load(path: string, intraOpNumThreads = 1): Promise<ForecastRunner> {
+    return ForecastRunner.fromBytes(new Uint8Array(await readFile(path)), intraOpNumThreads);
+  }
+
+  /** Raw quantile outputs (n × 3) of n feature rows. */
+  async run(x: Float32Array, n: number): Promise<Float32Array> {
+    if (n === 0) return new Float32Array(0);
+    const F = this.featureNames.length;
+    const out = await this.session.run({ [ONNX_INPUT]: new ort.Tensor('float32', x.subarray(0, n * F), [n, F]) });
+    return Float32Array.from(out[ONNX_OUTPUT].data as Float32Array);
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
