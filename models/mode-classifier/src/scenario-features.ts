@@ -288,6 +288,52 @@ export function labelCounts(rows: readonly LabelledTrack[]): Record<string, numb
   return c;
 }
 
+export interface ExtractOptions {
+  scenario: string;
+  /** Noise seed of the synthesiser. */
+  seed: number;
+  /** features.csv(.gz) to write. */
+  out: string;
+  fromS?: number;
+  toS?: number;
+  cameraIds?: string[];
+  /** Detector convention (preset or spec); default the scenario's. */
+  detector?: RunTracksOptions['detector'];
+  /** Camera variant seed (`camera-variants.ts`); default the scenario's cameras. */
+  varyCameras?: number;
+}
+
+/** Labelled features of one world × convention × camera variant, written to `o.out`; returns the statistics. */
+export async function extractFeatures(o: ExtractOptions) {
+  const t0 = performance.now();
+  const loaded = await loadScenario(resolve(o.scenario));
+  // Training-time camera variants (height, FOV, fps, resolution, clicked calibration): camera-variants.ts.
+  const ctx = o.varyCameras !== undefined ? varyCameras(loaded, o.varyCameras) : loaded;
+  const fromS = o.fromS ?? 0;
+  const toS = o.toS ?? ctx.scenario.durationS;
+  const { cameraIds, seed, detector } = o;
+  const t1 = performance.now();
+  const tracks = runScenarioTracks(ctx, { seed, fromS, toS, cameraIds, detector });
+  const t2 = performance.now();
+  const { rows, stats } = matchTracksToTruth(ctx, tracks, { fromS, toS, cameraIds });
+  const csv = labelledTracksToCsv(rows);
+  writeFileSync(o.out, o.out.endsWith('.gz') ? gzipSync(csv, { level: 9 }) : csv);
+  return {
+    scenario: ctx.scenario.name,
+    scenarioSeed: ctx.scenario.seed,
+    noiseSeed: seed,
+    detector: detector ?? ctx.scenario.synth?.detector ?? 'coco-separate',
+    varyCameras: o.varyCameras,
+    fps: [...new Set(ctx.scenario.cameras.map((c) => c.fps))],
+    fromS,
+    toS,
+    tracks: tracks.length,
+    ...stats,
+    labels: labelCounts(rows),
+    seconds: { load: (t1 - t0) / 1000, pipeline: (t2 - t1) / 1000, match: (performance.now() - t2) / 1000 },
+  };
+}
+
 async function main(): Promise<void> {
   const { values: a } = parseArgs({
     options: {
@@ -308,41 +354,17 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  const t0 = performance.now();
-  const loaded = await loadScenario(resolve(a.scenario));
-  // Training-time camera variants (height, FOV, fps, resolution, clicked calibration): camera-variants.ts.
-  const ctx = a['vary-cameras'] ? varyCameras(loaded, Number(a['vary-cameras'])) : loaded;
-  const fromS = a['from-s'] ? Number(a['from-s']) : 0;
-  const toS = a['to-s'] ? Number(a['to-s']) : ctx.scenario.durationS;
-  const cameraIds = a.cameras?.split(',');
-  const seed = Number(a.seed);
-  const t1 = performance.now();
-  const detector = a.detector?.startsWith('{') ? JSON.parse(a.detector) : a.detector;
-  const tracks = runScenarioTracks(ctx, { seed, fromS, toS, cameraIds, detector });
-  const t2 = performance.now();
-  const { rows, stats } = matchTracksToTruth(ctx, tracks, { fromS, toS, cameraIds });
-  const csv = labelledTracksToCsv(rows);
-  writeFileSync(a.out, a.out.endsWith('.gz') ? gzipSync(csv, { level: 9 }) : csv);
-  console.error(
-    JSON.stringify(
-      {
-        scenario: ctx.scenario.name,
-        scenarioSeed: ctx.scenario.seed,
-        noiseSeed: seed,
-        detector: detector ?? 'scenario',
-        varyCameras: a['vary-cameras'] ? Number(a['vary-cameras']) : undefined,
-        fps: [...new Set(ctx.scenario.cameras.map((c) => c.fps))],
-        fromS,
-        toS,
-        tracks: tracks.length,
-        ...stats,
-        labels: labelCounts(rows),
-        seconds: { load: (t1 - t0) / 1000, pipeline: (t2 - t1) / 1000, match: (performance.now() - t2) / 1000 },
-      },
-      null,
-      1,
-    ),
-  );
+  const stats = await extractFeatures({
+    scenario: a.scenario,
+    seed: Number(a.seed),
+    out: a.out,
+    fromS: a['from-s'] ? Number(a['from-s']) : undefined,
+    toS: a['to-s'] ? Number(a['to-s']) : undefined,
+    cameraIds: a.cameras?.split(','),
+    detector: a.detector?.startsWith('{') ? JSON.parse(a.detector) : a.detector,
+    varyCameras: a['vary-cameras'] ? Number(a['vary-cameras']) : undefined,
+  });
+  console.error(JSON.stringify(stats, null, 1));
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('scenario-features.ts')) await main();
+if (process.argv[1]?.endsWith('scenario-features.ts')) await main();
