@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { fitHomography } from '../geometry/homography.ts';
-import { CameraPipeline, type CameraPipelineOptions, type PipelineObject } from './camera-pipeline.ts';
+import {
+  CameraPipeline,
+  type CameraPipelineOptions,
+  type FinishedRoadUser,
+  type PipelineObject,
+} from './camera-pipeline.ts';
 import { CameraPipelineSet, type CameraRoadUser, needsMode } from './camera-set.ts';
 
 // 10 px per metre; a line at x = 20 m.
@@ -41,7 +46,7 @@ describe('CameraPipelineSet', () => {
     expect(outcomes).toEqual(new Set(['ok', 'unknown-camera']));
     for (const cam of ['a', 'b']) {
       const p = new CameraPipeline(options(cam));
-      const ref = [];
+      const ref: FinishedRoadUser[] = [];
       for (let k = 0; k < 140; k++) p.processFrame(T0 + k * 100, at(cam, k), ref);
       p.flush(ref);
       const mine = out.filter((u) => u.cameraId === cam).map((u) => u.user);
