@@ -17,7 +17,7 @@ export const help = `passage signals plan --scenario <world-dir> [--data <dir>] 
   movements only (no truth, no routes).
 
 passage signals verify --scenario <world-dir> --plan <tls.add.xml> [--seeds 1,2,3] [--scales 1,1.3]
-                       [--end <s>] [--json]
+                       [--end <s>] [--variants current,proposed,tlsCycleAdaptation,actuated] [--json]
   Runs SUMO on the world's network and demand with the current plans, the proposal, SUMO's
   tlsCycleAdaptation.py (fed with the true routes) and actuated control, per seed and demand scale; prints the
   median over seeds of the mean vehicle time loss and of the time loss on the approaches of the junctions
@@ -36,6 +36,7 @@ const FLAGS = {
   seeds: { type: 'string', default: '1,2,3' },
   scales: { type: 'string', default: '1' },
   end: { type: 'string' },
+  variants: { type: 'string', default: 'current,proposed,tlsCycleAdaptation,actuated' },
   json: { type: 'boolean' },
 } as const;
 
@@ -52,6 +53,17 @@ function numbers(v: string, flag: string): number[] {
     throw new PassageError('PASSAGE_CLI_USAGE', `--${flag} ${v}: give positive numbers separated by commas.`);
   }
   return xs;
+}
+
+const VARIANTS = ['current', 'proposed', 'tlsCycleAdaptation', 'actuated'] as const;
+
+function variants(v: string): (typeof VARIANTS)[number][] {
+  const xs = v.split(',');
+  const bad = xs.filter((x) => !(VARIANTS as readonly string[]).includes(x));
+  if (bad.length || xs.length === 0) {
+    throw new PassageError('PASSAGE_CLI_USAGE', `--variants ${v}: choose among ${VARIANTS.join(', ')}.`);
+  }
+  return xs as (typeof VARIANTS)[number][];
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -79,6 +91,7 @@ export async function run(argv: string[]): Promise<number> {
       seeds: numbers(values.seeds, 'seeds'),
       scales: numbers(values.scales, 'scales'),
       endS: values.end ? Number(values.end) : undefined,
+      variants: variants(values.variants),
       log: (m) => process.stderr.write(`${m}\n`),
     });
     const summary = summarise(results);

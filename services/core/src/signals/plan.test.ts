@@ -28,32 +28,38 @@ const flows = new Map([
 ]);
 
 describe('planJunction', () => {
-  it('finds two stages, the clearance phase as an extension, 8 s lost time', () => {
+  it('finds two stages, the clearance phase as an extension, 8 s of amber + 2 × 2 s start-up lost time', () => {
     const st = findStages(cross);
     expect(st.map((s) => [s.phase, s.extensions])).toEqual([
       [0, [1]],
       [3, []],
     ]);
     const p = planJunction(cross, flows);
-    expect(p.lostTimeS).toBe(8);
+    expect(p.lostTimeS).toBe(12);
     expect(p.stages.map((s) => s.criticalLane)).toEqual(['n_0', 'e_0']);
     expect(p.stages[0].criticalY).toBeCloseTo(600 / 1800, 12);
     expect(p.Y).toBeCloseTo(0.5, 12);
   });
 
-  it('Webster: C0 = (1.5·8 + 5) / 0.5 = 34 s → raised to the 40 s minimum; 32 s of green shared 2:1', () => {
+  it('Webster: C0 = (1.5·12 + 5) / 0.5 = 46 s; 34 s of effective green shared 2:1', () => {
     const p = planJunction(cross, flows);
-    expect(p.websterOptimumS).toBeCloseTo(34, 9);
-    expect(p.proposed.cycleS).toBe(40);
-    // Stage A effective green 21.33 s of which 5 s is the kept clearance phase → 16 s adjustable; stage B 10.67 → 11.
-    expect(p.proposed.phases.map((x) => x.durationS)).toEqual([16, 5, 4, 11, 4]);
+    expect(p.websterOptimumS).toBeCloseTo(46, 9);
+    expect(p.proposed.cycleS).toBe(46);
+    // Stage A: effective 22.67 s + 2 s start-up = 24.67 s displayed: the 7 s walk interval in its pedestrian phase,
+    // the rest (17.67 → 18 s) in its vehicle-only phase; stage B 11.33 + 2 → 13 s.
+    expect(p.proposed.phases.map((x) => x.durationS)).toEqual([7, 18, 4, 13, 4]);
+  });
+
+  it('a light junction gets the minimum cycle (40 s)', () => {
+    const light = new Map([...flows].map(([k, v]) => [k, v / 10]));
+    expect(planJunction(cross, light).proposed.cycleS).toBe(40);
   });
 
   it('evaluates both plans with HCM delay per lane and weights approaches by flow', () => {
     const p = planJunction(cross, flows);
     const n = p.current.lanes.find((l) => l.lane === 'n_0');
-    expect(n?.greenS).toBe(35);
-    const expected = hcmDelay({ cycleS: 73, greenS: 35, flowPcuH: 600, saturationPcuH: 1800 }).delayS;
+    expect(n?.greenS).toBe(33); // 30 + 5 displayed − 2 s start-up
+    const expected = hcmDelay({ cycleS: 73, greenS: 33, flowPcuH: 600, saturationPcuH: 1800 }).delayS;
     expect(n?.delayS).toBeCloseTo(expected, 9);
     expect(p.current.cycleS).toBe(73);
     // The long current cycle costs delay at these flows; the proposal is shorter and better.

@@ -55,6 +55,16 @@ export interface PlanOptions {
   maxCycleS?: number;
   /** Minimum adjustable green of a stage, seconds. @default 5 */
   minGreenS?: number;
+  /**
+   * Start-up lost time per stage, seconds: counted in the cycle's lost time with the intergreens (amber is taken as
+   * fully lost: drivers stop at amber), and taken off each displayed green to get its effective green. @default 2
+   */
+  startupLostS?: number;
+  /**
+   * Walk interval given to a stage's pedestrian phase when the stage also has a vehicle-only phase (which then
+   * takes the rest of the stage's green and serves as the crossing's clearance time), seconds. @default 7
+   */
+  pedestrianWalkS?: number;
   /** Base saturation flow per lane, PCU/h of green. @default 1800 */
   baseSaturationPcuH?: number;
   /** HCM analysis period, hours. @default 0.25 */
@@ -206,15 +216,31 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
       stages[l.stage].criticalLane = l.id;
     }
   }
-  const lostTimeS = phases.reduce((a, p, i) => a + (stageOfPhase.has(i) ? 0 : p.durationS), 0);
-  const extensionS = stages.map((s) => s.extensions.reduce((a, e) => a + phases[e].durationS, 0));
+  const startup = opts.startupLostS ?? 2;
+  const lostTimeS =
+    phases.reduce((a, p, i) => a + (stageOfPhase.has(i) ? 0 : p.durationS), 0) + startup * stages.length;
   const minGreen = opts.minGreenS ?? 5;
+  const walk = opts.pedestrianWalkS ?? 7;
+  const pedLinks = controller.links.filter((l) => l.pedestrian).map((l) => l.index);
+  // Per stage: its walk phases (a pedestrian crossing green) and vehicle-only phases. A stage with both gets the
+  // walk interval in its walk phases and the rest of its green in its vehicle-only phases (turning vehicles then
+  // flow without yielding to pedestrians, and the vehicle-only time clears the crossing); otherwise its
+  // extensions keep their duration and its first phase takes the rest.
+  const layout = stages.map((s) => {
+    const all = [s.phase, ...s.extensions];
+    const walking = all.filter((p) => pedLinks.some((i) => isGreen(phases[p].state[i])));
+    const vehicleOnly = all.filter((p) => !walking.includes(p));
+    const split = walking.length > 0 && vehicleOnly.length > 0;
+    const fixedS = split ? 0 : s.extensions.reduce((a, e) => a + phases[e].durationS, 0);
+    const minS = split ? walk * walking.length + minGreen * vehicleOnly.length : minGreen + fixedS;
+    return { all, walking, vehicleOnly, split, fixedS, minS };
+  });
   const web = websterCycle({
     lostTimeS,
     flowRatios: stages.map((s) => s.criticalY),
     minCycleS: Math.max(
       opts.minCycleS ?? 40,
-      lostTimeS + extensionS.reduce((a, b) => a + b, 0) + minGreen * stages.length,
+      lostTimeS - startup * stages.length + layout.reduce((a, l) => a + l.minS, 0),
     ),
     maxCycleS: opts.maxCycleS ?? 120,
   });
@@ -222,19 +248,27 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     web.cycleS,
     lostTimeS,
     stages.map((s) => s.criticalY),
-    stages.map((_, i) => minGreen + extensionS[i]),
+    layout.map((l) => Math.max(0, l.minS - startup)),
   );
   const proposedPhases = phases.map((p) => ({ ...p }));
   stages.forEach((s, i) => {
-    proposedPhases[s.phase].durationS = Math.max(minGreen, Math.round(effective[i] - extensionS[i]));
+    const l = layout[i];
+    const displayed = effective[i] + startup;
+    if (l.split) {
+      for (const p of l.walking) proposedPhases[p].durationS = walk;
+      const rest = (displayed - walk * l.walking.length) / l.vehicleOnly.length;
+      for (const p of l.vehicleOnly) proposedPhases[p].durationS = Math.max(minGreen, Math.round(rest));
+    } else {
+      proposedPhases[s.phase].durationS = Math.max(minGreen, Math.round(displayed - l.fixedS));
+    }
   });
   const evaluate = (ps: SignalPhase[]): PlanEvaluation => {
     const cycleS = ps.reduce((a, p) => a + p.durationS, 0);
     const laneResults: LaneResult[] = laneList.map((l) => {
-      // Effective green of the lane: phases where its main link is green.
+      // Effective green of the lane: phases where its main link is green, less the start-up loss.
       const greenS = Math.max(
         1,
-        ps.reduce((a, p) => a + (isGreen(p.state[l.main.index]) ? p.durationS : 0), 0),
+        ps.reduce((a, p) => a + (isGreen(p.state[l.main.index]) ? p.durationS : 0), 0) - startup,
       );
       const input = {
         cycleS,

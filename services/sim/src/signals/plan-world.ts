@@ -69,6 +69,11 @@ export interface PlanWorldOptions extends PlanOptions {
   from?: number;
   to?: number;
   pcu?: Partial<Record<Mode, number>>;
+  /**
+   * Design flows: `peak15` = the junction's busiest 15 minutes of the period as an hourly rate (HCM practice:
+   * hourly volume / PHF, analysed over T = 0.25 h), `mean` = the period's mean hourly flow. @default 'peak15'
+   */
+  design?: 'peak15' | 'mean';
 }
 
 /** Per junction: measured movements → PCU flows → current vs proposed plan. */
@@ -87,13 +92,29 @@ export async function planWorld(
   for (const cov of world.coverage) {
     const mine = rows.filter((r) => r.cameraId === cov.camera);
     if (mine.length === 0) continue;
-    const from = opts.from ?? Math.min(...mine.map((r) => r.start));
-    const to = opts.to ?? Math.max(...mine.map((r) => r.start)) + 900_000;
+    let from = opts.from ?? Math.min(...mine.map((r) => r.start));
+    let to = opts.to ?? Math.max(...mine.map((r) => r.start)) + 900_000;
+    if ((opts.design ?? 'peak15') === 'peak15') {
+      // The busiest 15 minutes in PCU at this junction.
+      const byStart = new Map<number, number>();
+      for (const r of mine) byStart.set(r.start, (byStart.get(r.start) ?? 0) + r.count * (pcu[r.mode] ?? 0));
+      let best = from;
+      let bestV = -1;
+      for (const [t, v] of byStart) {
+        if (v > bestV || (v === bestV && t < best)) {
+          best = t;
+          bestV = v;
+        }
+      }
+      from = best;
+      to = best + 900_000;
+    }
     const hours = (to - from) / 3_600_000;
     const flows = new Map<string, number>();
     const appr = new Map<string, { zone: string; veh: number; pcu: number; heavy: number }>();
     let unmatched = 0;
     for (const r of mine) {
+      if (r.start < from || r.start >= to) continue;
       const w = pcu[r.mode] ?? 0;
       if (w === 0) continue; // pedestrians do not load the carriageway
       const inEdge = cov.inEdgeOfZone.get(r.fromZone);

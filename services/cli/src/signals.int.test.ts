@@ -1,0 +1,128 @@
+/**
+ * `passage signals` as a traffic engineer runs it, on chartres-centre: five minutes of the peak replayed through
+ * the video role into a fresh store, plans computed from those stored movements only, the proposal written as a
+ * SUMO tlLogic file and run closed-loop in SUMO (short run) against the current plans. Needs SUMO (CI installs it).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadWorldSignals } from '@passage/sim';
+import { hasSumo } from '@passage/sim/build/index';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = resolve(import.meta.dirname, '../../..');
+const BIN = join(REPO, 'services/cli/bin/passage.js');
+const WORLD = join(REPO, 'infra/scenarios/chartres-centre');
+const tmp = mkdtempSync(join(tmpdir(), 'passage-signals-'));
+const data = join(tmp, 'data');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function passage(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PASSAGE_LOG_LEVEL: 'error', KAFKA_BROKERS: '' },
+    maxBuffer: 64 << 20,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('signal controllers of a SUMO world', () => {
+  it('reads the 9 programs of chartres-centre and ties 7 of them to the camera watching each arm', () => {
+    const w = loadWorldSignals(WORLD);
+    expect(w.net.tls.map((t) => t.controller.id).sort()).toEqual([
+      'r2a0',
+      'r2a2',
+      'r2a4',
+      'r2a6',
+      'r3a0',
+      'r3a2',
+      'r3a4',
+      'r3a6',
+      'r3a7',
+    ]);
+    expect(Object.fromEntries(w.coverage.map((c) => [c.tls.controller.id, c.camera]))).toEqual({
+      r2a0: 'cam-mid-nord',
+      r2a2: 'cam-mid-est',
+      r3a0: 'cam-bd-nord',
+      r3a2: 'cam-bd-est',
+      r3a4: 'cam-bd-sud',
+      r3a6: 'cam-bd-ouest',
+      r3a7: 'cam-gare',
+    });
+    expect(w.unobserved).toEqual(['r2a4', 'r2a6']);
+    const north = w.coverage.find((c) => c.tls.controller.id === 'r3a0');
+    expect(north?.inEdgeOfZone.get('cam-bd-nord:z-n')).toBe('gN-r3a0');
+    expect(north?.outEdgeOfZone.get('cam-bd-nord:z-n')).toBe('r3a0-gN');
+    expect(north?.unobservedIncoming).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan → verify', () => {
+  beforeAll(() => {
+    const r = passage('replay', WORLD, '--from', '2100', '--until', '2400', '--only', 'detections', '--data', data);
+    expect(r.code, r.err).toBe(0);
+  }, 300_000);
+
+  it('plans from the stored movements and refuses an empty store', () => {
+    const empty = passage('signals', 'plan', '--scenario', WORLD, '--data', join(tmp, 'empty'));
+    expect(empty.code).not.toBe(0);
+    expect(empty.err).toContain('PASSAGE_SIGNALS_NO_DATA');
+
+    const j = passage('signals', 'plan', '--scenario', WORLD, '--data', data, '--format', 'json');
+    expect(j.code, j.err).toBe(0);
+    const plans = JSON.parse(j.out) as {
+      tls: string;
+      hours: number;
+      flows: Record<string, number>;
+      plan: { Y: number; current: { cycleS: number; delayS: number }; proposed: { cycleS: number; delayS: number } };
+    }[];
+    expect(plans.map((p) => p.tls).sort()).toEqual(['r2a0', 'r2a2', 'r3a0', 'r3a2', 'r3a4', 'r3a6', 'r3a7']);
+    for (const p of plans) {
+      expect(p.hours).toBe(0.25); // design flows: the busiest 15 minutes
+      expect(p.plan.current.cycleS).toBe(90); // netconvert's default static programs
+      expect(p.plan.Y).toBeGreaterThan(0);
+      expect(p.plan.proposed.cycleS).toBeGreaterThanOrEqual(40);
+      expect(p.plan.proposed.cycleS).toBeLessThanOrEqual(120);
+      // The proposal is evaluated on the same flows, with the same HCM model, and does not do worse.
+      expect(p.plan.proposed.delayS).toBeLessThanOrEqual(p.plan.current.delayS + 1e-9);
+    }
+    // The boulevard × gate junctions carry more than the middle-ring ones.
+    const y = Object.fromEntries(plans.map((p) => [p.tls, p.plan.Y]));
+    expect(y.r3a0).toBeGreaterThan(y.r2a0);
+  });
+
+  it('writes a tlLogic file SUMO loads, and verify runs current vs proposal closed-loop', () => {
+    const file = join(tmp, 'plan.add.xml');
+    const s = passage('signals', 'plan', '--scenario', WORLD, '--data', data, '--format', 'sumo', '--out', file);
+    expect(s.code, s.err).toBe(0);
+    const xml = readFileSync(file, 'utf8');
+    expect(xml.match(/<tlLogic /g)?.length).toBe(7);
+    expect(xml).toContain('programID="passage"');
+    const v = passage(
+      'signals',
+      'verify',
+      '--scenario',
+      WORLD,
+      '--plan',
+      file,
+      '--seeds',
+      '1',
+      '--end',
+      '600',
+      '--json',
+    );
+    expect(v.code, v.err).toBe(0);
+    const report = JSON.parse(v.out) as { summary: { variant: string; vehicles: number; meanTimeLossS: number }[] };
+    expect(report.summary.map((x) => x.variant).sort()).toEqual([
+      'actuated',
+      'current',
+      'proposed',
+      'tlsCycleAdaptation',
+    ]);
+    for (const x of report.summary) {
+      expect(x.vehicles).toBeGreaterThan(100);
+      expect(x.meanTimeLossS).toBeGreaterThan(0);
+    }
+  }, 300_000);
+});
