@@ -167,9 +167,21 @@ export class KafkaTransport {
     return this.plainProducer;
   }
 
-  async send(topic: string, messages: readonly { key: string | null; value: Buffer | string }[]): Promise<void> {
+  /** `timestamp`: the record's time, ms (default: now); a replay stamps its scenario time (`timeGuard.clock = record`). */
+  async send(
+    topic: string,
+    messages: readonly { key: string | null; value: Buffer | string; timestamp?: number }[],
+  ): Promise<void> {
     const p = await this.producer();
-    await p.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value })) });
+    await p.send({
+      topic,
+      acks: -1,
+      messages: messages.map((m) =>
+        m.timestamp === undefined
+          ? { key: m.key, value: m.value }
+          : { key: m.key, value: m.value, timestamp: String(Math.round(m.timestamp)) },
+      ),
+    });
   }
 
   private consumer(groupId: string): Consumer {

@@ -8,6 +8,7 @@ import {
   type RunningRole,
   runProcessorInProcess,
   runSinkInProcess,
+  ScenarioClock,
   StreamMetrics,
   type TimeGuard,
 } from '@passage/stream';
@@ -77,6 +78,44 @@ export async function startEmbedded(
       for (const s of sinks) await s.close();
     },
   };
+}
+
+/**
+ * A replay into the embedded roles on the scenario clock (README: replays use the scenario clock): `publish` moves
+ * the clock to the event time of each batch's last record (the replay has reached it) before the roles see the batch,
+ * so the time guard and the tokenizer's key epochs follow the scenario, not the host's clock.
+ */
+export async function startEmbeddedReplay(
+  config: Config,
+  store: Store,
+  log: Logger,
+  scenarioStart: number,
+  options: { roles?: readonly string[]; metrics?: StreamMetrics } = {},
+): Promise<
+  Embedded & { clock: ScenarioClock; publish(topic: string, recs: { key: string; value: Buffer }[]): Promise<void> }
+> {
+  const clock = new ScenarioClock(scenarioStart);
+  const emb = await startEmbedded(config, store, log, options.metrics, { roles: options.roles, clock });
+  return {
+    ...emb,
+    clock,
+    async publish(topic, recs) {
+      const last = recs.length > 0 ? eventTimeOfRecord(recs[recs.length - 1].value) : undefined;
+      if (last !== undefined) clock.set(last);
+      await emb.bus.publish(topic, recs);
+    },
+  };
+}
+
+/** Event time of an encoded replay record: `ts` (frames, sightings) or `end` (counter records). */
+export function eventTimeOfRecord(value: Buffer): number | undefined {
+  try {
+    const v = JSON.parse(value.toString('utf8')) as { ts?: unknown; end?: unknown };
+    const t = typeof v.ts === 'number' ? v.ts : v.end;
+    return typeof t === 'number' && Number.isFinite(t) ? t : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Resolves `--role` names: a processor, a sink, or `sink` for every sink. */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { PassageError } from '@passage/config';
 import { evaluateStored, formatReport, loadScenario, runReplay } from '@passage/sim';
 import { loadScenarioMetadata, migrate, openStore, storeOptionsFromConfig } from '@passage/store';
-import { materialiseExpandedOd, startEmbedded } from '@passage/workers';
+import { materialiseExpandedOd, startEmbeddedReplay } from '@passage/workers';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
 
@@ -77,11 +77,11 @@ export async function run(argv: string[]): Promise<number> {
 
   console.log('Loading the scenario (trajectories, agents)…');
   const sim = await loadScenario(dir);
-  const emb = await startEmbedded(config, store, log);
+  const emb = await startEmbeddedReplay(config, store, log, sim.scenario.start);
   const flusher = setInterval(() => void emb.flush().catch(() => undefined), 1000);
   const r = await runReplay(
     sim,
-    { publish: (topic, recs) => emb.bus.publish(config.topics[topic], recs) },
+    { publish: (topic, recs) => emb.publish(config.topics[topic], recs) },
     { speed, toS: values.until ? Number(values.until) : undefined },
   );
   clearInterval(flusher);

@@ -3,7 +3,7 @@ import { PassageError } from '@passage/config';
 import { loadScenario, type ReplayTopic, runReplay } from '@passage/sim';
 import { loadScenarioMetadata, migrate, openStore, storeOptionsFromConfig } from '@passage/store';
 import { KafkaTransport, StreamMetrics } from '@passage/stream';
-import { materialiseExpandedOd, startEmbedded } from '@passage/workers';
+import { eventTimeOfRecord, materialiseExpandedOd, startEmbeddedReplay } from '@passage/workers';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
 
@@ -62,7 +62,10 @@ export async function run(argv: string[]): Promise<number> {
         partitions: config.kafka.partitions,
       })),
     );
-    const r = await runReplay(sim, { publish: (topic, recs) => t.send(config.topics[topic], recs) }, opts);
+    // Each record is stamped with its scenario time: workers with stream.timeGuard.clock = record check against it.
+    const stamped = (recs: { key: string; value: Buffer }[]) =>
+      recs.map((r) => ({ ...r, timestamp: eventTimeOfRecord(r.value) }));
+    const r = await runReplay(sim, { publish: (topic, recs) => t.send(config.topics[topic], stamped(recs)) }, opts);
     await t.close();
     console.log(JSON.stringify(r));
     return 0;
@@ -73,8 +76,8 @@ export async function run(argv: string[]): Promise<number> {
     await migrate(store.client);
     // The sites of the replayed world (or the configured registry) go into the store with the data.
     await loadScenarioMetadata(store.client, cfg.sitesFile);
-    const emb = await startEmbedded(Object.freeze(cfg), store, log);
-    const r = await runReplay(sim, { publish: (topic, recs) => emb.bus.publish(config.topics[topic], recs) }, opts);
+    const emb = await startEmbeddedReplay(Object.freeze(cfg), store, log, sim.scenario.start);
+    const r = await runReplay(sim, { publish: (topic, recs) => emb.publish(config.topics[topic], recs) }, opts);
     await emb.close();
     // Population flows of the replayed interval (od_expanded_1h, od_zone_coverage), as `passage demo` does; the
     // reference counts are totalled over the replayed part only.
