@@ -1,8 +1,10 @@
 /**
  * The Passage query API (DESIGN §8): Fastify with TypeBox schemas on every route, OpenAPI at /docs, role-based API
- * keys, rate limiting, CORS, stable error codes, the dashboard build at /.
+ * keys, rate limiting (per validated key, per address without one, and of failed key checks per address), CORS,
+ * security headers, one error body for every status (docs/ERRORS.md), the dashboard build at /.
  */
 import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cors from '@fastify/cors';
@@ -10,17 +12,19 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { type Config, isPassageError } from '@passage/config';
+import { type Config, isPassageError, PassageError } from '@passage/config';
 import type { ClickHouseClient } from '@passage/store';
 import type { Logger } from '@passage/stream';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { type Access, authorize, KeyRing } from './auth.ts';
-import { ErrorBody, STATUS_TEXT, statusOf } from './errors.ts';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { type Access, AuthFailures, authorize, KeyRing } from './auth.ts';
+import { CODE_OF_STATUS, ErrorBody, errorBody, statusOf, statusText } from './errors.ts';
 import { LiveHub } from './live.ts';
 import { ApiMetrics } from './metrics.ts';
+import { snapPublicRange } from './public-view.ts';
 import type { ApiContext } from './routes/context.ts';
 import { dataRoutes } from './routes/data.ts';
 import { systemRoutes } from './routes/system.ts';
+import { securityHeaders } from './security.ts';
 
 /** Where `npm run build -w @passage/dashboard` writes the dashboard. */
 export const DASHBOARD_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../dashboards/dist');
@@ -35,21 +39,72 @@ export interface BuildAppOptions {
   livePollMs?: number;
 }
 
-function errorBody(statusCode: number, code: string, message: string) {
-  return { statusCode, code, error: STATUS_TEXT[statusCode] ?? 'Error', message };
+const BODY_LIMIT = 64 * 1024;
+
+/** Query parameters whose values are never logged (a key sent in the URL by mistake). */
+const SECRET_PARAM = /key|token|secret|passw|auth|session/i;
+
+/** A request as the log shows it: no headers, and secret-looking query parameters masked. */
+function requestForLog(req: FastifyRequest) {
+  const q = req.url.indexOf('?');
+  const url =
+    q < 0
+      ? req.url
+      : `${req.url.slice(0, q)}?${req.url
+          .slice(q + 1)
+          .split('&')
+          .map((p) => {
+            const name = decodeURIComponent(p.split('=')[0].replace(/\+/g, ' '));
+            return SECRET_PARAM.test(name) ? `${p.split('=')[0]}=[redacted]` : p;
+          })
+          .join('&')}`;
+  return { method: req.method, url, host: req.host, remoteAddress: req.ip };
+}
+
+/**
+ * Answers what Node's HTTP parser rejects before Fastify sees a request (headers over the limit: 431; a malformed
+ * request: 400) with the same body and headers as every other error.
+ */
+function clientErrorHandler(headers: Record<string, string>) {
+  return (err: Error & { code?: string }, socket: Socket): void => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify(
+      status === 431
+        ? errorBody(
+            431,
+            'PASSAGE_HEADERS_TOO_LARGE',
+            'The request headers are too large (16 KiB at most): send fewer or shorter headers.',
+          )
+        : errorBody(status, 'PASSAGE_BAD_REQUEST', 'The request is not valid HTTP.'),
+    );
+    const lines = Object.entries({
+      ...headers,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    }).map(([k, v]) => `${k}: ${v}\r\n`);
+    socket.end(`HTTP/1.1 ${status} ${statusText(status)}\r\n${lines.join('')}\r\n${body}`);
+  };
 }
 
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const { config, store, log } = opts;
+  const headers = securityHeaders(config);
   const app = Fastify({
-    loggerInstance: log.child({ service: 'api' }),
+    loggerInstance: log.child({ service: 'api' }, { serializers: { req: requestForLog } }),
     trustProxy: false,
     // Live (SSE) clients hold their connection open: close them all on shutdown instead of waiting.
     forceCloseConnections: true,
-    bodyLimit: 64 * 1024,
+    bodyLimit: BODY_LIMIT,
+    clientErrorHandler: clientErrorHandler(headers),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   });
   const keys = new KeyRing(config.api.keys);
+  const authFailures = new AuthFailures(config.api.authFailuresPerMinute);
   const metrics = new ApiMetrics();
   const live = new LiveHub(store.client, log, opts.livePollMs ?? 1000);
   const ctx: ApiContext = { config, store, log, live, metrics };
@@ -76,9 +131,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     if (typeof err.code === 'string' && err.code.startsWith('PASSAGE_') && status < 500) {
       return reply.code(status).send(errorBody(status, err.code, err.message));
     }
-    if (status === 429) return reply.code(429).send(errorBody(429, 'PASSAGE_RATE_LIMITED', err.message));
+    if (status === 413) {
+      const msg = `The request body is larger than ${BODY_LIMIT} bytes; the API reads query parameters only.`;
+      return reply.code(413).send(errorBody(413, 'PASSAGE_BODY_TOO_LARGE', msg));
+    }
     if (status >= 400 && status < 500) {
-      return reply.code(status).send(errorBody(status, 'PASSAGE_BAD_REQUEST', err.message));
+      return reply.code(status).send(errorBody(status, CODE_OF_STATUS[status] ?? 'PASSAGE_BAD_REQUEST', err.message));
     }
     req.log.error({ code: 'PASSAGE_INTERNAL', err: { type: err.name, message: err.message } }, 'request failed');
     return reply.code(500).send(errorBody(500, 'PASSAGE_INTERNAL', 'Internal error; the server log has the details.'));
@@ -97,9 +155,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(rateLimit, {
     max: config.api.rateLimitPerMinute,
     timeWindow: '1 minute',
+    // Runs after authentication: a request here has no key or a valid one, named by a hash of it.
     keyGenerator: (req) => {
-      const k = req.headers['x-api-key'] ?? req.headers.authorization;
-      return typeof k === 'string' && k ? `key:${k.slice(-12)}` : `ip:${req.ip}`;
+      const p = req.principal;
+      return p && p.role !== 'public' ? `key:${p.keyId}` : `ip:${req.ip}`;
     },
     errorResponseBuilder: (_req, context) => ({
       statusCode: 429,
@@ -129,14 +188,38 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  // Authentication before anything else (an unknown key is refused), authorisation once parameters are valid
-  // (public access depends on them, e.g. the interval).
-  app.addHook('onRequest', async (req) => {
-    req.principal = keys.principal(req);
+  // Security headers first, so that every answer has them, errors included.
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.headers(headers);
+  });
+  // Authentication before anything else (an unknown key is refused; an address that sent too many unknown keys
+  // may not send one until its minute ends), authorisation once parameters are valid (public access depends on
+  // them, e.g. the interval).
+  app.addHook('onRequest', async (req, reply) => {
+    if (KeyRing.presented(req) !== null) {
+      const wait = authFailures.blockedFor(req.ip);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        throw new PassageError(
+          'PASSAGE_AUTH_RATE_LIMITED',
+          `Too many requests with an unknown API key from this address; retry in ${wait} s with a valid key.`,
+        );
+      }
+    }
+    try {
+      req.principal = keys.principal(req);
+    } catch (e) {
+      authFailures.record(req.ip);
+      throw e;
+    }
   });
   app.addHook('preHandler', async (req) => {
     const access = (req.routeOptions.config as { access?: Access }).access;
     if (access) authorize(access, req.principal, req);
+    // The public view is served on whole, closed clock hours only, so public answers cannot be differenced.
+    if (req.principal.role === 'public' && req.query && typeof req.query === 'object') {
+      snapPublicRange(req.query as Record<string, unknown>, Date.now());
+    }
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';

@@ -1,8 +1,10 @@
+import { STATUS_CODES } from 'node:http';
 import { PassageError } from '@passage/config';
 import { Type } from '@sinclair/typebox';
 
 /**
- * Every error the API returns has this body. `code` is stable (documented below); `message` says what to do.
+ * Every error the API returns has this body, whatever the status (also 413, 429 and 431, and errors raised before
+ * routing). `code` is stable (documented below); `message` says what to do.
  *
  * | code | status | meaning |
  * |---|---|---|
@@ -14,7 +16,11 @@ import { Type } from '@sinclair/typebox';
  * | PASSAGE_FORBIDDEN | 403 | the key's role may not use this route |
  * | PASSAGE_NOT_FOUND | 404 | no such route |
  * | PASSAGE_SITE_NOT_FOUND | 404 | no such site |
+ * | PASSAGE_BODY_TOO_LARGE | 413 | the request body is over the limit |
+ * | PASSAGE_UNSUPPORTED_MEDIA_TYPE | 415 | a request body of a type the API does not read |
  * | PASSAGE_RATE_LIMITED | 429 | too many requests this minute |
+ * | PASSAGE_AUTH_RATE_LIMITED | 429 | too many wrong API keys from this address this minute |
+ * | PASSAGE_HEADERS_TOO_LARGE | 431 | the request headers are over the limit |
  * | PASSAGE_STORE_UNAVAILABLE | 503 | the store did not answer |
  * | PASSAGE_INTERNAL | 500 | unexpected error (logged on the server, without parameters) |
  */
@@ -28,14 +34,22 @@ export const ErrorBody = Type.Object(
   { $id: 'PassageError', description: 'Error body; `code` is stable.' },
 );
 
-export const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
+/** The HTTP reason phrase of a status (`error` of the body). */
+export const statusText = (status: number): string =>
+  STATUS_CODES[status] ?? (status >= 500 ? 'Server Error' : 'Error');
+
+/** The error body of a status and code. */
+export function errorBody(statusCode: number, code: string, message: string) {
+  return { statusCode, code, error: statusText(statusCode), message };
+}
+
+/** Code of an error without one of ours (Fastify's, a plugin's, Node's HTTP parser's), by status. */
+export const CODE_OF_STATUS: Record<number, string> = {
+  404: 'PASSAGE_NOT_FOUND',
+  413: 'PASSAGE_BODY_TOO_LARGE',
+  415: 'PASSAGE_UNSUPPORTED_MEDIA_TYPE',
+  429: 'PASSAGE_RATE_LIMITED',
+  431: 'PASSAGE_HEADERS_TOO_LARGE',
 };
 
 const STATUS_OF: Record<string, number> = {
@@ -49,7 +63,11 @@ const STATUS_OF: Record<string, number> = {
   PASSAGE_FORBIDDEN: 403,
   PASSAGE_NOT_FOUND: 404,
   PASSAGE_SITE_NOT_FOUND: 404,
+  PASSAGE_BODY_TOO_LARGE: 413,
+  PASSAGE_UNSUPPORTED_MEDIA_TYPE: 415,
   PASSAGE_RATE_LIMITED: 429,
+  PASSAGE_AUTH_RATE_LIMITED: 429,
+  PASSAGE_HEADERS_TOO_LARGE: 431,
   PASSAGE_STORE_UNAVAILABLE: 503,
 };
 

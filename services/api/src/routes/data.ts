@@ -13,6 +13,7 @@ import {
   sensorHealth,
   sitesByStreet,
   siteVolumes,
+  siteVolumesHourly,
   turningMovements,
   turningMovementsCsv,
 } from '@passage/store';
@@ -20,6 +21,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Access } from '../auth.ts';
 import { apiError, errorResponses } from '../errors.ts';
+import { kCount, publicRows, publicTotal, publicVolumes } from '../public-view.ts';
 import {
   CoarseInterval,
   EpochMs,
@@ -37,8 +39,7 @@ import type { ApiContext } from './context.ts';
 const coarse = (i: string | undefined) => i === '1h' || i === '1d' || i === 'total';
 const q = (req: FastifyRequest) => req.query as Record<string, string | undefined>;
 
-/** Open-data view of a count for the public: a count c with 0 < c < k is withheld (null). */
-export const kCount = (c: number | null, k: number): number | null => (c !== null && c > 0 && c < k ? null : c);
+export { kCount };
 
 const Point = Type.Tuple([Type.Number(), Type.Number()]);
 const SiteSummary = Type.Object({
@@ -88,14 +89,13 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
       }
       if (query.from && query.to) {
         const range = parseRange({ from: query.from, to: query.to }, '1d');
-        const vols = await siteVolumes(ctx.store.client, range);
-        const pub = req.principal.role === 'public';
-        return {
-          sites: sites.map((s) => {
-            const v = s.kind === 'zone' ? null : (vols.get(s.id) ?? 0);
-            return { ...s, volume: pub ? kCount(v, k) : v };
-          }),
-        };
+        // Public: each site's volume is the sum of its k-anonymous hourly volumes (docs/OD-AND-PRIVACY.md).
+        const vols: Map<string, number | null> =
+          req.principal.role === 'public'
+            ? publicVolumes(await siteVolumesHourly(ctx.store.client, range), k)
+            : await siteVolumes(ctx.store.client, range);
+        const volume = (id: string) => (vols.has(id) ? (vols.get(id) ?? null) : 0);
+        return { sites: sites.map((s) => ({ ...s, volume: s.kind === 'zone' ? null : volume(s.id) })) };
       }
       return { sites };
     },
@@ -250,11 +250,22 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
         interval,
         modes: splitModes(query.mode),
       });
-      const pub = req.principal.role === 'public';
+      if (req.principal.role !== 'public') return { site: query.site, interval, rows: r };
+      // Public: coarse buckets are sums of the k-anonymous hourly cells (docs/OD-AND-PRIVACY.md).
+      const hourly =
+        interval === '1h'
+          ? r
+          : await lineCounts(ctx.store.client, {
+              ...range,
+              site: query.site,
+              interval: '1h',
+              modes: splitModes(query.mode),
+            });
+      const key = (x: (typeof r)[number]) => `${x.cameraId}|${x.lineId}|${x.direction}|${x.mode}`;
       return {
         site: query.site,
         interval,
-        rows: pub ? r.map((x) => ({ ...x, count: kCount(x.count, k), meanSpeed: null })) : r,
+        rows: publicRows(r, hourly, key, k).map((x) => ({ ...x, meanSpeed: null })),
       };
     },
   );
@@ -454,20 +465,18 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const sites = query.site ? [query.site] : await sitesByStreet(ctx.store.client, query.street as string);
       const f = await footfall(ctx.store.client, { ...range, sites, interval, compare });
       if (req.principal.role !== 'public') return f;
-      const hide = (p: typeof f.current) => ({
+      // Public: totals and coarse buckets are sums of the k-anonymous hourly cells (docs/OD-AND-PRIVACY.md).
+      const fh = interval === '1h' ? f : await footfall(ctx.store.client, { ...range, sites, interval: '1h', compare });
+      const hide = (p: typeof f.current, h: typeof f.current) => ({
         ...p,
-        total: kCount(p.total, k),
-        series: p.series.map((s) => ({ ...s, count: kCount(s.count, k) })),
+        total: publicTotal(h.series, k),
+        series: publicRows(p.series, h.series, () => '', k),
       });
-      const cur = hide(f.current);
-      const prev = hide(f.previous);
-      const visible = cur.total !== null && prev.total !== null;
-      return {
-        ...f,
-        current: cur,
-        previous: prev,
-        change: visible ? f.change : { absolute: null, percent: null },
-      };
+      const cur = hide(f.current, fh.current);
+      const prev = hide(f.previous, fh.previous);
+      const absolute = cur.total !== null && prev.total !== null ? cur.total - prev.total : null;
+      const percent = absolute !== null && prev.total ? (100 * absolute) / prev.total : null;
+      return { ...f, current: cur, previous: prev, change: { absolute, percent } };
     },
   );
 
@@ -528,8 +537,20 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
         interval,
         modes: splitModes(query.mode),
       });
-      const pub = req.principal.role === 'public';
-      return { interval, rows: pub ? rows.map((r) => ({ ...r, count: kCount(r.count, k) })) : rows };
+      if (req.principal.role !== 'public') return { interval, rows };
+      // Public: daily buckets are sums of the k-anonymous hourly cells (docs/OD-AND-PRIVACY.md).
+      const hourly =
+        interval === '1h'
+          ? rows
+          : await sensorCounts(ctx.store.client, {
+              ...range,
+              sensor: query.sensor,
+              site: query.site,
+              interval: '1h',
+              modes: splitModes(query.mode),
+            });
+      const key = (r: (typeof rows)[number]) => `${r.sensorId}|${r.direction}|${r.mode}`;
+      return { interval, rows: publicRows(rows, hourly, key, k) };
     },
   );
 

@@ -64,21 +64,41 @@ export async function listSites(client: ClickHouseClient, opts: { kind?: string 
  * intersection, and the sum of both directions of a counter's reports (null intervals ignored).
  */
 export async function siteVolumes(client: ClickHouseClient, range: TimeRange): Promise<Map<string, number>> {
-  const r = await rows<{ site_id: string; v: number }>(
+  const out = new Map<string, number>();
+  for (const x of await siteVolumeRows(client, range, false)) out.set(x.siteId, (out.get(x.siteId) ?? 0) + x.count);
+  return out;
+}
+
+/** The same volumes per site and clock hour (the public view sums their k-anonymous values). */
+export async function siteVolumesHourly(
+  client: ClickHouseClient,
+  range: TimeRange,
+): Promise<{ siteId: string; t: number; count: number }[]> {
+  return siteVolumeRows(client, range, true);
+}
+
+async function siteVolumeRows(
+  client: ClickHouseClient,
+  range: TimeRange,
+  hourly: boolean,
+): Promise<{ siteId: string; t: number; count: number }[]> {
+  const tl = hourly ? 'toUInt32(toUnixTimestamp(toStartOfHour(window_start)))' : 'toUInt32(0)';
+  const tc = hourly ? 'toUInt32(toUnixTimestamp(toStartOfHour(start)))' : 'toUInt32(0)';
+  const r = await rows<{ site_id: string; t: number; v: number }>(
     client,
-    `SELECT site_id, toFloat64(sum(count)) AS v FROM line_counts_15m
-       WHERE direction = 'in' AND ${rangeWhere('window_start')} GROUP BY site_id
-     UNION ALL
-     SELECT d.site_id AS site_id, sum(cs.sv) AS v FROM (
-       SELECT sensor_id, toFloat64(sum(assumeNotNull(count))) AS sv FROM counts_bins
-       WHERE count IS NOT NULL AND interval = '1h' AND ${rangeWhere('start')} GROUP BY sensor_id
-     ) AS cs INNER JOIN (SELECT device_id, site_id FROM devices FINAL) AS d ON d.device_id = cs.sensor_id
-     GROUP BY d.site_id`,
+    `SELECT site_id, t, toFloat64(sum(v)) AS v FROM (
+       SELECT site_id, ${tl} AS t, toFloat64(sum(count)) AS v FROM line_counts_15m
+         WHERE direction = 'in' AND ${rangeWhere('window_start')} GROUP BY site_id, t
+       UNION ALL
+       SELECT d.site_id AS site_id, cs.t AS t, sum(cs.sv) AS v FROM (
+         SELECT sensor_id, ${tc} AS t, toFloat64(sum(assumeNotNull(count))) AS sv FROM counts_bins
+         WHERE count IS NOT NULL AND interval = '1h' AND ${rangeWhere('start')} GROUP BY sensor_id, t
+       ) AS cs INNER JOIN (SELECT device_id, site_id FROM devices FINAL) AS d ON d.device_id = cs.sensor_id
+       GROUP BY d.site_id, cs.t
+     ) GROUP BY site_id, t`,
     rangeParams(range),
   );
-  const out = new Map<string, number>();
-  for (const x of r) out.set(x.site_id, (out.get(x.site_id) ?? 0) + Number(x.v));
-  return out;
+  return r.map((x) => ({ siteId: x.site_id, t: Number(x.t) * 1000, count: Number(x.v) }));
 }
 
 export async function getSite(client: ClickHouseClient, id: string): Promise<SiteDetail | null> {
