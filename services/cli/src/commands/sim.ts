@@ -3,10 +3,14 @@ import { simBuild } from '@passage/sim/build/index';
 import { parseFlags } from '../args.ts';
 
 export const help = `passage sim build <name> [--seed <n>] [--duration <s>] [--end <s>] [--out <dir>]
-  Builds a SUMO ground-truth scenario (radial-concentric city centre at Chartres' coordinates; the street
-  network is synthetic) into infra/scenarios/<name>: network, demand, simulation, scenario.json with sensors,
-  compact trajectories and agents. Needs SUMO: apt-get install sumo sumo-tools.
-  The same seed rebuilds the committed files bit for bit.`;
+  Builds the SUMO ground-truth world <name> into infra/scenarios/<name>: network, demand, simulation,
+  scenario.json with sensors, compact trajectories and agents. Worlds (synthetic street networks):
+    chartres-centre  radial-concentric town centre at Chartres' coordinates, dense sensor layout
+    dreux-grid       netgenerate grid town at Dreux's coordinates, medium layout, Saturday morning
+    anet-rand        netgenerate random town near Anet, sparse layout, own detector convention;
+                     held out of all training and tuning
+  Needs SUMO: apt-get install sumo sumo-tools. The same seed rebuilds the committed files bit for bit;
+  regenerate truth/ afterwards (infra/scenarios/README.md).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('sim', argv, {

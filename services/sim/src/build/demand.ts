@@ -6,7 +6,7 @@
 import { localPolygon, pointInPolygon } from '../geo.ts';
 import { createRng, type Rng } from './prng.ts';
 import { MODES, type Mode, vtypesByMode } from './vtypes.ts';
-import type { ZoneDef, ZoneKind } from './zones.ts';
+import type { ZoneDef } from './zones.ts';
 
 export interface DemandOptions {
   /** Length of the demand period (seconds from t=0). */
@@ -16,6 +16,37 @@ export interface DemandOptions {
   /** Peak of the departure profile (seconds from t=0) and its spread (s). */
   peakS?: number;
   peakSdS?: number;
+  /** Relative OD weight of a trip of `mode` from zone o to zone d (default: chartres-centre's weekday morning). */
+  odWeight?: (mode: Exclude<Mode, 'bus'>, o: ZoneDef, d: ZoneDef) => number;
+  /** Trips may start and end in the same zone for this mode and zone (default: pedestrians in the core). */
+  selfTrips?: (mode: Exclude<Mode, 'bus'>, zone: ZoneDef) => boolean;
+  /** Bus lines (default: chartres-centre's L1 and L2). */
+  busLines?: readonly BusLine[];
+  /** Share of agents carrying a device, by mode (default `DEVICE_SHARE`). */
+  deviceShare?: Record<Mode, number>;
+}
+
+/** A bus line on a fixed route (edges `<from>-<to>`; the return runs the reversed edges) with its stops. */
+export interface BusLine {
+  id: string;
+  name: string;
+  origin: string;
+  destination: string;
+  edges: readonly string[];
+  stops: readonly string[];
+  returnStops: readonly string[];
+  firstS: number;
+  returnFirstS: number;
+  /** Default `BUS_HEADWAY_S`. */
+  headwayS?: number;
+}
+
+/** A bus stop on the first vehicle lane of an edge (lane 0 is the sidewalk). */
+export interface BusStop {
+  id: string;
+  name: string;
+  edge: string;
+  at: 'start' | 'mid' | 'end';
 }
 
 export const DEFAULT_PER_HOUR: Record<Exclude<Mode, 'bus'>, number> = {
@@ -58,7 +89,7 @@ export interface AgentPlan {
 }
 
 /** Bus lines on fixed routes (edge lists in the network of network.ts) and their stops. */
-export const BUS_LINES = [
+export const BUS_LINES: readonly BusLine[] = [
   {
     id: 'L1',
     name: 'Ligne 1 Gare ↔ Porte Sud',
@@ -81,28 +112,32 @@ export const BUS_LINES = [
     firstS: 240,
     returnFirstS: 540,
   },
-] as const;
+];
 export const BUS_HEADWAY_S = 600;
 export const BUS_DWELL_S = 20;
 
 /** Bus stops: lane (index 1 = first vehicle lane; lane 0 is the sidewalk), start and end offsets from the lane end. */
-export const BUS_STOPS = [
+export const BUS_STOPS: readonly BusStop[] = [
   { id: 'bs_gare_out', name: 'Gare', edge: 'stn-r3a7', at: 'start' },
   { id: 'bs_gare_back', name: 'Gare', edge: 'r3a7-stn', at: 'end' },
   { id: 'bs_marche_out', name: 'Marché', edge: 'r2a6-r2a5', at: 'mid' },
   { id: 'bs_marche_back', name: 'Marché', edge: 'r2a5-r2a6', at: 'mid' },
   { id: 'bs_cathedrale_out', name: 'Cathédrale', edge: 'r2a1-r2a0', at: 'mid' },
   { id: 'bs_cathedrale_back', name: 'Cathédrale', edge: 'r2a0-r2a1', at: 'mid' },
-] as const;
+];
 
-export function busStopsXml(laneLength: (edge: string) => number): string {
+export function busStopsXml(
+  laneLength: (edge: string) => number,
+  stops: readonly BusStop[] = BUS_STOPS,
+  lineIds = 'L1 L2',
+): string {
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<additional>'];
-  for (const s of BUS_STOPS) {
+  for (const s of stops) {
     const len = laneLength(s.edge);
     const span = 20;
     const start = s.at === 'start' ? 5 : s.at === 'end' ? len - 5 - span : len / 2 - span / 2;
     lines.push(
-      `  <busStop id="${s.id}" name="${s.name}" lane="${s.edge}_1" startPos="${start.toFixed(2)}" endPos="${(start + span).toFixed(2)}" lines="L1 L2"/>`,
+      `  <busStop id="${s.id}" name="${s.name}" lane="${s.edge}_1" startPos="${start.toFixed(2)}" endPos="${(start + span).toFixed(2)}" lines="${lineIds}"/>`,
     );
   }
   lines.push('</additional>', '');
@@ -280,6 +315,9 @@ export function generateDemand(
   edgeShape?: (edge: string) => [number, number][],
 ): AgentPlan[] {
   const durationS = opts.durationS;
+  const weightOf = opts.odWeight ?? odWeight;
+  const selfTrips = opts.selfTrips ?? ((mode, z) => mode === 'pedestrian' && z.kind === 'core');
+  const deviceShare = opts.deviceShare ?? DEVICE_SHARE;
   const perHour = { ...DEFAULT_PER_HOUR, ...opts.perHour };
   const sample = departSampler(durationS, opts.peakS ?? 2250, opts.peakSdS ?? 480);
   const raw: Omit<AgentPlan, 'id' | 'plate' | 'device'>[] = [];
@@ -322,8 +360,8 @@ export function generateDemand(
     const weights: number[] = [];
     for (const o of zones)
       for (const d of zones) {
-        if (o === d && !(mode === 'pedestrian' && o.kind === 'core')) continue;
-        const w = odWeight(mode, o, d);
+        if (o === d && !selfTrips(mode, o)) continue;
+        const w = weightOf(mode, o, d);
         if (w > 0) {
           pairs.push([o, d]);
           weights.push(w);
@@ -357,9 +395,10 @@ export function generateDemand(
       });
     }
   }
-  for (const line of BUS_LINES) {
+  for (const line of opts.busLines ?? BUS_LINES) {
     const back = [...line.edges].reverse().map((e) => e.split('-').reverse().join('-'));
-    for (let t = line.firstS; t < durationS; t += BUS_HEADWAY_S)
+    const headway = line.headwayS ?? BUS_HEADWAY_S;
+    for (let t = line.firstS; t < durationS; t += headway)
       raw.push({
         mode: 'bus',
         vtype: 'bus_standard',
@@ -371,7 +410,7 @@ export function generateDemand(
         route: `${line.id}_out`,
         stops: [...line.stops],
       });
-    for (let t = line.returnFirstS; t < durationS; t += BUS_HEADWAY_S)
+    for (let t = line.returnFirstS; t < durationS; t += headway)
       raw.push({
         mode: 'bus',
         vtype: 'bus_standard',
@@ -406,7 +445,7 @@ export function generateDemand(
       plates.add(plate);
     }
     let device = '';
-    if (idRng.chance(DEVICE_SHARE[p.mode])) {
+    if (idRng.chance(deviceShare[p.mode])) {
       do device = makeMac(idRng);
       while (devices.has(device));
       devices.add(device);
@@ -459,9 +498,9 @@ export function tripsXml(plans: AgentPlan[], vtypes: string[] = []): string {
 }
 
 /** Buses on their fixed routes with their stops, read by sumo directly (duarouter drops `line` vehicles). */
-export function busesXml(plans: AgentPlan[], vtypes: string[] = []): string {
+export function busesXml(plans: AgentPlan[], vtypes: string[] = [], busLines: readonly BusLine[] = BUS_LINES): string {
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<routes>', ...vtypes];
-  for (const line of BUS_LINES) {
+  for (const line of busLines) {
     const back = [...line.edges].reverse().map((e) => e.split('-').reverse().join('-'));
     lines.push(`  <route id="${line.id}_out" edges="${line.edges.join(' ')}"/>`);
     lines.push(`  <route id="${line.id}_back" edges="${back.join(' ')}"/>`);

@@ -1,6 +1,7 @@
 /** `passage sim build <name>`: the SUMO scenario builder. */
 import { resolve } from 'node:path';
-import { type BuildOptions, type BuildReport, buildScenario, DEFAULTS } from './scenario.ts';
+import { type BuildOptions, type BuildReport, buildScenario } from './scenario.ts';
+import { worldRecipe } from './worlds/index.ts';
 
 export { imageToGround, inImage, type PinholeCamera, projectToImage } from './camera.ts';
 export { AGENTS_HEADER, TRAJECTORIES_HEADER } from './derive.ts';
@@ -19,8 +20,10 @@ export type { Camera, CameraLine, CameraZone, Counter, SightingSite } from './se
 export { hasSumo, SUMO_MISSING_CODE, sumoVersion } from './sumo.ts';
 export { MODES, type Mode, VTYPES } from './vtypes.ts';
 
+export { WORLDS, type WorldRecipe, worldRecipe } from './worlds/index.ts';
+
 export interface SimBuildArgs {
-  /** Scenario name, e.g. `chartres-centre`. */
+  /** World (and scenario) name: `chartres-centre`, `dreux-grid` or `anet-rand` (see `WORLDS`). */
   name: string;
   /** Output folder (default `infra/scenarios/<name>` under the current directory). */
   outDir?: string;
@@ -33,13 +36,14 @@ export interface SimBuildArgs {
 
 /** Entry point for the CLI: builds the scenario and prints a one-line summary per phase. */
 export async function simBuild(args: SimBuildArgs): Promise<BuildReport> {
+  const d = worldRecipe(args.name).defaults;
   const opts: BuildOptions = {
     name: args.name,
     outDir: args.outDir ?? resolve('infra/scenarios', args.name),
-    seed: args.seed ?? DEFAULTS.seed,
-    durationS: args.durationS ?? DEFAULTS.durationS,
+    seed: args.seed ?? d.seed,
+    durationS: args.durationS ?? d.durationS,
     endS: args.endS,
-    stepS: args.stepS ?? DEFAULTS.stepS,
+    stepS: args.stepS ?? d.stepS,
     log: args.quiet ? undefined : (m) => console.error(`[sim build] ${m}`),
   };
   return buildScenario(opts);

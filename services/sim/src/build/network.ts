@@ -22,6 +22,18 @@ export interface NetEdge {
   cls: RoadClass;
   /** Polyline in local metres, first point = from node, last = to node. */
   shape: [number, number][];
+  /**
+   * Cross-section read from a SUMO net.xml (netgenerate worlds): vehicle lanes, their width, the sidewalk width and
+   * whether vehicles may use the edge. Absent on the hand-built network, whose cross-section is `ROAD_SPECS[cls]`.
+   */
+  geom?: EdgeGeom;
+}
+
+export interface EdgeGeom {
+  lanes: number;
+  laneWidth: number;
+  sidewalk: number;
+  vehicles: boolean;
 }
 
 interface RoadSpec {
@@ -60,6 +72,21 @@ export function roadHalfWidth(cls: RoadClass): number {
   return s.lanes * laneWidth(cls) + s.sidewalk;
 }
 
+/** Width of the vehicle lanes of one direction of the edge, metres. */
+export function edgeLanesWidth(e: NetEdge): number {
+  return e.geom ? e.geom.lanes * e.geom.laneWidth : ROAD_SPECS[e.cls].lanes * laneWidth(e.cls);
+}
+
+/** Half of the paved width of the street the edge belongs to (its carriageway and sidewalk), metres. */
+export function edgeHalfWidth(e: NetEdge): number {
+  return e.geom ? e.geom.lanes * e.geom.laneWidth + e.geom.sidewalk : roadHalfWidth(e.cls);
+}
+
+/** True when vehicles (not only pedestrians) use the edge. */
+export function carriesVehicles(e: NetEdge): boolean {
+  return e.geom ? e.geom.vehicles : e.cls !== 'pedestrian';
+}
+
 export interface NetworkOptions {
   /** Radii of the three circles (core ring, middle ring, boulevards), metres. */
   radii?: [number, number, number];
@@ -72,14 +99,39 @@ export interface NetworkOptions {
 export const ARMS = 8;
 export const COMPASS = ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'] as const;
 
-export interface Network {
-  radii: [number, number, number];
-  gateRadius: number;
-  stubRadius: number;
+/** Any street network: nodes, directed edges (ids `<from>-<to>`), lookups. */
+export interface StreetNet {
   nodes: NetNode[];
   edges: NetEdge[];
   node(id: string): NetNode;
   edge(id: string): NetEdge;
+}
+
+/** The radial-concentric network of chartres-centre. */
+export interface Network extends StreetNet {
+  radii: [number, number, number];
+  gateRadius: number;
+  stubRadius: number;
+}
+
+/** Lookups over nodes and edges. */
+export function streetNet(nodes: NetNode[], edges: NetEdge[]): StreetNet {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const edgeById = new Map(edges.map((e) => [e.id, e]));
+  return {
+    nodes,
+    edges,
+    node(id) {
+      const n = byId.get(id);
+      if (!n) throw new Error(`unknown node ${id}`);
+      return n;
+    },
+    edge(id) {
+      const e = edgeById.get(id);
+      if (!e) throw new Error(`unknown edge ${id}`);
+      return e;
+    },
+  };
 }
 
 /** Point at compass bearing `deg` (0 = north, clockwise) and radius r. */
@@ -178,36 +230,19 @@ export function buildNetwork(opts: NetworkOptions = {}): Network {
   for (const [name, arm] of Object.entries(GATE_ARMS)) straight(ringNode(3, arm), `g${name}`, 'gate');
   for (const s of Object.values(STUBS)) straight(ringNode(3, s.arm), s.node, 'stub');
 
-  const edgeById = new Map(edges.map((e) => [e.id, e]));
-  return {
-    radii,
-    gateRadius,
-    stubRadius,
-    nodes,
-    edges,
-    node(id) {
-      const n = byId.get(id);
-      if (!n) throw new Error(`unknown node ${id}`);
-      return n;
-    },
-    edge(id) {
-      const e = edgeById.get(id);
-      if (!e) throw new Error(`unknown edge ${id}`);
-      return e;
-    },
-  };
+  return { radii, gateRadius, stubRadius, ...streetNet(nodes, edges) };
 }
 
 const fmt = (v: number): string => (Math.round(v * 100) / 100).toFixed(2);
 
-export function nodesXml(net: Network): string {
+export function nodesXml(net: StreetNet): string {
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<nodes>'];
   for (const n of net.nodes) lines.push(`  <node id="${n.id}" x="${fmt(n.x)}" y="${fmt(n.y)}" type="${n.type}"/>`);
   lines.push('</nodes>', '');
   return lines.join('\n');
 }
 
-export function edgesXml(net: Network): string {
+export function edgesXml(net: StreetNet): string {
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<edges>'];
   for (const e of net.edges) {
     const s = ROAD_SPECS[e.cls];

@@ -3,17 +3,25 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { DEFAULTS } from './defaults.ts';
 import { type AgentPlan, busesXml, busStopsXml, type DemandOptions, generateDemand, tripsXml } from './demand.ts';
 import { agentsCsv, deriveFromFcd, fileLines, gzip9, NearMask } from './derive.ts';
 import { type Origin, toLonLat } from './geo.ts';
-import { buildNetwork, edgesXml, type Network, nodesXml } from './network.ts';
+import { buildNetwork, type StreetNet } from './network.ts';
 import { buildSensors, type Sensors } from './sensors.ts';
 import { type CommandRecord, parseLaneLengths, requireSumo, round3, runTool, stripSumoStamp } from './sumo.ts';
 import { MODES, type Mode, vtypeElements } from './vtypes.ts';
-import { buildZones, type ZoneDef } from './zones.ts';
+import type { WorldRecipe } from './worlds/common.ts';
+import { WORLDS, worldRecipe } from './worlds/index.ts';
+import type { ZoneDef } from './zones.ts';
+
+export { DEFAULTS };
 
 export interface BuildOptions {
+  /** Scenario name; also the world recipe (`WORLDS`) unless `world` is given. */
   name: string;
+  /** World recipe to build (default: `name`). */
+  world?: string;
   outDir: string;
   seed?: number;
   /** Simulated period with demand, seconds (default 3600). */
@@ -34,17 +42,6 @@ export interface BuildOptions {
   log?: (msg: string) => void;
 }
 
-export const DEFAULTS = {
-  seed: 20260310,
-  durationS: 3600,
-  stepS: 0.5,
-  /** 2026-03-10 07:30:00 Europe/Paris (CET, UTC+1). */
-  start: Date.UTC(2026, 2, 10, 6, 30, 0),
-  /** Chartres cathedral. */
-  origin: { lon: 1.4875, lat: 48.4477 },
-  timezone: 'Europe/Paris',
-};
-
 export interface ScenarioJson {
   name: string;
   timezone: string;
@@ -58,6 +55,8 @@ export interface ScenarioJson {
   cameras: Sensors['cameras'];
   counters: Sensors['counters'];
   sightingSites: Sensors['sightingSites'];
+  /** How the synthesisers render this world (detector convention, phone address randomisation…); optional. */
+  synth?: Record<string, unknown>;
 }
 
 export interface BuildReport {
@@ -86,29 +85,39 @@ export interface BuildReport {
 }
 
 export interface ScenarioModel {
-  net: Network;
+  net: StreetNet;
   zones: ZoneDef[];
   sensors: Sensors;
   scenario: ScenarioJson;
+  recipe: WorldRecipe;
 }
 
-/** Everything that does not need SUMO: network geometry, zones, sensors, scenario.json content. */
-export function scenarioModel(
-  opts: Pick<BuildOptions, 'name' | 'seed' | 'durationS' | 'stepS' | 'start' | 'origin'>,
-): ScenarioModel {
-  const origin = opts.origin ?? DEFAULTS.origin;
-  const net = buildNetwork();
-  const zones = buildZones(net);
-  const sensors = buildSensors(net, origin, zones);
+type ModelOptions = Pick<BuildOptions, 'name' | 'world' | 'seed' | 'durationS' | 'stepS' | 'start' | 'origin'>;
+
+/**
+ * Everything that does not need SUMO for chartres-centre (its network is built in TypeScript): network geometry,
+ * zones, sensors, scenario.json content.
+ */
+export function scenarioModel(opts: ModelOptions): ScenarioModel {
+  return worldModel(WORLDS['chartres-centre'], buildNetwork(), opts);
+}
+
+/** Zones, sensors and scenario.json of a world on its network. */
+export function worldModel(recipe: WorldRecipe, net: StreetNet, opts: ModelOptions): ScenarioModel {
+  const d = recipe.defaults;
+  const origin = opts.origin ?? d.origin;
+  const seed = opts.seed ?? d.seed;
+  const zones = recipe.zones(net);
+  const sensors = buildSensors(net, origin, zones, recipe.layout(net, zones), seed);
   const scenario: ScenarioJson = {
     name: opts.name,
-    timezone: DEFAULTS.timezone,
+    timezone: d.timezone,
     origin,
-    start: opts.start ?? DEFAULTS.start,
-    durationS: opts.durationS ?? DEFAULTS.durationS,
-    seed: opts.seed ?? DEFAULTS.seed,
-    stepS: opts.stepS ?? DEFAULTS.stepS,
-    network: 'synthetic radial-concentric street network in the image of Chartres old town (not the real streets)',
+    start: opts.start ?? d.start,
+    durationS: opts.durationS ?? d.durationS,
+    seed,
+    stepS: opts.stepS ?? d.stepS,
+    network: recipe.description,
     zones: zones.map((z) => ({
       id: z.id,
       name: z.name,
@@ -118,8 +127,9 @@ export function scenarioModel(
     cameras: sensors.cameras,
     counters: sensors.counters,
     sightingSites: sensors.sightingSites,
+    ...(recipe.synth ? { synth: recipe.synth } : {}),
   };
-  return { net, zones, sensors, scenario };
+  return { net, zones, sensors, scenario, recipe };
 }
 
 /** Agents' plans (ids, modes, types, zones, identities) for a scenario; needs the lane lengths of its net. */
@@ -129,13 +139,8 @@ export function scenarioDemand(model: ScenarioModel, laneLengths: Map<string, nu
     if (l === undefined) throw new Error(`edge ${e} not in the network`);
     return l;
   };
-  return generateDemand(
-    model.zones,
-    len,
-    model.scenario.seed,
-    { durationS: model.scenario.durationS },
-    (e) => model.net.edge(e).shape,
-  );
+  const opts: DemandOptions = { ...model.recipe.demand(model.net), durationS: model.scenario.durationS };
+  return generateDemand(model.zones, len, model.scenario.seed, opts, (e) => model.net.edge(e).shape);
 }
 
 function countByMode(plans: AgentPlan[], pred: (p: AgentPlan) => boolean): Record<Mode, number> {
@@ -162,42 +167,15 @@ export async function buildScenario(opts: BuildOptions): Promise<BuildReport> {
     tPhase = now;
     log(`${name}: ${timings[name]} s`);
   };
-  const model = scenarioModel(opts);
-  const { scenario } = model;
-  const seed = scenario.seed;
-  const endS = opts.endS ?? scenario.durationS;
+  const recipe = worldRecipe(opts.world ?? opts.name);
+  const seed = opts.seed ?? recipe.defaults.seed;
   try {
     // 1. Network.
-    writeFileSync(join(sumoDir, 'nodes.nod.xml'), nodesXml(model.net));
-    writeFileSync(join(sumoDir, 'edges.edg.xml'), edgesXml(model.net));
-    await runTool(
-      'netconvert',
-      [
-        '--node-files',
-        'nodes.nod.xml',
-        '--edge-files',
-        'edges.edg.xml',
-        '--output-file',
-        'net.xml',
-        '--offset.disable-normalization',
-        'true',
-        '--crossings.guess',
-        'true',
-        '--walkingareas',
-        'true',
-        '--no-turnarounds.except-deadend',
-        'true',
-        '--tls.default-type',
-        'static',
-        '--junctions.corner-detail',
-        '5',
-        '--seed',
-        String(seed),
-      ],
-      sumoDir,
-      commands,
-    );
-    const netXml = stripSumoStamp(readFileSync(join(sumoDir, 'net.xml'), 'utf8'));
+    const built = await recipe.network({ sumoDir, tmp, seed, commands });
+    const model = worldModel(recipe, built.net, opts);
+    const { scenario } = model;
+    const endS = opts.endS ?? scenario.durationS;
+    const netXml = built.netXml;
     rmSync(join(sumoDir, 'net.xml'));
     writeFileSync(join(sumoDir, 'net.xml.gz'), gzip9(netXml));
     const laneLengths = parseLaneLengths(netXml);
@@ -205,13 +183,14 @@ export async function buildScenario(opts: BuildOptions): Promise<BuildReport> {
 
     // 2. Demand.
     const plans = scenarioDemand(model, laneLengths);
+    const busLines = recipe.demand(model.net).busLines;
     writeFileSync(
       join(sumoDir, 'busstops.add.xml'),
-      busStopsXml((e) => laneLengths.get(e) ?? 0),
+      busStopsXml((e) => laneLengths.get(e) ?? 0, recipe.busStops(model.net), busLines?.map((l) => l.id).join(' ')),
     );
     const notBus = MODES.filter((m) => m !== 'bus');
     writeFileSync(join(sumoDir, 'trips.xml.gz'), gzip9(tripsXml(plans, vtypeElements(notBus))));
-    writeFileSync(join(sumoDir, 'buses.rou.xml'), busesXml(plans, vtypeElements(['bus'])));
+    writeFileSync(join(sumoDir, 'buses.rou.xml'), busesXml(plans, vtypeElements(['bus']), busLines));
     phase('demand');
 
     // 3. Routes.

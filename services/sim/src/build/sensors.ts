@@ -7,7 +7,8 @@
 import { crossSegment } from '../geo.ts';
 import { imageToGround, inImage, type PinholeCamera, projectToImage } from './camera.ts';
 import { type LonLat, type Origin, toLonLat } from './geo.ts';
-import { laneWidth, type NetEdge, type Network, ROAD_SPECS, roadHalfWidth } from './network.ts';
+import { carriesVehicles, edgeHalfWidth, edgeLanesWidth, type NetEdge, type StreetNet } from './network.ts';
+import { createRng, type Rng } from './prng.ts';
 import type { Mode } from './vtypes.ts';
 import type { ZoneDef } from './zones.ts';
 
@@ -116,7 +117,7 @@ function lineAcross(p: V2, t: V2, right: number, left: number): [V2, V2] {
   ];
 }
 
-interface Arm {
+export interface Arm {
   edge: NetEdge;
   /** Outward unit direction at ~15 m from the junction. */
   u: V2;
@@ -124,7 +125,7 @@ interface Arm {
   halfWidth: number;
 }
 
-function junctionArms(net: Network, node: string): Arm[] {
+export function junctionArms(net: StreetNet, node: string): Arm[] {
   return net.edges
     .filter((e) => e.from === node)
     .map((e) => {
@@ -132,7 +133,7 @@ function junctionArms(net: Network, node: string): Arm[] {
       const { p } = along(e.shape, Math.min(15, shapeLength(e.shape) / 2));
       const d = Math.hypot(p[0] - n.x, p[1] - n.y);
       const u: V2 = [(p[0] - n.x) / d, (p[1] - n.y) / d];
-      return { edge: e, u, bearing: bearing(u), halfWidth: roadHalfWidth(e.cls) };
+      return { edge: e, u, bearing: bearing(u), halfWidth: edgeHalfWidth(e) };
     })
     .sort((a, b) => a.bearing - b.bearing);
 }
@@ -158,12 +159,45 @@ function armClearance(arm: Arm, arms: Arm[]): number {
   return Math.round(s0 * 10) / 10;
 }
 
-interface CameraSpec {
+/** Where a camera stands and what it is (a camera model: image size, field of view, frame rate). */
+export interface CameraSpec {
   id: string;
   name: string;
+  /** Junction (node id) the camera looks into, from its widest corner. */
   node: string;
   heightM: number;
+  /** Default 100°. */
+  hfovDeg?: number;
+  /** Default 1920 × 1080. */
+  width?: number;
+  height?: number;
+  /** Default 10. */
+  fps?: number;
+  /** Distances (m) from the junction centre along the corner's bisector tried for the mast (default 18–34 m). */
+  mastDistancesM?: number[];
+  /** How the calibration points were taken (default: exact, 3 × 3 grid of image points at z = 0). */
+  calibration?: CalibrationSpec;
 }
+
+/** Calibration points as an installer clicks them. */
+export interface CalibrationSpec {
+  /** Image points as shares of width (u) and height (v): every u with every v. */
+  us: number[];
+  vs: number[];
+  /** Only ground points within this distance of the mast (m). Default 90. */
+  maxRangeM?: number;
+  /** σ of the click error, pixels (rounded to whole pixels). */
+  pixelSigma: number;
+  /** The clicked map point lies at a height drawn uniformly in ±groundZErrM (kerb, road camber), metres. */
+  groundZErrM: number;
+}
+
+const EXACT_CALIBRATION: CalibrationSpec = {
+  us: [0.15, 0.5, 0.85],
+  vs: [0.6, 0.78, 0.95],
+  pixelSigma: 0,
+  groundZErrM: 0,
+};
 
 const CAMERA_SPECS: CameraSpec[] = [
   { id: 'cam-bd-nord', name: 'Boulevard × route de Paris (porte Nord)', node: 'r3a0', heightM: 8 },
@@ -182,9 +216,23 @@ const CAMERA_SPECS: CameraSpec[] = [
 const CAM_W = 1920;
 const CAM_H = 1080;
 const CAM_HFOV = 100;
+const MAST_DISTANCES_M = [18, 22, 26, 30, 34];
 
-function buildCamera(net: Network, origin: Origin, spec: CameraSpec): { cam: Camera; pin: PinholeCamera } {
+/**
+ * A camera at the widest corner of a junction, looking into it: one line across each visible arm (4 m beyond the
+ * start of its zone), one zone rectangle per visible arm, calibration pairs from the pinhole model (with the
+ * installer's click and height errors when `spec.calibration` says so, drawn from `rng`). Any street network.
+ */
+export function buildCamera(
+  net: StreetNet,
+  origin: Origin,
+  spec: CameraSpec,
+  rng?: Rng,
+): { cam: Camera; pin: PinholeCamera } {
   const n = net.node(spec.node);
+  const W = spec.width ?? CAM_W;
+  const H = spec.height ?? CAM_H;
+  const calib = spec.calibration ?? EXACT_CALIBRATION;
   const arms = junctionArms(net, spec.node);
   // Corner: bisector of the widest angular gap between consecutive arms.
   let best = 0;
@@ -200,7 +248,7 @@ function buildCamera(net: Network, origin: Origin, spec: CameraSpec): { cam: Cam
   const bis = ((arms[best].bearing + bestGap / 2) * Math.PI) / 180;
   const bisU: V2 = [Math.sin(bis), Math.cos(bis)];
   let chosen: { cam: Camera; pin: PinholeCamera; score: number } | null = null;
-  for (const dist of [18, 22, 26, 30, 34]) {
+  for (const dist of spec.mastDistancesM ?? MAST_DISTANCES_M) {
     const px = n.x + dist * bisU[0];
     const py = n.y + dist * bisU[1];
     const pin: PinholeCamera = {
@@ -209,16 +257,20 @@ function buildCamera(net: Network, origin: Origin, spec: CameraSpec): { cam: Cam
       mountingHeightM: spec.heightM,
       headingDeg: Math.round(bearing([n.x - px, n.y - py]) * 100) / 100,
       tiltDeg: Math.round(((Math.atan2(spec.heightM, dist) * 180) / Math.PI) * 100) / 100,
-      hfovDeg: CAM_HFOV,
-      width: CAM_W,
-      height: CAM_H,
+      hfovDeg: spec.hfovDeg ?? CAM_HFOV,
+      width: W,
+      height: H,
     };
     const visible = (p: V2): boolean => inImage(pin, projectToImage(pin, p[0], p[1], 0), 10);
     const lines: CameraLine[] = [];
     const zones: CameraZone[] = [];
+    const tags = new Set<string>();
     for (const arm of arms) {
       const o = octant(arm.bearing);
-      const tag = COMPASS_ID[o];
+      // Two arms in one compass octant (irregular networks): the second is `<compass>2`.
+      let tag = COMPASS_ID[o];
+      for (let k = 2; tags.has(tag); k++) tag = `${COMPASS_ID[o]}${k}`;
+      tags.add(tag);
       const label = `bras ${COMPASS_FR[o]}`;
       const s0 = armClearance(arm, arms);
       for (const s of [s0 + 4, s0 + 2, s0]) {
@@ -247,14 +299,7 @@ function buildCamera(net: Network, origin: Origin, spec: CameraSpec): { cam: Cam
         });
       }
     }
-    const calibration: Camera['calibration'] = [];
-    for (const fv of [0.6, 0.78, 0.95])
-      for (const fu of [0.15, 0.5, 0.85]) {
-        const uv: [number, number] = [Math.round(fu * CAM_W), Math.round(fv * CAM_H)];
-        const g = imageToGround(pin, uv[0], uv[1]);
-        if (g && Math.hypot(g[0] - pin.x, g[1] - pin.y) <= 90)
-          calibration.push({ image: uv, map: toLonLat(origin, g[0], g[1]) });
-      }
+    const calibration = calibrationPairs(pin, origin, calib, rng);
     const cam: Camera = {
       id: spec.id,
       siteId: `site-${spec.node}`,
@@ -266,7 +311,7 @@ function buildCamera(net: Network, origin: Origin, spec: CameraSpec): { cam: Cam
       hfovDeg: pin.hfovDeg,
       width: pin.width,
       height: pin.height,
-      fps: 10,
+      fps: spec.fps ?? 10,
       lines,
       zones,
       calibration,
@@ -280,9 +325,38 @@ function buildCamera(net: Network, origin: Origin, spec: CameraSpec): { cam: Cam
   return chosen;
 }
 
+/**
+ * Image ↔ map pairs. Exact: the image point's ground intersection. Clicked: the installer picks a ground feature
+ * at height z (±groundZErrM: a kerb, the road's camber) whose map position is exact, and clicks its image
+ * position with a Gaussian error, rounded to whole pixels.
+ */
+function calibrationPairs(pin: PinholeCamera, origin: Origin, c: CalibrationSpec, rng?: Rng): Camera['calibration'] {
+  const out: Camera['calibration'] = [];
+  const noisy = c.pixelSigma > 0 || c.groundZErrM > 0;
+  if (noisy && !rng) throw new Error('calibration noise needs a random stream');
+  for (const fv of c.vs)
+    for (const fu of c.us) {
+      const uv: [number, number] = [Math.round(fu * pin.width), Math.round(fv * pin.height)];
+      const g = imageToGround(pin, uv[0], uv[1]);
+      if (!g || Math.hypot(g[0] - pin.x, g[1] - pin.y) > (c.maxRangeM ?? 90)) continue;
+      if (!noisy || !rng) {
+        out.push({ image: uv, map: toLonLat(origin, g[0], g[1]) });
+        continue;
+      }
+      const z = rng.range(-c.groundZErrM, c.groundZErrM);
+      const [u, v] = projectToImage(pin, g[0], g[1], z) ?? uv;
+      const clicked: [number, number] = [
+        Math.min(pin.width - 1, Math.max(0, Math.round(u + rng.normal(0, c.pixelSigma)))),
+        Math.min(pin.height - 1, Math.max(0, Math.round(v + rng.normal(0, c.pixelSigma)))),
+      ];
+      out.push({ image: clicked, map: toLonLat(origin, g[0], g[1]) });
+    }
+  return out;
+}
+
 const lonLatObj = ([lon, lat]: LonLat): { lon: number; lat: number } => ({ lon, lat });
 
-interface CounterSpec {
+export interface CounterSpec {
   id: string;
   name: string;
   kind: Counter['kind'];
@@ -419,16 +493,16 @@ const COUNTER_SPECS: CounterSpec[] = [
   },
 ];
 
-function buildCounter(net: Network, origin: Origin, spec: CounterSpec): { counter: Counter; at: V2 } {
+export function buildCounter(net: StreetNet, origin: Origin, spec: CounterSpec): { counter: Counter; at: V2 } {
   const e = net.edge(spec.edge);
   const { p, t } = along(e.shape, shapeLength(e.shape) * spec.at);
-  const lanes = ROAD_SPECS[e.cls].lanes * laneWidth(e.cls);
+  const lanes = edgeLanesWidth(e);
   const [right, left] =
     spec.span === 'inbound'
       ? [lanes + 0.2, 0.2]
       : spec.span === 'carriageway'
         ? [lanes + 0.2, lanes + 0.2]
-        : [roadHalfWidth(e.cls) + 0.5, roadHalfWidth(e.cls) + 0.5];
+        : [edgeHalfWidth(e) + 0.5, edgeHalfWidth(e) + 0.5];
   const [a, b] = lineAcross(p, t, right, left);
   const siteNode = spec.at < 0.5 ? e.from : spec.at > 0.5 ? e.to : null;
   return {
@@ -492,22 +566,62 @@ const SIGHTING_KINDS: Record<
 /** Radius (m) around cameras' junctions and counters within which trajectories are kept. */
 export const KEEP_RADIUS = { camera: 70, counter: 30, sightingMargin: 5 };
 
-export function buildSensors(net: Network, origin: Origin, zones: ZoneDef[]): Sensors {
+/** A sighting unit of one radio or plate reader at a zone's entry or centre. */
+export interface SightingUnit {
+  kind: SightingSite['kind'];
+  radiusM: number;
+  where: 'entry' | 'centre';
+}
+
+/** Which sensors a world has: cameras, counters, and per zone its sighting units and cordon. */
+export interface SensorLayout {
+  cameras: CameraSpec[];
+  counters: CounterSpec[];
+  /** Units at the zone's entry or centre. */
+  sites(zone: ZoneDef): readonly SightingUnit[];
+  /**
+   * Kinds of the cordon units of an area zone, one unit wherever a street crosses its polygon (ANPR only where
+   * vehicles pass); empty: no cordon.
+   */
+  cordon(zone: ZoneDef): readonly SightingSite['kind'][];
+}
+
+const AREA_KINDS: ReadonlySet<ZoneDef['kind']> = new Set(['square', 'district', 'core']);
+
+/** chartres-centre: the dense layout (every zone seen by ANPR, Wi-Fi and BLE). */
+export const CHARTRES_LAYOUT: SensorLayout = {
+  cameras: CAMERA_SPECS,
+  counters: COUNTER_SPECS,
+  sites: (z) => SIGHTING_KINDS[z.kind],
+  cordon: (z) => (AREA_KINDS.has(z.kind) ? ['wifi', 'ble', 'anpr'] : []),
+};
+
+/**
+ * Places a layout's sensors on any street network. Calibration noise (when a camera's spec asks for it) is drawn
+ * from `createRng(seed, 'calibration:<cameraId>')`.
+ */
+export function buildSensors(
+  net: StreetNet,
+  origin: Origin,
+  zones: ZoneDef[],
+  layout: SensorLayout = CHARTRES_LAYOUT,
+  seed = 0,
+): Sensors {
   const keepCircles: Sensors['keepCircles'] = [];
-  const cameras = CAMERA_SPECS.map((spec) => {
-    const { cam } = buildCamera(net, origin, spec);
+  const cameras = layout.cameras.map((spec) => {
+    const { cam } = buildCamera(net, origin, spec, createRng(seed, `calibration:${spec.id}`));
     const n = net.node(spec.node);
     keepCircles.push({ x: n.x, y: n.y, r: KEEP_RADIUS.camera });
     return cam;
   });
-  const counters = COUNTER_SPECS.map((spec) => {
+  const counters = layout.counters.map((spec) => {
     const { counter, at } = buildCounter(net, origin, spec);
     keepCircles.push({ x: at[0], y: at[1], r: KEEP_RADIUS.counter });
     return counter;
   });
   const sightingSites: SightingSite[] = [];
   for (const z of zones)
-    for (const k of SIGHTING_KINDS[z.kind]) {
+    for (const k of layout.sites(z)) {
       const p = k.where === 'entry' ? z.entry : (z.centre ?? centroid(z.polygon));
       // The first site of a kind in a zone is `<kind>-<zone>`, a second one `<kind>-<zone>-<where>`.
       const first = !sightingSites.some((x) => x.zoneId === z.id && x.kind === k.kind);
@@ -525,22 +639,22 @@ export function buildSensors(net: Network, origin: Origin, zones: ZoneDef[]): Se
   // pass) wherever a street crosses the zone's boundary, so every trip starting or ending inside the zone passes
   // one on its way out or in (an OD survey's cordon). One unit per crossing (both directions of a street).
   for (const z of zones) {
-    if (z.kind !== 'square' && z.kind !== 'district' && z.kind !== 'core') continue;
+    const cordonKinds = layout.cordon(z);
+    if (cordonKinds.length === 0) continue;
     const units: { p: V2; vehicles: boolean }[] = [];
     for (const e of net.edges) {
       for (const p of boundaryCrossings(e.shape, z.polygon)) {
         const near = units.find((u) => Math.hypot(u.p[0] - p[0], u.p[1] - p[1]) < CORDON.mergeM);
-        if (near) near.vehicles ||= e.cls !== 'pedestrian';
-        else units.push({ p, vehicles: e.cls !== 'pedestrian' });
+        if (near) near.vehicles ||= carriesVehicles(e);
+        else units.push({ p, vehicles: carriesVehicles(e) });
       }
     }
     units.sort((a, b) => Math.atan2(a.p[0], a.p[1]) - Math.atan2(b.p[0], b.p[1]) || a.p[0] - b.p[0]);
     units.forEach((u, i) => {
-      const kinds: { kind: SightingSite['kind']; radiusM: number }[] = [
-        { kind: 'wifi', radiusM: CORDON.radioRadiusM },
-        { kind: 'ble', radiusM: CORDON.radioRadiusM },
-      ];
-      if (u.vehicles) kinds.push({ kind: 'anpr', radiusM: CORDON.anprRadiusM });
+      const kinds: { kind: SightingSite['kind']; radiusM: number }[] = [];
+      if (cordonKinds.includes('wifi')) kinds.push({ kind: 'wifi', radiusM: CORDON.radioRadiusM });
+      if (cordonKinds.includes('ble')) kinds.push({ kind: 'ble', radiusM: CORDON.radioRadiusM });
+      if (u.vehicles && cordonKinds.includes('anpr')) kinds.push({ kind: 'anpr', radiusM: CORDON.anprRadiusM });
       for (const k of kinds) {
         sightingSites.push({
           id: `${k.kind}-${z.id}-c${i + 1}`,

@@ -33,7 +33,7 @@ function radialRect(deg: number, r0: number, r1: number, hw: number): [number, n
   return [p(r0, hw), p(r1, hw), p(r1, -hw), p(r0, -hw)];
 }
 
-function ccw(poly: [number, number][]): [number, number][] {
+export function ccw(poly: [number, number][]): [number, number][] {
   let area = 0;
   for (let i = 0; i < poly.length; i++) {
     const [x1, y1] = poly[i];

@@ -9,6 +9,7 @@
  * - MAC randomisation: `wifiRandomShare` (35 %) of devices rotate their Wi-Fi MAC and `bleRandomShare` (50 %)
  *   their BLE address, each device every 5–15 min (fixed per device, random phase); rotated addresses are
  *   locally administered (bit 0x02 of the first octet). Other devices keep one universal address per radio.
+ *   A scenario overrides these (and any other `SightingNoise` field) in `scenario.json` → `synth.sightings`.
  * - ANPR: motor vehicles with a plate passing within `radiusM` are read with probability `anprRead` (90 %);
  *   `anprMisread` (3 %) of reads have one character wrong. The sighting time is the closest approach.
  * Sorted by (ts, siteId, id). Deterministic from the seed.
@@ -96,8 +97,22 @@ function misread(plate: string, rng: Rng): string {
   return plate.slice(0, i) + c + plate.slice(i + 1);
 }
 
+/**
+ * The sighting noise of a scenario: the defaults, overridden by `scenario.json` → `synth.sightings` (a world whose
+ * phones randomise more, for instance), overridden by the caller's.
+ */
+export function sightingNoiseOf(ctx: SimContext, noise?: Partial<SightingNoise>): SightingNoise {
+  const synth = (ctx.scenario as { synth?: { sightings?: Partial<SightingNoise> } }).synth;
+  const fromScenario: Partial<SightingNoise> = {};
+  for (const k of Object.keys(DEFAULT_SIGHTING_NOISE) as (keyof SightingNoise)[]) {
+    const v = synth?.sightings?.[k];
+    if (typeof v === 'number' && Number.isFinite(v)) fromScenario[k] = v;
+  }
+  return { ...DEFAULT_SIGHTING_NOISE, ...fromScenario, ...noise };
+}
+
 export function synthesizeSightings(ctx: SimContext, options: SightingSynthOptions = {}): RawSighting[] {
-  const noise: SightingNoise = { ...DEFAULT_SIGHTING_NOISE, ...options.noise };
+  const noise = sightingNoiseOf(ctx, options.noise);
   const seed = options.seed ?? ctx.scenario.seed;
   const { agents, scenario } = ctx;
   const out: RawSighting[] = [];

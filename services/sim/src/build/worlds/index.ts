@@ -1,0 +1,25 @@
+/** The worlds `passage sim build <name>` can build, by name. */
+import { PassageError } from '@passage/config';
+import { anetRand } from './anet-rand.ts';
+import { chartresCentre } from './chartres-centre.ts';
+import type { WorldRecipe } from './common.ts';
+import { dreuxGrid } from './dreux-grid.ts';
+
+export type { WorldRecipe } from './common.ts';
+
+export const WORLDS: Readonly<Record<string, WorldRecipe>> = {
+  'chartres-centre': chartresCentre,
+  'dreux-grid': dreuxGrid,
+  'anet-rand': anetRand,
+};
+
+/** The recipe of a world; PASSAGE_SIM_UNKNOWN_WORLD (with the known names) otherwise. */
+export function worldRecipe(name: string): WorldRecipe {
+  const r = Object.hasOwn(WORLDS, name) ? WORLDS[name] : undefined;
+  if (!r)
+    throw new PassageError(
+      'PASSAGE_SIM_UNKNOWN_WORLD',
+      `No world named "${name}". Known worlds: ${Object.keys(WORLDS).join(', ')} (services/sim/src/build/worlds).`,
+    );
+  return r;
+}
