@@ -177,6 +177,11 @@ export const ConfigSchema = Type.Object(
          * out and came back through the zone (origin = destination, travel time = time away). 0 = not reported.
          */
         roundTripMinDwellS: Type.Integer({ minimum: 0, default: 300 }),
+        /**
+         * A trip whose first (last) zone was crossed (entered by one sighting site, left by another) started (ended)
+         * outside the observed zones: 'unobserved' reports that end as '(unobserved)', 'zone' credits the crossed zone.
+         */
+        passThrough: Type.Union([Type.Literal('unobserved'), Type.Literal('zone')], { default: 'unobserved' }),
         /** Sighting site id → OD zone id. Empty = every site is its own zone. */
         siteZones: Type.Record(Type.String(), Type.String(), { default: {} }),
         /**

@@ -244,7 +244,10 @@ describe('OdMatcher', () => {
 
   it('zone-level trips: origin and destination runs span several sites of a zone, a stay in one zone is no trip', () => {
     const siteZone = { A1: 'Z1', A2: 'Z1', B1: 'Z2', C1: 'Z3', C2: 'Z3' };
-    const m = new OdMatcher({ siteZone });
+    // passThrough 'zone': this test is about runs spanning several sites of a zone; by default (passThrough
+    // 'unobserved') runs entered by one site and left by another are crossings and both ends would be unobserved
+    // (see the pass-through test below).
+    const m = new OdMatcher({ siteZone, passThrough: 'zone' });
     m.onSightings([
       // Token 1: A1, A2 (leaving Z1 through its second unit), B1, then C1 and C2 inside Z3.
       sight(tok(1), 'A1', T),
@@ -346,5 +349,38 @@ describe('OdMatcher round trips', () => {
     dflt.onSightings(input);
     expect(dflt.flush().map((c) => c.travelTimeP50S)).toEqual([600]);
     expect(() => new OdMatcher({ roundTripMinDwellS: -1 })).toThrow(/PASSAGE_OD_CONFIG/);
+  });
+});
+
+describe('OdMatcher pass-through', () => {
+  it('a zone entered by one site and left by another was crossed: that end is (unobserved), unless passThrough = zone', () => {
+    const siteZone = { G: 'gate', M1: 'market', M2: 'market', S: 'station' };
+    const input = [
+      // Token 1: gate, then market in by M1 and out by M2 (crossed), then nothing: destination unobserved.
+      sight(tok(1), 'G', T, 'anpr'),
+      sight(tok(1), 'M1', T + 2 * MIN, 'anpr'),
+      sight(tok(1), 'M2', T + 3 * MIN, 'anpr'),
+      // Token 2: gate, then market by M1 only (a trip ending there), a normal trip.
+      sight(tok(2), 'G', T, 'anpr'),
+      sight(tok(2), 'M1', T + 2 * MIN, 'anpr'),
+      // Token 3: crosses the market (M1 → M2) then reaches the station: origin unobserved.
+      sight(tok(3), 'M1', T, 'anpr'),
+      sight(tok(3), 'M2', T + MIN, 'anpr'),
+      sight(tok(3), 'S', T + 4 * MIN, 'anpr'),
+    ];
+    const m = new OdMatcher({ siteZone });
+    m.onSightings(input);
+    expect(m.flush().map((c) => [c.origin, c.destination, c.trips])).toEqual([
+      ['(unobserved)', 'station', 1],
+      ['gate', '(unobserved)', 1],
+      ['gate', 'market', 1],
+    ]);
+    expect(m.counters().unobservedEnds).toBe(2);
+    const z = new OdMatcher({ siteZone, passThrough: 'zone' });
+    z.onSightings(input);
+    expect(z.flush().map((c) => [c.origin, c.destination, c.trips])).toEqual([
+      ['gate', 'market', 2],
+      ['market', 'station', 1],
+    ]);
   });
 });

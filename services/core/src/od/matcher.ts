@@ -44,6 +44,7 @@
  */
 import { type KRule, type OdCellLike, quantileSorted, suppressBelowK } from '../privacy/kanon.ts';
 import type { SightingKindLike, TokenSightingLike } from '../privacy/tokenizer.ts';
+import { UNOBSERVED_ZONE } from './zones.ts';
 
 export interface OdMatcherOptions {
   /** Longest gap between two sightings of one trip, s. @default 2700 */
@@ -107,6 +108,14 @@ export interface OdMatcherOptions {
    * @default 300
    */
   roundTripMinDwellS?: number;
+  /**
+   * PASS-THROUGH: a first (last) run of visits that enters a zone by one site and leaves it by another (a cordon
+   * crossed) says the device went THROUGH that zone, so its trip started (ended) outside every observed zone:
+   * 'unobserved' reports that end as `UNOBSERVED_ZONE` (and drops a trip with both ends unobserved); 'zone' credits
+   * the crossed zone (the previous rule: trips to zones without sensors were counted as trips to the last zone
+   * crossed). @default 'unobserved'
+   */
+  passThrough?: 'unobserved' | 'zone';
 }
 
 /** Distinct tokens sighted at one site over one coarse window (aggregate, k-anonymous). */
@@ -136,6 +145,10 @@ export interface OdMatcherCounters {
   lateTrips: number;
   /** Of `trips`: round trips (origin = destination, out of sight ≥ roundTripMinDwellS between two visits). */
   roundTrips: number;
+  /** Of `trips`: trips with one end `UNOBSERVED_ZONE` (a zone crossed at that end, `passThrough`). */
+  unobservedEnds: number;
+  /** Sessions that only crossed zones (both ends unobserved): no trip. */
+  passThroughOnly: number;
   cellsEmitted: number;
 }
 
@@ -173,6 +186,7 @@ export class OdMatcher {
   readonly visitTime: 'midpoint' | 'edges';
   readonly visitGapMs: number;
   readonly roundTripMinDwellMs: number;
+  readonly passThrough: 'unobserved' | 'zone';
   readonly #modeGroup: (kind: SightingKindLike) => string;
   readonly #zoneOf: ((siteId: string) => string | undefined) | null;
   readonly #kAnonymity: { k: number; rule: KRule } | undefined;
@@ -209,6 +223,8 @@ export class OdMatcher {
     trips: 0,
     lateTrips: 0,
     roundTrips: 0,
+    unobservedEnds: 0,
+    passThroughOnly: 0,
     cellsEmitted: 0,
   };
 
@@ -222,6 +238,7 @@ export class OdMatcher {
     this.visitTime = options.visitTime ?? 'midpoint';
     this.visitGapMs = (options.visitGapS ?? 120) * 1000;
     this.roundTripMinDwellMs = (options.roundTripMinDwellS ?? 300) * 1000;
+    this.passThrough = options.passThrough ?? 'unobserved';
     this.#modeGroup = options.modeGroup ?? defaultModeGroup;
     this.#kAnonymity = options.kAnonymity;
     this.coarseWindowMs = options.coarseWindowMs;
@@ -595,6 +612,18 @@ export class OdMatcher {
     } else {
       while (k - 1 >= 0 && zones[visits[k - 1].site] === destinationZone) k--;
     }
+    let origin = originZone;
+    let destination = destinationZone;
+    if (this.passThrough === 'unobserved' && originZone !== destinationZone) {
+      // Entered by one site and left by another: crossed, the trip's end lies outside the observed zones.
+      if (visits[0].site !== visits[j - 1].site) origin = UNOBSERVED_ZONE;
+      if (visits[k].site !== visits[m - 1].site) destination = UNOBSERVED_ZONE;
+      if (origin === UNOBSERVED_ZONE && destination === UNOBSERVED_ZONE) {
+        this.#counters.passThroughOnly++;
+        return;
+      }
+      if (origin === UNOBSERVED_ZONE || destination === UNOBSERVED_ZONE) this.#counters.unobservedEnds++;
+    }
     // Time of a site visit: its midpoint (default; estimates the closest approach to the site, since probes
     // come at random moments while the device is in range) or its edges (last sighting at the origin, first
     // at the destination: shorter by about one probe interval).
@@ -610,11 +639,11 @@ export class OdMatcher {
       return;
     }
     const travelS = (arrival - departure) / 1000;
-    this.#addTrip(this.#windows, windowStart, originZone, destinationZone, st, travelS);
+    this.#addTrip(this.#windows, windowStart, origin, destination, st, travelS);
     if (cw !== undefined) {
       const coarseStart = Math.floor(departure / cw) * cw;
       if (coarseStart >= this.#coarseClosedBefore) {
-        this.#addTrip(this.#coarse, coarseStart, originZone, destinationZone, st, travelS);
+        this.#addTrip(this.#coarse, coarseStart, origin, destination, st, travelS);
       }
     }
   }

@@ -142,25 +142,48 @@ export function estimateZoneOd(input: ZoneEstimateInput): ZoneEstimateResult {
       }
     }
   }
+  // Residual cells: the part of a counted total that goes to (comes from) zones nothing observes, and the trips
+  // probes matched with an unobserved end (a crossed zone at that end, see the matcher's `passThrough`). Their
+  // prior is those matched trips (expanded), a lower bound: the variance stays that of the whole counted total.
+  const residualPrior = (o: string, d: string) => prior.get(`${o}\u0000${d}`)?.prior ?? 0;
+  const residualZones = new Map<string, { origin: boolean; destination: boolean }>();
+  const mark = (z: string, side: 'origin' | 'destination') => {
+    if (status.get(z) === 'unobserved' || z === UNOBSERVED_ZONE) return;
+    const r = residualZones.get(z) ?? { origin: false, destination: false };
+    r[side] = true;
+    residualZones.set(z, r);
+  };
   if (anyUnobserved) {
     for (const [z, c] of counted) {
-      if (status.get(z) === 'unobserved') continue;
-      if (c.origin !== undefined) {
-        cells.push({
-          origin: z,
-          destination: UNOBSERVED_ZONE,
-          status: 'residual',
-          glsCell: { prior: 0, variance: c.origin * c.origin + 1 },
-        });
-      }
-      if (c.destination !== undefined) {
-        cells.push({
-          origin: UNOBSERVED_ZONE,
-          destination: z,
-          status: 'residual',
-          glsCell: { prior: 0, variance: c.destination * c.destination + 1 },
-        });
-      }
+      if (c.origin !== undefined) mark(z, 'origin');
+      if (c.destination !== undefined) mark(z, 'destination');
+    }
+  }
+  for (const p of input.cells) {
+    if (p.destination === UNOBSERVED_ZONE) mark(p.origin, 'origin');
+    if (p.origin === UNOBSERVED_ZONE) mark(p.destination, 'destination');
+  }
+  for (const [z, r] of residualZones) {
+    const c = counted.get(z) ?? {};
+    if (r.origin) {
+      const t0 = residualPrior(z, UNOBSERVED_ZONE);
+      const scale = Math.max(c.origin ?? 0, t0);
+      cells.push({
+        origin: z,
+        destination: UNOBSERVED_ZONE,
+        status: 'residual',
+        glsCell: { prior: t0, variance: scale * scale + 1 },
+      });
+    }
+    if (r.destination) {
+      const t0 = residualPrior(UNOBSERVED_ZONE, z);
+      const scale = Math.max(c.destination ?? 0, t0);
+      cells.push({
+        origin: UNOBSERVED_ZONE,
+        destination: z,
+        status: 'residual',
+        glsCell: { prior: t0, variance: scale * scale + 1 },
+      });
     }
   }
   const counts: (GlsCount & { pure: boolean })[] = [];

@@ -1,5 +1,6 @@
 import { type Config, PassageError } from '@passage/config';
 import {
+  counterOdMode,
   deriveOdReference,
   deriveZoneCounters,
   estimateZoneOd,
@@ -8,6 +9,7 @@ import {
   type OdCellLike,
   OdMatcher,
   type SiteDevicesCell,
+  UNOBSERVED_ZONE,
   type ZoneCounter,
   type ZoneCoverage,
   type ZonePriorCell,
@@ -80,6 +82,7 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
       kAnonymity: { k: config.privacy.k, rule: config.od.kRule },
       randomisedAddresses: config.od.randomisedAddresses,
       roundTripMinDwellS: config.od.roundTripMinDwellS,
+      passThrough: config.od.passThrough,
       // The hourly product (population flows) is k-anonymised on its own hourly distinct-token sets.
       ...(HOUR_MS % config.od.windowMs === 0 ? { coarseWindowMs: HOUR_MS, siteDevices: true } : {}),
     });
@@ -296,19 +299,37 @@ export function odZoneCounters(config: Config): ZoneCounter[] {
 const MOTOR_COUNT_MODES = ['car', 'van', 'truck', 'bus', 'motorcycle', 'heavy'];
 
 /** OD zones of the sites file and the probe kinds (anpr, wifi, ble) of the sighting sites in each. */
-export function odRegistry(config: Config): { zones: string[]; kinds: Map<string, Set<string>> } {
+export function odRegistry(config: Config): {
+  zones: string[];
+  kinds: Map<string, Set<string>>;
+  /** Counter id → 'motor' (motor modes only), 'all' (every mode), 'mixed' (some motor modes), 'none'. */
+  counterGroup: Map<string, 'motor' | 'all' | 'mixed' | 'none'>;
+} {
   const kinds = new Map<string, Set<string>>();
-  if (!config.sitesFile) return { zones: [], kinds };
+  const counterGroup = new Map<string, 'motor' | 'all' | 'mixed' | 'none'>();
+  if (!config.sitesFile) return { zones: [], kinds, counterGroup };
   const file = loadSitesFile(config.sitesFile) as unknown as {
     zones?: { id: string }[];
     sightingSites?: { zoneId: string; kind: string }[];
+    counters?: { id: string; modes?: string[] }[];
   };
+  for (const c of file.counters ?? []) {
+    const g = counterOdMode(c.modes);
+    counterGroup.set(
+      c.id,
+      g !== null
+        ? (g as 'motor' | 'all')
+        : (c.modes ?? []).some((m) => MOTOR_COUNT_MODES.includes(m))
+          ? 'mixed'
+          : 'none',
+    );
+  }
   for (const s of file.sightingSites ?? []) {
     const k = kinds.get(s.zoneId) ?? new Set<string>();
     k.add(s.kind);
     kinds.set(s.zoneId, k);
   }
-  return { zones: (file.zones ?? []).map((z) => z.id), kinds };
+  return { zones: (file.zones ?? []).map((z) => z.id), kinds, counterGroup };
 }
 
 /** Reference total of one zone margin over one period, and how it was obtained. */
@@ -537,6 +558,10 @@ export async function expandOd(
     }
     const counted = new Map<string, number>();
     for (const zc of zoneCounters) {
+      // Only counters of the group's population: motor classes for `motor`, all-mode counters for `all` (a loop
+      // or a pedestrian counter sees a different population from the phones).
+      const kind = registry.counterGroup.get(zc.sensorId);
+      if (mode === 'motor' ? kind === 'none' : kind !== 'all') continue;
       const t = refTotal(periodStart, {
         sensorId: zc.sensorId,
         factor: 1,
@@ -601,7 +626,11 @@ export async function expandOd(
     const res = estimateZoneOd({
       zones: registry.zones,
       observed: observedZones,
-      cells: prior.filter((c) => observedZones.has(c.origin) && observedZones.has(c.destination)),
+      cells: prior.filter(
+        (c) =>
+          (observedZones.has(c.origin) || c.origin === UNOBSERVED_ZONE) &&
+          (observedZones.has(c.destination) || c.destination === UNOBSERVED_ZONE),
+      ),
       totals: list,
     });
     for (const z of res.zones) {
