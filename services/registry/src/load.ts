@@ -9,8 +9,11 @@ import type { Registry } from './model.ts';
 import type { RegistryDocument } from './schema.ts';
 import { type ValidationResult, validateRegistry } from './validate.ts';
 
-/** Top-level fields of scenario.json that are simulation, not registry. */
-const SIMULATION_FIELDS = ['start', 'durationS', 'seed', 'stepS', 'network'] as const;
+/**
+ * Top-level fields of scenario.json that are simulation, not registry (`synth`: how the synthesisers render the
+ * world's sensors — detector convention, phone address randomisation).
+ */
+const SIMULATION_FIELDS = ['start', 'durationS', 'seed', 'stepS', 'network', 'synth'] as const;
 
 /** True when the document is a simulator scenario (it has a time base). */
 export function isScenarioDocument(doc: unknown): boolean {

@@ -42,9 +42,13 @@ describe('site registry', () => {
     expect(r.calibration).toHaveLength(11);
     for (const c of r.calibration) expect(c.rmsPx).toBeLessThan(0.3);
     // Simulation truth is not part of the registry.
-    const doc = registryFromScenario(scenario) as Record<string, unknown>;
+    const doc = registryFromScenario({ ...scenario, synth: { sightings: { wifiRandomShare: 1 } } }) as Record<
+      string,
+      unknown
+    >;
     expect(doc.start).toBeUndefined();
     expect(doc.seed).toBeUndefined();
+    expect(doc.synth).toBeUndefined();
     expect(JSON.stringify(doc.counters)).not.toContain('faulty');
   });
 
