@@ -69,7 +69,8 @@ describe('expandOd: a reference below the observed probe trips is left out', () 
       values: [bin('loop-a', 120), bin('loop-b', 25)],
       format: 'JSONEachRow',
     });
-    const res = await expandOd(store.client, config, { from: H0, to: H0 + HOUR });
+    // method 'ipf': these tests pin the biproportional expansion (still available; GLS is the default).
+    const res = await expandOd(store.client, config, { from: H0, to: H0 + HOUR, method: 'ipf' });
 
     expect(res.excludedSensors).toEqual([{ periodStart: H0, sensorId: 'loop-b', kind: 'below-observed' }]);
     // Origin targets: A = 120 (its counter); B = 40 × R with R = 120 / 40 = 3 (ratio over the zones with a usable
@@ -91,6 +92,27 @@ describe('expandOd: a reference below the observed probe trips is left out', () 
     }
   });
 
+  it('GLS (default): the same hour fitted to the usable count, with 95 % intervals, statuses and coverage', async () => {
+    const res = await expandOd(store.client, config, { from: H0, to: H0 + HOUR });
+    expect(res.excludedSensors).toEqual([{ periodStart: H0, sensorId: 'loop-b', kind: 'below-observed' }]);
+    const cell = (o: string, d: string) => res.cells.find((c) => c.origin === o && c.destination === d);
+    // A's row is fitted to its counter (120, variance 120 + (3 %)²): prior 90 : 30 (ratio 3) already sums to 120.
+    expect((cell('A', 'C')?.expanded ?? 0) + (cell('A', 'D')?.expanded ?? 0)).toBeCloseTo(120, 0);
+    for (const c of res.cells) {
+      expect(c.status).toBe('observed');
+      expect(c.lower95).toBeLessThanOrEqual(c.expanded ?? 0);
+      expect(c.upper95).toBeGreaterThan(c.expanded ?? 0);
+    }
+    // Every zone of the matrix is observed (no sites file: zones are those of the observed cells).
+    expect(res.coverage.map((z) => [z.zone, z.status])).toEqual([
+      ['A', 'observed'],
+      ['B', 'observed'],
+      ['C', 'observed'],
+      ['D', 'observed'],
+    ]);
+    expect(res.coverage.find((z) => z.zone === 'A')?.matchedShare).toBeCloseTo(40 / 120, 6);
+  });
+
   it('keeps a counter that reports exactly the observed probe trips (the limit is strict)', async () => {
     // Next hour: A → C 12, B → C 8; loop-a 48, loop-b 8 (= observed leaving B): both references used.
     const H1 = H0 + HOUR;
@@ -104,7 +126,7 @@ describe('expandOd: a reference below the observed probe trips is left out', () 
       values: [bin('loop-a', 48, H1), bin('loop-b', 8, H1)],
       format: 'JSONEachRow',
     });
-    const res = await expandOd(store.client, config, { from: H1, to: H1 + HOUR });
+    const res = await expandOd(store.client, config, { from: H1, to: H1 + HOUR, method: 'ipf' });
     expect(res.excludedSensors).toEqual([]);
     expect(res.margins.filter((m) => m.margin === 'origin').map((m) => [m.zone, m.total, m.source])).toEqual([
       ['A', 48, 'counters'],
@@ -126,7 +148,7 @@ describe('expandOd: suppressed cells enter the seed at k / 2', () => {
       format: 'JSONEachRow',
     });
     await store.client.insert({ table: 'counts_1m', values: [bin('loop-a', 90, h)], format: 'JSONEachRow' });
-    const res = await expandOd(store.client, config, { from: h, to: h + HOUR });
+    const res = await expandOd(store.client, config, { from: h, to: h + HOUR, method: 'ipf' });
     const cell = (d: string) => res.cells.find((c) => c.origin === 'A' && c.destination === d);
     // Seed row A: 20 + 2.5 = 22.5 → scaled to 90: C = 80, D = 10.
     expect(cell('C')).toMatchObject({ trips: 20 });
@@ -152,7 +174,7 @@ describe('expandOd: the below-observed guard counts published trips only', () =>
       format: 'JSONEachRow',
     });
     await store.client.insert({ table: 'counts_1m', values: [bin('loop-a', 21, h)], format: 'JSONEachRow' });
-    const res = await expandOd(store.client, config, { from: h, to: h + HOUR });
+    const res = await expandOd(store.client, config, { from: h, to: h + HOUR, method: 'ipf' });
     expect(res.excludedSensors).toEqual([]);
     expect(res.margins.find((m) => m.zone === 'A')).toMatchObject({ total: 21, source: 'counters' });
   });
