@@ -99,7 +99,7 @@ describe('security headers', () => {
     await withApp(
       async (app) => {
         const csp = String((await get(app, '/')).headers['content-security-policy']);
-        expect(csp).toMatch(/connect-src 'self' https:\/\/tiles\.example\.org https:/);
+        expect(csp).toMatch(/connect-src 'self' data: blob: https:\/\/tiles\.example\.org https:/);
         expect(csp).toContain("worker-src 'self' blob:");
       },
       { mapStyleUrl: 'https://tiles.example.org/styles/liberty.json' },

@@ -28,7 +28,7 @@ export function contentSecurityPolicy(mapStyleUrl: string): string {
     `script-src-attr 'unsafe-hashes' ${INLINE_HANDLERS.map(sha256).join(' ')}`,
     "style-src 'self' 'unsafe-inline'",
     `img-src ${hosts("'self'", 'data:', 'blob:')}`,
-    `connect-src ${hosts("'self'")}`,
+    `connect-src ${hosts("'self'", 'data:', 'blob:')}`,
     `font-src ${hosts("'self'", 'data:')}`,
     "worker-src 'self' blob:",
     "child-src 'self' blob:",
