@@ -9,8 +9,10 @@ import { makeContext } from '../context.ts';
 
 export const help = `passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <ISO>]
                       [--format json|csv|sumo] [--out <file>] [--min-cycle 40] [--max-cycle 120]
+                      [--design peak15|mean] [--demand-scale 1]
   For every signalised junction a camera watches: the stored turning movements (classes → passenger-car units:
-  car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data), the current plan's
+  car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data; design flows = its
+  busiest 15 minutes as an hourly rate, or --design mean; --demand-scale 1.3 = what-if +30 %), the current plan's
   degree of saturation, HCM delay, level of service and 95th-percentile queue per approach, and a proposed plan
   (Webster cycle and green splits, same stage sequence). --format sumo writes a tlLogic additional file that
   \`sumo -c scenario.sumocfg -a busstops.add.xml,<file>\` loads over the world's network. Plans use the stored
@@ -31,6 +33,8 @@ const FLAGS = {
   format: { type: 'string', default: 'json' },
   out: { type: 'string' },
   'min-cycle': { type: 'string' },
+  'demand-scale': { type: 'string', default: '1' },
+  design: { type: 'string', default: 'peak15' },
   'max-cycle': { type: 'string' },
   plan: { type: 'string' },
   seeds: { type: 'string', default: '1,2,3' },
@@ -53,6 +57,11 @@ function numbers(v: string, flag: string): number[] {
     throw new PassageError('PASSAGE_CLI_USAGE', `--${flag} ${v}: give positive numbers separated by commas.`);
   }
   return xs;
+}
+
+function design(v: string): 'peak15' | 'mean' {
+  if (v !== 'peak15' && v !== 'mean') throw new PassageError('PASSAGE_CLI_USAGE', `--design ${v}: use peak15 or mean.`);
+  return v;
 }
 
 const VARIANTS = ['current', 'proposed', 'tlsCycleAdaptation', 'actuated'] as const;
@@ -117,6 +126,8 @@ export async function run(argv: string[]): Promise<number> {
       to: time(values.to, 'to'),
       minCycleS: values['min-cycle'] ? Number(values['min-cycle']) : undefined,
       maxCycleS: values['max-cycle'] ? Number(values['max-cycle']) : undefined,
+      demandScale: numbers(values['demand-scale'], 'demand-scale')[0],
+      design: design(values.design),
     });
     if (analyses.length === 0) {
       throw new PassageError(

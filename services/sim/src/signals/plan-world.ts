@@ -74,6 +74,8 @@ export interface PlanWorldOptions extends PlanOptions {
    * hourly volume / PHF, analysed over T = 0.25 h), `mean` = the period's mean hourly flow. @default 'peak15'
    */
   design?: 'peak15' | 'mean';
+  /** What-if: measured flows × this factor (e.g. 1.3 for +30 % demand). @default 1 */
+  demandScale?: number;
 }
 
 /** Per junction: measured movements → PCU flows → current vs proposed plan. */
@@ -128,7 +130,7 @@ export async function planWorld(
         continue;
       }
       const k = movementKey(inEdge, outEdge);
-      flows.set(k, (flows.get(k) ?? 0) + (r.count * w) / hours);
+      flows.set(k, (flows.get(k) ?? 0) + (r.count * w * (opts.demandScale ?? 1)) / hours);
       const a = appr.get(inEdge) ?? { zone: r.fromZone, veh: 0, pcu: 0, heavy: 0 };
       a.veh += r.count / hours;
       a.pcu += (r.count * w) / hours;

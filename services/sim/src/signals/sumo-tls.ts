@@ -42,7 +42,10 @@ interface XmlNode {
   [key: string]: string | XmlNode | XmlNode[];
 }
 
-/** Reads the signal programs and the geometry needed to place them from a `net.xml` text. */
+/**
+ * Reads the signal programs and the geometry needed to place them from a `net.xml` text (or the `tlLogic`s of an
+ * additional file, without geometry).
+ */
 export function readSumoNet(xml: string): SumoNet {
   const parser = new XMLParser({
     ignoreAttributes: false,
@@ -51,8 +54,8 @@ export function readSumoNet(xml: string): SumoNet {
     allowBooleanAttributes: true,
     parseAttributeValue: false,
   });
-  const doc = parser.parse(xml) as { net: XmlNode };
-  const net = doc.net;
+  const doc = parser.parse(xml) as { net?: XmlNode; additional?: XmlNode };
+  const net = doc.net ?? doc.additional ?? {};
   const edges = new Map<string, NetEdgeInfo>();
   for (const e of asArray(net.edge as XmlNode | XmlNode[])) {
     const id = String(e.id);

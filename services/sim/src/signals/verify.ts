@@ -12,7 +12,7 @@ import { PassageError } from '@passage/core';
 import { XMLParser } from 'fast-xml-parser';
 import { type CommandRecord, requireSumo, runTool } from '../build/sumo.ts';
 import { median } from '../eval/metrics.ts';
-import type { SumoNet } from './sumo-tls.ts';
+import { readSumoNet, type SumoNet, tlLogicXml } from './sumo-tls.ts';
 
 export type Variant = 'current' | 'proposed' | 'tlsCycleAdaptation' | 'actuated';
 
@@ -93,11 +93,21 @@ export async function verifyPlans(opts: VerifyOptions): Promise<RunResult[]> {
           '-r',
           join(sumoDir, 'routes.rou.xml.gz'),
           '-o',
-          variantFiles.tlsCycleAdaptation as string,
+          join(tmp, 'tca-all.add.xml'),
         ],
         tmp,
         log,
         'tmp',
+      );
+      // Keep SUMO's proposal for the junctions under study only, so both proposals retime the same junctions.
+      const tca = readSumoNet(readFileSync(join(tmp, 'tca-all.add.xml'), 'utf8'));
+      writeFileSync(
+        variantFiles.tlsCycleAdaptation as string,
+        tlLogicXml(
+          tca.tls
+            .filter((t) => opts.junctions.includes(t.controller.id))
+            .map((t) => ({ id: t.controller.id, programId: t.programId, phases: t.controller.phases })),
+        ),
       );
     }
     const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', processEntities: false });
