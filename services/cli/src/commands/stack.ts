@@ -61,6 +61,8 @@ export async function run(argv: string[]): Promise<number> {
     KAFKA_BROKERS: brokers,
     PASSAGE_DATA_DIR: ctx.dataDir,
     PASSAGE_SITES_FILE: sites,
+    // The children read the same configuration file as the stack.
+    ...(values.config ? { PASSAGE_CONFIG: values.config as string } : {}),
   };
   const specs: ChildSpec[] = Object.keys(catalog.processors).map((name) => ({
     name,

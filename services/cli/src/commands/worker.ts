@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { loadRegistry } from '@passage/registry';
 import { loadScenarioMetadata, migrate, openStore, storeOptionsFromConfig } from '@passage/store';
 import { onShutdown } from '@passage/stream';
 import { materialiseExpandedOd, resolveRoles, roleNames, startKafkaWorker } from '@passage/workers';
@@ -29,6 +30,8 @@ export async function run(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const ctx = makeContext(values as { data?: string; config?: string });
+  // A bad sites file is refused before anything starts (every error listed), not at the first message.
+  if (ctx.config.sitesFile) loadRegistry(ctx.config.sitesFile);
   const roles = (values.role as string[]).flatMap((r) => r.split(',')).filter(Boolean);
   const { sinks } = resolveRoles(roles);
   const withApi = values['api-port'] !== undefined;
