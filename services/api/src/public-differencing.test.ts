@@ -65,6 +65,7 @@ beforeAll(async () => {
       count,
       raw_count: count,
       uptime: 1,
+      observed_s: 3600,
       _src: 'quiet',
       _offset: 10 + i,
     })),
@@ -171,6 +172,24 @@ describe('differencing public answers recovers nothing withheld', () => {
       };
       expect(recovered(await total(quiet), await total(quiet + H)), interval).toEqual([]);
     }
+  });
+
+  it('a quiet day: the daily footfall export over ranges one hour apart', async () => {
+    const csv = async (from: number) => {
+      const url = `/api/v1/exports/footfall?from=${iso(from)}&to=${iso(quiet + 2 * H)}&interval=1d`;
+      const r = await app.inject({ url });
+      expect(r.statusCode, r.body).toBe(200);
+      const [head, ...lines] = r.body.trim().split('\n');
+      const cols = head.split(',');
+      const m = new Map<string, number | null>();
+      for (const line of lines) {
+        const v = line.split(',');
+        const count = v[cols.indexOf('count')];
+        m.set(v[cols.indexOf('site_id')], count === '' ? null : Number(count));
+      }
+      return m;
+    };
+    expect(recovered(await csv(quiet), await csv(quiet + H))).toEqual([]);
   });
 
   it('widens public ranges to whole clock hours that have ended', async () => {

@@ -4,7 +4,8 @@
  *
  * 1. Ranges are widened to whole clock hours (UTC) and end at the last hour that has ended: a public answer is
  *    always made of whole, closed hourly cells, so `[06:00, 08:00) − [06:15, 08:00)` is the empty difference and
- *    an hour still filling cannot be watched grow.
+ *    an hour still filling cannot be watched grow. With `interval=1d`, likewise to whole UTC days that have ended
+ *    (a daily export row is then always a whole day's cell).
  * 2. Every value coarser than an hour (a day, a total, a site's volume, a footfall total and its change) is the
  *    sum of the k-anonymous hourly cells it covers: a withheld cell adds nothing, so the difference of two such
  *    sums is a sum of published cells.
@@ -13,6 +14,7 @@ import { apiError } from './errors.ts';
 import { parseTime } from './schemas.ts';
 
 export const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /** Open-data view of a count for the public: a count c with 0 < c < k is withheld (null). */
 export const kCount = (c: number | null, k: number): number | null => (c !== null && c > 0 && c < k ? null : c);
@@ -23,11 +25,13 @@ const PAIRS = [
 ] as const;
 
 /**
- * Widens a public request's ranges (`from`/`to`, `compareFrom`/`compareTo`) in place to whole clock hours ending at
- * the start of the current hour at the latest. Ranges that are not valid are left for the route to reject.
+ * Widens a public request's ranges (`from`/`to`, `compareFrom`/`compareTo`) in place to whole clock hours (whole
+ * UTC days with `interval=1d`) ending at the start of the current hour (day) at the latest. Ranges that are not
+ * valid are left for the route to reject.
  */
 export function snapPublicRange(query: Record<string, unknown>, now: number): void {
-  const closed = Math.floor(now / HOUR_MS) * HOUR_MS;
+  const unit = query.interval === '1d' ? DAY_MS : HOUR_MS;
+  const closed = Math.floor(now / unit) * unit;
   for (const [a, b] of PAIRS) {
     const fs = query[a];
     const ts = query[b];
@@ -35,12 +39,12 @@ export function snapPublicRange(query: Record<string, unknown>, now: number): vo
     const f = parseTime(fs, a);
     const t = parseTime(ts, b);
     if (!(t > f)) continue;
-    const from = Math.floor(f / HOUR_MS) * HOUR_MS;
-    const to = Math.min(Math.ceil(t / HOUR_MS) * HOUR_MS, closed);
+    const from = Math.floor(f / unit) * unit;
+    const to = Math.min(Math.ceil(t / unit) * unit, closed);
     if (!(to > from)) {
       throw apiError(
         'PASSAGE_BAD_RANGE',
-        `Without an API key only whole clock hours that have ended are served: querystring/${a} must be before ` +
+        `Without an API key only whole clock ${unit === DAY_MS ? 'days' : 'hours'} that have ended are served: querystring/${a} must be before ` +
           `${new Date(closed).toISOString()}.`,
       );
     }

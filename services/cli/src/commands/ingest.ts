@@ -5,17 +5,25 @@ import {
   type CountsResult,
   parseDatex2MeasuredData,
   parseGenericCounts,
-  parseMotChallenge,
   parseSensorThingsObservations,
   parseTelraamReport,
 } from '@passage/ingest';
 import { migrate, openStore, type Store, storeOptionsFromConfig } from '@passage/store';
-import { type CountRecord, KafkaTransport, type Logger, StreamMetrics } from '@passage/stream';
-import { startEmbedded } from '@passage/workers';
+import type { CountRecord, Logger } from '@passage/stream';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
 import { readCsvCounts } from './ingest-csv.ts';
+import {
+  emptySummary,
+  type IngestSummary,
+  period,
+  printSummary,
+  runEmbeddedIngest,
+  total,
+  verdict,
+} from './ingest-report.ts';
 import { registerFeedSites } from './ingest-sites.ts';
+import { ingestDetections, ingestSightings, produceKafka } from './ingest-streams.ts';
 
 export const help = `passage ingest --format telraam|sensorthings|datex2|json <file> [--data <dir>] [--config <file>]
   Loads a counter file through the counts pipeline (counts.v1 → role counts → counts_1m, sensor_health).
@@ -29,8 +37,13 @@ export const help = `passage ingest --format telraam|sensorthings|datex2|json <f
   --format measures      the national counting schema's measures.csv (one series per channel_id)
   --format deepstream    NVIDIA DeepStream nvmsgconv payloads (full or minimal schema), one JSON per line or an
                          array → role ingest-detections → video-flows (needs a sites file: PASSAGE_SITES_FILE)
+  --format frames        generic detections.v1 frames ({cameraId, ts, objects}), a JSON array or JSON Lines
   --format mot           MOTChallenge det.txt rows as one camera's frames: --camera <id> --fps <n> --start <ISO>
-  Prints {records, sensors, from, to} as JSON.`;
+  --format sightings     device or plate sightings ({siteId, ts, kind: wifi|ble|anpr, id}), a JSON array or JSON
+                         Lines → tokenizer → od-matcher → od_15m, od_1h (site → zone from the sites file)
+  Ends with a summary as JSON on stdout: input, accepted, deadLettered (by reason), unknownIds, rowsStored (per
+  table), stored, from, to, warnings (each also on stderr with what to do). Exit code 1 when nothing was stored or
+  most of the input was rejected.`;
 
 export type IngestFormat = 'telraam' | 'sensorthings' | 'datex2' | 'json';
 const FORMATS: readonly IngestFormat[] = ['telraam', 'sensorthings', 'datex2', 'json'];
@@ -55,31 +68,37 @@ export function parseCountsFile(format: IngestFormat, text: string, o: ParseOpti
   return res.value;
 }
 
-export interface IngestSummary {
-  records: number;
-  sensors: number;
-  from: string | null;
-  to: string | null;
-  mode: 'embedded' | 'kafka';
-}
+export type { IngestSummary } from './ingest-report.ts';
 
 function summary(records: readonly CountRecord[], mode: IngestSummary['mode']): IngestSummary {
-  let from = Number.POSITIVE_INFINITY;
-  let to = Number.NEGATIVE_INFINITY;
-  for (const r of records) {
-    if (r.start < from) from = r.start;
-    if (r.end > to) to = r.end;
+  const s = emptySummary('counts', mode, records.length);
+  Object.assign(s, period(records.map((r) => [r.start, r.end] as [number, number])));
+  s.records = records.length;
+  s.sensors = new Set(records.map((r) => r.sensorId)).size;
+  s.accepted = records.length;
+  if (records.length > 0 && records.every((r) => r.count === null || r.uptime === 0)) {
+    s.warnings.push({
+      code: 'PASSAGE_INGEST_ONLY_GAPS',
+      message:
+        `All ${records.length} records are gaps (no count, or uptime 0): the sensors were not counting in ` +
+        `${s.from} – ${s.to}. Check the period asked from the source.`,
+    });
   }
-  return {
-    records: records.length,
-    sensors: new Set(records.map((r) => r.sensorId)).size,
-    from: records.length ? new Date(from).toISOString() : null,
-    to: records.length ? new Date(to).toISOString() : null,
-    mode,
-  };
+  return s;
 }
 
-const CHUNK = 5000;
+/** Sensors of `ids` the store's registry (devices) does not know: their counts export without site or channel. */
+export async function unregisteredSensors(store: Store, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rs = await store.client.query({
+    query: 'SELECT DISTINCT device_id FROM devices FINAL WHERE has({ids:Array(String)}, device_id)',
+    query_params: { ids: [...ids] },
+    format: 'JSONEachRow',
+  });
+  const known = new Set((await rs.json<{ device_id: string }>()).map((r) => r.device_id));
+  return ids.filter((i) => !known.has(i)).sort();
+}
+
 /** The embedded roles a counts file goes through. */
 export const COUNTS_ROLES = ['counts', 'sink-counts', 'sink-sensor-health'] as const;
 
@@ -90,18 +109,39 @@ export async function ingestEmbedded(
   log: Logger,
   records: readonly CountRecord[],
 ): Promise<IngestSummary> {
-  const emb = await startEmbedded(config, store, log, undefined, { roles: COUNTS_ROLES });
-  try {
-    for (let i = 0; i < records.length; i += CHUNK) {
-      await emb.bus.publish(
-        config.topics.counts,
-        records.slice(i, i + CHUNK).map((r) => ({ key: r.sensorId, value: Buffer.from(JSON.stringify(r)) })),
-      );
-    }
-  } finally {
-    await emb.close();
-  }
-  return summary(records, 'embedded');
+  const res = await runEmbeddedIngest(config, store, log, {
+    roles: COUNTS_ROLES,
+    topic: config.topics.counts,
+    messages: records.map((r) => ({ key: r.sensorId, value: Buffer.from(JSON.stringify(r)) })),
+    tables: ['counts_1m', 'sensor_health'],
+  });
+  const s = summary(records, 'embedded');
+  s.store = store.location;
+  s.deadLettered = res.deadLettered;
+  s.accepted = records.length - total(res.deadLettered);
+  s.rowsStored = res.rowsStored;
+  s.stored = total(res.rowsStored);
+  return s;
+}
+
+/** Warnings for counter sensors the registry does not know, after the feed's own registration had its chance. */
+export async function warnUnregistered(store: Store, s: IngestSummary, ids: readonly string[]): Promise<void> {
+  s.unknownIds = await unregisteredSensors(store, [...new Set(ids)]);
+  if (s.unknownIds.length === 0) return;
+  s.warnings.push({
+    code: 'PASSAGE_INGEST_UNKNOWN_SENSOR',
+    message:
+      `${s.unknownIds.length} sensor(s) are not in the site registry: ${s.unknownIds.slice(0, 10).join(', ')}` +
+      `${s.unknownIds.length > 10 ? ', …' : ''}. Their counts are stored, but the counting export has no site or ` +
+      'channel for them until they are registered (sites file: counters with id, site and position).',
+  });
+}
+
+/** Prints the summary and warnings; the exit code says whether anything useful was stored. */
+export function report(s: IngestSummary): number {
+  const code = verdict(s);
+  printSummary(s);
+  return code;
 }
 
 /** Produces records to the counts topic of Kafka (keyed by sensor id). */
@@ -110,25 +150,15 @@ export async function ingestKafka(
   log: Logger,
   records: readonly CountRecord[],
 ): Promise<IngestSummary> {
-  const t = new KafkaTransport({
-    brokers: config.kafka.brokers,
-    clientId: `${config.kafka.clientId}-ingest`,
+  await produceKafka(
+    config,
     log,
-    metrics: new StreamMetrics(),
-    groupPrefix: config.kafka.groupPrefix,
-  });
-  try {
-    await t.ensureTopics([{ topic: config.topics.counts, partitions: config.kafka.partitions }]);
-    for (let i = 0; i < records.length; i += CHUNK) {
-      await t.send(
-        config.topics.counts,
-        records.slice(i, i + CHUNK).map((r) => ({ key: r.sensorId, value: JSON.stringify(r) })),
-      );
-    }
-  } finally {
-    await t.close();
-  }
-  return summary(records, 'kafka');
+    config.topics.counts,
+    records.map((r) => ({ key: r.sensorId, value: Buffer.from(JSON.stringify(r)) })),
+  );
+  const s = summary(records, 'kafka');
+  s.topic = config.topics.counts;
+  return s;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -147,9 +177,10 @@ export async function run(argv: string[]): Promise<number> {
     console.log(help);
     return 0;
   }
-  if (values.format === 'deepstream' || values.format === 'mot') {
+  if (values.format === 'deepstream' || values.format === 'mot' || values.format === 'frames') {
     return ingestDetections(values as Record<string, unknown>, positionals);
   }
+  if (values.format === 'sightings') return ingestSightings(values as Record<string, unknown>, positionals);
   const csv = values.format === 'csv' || values.format === 'measures';
   const format = values.format as IngestFormat | undefined;
   if (!format || !(csv || FORMATS.includes(format)) || positionals.length !== 1) {
@@ -167,20 +198,25 @@ export async function run(argv: string[]): Promise<number> {
   } else records = readCountsFile(format, positionals[0], values);
   const ctx = makeContext(values as { data?: string; config?: string });
   if (ctx.config.kafka.brokers.length > 0) {
-    console.log(JSON.stringify({ ...(await ingestKafka(ctx.config, ctx.log, records)), ...csvStats }));
-    return 0;
+    return report({ ...(await ingestKafka(ctx.config, ctx.log, records)), format, ...csvStats });
   }
   const store = openStore(storeOptionsFromConfig(ctx.config));
+  let code = 0;
   try {
     await migrate(store.client);
-    for (const w of await registerFeedSites(store, ctx.config, format, positionals[0], records)) {
-      console.error(`passage: ${w.message} [${w.code}]`);
-    }
-    console.log(JSON.stringify({ ...(await ingestEmbedded(ctx.config, store, ctx.log, records)), ...csvStats }));
+    const siteWarnings = await registerFeedSites(store, ctx.config, format, positionals[0], records);
+    const s = { ...(await ingestEmbedded(ctx.config, store, ctx.log, records)), format, ...csvStats };
+    s.warnings.push(...siteWarnings);
+    await warnUnregistered(
+      store,
+      s,
+      records.map((r) => r.sensorId),
+    );
+    code = report(s);
   } finally {
     await store.close();
   }
-  return 0;
+  return code;
 }
 
 function readCountsFile(format: IngestFormat, file: string, values: Record<string, unknown>): CountRecord[] {
@@ -201,75 +237,4 @@ function readCountsFile(format: IngestFormat, file: string, values: Record<strin
   });
 }
 
-/** The embedded roles detection payloads go through. */
-export const DETECTION_ROLES = ['ingest-detections', 'video-flows', 'sink-line-counts', 'sink-movements'] as const;
-
-/** `--format deepstream|mot`: edge payloads or MOTChallenge rows through the video pipeline. */
-async function ingestDetections(values: Record<string, unknown>, positionals: string[]): Promise<number> {
-  if (positionals.length !== 1) {
-    throw new PassageError('PASSAGE_CLI_USAGE', 'passage ingest needs one file. Run `passage ingest --help`.');
-  }
-  let text: string;
-  try {
-    text = readFileSync(positionals[0], 'utf8');
-  } catch (e) {
-    throw new PassageError(
-      'PASSAGE_INGEST_FILE',
-      `Cannot read ${positionals[0]}: ${(e as NodeJS.ErrnoException).code}.`,
-    );
-  }
-  const ctx = makeContext(values as { data?: string; config?: string });
-  const { config } = ctx;
-  let topic: string;
-  let messages: { key: string | null; value: Buffer }[];
-  if (values.format === 'mot') {
-    const fps = Number(values.fps);
-    const start = Date.parse(String(values.start ?? ''));
-    if (!values.camera || !(fps > 0) || !Number.isFinite(start)) {
-      throw new PassageError('PASSAGE_CLI_USAGE', '--format mot needs --camera <id> --fps <n> --start <ISO time>.');
-    }
-    const r = parseMotChallenge(text, { cameraId: String(values.camera), fps, startTs: start });
-    if (!r.ok) throw new PassageError(r.reason, `The MOTChallenge file could not be read: ${r.detail}.`);
-    topic = config.topics.detections;
-    messages = r.value.map((f) => ({ key: f.cameraId, value: Buffer.from(JSON.stringify(f)) }));
-  } else {
-    const trimmed = text.trim();
-    const payloads: string[] = trimmed.startsWith('[')
-      ? (JSON.parse(trimmed) as unknown[]).map((p) => JSON.stringify(p))
-      : trimmed.split('\n').filter((l) => l.trim() !== '');
-    topic = config.topics.detectionsRaw;
-    messages = payloads.map((p) => ({ key: null, value: Buffer.from(p) }));
-  }
-  if (config.kafka.brokers.length > 0) {
-    const t = new KafkaTransport({
-      brokers: config.kafka.brokers,
-      clientId: `${config.kafka.clientId}-ingest`,
-      log: ctx.log,
-      metrics: new StreamMetrics(),
-      groupPrefix: config.kafka.groupPrefix,
-    });
-    try {
-      await t.ensureTopics([{ topic, partitions: config.kafka.partitions }]);
-      for (let i = 0; i < messages.length; i += CHUNK) await t.send(topic, messages.slice(i, i + CHUNK));
-    } finally {
-      await t.close();
-    }
-    console.log(JSON.stringify({ messages: messages.length, topic, mode: 'kafka' }));
-    return 0;
-  }
-  const cfg = { ...config, ingest: { ...config.ingest, detectionsFormat: 'deepstream' as const } };
-  const store = openStore(storeOptionsFromConfig(config));
-  try {
-    await migrate(store.client);
-    const emb = await startEmbedded(cfg, store, ctx.log, undefined, { roles: DETECTION_ROLES });
-    try {
-      for (let i = 0; i < messages.length; i += CHUNK) await emb.bus.publish(topic, messages.slice(i, i + CHUNK));
-    } finally {
-      await emb.close();
-    }
-    console.log(JSON.stringify({ messages: messages.length, topic, mode: 'embedded', store: store.location }));
-  } finally {
-    await store.close();
-  }
-  return 0;
-}
+export { DETECTION_ROLES } from './ingest-streams.ts';

@@ -4,6 +4,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { bucketExpr, rangeParams, rangeWhere, rows, type TimeRange } from '../queries/common.ts';
+import { odCellsSql } from '../queries/od.ts';
 import type { FeatureCollection } from '../queries/sites.ts';
 import type { Cell, TableSchema } from './tableschema.ts';
 
@@ -26,42 +27,50 @@ export const OD_SCHEMA: TableSchema = {
     { name: 'window_end', type: 'datetime', constraints: { required: true } },
     { name: 'origin', type: 'string', description: 'origin zone id', constraints: { required: true } },
     { name: 'destination', type: 'string', description: 'destination zone id', constraints: { required: true } },
-    { name: 'mode', type: 'string', constraints: { required: true } },
+    {
+      name: 'mode',
+      type: 'string',
+      description: 'mode, or mode group: all (Wi-Fi/BLE, every traveller) or motor (ANPR); never add the two groups',
+      constraints: { required: true },
+    },
     {
       name: 'trips',
       type: 'integer',
-      description: 'observed trips (distinct tokens matched between the two zones), always >= k',
+      description:
+        'observed trips (distinct tokens matched between the two zones), k-anonymous per hour as stored, always >= k',
       constraints: { required: true, minimum: 0 },
     },
-    { name: 'expanded', type: 'number', description: 'flow expanded to all travellers with reference counts' },
-    { name: 'expanded_se', type: 'number', description: 'standard error of expanded' },
-    { name: 'ci95_low', type: 'number' },
-    { name: 'ci95_high', type: 'number' },
+    {
+      name: 'expanded',
+      type: 'number',
+      description: 'flow expanded to all travellers with reference counts (equals trips where no expansion exists)',
+    },
+    { name: 'expanded_se', type: 'number', description: 'standard error of expanded (0 where not expanded)' },
+    { name: 'ci95_low', type: 'number', description: 'expanded - 1.96 se, floored at trips' },
+    { name: 'ci95_high', type: 'number', description: 'expanded + 1.96 se' },
     { name: 'travel_time_p50_s', type: 'number' },
     { name: 'travel_time_p85_s', type: 'number' },
   ],
   primaryKey: ['window_start', 'origin', 'destination', 'mode'],
 };
 
+/**
+ * OD flows as published by the API (`GET /api/v1/od`, the same SQL: odCellsSql): hourly cells where the matcher
+ * applied k, expanded to the population from `od_expanded_1h` with its standard error and 95 % interval; one row per
+ * stored mode (or mode group: `all` from Wi-Fi/BLE, `motor` from ANPR — never add the two).
+ */
 export function odTable(opts: TimeRange & { k: number; interval?: OpenInterval }): SqlTable {
   const iv = opts.interval ?? '1h';
   return {
     schema: OD_SCHEMA,
-    sql: `SELECT ${ISO('b')} AS window_start, ${ISO(`addSeconds(b, {step:UInt32})`)} AS window_end,
-        origin, destination, mode, toUInt32(tr) AS trips, round(ex, 1) AS expanded, round(sqrt(v), 2) AS expanded_se,
-        round(greatest(toFloat64(tr), ex - 1.96 * sqrt(v)), 1) AS ci95_low, round(ex + 1.96 * sqrt(v), 1) AS ci95_high,
+    sql: `SELECT ${ISO('toDateTime(t)')} AS window_start, ${ISO('addSeconds(toDateTime(t), {step:UInt32})')} AS window_end,
+        origin, destination, mode, toUInt32(obs) AS trips, round(ex, 3) AS expanded, round(sqrt(v), 3) AS expanded_se,
+        round(greatest(obs, ex - 1.96 * sqrt(v)), 3) AS ci95_low, round(ex + 1.96 * sqrt(v), 3) AS ci95_high,
         round(t50, 1) AS travel_time_p50_s, round(t85, 1) AS travel_time_p85_s
-      FROM (
-        SELECT ${bucketExpr('window_start', iv)} AS b, origin, destination, mode,
-          sumIf(trips, suppressed = 0) AS tr,
-          sumIf(if(expanded > 0, expanded, toFloat64(trips)), suppressed = 0) AS ex,
-          sumIf(expanded_se * expanded_se, suppressed = 0) AS v,
-          if(tr > 0, sumIf(tt_p50_s * trips, suppressed = 0) / tr, NULL) AS t50,
-          if(tr > 0, sumIf(tt_p85_s * trips, suppressed = 0) / tr, NULL) AS t85
-        FROM od_15m WHERE ${rangeWhere('window_start')} GROUP BY b, origin, destination, mode
-      ) WHERE tr >= {k:UInt32}
+      FROM (${odCellsSql({ interval: iv, modes: false, hourly: true })})
+      WHERE obs >= {k:UInt32}
       ORDER BY window_start, origin, destination, mode`,
-    params: { ...rangeParams(opts), k: opts.k, step: STEP[iv] },
+    params: { ...rangeParams(opts), k: opts.k, step: STEP[iv], modes: [] },
   };
 }
 
@@ -72,12 +81,9 @@ export async function odSuppressedCells(
 ): Promise<number> {
   const r = await rows<{ n: number }>(
     client,
-    `SELECT toUInt32(count()) AS n FROM (
-       SELECT ${bucketExpr('window_start', opts.interval ?? '1h')} AS b, origin, destination, mode,
-         sumIf(trips, suppressed = 0) AS tr
-       FROM od_15m WHERE ${rangeWhere('window_start')} GROUP BY b, origin, destination, mode
-     ) WHERE tr < {k:UInt32}`,
-    { ...rangeParams(opts), k: opts.k },
+    `SELECT toUInt32(count()) AS n FROM (${odCellsSql({ interval: opts.interval ?? '1h', modes: false, hourly: true })})
+     WHERE obs < {k:UInt32}`,
+    { ...rangeParams(opts), k: opts.k, modes: [] },
   );
   return Number(r[0]?.n ?? 0);
 }

@@ -63,18 +63,28 @@ export interface SensorCountRow {
   sensorId: string;
   direction: string;
   mode: string;
-  /** Sum of the reported counts; null when every interval of the bucket was a gap. */
+  /**
+   * Sum of what the counters reported for the time they covered (never scaled to uncovered time); null when every
+   * interval of the bucket was a gap. With `extrapolate`, each bin scaled to its full length instead (flagged).
+   */
   count: number | null;
   intervals: number;
   gaps: number;
   uptime: number;
+  /** Seconds the counters were counting in the bucket (Σ uptime × bin length). */
+  observedS: number;
+  /** Share of the bucket covered by reports, 0..1. */
+  coverage: number;
+  /** True when `count` includes extrapolation to uncovered time (only with `extrapolate`). */
+  extrapolated: boolean;
 }
 
 /** Counter reports (bins of `counts_1m`, view `counts_bins`) by sensor or by site, bucketed. Gaps (null) are never summed as zero. */
 export async function sensorCounts(
   client: ClickHouseClient,
-  opts: TimeRange & { sensor?: string; site?: string; interval: Interval; modes?: string[] },
+  opts: TimeRange & { sensor?: string; site?: string; interval: Interval; modes?: string[]; extrapolate?: boolean },
 ): Promise<SensorCountRow[]> {
+  const col = opts.extrapolate ? 'count_extrapolated' : 'count';
   const where: string[] = [rangeWhere('start'), 'interval = {civ:String}'];
   if (opts.sensor) where.push('sensor_id = {sensor:String}');
   if (opts.site) where.push('sensor_id IN (SELECT device_id FROM devices FINAL WHERE site_id = {site:String})');
@@ -88,11 +98,16 @@ export async function sensorCounts(
     n: number;
     g: number;
     u: number;
+    o: number;
+    cv: number;
+    x: number;
   }>(
     client,
     `SELECT toUInt32(toUnixTimestamp(${bucketExpr('start', opts.interval)})) AS t, sensor_id, direction, mode,
-       if(countIf(count IS NOT NULL) = 0, NULL, toFloat64(sum(count))) AS c, toUInt32(count()) AS n,
-       toUInt32(countIf(count IS NULL)) AS g, toFloat64(avg(uptime)) AS u
+       if(countIf(count IS NOT NULL) = 0, NULL, toFloat64(sum(${col}))) AS c, toUInt32(count()) AS n,
+       toUInt32(countIf(count IS NULL)) AS g, toFloat64(avg(uptime)) AS u, toFloat64(sum(observed_s)) AS o,
+       toFloat64(sum(covered_s) / sum(dateDiff('second', start, end))) AS cv,
+       toUInt8(${opts.extrapolate ? 'countIf(count IS NOT NULL AND coverage < 1) > 0' : '0'}) AS x
      FROM counts_bins WHERE ${where.join(' AND ')}
      GROUP BY t, sensor_id, direction, mode ORDER BY t, sensor_id, direction, mode`,
     {
@@ -112,6 +127,9 @@ export async function sensorCounts(
     intervals: Number(x.n),
     gaps: Number(x.g),
     uptime: Number(x.u),
+    observedS: Number(x.o),
+    coverage: Math.min(1, Number(x.cv)),
+    extrapolated: Number(x.x) === 1,
   }));
 }
 

@@ -11,8 +11,16 @@ export interface CountBin {
   end: number;
   direction: string;
   mode: string;
-  /** Estimate for the whole bin; null = gap (nothing observed). */
+  /**
+   * Estimate for the whole bin (what was reported, scaled to the bin's full length when reports cover only part of
+   * it: `counts_bins.count_extrapolated`, migration 0008); null = gap (nothing observed). An estimator's input,
+   * never a published count: publish `reported`.
+   */
   count: number | null;
+  /** What the counters reported for the part of the bin they covered (the published count); null = gap. */
+  reported: number | null;
+  /** Share of the bin covered by reports, 0..1. */
+  coverage: number;
   uptime: number;
   observedS: number;
 }
@@ -27,7 +35,7 @@ export async function countBins(
 ): Promise<CountBin[]> {
   const rs = await client.query({
     query: `SELECT sensor_id, interval, toUnixTimestamp(start) AS s, toUnixTimestamp(end) AS e, direction, mode,
-              count, uptime, observed_s
+              count AS reported, count_extrapolated AS estimate, coverage, uptime, observed_s
             FROM counts_bins
             WHERE start >= fromUnixTimestamp({from:Int64}) AND start < fromUnixTimestamp({to:Int64})
               AND ({interval:String} = '' OR interval = {interval:String})
@@ -48,7 +56,9 @@ export async function countBins(
     e: number | string;
     direction: string;
     mode: string;
-    count: number | null;
+    estimate: number | null;
+    reported: number | null;
+    coverage: number;
     uptime: number;
     observed_s: number;
   }>();
@@ -59,7 +69,9 @@ export async function countBins(
     end: Number(r.e) * 1000,
     direction: r.direction,
     mode: r.mode,
-    count: r.count === null ? null : Number(r.count),
+    count: r.estimate === null ? null : Number(r.estimate),
+    reported: r.reported === null ? null : Number(r.reported),
+    coverage: Number(r.coverage),
     uptime: Number(r.uptime),
     observedS: Number(r.observed_s),
   }));

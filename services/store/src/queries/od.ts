@@ -22,6 +22,8 @@ export interface OdResult {
   to: number;
   interval: Interval | 'total';
   modes: string[];
+  /** The stored OD modes read: the requested modes, or the one mode group they map to (odModesFor). */
+  odModes: string[];
   k: number;
   minFlow: number;
   flows: OdFlow[];
@@ -30,73 +32,125 @@ export interface OdResult {
   totals: { observed: number; expanded: number };
 }
 
+/** OD mode groups the matcher writes (ANPR → motor vehicles, Wi-Fi/BLE → all travellers): never summed together. */
+export const OD_GROUPS = ['all', 'motor'] as const;
+const MOTOR = new Set(['motorcycle', 'car', 'van', 'truck', 'bus']);
+
 /**
- * OD flows between zones from `od_15m`: upstream-suppressed cells are never read back, cells are summed over
- * the selected modes and the interval, and any aggregated cell below k observed trips is hidden. `minFlow`
- * filters on the expanded flow.
+ * Which stored OD modes a request for `modes` reads. Stored cells are either per mode (summable) or per mode group
+ * (`all`, `motor`: overlapping populations measured by different radios, never summed): a request for all modes,
+ * or for any pedestrian/bicycle mode, reads the `all` group; one for motor modes only reads `motor`.
+ */
+export function odModesFor(stored: readonly string[], modes: readonly string[] | undefined): string[] {
+  const groups = stored.filter((m) => (OD_GROUPS as readonly string[]).includes(m));
+  if (groups.length === 0) return [...(modes ?? [])];
+  const motorOnly = modes !== undefined && modes.length > 0 && modes.every((m) => MOTOR.has(m));
+  const want = motorOnly ? 'motor' : 'all';
+  return [groups.includes(want) ? want : groups[0]];
+}
+
+/**
+ * The one SQL of OD cells shared by the API (odFlows) and the open-data export (odTable), so that both publish the
+ * same observed, expanded, standard error and interval for a cell. Per bucket × origin × destination × mode:
+ *  - source: the hourly cells of `od_1h` (kind 'od'), where the matcher applied k per hour, when the range holds
+ *    any (intervals of an hour or more); else the 15-minute cells of `od_15m` (k applied per 15 min);
+ *  - obs: observed trips of the published (not suppressed) source rows; sup: suppressed source rows;
+ *  - ex, v: the population expansion of `od_expanded_1h` (latest computation) for each published hourly cell whose
+ *    expansion is at least its observed trips, else the observed trips with variance 0; expansion rows of cells
+ *    with no published trips (derived from suppressed cells) are never read;
+ *  - t50, t85: trips-weighted means of the source rows' travel-time quantiles.
+ * `modes` empty = every stored mode (rows stay per mode). Callers hide cells with obs < k.
+ */
+export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; hourly: boolean }): string {
+  const modeWhere = o.modes ? 'AND mode IN {modes:Array(String)}' : '';
+  const hourlyHere = `(SELECT count() FROM od_1h WHERE kind = 'od' AND ${rangeWhere('window_start')} ${modeWhere}) > 0`;
+  const useHourly = o.hourly ? hourlyHere : '0';
+  return `
+    SELECT toUInt32(toUnixTimestamp(${bucketExpr('o.window_start', o.interval)})) AS t, o.origin AS origin,
+      o.destination AS destination, o.mode AS mode, toFloat64(sum(o.n)) AS obs,
+      sum(if(e.ex > 0 AND e.ex >= o.n, e.ex, toFloat64(o.n))) AS ex,
+      sum(if(e.ex > 0 AND e.ex >= o.n, e.v, 0)) AS v,
+      if(obs > 0, sum(o.p50 * o.n) / obs, NULL) AS t50, if(obs > 0, sum(o.p85 * o.n) / obs, NULL) AS t85,
+      toUInt32(sum(o.sup)) AS sup
+    FROM (
+      SELECT window_start, origin, destination, mode, sumIf(trips, suppressed = 0) AS n,
+        if(n > 0, sumIf(tt_p50_s * trips, suppressed = 0) / n, 0) AS p50,
+        if(n > 0, sumIf(tt_p85_s * trips, suppressed = 0) / n, 0) AS p85,
+        countIf(suppressed = 1) AS sup
+      FROM od_1h WHERE kind = 'od' AND ${rangeWhere('window_start')} ${modeWhere} AND ${useHourly}
+      GROUP BY window_start, origin, destination, mode
+    ) AS o LEFT JOIN (
+      SELECT window_start, origin, destination, mode, sum(expanded) AS ex, sum(expanded_se * expanded_se) AS v
+      FROM od_expanded_1h FINAL WHERE observed > 0 AND ${rangeWhere('window_start')} ${modeWhere}
+      GROUP BY window_start, origin, destination, mode
+    ) AS e ON e.window_start = o.window_start AND e.origin = o.origin AND e.destination = o.destination
+      AND e.mode = o.mode
+    GROUP BY t, origin, destination, mode
+    UNION ALL
+    SELECT toUInt32(toUnixTimestamp(${bucketExpr('window_start', o.interval)})) AS t, origin, destination, mode,
+      toFloat64(sumIf(trips, suppressed = 0)) AS obs,
+      sumIf(if(expanded > 0, expanded, toFloat64(trips)), suppressed = 0) AS ex,
+      sumIf(expanded_se * expanded_se, suppressed = 0) AS v,
+      if(obs > 0, sumIf(tt_p50_s * trips, suppressed = 0) / obs, NULL) AS t50,
+      if(obs > 0, sumIf(tt_p85_s * trips, suppressed = 0) / obs, NULL) AS t85,
+      toUInt32(countIf(suppressed = 1)) AS sup
+    FROM od_15m WHERE ${rangeWhere('window_start')} ${modeWhere} AND NOT ${useHourly}
+    GROUP BY t, origin, destination, mode`;
+}
+
+/** Stored OD modes in a range (per-mode cells, or the mode groups `all`, `motor`). */
+export async function storedOdModes(client: ClickHouseClient, range: TimeRange): Promise<string[]> {
+  const r = await rows<{ mode: string }>(
+    client,
+    `SELECT DISTINCT mode FROM (SELECT mode FROM od_15m WHERE ${rangeWhere('window_start')}
+       UNION ALL SELECT mode FROM od_1h WHERE kind = 'od' AND ${rangeWhere('window_start')}) ORDER BY mode`,
+    rangeParams(range),
+  );
+  return r.map((x) => x.mode);
+}
+
+/**
+ * OD flows between zones (odCellsSql): upstream-suppressed cells are never read back, cells are summed over the
+ * interval (and over the selected modes when cells are stored per mode; a mode group is read on its own, see
+ * odModesFor), and any cell below k observed trips is hidden. `minFlow` filters on the expanded flow.
  */
 export async function odFlows(
   client: ClickHouseClient,
   opts: TimeRange & { interval: '15m' | '1h' | '1d' | 'total'; modes?: string[]; minFlow?: number; k: number },
 ): Promise<OdResult> {
-  const modeWhere = opts.modes?.length ? 'AND mode IN {modes:Array(String)}' : '';
+  const odModes = odModesFor(await storedOdModes(client, opts), opts.modes);
   const r = await rows<{
     t: number;
     origin: string;
     destination: string;
-    obs: number;
-    ex: number;
-    v: number;
-    t50: number | null;
-    t85: number | null;
-    sup: number;
+    tobs: number;
+    tex: number;
+    tv: number;
+    tt50: number | null;
+    tt85: number | null;
+    tsup: number;
   }>(
     client,
-    `SELECT toUInt32(toUnixTimestamp(${bucketExpr('window_start', opts.interval)})) AS t, origin, destination,
-       toFloat64(sumIf(trips, suppressed = 0)) AS obs,
-       sumIf(if(expanded > 0, expanded, toFloat64(trips)), suppressed = 0) AS ex,
-       sumIf(expanded_se * expanded_se, suppressed = 0) AS v,
-       if(obs > 0, sumIf(tt_p50_s * trips, suppressed = 0) / obs, NULL) AS t50,
-       if(obs > 0, sumIf(tt_p85_s * trips, suppressed = 0) / obs, NULL) AS t85,
-       toUInt32(countIf(suppressed = 1)) AS sup
-     FROM od_15m WHERE ${rangeWhere('window_start')} ${modeWhere}
+    `SELECT t, origin, destination, sum(c.obs) AS tobs, sum(c.ex) AS tex, sum(c.v) AS tv,
+       if(tobs > 0, sum(c.t50 * c.obs) / tobs, NULL) AS tt50, if(tobs > 0, sum(c.t85 * c.obs) / tobs, NULL) AS tt85,
+       toUInt32(sum(c.sup)) AS tsup
+     FROM (${odCellsSql({ interval: opts.interval, modes: odModes.length > 0, hourly: opts.interval !== '15m' })}) AS c
      GROUP BY t, origin, destination ORDER BY t, origin, destination`,
-    { ...rangeParams(opts), modes: opts.modes ?? [] },
+    { ...rangeParams(opts), modes: odModes },
   );
-  // Population flows: hourly expansions (od_expanded_1h, docs/OD-AND-PRIVACY.md) replace the
-  // observed counts where they exist, for hourly or coarser intervals.
-  const expandedBy = new Map<string, { ex: number; v: number }>();
-  if (opts.interval !== '15m') {
-    const e = await rows<{ t: number; origin: string; destination: string; ex: number; v: number }>(
-      client,
-      `SELECT toUInt32(toUnixTimestamp(${bucketExpr('window_start', opts.interval)})) AS t, origin, destination,
-         sum(expanded) AS ex, sum(expanded_se * expanded_se) AS v
-       FROM od_expanded_1h FINAL WHERE ${rangeWhere('window_start')} ${modeWhere}
-       GROUP BY t, origin, destination`,
-      { ...rangeParams(opts), modes: opts.modes ?? [] },
-    );
-    for (const x of e) expandedBy.set(`${x.t}|${x.origin}|${x.destination}`, { ex: Number(x.ex), v: Number(x.v) });
-  }
-  for (const x of r) {
-    const e = expandedBy.get(`${x.t}|${x.origin}|${x.destination}`);
-    if (e && e.ex >= Number(x.obs)) {
-      x.ex = e.ex;
-      x.v = e.v;
-    }
-  }
   const minFlow = opts.minFlow ?? 0;
   const flows: OdFlow[] = [];
   let suppressedCells = 0;
   for (const x of r) {
-    const observed = Number(x.obs);
+    const observed = Number(x.tobs);
     if (observed < opts.k) {
-      suppressedCells += Math.max(1, Number(x.sup));
+      suppressedCells += Math.max(1, Number(x.tsup));
       continue;
     }
-    suppressedCells += Number(x.sup) > 0 ? 1 : 0;
-    const expanded = Number(x.ex);
+    suppressedCells += Number(x.tsup) > 0 ? 1 : 0;
+    const expanded = Number(x.tex);
     if (expanded < minFlow) continue;
-    const stdErr = Math.sqrt(Number(x.v));
+    const stdErr = Math.sqrt(Number(x.tv));
     flows.push({
       t: ms(x.t),
       origin: x.origin,
@@ -105,8 +159,8 @@ export async function odFlows(
       expanded,
       stdErr,
       ci95: [Math.max(observed, expanded - 1.96 * stdErr), expanded + 1.96 * stdErr],
-      travelTimeP50S: x.t50 === null ? null : Number(x.t50),
-      travelTimeP85S: x.t85 === null ? null : Number(x.t85),
+      travelTimeP50S: x.tt50 === null ? null : Number(x.tt50),
+      travelTimeP85S: x.tt85 === null ? null : Number(x.tt85),
     });
   }
   return {
@@ -114,6 +168,7 @@ export async function odFlows(
     to: opts.to,
     interval: opts.interval,
     modes: opts.modes ?? [],
+    odModes,
     k: opts.k,
     minFlow,
     flows,

@@ -38,6 +38,12 @@ import { CountGuard, type CountGuardOptions, registryCounterIds } from './counts
  * migration 0003). A bin fed by one record in one checkpoint has one row whose `count` is the record's value bit
  * for bit.
  *
+ * ## Published value: what was reported, never a silent extrapolation
+ * Each row also carries `reportedCount` = Σ count·|r∩B|/|r| (what the records reported for the part of the bin they
+ * cover) and `coveredS`; the store publishes their sums (`counts_bins.count`, migration 0008), so an hourly bin
+ * equals the sum of its 15-minute bins however much of the hour was covered. Extrapolation to uncovered time is a
+ * separate, flagged column (`count_extrapolated`, `coverage` < 1) read only on request.
+ *
  * ## Gaps
  * A bin that the watermark closes without any record of its series is written as an explicit gap row (count
  * null, observed 0), from the series' first bin on; a record with count null (or uptime 0) is a gap too.
@@ -70,6 +76,10 @@ export const NormalisedCountRow = Type.Object(
     /** Seconds of the bin this partial observed. */
     observedS: Type.Number({ minimum: 0 }),
     uptime: Type.Number({ minimum: 0, maximum: 1 }),
+    /** What the feed reported for the part of the bin its records cover (Σ count·|r∩B|/|r|): the published value. */
+    reportedCount: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
+    /** Seconds of the bin covered by records with a value (coverage = coveredS / bin length). */
+    coveredS: Type.Optional(Type.Number({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -97,6 +107,9 @@ export type SensorHealthFlag = Static<typeof SensorHealthFlag>;
 interface Acc {
   observedMs: number;
   observed: number;
+  /** Σ count·|r∩B|/|r|: what the records reported for the part of the bin they cover (no extrapolation). */
+  reported: number;
+  coveredMs: number;
   contributors: number;
   /** The only contributing record when it is aligned with the bin (pass its values through). */
   single: CountRecord | null;
@@ -129,13 +142,18 @@ interface HealthSeries {
   emitted: Set<string>;
 }
 
-const newAcc = (): Acc => ({ observedMs: 0, observed: 0, contributors: 0, single: null });
+/** Event-time period of the health checks of a series with bins up to this long (see close()). */
+export const HEALTH_EVAL_MS = 900_000;
+
+const newAcc = (): Acc => ({ observedMs: 0, observed: 0, reported: 0, coveredMs: 0, contributors: 0, single: null });
 
 function addTo(acc: Acc, r: CountRecord, b: number, binMs: number, overlap: number): void {
   const u = r.uptime ?? 1;
   if (r.count === null || !(u > 0)) return;
   acc.observedMs += u * overlap;
   acc.observed += (r.count / (r.end - r.start)) * u * overlap;
+  acc.reported += (r.count / (r.end - r.start)) * overlap;
+  acc.coveredMs += overlap;
   acc.contributors++;
   acc.single = acc.contributors === 1 && r.start === b && r.end === b + binMs ? r : null;
 }
@@ -297,6 +315,8 @@ export class CountsOperator implements Operator<CountRecord> {
       observedCount: v.count === null ? null : v.observed,
       observedS: v.count === null ? 0 : (acc as Acc).observedMs / 1000,
       uptime: v.uptime,
+      reportedCount: v.count === null ? null : (acc as Acc).single !== null ? v.count : (acc as Acc).reported,
+      coveredS: v.count === null ? 0 : (acc as Acc).coveredMs / 1000,
     };
     if (s.proto.direction !== undefined) row.direction = s.proto.direction;
     if (s.proto.mode !== undefined) row.mode = s.proto.mode;
@@ -317,7 +337,6 @@ export class CountsOperator implements Operator<CountRecord> {
       }
     }
     for (const h of this.healthSeries.values()) {
-      let closed = false;
       while (h.nextClose + h.binMs <= limit) {
         const b = h.nextClose;
         // Total over modes: Σ of each mode's estimate; null when no mode observed anything.
@@ -332,10 +351,13 @@ export class CountsOperator implements Operator<CountRecord> {
         h.acc.delete(b);
         h.history.push({ ...h.proto, start: b, end: b + h.binMs, count, uptime });
         h.nextClose += h.binMs;
-        closed = true;
+        if (h.history.length > this.opts.historyBins) h.history.splice(0, h.history.length - this.opts.historyBins);
+        // Health runs at fixed event-time instants (every HEALTH_EVAL_MS, or every bin when bins are longer), on
+        // the history up to that instant: its findings (expected values included) never depend on how many bins
+        // one batch closes, i.e. on replay speed or Kafka batch sizes (issue 11, item 4).
+        if (h.nextClose % Math.max(h.binMs, HEALTH_EVAL_MS) === 0) this.health(h, ctx, false);
       }
-      if (h.history.length > this.opts.historyBins) h.history.splice(0, h.history.length - this.opts.historyBins);
-      if (closed || final) this.health(h, ctx, final);
+      if (final) this.health(h, ctx, true);
     }
   }
 
@@ -412,6 +434,8 @@ export function countsSink(config: Config): SinkRole<NormalisedCountRow> {
       raw_count: v.observedCount,
       uptime: v.uptime,
       observed_s: v.observedS,
+      reported: v.reportedCount === undefined ? v.observedCount : v.reportedCount,
+      covered_s: v.coveredS ?? v.observedS,
     }),
   };
 }
