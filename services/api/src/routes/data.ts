@@ -371,6 +371,9 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
             to: EpochMs,
             interval: Type.String(),
             modes: Type.Array(Type.String()),
+            odModes: Type.Array(Type.String(), {
+              description: 'stored OD modes read: the modes asked, or the mode group (all, motor) they map to',
+            }),
             k: Type.Integer(),
             minFlow: Type.Number(),
             suppressedCells: Type.Integer(),
@@ -487,6 +490,13 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ...RangeQuery,
       interval: Type.Optional(Interval),
       mode: Type.Optional(Modes),
+      extrapolate: Type.Optional(
+        Type.Boolean({
+          description:
+            'Scale each bin to its full length when reports cover only part of it (rows flagged `extrapolated`). ' +
+            'Default: what was reported, with its coverage.',
+        }),
+      ),
     },
     { additionalProperties: false },
   );
@@ -516,6 +526,9 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
                 intervals: Type.Integer(),
                 gaps: Type.Integer(),
                 uptime: Type.Number(),
+                observedS: Type.Number(),
+                coverage: Type.Number(),
+                extrapolated: Type.Boolean(),
               }),
             ),
           }),
@@ -536,6 +549,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
         site: query.site,
         interval,
         modes: splitModes(query.mode),
+        extrapolate: query.extrapolate === true,
       });
       if (req.principal.role !== 'public') return { interval, rows };
       // Public: daily buckets are sums of the k-anonymous hourly cells (docs/OD-AND-PRIVACY.md).
@@ -548,6 +562,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
               site: query.site,
               interval: '1h',
               modes: splitModes(query.mode),
+              extrapolate: query.extrapolate === true,
             });
       const key = (r: (typeof rows)[number]) => `${r.sensorId}|${r.direction}|${r.mode}`;
       return { interval, rows: publicRows(rows, hourly, key, k) };
