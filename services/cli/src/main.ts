@@ -56,6 +56,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: () => import('./commands/signals.ts'),
   },
   query: { summary: 'run a read-only SQL query on the store (debugging)', load: () => import('./commands/query.ts') },
+  forecast: {
+    summary: 'footfall: train/backtest day-ahead forecasts, before/after with a counterfactual, period comparisons',
+    load: () => import('./commands/forecast.ts'),
+  },
+  calendar: {
+    summary: 'public holidays (date-holidays) and operator events (add, list, import school holidays)',
+    load: () => import('./commands/calendar.ts'),
+  },
 };
 
 export function usage(): string {

@@ -54,6 +54,8 @@ export const ConfigSchema = Type.Object(
         countsNorm: Type.String({ default: 'counts.norm.v1' }),
         /** Sensor health findings of the counts role (rows of sensor_health). */
         sensorHealth: Type.String({ default: 'sensor-health.v1' }),
+        /** Day-ahead footfall forecasts (role forecast → sink-forecasts → footfall_forecasts). */
+        forecasts: Type.String({ default: 'forecasts.v1' }),
         events: Type.String({ default: 'events.v1' }),
         eventTotals: Type.String({ default: 'event-totals.v1' }),
         dlq: Type.String({ default: 'dlq.v1' }),
@@ -232,6 +234,22 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    footfall: Type.Object(
+      {
+        /** IANA zone of the counting sites: forecasts, calendars and comparisons use local days and hours. */
+        timeZone: Type.String({ default: 'Europe/Paris' }),
+        /** Country and region of public holidays (`date-holidays` codes), e.g. FR / '' or AU / VIC. */
+        country: Type.String({ default: 'FR' }),
+        region: Type.String({ default: '' }),
+        /** School-holiday zone matched against calendar events of region `<country>-<zone>` (A, B, C in France). */
+        schoolZone: Type.String({ default: '' }),
+        /** ONNX forecast model (`passage forecast train --out`); empty = the forecast role does not start. */
+        modelPath: Type.String({ default: '' }),
+        /** Local hours between intraday refreshes of the current day's remaining hours (0 = none). */
+        refreshHours: Type.Integer({ minimum: 0, maximum: 24, default: 6 }),
+      },
+      { default: {} },
+    ),
     classifier: Type.Object(
       {
         intraOpNumThreads: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
@@ -275,4 +293,6 @@ export const ENV: Record<string, { key: string; kind: 'string' | 'int' | 'number
   PASSAGE_TIME_GUARD_CLOCK: { key: 'stream.timeGuard.clock', kind: 'string' },
   PASSAGE_ONNX_THREADS: { key: 'classifier.intraOpNumThreads', kind: 'int' },
   PASSAGE_CLASSIFIER_MODE: { key: 'classifier.mode', kind: 'string' },
+  PASSAGE_TIMEZONE: { key: 'footfall.timeZone', kind: 'string' },
+  PASSAGE_FORECAST_MODEL: { key: 'footfall.modelPath', kind: 'string' },
 };

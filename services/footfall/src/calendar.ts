@@ -7,6 +7,7 @@
  * Victoria in 2012 and 2013, though that holiday exists only since 2015; an operator can override a day with an
  * event of kind `not-holiday`.
  */
+import { PassageError } from '@passage/config';
 import Holidays from 'date-holidays';
 
 export const EVENT_KINDS = [
@@ -55,6 +56,18 @@ export class Calendar {
     this.hd = options.state ? new Holidays(options.country, options.state) : new Holidays(options.country);
     this.events = options.events ?? [];
     this.schoolRegion = options.schoolZone ? `${options.country}-${options.schoolZone}` : '';
+  }
+
+  /** A calendar of a country (and region) that `date-holidays` knows, else PASSAGE_CALENDAR_REGION. */
+  static create(options: CalendarOptions): Calendar {
+    if (!Calendar.supports(options.country, options.state)) {
+      const r = options.state ? ` region "${options.state}"` : '';
+      throw new PassageError(
+        'PASSAGE_CALENDAR_REGION',
+        `date-holidays does not know country "${options.country}"${r}. Use ISO codes, e.g. FR, AU --region VIC.`,
+      );
+    }
+    return new Calendar(options);
   }
 
   /** Whether `date-holidays` knows the country (and region). */

@@ -26,6 +26,9 @@ export const FEATURE_NAMES: readonly string[] = [
   'recent_hour',
   'lag7_day',
   'yesterday_vs_week_before',
+  'hour_profile',
+  'cv_days',
+  'weekend_ratio',
   'holiday',
   'holiday_prev',
   'holiday_next',
@@ -49,6 +52,12 @@ export interface DayContext {
   lag7Day: number;
   /** Yesterday's total / the total of the same weekday one week before (1 when unknown). */
   yesterdayVsWeekBefore: number;
+  /** Mean of each hour over the 28 days / level (NaN when never seen). */
+  hourProfile: Float64Array;
+  /** Coefficient of variation of the daily totals over 28 days (event venues vary a lot). */
+  cvDays: number;
+  /** Mean weekend hour / mean weekday hour over 28 days. */
+  weekendRatio: number;
 }
 
 function dayTotal(v: Float64Array, d: number): number {
@@ -96,6 +105,36 @@ export function dayContext(g: HourlyGrid, s: number, d: number): DayContext | nu
   }
   if (n < MIN_HOURS_LEVEL) return null;
   const level = Math.max(1, sum / n);
+  const hs = new Float64Array(24);
+  const hn = new Float64Array(24);
+  const totals: number[] = [];
+  let we = 0;
+  let weN = 0;
+  let wd = 0;
+  let wdN = 0;
+  for (let k = 1; k <= 28 && d - k >= 0; k++) {
+    const dd = d - k;
+    const weekend = weekdayOf(g.firstDay + dd) >= 5;
+    for (let h = 0; h < 24; h++) {
+      const x = v[dd * 24 + h];
+      if (Number.isNaN(x)) continue;
+      hs[h] += x;
+      hn[h]++;
+      if (weekend) {
+        we += x;
+        weN++;
+      } else {
+        wd += x;
+        wdN++;
+      }
+    }
+    const t = dayTotal(v, dd);
+    if (!Number.isNaN(t)) totals.push(t);
+  }
+  const hourProfile = new Float64Array(24);
+  for (let h = 0; h < 24; h++) hourProfile[h] = hn[h] ? hs[h] / hn[h] / level : Number.NaN;
+  const tm = totals.reduce((a, b) => a + b, 0) / Math.max(1, totals.length);
+  const tv = totals.reduce((a, b) => a + (b - tm) ** 2, 0) / Math.max(1, totals.length);
   const l7 = dayTotal(v, d - 7);
   const y1 = dayTotal(v, d - 1);
   const y8 = dayTotal(v, d - 8);
@@ -105,6 +144,9 @@ export function dayContext(g: HourlyGrid, s: number, d: number): DayContext | nu
     week: wN >= 48 ? wSum / wN / level : 1,
     lag7Day: Number.isNaN(l7) ? 1 : l7 / (24 * level),
     yesterdayVsWeekBefore: Number.isNaN(y1) || Number.isNaN(y8) || y8 <= 0 ? 1 : Math.min(5, y1 / y8),
+    hourProfile,
+    cvDays: tm > 0 ? Math.min(3, Math.sqrt(tv) / tm) : 0,
+    weekendRatio: weN && wdN && wd > 0 ? Math.min(5, we / weN / (wd / wdN)) : 1,
   };
 }
 
@@ -192,7 +234,10 @@ export function writeFeatures(
   out[o + 13] = nRecent ? recent / nRecent / L : m4;
   out[o + 14] = ctx.lag7Day;
   out[o + 15] = ctx.yesterdayVsWeekBefore;
-  const b = o + 5;
+  out[o + 16] = Number.isNaN(ctx.hourProfile[h]) ? m4 : ctx.hourProfile[h];
+  out[o + 17] = ctx.cvDays;
+  out[o + 18] = ctx.weekendRatio;
+  const b = o + 8;
   const c0 = calDay(d);
   out[b + 11] = c0.holiday ? 1 : 0;
   out[b + 12] = calDay(d - 1).holiday ? 1 : 0;

@@ -5,7 +5,10 @@
  * Training (TF.js) is not imported from here: import `@passage/footfall/train`.
  */
 export * from './backtest.ts';
+export * from './before-after.ts';
 export * from './calendar.ts';
+export * from './compare.ts';
+export * from './faults.ts';
 export * from './features.ts';
 export * from './grid.ts';
 export * from './model.ts';

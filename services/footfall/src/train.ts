@@ -153,7 +153,11 @@ export async function trainModel(grid: HourlyGrid, rows: FeatureRows, o: TrainOp
   let best: Dense[] | null = null;
   let bestLoss = Number.POSITIVE_INFINITY;
   let since = 0;
+  const lr0 = o.learningRate ?? 0.002;
   for (let epoch = 0; epoch < epochs; epoch++) {
+    // cosine decay to 5 % (Adam reads its learningRate at every step)
+    (optimizer as unknown as { learningRate: number }).learningRate =
+      lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * epoch) / epochs)));
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
       [order[i], order[j]] = [order[j], order[i]];
@@ -167,14 +171,15 @@ export async function trainModel(grid: HourlyGrid, rows: FeatureRows, o: TrainOp
         yb[b] = train.y[r];
         wb[b] = train.level[r] / meanLevel;
       }
-      const loss = tf.tidy(() => {
-        const xs = tf.tensor2d(xb, [bs, F]);
-        const ys = tf.tensor1d(yb);
-        const ws = tf.tensor1d(wb);
-        return optimizer.minimize(() => pinball(model.apply(xs) as tf.Tensor, ys, ws) as tf.Scalar, true);
-      });
-      lossSum += (loss as tf.Scalar).dataSync()[0];
-      loss?.dispose();
+      const xs = tf.tensor2d(xb, [bs, F]);
+      const ys = tf.tensor1d(yb);
+      const ws = tf.tensor1d(wb);
+      const loss = optimizer.minimize(() => pinball(model.apply(xs) as tf.Tensor, ys, ws) as tf.Scalar, true);
+      tf.dispose([xs, ys, ws]);
+      if (loss) {
+        lossSum += loss.dataSync()[0];
+        loss.dispose();
+      }
       batches++;
     }
     const valLoss = tf.tidy(() => pinball(model.predict(xv) as tf.Tensor, yv, wv).dataSync()[0]);

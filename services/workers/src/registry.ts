@@ -2,6 +2,7 @@ import type { Config } from '@passage/config';
 import type { ProcessorRole, SinkRole } from '@passage/stream';
 import { countsRole, countsSink, sensorHealthSink } from './roles/counts.ts';
 import { eventTotalsRole, eventTotalsSink } from './roles/event-totals.ts';
+import { forecastRole, forecastsSink } from './roles/forecast.ts';
 import { ingestDetectionsRole } from './roles/ingest-detections.ts';
 import { odHourlySink, odMatcherRole, odSink } from './roles/od-matcher.ts';
 import { tokenizerRole } from './roles/tokenizer.ts';
@@ -21,6 +22,7 @@ export const catalog: RoleCatalog = {
     counts: countsRole as (c: Config) => ProcessorRole<never>,
     tokenizer: tokenizerRole as (c: Config) => ProcessorRole<never>,
     'od-matcher': odMatcherRole as (c: Config) => ProcessorRole<never>,
+    forecast: forecastRole as (c: Config) => ProcessorRole<never>,
   },
   sinks: {
     'sink-event-totals': eventTotalsSink as (c: Config) => SinkRole<never>,
@@ -30,6 +32,7 @@ export const catalog: RoleCatalog = {
     'sink-sensor-health': sensorHealthSink as (c: Config) => SinkRole<never>,
     'sink-od': odSink as (c: Config) => SinkRole<never>,
     'sink-od-hourly': odHourlySink as (c: Config) => SinkRole<never>,
+    'sink-forecasts': forecastsSink as (c: Config) => SinkRole<never>,
   },
 };
 

@@ -1,5 +1,6 @@
 export * from './common.ts';
 export * from './counts.ts';
+export * from './footfall.ts';
 export * from './live.ts';
 export * from './movements.ts';
 export * from './od.ts';
