@@ -90,7 +90,7 @@ describe('passage stack', () => {
     const port = 22400 + Math.floor(Math.random() * 500);
     const s = stack('kill', join(REPO, 'infra/scenarios/chartres-centre/registry.json'), port);
     await waitFor(() => s.out().includes('Stack running') || s.child.exitCode !== null, 240_000);
-    expect(s.out(), s.err()).toContain('Stack running: 8 processes, all ready.');
+    expect(s.out(), s.err().slice(-3000)).toMatch(/Stack running: \d+ processes, all ready./);
     const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
       children: { name: string; pid: number; ready: boolean; running: boolean }[];
     };
