@@ -202,6 +202,10 @@ describe('differencing public answers recovers nothing withheld', () => {
       PLANNER,
     );
     expect([keyed.from, keyed.to]).toEqual([start + Q, start + H + Q]);
+    type Extent = { from: number; to: number; od: { from: number; to: number } };
+    const pub = await get<Extent>('/api/v1/extent', {});
+    for (const t of [pub.from, pub.to, pub.od.from, pub.od.to]) expect(t % H).toBe(0);
+    expect((await get<Extent>('/api/v1/extent', {}, PLANNER)).od.from).toBe(fx.start); // 06:30, as stored
     const now = Date.now();
     const open = await get<{ to: number }>('/api/v1/od', { from: iso(now - 3 * H), to: iso(now + H) });
     expect(open.to).toBe(Math.floor(now / H) * H);

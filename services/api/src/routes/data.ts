@@ -21,7 +21,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Access } from '../auth.ts';
 import { apiError, errorResponses } from '../errors.ts';
-import { kCount, publicRows, publicTotal, publicVolumes } from '../public-view.ts';
+import { HOUR_MS, kCount, publicRows, publicTotal, publicVolumes } from '../public-view.ts';
 import {
   CoarseInterval,
   EpochMs,
@@ -193,12 +193,17 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
         },
       },
     },
-    async () => {
+    async (req) => {
       const e = await dataExtent(ctx.store.client);
+      const od = await odExtent(ctx.store.client);
+      // The public view is served by whole clock hours (public-view.ts): so is its extent (the dashboard's buckets).
+      const pub = req.principal.role === 'public';
+      const floor = (t: number) => (pub ? Math.floor(t / HOUR_MS) * HOUR_MS : t);
+      const ceil = (t: number) => (pub ? Math.ceil(t / HOUR_MS) * HOUR_MS : t);
       return {
-        from: e?.from ?? null,
-        to: e?.to ?? null,
-        od: await odExtent(ctx.store.client),
+        from: e ? floor(e.from) : null,
+        to: e ? ceil(e.to) : null,
+        od: od ? { from: floor(od.from), to: ceil(od.to) } : null,
         k,
         scenarios: await listScenarios(ctx.store.client),
       };
