@@ -347,8 +347,8 @@ export function validateRegistry(doc: unknown): ValidationResult {
       const dist = Math.hypot(frame.x(mid[0]), frame.y(mid[1]));
       const px = mapToPixel(g, mid);
       let why = '';
-      if (dist > MAX_VIEW_DISTANCE_M)
-        why = `it lies ${Math.round(dist)} m from the camera (limit ${MAX_VIEW_DISTANCE_M} m)`;
+      const far = dist >= 10_000 ? `${Math.round(dist / 1000)} km` : `${Math.round(dist)} m`;
+      if (dist > MAX_VIEW_DISTANCE_M) why = `it lies ${far} from the camera (limit ${MAX_VIEW_DISTANCE_M} m)`;
       else if (px === null) why = 'it is behind the camera or above its horizon';
       else if (W !== undefined && H !== undefined && (px[0] < 0 || px[0] > W || px[1] < 0 || px[1] > H)) {
         why = `its middle projects to pixel [${Math.round(px[0])}, ${Math.round(px[1])}], outside the ${W}×${H} image`;
