@@ -626,10 +626,13 @@ export async function expandOd(
     const res = estimateZoneOd({
       zones: registry.zones,
       observed: observedZones,
+      // Matched trips with an unobserved end: with every zone observed they are trips whose real end the probes
+      // missed, a share the ratio estimator already restores in the complete cells (kept, they would count twice);
+      // otherwise mostly trips to or from the zones nothing observes: the residual cells' prior.
       cells: prior.filter(
         (c) =>
-          (observedZones.has(c.origin) || c.origin === UNOBSERVED_ZONE) &&
-          (observedZones.has(c.destination) || c.destination === UNOBSERVED_ZONE),
+          (observedZones.has(c.origin) || (c.origin === UNOBSERVED_ZONE && !allObserved)) &&
+          (observedZones.has(c.destination) || (c.destination === UNOBSERVED_ZONE && !allObserved)),
       ),
       totals: list,
     });
