@@ -60,7 +60,11 @@ export function jsonCodec<S extends TSchema>(schema: S, options: JsonCodecOption
         const v = o.v ?? o.version;
         if (v !== undefined) {
           if (!versions.includes(v as string | number)) {
-            return { ok: false, reason: 'UNKNOWN_VERSION', detail: `version ${JSON.stringify(v).slice(0, 20)}` };
+            return {
+              ok: false,
+              reason: 'UNKNOWN_VERSION',
+              detail: redactedMessage(`version ${JSON.stringify(v).slice(0, 20)}`),
+            };
           }
           delete o.v;
           delete o.version;
@@ -71,7 +75,7 @@ export function jsonCodec<S extends TSchema>(schema: S, options: JsonCodecOption
         return {
           ok: false,
           reason: 'SCHEMA',
-          detail: first ? `${first.path || '/'}: ${first.message}` : 'does not match the schema',
+          detail: first ? redactedMessage(`${first.path || '/'}: ${first.message}`) : 'does not match the schema',
         };
       }
       return { ok: true, value: parsed as Static<S> };

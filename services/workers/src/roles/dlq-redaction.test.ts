@@ -66,6 +66,15 @@ describe('dead letters of camera frames', () => {
     expect(leaks(JSON.stringify(dl))).toEqual([]);
   });
 
+  it('keep version values and schema paths (a key that is a plate) out of the message', async () => {
+    const dl = await deadLetters([
+      `{"v":"${PLATES[0]}","cameraId":"cam-1","ts":${T0},"objects":[]}`,
+      `{"cameraId":"cam-1","ts":${T0},"objects":[${obj(`,"${PLATES[1]}":1`)}]}`,
+    ]);
+    expect(dl.map((d) => d.reason)).toEqual(['UNKNOWN_VERSION', 'SCHEMA']);
+    expect(leaks(JSON.stringify(dl))).toEqual([]);
+  });
+
   it('redact identifier keys whatever their spelling', async () => {
     const dl = await deadLetters([
       `{"cameraId":"cam-1","ts":${T0},"objects":[${obj(`,"Plate":"${PLATES[4]}"`)}]}`,
