@@ -34,7 +34,9 @@ describe('passage sites', () => {
     const v = passage('sites', 'validate', join(DIR, 'registry.json'));
     expect(v.code, v.err).toBe(0);
     expect(v.out).toContain('is valid: 11 cameras, 13 counters, 93 sighting sites, 11 zones');
-    expect(v.out).toMatch(/camera cam-bd-nord: 9 calibration pairs, reprojection error 0\.\d\d px RMS \(limit 5\)/);
+    expect(v.out).toMatch(
+      /camera cam-bd-nord: 9 calibration pairs, reprojection error 0\.00\d m RMS on the ground \(limit 1\), 0\.\d\d px RMS in the image/,
+    );
   });
 
   it('lists every error with its path and exits 1', () => {

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import {
   clearRegistryCache,
   loadRegistry,
-  MAX_REPROJECTION_PX,
+  MAX_REPROJECTION_GROSS_PX,
+  MAX_REPROJECTION_M,
   MAX_VIEW_DISTANCE_M,
   readRegistryFile,
   registryFromScenario,
@@ -90,9 +91,9 @@ describe('site registry', () => {
     cam0.lines[0].b = [cam0.lines[0].b[0] + 0.0135, cam0.lines[0].b[1]];
     // 6. overlapping arms: arm 1 of camera 0 drawn over arm 0
     cam0.zones[1].polygon = clone(cam0.zones[0].polygon);
-    // 7. a calibration pair 60 px off
+    // 7. a calibration pair 300 px off
     const cam3 = doc.cameras[3] as { calibration: { image: number[] }[] };
-    cam3.calibration[2].image = [cam3.calibration[2].image[0] + 60, cam3.calibration[2].image[1]];
+    cam3.calibration[2].image = [cam3.calibration[2].image[0] + 300, cam3.calibration[2].image[1]];
     // 8. a misspelt field
     (doc.counters[0] as Record<string, unknown>).mdoes = ['car'];
     const r = validateRegistry(doc);
@@ -114,9 +115,11 @@ describe('site registry', () => {
     expect(byPath.get('/zones/1/polygon')).toContain('"polygon" is missing');
     expect(byPath.get('/cameras/0/lines/0')).toMatch(/lies 9\d\d m from the camera \(limit 200 m\)/);
     expect(MAX_VIEW_DISTANCE_M).toBe(200);
-    expect(byPath.get('/cameras/3/calibration')).toContain(`limit ${MAX_REPROJECTION_PX} px`);
+    expect(byPath.get('/cameras/3/calibration')).toMatch(
+      /disagree by 0\.63 m RMS on the ground and 46\.9 px in the image \(limits 1 m, 25 px; worst: pair \d, 1\.07 m\)/,
+    );
     const rms = r.calibration.find((c) => c.cameraId === doc.cameras[3].id)?.rmsPx ?? 0;
-    expect(rms).toBeGreaterThan(MAX_REPROJECTION_PX);
+    expect(rms).toBeGreaterThan(MAX_REPROJECTION_GROSS_PX);
   });
 
   it('checks signal controllers: unknown arms and groups, greens outside the cycle or below the minimum', () => {
@@ -151,6 +154,20 @@ describe('site registry', () => {
       '/signalControllers/0/plans/0/greens/0',
       '/signalControllers/0/plans/0/greens/1',
     ]);
+  });
+
+  it('accepts the other worlds and the API fixture: imprecise calibrations and corner overlaps are warnings', () => {
+    for (const f of ['infra/scenarios/dreux-grid/scenario.json', 'services/api/src/fixtures/scenario.json']) {
+      const r = readRegistryFile(join(REPO, f));
+      expect(r.errors, f).toEqual([]);
+    }
+    // dreux-grid: lens-like residuals of 5–11 px in the image, under 1 m on the ground.
+    const dreux = readRegistryFile(join(REPO, 'infra/scenarios/dreux-grid/scenario.json'));
+    expect(dreux.warnings.some((w) => w.code === 'PASSAGE_REGISTRY_CALIBRATION_ERROR')).toBe(true);
+    for (const c of dreux.calibration) expect(c.rmsM).toBeLessThan(MAX_REPROJECTION_M);
+    // API fixture: arms overlapping at a corner (≤ 2.2 % of an arm).
+    const api = readRegistryFile(join(REPO, 'services/api/src/fixtures/scenario.json'));
+    expect(api.warnings.filter((w) => w.code === 'PASSAGE_REGISTRY_OVERLAP')).toHaveLength(24);
   });
 
   it('refuses a bad file at load with PASSAGE_REGISTRY_INVALID listing every error (no crash later)', () => {

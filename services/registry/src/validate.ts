@@ -5,7 +5,8 @@
  * Checks beyond the JSON Schema (thresholds are exported and documented in docs/SITES.md):
  * - duplicate ids (per collection; line and arm ids over the whole registry; a site id used by two kinds);
  * - unknown references (a sighting site's zone, a controller's cameras, arms and groups);
- * - calibration: degenerate pairs, or an RMS image reprojection error above MAX_REPROJECTION_PX;
+ * - calibration: degenerate pairs, or an RMS reprojection error above MAX_REPROJECTION_M on the ground or
+ *   MAX_REPROJECTION_GROSS_PX in the image (a warning above MAX_REPROJECTION_PX: lens distortion or a misplaced pair);
  * - a line or arm outside its camera's view: above the horizon, with its middle outside the image, or farther
  *   than MAX_VIEW_DISTANCE_M from the camera;
  * - arms of one camera that overlap; polygons that cross themselves or have no area;
@@ -18,6 +19,15 @@ import { type RegistryDocument, RegistrySchema } from './schema.ts';
 
 /** Largest RMS reprojection error of a camera calibration, image pixels. */
 export const MAX_REPROJECTION_PX = 5;
+/** RMS image reprojection error beyond which a calibration is refused whatever its ground error, pixels. */
+export const MAX_REPROJECTION_GROSS_PX = 25;
+/**
+ * Largest RMS reprojection error of a camera calibration on the ground, metres: beyond it a road user's position,
+ * hence which side of a line or which arm it is on, is uncertain by more than a metre.
+ */
+export const MAX_REPROJECTION_M = 1;
+/** Two arms of one camera may share at most this share of the smaller one (more: an error; less: a warning). */
+export const MAX_ARM_OVERLAP_SHARE = 0.1;
 /** Farthest a camera line or arm may lie from its camera, metres. */
 export const MAX_VIEW_DISTANCE_M = 200;
 /** Modes a counter may list. */
@@ -34,7 +44,8 @@ export interface CalibrationReport {
   pairs: number;
   /** RMS reprojection error in the image, pixels (null: the calibration could not be fitted). */
   rmsPx: number | null;
-  /** Largest ground reprojection error, metres. */
+  /** RMS and largest reprojection error on the ground, metres. */
+  rmsM: number | null;
   maxErrM: number | null;
 }
 
@@ -131,6 +142,52 @@ export function polygonsOverlap(a: XY[], b: XY[]): boolean {
     p.reduce((s, q) => s + q[1], 0) / p.length,
   ];
   return inside(centroid(a), b) || inside(centroid(b), a);
+}
+
+function isConvex(p: XY[]): boolean {
+  let sign = 0;
+  for (let i = 0; i < p.length; i++) {
+    const c = cross(p[i], p[(i + 1) % p.length], p[(i + 2) % p.length]);
+    if (Math.abs(c) < 1e-12) continue;
+    if (sign === 0) sign = Math.sign(c);
+    else if (Math.sign(c) !== sign) return false;
+  }
+  return true;
+}
+
+/** Area shared by a polygon and a convex polygon (Sutherland–Hodgman clipping). */
+function sharedArea(subject: XY[], convex: XY[]): number {
+  const ccw = polygonArea(convex) > 0;
+  let out = subject;
+  for (let i = 0; i < convex.length && out.length > 0; i++) {
+    const a = convex[i];
+    const b = convex[(i + 1) % convex.length];
+    const side = (p: XY) => (ccw ? cross(a, b, p) >= 0 : cross(a, b, p) <= 0);
+    const cut = (p: XY, q: XY): XY => {
+      const d1 = cross(a, b, p);
+      const d2 = cross(a, b, q);
+      const t = d1 / (d1 - d2);
+      return [p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])];
+    };
+    const src = out;
+    out = [];
+    for (let k = 0; k < src.length; k++) {
+      const p = src[k];
+      const q = src[(k + 1) % src.length];
+      if (side(q)) {
+        if (!side(p)) out.push(cut(p, q));
+        out.push(q);
+      } else if (side(p)) out.push(cut(p, q));
+    }
+  }
+  return out.length >= 3 ? Math.abs(polygonArea(out)) : 0;
+}
+
+/** Shared area of two simple polygons when one is convex, else null (not measured). */
+export function overlapArea(a: XY[], b: XY[]): number | null {
+  if (isConvex(b)) return sharedArea(a, b);
+  if (isConvex(a)) return sharedArea(b, a);
+  return null;
 }
 
 function duplicates(items: readonly { id: string }[], at: string, what: string, errors: Issue[]): void {
@@ -287,16 +344,33 @@ export function validateRegistry(doc: unknown): ValidationResult {
           ground: [frame.x((p.map as LonLat)[0]), frame.y((p.map as LonLat)[1])],
         })),
       );
-      calibration.push({ cameraId: c.id, pairs: pairs.length, rmsPx: fit.rmsPx, maxErrM: fit.maxErrM });
-      if (!(fit.rmsPx <= MAX_REPROJECTION_PX)) {
+      calibration.push({
+        cameraId: c.id,
+        pairs: pairs.length,
+        rmsPx: fit.rmsPx,
+        rmsM: fit.rmsM,
+        maxErrM: fit.maxErrM,
+      });
+      const worst = `worst: pair ${fit.maxErrIndex}, ${fit.maxErrM.toFixed(2)} m`;
+      if (!(fit.rmsM <= MAX_REPROJECTION_M && fit.rmsPx <= MAX_REPROJECTION_GROSS_PX)) {
         errors.push({
           path: `${at}/calibration`,
           code: 'PASSAGE_REGISTRY_CALIBRATION_ERROR',
           message:
-            `camera "${c.id}": the calibration pairs disagree by ${fit.rmsPx.toFixed(1)} px RMS (limit ${MAX_REPROJECTION_PX} px; ` +
-            `worst: pair ${fit.maxErrIndex}, ${fit.maxErrM.toFixed(2)} m on the ground): re-measure that pair or remove it`,
+            `camera "${c.id}": the calibration pairs disagree by ${fit.rmsM.toFixed(2)} m RMS on the ground ` +
+            `and ${fit.rmsPx.toFixed(1)} px in the image (limits ${MAX_REPROJECTION_M} m, ${MAX_REPROJECTION_GROSS_PX} px; ${worst}): ` +
+            're-measure that pair or remove it',
         });
       } else geo = { frame, h: fit.homography };
+      if (geo && fit.rmsPx > MAX_REPROJECTION_PX) {
+        warnings.push({
+          path: `${at}/calibration`,
+          code: 'PASSAGE_REGISTRY_CALIBRATION_ERROR',
+          message:
+            `camera "${c.id}": the calibration pairs disagree by ${fit.rmsPx.toFixed(1)} px RMS in the image (above ${MAX_REPROJECTION_PX} px; ` +
+            `${fit.rmsM.toFixed(2)} m on the ground, ${worst}): lens distortion or a misplaced pair; positions far from the pairs are less sure`,
+        });
+      }
       if (pairs.length === 4) {
         warnings.push({
           path: `${at}/calibration`,
@@ -305,7 +379,7 @@ export function validateRegistry(doc: unknown): ValidationResult {
         });
       }
     } catch (e) {
-      calibration.push({ cameraId: c.id, pairs: pairs.length, rmsPx: null, maxErrM: null });
+      calibration.push({ cameraId: c.id, pairs: pairs.length, rmsPx: null, rmsM: null, maxErrM: null });
       errors.push({
         path: `${at}/calibration`,
         code: 'PASSAGE_CALIBRATION_DEGENERATE',
@@ -415,13 +489,21 @@ export function validateRegistry(doc: unknown): ValidationResult {
       }
       if (z.space !== 'image') inView(poly, path, `arm "${z.id}"`);
       for (const o of localArms) {
-        if (polygonsOverlap(o.poly, local)) {
-          errors.push({
-            path: `${path}/polygon`,
-            code: 'PASSAGE_REGISTRY_OVERLAP',
-            message: `arms "${o.id}" (${at}/zones/${o.j}) and "${z.id}" of camera "${c.id}" overlap: a road user in both could not be given one movement; shrink them`,
-          });
-        }
+        if (!polygonsOverlap(o.poly, local)) continue;
+        const shared = overlapArea(o.poly, local);
+        const share =
+          shared === null ? 1 : shared / Math.min(Math.abs(polygonArea(o.poly)), Math.abs(polygonArea(local)));
+        const size =
+          shared === null ? '' : ` by ${shared.toFixed(1)} m² (${(100 * share).toFixed(1)} % of the smaller)`;
+        (share > MAX_ARM_OVERLAP_SHARE ? errors : warnings).push({
+          path: `${path}/polygon`,
+          code: 'PASSAGE_REGISTRY_OVERLAP',
+          message:
+            `arms "${o.id}" (${at}/zones/${o.j}) and "${z.id}" of camera "${c.id}" overlap${size}: ` +
+            (share > MAX_ARM_OVERLAP_SHARE
+              ? `above ${100 * MAX_ARM_OVERLAP_SHARE} %, a road user in both could not be given one movement; shrink them`
+              : 'a road user on the shared corner may be seen in both; shrink them'),
+        });
       }
       localArms.push({ id: z.id, j, poly: local });
       normZones.push({ id: z.id, name: z.name ?? z.id, polygon: poly });

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { PassageError } from '@passage/config';
 import {
   formatIssues,
+  MAX_REPROJECTION_GROSS_PX,
+  MAX_REPROJECTION_M,
   MAX_REPROJECTION_PX,
   MAX_VIEW_DISTANCE_M,
   readRegistryFile,
@@ -17,7 +19,8 @@ passage sites export <scenario-dir> [--out <file>]
   The site registry (docs/SITES.md): the deployment's cameras (calibration, lines, arms), counters, sighting sites,
   OD zones and signal controllers. PASSAGE_SITES_FILE points the workers and the store at it.
   validate   checks a registry (or a scenario.json) and lists EVERY error and warning with its JSON path:
-             schema, duplicate ids, unknown references, calibration reprojection error above ${MAX_REPROJECTION_PX} px RMS,
+             schema, duplicate ids, unknown references, calibration reprojection error above ${MAX_REPROJECTION_M} m RMS on the ground or
+             ${MAX_REPROJECTION_GROSS_PX} px RMS in the image (a warning above ${MAX_REPROJECTION_PX} px),
              lines or arms outside their camera's view (above the horizon, outside the image, beyond
              ${MAX_VIEW_DISTANCE_M} m), overlapping arms, zones without polygons, sighting sites without positions.
              Prints each camera's reprojection error. Exit code 1 when there is an error, 0 otherwise.
@@ -69,7 +72,7 @@ function validate(path: string, json: boolean): number {
     console.log(
       c.rmsPx === null
         ? `camera ${c.cameraId}: ${c.pairs} calibration pairs, no fit`
-        : `camera ${c.cameraId}: ${c.pairs} calibration pairs, reprojection error ${c.rmsPx.toFixed(2)} px RMS (limit ${MAX_REPROJECTION_PX}), worst ${(c.maxErrM ?? 0).toFixed(3)} m on the ground`,
+        : `camera ${c.cameraId}: ${c.pairs} calibration pairs, reprojection error ${(c.rmsM ?? 0).toFixed(3)} m RMS on the ground (limit ${MAX_REPROJECTION_M}), ${c.rmsPx.toFixed(2)} px RMS in the image (warning above ${MAX_REPROJECTION_PX}), worst pair ${(c.maxErrM ?? 0).toFixed(3)} m`,
     );
   }
   if (r.warnings.length) console.log(`${r.warnings.length} warning(s):\n${formatIssues(r.warnings)}`);
