@@ -96,7 +96,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const headers = securityHeaders(config);
   const app = Fastify({
     loggerInstance: log.child({ service: 'api' }, { serializers: { req: requestForLog } }),
-    trustProxy: false,
+    // The client address (rate limits) is the socket's, or X-Forwarded-For from the configured proxies only.
+    trustProxy: config.api.trustProxy
+      ? config.api.trustProxy
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean)
+      : false,
     // Live (SSE) clients hold their connection open: close them all on shutdown instead of waiting.
     forceCloseConnections: true,
     bodyLimit: BODY_LIMIT,

@@ -128,6 +128,25 @@ describe('rate limiting', () => {
     );
   });
 
+  it('behind a configured proxy, limits failed key checks per forwarded client, not per proxy', async () => {
+    await withApp(
+      async (app) => {
+        const via = (client: string, key: string) =>
+          app.inject({
+            url: '/metrics',
+            remoteAddress: '10.1.2.3',
+            headers: { 'x-api-key': key, 'x-forwarded-for': client },
+          });
+        const codes: number[] = [];
+        for (let i = 0; i < 3; i++) codes.push((await via('198.51.100.66', `guess-${i}-0123456789abcdef`)).statusCode);
+        codes.push((await via('198.51.100.66', ADMIN)).statusCode);
+        codes.push((await via('198.51.100.67', ADMIN)).statusCode);
+        expect(codes).toEqual([401, 401, 429, 429, 200]);
+      },
+      { authFailuresPerMinute: 2, trustProxy: '10.0.0.0/8' },
+    );
+  });
+
   it('keys the request limiter on the validated key, not on the last characters of the header', async () => {
     await withApp(
       async (app) => {

@@ -119,6 +119,12 @@ export const ConfigSchema = Type.Object(
          */
         authFailuresPerMinute: Type.Integer({ minimum: 1, default: 10 }),
         /**
+         * Reverse proxies whose `X-Forwarded-For` is believed, as comma-separated addresses or CIDR ranges
+         * (e.g. `127.0.0.1,10.0.0.0/8`). Empty: the client address is the socket's. Set it behind a proxy, or every
+         * client shares the proxy's address in rate limiting (and one client's wrong keys lock out all keyed users).
+         */
+        trustProxy: Type.String({ default: '', pattern: '^[0-9a-fA-F.:/, ]*$' }),
+        /**
          * MapLibre style URL (absolute http(s) or a same-origin path) drawn under the dashboard's flow map, e.g. a
          * self-hosted vector-tile style. Empty = the offline GeoJSON base map (scenario streets, zones, communes).
          */
@@ -285,6 +291,7 @@ export const ENV: Record<string, { key: string; kind: 'string' | 'int' | 'number
   PASSAGE_API_HOST: { key: 'api.host', kind: 'string' },
   PASSAGE_API_PORT: { key: 'api.port', kind: 'int' },
   PASSAGE_API_KEYS: { key: 'api.keys', kind: 'list' },
+  PASSAGE_API_TRUST_PROXY: { key: 'api.trustProxy', kind: 'string' },
   PASSAGE_CORS_ORIGINS: { key: 'api.corsOrigins', kind: 'list' },
   PASSAGE_MAP_STYLE_URL: { key: 'api.mapStyleUrl', kind: 'string' },
   PASSAGE_K_ANONYMITY: { key: 'privacy.k', kind: 'int' },
