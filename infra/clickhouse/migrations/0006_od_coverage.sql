@@ -5,7 +5,9 @@
 --   status = 'observed'  both zones are seen by the group's probes (the probe matrix, fitted to the counts);
 --            'estimated' one zone has no probe: the cell comes from counted totals (weak prior, wide interval);
 --            'residual'  trips of a counted zone to or from zones nothing observes; the other end is the
---                        pseudo-zone '(unobserved)'. Their trips are never spread over other cells.
+--                        pseudo-zone '(unobserved)'. Their trips are never spread over other cells;
+--            'unexpanded' matched trips published as they are: the group has neither a probe rate nor a counted
+--                        total (a lower bound: lower95 = the trips, upper95 = 0, no upper bound).
 -- Rows written before this migration (IPF expansion) default to 'observed' with no interval (0, 0).
 ALTER TABLE od_expanded_1h ADD COLUMN IF NOT EXISTS status LowCardinality(String) DEFAULT 'observed';
 ALTER TABLE od_expanded_1h ADD COLUMN IF NOT EXISTS lower95 Float64 DEFAULT 0;

@@ -358,9 +358,11 @@ export interface ExpandedOdCell extends OdCellLike {
   /**
    * GLS estimation (the default): 'observed' = both zones seen by the group's probes; 'estimated' = one zone has
    * no probe and the cell comes from its counted totals (weak prior, wide interval); 'residual' = trips of a
-   * counted zone to or from zones nothing observes (origin or destination `(unobserved)`).
+   * counted zone to or from zones nothing observes (origin or destination `(unobserved)`); 'unexpanded' = matched
+   * trips published as they are, the group having neither a probe rate nor a counted total (a lower bound, no
+   * interval: `upper95` 0).
    */
-  status?: 'observed' | 'estimated' | 'residual';
+  status?: 'observed' | 'estimated' | 'residual' | 'unexpanded';
   /** 95 % interval of `expanded` (GLS posterior, lower bound clipped at 0). */
   lower95?: number;
   upper95?: number;
@@ -590,6 +592,7 @@ export async function expandOd(
     // at a zone over what its counter counts, whatever their destination) expand each cell instead.
     const allObserved = registry.zones.length > 0 && registry.zones.every((z) => observedZones.has(z));
     let prior: ZonePriorCell[];
+    let unexpanded = false;
     const rated = expandByProbeRate(matrix, dev, counted);
     if (rated.pooledRate !== undefined && !allObserved) {
       prior = rated.cells.map((c) => ({
@@ -611,6 +614,9 @@ export async function expandOd(
         }
       }
       const ratio = obsSum > 0 ? refSum / obsSum : 1;
+      // Neither a probe rate nor a counted total: nothing scales the matched trips to the population. They are
+      // published as they are, status 'unexpanded' (a lower bound, no interval).
+      unexpanded = obsSum === 0;
       prior = matrix.map((c) => ({
         origin: c.origin,
         destination: c.destination,
@@ -665,6 +671,11 @@ export async function expandOd(
         status: c.status,
         periodStart,
       };
+      if (unexpanded && c.status === 'observed') {
+        cell.status = 'unexpanded';
+        cell.lower95 = c.estimate;
+        cell.upper95 = 0;
+      }
       if (src !== undefined && src.trips > pub) cell.seeded = true;
       if (pub > 0 && src?.travelTimeP50S !== undefined) {
         cell.travelTimeP50S = src.travelTimeP50S;
@@ -700,7 +711,13 @@ export async function expandOd(
     const periods = new Set<number>([...groups.keys()].map((k) => Number(k.slice(0, k.indexOf('|')))));
     for (const b of bins) if (b.start >= from && b.start < q.to) periods.add(periodOf(b.start));
     for (const p of periods) {
-      for (const mode of new Set(refs.map((r) => r.odMode)))
+      // Every group a sensor of the sites file could observe: its zones get a coverage row even when nothing
+      // was matched (all its zones then 'unobserved' or 'estimated').
+      const probeGroups = [...registry.kinds.values()].flatMap((k) => [
+        ...(k.has('anpr') ? ['motor'] : []),
+        ...(k.has('wifi') || k.has('ble') ? ['all'] : []),
+      ]);
+      for (const mode of new Set([...refs.map((r) => r.odMode), ...probeGroups]))
         if (!groups.has(`${p}|${mode}`)) groups.set(`${p}|${mode}`, []);
     }
   }
