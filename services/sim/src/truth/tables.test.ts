@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeMiniCity, miniCityContext, subsetCity } from '../synth/fixtures/mini-city.ts';
 import { readTruth, writeTruth } from './files.ts';
-import { buildTruth, truthMovementEvents } from './tables.ts';
+import { buildTruth, truthMovementEvents, truthZoneTrips } from './tables.ts';
 
 const city = makeMiniCity();
 
@@ -82,5 +82,23 @@ describe('ground truth on the mini city', () => {
       expect(r.origin).not.toBe(r.destination);
       expect(r.travelTimeP50S).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('travel-time truth from trajectories', () => {
+  it('times each agent from leaving its origin polygon to entering its destination’s, whatever the sensors', () => {
+    const ctx = miniCityContext(city);
+    const trips = truthZoneTrips(ctx);
+    expect(trips.length).toBeGreaterThan(city.agents.length / 2);
+    for (const t of trips) {
+      const a = city.agents[t.agent];
+      // Inside the agent's own trip, and strictly shorter than door to door (it starts and ends inside its zones).
+      expect(t.departS).toBeGreaterThanOrEqual(a.depart);
+      expect(t.travelS).toBeGreaterThan(0);
+      if (Number.isFinite(a.arrive)) expect(t.departS + t.travelS).toBeLessThanOrEqual(a.arrive + 1e-9);
+    }
+    // Independent of sensor placement: the same without any sighting site (the matcher's inputs).
+    const bare = miniCityContext({ ...city, scenario: { ...city.scenario, sightingSites: [] } });
+    expect(truthZoneTrips(bare)).toEqual(trips);
   });
 });
