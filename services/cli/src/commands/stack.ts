@@ -26,6 +26,9 @@ const DEFAULT_SITES = fileURLToPath(
   new URL('../../../../infra/scenarios/chartres-centre/registry.json', import.meta.url),
 );
 
+/** Code of the stack's failure message (docs/ERRORS.md). */
+const CHILD_EXITED = 'PASSAGE_STACK_CHILD_EXITED';
+
 const BIN = fileURLToPath(new URL('../../bin/passage.js', import.meta.url));
 
 export async function run(argv: string[]): Promise<number> {
@@ -86,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     await sup.start();
   } catch (e) {
     await shutdown();
-    console.error(`passage stack: ${(e as Error).message}. Stack stopped. [PASSAGE_STACK_CHILD_EXITED]`);
+    console.error(`passage stack: ${(e as Error).message}. Stack stopped. [${CHILD_EXITED}]`);
     return 1;
   }
   console.log(
@@ -103,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
   else console.log('Stopping workers…');
   await shutdown();
   if (failure) {
-    console.error(`passage stack: stopped because ${failure.name} exited. [PASSAGE_STACK_CHILD_EXITED]`);
+    console.error(`passage stack: stopped because ${failure.name} exited. [${CHILD_EXITED}]`);
     return 1;
   }
   console.log('Stack stopped.');
