@@ -79,7 +79,10 @@ export async function run(argv: string[]): Promise<number> {
   for (const [i, s] of specs.entries()) s.args.push('--metrics-port', String(metricsPort + 1 + i));
   const registry = new Registry();
   const sup = new Supervisor(specs, { env, registry });
-  const server = await serveMetrics(registry, metricsPort, () => ({ children: sup.status() }));
+  const server = await serveMetrics(registry, metricsPort, () => {
+    const children = sup.status();
+    return { ready: children.length > 0 && children.every((c) => c.ready && c.running), children };
+  });
   const shutdown = async () => {
     await sup.stop();
     await broker?.stop();
