@@ -1,5 +1,5 @@
 import { type Config, PassageError } from '@passage/config';
-import { ClickHouseTable, type Store } from '@passage/store';
+import { ClickHouseTable, loadScenarioMetadata, type Store } from '@passage/store';
 import {
   type Clock,
   InProcessBus,
@@ -46,6 +46,10 @@ export async function startEmbedded(
   options: { roles?: readonly string[]; clock?: Clock } = {},
 ): Promise<Embedded> {
   const want = (name: string) => options.roles === undefined || options.roles.includes(name);
+  // Whatever stores data registers the deployment's sites with it (counting export, API, dashboard): demo, replay,
+  // every `passage ingest` format. Validated like the roles validate it (PASSAGE_REGISTRY_INVALID).
+  if (config.sitesFile && Object.keys(catalog.sinks).some(want))
+    await loadScenarioMetadata(store.client, config.sitesFile);
   const bus = new InProcessBus();
   const opts = {
     log,
