@@ -10,6 +10,7 @@
  *    sum of the k-anonymous hourly cells it covers: a withheld cell adds nothing, so the difference of two such
  *    sums is a sum of published cells.
  */
+import type { PublicCell } from '@passage/store';
 import { apiError } from './errors.ts';
 import { parseTime } from './schemas.ts';
 
@@ -129,16 +130,36 @@ export function publicTotal(hourly: readonly { t: number; count: number | null }
   );
 }
 
-/** Public volume per site over a range: the sum of its k-anonymous hourly volumes. */
-export function publicVolumes(
-  hourly: readonly { siteId: string; t: number; count: number }[],
-  k: number,
-): Map<string, number | null> {
+/** Cells that make a site's volume (`siteVolumes`): line crossings towards the junction, counters both ways. */
+const inVolume = (c: PublicCell) => c.source === 'sensor' || c.direction === 'in';
+
+/** Cells that make footfall (`footfall`): pedestrians crossing towards the junction, and pedestrian counters. */
+const inFootfall = (c: PublicCell) =>
+  c.source === 'line'
+    ? c.mode === 'pedestrian' && c.direction === 'in'
+    : c.mode === 'pedestrian' || ((c.mode === '' || c.mode === 'all') && c.kind === 'pedestrian');
+
+/**
+ * Public volume per site over a range: the sum of its published cells of the finest grid (one camera line or one
+ * counter series, one hour), so that a volume minus the published line counts of the site is never a withheld cell.
+ */
+export function publicVolumes(cells: readonly PublicCell[], k: number): Map<string, number | null> {
   const sums = publishedSums(
-    hourly,
+    cells.filter(inVolume),
     (x) => x.siteId,
     () => 0,
     k,
   );
   return new Map([...sums].map(([id, v]) => [id.slice(id.indexOf('|') + 1), v]));
+}
+
+/** Public hourly footfall of a set of sites: per hour, the sum of the published cells of the finest grid. */
+export function publicFootfallHourly(cells: readonly PublicCell[], k: number): { t: number; count: number | null }[] {
+  const sums = publishedSums(
+    cells.filter(inFootfall),
+    () => '',
+    (t) => t,
+    k,
+  );
+  return [...sums].map(([id, count]) => ({ t: Number(id.slice(0, id.indexOf('|'))), count })).sort((a, b) => a.t - b.t);
 }

@@ -9,11 +9,11 @@ import {
   listSites,
   odExtent,
   odFlows,
+  publicCells,
   sensorCounts,
   sensorHealth,
   sitesByStreet,
   siteVolumes,
-  siteVolumesHourly,
   turningMovements,
   turningMovementsCsv,
 } from '@passage/store';
@@ -21,7 +21,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Access } from '../auth.ts';
 import { apiError, errorResponses } from '../errors.ts';
-import { HOUR_MS, kCount, publicRows, publicTotal, publicVolumes } from '../public-view.ts';
+import { HOUR_MS, kCount, publicFootfallHourly, publicRows, publicTotal, publicVolumes } from '../public-view.ts';
 import {
   CoarseInterval,
   EpochMs,
@@ -92,7 +92,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
         // Public: each site's volume is the sum of its k-anonymous hourly volumes (docs/OD-AND-PRIVACY.md).
         const vols: Map<string, number | null> =
           req.principal.role === 'public'
-            ? publicVolumes(await siteVolumesHourly(ctx.store.client, range), k)
+            ? publicVolumes(await publicCells(ctx.store.client, range), k)
             : await siteVolumes(ctx.store.client, range);
         const volume = (id: string) => (vols.has(id) ? (vols.get(id) ?? null) : 0);
         return { sites: sites.map((s) => ({ ...s, volume: s.kind === 'zone' ? null : volume(s.id) })) };
@@ -473,15 +473,14 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const sites = query.site ? [query.site] : await sitesByStreet(ctx.store.client, query.street as string);
       const f = await footfall(ctx.store.client, { ...range, sites, interval, compare });
       if (req.principal.role !== 'public') return f;
-      // Public: totals and coarse buckets are sums of the k-anonymous hourly cells (docs/OD-AND-PRIVACY.md).
-      const fh = interval === '1h' ? f : await footfall(ctx.store.client, { ...range, sites, interval: '1h', compare });
-      const hide = (p: typeof f.current, h: typeof f.current) => ({
-        ...p,
-        total: publicTotal(h.series, k),
-        series: publicRows(p.series, h.series, () => '', k),
-      });
-      const cur = hide(f.current, fh.current);
-      const prev = hide(f.previous, fh.previous);
+      // Public: every value is a sum of published cells of the finest grid, one camera line or counter series and
+      // one hour (public-view.ts, docs/OD-AND-PRIVACY.md).
+      const hide = async (p: typeof f.current) => {
+        const h = publicFootfallHourly(await publicCells(ctx.store.client, { from: p.from, to: p.to, sites }), k);
+        return { ...p, total: publicTotal(h, k), series: publicRows(p.series, h, () => '', k) };
+      };
+      const cur = await hide(f.current);
+      const prev = await hide(f.previous);
       const absolute = cur.total !== null && prev.total !== null ? cur.total - prev.total : null;
       const percent = absolute !== null && prev.total ? (100 * absolute) / prev.total : null;
       return { ...f, current: cur, previous: prev, change: { absolute, percent } };

@@ -64,41 +64,88 @@ export async function listSites(client: ClickHouseClient, opts: { kind?: string 
  * intersection, and the sum of both directions of a counter's reports (null intervals ignored).
  */
 export async function siteVolumes(client: ClickHouseClient, range: TimeRange): Promise<Map<string, number>> {
+  const r = await rows<{ site_id: string; v: number }>(
+    client,
+    `SELECT site_id, toFloat64(sum(count)) AS v FROM line_counts_15m
+       WHERE direction = 'in' AND ${rangeWhere('window_start')} GROUP BY site_id
+     UNION ALL
+     SELECT d.site_id AS site_id, sum(cs.sv) AS v FROM (
+       SELECT sensor_id, toFloat64(sum(assumeNotNull(count))) AS sv FROM counts_bins
+       WHERE count IS NOT NULL AND interval = '1h' AND ${rangeWhere('start')} GROUP BY sensor_id
+     ) AS cs INNER JOIN (SELECT device_id, site_id FROM devices FINAL) AS d ON d.device_id = cs.sensor_id
+     GROUP BY d.site_id`,
+    rangeParams(range),
+  );
   const out = new Map<string, number>();
-  for (const x of await siteVolumeRows(client, range, false)) out.set(x.siteId, (out.get(x.siteId) ?? 0) + x.count);
+  for (const x of r) out.set(x.site_id, (out.get(x.site_id) ?? 0) + Number(x.v));
   return out;
 }
 
-/** The same volumes per site and clock hour (the public view sums their k-anonymous values). */
-export async function siteVolumesHourly(
-  client: ClickHouseClient,
-  range: TimeRange,
-): Promise<{ siteId: string; t: number; count: number }[]> {
-  return siteVolumeRows(client, range, true);
+/**
+ * One cell of the finest public grid: an hour of one camera line (direction, mode), as `GET /api/v1/line-counts`
+ * gives it, or an hour of one counter series (direction, mode), as `GET /api/v1/sensors/counts` gives it.
+ */
+export interface PublicCell {
+  siteId: string;
+  t: number;
+  source: 'line' | 'sensor';
+  /** camera|line|direction|mode, or sensor|direction|mode */
+  cell: string;
+  direction: string;
+  mode: string;
+  /** Kind of the counter (`pedestrian`, `loop`…); empty for a line. */
+  kind: string;
+  count: number;
 }
 
-async function siteVolumeRows(
+/**
+ * Hourly cells of the finest public grid over a range (optionally of some sites only): the public view builds every
+ * coarser number (a site's volume, footfall) from these cells after the k rule, so that no two public numbers can
+ * be subtracted to give a withheld cell.
+ */
+export async function publicCells(
   client: ClickHouseClient,
-  range: TimeRange,
-  hourly: boolean,
-): Promise<{ siteId: string; t: number; count: number }[]> {
-  const tl = hourly ? 'toUInt32(toUnixTimestamp(toStartOfHour(window_start)))' : 'toUInt32(0)';
-  const tc = hourly ? 'toUInt32(toUnixTimestamp(toStartOfHour(start)))' : 'toUInt32(0)';
-  const r = await rows<{ site_id: string; t: number; v: number }>(
+  opts: TimeRange & { sites?: string[] },
+): Promise<PublicCell[]> {
+  const only = opts.sites ? 'AND site_id IN {sites:Array(String)}' : '';
+  const r = await rows<{
+    site_id: string;
+    t: number;
+    source: 'line' | 'sensor';
+    cell: string;
+    direction: string;
+    mode: string;
+    kind: string;
+    v: number;
+  }>(
     client,
-    `SELECT site_id, t, toFloat64(sum(v)) AS v FROM (
-       SELECT site_id, ${tl} AS t, toFloat64(sum(count)) AS v FROM line_counts_15m
-         WHERE direction = 'in' AND ${rangeWhere('window_start')} GROUP BY site_id, t
-       UNION ALL
-       SELECT d.site_id AS site_id, cs.t AS t, sum(cs.sv) AS v FROM (
-         SELECT sensor_id, ${tc} AS t, toFloat64(sum(assumeNotNull(count))) AS sv FROM counts_bins
-         WHERE count IS NOT NULL AND interval = '1h' AND ${rangeWhere('start')} GROUP BY sensor_id, t
-       ) AS cs INNER JOIN (SELECT device_id, site_id FROM devices FINAL) AS d ON d.device_id = cs.sensor_id
-       GROUP BY d.site_id, cs.t
-     ) GROUP BY site_id, t`,
-    rangeParams(range),
+    `SELECT site_id, toUInt32(toUnixTimestamp(toStartOfHour(window_start))) AS t, 'line' AS source,
+       concat(camera_id, '|', line_id, '|', direction, '|', mode) AS cell, direction, mode, '' AS kind,
+       toFloat64(sum(count)) AS v
+     FROM line_counts_15m WHERE ${rangeWhere('window_start')} ${only}
+     GROUP BY site_id, t, camera_id, line_id, direction, mode
+     UNION ALL
+     SELECT d.site_id AS site_id, cs.t AS t, 'sensor' AS source, concat(cs.sensor_id, '|', cs.direction, '|', cs.mode) AS cell,
+       cs.direction AS direction, cs.mode AS mode, d.kind AS kind, cs.v AS v
+     FROM (
+       SELECT sensor_id, toUInt32(toUnixTimestamp(toStartOfHour(start))) AS t, direction, mode,
+         toFloat64(sum(assumeNotNull(count))) AS v
+       FROM counts_bins WHERE count IS NOT NULL AND interval = '1h' AND ${rangeWhere('start')}
+       GROUP BY sensor_id, t, direction, mode
+     ) AS cs INNER JOIN (SELECT device_id, site_id, kind FROM devices FINAL) AS d ON d.device_id = cs.sensor_id
+     WHERE 1 ${only.replace('site_id', 'd.site_id')}`,
+    { ...rangeParams(opts), sites: opts.sites ?? [] },
   );
-  return r.map((x) => ({ siteId: x.site_id, t: Number(x.t) * 1000, count: Number(x.v) }));
+  return r.map((x) => ({
+    siteId: x.site_id,
+    t: Number(x.t) * 1000,
+    source: x.source,
+    cell: x.cell,
+    direction: x.direction,
+    mode: x.mode,
+    kind: x.kind,
+    count: Number(x.v),
+  }));
 }
 
 export async function getSite(client: ClickHouseClient, id: string): Promise<SiteDetail | null> {
