@@ -4,15 +4,18 @@
  *   node --import tsx models/mode-classifier/src/train.ts [options]
  *
  * Data (one of):
- *   (default)                              the committed scenario features data/train.csv.gz (SUMO scenario
- *                                          `chartres-train`, seed 424242, noise seed 1001) and data/test.csv.gz
- *                                          (committed `chartres-centre`, noise seed 2002); see MODEL_CARD.md → Data
- *                                          and `scenario-features.ts` to regenerate them.
+ *   (default)                              the committed feature sets of `training-set.ts` (worlds ×
+ *                                          detector conventions × camera variants; `role: test` ones are the
+ *                                          test set) plus data/train.csv.gz (SUMO run `chartres-train`); see
+ *                                          MODEL_CARD.md → Data. The held-out world is never read here.
+ *   --eval-only --world <dir> [--json f]   no training: the committed model, gated, on a world's own synthesised
+ *                                          detections (held-out report: confusion, F1 vs detector vote).
  *   --from <train.csv> [--test <test.csv>]  other features files (format in data.ts; .gz accepted). Without --test,
  *                                          20 % of --from is held out (seeded).
  *   --parametric                           the parametric fallback generator: --n-train 40000 --train-seed 101,
  *                                          --n-test 10000 --test-seed 202 (different seeds: disjoint draws).
- * Training: --epochs 60 --batch 256 --lr 0.003 --seed 1 --backend wasm|cpu.
+ * Training: --epochs 60 --batch 256 --lr 0.003 --seed 1 --backend wasm|cpu; gate: --min-confidence 0.5
+ * --two-wheeler-confidence 0.85 (gate.ts).
  * Output (--out, default this package's folder): weights.json, model.onnx, labels.json, metrics.json, and the
  * test fixtures src/fixtures/{test-features.csv,parity.json}.
  */
@@ -48,6 +51,7 @@ import { type Evaluation, evaluate } from './metrics.ts';
 import { initBackend, predictTf, type TfBackend, trainMlp } from './mlp.ts';
 import { exportOnnx, ONNX_INPUT, ONNX_OUTPUT } from './onnx-export.ts';
 import { Rng } from './rng.ts';
+import { FEATURE_SETS, featureFile } from './training-set.ts';
 import { type MlpWeights, weightsToJson } from './weights.ts';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -64,8 +68,8 @@ const SCENARIO_DATA = {
     file: 'data/train.csv.gz',
     scenario: 'chartres-train (buildScenario seed 424242, 3600 s, default demand; not committed)',
     noiseSeed: 1001,
+    detector: 'coco-separate',
   },
-  test: { file: 'data/test.csv.gz', scenario: 'infra/scenarios/chartres-centre (seed 20260310)', noiseSeed: 2002 },
 };
 
 const { values: args } = parseArgs({
@@ -118,12 +122,23 @@ function concatDatasets(sets: readonly Dataset[]): Dataset {
 
 function loadData(): { train: Dataset; test: Dataset; source: Record<string, unknown> } {
   if (!args.parametric && !args.from) {
-    const train = join(PACKAGE_DIR, 'data', 'train.csv.gz');
-    const test = join(PACKAGE_DIR, 'data', 'test.csv.gz');
+    // The committed feature sets (training-set.ts): every `train` set plus the legacy chartres-train file.
+    const trainFiles = [
+      join(PACKAGE_DIR, SCENARIO_DATA.train.file),
+      ...FEATURE_SETS.filter((s) => s.role === 'train').map(featureFile),
+    ];
+    const testFiles = FEATURE_SETS.filter((s) => s.role === 'test').map(featureFile);
+    args.test ??= testFiles.join(',');
+    const { data, files } = readMany(trainFiles.join(','));
     return {
-      train: readFeaturesCsv(train),
-      test: readFeaturesCsv(test),
-      source: { kind: 'scenario', ...SCENARIO_DATA },
+      train: data,
+      test: readFeaturesCsv(testFiles[0]),
+      source: {
+        kind: 'scenario',
+        legacyTrain: SCENARIO_DATA.train,
+        sets: FEATURE_SETS.map((s) => ({ ...s, rows: files.find((f) => f.file === featureFile(s))?.n })),
+        heldOut: 'infra/scenarios/anet-rand: never read here (npm run train -- --eval-only --world …)',
+      },
     };
   }
   if (args.from) {
@@ -294,6 +309,11 @@ async function main(): Promise<void> {
     MODES.length,
   );
   const fixtureBaseline = evaluate(fixture.labels, majorityVoteBaseline(fixture.features, fixture.n), MODES.length);
+  const fixtureGated = evaluate(
+    fixture.labels,
+    (await classifier.classifyGated(fixture.features, fixture.n)).labels,
+    MODES.length,
+  );
   // Robustness to class priors: a balanced mix from another seed (parametric source only).
   let balanced: { model: Evaluation; baseline: Evaluation; seed: number; n: number } | undefined;
   if (source.kind === 'parametric') {
@@ -332,7 +352,12 @@ async function main(): Promise<void> {
     testGated: perTestFile[(args.test ?? '').split(',')[0]]?.gated,
     perTestFile,
     balanced,
-    fixture: { rows: fixture.n, macroF1: fixtureEval.macroF1, baselineMacroF1: fixtureBaseline.macroF1 },
+    fixture: {
+      rows: fixture.n,
+      macroF1: fixtureEval.macroF1,
+      gatedMacroF1: fixtureGated.macroF1,
+      baselineMacroF1: fixtureBaseline.macroF1,
+    },
   };
   writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 1)}\n`);
   console.log(`\nwrote weights.json, gate.json, model.onnx, labels.json, metrics.json and fixtures under ${out}`);

@@ -1,0 +1,103 @@
+/**
+ * The classifier's training and test features: which world, detector convention, camera variant and noise seed
+ * each committed `data/*.csv.gz` comes from, and how to regenerate them.
+ *
+ *   node --import tsx models/mode-classifier/src/training-set.ts [--only <name,…>] [--force]
+ *
+ * writes every missing file (all with `--force`) through `extractFeatures` (scenario-features.ts: synthesiser →
+ * the worker's `CameraPipelineSet` → labels from the truth crossings). About 1–4 min per file on 2 cores.
+ *
+ * `anet-rand` is the held-out world (its network, cameras and detector convention): it is never listed here, and
+ * nothing here is tuned on it. Its figures come from `npm run train -- --eval-only --world infra/scenarios/anet-rand`.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type ExtractOptions, extractFeatures } from './scenario-features.ts';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const REPO = join(PACKAGE_DIR, '..', '..');
+
+export interface FeatureSet extends Omit<ExtractOptions, 'out' | 'scenario'> {
+  /** File name under data/ (without .csv.gz). */
+  name: string;
+  /** Scenario directory, relative to the repository. */
+  world: string;
+  role: 'train' | 'test';
+}
+
+const CHARTRES = 'infra/scenarios/chartres-centre';
+const DREUX = 'infra/scenarios/dreux-grid';
+
+/**
+ * Training: two worlds (chartres-centre radial-concentric, dreux-grid grid network with mixed cameras) × the four
+ * detector presets, chartres also through varied cameras; plus the legacy `train` file (a second SUMO run of the
+ * Chartres network, default convention; see MODEL_CARD.md → Data). Test: dreux-grid through cameras and a
+ * convention (low-score tables with merged riders) none of the training files has.
+ */
+export const FEATURE_SETS: readonly FeatureSet[] = [
+  { name: 'chartres-centre.merged-riders', world: CHARTRES, role: 'train', seed: 3001, detector: 'merged-riders' },
+  { name: 'chartres-centre.low-score', world: CHARTRES, role: 'train', seed: 3002, detector: 'low-score' },
+  { name: 'chartres-centre.merged-confused', world: CHARTRES, role: 'train', seed: 3003, detector: 'merged-confused' },
+  { name: 'chartres-centre.coco-separate', world: CHARTRES, role: 'train', seed: 3004, detector: 'coco-separate' },
+  {
+    name: 'chartres-centre.coco-separate.cam5001',
+    world: CHARTRES,
+    role: 'train',
+    seed: 5001,
+    detector: 'coco-separate',
+    varyCameras: 5001,
+  },
+  ...(['merged-riders', 'low-score', 'merged-confused'] as const).map(
+    (detector, i): FeatureSet => ({
+      name: `chartres-centre.${detector}.cam${5002 + i}`,
+      world: CHARTRES,
+      role: 'train',
+      seed: 5002 + i,
+      detector,
+      varyCameras: 5002 + i,
+      fromS: 1800,
+      toS: 3600,
+    }),
+  ),
+  ...(['coco-separate', 'merged-riders', 'low-score', 'merged-confused'] as const).map(
+    (detector, i): FeatureSet => ({
+      name: `dreux-grid.${detector}`,
+      world: DREUX,
+      role: 'train',
+      seed: 6001 + i,
+      detector,
+    }),
+  ),
+  {
+    name: 'dreux-grid.low-score-merged.cam7001',
+    world: DREUX,
+    role: 'test',
+    seed: 7001,
+    detector: { preset: 'low-score', riders: 'merged' },
+    varyCameras: 7001,
+  },
+];
+
+/** Path of a feature set's file. */
+export function featureFile(s: Pick<FeatureSet, 'name'>): string {
+  return join(PACKAGE_DIR, 'data', `${s.name}.csv.gz`);
+}
+
+async function main(): Promise<void> {
+  const { values: a } = parseArgs({
+    options: { only: { type: 'string' }, force: { type: 'boolean', default: false } },
+  });
+  const only = a.only?.split(',');
+  for (const s of FEATURE_SETS) {
+    if (only && !only.includes(s.name)) continue;
+    const out = featureFile(s);
+    if (existsSync(out) && !a.force) continue;
+    const { name, world, role, ...o } = s;
+    const stats = await extractFeatures({ ...o, scenario: join(REPO, world), out });
+    console.error(JSON.stringify({ name, role, labels: stats.labels, seconds: stats.seconds }));
+  }
+}
+
+if (process.argv[1]?.endsWith('training-set.ts')) await main();
