@@ -8,4 +8,5 @@ export * from './operator.ts';
 export * from './processor.ts';
 export * from './shutdown.ts';
 export * from './sink.ts';
+export * from './supervisor.ts';
 export * from './windows.ts';

@@ -1,11 +1,20 @@
 import { PassageError } from '@passage/config';
-import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import {
+  type Admin,
+  type Consumer,
+  type EachBatchHandler,
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import type { Logger } from './log.ts';
 import { encodeOut } from './memory.ts';
 import type { StreamMetrics } from './metrics.ts';
 import type { DurableTable, OutRecord, ProcessorRole, SinkRole, SourceRecord } from './operator.ts';
 import { type Clock, ProcessorTask, type TimeGuard } from './processor.ts';
 import { SinkTask } from './sink.ts';
+import { backoffMs, type RoleHealth, Supervisor, serialized } from './supervisor.ts';
 
 export interface KafkaTransportOptions {
   brokers: readonly string[];
@@ -24,6 +33,11 @@ export interface RunningRole {
   readonly name: string;
   /** Graceful stop: stop intake, let the batch in flight finish, flush, commit, close. */
   stop(): Promise<void>;
+}
+
+/** A role kept consuming by a {@link Supervisor}; `health()` feeds the worker's readiness. */
+export interface SupervisedRole extends RunningRole {
+  health(): RoleHealth;
 }
 
 function kafkaLogCreator(log: Logger) {
@@ -193,6 +207,8 @@ export class KafkaTransport {
       maxBytes: 16 * 1048576,
       readUncommitted: false,
       allowAutoTopicCreation: false,
+      // kafkajs restarts a crashed consumer only for some errors: the role's Supervisor re-creates it instead.
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000, restartOnFailure: async () => false },
     });
   }
 
@@ -224,6 +240,9 @@ export class KafkaTransport {
   /**
    * Runs a processor role in a consumer group. `instanceId` must be stable across restarts of the same
    * worker (it is the transactional id: a restarted worker fences its dead predecessor's open transaction).
+   * Supervised: at start-up and after any failure (broker lost, consumer crashed, a transaction the producer can no
+   * longer finish) the consumer and the producer are re-created with backoff and consumption resumes from the
+   * committed offsets; outputs and offsets commit together, so a batch whose transaction failed is re-delivered.
    */
   async runProcessor<I>(
     role: ProcessorRole<I>,
@@ -235,7 +254,7 @@ export class KafkaTransport {
       clock?: Clock;
       timeGuard?: TimeGuard;
     },
-  ): Promise<RunningRole & { task: ProcessorTask<I> }> {
+  ): Promise<SupervisedRole & { task: ProcessorTask<I> }> {
     const log = this.opts.log.child({ role: role.name, instance: options.instanceId });
     const groupId = `${this.opts.groupPrefix}.${role.name}`;
     const task = new ProcessorTask(role, {
@@ -249,101 +268,136 @@ export class KafkaTransport {
     // Every output carries this task's watermark (before the batch that produced it) for the next role.
     const source = `${groupId}.${options.instanceId}`;
     await task.start();
-    const producer = this.kafka.producer({
-      transactionalId: `${groupId}.${options.instanceId}`,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 30000,
-    });
-    await producer.connect();
-    const consumer = this.consumer(groupId);
-    await consumer.connect();
-    await consumer.subscribe({ topic: role.input, fromBeginning: true });
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      const parts = (e.payload.memberAssignment[role.input] ?? []) as number[];
-      task.setPartitions(parts);
-      log.info({ partitions: parts }, 'partitions assigned');
-    });
     const metrics = this.opts.metrics;
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const watermark = task.watermark;
-        const outs = await task.processBatch(batch.topic, batch.partition, toSourceRecords(batch.messages), {
-          backlog: Number(batch.offsetLag()) > 0,
+    let producer: Producer | undefined;
+    let consumer: Consumer | undefined;
+    // One batch at a time, never during a reconnect or the final close.
+    const locked = serialized();
+    const supervisor: Supervisor = new Supervisor(role.name, log, {
+      teardown: async () => {
+        const c = consumer;
+        const p = producer;
+        consumer = undefined;
+        producer = undefined;
+        await c?.disconnect().catch(() => undefined);
+        await p?.disconnect().catch(() => undefined);
+      },
+      connect: async () => {
+        const p = this.kafka.producer({
+          transactionalId: `${groupId}.${options.instanceId}`,
+          createPartitioner: Partitioners.DefaultPartitioner,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          transactionTimeout: 30000,
         });
-        outs.push(...(await task.checkpoint()));
-        const last = batch.lastOffset();
-        const encoded = this.encode(outs, role.outputs, options.dlqTopic, { source, watermark });
-        const offsets = [
-          {
-            topic: batch.topic,
-            partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
-          },
-        ];
-        // The outputs of this batch are computed once; only the transaction is retried, so a stateful
-        // operator never sees the batch twice unless every attempt fails (then the batch is re-delivered).
-        for (let attempt = 0; ; attempt++) {
-          const tx = await producer.transaction();
-          try {
-            for (const [topic, messages] of encoded) await tx.send({ topic, messages, acks: -1 });
-            await tx.sendOffsets({ consumerGroupId: groupId, topics: offsets });
-            await tx.commit();
-            for (const [topic, messages] of encoded) {
-              metrics.messagesOut.inc({ role: role.name, topic }, messages.length);
+        producer = p;
+        await p.connect();
+        const c = this.consumer(groupId);
+        consumer = c;
+        c.on(c.events.GROUP_JOIN, (e) => {
+          const parts = (e.payload.memberAssignment[role.input] ?? []) as number[];
+          task.setPartitions(parts);
+          supervisor.consuming();
+          log.info({ partitions: parts }, 'partitions assigned');
+        });
+        // kafkajs restarts a consumer only for some errors, and never re-creates the producer: the supervisor does both.
+        await this.#consume(c, role.input, supervisor, ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+          locked(async () => {
+            if (!isRunning() || isStale() || batch.messages.length === 0 || p !== producer) return;
+            const watermark = task.watermark;
+            const outs = await task.processBatch(batch.topic, batch.partition, toSourceRecords(batch.messages), {
+              backlog: Number(batch.offsetLag()) > 0,
+            });
+            outs.push(...(await task.checkpoint()));
+            const last = batch.lastOffset();
+            const encoded = this.encode(outs, role.outputs, options.dlqTopic, { source, watermark });
+            const offsets = [
+              {
+                topic: batch.topic,
+                partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
+              },
+            ];
+            // The outputs of this batch are computed once; only the transaction is retried, so a stateful
+            // operator never sees the batch twice unless every attempt fails (then the clients are re-created
+            // and the batch is re-delivered from the committed offset).
+            for (let attempt = 0; ; attempt++) {
+              try {
+                const tx = await p.transaction();
+                try {
+                  for (const [topic, messages] of encoded) await tx.send({ topic, messages, acks: -1 });
+                  await tx.sendOffsets({ consumerGroupId: groupId, topics: offsets });
+                  await tx.commit();
+                } catch (e) {
+                  await tx.abort().catch(() => undefined);
+                  throw e;
+                }
+                for (const [topic, messages] of encoded) {
+                  metrics.messagesOut.inc({ role: role.name, topic }, messages.length);
+                }
+                break;
+              } catch (e) {
+                if (attempt >= 4 || !isRunning()) {
+                  log.warn({ err: (e as Error).message }, 'transaction failed; the batch will be re-delivered');
+                  supervisor.fail(e);
+                  return;
+                }
+                log.info({ err: (e as Error).message, attempt }, 'transaction failed; retrying');
+                await new Promise((r) => setTimeout(r, backoffMs(attempt, 100, 2000)));
+              }
             }
-            break;
-          } catch (e) {
-            await tx.abort().catch(() => undefined);
-            if (attempt >= 4 || !isRunning()) {
-              log.warn({ err: (e as Error).message }, 'transaction failed; the batch will be re-delivered');
-              throw e;
-            }
-            log.info({ err: (e as Error).message, attempt }, 'transaction failed; retrying');
-            await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-          }
-        }
-        resolveOffset(last);
-        metrics.lag.set(
-          { role: role.name, topic: batch.topic, partition: String(batch.partition) },
-          Number(batch.offsetLag()),
+            resolveOffset(last);
+            metrics.lag.set(
+              { role: role.name, topic: batch.topic, partition: String(batch.partition) },
+              Number(batch.offsetLag()),
+            );
+            await heartbeat().catch(() => undefined);
+          }),
         );
-        await heartbeat();
       },
     });
+    await supervisor.start();
     let stopped = false;
     const encode = (o: OutRecord[]) =>
       this.encode(o, role.outputs, options.dlqTopic, { source, watermark: task.watermark });
     return {
       name: role.name,
       task,
+      health: () => supervisor.health(),
       async stop() {
         if (stopped) return;
         stopped = true;
-        await consumer.stop();
-        const outs = await task.close();
-        if (outs.length > 0) {
-          const tx = await producer.transaction();
-          for (const [topic, messages] of encode(outs)) await tx.send({ topic, messages, acks: -1 });
-          await tx.commit();
-        }
-        await consumer.disconnect();
-        await producer.disconnect();
+        await supervisor.stop();
+        await consumer?.stop().catch(() => undefined);
+        await locked(async () => {
+          const outs = await task.close();
+          const p = producer;
+          if (outs.length === 0) return;
+          try {
+            if (!p) throw new Error('no producer (the broker was lost and not reached again)');
+            const tx = await p.transaction();
+            for (const [topic, messages] of encode(outs)) await tx.send({ topic, messages, acks: -1 });
+            await tx.commit();
+          } catch (e) {
+            log.error({ err: (e as Error).message, outputs: outs.length }, 'final outputs could not be committed');
+          }
+        });
+        await consumer?.disconnect().catch(() => undefined);
+        await producer?.disconnect().catch(() => undefined);
         log.info('stopped');
       },
     };
   }
 
-  /** Runs a sink role: an aggregate topic → a ClickHouse table, exactly-once in effect. */
+  /**
+   * Runs a sink role: an aggregate topic → a ClickHouse table, exactly-once in effect. Supervised like a processor:
+   * after a failure the pending rows are flushed (they are durable with their offsets, so what the broker re-delivers
+   * is skipped), then the consumer is re-created with backoff.
+   */
   async runSink<T>(
     role: SinkRole<T>,
     table: DurableTable,
     options: { dlqTopic: string; batchRows: number; flushMs: number; highWaterRows: number },
-  ): Promise<RunningRole & { task: SinkTask<T> }> {
+  ): Promise<SupervisedRole & { task: SinkTask<T> }> {
     const log = this.opts.log.child({ role: role.name });
     const groupId = `${this.opts.groupPrefix}.${role.name}`;
     const metrics = this.opts.metrics;
@@ -354,23 +408,16 @@ export class KafkaTransport {
       flushMs: options.flushMs,
       srcPrefix: 'kafka:',
     });
-    const dlqProducer = await this.producer();
-    const consumer = this.consumer(groupId);
-    await consumer.connect();
-    await consumer.subscribe({ topic: role.input, fromBeginning: true });
-    let chain: Promise<unknown> = Promise.resolve();
-    const locked = <R>(fn: () => Promise<R>): Promise<R> => {
-      const p = chain.then(fn);
-      chain = p.catch(() => undefined);
-      return p;
-    };
+    let consumer: Consumer | undefined;
+    const locked = serialized();
     let paused = false;
     const flushAndCommit = async () => {
       if (!task.shouldFlush() && task.pendingRows === 0) return;
       const offsets = await task.flush();
-      if (offsets.length > 0) {
+      const c = consumer;
+      if (offsets.length > 0 && c) {
         try {
-          await consumer.commitOffsets(offsets);
+          await c.commitOffsets(offsets);
         } catch (e) {
           // Safe to skip: the rows are durable and carry their offsets, so a re-delivery is filtered out.
           log.debug({ err: (e as Error).message }, 'offset commit skipped (rebalance in progress)');
@@ -378,47 +425,68 @@ export class KafkaTransport {
       }
       if (paused) {
         paused = false;
-        consumer.resume([{ topic: role.input }]);
+        c?.resume([{ topic: role.input }]);
         metrics.paused.set({ role: role.name }, 0);
       }
     };
-    consumer.on(consumer.events.REBALANCING, () => {
-      void locked(async () => {
-        await flushAndCommit();
-        task.resetHighWater();
-      }).catch((e) => log.error({ err: (e as Error).message }, 'flush before rebalance failed'));
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        await locked(async () => {
-          const dlq = await task.accept(batch.topic, batch.partition, toSourceRecords(batch.messages));
-          if (dlq.length > 0) {
-            await dlqProducer.send({
-              topic: options.dlqTopic,
-              acks: -1,
-              messages: dlq.map((d) => ({ key: d.key, value: JSON.stringify(d.value) })),
-            });
-          }
-          if (task.pendingRows >= options.highWaterRows && !paused) {
-            // Backpressure: stop fetching until the pending rows are durable.
-            paused = true;
-            consumer.pause([{ topic: role.input }]);
-            metrics.paused.set({ role: role.name }, 1);
-          }
-          if (task.shouldFlush()) await flushAndCommit();
+    const supervisor: Supervisor = new Supervisor(role.name, log, {
+      teardown: async () => {
+        const c = consumer;
+        consumer = undefined;
+        await c?.disconnect().catch(() => undefined);
+      },
+      beforeReconnect: () =>
+        locked(async () => {
+          await task.flush();
+          task.resetHighWater();
+          paused = false;
+          metrics.paused.set({ role: role.name }, 0);
+        }),
+      connect: async () => {
+        const dlqProducer = await this.producer();
+        const c = this.consumer(groupId);
+        consumer = c;
+        c.on(c.events.REBALANCING, () => {
+          void locked(async () => {
+            await flushAndCommit();
+            task.resetHighWater();
+          }).catch((e) => log.error({ err: (e as Error).message }, 'flush before rebalance failed'));
         });
-        resolveOffset(batch.lastOffset());
-        metrics.lag.set(
-          { role: role.name, topic: batch.topic, partition: String(batch.partition) },
-          Number(batch.offsetLag()),
+        c.on(c.events.GROUP_JOIN, () => supervisor.consuming());
+        await this.#consume(
+          c,
+          role.input,
+          supervisor,
+          async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+            if (!isRunning() || isStale() || batch.messages.length === 0 || c !== consumer) return;
+            await locked(async () => {
+              const dlq = await task.accept(batch.topic, batch.partition, toSourceRecords(batch.messages));
+              if (dlq.length > 0) {
+                await dlqProducer.send({
+                  topic: options.dlqTopic,
+                  acks: -1,
+                  messages: dlq.map((d) => ({ key: d.key, value: JSON.stringify(d.value) })),
+                });
+              }
+              if (task.pendingRows >= options.highWaterRows && !paused) {
+                // Backpressure: stop fetching until the pending rows are durable.
+                paused = true;
+                c.pause([{ topic: role.input }]);
+                metrics.paused.set({ role: role.name }, 1);
+              }
+              if (task.shouldFlush()) await flushAndCommit();
+            });
+            resolveOffset(batch.lastOffset());
+            metrics.lag.set(
+              { role: role.name, topic: batch.topic, partition: String(batch.partition) },
+              Number(batch.offsetLag()),
+            );
+            await heartbeat().catch(() => undefined);
+          },
         );
-        await heartbeat();
       },
     });
+    await supervisor.start();
     const timer = setInterval(
       () => {
         if (task.shouldFlush()) {
@@ -432,22 +500,56 @@ export class KafkaTransport {
     return {
       name: role.name,
       task,
+      health: () => supervisor.health(),
       async stop() {
         if (stopped) return;
         stopped = true;
         clearInterval(timer);
-        await consumer.stop();
+        await supervisor.stop();
+        await consumer?.stop().catch(() => undefined);
         await locked(flushAndCommit);
-        await consumer.disconnect();
+        await consumer?.disconnect().catch(() => undefined);
         log.info('stopped');
       },
     };
   }
 
+  /** Connects a consumer and runs `eachBatch` on `topic`, reporting fetches and crashes to the supervisor. */
+  async #consume(c: Consumer, topic: string, supervisor: Supervisor, eachBatch: EachBatchHandler): Promise<void> {
+    c.on(c.events.FETCH, () => supervisor.fetched());
+    c.on(c.events.CRASH, (e) => supervisor.fail(e.payload.error));
+    await c.connect();
+    await c.subscribe({ topic, fromBeginning: true });
+    await c.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+  }
+
+  /**
+   * Runs `fn` (e.g. topic creation at start-up) until it succeeds, with backoff, re-creating the admin and plain
+   * producer clients between attempts: a worker started while the broker is down waits for it instead of failing.
+   */
+  async untilReachable<R>(what: string, fn: () => Promise<R>, shouldStop: () => boolean = () => false): Promise<R> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (shouldStop()) throw e;
+        const wait = backoffMs(attempt, 500, 15_000);
+        this.opts.log.warn(
+          { err: (e as Error).message, attempt, retryInMs: wait },
+          `${what}: broker unreachable; retrying`,
+        );
+        await this.close().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
   async close(): Promise<void> {
-    await this.plainProducer?.disconnect();
-    await this.admin?.disconnect();
+    const p = this.plainProducer;
+    const a = this.admin;
     this.plainProducer = undefined;
     this.admin = undefined;
+    await p?.disconnect();
+    await a?.disconnect();
   }
 }

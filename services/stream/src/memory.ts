@@ -3,6 +3,7 @@ import type { StreamMetrics } from './metrics.ts';
 import type { DurableTable, OutRecord, ProcessorRole, SinkRole, SourceRecord } from './operator.ts';
 import { type Clock, ProcessorTask, type TimeGuard } from './processor.ts';
 import { SinkTask } from './sink.ts';
+import { serialized } from './supervisor.ts';
 
 type Handler = (records: SourceRecord[]) => Promise<void>;
 
@@ -140,12 +141,7 @@ export async function runSinkInProcess<T>(
     flushMs: opts.sinkFlushMs,
     srcPrefix: 'mem:',
   });
-  let chain: Promise<unknown> = Promise.resolve();
-  const locked = <R>(fn: () => Promise<R>): Promise<R> => {
-    const p = chain.then(fn);
-    chain = p.catch(() => undefined);
-    return p;
-  };
+  const locked = serialized();
   bus.subscribe(role.input, (records) =>
     locked(async () => {
       const dlq = await task.accept(role.input, 0, records);

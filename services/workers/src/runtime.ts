@@ -5,11 +5,12 @@ import {
   InProcessBus,
   KafkaTransport,
   type Logger,
-  type RunningRole,
+  type RoleHealth,
   runProcessorInProcess,
   runSinkInProcess,
   ScenarioClock,
   StreamMetrics,
+  type SupervisedRole,
   type TimeGuard,
 } from '@passage/stream';
 import { catalog, roleNames } from './registry.ts';
@@ -152,8 +153,10 @@ export interface KafkaWorkerOptions {
 
 export interface KafkaWorker {
   transport: KafkaTransport;
-  running: RunningRole[];
+  running: SupervisedRole[];
   metrics: StreamMetrics;
+  /** Readiness (Kubernetes `/readyz`): ready when every role is consuming; each role's state. */
+  health(): { ready: boolean; roles: RoleHealth[] };
   stop(): Promise<void>;
 }
 
@@ -177,11 +180,14 @@ export async function startKafkaWorker(o: KafkaWorkerOptions): Promise<KafkaWork
     heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
     maxBytesPerPartition: config.kafka.maxBytesPerPartition,
   });
-  await transport.ensureTopics(
-    Object.values(config.topics).map((topic) => ({ topic, partitions: config.kafka.partitions })),
-  );
   const { processors, sinks } = resolveRoles(o.roles);
-  const running: RunningRole[] = [];
+  // Started while the broker is down (or lost during start-up): wait for it, with backoff.
+  await transport.untilReachable('creating topics', () =>
+    transport.ensureTopics(
+      Object.values(config.topics).map((topic) => ({ topic, partitions: config.kafka.partitions })),
+    ),
+  );
+  const running: SupervisedRole[] = [];
   for (const name of processors) {
     running.push(
       await transport.runProcessor(catalog.processors[name](config), {
@@ -211,6 +217,10 @@ export async function startKafkaWorker(o: KafkaWorkerOptions): Promise<KafkaWork
     transport,
     running,
     metrics,
+    health() {
+      const roles = running.map((r) => r.health());
+      return { ready: roles.length > 0 && roles.every((r) => r.ready), roles };
+    },
     async stop() {
       for (const r of running) await r.stop();
       await transport.close();

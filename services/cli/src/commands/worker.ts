@@ -11,7 +11,8 @@ export const help = `passage worker --role <role>[,<role>…] [--instance <id>] 
   Runs worker roles against Kafka (KAFKA_BROKERS). Roles: %ROLES%.
   --instance   stable id of this worker (default <hostname>-<role>); keep it across restarts so a restarted
                worker fences its predecessor's open Kafka transaction. Unique among live workers.
-  --metrics-port  serve Prometheus metrics on 127.0.0.1:<port>/metrics and a liveness probe on /healthz.
+  --metrics-port  serve Prometheus metrics on 127.0.0.1:<port>/metrics, /livez (liveness), and /readyz and
+               /healthz (503 while a role is not consuming, e.g. reconnecting to a lost broker).
   --api-port   also serve the API and dashboard from this process (with an embedded store, the process that
                owns the store must serve it: chDB binds one data directory per process).
   Sink roles write to the embedded store in --data (one process per directory) or to CLICKHOUSE_URL.
@@ -42,10 +43,10 @@ export async function run(argv: string[]): Promise<number> {
   const instanceId = (values.instance as string | undefined) ?? `${hostname()}-${roles.join('+')}`;
   const worker = await startKafkaWorker({ config: ctx.config, roles, log: ctx.log, instanceId, store });
   const server = values['metrics-port']
-    ? await serveMetrics(worker.metrics.registry, Number(values['metrics-port']), () => ({
-        roles,
-        instance: instanceId,
-      }))
+    ? await serveMetrics(worker.metrics.registry, Number(values['metrics-port']), () => {
+        const h = worker.health();
+        return { ready: h.ready, roles, instance: instanceId, state: h.roles };
+      })
     : undefined;
   let api: { url: string; close(): Promise<void> } | undefined;
   if (withApi && store) {
