@@ -233,6 +233,7 @@ export function verdict(s: IngestSummary): number {
     });
     code = 1;
   }
+  if (s.warnings.some((w) => w.code === 'PASSAGE_INGEST_ONLY_GAPS')) code = 1;
   if (s.input > 0 && failedShare > 0.5) {
     s.warnings.push({
       code: 'PASSAGE_INGEST_MOSTLY_REJECTED',
