@@ -253,5 +253,5 @@ export function registryJsonSchema(): string {
     return v;
   };
   const doc = strip(RegistrySchema as TSchema) as Record<string, unknown>;
-  return `${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...doc }, null, 2)}\n`;
+  return `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...doc }, null, 2)}\n`;
 }
