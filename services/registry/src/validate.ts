@@ -646,11 +646,13 @@ export function validateRegistry(doc: unknown): ValidationResult {
   });
 
   if (errors.length > 0) return { errors, warnings, calibration, registry: null };
-  const origin =
-    d.origin ??
-    (normCameras[0]?.position ||
-      (zones[0] ? { lon: zones[0].polygon[0][0], lat: zones[0].polygon[0][1] } : undefined) ||
-      (sites[0] ? sites[0].position : { lon: 0, lat: 0 }));
+  // Map origin: given, else the first camera, zone, sighting site or placed counter; (0, 0) for a registry without any place.
+  const placed = normCounters.find((c) => c.line || c.position);
+  const origin = d.origin ??
+    normCameras[0]?.position ??
+    (zones[0] ? { lon: zones[0].polygon[0][0], lat: zones[0].polygon[0][1] } : undefined) ??
+    sites[0]?.position ??
+    (placed?.line ? { lon: placed.line.a[0], lat: placed.line.a[1] } : placed?.position) ?? { lon: 0, lat: 0 };
   const registry: Registry = {
     name: d.name ?? 'registry',
     timezone: d.timezone ?? 'UTC',

@@ -402,17 +402,20 @@ export async function loadScenarioMetadata(
   await ins('sites', rows.sites);
   await ins('devices', rows.devices);
   await ins('basemap_features', rows.basemap);
-  await ins('scenarios', [
-    {
-      name: scenario.name,
-      timezone: scenario.timezone ?? 'UTC',
-      origin_lon: scenario.origin.lon,
-      origin_lat: scenario.origin.lat,
-      start: Math.floor((scenario.start ?? 0) / 1000),
-      duration_s: scenario.durationS ?? 0,
-      description: scenario.network ?? '',
-    },
-  ]);
+  // A registry without any place (only counters of feeds that do not say where they are) gives no map origin.
+  const noPlace = scenario.origin.lon === 0 && scenario.origin.lat === 0 && scenario.start === undefined;
+  if (!noPlace)
+    await ins('scenarios', [
+      {
+        name: scenario.name,
+        timezone: scenario.timezone ?? 'UTC',
+        origin_lon: scenario.origin.lon,
+        origin_lat: scenario.origin.lat,
+        start: Math.floor((scenario.start ?? 0) / 1000),
+        duration_s: scenario.durationS ?? 0,
+        description: scenario.network ?? '',
+      },
+    ]);
   return { scenario: scenario.name, sites: rows.sites.length, devices: rows.devices.length, streets: streets.length };
 }
 

@@ -63,11 +63,20 @@ export async function registerFeedSites(
   }
   const feed = describeCountFeed(format, text, records);
   const known = await knownDevices(store, ids);
-  const fresh = feed.counters.filter((c) => !known.has(c.id));
+  const fresh = feed.counters.filter((c) => !known.has(c.id)).map((c) => ({ ...c, name: c.name.slice(0, 256) }));
   const warnings: SiteWarning[] = [];
   if (fresh.length > 0) {
     const r = validateRegistry({ name: `ingest-${format}`, counters: fresh });
     if (r.registry) await loadRegistryMetadata(store.client, r.registry);
+    else {
+      warnings.push({
+        code: 'PASSAGE_INGEST_SITE_INCOMPLETE',
+        message: `The sensors of the file could not be registered (${r.errors
+          .map((e) => `${e.path}: ${e.message}`)
+          .join('; ')
+          .slice(0, 300)}): describe them in a site registry (PASSAGE_SITES_FILE, docs/SITES.md).`,
+      });
+    }
   }
   const lacking = feed.lacking.filter((l) => fresh.some((c) => c.id === l.sensorId));
   if (lacking.length > 0) {
