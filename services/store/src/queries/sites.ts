@@ -108,25 +108,17 @@ export async function publicCells(
   opts: TimeRange & { sites?: string[] },
 ): Promise<PublicCell[]> {
   const only = opts.sites ? 'AND site_id IN {sites:Array(String)}' : '';
-  const r = await rows<{
-    site_id: string;
-    t: number;
-    source: 'line' | 'sensor';
-    cell: string;
-    direction: string;
-    mode: string;
-    kind: string;
-    v: number;
-  }>(
+  // Column names are the fields of PublicCell; only t (seconds) and count (a string for big numbers) are converted.
+  const r = await rows<PublicCell>(
     client,
-    `SELECT site_id, toUInt32(toUnixTimestamp(toStartOfHour(window_start))) AS t, 'line' AS source,
+    `SELECT site_id AS siteId, toUInt32(toUnixTimestamp(toStartOfHour(window_start))) AS t, 'line' AS source,
        concat(camera_id, '|', line_id, '|', direction, '|', mode) AS cell, direction, mode, '' AS kind,
-       toFloat64(sum(count)) AS v
+       toFloat64(sum(count)) AS count
      FROM line_counts_15m WHERE ${rangeWhere('window_start')} ${only}
      GROUP BY site_id, t, camera_id, line_id, direction, mode
      UNION ALL
-     SELECT d.site_id AS site_id, cs.t AS t, 'sensor' AS source, concat(cs.sensor_id, '|', cs.direction, '|', cs.mode) AS cell,
-       cs.direction AS direction, cs.mode AS mode, d.kind AS kind, cs.v AS v
+     SELECT d.site_id AS siteId, cs.t AS t, 'sensor' AS source, concat(cs.sensor_id, '|', cs.direction, '|', cs.mode) AS cell,
+       cs.direction AS direction, cs.mode AS mode, d.kind AS kind, cs.v AS count
      FROM (
        SELECT sensor_id, toUInt32(toUnixTimestamp(toStartOfHour(start))) AS t, direction, mode,
          toFloat64(sum(assumeNotNull(count))) AS v
@@ -136,16 +128,7 @@ export async function publicCells(
      WHERE 1 ${only.replace('site_id', 'd.site_id')}`,
     { ...rangeParams(opts), sites: opts.sites ?? [] },
   );
-  return r.map((x) => ({
-    siteId: x.site_id,
-    t: Number(x.t) * 1000,
-    source: x.source,
-    cell: x.cell,
-    direction: x.direction,
-    mode: x.mode,
-    kind: x.kind,
-    count: Number(x.v),
-  }));
+  return r.map((x) => ({ ...x, t: Number(x.t) * 1000, count: Number(x.count) }));
 }
 
 export async function getSite(client: ClickHouseClient, id: string): Promise<SiteDetail | null> {
