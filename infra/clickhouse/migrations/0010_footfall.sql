@@ -24,7 +24,7 @@ SETTINGS non_replicated_deduplication_window = 1000;
 CREATE VIEW IF NOT EXISTS footfall_forecasts_latest AS
 SELECT sensor_id, start, date, hour,
   argMax(forecast, issued) AS forecast, argMax(lo80, issued) AS lo80, argMax(hi80, issued) AS hi80,
-  max(issued) AS issued
+  max(issued) AS last_issued
 FROM footfall_forecasts GROUP BY sensor_id, start, date, hour;
 
 -- Operator-defined events (market days, works, festivals, school holidays imported from an official calendar):
