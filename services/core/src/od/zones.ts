@@ -164,23 +164,14 @@ export function estimateZoneOd(input: ZoneEstimateInput): ZoneEstimateResult {
     if (p.origin === UNOBSERVED_ZONE) mark(p.destination, 'destination');
   }
   for (const [z, r] of residualZones) {
-    const c = counted.get(z) ?? {};
-    if (r.origin) {
-      const t0 = residualPrior(z, UNOBSERVED_ZONE);
-      const scale = Math.max(c.origin ?? 0, t0);
+    for (const side of ['origin', 'destination'] as const) {
+      if (!r[side]) continue;
+      const [o, d] = side === 'origin' ? [z, UNOBSERVED_ZONE] : [UNOBSERVED_ZONE, z];
+      const t0 = residualPrior(o, d);
+      const scale = Math.max(counted.get(z)?.[side] ?? 0, t0);
       cells.push({
-        origin: z,
-        destination: UNOBSERVED_ZONE,
-        status: 'residual',
-        glsCell: { prior: t0, variance: scale * scale + 1 },
-      });
-    }
-    if (r.destination) {
-      const t0 = residualPrior(UNOBSERVED_ZONE, z);
-      const scale = Math.max(c.destination ?? 0, t0);
-      cells.push({
-        origin: UNOBSERVED_ZONE,
-        destination: z,
+        origin: o,
+        destination: d,
         status: 'residual',
         glsCell: { prior: t0, variance: scale * scale + 1 },
       });
