@@ -15,72 +15,34 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { PassageError } from '@passage/config';
-import { loadRegistry, type Registry } from '@passage/registry';
+import {
+  loadRegistry,
+  type Registry,
+  type RegistryCamera,
+  type RegistryCounter,
+  type RegistrySightingSite,
+  type RegistryZone,
+} from '@passage/registry';
 
 export type LonLat = [number, number];
 
-export interface ScenarioCameraLine {
-  id: string;
-  name: string;
-  a: LonLat;
-  b: LonLat;
-  inDirection?: string;
-}
-export interface ScenarioCameraZone {
-  id: string;
-  name: string;
-  polygon: LonLat[];
-}
-export interface ScenarioCamera {
-  id: string;
-  siteId: string;
-  name: string;
-  position: { lon: number; lat: number };
-  mountingHeightM?: number;
-  headingDeg?: number;
-  tiltDeg?: number;
-  hfovDeg?: number;
-  width?: number;
-  height?: number;
-  fps?: number;
-  lines: ScenarioCameraLine[];
-  zones: ScenarioCameraZone[];
-}
-export interface ScenarioCounter {
-  id: string;
-  siteId: string;
-  name: string;
-  kind: string;
-  modes: string[];
+/** The registry's shapes (@passage/registry model); a scenario.json camera may come without calibration here. */
+export type ScenarioCameraLine = RegistryCamera['lines'][number];
+export type ScenarioCameraZone = RegistryCamera['zones'][number];
+export type ScenarioCamera = Omit<RegistryCamera, 'calibration'> & { calibration?: RegistryCamera['calibration'] };
+export type ScenarioCounter = Omit<RegistryCounter, 'line'> & {
   line: { a: LonLat; b: LonLat };
-  inDirection?: string;
   faulty?: { type: string; fromS: number; toS: number };
-}
+};
+export type ScenarioSightingSite = Omit<RegistrySightingSite, 'kind'> & { kind: string };
+export type ScenarioZone = RegistryZone;
 /** What the metadata rows are made of: a scenario.json or a validated registry (counters may lack geometry). */
 export interface MetadataSource {
   name: string;
   zones: ScenarioZone[];
   cameras: ScenarioCamera[];
-  counters: (Omit<ScenarioCounter, 'line' | 'faulty'> & {
-    line?: { a: LonLat; b: LonLat };
-    position?: { lon: number; lat: number };
-    source?: string;
-  })[];
+  counters: (RegistryCounter & { faulty?: ScenarioCounter['faulty'] })[];
   sightingSites: ScenarioSightingSite[];
-}
-export interface ScenarioSightingSite {
-  id: string;
-  name: string;
-  zoneId: string;
-  kind: string;
-  position: { lon: number; lat: number };
-  radiusM: number;
-}
-export interface ScenarioZone {
-  id: string;
-  name: string;
-  kind: string;
-  polygon: LonLat[];
 }
 /** The part of `scenario.json` (infra/scenarios/README.md) the store reads. */
 export interface ScenarioFile {
@@ -277,7 +239,6 @@ export function scenarioRows(
         ? JSON.stringify({ type: 'Point', coordinates: [lon, lat] })
         : '';
     sites.push({ site_id: c.siteId, name: c.name, kind: 'counter', lon, lat, geometry, scenario: s.name });
-    const faulty = (c as { faulty?: unknown }).faulty;
     devices.push({
       device_id: c.id,
       site_id: c.siteId,
@@ -289,7 +250,7 @@ export function scenarioRows(
         modes: c.modes,
         line: c.line,
         inDirection: c.inDirection ?? '',
-        faulty,
+        faulty: c.faulty,
         ...(c.source ? { source: c.source } : {}),
       }),
     });
