@@ -29,6 +29,8 @@ export const MOBILITY_TYPE: Record<string, string> = {
   van: 'VAN',
   truck: 'TRUCK',
   bus: 'BUS',
+  /** Telraam's heavy class: trucks and buses. */
+  heavy: 'TRUCK,BUS',
 };
 const CAMERA_MODES = ['pedestrian', 'bicycle', 'motorcycle', 'car', 'van', 'truck', 'bus'];
 
@@ -113,6 +115,8 @@ export async function countingTables(
     counterType: string;
     compass: string;
     dir: 'in' | 'out';
+    /** The feed's own direction code when it is not in/out (Telraam lft/rgt). */
+    dirCode?: string;
     dirName: string;
   }): Cell[] => {
     const v: Record<string, Cell> = {
@@ -123,7 +127,7 @@ export async function countingTables(
       publication_transmission_type: 'API',
       counter_type: c.counterType,
       direction: c.compass,
-      provider_direction_code: c.dir.toUpperCase(),
+      provider_direction_code: (c.dirCode || c.dir).toUpperCase(),
       provider_direction_name: c.dirName,
       data_provider_name: provider,
       temporality: 'PERMANENT',
@@ -197,6 +201,7 @@ export async function countingTables(
             counterType: COUNTER_TYPE[d.kind] ?? 'OTHER',
             compass: cfg.line ? crossingCompass(cfg.line.a, cfg.line.b, dir) : '',
             dir,
+            dirCode: s.direction,
             dirName: cfg.inDirection ? `${dir === 'in' ? 'in' : 'opposite of in'}: ${cfg.inDirection}` : '',
           }),
         });
