@@ -43,6 +43,7 @@ export interface MetadataSource {
   cameras: ScenarioCamera[];
   counters: (RegistryCounter & { faulty?: ScenarioCounter['faulty'] })[];
   sightingSites: ScenarioSightingSite[];
+  signalControllers?: Registry['signalControllers'];
 }
 /** The part of `scenario.json` (infra/scenarios/README.md) the store reads. */
 export interface ScenarioFile {
@@ -182,10 +183,19 @@ export interface BasemapRow {
 }
 
 /** Pure mapping of a scenario to metadata rows (tested without a store). */
+export interface ControllerRow {
+  controller_id: string;
+  site_id: string;
+  name: string;
+  camera_ids: string[];
+  config: string;
+  scenario: string;
+}
+
 export function scenarioRows(
   s: MetadataSource,
   streets: StreetFeature[] = [],
-): { sites: SiteRow[]; devices: DeviceRow[]; basemap: BasemapRow[] } {
+): { sites: SiteRow[]; devices: DeviceRow[]; basemap: BasemapRow[]; controllers: ControllerRow[] } {
   const sites: SiteRow[] = [];
   const devices: DeviceRow[] = [];
   const basemap: BasemapRow[] = [];
@@ -276,7 +286,15 @@ export function scenarioRows(
       geometry: JSON.stringify({ type: 'LineString', coordinates: st.coordinates }),
     });
   }
-  return { sites, devices, basemap };
+  const controllers: ControllerRow[] = (s.signalControllers ?? []).map((c) => ({
+    controller_id: c.id,
+    site_id: c.siteId ?? '',
+    name: c.name ?? c.id,
+    camera_ids: c.cameraIds ?? [],
+    config: JSON.stringify({ signalGroups: c.signalGroups, intergreens: c.intergreens ?? [], plans: c.plans ?? [] }),
+    scenario: s.name,
+  }));
+  return { sites, devices, basemap, controllers };
 }
 
 export interface LoadMetadataResult {
@@ -313,6 +331,7 @@ export function registrySource(
     cameras: r.cameras,
     counters: r.counters,
     sightingSites: r.sightingSites,
+    signalControllers: r.signalControllers,
   };
 }
 
@@ -363,6 +382,7 @@ export async function loadScenarioMetadata(
   await ins('sites', rows.sites);
   await ins('devices', rows.devices);
   await ins('basemap_features', rows.basemap);
+  await ins('signal_controllers', rows.controllers);
   // A registry without any place (only counters of feeds that do not say where they are) gives no map origin.
   const noPlace = scenario.origin.lon === 0 && scenario.origin.lat === 0 && scenario.start === undefined;
   if (!noPlace)

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPassageError } from '@passage/config';
@@ -12,10 +12,10 @@ let store: Store;
 const dir = mkdtempSync(join(tmpdir(), 'reg-meta-'));
 beforeAll(async () => {
   store = openStore({ dataDir: join(dir, 'data') });
-  // Only the metadata tables (migrations 0001, 0002): the test does not depend on later migrations.
+  // Only the metadata tables (migrations 0001, 0002, 0007): the test does not depend on later migrations.
   const mig = join(dir, 'migrations');
   mkdirSync(mig);
-  for (const f of ['0001_core_tables.sql', '0002_scenario_metadata.sql'])
+  for (const f of ['0001_core_tables.sql', '0002_scenario_metadata.sql', '0007_signal_controllers.sql'])
     copyFileSync(join(MIGRATIONS_DIR, f), join(mig, f));
   await migrate(store.client, mig);
 });
@@ -45,6 +45,38 @@ describe('registry → store metadata', () => {
       { site_id: 'site-loop-1', kind: 'counter', nogeo: 0 },
       { site_id: 'site-telraam:9000008311', kind: 'counter', nogeo: 1 },
     ]);
+  });
+
+  it('stores the signal controllers of a registry (groups, intergreens, plans)', async () => {
+    const path = join(dir, 'signals.json');
+    const cam = JSON.parse(readFileSync(join(MIGRATIONS_DIR, '../../scenarios/chartres-centre/registry.json'), 'utf8'))
+      .cameras[0];
+    writeFileSync(
+      path,
+      JSON.stringify({
+        name: 'ville',
+        cameras: [cam],
+        signalControllers: [
+          {
+            id: 'ctl-1',
+            siteId: cam.siteId,
+            cameraIds: [cam.id],
+            signalGroups: [{ id: 'K1', minGreenS: 7, movements: [{ from: cam.zones[0].id, to: cam.zones[1].id }] }],
+            intergreens: [{ from: 'K1', to: 'K1', s: 4 }],
+            plans: [{ id: 'am', cycleS: 80, greens: [{ group: 'K1', startS: 0, endS: 40 }] }],
+          },
+        ],
+      }),
+    );
+    await loadScenarioMetadata(store.client, path);
+    const r = (await rows('SELECT controller_id, site_id, camera_ids, config FROM signal_controllers FINAL')) as {
+      controller_id: string;
+      site_id: string;
+      camera_ids: string[];
+      config: string;
+    }[];
+    expect(r.map((x) => [x.controller_id, x.site_id, x.camera_ids])).toEqual([['ctl-1', cam.siteId, [cam.id]]]);
+    expect(JSON.parse(r[0].config).plans[0].greens).toEqual([{ group: 'K1', startS: 0, endS: 40 }]);
   });
 
   it('refuses zones without polygons and sighting sites without positions with every error, not a TypeError', async () => {
