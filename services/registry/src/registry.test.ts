@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isPassageError } from '@passage/config';
+import { mulberry32 } from '@passage/core/prng';
 import { describe, expect, it } from 'vitest';
 import {
   clearRegistryCache,
@@ -188,5 +189,32 @@ describe('site registry', () => {
     expect((err as Error).message).toContain('2 error(s)');
     expect((err as Error).message).toContain('/zones/0/polygon');
     expect((err as Error).message).toContain('/sightingSites/3/position');
+  });
+
+  it('never throws, whatever a file holds: 1000 randomly damaged registries give errors, not exceptions', () => {
+    const base = registryFromScenario(clone(scenario)) as Record<string, unknown>;
+    const rand = mulberry32(7);
+    const junk: unknown[] = [null, 1, -1, 'x', [], {}, [1], [[1, 2]], { lon: 'a' }, 1e308, true];
+    let withErrors = 0;
+    for (let n = 0; n < 1000; n++) {
+      const doc = clone(base);
+      for (let k = 0; k < 1 + Math.floor(rand() * 4); k++) {
+        let node: unknown = doc;
+        let parent: Record<string, unknown> | null = null;
+        let key = '';
+        for (let d = 0; d < 1 + Math.floor(rand() * 6) && node !== null && typeof node === 'object'; d++) {
+          const keys = Object.keys(node);
+          if (keys.length === 0) break;
+          key = keys[Math.floor(rand() * keys.length)];
+          parent = node as Record<string, unknown>;
+          node = parent[key];
+        }
+        if (parent) parent[key] = junk[Math.floor(rand() * junk.length)];
+      }
+      const r = validateRegistry(doc);
+      if (r.errors.length > 0) withErrors++;
+      expect(r.registry === null).toBe(r.errors.length > 0);
+    }
+    expect(withErrors).toBeGreaterThan(500);
   });
 });

@@ -264,7 +264,8 @@ export function validateRegistry(doc: unknown): ValidationResult {
 
   const isPoint = (p: unknown): p is [number, number] =>
     Array.isArray(p) && p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]);
-  const isRing = (p: unknown): p is [number, number][] => Array.isArray(p) && p.length >= 3 && p.every(isPoint);
+  const isRing = (p: unknown): p is [number, number][] =>
+    Array.isArray(p) && p.length >= 3 && Array.from(p).every(isPoint);
 
   // OD zones: simple polygons with an area.
   const zoneIds = new Set<string>();
