@@ -47,6 +47,12 @@ function kafkaLogCreator(log: Logger) {
       const fields = { broker: rest.broker, error: rest.error, groupId: rest.groupId };
       // kafkajs logs retriable protocol answers (leader moves, coordinator loading) as errors; they are retried.
       if (message.startsWith('Limiting retries')) return;
+      // The broker answers CONCURRENT_TRANSACTIONS while it finishes the previous commit; kafkajs retries it.
+      const err = typeof rest.error === 'string' ? rest.error : '';
+      if (`${message} ${err}`.includes('concurrent operation on the same transaction')) {
+        log.debug(fields, `kafka: ${message}`);
+        return;
+      }
       if (level === logLevel.ERROR && message.startsWith('Response ')) log.warn(fields, `kafka: ${message}`);
       else if (level === logLevel.ERROR) log.error(fields, `kafka: ${message}`);
       else if (level === logLevel.WARN) log.warn(fields, `kafka: ${message}`);

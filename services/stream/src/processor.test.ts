@@ -139,20 +139,39 @@ describe('watermarks across partitions and roles', () => {
     await task.processBatch('in', 0, [rec({ k: 'a', ts: T0 + 10 * MIN })]);
     await task.processBatch('in', 1, [rec({ k: 'b', ts: T0 + 5 * MIN })]);
     expect(task.watermark).toBe(Number.NEGATIVE_INFINITY); // partition 2 has not delivered
-    await new Promise((res) => setTimeout(res, 200));
+    // Partitions 0 and 1 keep delivering while partition 2 stays silent longer than the idle timeout.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((res) => setTimeout(res, 70));
+      await task.processBatch('in', 0, [rec({ k: 'a', ts: T0 + 10 * MIN })], { backlog: true });
+      await task.processBatch('in', 1, [rec({ k: 'b', ts: T0 + 5 * MIN })], { backlog: true });
+    }
     // Partition 2 is idle now; partitions 1 and 0 deliver again, with more waiting.
     await task.processBatch('in', 1, [rec({ k: 'b', ts: T0 + 6 * MIN })], { backlog: true });
     expect(task.watermark).toBe(T0 + 6 * MIN);
     await task.processBatch('in', 0, [rec({ k: 'a', ts: T0 + 11 * MIN })], { backlog: true });
     expect(task.watermark).toBe(T0 + 6 * MIN);
     // A partition with a backlog is never idle, however long it takes to come round.
-    await new Promise((res) => setTimeout(res, 200));
-    await task.processBatch('in', 0, [rec({ k: 'a', ts: T0 + 20 * MIN })]);
+    for (let i = 0; i < 3; i++) {
+      await new Promise((res) => setTimeout(res, 70));
+      await task.processBatch('in', 0, [rec({ k: 'a', ts: T0 + 20 * MIN })]);
+    }
     expect(task.watermark).toBe(T0 + 6 * MIN);
     // Partition 2 delivers again: it counts again (its events behind the watermark are late).
     await task.processBatch('in', 2, [rec({ k: 'c', ts: T0 + 1 * MIN })]);
     expect(task.counters.late).toBe(1);
     expect(task.watermark).toBe(T0 + 6 * MIN);
+  });
+
+  it('after a time when no partition delivered (start-up), the first to deliver does not make the others idle', async () => {
+    const metrics = new StreamMetrics();
+    const task = new ProcessorTask(role(), { log, metrics, allowedLatenessMs: 0, idleTimeoutMs: 100 });
+    task.setPartitions([0, 1]);
+    await new Promise((res) => setTimeout(res, 150)); // assigned, nothing produced yet
+    await task.processBatch('in', 0, [rec({ k: 'a', ts: T0 + 10 * MIN })]);
+    expect(task.watermark).toBe(Number.NEGATIVE_INFINITY);
+    await task.processBatch('in', 1, [rec({ k: 'b', ts: T0 })]);
+    expect(task.counters.late).toBe(0);
+    expect(task.watermark).toBe(T0);
   });
 
   it('an upstream task that stopped writing stops holding the watermark back', async () => {

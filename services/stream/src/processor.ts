@@ -109,7 +109,8 @@ const WARN_EVERY_MS = 10_000;
  * watermark, which is the minimum over ITS inputs: however the upstream interleaves its partitions (a backlog read
  * one fetch per partition), no event is behind the downstream watermark unless it was late at the source.
  * A partition assigned but silent holds the watermark back until it delivers or, with no backlog, for
- * `idleTimeoutMs`; then it is idle and left out until it delivers again (its older events are then late).
+ * `idleTimeoutMs` while other partitions deliver; then it is idle and left out until it delivers again (its older
+ * events are then late). After a time when no partition delivered (start-up, a quiet night), all start afresh.
  * Events behind the watermark are late: counted, logged, and processed as corrections or dead-lettered
  * (`LATE_EVENT`) as the role chooses (`ProcessorRole.lateEvents`).
  */
@@ -130,6 +131,8 @@ export class ProcessorTask<I> {
   /** Ordered roles: events held until the watermark passes them (arrival order). */
   private held: { ts: number; seq: number; event: I }[] = [];
   private seq = 0;
+  /** Processing time of the last batch of any partition. */
+  private lastBatchAt = Date.now();
   private readonly warned = { late: 0, badTs: 0, lateSince: 0, badTsSince: 0 };
   /** Totals since start (also in the metrics): late events seen, of them dead-lettered; bad timestamps. */
   readonly counters = { late: 0, lateDeadLettered: 0, badTimestamps: 0 };
@@ -187,6 +190,10 @@ export class ProcessorTask<I> {
     metrics.messagesIn.inc({ role, topic }, records.length);
     metrics.batchSize.observe({ role }, records.length);
     const now = Date.now();
+    // After a time when no partition delivered at all (start-up, a quiet night), every partition gets a fresh
+    // idle timeout: idle means silent while the others deliver, not "the first to speak again wins".
+    if (now - this.lastBatchAt > this.idleMs) for (const p of this.parts.values()) p.lastAt = now;
+    this.lastBatchAt = now;
     const st = this.partition(partition, now);
     st.lastAt = now;
     st.backlog = info.backlog === true;

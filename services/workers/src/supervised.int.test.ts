@@ -87,7 +87,7 @@ async function killAndRestart(b: BrokerHandle, pauseMs: number, during?: () => P
   await new Promise((r) => setTimeout(r, 1000));
   await during?.();
   await new Promise((r) => setTimeout(r, pauseMs));
-  return startBroker({ port: b.port, controllerPort: b.controllerPort, dataDir, quiet: true });
+  return startBroker({ port: b.port, controllerPort: b.controllerPort, dataDir, quiet: true, startTimeoutMs: 240_000 });
 }
 
 describe('supervised consumers against a broker that dies', () => {
