@@ -93,8 +93,8 @@ export const ConfigSchema = Type.Object(
              * scenario clock). 'off': no check.
              */
             clock: Type.Union([Type.Literal('wall'), Type.Literal('record'), Type.Literal('off')], { default: 'wall' }),
-            /** How old an input may be: backfills reach this far back (5 years; lower it to your retention). */
-            maxPastMs: Type.Integer({ minimum: 0, default: 157_788_000_000 }),
+            /** How old an input may be: 20 years, so archives of counts can be imported; lower it for live feeds. */
+            maxPastMs: Type.Integer({ minimum: 0, default: 631_152_000_000 }),
             /** How far ahead of the trusted clock an input may be (clock skew of the sensors), ms. */
             maxFutureMs: Type.Integer({ minimum: 0, default: 600_000 }),
           },
