@@ -44,19 +44,28 @@ const BODY_LIMIT = 64 * 1024;
 /** Query parameters whose values are never logged (a key sent in the URL by mistake). */
 const SECRET_PARAM = /key|token|secret|passw|auth|session/i;
 
+function paramName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw; // a malformed escape: test the name as sent
+  }
+}
+
 /** A request as the log shows it: no headers, and secret-looking query parameters masked. */
 function requestForLog(req: FastifyRequest) {
   const q = req.url.indexOf('?');
+  const masked = (p: string) => {
+    const raw = p.split('=')[0];
+    return SECRET_PARAM.test(paramName(raw)) ? `${raw}=[redacted]` : p;
+  };
   const url =
     q < 0
       ? req.url
       : `${req.url.slice(0, q)}?${req.url
           .slice(q + 1)
           .split('&')
-          .map((p) => {
-            const name = decodeURIComponent(p.split('=')[0].replace(/\+/g, ' '));
-            return SECRET_PARAM.test(name) ? `${p.split('=')[0]}=[redacted]` : p;
-          })
+          .map(masked)
           .join('&')}`;
   return { method: req.method, url, host: req.host, remoteAddress: req.ip };
 }

@@ -178,6 +178,7 @@ describe('no secret in the logs', () => {
         await get(app, '/api/v1/ui-config', unknown);
         await app.inject({ url: '/api/v1/sites', headers: { authorization: `Bearer ${ADMIN}` } }); // 500: no store
         await app.inject({ url: `/nowhere?key=${unknown}` });
+        await app.inject({ url: `/api/v1/ui-config?%E0%A4%A=1&api%5Fkey=${unknown}` }); // malformed escape
       },
       {},
       pino({ level: 'trace' }, sink),
