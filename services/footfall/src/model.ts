@@ -18,6 +18,8 @@ export interface ForecastModel {
   mean: Float32Array;
   std: Float32Array;
   layers: Dense[];
+  /** Further networks on the same normalised features; the outputs of all are averaged. */
+  ensemble?: Dense[][];
   /**
    * Interval calibration (conformal, on held-out weeks): lo = q50 − kLo·(q50 − q10), hi = q50 + kHi·(q90 − q50),
    * so that 10 % of held-out actuals fall below lo and 10 % above hi.
@@ -35,21 +37,29 @@ export function modelToJson(m: ForecastModel): string {
     mean: arr(m.mean),
     std: arr(m.std),
     layers: m.layers.map((l) => ({ ...l, kernel: arr(l.kernel), bias: arr(l.bias) })),
+    ensemble: m.ensemble?.map((ls) => ls.map((l) => ({ ...l, kernel: arr(l.kernel), bias: arr(l.bias) }))),
   });
 }
 
 export function modelFromJson(text: string): ForecastModel {
-  const o = JSON.parse(text) as Omit<ForecastModel, 'mean' | 'std' | 'layers'> & {
+  const o = JSON.parse(text) as Omit<ForecastModel, 'mean' | 'std' | 'layers' | 'ensemble'> & {
     mean: number[];
     std: number[];
     layers: (Omit<Dense, 'kernel' | 'bias'> & { kernel: number[]; bias: number[] })[];
+    ensemble?: (Omit<Dense, 'kernel' | 'bias'> & { kernel: number[]; bias: number[] })[][];
   };
+  const dense = (l: Omit<Dense, 'kernel' | 'bias'> & { kernel: number[]; bias: number[] }): Dense => ({
+    ...l,
+    kernel: Float32Array.from(l.kernel),
+    bias: Float32Array.from(l.bias),
+  });
   if (o.format !== 'passage-footfall-v1') throw new Error('not a passage-footfall-v1 model');
   return {
     ...o,
     mean: Float32Array.from(o.mean),
     std: Float32Array.from(o.std),
-    layers: o.layers.map((l) => ({ ...l, kernel: Float32Array.from(l.kernel), bias: Float32Array.from(l.bias) })),
+    layers: o.layers.map(dense),
+    ensemble: o.ensemble?.map((ls) => ls.map(dense)),
   };
 }
 

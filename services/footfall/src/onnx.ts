@@ -1,6 +1,6 @@
 /**
  * ONNX export of the footfall model (hand-written with `onnx-proto`, opset 13) and its runner on
- * onnxruntime-node. Graph: features [N, F] → Sub(mean) → Div(std) → { Gemm → Relu }* → Gemm → quantiles [N, 3]
+ * onnxruntime-node. Graph: features [N, F] → Sub(mean) → Div(std) → per network { Gemm → Relu }* → Gemm → mean → quantiles [N, 3]
  * (ratio to the sensor level; model.ts `toCounts` turns them into counts and the calibrated 80 % interval).
  * The calibration, quantiles and feature names travel in the model's metadata, so the .onnx file alone serves.
  */
@@ -40,17 +40,26 @@ export function exportForecastOnnx(m: ForecastModel): Uint8Array {
     { name: 'sub', opType: 'Sub', input: [ONNX_INPUT, 'mean'], output: ['c'] },
     { name: 'div', opType: 'Div', input: ['c', 'std'], output: ['x0'] },
   ];
-  let x = 'x0';
-  m.layers.forEach((l, i) => {
-    initializer.push(tensor(`w${i}`, [l.inSize, l.outSize], l.kernel), tensor(`b${i}`, [l.outSize], l.bias));
-    const last = i === m.layers.length - 1;
-    const z = last ? ONNX_OUTPUT : `z${i}`;
-    node.push({ name: `gemm${i}`, opType: 'Gemm', input: [x, `w${i}`, `b${i}`], output: [z] });
-    if (l.relu) {
-      node.push({ name: `relu${i}`, opType: 'Relu', input: [z], output: [`a${i}`] });
-      x = `a${i}`;
-    }
+  const nets = [m.layers, ...(m.ensemble ?? [])];
+  const outs: string[] = [];
+  nets.forEach((layers, e) => {
+    let x = 'x0';
+    layers.forEach((l, i) => {
+      const p = `n${e}_`;
+      initializer.push(tensor(`${p}w${i}`, [l.inSize, l.outSize], l.kernel), tensor(`${p}b${i}`, [l.outSize], l.bias));
+      const z = `${p}z${i}`;
+      node.push({ name: `${p}gemm${i}`, opType: 'Gemm', input: [x, `${p}w${i}`, `${p}b${i}`], output: [z] });
+      if (l.relu) {
+        node.push({ name: `${p}relu${i}`, opType: 'Relu', input: [z], output: [`${p}a${i}`] });
+        x = `${p}a${i}`;
+      } else x = z;
+    });
+    outs.push(x);
   });
+  // mean of the networks' outputs
+  initializer.push(tensor('inv_nets', [1], Float32Array.of(1 / nets.length)));
+  node.push({ name: 'sum', opType: 'Sum', input: outs, output: ['sum'] });
+  node.push({ name: 'mean', opType: 'Mul', input: ['sum', 'inv_nets'], output: [ONNX_OUTPUT] });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 13 }],

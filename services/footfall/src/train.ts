@@ -12,9 +12,9 @@ import type { Dense, ForecastModel } from './model.ts';
 import { predictReference } from './reference.ts';
 
 export interface TrainOptions {
-  /** @default [64, 32] */
+  /** @default [128, 64] */
   hidden?: number[];
-  /** @default 25 */
+  /** @default 18 */
   epochs?: number;
   /** @default 512 */
   batchSize?: number;
@@ -22,6 +22,16 @@ export interface TrainOptions {
   learningRate?: number;
   /** @default 7 */
   seed?: number;
+  /**
+   * Also fit a second network on every row (held-out weeks included) for the epochs the first one needed, and
+   * average the two (the calibration measured on the first is kept). @default true
+   */
+  refit?: boolean;
+  /**
+   * false: one network on every row for `epochs` epochs, no early stopping (its calibration is then in-sample,
+   * too narrow). The normalisation is always that of the rows outside the held-out weeks. @default true
+   */
+  holdOut?: boolean;
   /** Stop after this many epochs without a better held-out loss. @default 5 */
   patience?: number;
   onEpoch?: (epoch: number, trainLoss: number, valLoss: number) => void;
@@ -92,8 +102,8 @@ function quantileOf(values: number[], q: number): number {
 /** Trains on `rows` (built on `grid`, actuals present), returns the framework-neutral model. */
 export async function trainModel(grid: HourlyGrid, rows: FeatureRows, o: TrainOptions = {}): Promise<ForecastModel> {
   await initBackend();
-  const hidden = o.hidden ?? [64, 32];
-  const epochs = o.epochs ?? 25;
+  const hidden = o.hidden ?? [128, 64];
+  const epochs = o.epochs ?? 18;
   const bs = o.batchSize ?? 512;
   const seed = o.seed ?? 7;
   const train = subset(rows, (i) => !isHeldOut(grid.firstDay + rows.day[i]));
@@ -117,92 +127,109 @@ export async function trainModel(grid: HourlyGrid, rows: FeatureRows, o: TrainOp
     for (let i = 0; i < r.n; i++) for (let k = 0; k < F; k++) x[i * F + k] = (r.x[i * F + k] - mean[k]) / std[k];
     return x;
   };
-  const xTrain = norm(train);
-  const xVal = norm(val);
-  let meanLevel = 0;
-  for (let i = 0; i < train.n; i++) meanLevel += train.level[i];
-  meanLevel /= train.n;
+  const fit = async (
+    train: FeatureRows,
+    val: FeatureRows,
+    seed: number,
+    epochs: number,
+    useVal: boolean,
+  ): Promise<{ layers: Dense[]; bestEpoch: number }> => {
+    const xTrain = norm(train);
+    const xVal = norm(val);
+    let meanLevel = 0;
+    for (let i = 0; i < train.n; i++) meanLevel += train.level[i];
+    meanLevel /= train.n;
 
-  const model = tf.sequential();
-  [...hidden, 3].forEach((units, i) => {
-    model.add(
-      tf.layers.dense({
-        ...(i === 0 ? { inputShape: [F] } : {}),
-        units,
-        activation: i < hidden.length ? 'relu' : 'linear',
-        kernelInitializer: tf.initializers.heNormal({ seed: seed + i }),
-        biasInitializer: i < hidden.length ? 'zeros' : tf.initializers.constant({ value: 1 }),
-      }),
-    );
-  });
-  const q = tf.tensor1d(QUANTILES);
-  const q1 = tf.tensor1d(QUANTILES.map((v) => v - 1));
-  const pinball = (pred: tf.Tensor, y: tf.Tensor, w: tf.Tensor) => {
-    const e = y.expandDims(1).sub(pred);
-    return tf.maximum(e.mul(q), e.mul(q1)).sum(1).mul(w).mean();
+    const model = tf.sequential();
+    [...hidden, 3].forEach((units, i) => {
+      model.add(
+        tf.layers.dense({
+          ...(i === 0 ? { inputShape: [F] } : {}),
+          units,
+          activation: i < hidden.length ? 'relu' : 'linear',
+          kernelInitializer: tf.initializers.heNormal({ seed: seed + i }),
+          biasInitializer: i < hidden.length ? 'zeros' : tf.initializers.constant({ value: 1 }),
+        }),
+      );
+    });
+    const q = tf.tensor1d(QUANTILES);
+    const q1 = tf.tensor1d(QUANTILES.map((v) => v - 1));
+    const pinball = (pred: tf.Tensor, y: tf.Tensor, w: tf.Tensor) => {
+      const e = y.expandDims(1).sub(pred);
+      return tf.maximum(e.mul(q), e.mul(q1)).sum(1).mul(w).mean();
+    };
+    const optimizer = tf.train.adam(o.learningRate ?? 0.002);
+    const order = Uint32Array.from({ length: train.n }, (_, i) => i);
+    const rand = rng(seed);
+    const xb = new Float32Array(bs * F);
+    const yb = new Float32Array(bs);
+    const wb = new Float32Array(bs);
+    const xv = tf.tensor2d(xVal, [val.n, F]);
+    const yv = tf.tensor1d(val.y);
+    const wv = tf.tensor1d(Float32Array.from(val.level, (l) => l / meanLevel));
+    let best: Dense[] | null = null;
+    let bestLoss = Number.POSITIVE_INFINITY;
+    let bestEpoch = -1;
+    let since = 0;
+    const lr0 = o.learningRate ?? 0.002;
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      // cosine decay to 5 % (Adam reads its learningRate at every step)
+      (optimizer as unknown as { learningRate: number }).learningRate =
+        lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * epoch) / epochs)));
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      let lossSum = 0;
+      let batches = 0;
+      for (let start = 0; start + bs <= train.n; start += bs) {
+        for (let b = 0; b < bs; b++) {
+          const r = order[start + b];
+          xb.set(xTrain.subarray(r * F, (r + 1) * F), b * F);
+          yb[b] = train.y[r];
+          wb[b] = train.level[r] / meanLevel;
+        }
+        const xs = tf.tensor2d(xb, [bs, F]);
+        const ys = tf.tensor1d(yb);
+        const ws = tf.tensor1d(wb);
+        const loss = optimizer.minimize(() => pinball(model.apply(xs) as tf.Tensor, ys, ws) as tf.Scalar, true);
+        tf.dispose([xs, ys, ws]);
+        if (loss) {
+          lossSum += loss.dataSync()[0];
+          loss.dispose();
+        }
+        batches++;
+      }
+      const valLoss = tf.tidy(() => pinball(model.predict(xv) as tf.Tensor, yv, wv).dataSync()[0]);
+      o.onEpoch?.(epoch, lossSum / batches, valLoss);
+      if (!useVal || valLoss < bestLoss - 1e-5) {
+        bestLoss = valLoss;
+        bestEpoch = epoch;
+        since = 0;
+        best = model.layers.map((layer, i) => {
+          const [k, b] = layer.getWeights();
+          const [inSize, outSize] = k.shape as [number, number];
+          return {
+            inSize,
+            outSize,
+            relu: i < hidden.length,
+            kernel: Float32Array.from(k.dataSync()),
+            bias: Float32Array.from(b.dataSync()),
+          };
+        });
+      } else if (++since >= (o.patience ?? 5)) break;
+    }
+    tf.dispose([xv, yv, wv, q, q1]);
+    model.dispose();
+    if (!best) throw new Error('training ran no epoch');
+    return { layers: best, bestEpoch };
   };
-  const optimizer = tf.train.adam(o.learningRate ?? 0.002);
-  const order = Uint32Array.from({ length: train.n }, (_, i) => i);
-  const rand = rng(seed);
-  const xb = new Float32Array(bs * F);
-  const yb = new Float32Array(bs);
-  const wb = new Float32Array(bs);
-  const xv = tf.tensor2d(xVal, [val.n, F]);
-  const yv = tf.tensor1d(val.y);
-  const wv = tf.tensor1d(Float32Array.from(val.level, (l) => l / meanLevel));
-  let best: Dense[] | null = null;
-  let bestLoss = Number.POSITIVE_INFINITY;
-  let since = 0;
-  const lr0 = o.learningRate ?? 0.002;
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    // cosine decay to 5 % (Adam reads its learningRate at every step)
-    (optimizer as unknown as { learningRate: number }).learningRate =
-      lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * epoch) / epochs)));
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
-    let lossSum = 0;
-    let batches = 0;
-    for (let start = 0; start + bs <= train.n; start += bs) {
-      for (let b = 0; b < bs; b++) {
-        const r = order[start + b];
-        xb.set(xTrain.subarray(r * F, (r + 1) * F), b * F);
-        yb[b] = train.y[r];
-        wb[b] = train.level[r] / meanLevel;
-      }
-      const xs = tf.tensor2d(xb, [bs, F]);
-      const ys = tf.tensor1d(yb);
-      const ws = tf.tensor1d(wb);
-      const loss = optimizer.minimize(() => pinball(model.apply(xs) as tf.Tensor, ys, ws) as tf.Scalar, true);
-      tf.dispose([xs, ys, ws]);
-      if (loss) {
-        lossSum += loss.dataSync()[0];
-        loss.dispose();
-      }
-      batches++;
-    }
-    const valLoss = tf.tidy(() => pinball(model.predict(xv) as tf.Tensor, yv, wv).dataSync()[0]);
-    o.onEpoch?.(epoch, lossSum / batches, valLoss);
-    if (valLoss < bestLoss - 1e-5) {
-      bestLoss = valLoss;
-      since = 0;
-      best = model.layers.map((layer, i) => {
-        const [k, b] = layer.getWeights();
-        const [inSize, outSize] = k.shape as [number, number];
-        return {
-          inSize,
-          outSize,
-          relu: i < hidden.length,
-          kernel: Float32Array.from(k.dataSync()),
-          bias: Float32Array.from(b.dataSync()),
-        };
-      });
-    } else if (++since >= (o.patience ?? 5)) break;
-  }
-  tf.dispose([xv, yv, wv, q, q1]);
-  model.dispose();
-  if (!best) throw new Error('training ran no epoch');
+  const all = subset(rows, () => true);
+  const holdOut = o.holdOut !== false;
+  const first = await fit(holdOut ? train : all, val, seed, epochs, holdOut);
+  const best = first.layers;
+  // refit on every row (held-out weeks included) for as many epochs, another seed: averaged with the first
+  const second = o.refit === false || !holdOut ? null : await fit(all, val, seed + 100, first.bestEpoch + 1, false);
   const m: ForecastModel = {
     format: 'passage-footfall-v1',
     featureNames: [...FEATURE_NAMES],
@@ -219,7 +246,7 @@ export async function trainModel(grid: HourlyGrid, rows: FeatureRows, o: TrainOp
       sensors: new Set(rows.sensor).size,
     },
   };
-  // interval calibration on the held-out weeks
+  // interval calibration on the held-out weeks (before the refit member, which saw them)
   const out = predictReference(m, val.x, val.n);
   const below: number[] = [];
   const above: number[] = [];
@@ -230,5 +257,6 @@ export async function trainModel(grid: HourlyGrid, rows: FeatureRows, o: TrainOp
   }
   m.kLo = quantileOf(below, 0.9);
   m.kHi = quantileOf(above, 0.9);
+  if (second) m.ensemble = [second.layers];
   return m;
 }

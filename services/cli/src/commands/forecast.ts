@@ -38,7 +38,7 @@ export const help = `passage forecast <train|backtest|before-after|compare> [opt
       Trains on days < D0 (or loads --model), forecasts every day D1..D2 from data before each day's midnight only,
       writes sensor_id,date,hour,forecast,lo80,hi80 and prints WAPE of the model, "same hour last week" and "mean of
       the same weekday-hour over 4 weeks" on the same cells, and the coverage of the 80 % intervals.
-  before-after --site <id[,id]> --date D [--post-days 28] [--pre-days 56] [--controls a,b] [--inject 0.15]
+  before-after --site <id[,id]> --date D [--post-days 28] [--pre-days 28] [--controls a,b] [--inject 0.15]
                [--placebos N]
       Uplift of the site against its counterfactual (controls × pre-period weekday ratios) with a 95 % interval;
       fault days left out. --inject multiplies the site's counts after D (a check of the method); --placebos N
@@ -211,7 +211,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const day = dayIndex(g, values.date, 'date');
   const post = Number(values['post-days'] ?? 28);
-  const pre = Number(values['pre-days'] ?? 56);
+  const pre = Number(values['pre-days'] ?? 28);
   const inject = values.inject === undefined ? 0 : Number(values.inject);
   const grid = inject ? injectEffect(g, site[0], day, day + post, 1 + inject) : g;
   const opts = { site, controls: list(values.controls), postDays: post, preDays: pre, flags };
