@@ -5,6 +5,7 @@ import { isPassageError } from '@passage/config';
 import { clearRegistryCache } from '@passage/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from './client.ts';
+import { sitesGeoJson } from './export/datasets.ts';
 import { loadScenarioMetadata } from './metadata.ts';
 import { MIGRATIONS_DIR, migrate } from './migrate.ts';
 
@@ -44,6 +45,12 @@ describe('registry → store metadata', () => {
     expect(await rows("SELECT site_id, kind, geometry = '' AS nogeo FROM sites FINAL ORDER BY site_id")).toEqual([
       { site_id: 'site-loop-1', kind: 'counter', nogeo: 0 },
       { site_id: 'site-telraam:9000008311', kind: 'counter', nogeo: 1 },
+    ]);
+    // The sites GeoJSON (export, API) gives the counter without a place a null geometry.
+    const fc = await sitesGeoJson(store.client);
+    expect(fc.features.map((f) => [f.properties.site_id, f.geometry === null])).toEqual([
+      ['site-loop-1', false],
+      ['site-telraam:9000008311', true],
     ]);
   });
 

@@ -157,7 +157,8 @@ export async function sitesGeoJson(client: ClickHouseClient): Promise<FeatureCol
     features: r.map((s) => ({
       type: 'Feature',
       properties: { site_id: s.site_id, name: s.name, kind: s.kind, scenario: s.scenario },
-      geometry: JSON.parse(s.geometry),
+      // A counter registered from a feed that does not say where it is has no geometry (GeoJSON: null).
+      geometry: s.geometry ? JSON.parse(s.geometry) : null,
     })),
   };
 }
