@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { parseMappedCsv } from '@passage/ingest';
 import { describe, expect, it } from 'vitest';
 import { forecastDays, mean4Weeks, sameHourLastWeek, scoreForecasts } from './backtest.ts';
@@ -8,6 +6,7 @@ import { Calendar, parseFrenchSchoolCalendar } from './calendar.ts';
 import { comparePeriods } from './compare.ts';
 import { flagDays } from './faults.ts';
 import { buildRows, calendarDays, N_FEATURES } from './features.ts';
+import { melbourneFixtureCsv } from './fixtures.ts';
 import { buildGrid, cell, dayOf, type HourlyGrid } from './grid.ts';
 import { exportForecastOnnx, ForecastRunner } from './onnx.ts';
 import { predictReference } from './reference.ts';
@@ -15,9 +14,7 @@ import { trainModel } from './train.ts';
 
 /** Real counts: City of Melbourne sensors 1, 2, 4, March–October 2012 (fixtures/DATA_LICENSE.md). */
 function fixtureGrid(): HourlyGrid {
-  const text = gunzipSync(
-    readFileSync(new URL('./fixtures/melbourne-3-sensors-2012-03-10.csv.gz', import.meta.url)),
-  ).toString('utf8');
+  const text = melbourneFixtureCsv();
   const r = parseMappedCsv(text, {
     timezone: 'Australia/Melbourne',
     mode: 'pedestrian',
