@@ -196,6 +196,13 @@ describe('differencing public answers recovers nothing withheld', () => {
     const q = { site, from: iso(quiet), to: iso(quiet + H), interval: '1h' };
     const foot = (await get<{ current: { total: number | null } }>('/api/v1/footfall', q)).current.total;
     expect(recovered(new Map([[site, foot]]), new Map([[site, linePed]]))).toEqual([]);
+    // The open-data export gives the same footfall as the public API (same cells, same k rule).
+    const csv = await app.inject({ url: `/api/v1/exports/footfall?from=${iso(quiet)}&to=${iso(quiet + H)}` });
+    const [head, ...lines2] = csv.body.trim().split('\n');
+    const row = lines2.map((l) => l.split(',')).find((v) => v[head.split(',').indexOf('site_id')] === site);
+    const exported = row ? Number(row[head.split(',').indexOf('count')]) : null;
+    expect(exported).toBe(foot);
+    expect(recovered(new Map([[site, exported]]), new Map([[site, linePed]]))).toEqual([]);
   });
 
   it('a quiet day: the daily footfall export over ranges one hour apart', async () => {

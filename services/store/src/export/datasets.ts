@@ -99,7 +99,9 @@ export const FOOTFALL_SCHEMA: TableSchema = {
     {
       name: 'count',
       type: 'integer',
-      description: 'pedestrians counted; empty when suppressed (0 < count < k)',
+      description:
+        'pedestrians counted in the hourly cells (camera line or counter series) that pass the k rule; empty when ' +
+        'every non-zero cell was below k (suppressed)',
       constraints: { minimum: 0 },
     },
     { name: 'suppressed', type: 'boolean', constraints: { required: true } },
@@ -107,23 +109,32 @@ export const FOOTFALL_SCHEMA: TableSchema = {
   primaryKey: ['window_start', 'site_id'],
 };
 
+/**
+ * Footfall per site and hour (or day), as the public API gives it (services/api/src/public-view.ts): the sum of the
+ * cells of the finest grid (one camera line's pedestrians towards the junction, or one counter series, one hour)
+ * that pass the k rule; empty and `suppressed` when every non-zero cell was withheld. So no footfall row minus
+ * published line counts or counter reports is a withheld cell.
+ */
 export function footfallTable(opts: TimeRange & { k: number; interval?: OpenInterval }): SqlTable {
   const iv = opts.interval ?? '1h';
   return {
     schema: FOOTFALL_SCHEMA,
     sql: `SELECT ${ISO('b')} AS window_start, ${ISO(`addSeconds(b, {step:UInt32})`)} AS window_end, f.site_id AS site_id,
-        s.name AS site_name, if(f.c = 0 OR f.c >= {k:UInt32}, toNullable(toUInt32(round(f.c))), NULL) AS count,
-        toBool(f.c > 0 AND f.c < {k:UInt32}) AS suppressed
+        s.name AS site_name, if(f.pub = 0 AND f.held > 0, NULL, toNullable(toUInt32(round(f.c)))) AS count,
+        toBool(f.pub = 0 AND f.held > 0) AS suppressed
       FROM (
-        SELECT b, site_id, sum(x) AS c FROM (
-          SELECT ${bucketExpr('window_start', iv)} AS b, site_id, toFloat64(sum(count)) AS x FROM line_counts_15m
-          WHERE mode = 'pedestrian' AND direction = 'in' AND ${rangeWhere('window_start')} GROUP BY b, site_id
+        SELECT ${bucketExpr('h', iv)} AS b, site_id, sumIf(x, x >= {k:UInt32}) AS c,
+          countIf(x >= {k:UInt32}) AS pub, countIf(x > 0 AND x < {k:UInt32}) AS held
+        FROM (
+          SELECT toStartOfHour(window_start) AS h, site_id, toFloat64(sum(count)) AS x FROM line_counts_15m
+          WHERE mode = 'pedestrian' AND direction = 'in' AND ${rangeWhere('window_start')}
+          GROUP BY h, site_id, camera_id, line_id
           UNION ALL
-          SELECT ${bucketExpr('cb.start', iv)} AS b, d.site_id AS site_id, toFloat64(sum(assumeNotNull(cb.count))) AS x
+          SELECT toStartOfHour(cb.start) AS h, d.site_id AS site_id, toFloat64(sum(assumeNotNull(cb.count))) AS x
           FROM counts_bins AS cb INNER JOIN (SELECT device_id, site_id, kind FROM devices FINAL) AS d ON d.device_id = cb.sensor_id
           WHERE cb.count IS NOT NULL AND cb.interval = {civ:String} AND ${rangeWhere('cb.start')}
             AND (cb.mode = 'pedestrian' OR (cb.mode IN ('', 'all') AND d.kind = 'pedestrian'))
-          GROUP BY b, site_id
+          GROUP BY h, site_id, cb.sensor_id, cb.direction, cb.mode
         ) GROUP BY b, site_id
       ) AS f LEFT JOIN (SELECT site_id, name FROM sites FINAL) AS s ON s.site_id = f.site_id
       ORDER BY window_start, site_id`,
