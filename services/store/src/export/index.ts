@@ -94,10 +94,14 @@ export function parseTime(v: number | string, name: string): number {
 const METHODOLOGY =
   'Counts come from video analytics at junctions (tracks reduced on the device to line crossings and zone-to-zone ' +
   'movements per minute; no image is kept), from counters (loops, pedestrian and bike counters, Telraam), ' +
-  'normalised to fixed intervals with gaps kept as missing values. OD flows come from Wi-Fi / BLE / ANPR sightings ' +
+  'normalised to fixed intervals with gaps kept as missing values; a count is what the counters reported for the ' +
+  'time they covered, never scaled to time they did not (an hour reported for 30 minutes holds those 30 minutes). ' +
+  'OD flows come from Wi-Fi / BLE / ANPR sightings ' +
   'replaced at the first stage by keyed hashes under a key that rotates daily and is destroyed; trips are matched ' +
   'between zones within a maximum travel time, then expanded to all travellers with reference counts (standard ' +
-  'error and 95 % interval given). Published aggregates are k-anonymous (see privacy.rule).';
+  'error and 95 % interval given), per hour from the cells where k was applied: mode `all` (Wi-Fi / BLE, every ' +
+  'traveller) and `motor` (ANPR) are two measurements of overlapping populations, never to be added. Published ' +
+  'aggregates are k-anonymous (see privacy.rule).';
 
 interface DpResource {
   name: string;
