@@ -14,7 +14,7 @@
  *                                          20 % of --from is held out (seeded).
  *   --parametric                           the parametric fallback generator: --n-train 40000 --train-seed 101,
  *                                          --n-test 10000 --test-seed 202 (different seeds: disjoint draws).
- * Training: --epochs 60 --batch 256 --lr 0.003 --seed 1 --backend wasm|cpu; gate: --min-confidence 0.5
+ * Training: --epochs 40 --batch 256 --lr 0.003 --seed 1 --backend wasm|cpu; gate: --min-confidence 0.5
  * --two-wheeler-confidence 0.85 (gate.ts).
  * Output (--out, default this package's folder): weights.json, model.onnx, labels.json, metrics.json, and the
  * test fixtures src/fixtures/{test-features.csv,parity.json}.
@@ -81,7 +81,7 @@ const { values: args } = parseArgs({
     'n-test': { type: 'string', default: '10000' },
     'train-seed': { type: 'string', default: '101' },
     'test-seed': { type: 'string', default: '202' },
-    epochs: { type: 'string', default: '60' },
+    epochs: { type: 'string', default: '40' },
     batch: { type: 'string', default: '256' },
     lr: { type: 'string', default: '0.003' },
     seed: { type: 'string', default: '1' },
