@@ -4,10 +4,12 @@
  *   node --import tsx models/mode-classifier/src/scenario-features.ts --scenario <dir> --seed <noise seed> \
  *     --out <features.csv[.gz]> [--from-s 0] [--to-s <durationS>] [--cameras id,id]
  *
- * 1. Every camera's frames are synthesised by `synthesizeDetections` (`@passage/sim`, noise seed `--seed`) and run
- *    through one `CameraPipeline` per camera (`@passage/core`: ByteTrack → homography → lines/zones → features),
- *    with the options the video-flows worker derives from the same scenario.json (`cameraOptionsFromSpec`, the
- *    same rule as `cameraPipelineOptions` in services/workers/src/sites.ts). No Kafka, no store.
+ * 1. Every camera's frames are synthesised by `synthesizeDetections` (`@passage/sim`, noise seed `--seed`, detector
+ *    convention `--detector` or the scenario's `synth.detector`, cameras optionally varied by `--vary-cameras`) and
+ *    run through the worker's own camera loop, `CameraPipelineSet` (`@passage/core`: one `CameraPipeline` per camera,
+ *    ByteTrack → homography → lines/zones → features), with the options the video-flows worker derives from the
+ *    same scenario.json (`cameraOptionsFromSpec`, the same rule as `cameraPipelineOptions` in
+ *    services/workers/src/sites.ts). No Kafka, no store.
  * 2. Finished tracks with ≥ 1 line crossing are matched to the truth crossings (`lineCrossings`, scenario
  *    trajectories) of the same camera line and direction within ±`toleranceS` (2 s): greedy one-to-one by cost,
  *    cost = |Δt|, + `PERSON_ON_TWO_WHEELER_PENALTY_S` when a person-voted track would take the crossing of a
