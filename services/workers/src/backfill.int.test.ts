@@ -6,6 +6,7 @@
  * - paced: the workers run while the replay produces in event-time order at 60× real time;
  * - embedded: the same roles in one process.
  * The stored od_15m and od_1h (OD cells and per-site device counts) must be identical, with no event late.
+ * Likewise detections → video-flows → line_counts_1m / movements_1m (3 cameras, 3 minutes of frames).
  */
 import { resolve } from 'node:path';
 import { type Config, loadConfig } from '@passage/config';
@@ -190,6 +191,119 @@ describe('event time across partitions through the real broker', () => {
       expect(run.trips).toBe(embedded.trips);
       expect(run.od15).toEqual(embedded.od15);
       expect(run.od1h).toEqual(embedded.od1h);
+    }
+  }, 900_000);
+
+  it('detections: backfill over 4 partitions = paced replay = embedded line counts and movements', async () => {
+    const CAMERAS = ['cam-bd-nord', 'cam-marche', 'cam-parvis'];
+    const frames = [...replayRecords(sim, { toS: 180, topics: ['detections'], cameraIds: CAMERAS })];
+    expect(frames.length).toBeGreaterThan(4000);
+    const aggregates = async (src: string) => {
+      const rows = async (sql: string) =>
+        (await (await store.client.query({ query: sql, query_params: { src }, format: 'JSONEachRow' })).json()).map(
+          (r) => JSON.stringify(r),
+        );
+      return {
+        lines: await rows(
+          `SELECT camera_id, line_id, direction, mode, toString(minute) AS m, sum(count) AS n, round(sum(speed_sum), 6) AS sp
+           FROM line_counts_1m WHERE startsWith(_src, {src:String}) GROUP BY ALL ORDER BY ALL`,
+        ),
+        moves: await rows(
+          `SELECT camera_id, from_zone, to_zone, mode, toString(minute) AS m, sum(count) AS n
+           FROM movements_1m WHERE startsWith(_src, {src:String}) GROUP BY ALL ORDER BY ALL`,
+        ),
+      };
+    };
+    const sitesFile = resolve(SCENARIO, 'scenario.json');
+    // Embedded.
+    const cfg = loadConfig({ env: {}, overrides: { sitesFile } });
+    const clock = new ScenarioClock(sim.scenario.start);
+    const emb = await startEmbedded(cfg, store, log, undefined, {
+      roles: ['video-flows', 'sink-line-counts', 'sink-movements'],
+      clock,
+    });
+    for (let i = 0; i < frames.length; i += 500) {
+      const batch = frames.slice(i, i + 500);
+      clock.set(batch[batch.length - 1].ts);
+      await emb.bus.publish(
+        cfg.topics.detections,
+        batch.map((r) => ({ key: r.key, value: Buffer.from(JSON.stringify(r.value)) })),
+      );
+    }
+    await emb.close();
+    const embedded = await aggregates('mem:');
+    const crossings = embedded.lines.reduce((a, r) => a + Number(JSON.parse(r).n), 0);
+    expect(crossings).toBeGreaterThan(20);
+
+    const viaKafka = async (mode: 'backfill' | 'paced') => {
+      const id = `video-${mode}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+      const topics = {
+        detections: `detections.${id}`,
+        lineCounts: `line-counts.${id}`,
+        movements: `movements.${id}`,
+        sightingsRaw: `sightings-raw.${id}`,
+        dlq: `dlq.${id}`,
+      };
+      const config = loadConfig({
+        env: { KAFKA_BROKERS: brokers() },
+        overrides: { topics, kafka: { groupPrefix: `g.${id}`, partitions: 4 }, sitesFile },
+      });
+      const transport = new KafkaTransport({
+        brokers: config.kafka.brokers,
+        clientId: `test-${mode}`,
+        log,
+        metrics: new StreamMetrics(),
+        groupPrefix: config.kafka.groupPrefix,
+      });
+      await transport.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions: 4 })));
+      const produce = (speed: number) =>
+        runReplay(
+          sim,
+          { publish: (_t, recs) => transport.send(topics.detections, recs) },
+          { topics: ['detections'], toS: 180, cameraIds: CAMERAS, speed, batch: 500, onProgress: () => undefined },
+        );
+      if (mode === 'backfill') await produce(Number.POSITIVE_INFINITY);
+      const sinks = await startKafkaWorker({
+        config,
+        roles: ['sink-line-counts', 'sink-movements'],
+        log,
+        instanceId: 'sink',
+        store,
+      });
+      const metrics = new StreamMetrics();
+      const worker = await startKafkaWorker({ config, roles: ['video-flows'], log, instanceId: 'v0', metrics });
+      if (mode === 'paced') await produce(20);
+      await waitFor(
+        `${mode}: video-flows consumed every frame`,
+        () => sum(metrics, 'messagesIn', 'video-flows'),
+        (n) => n >= frames.length,
+        300_000,
+      );
+      await worker.stop(); // ends live tracks, emits the last aggregates
+      const src = `kafka:${topics.lineCounts}/`;
+      await waitFor(
+        `${mode}: all crossings stored`,
+        async () => (await aggregates(src)).lines.reduce((a, r) => a + Number(JSON.parse(r).n), 0),
+        (n) => n >= crossings,
+        120_000,
+        1000,
+      );
+      await new Promise((r) => setTimeout(r, 2000));
+      await sinks.stop();
+      await transport.close();
+      return {
+        lines: (await aggregates(src)).lines,
+        moves: (await aggregates(`kafka:${topics.movements}/`)).moves,
+        deadLetters: await sum(metrics, 'deadLetters', 'video-flows'),
+      };
+    };
+    for (const mode of ['backfill', 'paced'] as const) {
+      const got = await viaKafka(mode);
+      const n = got.lines.reduce((a, r) => a + Number(JSON.parse(r).n), 0);
+      console.log(JSON.stringify({ mode, frames: frames.length, crossings: { embedded: crossings, [mode]: n } }));
+      expect(got.deadLetters, mode).toBe(0);
+      expect(got.lines, mode).toEqual(embedded.lines);
+      expect(got.moves, mode).toEqual(embedded.moves);
     }
   }, 900_000);
 });
