@@ -21,7 +21,8 @@ import { NormalisedCountRow } from './counts.ts';
  *
  * Each sensor keeps its last 36 local days of hourly counts (partial rows summed like `counts_bins`). When the
  * watermark reaches a local midnight, the day that starts is forecast for every sensor with 7+ days of data in
- * the 28 before, from those days only (the same features as `passage forecast backtest`), in one `session.run`.
+ * the 28 before, from those days only (the same features as `passage forecast backtest`), in one `session.run`
+ * (issued 2 h of event time after that midnight, so that the last bins of the day before are in).
  * Intraday refresh: every `footfall.refreshHours` local hours the remaining hours of the day are issued again,
  * scaled by what the day has counted so far against its forecast (bounded to ×0.5…×2); rows with a later `issued`
  * supersede earlier ones (view footfall_forecasts_latest). At end of input, the day after the last data is issued.
@@ -45,6 +46,7 @@ export const ForecastRow = Type.Object(
 export type ForecastRow = Static<typeof ForecastRow>;
 
 const KEEP_DAYS = 36;
+const ISSUE_DELAY_H = 2;
 
 interface Cells {
   raw: Float64Array;
@@ -114,7 +116,9 @@ export class ForecastOperator implements Operator<NormalisedCountRow> {
   async onWatermark(wm: number, ctx: OperatorContext): Promise<void> {
     if (Number.isNaN(this.nextDay)) return;
     const now = Number.isFinite(wm) ? this.clock.local(wm) : null;
-    const upTo = now ? now.day : this.maxDay + 1;
+    // a day is issued once the watermark is ISSUE_DELAY_H past its midnight: the last hour's bins (partial rows
+    // of the counts role, possibly behind its watermark) are in by then
+    const upTo = now ? this.clock.local(wm - ISSUE_DELAY_H * 3_600_000).day : this.maxDay + 1;
     while (this.nextDay <= upTo) {
       await this.issueDay(this.nextDay, ctx);
       this.nextDay++;
@@ -122,7 +126,7 @@ export class ForecastOperator implements Operator<NormalisedCountRow> {
     const cur = this.current;
     if (now && cur && this.o.refreshHours > 0 && cur.day === now.day) {
       const slot = Math.floor(now.hour / this.o.refreshHours) * this.o.refreshHours;
-      if (slot > cur.refreshed) {
+      if (slot > cur.refreshed && now.hour >= ISSUE_DELAY_H) {
         this.refresh(now.day, slot, wm, ctx);
         cur.refreshed = slot;
       }
