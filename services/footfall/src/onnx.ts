@@ -1,6 +1,7 @@
 /**
  * ONNX export of the footfall model (hand-written with `onnx-proto`, opset 13) and its runner on
- * onnxruntime-node. Graph: features [N, F] → Sub(mean) → Div(std) → per network { Gemm → Relu }* → Gemm → mean → quantiles [N, 3]
+ * onnxruntime-node. Graph: features [N, F] → Sub(mean) → Div(std) → per network { Gemm → Relu }* → Gemm → quantiles [N, 3]: the median is the mean of the networks, the 10/90 %
+ * quantiles those of the first network (the one calibrated on held-out weeks) shifted by the same amount
  * (ratio to the sensor level; model.ts `toCounts` turns them into counts and the calibrated 80 % interval).
  * The calibration, quantiles and feature names travel in the model's metadata, so the .onnx file alone serves.
  */
@@ -32,6 +33,8 @@ function io(name: string, cols: number): onnxProto.onnx.IValueInfoProto {
   };
 }
 
+const axis1: onnxProto.onnx.IAttributeProto = { name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 };
+
 /** Serialised ONNX model (deterministic for given weights). */
 export function exportForecastOnnx(m: ForecastModel): Uint8Array {
   const F = m.featureNames.length;
@@ -56,10 +59,30 @@ export function exportForecastOnnx(m: ForecastModel): Uint8Array {
     });
     outs.push(x);
   });
-  // mean of the networks' outputs
-  initializer.push(tensor('inv_nets', [1], Float32Array.of(1 / nets.length)));
-  node.push({ name: 'sum', opType: 'Sum', input: outs, output: ['sum'] });
-  node.push({ name: 'mean', opType: 'Mul', input: ['sum', 'inv_nets'], output: [ONNX_OUTPUT] });
+  if (nets.length === 1) node.push({ name: 'out', opType: 'Identity', input: [outs[0]], output: [ONNX_OUTPUT] });
+  else {
+    // median = mean of the networks; 10/90 % = the first (calibrated) network's, shifted by the same amount
+    initializer.push(tensor('inv_nets', [1], Float32Array.of(1 / nets.length)));
+    initializer.push({ name: 'col1', dims: [1], dataType: onnx.TensorProto.DataType.INT64, int64Data: [1] });
+    node.push({ name: 'sum', opType: 'Sum', input: outs, output: ['sum'] });
+    node.push({ name: 'mean', opType: 'Mul', input: ['sum', 'inv_nets'], output: ['ens_mean'] });
+    node.push({
+      name: 'mean_mid',
+      opType: 'Gather',
+      input: ['ens_mean', 'col1'],
+      output: ['mean_mid'],
+      attribute: [axis1],
+    });
+    node.push({
+      name: 'first_mid',
+      opType: 'Gather',
+      input: [outs[0], 'col1'],
+      output: ['first_mid'],
+      attribute: [axis1],
+    });
+    node.push({ name: 'shift', opType: 'Sub', input: ['mean_mid', 'first_mid'], output: ['shift'] });
+    node.push({ name: 'out', opType: 'Add', input: [outs[0], 'shift'], output: [ONNX_OUTPUT] });
+  }
   const model = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 13 }],

@@ -15,7 +15,7 @@ function forward(layers: Dense[], a: Float32Array): Float32Array {
   return cur;
 }
 
-/** Raw quantile outputs (n × 3) for raw feature rows: the mean over the networks of the model. */
+/** Raw quantile outputs (n × 3) for raw feature rows (onnx.ts describes how networks combine). */
 export function predictReference(m: ForecastModel, x: Float32Array, n: number): Float32Array {
   const F = m.mean.length;
   const nets = [m.layers, ...(m.ensemble ?? [])];
@@ -23,10 +23,11 @@ export function predictReference(m: ForecastModel, x: Float32Array, n: number): 
   const a = new Float32Array(F);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < F; k++) a[k] = (x[i * F + k] - m.mean[k]) / m.std[k];
-    for (const net of nets) {
-      const y = forward(net, a);
-      for (let j = 0; j < 3; j++) out[i * 3 + j] += y[j] / nets.length;
-    }
+    const first = forward(nets[0], a);
+    let mid = 0;
+    for (const net of nets) mid += (net === nets[0] ? first : forward(net, a))[1] / nets.length;
+    // median = mean of the networks; 10/90 % = the first network's, shifted by the same amount
+    for (let j = 0; j < 3; j++) out[i * 3 + j] = first[j] + (mid - first[1]);
   }
   return out;
 }
