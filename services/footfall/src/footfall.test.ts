@@ -108,7 +108,8 @@ describe('model: TF.js training, ONNX export, onnxruntime-node', () => {
   it('trains on March–August, forecasts September–October from data before each day', async () => {
     const trainDays = Array.from({ length: at('2012-09-01') }, (_, i) => i);
     const rows = buildRows(g, trainDays, calFor, { requireActual: true });
-    const model = await trainModel(g, rows, { hidden: [32], epochs: 15, batchSize: 128, refit: false });
+    const model = await trainModel(g, rows, { hidden: [32], epochs: 15, batchSize: 128, refits: 1 });
+    expect(model.ensemble?.length).toBe(1);
     const bytes = exportForecastOnnx(model);
     const runner = await ForecastRunner.fromBytes(bytes);
     // parity: onnxruntime-node against the plain forward pass

@@ -23,10 +23,12 @@ export interface TrainOptions {
   /** @default 7 */
   seed?: number;
   /**
-   * Also fit a second network on every row (held-out weeks included) for the epochs the first one needed, and
-   * average the two (the calibration measured on the first is kept). @default true
+   * Also fit `refits` more networks on every row (held-out weeks included) for the epochs the first one needed;
+   * the median is the mean of all, the interval that of the first (calibrated) one shifted to it. @default true
    */
   refit?: boolean;
+  /** How many refit networks (seeds seed + 100·k). @default 2 */
+  refits?: number;
   /**
    * false: one network on every row for `epochs` epochs, no early stopping (its calibration is then in-sample,
    * too narrow). The normalisation is always that of the rows outside the held-out weeks. @default true
@@ -229,7 +231,11 @@ export async function trainModel(grid: HourlyGrid, rows: FeatureRows, o: TrainOp
   const first = await fit(holdOut ? train : all, val, seed, epochs, holdOut);
   const best = first.layers;
   // refit on every row (held-out weeks included) for as many epochs, another seed: averaged with the first
-  const second = o.refit === false || !holdOut ? null : await fit(all, val, seed + 100, first.bestEpoch + 1, false);
+  const members: Dense[][] = [];
+  const refits = o.refit === false || !holdOut ? 0 : (o.refits ?? 2);
+  for (let k = 1; k <= refits; k++) {
+    members.push((await fit(all, val, seed + 100 * k, first.bestEpoch + 1, false)).layers);
+  }
   const m: ForecastModel = {
     format: 'passage-footfall-v1',
     featureNames: [...FEATURE_NAMES],
@@ -257,6 +263,6 @@ export async function trainModel(grid: HourlyGrid, rows: FeatureRows, o: TrainOp
   }
   m.kLo = quantileOf(below, 0.9);
   m.kHi = quantileOf(above, 0.9);
-  if (second) m.ensemble = [second.layers];
+  if (members.length) m.ensemble = members;
   return m;
 }
