@@ -75,23 +75,24 @@ export async function listCalendarEvents(
     id: string;
     kind: string;
     name: string;
-    from_date: string;
-    to_date: string;
+    f: string;
+    t: string;
     region: string;
     sensors: string[];
   }>(
     client,
-    `SELECT id, kind, name, toString(from_date) AS from_date, toString(to_date) AS to_date, region, sensors
+    `SELECT id, kind, name, toString(from_date) AS f, toString(to_date) AS t, region, sensors
      FROM calendar_events FINAL
-     WHERE to_date >= toDate({from:String}) AND from_date <= toDate({to:String}) ORDER BY from_date, id`,
+     WHERE calendar_events.to_date >= toDate({from:String}) AND calendar_events.from_date <= toDate({to:String})
+     ORDER BY f, id`,
     { from: o.from ?? '1970-01-01', to: o.to ?? '2149-06-06' },
   );
   return r.map((x) => ({
     id: x.id,
     kind: x.kind,
     name: x.name,
-    from: x.from_date,
-    to: x.to_date,
+    from: x.f,
+    to: x.t,
     region: x.region,
     sensors: x.sensors,
   }));
