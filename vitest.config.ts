@@ -20,7 +20,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: unitInclude, exclude: [...exclude, '**/*.int.test.ts'] },
+        // Unit tests need nothing: the broker that the integration project's global setup exports is hidden from
+        // them (empty KAFKA_BROKERS = the embedded store), or in-process commands would produce to it.
+        test: {
+          name: 'unit',
+          include: unitInclude,
+          exclude: [...exclude, '**/*.int.test.ts'],
+          env: { KAFKA_BROKERS: '' },
+        },
       },
       {
         extends: true,

@@ -72,13 +72,7 @@ describe('passage ingest registers the sites of a counter feed', () => {
     const i = passage({}, 'ingest', '--format', 'sensorthings', '--mode', 'bicycle', file, '--data', data);
     expect(i.code, i.err).toBe(0);
     expect(i.err).not.toContain('PASSAGE_INGEST_SITE_INCOMPLETE');
-    const q = passage(
-      {},
-      'query',
-      'SELECT site_id, name, lon, lat FROM sites FINAL',
-      '--data',
-      data,
-    );
+    const q = passage({}, 'query', 'SELECT site_id, name, lon, lat FROM sites FINAL', '--data', data);
     expect(q.out).toContain('"site_id":"site-sta:77"');
     expect(q.out).toContain('"lon":10.0021');
     expect(q.out).toContain('"lat":53.5611');

@@ -99,7 +99,7 @@ describe('deriveFromFcd', () => {
   });
 });
 
-describe.skipIf((!existsSync(join(scenarioDir, 'trajectories.csv.gz'))) && process.env.CI !== 'true')(
+describe.skipIf(!existsSync(join(scenarioDir, 'trajectories.csv.gz')) && process.env.CI !== 'true')(
   'committed chartres-centre derived files',
   () => {
     it('re-serialising the committed trajectories gives the same bytes, sorted, near sensors only', () => {

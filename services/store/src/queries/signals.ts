@@ -19,6 +19,9 @@ export async function classifiedMovements(
   client: ClickHouseClient,
   opts: Partial<TimeRange> & { cameras: readonly string[] },
 ): Promise<ClassifiedMovement[]> {
+  // A store nothing was written to has no tables yet: that is "no movements", not an error.
+  const exists = await rows<{ result: number }>(client, 'EXISTS TABLE movements_15m');
+  if (!Number(exists[0]?.result)) return [];
   const range = opts.from !== undefined && opts.to !== undefined;
   const r = await rows<{ t: number; camera_id: string; from_zone: string; to_zone: string; mode: string; c: number }>(
     client,
