@@ -237,6 +237,11 @@ export const ConfigSchema = Type.Object(
         maxClockJumpMs: Type.Integer({ minimum: 1000, default: 60000 }),
         /** ByteTrack parameters (see services/core/src/tracker/options.ts), e.g. {"trackHigh": 0.6}. */
         tracker: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean()]), { default: {} }),
+        /**
+         * Tracker score thresholds follow each camera's own score distribution (scaled down for a detector that
+         * scores lower; services/core/src/tracker/score-distribution.ts); false keeps the fixed `tracker` thresholds.
+         */
+        adaptiveScores: Type.Boolean({ default: true }),
       },
       { default: {} },
     ),

@@ -22,7 +22,7 @@ export function loadSitesFile(path: string): SitesFile {
  */
 export function cameraPipelineOptions(
   cam: CameraDef,
-  defaults: { fps: number; tracker?: Record<string, number | boolean> },
+  defaults: { fps: number; tracker?: Record<string, number | boolean>; adaptiveScores?: boolean },
 ): CameraPipelineOptions {
   const frame = new LocalFrame({ lon: cam.position.lon, lat: cam.position.lat });
   const local = (p: readonly [number, number]): [number, number] => [frame.x(p[0]), frame.y(p[1])];
@@ -45,5 +45,6 @@ export function cameraPipelineOptions(
     zones,
     fps: cam.fps ?? defaults.fps,
     tracker: defaults.tracker,
+    adaptiveScores: defaults.adaptiveScores,
   };
 }

@@ -249,3 +249,41 @@ describe('CameraPipeline: a tracker track set aside by a stitch that comes back'
     expect(users.flatMap((u) => u.summary.crossings.map((c) => c.direction))).toEqual(['in']);
   });
 });
+
+describe('CameraPipeline score thresholds from the camera score distribution', () => {
+  // 20 pedestrians walk east in lanes 2 m apart (y = 5 … 43 m) at 1.5 m/s from x = 10 m, crossing the line
+  // (x = 20 m) at frame ≈ 67; their scores vary deterministically by ±0.04 around `mid`.
+  const crowd =
+    (mid: number) =>
+    (k: number): PipelineObject[] =>
+      Array.from({ length: 20 }, (_, i) => person(10 + 0.15 * k, 5 + 2 * i, mid + 0.04 * Math.sin(1.7 * k + i)));
+  const crossings = (users: FinishedRoadUser[]): number => users.flatMap((u) => u.summary.crossings).length;
+
+  it('a camera whose scores are all shifted down (0.48–0.56, below the new-track 0.6) still gets its tracks', () => {
+    const fixed = pipeline({ adaptiveScores: false });
+    expect(crossings(run(fixed, 150, crowd(0.52)))).toBe(0);
+    expect(fixed.scoreThresholdFactor).toBe(1);
+
+    const adaptive = pipeline();
+    const out: FinishedRoadUser[] = [];
+    // Warm-up (1000 boxes = 50 frames): fixed thresholds, nothing starts.
+    for (let k = 0; k < 49; k++) adaptive.processFrame(T0 + k * 100, crowd(0.52)(k), out);
+    expect(adaptive.scoreThresholdFactor).toBe(1);
+    expect(adaptive.activeTracks).toBe(0);
+    for (let k = 49; k < 150; k++) adaptive.processFrame(T0 + k * 100, crowd(0.52)(k), out);
+    // p90 ≈ 0.557 → factor ≈ 0.70: trackHigh 0.5 → 0.35, new tracks from 0.6 → 0.42.
+    expect(adaptive.scoreThresholdFactor).toBeGreaterThan(0.68);
+    expect(adaptive.scoreThresholdFactor).toBeLessThan(0.71);
+    adaptive.flush(out);
+    expect(crossings(out)).toBe(20);
+  });
+
+  it('a detector scoring like the default one (0.82–0.90) keeps the fixed thresholds and the same counts', () => {
+    const fixed = pipeline({ adaptiveScores: false });
+    const adaptive = pipeline();
+    const a = run(adaptive, 150, crowd(0.86));
+    expect(adaptive.scoreThresholdFactor).toBe(1);
+    expect(crossings(a)).toBe(20);
+    expect(crossings(run(fixed, 150, crowd(0.86)))).toBe(20);
+  });
+});

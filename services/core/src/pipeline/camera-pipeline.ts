@@ -35,6 +35,7 @@ import type { GroundHomography } from '../geometry/homography.ts';
 import { lsSpeed, MS_TO_KMH } from '../geometry/speed.ts';
 import { ByteTracker } from '../tracker/byte-tracker.ts';
 import type { ByteTrackerOptions } from '../tracker/options.ts';
+import { type ScoreAdaptOptions, ScoreDistribution } from '../tracker/score-distribution.ts';
 
 export interface CameraPipelineOptions {
   cameraId: string;
@@ -46,6 +47,12 @@ export interface CameraPipelineOptions {
   /** Frame rate of the camera (tracker buffers scale with it). @default 10 */
   fps?: number;
   tracker?: Partial<ByteTrackerOptions>;
+  /**
+   * Score thresholds that follow the camera's own score distribution: the `tracker` thresholds of every class
+   * group's tracker are scaled by the camera's {@link ScoreDistribution} factor (1 for a detector like the one they
+   * were set for, lower for a detector that scores lower). `false` keeps the fixed thresholds. @default true
+   */
+  adaptiveScores?: Partial<ScoreAdaptOptions> | boolean;
   counter?: Omit<CameraCounterOptions, 'lines' | 'zones'>;
   /** Samples kept per track for features; older samples are decimated by 2 when full. @default 256 */
   maxSamplesPerTrack?: number;
@@ -228,6 +235,9 @@ export class CameraPipeline {
   readonly cameraId: string;
   readonly siteId: string;
   private readonly trackers: ByteTracker[];
+  /** The camera's recent detection scores (undefined: fixed thresholds). */
+  private readonly scores: ScoreDistribution | undefined;
+  private scoreFactor = 1;
   private readonly counter: CameraCounter;
   private readonly riderMatchMs: number;
   /** Per group: global object index of each group-local detection. */
@@ -276,11 +286,18 @@ export class CameraPipeline {
       this.groupObjects.push([]);
       this.groupIndex.push([]);
     }
+    const adapt = o.adaptiveScores ?? true;
+    this.scores = adapt === false ? undefined : new ScoreDistribution(adapt === true ? {} : adapt);
     this.riderMatchMs = o.riderMatchMs ?? 3000;
     this.counter = new CameraCounter({ ...o.counter, lines: o.lines, zones: o.zones });
     this.maxSamples = o.maxSamplesPerTrack ?? 256;
     this.riderShare = o.riderShare ?? 0.5;
     this.stitch = o.stitch === false ? undefined : Object.freeze({ ...STITCH_DEFAULTS, ...o.stitch });
+  }
+
+  /** Factor applied to the tracker's score thresholds (1: the fixed ones; see `adaptiveScores`). */
+  get scoreThresholdFactor(): number {
+    return this.scoreFactor;
   }
 
   get activeTracks(): number {
@@ -327,6 +344,16 @@ export class CameraPipeline {
             this.carrier[i] = j;
           }
         }
+      }
+    }
+    // Score thresholds from the camera's score distribution (this frame included).
+    const scores = this.scores;
+    if (scores) {
+      for (let i = 0; i < nObj; i++) scores.add(objects[i].score);
+      const f = scores.factor();
+      if (f !== this.scoreFactor) {
+        this.scoreFactor = f;
+        for (const t of this.trackers) t.scaleScoreThresholds(f);
       }
     }
     // Split by class group (one tracker each).

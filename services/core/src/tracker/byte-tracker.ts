@@ -128,6 +128,10 @@ export class ByteTracker {
   private readonly solver = new AssignmentSolver();
   private frameIdx = 0;
   private nextId = 1;
+  /** Score thresholds in force: the options' ones × {@link scaleScoreThresholds}' factor. */
+  private high: number;
+  private low: number;
+  private newThresh: number;
 
   // Track slots (struct of arrays).
   private cap = 0;
@@ -195,6 +199,9 @@ export class ByteTracker {
   constructor(options: Partial<ByteTrackerOptions> = {}) {
     this.options = resolveByteTrackerOptions(options);
     this.maxLost = maxLostFrames(this.options);
+    this.high = this.options.trackHigh;
+    this.low = this.options.trackLow;
+    this.newThresh = this.options.newTrackThresh;
     this.kf = new KalmanBoxFilter({
       stdWeightPosition: this.options.stdWeightPosition,
       stdWeightVelocity: this.options.stdWeightVelocity,
@@ -210,6 +217,24 @@ export class ByteTracker {
   /** Frames processed so far. */
   get frameCount(): number {
     return this.frameIdx;
+  }
+
+  /** Score thresholds in force (see {@link scaleScoreThresholds}). */
+  get scoreThresholds(): { trackHigh: number; trackLow: number; newTrackThresh: number } {
+    return { trackHigh: this.high, trackLow: this.low, newTrackThresh: this.newThresh };
+  }
+
+  /**
+   * Sets the score thresholds to the options' `trackHigh`, `trackLow` and `newTrackThresh` × `factor` (> 0; thresholds
+   * are capped at 1), from the next frame on: a camera whose detector scores lower than the one the
+   * thresholds were set for (see `ScoreDistribution`) keeps the same share of its boxes high.
+   */
+  scaleScoreThresholds(factor: number): void {
+    if (!(factor > 0)) throw new RangeError(`Score threshold factor must be > 0 (got ${factor}).`);
+    const o = this.options;
+    this.high = Math.min(1, o.trackHigh * factor);
+    this.low = Math.min(this.high, o.trackLow * factor);
+    this.newThresh = Math.min(1, o.newTrackThresh * factor);
   }
 
   /** Index of a detector class label (assigned on first use; stable for the tracker's lifetime). */
@@ -301,8 +326,8 @@ export class ByteTracker {
     let nLow = 0;
     for (let d = 0; d < nDet; d++) {
       const s = this.detScore[d];
-      if (s >= o.trackHigh) high[nHigh++] = d;
-      else if (s >= o.trackLow) low[nLow++] = d;
+      if (s >= this.high) high[nHigh++] = d;
+      else if (s >= this.low) low[nLow++] = d;
     }
 
     // Predict; split tracks into the confirmed pool (tracked + lost) and unconfirmed.
@@ -343,7 +368,7 @@ export class ByteTracker {
     const activateNow = o.minHits <= 1 || (o.confirmFirstFrame && frame === 1);
     for (let k = 0; k < nHigh; k++) {
       const d = high[k];
-      if (this.detUsed[d] || this.detScore[d] < o.newTrackThresh) continue;
+      if (this.detUsed[d] || this.detScore[d] < this.newThresh) continue;
       this.birth(d, ts, activateNow);
     }
 

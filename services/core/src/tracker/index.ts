@@ -14,3 +14,4 @@ export {
   resolveByteTrackerOptions,
   TrackerConfigError,
 } from './options.ts';
+export { SCORE_ADAPT_DEFAULTS, type ScoreAdaptOptions, ScoreDistribution } from './score-distribution.ts';

@@ -67,7 +67,14 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     this.pipelines = new CameraPipelineSet(
       (id) => {
         const def = this.defs.get(id);
-        return def && cameraPipelineOptions(def, { fps: config.video.fps, tracker: config.video.tracker });
+        return (
+          def &&
+          cameraPipelineOptions(def, {
+            fps: config.video.fps,
+            tracker: config.video.tracker,
+            adaptiveScores: config.video.adaptiveScores,
+          })
+        );
       },
       { maxClockJumpMs: config.video.maxClockJumpMs },
     );
