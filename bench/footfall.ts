@@ -1,7 +1,7 @@
 /**
  * Footfall forecasts: inference cost per sensor-day of the committed ONNX model (features + batched
  * onnxruntime-node run) on the committed Melbourne fixture, and, when the full City of Melbourne file is at hand
- * (PASSAGE_FOOTFALL_FILE, default ../shared/data/footfall/…), the 2013 backtest WAPE of the model against the two
+ * (its path in PASSAGE_FOOTFALL_FILE; the project never reads data from outside the repo by itself), the 2013 backtest WAPE of the model against the two
  * references computed on the same cells (docs/FOOTFALL.md).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,9 +21,7 @@ import { melbourneFixtureCsv } from '@passage/footfall/fixtures';
 import { parseMappedCsv } from '@passage/ingest';
 
 const MODEL = resolve(import.meta.dirname, '../services/footfall/model/melbourne-2012.onnx');
-const FULL =
-  process.env.PASSAGE_FOOTFALL_FILE ??
-  resolve(import.meta.dirname, '../../shared/data/footfall/melbourne-pedestrian-2012-2013-hourly.csv.gz');
+const FULL = process.env.PASSAGE_FOOTFALL_FILE ?? '';
 
 function grid(text: string): HourlyGrid {
   const r = parseMappedCsv(text, {
@@ -61,6 +59,10 @@ export async function run(): Promise<Record<string, number>> {
     out.fullWapeMean4Weeks = full.score.wape.mean4Weeks;
     out.fullGainVs4Weeks = full.score.gainVs4Weeks;
     out.fullCoverage80 = full.score.coverage80;
+  } else {
+    console.error(
+      'bench footfall: set PASSAGE_FOOTFALL_FILE to the City of Melbourne file to re-measure the 2013 backtest',
+    );
   }
   return out;
 }
