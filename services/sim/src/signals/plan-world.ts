@@ -16,7 +16,6 @@ import {
   PassageError,
   type PlanOptions,
   planJunction,
-  segmentTimeOfDay,
 } from '@passage/core';
 import { classifiedMovements } from '@passage/store';
 import type { Origin } from '../build/geo.ts';
@@ -156,28 +155,4 @@ export async function planWorld(
     });
   }
   return out;
-}
-
-/**
- * Time-of-day periods of a junction's day: its 15-min PCU vectors per movement segmented into at most
- * `maxPlans` periods (each at least an hour). Returns the periods' start and end, epoch ms.
- */
-export async function timeOfDayPeriods(
-  client: ClickHouseClient,
-  camera: string,
-  maxPlans = 4,
-): Promise<{ from: number; to: number }[]> {
-  const rows = await classifiedMovements(client, { cameras: [camera] });
-  if (rows.length === 0) return [];
-  const keys = [...new Set(rows.map((r) => `${r.fromZone}>${r.toZone}`))];
-  const t0 = Math.min(...rows.map((r) => r.start));
-  const t1 = Math.max(...rows.map((r) => r.start)) + 900_000;
-  const n = Math.round((t1 - t0) / 900_000);
-  const vectors = Array.from({ length: n }, () => new Array<number>(keys.length).fill(0));
-  for (const r of rows) {
-    vectors[Math.round((r.start - t0) / 900_000)][keys.indexOf(`${r.fromZone}>${r.toZone}`)] +=
-      r.count * (DEFAULT_PCU[r.mode as Mode] ?? 0);
-  }
-  const starts = segmentTimeOfDay(vectors, maxPlans, 4);
-  return starts.map((s, i) => ({ from: t0 + s * 900_000, to: t0 + (starts[i + 1] ?? n) * 900_000 }));
 }
