@@ -52,6 +52,17 @@ const en = {
   clusters: 'clusters',
   clusterZones: 'Zones',
   internalFlow: 'Flow within the cluster',
+  loading: 'Loading…',
+  errorGeneric: 'Something went wrong: reload the page; if it persists, tell the administrator.',
+  views: 'Views',
+  viewNotAllowed: 'This view needs another role: enter a key of the right role in the API key field.',
+  badKeyDropped: 'The API key was refused and forgotten: the public view is shown. Check the key and enter it again.',
+  role: 'Role',
+  rolePublic: 'public',
+  rolePlanner: 'planner',
+  roleTraffic: 'traffic engineer',
+  'roleData-officer': 'data officer',
+  roleAdmin: 'administrator',
 };
 export type Key = keyof typeof en;
 
@@ -107,6 +118,18 @@ const fr: Record<Key, string> = {
   clusters: 'groupes',
   clusterZones: 'Zones',
   internalFlow: 'Flux internes au groupe',
+  loading: 'Chargement…',
+  errorGeneric: 'Une erreur est survenue : rechargez la page ; si elle persiste, prévenez l’administrateur.',
+  views: 'Vues',
+  viewNotAllowed: 'Cette vue demande un autre rôle : saisissez une clé du bon rôle dans le champ clé d’API.',
+  badKeyDropped:
+    'La clé d’API a été refusée et oubliée : la vue publique est affichée. Vérifiez la clé et saisissez-la à nouveau.',
+  role: 'Rôle',
+  rolePublic: 'public',
+  rolePlanner: 'planificateur',
+  roleTraffic: 'ingénieur trafic',
+  'roleData-officer': 'responsable des données',
+  roleAdmin: 'administrateur',
 };
 
 export const DICT: Record<Lang, Record<Key, string>> = { en, fr };
@@ -123,4 +146,68 @@ export function clock(t: number, timeZone: string, lang: Lang): string {
     hour: '2-digit',
     minute: '2-digit',
   }).format(new Date(t));
+}
+
+const ERRORS: Record<Lang, Record<string, string>> = {
+  en: {
+    PASSAGE_AUTH_REQUIRED: 'This needs an API key: enter a key of the right role in the API key field.',
+    PASSAGE_FORBIDDEN: 'Your key’s role may not see this: ask an administrator for a key of the right role.',
+    PASSAGE_BAD_KEY: 'The API key is not valid: check it or ask an administrator for a key.',
+    PASSAGE_BAD_RANGE:
+      'The period is not valid or too long for this interval: choose a shorter period or a coarser interval.',
+    PASSAGE_BAD_TIME: 'A date is not valid: correct the period.',
+    PASSAGE_BAD_REQUEST: 'The request was refused: reset the filters (reload the page) and try again.',
+    PASSAGE_RATE_LIMITED: 'Too many requests this minute: wait a minute and try again.',
+    PASSAGE_AUTH_RATE_LIMITED: 'Too many wrong keys from this address: wait a minute before entering a key.',
+    PASSAGE_STORE_UNAVAILABLE: 'The data store does not answer: try again in a few minutes or tell the administrator.',
+    PASSAGE_SITE_NOT_FOUND: 'This site does not exist (any more): choose another one.',
+    PASSAGE_NOT_FOUND: 'The server does not offer this (older version?): tell the administrator.',
+    PASSAGE_NETWORK: 'The server cannot be reached: check your connection and reload the page.',
+    other: 'The server could not answer: try again; if it persists, tell the administrator.',
+  },
+  fr: {
+    PASSAGE_AUTH_REQUIRED: 'Il faut une clé d’API : saisissez une clé du bon rôle dans le champ clé d’API.',
+    PASSAGE_FORBIDDEN:
+      'Le rôle de votre clé ne permet pas de voir ceci : demandez une clé du bon rôle à un administrateur.',
+    PASSAGE_BAD_KEY: 'La clé d’API n’est pas valide : vérifiez-la ou demandez une clé à un administrateur.',
+    PASSAGE_BAD_RANGE:
+      'La période n’est pas valide ou trop longue pour ce pas de temps : choisissez une période plus courte ou un pas plus grossier.',
+    PASSAGE_BAD_TIME: 'Une date n’est pas valide : corrigez la période.',
+    PASSAGE_BAD_REQUEST: 'La requête a été refusée : réinitialisez les filtres (rechargez la page) et réessayez.',
+    PASSAGE_RATE_LIMITED: 'Trop de requêtes cette minute : attendez une minute et réessayez.',
+    PASSAGE_AUTH_RATE_LIMITED:
+      'Trop de clés erronées depuis cette adresse : attendez une minute avant de saisir une clé.',
+    PASSAGE_STORE_UNAVAILABLE:
+      'La base de données ne répond pas : réessayez dans quelques minutes ou prévenez l’administrateur.',
+    PASSAGE_SITE_NOT_FOUND: 'Ce site n’existe pas (ou plus) : choisissez-en un autre.',
+    PASSAGE_NOT_FOUND: 'Le serveur ne propose pas ceci (ancienne version ?) : prévenez l’administrateur.',
+    PASSAGE_NETWORK: 'Le serveur est injoignable : vérifiez votre connexion et rechargez la page.',
+    other: 'Le serveur n’a pas pu répondre : réessayez ; si cela persiste, prévenez l’administrateur.',
+  },
+};
+
+/** Translated, actionable text of an API error code (never the server's English message). */
+export function errorText(code: string, _status: number, lang: Lang): string {
+  return ERRORS[lang][code] ?? ERRORS[lang].other;
+}
+
+/** Locale formats: numbers (French decimal comma and thin-space thousands), dates and times in the scenario zone. */
+export function formats(lang: Lang, timeZone: string) {
+  const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
+  const nf = new Map<number, Intl.NumberFormat>();
+  const date = new Intl.DateTimeFormat(locale, { timeZone, day: 'numeric', month: 'short', year: 'numeric' });
+  const time = new Intl.DateTimeFormat(locale, { timeZone, hour: '2-digit', minute: '2-digit' });
+  return {
+    locale,
+    number: (n: number, digits = 0): string => {
+      let f = nf.get(digits);
+      if (!f) {
+        f = new Intl.NumberFormat(locale, { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+        nf.set(digits, f);
+      }
+      return f.format(n);
+    },
+    date: (t: number): string => date.format(new Date(t)),
+    time: (t: number): string => time.format(new Date(t)),
+  };
 }

@@ -23,7 +23,10 @@ import {
 import { type Arc, arcTooltip, buckets, MODES, type OdFlow, type Site, toArcs, zoneCentroids } from './shape/od.ts';
 import { sumByTime } from './shape/series.ts';
 import { type TurningMovements, turningCsv } from './shape/turning.ts';
+import { makeContext } from './shell.ts';
+import { extraViews } from './views/extra.ts';
 import { FlowMap } from './views/map.ts';
+import { type DashboardView, type DashRole, viewsFor } from './views/registry.ts';
 import { chartSvg, turningSvg } from './views/svg.ts';
 
 interface Extent {
@@ -49,7 +52,9 @@ function initialKey(): string {
 
 const state = {
   lang: (localStorage.getItem('passage.lang') ?? (navigator.language.startsWith('fr') ? 'fr' : 'en')) as Lang,
-  tab: 'map' as 'map' | 'intersection' | 'exports',
+  tab: 'map' as string,
+  role: 'public' as DashRole,
+  period: { from: '', to: '' },
   extent: null as Extent | null,
   timezone: 'Europe/Paris',
   sites: [] as Site[],
@@ -304,8 +309,49 @@ async function renderExports(): Promise<void> {
   }
 }
 
-function setTab(tab: typeof state.tab): void {
+const periodListeners = new Set<(p: { from: string; to: string }) => void>();
+let mounted: { view: DashboardView; handle: ReturnType<DashboardView['mount']> } | null = null;
+
+/** Navigation buttons of the registry's views this role may open. */
+function renderExtraNav(): void {
+  $('#extra-nav').innerHTML = viewsFor(extraViews, state.role)
+    .map((v) => `<button type="button" data-view="${v.id}">${v.title[state.lang]}</button>`)
+    .join('');
+  for (const el of document.querySelectorAll<HTMLElement>('[data-view]')) {
+    el.classList.toggle('active', state.tab === `x:${el.dataset.view}`);
+    el.addEventListener('click', () => setTab(`x:${el.dataset.view}`));
+  }
+}
+
+function mountExtra(id: string): void {
+  mounted?.handle.unmount();
+  mounted = null;
+  const view = extraViews.find((v) => v.id === id);
+  const el = $('#view-extra');
+  el.innerHTML = '';
+  if (!view) return;
+  const ctx = makeContext(view, { ...state }, api, (cb) => {
+    periodListeners.add(cb);
+    return () => periodListeners.delete(cb);
+  });
+  mounted = { view, handle: view.mount(el, ctx) };
+}
+
+function setTab(tab: string): void {
   state.tab = tab;
+  const extra = tab.startsWith('x:');
+  if (!extra && mounted) {
+    mounted.handle.unmount();
+    mounted = null;
+  }
+  for (const el of document.querySelectorAll<HTMLElement>('[data-view]'))
+    el.classList.toggle('active', tab === `x:${el.dataset.view}`);
+  if (extra) {
+    for (const el of document.querySelectorAll<HTMLElement>('[data-tab]')) el.classList.remove('active');
+    for (const el of document.querySelectorAll<HTMLElement>('section.view')) el.hidden = el.id !== 'view-extra';
+    mountExtra(tab.slice(2));
+    return;
+  }
   for (const el of document.querySelectorAll<HTMLElement>('[data-tab]'))
     el.classList.toggle('active', el.dataset.tab === tab);
   for (const el of document.querySelectorAll<HTMLElement>('section.view')) el.hidden = el.id !== `view-${tab}`;
@@ -356,8 +402,31 @@ function startLive(): void {
     });
 }
 
+/** The key's role; a refused key is forgotten (never kept in the browser) and the public view is shown. */
+async function resolveRole(): Promise<void> {
+  try {
+    const r = await api.get<{ role: DashRole }>('/api/v1/whoami');
+    state.role = r.role;
+  } catch (e) {
+    if (e instanceof ApiError && (e.code === 'PASSAGE_BAD_KEY' || e.code === 'PASSAGE_AUTH_RATE_LIMITED')) {
+      api.key = '';
+      localStorage.removeItem('passage.key');
+      $('#key').setAttribute('value', '');
+      ($('#key') as HTMLInputElement).value = '';
+      document.body.dataset.keyRefused = '1';
+      $('#notice').dataset.i18n = 'badKeyDropped';
+      $('#notice').textContent = t('badKeyDropped');
+      $('#notice').hidden = false;
+    }
+    state.role = 'public';
+  }
+  document.body.dataset.role = state.role;
+}
+
 async function main(): Promise<void> {
   $('#key').setAttribute('value', api.key);
+  await resolveRole();
+  renderExtraNav();
   const [extent, sitesRes, basemap, ui] = await Promise.all([
     api.get<Extent>('/api/v1/extent'),
     api.get<{ sites: Site[] }>('/api/v1/sites'),
@@ -458,6 +527,11 @@ function wire(): void {
     localStorage.setItem('passage.lang', state.lang);
     t = translator(state.lang);
     applyI18n();
+    renderExtraNav();
+    if (mounted) {
+      if (mounted.handle.setLang) mounted.handle.setLang(state.lang);
+      else mountExtra(mounted.view.id);
+    }
   });
   $('#key').addEventListener('change', (e) => {
     api.key = (e.target as HTMLInputElement).value.trim();
@@ -466,7 +540,7 @@ function wire(): void {
     location.reload();
   });
   for (const el of document.querySelectorAll<HTMLElement>('[data-tab]')) {
-    el.addEventListener('click', () => setTab(el.dataset.tab as typeof state.tab));
+    el.addEventListener('click', () => setTab(el.dataset.tab as string));
   }
   $('#tm-site').addEventListener('change', () => void loadTurning());
 }

@@ -14,6 +14,7 @@ import {
   sensorHealth,
   sitesByStreet,
   siteVolumes,
+  storedOdModes,
   turningMovements,
   turningMovementsCsv,
 } from '@passage/store';
@@ -167,6 +168,19 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
   );
 
   app.get(
+    '/api/v1/whoami',
+    {
+      config: { access: { roles: [], public: true } },
+      schema: {
+        tags: ['system'],
+        summary: 'The role of the presented API key (public without one); a wrong key is a 401 PASSAGE_BAD_KEY',
+        response: { 200: Type.Object({ role: Type.String() }), ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.header('cache-control', 'no-store').send({ role: req.principal.role }),
+  );
+
+  app.get(
     '/api/v1/extent',
     {
       config: { access: open },
@@ -178,6 +192,9 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
             from: Nullable(EpochMs),
             to: Nullable(EpochMs),
             od: Nullable(Type.Object({ from: EpochMs, to: EpochMs })),
+            odModes: Type.Array(Type.String(), {
+              description: 'stored OD modes: mode groups (all, motor) or single modes; what the OD view can offer',
+            }),
             k: Type.Integer(),
             scenarios: Type.Array(
               Type.Object({
@@ -204,6 +221,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
         from: e ? floor(e.from) : null,
         to: e ? ceil(e.to) : null,
         od: od ? { from: floor(od.from), to: ceil(od.to) } : null,
+        odModes: od ? await storedOdModes(ctx.store.client, od) : [],
         k,
         scenarios: await listScenarios(ctx.store.client),
       };
