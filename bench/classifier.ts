@@ -7,9 +7,10 @@
  * `node --import tsx bench/classifier.ts` prints a table and writes `.bench/classifier.json`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { computeTrackFeatures, FEATURE_COUNT, type TrackFeatureInput } from '@passage/core';
-import { generateParametric, ModeClassifier } from '@passage/mode-classifier';
+import { ModeClassifier } from '@passage/mode-classifier';
+import { readFeaturesCsv } from '@passage/mode-classifier-training/dataset';
 import { medianOf } from './_util.ts';
 
 const BATCHES = [1, 64, 1024] as const;
@@ -34,7 +35,10 @@ function sampleTrack(): TrackFeatureInput {
 }
 
 export async function run(): Promise<Record<string, number>> {
-  const data = generateParametric({ n: 1024, seed: 404 });
+  // 1,024 real scenario tracks: the head of the committed test fixture of the training package.
+  const data = readFeaturesCsv(
+    fileURLToPath(new URL('../models/mode-classifier/training/src/fixtures/test-features.csv', import.meta.url)),
+  );
   const classifier = await ModeClassifier.load({ intraOpNumThreads: 1 });
   const result: Record<string, number> = {};
   try {

@@ -3,8 +3,7 @@
  * (person→pedestrian, bicycle→bicycle, car→car, motorcycle→motorcycle, bus→bus, truck→truck).
  * It can never answer `van`. A track without votes is called `car` (the most frequent mode).
  */
-import { DETECTOR_CLASSES, FEATURE_COUNT, VOTE_FEATURE_OFFSET } from '@passage/core';
-import { MODES, type Mode } from '@passage/stream/contracts';
+import { DETECTOR_CLASSES, FEATURE_COUNT, MODES, type Mode, VOTE_FEATURE_OFFSET } from '@passage/core';
 
 const DETECTOR_TO_MODE: Readonly<Record<(typeof DETECTOR_CLASSES)[number], Mode>> = {
   person: 'pedestrian',

@@ -2,8 +2,8 @@
  * The gate between the model and the detector vote (fallback rules, OOD), and the calibration helpers
  * (temperature fit, ECE), on hand-made rows with known answers.
  */
-import { FEATURE_COUNT, VOTE_FEATURE_OFFSET } from '@passage/core';
-import { MODES, type Mode } from '@passage/stream/contracts';
+import { FEATURE_COUNT, MODES, type Mode, VOTE_FEATURE_OFFSET } from '@passage/core';
+import { mulberry32 } from '@passage/core/prng';
 import { describe, expect, it } from 'vitest';
 import {
   applyTemperature,
@@ -16,7 +16,13 @@ import {
   gateToJson,
   temperedNll,
 } from './gate.ts';
-import { Rng } from './rng.ts';
+
+/** Seeded uniform and standard-normal (Box–Muller) draws over core's PRNG. */
+function draws(seed: number) {
+  const uniform = mulberry32(seed);
+  return { uniform, normal: () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform()) };
+}
+type Rng = ReturnType<typeof draws>;
 
 const K = MODES.length;
 const idx = (m: Mode): number => MODES.indexOf(m);
@@ -64,7 +70,7 @@ function probsRow(p: Partial<Record<Mode, number>>): number[] {
 }
 
 describe('decideModes (the gate)', () => {
-  const rng = new Rng(5);
+  const rng = draws(5);
   const gate: GateParams = { ...DEFAULT_GATE, minConfidence: 0.5, twoWheelerConfidence: 0.85, ood: null };
   const decide = (g: GateParams, rows: number[][], probs: number[][]) =>
     decideModes(g, Float32Array.from(rows.flat()), Float32Array.from(probs.flat()), rows.length);
@@ -134,7 +140,7 @@ describe('decideModes (the gate)', () => {
 describe('calibration', () => {
   /** Labels drawn from true probabilities; the model reports them sharpened (overconfident) by 1/T. */
   function overconfident(n: number, t: number, seed: number) {
-    const rng = new Rng(seed);
+    const rng = draws(seed);
     const truthProbs = new Float32Array(n * K);
     const labels = new Uint8Array(n);
     for (let i = 0; i < n; i++) {

@@ -20,8 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { PassageError } from '@passage/config/errors';
-import { DETECTOR_CLASSES, FEATURE_COUNT, VOTE_FEATURE_OFFSET } from '@passage/core';
-import { MODES, type Mode } from '@passage/stream/contracts';
+import { DETECTOR_CLASSES, FEATURE_COUNT, MODES, type Mode, VOTE_FEATURE_OFFSET } from '@passage/core';
 import { majorityVoteBaseline } from './baseline.ts';
 
 export interface OodModel {

@@ -1,20 +1,11 @@
 /**
- * `@passage/mode-classifier`: road-user mode classification of finished tracks with an ONNX MLP.
- * Inference, the exporter, metrics and the data format are exported here; training (TF.js) lives in
- * `train.ts` / `mlp.ts` and is not imported by the runtime.
+ * `@passage/mode-classifier`: the runtime of road-user mode classification of finished tracks — ONNX inference
+ * (onnxruntime-node), the gate against the detector vote, the detector-vote baseline and the metrics. Its only
+ * dependencies are onnxruntime-node, `@passage/core` and `@passage/config`. Training, the ONNX exporter, feature
+ * sets and scenario evaluation (TF.js, the simulator) are the dev-only workspace `@passage/mode-classifier-training`
+ * (`models/mode-classifier/training`).
  */
 export * from './baseline.ts';
-export {
-  classCounts,
-  type Dataset,
-  generateParametric,
-  parseFeaturesCsv,
-  readFeaturesCsv,
-  toFeaturesCsv,
-  URBAN_MIX,
-} from './data.ts';
 export * from './gate.ts';
 export * from './infer.ts';
 export * from './metrics.ts';
-export * from './onnx-export.ts';
-export * from './weights.ts';

@@ -12,13 +12,15 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassageError } from '@passage/config/errors';
-import { FEATURE_COUNT, FEATURE_NAMES } from '@passage/core';
-import { MODES, type Mode } from '@passage/stream/contracts';
+import { FEATURE_COUNT, FEATURE_NAMES, MODES, type Mode } from '@passage/core';
 import * as ort from 'onnxruntime-node';
 import { decideModes, type GatedDecision, type GateParams, readGate } from './gate.ts';
-import { ONNX_INPUT, ONNX_OUTPUT } from './onnx-export.ts';
 
 /** The committed model of this package. */
+/** Names of the ONNX graph's input (`N × FEATURE_COUNT` float32) and output (`N × MODES.length` probabilities). */
+export const ONNX_INPUT = 'features';
+export const ONNX_OUTPUT = 'probs';
+
 export const DEFAULT_MODEL_PATH: string = fileURLToPath(new URL('../model.onnx', import.meta.url));
 
 /** `labels.json`, written beside `model.onnx` by the training script. */

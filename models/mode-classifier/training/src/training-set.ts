@@ -2,7 +2,7 @@
  * The classifier's training and test features: which world, detector convention, camera variant and noise seed
  * each committed `data/*.csv.gz` comes from, and how to regenerate them.
  *
- *   node --import tsx models/mode-classifier/src/training-set.ts [--only <name,…>] [--force]
+ *   node --import tsx models/mode-classifier/training/src/training-set.ts [--only <name,…>] [--force]
  *
  * writes every missing file (all with `--force`) through `extractFeatures` (scenario-features.ts: synthesiser →
  * the worker's `CameraPipelineSet` → labels from the truth crossings). About 1–4 min per file on 2 cores.
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { type ExtractOptions, extractFeatures } from './scenario-features.ts';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
-const REPO = join(PACKAGE_DIR, '..', '..');
+const REPO = join(PACKAGE_DIR, '..', '..', '..');
 
 export interface FeatureSet extends Omit<ExtractOptions, 'out' | 'scenario'> {
   /** File name under data/ (without .csv.gz). */

@@ -8,13 +8,13 @@
  * model's metadata (`labels`, `feature_names`, JSON arrays). The output is byte-for-byte deterministic for given
  * weights, which the integrity test relies on.
  */
+
+import { ONNX_INPUT, ONNX_OUTPUT } from '@passage/mode-classifier';
 import onnxProto from 'onnx-proto';
 import type { MlpWeights } from './weights.ts';
 
 const { onnx } = onnxProto;
 
-export const ONNX_INPUT = 'features';
-export const ONNX_OUTPUT = 'probs';
 export const ONNX_OPSET = 13;
 export const ONNX_IR_VERSION = 8;
 

@@ -1,7 +1,7 @@
 /**
  * Labelled track features from a synthesised SUMO scenario (the real training path of the mode classifier).
  *
- *   node --import tsx models/mode-classifier/src/scenario-features.ts --scenario <dir> --seed <noise seed> \
+ *   node --import tsx models/mode-classifier/training/src/scenario-features.ts --scenario <dir> --seed <noise seed> \
  *     --out <features.csv[.gz]> [--from-s 0] [--to-s <durationS>] [--cameras id,id]
  *
  * 1. Every camera's frames are synthesised by `synthesizeDetections` (`@passage/sim`, noise seed `--seed`, detector
@@ -38,6 +38,8 @@ import {
   type FinishedRoadUser,
   fitHomography,
   LocalFrame,
+  MODES,
+  type Mode,
   type Zone,
 } from '@passage/core';
 import {
@@ -47,7 +49,6 @@ import {
   type SimContext,
   synthesizeDetections,
 } from '@passage/sim';
-import { MODES, type Mode } from '@passage/stream/contracts';
 import { varyCameras } from './camera-variants.ts';
 
 /** A finished road user of one camera (what the video-flows worker sees). */

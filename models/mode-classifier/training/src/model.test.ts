@@ -6,21 +6,20 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FEATURE_COUNT, FEATURE_NAMES } from '@passage/core';
-import { MODES } from '@passage/stream/contracts';
+import { FEATURE_COUNT, FEATURE_NAMES, MODES } from '@passage/core';
+import { DEFAULT_MODEL_PATH, evaluate, ModeClassifier, majorityVoteBaseline } from '@passage/mode-classifier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { majorityVoteBaseline } from './baseline.ts';
-import { parseFeaturesCsv } from './data.ts';
-import { DEFAULT_MODEL_PATH, ModeClassifier } from './infer.ts';
-import { evaluate } from './metrics.ts';
+import { parseFeaturesCsv } from './dataset.ts';
 import { initBackend, predictTf } from './mlp.ts';
 import { exportOnnx } from './onnx-export.ts';
 import { weightsFromJson, weightsToJson } from './weights.ts';
 
-const pkg = (p: string): string => fileURLToPath(new URL(`../${p}`, import.meta.url));
+/** A file of the runtime package (model files) or of this tooling package's src/ (fixtures). */
+const pkg = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+const own = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const weightsText = readFileSync(pkg('weights.json'), 'utf8');
 const weights = weightsFromJson(weightsText);
-const parity = JSON.parse(readFileSync(pkg('src/fixtures/parity.json'), 'utf8')) as {
+const parity = JSON.parse(readFileSync(own('fixtures/parity.json'), 'utf8')) as {
   n: number;
   featureNames: string[];
   features: number[];
@@ -135,7 +134,7 @@ describe('ONNX model in onnxruntime-node', () => {
 });
 
 describe('accuracy on the committed test fixture', () => {
-  const test = parseFeaturesCsv(readFileSync(pkg('src/fixtures/test-features.csv'), 'utf8'));
+  const test = parseFeaturesCsv(readFileSync(own('fixtures/test-features.csv'), 'utf8'));
 
   // The fixture is the test set: dreux-grid seen through camera variants and a detector convention that no training
   // file has (MODEL_CARD.md → Results). Vans are the weak class there (F1 ≈ 0.7, mostly confused with cars).

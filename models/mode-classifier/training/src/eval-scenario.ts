@@ -3,7 +3,7 @@
  * classifier → 1-minute aggregates, exactly the video-flows worker's logic (rider tracks dropped; tracks with a
  * line crossing or a movement classified; `MinuteAggregator`), compared with the scenario's truth tables.
  *
- *   node --import tsx models/mode-classifier/src/eval-scenario.ts --scenario infra/scenarios/chartres-centre \
+ *   node --import tsx models/mode-classifier/training/src/eval-scenario.ts --scenario infra/scenarios/chartres-centre \
  *     [--seed <noise seed, default the scenario's>] [--from-s 0] [--to-s 3600] [--model <model.onnx>] [--json <out>]
  *     [--pipeline '<JSON overrides of CameraPipelineOptions>']   (experiments, e.g. '{"stitch":false}')
  *     [--truth-files]   (default: truth tables recomputed from the trajectories, as writeScenarioTruth does)
@@ -16,7 +16,13 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FEATURE_COUNT, type FinishedRoadUser, MinuteAggregator, type Mode, needsMode } from '@passage/core';
+import { FEATURE_COUNT, type FinishedRoadUser, MinuteAggregator, MODES, type Mode, needsMode } from '@passage/core';
+import {
+  type DecisionSource,
+  evaluate as evaluateLabels,
+  ModeClassifier,
+  sourceCounts,
+} from '@passage/mode-classifier';
 import {
   compareCells,
   evaluate,
@@ -29,10 +35,6 @@ import {
   truthLineCounts,
   truthMovements,
 } from '@passage/sim';
-import { MODES } from '@passage/stream/contracts';
-import { type DecisionSource, sourceCounts } from './gate.ts';
-import { ModeClassifier } from './infer.ts';
-import { evaluate as evaluateLabels } from './metrics.ts';
 import { matchTracksToTruth, type RunTracksOptions, runScenarioTracks } from './scenario-features.ts';
 
 export interface ScenarioEvalOptions {

@@ -8,9 +8,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { FEATURE_COUNT } from '@passage/core';
-import type { Dataset } from './data.ts';
-import { argmaxRow, evaluate } from './metrics.ts';
-import { Rng } from './rng.ts';
+import { argmaxRow, evaluate } from '@passage/mode-classifier';
+import type { Dataset } from './dataset.ts';
+import { shuffleInPlace } from './sampling.ts';
 import type { DenseLayer, MlpWeights } from './weights.ts';
 
 export type TfBackend = 'wasm' | 'cpu';
@@ -169,7 +169,6 @@ export async function trainMlp(
   const model = buildModel(FEATURE_COUNT, hidden, k, seed, options.l2 ?? 1e-4);
   const optimizer = tf.train.adam(lr0);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
-  const rng = new Rng(seed ^ 0x5eed);
   const order = new Uint32Array(train.n);
   for (let i = 0; i < train.n; i++) order[i] = i;
   const xb = new Float32Array(batchSize * FEATURE_COUNT);
@@ -180,7 +179,7 @@ export async function trainMlp(
   const valPred = new Uint8Array(val.n);
   for (let epoch = 0; epoch < epochs; epoch++) {
     setLearningRate(optimizer, lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * epoch) / epochs))));
-    rng.shuffle(order);
+    shuffleInPlace(order, ((seed ^ 0x5eed) + epoch * 7919) >>> 0);
     let lossSum = 0;
     let batches = 0;
     for (let start = 0; start + batchSize <= train.n; start += batchSize) {

@@ -1,7 +1,7 @@
 /**
  * Trains the mode classifier and writes the model files (`npm run train` at the repository root).
  *
- *   node --import tsx models/mode-classifier/src/train.ts [options]
+ *   node --import tsx models/mode-classifier/training/src/train.ts [options]
  *
  * Data (one of):
  *   (default)                              the committed feature sets of `training-set.ts` (worlds ×
@@ -10,58 +10,50 @@
  *                                          MODEL_CARD.md → Data. The held-out world is never read here.
  *   --eval-only --world <dir> [--json f]   no training: the committed model, gated, on a world's own synthesised
  *                                          detections (held-out report: confusion, F1 vs detector vote).
- *   --from <train.csv> [--test <test.csv>]  other features files (format in data.ts; .gz accepted). Without --test,
+ *   --from <train.csv> [--test <test.csv>]  other features files (format in dataset.ts; .gz accepted). Without --test,
  *                                          20 % of --from is held out (seeded).
- *   --parametric                           the parametric fallback generator: --n-train 40000 --train-seed 101,
- *                                          --n-test 10000 --test-seed 202 (different seeds: disjoint draws).
  * Training: --epochs 40 --batch 256 --lr 0.003 --seed 1 --backend wasm|cpu; gate: --min-confidence 0.5
  * --two-wheeler-confidence 0.85 (gate.ts).
- * Output (--out, default this package's folder): weights.json, model.onnx, labels.json, metrics.json, and the
+ * Output (--out, default the runtime package models/mode-classifier): weights.json, model.onnx, labels.json, metrics.json, and the
  * test fixtures src/fixtures/{test-features.csv,parity.json}.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FEATURE_COUNT, FEATURE_NAMES } from '@passage/core';
-import { MODES } from '@passage/stream/contracts';
-import { majorityVoteBaseline } from './baseline.ts';
-import {
-  classCounts,
-  type Dataset,
-  generateParametric,
-  readFeaturesCsv,
-  splitDataset,
-  take,
-  toFeaturesCsv,
-} from './data.ts';
+import { FEATURE_COUNT, FEATURE_NAMES, MODES } from '@passage/core';
 import {
   DEFAULT_GATE,
   type DecisionSource,
+  type Evaluation,
+  evaluate,
   expectedCalibrationError,
   fitOod,
   fitTemperature,
   type GateParams,
   gateToJson,
+  ModeClassifier,
+  majorityVoteBaseline,
+  ONNX_INPUT,
+  ONNX_OUTPUT,
   sourceCounts,
   temperedNll,
-} from './gate.ts';
-import { ModeClassifier } from './infer.ts';
-import { type Evaluation, evaluate } from './metrics.ts';
+} from '@passage/mode-classifier';
+import { classCounts, type Dataset, readFeaturesCsv, splitDataset, take, toFeaturesCsv } from './dataset.ts';
 import { initBackend, predictTf, type TfBackend, trainMlp } from './mlp.ts';
-import { exportOnnx, ONNX_INPUT, ONNX_OUTPUT } from './onnx-export.ts';
-import { Rng } from './rng.ts';
+import { exportOnnx } from './onnx-export.ts';
+import { shuffleInPlace } from './sampling.ts';
 import { FEATURE_SETS, featureFile } from './training-set.ts';
 import { type MlpWeights, weightsToJson } from './weights.ts';
 
+/** This tooling package (data/, src/fixtures/). */
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+/** The runtime package `@passage/mode-classifier`, where the model files live. */
+const MODEL_DIR = fileURLToPath(new URL('../..', import.meta.url));
 /** Rows of the test set committed as the test fixture. */
 const FIXTURE_ROWS = 3000;
 /** Rows of the parity fixture (TF.js vs ONNX). */
 const PARITY_ROWS = 64;
-/** Balanced-mix test set (parametric source only): every mode equally likely. */
-const BALANCED_ROWS = 7000;
-const BALANCED_SEED = 303;
 /** Provenance of the committed scenario features (data/*.csv.gz). */
 const SCENARIO_DATA = {
   train: {
@@ -75,18 +67,13 @@ const SCENARIO_DATA = {
 const { values: args } = parseArgs({
   options: {
     from: { type: 'string' },
-    parametric: { type: 'boolean', default: false },
     test: { type: 'string' },
-    'n-train': { type: 'string', default: '40000' },
-    'n-test': { type: 'string', default: '10000' },
-    'train-seed': { type: 'string', default: '101' },
-    'test-seed': { type: 'string', default: '202' },
     epochs: { type: 'string', default: '40' },
     batch: { type: 'string', default: '256' },
     lr: { type: 'string', default: '0.003' },
     seed: { type: 'string', default: '1' },
     backend: { type: 'string', default: 'wasm' },
-    out: { type: 'string', default: PACKAGE_DIR },
+    out: { type: 'string', default: MODEL_DIR },
     'min-confidence': { type: 'string', default: String(DEFAULT_GATE.minConfidence) },
     'two-wheeler-confidence': { type: 'string', default: String(DEFAULT_GATE.twoWheelerConfidence) },
     'eval-only': { type: 'boolean', default: false },
@@ -121,7 +108,7 @@ function concatDatasets(sets: readonly Dataset[]): Dataset {
 }
 
 function loadData(): { train: Dataset; test: Dataset; source: Record<string, unknown> } {
-  if (!args.parametric && !args.from) {
+  if (!args.from) {
     // The committed feature sets (training-set.ts): every `train` set plus the legacy chartres-train file.
     const trainFiles = [
       join(PACKAGE_DIR, SCENARIO_DATA.train.file),
@@ -141,29 +128,18 @@ function loadData(): { train: Dataset; test: Dataset; source: Record<string, unk
       },
     };
   }
-  if (args.from) {
-    const { data: all, files } = readMany(args.from);
-    if (args.test) {
-      const tests = args.test.split(',').filter(Boolean);
-      return {
-        train: all,
-        // The first --test file is the test set (fixtures); every one is reported on its own.
-        test: readFeaturesCsv(tests[0]),
-        source: { kind: 'csv', train: files, test: tests },
-      };
-    }
-    const [train, test] = splitDataset(all, 0.8, 7);
-    return { train, test, source: { kind: 'csv', train: args.from, test: '20 % of --from held out (seed 7)' } };
+  const { data: all, files } = readMany(args.from);
+  if (args.test) {
+    const tests = args.test.split(',').filter(Boolean);
+    return {
+      train: all,
+      // The first --test file is the test set (fixtures); every one is reported on its own.
+      test: readFeaturesCsv(tests[0]),
+      source: { kind: 'csv', train: files, test: tests },
+    };
   }
-  const nTrain = Number(args['n-train']);
-  const nTest = Number(args['n-test']);
-  const trainSeed = Number(args['train-seed']);
-  const testSeed = Number(args['test-seed']);
-  return {
-    train: generateParametric({ n: nTrain, seed: trainSeed }),
-    test: generateParametric({ n: nTest, seed: testSeed }),
-    source: { kind: 'parametric', nTrain, trainSeed, nTest, testSeed },
-  };
+  const [train, test] = splitDataset(all, 0.8, 7);
+  return { train, test, source: { kind: 'csv', train: args.from, test: '20 % of --from held out (seed 7)' } };
 }
 
 function printEvaluation(title: string, e: Evaluation): void {
@@ -247,7 +223,7 @@ async function main(): Promise<void> {
   };
 
   // Model files.
-  mkdirSync(join(out, 'src', 'fixtures'), { recursive: true });
+  mkdirSync(join(PACKAGE_DIR, 'src', 'fixtures'), { recursive: true });
   writeFileSync(join(out, 'weights.json'), weightsToJson(weights));
   writeFileSync(join(out, 'gate.json'), gateToJson(gate));
   const modelPath = join(out, 'model.onnx');
@@ -281,14 +257,14 @@ async function main(): Promise<void> {
     test,
     Array.from({ length: Math.min(FIXTURE_ROWS, test.n) }, (_, i) => i),
   );
-  writeFileSync(join(out, 'src', 'fixtures', 'test-features.csv'), toFeaturesCsv(fixture));
+  writeFileSync(join(PACKAGE_DIR, 'src', 'fixtures', 'test-features.csv'), toFeaturesCsv(fixture));
   const parityRows = stratifiedRows(test, PARITY_ROWS);
-  new Rng(3).shuffle(parityRows);
+  shuffleInPlace(parityRows, 3);
   const parity = take(test, parityRows);
   const parityProbs = predictTf(weights, parity.features, parity.n);
   const parityLabels = (await classifier.classify(parity.features, parity.n)).labels;
   writeFileSync(
-    join(out, 'src', 'fixtures', 'parity.json'),
+    join(PACKAGE_DIR, 'src', 'fixtures', 'parity.json'),
     `${JSON.stringify(
       {
         featureNames: FEATURE_NAMES,
@@ -314,20 +290,6 @@ async function main(): Promise<void> {
     (await classifier.classifyGated(fixture.features, fixture.n)).labels,
     MODES.length,
   );
-  // Robustness to class priors: a balanced mix from another seed (parametric source only).
-  let balanced: { model: Evaluation; baseline: Evaluation; seed: number; n: number } | undefined;
-  if (source.kind === 'parametric') {
-    const mix = Object.fromEntries(MODES.map((m) => [m, 1])) as Record<(typeof MODES)[number], number>;
-    const b = generateParametric({ n: BALANCED_ROWS, seed: BALANCED_SEED, mix });
-    balanced = {
-      seed: BALANCED_SEED,
-      n: b.n,
-      model: evaluate(b.labels, (await classifier.classify(b.features, b.n)).labels, MODES.length),
-      baseline: evaluate(b.labels, majorityVoteBaseline(b.features, b.n), MODES.length),
-    };
-    printEvaluation(`model on a balanced test set (seed ${BALANCED_SEED})`, balanced.model);
-    printEvaluation('baseline on the balanced test set', balanced.baseline);
-  }
   await classifier.close();
   console.log(
     `\ncommitted test fixture (${fixture.n} rows): model macro-F1 ${fixtureEval.macroF1.toFixed(4)}, ` +
@@ -351,7 +313,6 @@ async function main(): Promise<void> {
     baseline,
     testGated: perTestFile[(args.test ?? '').split(',')[0]]?.gated,
     perTestFile,
-    balanced,
     fixture: {
       rows: fixture.n,
       macroF1: fixtureEval.macroF1,

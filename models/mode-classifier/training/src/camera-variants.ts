@@ -14,7 +14,7 @@ import {
   projectPoint,
   type SimContext,
 } from '@passage/sim';
-import { Rng } from './rng.ts';
+import { sampler } from './sampling.ts';
 
 const DEG = Math.PI / 180;
 const FPS = [5, 8, 10, 12.5, 15, 20, 25, 30];
@@ -37,7 +37,7 @@ function groundAt(cam: PinholeModel, u: number, v: number): [number, number] | u
 
 /** The scenario seen through varied cameras (see the module comment); `seed` picks the variant. */
 export function varyCameras(ctx: SimContext, seed: number): SimContext {
-  const rng = new Rng(seed);
+  const rng = sampler(seed);
   const frame = ctx.frame;
   const cameras: CameraSpec[] = ctx.scenario.cameras.map((spec, i) => {
     const [x, y] = frame.toLocal([spec.position.lon, spec.position.lat]);
