@@ -8,8 +8,8 @@
  *    convention `--detector` or the scenario's `synth.detector`, cameras optionally varied by `--vary-cameras`) and
  *    run through the worker's own camera loop, `CameraPipelineSet` (`@passage/core`: one `CameraPipeline` per camera,
  *    ByteTrack → homography → lines/zones → features), with the options the video-flows worker derives from the
- *    same scenario.json (`cameraOptionsFromSpec`, the same rule as `cameraPipelineOptions` in
- *    services/workers/src/sites.ts). No Kafka, no store.
+ *    same scenario.json: `cameraPipelineOptions` (`@passage/core`) and the default `video` configuration. No Kafka,
+ *    no store.
  * 2. Finished tracks with ≥ 1 line crossing are matched to the truth crossings (`lineCrossings`, scenario
  *    trajectories) of the same camera line and direction within ±`toleranceS` (2 s): greedy one-to-one by cost,
  *    cost = |Δt|, + `PERSON_ON_TWO_WHEELER_PENALTY_S` when a person-voted track would take the crossing of a
@@ -28,19 +28,17 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { loadConfig } from '@passage/config';
 import {
   type CameraPipelineOptions,
   CameraPipelineSet,
   type CameraRoadUser,
-  type CountingLine,
+  cameraPipelineOptions,
   FEATURE_COUNT,
   FEATURE_NAMES,
   type FinishedRoadUser,
-  fitHomography,
-  LocalFrame,
   MODES,
   type Mode,
-  type Zone,
 } from '@passage/core';
 import {
   type DetectionSynthOptions,
@@ -68,27 +66,8 @@ export interface RunTracksOptions {
   onTrack?: (t: CameraTrack) => void;
 }
 
-type CameraSpec = SimContext['scenario']['cameras'][number];
-
-/**
- * Pipeline options of a scenario camera: local frame centred on the camera, homography from its calibration
- * pairs, lines and zones in that frame (same rule as the worker's `cameraPipelineOptions`).
- */
-export function cameraOptionsFromSpec(cam: CameraSpec, defaults: { fps?: number } = {}): CameraPipelineOptions {
-  const frame = new LocalFrame({ lon: cam.position.lon, lat: cam.position.lat });
-  const local = (p: readonly number[]): [number, number] => [frame.x(p[0]), frame.y(p[1])];
-  const fit = fitHomography(cam.calibration.map((c) => ({ image: c.image, ground: local(c.map) })));
-  const lines: CountingLine[] = cam.lines.map((l) => ({ id: l.id, a: local(l.a), b: local(l.b) }));
-  const zones: Zone[] = cam.zones.map((z) => ({ id: z.id, polygon: z.polygon.map(local) }));
-  return {
-    cameraId: cam.id,
-    siteId: cam.siteId,
-    homography: fit.homography,
-    lines,
-    zones,
-    fps: cam.fps ?? defaults.fps ?? 10,
-  };
-}
+/** The video defaults the worker runs with (`video.*` of the default configuration, no file, no environment). */
+const VIDEO = loadConfig({ env: {} }).video;
 
 /**
  * Runs every camera's synthesised frames through the worker's `CameraPipelineSet` (one `CameraPipeline` per
@@ -98,11 +77,15 @@ export function runScenarioTracks(ctx: SimContext, o: RunTracksOptions = {}): Ca
   const out: CameraTrack[] = [];
   const emit = o.onTrack ?? ((t: CameraTrack) => out.push(t));
   const specs = new Map(ctx.scenario.cameras.map((c) => [c.id, c]));
-  const set = new CameraPipelineSet((id) => {
-    const c = specs.get(id);
-    if (!c || (o.cameraIds && !o.cameraIds.includes(id))) return undefined;
-    return { ...cameraOptionsFromSpec(c), ...o.pipeline };
-  });
+  const set = new CameraPipelineSet(
+    (id) => {
+      const c = specs.get(id);
+      if (!c || (o.cameraIds && !o.cameraIds.includes(id))) return undefined;
+      const defaults = { fps: VIDEO.fps, tracker: VIDEO.tracker, adaptiveScores: VIDEO.adaptiveScores };
+      return { ...cameraPipelineOptions(c, defaults), ...o.pipeline };
+    },
+    { maxClockJumpMs: VIDEO.maxClockJumpMs },
+  );
   const finished: CameraTrack[] = [];
   const drain = (): void => {
     for (const t of finished) emit(t);

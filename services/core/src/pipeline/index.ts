@@ -1,2 +1,3 @@
+export * from './camera-options.ts';
 export * from './camera-pipeline.ts';
 export * from './camera-set.ts';
