@@ -51,7 +51,7 @@ export interface InProcessRuntimeOptions {
   dlqTopic: string;
   sinkBatchRows: number;
   sinkFlushMs: number;
-  /** How often processors checkpoint (emit partial state), in input records. */
+  /** How often processors checkpoint (emit partial state): after every this many input records, exactly. */
   checkpointEveryRecords?: number;
 }
 
@@ -106,15 +106,22 @@ export async function runProcessorInProcess<I>(
       await bus.publish(topic, recs);
     }
   };
+  // Checkpoints fall after every `every`-th record of the input sequence exactly (a delivery is cut there), never
+  // where a publisher's batch happens to end: partial outputs are the same whatever the batching (replay speed).
   bus.subscribe(role.input, async (records) => {
-    const watermark = task.watermark;
-    const outs = await task.processBatch(role.input, 0, records);
-    sinceCheckpoint += records.length;
-    if (sinceCheckpoint >= every) {
-      sinceCheckpoint = 0;
-      outs.push(...(await task.checkpoint()));
+    for (let i = 0; i < records.length; ) {
+      const take = Math.min(records.length - i, every - sinceCheckpoint);
+      const part = take === records.length ? records : records.slice(i, i + take);
+      i += take;
+      const watermark = task.watermark;
+      const outs = await task.processBatch(role.input, 0, part);
+      sinceCheckpoint += take;
+      if (sinceCheckpoint >= every) {
+        sinceCheckpoint = 0;
+        outs.push(...(await task.checkpoint()));
+      }
+      await deliver(outs, watermark);
     }
-    await deliver(outs, watermark);
   });
   return {
     task,

@@ -32,15 +32,28 @@ import { type CameraDef, cameraPipelineOptions, loadSitesFile } from '../sites.t
  * movements.v1. Tracks, boxes and ids never leave this operator; plates go only to the raw sightings topic
  * (read by the tokenizer).
  *
- * Delivery: minute aggregates are additive (counts, speed sums), so the operator emits partial aggregates at
- * every checkpoint and downstream sums them. Tracks still alive at a crash are lost (their state is in memory
- * only, by design: it is what must never be persisted).
+ * Delivery: minute aggregates are additive (counts, speed sums); downstream sums the rows of a minute. What the
+ * operator emits depends on event time only, never on batching or replay speed (issue 11, item 4): a finished
+ * track is added to the partial aggregate of its *ready epoch* — the minute (event time, {@link EMIT_EPOCH_MS}) in
+ * which it became final: the time of the frame that ended it, or its camera's last frame + `video.idleFlushMs`
+ * when the camera went silent — and a checkpoint emits the partials of the epochs the watermark has passed, one
+ * row per minute bin and epoch. Every track ready before a watermark has been collected when the watermark passes
+ * it (frames are in event-time order per camera; a silent camera's tracks are flushed at that same watermark), so
+ * `--speed 60`, `--speed max`, Kafka batches of any size and the embedded bus store the same rows. A late track
+ * (ready in an epoch already emitted: out-of-order frames) is emitted at the next checkpoint as one more row.
+ * After a crash, tracks still alive and those ready in the epochs the watermark had not passed (at most one minute
+ * plus the allowed lateness of event time) are lost: their state is in memory only, by design (it is what must
+ * never be persisted). A graceful stop emits everything.
  */
+/** Event-time period of the video-flows emission epochs: a track's counts are emitted once the watermark passes the end of the minute it became final in. */
+export const EMIT_EPOCH_MS = 60_000;
+
 export class VideoFlowsOperator implements Operator<DetectionFrame> {
   readonly name = 'video-flows';
   /** Per camera: tracker, counters, samples (`CameraPipelineSet`, shared with the classifier's training). */
   private readonly pipelines: CameraPipelineSet;
-  private readonly aggs = new Map<string, MinuteAggregator>();
+  /** Partial aggregates per ready epoch (start, ms) and camera: emitted once the watermark passes the epoch. */
+  private readonly epochs = new Map<number, Map<string, MinuteAggregator>>();
   private readonly defs = new Map<string, CameraDef>();
   private classifier?: ModeClassifier;
   private pending: { agg: MinuteAggregator; user: FinishedRoadUser }[] = [];
@@ -91,14 +104,24 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       }));
   }
 
-  private agg(cameraId: string): MinuteAggregator {
-    let a = this.aggs.get(cameraId);
+  /** The partial aggregate of a camera for the epoch of `ready` (event time at which the track became final). */
+  private agg(cameraId: string, ready: number): MinuteAggregator {
+    const epoch = Number.isFinite(ready) ? Math.floor(ready / EMIT_EPOCH_MS) * EMIT_EPOCH_MS : Number.MAX_SAFE_INTEGER;
+    let cams = this.epochs.get(epoch);
+    if (!cams) {
+      cams = new Map();
+      this.epochs.set(epoch, cams);
+    }
+    let a = cams.get(cameraId);
     if (!a) {
-      const def = this.defs.get(cameraId) as CameraDef;
-      a = new MinuteAggregator({ siteId: def.siteId, cameraId });
-      this.aggs.set(cameraId, a);
+      a = new MinuteAggregator({ siteId: this.siteOf(cameraId), cameraId });
+      cams.set(cameraId, a);
     }
     return a;
+  }
+
+  private siteOf(cameraId: string): string {
+    return (this.defs.get(cameraId) as CameraDef).siteId;
   }
 
   async processBatch(frames: readonly DetectionFrame[], ctx: OperatorContext): Promise<void> {
@@ -127,8 +150,9 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       }
       this.stats.frames++;
       this.stats.detections += f.objects.length;
-      if (finished.length) this.collect(finished);
-      const siteId = this.agg(f.cameraId).siteId;
+      // Tracks ended by this frame are final at its time.
+      if (finished.length) this.collect(finished, () => f.ts);
+      const siteId = this.siteOf(f.cameraId);
       for (const o of f.objects) {
         if (o.plate) {
           const s: RawSighting = { siteId, ts: f.ts, kind: 'anpr', id: o.plate };
@@ -139,15 +163,20 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     }
   }
 
-  private collect(finished: CameraRoadUser[]): void {
+  /** `ready(cameraId)`: the event time at which these tracks became final (it picks their emission epoch). */
+  private collect(finished: CameraRoadUser[], ready: (cameraId: string) => number): void {
     for (const { cameraId, user } of finished) {
       this.stats.tracks++;
       if (user.rider) this.stats.riders++;
       // Only tracks that produced a count or a movement need a mode (riders of a counted two-wheeler never).
-      if (needsMode(user)) this.pending.push({ agg: this.agg(cameraId), user });
+      if (needsMode(user)) this.pending.push({ agg: this.agg(cameraId, ready(cameraId)), user });
     }
     finished.length = 0;
   }
+
+  /** A silent camera's tracks are final `idleFlushMs` after its last frame (not when a watermark happens to arrive). */
+  private readonly idleReady = (cameraId: string): number =>
+    (this.pipelines.get(cameraId)?.lastFrameTs ?? Number.POSITIVE_INFINITY) + this.config.video.idleFlushMs;
 
   private async classifyPending(): Promise<void> {
     const n = this.pending.length;
@@ -171,16 +200,25 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
   async onWatermark(watermark: number): Promise<void> {
     const finished: CameraRoadUser[] = [];
     this.pipelines.flushIdle(watermark, this.config.video.idleFlushMs, finished);
-    this.collect(finished);
+    this.collect(finished, this.idleReady);
   }
 
-  /** Emits partial minute aggregates of every camera (additive downstream). */
+  /** Emits the partial minute aggregates of every epoch the watermark has passed (additive downstream). */
   async checkpoint(ctx: OperatorContext): Promise<void> {
+    await this.emitEpochs(ctx, ctx.watermark);
+  }
+
+  private async emitEpochs(ctx: OperatorContext, upTo: number): Promise<void> {
     await this.classifyPending();
-    for (const agg of this.aggs.values()) {
-      const a = agg.flush();
-      for (const r of a.lineCounts) ctx.emit('lineCounts', r.cameraId, r satisfies LineCount);
-      for (const r of a.movements) ctx.emit('movements', r.cameraId, r satisfies Movement);
+    const due = [...this.epochs.keys()].filter((e) => e + EMIT_EPOCH_MS <= upTo).sort((a, b) => a - b);
+    for (const e of due) {
+      const cams = this.epochs.get(e) as Map<string, MinuteAggregator>;
+      this.epochs.delete(e);
+      for (const id of [...cams.keys()].sort()) {
+        const a = (cams.get(id) as MinuteAggregator).flush();
+        for (const r of a.lineCounts) ctx.emit('lineCounts', r.cameraId, r satisfies LineCount);
+        for (const r of a.movements) ctx.emit('movements', r.cameraId, r satisfies Movement);
+      }
     }
   }
 
@@ -189,14 +227,16 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       cameras: this.pipelines.size,
       liveTracks: this.pipelines.activeTracks,
       pendingClassification: this.pending.length,
+      openEpochs: this.epochs.size,
     };
   }
 
   async onClose(ctx: OperatorContext): Promise<void> {
     const finished: CameraRoadUser[] = [];
     this.pipelines.flush(finished);
-    this.collect(finished);
-    await this.checkpoint(ctx);
+    // End of input: tracks still alive are final at their camera's last frame.
+    this.collect(finished, (id) => this.pipelines.get(id)?.lastFrameTs ?? Number.POSITIVE_INFINITY);
+    await this.emitEpochs(ctx, Number.POSITIVE_INFINITY);
   }
 }
 
