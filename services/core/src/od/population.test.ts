@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { OdCellLike } from '../privacy/kanon.ts';
+import { estimatePopulationOd, type PopulationCountBin, type PopulationInput } from './population.ts';
+
+// Pure: the rows the worker would read from the store are written out here (no store).
+const H0 = Date.parse('2025-10-01T08:00:00Z');
+const HOUR = 3_600_000;
+const bin = (sensorId: string, count: number, h = H0): PopulationCountBin => ({
+  sensorId,
+  start: h,
+  end: h + HOUR,
+  direction: 'in',
+  mode: 'car',
+  count,
+});
+const od = (origin: string, destination: string, trips: number, suppressed = false, h = H0): OdCellLike => ({
+  origin,
+  destination,
+  mode: 'motor',
+  windowStart: h,
+  trips,
+  ...(suppressed ? { suppressed: true, rule: 'k5:suppress' } : { travelTimeP50S: 300, travelTimeP85S: 400 }),
+});
+const input = (cells: OdCellLike[], bins: PopulationCountBin[], extra: Partial<PopulationInput> = {}) => ({
+  cells,
+  bins,
+  from: H0,
+  to: H0 + HOUR,
+  k: 5,
+  refs: [
+    { zone: 'A', margin: 'origin' as const, sensorId: 'loop-a', odMode: 'motor', factor: 1 },
+    { zone: 'B', margin: 'origin' as const, sensorId: 'loop-b', odMode: 'motor', factor: 1 },
+  ],
+  zoneCounters: [],
+  devices: [],
+  flags: [],
+  registry: { zones: [], kinds: new Map(), counterGroup: new Map() },
+  ...extra,
+});
+
+describe('estimatePopulationOd (ipf): a reference below the observed probe trips is left out', () => {
+  const cells = [od('A', 'C', 30), od('A', 'D', 10), od('B', 'C', 30), od('B', 'D', 10)];
+  it('drops the counter (below-observed) and uses the ratio estimator for its zone', () => {
+    // Gate A counts 120 leaving (usable); gate B 25 (< 40 probe trips seen leaving B: impossible, left out).
+    const res = estimatePopulationOd(input(cells, [bin('loop-a', 120), bin('loop-b', 25)], { method: 'ipf' }));
+    expect(res.excludedSensors).toEqual([{ periodStart: H0, sensorId: 'loop-b', kind: 'below-observed' }]);
+    const margin = (zone: string) => res.margins.find((m) => m.zone === zone);
+    expect(margin('A')).toMatchObject({ margin: 'origin', total: 120, source: 'counters' });
+    // B = 40 × (120 / 40), not the counter's 25; destinations have no reference.
+    expect(margin('B')).toMatchObject({ margin: 'origin', total: 120, source: 'ratio' });
+    expect(margin('C')).toMatchObject({ margin: 'destination', total: 60, source: 'observed' });
+    const cell = (o: string, d: string) => res.cells.find((c) => c.origin === o && c.destination === d);
+    for (const o of ['A', 'B']) {
+      expect(cell(o, 'C')?.expanded).toBeCloseTo(90, 6);
+      expect(cell(o, 'D')?.expanded).toBeCloseTo(30, 6);
+      expect(cell(o, 'C')?.expandedStdErr).toBeCloseTo(90 / Math.sqrt(30), 6);
+    }
+  });
+
+  it('GLS (default): fitted to the usable count, with 95 % intervals and coverage', () => {
+    const res = estimatePopulationOd(input(cells, [bin('loop-a', 120), bin('loop-b', 25)]));
+    const cell = (o: string, d: string) => res.cells.find((c) => c.origin === o && c.destination === d);
+    expect((cell('A', 'C')?.expanded ?? 0) + (cell('A', 'D')?.expanded ?? 0)).toBeCloseTo(120, 0);
+    for (const c of res.cells) {
+      expect(c.status).toBe('observed');
+      expect(c.lower95).toBeLessThanOrEqual(c.expanded ?? 0);
+      expect(c.upper95).toBeGreaterThan(c.expanded ?? 0);
+    }
+    expect(res.coverage.find((z) => z.zone === 'A')?.matchedShare).toBeCloseTo(40 / 120, 6);
+    expect(res.withheld).toEqual([]);
+  });
+
+  it('a health finding overlapping the period leaves the counter out', () => {
+    const flags = [{ sensorId: 'loop-a', kind: 'stuck-at-zero', direction: '', mode: '', from: H0, to: H0 + 60_000 }];
+    const res = estimatePopulationOd(input(cells, [bin('loop-a', 120)], { method: 'ipf', flags }));
+    expect(res.excludedSensors).toEqual([{ periodStart: H0, sensorId: 'loop-a', kind: 'stuck-at-zero' }]);
+    // No usable reference: the observed margins stand.
+    expect(res.margins.find((m) => m.zone === 'A')).toMatchObject({ total: 40, source: 'observed' });
+  });
+});
+
+describe('estimatePopulationOd: suppressed cells (issue 11)', () => {
+  // A → C 20 published, A → D suppressed (1 … 4 devices, seeded at k / 2 = 2.5). Gate A counts 90 leaving.
+  const cells = [od('A', 'C', 20), od('A', 'D', 0, true)];
+
+  it('ipf: the seed takes its share of the margin, but the suppressed cell is withheld, not output', () => {
+    const res = estimatePopulationOd(input(cells, [bin('loop-a', 90)], { method: 'ipf' }));
+    // Seed row A: 20 + 2.5 = 22.5 → scaled to 90: C = 80 (output), D = 10 (withheld).
+    expect(res.cells.map((c) => [c.origin, c.destination, c.trips])).toEqual([['A', 'C', 20]]);
+    expect(res.cells[0].expanded).toBeCloseTo(80, 6);
+    expect(res.withheld).toHaveLength(1);
+    expect(res.withheld[0]).toMatchObject({ periodStart: H0, mode: 'motor', cells: 1 });
+    expect(res.withheld[0].expanded).toBeCloseTo(10, 6);
+  });
+
+  it('gls: no output cell rests on a suppressed marker alone', () => {
+    const res = estimatePopulationOd(input(cells, [bin('loop-a', 90)]));
+    expect(res.cells.some((c) => c.destination === 'D')).toBe(false);
+    for (const c of res.cells) expect(c.trips).toBeGreaterThan(0);
+    expect(res.withheld.map((w) => w.cells)).toEqual([1]);
+    expect(res.withheld[0].expanded).toBeGreaterThan(0);
+  });
+
+  it('a published cell with a suppressed 15-min window keeps its published trips and is marked seeded', () => {
+    const q = 900_000;
+    const fifteen = [
+      { ...od('A', 'C', 12), windowStart: H0 },
+      { ...od('A', 'C', 0, true), windowStart: H0 + q },
+      { ...od('A', 'D', 0, true), windowStart: H0 + 2 * q },
+    ];
+    const res = estimatePopulationOd(input(fifteen, [bin('loop-a', 58)], { method: 'ipf' }));
+    // Seeds: A → C 12 + 2.5 = 14.5, A → D 2.5; row total 58 → C = 58 × 14.5 / 17 (trips 12, seeded), D withheld.
+    expect(res.cells).toHaveLength(1);
+    expect(res.cells[0]).toMatchObject({ destination: 'C', trips: 12, seeded: true });
+    expect(res.cells[0].expanded).toBeCloseTo((58 * 14.5) / 17, 6);
+    expect(res.withheld[0].expanded).toBeCloseTo((58 * 2.5) / 17, 6);
+  });
+});

@@ -1,0 +1,582 @@
+/**
+ * Population OD from the stored observed matrix, probe sightings and reference counts (docs/OD-AND-PRIVACY.md,
+ * "Expansion" and "Coverage and matrix estimation"). Pure: the worker (services/workers od-matcher.ts `expandOd`)
+ * reads the store and hands the rows over; everything here is arithmetic, unit-tested without a store.
+ *
+ * For each period of `periodMs` and OD mode group:
+ * 1. Observed matrix: the period's cells summed over their windows. A cell published as suppressed (1 … k − 1
+ *    distinct tokens, the exact number withheld) enters the seed at k / 2, the mean of that range under a uniform
+ *    prior: leaving it at 0 would hand its trips to the published cells of its row and column. Such a seed only
+ *    shapes the other cells: a cell with no published trip behind it is never output (`withheld` counts them), so
+ *    nothing derived from a suppressed cell can be read as a result; a published cell with a seeded share comes
+ *    out with `seeded: true` and an se widened by the withheld count's spread.
+ * 2. Reference margins (`refs`): Σ factor × (counts of the sensor in the period, its direction and modes). A
+ *    sensor's null bins (gaps) are imputed by the mean of its non-null bins in the period; a sensor with a
+ *    stuck-at-zero, flat-line or impossible-jump finding overlapping the period is left out.
+ * 3. 'gls' (default): zone coverage, probe prior expanded by detection rates, GLS fit to the counted totals with
+ *    intervals, unobserved zones kept apart (estimateZoneOd). 'ipf': the biproportional expansion (observed
+ *    structure scaled to the margins, ratio estimator for zones without a reference).
+ */
+import type { OdCellLike } from '../privacy/kanon.ts';
+import { expandOdCells } from './expand.ts';
+import { expandByProbeRate } from './probe-rate.ts';
+import type { DerivedReference } from './reference.ts';
+import { estimateZoneOd, UNOBSERVED_ZONE, type ZoneCoverage, type ZonePriorCell } from './zones.ts';
+
+/** Counter classes of motor vehicles (loops' modes and Telraam's `car` / `heavy`). */
+export const MOTOR_COUNT_MODES = ['car', 'van', 'truck', 'bus', 'motorcycle', 'heavy'];
+
+/** A count bin of a reference counter (the store's `counts_bins`); count null = gap. */
+export interface PopulationCountBin {
+  sensorId: string;
+  start: number;
+  end: number;
+  direction: string;
+  mode: string;
+  count: number | null;
+}
+
+/** A health finding of a counter ('gap' findings are ignored: gaps are imputed). */
+export interface PopulationSensorFlag {
+  sensorId: string;
+  kind: string;
+  direction: string;
+  mode: string;
+  from: number;
+  to: number;
+}
+
+/** Distinct devices sighted at a sighting site in a window (k-anonymous aggregate, never a token). */
+export interface PopulationSiteDevices {
+  zone: string;
+  kind: string;
+  windowStart: number;
+  devices: number;
+  suppressed: boolean;
+}
+
+/** The deployment's OD zones, the probe kinds sited in each, and each counter's population group. */
+export interface PopulationRegistry {
+  zones: string[];
+  kinds: Map<string, Set<string>>;
+  /** Counter id → 'motor' (motor modes only), 'all' (every mode), 'mixed' (some motor modes), 'none'. */
+  counterGroup: Map<string, 'motor' | 'all' | 'mixed' | 'none'>;
+}
+
+/** A reference counter of a zone margin (`od.reference`, or derived from the sites file). */
+export type PopulationReference = Pick<DerivedReference, 'zone' | 'margin' | 'sensorId' | 'odMode' | 'factor'> & {
+  direction?: string;
+  modes?: readonly string[];
+};
+
+export interface PopulationInput {
+  /** Observed cells (hourly or 15-min, published and suppressed markers), windows in [from, to). */
+  cells: readonly OdCellLike[];
+  /** Start of the first period (hour-aligned for hourly cells) and end of the range (ms). */
+  from: number;
+  to: number;
+  /** @default 3 600 000 */
+  periodMs?: number;
+  /** k of the k-anonymity rule the cells were published under. */
+  k: number;
+  refs: readonly PopulationReference[];
+  zoneCounters: readonly { zone: string; sensorId: string }[];
+  devices: readonly PopulationSiteDevices[];
+  bins: readonly PopulationCountBin[];
+  flags: readonly PopulationSensorFlag[];
+  registry: PopulationRegistry;
+  /**
+   * The interval the input actually covers, when the stream starts or stops inside a period: reference counts
+   * are totalled over its intersection with the period. Default: unbounded (missing bins are gaps, imputed).
+   */
+  extent?: { from: number; to: number };
+  /** @default 'gls' */
+  method?: 'gls' | 'ipf';
+}
+
+/** Reference total of one zone margin over one period, and how it was obtained. */
+export interface ZoneMargin {
+  /** Start of the expansion period (ms). */
+  periodStart: number;
+  zone: string;
+  margin: 'origin' | 'destination';
+  mode: string;
+  total: number;
+  /**
+   * 'counters' (reference counts), 'ratio' (observed × the ratio estimator), 'observed' (no reference at all),
+   * 'probe-rate' / 'probe-ratio' (the group has no reference counter: cells expanded by 1 / (ρ_o ρ_d) with the
+   * zone's own probe rate or the pooled one; total = the zone's expanded row or column sum).
+   */
+  source: 'counters' | 'ratio' | 'observed' | 'probe-rate' | 'probe-ratio' | 'estimated';
+  /** Probe-rate sources: the zone's rate ρ (distinct devices / counted). */
+  rate?: number;
+}
+
+export interface ExpandedOdCell extends OdCellLike {
+  /** Start of the expansion period (ms). */
+  periodStart: number;
+  /** Part of the cell's seed is a suppressed (below-k) marker entered at k / 2 (see expandOd). */
+  seeded?: boolean;
+  /**
+   * GLS estimation (the default): 'observed' = both zones seen by the group's probes; 'estimated' = one zone has
+   * no probe and the cell comes from its counted totals (weak prior, wide interval); 'residual' = trips of a
+   * counted zone to or from zones nothing observes (origin or destination `(unobserved)`); 'unexpanded' = matched
+   * trips published as they are, the group having neither a probe rate nor a counted total (a lower bound, no
+   * interval: `upper95` 0).
+   */
+  status?: 'observed' | 'estimated' | 'residual' | 'unexpanded';
+  /** 95 % interval of `expanded` (GLS posterior, lower bound clipped at 0). */
+  lower95?: number;
+  upper95?: number;
+}
+
+/** Per period, mode group and zone: what observes it and what share of its counted traffic probes matched. */
+export interface ZoneCoverageRow extends ZoneCoverage {
+  periodStart: number;
+  mode: string;
+  /** Probe kinds of the sites file at the zone (anpr, wifi, ble) and counters located in it. */
+  probeKinds: string[];
+  counters: string[];
+}
+
+export interface ExpandOdResult {
+  cells: ExpandedOdCell[];
+  margins: ZoneMargin[];
+  /** Zone coverage per period and group (GLS estimation only). */
+  coverage: ZoneCoverageRow[];
+  /** Reference counters left out of a period because of health findings (sensor ids). */
+  excludedSensors: { periodStart: number; sensorId: string; kind: string }[];
+  /**
+   * Per period and group: cells whose only observation is a suppressed (below-k) marker. Their seed shaped the
+   * other cells, but they are not output (a reader would take them as results): how many, and the population
+   * flow the estimation gave them together (a share of the counted totals no published cell carries).
+   */
+  withheld: { periodStart: number; mode: string; cells: number; expanded: number }[];
+}
+
+/** Population OD of every period and mode group of `input` (see the module comment). */
+export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
+  const { cells, from, to, refs, zoneCounters, devices, bins, flags, registry } = input;
+  const periodMs = input.periodMs ?? 3_600_000;
+  const kAnon = input.k;
+  const suppressedSeed = kAnon / 2;
+  const seedRelSd = kAnon > 2 ? Math.sqrt(((kAnon - 1) ** 2 - 1) / 12) / suppressedSeed : 0;
+  const extFrom = input.extent?.from ?? Number.NEGATIVE_INFINITY;
+  const extTo = input.extent?.to ?? Number.POSITIVE_INFINITY;
+  const method = input.method ?? 'gls';
+  const periodOf = (t: number) => from + Math.floor((t - from) / periodMs) * periodMs;
+  const out: ExpandOdResult = { cells: [], margins: [], coverage: [], excludedSensors: [], withheld: [] };
+  const withhold = (periodStart: number, mode: string, expanded: number) => {
+    let w = out.withheld.find((x) => x.periodStart === periodStart && x.mode === mode);
+    if (w === undefined) {
+      w = { periodStart, mode, cells: 0, expanded: 0 };
+      out.withheld.push(w);
+    }
+    w.cells++;
+    w.expanded += expanded;
+  };
+
+  // Per sensor: the finest interval it has, and its bins.
+  const finest = new Map<string, number>();
+  for (const b of bins) {
+    const len = b.end - b.start;
+    if (len <= periodMs && len < (finest.get(b.sensorId) ?? Number.POSITIVE_INFINITY)) finest.set(b.sensorId, len);
+  }
+  const refTotal = (
+    periodStart: number,
+    r: { sensorId: string; direction?: string; modes?: readonly string[]; factor: number },
+  ): { total: number; excluded?: string } | null => {
+    const bad = flags.find(
+      (f) =>
+        f.sensorId === r.sensorId &&
+        f.kind !== 'gap' &&
+        (r.direction === undefined || f.direction === '' || f.direction === r.direction) &&
+        (f.mode === '' || r.modes === undefined || r.modes.includes(f.mode)) &&
+        f.to > periodStart &&
+        f.from < periodStart + periodMs,
+    );
+    if (bad) return { total: 0, excluded: bad.kind };
+    const len = finest.get(r.sensorId);
+    if (len === undefined) return null;
+    const series = new Map<string, PopulationCountBin[]>();
+    for (const b of bins) {
+      if (b.sensorId !== r.sensorId || b.end - b.start !== len) continue;
+      if (b.start < periodStart || b.end > periodStart + periodMs) continue;
+      if (b.start < extFrom || b.end > extTo) continue;
+      if (r.direction !== undefined && b.direction !== r.direction) continue;
+      if (r.modes !== undefined && !r.modes.includes(b.mode)) continue;
+      const k = `${b.direction}|${b.mode}`;
+      const list = series.get(k) ?? [];
+      list.push(b);
+      series.set(k, list);
+    }
+    if (series.size === 0) return null;
+    // Bin slots of the period inside the input's extent (a stream starting or stopping mid-period).
+    const span = Math.min(periodStart + periodMs, extTo) - Math.max(periodStart, extFrom);
+    const nBins = Math.max(0, span) / len;
+    let total = 0;
+    for (const list of series.values()) {
+      const covered = list.filter((b) => b.count !== null);
+      if (covered.length === 0) return null;
+      const sum = covered.reduce((a, b) => a + (b.count as number), 0);
+      total += (sum * nBins) / covered.length;
+    }
+    return { total: total * r.factor };
+  };
+
+  // Counted totals of the group's reference counters per zone side, without the impossible ones (below the probe
+  // trips observed at the zone: wrong direction, one carriageway, a failing sensor).
+  const countedTotals = (
+    periodStart: number,
+    mode: string,
+    seen: Record<'origin' | 'destination', Map<string, number>>,
+  ): Record<'origin' | 'destination', Map<string, number>> => {
+    const res = { origin: new Map<string, number>(), destination: new Map<string, number>() };
+    for (const side of ['origin', 'destination'] as const) {
+      const ref = res[side];
+      for (const r of refs) {
+        if (r.margin !== side || r.odMode !== mode) continue;
+        const t = refTotal(periodStart, r);
+        if (t === null) continue;
+        if (t.excluded !== undefined) {
+          out.excludedSensors.push({ periodStart, sensorId: r.sensorId, kind: t.excluded });
+          continue;
+        }
+        ref.set(r.zone, (ref.get(r.zone) ?? 0) + t.total);
+      }
+      for (const [z, v] of ref) {
+        if (v < (seen[side].get(z) ?? 0)) {
+          ref.delete(z);
+          for (const r of refs) {
+            if (r.zone === z && r.margin === side && r.odMode === mode) {
+              out.excludedSensors.push({ periodStart, sensorId: r.sensorId, kind: 'below-observed' });
+            }
+          }
+        }
+      }
+    }
+    return res;
+  };
+  // GLS estimation of one period × group (docs/OD-AND-PRIVACY.md, "Coverage and matrix estimation").
+  const glsGroup = (
+    periodStart: number,
+    mode: string,
+    matrix: OdCellLike[],
+    published: Map<string, number>,
+    seen: Record<'origin' | 'destination', Map<string, number>>,
+  ): void => {
+    const kinds = mode === 'motor' ? ['anpr'] : ['wifi', 'ble'];
+    const countModes = mode === 'motor' ? MOTOR_COUNT_MODES : undefined;
+    // Probe rates: distinct devices at the zone's sites over what its best counter counts (both directions).
+    const dev = new Map<string, number>();
+    for (const d of devices) {
+      if (d.suppressed || periodOf(d.windowStart) !== periodStart || !kinds.includes(d.kind)) continue;
+      dev.set(d.zone, (dev.get(d.zone) ?? 0) + d.devices);
+    }
+    const counted = new Map<string, number>();
+    for (const zc of zoneCounters) {
+      // Only counters of the group's population: motor classes for `motor`, all-mode counters for `all` (a loop
+      // or a pedestrian counter sees a different population from the phones).
+      const kind = registry.counterGroup.get(zc.sensorId);
+      if (mode === 'motor' ? kind === 'none' : kind !== 'all') continue;
+      const t = refTotal(periodStart, {
+        sensorId: zc.sensorId,
+        factor: 1,
+        ...(countModes ? { modes: countModes } : {}),
+      });
+      if (t === null || t.excluded !== undefined) continue;
+      // One counter per zone (the largest count): a loop and a Telraam on the same road count the same vehicles.
+      counted.set(zc.zone, Math.max(counted.get(zc.zone) ?? 0, t.total));
+    }
+    const totals = countedTotals(periodStart, mode, seen);
+    const byKey = new Map(matrix.map((c) => [`${c.origin}\u0000${c.destination}`, c]));
+    const seedVar = (c: OdCellLike, expanded: number) => {
+      const pub = published.get(`${c.origin}\u0000${c.destination}`) ?? 0;
+      const seeded = c.trips - pub;
+      return seeded > 0 ? (expanded * (seeded / c.trips) * seedRelSd) ** 2 : 0;
+    };
+    const observedZones = new Set<string>();
+    if (devices.length > 0) {
+      for (const [z, v] of dev) if (v > 0) observedZones.add(z);
+    } else {
+      for (const c of matrix) observedZones.add(c.origin).add(c.destination);
+    }
+    // Prior of the observed cells. When every zone is observed, the counted totals are made of observed cells
+    // only and the ratio estimator (Σ counted / Σ observed over the counted zones) is unbiased; when some zone is
+    // not, the counted totals also hold its trips and would inflate the ratio: the probe rates (devices sighted
+    // at a zone over what its counter counts, whatever their destination) expand each cell instead.
+    const allObserved = registry.zones.length > 0 && registry.zones.every((z) => observedZones.has(z));
+    let prior: ZonePriorCell[];
+    let unexpanded = false;
+    const rated = expandByProbeRate(matrix, dev, counted);
+    if (rated.pooledRate !== undefined && !allObserved) {
+      prior = rated.cells.map((c) => ({
+        origin: c.origin,
+        destination: c.destination,
+        prior: c.expanded ?? 0,
+        variance: (c.expandedStdErr ?? 0) ** 2 + seedVar(c, c.expanded ?? 0),
+        observed: published.get(`${c.origin}\u0000${c.destination}`) ?? 0,
+      }));
+    } else {
+      // No probe rate (no counter in an observed zone): the ratio estimator over the counted origin totals.
+      let refSum = 0;
+      let obsSum = 0;
+      for (const [z, v] of totals.origin) {
+        const o = seen.origin.get(z) ?? 0;
+        if (o > 0) {
+          refSum += v;
+          obsSum += o;
+        }
+      }
+      const ratio = obsSum > 0 ? refSum / obsSum : 1;
+      // Neither a probe rate nor a counted total: nothing scales the matched trips to the population. They are
+      // published as they are, status 'unexpanded' (a lower bound, no interval).
+      unexpanded = obsSum === 0;
+      prior = matrix.map((c) => ({
+        origin: c.origin,
+        destination: c.destination,
+        prior: c.trips * ratio,
+        variance: c.trips * ratio * ratio + seedVar(c, c.trips * ratio),
+        observed: published.get(`${c.origin}\u0000${c.destination}`) ?? 0,
+      }));
+    }
+    const list: { zone: string; side: 'origin' | 'destination'; total: number }[] = [];
+    for (const side of ['origin', 'destination'] as const) {
+      for (const [zone, total] of totals[side]) list.push({ zone, side, total });
+    }
+    const res = estimateZoneOd({
+      zones: registry.zones,
+      observed: observedZones,
+      // Matched trips with an unobserved end: with every zone observed they are trips whose real end the probes
+      // missed, a share the ratio estimator already restores in the complete cells (kept, they would count twice);
+      // otherwise mostly trips to or from the zones nothing observes: the residual cells' prior.
+      cells: prior.filter(
+        (c) =>
+          (observedZones.has(c.origin) || (c.origin === UNOBSERVED_ZONE && !allObserved)) &&
+          (observedZones.has(c.destination) || (c.destination === UNOBSERVED_ZONE && !allObserved)),
+      ),
+      totals: list,
+    });
+    for (const z of res.zones) {
+      out.coverage.push({
+        ...z,
+        periodStart,
+        mode,
+        probeKinds: [...(registry.kinds.get(z.zone) ?? [])].filter((k) => kinds.includes(k)).sort(),
+        counters: zoneCounters.filter((c) => c.zone === z.zone).map((c) => c.sensorId),
+      });
+    }
+    const sums = { origin: new Map<string, number>(), destination: new Map<string, number>() };
+    for (const c of res.cells) {
+      const src = byKey.get(`${c.origin}\u0000${c.destination}`);
+      const pub = published.get(`${c.origin}\u0000${c.destination}`) ?? 0;
+      if (c.estimate <= 0 && pub === 0 && c.status === 'observed') continue;
+      sums.origin.set(c.origin, (sums.origin.get(c.origin) ?? 0) + c.estimate);
+      sums.destination.set(c.destination, (sums.destination.get(c.destination) ?? 0) + c.estimate);
+      // Observed only as a suppressed marker: its seed shaped the fit, the cell itself is not a result.
+      if (pub === 0 && src !== undefined && src.trips > 0) {
+        withhold(periodStart, mode, c.estimate);
+        continue;
+      }
+      const cell: ExpandedOdCell = {
+        origin: c.origin,
+        destination: c.destination,
+        mode,
+        windowStart: periodStart,
+        trips: pub,
+        expanded: c.estimate,
+        expandedStdErr: c.sd,
+        lower95: c.lower95,
+        upper95: c.upper95,
+        status: c.status,
+        periodStart,
+      };
+      if (unexpanded && c.status === 'observed') {
+        cell.status = 'unexpanded';
+        cell.lower95 = c.estimate;
+        cell.upper95 = 0;
+      }
+      if (src !== undefined && src.trips > pub) cell.seeded = true;
+      if (pub > 0 && src?.travelTimeP50S !== undefined) {
+        cell.travelTimeP50S = src.travelTimeP50S;
+        cell.travelTimeP85S = src.travelTimeP85S;
+      }
+      out.cells.push(cell);
+    }
+    for (const side of ['origin', 'destination'] as const) {
+      for (const [zone, total] of sums[side]) {
+        out.margins.push({
+          periodStart,
+          zone,
+          margin: side,
+          mode,
+          total,
+          source: totals[side].has(zone) ? 'counters' : 'estimated',
+        });
+      }
+    }
+  };
+
+  const groups = new Map<string, OdCellLike[]>();
+  for (const c of cells) {
+    const p = periodOf(c.windowStart);
+    const k = `${p}|${c.mode}`;
+    const list = groups.get(k) ?? [];
+    list.push(c);
+    groups.set(k, list);
+  }
+  if (method === 'gls') {
+    // A group whose probes saw nothing in a period (every address randomised, sniffers down) still has counted
+    // zones: they are estimated from the counts, and the coverage says why.
+    const periods = new Set<number>([...groups.keys()].map((k) => Number(k.slice(0, k.indexOf('|')))));
+    for (const b of bins) if (b.start >= from && b.start < to) periods.add(periodOf(b.start));
+    for (const p of periods) {
+      // Every group a sensor of the sites file could observe: its zones get a coverage row even when nothing
+      // was matched (all its zones then 'unobserved' or 'estimated').
+      const probeGroups = [...registry.kinds.values()].flatMap((k) => [
+        ...(k.has('anpr') ? ['motor'] : []),
+        ...(k.has('wifi') || k.has('ble') ? ['all'] : []),
+      ]);
+      for (const mode of new Set([...refs.map((r) => r.odMode), ...probeGroups]))
+        if (!groups.has(`${p}|${mode}`)) groups.set(`${p}|${mode}`, []);
+    }
+  }
+  for (const [k, list] of groups) {
+    const periodStart = Number(k.slice(0, k.indexOf('|')));
+    const mode = k.slice(k.indexOf('|') + 1);
+    // 1. observed matrix for the period (suppressed cells seeded at k / 2, see above)
+    const byOd = new Map<string, OdCellLike>();
+    const published = new Map<string, number>();
+    for (const c of list) {
+      const key = `${c.origin}\u0000${c.destination}`;
+      const prev = byOd.get(key);
+      published.set(key, (published.get(key) ?? 0) + (c.suppressed ? 0 : c.trips));
+      const trips = c.suppressed ? suppressedSeed : c.trips;
+      if (prev === undefined) {
+        byOd.set(key, {
+          origin: c.origin,
+          destination: c.destination,
+          mode,
+          windowStart: periodStart,
+          trips,
+          ...(trips > 0 && !c.suppressed ? { travelTimeP50S: c.travelTimeP50S, travelTimeP85S: c.travelTimeP85S } : {}),
+        });
+      } else {
+        // Trips-weighted mean of the windows' quantiles (an approximation of the period's quantile).
+        if (trips > 0 && !c.suppressed && c.travelTimeP50S !== undefined) {
+          const w = prev.trips + trips;
+          prev.travelTimeP50S = ((prev.travelTimeP50S ?? 0) * prev.trips + c.travelTimeP50S * trips) / w;
+          prev.travelTimeP85S = ((prev.travelTimeP85S ?? 0) * prev.trips + (c.travelTimeP85S ?? 0) * trips) / w;
+        }
+        prev.trips += trips;
+      }
+    }
+    const matrix = [...byOd.values()].filter((c) => c.trips > 0);
+    // Output cell: the published trips back in `trips`; a seeded share widens the se by the withheld count's
+    // spread (uniform on 1 … k − 1: relative sd √((k−1)² − 1) / √12 / (k / 2) of the seed).
+    const emit = (c: OdCellLike): void => {
+      const pub = published.get(`${c.origin}\u0000${c.destination}`) ?? 0;
+      if (pub === 0) withhold(periodStart, mode, c.expanded ?? 0);
+      else out.cells.push(unseed(c));
+    };
+    const unseed = (c: OdCellLike): ExpandedOdCell => {
+      const pub = published.get(`${c.origin}\u0000${c.destination}`) ?? 0;
+      const seeded = c.trips - pub;
+      if (seeded <= 0) return { ...c, periodStart };
+      const e = c.expanded ?? 0;
+      const seedShare = e * (seeded / c.trips);
+      const se = Math.sqrt((c.expandedStdErr ?? 0) ** 2 + (seedShare * seedRelSd) ** 2);
+      return { ...c, trips: pub, expandedStdErr: se, seeded: true, periodStart };
+    };
+    // Margins of the seed (the ratio estimator's denominators), and of the published trips alone (what probes
+    // certainly saw: the floor a reference count cannot be below).
+    const observed = { origin: new Map<string, number>(), destination: new Map<string, number>() };
+    const seen = { origin: new Map<string, number>(), destination: new Map<string, number>() };
+    for (const c of matrix) {
+      const pub = published.get(`${c.origin}\u0000${c.destination}`) ?? 0;
+      for (const side of ['origin', 'destination'] as const) {
+        observed[side].set(c[side], (observed[side].get(c[side]) ?? 0) + c.trips);
+        seen[side].set(c[side], (seen[side].get(c[side]) ?? 0) + pub);
+      }
+    }
+    if (method === 'gls') {
+      glsGroup(periodStart, mode, matrix, published, seen);
+      continue;
+    }
+    // Probe-rate expansion: a group without any reference counter (docs/OD-AND-PRIVACY.md: the Wi-Fi/BLE group without an all-mode
+    // counter at a single-access zone) is expanded by 1 / (ρ_o ρ_d), ρ = distinct devices / counted at the zone.
+    if (!refs.some((r) => r.odMode === mode) && devices.length > 0) {
+      const dev = new Map<string, number>();
+      for (const d of devices) {
+        if (d.suppressed || periodOf(d.windowStart) !== periodStart) continue;
+        if ((d.kind === 'anpr' ? 'motor' : 'all') !== mode) continue;
+        dev.set(d.zone, (dev.get(d.zone) ?? 0) + d.devices);
+      }
+      const counted = new Map<string, number>();
+      for (const zc of zoneCounters) {
+        const t = refTotal(periodStart, { sensorId: zc.sensorId, factor: 1 });
+        if (t === null) continue;
+        if (t.excluded !== undefined) {
+          out.excludedSensors.push({ periodStart, sensorId: zc.sensorId, kind: t.excluded });
+          continue;
+        }
+        counted.set(zc.zone, (counted.get(zc.zone) ?? 0) + t.total);
+      }
+      if ([...counted.values()].some((v) => v > 0)) {
+        const res = expandByProbeRate(matrix, dev, counted);
+        const rate = new Map(res.zones.map((z) => [z.zone, z]));
+        for (const side of ['origin', 'destination'] as const) {
+          const sums = new Map<string, number>();
+          for (const c of res.cells) sums.set(c[side], (sums.get(c[side]) ?? 0) + (c.expanded ?? 0));
+          for (const [z, total] of sums) {
+            const r = rate.get(z);
+            out.margins.push({
+              periodStart,
+              zone: z,
+              margin: side,
+              mode,
+              total,
+              source: r?.source ?? 'observed',
+              ...(r ? { rate: r.rate } : {}),
+            });
+          }
+        }
+        for (const c of res.cells) emit(c);
+        continue;
+      }
+    }
+    // 2–3. margins
+    const totals = { origin: {} as Record<string, number>, destination: {} as Record<string, number> };
+    const counted = countedTotals(periodStart, mode, seen);
+    for (const side of ['origin', 'destination'] as const) {
+      const ref = counted[side];
+      let refSum = 0;
+      let obsSum = 0;
+      for (const [z, v] of ref) {
+        const o = observed[side].get(z) ?? 0;
+        if (o > 0) {
+          refSum += v;
+          obsSum += o;
+        }
+      }
+      const ratio = obsSum > 0 ? refSum / obsSum : 1;
+      for (const [z, o] of observed[side]) {
+        const r = ref.get(z);
+        const usable = r !== undefined && r > 0;
+        totals[side][z] = usable ? r : o * ratio;
+        out.margins.push({
+          periodStart,
+          zone: z,
+          margin: side,
+          mode,
+          total: totals[side][z],
+          source: usable ? 'counters' : obsSum > 0 ? 'ratio' : 'observed',
+        });
+      }
+    }
+    // 4. IPF
+    const res = expandOdCells(matrix, { originTotals: totals.origin, destinationTotals: totals.destination });
+    for (const c of res.cells) emit(c);
+  }
+  return out;
+}
