@@ -11,7 +11,9 @@
  * (AR(1): (1 + ρ) / (1 − ρ)); the interval is ± z·SE on the log scale (95 % by default).
  * Two corrections for the drift of real site/control relations (measured on the Melbourne data: ±10 % over a
  * season): the same weeks one year earlier are estimated too and subtracted (triple difference), and the
- * interval is widened to the spread of in-time placebo estimates before the date.
+ * interval is widened to a split-conformal quantile of placebo estimates — in time (the same estimate at 20
+ * earlier weekly dates whose post periods end before the date) and in space (each control treated as the site
+ * at the same date) — so it covers the drift the model does not explain.
  * Placebo dates (no intervention) must give intervals that include 0 about 95 % of the time.
  */
 import { type DayFlag, isFault } from './faults.ts';
@@ -44,9 +46,14 @@ export interface BeforeAfterOptions {
   lastYear?: boolean;
   /**
    * In-time placebos used to widen the interval to the drift actually seen before the date: the same estimate at
-   * this many earlier dates, one week apart, whose post periods end before the date (0 = none). @default 12
+   * this many earlier dates, one week apart, whose post periods end before the date (0 = none). @default 20
    */
   placeboCalibration?: number;
+  /**
+   * In-space placebos also calibrate the interval: each control treated as the site at the same date (its own
+   * controls never include the site). @default true
+   */
+  spacePlacebos?: boolean;
 }
 
 export interface BeforeAfterResult {
@@ -64,8 +71,10 @@ export interface BeforeAfterResult {
   autocorrelation: number;
   /** The seasonal drift of the same weeks one year earlier was removed (triple difference). */
   lastYear: boolean;
-  /** In-time placebos that calibrated the interval. */
+  /** Placebo estimates (in time and in space) that calibrated the interval. */
   placebosUsed: number;
+  /** Of which in-space placebos (controls treated as the site at the same date). */
+  spacePlacebosUsed: number;
 }
 
 const Z: Record<string, number> = { '0.8': 1.2816, '0.9': 1.6449, '0.95': 1.96, '0.99': 2.5758 };
@@ -153,38 +162,46 @@ export function beforeAfter(g: HourlyGrid, o: BeforeAfterOptions): BeforeAfterRe
   if (site.length === 0) return null;
   const valid = (s: number, d: number) =>
     d >= 0 && d < g.days && !Number.isNaN(dayTotal(g.values[s], d)) && !(o.flags && isFault(o.flags[s][d]));
-  // the same weeks one year earlier (364 days: weekdays line up) remove the seasonal drift between site and controls
-  const ly = o.day - YEAR;
-  const useLy =
-    o.lastYear !== false && ly - pre >= 0 && site.every((s) => validShare(valid, s, ly - pre, ly + post) >= 0.9);
-  const windows: [number, number][] = [[o.day - pre, o.day + post]];
-  if (useLy) windows.push([ly - pre, ly + post]);
-  let controls: number[];
-  if (o.controls) controls = o.controls.map((s) => idx.get(s)).filter((i): i is number => i !== undefined);
-  else {
-    const candidates: { s: number; spread: number }[] = [];
-    for (let s = 0; s < g.sensors.length; s++) {
-      if (site.includes(s)) continue;
-      if (windows.some(([f, t]) => validShare(valid, s, f, t) < 0.9)) continue;
-      const spread = preSpread(g, site, s, o.day - pre, o.day, valid);
-      if (Number.isFinite(spread)) candidates.push({ s, spread });
+  // one design (controls, last-year correction, estimator) per treated unit; `exclude` never serves as a control
+  const design = (unit: number[], exclude: ReadonlySet<number>, given?: number[]) => {
+    // the same weeks one year earlier (364 days: weekdays line up) remove the seasonal drift between site and
+    // controls
+    const ly = o.day - YEAR;
+    const useLy =
+      o.lastYear !== false && ly - pre >= 0 && unit.every((s) => validShare(valid, s, ly - pre, ly + post) >= 0.9);
+    const windows: [number, number][] = [[o.day - pre, o.day + post]];
+    if (useLy) windows.push([ly - pre, ly + post]);
+    let controls: number[];
+    if (given) controls = given;
+    else {
+      const candidates: { s: number; spread: number }[] = [];
+      for (let s = 0; s < g.sensors.length; s++) {
+        if (unit.includes(s) || exclude.has(s)) continue;
+        if (windows.some(([f, t]) => validShare(valid, s, f, t) < 0.9)) continue;
+        const spread = preSpread(g, unit, s, o.day - pre, o.day, valid);
+        if (Number.isFinite(spread)) candidates.push({ s, spread });
+      }
+      candidates.sort((a, b) => a.spread - b.spread);
+      controls = candidates.slice(0, o.bestControls ?? 5).map((c) => c.s);
     }
-    candidates.sort((a, b) => a.spread - b.spread);
-    controls = candidates.slice(0, o.bestControls ?? 5).map((c) => c.s);
-  }
-  if (controls.length === 0) return null;
-  const at = (day: number) => {
-    const now = estimate(g, site, controls, day, pre, post, valid);
-    if (!now) return null;
-    const before = useLy ? estimate(g, site, controls, day - YEAR, pre, post, valid) : null;
-    if (useLy && !before) return null;
-    return {
-      now,
-      before,
-      effect: now.effect - (before?.effect ?? 0),
-      se: Math.sqrt(now.se ** 2 + (before?.se ?? 0) ** 2),
+    const at = (day: number) => {
+      if (controls.length === 0) return null;
+      const now = estimate(g, unit, controls, day, pre, post, valid);
+      if (!now) return null;
+      const before = useLy ? estimate(g, unit, controls, day - YEAR, pre, post, valid) : null;
+      if (useLy && !before) return null;
+      return {
+        now,
+        before,
+        effect: now.effect - (before?.effect ?? 0),
+        se: Math.sqrt(now.se ** 2 + (before?.se ?? 0) ** 2),
+      };
     };
+    return { controls, at };
   };
+  const given = o.controls?.map((s) => idx.get(s)).filter((i): i is number => i !== undefined);
+  const { controls, at } = design(site, new Set(), given);
+  if (controls.length === 0) return null;
   const main = at(o.day);
   if (!main) return null;
   const { now, before, effect } = main;
@@ -192,14 +209,27 @@ export function beforeAfter(g: HourlyGrid, o: BeforeAfterOptions): BeforeAfterRe
   // in-time placebos: the same estimate at earlier dates whose post period ends before `day` (no intervention
   // there); the interval is at least as wide as their spread at the level (drift the model does not explain)
   const nulls: number[] = [];
-  for (let k = 0; k < (o.placeboCalibration ?? 12); k++) {
+  for (let k = 0; k < (o.placeboCalibration ?? 20); k++) {
     const r = at(o.day - post - 7 * k);
     if (r) nulls.push(Math.abs(r.effect));
+  }
+  // in-space placebos: each control treated as if it were the site, at the same date, with its own controls
+  // (never the site): the drift between comparable sensors over this very post period
+  let spaceUsed = 0;
+  if (o.spacePlacebos !== false) {
+    for (const c of controls) {
+      const r = design([c], new Set(site)).at(o.day);
+      if (r) {
+        nulls.push(Math.abs(r.effect));
+        spaceUsed++;
+      }
+    }
   }
   let se = main.se;
   if (nulls.length >= 6) {
     nulls.sort((a, b) => a - b);
-    const q = nulls[Math.min(nulls.length - 1, Math.ceil(level * nulls.length) - 1)];
+    // split-conformal quantile: the ⌈(n + 1)·level⌉-th smallest |null estimate| (the largest when n is small)
+    const q = nulls[Math.min(nulls.length, Math.ceil((nulls.length + 1) * level)) - 1];
     se = Math.max(se, q / z);
   }
   return {
@@ -216,6 +246,7 @@ export function beforeAfter(g: HourlyGrid, o: BeforeAfterOptions): BeforeAfterRe
     autocorrelation: now.rho,
     lastYear: before !== null,
     placebosUsed: nulls.length,
+    spacePlacebosUsed: spaceUsed,
   };
 }
 

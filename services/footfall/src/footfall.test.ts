@@ -164,6 +164,23 @@ describe('before/after, faults, comparisons', () => {
     // 2 controls only and no previous year: the drift shows (see the full-file figures in docs/FOOTFALL.md)
     expect(include).toBeGreaterThanOrEqual(Math.floor(n / 2));
   });
+  it('calibrates the interval on in-time and in-space placebos (split-conformal), never narrower than without', () => {
+    const flags = flagDays(g);
+    const opts = { site: ['4'], controls: ['1', '2'], day: at('2012-08-27'), flags };
+    const both = beforeAfter(g, opts);
+    const timeOnly = beforeAfter(g, { ...opts, spacePlacebos: false });
+    const none = beforeAfter(g, { ...opts, spacePlacebos: false, placeboCalibration: 0 });
+    if (!both || !timeOnly || !none) throw new Error('no estimate');
+    // each control treated as the site, with the only other sensor (never the site) as its control
+    expect(both.spacePlacebosUsed).toBe(2);
+    expect(timeOnly.spacePlacebosUsed).toBe(0);
+    expect(both.placebosUsed).toBe(timeOnly.placebosUsed + 2);
+    expect(none.placebosUsed).toBe(0);
+    // same point estimate, intervals only ever widened by the calibration
+    expect(both.uplift).toBeCloseTo(none.uplift, 12);
+    expect(both.hi - both.lo).toBeGreaterThanOrEqual(timeOnly.hi - timeOnly.lo);
+    expect(timeOnly.hi - timeOnly.lo).toBeGreaterThan(none.hi - none.lo);
+  });
   it('flags a sensor reading zero as a fault, a real halving as a drop', () => {
     const s4 = g.sensors.indexOf('4');
     const d = at('2012-08-08');
