@@ -182,6 +182,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `n` distinct free TCP ports on 127.0.0.1. */
+export async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
 /** True when something already listens on 127.0.0.1:port (or it cannot be bound). */
 export function portInUse(port: number): Promise<boolean> {
   return new Promise((resolveInUse) => {
@@ -319,6 +326,16 @@ export interface StartBrokerOptions {
   /** Create the group coordinator's offsets topic before returning, so the first test does not pay. */
   warmup?: boolean;
   quiet?: boolean;
+  /** KRaft node id (default 1). */
+  nodeId?: number;
+  /** `controller.quorum.voters` (default: this node alone). Set by {@link startCluster}. */
+  quorumVoters?: string;
+  /** Cluster id used to format the storage (default: a new one). Every node of a cluster shares one. */
+  clusterId?: string;
+  /** Extra arguments of `kafka-storage format`, e.g. `['--add-scram', 'SCRAM-SHA-256=[name=u,password=p]']`. */
+  formatArgs?: string[];
+  /** Wait until the broker answers (default true); a cluster waits once every node is launched. */
+  waitUntilReady?: boolean;
 }
 
 export interface BrokerHandle {
@@ -335,6 +352,8 @@ export interface BrokerHandle {
   startMs: number;
   /** SIGTERM, wait up to timeoutMs (default 15 s), then SIGKILL; removes a temp data dir. */
   stop(timeoutMs?: number): Promise<void>;
+  /** SIGKILL (a crash): resolves once the process is gone; a given dataDir is kept for a restart. */
+  kill(): Promise<void>;
 }
 
 /** Last lines of a file, for error messages. */
@@ -351,12 +370,14 @@ function serverProperties(o: {
   port: number;
   controllerPort: number;
   dataDir: string;
+  nodeId: number;
+  voters?: string;
   extra?: Record<string, string | number | boolean>;
 }): string {
   const props: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
-    'node.id': 1,
-    'controller.quorum.voters': `1@127.0.0.1:${o.controllerPort}`,
+    'node.id': o.nodeId,
+    'controller.quorum.voters': o.voters ?? `${o.nodeId}@127.0.0.1:${o.controllerPort}`,
     listeners: `PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${o.port}`,
     'inter.broker.listener.name': 'PLAINTEXT',
@@ -471,7 +492,18 @@ async function startBrokerOnce(options: StartBrokerOptions): Promise<BrokerHandl
   const log4jFile = join(runDir, 'log4j2.properties');
   const logFile = join(logDir, 'server.log');
   const outFile = join(logDir, 'broker.out');
-  writeFileSync(configFile, serverProperties({ port, controllerPort, dataDir, extra: options.properties }));
+  const nodeId = options.nodeId ?? 1;
+  writeFileSync(
+    configFile,
+    serverProperties({
+      port,
+      controllerPort,
+      dataDir,
+      nodeId,
+      voters: options.quorumVoters,
+      extra: options.properties,
+    }),
+  );
   writeFileSync(log4jFile, log4jConfig(logFile));
 
   const cp = `${libs}/*`;
@@ -496,9 +528,10 @@ async function startBrokerOnce(options: StartBrokerOptions): Promise<BrokerHandl
       'kafka.tools.StorageTool',
       'format',
       '-t',
-      newClusterId(),
+      options.clusterId ?? newClusterId(),
       '-c',
       configFile,
+      ...(options.formatArgs ?? []),
     ]);
     if (f.status !== 0) {
       cleanupRun();
@@ -581,11 +614,28 @@ async function startBrokerOnce(options: StartBrokerOptions): Promise<BrokerHandl
     // A given dataDir (and logDir) is kept; the run dir with config, owner record and temp data goes.
     cleanupRun();
   };
+  const kill = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    if (status.exited === null) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+      if (options.detached) {
+        while (pidAlive(pid)) await sleep(50);
+      } else {
+        await exitPromise;
+      }
+    }
+    cleanupRun();
+  };
 
   const brokers = `127.0.0.1:${port}`;
   const timeoutMs = options.startTimeoutMs ?? 90_000;
   try {
-    await waitReady(brokers, timeoutMs, () => status.exited !== null, options.warmup ?? true);
+    if (options.waitUntilReady !== false) {
+      await waitReady(brokers, timeoutMs, () => status.exited !== null, options.warmup ?? true);
+    }
   } catch (e) {
     const exited = status.exited;
     const why = exited
@@ -611,13 +661,20 @@ async function startBrokerOnce(options: StartBrokerOptions): Promise<BrokerHandl
   if (!options.quiet) {
     log(`Kafka ${KAFKA_VERSION} broker up on ${brokers} (pid ${pid}) in ${startMs} ms (storage format ${formatMs} ms)`);
   }
-  return { brokers, port, controllerPort, pid, dataDir, logFile, runDir, startMs, stop };
+  return { brokers, port, controllerPort, pid, dataDir, logFile, runDir, startMs, stop, kill };
 }
 
-async function waitReady(brokers: string, timeoutMs: number, exited: () => unknown, warmup: boolean): Promise<void> {
+/** `brokers`: a comma-separated bootstrap list; `nodes`: how many brokers must be registered (a cluster). */
+async function waitReady(
+  brokers: string,
+  timeoutMs: number,
+  exited: () => unknown,
+  warmup: boolean,
+  nodes = 1,
+): Promise<void> {
   const kafka = new Kafka({
     clientId: 'passage-broker-probe',
-    brokers: [brokers],
+    brokers: brokers.split(','),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1000,
     requestTimeout: 5000,
@@ -631,6 +688,10 @@ async function waitReady(brokers: string, timeoutMs: number, exited: () => unkno
     try {
       await admin.connect();
       await admin.listTopics();
+      if (nodes > 1) {
+        const registered = (await admin.describeCluster()).brokers.length;
+        if (registered < nodes) throw new Error(`${registered} of ${nodes} brokers registered`);
+      }
       if (warmup) {
         // FindCoordinator creates __consumer_offsets; describeGroups succeeds once the coordinator is loaded.
         await admin.describeGroups(['passage-broker-warmup']);
@@ -641,7 +702,7 @@ async function waitReady(brokers: string, timeoutMs: number, exited: () => unkno
         // then does not hit "coordinator is loading" retries.
         const producer = new Kafka({
           clientId: 'passage-broker-warmup',
-          brokers: [brokers],
+          brokers: brokers.split(','),
           logLevel: logLevel.NOTHING,
           retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 },
         }).producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -656,6 +717,147 @@ async function waitReady(brokers: string, timeoutMs: number, exited: () => unkno
     }
   }
   throw lastError instanceof Error ? lastError : new Error(String(lastError));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A 3-node KRaft cluster on loopback (issue 12 item 2)
+
+export interface StartClusterOptions {
+  /** Number of nodes, each broker and controller (a quorum of `nodes` voters); default 3. */
+  nodes?: number;
+  /** Replication factor of new topics and the internal topics; default = nodes. */
+  replicationFactor?: number;
+  /** `min.insync.replicas` of new topics and the transaction log; default 2 (1 for a 1-node cluster). */
+  minInsyncReplicas?: number;
+  /** JVM heap per node; default "-Xmx320m -Xms128m" (three JVMs share a small machine). */
+  heapOpts?: string;
+  /** Extra server.properties entries for every node. */
+  properties?: Record<string, string | number | boolean>;
+  startTimeoutMs?: number;
+  quiet?: boolean;
+}
+
+export interface ClusterHandle {
+  /** Bootstrap list of every node, e.g. "127.0.0.1:a,127.0.0.1:b,127.0.0.1:c". */
+  brokers: string;
+  /** Node i (node id i + 1); a killed node's handle is replaced when it is restarted. */
+  nodes: BrokerHandle[];
+  /** Node id (1-based) of the leader of a partition, from the cluster's metadata. */
+  leaderOf(topic: string, partition: number): Promise<number>;
+  /** SIGKILLs node `nodeId` (1-based); its data is kept. */
+  kill(nodeId: number): Promise<void>;
+  /** Starts node `nodeId` again on its ports and data (after kill); resolves once it is back in the ISR of every partition it hosts (or 60 s). */
+  restart(nodeId: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `nodes` KRaft nodes (combined broker+controller, static quorum) on free loopback ports, with replication
+ * factor 3 and `min.insync.replicas` 2 by default, and resolves once the cluster answers with every node registered.
+ * Data and logs live in /tmp/passage-kcluster-XXXX, removed by stop().
+ */
+export async function startCluster(options: StartClusterOptions = {}): Promise<ClusterHandle> {
+  const n = options.nodes ?? 3;
+  const rf = options.replicationFactor ?? n;
+  const minIsr = options.minInsyncReplicas ?? Math.min(2, n);
+  const root = mkdtempSync(join(tmpdir(), 'passage-kcluster-'));
+  const picked = await freePorts(2 * n);
+  const ports = picked.slice(0, n);
+  const controllerPorts = picked.slice(n);
+  const voters = controllerPorts.map((c, i) => `${i + 1}@127.0.0.1:${c}`).join(',');
+  const clusterId = newClusterId();
+  const properties = {
+    'default.replication.factor': rf,
+    'min.insync.replicas': minIsr,
+    'offsets.topic.replication.factor': rf,
+    'transaction.state.log.replication.factor': rf,
+    'transaction.state.log.min.isr': minIsr,
+    'share.coordinator.state.topic.replication.factor': rf,
+    'share.coordinator.state.topic.min.isr': minIsr,
+    // A killed leader is noticed within seconds: the controller fences a broker without heartbeats after this.
+    'broker.session.timeout.ms': 6000,
+    'broker.heartbeat.interval.ms': 1000,
+    'replica.lag.time.max.ms': 10000,
+    'num.io.threads': 2,
+    'background.threads': 2,
+    ...options.properties,
+  };
+  const nodeOptions = (i: number): StartBrokerOptions => ({
+    port: ports[i],
+    controllerPort: controllerPorts[i],
+    nodeId: i + 1,
+    quorumVoters: voters,
+    clusterId,
+    dataDir: join(root, `node-${i + 1}`, 'data'),
+    logDir: join(root, `node-${i + 1}`, 'logs'),
+    heapOpts: options.heapOpts ?? process.env.PASSAGE_KAFKA_HEAP_OPTS ?? '-Xmx320m -Xms128m',
+    properties,
+    waitUntilReady: false,
+    quiet: true,
+  });
+  const nodes: BrokerHandle[] = [];
+  const brokers = ports.map((p) => `127.0.0.1:${p}`).join(',');
+  const t0 = Date.now();
+  const stopAll = async () => {
+    for (const b of nodes) await b.stop(5000).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < n; i++) nodes.push(await startBroker(nodeOptions(i)));
+    await waitReady(brokers, options.startTimeoutMs ?? 120_000, () => false, true, n);
+  } catch (e) {
+    const logs = nodes.map((b) => `--- ${b.logFile} ---\n${tailFile(b.logFile, 15)}`).join('\n');
+    await stopAll();
+    throw new PassageError(
+      'PASSAGE_KAFKA_START_TIMEOUT',
+      `The local ${n}-node Kafka cluster on ${brokers} did not start: ${(e as Error).message}.\n${logs}`,
+      { domain: 'external', retriable: true },
+    );
+  }
+  if (!options.quiet) log(`Kafka ${KAFKA_VERSION} ${n}-node cluster up on ${brokers} in ${Date.now() - t0} ms`);
+  const admin = () =>
+    new Kafka({ clientId: 'passage-cluster-admin', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  return {
+    brokers,
+    nodes,
+    async leaderOf(topic, partition) {
+      const a = admin();
+      await a.connect();
+      try {
+        const md = await a.fetchTopicMetadata({ topics: [topic] });
+        const p = md.topics[0]?.partitions.find((x) => x.partitionId === partition);
+        if (!p) throw new Error(`no partition ${topic}[${partition}]`);
+        return p.leader;
+      } finally {
+        await a.disconnect();
+      }
+    },
+    async kill(nodeId) {
+      await nodes[nodeId - 1].kill();
+    },
+    async restart(nodeId) {
+      nodes[nodeId - 1] = await startBroker(nodeOptions(nodeId - 1));
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const a = admin();
+        try {
+          await a.connect();
+          const topics = await a.listTopics();
+          const md = await a.fetchTopicMetadata({ topics });
+          const behind = md.topics.some((t) =>
+            t.partitions.some((p) => p.replicas.includes(nodeId) && !p.isr.includes(nodeId)),
+          );
+          if (!behind && md.topics.length > 0) return;
+        } catch {
+          // the restarted node is still joining
+        } finally {
+          await a.disconnect().catch(() => undefined);
+        }
+        await sleep(500);
+      }
+    },
+    stop: stopAll,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -101,6 +101,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
+    } else if (def.kind === 'bool') {
+      const b = v.trim().toLowerCase();
+      if (!['true', 'false', '1', '0', 'yes', 'no'].includes(b)) {
+        throw new PassageError(
+          'PASSAGE_CONFIG_INVALID',
+          `Environment variable ${name}=${JSON.stringify(v)} must be true or false (it sets ${def.key}).`,
+        );
+      }
+      parsed = b === 'true' || b === '1' || b === 'yes';
     } else if (def.kind === 'int' || def.kind === 'number') {
       parsed = Number(v);
       if (!Number.isFinite(parsed as number)) {

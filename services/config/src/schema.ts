@@ -25,6 +25,39 @@ export const ConfigSchema = Type.Object(
         heartbeatIntervalMs: Type.Integer({ minimum: 100, default: 3000 }),
         /** Max bytes fetched per partition per request. */
         maxBytesPerPartition: Type.Integer({ minimum: 1024, default: 1048576 }),
+        /** Replication factor of topics Passage creates; -1 = the broker's `default.replication.factor`. */
+        replicationFactor: Type.Integer({ minimum: -1, maximum: 16, default: -1 }),
+        /**
+         * TLS to the brokers. On when `enabled` is true or a CA / client certificate is given. Values are paths of
+         * PEM files: `ca` (trusted CA, default the system's), `cert` + `key` (client certificate for mutual TLS).
+         */
+        ssl: Type.Object(
+          {
+            enabled: Type.Boolean({ default: false }),
+            ca: Type.String({ default: '' }),
+            cert: Type.String({ default: '' }),
+            key: Type.String({ default: '' }),
+            /** Passphrase of an encrypted `key` file. */
+            keyPassword: Type.String({ default: '' }),
+            /** Host name checked against the broker certificate, when it differs from the bootstrap host. */
+            servername: Type.String({ default: '' }),
+            /** false accepts any broker certificate (tests only: it disables server authentication). */
+            rejectUnauthorized: Type.Boolean({ default: true }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        /** SASL authentication; `mechanism` empty = none. */
+        sasl: Type.Object(
+          {
+            mechanism: Type.Union(
+              [Type.Literal(''), Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')],
+              { default: '' },
+            ),
+            username: Type.String({ default: '' }),
+            password: Type.String({ default: '' }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
       },
       { default: {} },
     ),
@@ -282,13 +315,24 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 
 /** Environment variables and the key each one sets. Lists are comma-separated. */
-export const ENV: Record<string, { key: string; kind: 'string' | 'int' | 'number' | 'list' }> = {
+export const ENV: Record<string, { key: string; kind: 'string' | 'int' | 'number' | 'list' | 'bool' }> = {
   PASSAGE_DATA_DIR: { key: 'dataDir', kind: 'string' },
   PASSAGE_LOG_LEVEL: { key: 'logLevel', kind: 'string' },
   KAFKA_BROKERS: { key: 'kafka.brokers', kind: 'list' },
   KAFKA_CLIENT_ID: { key: 'kafka.clientId', kind: 'string' },
   KAFKA_GROUP_PREFIX: { key: 'kafka.groupPrefix', kind: 'string' },
   KAFKA_PARTITIONS: { key: 'kafka.partitions', kind: 'int' },
+  KAFKA_REPLICATION_FACTOR: { key: 'kafka.replicationFactor', kind: 'int' },
+  KAFKA_SSL: { key: 'kafka.ssl.enabled', kind: 'bool' },
+  KAFKA_SSL_CA: { key: 'kafka.ssl.ca', kind: 'string' },
+  KAFKA_SSL_CERT: { key: 'kafka.ssl.cert', kind: 'string' },
+  KAFKA_SSL_KEY: { key: 'kafka.ssl.key', kind: 'string' },
+  KAFKA_SSL_KEY_PASSWORD: { key: 'kafka.ssl.keyPassword', kind: 'string' },
+  KAFKA_SSL_SERVERNAME: { key: 'kafka.ssl.servername', kind: 'string' },
+  KAFKA_SSL_REJECT_UNAUTHORIZED: { key: 'kafka.ssl.rejectUnauthorized', kind: 'bool' },
+  KAFKA_SASL_MECHANISM: { key: 'kafka.sasl.mechanism', kind: 'string' },
+  KAFKA_SASL_USERNAME: { key: 'kafka.sasl.username', kind: 'string' },
+  KAFKA_SASL_PASSWORD: { key: 'kafka.sasl.password', kind: 'string' },
   CLICKHOUSE_URL: { key: 'clickhouse.url', kind: 'string' },
   CLICKHOUSE_USER: { key: 'clickhouse.username', kind: 'string' },
   CLICKHOUSE_PASSWORD: { key: 'clickhouse.password', kind: 'string' },

@@ -1,6 +1,7 @@
 export * from './codec.ts';
 export * from './contracts.ts';
 export * from './kafka.ts';
+export * from './kafka-security.ts';
 export * from './log.ts';
 export * from './memory.ts';
 export * from './metrics.ts';

@@ -8,6 +8,7 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
+import { type KafkaSecurity, redactSecret, securityFailure } from './kafka-security.ts';
 import type { Logger } from './log.ts';
 import { encodeOut } from './memory.ts';
 import type { StreamMetrics } from './metrics.ts';
@@ -27,6 +28,10 @@ export interface KafkaTransportOptions {
   maxBytesPerPartition?: number;
   /** Max message size accepted by topics created here (bytes). */
   maxMessageBytes?: number;
+  /** Replication factor of topics created here; default -1 (the broker's `default.replication.factor`). */
+  replicationFactor?: number;
+  /** TLS / SASL (from `kafkaSecurity(config.kafka)`). */
+  security?: KafkaSecurity;
 }
 
 export interface RunningRole {
@@ -106,6 +111,8 @@ export class KafkaTransport {
     this.kafka = new Kafka({
       clientId: opts.clientId,
       brokers: [...opts.brokers],
+      ...(opts.security?.ssl ? { ssl: opts.security.ssl } : {}),
+      ...(opts.security?.sasl ? { sasl: opts.security.sasl } : {}),
       logLevel: logLevel.WARN,
       logCreator: kafkaLogCreator(opts.log.child({ component: 'kafkajs' })),
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
@@ -114,10 +121,20 @@ export class KafkaTransport {
 
   private async getAdmin(): Promise<Admin> {
     if (!this.admin) {
-      this.admin = this.kafka.admin();
-      await this.admin.connect();
+      this.admin = await this.#connected(this.kafka.admin());
     }
     return this.admin;
+  }
+
+  /** Connects a client; a refused login or a failed TLS handshake throws a PassageError (never retried). */
+  async #connected<C extends { connect(): Promise<void>; disconnect(): Promise<void> }>(client: C): Promise<C> {
+    try {
+      await client.connect();
+      return client;
+    } catch (e) {
+      await client.disconnect().catch(() => undefined);
+      throw securityFailure(e, this.opts.security) ?? e;
+    }
   }
 
   /** Creates missing topics (idempotent). */
@@ -132,7 +149,7 @@ export class KafkaTransport {
         topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.partitions,
-          replicationFactor: 1,
+          replicationFactor: this.opts.replicationFactor ?? -1,
           configEntries: [
             { name: 'max.message.bytes', value: String(this.opts.maxMessageBytes ?? 8 * 1048576) },
             ...(t.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
@@ -177,12 +194,13 @@ export class KafkaTransport {
   /** A plain idempotent producer (acks=-1) for sources such as replay and ingest. */
   async producer(): Promise<Producer> {
     if (!this.plainProducer) {
-      this.plainProducer = this.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
-      await this.plainProducer.connect();
+      this.plainProducer = await this.#connected(
+        this.kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          createPartitioner: Partitioners.DefaultPartitioner,
+        }),
+      );
     }
     return this.plainProducer;
   }
@@ -538,10 +556,13 @@ export class KafkaTransport {
       try {
         return await fn();
       } catch (e) {
+        // Wrong credentials or certificates do not get better by waiting: fail at once with what to fix.
+        const security = securityFailure(e, this.opts.security);
+        if (security) throw security;
         if (shouldStop()) throw e;
         const wait = backoffMs(attempt, 500, 15_000);
         this.opts.log.warn(
-          { err: (e as Error).message, attempt, retryInMs: wait },
+          { err: redactSecret((e as Error).message, this.opts.security), attempt, retryInMs: wait },
           `${what}: broker unreachable; retrying`,
         );
         await this.close().catch(() => undefined);

@@ -6,7 +6,15 @@ export type { Logger } from 'pino';
  * One logger factory for every service (shared with Fastify). Logs are JSON on stderr; child loggers
  * carry service, role, topic and partition. Never log identifiers or payloads: use counts and codes.
  */
-export function createLogger(options: { level?: string; name?: string; pretty?: boolean } = {}): Logger {
+export function createLogger(
+  options: {
+    level?: string;
+    name?: string;
+    pretty?: boolean;
+    /** Where JSON lines go instead of stderr (tests read them). */
+    destination?: { write(line: string): void };
+  } = {},
+): Logger {
   return pino(
     {
       name: options.name ?? 'passage',
@@ -15,6 +23,6 @@ export function createLogger(options: { level?: string; name?: string; pretty?: 
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: ['*.id', '*.plate', '*.token', '*.password', '*.key'], censor: '[redacted]' },
     },
-    pino.destination(2),
+    options.destination ?? pino.destination(2),
   );
 }

@@ -4,6 +4,7 @@ import {
   type Clock,
   InProcessBus,
   KafkaTransport,
+  kafkaConnection,
   type Logger,
   type RoleHealth,
   runProcessorInProcess,
@@ -179,6 +180,7 @@ export async function startKafkaWorker(o: KafkaWorkerOptions): Promise<KafkaWork
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
     maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+    ...kafkaConnection(config.kafka),
   });
   const { processors, sinks } = resolveRoles(o.roles);
   // Started while the broker is down (or lost during start-up): wait for it, with backoff.

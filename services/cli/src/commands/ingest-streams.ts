@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { type Config, PassageError } from '@passage/config';
 import { parseMotChallenge } from '@passage/ingest';
 import { migrate, openStore, storeOptionsFromConfig } from '@passage/store';
-import { KafkaTransport, type Logger, RawSighting, StreamMetrics } from '@passage/stream';
+import { KafkaTransport, kafkaConnection, type Logger, RawSighting, StreamMetrics } from '@passage/stream';
 import { loadSitesFile } from '@passage/workers';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { makeContext } from '../context.ts';
@@ -72,6 +72,7 @@ export async function produceKafka(
     log,
     metrics: new StreamMetrics(),
     groupPrefix: config.kafka.groupPrefix,
+    ...kafkaConnection(config.kafka),
   });
   try {
     await t.ensureTopics([{ topic, partitions: config.kafka.partitions }]);

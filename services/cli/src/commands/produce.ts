@@ -1,5 +1,5 @@
 import { PassageError } from '@passage/config';
-import { KafkaTransport, StreamMetrics } from '@passage/stream';
+import { KafkaTransport, kafkaConnection, StreamMetrics } from '@passage/stream';
 import { syntheticMetricEvent as syntheticEvent } from '@passage/workers';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
@@ -32,6 +32,7 @@ export async function run(argv: string[]): Promise<number> {
     log: ctx.log,
     metrics: new StreamMetrics(),
     groupPrefix: ctx.config.kafka.groupPrefix,
+    ...kafkaConnection(ctx.config.kafka),
   });
   await t.ensureTopics([{ topic: ctx.config.topics.events, partitions: ctx.config.kafka.partitions }]);
   let events = 0;

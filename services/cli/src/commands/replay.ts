@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { PassageError } from '@passage/config';
 import { loadScenario, type ReplayTopic, runReplay } from '@passage/sim';
 import { loadScenarioMetadata, migrate, openStore, storeOptionsFromConfig } from '@passage/store';
-import { KafkaTransport, StreamMetrics } from '@passage/stream';
+import { KafkaTransport, kafkaConnection, StreamMetrics } from '@passage/stream';
 import { eventTimeOfRecord, materialiseExpandedOd, startEmbeddedReplay } from '@passage/workers';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
@@ -55,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
       log,
       metrics: new StreamMetrics(),
       groupPrefix: config.kafka.groupPrefix,
+      ...kafkaConnection(config.kafka),
     });
     await t.ensureTopics(
       [config.topics.detections, config.topics.counts, config.topics.sightingsRaw].map((topic) => ({
