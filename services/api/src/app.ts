@@ -23,6 +23,8 @@ import { ApiMetrics } from './metrics.ts';
 import { snapPublicRange } from './public-view.ts';
 import type { ApiContext } from './routes/context.ts';
 import { dataRoutes } from './routes/data.ts';
+import { footfallRoutes } from './routes/footfall.ts';
+import { signalsRoutes } from './routes/signals.ts';
 import { systemRoutes } from './routes/system.ts';
 import { securityHeaders } from './security.ts';
 
@@ -246,6 +248,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(async (scope) => {
     dataRoutes(scope, ctx);
     systemRoutes(scope, ctx);
+    signalsRoutes(scope, ctx);
+    footfallRoutes(scope, ctx);
   });
 
   const dist = opts.dashboardDir === false ? null : (opts.dashboardDir ?? DASHBOARD_DIST);
