@@ -13,7 +13,10 @@ export interface StartApiOptions {
   /** Port to listen on (default config.api.port; 0 = a free port). */
   port?: number;
   host?: string;
-  /** Build the dashboard (vite) when dashboards/dist is missing. Default true. */
+  /**
+   * Check that the dashboard build is there (default true): when dashboards/dist is missing, one warning says how to
+   * build it and the API serves without it. The API never builds it: `npm run build` does, once.
+   */
   buildDashboard?: boolean;
   livePollMs?: number;
 }
@@ -26,23 +29,18 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Builds the dashboard into dashboards/dist if it is missing (vite build, ~10–30 s). */
-export async function ensureDashboardBuilt(log?: Logger): Promise<string> {
-  if (existsSync(resolve(DASHBOARD_DIST, 'index.html'))) return DASHBOARD_DIST;
-  log?.info({ dir: DASHBOARD_DIST }, 'building the dashboard (vite)');
-  const { buildDashboard } = await import('@passage/dashboard/build');
-  await buildDashboard();
-  return DASHBOARD_DIST;
+/** True when the dashboard build (`npm run build`) is in dashboards/dist. */
+export function dashboardBuilt(): boolean {
+  return existsSync(resolve(DASHBOARD_DIST, 'index.html'));
 }
 
 /** Starts the API (and the dashboard at /) on `port`; the demo and `passage api` call this. */
 export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
-  if (opts.buildDashboard !== false) {
-    try {
-      await ensureDashboardBuilt(opts.log);
-    } catch (e) {
-      opts.log.warn({ code: 'PASSAGE_DASHBOARD_BUILD', err: (e as Error).message }, 'dashboard build failed; API only');
-    }
+  if (opts.buildDashboard !== false && !dashboardBuilt()) {
+    opts.log.warn(
+      { code: 'PASSAGE_DASHBOARD_BUILD', dir: DASHBOARD_DIST },
+      'the dashboard is not built: run `npm run build` (API only until then)',
+    );
   }
   const app = await buildApp({ config: opts.config, store: opts.store, log: opts.log, livePollMs: opts.livePollMs });
   const host = opts.host ?? opts.config.api.host;

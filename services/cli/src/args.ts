@@ -7,7 +7,11 @@ export type OptionSpec = Record<
 >;
 
 /** Parses a command's flags; unknown flags are a clear error naming the command's help. */
-export function parseFlags<O extends OptionSpec>(command: string, argv: string[], options: O) {
+export function parseFlags<O extends OptionSpec>(
+  command: string,
+  argv: string[],
+  options: O,
+): ReturnType<typeof nodeParseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
   try {
     return nodeParseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {

@@ -1,4 +1,4 @@
-import { isPassageError } from '@passage/config';
+import { isPassageError, PassageError } from '@passage/config';
 
 type Command = { help: string; run(argv: string[]): Promise<number> };
 
@@ -95,7 +95,27 @@ async function main(argv: string[]): Promise<number> {
     console.error(`passage: unknown command '${name}'.\n\n${usage()}`);
     return 2;
   }
-  return (await cmd.load()).run(rest);
+  try {
+    return await (await cmd.load()).run(rest);
+  } catch (e) {
+    throw devDependencyMissing(name, e) ?? e;
+  }
+}
+
+/** Packages that a production install (`npm ci --omit=dev`) leaves out: the commands that need them say so. */
+const DEV_ONLY = ['@passage/sim', '@passage/kafka-local', '@tensorflow/', 'tsx'];
+
+function devDependencyMissing(command: string, e: unknown): PassageError | undefined {
+  const err = e as { code?: string; message?: string };
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  const pkg = DEV_ONLY.find((p) => err.message?.includes(`'${p}`));
+  if (!pkg) return undefined;
+  return new PassageError(
+    'PASSAGE_DEV_DEPENDENCY_MISSING',
+    `\`passage ${command}\` needs ${pkg.replace(/\/$/, '')}, a development dependency that this production install ` +
+      '(npm ci --omit=dev) leaves out. Run it from a full install (npm ci && npm run build).',
+    { cause: e },
+  );
 }
 
 main(process.argv.slice(2)).then(
