@@ -2,9 +2,10 @@
  * Issue 11, item 4: a replay at any speed stores the same rows, health findings and evaluation. Before the counts
  * role judged health at fixed event-time instants, `--speed 60` and `--speed max` closed different numbers of bins
  * per batch, so counter health saw different histories (an extra stuck-at-zero, other expected values) and
- * `passage eval` differed. Counts and sightings of the committed scenario's hour (detections left out: the video path
- * is paced by event time on its own, and costs minutes), each speed into its own store, then every aggregate table
- * and `passage eval --json`.
+ * `passage eval` differed; before video-flows emitted by event time (emission epochs), its checkpoints split minute
+ * rows wherever a batch ended. Each speed replays into its own store, then every stored table (delivery bookkeeping
+ * aside) and `passage eval --json` are compared: counts and sightings of the committed scenario's whole hour, then
+ * every stream for 12 minutes (the detections of a whole hour cost a minute or more per speed).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,12 +24,17 @@ afterAll(() => {
 
 /** Every stored aggregate, in a canonical order, without delivery bookkeeping (_src, _offset, computed_at). */
 const TABLES = [
+  'SELECT * EXCEPT (_src, _offset) FROM line_counts_1m ORDER BY ALL',
+  'SELECT * EXCEPT (_src, _offset) FROM movements_1m ORDER BY ALL',
+  'SELECT * EXCEPT (_src, _offset) FROM counts_1m ORDER BY ALL',
   'SELECT sensor_id, interval, start, direction, mode, count, raw_count, observed_s, covered_s FROM counts_bins ORDER BY ALL',
   'SELECT sensor_id, kind, from, to, mode, direction, detail FROM sensor_health ORDER BY ALL',
   'SELECT * EXCEPT (_src, _offset) FROM od_15m ORDER BY ALL',
   'SELECT * EXCEPT (_src, _offset) FROM od_1h ORDER BY ALL',
   'SELECT * EXCEPT (computed_at) FROM od_expanded_1h FINAL ORDER BY ALL',
+  'SELECT * EXCEPT (computed_at) FROM od_zone_coverage FINAL ORDER BY ALL',
 ];
+const [LINES, MOVES, RAW_COUNTS, BINS, HEALTH, , OD_1H] = TABLES.keys();
 
 async function snapshot(dataDir: string): Promise<string[]> {
   const store = openStore({ dataDir });
@@ -56,31 +62,41 @@ async function captured(fn: () => Promise<number>): Promise<{ code: number; out:
   }
 }
 
+/** Replays `args` at --speed max and --speed 60 into two stores; every table above and `passage eval --json` equal. */
+async function bothSpeeds(args: string[]): Promise<number[]> {
+  const stores: Record<string, string> = {};
+  for (const speed of ['max', '60']) {
+    const dir = mkdtempSync(join(tmpdir(), `one-speed-${speed}-`));
+    dirs.push(dir);
+    stores[speed] = dir;
+    const r = await captured(() => replayRun([SCENARIO, '--speed', speed, ...args, '--data', dir]));
+    expect(r.code).toBe(0);
+  }
+  const [a, b] = [await snapshot(stores.max), await snapshot(stores['60'])];
+  for (let i = 0; i < TABLES.length; i++) expect(b[i], TABLES[i]).toBe(a[i]);
+  const evals = [];
+  for (const speed of ['max', '60']) {
+    const r = await captured(() => evalRun([SCENARIO, '--json', '--data', stores[speed]]));
+    expect(r.code).toBe(0);
+    evals.push(r.out);
+  }
+  expect(evals[0].length).toBeGreaterThan(100);
+  expect(evals[1]).toBe(evals[0]);
+  return a.map((t) => (JSON.parse(t) as unknown[]).length);
+}
+
 describe('replay speed does not change what is stored or evaluated', () => {
   it('--speed 60 and --speed max: identical counts, health findings, OD rows and passage eval --json', async () => {
-    const stores: Record<string, string> = {};
-    for (const speed of ['max', '60']) {
-      const dir = mkdtempSync(join(tmpdir(), `one-speed-${speed}-`));
-      dirs.push(dir);
-      stores[speed] = dir;
-      const r = await captured(() =>
-        replayRun([SCENARIO, '--speed', speed, '--only', 'counts,sightingsRaw', '--data', dir]),
-      );
-      expect(r.code).toBe(0);
-    }
-    const [a, b] = [await snapshot(stores.max), await snapshot(stores['60'])];
-    const rows = a.map((t) => (JSON.parse(t) as unknown[]).length);
-    expect(rows[0]).toBeGreaterThan(1000); // counter bins
-    expect(rows[1]).toBeGreaterThan(0); // health findings
-    expect(rows[3]).toBeGreaterThan(0); // hourly OD cells
-    for (let i = 0; i < TABLES.length; i++) expect(b[i], TABLES[i]).toBe(a[i]);
-    const evals = [];
-    for (const speed of ['max', '60']) {
-      const r = await captured(() => evalRun([SCENARIO, '--json', '--data', stores[speed]]));
-      expect(r.code).toBe(0);
-      evals.push(r.out);
-    }
-    expect(evals[0].length).toBeGreaterThan(100);
-    expect(evals[1]).toBe(evals[0]);
+    const rows = await bothSpeeds(['--only', 'counts,sightingsRaw']);
+    expect(rows[BINS]).toBeGreaterThan(1000); // counter bins
+    expect(rows[HEALTH]).toBeGreaterThan(0); // health findings
+    expect(rows[OD_1H]).toBeGreaterThan(0); // hourly OD cells
+  }, 600_000);
+
+  it('every stream, 12 minutes (> 50,000 frames: checkpoints mid-replay): identical camera rows too', async () => {
+    const rows = await bothSpeeds(['--until', '720']);
+    expect(rows[LINES]).toBeGreaterThan(1000); // line-count rows of the cameras
+    expect(rows[MOVES]).toBeGreaterThan(500); // turning-movement rows
+    expect(rows[RAW_COUNTS]).toBeGreaterThan(100);
   }, 600_000);
 });
