@@ -48,9 +48,12 @@ export interface CameraPipelineOptions {
   fps?: number;
   tracker?: Partial<ByteTrackerOptions>;
   /**
-   * Score thresholds that follow the camera's own score distribution: the `tracker` thresholds of every class
-   * group's tracker are scaled by the camera's {@link ScoreDistribution} factor (1 for a detector like the one they
-   * were set for, lower for a detector that scores lower). `false` keeps the fixed thresholds. @default true
+   * Score thresholds that follow the camera's own score distribution: each class group's tracker has its own
+   * {@link ScoreDistribution} of that group's box scores, and its `tracker` thresholds are scaled by that
+   * distribution's factor: the affine map of the group's median and 90th percentile onto those of the detector the
+   * thresholds were set for (`GROUP_SCORE_REFERENCES`): 1 for a detector like it, lower for one that scores a
+   * group lower (small road users often score lower on weak detectors). Options given here override every
+   * group's. `false` keeps the fixed thresholds. @default true
    */
   adaptiveScores?: Partial<ScoreAdaptOptions> | boolean;
   counter?: Omit<CameraCounterOptions, 'lines' | 'zones'>;
@@ -141,6 +144,24 @@ const VOTE_TO_MODE: readonly Mode[] = ['pedestrian', 'bicycle', 'car', 'motorcyc
 
 /** Class groups tracked separately: 0 person, 1 two-wheeler, 2 motor vehicle, 3 other. */
 const GROUPS = 4;
+
+/**
+ * Per class group, the median and 90th percentile of box scores from the detector the fixed thresholds were set
+ * for (the synthesiser's default `coco-separate`, chartres-centre and dreux-grid, first 1,200 s: person 0.677 /
+ * 0.828 and 0.675 / 0.830; two-wheeler 0.634 / 0.773 and 0.615 / 0.760; motor vehicle 0.791 / 0.925 and
+ * 0.763 / 0.906; all boxes 0.709 / 0.871 and 0.693 / 0.856), the lower of the two worlds' upper quantiles so that
+ * both keep their thresholds. The last entry is for the single tracker when class groups are off.
+ */
+export const GROUP_SCORE_REFERENCES: readonly Readonly<Pick<ScoreAdaptOptions, 'referenceMedian' | 'reference'>>[] =
+  Object.freeze([
+    { referenceMedian: 0.676, reference: 0.828 },
+    { referenceMedian: 0.625, reference: 0.76 },
+    { referenceMedian: 0.777, reference: 0.906 },
+    { referenceMedian: 0.7, reference: 0.856 },
+    { referenceMedian: 0.7, reference: 0.856 },
+  ]);
+/** Lowest threshold factor of the affine map (new tracks never start below 0.6 × 0.35 = 0.21). */
+const MIN_SCORE_FACTOR = 0.35;
 const TWO_WHEELER_GROUP = 1;
 function classGroup(cls: string): number {
   switch (detectorClassIndex(cls)) {
@@ -235,9 +256,9 @@ export class CameraPipeline {
   readonly cameraId: string;
   readonly siteId: string;
   private readonly trackers: ByteTracker[];
-  /** The camera's recent detection scores (undefined: fixed thresholds). */
-  private readonly scores: ScoreDistribution | undefined;
-  private scoreFactor = 1;
+  /** Per class group, the camera's recent detection scores (undefined: fixed thresholds). */
+  private readonly scores: ScoreDistribution[] | undefined;
+  private readonly scoreFactors: number[];
   private readonly counter: CameraCounter;
   private readonly riderMatchMs: number;
   /** Per group: global object index of each group-local detection. */
@@ -287,7 +308,19 @@ export class CameraPipeline {
       this.groupIndex.push([]);
     }
     const adapt = o.adaptiveScores ?? true;
-    this.scores = adapt === false ? undefined : new ScoreDistribution(adapt === true ? {} : adapt);
+    this.scores =
+      adapt === false
+        ? undefined
+        : this.trackers.map(
+            (t, g) =>
+              new ScoreDistribution({
+                ...GROUP_SCORE_REFERENCES[groups === 1 ? GROUPS : g],
+                threshold: t.options.newTrackThresh,
+                minFactor: MIN_SCORE_FACTOR,
+                ...(adapt === true ? {} : adapt),
+              }),
+          );
+    this.scoreFactors = this.trackers.map(() => 1);
     this.riderMatchMs = o.riderMatchMs ?? 3000;
     this.counter = new CameraCounter({ ...o.counter, lines: o.lines, zones: o.zones });
     this.maxSamples = o.maxSamplesPerTrack ?? 256;
@@ -295,9 +328,14 @@ export class CameraPipeline {
     this.stitch = o.stitch === false ? undefined : Object.freeze({ ...STITCH_DEFAULTS, ...o.stitch });
   }
 
-  /** Factor applied to the tracker's score thresholds (1: the fixed ones; see `adaptiveScores`). */
+  /** Smallest factor applied to a class group's score thresholds (1: the fixed ones; see `adaptiveScores`). */
   get scoreThresholdFactor(): number {
-    return this.scoreFactor;
+    return Math.min(...this.scoreFactors);
+  }
+
+  /** Factor of each class group's score thresholds (person, two-wheeler, motor vehicle, other). */
+  get scoreThresholdFactors(): readonly number[] {
+    return this.scoreFactors;
   }
 
   get activeTracks(): number {
@@ -349,11 +387,14 @@ export class CameraPipeline {
     // Score thresholds from the camera's score distribution (this frame included).
     const scores = this.scores;
     if (scores) {
-      for (let i = 0; i < nObj; i++) scores.add(objects[i].score);
-      const f = scores.factor();
-      if (f !== this.scoreFactor) {
-        this.scoreFactor = f;
-        for (const t of this.trackers) t.scaleScoreThresholds(f);
+      const one = scores.length === 1;
+      for (let i = 0; i < nObj; i++) scores[one ? 0 : classGroup(objects[i].cls)].add(objects[i].score);
+      for (let g = 0; g < scores.length; g++) {
+        const f = scores[g].factor();
+        if (f !== this.scoreFactors[g]) {
+          this.scoreFactors[g] = f;
+          this.trackers[g].scaleScoreThresholds(f);
+        }
       }
     }
     // Split by class group (one tracker each).

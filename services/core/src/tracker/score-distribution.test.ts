@@ -43,6 +43,25 @@ describe('ScoreDistribution', () => {
     expect(e.factor()).toBe(SCORE_ADAPT_DEFAULTS.minFactor);
   });
 
+  it('with a reference median, maps the threshold affinely: s × 0.7 − 0.12 moves the new-track 0.6 to 0.30', () => {
+    // The reference detector: scores spread over [0.4, 0.95] (median 0.675, p90 0.895).
+    const reference = { referenceMedian: 0.675, reference: 0.895 };
+    const same = new ScoreDistribution({ ...reference, minFactor: 0.3 });
+    for (const s of spread(5000, 0.4, 0.95)) same.add(s);
+    expect(same.factor()).toBeCloseTo(1, 1);
+    const d = new ScoreDistribution({ ...reference, minFactor: 0.3 });
+    const ratio = new ScoreDistribution({ reference: 0.895, minFactor: 0.3 });
+    for (const s of spread(5000, 0.4, 0.95)) {
+      d.add(s * 0.7 - 0.12);
+      ratio.add(s * 0.7 - 0.12);
+    }
+    // The same road users' boxes now score 0.6 × 0.7 − 0.12 = 0.30: factor 0.5 (1/100 bins: ±0.02).
+    expect(Math.abs(d.factor() - 0.5)).toBeLessThan(0.02);
+    // The ratio of upper quantiles leaves the threshold at 0.6 × 0.566 ≈ 0.34, above those boxes.
+    expect(ratio.factor()).toBeGreaterThan(0.55);
+    expect(() => new ScoreDistribution({ referenceMedian: 0.9, reference: 0.8 })).toThrow(RangeError);
+  });
+
   it('waits for the warm-up and forgets scores older than the window', () => {
     const d = new ScoreDistribution({ window: 1000, warmup: 500 });
     for (let i = 0; i < 499; i++) d.add(0.4);

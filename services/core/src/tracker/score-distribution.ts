@@ -14,6 +14,16 @@
  * training cameras (0.82–0.90 with the synthesiser's default detector), so such cameras keep factor 1 (today's
  * thresholds); a detector whose 90th percentile is 0.62 gets factor ≈ 0.77. Until `warmup` boxes are seen the
  * factor is 1. Deterministic: the factor depends only on the sequence of scores.
+ *
+ * With `referenceMedian` (the reference detector's median) the map is affine instead of a ratio, so a detector
+ * that both shifts and compresses its scores (`s × a + b`) is matched: the threshold `threshold` sits as far from
+ * the camera's median, in units of its median-to-upper-quantile spread, as it sits from the reference median in
+ * the reference spread,
+ *
+ *     threshold' = m + (threshold − m_ref) × (q − m) / (reference − m_ref),   factor = threshold' / threshold
+ *
+ * (m, q: the camera's median and upper quantile). For `s × 0.7 − 0.12` this puts the new-track threshold where
+ * the same road users' boxes now score, where the ratio would leave it above most of them.
  */
 
 export interface ScoreAdaptOptions {
@@ -25,6 +35,10 @@ export interface ScoreAdaptOptions {
   quantile: number;
   /** Value of that quantile for the detector the fixed thresholds were set for. @default 0.8 */
   reference: number;
+  /** Median of the scores of the reference detector; set → affine map (module comment). @default undefined */
+  referenceMedian?: number;
+  /** The score threshold the affine map is read at (the pipeline's new-track threshold). @default 0.6 */
+  threshold: number;
   /** Lowest factor (thresholds never drop below this share of the fixed ones). @default 0.5 */
   minFactor: number;
   /** Highest factor (1: thresholds are only ever lowered). @default 1 */
@@ -36,6 +50,7 @@ export const SCORE_ADAPT_DEFAULTS: Readonly<ScoreAdaptOptions> = Object.freeze({
   warmup: 1000,
   quantile: 0.9,
   reference: 0.8,
+  threshold: 0.6,
   minFactor: 0.5,
   maxFactor: 1,
 });
@@ -60,11 +75,14 @@ export class ScoreDistribution {
       o.quantile < 1 &&
       o.reference > 0 &&
       o.reference <= 1 &&
+      (o.referenceMedian === undefined || (o.referenceMedian >= 0 && o.referenceMedian < o.reference)) &&
+      o.threshold > 0 &&
+      o.threshold <= 1 &&
       o.minFactor > 0 &&
       o.minFactor <= o.maxFactor;
     if (!ok) {
       throw new RangeError(
-        `Score adaptation needs an integer window ≥ 1, warmup ≥ 0, 0 < quantile < 1, 0 < reference ≤ 1, 0 < minFactor ≤ maxFactor (got ${JSON.stringify(o)}).`,
+        `Score adaptation needs an integer window ≥ 1, warmup ≥ 0, 0 < quantile < 1, 0 < reference ≤ 1, 0 ≤ referenceMedian < reference, 0 < threshold ≤ 1, 0 < minFactor ≤ maxFactor (got ${JSON.stringify(o)}).`,
       );
     }
     this.options = Object.freeze(o);
@@ -106,7 +124,14 @@ export class ScoreDistribution {
   factor(): number {
     const o = this.options;
     if (this.seen < o.warmup || this.filled === 0) return 1;
-    const f = this.quantile(o.quantile) / o.reference;
+    const q = this.quantile(o.quantile);
+    let f: number;
+    if (o.referenceMedian === undefined) f = q / o.reference;
+    else {
+      const m = this.quantile(0.5);
+      const t = m + ((o.threshold - o.referenceMedian) * (q - m)) / (o.reference - o.referenceMedian);
+      f = t / o.threshold;
+    }
     return Math.min(o.maxFactor, Math.max(o.minFactor, f));
   }
 }
