@@ -52,6 +52,12 @@ async function ingestAndExport(args: string[], from: string, to: string): Promis
     files[t] = parseCsv(text);
     expect(files[t].length, `${t}s.csv rows`).toBeGreaterThan(1);
   }
+  // The three files hold together: every measure's channel is in channels.csv, every channel's site in sites.csv.
+  const col = (t: string, name: string) => files[t].slice(1).map((r) => r[files[t][0].indexOf(name)]);
+  const channels = new Set(col('channel', 'channel_id'));
+  const sites = new Set(col('site', 'site_id'));
+  expect(col('measure', 'channel_id').filter((c) => !channels.has(c))).toEqual([]);
+  expect(col('channel', 'site_id').filter((s) => !sites.has(s))).toEqual([]);
   return files;
 }
 
