@@ -379,7 +379,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       config: {
         access: {
-          roles: ['planner', 'data-officer'],
+          roles: ['planner', 'traffic', 'data-officer'],
           public: (req: FastifyRequest) => coarse(q(req).interval ?? '1h'),
         },
       },
@@ -527,7 +527,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       config: {
         access: {
-          roles: ['traffic', 'data-officer'],
+          roles: ['planner', 'traffic', 'data-officer'],
           public: (req: FastifyRequest) => coarse(q(req).interval ?? '15m'),
         },
       },

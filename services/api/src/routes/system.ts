@@ -2,14 +2,17 @@
 import { createReadStream } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import {
+  type Cell,
   COMMUNES_GEOJSON_PATH,
   countingTables,
   footfallTable,
+  LICENCE,
   type LiveMinute,
   odTable,
   sitesGeoJson,
   sqlTableParquet,
   sqlTableRows,
+  suppressionRule,
   toCsv,
 } from '@passage/store';
 import { type Static, Type } from '@sinclair/typebox';
@@ -17,19 +20,15 @@ import type { FastifyInstance } from 'fastify';
 import { apiError, ErrorBody, errorResponses } from '../errors.ts';
 import { parseRange, RangeQuery } from '../schemas.ts';
 import type { ApiContext } from './context.ts';
+import { csvText, DATASETS, openDataRoutes, PRODUCER } from './opendata.ts';
 
-export const EXPORTS = {
-  'counting-sites': { formats: ['csv'], title: 'Counting sites (national schema, sites.csv)' },
-  'counting-channels': { formats: ['csv'], title: 'Counting channels (national schema, channels.csv)' },
-  'counting-measures': { formats: ['csv'], title: 'Hourly counts (national schema, measures.csv)' },
-  od: { formats: ['csv', 'parquet'], title: 'OD flows between zones, hourly, k-anonymous' },
-  footfall: { formats: ['csv', 'parquet'], title: 'Pedestrian footfall by site, hourly, k-anonymous' },
-  sites: { formats: ['geojson'], title: 'Sites (junctions, counters, zones) as GeoJSON' },
-} as const;
+/** The open datasets and their metadata (routes/opendata.ts). */
+export const EXPORTS = DATASETS;
 type ExportName = keyof typeof EXPORTS;
 
 export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const k = ctx.config.privacy.k;
+  openDataRoutes(app, ctx);
   const liveResponses = new Set<ServerResponse>();
 
   app.get(
@@ -111,9 +110,20 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: {
           200: Type.Object({
             k: Type.Integer(),
+            rule: Type.String(),
             licence: Type.String(),
+            licenceUrl: Type.String(),
+            producer: Type.String(),
             datasets: Type.Array(
-              Type.Object({ name: Type.String(), title: Type.String(), formats: Type.Array(Type.String()) }),
+              Type.Object({
+                name: Type.String(),
+                title: Type.String(),
+                titleFr: Type.String(),
+                formats: Type.Array(Type.String()),
+                schema: Type.String(),
+                schemaVersion: Type.String(),
+                updateFrequency: Type.String(),
+              }),
             ),
           }),
         },
@@ -121,8 +131,19 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async () => ({
       k,
+      rule: suppressionRule(k),
       licence: 'Licence Ouverte / Open Licence 2.0 (Etalab)',
-      datasets: Object.entries(EXPORTS).map(([name, d]) => ({ name, title: d.title, formats: [...d.formats] })),
+      licenceUrl: LICENCE.path,
+      producer: PRODUCER,
+      datasets: Object.entries(EXPORTS).map(([name, d]) => ({
+        name,
+        title: d.title.en,
+        titleFr: d.title.fr,
+        formats: [...d.formats],
+        schema: d.schema,
+        schemaVersion: d.schemaVersion,
+        updateFrequency: d.frequency,
+      })),
     }),
   );
 
@@ -135,6 +156,12 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ...RangeQuery,
       format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('geojson'), Type.Literal('parquet')])),
       interval: Type.Optional(Type.Union([Type.Literal('1h'), Type.Literal('1d')])),
+      sep: Type.Optional(
+        Type.Union([Type.Literal(','), Type.Literal(';')], {
+          description: 'CSV separator; with ; numbers get a decimal comma (French spreadsheets)',
+        }),
+      ),
+      bom: Type.Optional(Type.Boolean({ description: 'start the CSV with a UTF-8 byte-order mark (Excel)' })),
     },
     { additionalProperties: false },
   );
@@ -160,6 +187,9 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
       }
       const range = parseRange(query, '1d');
       const client = ctx.store.client;
+      // Default: the RFC 4180 text as before; `sep`/`bom` give the spreadsheet-friendly variant.
+      const csv = (columns: string[], rows: Cell[][]) =>
+        query.sep || query.bom ? csvText(columns, rows, { sep: query.sep, bom: query.bom }) : toCsv(columns, rows);
       const attach = (ext: string) =>
         reply.header('content-disposition', `attachment; filename="passage-${dataset}.${ext}"`);
       if (dataset === 'sites') {
@@ -178,7 +208,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
         return attach('csv')
           .type('text/csv; charset=utf-8')
           .send(
-            toCsv(
+            csv(
               table.schema.fields.map((f) => f.name),
               rows,
             ),
@@ -186,7 +216,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
       }
       const t = await countingTables(client, { ...range, k });
       const part = dataset === 'counting-sites' ? t.sites : dataset === 'counting-channels' ? t.channels : t.measures;
-      return attach('csv').type('text/csv; charset=utf-8').send(toCsv(part.columns, part.rows));
+      return attach('csv').type('text/csv; charset=utf-8').send(csv(part.columns, part.rows));
     },
   );
 
