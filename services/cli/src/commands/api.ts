@@ -12,7 +12,8 @@ export const help = `passage api [--port <port>] [--host <host>] [--data <dir>] 
   --scenario   load a site registry (or a scenario.json) into the store first; default the sites file
                (PASSAGE_SITES_FILE), e.g. infra/scenarios/chartres-centre/registry.json
   Keys: PASSAGE_API_KEYS=role:key,… (roles planner, traffic, data-officer, admin). Without a key the API serves
-  only open-data aggregates (k-anonymous, hourly or coarser). The dashboard is built on first start if missing.`;
+  only open-data aggregates (k-anonymous, hourly or coarser). The dashboard is the build in dashboards/dist
+  (`npm run build`; from source, `passage api` rebuilds it first when its sources changed).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('api', argv, {
