@@ -7,8 +7,9 @@
  * 1. Observed matrix: the period's cells summed over their windows. A cell published as suppressed (1 … k − 1
  *    distinct tokens, the exact number withheld) enters the seed at k / 2, the mean of that range under a uniform
  *    prior: leaving it at 0 would hand its trips to the published cells of its row and column. Such a seed only
- *    shapes the other cells: a cell with no published trip behind it is never output (`withheld` counts them), so
- *    nothing derived from a suppressed cell can be read as a result; a published cell with a seeded share comes
+ *    shapes the other cells: a cell with no published trip behind it is never output as an OD pair (`withheld`
+ *    counts them; their estimated trips together form one `WITHHELD_ZONE` cell per period and group, so the counted
+ *    totals stay whole), and no pair's value rests on a suppressed cell alone; a published cell with a seeded share comes
  *    out with `seeded: true` and an se widened by the withheld count's spread.
  * 2. Reference margins (`refs`): Σ factor × (counts of the sensor in the period, its direction and modes). A
  *    sensor's null bins (gaps) are imputed by the mean of its non-null bins in the period; a sensor with a
@@ -122,9 +123,10 @@ export interface ExpandedOdCell extends OdCellLike {
    * no probe and the cell comes from its counted totals (weak prior, wide interval); 'residual' = trips of a
    * counted zone to or from zones nothing observes (origin or destination `(unobserved)`); 'unexpanded' = matched
    * trips published as they are, the group having neither a probe rate nor a counted total (a lower bound, no
-   * interval: `upper95` 0).
+   * interval: `upper95` 0); 'withheld' = the sum of the cells observed only as suppressed markers (origin and
+   * destination `WITHHELD_ZONE`).
    */
-  status?: 'observed' | 'estimated' | 'residual' | 'unexpanded';
+  status?: 'observed' | 'estimated' | 'residual' | 'unexpanded' | 'withheld';
   /** 95 % interval of `expanded` (GLS posterior, lower bound clipped at 0). */
   lower95?: number;
   upper95?: number;
@@ -154,6 +156,13 @@ export interface ExpandOdResult {
   withheld: { periodStart: number; mode: string; cells: number; expanded: number }[];
 }
 
+/**
+ * Pseudo-zone of the one cell per period and group that carries the estimated trips of every withheld cell
+ * together (origin = destination = this, status 'withheld', observed 0): the counted totals stay whole without any
+ * OD pair's value resting on a suppressed marker.
+ */
+export const WITHHELD_ZONE = '(below k)';
+
 /** Population OD of every period and mode group of `input` (see the module comment). */
 export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
   const { cells, from, to, refs, zoneCounters, devices, bins, flags, registry } = input;
@@ -166,7 +175,8 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
   const method = input.method ?? 'gls';
   const periodOf = (t: number) => from + Math.floor((t - from) / periodMs) * periodMs;
   const out: ExpandOdResult = { cells: [], margins: [], coverage: [], excludedSensors: [], withheld: [] };
-  const withhold = (periodStart: number, mode: string, expanded: number) => {
+  const withheldVar = new Map<string, number>();
+  const withhold = (periodStart: number, mode: string, expanded: number, sd: number) => {
     let w = out.withheld.find((x) => x.periodStart === periodStart && x.mode === mode);
     if (w === undefined) {
       w = { periodStart, mode, cells: 0, expanded: 0 };
@@ -174,6 +184,9 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
     }
     w.cells++;
     w.expanded += expanded;
+    const k = `${periodStart}|${mode}`;
+    // The withheld cells' errors add up (taken as independent).
+    withheldVar.set(k, (withheldVar.get(k) ?? 0) + sd * sd);
   };
 
   // Per sensor: the finest interval it has, and its bins.
@@ -375,7 +388,7 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
       sums.destination.set(c.destination, (sums.destination.get(c.destination) ?? 0) + c.estimate);
       // Observed only as a suppressed marker: its seed shaped the fit, the cell itself is not a result.
       if (pub === 0 && src !== undefined && src.trips > 0) {
-        withhold(periodStart, mode, c.estimate);
+        withhold(periodStart, mode, c.estimate, c.sd);
         continue;
       }
       const cell: ExpandedOdCell = {
@@ -476,7 +489,7 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
     // spread (uniform on 1 … k − 1: relative sd √((k−1)² − 1) / √12 / (k / 2) of the seed).
     const emit = (c: OdCellLike): void => {
       const pub = published.get(`${c.origin}\u0000${c.destination}`) ?? 0;
-      if (pub === 0) withhold(periodStart, mode, c.expanded ?? 0);
+      if (pub === 0) withhold(periodStart, mode, c.expanded ?? 0, unseed(c).expandedStdErr ?? 0);
       else out.cells.push(unseed(c));
     };
     const unseed = (c: OdCellLike): ExpandedOdCell => {
@@ -577,6 +590,23 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
     // 4. IPF
     const res = expandOdCells(matrix, { originTotals: totals.origin, destinationTotals: totals.destination });
     for (const c of res.cells) emit(c);
+  }
+  for (const w of out.withheld) {
+    if (!(w.expanded > 0)) continue;
+    const sd = Math.sqrt(withheldVar.get(`${w.periodStart}|${w.mode}`) ?? 0);
+    out.cells.push({
+      origin: WITHHELD_ZONE,
+      destination: WITHHELD_ZONE,
+      mode: w.mode,
+      windowStart: w.periodStart,
+      periodStart: w.periodStart,
+      trips: 0,
+      expanded: w.expanded,
+      expandedStdErr: sd,
+      lower95: Math.max(0, w.expanded - 1.959964 * sd),
+      upper95: w.expanded + 1.959964 * sd,
+      status: 'withheld',
+    });
   }
   return out;
 }

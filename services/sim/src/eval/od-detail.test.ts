@@ -54,4 +54,28 @@ describe('odDetail', () => {
     // Naive: A→B 70 vs 100 (GEH 3.24 < 5), B→A 0 vs 30 (GEH 7.7): 50 %.
     expect(d.motor.naive).toEqual({ gehLt5Share: 0.5, outputTotal: 70, totalErrorPct: (-65 / 135) * 100 });
   });
+
+  it('counts refused cells (an end the product reports unobserved), scores the residual at its own resolution', () => {
+    const truth = [
+      { origin: 'A', destination: 'B', mode: 'car', windowStart: T0, trips: 40 },
+      { origin: 'A', destination: 'P', mode: 'car', windowStart: T0, trips: 30 },
+      { origin: 'A', destination: 'Q', mode: 'car', windowStart: T0, trips: 10 },
+      { origin: 'P', destination: 'Q', mode: 'car', windowStart: T0, trips: 50 },
+    ];
+    // P and Q unobserved: A → P (30 ≥ 20) is refused; the residual A → (unobserved) 35 stands for A → P + A → Q = 40.
+    const out = [
+      { origin: 'A', destination: 'B', mode: 'motor', windowStart: T0, trips: 42 },
+      { origin: 'A', destination: '(unobserved)', mode: 'motor', windowStart: T0, trips: 35 },
+    ];
+    const unobserved = new Map([[`motor|${T0}`, new Set(['P', 'Q'])]]);
+    const d = odDetail(truth, out, { unobserved, groups: ['motor', 'all'] });
+    // Truth cells ≥ 20: A → B, A → P, P → Q; the last two have an unobserved end.
+    expect(d.motor.cells).toBe(3);
+    expect(d.motor.refusedCells).toBe(2);
+    expect(d.motor.gehLt5Share).toBeCloseTo(1 / 3, 10);
+    // Reported resolution: A → B 40 vs 42, A → (unobserved) 40 vs 35 (P → Q has no claim): both GEH < 5.
+    expect(d.motor.reported).toEqual({ cells: 2, gehLt5Share: 1 });
+    // A group the layout could observe but with no output is reported, not skipped.
+    expect(d.all).toMatchObject({ noEstimate: true, outputTotal: 0, gehLt5Share: 0 });
+  });
 });

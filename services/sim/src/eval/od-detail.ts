@@ -31,7 +31,19 @@ export interface OdDetailGroup {
   intervalCells: number;
   coverage95?: number;
   naive?: { gehLt5Share: number; outputTotal: number; totalErrorPct: number };
+  /** Of those cells, the ones with an end in a zone the product reports `unobserved` (refused, not estimated). */
+  refusedCells: number;
+  /** The group has no output at all (nothing estimated: the product said why in its zone coverage). */
+  noEstimate?: true;
+  /**
+   * At the product's own resolution: truth trips to or from zones reported unobserved summed into the
+   * `(unobserved)` pseudo-zone (what the residual cells claim), cells with ≥ minTrips true trips, GEH < 5 share.
+   */
+  reported?: { cells: number; gehLt5Share: number };
 }
+
+/** Pseudo-zone of the estimation's residual cells (@passage/core UNOBSERVED_ZONE). */
+const UNOBSERVED = '(unobserved)';
 
 const MOTOR = new Set<string>(MODE_GROUPS.motorVehicles);
 
@@ -74,7 +86,17 @@ export function naivePlateOd(
 export function odDetail(
   truth: ReadonlyArray<OdRow>,
   output: ReadonlyArray<OdEstimateRow>,
-  options: { naive?: ReadonlyArray<OdRow>; intervalMs?: number; minTrips?: number; from?: number; to?: number } = {},
+  options: {
+    naive?: ReadonlyArray<OdRow>;
+    intervalMs?: number;
+    minTrips?: number;
+    from?: number;
+    to?: number;
+    /** Groups the layout could observe: evaluated (as `noEstimate`) even when the output has none of them. */
+    groups?: readonly string[];
+    /** Zones the product reports unobserved, per `${group}|${interval start}`. */
+    unobserved?: ReadonlyMap<string, ReadonlySet<string>>;
+  } = {},
 ): Record<string, OdDetailGroup> {
   const iv = options.intervalMs ?? 3_600_000;
   const minTrips = options.minTrips ?? 20;
@@ -82,7 +104,7 @@ export function odDetail(
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const key = (o: string, d: string, w: number) => `${o}|${d}|${Math.floor(w / iv) * iv}`;
   const out: Record<string, OdDetailGroup> = {};
-  for (const g of [...new Set(output.map((r) => r.mode))].sort()) {
+  for (const g of [...new Set([...output.map((r) => r.mode), ...(options.groups ?? [])])].sort()) {
     const truthCells = new Map<string, number>();
     for (const r of truth) {
       if (r.windowStart < from || r.windowStart >= to) continue;
@@ -106,6 +128,23 @@ export function odDetail(
       est.set(k, e);
     }
     const big = [...truthCells].filter(([, v]) => v >= minTrips);
+    const hidden = (zone: string, k: string) =>
+      options.unobserved?.get(`${g}|${k.slice(k.lastIndexOf('|') + 1)}`)?.has(zone) ?? false;
+    const refused = big.filter(([k]) => {
+      const [o, d] = k.split('|');
+      return hidden(o, k) || hidden(d, k);
+    }).length;
+    // The product's resolution: unobserved zones merged into the residual pseudo-zone.
+    const merged = new Map<string, number>();
+    for (const [k, v] of truthCells) {
+      const [o, d, w] = k.split('|');
+      const mo = hidden(o, k) ? UNOBSERVED : o;
+      const md = hidden(d, k) ? UNOBSERVED : d;
+      if (mo === UNOBSERVED && md === UNOBSERVED) continue;
+      const mk = `${mo}|${md}|${w}`;
+      merged.set(mk, (merged.get(mk) ?? 0) + v);
+    }
+    const mergedBig = [...merged].filter(([, v]) => v >= minTrips);
     const truthTotal = [...truthCells.values()].reduce((a, b) => a + b, 0);
     const withIv = big.filter(([k]) => est.get(k)?.hi !== undefined);
     const covered = withIv.filter(([k, v]) => {
@@ -121,7 +160,16 @@ export function odDetail(
       totalErrorPct: pct(outputTotal),
       intervalCells: withIv.length,
       ...(withIv.length > 0 ? { coverage95: covered / withIv.length } : {}),
+      refusedCells: refused,
+      ...(est.size === 0 ? { noEstimate: true as const } : {}),
     };
+    if (options.unobserved !== undefined) {
+      rep.reported = {
+        cells: mergedBig.length,
+        gehLt5Share:
+          mergedBig.filter(([k, v]) => geh(est.get(k)?.v ?? 0, v) < 5).length / Math.max(1, mergedBig.length),
+      };
+    }
     if (g === 'motor' && options.naive) {
       const nv = new Map<string, number>();
       let nTotal = 0;
@@ -155,6 +203,15 @@ export function formatOdDetail(detail: Record<string, OdDetailGroup>, minTrips =
         `  95 % interval coverage ${r.coverage95 === undefined ? '–' : `${p(r.coverage95)} of ${r.intervalCells}`}` +
         (r.naive ? `  | naive: GEH<5 ${p(r.naive.gehLt5Share)}, total ${s(r.naive.totalErrorPct)}` : ''),
     );
+    const notes: string[] = [];
+    if (r.noEstimate) notes.push('no estimate (see od_zone_coverage)');
+    if (r.refusedCells > 0) notes.push(`${r.refusedCells} of the cells refused (an end in an unobserved zone)`);
+    if (r.reported) {
+      notes.push(
+        `at the reported resolution (unobserved zones merged): GEH<5 ${p(r.reported.gehLt5Share)} of ${r.reported.cells}`,
+      );
+    }
+    if (notes.length > 0) lines.push(`         ${notes.join('; ')}`);
   }
   return lines;
 }

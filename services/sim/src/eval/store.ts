@@ -250,5 +250,20 @@ export async function evaluateStored(
   const ctx = await loadScenario(scenarioDir);
   const siteZone = new Map(ctx.scenario.sightingSites.map((s) => [s.id, s.zoneId]));
   const naive = naivePlateOd(synthesizeSightings(ctx), siteZone);
-  return { output, report, odDetail: odDetail(truth.od, est, { naive, from, to }) };
+  // What the product says it cannot see: zones reported unobserved per group and hour (their cells are refused),
+  // and every group the layout's probes could observe (a group with no output is reported as such, not skipped).
+  const unobservedRows = await rows<{ mode: string; w: string; zone: string }>(
+    client,
+    `SELECT mode, toUnixTimestamp(window_start) * 1000 AS w, zone FROM od_zone_coverage FINAL
+     WHERE status = 'unobserved' AND window_start >= toDateTime({from:UInt32}) AND window_start < toDateTime({to:UInt32})`,
+    { from: Math.floor(from / 3_600_000) * 3600, to: Math.ceil(to / 1000) },
+  ).catch(() => []);
+  const unobserved = new Map<string, Set<string>>();
+  for (const r of unobservedRows) {
+    const k = `${r.mode}|${Number(r.w)}`;
+    unobserved.set(k, (unobserved.get(k) ?? new Set<string>()).add(r.zone));
+  }
+  const kinds = new Set(ctx.scenario.sightingSites.map((s) => s.kind));
+  const groups = [...(kinds.has('anpr') ? ['motor'] : []), ...(kinds.has('wifi') || kinds.has('ble') ? ['all'] : [])];
+  return { output, report, odDetail: odDetail(truth.od, est, { naive, from, to, groups, unobserved }) };
 }

@@ -104,7 +104,7 @@ describe('expandOd: a reference below the observed probe trips is left out', () 
 });
 
 describe('materialiseExpandedOd: nothing derived from a suppressed cell is stored (issue 11)', () => {
-  it('stores the published cell and no row for the cell observed only as a suppressed marker', async () => {
+  it("stores no row for the cell observed only as a suppressed marker, only the period's withheld total", async () => {
     // Hour H0 + 3 h, k = 5 (default): A → C 20 published, A → D suppressed (1 … 4 devices). Counter: A leaves 90.
     const h = H0 + 3 * HOUR;
     await store.client.insert({
@@ -121,8 +121,12 @@ describe('materialiseExpandedOd: nothing derived from a suppressed cell is store
       format: 'JSONEachRow',
     });
     const rows = await rs.json<{ origin: string; destination: string; observed: number; status: string }>();
-    expect(written).toBe(1);
-    expect(rows).toEqual([{ origin: 'A', destination: 'C', observed: 20, status: 'observed' }]);
+    // A → D has no row of its own: its estimated trips are only part of the period's '(below k)' total.
+    expect(written).toBe(2);
+    expect(rows).toEqual([
+      { origin: '(below k)', destination: '(below k)', observed: 0, status: 'withheld' },
+      { origin: 'A', destination: 'C', observed: 20, status: 'observed' },
+    ]);
     // The estimation still used the seed (the withheld share of A's counted 90 is reported, not stored).
     const res = await expandOd(store.client, config, { from: h, to: h + HOUR });
     expect(res.withheld).toHaveLength(1);
