@@ -7,7 +7,7 @@
  *  - the requests the dashboard makes (dashboards/src/main.ts: its extent, then `/sensors/counts?site=…&interval=15m`
  *    for a counter's chart, `/turning-movements?site=…` for the junction view, `/od?interval=1h` per public bucket),
  * must be equal: counter counts (no silent extrapolation: the hour, covered for 15 minutes, holds the sum of its
- * 15-minute bins), turning movements, and OD (the expanded flows, standard errors and intervals of the hourly cells
+ * 15-minute bins), camera line counts (`/line-counts`, the junction chart's request), turning movements, and OD (the expanded flows, standard errors and intervals of the hourly cells
  * where k was applied; nothing derived from suppressed cells).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -130,6 +130,51 @@ describe('one period, every path, the same totals', () => {
     );
     close(published, Number(kept.c), 0.01 * measures.length);
     expect(Number(kept.c)).toBeGreaterThan(0.9 * store15);
+  });
+
+  it('camera line counts: store, API (what the junction chart fetches, 15 min and 1 h), national-schema measures', async () => {
+    const [s] = await q<{ c: number }>(
+      `SELECT sum(count) AS c FROM line_counts_1m WHERE minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32})`,
+      range(),
+    );
+    const storeTotal = Number(s.c);
+    expect(storeTotal).toBeGreaterThan(1000);
+    const sites = (await q<{ s: string }>(`SELECT DISTINCT site_id AS s FROM line_counts_1m ORDER BY s`)).map(
+      (x) => x.s,
+    );
+    const apiSum = async (interval: string) => {
+      let sum = 0;
+      for (const site of sites) {
+        const r = await get<{ rows: { count: number | null }[] }>(
+          `/api/v1/line-counts?site=${site}&from=${iso(from)}&to=${iso(to)}&interval=${interval}`,
+        );
+        for (const x of r.rows) sum += x.count ?? 0;
+      }
+      return sum;
+    };
+    expect(await apiSum('15m')).toBe(storeTotal);
+    expect(await apiSum('1h')).toBe(storeTotal);
+    // National schema: the camera channels' hourly measures; cells 0 < c < k are published empty.
+    const out = join(dir, 'counting-cams');
+    await exportDataset({ store, dataset: 'counting', format: 'csv', from, to, outDir: out, k: K });
+    const cams = new Set(
+      (await q<{ d: string }>(`SELECT device_id AS d FROM devices FINAL WHERE kind = 'camera'`)).map((x) => x.d),
+    );
+    const measures = parseCsv(readFileSync(join(out, 'measures.csv'), 'utf8'));
+    const h = measures[0];
+    let published = 0;
+    for (const m of measures.slice(1)) {
+      const c = m[h.indexOf('count')];
+      if (cams.has(m[h.indexOf('counter_id')]) && c !== '') published += Number(c);
+    }
+    const [kept] = await q<{ c: number }>(
+      `SELECT sum(cell) AS c FROM (SELECT sum(count) AS cell FROM line_counts_1m
+         WHERE minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32})
+         GROUP BY camera_id, line_id, direction, mode, toStartOfHour(minute)) WHERE cell >= {k:UInt32}`,
+      { ...range(), k: K },
+    );
+    expect(published).toBe(Number(kept.c));
+    expect(published).toBeGreaterThan(0.85 * storeTotal); // 3,041 of 3,423: the rest in cells 0 < c < k
   });
 
   it('turning movements: store, API (JSON and the 15-minute CSV), dashboard junction view', async () => {
