@@ -90,6 +90,28 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
     // The boulevard Ã— gate junctions carry more than the middle-ring ones.
     const y = Object.fromEntries(plans.map((p) => [p.tls, p.plan.Y]));
     expect(y.r3a0).toBeGreaterThan(y.r2a0);
+    // A junction whose proposal predicts less than --min-gain keeps its current plan, and says so.
+    const kept = passage(
+      'signals',
+      'plan',
+      '--scenario',
+      WORLD,
+      '--data',
+      data,
+      '--format',
+      'json',
+      '--min-gain',
+      '0.99',
+    );
+    expect(kept.code, kept.err).toBe(0);
+    for (const p of JSON.parse(kept.out) as {
+      plan: { keptCurrent: boolean; current: { phases: unknown[] }; proposed: { cycleS: number; phases: unknown[] } };
+    }[]) {
+      expect(p.plan.keptCurrent).toBe(true);
+      expect(p.plan.proposed.cycleS).toBe(90);
+      expect(p.plan.proposed.phases).toEqual(p.plan.current.phases);
+    }
+    expect(kept.err).toContain('current plan kept');
   });
 
   it('writes a tlLogic file SUMO loads, and verify runs current vs proposal closed-loop', () => {

@@ -9,12 +9,15 @@ import { makeContext } from '../context.ts';
 
 export const help = `passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <ISO>]
                       [--format json|csv|sumo] [--out <file>] [--min-cycle 40] [--max-cycle 120]
-                      [--design peak15|mean] [--demand-scale 1]
+                      [--design peak15|mean] [--demand-scale 1] [--min-gain 0.1] [--amber-used 0]
   For every signalised junction a camera watches: the stored turning movements (classes → passenger-car units:
   car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data; design flows = its
   busiest 15 minutes as an hourly rate, or --design mean; --demand-scale 1.3 = what-if +30 %), the current plan's
   degree of saturation, HCM delay, level of service and 95th-percentile queue per approach, and a proposed plan
-  (Webster cycle and green splits, same stage sequence). --format sumo writes a tlLogic additional file that
+  (Webster cycle and green splits, same stage sequence; the cycle shortened where a 95th-percentile queue would
+  not fit its lane at 7 m per PCU). A junction keeps its current plan unless the proposal predicts at least
+  --min-gain (10 %) less control delay. --amber-used 2 counts 2 s of each amber as effective green (HCM's e;
+  default 0: amber fully lost). --format sumo writes a tlLogic additional file that
   \`sumo -c scenario.sumocfg -a busstops.add.xml,<file>\` loads over the world's network. Plans use the stored
   movements only (no truth, no routes).
 
@@ -36,6 +39,8 @@ const FLAGS = {
   'demand-scale': { type: 'string', default: '1' },
   design: { type: 'string', default: 'peak15' },
   'max-cycle': { type: 'string' },
+  'min-gain': { type: 'string' },
+  'amber-used': { type: 'string' },
   plan: { type: 'string' },
   seeds: { type: 'string', default: '1,2,3' },
   scales: { type: 'string', default: '1' },
@@ -57,6 +62,15 @@ function numbers(v: string, flag: string): number[] {
     throw new PassageError('PASSAGE_CLI_USAGE', `--${flag} ${v}: give positive numbers separated by commas.`);
   }
   return xs;
+}
+
+function fraction(v: string | undefined, flag: string, max = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isFinite(x) || x < 0 || x > max) {
+    throw new PassageError('PASSAGE_CLI_USAGE', `--${flag} ${v}: give a number between 0 and ${max}.`);
+  }
+  return x;
 }
 
 function design(v: string): 'peak15' | 'mean' {
@@ -128,6 +142,8 @@ export async function run(argv: string[]): Promise<number> {
       maxCycleS: values['max-cycle'] ? Number(values['max-cycle']) : undefined,
       demandScale: numbers(values['demand-scale'], 'demand-scale')[0],
       design: design(values.design),
+      minGain: fraction(values['min-gain'], 'min-gain'),
+      amberUsedS: fraction(values['amber-used'], 'amber-used', 10),
     });
     if (analyses.length === 0) {
       throw new PassageError(
@@ -180,8 +196,13 @@ export async function run(argv: string[]): Promise<number> {
     if (values.out) writeFileSync(values.out, text);
     else process.stdout.write(text);
     for (const a of analyses) {
+      const why = a.plan.keptCurrent
+        ? ' — current plan kept (the proposal predicted too little gain)'
+        : a.plan.storageBound
+          ? ' — cycle bounded by queue storage'
+          : '';
       process.stderr.write(
-        `${a.tls} (${a.camera}): Y ${a.plan.Y.toFixed(2)}, cycle ${a.plan.current.cycleS} s → ${a.plan.proposed.cycleS} s, delay ${a.plan.current.delayS.toFixed(1)} s (${a.plan.current.los}) → ${a.plan.proposed.delayS.toFixed(1)} s (${a.plan.proposed.los})\n`,
+        `${a.tls} (${a.camera}): Y ${a.plan.Y.toFixed(2)}, cycle ${a.plan.current.cycleS} s → ${a.plan.proposed.cycleS} s, delay ${a.plan.current.delayS.toFixed(1)} s (${a.plan.current.los}) → ${a.plan.proposed.delayS.toFixed(1)} s (${a.plan.proposed.los})${why}\n`,
       );
     }
     return 0;

@@ -28,12 +28,13 @@ const flows = new Map([
 ]);
 
 describe('planJunction', () => {
-  it('finds two stages, the clearance phase as an extension, 8 s of amber + 2 × 2 s start-up lost time', () => {
+  it('finds two stages, the clearance phase as an extension, 8 s of amber + 2 × 2 s start-up lost time (− 2 × 2 s with amber used)', () => {
     const st = findStages(cross);
     expect(st.map((s) => [s.phase, s.extensions])).toEqual([
       [0, [1]],
       [3, []],
     ]);
+    expect(planJunction(cross, flows, { amberUsedS: 2 }).lostTimeS).toBe(8);
     const p = planJunction(cross, flows);
     expect(p.lostTimeS).toBe(12);
     expect(p.stages.map((s) => s.criticalLane)).toEqual(['n_0', 'e_0']);
@@ -41,13 +42,50 @@ describe('planJunction', () => {
     expect(p.Y).toBeCloseTo(0.5, 12);
   });
 
-  it('Webster: C0 = (1.5·12 + 5) / 0.5 = 46 s; 34 s of effective green shared 2:1', () => {
+  it('Webster: C0 = (1.5·12 + 5) / 0.5 = 46 s; 34 s of effective green shared 2:1 (amber fully lost)', () => {
     const p = planJunction(cross, flows);
     expect(p.websterOptimumS).toBeCloseTo(46, 9);
     expect(p.proposed.cycleS).toBe(46);
     // Stage A: effective 22.67 s + 2 s start-up = 24.67 s displayed: the 7 s walk interval in its pedestrian phase,
     // the rest (17.67 → 18 s) in its vehicle-only phase; stage B 11.33 + 2 → 13 s.
     expect(p.proposed.phases.map((x) => x.durationS)).toEqual([7, 18, 4, 13, 4]);
+  });
+
+  it('with 2 s of amber used (HCM e): C0 = (1.5·8 + 5) / 0.5 = 34 s → 40 s minimum; 32 s shared 2:1', () => {
+    const p = planJunction(cross, flows, { amberUsedS: 2 });
+    expect(p.websterOptimumS).toBeCloseTo(34, 9);
+    // stage A 21.33 s effective = displayed (+2 start-up −2 amber used): walk 7 s, vehicle-only 14.33 → 14 s;
+    // stage B 10.67 → 11 s
+    expect(p.proposed.phases.map((x) => x.durationS)).toEqual([7, 14, 4, 11, 4]);
+    expect(p.storageBound).toBe(false);
+    expect(p.keptCurrent).toBe(false);
+  });
+
+  it('shortens the cycle so 95th-percentile queues fit their lanes (7 m per PCU)', () => {
+    // n_0 stores 9.5 PCU (66.5 m); at Webster's 46 s its 95th-percentile queue is longer
+    const short: SignalController = {
+      ...cross,
+      links: cross.links.map((l) => (l.lane === 'n_0' ? { ...l, storageM: 66.5 } : l)),
+    };
+    const free = planJunction(cross, flows);
+    const nFree = free.proposed.lanes.find((l) => l.lane === 'n_0');
+    expect(nFree?.queue95Pcu).toBeCloseTo(9.69, 2);
+    const p = planJunction(short, flows);
+    expect(p.storageBound).toBe(true);
+    // the longest cycle below Webster's where 9.36 ≤ 9.5 PCU: 43 s, effective greens 31 s shared 2:1
+    expect(p.proposed.cycleS).toBe(43);
+    expect(p.proposed.phases.map((x) => x.durationS)).toEqual([7, 16, 4, 12, 4]);
+    expect(p.proposed.lanes.find((l) => l.lane === 'n_0')?.queue95Pcu).toBeLessThanOrEqual(9.5);
+  });
+
+  it('keeps the current plan when the proposal predicts less than minGain', () => {
+    const p = planJunction(cross, flows, { minGain: 0.9 });
+    expect(p.keptCurrent).toBe(true);
+    expect(p.proposed.phases).toEqual(cross.phases);
+    expect(p.proposed.delayS).toBe(p.current.delayS);
+    const q = planJunction(cross, flows, { minGain: 0.1 });
+    expect(q.keptCurrent).toBe(false);
+    expect(q.proposed.delayS).toBeLessThan(0.9 * q.current.delayS);
   });
 
   it('a light junction gets the minimum cycle (40 s)', () => {
@@ -59,6 +97,7 @@ describe('planJunction', () => {
     const p = planJunction(cross, flows);
     const n = p.current.lanes.find((l) => l.lane === 'n_0');
     expect(n?.greenS).toBe(33); // 30 + 5 displayed − 2 s start-up
+    expect(planJunction(cross, flows, { amberUsedS: 2 }).current.lanes.find((l) => l.lane === 'n_0')?.greenS).toBe(35);
     const expected = hcmDelay({ cycleS: 73, greenS: 33, flowPcuH: 600, saturationPcuH: 1800 }).delayS;
     expect(n?.delayS).toBeCloseTo(expected, 9);
     expect(p.current.cycleS).toBe(73);

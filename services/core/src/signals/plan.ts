@@ -34,6 +34,8 @@ export interface SignalLink {
   turn: Turn;
   /** A pedestrian crossing, not a vehicle link. */
   pedestrian?: boolean;
+  /** Length of the lane the link leaves from, metres: the queue it can store before spilling back upstream. */
+  storageM?: number;
 }
 
 export interface SignalPhase {
@@ -56,8 +58,8 @@ export interface PlanOptions {
   /** Minimum adjustable green of a stage, seconds. @default 5 */
   minGreenS?: number;
   /**
-   * Start-up lost time per stage, seconds: counted in the cycle's lost time with the intergreens (amber is taken as
-   * fully lost: drivers stop at amber), and taken off each displayed green to get its effective green. @default 2
+   * Start-up lost time per stage, seconds: counted in the cycle's lost time with the intergreens (less the amber
+   * drivers still use, `amberUsedS`), and taken off each displayed green to get its effective green. @default 2
    */
   startupLostS?: number;
   /**
@@ -69,6 +71,26 @@ export interface PlanOptions {
   baseSaturationPcuH?: number;
   /** HCM analysis period, hours. @default 0.25 */
   periodH?: number;
+  /**
+   * Part of the amber drivers still use, seconds (HCM's extension of effective green e): taken back from the lost
+   * time of each stage that ends in amber and added to each green that does. Default 0 (amber fully lost): with
+   * HCM's e = 2 s the cycles on chartres-centre fell from 40–66 s to 40–46 s and SUMO's approach time loss
+   * improved less (−7.6 % instead of −16.3 % against the current plans; docs/SIGNALS.md). @default 0
+   */
+  amberUsedS?: number;
+  /**
+   * Queue storage: space per queued passenger-car unit, metres. When a lane's 95th-percentile queue under the
+   * Webster cycle exceeds its storage (lane length / spacing, lanes with a known `storageM`), the cycle is the one
+   * closest to Webster's whose queues all fit, else the one with the smallest worst queue/storage ratio.
+   * @default 7
+   */
+  queueSpacingM?: number;
+  /**
+   * Keep the current plan unless the proposal's predicted control delay is at least this share lower (0.1 = 10 %):
+   * the model is not trusted with gains it barely predicts. The proposal is always dropped when it predicts no gain.
+   * @default 0
+   */
+  minGain?: number;
 }
 
 export interface LaneResult {
@@ -123,6 +145,10 @@ export interface JunctionPlan {
   nearCapacity: boolean;
   /** Webster's unbounded optimum (Infinity when Y ≥ 1). */
   websterOptimumS: number;
+  /** The proposal predicted less than `minGain` (or no gain): `proposed` is the current plan. */
+  keptCurrent: boolean;
+  /** The cycle was shortened (or lengthened) from Webster's so that 95th-percentile queues fit their lanes. */
+  storageBound: boolean;
 }
 
 const isGreen = (c: string): boolean => c === 'G' || c === 'g';
@@ -217,8 +243,26 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     }
   }
   const startup = opts.startupLostS ?? 2;
-  const lostTimeS =
-    phases.reduce((a, p, i) => a + (stageOfPhase.has(i) ? 0 : p.durationS), 0) + startup * stages.length;
+  const amberUsed = opts.amberUsedS ?? 0;
+  // Amber each link shows per cycle: a green that ends in amber keeps up to `amberUsed` of it as effective green.
+  const amberOf = (ps: readonly SignalPhase[], link: number): number =>
+    Math.min(
+      amberUsed,
+      ps.reduce((a, p) => a + (p.state[link] === 'y' || p.state[link] === 'Y' ? p.durationS : 0), 0),
+    );
+  // Per stage: the amber used after it (the amber shown, in the next phase, to a link green in its last phase).
+  const stageAmberUsed = stages.map((s) => {
+    const last = [s.phase, ...s.extensions].at(-1) as number; // extensions are kept in cycle order
+    const next = phases[(last + 1) % phases.length];
+    const ends = vehicle.filter((l) => isGreen(phases[last].state[l.index]) && /[yY]/.test(next.state[l.index]));
+    return ends.length > 0 ? Math.min(amberUsed, next.durationS) : 0;
+  });
+  const lostTimeS = Math.max(
+    0,
+    phases.reduce((a, p, i) => a + (stageOfPhase.has(i) ? 0 : p.durationS), 0) +
+      startup * stages.length -
+      stageAmberUsed.reduce((a, b) => a + b, 0),
+  );
   const minGreen = opts.minGreenS ?? 5;
   const walk = opts.pedestrianWalkS ?? 7;
   const pedLinks = controller.links.filter((l) => l.pedestrian).map((l) => l.index);
@@ -235,40 +279,46 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     const minS = split ? walk * walking.length + minGreen * vehicleOnly.length : minGreen + fixedS;
     return { all, walking, vehicleOnly, split, fixedS, minS };
   });
+  const intergreenS = phases.reduce((a, p, i) => a + (stageOfPhase.has(i) ? 0 : p.durationS), 0);
+  const minCycleS = Math.max(opts.minCycleS ?? 40, intergreenS + layout.reduce((a, l) => a + l.minS, 0));
+  const maxCycleS = Math.max(minCycleS, opts.maxCycleS ?? 120);
   const web = websterCycle({
     lostTimeS,
     flowRatios: stages.map((s) => s.criticalY),
-    minCycleS: Math.max(
-      opts.minCycleS ?? 40,
-      lostTimeS - startup * stages.length + layout.reduce((a, l) => a + l.minS, 0),
-    ),
-    maxCycleS: opts.maxCycleS ?? 120,
+    minCycleS,
+    maxCycleS,
   });
-  const effective = greenSplits(
-    web.cycleS,
-    lostTimeS,
-    stages.map((s) => s.criticalY),
-    layout.map((l) => Math.max(0, l.minS - startup)),
-  );
-  const proposedPhases = phases.map((p) => ({ ...p }));
-  stages.forEach((s, i) => {
-    const l = layout[i];
-    const displayed = effective[i] + startup;
-    if (l.split) {
-      for (const p of l.walking) proposedPhases[p].durationS = walk;
-      const rest = (displayed - walk * l.walking.length) / l.vehicleOnly.length;
-      for (const p of l.vehicleOnly) proposedPhases[p].durationS = Math.max(minGreen, Math.round(rest));
-    } else {
-      proposedPhases[s.phase].durationS = Math.max(minGreen, Math.round(displayed - l.fixedS));
-    }
-  });
+  // The proposal for a cycle: effective greens in proportion to y, displayed = effective + start-up − amber used.
+  const phasesFor = (cycleS: number): SignalPhase[] => {
+    const effective = greenSplits(
+      cycleS,
+      lostTimeS,
+      stages.map((s) => s.criticalY),
+      layout.map((l, i) => Math.max(0, l.minS - startup + stageAmberUsed[i])),
+    );
+    const out = phases.map((p) => ({ ...p }));
+    stages.forEach((s, i) => {
+      const l = layout[i];
+      const displayed = effective[i] + startup - stageAmberUsed[i];
+      if (l.split) {
+        for (const p of l.walking) out[p].durationS = walk;
+        const rest = (displayed - walk * l.walking.length) / l.vehicleOnly.length;
+        for (const p of l.vehicleOnly) out[p].durationS = Math.max(minGreen, Math.round(rest));
+      } else {
+        out[s.phase].durationS = Math.max(minGreen, Math.round(displayed - l.fixedS));
+      }
+    });
+    return out;
+  };
   const evaluate = (ps: SignalPhase[]): PlanEvaluation => {
     const cycleS = ps.reduce((a, p) => a + p.durationS, 0);
     const laneResults: LaneResult[] = laneList.map((l) => {
       // Effective green of the lane: phases where its main link is green, less the start-up loss.
       const greenS = Math.max(
         1,
-        ps.reduce((a, p) => a + (isGreen(p.state[l.main.index]) ? p.durationS : 0), 0) - startup,
+        ps.reduce((a, p) => a + (isGreen(p.state[l.main.index]) ? p.durationS : 0), 0) -
+          startup +
+          amberOf(ps, l.main.index),
       );
       const input = {
         cycleS,
@@ -312,15 +362,47 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     const delayS = total > 0 ? laneResults.reduce((a, r) => a + r.delayS * r.flowPcuH, 0) / total : 0;
     return { cycleS, phases: ps, lanes: laneResults, approaches, delayS, los: levelOfService(delayS) };
   };
+  // Queue storage: the Webster cycle unless a lane's 95th-percentile queue would not fit in it.
+  const spacing = opts.queueSpacingM ?? 7;
+  const storageOf = new Map(
+    laneList.map((l) => [l.id, l.main.storageM !== undefined ? l.main.storageM / spacing : Number.POSITIVE_INFINITY]),
+  );
+  const worstRatio = (ev: PlanEvaluation): number =>
+    Math.max(0, ...ev.lanes.filter((r) => r.flowPcuH > 0).map((r) => r.queue95Pcu / (storageOf.get(r.lane) ?? 1)));
+  let cycleS = web.cycleS;
+  let proposed = evaluate(phasesFor(cycleS));
+  let storageBound = false;
+  if (worstRatio(proposed) > 1) {
+    let best: { c: number; ratio: number; fits: boolean } | null = null;
+    for (let c = Math.ceil(minCycleS); c <= maxCycleS; c++) {
+      const ratio = worstRatio(evaluate(phasesFor(c)));
+      const fits = ratio <= 1;
+      const better =
+        best === null ||
+        (fits && !best.fits) ||
+        (fits && best.fits && Math.abs(c - web.cycleS) < Math.abs(best.c - web.cycleS)) ||
+        (!fits && !best.fits && ratio < best.ratio);
+      if (better) best = { c, ratio, fits };
+    }
+    if (best && best.c !== Math.round(cycleS)) {
+      cycleS = best.c;
+      proposed = evaluate(phasesFor(cycleS));
+      storageBound = true;
+    }
+  }
+  const current = evaluate(phases.map((p) => ({ ...p })));
+  const keptCurrent = !(proposed.delayS < current.delayS * (1 - (opts.minGain ?? 0)));
   return {
     controller: controller.id,
-    current: evaluate(phases.map((p) => ({ ...p }))),
-    proposed: evaluate(proposedPhases),
+    current,
+    proposed: keptCurrent ? evaluate(phases.map((p) => ({ ...p }))) : proposed,
     stages,
     lostTimeS,
     Y: web.Y,
     nearCapacity: web.nearCapacity,
     websterOptimumS: web.optimumS,
+    keptCurrent,
+    storageBound,
   };
 }
 

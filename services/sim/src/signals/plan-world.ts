@@ -77,6 +77,12 @@ export interface PlanWorldOptions extends PlanOptions {
   demandScale?: number;
 }
 
+/**
+ * A junction keeps its current plan unless the proposal predicts at least 10 % less control delay: the flows are
+ * measured (cameras miss some vehicles) and the model is approximate, so a small predicted gain is no evidence.
+ */
+export const DEFAULT_MIN_GAIN = 0.1;
+
 /** Per junction: measured movements → PCU flows → current vs proposed plan. */
 export async function planWorld(
   client: ClickHouseClient,
@@ -151,7 +157,7 @@ export async function planWorld(
         heavyShare: a.veh > 0 ? a.heavy / a.veh : 0,
       })),
       unmatchedVehicles: unmatched,
-      plan: planJunction(cov.tls.controller, flows, opts),
+      plan: planJunction(cov.tls.controller, flows, { minGain: DEFAULT_MIN_GAIN, ...opts }),
     });
   }
   return out;

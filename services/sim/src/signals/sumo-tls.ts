@@ -57,10 +57,12 @@ export function readSumoNet(xml: string): SumoNet {
   const doc = parser.parse(xml) as { net?: XmlNode; additional?: XmlNode };
   const net = doc.net ?? doc.additional ?? {};
   const edges = new Map<string, NetEdgeInfo>();
+  const laneLength = new Map<string, number>();
   for (const e of asArray(net.edge as XmlNode | XmlNode[])) {
     const id = String(e.id);
     if (id.startsWith(':') || (e.function !== undefined && e.function !== 'normal')) continue;
     const lanes = asArray(e.lane as XmlNode | XmlNode[]);
+    for (const l of lanes) if (l.length !== undefined) laneLength.set(String(l.id), Number(l.length));
     const vehicleLane = lanes.find((l) => String(l.allow ?? '') !== 'pedestrian') ?? lanes[0];
     const shape = String(vehicleLane?.shape ?? '')
       .trim()
@@ -99,6 +101,7 @@ export function readSumoNet(xml: string): SumoNet {
         lane: `${from}_${c.fromLane}`,
         turn: String(c.dir) as Turn,
         pedestrian,
+        storageM: pedestrian ? undefined : laneLength.get(`${from}_${c.fromLane}`),
       });
       if (!pedestrian) {
         incoming.add(from);
