@@ -13,7 +13,7 @@ export const help = `passage api [--port <port>] [--host <host>] [--data <dir>] 
                (PASSAGE_SITES_FILE), e.g. infra/scenarios/chartres-centre/registry.json
   Keys: PASSAGE_API_KEYS=role:key,… (roles planner, traffic, data-officer, admin). Without a key the API serves
   only open-data aggregates (k-anonymous, hourly or coarser). The dashboard is the build in dashboards/dist
-  (`npm run build`; from source, `passage api` rebuilds it first when its sources changed).`;
+  (npm run build; from source, passage api rebuilds it first when its sources changed).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('api', argv, {
