@@ -141,4 +141,35 @@ describe('counter file → ingest → national counting schema', () => {
     expect(Object.values(counts).filter((c) => c === '').length).toBeGreaterThan(0);
     expect(f.site.length - 1).toBe(3);
   });
+
+  it('an export with nothing in it fails: exit 1, the empty file, why, and the period the store holds', async () => {
+    const run = async (args: string[]) => {
+      const errs: string[] = [];
+      const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+      const err = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errs.push(a.join(' ')));
+      try {
+        return { code: await run2(args), err: errs.join('\n') };
+      } finally {
+        log.mockRestore();
+        err.mockRestore();
+      }
+    };
+    const run2 = async (args: string[]) => (args[0] === 'ingest' ? ingestRun(args.slice(1)) : exportRun(args));
+    const data = join(tmp, 'store-empty-export');
+    const ex = (from: string, to: string, out: string) => [
+      ...['--dataset', 'counting', '--from', from, '--to', to, '--out', join(tmp, out), '--data', data],
+    ];
+    // A store nothing was ingested into (the silent case of issue 11: three files of 0 rows, exit 0).
+    const none = await run(ex('2025-10-01', '2025-10-02', 'x-none'));
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/no rows in .*sites\.csv.*: no site is registered/);
+    expect(none.err).toMatch(/the store holds no counts/);
+    // The Telraam month, exported for a day it does not cover.
+    const telraam = fixture('segment-9000008311-2025-10-hourly.json');
+    expect((await run(['ingest', '--format', 'telraam', telraam, '--data', data])).code).toBe(0);
+    const outside = await run(ex('2024-01-01', '2024-01-02', 'x-outside'));
+    expect(outside.code).toBe(1);
+    expect(outside.err).toMatch(/no rows in \S*measures\.csv: nothing was stored in that period/);
+    expect(outside.err).toMatch(/from 2025-10-01T00:00:00\.000Z to 2025-11-01T00:00:00\.000Z/);
+  });
 });

@@ -2,8 +2,10 @@ import { PassageError } from '@passage/config';
 import {
   DATASETS,
   type Dataset,
+  dataExtent,
   type ExportFormat,
   exportDataset,
+  migrate,
   openStore,
   storeOptionsFromConfig,
 } from '@passage/store';
@@ -18,7 +20,9 @@ export const help = `passage export --dataset <name> --from <date> --to <date> [
             footfall  pedestrian counts by site, hourly (CSV or Parquet)
             sites     sites as GeoJSON
   Cells below k (default privacy.k / PASSAGE_K_ANONYMITY) are suppressed; the rule is written in datapackage.json.
-  Dates: 2026-03-10 or 2026-03-10T07:30:00Z (UTC unless a zone is given); --to is exclusive.`;
+  Dates: 2026-03-10 or 2026-03-10T07:30:00Z (UTC unless a zone is given); --to is exclusive.
+  Exit code 1 when a file has no rows (no sites registered, no data in the period, or every cell below k): the
+  message says which file, what the store holds and what to do.`;
 
 const DEFAULT_FORMAT: Record<Dataset, ExportFormat> = { counting: 'csv', od: 'csv', footfall: 'csv', sites: 'geojson' };
 
@@ -52,6 +56,8 @@ export async function run(argv: string[]): Promise<number> {
   const k = values.k === undefined ? ctx.config.privacy.k : Number(values.k);
   const store = openStore(storeOptionsFromConfig(ctx.config));
   try {
+    // A store nothing was ingested into yet has no tables: create them, so the answer is "no rows", not an SQL error.
+    await migrate(store.client);
     const r = await exportDataset({
       store,
       dataset,
@@ -64,7 +70,24 @@ export async function run(argv: string[]): Promise<number> {
     });
     for (const f of r.files) console.log(`${f.path}\t${f.rows} rows\t${f.bytes} bytes`);
     console.log(`${r.datapackage}\t(k = ${k}, ${r.suppressedCells} cell(s) suppressed)`);
-    return 0;
+    const empty = r.files.filter((f) => f.rows === 0);
+    if (empty.length === 0) return 0;
+    // An export with nothing in it is not a success (issue 11): say which file, what the store holds, what to do.
+    const extent = await dataExtent(store.client);
+    const held = extent
+      ? `the store holds data from ${new Date(extent.from).toISOString()} to ${new Date(extent.to).toISOString()}`
+      : 'the store holds no counts, line counts or OD data';
+    const names = empty.map((f) => f.path).join(', ');
+    const why =
+      r.suppressedCells > 0
+        ? `every one of the ${r.suppressedCells} cell(s) is below k = ${k} (suppressed)`
+        : empty.some((f) => /sites\.(csv|geojson)$/.test(f.path))
+          ? 'no site is registered (load a site registry: `passage sites validate`, then ingest or replay with it)'
+          : 'nothing was stored in that period';
+    console.error(
+      `passage export: no rows in ${names}: ${why}; ${held} (${store.location}). Check --from/--to and --data, or ingest first (\`passage ingest\`, \`passage replay\`).`,
+    );
+    return 1;
   } finally {
     await store.close();
   }
