@@ -28,6 +28,7 @@ import {
   parseMot,
   trackMotFile,
 } from '@passage/core';
+import { median } from './_util.ts';
 
 interface OdcDetection {
   x: number;
@@ -117,12 +118,6 @@ function runOdc(seq: Sequence): { all: string; live: string } {
     }
   });
   return { all: `${all.join('\n')}\n`, live: `${live.join('\n')}\n` };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /**

@@ -3,10 +3,12 @@
  * metres), polygons and directed lines. Accurate to a few centimetres over a town centre (< 5 km).
  */
 
+import { EARTH_RADIUS_M, type LocalPolygon, localPolygon } from '@passage/core';
+
+export { EARTH_RADIUS_M, type LocalPolygon, localPolygon, pointInLocalPolygon as pointInPolygon } from '@passage/core';
+
 export type LonLat = readonly [number, number];
 
-/** Mean Earth radius (IUGG), metres. */
-export const EARTH_RADIUS_M = 6371008.8;
 const DEG = Math.PI / 180;
 
 /** Equirectangular projection around an origin. */
@@ -28,51 +30,8 @@ export function makeLocalFrame(origin: { lon: number; lat: number }): LocalFrame
   };
 }
 
-/** A polygon in local metres, flattened [x0, y0, x1, y1, …] with its bounding box for fast rejection. */
-export interface LocalPolygon {
-  readonly xy: Float64Array;
-  readonly minX: number;
-  readonly minY: number;
-  readonly maxX: number;
-  readonly maxY: number;
-}
-
 export function toLocalPolygon(frame: LocalFrame, ring: ReadonlyArray<LonLat>): LocalPolygon {
   return localPolygon(ring.map((p) => frame.toLocal(p)));
-}
-
-/** A LocalPolygon from vertices already in local metres. */
-export function localPolygon(points: ReadonlyArray<readonly [number, number]>): LocalPolygon {
-  const xy = new Float64Array(points.length * 2);
-  let minX = Number.POSITIVE_INFINITY;
-  let minY = Number.POSITIVE_INFINITY;
-  let maxX = Number.NEGATIVE_INFINITY;
-  let maxY = Number.NEGATIVE_INFINITY;
-  points.forEach(([x, y], i) => {
-    xy[2 * i] = x;
-    xy[2 * i + 1] = y;
-    minX = Math.min(minX, x);
-    minY = Math.min(minY, y);
-    maxX = Math.max(maxX, x);
-    maxY = Math.max(maxY, y);
-  });
-  return { xy, minX, minY, maxX, maxY };
-}
-
-/** Even–odd point-in-polygon test (closing vertex optional). */
-export function pointInPolygon(poly: LocalPolygon, x: number, y: number): boolean {
-  if (x < poly.minX || x > poly.maxX || y < poly.minY || y > poly.maxY) return false;
-  const v = poly.xy;
-  const n = v.length / 2;
-  let inside = false;
-  for (let i = 0, j = n - 1; i < n; j = i++) {
-    const xi = v[2 * i];
-    const yi = v[2 * i + 1];
-    const xj = v[2 * j];
-    const yj = v[2 * j + 1];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
 }
 
 /** A directed segment a→b in local metres. */

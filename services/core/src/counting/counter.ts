@@ -38,6 +38,7 @@
  * half window; the track speed is the mean of those samples; a line crossing carries the windowed speed at
  * the moment it is counted.
  */
+import { pointInPolygon } from '../geometry/polygon.ts';
 import { MS_TO_KMH } from '../geometry/speed.ts';
 import type {
   CameraCounterOptions,
@@ -161,26 +162,6 @@ function compileZones(zones: readonly Zone[]): CompiledZones {
     c.maxY[i] = y1;
   });
   return c;
-}
-
-/** Even–odd ray casting; points exactly on an edge may fall either way (hysteresis absorbs it). */
-export function pointInPolygon(
-  x: number,
-  y: number,
-  vx: ArrayLike<number>,
-  vy: ArrayLike<number>,
-  off = 0,
-  cnt = vx.length,
-): boolean {
-  let inside = false;
-  for (let i = 0, j = cnt - 1; i < cnt; j = i++) {
-    const xi = vx[off + i];
-    const yi = vy[off + i];
-    const xj = vx[off + j];
-    const yj = vy[off + j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
 }
 
 const IN_BIT = 1;

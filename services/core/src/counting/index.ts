@@ -8,7 +8,7 @@ export {
   minuteOf,
   rollUpLineCounts,
 } from './aggregate.ts';
-export { CameraCounter, pointInPolygon } from './counter.ts';
+export { CameraCounter } from './counter.ts';
 export { SPEED_BIN_KMH, SPEED_BINS, SpeedHistogram } from './histogram.ts';
 export {
   type CameraCounterOptions,

@@ -16,6 +16,7 @@
  *   before, close to the rush hour after) is not a jump while a lone spike is; in a stream this delays the
  *   verdict by jumpWindow/2 bins, and the first/last bins of a series (one side only) are not judged.
  */
+import { median } from '../features/track-features.ts';
 import { type NormalisedCount, seriesKey } from './normalise.ts';
 
 export type HealthKind = 'gap' | 'stuck-at-zero' | 'flat-line' | 'impossible-jump';
@@ -57,12 +58,6 @@ export interface HealthOptions {
   jumpMinAbs?: number;
   /** Expected count of a bin (neighbours, historic profile). Default: the series' own hour-of-week median. */
   expected?: (series: Pick<NormalisedCount, 'sensorId' | 'mode' | 'direction'>, binStart: number) => number | undefined;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 const WEEK_MS = 7 * 86_400_000;

@@ -5,6 +5,7 @@
  *   GEH = sqrt(2 (M − C)² / (M + C)), and GEH = 0 when both are 0.
  * The usual acceptance criterion is GEH < 5 for at least 85 % of hourly cells.
  */
+import { median as coreMedian } from '@passage/core';
 
 export function geh(m: number, c: number): number {
   const s = m + c;
@@ -232,11 +233,9 @@ export function classScores(cm: ConfusionMatrix): {
   return { perClass, macroF1: classes > 0 ? f1Sum / classes : 0, accuracy: total > 0 ? correct / total : 0 };
 }
 
+/** Median (core's `median`), NaN for no value: an evaluation over nothing must not read as 0. */
 export function median(values: ReadonlyArray<number>): number {
-  const v = [...values].sort((a, b) => a - b);
-  const n = v.length;
-  if (n === 0) return Number.NaN;
-  return n % 2 === 1 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  return values.length === 0 ? Number.NaN : coreMedian(values);
 }
 
 /** Start (epoch ms) of the interval of `intervalS` seconds containing `ts`, aligned on the epoch. */

@@ -16,6 +16,7 @@
  * - agents per mode.
  */
 import type { Mode } from '@passage/stream/contracts';
+import { median } from '../eval/metrics.ts';
 import { type LocalPolygon, pointInPolygon, toLocalPolygon } from '../geo.ts';
 import { counterClass } from '../synth/counters.ts';
 import type { SimContext } from '../synth/scenario.ts';
@@ -250,13 +251,6 @@ export function truthSiteSequences(ctx: SimContext): Map<number, SiteVisit[]> {
   });
   for (const list of seq.values()) list.sort((p, q) => p.t - q.t || cmpStr(p.siteId, q.siteId));
   return seq;
-}
-
-function median(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  const n = v.length;
-  if (n === 0) return Number.NaN;
-  return n % 2 === 1 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /** A road user's trip between sighting zones as perfect sensors see it (see the module comment). */
