@@ -62,6 +62,8 @@ describe('normaliseCounts', () => {
       'car:100',
       'car:null',
     ]);
-    expect(() => normaliseCounts(recs, { interval: '5m' as '1m' })).toThrow(/PASSAGE_COUNTS_CONFIG/);
+    expect(() => normaliseCounts(recs, { interval: '5m' as '1m' })).toThrow(
+      expect.objectContaining({ code: 'PASSAGE_COUNTS_CONFIG' }),
+    );
   });
 });

@@ -24,6 +24,7 @@
  * while keeping their uptime, for consumers that only trust well-covered bins (Telraam suggests treating
  * low-uptime hours with care).
  */
+import { PassageError } from '../errors.ts';
 
 /** Same shape as `CountRecord` in @passage/stream contracts. */
 export interface CountRecordLike {
@@ -66,8 +67,8 @@ export interface NormaliseOptions {
   offsetMs?: number;
 }
 
-function configError(message: string): Error {
-  return Object.assign(new RangeError(`PASSAGE_COUNTS_CONFIG: ${message}`), { code: 'PASSAGE_COUNTS_CONFIG' });
+function configError(message: string): PassageError {
+  return new PassageError('PASSAGE_COUNTS_CONFIG', message);
 }
 
 export function seriesKey(r: { sensorId: string; mode?: string; direction?: string }): string {

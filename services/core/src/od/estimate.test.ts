@@ -81,10 +81,10 @@ describe('estimateOdGls', () => {
 
   it('rejects counts without a variance and unknown cells (PASSAGE_OD_ESTIMATE)', () => {
     expect(() => estimateOdGls([{ prior: 1, variance: 1 }], [{ cells: [0], value: 1, variance: 0 }])).toThrow(
-      /PASSAGE_OD_ESTIMATE/,
+      expect.objectContaining({ code: 'PASSAGE_OD_ESTIMATE' }),
     );
     expect(() => estimateOdGls([{ prior: 1, variance: 1 }], [{ cells: [3], value: 1, variance: 1 }])).toThrow(
-      /PASSAGE_OD_ESTIMATE/,
+      expect.objectContaining({ code: 'PASSAGE_OD_ESTIMATE' }),
     );
   });
 

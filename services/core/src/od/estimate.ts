@@ -23,6 +23,7 @@
  *
  * Pure arithmetic: no I/O. Sizes up to a few hundred cells and counts (dense m × m solve, m = number of counts).
  */
+import { PassageError } from '../errors.ts';
 
 export interface GlsCell {
   /** Prior trips t₀ (≥ 0). */
@@ -62,8 +63,8 @@ export interface GlsResult {
   iterations: number;
 }
 
-function estimateError(message: string): Error {
-  return Object.assign(new RangeError(`PASSAGE_OD_ESTIMATE: ${message}`), { code: 'PASSAGE_OD_ESTIMATE' });
+function estimateError(message: string): PassageError {
+  return new PassageError('PASSAGE_OD_ESTIMATE', message);
 }
 
 /** Cholesky factor L (lower) of a symmetric positive-definite matrix, in place of a copy. */

@@ -82,7 +82,7 @@ describe('ipf', () => {
       [50, 50],
       [50, 50],
     ]);
-    expect(() => ipf([[1]], [1, 2], [3])).toThrow(/PASSAGE_OD_EXPAND/);
+    expect(() => ipf([[1]], [1, 2], [3])).toThrow(expect.objectContaining({ code: 'PASSAGE_OD_EXPAND' }));
   });
 });
 

@@ -22,6 +22,7 @@
  * factor f = expanded / N treated as known, Var(f·N) = f²·N, so se = f·√N = expanded / √N. Cells observed
  * as 0 have no estimate (se undefined). This ignores the error of the reference counts themselves.
  */
+import { PassageError } from '../errors.ts';
 import type { OdCellLike } from '../privacy/kanon.ts';
 
 export interface IpfOptions {
@@ -45,8 +46,8 @@ export interface IpfResult {
   balanceFactor: number;
 }
 
-function configError(message: string): Error {
-  return Object.assign(new RangeError(`PASSAGE_OD_EXPAND: ${message}`), { code: 'PASSAGE_OD_EXPAND' });
+function configError(message: string): PassageError {
+  return new PassageError('PASSAGE_OD_EXPAND', message);
 }
 
 function relErrors(

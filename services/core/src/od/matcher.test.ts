@@ -183,9 +183,11 @@ describe('OdMatcher', () => {
   });
 
   it('rejects bad configuration', () => {
-    expect(() => new OdMatcher({ maxTravelTimeS: 0 })).toThrow(/PASSAGE_OD_CONFIG/);
-    expect(() => new OdMatcher({ maxTripDurationS: 60 })).toThrow(/PASSAGE_OD_CONFIG/);
-    expect(() => new OdMatcher({ maxTokens: 0 })).toThrow(/PASSAGE_OD_CONFIG/);
+    expect(() => new OdMatcher({ maxTravelTimeS: 0 })).toThrow(expect.objectContaining({ code: 'PASSAGE_OD_CONFIG' }));
+    expect(() => new OdMatcher({ maxTripDurationS: 60 })).toThrow(
+      expect.objectContaining({ code: 'PASSAGE_OD_CONFIG' }),
+    );
+    expect(() => new OdMatcher({ maxTokens: 0 })).toThrow(expect.objectContaining({ code: 'PASSAGE_OD_CONFIG' }));
     expect(() => new OdMatcher({ visitGapS: -1 })).toThrow(/visitGapS/);
   });
 
@@ -348,7 +350,9 @@ describe('OdMatcher round trips', () => {
     const dflt = new OdMatcher({ siteZone: { G: 'gate' } });
     dflt.onSightings(input);
     expect(dflt.flush().map((c) => c.travelTimeP50S)).toEqual([600]);
-    expect(() => new OdMatcher({ roundTripMinDwellS: -1 })).toThrow(/PASSAGE_OD_CONFIG/);
+    expect(() => new OdMatcher({ roundTripMinDwellS: -1 })).toThrow(
+      expect.objectContaining({ code: 'PASSAGE_OD_CONFIG' }),
+    );
   });
 });
 

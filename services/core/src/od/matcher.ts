@@ -42,6 +42,7 @@
  * or in a car). With `kAnonymity`, cells pass through suppressBelowK with their token sets (exact distinct
  * counts) before they leave the matcher.
  */
+import { PassageError } from '../errors.ts';
 import { type KRule, type OdCellLike, quantileSorted, suppressBelowK } from '../privacy/kanon.ts';
 import type { SightingKindLike, TokenSightingLike } from '../privacy/tokenizer.ts';
 import { UNOBSERVED_ZONE } from './zones.ts';
@@ -169,8 +170,8 @@ interface CellAcc {
   travelTimesS: number[];
 }
 
-function configError(message: string): Error {
-  return Object.assign(new RangeError(`PASSAGE_OD_CONFIG: ${message}`), { code: 'PASSAGE_OD_CONFIG' });
+function configError(message: string): PassageError {
+  return new PassageError('PASSAGE_OD_CONFIG', message);
 }
 
 const defaultModeGroup = (kind: SightingKindLike): string => (kind === 'anpr' ? 'motor' : 'all');

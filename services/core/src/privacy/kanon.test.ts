@@ -88,6 +88,8 @@ describe('suppressBelowK', () => {
     expect(quantileSorted([], 0.5)).toBeUndefined();
     expect(quantileSorted([10, 20, 30, 40], 0.5)).toBe(25);
     expect(quantileSorted([10, 20, 30, 40], 0.85)).toBeCloseTo(35.5, 12);
-    expect(() => suppressBelowK([], 0, 'suppress')).toThrow(/PASSAGE_PRIVACY_CONFIG/);
+    expect(() => suppressBelowK([], 0, 'suppress')).toThrow(
+      expect.objectContaining({ code: 'PASSAGE_PRIVACY_CONFIG' }),
+    );
   });
 });

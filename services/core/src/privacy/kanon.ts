@@ -13,6 +13,7 @@
  * `trips`, an upper bound of the distinct count when one token contributes to several merged cells;
  * callers that need the strict guarantee must pass token sets (the OD matcher does).
  */
+import { PassageError } from '../errors.ts';
 
 export type KRule = 'suppress' | 'merge-to-other';
 
@@ -41,8 +42,8 @@ export interface KCellInput extends OdCellLike {
   travelTimesS?: readonly number[];
 }
 
-function configError(message: string): Error {
-  return Object.assign(new RangeError(`PASSAGE_PRIVACY_CONFIG: ${message}`), { code: 'PASSAGE_PRIVACY_CONFIG' });
+function configError(message: string): PassageError {
+  return new PassageError('PASSAGE_PRIVACY_CONFIG', message);
 }
 
 /** Linear-interpolation quantile (R type 7) of an ascending array; undefined when empty. */

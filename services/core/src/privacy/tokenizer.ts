@@ -31,7 +31,9 @@
  * the previous key is zeroed as soon as a sighting or {@link Tokenizer.advance} passes boundary + grace.
  * Older sightings are dropped (`tokenize` returns null) and counted in `stats().droppedNoKey`.
  */
+
 import { createHmac, randomFillSync } from 'node:crypto';
+import { PassageError } from '../errors.ts';
 
 export type SightingKindLike = 'wifi' | 'ble' | 'anpr';
 
@@ -85,8 +87,8 @@ export interface TokenizerStats {
 export const TOKEN_LENGTH = 22;
 const KEY_BYTES = 32;
 
-function configError(message: string): Error {
-  return Object.assign(new RangeError(`PASSAGE_PRIVACY_CONFIG: ${message}`), { code: 'PASSAGE_PRIVACY_CONFIG' });
+function configError(message: string): PassageError {
+  return new PassageError('PASSAGE_PRIVACY_CONFIG', message);
 }
 
 /** epochOffsetMs that aligns epochs to local midnight for a zone at `utcOffsetMinutes` (e.g. +60 for CET). */
