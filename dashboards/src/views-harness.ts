@@ -1,0 +1,111 @@
+/**
+ * Browser-test fixture for the signals and footfall views: the shared fixture store (`fillFixture`) plus the
+ * signal controller, heavy vehicles and camera health event of the fixture junction and 66 days of hourly
+ * footfall with forecasts and events (`@passage/api/fixtures/signals-footfall`), served by the real API with a
+ * traffic and a planner key (harness.ts serves a planner key only).
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig } from '@passage/config';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { DASHBOARD_ROOT } from './build.ts';
+import { ensureDist, launchChromium } from './harness.ts';
+
+export const TRAFFIC_KEY = 'traffic-dashboard-key-0123456789';
+export const PLANNER_KEY_VIEWS = 'planner-dashboard-key-abcdef0123';
+/** CI artefacts: screenshots of the walks. */
+export const SHOTS_DIR = resolve(DASHBOARD_ROOT, '../.artifacts/screenshots');
+
+export async function startViewsApi() {
+  const { migrate, openStore } = await import('@passage/store');
+  const { startApi } = await import('@passage/api');
+  const { fillFixture } = await import('@passage/api/fixtures/aggregates');
+  const { fillFootfallFixture, fillSignalsFixture } = await import('@passage/api/fixtures/signals-footfall');
+  const { createLogger } = await import('@passage/stream');
+  const store = openStore({ dataDir: ':memory:' });
+  await migrate(store.client);
+  const fixture = await fillFixture(store.client, { hours: 2 });
+  await fillSignalsFixture(store.client, fixture.start, 2);
+  await fillFootfallFixture(store.client);
+  const api = await startApi({
+    config: loadConfig({
+      env: {},
+      overrides: {
+        api: { keys: [`traffic:${TRAFFIC_KEY}`, `planner:${PLANNER_KEY_VIEWS}`], rateLimitPerMinute: 100000 },
+        footfall: { timeZone: 'Europe/Paris', country: 'FR' },
+      },
+    }),
+    store,
+    log: createLogger({ level: 'silent' }),
+    port: 0,
+    host: '127.0.0.1',
+    buildDashboard: false,
+  });
+  return {
+    url: api.url,
+    fixture,
+    /** GET on the API with a key (what the view asked, read again by the test). */
+    get: async <T>(pathAndQuery: string, key: string): Promise<T> => {
+      const r = await fetch(`${api.url}${pathAndQuery}`, { headers: { 'x-api-key': key } });
+      if (!r.ok) throw new Error(`${pathAndQuery}: ${r.status} ${await r.text()}`);
+      return (await r.json()) as T;
+    },
+    close: async () => {
+      await api.close();
+      await store.close();
+    },
+  };
+}
+
+/** Opens the dashboard in `lang` with `key`, then the contributed view `view` from the navigation. */
+export async function openView(page: Page, url: string, key: string, lang: 'fr' | 'en', view: string): Promise<void> {
+  await page.addInitScript((l) => localStorage.setItem('passage.lang', l), lang);
+  await page.goto(`${url}/#key=${key}`);
+  const button = navButton(page, view);
+  await button.waitFor({ timeout: 60_000 });
+  await button.click();
+}
+
+/** The navigation button of a contributed view (`data-view`, or the shell's `data-tab="x:<id>"`). */
+export function navButton(page: Page, view: string) {
+  return page.locator(`button[data-view="${view}"], button[data-tab="x:${view}"]`).first();
+}
+
+/** Number as the view formats it (ctx.fmt.number: locale grouping, at most `digits` decimals). */
+export function fmtNumber(lang: 'fr' | 'en', v: number, digits = 0): string {
+  return new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: 0,
+  }).format(v);
+}
+
+/**
+ * A browser walk's fixtures (call inside `describe`): the dashboard build, the API over the fixture store, one
+ * Chromium page that records the API requests whose URL contains `record` (path and query, as the view sent them).
+ */
+export function browserWalk(record: string) {
+  const w = {
+    server: undefined as unknown as Awaited<ReturnType<typeof startViewsApi>>,
+    browser: undefined as unknown as Browser,
+    page: undefined as unknown as Page,
+    asked: [] as string[],
+    /** The last recorded request containing `part`. */
+    last: (part: string) => w.asked.filter((u) => u.includes(part)).at(-1) as string,
+  };
+  beforeAll(async () => {
+    await ensureDist();
+    w.server = await startViewsApi();
+    w.browser = await launchChromium();
+    w.page = await w.browser.newPage({ viewport: { width: 1280, height: 1400 }, acceptDownloads: true });
+    w.page.on('request', (r) => {
+      if (r.url().includes(record)) w.asked.push(r.url().slice(w.server.url.length));
+    });
+    mkdirSync(SHOTS_DIR, { recursive: true });
+  }, 120_000);
+  afterAll(async () => {
+    await w.browser?.close();
+    await w.server?.close();
+  });
+  return w;
+}
