@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { mulberry32 } from '@passage/core';
 import { FEATURE_NAMES, type FeatureRows, N_FEATURES } from './features.ts';
 import { dayKey, type HourlyGrid } from './grid.ts';
 import type { Dense, ForecastModel } from './model.ts';
@@ -51,18 +52,6 @@ export async function initBackend(): Promise<string> {
   await tf.setBackend('cpu');
   await tf.ready();
   return 'cpu';
-}
-
-/** mulberry32: seeded shuffles. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const QUANTILES: [number, number, number] = [0.1, 0.5, 0.9];
@@ -162,7 +151,7 @@ export async function trainModel(grid: HourlyGrid, rows: FeatureRows, o: TrainOp
     };
     const optimizer = tf.train.adam(o.learningRate ?? 0.002);
     const order = Uint32Array.from({ length: train.n }, (_, i) => i);
-    const rand = rng(seed);
+    const rand = mulberry32(seed);
     const xb = new Float32Array(bs * F);
     const yb = new Float32Array(bs);
     const wb = new Float32Array(bs);
