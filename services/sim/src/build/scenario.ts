@@ -9,7 +9,16 @@ import { agentsCsv, deriveFromFcd, fileLines, gzip9, NearMask } from './derive.t
 import { type Origin, toLonLat } from './geo.ts';
 import { buildNetwork, type StreetNet } from './network.ts';
 import { buildSensors, type Sensors } from './sensors.ts';
-import { type CommandRecord, parseLaneLengths, requireSumo, round3, runTool, stripSumoStamp } from './sumo.ts';
+import {
+  type CommandRecord,
+  parseLaneLengths,
+  parseSumoStats,
+  requireSumo,
+  round3,
+  routedIds,
+  runTool,
+  stripSumoStamp,
+} from './sumo.ts';
 import { MODES, type Mode, vtypeElements } from './vtypes.ts';
 import type { WorldRecipe } from './worlds/common.ts';
 import { WORLDS, worldRecipe } from './worlds/index.ts';
@@ -221,8 +230,7 @@ export async function buildScenario(opts: BuildOptions): Promise<BuildReport> {
     rmSync(join(sumoDir, 'routes.rou.xml'));
     for (const f of ['routes.rou.alt.xml']) rmSync(join(sumoDir, f), { force: true });
     writeFileSync(join(sumoDir, 'routes.rou.xml.gz'), gzip9(routesXml));
-    const routed = new Set<string>();
-    for (const m of routesXml.matchAll(/<(?:vehicle|person) id="([^"]+)"/g)) routed.add(m[1]);
+    const routed = routedIds(routesXml);
     const unroutable = plans.filter((p) => p.mode !== 'bus' && !routed.has(p.id)).length;
     phase('route');
 
@@ -252,7 +260,7 @@ export async function buildScenario(opts: BuildOptions): Promise<BuildReport> {
       sumoDir,
       commands,
     );
-    const sumoStats = parseStats(readFileSync(join(tmp, 'stats.xml'), 'utf8'));
+    const sumoStats = parseSumoStats(readFileSync(join(tmp, 'stats.xml'), 'utf8'));
     phase('simulate');
 
     // 5. Derived ground truth.
@@ -342,17 +350,6 @@ function sumocfg(durationS: number, stepS: number, seed: number): string {
   </report>
 </configuration>
 `;
-}
-
-/** A few headline numbers from SUMO's --statistic-output. */
-function parseStats(xml: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const tag of ['vehicles', 'teleports', 'persons', 'vehicleTripStatistics', 'pedestrianStatistics']) {
-    const m = xml.match(new RegExp(`<${tag} ([^>]*)/?>`));
-    if (!m) continue;
-    for (const a of m[1].matchAll(/(\w+)="([^"]*)"/g)) out[`${tag}.${a[1]}`] = a[2];
-  }
-  return out;
 }
 
 /** Reads a gzipped text file. */

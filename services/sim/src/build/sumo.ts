@@ -1,6 +1,7 @@
 /** Thin wrappers around SUMO's binaries (netconvert, duarouter, sumo) run as child processes. */
 import { spawn, spawnSync } from 'node:child_process';
 import { PassageError } from '@passage/config';
+import { attr, xmlElements } from './netxml.ts';
 
 export const SUMO_MISSING_CODE = 'PASSAGE_SUMO_MISSING';
 
@@ -82,14 +83,36 @@ export function round3(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
 
-/** Lane lengths by edge id (first lane) from a net.xml text. */
+/** Lane lengths by edge id (first lane; internal edges left out) from a net.xml text (fast-xml-parser). */
 export function parseLaneLengths(netXml: string): Map<string, number> {
   const out = new Map<string, number>();
-  const re = /<lane id="([^"]+)_(\d+)" index="\d+"[^>]*?length="([\d.]+)"/g;
-  for (let m = re.exec(netXml); m; m = re.exec(netXml)) {
-    const edge = m[1];
-    if (edge.startsWith(':')) continue;
-    if (!out.has(edge)) out.set(edge, Number(m[3]));
+  for (const edge of xmlElements(netXml, 'net', 'edge')) {
+    const id = attr(edge, 'id');
+    const lanes = edge.lane;
+    const length = Array.isArray(lanes) && lanes.length > 0 ? attr(lanes[0], 'length') : undefined;
+    if (id && !id.startsWith(':') && length !== undefined && !out.has(id)) out.set(id, Number(length));
+  }
+  return out;
+}
+
+/** Ids of the `<vehicle>` and `<person>` elements of a SUMO routes file (what duarouter could route). */
+export function routedIds(routesXml: string): Set<string> {
+  const ids = new Set<string>();
+  for (const tag of ['vehicle', 'person']) {
+    for (const e of xmlElements(routesXml, 'routes', tag)) {
+      const id = attr(e, 'id');
+      if (id) ids.add(id);
+    }
+  }
+  return ids;
+}
+
+/** A few headline numbers of SUMO's --statistic-output (`<tag>.<attribute>` → value). */
+export function parseSumoStats(xml: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const tag of ['vehicles', 'teleports', 'persons', 'vehicleTripStatistics', 'pedestrianStatistics']) {
+    const e = xmlElements(xml, 'statistics', tag)[0];
+    for (const [k, v] of Object.entries(e ?? {})) if (typeof v === 'string') out[`${tag}.${k}`] = v;
   }
   return out;
 }
