@@ -1,6 +1,7 @@
 export * from './assign/index.ts';
 export * from './counting/index.ts';
 export * from './counts/index.ts';
+export * from './csv.ts';
 export * from './errors.ts';
 export * from './features/index.ts';
 export * from './geometry/index.ts';

@@ -12,7 +12,7 @@
  * Missing cells (`missing`, e.g. `NaN`, empty) become records with count null (gaps stay gaps, never zeros);
  * absent rows are simply absent (the counts role writes gap bins for them).
  */
-import { ZoneClock } from '@passage/core';
+import { splitCsvLine, ZoneClock } from '@passage/core';
 import type { CountRecord } from '@passage/stream/contracts';
 import { type CountsResult, fail, ok } from './result.ts';
 
@@ -104,30 +104,6 @@ function intervalMs(s: string): number | null {
   return Number.isFinite(n) && n > 0 ? n * 1000 : null;
 }
 
-/** Splits one CSV line (RFC 4180 quotes) into cells. */
-function splitLine(line: string, sep: string): string[] {
-  if (!line.includes('"')) return line.split(sep);
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (q) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') q = false;
-      else cur += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === sep) {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
-
 type DateParts = { y: number; mo: number; d: number; h: number; mi: number; s: number };
 
 /** Compiles a date format into a parser of local date parts (null when the text does not match). */
@@ -193,7 +169,7 @@ export function parseMappedCsv(
   };
   const header = nextLine();
   if (header === null) return fail('PASSAGE_COUNTS_EMPTY', 'the file is empty');
-  const names = splitLine(header, sep).map((h) => h.trim());
+  const names = splitCsvLine(header, sep).map((h) => h.trim());
   const col = (n: string | undefined): number => (n === undefined ? -1 : names.indexOf(n));
   const needed = [c.sensor, c.count, c.date, c.hour, c.start, c.end, c.direction].filter((n) => n !== undefined);
   for (const n of needed) {
@@ -224,7 +200,7 @@ export function parseMappedCsv(
     if (line.trim() === '') continue;
     stats.rows++;
     if (opts.onProgress && stats.rows % every === 0) opts.onProgress(pos / text.length);
-    const cells = splitLine(line, sep);
+    const cells = splitCsvLine(line, sep);
     const sensorId = (cells[iSensor] ?? '').trim();
     if (sensorId === '' || missing.has(sensorId)) {
       stats.skippedNoSensor++;

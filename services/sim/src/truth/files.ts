@@ -5,6 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassageError } from '@passage/config';
+import { csvRecords } from '@passage/core';
 import { loadScenario } from '../synth/scenario.ts';
 import type {
   AgentModeRow,
@@ -51,41 +52,8 @@ export function toCsv(rows: ReadonlyArray<object>, columns: readonly string[]): 
   return `${lines.join('\n')}\n`;
 }
 
-/** Parse a simple CSV (no quoted newlines) into records of strings. */
-export function parseCsv(text: string): Record<string, string>[] {
-  const lines = text.split('\n').filter((l) => l.length > 0);
-  if (lines.length === 0) return [];
-  const split = (line: string): string[] => {
-    const out: string[] = [];
-    let cur = '';
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const ch = line[i];
-      if (quoted) {
-        if (ch === '"' && line[i + 1] === '"') {
-          cur += '"';
-          i++;
-        } else if (ch === '"') quoted = false;
-        else cur += ch;
-      } else if (ch === '"') quoted = true;
-      else if (ch === ',') {
-        out.push(cur);
-        cur = '';
-      } else cur += ch;
-    }
-    out.push(cur.endsWith('\r') ? cur.slice(0, -1) : cur);
-    return out;
-  };
-  const header = split(lines[0]);
-  return lines.slice(1).map((l) => {
-    const f = split(l);
-    const rec: Record<string, string> = {};
-    header.forEach((h, i) => {
-      rec[h] = f[i] ?? '';
-    });
-    return rec;
-  });
-}
+/** Records of a CSV text (core's CSV reader). */
+export const parseCsv = csvRecords;
 
 /** Write all truth tables into `<dir>/` (created if needed). */
 export async function writeTruth(dir: string, truth: TruthTables): Promise<void> {

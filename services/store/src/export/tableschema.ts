@@ -4,6 +4,7 @@
  * Checks: header (names and order), required, type (string, number, integer, boolean, date, datetime),
  * enum, pattern (whole value), minimum / maximum, minLength / maxLength, unique, primaryKey.
  */
+import { parseCsv } from '@passage/core';
 
 export interface TableSchemaField {
   name: string;
@@ -44,41 +45,8 @@ export function toCsv(columns: readonly string[], rows: Iterable<readonly Cell[]
   return `${out.join('\n')}\n`;
 }
 
-/** RFC 4180 CSV parser (quotes, doubled quotes, CRLF or LF). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let i = 0;
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  for (; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"';
-          i++;
-        } else quoted = false;
-      } else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += ch;
-  }
-  if (cell !== '' || row.length) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return rows;
-}
+/** RFC 4180 CSV parser: core's (the one CSV reader). */
+export { parseCsv };
 
 export interface ValidationError {
   row: number;
