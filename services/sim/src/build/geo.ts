@@ -3,9 +3,12 @@
  * Equirectangular projection, the same rule for every consumer (documented in infra/scenarios/README.md):
  *   x = R · (lon − lon0) · π/180 · cos(lat0 · π/180)
  *   y = R · (lat − lat0) · π/180
- * with R = 6 371 008.8 m (IUGG mean Earth radius). Error < 0.1 % within a few km of the origin.
+ * with R = 6 371 008.8 m (IUGG mean Earth radius, core's EARTH_RADIUS_M). Error < 0.1 % within a few km of the origin.
+ * The formulas keep their operation order (scenario builds are byte-stable).
  */
-export const EARTH_RADIUS_M = 6_371_008.8;
+import { EARTH_RADIUS_M } from '@passage/core';
+
+export { EARTH_RADIUS_M };
 
 export interface Origin {
   lon: number;
