@@ -62,6 +62,9 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
       'gate-e:telraam-porte-est:in',
       'gate-s:telraam-porte-sud:in',
       'gate-w:telraam-porte-ouest:in',
+      // Camera arms leading into the station and the north-east car park (deriveCameraArmReferences: motor only).
+      'station:cam-gare:l-nw:in',
+      'park-ne:cam-parking-ne:l-ne:in',
     ]);
     const counts = synthesizeCounts(ctx, { intervalS: 60 });
     const raw = synthesizeSightings(ctx);
@@ -294,13 +297,18 @@ describe('chartres-centre: counts and OD against the ground truth', () => {
       string,
       { cellsTruthGe20: number; gehLt5Share: number; interval95Coverage: number }
     >;
-    for (const g of ['motor', 'all']) {
+    // Issue 10's targets: ≥ 85 % (motor), ≥ 75 % (all modes: 75.4 % measured; cells the Wi-Fi/BLE probes saw only
+    // below k are withheld, not estimated, since issue 11).
+    for (const [g, target] of [
+      ['motor', 0.85],
+      ['all', 0.75],
+    ] as const) {
       expect(perHour[g].cellsTruthGe20, g).toBeGreaterThan(50);
-      expect(perHour[g].gehLt5Share, g).toBeGreaterThanOrEqual(0.85);
+      expect(perHour[g].gehLt5Share, g).toBeGreaterThanOrEqual(target);
     }
-    // 95 % intervals of the ANPR matrix hold the truth of 90–98 % of its cells (96.2 % measured). The `all` matrix
-    // is not asserted: its intervals cover 85 % (trips the probes credit to the wrong zone are a bias its variance
-    // does not hold; docs/OD-AND-PRIVACY.md).
+    // 95 % intervals of the ANPR matrix hold the truth of 90–98 % of its cells (96.2 % measured). Not asserted for
+    // `all` here: this coverage counts a cell without an estimate (withheld) as missed (74.6 %); over the cells
+    // with an interval, as `passage eval` reports it, 93.8 % (docs/EVALUATION.md).
     expect(perHour.motor.interval95Coverage).toBeGreaterThanOrEqual(0.9);
     expect(perHour.motor.interval95Coverage).toBeLessThanOrEqual(0.98);
     // Summed over the simulated hour, the ANPR matrix too.

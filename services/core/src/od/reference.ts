@@ -147,3 +147,114 @@ export function deriveZoneCounters(
   }
   return out;
 }
+
+export interface ReferenceSiteCamera {
+  id: string;
+  /** Counting lines of the camera's junction arms; crossing left → right of a→b is `in` (towards the junction). */
+  lines?: readonly { id: string; a: readonly [number, number]; b: readonly [number, number] }[];
+}
+
+/** A camera line standing for a zone margin: every mode it counts (`all`) or its motor modes (`motor`). */
+export interface CameraArmReference extends DerivedReference {
+  /** Count modes the margin sums (the motor classes). */
+  modes: readonly string[];
+}
+
+/** Largest distance (m) from a camera line to the single-access zone its arm leads into. */
+const ARM_MAX_DISTANCE_M = 80;
+/** Largest angle between an arm's outward direction and the way to the zone. */
+const ARM_MAX_ANGLE_DEG = 45;
+
+/**
+ * Camera lines as zone margins (docs/OD-AND-PRIVACY.md, "Camera arms as margins"): a junction camera's arm that
+ * leads straight into a single-access zone (gate, parking, station) counts every trip starting there (`in`,
+ * towards the junction: origin margin) and ending there (`out`: destination margin). An arm qualifies when its
+ * line's midpoint lies in no zone, the zone's polygon is within 80 m of it, and the way to the zone is within 45° of
+ * the arm's outward direction (from the mean of the camera's line midpoints through the line's midpoint). Margins
+ * already given by a counter (`taken`: `zone|margin|odMode`) are left to the counter; an arm is used for one zone
+ * only (the nearest). Motor margins only (the line's motor classes): people on foot or by bike cross an arm's line
+ * on their way along the street as well as to and from the zone, so its every-mode count is no zone margin
+ * (on dreux-grid it put the `all` total at +458 %).
+ */
+export function deriveCameraArmReferences(
+  zones: readonly ReferenceSiteZone[],
+  cameras: readonly ReferenceSiteCamera[],
+  taken: ReadonlySet<string> = new Set(),
+): CameraArmReference[] {
+  const valid = zones.filter((z) => Array.isArray(z.polygon) && z.polygon.length >= 3 && z.polygon.every(isLonLat));
+  if (valid.length < 2) return [];
+  const all = valid.flatMap((z) => z.polygon as [number, number][]);
+  const lon0 = all.reduce((a, p) => a + p[0], 0) / all.length;
+  const lat0 = all.reduce((a, p) => a + p[1], 0) / all.length;
+  const kx = 111_195 * Math.cos((lat0 * Math.PI) / 180);
+  const ky = 111_195;
+  const loc = (p: readonly [number, number]): [number, number] => [(p[0] - lon0) * kx, (p[1] - lat0) * ky];
+  const polys = valid.map((z) => ({ z, poly: (z.polygon as [number, number][]).map(loc) }));
+  // Nearest point of a polygon's boundary to (x, y).
+  const nearest = (x: number, y: number, poly: [number, number][]): [number, number] => {
+    let best: [number, number] = poly[0];
+    let bd = Number.POSITIVE_INFINITY;
+    for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+      const [ax, ay] = poly[j];
+      const [bx, by] = poly[i];
+      const ex = bx - ax;
+      const ey = by - ay;
+      const l2 = ex * ex + ey * ey;
+      const t = l2 > 0 ? Math.max(0, Math.min(1, ((x - ax) * ex + (y - ay) * ey) / l2)) : 0;
+      const px = ax + t * ex;
+      const py = ay + t * ey;
+      const d = (px - x) ** 2 + (py - y) ** 2;
+      if (d < bd) {
+        bd = d;
+        best = [px, py];
+      }
+    }
+    return best;
+  };
+  const cosMax = Math.cos((ARM_MAX_ANGLE_DEG * Math.PI) / 180);
+  const out: CameraArmReference[] = [];
+  for (const cam of cameras) {
+    const lines = (cam.lines ?? []).filter((l) => isLonLat(l.a) && isLonLat(l.b));
+    if (lines.length < 2) continue;
+    const mids = lines.map((l) => {
+      const a = loc(l.a);
+      const b = loc(l.b);
+      return { l, a, b, m: [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2] as [number, number] };
+    });
+    const cx = mids.reduce((s, x) => s + x.m[0], 0) / mids.length;
+    const cy = mids.reduce((s, x) => s + x.m[1], 0) / mids.length;
+    for (const { l, a, b, m } of mids) {
+      if (polys.some((p) => inside(m[0], m[1], p.poly))) continue;
+      const ux = m[0] - cx;
+      const uy = m[1] - cy;
+      const un = Math.hypot(ux, uy);
+      if (un === 0) continue;
+      let best: { zone: string; d: number } | null = null;
+      for (const p of polys) {
+        if (!SINGLE_ACCESS.has(p.z.kind ?? '')) continue;
+        const q = nearest(m[0], m[1], p.poly);
+        const vx = q[0] - m[0];
+        const vy = q[1] - m[1];
+        const d = Math.hypot(vx, vy);
+        if (d > ARM_MAX_DISTANCE_M || (d > 0 && (ux * vx + uy * vy) / (un * d) < cosMax)) continue;
+        if (best === null || d < best.d) best = { zone: p.z.id, d };
+      }
+      if (best === null) continue;
+      // `in` = towards the junction = leaving the zone, whichever way the line was drawn: check it against the
+      // outward direction (right-hand normal of a→b is (dy, −dx); crossing left → right moves along it).
+      const dx = b[0] - a[0];
+      const dy = b[1] - a[1];
+      const inIsInward = dy * ux - dx * uy < 0;
+      const leaving: 'in' | 'out' = inIsInward ? 'in' : 'out';
+      const entering: 'in' | 'out' = inIsInward ? 'out' : 'in';
+      for (const [margin, direction] of [
+        ['origin', leaving],
+        ['destination', entering],
+      ] as const) {
+        if (taken.has(`${best.zone}|${margin}|motor`)) continue;
+        out.push({ zone: best.zone, margin, sensorId: l.id, direction, odMode: 'motor', factor: 1, modes: [...MOTOR] });
+      }
+    }
+  }
+  return out;
+}

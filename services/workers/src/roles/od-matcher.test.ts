@@ -113,10 +113,16 @@ describe('materialiseExpandedOd: nothing derived from a suppressed cell is store
       format: 'JSONEachRow',
     });
     await store.client.insert({ table: 'counts_1m', values: [bin('loop-a', 90, h)], format: 'JSONEachRow' });
+    // What an earlier computation stored for the suppressed cell (the previous code did): it must not survive.
+    await store.client.insert({
+      table: 'od_expanded_1h',
+      values: [{ origin: 'A', destination: 'D', mode: 'motor', window_start: s(h), observed: 0, expanded: 10 }],
+      format: 'JSONEachRow',
+    });
     const written = await materialiseExpandedOd(store.client, config, { from: h, to: h + HOUR });
     const rs = await store.client.query({
       query: `SELECT origin, destination, observed, status FROM od_expanded_1h FINAL
-              WHERE window_start = fromUnixTimestamp({h:Int64}) ORDER BY origin, destination`,
+              WHERE window_start = fromUnixTimestamp({h:Int64}) AND expanded > 0 ORDER BY origin, destination`,
       query_params: { h: s(h) },
       format: 'JSONEachRow',
     });
@@ -127,6 +133,11 @@ describe('materialiseExpandedOd: nothing derived from a suppressed cell is store
       { origin: '(below k)', destination: '(below k)', observed: 0, status: 'withheld' },
       { origin: 'A', destination: 'C', observed: 20, status: 'observed' },
     ]);
+    const stale = await store.client.query({
+      query: `SELECT status, expanded FROM od_expanded_1h FINAL WHERE origin = 'A' AND destination = 'D'`,
+      format: 'JSONEachRow',
+    });
+    expect(await stale.json()).toEqual([{ status: 'retracted', expanded: 0 }]);
     // The estimation still used the seed (the withheld share of A's counted 90 is reported, not stored).
     const res = await expandOd(store.client, config, { from: h, to: h + HOUR });
     expect(res.withheld).toHaveLength(1);

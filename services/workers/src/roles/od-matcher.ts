@@ -1,6 +1,7 @@
 import { type Config, PassageError } from '@passage/config';
 import {
   counterOdMode,
+  deriveCameraArmReferences,
   deriveOdReference,
   deriveZoneCounters,
   type ExpandOdResult,
@@ -13,7 +14,14 @@ import {
   type ZoneCounter,
 } from '@passage/core';
 import type { ClickHouseClient } from '@passage/store';
-import { countBins, odCells, odHourlyCells, sensorHealth, siteDevices } from '@passage/store/queries/od-counts';
+import {
+  countBins,
+  lineCountBins,
+  odCells,
+  odHourlyCells,
+  sensorHealth,
+  siteDevices,
+} from '@passage/store/queries/od-counts';
 import {
   jsonCodec,
   OdCell,
@@ -266,11 +274,20 @@ type OdReference = Config['od']['reference'][number];
  */
 export function odReference(config: Config): OdReference[] {
   if (config.od.reference.length > 0 || !config.sitesFile) return config.od.reference;
-  const file = loadSitesFile(config.sitesFile) as unknown as {
-    zones?: { id: string; kind?: string; polygon?: [number, number][] }[];
-    counters?: { id: string; modes?: string[]; line?: { a: [number, number]; b: [number, number] } }[];
-  };
-  return deriveOdReference(file.zones ?? [], file.counters ?? []);
+  const file = odSitesFile(config.sitesFile);
+  const counters = deriveOdReference(file.zones ?? [], file.counters ?? []);
+  // Camera arms leading into a single-access zone stand for the margins no counter gives (deriveCameraArmReferences).
+  const taken = new Set(counters.map((r) => `${r.zone}|${r.margin}|${r.odMode}`));
+  return [...counters, ...deriveCameraArmReferences(file.zones ?? [], file.cameras ?? [], taken)];
+}
+
+/** The parts of the sites file the OD expansion reads. */
+function odSitesFile(path: string): {
+  zones?: { id: string; kind?: string; polygon?: [number, number][] }[];
+  counters?: { id: string; modes?: string[]; line?: { a: [number, number]; b: [number, number] } }[];
+  cameras?: { id: string; lines?: { id: string; a: [number, number]; b: [number, number] }[] }[];
+} {
+  return loadSitesFile(path) as unknown as ReturnType<typeof odSitesFile>;
 }
 
 /**
@@ -279,11 +296,15 @@ export function odReference(config: Config): OdReference[] {
  */
 export function odZoneCounters(config: Config): ZoneCounter[] {
   if (!config.sitesFile) return [];
-  const file = loadSitesFile(config.sitesFile) as unknown as {
-    zones?: { id: string; kind?: string; polygon?: [number, number][] }[];
-    counters?: { id: string; modes?: string[]; line?: { a: [number, number]; b: [number, number] } }[];
-  };
-  return deriveZoneCounters(file.zones ?? [], file.counters ?? []);
+  const file = odSitesFile(config.sitesFile);
+  // A camera arm that is a zone's margin also counts what passes the zone (both directions).
+  const arms = new Map<string, string>();
+  for (const r of odReference(config)) if (r.sensorId.length > 0) arms.set(r.sensorId, r.zone);
+  const cameraLines = new Set((file.cameras ?? []).flatMap((c) => (c.lines ?? []).map((l) => l.id)));
+  return [
+    ...deriveZoneCounters(file.zones ?? [], file.counters ?? []),
+    ...[...arms].filter(([id]) => cameraLines.has(id)).map(([sensorId, zone]) => ({ zone, sensorId })),
+  ];
 }
 
 /** OD zones of the sites file and the probe kinds (anpr, wifi, ble) of the sighting sites in each. */
@@ -295,7 +316,11 @@ export function odRegistry(config: Config): PopulationRegistry {
     zones?: { id: string }[];
     sightingSites?: { zoneId: string; kind: string }[];
     counters?: { id: string; modes?: string[] }[];
+    cameras?: { lines?: { id: string }[] }[];
   };
+  // Camera lines: their motor classes stand for the motor group; not a margin of people (see
+  // deriveCameraArmReferences), so never the `all` group's.
+  for (const c of file.cameras ?? []) for (const l of c.lines ?? []) counterGroup.set(l.id, 'mixed');
   for (const c of file.counters ?? []) {
     const g = counterOdMode(c.modes);
     counterGroup.set(
@@ -365,7 +390,11 @@ export async function expandOd(
   const zoneCounters = odZoneCounters(config);
   const devices = await siteDevices(client, { from, to: q.to });
   const sensors = [...new Set([...refs.map((r) => r.sensorId), ...zoneCounters.map((z) => z.sensorId)])];
-  const bins = sensors.length > 0 ? await countBins(client, { from: q.from, to: q.to, sensorIds: sensors }) : [];
+  // Counter bins, and the 15-min bins of camera lines used as margins (a sensor id is one or the other).
+  const bins = [
+    ...(sensors.length > 0 ? await countBins(client, { from: q.from, to: q.to, sensorIds: sensors }) : []),
+    ...(await lineCountBins(client, { from: q.from, to: q.to, lineIds: sensors })),
+  ];
   const flags = sensors.length > 0 ? await sensorHealth(client, { from: q.from, to: q.to, sensorIds: sensors }) : [];
   return estimatePopulationOd({
     cells,
@@ -411,6 +440,33 @@ export async function materialiseExpandedOd(
       lower95: c.lower95 ?? 0,
       upper95: c.upper95 ?? 0,
     }));
+  const written = rows.length;
+  // A cell an earlier computation of these hours stored and this one no longer gives (withheld now, a status
+  // changed) would survive `FINAL` (latest computation per cell wins): it is retracted by a zero row, status
+  // 'retracted', that every reader leaves out (observed 0, expanded 0).
+  const fresh = new Set(rows.map((x) => `${x.origin}\u0000${x.destination}\u0000${x.mode}\u0000${x.window_start}`));
+  const prev = await client.query({
+    query: `SELECT origin, destination, mode, toUnixTimestamp(window_start) AS w FROM od_expanded_1h FINAL
+            WHERE window_start >= fromUnixTimestamp({from:Int64}) AND window_start < fromUnixTimestamp({to:Int64})
+              AND status != 'retracted'`,
+    query_params: { from: from / 1000, to: to / 1000 },
+    format: 'JSONEachRow',
+  });
+  for (const p of await prev.json<{ origin: string; destination: string; mode: string; w: number | string }>()) {
+    if (fresh.has(`${p.origin}\u0000${p.destination}\u0000${p.mode}\u0000${Number(p.w)}`)) continue;
+    rows.push({
+      origin: p.origin,
+      destination: p.destination,
+      mode: p.mode,
+      window_start: Number(p.w),
+      observed: 0,
+      expanded: 0,
+      expanded_se: 0,
+      status: 'retracted',
+      lower95: 0,
+      upper95: 0,
+    });
+  }
   if (rows.length > 0) await client.insert({ table: 'od_expanded_1h', values: rows, format: 'JSONEachRow' });
   const coverage = r.coverage.map((z) => ({
     window_start: Math.floor(z.periodStart / 1000),
@@ -424,5 +480,5 @@ export async function materialiseExpandedOd(
     matched_share: z.matchedShare ?? null,
   }));
   if (coverage.length > 0) await client.insert({ table: 'od_zone_coverage', values: coverage, format: 'JSONEachRow' });
-  return rows.length;
+  return written;
 }
