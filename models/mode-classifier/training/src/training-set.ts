@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { randomDetectorConvention } from './random-conventions.ts';
 import { type ExtractOptions, extractFeatures } from './scenario-features.ts';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -32,7 +33,8 @@ const DREUX = 'infra/scenarios/dreux-grid';
 
 /**
  * Training: two worlds (chartres-centre radial-concentric, dreux-grid grid network with mixed cameras) × the four
- * detector presets, chartres also through varied cameras; plus the legacy `train` file (a second SUMO run of the
+ * detector presets, chartres also through varied cameras, and both through seven randomised conventions
+ * (`random-conventions.ts`) and varied cameras; plus the legacy `train` file (a second SUMO run of the
  * Chartres network, default convention; see MODEL_CARD.md → Data). Test: dreux-grid through cameras and a
  * convention (low-score tables with merged riders) none of the training files has.
  */
@@ -68,6 +70,30 @@ export const FEATURE_SETS: readonly FeatureSet[] = [
       role: 'train',
       seed: 6001 + i,
       detector,
+    }),
+  ),
+  // Randomised conventions (random-conventions.ts) through varied cameras: chartres in three 20-min windows,
+  // dreux-grid whole.
+  ...[0, 1, 2].map(
+    (k): FeatureSet => ({
+      name: `chartres-centre.random${8001 + k}`,
+      world: CHARTRES,
+      role: 'train',
+      seed: 8001 + k,
+      detector: randomDetectorConvention(8001 + k),
+      varyCameras: 8001 + k,
+      fromS: 1200 * k,
+      toS: 1200 * (k + 1),
+    }),
+  ),
+  ...[0, 1, 2, 3].map(
+    (k): FeatureSet => ({
+      name: `dreux-grid.random${8101 + k}`,
+      world: DREUX,
+      role: 'train',
+      seed: 8101 + k,
+      detector: randomDetectorConvention(8101 + k),
+      varyCameras: 8101 + k,
     }),
   ),
   {
