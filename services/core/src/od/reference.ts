@@ -67,21 +67,33 @@ export function counterOdMode(modes: readonly string[] | undefined): string | nu
   return null;
 }
 
-/** Reference entries for `od.reference` from the zones and counters of a sites file (see the rule above). */
-export function deriveOdReference(
-  zones: readonly ReferenceSiteZone[],
-  counters: readonly ReferenceSiteCounter[],
-): DerivedReference[] {
+/**
+ * The zones with a valid polygon in local metres around their mean vertex (equirectangular, enough at town scale);
+ * null with fewer than two.
+ */
+function localFrame(zones: readonly ReferenceSiteZone[]): {
+  loc: (p: readonly [number, number]) => [number, number];
+  polys: { z: ReferenceSiteZone; poly: [number, number][] }[];
+} | null {
   const valid = zones.filter((z) => Array.isArray(z.polygon) && z.polygon.length >= 3 && z.polygon.every(isLonLat));
-  if (valid.length < 2) return [];
-  // Local metres around the mean vertex (equirectangular, enough at town scale).
+  if (valid.length < 2) return null;
   const all = valid.flatMap((z) => z.polygon as [number, number][]);
   const lon0 = all.reduce((a, p) => a + p[0], 0) / all.length;
   const lat0 = all.reduce((a, p) => a + p[1], 0) / all.length;
   const kx = 111_195 * Math.cos((lat0 * Math.PI) / 180);
   const ky = 111_195;
   const loc = (p: readonly [number, number]): [number, number] => [(p[0] - lon0) * kx, (p[1] - lat0) * ky];
-  const polys = valid.map((z) => ({ z, poly: (z.polygon as [number, number][]).map(loc) }));
+  return { loc, polys: valid.map((z) => ({ z, poly: (z.polygon as [number, number][]).map(loc) })) };
+}
+
+/** Reference entries for `od.reference` from the zones and counters of a sites file (see the rule above). */
+export function deriveOdReference(
+  zones: readonly ReferenceSiteZone[],
+  counters: readonly ReferenceSiteCounter[],
+): DerivedReference[] {
+  const frame = localFrame(zones);
+  if (frame === null) return [];
+  const { loc, polys } = frame;
   const centroid = (poly: [number, number][]): [number, number] => [
     poly.reduce((a, p) => a + p[0], 0) / poly.length,
     poly.reduce((a, p) => a + p[1], 0) / poly.length,
@@ -181,15 +193,9 @@ export function deriveCameraArmReferences(
   cameras: readonly ReferenceSiteCamera[],
   taken: ReadonlySet<string> = new Set(),
 ): CameraArmReference[] {
-  const valid = zones.filter((z) => Array.isArray(z.polygon) && z.polygon.length >= 3 && z.polygon.every(isLonLat));
-  if (valid.length < 2) return [];
-  const all = valid.flatMap((z) => z.polygon as [number, number][]);
-  const lon0 = all.reduce((a, p) => a + p[0], 0) / all.length;
-  const lat0 = all.reduce((a, p) => a + p[1], 0) / all.length;
-  const kx = 111_195 * Math.cos((lat0 * Math.PI) / 180);
-  const ky = 111_195;
-  const loc = (p: readonly [number, number]): [number, number] => [(p[0] - lon0) * kx, (p[1] - lat0) * ky];
-  const polys = valid.map((z) => ({ z, poly: (z.polygon as [number, number][]).map(loc) }));
+  const frame = localFrame(zones);
+  if (frame === null) return [];
+  const { loc, polys } = frame;
   // Nearest point of a polygon's boundary to (x, y).
   const nearest = (x: number, y: number, poly: [number, number][]): [number, number] => {
     let best: [number, number] = poly[0];
