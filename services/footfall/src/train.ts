@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { mulberry32 } from '@passage/core';
+import { mulberry32 } from '@passage/core/prng';
 import { FEATURE_NAMES, type FeatureRows, N_FEATURES } from './features.ts';
 import { dayKey, type HourlyGrid } from './grid.ts';
 import type { Dense, ForecastModel } from './model.ts';
