@@ -31,6 +31,12 @@ export interface FeatureSet extends Omit<ExtractOptions, 'out' | 'scenario'> {
 const CHARTRES = 'infra/scenarios/chartres-centre';
 const DREUX = 'infra/scenarios/dreux-grid';
 
+/** A world through a randomised convention and varied cameras, both drawn from `seed`. */
+function randomSet(world: string, prefix: string, seed: number, fromS?: number, toS?: number): FeatureSet {
+  const detector = randomDetectorConvention(seed);
+  return { name: `${prefix}.random${seed}`, world, role: 'train', seed, detector, varyCameras: seed, fromS, toS };
+}
+
 /**
  * Training: two worlds (chartres-centre radial-concentric, dreux-grid grid network with mixed cameras) × the four
  * detector presets, chartres also through varied cameras, and both through seven randomised conventions
@@ -74,28 +80,8 @@ export const FEATURE_SETS: readonly FeatureSet[] = [
   ),
   // Randomised conventions (random-conventions.ts) through varied cameras: chartres in three 20-min windows,
   // dreux-grid whole.
-  ...[0, 1, 2].map(
-    (k): FeatureSet => ({
-      name: `chartres-centre.random${8001 + k}`,
-      world: CHARTRES,
-      role: 'train',
-      seed: 8001 + k,
-      detector: randomDetectorConvention(8001 + k),
-      varyCameras: 8001 + k,
-      fromS: 1200 * k,
-      toS: 1200 * (k + 1),
-    }),
-  ),
-  ...[0, 1, 2, 3].map(
-    (k): FeatureSet => ({
-      name: `dreux-grid.random${8101 + k}`,
-      world: DREUX,
-      role: 'train',
-      seed: 8101 + k,
-      detector: randomDetectorConvention(8101 + k),
-      varyCameras: 8101 + k,
-    }),
-  ),
+  ...[0, 1, 2].map((k) => randomSet(CHARTRES, 'chartres-centre', 8001 + k, 1200 * k, 1200 * (k + 1))),
+  ...[0, 1, 2, 3].map((k) => randomSet(DREUX, 'dreux-grid', 8101 + k)),
   {
     name: 'dreux-grid.low-score-merged.cam7001',
     world: DREUX,
