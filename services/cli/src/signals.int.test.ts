@@ -112,6 +112,23 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan �
       expect(p.plan.proposed.phases).toEqual(p.plan.current.phases);
     }
     expect(kept.err).toContain('current plan kept');
+    // Time-of-day plans: at most 3 contiguous periods (of ≥ 1 h when the data spans ≥ 2 h) around the design window
+    const tod = passage('signals', 'plan', '--scenario', WORLD, '--data', data, '--format', 'json', '--periods', '3');
+    expect(tod.code, tod.err).toBe(0);
+    for (const p of JSON.parse(tod.out) as {
+      from: number;
+      to: number;
+      periods: { from: number; to: number; plan: { proposed: { cycleS: number } } }[];
+    }[]) {
+      expect(p.periods.length).toBeGreaterThanOrEqual(1);
+      expect(p.periods.length).toBeLessThanOrEqual(3);
+      expect(p.periods[0].from).toBeLessThanOrEqual(p.from);
+      expect(p.periods.at(-1)?.to).toBeGreaterThanOrEqual(p.to);
+      for (const [i, q] of p.periods.entries()) {
+        if (i > 0) expect(q.from).toBe(p.periods[i - 1].to);
+        expect(q.plan.proposed.cycleS).toBeGreaterThanOrEqual(40);
+      }
+    }
   });
 
   it('writes a tlLogic file SUMO loads, and verify runs current vs proposal closed-loop', () => {

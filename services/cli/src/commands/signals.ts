@@ -10,6 +10,7 @@ import { makeContext } from '../context.ts';
 export const help = `passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <ISO>]
                       [--format json|csv|sumo] [--out <file>] [--min-cycle 40] [--max-cycle 120]
                       [--design peak15|mean] [--demand-scale 1] [--min-gain 0.1] [--amber-used 0]
+                      [--periods <n>]
   For every signalised junction a camera watches: the stored turning movements (classes → passenger-car units:
   car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data; design flows = its
   busiest 15 minutes as an hourly rate, or --design mean; --demand-scale 1.3 = what-if +30 %), the current plan's
@@ -17,7 +18,9 @@ export const help = `passage signals plan --scenario <world-dir> [--data <dir>] 
   (Webster cycle and green splits, same stage sequence; the cycle shortened where a 95th-percentile queue would
   not fit its lane at 7 m per PCU). A junction keeps its current plan unless the proposal predicts at least
   --min-gain (10 %) less control delay. --amber-used 2 counts 2 s of each amber as effective green (HCM's e;
-  default 0: amber fully lost). --format sumo writes a tlLogic additional file that
+  default 0: amber fully lost). --periods 3 adds time-of-day plans (json: \`periods\` per junction): the period
+  split into at most 3 contiguous plan periods of like 15-minute movements, each planned on its own busiest
+  15 minutes (the sumo and csv outputs keep the single plan). --format sumo writes a tlLogic additional file that
   \`sumo -c scenario.sumocfg -a busstops.add.xml,<file>\` loads over the world's network. Plans use the stored
   movements only (no truth, no routes).
 
@@ -41,6 +44,7 @@ const FLAGS = {
   'max-cycle': { type: 'string' },
   'min-gain': { type: 'string' },
   'amber-used': { type: 'string' },
+  periods: { type: 'string' },
   plan: { type: 'string' },
   seeds: { type: 'string', default: '1,2,3' },
   scales: { type: 'string', default: '1' },
@@ -144,6 +148,7 @@ export async function run(argv: string[]): Promise<number> {
       design: design(values.design),
       minGain: fraction(values['min-gain'], 'min-gain'),
       amberUsedS: fraction(values['amber-used'], 'amber-used', 10),
+      periods: values.periods === undefined ? undefined : numbers(values.periods, 'periods')[0],
     });
     if (analyses.length === 0) {
       throw new PassageError(
@@ -204,6 +209,11 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(
         `${a.tls} (${a.camera}): Y ${a.plan.Y.toFixed(2)}, cycle ${a.plan.current.cycleS} s → ${a.plan.proposed.cycleS} s, delay ${a.plan.current.delayS.toFixed(1)} s (${a.plan.current.los}) → ${a.plan.proposed.delayS.toFixed(1)} s (${a.plan.proposed.los})${why}\n`,
       );
+      for (const p of a.periods ?? []) {
+        process.stderr.write(
+          `  ${new Date(p.from).toISOString().slice(11, 16)}–${new Date(p.to).toISOString().slice(11, 16)} UTC: Y ${p.plan.Y.toFixed(2)}, cycle ${p.plan.proposed.cycleS} s, delay ${p.plan.current.delayS.toFixed(1)} s → ${p.plan.proposed.delayS.toFixed(1)} s${p.plan.keptCurrent ? ' (current kept)' : ''}\n`,
+        );
+      }
     }
     return 0;
   } finally {

@@ -16,6 +16,7 @@ import {
   PassageError,
   type PlanOptions,
   planJunction,
+  segmentTimeOfDay,
 } from '@passage/core';
 import { classifiedMovements } from '@passage/store';
 import type { Origin } from '../build/geo.ts';
@@ -62,6 +63,11 @@ export interface JunctionAnalysis {
   /** Movements the camera counted that no signal link serves (e.g. U-turns between zones of one arm). */
   unmatchedVehicles: number;
   plan: JunctionPlan;
+  /**
+   * With `periods`: time-of-day plans, the analysed data split into at most that many contiguous periods of
+   * like 15-minute movement patterns (`segmentTimeOfDay`), each planned on its own design flows.
+   */
+  periods?: { from: number; to: number; hours: number; flows: Record<string, number>; plan: JunctionPlan }[];
 }
 
 export interface PlanWorldOptions extends PlanOptions {
@@ -75,6 +81,8 @@ export interface PlanWorldOptions extends PlanOptions {
   design?: 'peak15' | 'mean';
   /** What-if: measured flows × this factor (e.g. 1.3 for +30 % demand). @default 1 */
   demandScale?: number;
+  /** Time-of-day plans: split the period into at most this many plan periods (≥ 1 h each). */
+  periods?: number;
 }
 
 /**
@@ -99,48 +107,41 @@ export async function planWorld(
   for (const cov of world.coverage) {
     const mine = rows.filter((r) => r.cameraId === cov.camera);
     if (mine.length === 0) continue;
-    let from = opts.from ?? Math.min(...mine.map((r) => r.start));
-    let to = opts.to ?? Math.max(...mine.map((r) => r.start)) + 900_000;
-    if ((opts.design ?? 'peak15') === 'peak15') {
-      // The busiest 15 minutes in PCU at this junction.
-      const byStart = new Map<number, number>();
-      for (const r of mine) byStart.set(r.start, (byStart.get(r.start) ?? 0) + r.count * (pcu[r.mode] ?? 0));
-      let best = from;
-      let bestV = -1;
-      for (const [t, v] of byStart) {
-        if (v > bestV || (v === bestV && t < best)) {
-          best = t;
-          bestV = v;
-        }
+    const whole = {
+      from: opts.from ?? Math.min(...mine.map((r) => r.start)),
+      to: opts.to ?? Math.max(...mine.map((r) => r.start)) + QUARTER_MS,
+    };
+    const planOpts = { ...opts, minGain: opts.minGain ?? DEFAULT_MIN_GAIN };
+    const { from, to, hours, flows, appr, unmatched } = designFlows(cov, mine, whole.from, whole.to, pcu, opts);
+    let periods: JunctionAnalysis['periods'];
+    if (opts.periods !== undefined && opts.periods > 1) {
+      // 15-minute PCU vectors per served movement over the whole period, segmented into like periods
+      const keys = [
+        ...new Set(cov.tls.controller.links.filter((l) => !l.pedestrian).map((l) => movementKey(l.from, l.to))),
+      ];
+      const n = Math.max(1, Math.round((whole.to - whole.from) / QUARTER_MS));
+      const vectors = Array.from({ length: n }, () => new Array<number>(keys.length).fill(0));
+      for (const r of mine) {
+        const i = Math.floor((r.start - whole.from) / QUARTER_MS);
+        const inEdge = cov.inEdgeOfZone.get(r.fromZone);
+        const outEdge = cov.outEdgeOfZone.get(r.toZone);
+        const k = inEdge !== undefined && outEdge !== undefined ? keys.indexOf(movementKey(inEdge, outEdge)) : -1;
+        if (i >= 0 && i < n && k >= 0) vectors[i][k] += r.count * (pcu[r.mode] ?? 0);
       }
-      from = best;
-      to = best + 900_000;
-    }
-    const hours = (to - from) / 3_600_000;
-    const flows = new Map<string, number>();
-    const appr = new Map<string, { zone: string; veh: number; pcu: number; heavy: number }>();
-    let unmatched = 0;
-    for (const r of mine) {
-      if (r.start < from || r.start >= to) continue;
-      const w = pcu[r.mode] ?? 0;
-      if (w === 0) continue; // pedestrians do not load the carriageway
-      const inEdge = cov.inEdgeOfZone.get(r.fromZone);
-      const outEdge = cov.outEdgeOfZone.get(r.toZone);
-      const served =
-        inEdge !== undefined &&
-        outEdge !== undefined &&
-        cov.tls.controller.links.some((l) => l.from === inEdge && l.to === outEdge);
-      if (!served) {
-        unmatched += r.count;
-        continue;
-      }
-      const k = movementKey(inEdge, outEdge);
-      flows.set(k, (flows.get(k) ?? 0) + (r.count * w * (opts.demandScale ?? 1)) / hours);
-      const a = appr.get(inEdge) ?? { zone: r.fromZone, veh: 0, pcu: 0, heavy: 0 };
-      a.veh += r.count / hours;
-      a.pcu += (r.count * w) / hours;
-      if ((HEAVY_MODES as readonly string[]).includes(r.mode)) a.heavy += r.count / hours;
-      appr.set(inEdge, a);
+      // periods of ≥ 1 h: under 2 h of data there is a single one
+      const starts = n >= 8 ? segmentTimeOfDay(vectors, opts.periods, 4) : [0];
+      periods = starts.map((a, j) => {
+        const pf = whole.from + a * QUARTER_MS;
+        const pt = whole.from + (starts[j + 1] ?? n) * QUARTER_MS;
+        const d = designFlows(cov, mine, pf, pt, pcu, opts);
+        return {
+          from: pf,
+          to: pt,
+          hours: d.hours,
+          flows: Object.fromEntries(d.flows),
+          plan: planJunction(cov.tls.controller, d.flows, planOpts),
+        };
+      });
     }
     out.push({
       tls: cov.tls.controller.id,
@@ -157,8 +158,72 @@ export async function planWorld(
         heavyShare: a.veh > 0 ? a.heavy / a.veh : 0,
       })),
       unmatchedVehicles: unmatched,
-      plan: planJunction(cov.tls.controller, flows, { minGain: DEFAULT_MIN_GAIN, ...opts }),
+      plan: planJunction(cov.tls.controller, flows, planOpts),
+      ...(periods ? { periods } : {}),
     });
   }
   return out;
+}
+
+const QUARTER_MS = 900_000;
+
+/**
+ * Design flows of one junction over [from, to): PCU per hour per served movement over the busiest 15 minutes
+ * (`peak15`) or the whole window (`mean`), approach totals, and the vehicles no signal link serves.
+ */
+function designFlows(
+  cov: TlsCoverage,
+  mine: Awaited<ReturnType<typeof classifiedMovements>>,
+  windowFrom: number,
+  windowTo: number,
+  pcu: Record<string, number>,
+  opts: PlanWorldOptions,
+) {
+  let from = windowFrom;
+  let to = windowTo;
+  if ((opts.design ?? 'peak15') === 'peak15') {
+    // The busiest 15 minutes in PCU at this junction.
+    const byStart = new Map<number, number>();
+    for (const r of mine) {
+      if (r.start < windowFrom || r.start >= windowTo) continue;
+      byStart.set(r.start, (byStart.get(r.start) ?? 0) + r.count * (pcu[r.mode] ?? 0));
+    }
+    let best = from;
+    let bestV = -1;
+    for (const [t, v] of byStart) {
+      if (v > bestV || (v === bestV && t < best)) {
+        best = t;
+        bestV = v;
+      }
+    }
+    from = best;
+    to = best + QUARTER_MS;
+  }
+  const hours = (to - from) / 3_600_000;
+  const flows = new Map<string, number>();
+  const appr = new Map<string, { zone: string; veh: number; pcu: number; heavy: number }>();
+  let unmatched = 0;
+  for (const r of mine) {
+    if (r.start < from || r.start >= to) continue;
+    const w = pcu[r.mode] ?? 0;
+    if (w === 0) continue; // pedestrians do not load the carriageway
+    const inEdge = cov.inEdgeOfZone.get(r.fromZone);
+    const outEdge = cov.outEdgeOfZone.get(r.toZone);
+    const served =
+      inEdge !== undefined &&
+      outEdge !== undefined &&
+      cov.tls.controller.links.some((l) => l.from === inEdge && l.to === outEdge);
+    if (!served) {
+      unmatched += r.count;
+      continue;
+    }
+    const k = movementKey(inEdge, outEdge);
+    flows.set(k, (flows.get(k) ?? 0) + (r.count * w * (opts.demandScale ?? 1)) / hours);
+    const a = appr.get(inEdge) ?? { zone: r.fromZone, veh: 0, pcu: 0, heavy: 0 };
+    a.veh += r.count / hours;
+    a.pcu += (r.count * w) / hours;
+    if ((HEAVY_MODES as readonly string[]).includes(r.mode)) a.heavy += r.count / hours;
+    appr.set(inEdge, a);
+  }
+  return { from, to, hours, flows, appr, unmatched };
 }
