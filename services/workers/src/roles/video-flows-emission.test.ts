@@ -1,8 +1,9 @@
 /**
  * Issue 11, item 4: what video-flows emits depends on event time only. The same synthesised frames (chartres-centre,
  * three cameras, 8 minutes) through the in-process runtime with the real operator and the committed classifier,
- * delivered and checkpointed like Kafka batches of 500 and of 37 frames (a checkpoint after every delivery), and like
- * the embedded default (one checkpoint at the end): the line-count and movement rows are identical, row for row.
+ * delivered and checkpointed like Kafka batches of 500 and of 37 frames (a checkpoint after every delivery), and with
+ * no checkpoint before the end: the line-count and movement rows are identical, row for row, and flow as the frames
+ * do.
  * Before the emission epochs, each checkpoint emitted the partial minute aggregates of what it had seen, so the rows
  * followed the batching (the totals did not).
  */
@@ -67,9 +68,9 @@ describe('video-flows emission', () => {
     expect(total).toBeGreaterThan(300);
     expect(big.lines.length).toBeGreaterThan(40);
     expect(big.moves.length).toBeGreaterThan(10);
-    // Epochs emitted while the frames flowed (the watermark passed them), not all at the end.
-    expect(big.deliveries).toBeGreaterThan(1);
-    expect(once.deliveries).toBe(1);
+    // Minutes emitted while the frames flowed (each camera's clock passed them), not all at the end.
+    expect(big.deliveries).toBeGreaterThan(5);
+    expect(once.deliveries).toBeGreaterThan(5);
     expect(small.lines).toEqual(big.lines);
     expect(small.moves).toEqual(big.moves);
     expect(once.lines).toEqual(big.lines);

@@ -33,30 +33,37 @@ import { type CameraDef, cameraPipelineOptions, loadSitesFile } from '../sites.t
  * (read by the tokenizer).
  *
  * Delivery: minute aggregates are additive (counts, speed sums); downstream sums the rows of a minute. What the
- * operator emits depends on event time only, never on batching or replay speed (issue 11, item 4): a finished
- * track is added to the partial aggregate of its *ready epoch* — the minute (event time, {@link EMIT_EPOCH_MS}) in
- * which it became final: the time of the frame that ended it, or its camera's last frame + `video.idleFlushMs`
- * when the camera went silent — and a checkpoint emits the partials of the epochs the watermark has passed, one
- * row per minute bin and epoch. Every track ready before a watermark has been collected when the watermark passes
- * it (frames are in event-time order per camera; a silent camera's tracks are flushed at that same watermark), so
- * `--speed 60`, `--speed max`, Kafka batches of any size and the embedded bus store the same rows. A late track
- * (ready in an epoch already emitted: out-of-order frames) is emitted at the next checkpoint as one more row.
- * After a crash, tracks still alive and those ready in the epochs the watermark had not passed (at most one minute
- * plus the allowed lateness of event time) are lost: their state is in memory only, by design (it is what must
- * never be persisted). A graceful stop emits everything.
+ * operator emits depends on event time only, never on batching or replay speed (issue 11, item 4). A finished track
+ * joins its camera's partial aggregate for its *ready epoch*: the minute (event time, {@link EMIT_EPOCH_MS}) in which
+ * it became final — the time of the frame that ended it, or its camera's last frame + `video.idleFlushMs` when the
+ * watermark found the camera silent (a camera silent longer than that + the allowed lateness has its tracks ended so
+ * before its next frame, as a watermark may have done). A camera's
+ * epoch is emitted, one row per minute bin, as soon as it is complete: when a frame of that camera from a later
+ * minute arrives (frames are in event-time order per camera: one camera, one partition), when the watermark passes
+ * the epoch (a silent camera), or at the end. So `--speed 60`, `--speed max`, Kafka batches of any size and the
+ * embedded bus store the same rows, about one minute of event time after the fact. A late frame's tracks (ready in
+ * an epoch already emitted) go out as one more row. After a crash, tracks still alive and those ready in their
+ * camera's current minute are lost: their state is in memory only, by design (it is what must never be persisted).
+ * A graceful stop emits everything.
  */
-/** Event-time period of the video-flows emission epochs: a track's counts are emitted once the watermark passes the end of the minute it became final in. */
+/** Event-time period of the video-flows emission epochs (see the role's comment). */
 export const EMIT_EPOCH_MS = 60_000;
+
+const epochOf = (t: number) =>
+  Number.isFinite(t) ? Math.floor(t / EMIT_EPOCH_MS) * EMIT_EPOCH_MS : Number.MAX_SAFE_INTEGER;
 
 export class VideoFlowsOperator implements Operator<DetectionFrame> {
   readonly name = 'video-flows';
   /** Per camera: tracker, counters, samples (`CameraPipelineSet`, shared with the classifier's training). */
   private readonly pipelines: CameraPipelineSet;
-  /** Partial aggregates per ready epoch (start, ms) and camera: emitted once the watermark passes the epoch. */
-  private readonly epochs = new Map<number, Map<string, MinuteAggregator>>();
+  /** Per camera, partial aggregates per ready epoch (start, ms), until the epoch is complete. */
+  private readonly open = new Map<string, Map<number, MinuteAggregator>>();
+  /** Per camera, the epoch of its latest frame: earlier epochs of the camera are complete. */
+  private readonly cameraEpoch = new Map<string, number>();
   private readonly defs = new Map<string, CameraDef>();
   private classifier?: ModeClassifier;
   private pending: { agg: MinuteAggregator; user: FinishedRoadUser }[] = [];
+  private readonly scratch: FinishedRoadUser[] = [];
   private featureBuf: Float32Array;
   /** At most ~5 ms of frames per event-loop turn: a 4 MB fetch is ~20k frames, seconds of work. */
   private readonly budget = new WorkBudget();
@@ -106,16 +113,16 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
 
   /** The partial aggregate of a camera for the epoch of `ready` (event time at which the track became final). */
   private agg(cameraId: string, ready: number): MinuteAggregator {
-    const epoch = Number.isFinite(ready) ? Math.floor(ready / EMIT_EPOCH_MS) * EMIT_EPOCH_MS : Number.MAX_SAFE_INTEGER;
-    let cams = this.epochs.get(epoch);
-    if (!cams) {
-      cams = new Map();
-      this.epochs.set(epoch, cams);
+    const epoch = epochOf(ready);
+    let epochs = this.open.get(cameraId);
+    if (!epochs) {
+      epochs = new Map();
+      this.open.set(cameraId, epochs);
     }
-    let a = cams.get(cameraId);
+    let a = epochs.get(epoch);
     if (!a) {
       a = new MinuteAggregator({ siteId: this.siteOf(cameraId), cameraId });
-      cams.set(cameraId, a);
+      epochs.set(epoch, a);
     }
     return a;
   }
@@ -129,6 +136,24 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     for (const f of frames) {
       const y = this.budget.tick();
       if (y) await y;
+      const p = this.pipelines.get(f.cameraId);
+      if (p) {
+        // Silent long enough that a watermark may have ended its tracks (idleFlushMs after its last frame) before
+        // this frame, depending on batching: end them now, at the same event time, so they always are.
+        const { idleFlushMs } = this.config.video;
+        if (p.activeTracks > 0 && p.lastFrameTs + idleFlushMs + this.config.stream.allowedLatenessMs < f.ts) {
+          p.flush(this.scratch);
+          for (const user of this.scratch) finished.push({ cameraId: f.cameraId, user });
+          this.scratch.length = 0;
+          this.collect(finished, this.idleReady);
+        }
+        // A frame of a later minute: the camera's earlier epochs are complete.
+        const e = epochOf(f.ts);
+        if (e > (this.cameraEpoch.get(f.cameraId) ?? Number.NEGATIVE_INFINITY)) {
+          this.cameraEpoch.set(f.cameraId, e);
+          await this.emitCamera(ctx, f.cameraId, e);
+        }
+      }
       const outcome = this.pipelines.processFrame(f.cameraId, f.ts, f.objects, finished);
       if (outcome === 'unknown-camera') {
         this.stats.unknownCamera++;
@@ -203,23 +228,25 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     this.collect(finished, this.idleReady);
   }
 
-  /** Emits the partial minute aggregates of every epoch the watermark has passed (additive downstream). */
+  /** Emits the partials of every epoch the watermark has passed (cameras fallen silent; additive downstream). */
   async checkpoint(ctx: OperatorContext): Promise<void> {
-    await this.emitEpochs(ctx, ctx.watermark);
+    for (const id of [...this.open.keys()].sort()) await this.emitCamera(ctx, id, ctx.watermark);
   }
 
-  private async emitEpochs(ctx: OperatorContext, upTo: number): Promise<void> {
+  /** Emits (and forgets) a camera's partials of the epochs that end at or before `upTo`, oldest first. */
+  private async emitCamera(ctx: OperatorContext, cameraId: string, upTo: number): Promise<void> {
+    const epochs = this.open.get(cameraId);
+    if (!epochs) return;
+    const due = [...epochs.keys()].filter((e) => e + EMIT_EPOCH_MS <= upTo).sort((a, b) => a - b);
+    if (due.length === 0) return;
     await this.classifyPending();
-    const due = [...this.epochs.keys()].filter((e) => e + EMIT_EPOCH_MS <= upTo).sort((a, b) => a - b);
     for (const e of due) {
-      const cams = this.epochs.get(e) as Map<string, MinuteAggregator>;
-      this.epochs.delete(e);
-      for (const id of [...cams.keys()].sort()) {
-        const a = (cams.get(id) as MinuteAggregator).flush();
-        for (const r of a.lineCounts) ctx.emit('lineCounts', r.cameraId, r satisfies LineCount);
-        for (const r of a.movements) ctx.emit('movements', r.cameraId, r satisfies Movement);
-      }
+      const a = (epochs.get(e) as MinuteAggregator).flush();
+      epochs.delete(e);
+      for (const r of a.lineCounts) ctx.emit('lineCounts', r.cameraId, r satisfies LineCount);
+      for (const r of a.movements) ctx.emit('movements', r.cameraId, r satisfies Movement);
     }
+    if (epochs.size === 0) this.open.delete(cameraId);
   }
 
   snapshot(): Record<string, number> {
@@ -227,7 +254,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       cameras: this.pipelines.size,
       liveTracks: this.pipelines.activeTracks,
       pendingClassification: this.pending.length,
-      openEpochs: this.epochs.size,
+      openEpochs: [...this.open.values()].reduce((n, m) => n + m.size, 0),
     };
   }
 
@@ -236,7 +263,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     this.pipelines.flush(finished);
     // End of input: tracks still alive are final at their camera's last frame.
     this.collect(finished, (id) => this.pipelines.get(id)?.lastFrameTs ?? Number.POSITIVE_INFINITY);
-    await this.emitEpochs(ctx, Number.POSITIVE_INFINITY);
+    for (const id of [...this.open.keys()].sort()) await this.emitCamera(ctx, id, Number.POSITIVE_INFINITY);
   }
 }
 
