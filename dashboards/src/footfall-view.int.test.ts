@@ -9,7 +9,16 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chromiumAvailable } from './harness.ts';
-import { browserWalk, fmtNumber, navButton, openView, PLANNER_KEY_VIEWS, SHOTS_DIR } from './views-harness.ts';
+import { footfallView } from './views/footfall.ts';
+import {
+  browserWalk,
+  expectNoOtherLanguage,
+  fmtNumber,
+  navButton,
+  openView,
+  PLANNER_KEY_VIEWS,
+  SHOTS_DIR,
+} from './views-harness.ts';
 
 interface Cal {
   days: { date: string; total: number | null; flag: string; holiday: string | null; events: string[] }[];
@@ -22,6 +31,8 @@ const available = chromiumAvailable();
 describe.skipIf(!available && process.env.CI !== 'true')('Footfall view in Chromium (planner role)', () => {
   const w = browserWalk('/api/v1/footfall/');
 
+  const sensorNames = async () =>
+    (await w.page.locator('[data-role="sensors"] label').allTextContents()).map((x) => x.trim());
   const text = async (sel: string) => (await w.page.locator(sel).first().textContent()) ?? '';
 
   async function check(lang: 'fr' | 'en') {
@@ -75,6 +86,9 @@ describe.skipIf(!available && process.env.CI !== 'true')('Footfall view in Chrom
     expect(csv).toHaveLength(cal.days.length + 2);
     const d = cal.days.find((x) => x.date === '2026-02-09') as Cal['days'][number];
     expect(csv).toContain(`2026-02-09;lun.;${d.total};24;normal;;Rue piétonne`);
+    expect(
+      await expectNoOtherLanguage(w.page, 'footfall', footfallView.strings as never, 'fr', await sensorNames()),
+    ).toEqual([]);
     await w.page.screenshot({ path: resolve(SHOTS_DIR, 'footfall-fr.png'), fullPage: true });
   }, 120_000);
 
@@ -90,6 +104,9 @@ describe.skipIf(!available && process.env.CI !== 'true')('Footfall view in Chrom
     );
     await check('en');
     expect(await text('[data-role="estimate"]')).toMatch(/^Estimated effect: \+\d+\.\d %/);
+    expect(
+      await expectNoOtherLanguage(w.page, 'footfall', footfallView.strings as never, 'en', await sensorNames()),
+    ).toEqual([]);
     await w.page.screenshot({ path: resolve(SHOTS_DIR, 'footfall-en.png'), fullPage: true });
   }, 120_000);
 });

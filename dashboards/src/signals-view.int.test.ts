@@ -8,7 +8,16 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chromiumAvailable } from './harness.ts';
-import { browserWalk, fmtNumber, navButton, openView, SHOTS_DIR, TRAFFIC_KEY } from './views-harness.ts';
+import { signalsView } from './views/signals.ts';
+import {
+  browserWalk,
+  expectNoOtherLanguage,
+  fmtNumber,
+  navButton,
+  openView,
+  SHOTS_DIR,
+  TRAFFIC_KEY,
+} from './views-harness.ts';
 
 interface Mv {
   timezone: string;
@@ -105,7 +114,19 @@ describe.skipIf(!available && process.env.CI !== 'true')('Signals view in Chromi
     const first = mv.movements[0];
     // First data row: the first quarter hour in local time (UTC+1), readable movement name, decimal comma.
     expect(lines[1]).toMatch(new RegExp(`^2026-03-10 07:30;2026-03-10 07:45;${first.name};\\d+;\\d+(,\\d+)?;`));
+    expect(await expectNoOtherLanguage(w.page, 'signals', signalsView.strings as never, 'fr')).toEqual([]);
     await w.page.screenshot({ path: resolve(SHOTS_DIR, 'signals-fr.png'), fullPage: true });
+    // A custom peak window in local time: 07:30–08:00 holds the first two quarter hours of the data.
+    await w.page.fill('[data-role="peaks"]', 'M=07:30-08:00');
+    await w.page.dispatchEvent('[data-role="peaks"]', 'change');
+    await w.page.locator('[data-table="peaks"] tr[data-peak="M"]').waitFor({ timeout: 30_000 });
+    const m = await w.server.get<{ peaks: { name: string; intervals: number; total: number }[] }>(
+      w.last('/movements?'),
+      TRAFFIC_KEY,
+    );
+    expect(w.last('/movements?')).toContain('peaks=M%3D07%3A30-08%3A00');
+    expect(m.peaks).toMatchObject([{ name: 'M', intervals: 2 }]);
+    expect(await text('tr[data-peak="M"] [data-col="pcu"]')).toBe(fmtNumber('fr', m.peaks[0].total, 1));
   }, 120_000);
 
   it('English: the same numbers in English formats after switching the language', async () => {
@@ -120,6 +141,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('Signals view in Chromi
     );
     await checkNumbers('en');
     expect(await w.page.locator('[data-flag="fault"]').first().textContent()).toBe('sensor fault');
+    expect(await expectNoOtherLanguage(w.page, 'signals', signalsView.strings as never, 'en')).toEqual([]);
     await w.page.screenshot({ path: resolve(SHOTS_DIR, 'signals-en.png'), fullPage: true });
   }, 120_000);
 });

@@ -109,3 +109,26 @@ export function browserWalk(record: string) {
   });
   return w;
 }
+
+/**
+ * Fails when a string of the view's other language is visible in its root (an untranslated string): every
+ * string of `other` that differs from its `lang` counterpart, placeholders cut out, of 5 characters or more;
+ * `data` (names of sensors, places: data, not interface text) is cut out of the text first.
+ */
+export async function expectNoOtherLanguage(
+  page: Page,
+  view: string,
+  strings: Record<'fr' | 'en', Record<string, string>>,
+  lang: 'fr' | 'en',
+  data: readonly string[] = [],
+): Promise<string[]> {
+  const other = lang === 'fr' ? 'en' : 'fr';
+  let shown = (await page.locator(`[data-view-root="${view}"]`).textContent()) ?? '';
+  for (const d of data) shown = shown.replaceAll(d, ' ');
+  const probes = Object.entries(strings[other])
+    .filter(([k, v]) => v !== strings[lang][k])
+    .flatMap(([, v]) => v.split(/\{[^}]*\}/))
+    .map((v) => v.trim())
+    .filter((v) => v.length >= 5 && !Object.values(strings[lang]).some((own) => own.includes(v)));
+  return probes.filter((p) => shown.includes(p));
+}

@@ -71,6 +71,8 @@ interface Plan {
 const STRINGS: Record<Lang, Record<string, string>> = {
   fr: {
     junction: 'Carrefour',
+    peaksInput: 'Pointes',
+    peaksHint: 'Plages de pointe en heure locale : NOM=HH:MM-HH:MM, séparées par des virgules',
     noJunction: 'Aucun carrefour à feux dans le registre : ajoutez ses contrôleurs (docs/SITES.md).',
     noMovements: 'Aucun mouvement tournant enregistré sur cette période : choisissez une autre période.',
     periodLabel: 'Période : {from} – {to}',
@@ -130,6 +132,8 @@ const STRINGS: Record<Lang, Record<string, string>> = {
   },
   en: {
     junction: 'Junction',
+    peaksInput: 'Peaks',
+    peaksHint: 'Peak windows in local time: NAME=HH:MM-HH:MM, comma-separated',
     noJunction: 'No signalised junction in the registry: add its controllers (docs/SITES.md).',
     noMovements: 'No turning movements stored in this period: choose another period.',
     periodLabel: 'Period: {from} – {to}',
@@ -312,11 +316,13 @@ function mount(el: HTMLElement, ctx: ViewContext) {
 
   el.innerHTML = `<div class="sig" data-view-root="signals">
   <div class="row"><label>${esc(t('junction'))} <select data-role="junction"></select></label>
+  <label>${esc(t('peaksInput'))} <input data-role="peaks" size="30" value="AM=07:00-09:00,PM=16:00-19:00" pattern="^([A-Za-z0-9_\\-]{1,16}=)?\\d{2}:\\d{2}-\\d{2}:\\d{2}(,([A-Za-z0-9_\\-]{1,16}=)?\\d{2}:\\d{2}-\\d{2}:\\d{2})*$" title="${esc(t('peaksHint'))}" /></label>
   <span class="muted" data-role="period"></span></div>
   <div data-role="body"></div></div>`;
   const select = el.querySelector('[data-role="junction"]') as HTMLSelectElement;
   const body = el.querySelector('[data-role="body"]') as HTMLElement;
   const periodLabel = el.querySelector('[data-role="period"]') as HTMLElement;
+  const peaksIn = el.querySelector('[data-role="peaks"]') as HTMLInputElement;
 
   const csv = (mv: Movements): string => {
     const rows: (string | number | null)[][] = [];
@@ -453,8 +459,9 @@ function mount(el: HTMLElement, ctx: ViewContext) {
     ctx.showState(body, 'loading');
     try {
       const q = { from: period.from, to: period.to };
+      const peaks = peaksIn.checkValidity() && peaksIn.value.trim() ? { peaks: peaksIn.value.trim() } : {};
       const [mv, plan] = await Promise.all([
-        ctx.fetchJson<Movements>(`/api/v1/signals/${encodeURIComponent(id)}/movements`, q),
+        ctx.fetchJson<Movements>(`/api/v1/signals/${encodeURIComponent(id)}/movements`, { ...q, ...peaks }),
         ctx.fetchJson<Plan>(`/api/v1/signals/${encodeURIComponent(id)}/plan`, q),
       ]);
       if (gone() || select.value !== id) return;
@@ -495,6 +502,9 @@ function mount(el: HTMLElement, ctx: ViewContext) {
     }
   };
   select.addEventListener('change', () => void load());
+  peaksIn.addEventListener('change', () => {
+    if (peaksIn.checkValidity()) void load();
+  });
   const life = viewLifecycle(el, ctx, (p) => {
     setPeriod(p);
     void load();

@@ -66,6 +66,20 @@ describe('signals routes', () => {
     expect(planner.statusCode).toBe(403);
     expect(planner.json().code).toBe('PASSAGE_FORBIDDEN');
     expect((await get('/api/v1/signals')).statusCode).toBe(401);
+    const doc = (await get('/docs/json')).json() as { paths: Record<string, unknown> };
+    for (const p of [
+      '/api/v1/signals',
+      '/api/v1/signals/{id}/movements',
+      '/api/v1/signals/{id}/plan',
+      '/api/v1/footfall/sensors',
+      '/api/v1/footfall/hourly',
+      '/api/v1/footfall/calendar',
+      '/api/v1/footfall/forecast',
+      '/api/v1/footfall/before-after',
+      '/api/v1/footfall/events',
+    ]) {
+      expect(doc.paths, p).toHaveProperty([p]);
+    }
     const missing = await get(`/api/v1/signals/nope/movements?${range}`, KEYS.traffic);
     expect(missing.statusCode).toBe(404);
     expect(missing.json().code).toBe('PASSAGE_SITE_NOT_FOUND');
