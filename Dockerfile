@@ -14,7 +14,7 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY . .
 RUN npm ci --no-audit --no-fund && npm run build
 # The runtime's files: every workspace's package.json (npm ci needs them all), the compiled dist/ folders, the
-# dashboard build, the migrations, the registry schema, the committed models.
+# dashboard build, the migrations, the registry schema, the committed models, the communes outline, the CLI bin.
 RUN mkdir -p /stage && \
     node -e 'for (const w of require("./package.json").workspaces) console.log(w)' | while read -r w; do \
       mkdir -p "/stage/$w" && cp "$w/package.json" "/stage/$w/" && \
@@ -24,7 +24,9 @@ RUN mkdir -p /stage && \
     mkdir -p /stage/infra && cp -r infra/clickhouse infra/registry /stage/infra/ && \
     cp models/mode-classifier/model.onnx models/mode-classifier/labels.json models/mode-classifier/gate.json \
       /stage/models/mode-classifier/ && \
-    cp -r services/footfall/model /stage/services/footfall/
+    cp -r services/footfall/model /stage/services/footfall/ && \
+    cp -r services/store/geo /stage/services/store/ && \
+    cp -r services/cli/bin /stage/services/cli/
 
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app

@@ -240,6 +240,8 @@ describe('production packaging', () => {
       'models/mode-classifier/model.onnx',
       'models/mode-classifier/labels.json',
       'models/mode-classifier/gate.json',
+      'services/store/geo',
+      'services/cli/bin',
       'services/footfall/model',
       'infra/clickhouse',
       'infra/registry',
