@@ -85,7 +85,7 @@ function rebuildDashboardIfStale() {
   const t0 = Date.now();
   process.stderr.write(
     `passage: ${existsSync(index) ? 'dashboard sources changed since the last build' : 'dashboard not built yet'}: ` +
-      'building it (vite build, about 20 s)...\n',
+      'building it (vite build, under a minute)...\n',
   );
   const r = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: dir, stdio: 'inherit' });
   process.stderr.write(

@@ -103,16 +103,21 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Packages that a production install (`npm ci --omit=dev`) leaves out: the commands that need them say so. */
-const DEV_ONLY = ['@passage/sim', '@passage/kafka-local', '@tensorflow/', 'tsx'];
+const DEV_ONLY: Record<string, string> = {
+  '@passage/sim': 'the simulator (@passage/sim)',
+  '@passage/kafka-local': 'the local Kafka broker (@passage/kafka-local)',
+  '@tensorflow/': 'TF.js (@tensorflow/tfjs)',
+  tsx: 'tsx',
+};
 
 function devDependencyMissing(command: string, e: unknown): PassageError | undefined {
   const err = e as { code?: string; message?: string };
   if (err?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
-  const pkg = DEV_ONLY.find((p) => err.message?.includes(`'${p}`));
+  const pkg = Object.keys(DEV_ONLY).find((p) => err.message?.includes(`'${p}`));
   if (!pkg) return undefined;
   return new PassageError(
     'PASSAGE_DEV_DEPENDENCY_MISSING',
-    `\`passage ${command}\` needs ${pkg.replace(/\/$/, '')}, a development dependency that this production install ` +
+    `\`passage ${command}\` needs ${DEV_ONLY[pkg]}, a development dependency that this production install ` +
       '(npm ci --omit=dev) leaves out. Run it from a full install (npm ci && npm run build).',
     { cause: e },
   );
