@@ -414,6 +414,19 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
                 travelTimeP85S: Nullable(Type.Number()),
               }),
             ),
+            coverage: Type.Array(
+              Type.Object({
+                zone: Type.String(),
+                odMode: Type.String(),
+                status: Type.Union([Type.Literal('observed'), Type.Literal('estimated'), Type.Literal('unobserved')]),
+                hours: Type.Object({ observed: Type.Integer(), estimated: Type.Integer(), unobserved: Type.Integer() }),
+              }),
+              {
+                description:
+                  "per zone and mode group, the least observed status over the range's hours: 'unobserved' = no " +
+                  'probe and no count, its flows are unknown (not 0); estimated = from counts only',
+              },
+            ),
           }),
           ...errorResponses,
         },

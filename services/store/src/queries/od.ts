@@ -30,6 +30,42 @@ export interface OdResult {
   /** Cells hidden: suppressed upstream (below k at the matcher) or below k after aggregation. */
   suppressedCells: number;
   totals: { observed: number; expanded: number };
+  /**
+   * What the flows can and cannot show, per zone and OD mode group read (od_zone_coverage, migration 0006): the
+   * least observed status over the range's hours. 'unobserved' = no probe and no count: the zone has no estimate
+   * (its flows are unknown, not 0); 'estimated' = from counts only (wide intervals); 'observed' = probes saw it.
+   */
+  coverage: OdZoneCoverage[];
+}
+
+export interface OdZoneCoverage {
+  zone: string;
+  odMode: string;
+  status: 'observed' | 'estimated' | 'unobserved';
+  /** Hours of the range with each status. */
+  hours: { observed: number; estimated: number; unobserved: number };
+}
+
+/** Zone coverage of the hours in [from, to) for the given OD mode groups (every group when empty). */
+export async function odZoneCoverage(
+  client: ClickHouseClient,
+  opts: TimeRange & { odModes: readonly string[] },
+): Promise<OdZoneCoverage[]> {
+  const r = await rows<{ zone: string; mode: string; o: number; e: number; u: number }>(
+    client,
+    `SELECT zone, mode, toUInt32(countIf(status = 'observed')) AS o, toUInt32(countIf(status = 'estimated')) AS e,
+       toUInt32(countIf(status = 'unobserved')) AS u
+     FROM od_zone_coverage FINAL
+     WHERE window_start >= toStartOfHour(fromUnixTimestamp({from:Int64})) AND window_start < fromUnixTimestamp({to:Int64})
+       AND (length({modes:Array(String)}) = 0 OR has({modes:Array(String)}, mode))
+     GROUP BY zone, mode ORDER BY mode, zone`,
+    { from: Math.floor(opts.from / 1000), to: Math.ceil(opts.to / 1000), modes: [...opts.odModes] },
+  );
+  return r.map((x) => {
+    const hours = { observed: Number(x.o), estimated: Number(x.e), unobserved: Number(x.u) };
+    const status = hours.unobserved > 0 ? 'unobserved' : hours.estimated > 0 ? 'estimated' : 'observed';
+    return { zone: x.zone, odMode: x.mode, status, hours };
+  });
 }
 
 /** OD mode groups the matcher writes (ANPR → motor vehicles, Wi-Fi/BLE → all travellers): never summed together. */
@@ -177,5 +213,6 @@ export async function odFlows(
       observed: flows.reduce((a, f) => a + f.observed, 0),
       expanded: flows.reduce((a, f) => a + f.expanded, 0),
     },
+    coverage: await odZoneCoverage(client, { from: opts.from, to: opts.to, odModes }),
   };
 }

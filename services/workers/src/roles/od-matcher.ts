@@ -436,7 +436,7 @@ export async function materialiseExpandedOd(
       observed: c.trips,
       expanded: c.expanded ?? c.trips,
       expanded_se: c.expandedStdErr ?? 0,
-      status: c.status ?? 'observed',
+      status: (c.status ?? 'observed') as string,
       lower95: c.lower95 ?? 0,
       upper95: c.upper95 ?? 0,
     }));
