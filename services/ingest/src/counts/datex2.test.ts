@@ -63,6 +63,7 @@ describe('parseXml', () => {
     expect(root).toMatchObject({ name: 'p:a', local: 'a', attrs: { x: '1', y: '<AB' }, text: 't&<raw>' });
     expect(root?.children[0].local).toBe('b');
     expect(parseXml('<a>&e;</a>')).toBeNull(); // no entity expansion
+    expect(parseXml('<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>')).toBeNull(); // no XXE
     expect(parseXml('<a><b></a></b>')).toBeNull();
     expect(parseXml('<a>')).toBeNull();
     expect(parseXml('<a></a><b></b>')).toBeNull();

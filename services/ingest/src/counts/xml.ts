@@ -1,9 +1,12 @@
 /**
- * A small, strict-enough XML reader for counts feeds (DATEX II): elements, attributes, text, CDATA,
- * comments, processing instructions, DOCTYPE (skipped, no entity expansion: no XXE), the five predefined
- * entities and numeric character references. Namespace prefixes are kept in `name` and stripped in
- * `local`. Returns null on malformed input (unclosed or mismatched tags, bad attributes). Depth is capped.
+ * XML of counts feeds (DATEX II), read with a maintained parser (fast-xml-parser): elements, attributes, text,
+ * CDATA; comments, processing instructions and the declaration dropped; no entity expansion (no XXE: external
+ * entities refused), the five predefined entities and numeric character references decoded. Namespace prefixes are
+ * kept in `name` and stripped in `local`. Returns null on malformed input (fast-xml-parser's validator: unclosed or
+ * mismatched tags, bad attributes). Depth is capped.
  */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+
 export interface XmlElement {
   name: string;
   local: string;
@@ -43,93 +46,64 @@ function decode(s: string): string | null {
 
 const localName = (n: string): string => n.slice(n.indexOf(':') + 1);
 
-export function parseXml(src: string): XmlElement | null {
-  const stack: XmlElement[] = [];
-  let root: XmlElement | null = null;
-  let i = 0;
-  const n = src.length;
-  const nameRe = /[A-Za-z_][\w.:-]*/y;
-  const attrRe = /\s*([A-Za-z_][\w.:-]*)\s*=\s*("([^"]*)"|'([^']*)')/y;
-  while (i < n) {
-    const lt = src.indexOf('<', i);
-    const textEnd = lt < 0 ? n : lt;
-    if (textEnd > i) {
-      const raw = src.slice(i, textEnd);
-      if (stack.length > 0) {
-        const t = decode(raw);
-        if (t === null) return null;
-        stack[stack.length - 1].text += t;
-      } else if (raw.trim() !== '') return null;
-    }
-    if (lt < 0) break;
-    i = lt;
-    if (src.startsWith('<!--', i)) {
-      const e = src.indexOf('-->', i + 4);
-      if (e < 0) return null;
-      i = e + 3;
-    } else if (src.startsWith('<![CDATA[', i)) {
-      const e = src.indexOf(']]>', i + 9);
-      if (e < 0 || stack.length === 0) return null;
-      stack[stack.length - 1].text += src.slice(i + 9, e);
-      i = e + 3;
-    } else if (src.startsWith('<?', i)) {
-      const e = src.indexOf('?>', i + 2);
-      if (e < 0) return null;
-      i = e + 2;
-    } else if (src.startsWith('<!', i)) {
-      // DOCTYPE: skipped, internal subsets included; entities are never expanded.
-      let depth = 0;
-      let j = i + 2;
-      for (; j < n; j++) {
-        const c = src[j];
-        if (c === '[') depth++;
-        else if (c === ']') depth--;
-        else if (c === '>' && depth <= 0) break;
-      }
-      if (j >= n) return null;
-      i = j + 1;
-    } else if (src[i + 1] === '/') {
-      nameRe.lastIndex = i + 2;
-      const m = nameRe.exec(src);
-      if (m === null) return null;
-      const close = src.indexOf('>', nameRe.lastIndex);
-      if (close < 0 || src.slice(nameRe.lastIndex, close).trim() !== '') return null;
-      const top = stack.pop();
-      if (top === undefined || top.name !== m[0]) return null;
-      i = close + 1;
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  // Entities are decoded by `decode` (the five predefined ones and character references only): a DOCTYPE's
+  // entities are never expanded, external ones are refused by the parser.
+  processEntities: false,
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  cdataPropName: '#cdata',
+});
+
+type Node = Record<string, unknown>;
+
+/** fast-xml-parser's ordered nodes → XmlElement (null on an undecodable entity or a tree deeper than MAX_DEPTH). */
+function element(name: string, node: Node, depth: number): XmlElement | null {
+  if (depth > MAX_DEPTH) return null;
+  const el: XmlElement = { name, local: localName(name), attrs: {}, children: [], text: '' };
+  for (const [k, v] of Object.entries((node[':@'] as Record<string, string> | undefined) ?? {})) {
+    const d = decode(String(v));
+    if (d === null) return null;
+    el.attrs[k] = d;
+  }
+  for (const c of (node[name] as Node[] | undefined) ?? []) {
+    if ('#text' in c) {
+      const t = decode(String(c['#text']));
+      if (t === null) return null;
+      el.text += t;
+    } else if ('#cdata' in c) {
+      for (const t of c['#cdata'] as Node[]) el.text += String(t['#text'] ?? '');
     } else {
-      nameRe.lastIndex = i + 1;
-      const m = nameRe.exec(src);
-      if (m === null) return null;
-      const el: XmlElement = { name: m[0], local: localName(m[0]), attrs: {}, children: [], text: '' };
-      let j = nameRe.lastIndex;
-      for (;;) {
-        attrRe.lastIndex = j;
-        const a = attrRe.exec(src);
-        if (a === null) break;
-        const v = decode(a[3] ?? a[4] ?? '');
-        if (v === null) return null;
-        el.attrs[a[1]] = v;
-        j = attrRe.lastIndex;
-      }
-      while (j < n && /\s/.test(src[j])) j++;
-      let selfClosing = false;
-      if (src[j] === '/') {
-        selfClosing = true;
-        j++;
-      }
-      if (src[j] !== '>') return null;
-      i = j + 1;
-      if (stack.length > 0) stack[stack.length - 1].children.push(el);
-      else if (root === null) root = el;
-      else return null;
-      if (!selfClosing) {
-        if (stack.length >= MAX_DEPTH) return null;
-        stack.push(el);
-      }
+      const tag = Object.keys(c).find((k) => k !== ':@');
+      if (tag === undefined) continue;
+      const e = element(tag, c, depth + 1);
+      if (e === null) return null;
+      el.children.push(e);
     }
   }
-  return stack.length === 0 ? root : null;
+  return el;
+}
+
+/** Parses an XML document with fast-xml-parser (validated first); null when it is malformed. */
+export function parseXml(src: string): XmlElement | null {
+  if (XMLValidator.validate(src) !== true) return null;
+  let nodes: Node[];
+  try {
+    nodes = parser.parse(src) as Node[];
+  } catch {
+    return null;
+  }
+  const roots = nodes.filter((n) => !('#text' in n));
+  if (roots.length !== 1) return null;
+  const tag = Object.keys(roots[0]).find((k) => k !== ':@');
+  return tag === undefined ? null : element(tag, roots[0], 1);
 }
 
 /** Direct children with a local name. */
