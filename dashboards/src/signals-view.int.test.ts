@@ -143,5 +143,13 @@ describe.skipIf(!available && process.env.CI !== 'true')('Signals view in Chromi
     expect(await w.page.locator('[data-flag="fault"]').first().textContent()).toBe('sensor fault');
     expect(await expectNoOtherLanguage(w.page, 'signals', signalsView.strings as never, 'en')).toEqual([]);
     await w.page.screenshot({ path: resolve(SHOTS_DIR, 'signals-en.png'), fullPage: true });
+    // At phone width (390 px) the view fits: wide tables and charts scroll inside their own boxes.
+    await w.page.setViewportSize({ width: 390, height: 900 });
+    await w.page.waitForTimeout(300);
+    const root = w.page.locator('[data-view-root="signals"]');
+    expect(await root.evaluate((e) => e.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
+    expect(await root.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+    await w.page.screenshot({ path: resolve(SHOTS_DIR, 'signals-390.png'), fullPage: true });
+    await w.page.setViewportSize({ width: 1280, height: 1400 });
   }, 120_000);
 });

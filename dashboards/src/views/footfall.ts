@@ -157,7 +157,8 @@ const STRINGS: Record<Lang, Record<string, string>> = {
 };
 
 const CSS = `
-.ff { padding: 12px; display: grid; gap: 14px; max-width: 1200px; }
+.ff { padding: 12px; display: grid; grid-template-columns: minmax(0, 1fr); gap: 14px; max-width: 1200px; box-sizing: border-box; }
+.ff > *, .ff section { min-width: 0; }
 .ff h3 { margin: 4px 0; font-size: 1rem; }
 .ff .row { display: flex; gap: 10px; flex-wrap: wrap; align-items: center; }
 .ff .scroll { overflow-x: auto; }

@@ -194,7 +194,9 @@ const STRINGS: Record<Lang, Record<string, string>> = {
 };
 
 const CSS = `
-.sig { padding: 12px; display: grid; gap: 16px; max-width: 1200px; }
+.sig { padding: 12px; display: grid; grid-template-columns: minmax(0, 1fr); gap: 16px; max-width: 1200px; box-sizing: border-box; }
+.sig > *, .sig section { min-width: 0; }
+.sig input[data-role="peaks"] { max-width: 100%; }
 .sig h3 { margin: 4px 0; font-size: 1rem; }
 .sig .scroll { overflow-x: auto; }
 .sig table { border-collapse: collapse; font-size: 0.85rem; }
@@ -220,7 +222,7 @@ const W = 560;
 /** Stage diagram: one bar per signal group over the cycle, green where the group is green. */
 function stageSvg(side: PlanSide, t: ViewContext['t'], label: string): string {
   const rowH = 18;
-  const left = 70;
+  const left = 100;
   const width = W - left - 10;
   const h = 30 + side.groups.length * rowH + 18;
   const x = (s: number) => left + (s / side.cycleS) * width;
