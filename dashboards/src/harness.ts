@@ -3,7 +3,7 @@
  * the real API (dashboard build served at /), Chromium from the system (no browser download), and pixel helpers
  * that decode screenshots inside the page (no PNG library).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ export const CHROMIUM_ARGS = [
   '--enable-unsafe-swiftshader',
 ];
 export const PLANNER_KEY = 'planner-dashboard-key-0123456789';
+export const TRAFFIC_KEY = 'traffic-dashboard-key-0123456789';
+export const OFFICER_KEY = 'officer-dashboard-key-0123456789';
 
 export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM_PATH);
@@ -72,7 +74,13 @@ export async function startFixtureApi(opts: { hours?: number; mapStyleUrl?: stri
     startApi({
       config: loadConfig({
         env: {},
-        overrides: { api: { keys: [`planner:${PLANNER_KEY}`], rateLimitPerMinute: 100000, mapStyleUrl } },
+        overrides: {
+          api: {
+            keys: [`planner:${PLANNER_KEY}`, `traffic:${TRAFFIC_KEY}`, `data-officer:${OFFICER_KEY}`],
+            rateLimitPerMinute: 100000,
+            mapStyleUrl,
+          },
+        },
       }),
       store,
       log: createLogger({ level: 'silent' }),
@@ -306,4 +314,82 @@ export async function wheelZoomTo(page: Page, min: number, max: number): Promise
     await page.waitForTimeout(40);
   }
   throw new Error(`zoom ${await zoom()} not brought into [${min}, ${max})`);
+}
+
+/** Screenshots kept as CI artefacts (gitignored): <repo>/.artifacts/screenshots. */
+export const SCREENSHOTS_DIR = join(DASHBOARD_ROOT, '..', '.artifacts', 'screenshots');
+
+/** Saves a full-page screenshot under SCREENSHOTS_DIR. */
+export async function saveShot(page: Page, name: string): Promise<Buffer> {
+  mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+  return page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}.png`) });
+}
+
+/** Page position of a lon/lat on the map (Web Mercator, 512-px tiles, north up, as deck.gl draws it). */
+export async function mapPoint(
+  page: Page,
+  lonLat: [number, number],
+  center: [number, number],
+  zoom: number,
+): Promise<{ x: number; y: number }> {
+  const box = await page.locator('#map').boundingBox();
+  if (!box) throw new Error('no #map');
+  const merc = (lon: number, lat: number) => {
+    const s = Math.sin((lat * Math.PI) / 180);
+    return [lon / 360 + 0.5, 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)];
+  };
+  const [x, y] = merc(...lonLat);
+  const [cx, cy] = merc(...center);
+  const scale = 512 * 2 ** zoom;
+  return { x: box.x + box.width / 2 + (x - cx) * scale, y: box.y + box.height / 2 + (y - cy) * scale };
+}
+
+/**
+ * Visible text of the page that is not translated: text nodes (and placeholders/titles of controls) of visible
+ * elements that equal an English string of `en` while the page is in French, or that look like a raw key
+ * (camelCase word). `allow` lists proper nouns and codes that stay as they are.
+ */
+export function untranslatedTexts(page: Page, en: readonly string[], allow: readonly string[]): Promise<string[]> {
+  return page.evaluate(
+    ([enList, allowList]) => {
+      const english = new Set(enList.map((s) => s.trim()));
+      const allowed = new Set(allowList);
+      const out = new Set<string>();
+      const visible = (el: Element) => {
+        const h = el as HTMLElement;
+        if (h.closest('[hidden]')) return false;
+        const r = h.getBoundingClientRect();
+        const st = getComputedStyle(h);
+        return r.width > 0 && r.height > 0 && st.visibility !== 'hidden' && st.display !== 'none';
+      };
+      const check = (raw: string) => {
+        const s = raw.replace(/\s+/g, ' ').trim();
+        if (!s || allowed.has(s)) return;
+        if (/^[\d\s.,:;·–—%+−±→↓()/\-\u00a0\u202f]*$/.test(s)) return; // numbers, times, punctuation
+        if (
+          english.has(s) ||
+          /^[a-z]+[A-Z][A-Za-z]*$/.test(s) || // a raw key
+          /\bPASSAGE_[A-Z_]+\b/.test(s) || // a raw error code
+          /\b(the|and|with|for|this|per|from|of|is|are|not|no data|please)\b/i.test(s) // English prose
+        )
+          out.add(s);
+      };
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const p = n.parentElement;
+        if (!p || ['SCRIPT', 'STYLE', 'OPTION'].includes(p.tagName) || !visible(p)) continue;
+        check(n.textContent ?? '');
+      }
+      for (const el of document.querySelectorAll<HTMLSelectElement>('select')) {
+        if (visible(el)) for (const o of el.options) check(o.textContent ?? '');
+      }
+      for (const el of document.querySelectorAll<HTMLElement>('[title],[placeholder]')) {
+        if (!visible(el)) continue;
+        check(el.getAttribute('title') ?? '');
+        check(el.getAttribute('placeholder') ?? '');
+      }
+      return [...out];
+    },
+    [en, allow] as const,
+  );
 }

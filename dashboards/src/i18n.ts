@@ -22,8 +22,8 @@ const en = {
   travelTime: 'Median travel time',
   volume: 'Volume',
   site: 'Site',
-  clickSite: 'Click a site to see its counts over time.',
-  siteChart: 'Counts over time',
+  clickSite: 'Click a site (or find it above) to see its counts over the period.',
+  siteChart: 'Counts over the period, per {iv}',
   intersection: 'Junction',
   peakHour: 'Peak hour',
   phf: 'Peak-hour factor (PHF)',
@@ -63,6 +63,57 @@ const en = {
   roleTraffic: 'traffic engineer',
   'roleData-officer': 'data officer',
   roleAdmin: 'administrator',
+  period: 'Period',
+  periodFrom: 'From',
+  periodTo: 'To',
+  apply: 'Apply',
+  compare: 'Compare with another period',
+  timesIn: 'Times in {tz}',
+  iv15m: '15 minutes',
+  iv1h: '1 hour',
+  iv1d: '1 day',
+  step: 'Step',
+  wholePeriod: 'whole period',
+  odGroup: 'Travellers',
+  groupAll: 'All travellers (Wi-Fi/BLE)',
+  groupMotor: 'Motor vehicles (plate readers)',
+  allModes: 'All modes',
+  odViewMap: 'Map',
+  odViewMatrix: 'Matrix',
+  legendTitle: 'Flow (trips expanded to all travellers)',
+  legendOrigin: 'origin',
+  legendDestination: 'destination',
+  legendScaleFixed: 'Width scale fixed over the period (same width = same flow at every step).',
+  legendScaleTotal: 'Widths of the totals over the whole period.',
+  totalTrips: 'Total trips',
+  nFlows_one: '{n} flow',
+  nFlows_other: '{n} flows',
+  nHidden_one: '{n} cell hidden (below k)',
+  nHidden_other: '{n} cells hidden (below k)',
+  nClusters_one: '{n} cluster',
+  nClusters_other: '{n} clusters',
+  vsCompare: 'comparison period: {n} ({p})',
+  clickZone: 'Click a zone (disc or name) to see its incoming and outgoing flows.',
+  clickZoneShort: 'Click to see its incoming and outgoing flows',
+  clearZone: 'All zones',
+  zoneIn: 'Incoming',
+  zoneOut: 'Outgoing',
+  byOrigin: 'Incoming by origin (share)',
+  byDestination: 'Outgoing by destination (share)',
+  matrixCaption: 'Trips from origin (rows) to destination (columns)',
+  matrixCorner: 'Origin ↓ destination →',
+  matrixNote: '· = no published cell (no trip, or hidden below k).',
+  exportShown: 'Export what is shown',
+  exportPng: 'Image (PNG)',
+  exportCsv: 'Table (CSV)',
+  share: 'Link to this view',
+  linkReady: 'Link copied: it opens this period, selection and view (never your key).',
+  siteSearch: 'Find a site',
+  sitesTitle: 'Counting sites',
+  odEmpty: 'No published flow for this period and these travellers: choose another period or group.',
+  storeEmpty: 'The store holds no data yet: run the demo (passage demo) or ingest data, then reload this page.',
+  badPeriod: 'The end of the period must be after its start.',
+  chartUnit: 'Counts entering the site per interval (all modes).',
 };
 export type Key = keyof typeof en;
 
@@ -88,8 +139,8 @@ const fr: Record<Key, string> = {
   travelTime: 'Temps de parcours médian',
   volume: 'Volume',
   site: 'Site',
-  clickSite: 'Cliquez sur un site pour voir ses comptages dans le temps.',
-  siteChart: 'Comptages dans le temps',
+  clickSite: 'Cliquez sur un site (ou cherchez-le ci-dessus) pour voir ses comptages sur la période.',
+  siteChart: 'Comptages sur la période, par pas de {iv}',
   intersection: 'Carrefour',
   peakHour: 'Heure de pointe',
   phf: 'Facteur d’heure de pointe (FHP)',
@@ -130,13 +181,84 @@ const fr: Record<Key, string> = {
   roleTraffic: 'ingénieur trafic',
   'roleData-officer': 'responsable des données',
   roleAdmin: 'administrateur',
+  period: 'Période',
+  periodFrom: 'Du',
+  periodTo: 'Au',
+  apply: 'Appliquer',
+  compare: 'Comparer avec une autre période',
+  timesIn: 'Heures de {tz}',
+  iv15m: '15 minutes',
+  iv1h: '1 heure',
+  iv1d: '1 jour',
+  step: 'Pas',
+  wholePeriod: 'toute la période',
+  odGroup: 'Voyageurs',
+  groupAll: 'Tous les voyageurs (Wi-Fi/BLE)',
+  groupMotor: 'Véhicules motorisés (lecture de plaques)',
+  allModes: 'Tous les modes',
+  odViewMap: 'Carte',
+  odViewMatrix: 'Matrice',
+  legendTitle: 'Flux (déplacements redressés à tous les voyageurs)',
+  legendOrigin: 'origine',
+  legendDestination: 'destination',
+  legendScaleFixed: 'Échelle des largeurs fixe sur la période (même largeur = même flux à chaque pas).',
+  legendScaleTotal: 'Largeurs des totaux sur toute la période.',
+  totalTrips: 'Total des déplacements',
+  nFlows_one: '{n} flux',
+  nFlows_other: '{n} flux',
+  nHidden_one: '{n} cellule masquée (sous k)',
+  nHidden_other: '{n} cellules masquées (sous k)',
+  nClusters_one: '{n} groupe',
+  nClusters_other: '{n} groupes',
+  vsCompare: 'période de comparaison : {n} ({p})',
+  clickZone: 'Cliquez sur une zone (disque ou nom) pour voir ses flux entrants et sortants.',
+  clickZoneShort: 'Cliquez pour voir ses flux entrants et sortants',
+  clearZone: 'Toutes les zones',
+  zoneIn: 'Entrants',
+  zoneOut: 'Sortants',
+  byOrigin: 'Entrants par origine (part)',
+  byDestination: 'Sortants par destination (part)',
+  matrixCaption: 'Déplacements de l’origine (lignes) vers la destination (colonnes)',
+  matrixCorner: 'Origine ↓ destination →',
+  matrixNote: '· = aucune cellule publiée (aucun déplacement, ou masquée sous k).',
+  exportShown: 'Exporter ce qui est affiché',
+  exportPng: 'Image (PNG)',
+  exportCsv: 'Tableau (CSV)',
+  share: 'Lien vers cette vue',
+  linkReady: 'Lien copié : il ouvre cette période, cette sélection et cette vue (jamais votre clé).',
+  siteSearch: 'Trouver un site',
+  sitesTitle: 'Sites de comptage',
+  odEmpty: 'Aucun flux publié pour cette période et ces voyageurs : choisissez une autre période ou un autre groupe.',
+  storeEmpty:
+    'La base ne contient pas encore de données : lancez la démo (passage demo) ou importez des données, puis rechargez la page.',
+  badPeriod: 'La fin de la période doit être après son début.',
+  chartUnit: 'Comptages entrant sur le site par pas de temps (tous modes).',
 };
 
 export const DICT: Record<Lang, Record<Key, string>> = { en, fr };
 
-export function translator(lang: Lang): (k: string) => string {
-  const d = DICT[lang];
-  return (k: string) => (d as Record<string, string>)[k] ?? k;
+export type Translate = (k: string, vars?: Record<string, string | number>) => string;
+
+/** Looks a key up; `{name}` placeholders are replaced by `vars`. A missing key shows as itself (the FR test finds it). */
+export function translator(lang: Lang): Translate {
+  const d = DICT[lang] as Record<string, string>;
+  return (k, vars) => {
+    let s = d[k] ?? k;
+    if (vars) for (const [n, v] of Object.entries(vars)) s = s.replaceAll(`{${n}}`, String(v));
+    return s;
+  };
+}
+
+const RULES: Record<Lang, Intl.PluralRules> = {
+  en: new Intl.PluralRules('en-GB'),
+  fr: new Intl.PluralRules('fr-FR'),
+};
+
+/** `key_one` / `key_other` by the language's plural rule (French: 0 and 1 are singular), `{n}` = `shown`. */
+export function plural(lang: Lang, key: string, n: number, shown: string): string {
+  const d = DICT[lang] as Record<string, string>;
+  const k = `${key}_${RULES[lang].select(n)}`;
+  return (d[k] ?? d[`${key}_other`] ?? key).replaceAll('{n}', shown);
 }
 
 /** Time of day in the scenario's zone, e.g. 08:15. */

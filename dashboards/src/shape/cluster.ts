@@ -266,8 +266,17 @@ export function clusterMarkers(
 }
 
 /** Tooltip text of a cluster disc: its name, its zones' names and the flow that stays inside it. */
-export function clusterTooltip(c: ClusterMarker, names: ReadonlyMap<string, string>, t: (k: string) => string): string {
-  const flow = c.internal >= 100 ? String(Math.round(c.internal)) : c.internal.toFixed(1).replace(/\.0$/, '');
+export function clusterTooltip(
+  c: ClusterMarker,
+  names: ReadonlyMap<string, string>,
+  t: (k: string) => string,
+  num?: (v: number) => string,
+): string {
+  const flow = num
+    ? num(c.internal)
+    : c.internal >= 100
+      ? String(Math.round(c.internal))
+      : c.internal.toFixed(1).replace(/\.0$/, '');
   return [
     c.name,
     `${t('clusterZones')} (${c.zones.length}): ${c.zones.map((z) => names.get(z) ?? z).join(', ')}`,

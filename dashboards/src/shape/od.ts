@@ -44,7 +44,7 @@ export function zoneCentroids(sites: readonly Site[]): Map<string, [number, numb
 export function toArcs(
   flows: readonly OdFlow[],
   centroids: ReadonlyMap<string, [number, number]>,
-  opts: { minFlow?: number; minWidth?: number; maxWidth?: number; t?: number } = {},
+  opts: { minFlow?: number; minWidth?: number; maxWidth?: number; t?: number; maxFlow?: number } = {},
 ): Arc[] {
   const minFlow = opts.minFlow ?? 0;
   const minW = opts.minWidth ?? 1;
@@ -57,7 +57,8 @@ export function toArcs(
       centroids.has(f.origin) &&
       centroids.has(f.destination),
   );
-  const max = kept.reduce((m, f) => Math.max(m, f.expanded), 0);
+  // A fixed scale (`maxFlow`, e.g. the largest flow of any step of the period) keeps widths comparable across steps.
+  const max = opts.maxFlow ?? kept.reduce((m, f) => Math.max(m, f.expanded), 0);
   return kept
     .map((f) => ({
       origin: f.origin,
@@ -68,7 +69,7 @@ export function toArcs(
       observed: f.observed,
       stdErr: f.stdErr,
       ci95: f.ci95,
-      width: max > 0 ? minW + ((maxW - minW) * f.expanded) / max : minW,
+      width: max > 0 ? minW + ((maxW - minW) * Math.min(f.expanded, max)) / max : minW,
       travelTimeP50S: f.travelTimeP50S,
     }))
     .sort((a, b) => a.flow - b.flow);
@@ -91,11 +92,16 @@ export function siteRadius(volume: number | null | undefined, maxVolume: number,
 const fmt = (v: number) => (v >= 100 ? String(Math.round(v)) : v.toFixed(1).replace(/\.0$/, ''));
 
 /** Tooltip text of an arc: names, expanded flow with its 95 % interval, observed trips, travel time. */
-export function arcTooltip(a: Arc, names: ReadonlyMap<string, string>, t: (k: string) => string): string {
+export function arcTooltip(
+  a: Arc,
+  names: ReadonlyMap<string, string>,
+  t: (k: string) => string,
+  num: (v: number) => string = fmt,
+): string {
   const lines = [
     `${names.get(a.origin) ?? a.origin} → ${names.get(a.destination) ?? a.destination}`,
-    `${t('flow')}: ${fmt(a.flow)} (${t('ci95')} ${fmt(a.ci95[0])}–${fmt(a.ci95[1])})`,
-    `${t('observed')}: ${fmt(a.observed)} · ±${fmt(a.stdErr)} (${t('stdErr')})`,
+    `${t('flow')}: ${num(a.flow)} (${t('ci95')} ${num(a.ci95[0])}–${num(a.ci95[1])})`,
+    `${t('observed')}: ${num(a.observed)} · ±${num(a.stdErr)} (${t('stdErr')})`,
   ];
   if (a.travelTimeP50S !== null) lines.push(`${t('travelTime')}: ${Math.round(a.travelTimeP50S / 60)} min`);
   return lines.join('\n');

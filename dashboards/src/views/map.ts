@@ -5,7 +5,7 @@
  * canvas synchronised with the map's camera). MapLibre is loaded on demand, only when a style is configured.
  */
 import { Deck, type DeckProps, type Layer, type PickingInfo } from '@deck.gl/core';
-import { ArcLayer, GeoJsonLayer, ScatterplotLayer } from '@deck.gl/layers';
+import { ArcLayer, GeoJsonLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers';
 import type { ClusterMarker } from '../shape/cluster.ts';
 import type { Arc, Site } from '../shape/od.ts';
 import { siteRadius } from '../shape/od.ts';
@@ -18,6 +18,16 @@ export interface MapData {
   /** Clusters of several zones (flow clustering on); drawn as discs. */
   clusters: ClusterMarker[];
   liveSites?: ReadonlySet<string>;
+  /** OD zones drawn as labelled, clickable discs above the arcs. */
+  zones?: ZoneMarker[];
+  selectedZone?: string | null;
+}
+
+export interface ZoneMarker {
+  id: string;
+  name: string;
+  lon: number;
+  lat: number;
 }
 
 export interface FlowMapOptions {
@@ -27,7 +37,9 @@ export interface FlowMapOptions {
   /** MapLibre style URL drawn under the flows; empty or null = the offline GeoJSON base map. */
   styleUrl?: string | null;
   onSiteClick: (s: Site) => void;
-  tooltip: (o: { arc?: Arc; site?: Site; cluster?: ClusterMarker }) => string | null;
+  /** Click on a zone disc or label (null: click on the map outside any object). */
+  onZoneClick?: (zone: string | null) => void;
+  tooltip: (o: { arc?: Arc; site?: Site; cluster?: ClusterMarker; zone?: ZoneMarker }) => string | null;
   /** Called after a frame with OD arcs was drawn (count of arcs). */
   onOdDrawn?: (arcs: number) => void;
   /** Called when the view zoom changes (pan and zoom by the user). */
@@ -42,6 +54,9 @@ export class FlowMap {
   private sink!: Sink;
   private data: MapData = { communes: null, basemap: null, sites: [], arcs: [], clusters: [] };
   private pendingArcs = -1;
+  private canvas: HTMLCanvasElement | null = null;
+  private redraw: () => void = () => {};
+  private snapshotWaiters: ((png: string) => void)[] = [];
   /** 'offline' (deck.gl draws the GeoJSON base map), 'style' (MapLibre draws it), 'style-failed' (fell back). */
   private base: 'offline' | 'style' | 'style-failed' = 'offline';
 
@@ -64,17 +79,30 @@ export class FlowMap {
     return {
       useDevicePixels: 1,
       getTooltip: (info: PickingInfo) => {
-        const o = info.object as Arc | Site | ClusterMarker | undefined;
+        const o = info.object as Arc | Site | ClusterMarker | ZoneMarker | undefined;
         if (!o) return null;
         const text =
           'source' in o
             ? this.opts.tooltip({ arc: o })
             : 'zones' in o
               ? this.opts.tooltip({ cluster: o })
-              : this.opts.tooltip({ site: o });
-        return text ? { text, style: { whiteSpace: 'pre', fontSize: '12px' } } : null;
+              : info.layer?.id.startsWith('od-zone')
+                ? this.opts.tooltip({ zone: o as ZoneMarker })
+                : this.opts.tooltip({ site: o as Site });
+        // Tooltips stay inside the map (never under the side panel), wrap long names.
+        return text
+          ? { text, style: { whiteSpace: 'pre-wrap', fontSize: '12px', maxWidth: '260px', zIndex: '5' } }
+          : null;
       },
-      onAfterRender: () => {
+      onClick: (info: PickingInfo) => {
+        if (!info.object) this.opts.onZoneClick?.(null);
+      },
+      onAfterRender: ({ gl }: { gl?: WebGL2RenderingContext }) => {
+        if (this.snapshotWaiters.length && gl) {
+          // Read the frame just drawn (the drawing buffer is still valid inside the render callback).
+          const png = (gl.canvas as HTMLCanvasElement).toDataURL('image/png');
+          for (const w of this.snapshotWaiters.splice(0)) w(png);
+        }
         if (this.pendingArcs >= 0) {
           const n = this.pendingArcs;
           this.pendingArcs = -1;
@@ -97,10 +125,14 @@ export class FlowMap {
         bearing: 0,
       },
       controller: true,
+      onLoad: () => {
+        this.canvas = deck.getCanvas();
+      },
       onViewStateChange: ({ viewState }) => {
         this.opts.onZoom?.((viewState as { zoom: number }).zoom);
       },
     });
+    this.redraw = () => deck.redraw('snapshot');
     this.sink = {
       setProps: (p) => deck.setProps(p),
       finalize: () => deck.finalize(),
@@ -139,6 +171,7 @@ export class FlowMap {
     map.on('zoom', () => this.opts.onZoom?.(map.getZoom()));
     const overlay = new MapboxOverlay({ ...this.deckProps(), interleaved: false });
     map.addControl(overlay);
+    this.redraw = () => map.triggerRepaint();
     this.sink = {
       setProps: (p) => overlay.setProps(p),
       finalize: () => {
@@ -146,6 +179,19 @@ export class FlowMap {
         map.remove();
       },
     };
+  }
+
+  /** PNG (data URL) of the next frame drawn: the flows as shown, over the offline base map. */
+  snapshot(): Promise<string> {
+    return new Promise((resolve) => {
+      this.snapshotWaiters.push(resolve);
+      this.redraw();
+    });
+  }
+
+  /** The drawing canvas (deck.gl's). */
+  get drawingCanvas(): HTMLCanvasElement | null {
+    return this.canvas;
   }
 
   update(patch: Partial<MapData>): void {
@@ -190,27 +236,6 @@ export class FlowMap {
           lineWidthUnits: 'meters',
           lineWidthMinPixels: 1,
         }),
-        new ScatterplotLayer<Site>({
-          id: 'sites',
-          data: markers,
-          pickable: true,
-          getPosition: (s) => [s.lon, s.lat],
-          getRadius: (s) => siteRadius(s.volume, maxVol),
-          radiusUnits: 'meters',
-          getFillColor: (s) =>
-            d.liveSites?.has(s.id)
-              ? [120, 255, 200, 230]
-              : s.kind === 'counter'
-                ? [80, 170, 255, 200]
-                : [40, 200, 220, 200],
-          getLineColor: [230, 250, 255, 255],
-          stroked: true,
-          lineWidthMinPixels: 1,
-          onClick: (info) => {
-            if (info.object) this.opts.onSiteClick(info.object);
-          },
-          updateTriggers: { getRadius: [maxVol, markers.length], getFillColor: [d.liveSites?.size ?? 0] },
-        }),
         new ArcLayer<Arc>({
           id: 'od-arcs',
           data: d.arcs,
@@ -241,6 +266,69 @@ export class FlowMap {
           stroked: true,
           lineWidthMinPixels: 2,
           parameters: { depthCompare: 'always' },
+        }),
+        new ScatterplotLayer<Site>({
+          id: 'sites',
+          parameters: { depthCompare: 'always' },
+          data: markers,
+          pickable: true,
+          getPosition: (s) => [s.lon, s.lat],
+          // Pixels, small: sites never hide each other or the zones at city zoom (area still follows volume).
+          getRadius: (s) => siteRadius(s.volume, maxVol, 4, 11),
+          radiusUnits: 'pixels',
+          getFillColor: (s) => (s.kind === 'counter' ? [80, 170, 255, 200] : [40, 200, 220, 200]),
+          // A site with data in the live minute gets a green ring; its fill (its kind) does not change.
+          getLineColor: (s) => (d.liveSites?.has(s.id) ? [120, 255, 200, 255] : [230, 250, 255, 255]),
+          getLineWidth: (s) => (d.liveSites?.has(s.id) ? 3 : 1),
+          lineWidthUnits: 'pixels',
+          stroked: true,
+          lineWidthMinPixels: 1,
+          onClick: (info) => {
+            if (info.object) this.opts.onSiteClick(info.object);
+          },
+          updateTriggers: {
+            getRadius: [maxVol, markers.length],
+            getLineColor: [d.liveSites],
+            getLineWidth: [d.liveSites],
+          },
+        }),
+        // Zones above the arcs (arc ends meet under the disc), labelled; a click selects the zone.
+        new ScatterplotLayer<ZoneMarker>({
+          id: 'od-zones',
+          data: d.zones ?? [],
+          pickable: true,
+          getPosition: (z) => [z.lon, z.lat],
+          getRadius: (z) => (z.id === d.selectedZone ? 9 : 6),
+          radiusUnits: 'pixels',
+          getFillColor: (z) => (z.id === d.selectedZone ? [255, 230, 120, 255] : [210, 220, 235, 230]),
+          getLineColor: [15, 23, 32, 255],
+          stroked: true,
+          lineWidthMinPixels: 1.5,
+          parameters: { depthCompare: 'always' },
+          onClick: (info) => {
+            if (info.object) this.opts.onZoneClick?.(info.object.id);
+          },
+          updateTriggers: { getRadius: [d.selectedZone], getFillColor: [d.selectedZone] },
+        }),
+        new TextLayer<ZoneMarker>({
+          id: 'od-zone-labels',
+          data: d.zones ?? [],
+          pickable: true,
+          getPosition: (z) => [z.lon, z.lat],
+          getText: (z) => z.name,
+          getSize: 12,
+          getColor: (z) => (z.id === d.selectedZone ? [255, 230, 120, 255] : [235, 240, 248, 255]),
+          getPixelOffset: [0, -14],
+          fontFamily: 'system-ui, sans-serif',
+          characterSet: 'auto',
+          outlineWidth: 2,
+          outlineColor: [15, 23, 32, 255],
+          fontSettings: { sdf: true },
+          parameters: { depthCompare: 'always' },
+          onClick: (info) => {
+            if (info.object) this.opts.onZoneClick?.(info.object.id);
+          },
+          updateTriggers: { getColor: [d.selectedZone] },
         }),
       ].filter((l): l is NonNullable<typeof l> => l !== null) as Layer[],
     });

@@ -22,6 +22,7 @@ import { parseRange, RangeQuery } from '../schemas.ts';
 import type { ApiContext } from './context.ts';
 
 export const PRODUCER = 'Passage (open-source mobility-flow analytics), operated by the publishing authority';
+export const PRODUCER_FR = 'Passage (analyse libre des flux de mobilité), exploité par l’autorité qui publie';
 export const COUNTING_SCHEMA_VERSION = '0.2.5';
 
 /** Metadata of each open dataset (also the list of names the export route accepts). */

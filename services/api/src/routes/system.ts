@@ -20,7 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import { apiError, ErrorBody, errorResponses } from '../errors.ts';
 import { parseRange, RangeQuery } from '../schemas.ts';
 import type { ApiContext } from './context.ts';
-import { csvText, DATASETS, openDataRoutes, PRODUCER } from './opendata.ts';
+import { csvText, DATASETS, openDataRoutes, PRODUCER, PRODUCER_FR } from './opendata.ts';
 
 /** The open datasets and their metadata (routes/opendata.ts). */
 export const EXPORTS = DATASETS;
@@ -114,6 +114,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
             licence: Type.String(),
             licenceUrl: Type.String(),
             producer: Type.String(),
+            producerFr: Type.String(),
             datasets: Type.Array(
               Type.Object({
                 name: Type.String(),
@@ -135,6 +136,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
       licence: 'Licence Ouverte / Open Licence 2.0 (Etalab)',
       licenceUrl: LICENCE.path,
       producer: PRODUCER,
+      producerFr: PRODUCER_FR,
       datasets: Object.entries(EXPORTS).map(([name, d]) => ({
         name,
         title: d.title.en,
