@@ -125,3 +125,28 @@ describe('estimatePopulationOd: suppressed cells (issue 11)', () => {
     expect(res.withheld[0].expanded).toBeCloseTo((58 * 2.5) / 17, 6);
   });
 });
+
+describe('estimatePopulationOd: sightings that never make a trip above k (issue 10)', () => {
+  it('leave the zones unobserved (refused) instead of publishing their pairs as 0', () => {
+    // Wi-Fi sniffers at A and B see 40 and 35 devices, but randomised addresses match one pair below k only.
+    const devices = [
+      { zone: 'A', kind: 'wifi', windowStart: H0, devices: 40, suppressed: false },
+      { zone: 'B', kind: 'wifi', windowStart: H0, devices: 35, suppressed: false },
+    ];
+    const registry = {
+      zones: ['A', 'B'],
+      kinds: new Map([
+        ['A', new Set(['wifi'])],
+        ['B', new Set(['wifi'])],
+      ]),
+      counterGroup: new Map<string, 'motor' | 'all' | 'mixed' | 'none'>(),
+    };
+    const marker = { ...od('A', 'B', 0, true), mode: 'all' };
+    const res = estimatePopulationOd(input([marker], [], { devices, registry, refs: [] }));
+    expect(res.cells).toEqual([]);
+    expect(res.coverage.filter((z) => z.mode === 'all').map((z) => [z.zone, z.status])).toEqual([
+      ['A', 'unobserved'],
+      ['B', 'unobserved'],
+    ]);
+  });
+});

@@ -310,7 +310,12 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
     };
     const observedZones = new Set<string>();
     if (devices.length > 0) {
-      for (const [z, v] of dev) if (v > 0) observedZones.add(z);
+      // Devices sighted at a zone make it observed only when its probes also matched published trips to or from it:
+      // sightings that never form a trip above k (randomised addresses) say nothing about its cells, and taking
+      // them for observed would publish its pairs as 0.
+      for (const [z, v] of dev) {
+        if (v > 0 && (seen.origin.get(z) ?? 0) + (seen.destination.get(z) ?? 0) > 0) observedZones.add(z);
+      }
     } else {
       for (const c of matrix) observedZones.add(c.origin).add(c.destination);
     }

@@ -128,7 +128,7 @@ export async function readStoredOutput(client: ClickHouseClient, from: number, t
   }>(
     client,
     `SELECT origin, destination, mode, toUnixTimestamp(window_start) * 1000 AS windowStart, sum(expanded) AS ex
-     FROM od_expanded_1h FINAL WHERE window_start >= toDateTime({from:UInt32}) AND window_start < toDateTime({to:UInt32})
+     FROM od_expanded_1h FINAL WHERE status != 'retracted' AND window_start >= toDateTime({from:UInt32}) AND window_start < toDateTime({to:UInt32})
      GROUP BY origin, destination, mode, windowStart`,
     // Hourly cells: the clock hour holding `from` too (a scenario starting at :30 departs in it).
     { ...p, from: Math.floor(p.from / 3600) * 3600 },
@@ -232,7 +232,7 @@ export async function evaluateStored(
     client,
     `SELECT origin, destination, mode, toUnixTimestamp(window_start) * 1000 AS windowStart, sum(expanded) AS ex,
             sum(lower95) AS lo, sum(upper95) AS hi
-     FROM od_expanded_1h FINAL WHERE window_start >= toDateTime({from:UInt32}) AND window_start < toDateTime({to:UInt32})
+     FROM od_expanded_1h FINAL WHERE status != 'retracted' AND window_start >= toDateTime({from:UInt32}) AND window_start < toDateTime({to:UInt32})
      GROUP BY origin, destination, mode, windowStart`,
     { from: Math.floor(from / 3_600_000) * 3600, to: Math.ceil(to / 1000) },
   ).catch(() => []);
