@@ -461,7 +461,8 @@ function mount(el: HTMLElement, ctx: ViewContext) {
     ctx.showState(body, 'loading');
     try {
       const q = { from: period.from, to: period.to };
-      const peaks = peaksIn.checkValidity() && peaksIn.value.trim() ? { peaks: peaksIn.value.trim() } : {};
+      const peaks: Record<string, string> =
+        peaksIn.checkValidity() && peaksIn.value.trim() ? { peaks: peaksIn.value.trim() } : {};
       const [mv, plan] = await Promise.all([
         ctx.fetchJson<Movements>(`/api/v1/signals/${encodeURIComponent(id)}/movements`, { ...q, ...peaks }),
         ctx.fetchJson<Plan>(`/api/v1/signals/${encodeURIComponent(id)}/plan`, q),
