@@ -1,4 +1,16 @@
 /** @passage/sim: scenarios (SUMO builder), sensor synthesisers, ground truth and evaluation. */
+export {
+  focalLengthPx,
+  imageToGround,
+  inImage,
+  makePinhole,
+  type PinholeModel,
+  type PinholeSpec,
+  projectBox,
+  projectPoint,
+  projectToImage,
+  vfovDeg,
+} from './camera.ts';
 export * from './eval/index.ts';
 export * from './eval/store.ts';
 export { type LocalFrame, type LonLat as LocalLonLat, makeLocalFrame } from './geo.ts';

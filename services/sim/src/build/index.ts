@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { type BuildOptions, type BuildReport, buildScenario } from './scenario.ts';
 import { worldRecipe } from './worlds/index.ts';
 
-export { imageToGround, inImage, type PinholeCamera, projectToImage } from './camera.ts';
+export { imageToGround, inImage, type PinholeSpec, projectToImage } from '../camera.ts';
 export { AGENTS_HEADER, TRAJECTORIES_HEADER } from './derive.ts';
 export { EARTH_RADIUS_M, toLocal, toLonLat } from './geo.ts';
 export { createRng, mulberry32 } from './prng.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { inImage, type PinholeCamera, projectToImage } from './camera.ts';
+import { inImage, type PinholeSpec, projectToImage } from '../camera.ts';
 import { generateDemand, insideStretches } from './demand.ts';
 import { toLocal } from './geo.ts';
 import { scenarioModel } from './scenario.ts';
@@ -48,7 +48,7 @@ describe('scenario model', () => {
   it('calibration pairs and lines agree with the pinhole model', () => {
     for (const c of s.cameras) {
       const [x, y] = toLocal(s.origin, c.position.lon, c.position.lat);
-      const pin: PinholeCamera = { ...c, x, y };
+      const pin: PinholeSpec = { ...c, x, y };
       for (const p of c.calibration) {
         const [gx, gy] = toLocal(s.origin, p.map[0], p.map[1]);
         const uv = projectToImage(pin, gx, gy, 0);

@@ -4,8 +4,8 @@
  * (Wi-Fi / BLE / ANPR) at every zone entry. Geometry is computed in local metres and written as [lon, lat].
  */
 
+import { imageToGround, inImage, type PinholeSpec, projectToImage } from '../camera.ts';
 import { crossSegment } from '../geo.ts';
-import { imageToGround, inImage, type PinholeCamera, projectToImage } from './camera.ts';
 import { type LonLat, type Origin, toLonLat } from './geo.ts';
 import { carriesVehicles, edgeHalfWidth, edgeLanesWidth, type NetEdge, type StreetNet } from './network.ts';
 import { createRng, type Rng } from './prng.ts';
@@ -228,7 +228,7 @@ export function buildCamera(
   origin: Origin,
   spec: CameraSpec,
   rng?: Rng,
-): { cam: Camera; pin: PinholeCamera } {
+): { cam: Camera; pin: PinholeSpec } {
   const n = net.node(spec.node);
   const W = spec.width ?? CAM_W;
   const H = spec.height ?? CAM_H;
@@ -247,11 +247,11 @@ export function buildCamera(
   }
   const bis = ((arms[best].bearing + bestGap / 2) * Math.PI) / 180;
   const bisU: V2 = [Math.sin(bis), Math.cos(bis)];
-  let chosen: { cam: Camera; pin: PinholeCamera; score: number } | null = null;
+  let chosen: { cam: Camera; pin: PinholeSpec; score: number } | null = null;
   for (const dist of spec.mastDistancesM ?? MAST_DISTANCES_M) {
     const px = n.x + dist * bisU[0];
     const py = n.y + dist * bisU[1];
-    const pin: PinholeCamera = {
+    const pin: PinholeSpec = {
       x: Math.round(px * 100) / 100,
       y: Math.round(py * 100) / 100,
       mountingHeightM: spec.heightM,
@@ -330,7 +330,7 @@ export function buildCamera(
  * at height z (±groundZErrM: a kerb, the road's camber) whose map position is exact, and clicks its image
  * position with a Gaussian error, rounded to whole pixels.
  */
-function calibrationPairs(pin: PinholeCamera, origin: Origin, c: CalibrationSpec, rng?: Rng): Camera['calibration'] {
+function calibrationPairs(pin: PinholeSpec, origin: Origin, c: CalibrationSpec, rng?: Rng): Camera['calibration'] {
   const out: Camera['calibration'] = [];
   const noisy = c.pixelSigma > 0 || c.groundZErrM > 0;
   if (noisy && !rng) throw new Error('calibration noise needs a random stream');

@@ -20,8 +20,8 @@
  * No edge track ids, plates or embeddings. Same seed and same time range → identical frames.
  */
 import type { DetectedObject, DetectionFrame, Mode } from '@passage/stream/contracts';
+import { makePinhole, type PinholeModel, projectBox } from '../camera.ts';
 import { hashUniform, Rng } from '../prng.ts';
-import { makePinhole, type PinholeModel, projectBox } from './camera-model.ts';
 import {
   DETECTOR_PRESETS,
   type DetectorConvention,

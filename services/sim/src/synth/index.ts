@@ -1,5 +1,4 @@
 /** Sensor synthesisers: camera detections, counter records and raw sightings from a scenario's trajectories. */
-export { makePinhole, type PinholeModel, type PinholeSpec, projectBox, projectPoint } from './camera-model.ts';
 export {
   type CounterNoise,
   type CounterSynthOptions,

@@ -1,8 +1,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { projectToImage } from '../../camera.ts';
 import { localPolygon, pointInPolygon } from '../../geo.ts';
-import { projectToImage } from '../camera.ts';
 import { toLocal } from '../geo.ts';
 import { edgeHalfWidth } from '../network.ts';
 import { parseNetXml } from '../netxml.ts';

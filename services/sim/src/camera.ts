@@ -1,11 +1,15 @@
 /**
- * Pinhole camera of a scenario, in the local frame (x east, y north, z up, metres): camera at (x, y, h),
- * yaw = headingDeg (0 = north, clockwise), pitch = tiltDeg downwards, no roll,
- * focal length f = (width / 2) / tan(hfov / 2) pixels, principal point at the image centre, u right, v down.
- * Same convention as `build/camera.ts` (checked by a test).
+ * The pinhole camera model of a scenario, shared by the scenario builder (sensor placement, calibration points),
+ * the detection synthesiser and the evaluator. One model: every projection in the simulator goes through here.
  *
- * `projectBox` is the hot path of the detection synthesiser: it projects an oriented 3-D box, clipping it
- * against the near plane, and writes the image-space bounds into a caller-owned Float64Array (no allocation).
+ * World: local metres, x east, y north, z up. Camera at (x, y, mountingHeightM), yaw = headingDeg (0 = north,
+ * clockwise), pitch = tiltDeg down from horizontal, no roll. Image: u to the right, v down, pixel (0,0) is the
+ * top-left corner of the image, principal point at (width/2, height/2), square pixels, focal length
+ * f = (width/2) / tan(hfov/2) pixels, no lens distortion.
+ *
+ * `makePinhole` computes the camera basis once; `projectBox` is the hot path of the detection synthesiser: it
+ * projects an oriented 3-D box, clipping it against the near plane, and writes the image-space bounds into a
+ * caller-owned Float64Array (no allocation). `projectToImage`/`imageToGround` take the plain spec (builder use).
  */
 
 const DEG = Math.PI / 180;
@@ -23,6 +27,7 @@ export interface PinholeModel {
   readonly down: readonly [number, number, number];
 }
 
+/** A camera as written in scenario.json (position in local metres). */
 export interface PinholeSpec {
   x: number;
   y: number;
@@ -32,6 +37,15 @@ export interface PinholeSpec {
   hfovDeg: number;
   width: number;
   height: number;
+}
+
+export function focalLengthPx(cam: PinholeSpec): number {
+  return cam.width / 2 / Math.tan((cam.hfovDeg * DEG) / 2);
+}
+
+/** Vertical field of view (degrees) implied by hfov and the aspect ratio. */
+export function vfovDeg(cam: PinholeSpec): number {
+  return (2 * Math.atan(cam.height / 2 / focalLengthPx(cam))) / DEG;
 }
 
 export function makePinhole(s: PinholeSpec): PinholeModel {
@@ -55,7 +69,7 @@ export function makePinhole(s: PinholeSpec): PinholeModel {
     cz: s.mountingHeightM,
     width: s.width,
     height: s.height,
-    focal: s.width / 2 / Math.tan((s.hfovDeg * DEG) / 2),
+    focal: focalLengthPx(s),
     fwd,
     right,
     down,
@@ -71,6 +85,37 @@ export function projectPoint(cam: PinholeModel, x: number, y: number, z: number)
   const xc = dx * cam.right[0] + dy * cam.right[1] + dz * cam.right[2];
   const yc = dx * cam.down[0] + dy * cam.down[1] + dz * cam.down[2];
   return [cam.width / 2 + (cam.focal * xc) / zc, cam.height / 2 + (cam.focal * yc) / zc, zc];
+}
+
+/**
+ * Projects a world point (local metres, z up) to image pixels. Returns null when the point is behind the
+ * camera (depth ≤ 1e-9). The result may lie outside [0,width]×[0,height]: check with `inImage`.
+ */
+export function projectToImage(cam: PinholeSpec, x: number, y: number, z = 0): [number, number] | null {
+  const [u, v, depth] = projectPoint(makePinhole(cam), x, y, z);
+  return depth <= 1e-9 ? null : [u, v];
+}
+
+/** Ground point (z = 0, local metres) seen at pixel (u, v), or null when the ray does not hit the ground. */
+export function imageToGround(cam: PinholeSpec, u: number, v: number): [number, number] | null {
+  const m = makePinhole(cam);
+  const a = (u - cam.width / 2) / m.focal;
+  const c = (v - cam.height / 2) / m.focal;
+  const { fwd: f, right: r, down: d } = m;
+  const dir = [f[0] + a * r[0] + c * d[0], f[1] + a * r[1] + c * d[1], f[2] + a * r[2] + c * d[2]];
+  if (dir[2] >= -1e-9) return null;
+  const s = cam.mountingHeightM / -dir[2];
+  return [cam.x + s * dir[0], cam.y + s * dir[1]];
+}
+
+export function inImage(cam: PinholeSpec, uv: [number, number] | null, marginPx = 0): boolean {
+  return (
+    uv !== null &&
+    uv[0] >= marginPx &&
+    uv[0] <= cam.width - marginPx &&
+    uv[1] >= marginPx &&
+    uv[1] <= cam.height - marginPx
+  );
 }
 
 const NEAR = 0.3;
