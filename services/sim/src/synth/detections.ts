@@ -21,7 +21,7 @@
  */
 import type { DetectedObject, DetectionFrame, Mode } from '@passage/stream/contracts';
 import { makePinhole, type PinholeModel, projectBox } from '../camera.ts';
-import { hashUniform, Rng } from '../prng.ts';
+import { hashUniform, Rng, weightedIndex } from '../prng.ts';
 import {
   DETECTOR_PRESETS,
   type DetectorConvention,
@@ -539,17 +539,6 @@ export function detectorConventionOf(
 
 function round1(v: number): number {
   return Math.round(v * 10) / 10;
-}
-
-function weightedIndex(weights: readonly number[], u: number): number {
-  let total = 0;
-  for (const w of weights) total += w;
-  let r = u * total;
-  for (let i = 0; i < weights.length; i++) {
-    r -= weights[i];
-    if (r < 0) return i;
-  }
-  return weights.length - 1;
 }
 
 function newFalsePositive(rng: Rng, W: number, H: number, meanFrames: number): FpEpisode {
