@@ -45,6 +45,7 @@ interface Extent {
 const $ = <T extends HTMLElement = HTMLElement>(sel: string) => document.querySelector(sel) as T;
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const MOTOR = ['motorcycle', 'car', 'van', 'truck', 'bus'];
+const LIVE_ROLES: DashRole[] = ['planner', 'traffic', 'admin'];
 
 /** View state read from / written to the URL hash (shareable link; never the key). */
 function readHash(): URLSearchParams {
@@ -372,6 +373,7 @@ async function refreshOd(): Promise<void> {
   state.cmpFlows = null;
   state.shown = [];
   map.update({ arcs: [], clusters: [] });
+  document.body.dataset.arcs = '0';
   showOdState('loading');
   renderStats();
   odRequests++;
@@ -700,7 +702,7 @@ async function loadTurning(): Promise<void> {
 
 function renderLive(): void {
   const label = $('#live');
-  if (!api.key) label.textContent = lv(t('live'), t('liveOff'));
+  if (!api.key || !LIVE_ROLES.includes(state.role)) label.textContent = lv(t('live'), t('liveOff'));
   else if (state.liveMinute)
     label.textContent = `${t('live')} ${f.time(state.liveMinute.minute)} · ${num(state.liveMinute.total)}`;
   else label.textContent = lv(t('live'), '–');
@@ -710,7 +712,7 @@ function startLive(): void {
   state.liveAbort?.abort();
   state.liveAbort = undefined;
   renderLive();
-  if (!api.key || !['planner', 'traffic', 'admin'].includes(state.role)) return;
+  if (!api.key || !LIVE_ROLES.includes(state.role)) return;
   const ctrl = new AbortController();
   state.liveAbort = ctrl;
   api
@@ -741,13 +743,21 @@ async function main(): Promise<void> {
   applyI18n();
   showOdState('loading');
   // Everything the first OD map needs is asked at once: role, extent, sites, base map.
-  const [, extent, sitesRes, basemap, ui] = await Promise.all([
-    resolveRole(),
-    api.get<Extent>('/api/v1/extent'),
-    api.get<{ sites: Site[] }>('/api/v1/sites'),
-    api.get<unknown>('/api/v1/basemap'),
-    api.get<{ mapStyleUrl: string | null }>('/api/v1/ui-config').catch(() => ({ mapStyleUrl: null })),
-  ]);
+  const role = resolveRole();
+  const load = () =>
+    Promise.all([
+      api.get<Extent>('/api/v1/extent'),
+      api.get<{ sites: Site[] }>('/api/v1/sites'),
+      api.get<unknown>('/api/v1/basemap'),
+      api.get<{ mapStyleUrl: string | null }>('/api/v1/ui-config').catch(() => ({ mapStyleUrl: null })),
+    ] as const);
+  // A refused key fails these too: once the key is forgotten, they are asked again as the public.
+  const [extent, sitesRes, basemap, ui] = await load().catch(async (e) => {
+    await role;
+    if (document.body.dataset.keyRefused === '1') return load();
+    throw e;
+  });
+  await role;
   state.extent = extent;
   state.timezone = extent.scenarios[0]?.timezone ?? 'Europe/Paris';
   f = formats(state.lang, state.timezone);
@@ -771,6 +781,8 @@ async function main(): Promise<void> {
     (state.sites[0] ? { lon: state.sites[0].lon, lat: state.sites[0].lat } : { lon: 1.4875, lat: 48.4477 });
   state.clusterIndex = buildClusterIndex(state.zones.map((s) => ({ id: s.id, lon: s.lon, lat: s.lat })));
   $('.note').dataset.i18n = ui.mapStyleUrl ? 'basemapNoteStyle' : 'basemapNote';
+  // A phone shows the whole town: one zoom level out.
+  if ($('#map').clientWidth < 700) state.zoom = 13.7;
   map = await FlowMap.create({
     parent: $('#map'),
     center: [origin.lon, origin.lat],

@@ -1,0 +1,221 @@
+/**
+ * The dashboard per role in real Chromium against the real API (fixture store), in French and English: the public
+ * (no key: the OD map, no 403 wall; a wrong key is forgotten and the public view stays; a translated, actionable
+ * error with no stale arcs; usable at 390 px), the data officer (lands on open data: preview with row counts equal
+ * to the download, disclosure report, metadata, spreadsheet CSV, DCAT catalogue), the traffic engineer (lands on
+ * the junction view). Every French page is walked for untranslated text. Screenshots go to .artifacts/screenshots/.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  chromiumAvailable,
+  ensureDist,
+  launchChromium,
+  OFFICER_KEY,
+  saveShot,
+  startFixtureApi,
+  TRAFFIC_KEY,
+  untranslatedTexts,
+  waitOdDrawn,
+} from './harness.ts';
+import { DICT } from './i18n.ts';
+import { openDataView } from './views/opendata.ts';
+
+const available = chromiumAvailable();
+
+/** English strings that differ from their French translation (identical words such as "Total" are fine). */
+const ENGLISH = [
+  ...Object.entries(DICT.en)
+    .filter(([k, v]) => (DICT.fr as Record<string, string>)[k] !== v)
+    .map(([, v]) => v),
+  ...Object.entries(openDataView.strings?.en ?? {})
+    .filter(([k, v]) => openDataView.strings?.fr[k] !== v)
+    .map(([, v]) => v),
+];
+/** Proper nouns, codes and units that read the same in both languages. */
+const ALLOW = [
+  'Passage',
+  'EN',
+  'FR',
+  'CSV',
+  'PARQUET',
+  'GEOJSON',
+  'k',
+  '▶',
+  'Licence Ouverte / Open Licence 2.0 (Etalab)',
+];
+
+describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in Chromium', () => {
+  let server: Awaited<ReturnType<typeof startFixtureApi>>;
+  let browser: Browser;
+  let page: Page;
+  let from: string;
+  let to: string;
+  const body = (k: string, p = page) => p.evaluate((key) => document.body.dataset[key] ?? '', k);
+  const untranslated = (p = page) => untranslatedTexts(p, ENGLISH, ALLOW);
+
+  beforeAll(async () => {
+    await ensureDist();
+    server = await startFixtureApi({ hours: 2 });
+    const ext = (await (await fetch(`${server.url}/api/v1/extent`)).json()) as { od: { from: number; to: number } };
+    from = new Date(ext.od.from).toISOString();
+    to = new Date(ext.od.to).toISOString();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('public FR: the OD map without a key, no 403, hourly steps only, every visible string in French', async () => {
+    const odUrls: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/v1/od?')) odUrls.push(r.url());
+    });
+    await page.goto(`${server.url}/#lang=fr`);
+    await waitOdDrawn(page, 1);
+    expect(await body('role')).toBe('public');
+    expect(await body('odState')).toBe('ready');
+    expect(Number(await body('odDrawn'))).toBeGreaterThan(10);
+    expect(new URL(odUrls[0]).searchParams.get('interval')).toBe('1h');
+    expect(await page.locator('#p-interval option').allTextContents()).toEqual(['1 heure', '1 jour']);
+    expect(await page.locator('#nav button').allTextContents()).toEqual(['Carte des flux', 'Données ouvertes']);
+    const text = (await page.locator('body').textContent()) ?? '';
+    expect(text).not.toMatch(/403|PASSAGE_|Forbidden/);
+    expect(await page.locator('#role').textContent()).toBe('Rôle\u00a0: public');
+    expect(await untranslated()).toEqual([]);
+    await saveShot(page, 'public-fr-map');
+  });
+
+  it('public FR: an API error is translated and actionable, with no stale arcs', async () => {
+    await page.locator('#p-from').fill('2024-01-01T00:00');
+    await page.locator('#p-apply').click();
+    await page.waitForFunction(() => document.body.dataset.odState === 'error', null, { timeout: 30_000 });
+    expect(await body('odError')).toBe('PASSAGE_BAD_RANGE');
+    const msg = (await page.locator('#map-state').textContent()) ?? '';
+    expect(msg).toContain('choisissez une période plus courte ou un pas plus grossier');
+    expect(await page.locator('#map-state [role="alert"]').count()).toBe(1);
+    expect(await body('arcs')).not.toBe('');
+    expect(await page.evaluate(() => document.body.dataset.arcs)).toBe('0');
+    expect(await untranslated()).toEqual([]);
+    await saveShot(page, 'public-fr-error');
+    // End before start: said at the picker, nothing asked.
+    await page.locator('#p-from').fill('2030-01-01T00:00');
+    await page.locator('#p-apply').click();
+    expect(await page.locator('#period-error').textContent()).toBe('La fin de la période doit être après son début.');
+  });
+
+  it('public EN at 390 px: the map is usable on a phone', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    try {
+      await phone.goto(`${server.url}/#lang=en`);
+      await waitOdDrawn(phone, 1);
+      const box = await phone.locator('#map').boundingBox();
+      expect(box?.width).toBeGreaterThanOrEqual(380);
+      expect(box?.height).toBeGreaterThanOrEqual(300);
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(391);
+      expect(await phone.locator('#od-stats').textContent()).toMatch(/^Total trips: [\d,]+ · \d+ flows/);
+      // The walk does find English: the same page in English has many of the strings it looks for.
+      const english = await untranslated(phone);
+      expect(english).toEqual(expect.arrayContaining(['Flow map', 'Period', 'Apply']));
+      await saveShot(phone, 'public-en-390px');
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('a wrong key is forgotten; the public view stays and says so', async () => {
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await p.goto(`${server.url}/#key=wrong-key-0123456789abcdef&lang=fr`);
+      await waitOdDrawn(p, 1);
+      expect(await body('keyRefused', p)).toBe('1');
+      expect(await body('role', p)).toBe('public');
+      expect(await p.locator('#notice').textContent()).toContain('La clé d’API a été refusée et oubliée');
+      expect(await p.evaluate(() => localStorage.getItem('passage.key'))).toBeNull();
+      expect(p.url()).not.toContain('wrong-key');
+      expect(Number(await body('odDrawn', p))).toBeGreaterThan(10);
+      await saveShot(p, 'public-fr-wrong-key');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('data officer FR: lands on open data; preview counts equal the download; report; spreadsheet CSV; catalogue', async () => {
+    await page.goto(`${server.url}/#key=${OFFICER_KEY}&lang=fr`);
+    await page.reload();
+    await page.locator('#od-datasets').waitFor({ timeout: 60_000 });
+    expect(await body('tab')).toBe('x:opendata');
+    expect(await page.locator('#od-datasets td.name').first().textContent()).toBe(
+      'Sites de comptage (schéma national, sites.csv)',
+    );
+    await page.locator('#od-from').fill(from.slice(0, 16));
+    await page.locator('#od-to').fill(to.slice(0, 16));
+    await page.locator('#od-dataset').selectOption('footfall');
+    await page.locator('#od-preview-btn').click();
+    await page.locator('#od-preview').waitFor();
+    const counts = page.locator('#od-counts');
+    const csv = await (await fetch(`${server.url}/api/v1/exports/footfall?from=${from}&to=${to}&format=csv`)).text();
+    const lines = csv.trim().split('\n');
+    expect(Number(await counts.getAttribute('data-rows'))).toBe(lines.length - 1);
+    const sup = lines[0].split(',').indexOf('suppressed');
+    expect(Number(await counts.getAttribute('data-suppressed'))).toBe(
+      lines.slice(1).filter((l) => l.split(',')[sup] === 'true').length,
+    );
+    expect(await counts.textContent()).toMatch(
+      /^\d[\d\u202f]* lignes · \d+ cellules retirées \(sous k\) · \d+ lacunes/,
+    );
+    expect(await untranslated()).toEqual([]);
+    await saveShot(page, 'officer-fr-preview');
+
+    await page.locator('#od-report-btn').click();
+    await page.locator('#od-report').waitFor();
+    expect(await page.locator('#od-report tbody tr').count()).toBe(6);
+    const measures = page.locator('#od-report tr[data-file="passage-counting-measures.csv"] td');
+    expect(Number(((await measures.nth(2).textContent()) ?? '').replace(/\s/g, ''))).toBeGreaterThan(0);
+    await saveShot(page, 'officer-fr-report');
+
+    // French spreadsheets: ; and a BOM, from the download link itself.
+    const href = (await page.locator('tr[data-dataset="od"] a[data-format="csv"]').getAttribute('href')) ?? '';
+    expect(href).toContain('sep=%3B');
+    const bytes = Buffer.from(await (await fetch(`${server.url}${href}`)).arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.subarray(3, 30).toString()).toMatch(/^window_start;window_end;/);
+    const cat = (await (
+      await fetch(`${server.url}${await page.locator('#od-catalog').getAttribute('href')}`)
+    ).json()) as {
+      '@type': string;
+    };
+    expect(cat['@type']).toBe('dcat:Catalog');
+    expect(await untranslated()).toEqual([]);
+  });
+
+  it('data officer EN: the same view in English', async () => {
+    await page.locator('#lang').click();
+    await page.locator('#od-datasets').waitFor();
+    expect(await page.locator('#view-extra h3').textContent()).toBe('Datasets');
+    expect(await page.locator('#od-datasets td.name').first().textContent()).toBe(
+      'Counting sites (national schema, sites.csv)',
+    );
+    await saveShot(page, 'officer-en');
+  });
+
+  it('traffic engineer: lands on the junction view in French and English', async () => {
+    await page.evaluate(() => localStorage.setItem('passage.lang', 'fr'));
+    await page.goto(`${server.url}/#key=${TRAFFIC_KEY}`);
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.role === 'traffic', null, { timeout: 60_000 });
+    const tab = await body('tab');
+    expect(['x:signals', 'intersection']).toContain(tab);
+    expect(await page.locator('#nav button.active').textContent()).not.toBe('');
+    await page.waitForTimeout(1500);
+    const text = (await page.locator('main').textContent()) ?? '';
+    expect(text).not.toMatch(/403|PASSAGE_|Forbidden/);
+    await saveShot(page, 'traffic-fr-landing');
+    await page.locator('#lang').click();
+    await page.waitForTimeout(1000);
+    expect(await page.locator('#nav [data-tab="map"]').textContent()).toBe('Flow map');
+    await saveShot(page, 'traffic-en-landing');
+  });
+});
