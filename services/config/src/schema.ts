@@ -171,6 +171,12 @@ export const ConfigSchema = Type.Object(
         k: Type.Integer({ minimum: 2, default: 5 }),
         /** Rotation period of the tokenizer's key, hours. */
         rotationHours: Type.Number({ exclusiveMinimum: 0, default: 24 }),
+        /**
+         * Opt-in, weaker privacy: a secret (≥ 32 characters) from which the tokenizer derives each epoch's key, so a
+         * tokenizer restart keeps the tokens of the epoch (docs/OD-AND-PRIVACY.md, Tokens). Empty (default) = random
+         * keys held only in memory. Set it from the environment (PASSAGE_PRIVACY_KEY_SECRET), never in a file.
+         */
+        keySecret: Type.String({ default: '' }),
         /** Max travel time between two sightings of one trip, seconds. */
         maxTravelTimeS: Type.Integer({ minimum: 60, default: 2700 }),
       },
@@ -345,6 +351,7 @@ export const ENV: Record<string, { key: string; kind: 'string' | 'int' | 'number
   PASSAGE_MAP_STYLE_URL: { key: 'api.mapStyleUrl', kind: 'string' },
   PASSAGE_K_ANONYMITY: { key: 'privacy.k', kind: 'int' },
   PASSAGE_TOKEN_ROTATION_HOURS: { key: 'privacy.rotationHours', kind: 'number' },
+  PASSAGE_PRIVACY_KEY_SECRET: { key: 'privacy.keySecret', kind: 'string' },
   PASSAGE_SITES_FILE: { key: 'sitesFile', kind: 'string' },
   PASSAGE_TIME_GUARD_CLOCK: { key: 'stream.timeGuard.clock', kind: 'string' },
   PASSAGE_ONNX_THREADS: { key: 'classifier.intraOpNumThreads', kind: 'int' },

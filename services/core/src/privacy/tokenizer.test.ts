@@ -131,3 +131,38 @@ describe('Tokenizer', () => {
     expect(isRandomisedAddress('wifi', 'device-42')).toBe(false); // not a MAC: nothing to tell
   });
 });
+
+describe('Tokenizer with an operator secret (privacy.keySecret, opt-in)', () => {
+  const secret = 'k3y-s3cret-for-tests-0123456789abcdefXYZ';
+  const t = Date.parse('2026-03-10T08:00:00Z');
+
+  it('a restart inside the epoch gives the same tokens; another epoch or another secret does not', () => {
+    const a = new Tokenizer({ rotationMs: 86_400_000, keySecret: secret });
+    const before = a.tokenize('anpr', 'AB-123-CD', t);
+    a.destroy(); // SIGKILL or restart: nothing kept
+    const b = new Tokenizer({ rotationMs: 86_400_000, keySecret: secret });
+    expect(b.derivedKeys).toBe(true);
+    expect(b.tokenize('anpr', 'AB-123-CD', t + 3_600_000)).toBe(before);
+    expect(b.tokenize('anpr', 'AB-123-CD', t + 86_400_000)).not.toBe(before);
+    const other = new Tokenizer({ rotationMs: 86_400_000, keySecret: `${secret}!` });
+    expect(other.tokenize('anpr', 'AB-123-CD', t)).not.toBe(before);
+    const random = new Tokenizer({ rotationMs: 86_400_000 });
+    expect(random.derivedKeys).toBe(false);
+    expect(random.tokenize('anpr', 'AB-123-CD', t)).not.toBe(before);
+  });
+
+  it('refuses a short secret without echoing it, and never serialises it', () => {
+    let err: Error | undefined;
+    try {
+      new Tokenizer({ keySecret: 'short-s3cret' });
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.message).toMatch(/at least 32/);
+    expect(err?.message).not.toContain('short-s3cret');
+    const tk = new Tokenizer({ keySecret: secret });
+    tk.tokenize('wifi', '00:11:22:33:44:55', t);
+    expect(JSON.stringify(tk)).not.toContain(secret);
+    expect(inspect(tk, { depth: 5, showHidden: true })).not.toContain(secret);
+  });
+});

@@ -23,6 +23,16 @@
  *   disjoint population of devices): two instances tokenizing different sites would give the same device
  *   two tokens and no trip could be matched. HMAC costs ~2 µs, one process handles several 100k/s.
  *
+ * ## Operator secret (opt-in: `privacy.keySecret`, env PASSAGE_PRIVACY_KEY_SECRET)
+ * The price above is the crash cost of a tokenizer restart (measured: one SIGKILL lost 29 % of the hour's trips).
+ * An operator who accepts weaker privacy may supply a secret: each epoch's key is then
+ * HMAC-SHA-256(secret, `passage-tokenizer-epoch-key|v1|rotationMs|epochOffsetMs|epoch`), so a restart inside an
+ * epoch keeps the tokens and loses no trip. Nothing about the key is written either; but the secret itself is
+ * stored by the operator, so whoever holds it (and the pseudonymous tokens of an epoch) can recompute that epoch's
+ * key and re-identify tokens by hashing candidate plates or MACs. Acceptable only when the secret is kept like a
+ * signing key (vault, not in the repository) and REPLACED regularly (replacing it has the effect of a restart
+ * without secret). Without a secret (the default) keys are random as described above.
+ *
  * ## Epochs
  * epoch(ts) = floor((ts − epochOffsetMs) / rotationMs). With the default rotationMs = 24 h, set
  * epochOffsetMs = −utcOffsetMinutes·60 000 (see {@link localMidnightOffsetMs}) to rotate at local midnight.
@@ -75,6 +85,13 @@ export interface TokenizerOptions {
   epochOffsetMs?: number;
   /** How long after a boundary a late sighting of the previous epoch is still tokenized. @default 300_000 */
   previousKeyGraceMs?: number;
+  /**
+   * OPT-IN, weaker privacy (see "Operator secret" above): an operator-supplied secret (≥ 32 characters, e.g.
+   * `openssl rand -base64 48`) from which each epoch's key is derived as HMAC-SHA-256(secret, epoch label), so a
+   * restarted tokenizer (or a second instance) gives the same tokens within an epoch. Anyone holding the secret can
+   * recompute the key of any epoch. @default undefined (random per-epoch keys, never recomputable)
+   */
+  keySecret?: string;
 }
 
 export interface TokenizerStats {
@@ -109,6 +126,8 @@ export class Tokenizer {
   #previous: EpochKey | null = null;
   #destroyed = false;
   #stats: TokenizerStats = { tokenized: 0, droppedNoKey: 0, rotations: 0 };
+  /** The operator secret (opt-in), in a dedicated buffer zeroed by destroy(). */
+  #secret: Buffer | null = null;
 
   constructor(options: TokenizerOptions = {}) {
     this.rotationMs = options.rotationMs ?? 86_400_000;
@@ -121,6 +140,23 @@ export class Tokenizer {
     if (!(this.previousKeyGraceMs >= 0 && this.previousKeyGraceMs < this.rotationMs)) {
       throw configError(`previousKeyGraceMs = ${this.previousKeyGraceMs} must be ≥ 0 and < rotationMs.`);
     }
+    if (options.keySecret !== undefined && options.keySecret !== '') {
+      // The value is never part of a message (it is a secret).
+      if (options.keySecret.length < 32) {
+        throw configError(
+          `privacy.keySecret is too short (${options.keySecret.length} characters): use at least 32 random characters, e.g. \`openssl rand -base64 48\`, or leave it empty for random keys.`,
+        );
+      }
+      const b = Buffer.from(options.keySecret, 'utf8');
+      this.#secret = Buffer.alloc(b.length);
+      b.copy(this.#secret);
+      b.fill(0);
+    }
+  }
+
+  /** True when keys are derived from an operator secret (same tokens after a restart within an epoch). */
+  get derivedKeys(): boolean {
+    return this.#secret !== null;
   }
 
   epochOf(ts: number): number {
@@ -208,7 +244,15 @@ export class Tokenizer {
       else this.#current.key.fill(0);
     }
     // A dedicated (non-pooled) buffer, so that fill(0) wipes exactly and only this key.
-    this.#current = { epoch, key: randomFillSync(Buffer.alloc(KEY_BYTES)) };
+    const key = Buffer.alloc(KEY_BYTES);
+    if (this.#secret === null) randomFillSync(key);
+    else {
+      createHmac('sha256', this.#secret)
+        .update(`passage-tokenizer-epoch-key|v1|${this.rotationMs}|${this.epochOffsetMs}|${epoch}`)
+        .digest()
+        .copy(key);
+    }
+    this.#current = { epoch, key };
     this.#stats.rotations++;
   }
 
@@ -218,6 +262,8 @@ export class Tokenizer {
     if (this.#previous !== null) this.#previous.key.fill(0);
     this.#current = null;
     this.#previous = null;
+    this.#secret?.fill(0);
+    this.#secret = null;
     this.#destroyed = true;
   }
 

@@ -29,15 +29,18 @@ import {
  *
  * Deployment: run ONE tokenizer instance (`passage worker --role tokenizer`, any number of partitions): each
  * process draws its own key, so two instances would give one device two tokens and no trip could be matched.
- * A restart also draws a new key (trips spanning a restart are lost: the price of keys that are never stored).
+ * A restart also draws a new key (trips spanning a restart are lost: the price of keys that are never stored),
+ * unless the operator opted in to keys derived from `privacy.keySecret` (PASSAGE_PRIVACY_KEY_SECRET): then a
+ * restart within an epoch keeps the tokens (weaker privacy: whoever holds the secret can recompute epoch keys;
+ * docs/OD-AND-PRIVACY.md, Tokens).
  * Throughput is not the limit: one instance tokenizes several 100k sightings/s.
  */
 export class TokenizerOperator implements Operator<RawSighting> {
   readonly name = 'tokenizer';
   private readonly tokenizer: Tokenizer;
 
-  constructor(rotationMs: number) {
-    this.tokenizer = new Tokenizer({ rotationMs });
+  constructor(rotationMs: number, keySecret = '') {
+    this.tokenizer = new Tokenizer({ rotationMs, ...(keySecret !== '' ? { keySecret } : {}) });
   }
 
   processBatch(events: readonly RawSighting[], ctx: OperatorContext): void {
@@ -91,6 +94,6 @@ export function tokenizerRole(config: Config): ProcessorRole<RawSighting> & { se
     lateEvents: 'process',
     outputs: { sightings: config.topics.sightings },
     sensitiveInput: true,
-    create: () => new TokenizerOperator(Math.round(config.privacy.rotationHours * 3_600_000)),
+    create: () => new TokenizerOperator(Math.round(config.privacy.rotationHours * 3_600_000), config.privacy.keySecret),
   };
 }
