@@ -1,8 +1,12 @@
 /**
- * Golden outputs of the hot tracking path (ByteTracker → Kalman filter → assignment solver) and of the track
- * features: fixed inputs in, a hash of every output number out. The hashes were recorded with the dense 8×8
- * Kalman filter and the general assignment search; speed-ups must keep them bit-identical. A deliberate change
- * of tracking behaviour updates them (print the new hashes with `GOLDEN_PRINT=1`).
+ * [regression pin] Golden outputs of the hot tracking path (ByteTracker → Kalman filter → assignment solver) and
+ * of the track features: fixed inputs in, a hash of every output number out. The hashes were recorded with the
+ * dense 8×8 Kalman filter and the general assignment search; speed-ups must keep them bit-identical. A deliberate
+ * change of tracking behaviour updates them (print the new hashes with `GOLDEN_PRINT=1`).
+ * The hashes are the code's own output, not independently derived values: they prove "unchanged", not "right"
+ * (byte-tracker.test.ts, lsap.test.ts and the track-feature tests check behaviour). To update deliberately:
+ * `GOLDEN_PRINT=1 npx vitest run services/core/src/tracker/golden.test.ts`, paste the printed hashes, and say in
+ * the commit what changed in tracking and that the MOT figures (docs/EVALUATION.md) were re-measured.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -58,7 +62,7 @@ function lcg(seed: number): () => number {
 
 const print = process.env.GOLDEN_PRINT === '1';
 
-describe('golden outputs', () => {
+describe('[regression pin] golden outputs', () => {
   it('ByteTracker on 30 s of a scenario camera', () => {
     const input = frames();
     expect(input.length).toBe(300);

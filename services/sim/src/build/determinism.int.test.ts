@@ -2,6 +2,9 @@
  * Rebuilds the first 10 simulated minutes of each committed world (chartres-centre, dreux-grid, anet-rand) from its
  * seed (network, demand, routes, simulation, derived files) and compares with the committed files exactly. Needs SUMO
  * on PATH.
+ * [regression pin]: the committed files were produced by this builder and SUMO, so the test proves the build is
+ * reproducible and unchanged, not that the world is right. A deliberate change of a world (or of SUMO's version)
+ * means rebuilding it with `passage sim build <name>`, committing its files, and re-measuring every figure on it.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +31,7 @@ if (!sumo)
 
 // Under CI=true a missing SUMO fails the test instead of skipping it (.ci/run installs it).
 describe.skipIf(!sumo && process.env.CI !== 'true').each(WORLDS)(
-  '$name rebuild (first 600 s) is identical to the committed files',
+  '[regression pin] $name rebuild (first 600 s) is identical to the committed files',
   (world) => {
     const committed = join(scenarios, world.name);
     let out = '';

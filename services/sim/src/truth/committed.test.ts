@@ -1,6 +1,10 @@
 /**
  * Checks on the committed scenario (skipped when it is absent): the committed truth files are exactly what the
  * code generates from the committed trajectories, and the truth is physically consistent.
+ * The "matches the committed truth files" tests are [regression pin]s: the truth files were written by
+ * `writeScenarioTruth(dir)` from this code, so they prove "unchanged", not "right" (the flow-conservation test and
+ * tables.test.ts check behaviour). After a deliberate change of truth rules or a rebuilt world, regenerate with
+ * `writeScenarioTruth(dir)` (@passage/sim), commit the truth/ files and re-measure the figures that use them.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +24,7 @@ describe.skipIf(!have && process.env.CI !== 'true')('ground truth of the committ
     committed = await readTruth(join(SCENARIO, 'truth'));
   }, 120_000);
 
-  it('matches the committed truth files (regenerate with writeScenarioTruth(dir) after a rebuild)', () => {
+  it('[regression pin] matches the committed truth files (regenerate with writeScenarioTruth(dir) after a rebuild)', () => {
     expect(committed.lineCounts.length).toBe(built.lineCounts.length);
     expect(committed).toEqual(built);
   });
@@ -41,7 +45,7 @@ describe.skipIf(!have && process.env.CI !== 'true')('ground truth of the committ
 
 describe.each(['dreux-grid', 'anet-rand'])('ground truth of the committed world %s', (name) => {
   const dir = join(import.meta.dirname, '../../../../infra/scenarios', name);
-  it('matches the committed truth files (regenerate with writeScenarioTruth(dir) after a rebuild)', async () => {
+  it('[regression pin] matches the committed truth files (regenerate with writeScenarioTruth(dir) after a rebuild)', async () => {
     const built = buildTruth(await loadScenario(dir));
     expect(await readTruth(join(dir, 'truth'))).toEqual(built);
   }, 120_000);
