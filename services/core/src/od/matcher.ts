@@ -153,6 +153,44 @@ export interface OdMatcherCounters {
   cellsEmitted: number;
 }
 
+/**
+ * One record of the matcher's checkpoint (a compacted topic: `key` is the compaction key). It holds TOKENS (keyed
+ * hashes, the tokenizer's output) and aggregates only, never a raw identifier: `meta` (watermark, closed windows,
+ * counters), `t:<n>` (the live tokens whose hash falls in bucket n, with their site/time sequences), `c:<n>` (open
+ * 15-min and coarse cells: distinct tokens and travel times), `s:<n>` (per-site distinct tokens of open coarse
+ * windows). The key space is bounded (1 + 256 + 64 + 16 keys), so the compacted topic stays small.
+ */
+export interface OdStateRecord {
+  key: string;
+  value: OdStateValue;
+}
+
+export interface OdStateValue {
+  v: 1;
+  meta?: { wm: number; closedBefore: number; coarseClosedBefore: number; counters: OdMatcherCounters };
+  tokens?: { t: string; g: string; s: (string | number)[] }[];
+  cells?: { l: 'f' | 'c'; w: number; o: string; d: string; m: string; tk: string[]; tt: number[] }[];
+  sites?: { w: number; s: string; k: SightingKindLike; tk: string[] }[];
+}
+
+const TOKEN_BUCKETS = 256;
+const CELL_BUCKETS = 64;
+const SITE_BUCKETS = 16;
+
+/** FNV-1a 32-bit: a stable bucket of a string. */
+function bucketOf(s: string, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % n;
+}
+
+/** JSON has no infinities: ±Infinity travel as null. */
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+const unfinite = (x: number | null | undefined, inf: number): number => (typeof x === 'number' ? x : inf);
+
 interface TokenState {
   token: string;
   group: string;
@@ -213,6 +251,8 @@ export class OdMatcher {
   #coarseOut: OdCellLike[] = [];
   #siteOut: SiteDevicesCell[] = [];
   #peakTokens = 0;
+  /** Checkpoint buckets changed since the last {@link OdMatcher.checkpoint}. */
+  readonly #dirty = new Set<string>();
   readonly #counters: OdMatcherCounters = {
     sightings: 0,
     deduplicated: 0,
@@ -311,6 +351,7 @@ export class OdMatcher {
       return;
     }
     if (this.#siteDevices) this.#addSiteDevice(site, s.kind, s.token, ts);
+    this.#dirty.add(`t:${bucketOf(s.token, TOKEN_BUCKETS)}`);
     let st = this.#tokens.get(s.token);
     if (st === undefined) {
       st = { token: s.token, group: this.#modeGroup(s.kind), seq: [site, ts], bucket: 0 };
@@ -396,6 +437,124 @@ export class OdMatcher {
   }
 
   /**
+   * The checkpoint records of every bucket changed since the last call, and `meta` (empty when nothing changed).
+   * Written by the od-matcher role to a compacted topic in the same Kafka transaction as its outputs and input
+   * offsets, and read back by {@link OdMatcher.restore} after a crash: tokens and aggregates only (no raw id).
+   */
+  checkpoint(): OdStateRecord[] {
+    if (this.#dirty.size === 0) return [];
+    const dirty = new Set(this.#dirty);
+    this.#dirty.clear();
+    const buckets = new Map<string, OdStateValue>();
+    for (const k of dirty) buckets.set(k, { v: 1 });
+    const at = (k: string): OdStateValue | undefined => buckets.get(k);
+    const ids = this.#siteIds;
+    for (const st of this.#tokens.values()) {
+      const b = at(`t:${bucketOf(st.token, TOKEN_BUCKETS)}`);
+      if (b === undefined) continue;
+      const seq: (string | number)[] = [];
+      for (let i = 0; i < st.seq.length; i += 2) seq.push(ids[st.seq[i]], st.seq[i + 1]);
+      (b.tokens ??= []).push({ t: st.token, g: st.group, s: seq });
+    }
+    for (const [l, windows] of [
+      ['f', this.#windows],
+      ['c', this.#coarse],
+    ] as const) {
+      for (const [w, cells] of windows) {
+        for (const [key, a] of cells) {
+          const b = at(`c:${bucketOf(key, CELL_BUCKETS)}`);
+          if (b === undefined) continue;
+          (b.cells ??= []).push({
+            l,
+            w,
+            o: a.origin,
+            d: a.destination,
+            m: a.mode,
+            tk: [...a.tokens],
+            tt: a.travelTimesS,
+          });
+        }
+      }
+    }
+    for (const [w, m] of this.#siteAcc) {
+      for (const [site, acc] of m) {
+        const b = at(`s:${bucketOf(ids[site], SITE_BUCKETS)}`);
+        if (b !== undefined) (b.sites ??= []).push({ w, s: ids[site], k: acc.kind, tk: [...acc.tokens] });
+      }
+    }
+    const out: OdStateRecord[] = [...buckets].map(([key, value]) => ({ key, value }));
+    out.push({
+      key: 'meta',
+      value: {
+        v: 1,
+        meta: {
+          wm: finite(this.#watermark) as number,
+          closedBefore: finite(this.#closedBefore) as number,
+          coarseClosedBefore: finite(this.#coarseClosedBefore) as number,
+          counters: { ...this.#counters },
+        },
+      },
+    });
+    return out;
+  }
+
+  /**
+   * Restores the state of a checkpoint (the latest value of each key, in any order) into a fresh matcher: the
+   * live tokens, open windows, watermark and counters as they were when the records' transaction committed.
+   * Sightings at sites no longer known are left out.
+   */
+  restore(values: readonly OdStateValue[]): void {
+    for (const v of values) {
+      if (v.v !== 1) throw configError(`checkpoint record version ${String(v.v)} is not supported (expected 1).`);
+      if (v.meta) {
+        this.#watermark = unfinite(v.meta.wm, Number.NEGATIVE_INFINITY);
+        this.#closedBefore = unfinite(v.meta.closedBefore, Number.NEGATIVE_INFINITY);
+        this.#coarseClosedBefore = unfinite(v.meta.coarseClosedBefore, Number.NEGATIVE_INFINITY);
+        Object.assign(this.#counters, v.meta.counters);
+      }
+      for (const t of v.tokens ?? []) {
+        const seq: number[] = [];
+        for (let i = 0; i + 1 < t.s.length; i += 2) {
+          const site = this.#site(String(t.s[i]));
+          if (site >= 0) seq.push(site, Number(t.s[i + 1]));
+        }
+        if (seq.length === 0) continue;
+        const st: TokenState = { token: t.t, group: t.g, seq, bucket: 0 };
+        this.#tokens.set(t.t, st);
+        this.#index(st);
+      }
+      for (const c of v.cells ?? []) {
+        const windows = c.l === 'f' ? this.#windows : this.#coarse;
+        let cells = windows.get(c.w);
+        if (cells === undefined) {
+          cells = new Map();
+          windows.set(c.w, cells);
+        }
+        cells.set(`${c.o}\u0000${c.d}\u0000${c.m}`, {
+          origin: c.o,
+          destination: c.d,
+          mode: c.m,
+          windowStart: c.w,
+          tokens: new Set(c.tk),
+          travelTimesS: [...c.tt],
+        });
+      }
+      for (const x of v.sites ?? []) {
+        const site = this.#site(x.s);
+        if (site < 0) continue;
+        let m = this.#siteAcc.get(x.w);
+        if (m === undefined) {
+          m = new Map();
+          this.#siteAcc.set(x.w, m);
+        }
+        m.set(site, { kind: x.k, tokens: new Set(x.tk) });
+      }
+    }
+    this.#minBucket = this.#buckets.size === 0 ? Number.POSITIVE_INFINITY : this.#lowestBucket();
+    if (this.#tokens.size > this.#peakTokens) this.#peakTokens = this.#tokens.size;
+  }
+
+  /**
    * Coarse-window cells (k-anonymous at the coarse level) and per-site distinct-token counts that became final
    * since the last call. Empty without `coarseWindowMs`.
    */
@@ -419,7 +578,10 @@ export class OdMatcher {
       acc = { kind, tokens: new Set() };
       m.set(site, acc);
     }
-    acc.tokens.add(token);
+    if (!acc.tokens.has(token)) {
+      acc.tokens.add(token);
+      this.#dirty.add(`s:${bucketOf(this.#siteIds[site], SITE_BUCKETS)}`);
+    }
   }
 
   #publishSites(w: number): void {
@@ -428,6 +590,7 @@ export class OdMatcher {
     if (m === undefined) return;
     const k = this.#kAnonymity?.k ?? 1;
     for (const [site, acc] of [...m].sort((a, b) => a[0] - b[0])) {
+      this.#dirty.add(`s:${bucketOf(this.#siteIds[site], SITE_BUCKETS)}`);
       const n = acc.tokens.size;
       acc.tokens.clear();
       const pass = n >= k;
@@ -534,6 +697,7 @@ export class OdMatcher {
       if (set.size === 0) this.#buckets.delete(st.bucket);
     }
     this.#tokens.delete(st.token);
+    this.#dirty.add(`t:${bucketOf(st.token, TOKEN_BUCKETS)}`);
     st.seq.length = 0;
     this.#counters.tokensClosed++;
   }
@@ -671,10 +835,13 @@ export class OdMatcher {
     if (!acc.tokens.has(st.token)) {
       acc.tokens.add(st.token);
       acc.travelTimesS.push(travelS);
+      this.#dirty.add(`c:${bucketOf(key, CELL_BUCKETS)}`);
     }
   }
 
   #publish(accs: CellAcc[]): OdCellLike[] {
+    for (const a of accs)
+      this.#dirty.add(`c:${bucketOf(`${a.origin}\u0000${a.destination}\u0000${a.mode}`, CELL_BUCKETS)}`);
     accs.sort((a, b) =>
       a.origin < b.origin
         ? -1
