@@ -133,36 +133,17 @@ export async function readStoredOutput(client: ClickHouseClient, from: number, t
     // Hourly cells: the clock hour holding `from` too (a scenario starting at :30 departs in it).
     { ...p, from: Math.floor(p.from / 3600) * 3600 },
   ).catch(() => []);
-  if (expandedRows.length > 0) {
-    const od = expandedRows.map((r) => ({
-      origin: r.origin,
-      destination: r.destination,
-      mode: r.mode,
-      windowStart: Number(r.windowStart),
-      trips: Number(r.ex),
-    }));
-    const travelTimes = odRaw
-      .filter((r) => Number(r.p50) > 0)
-      .map((r) => ({
-        origin: r.origin,
-        destination: r.destination,
-        windowStart: Number(r.windowStart),
-        trips: Number(r.trips),
-        travelTimeP50S: Number(r.p50),
-      }));
-    const out: EvalOutput = { od, travelTimes };
-    if (lineCounts.length) out.lineCounts = lineCounts;
-    if (movements.length) out.movements = movements;
-    if (counters.length) out.counters = counters;
-    return out;
-  }
-  const od = odRaw.map((r) => ({
+  const expanded = expandedRows.length > 0;
+  const cell = (r: { origin: string; destination: string; mode: string; windowStart: string }, trips: number) => ({
     origin: r.origin,
     destination: r.destination,
     mode: r.mode,
     windowStart: Number(r.windowStart),
-    trips: Number(r.expanded) > 0 ? Number(r.expanded) : Number(r.trips),
-  }));
+    trips,
+  });
+  const od = expanded
+    ? expandedRows.map((r) => cell(r, Number(r.ex)))
+    : odRaw.map((r) => cell(r, Number(r.expanded) > 0 ? Number(r.expanded) : Number(r.trips)));
   const travelTimes = odRaw
     .filter((r) => Number(r.p50) > 0)
     .map((r) => ({
@@ -177,7 +158,8 @@ export async function readStoredOutput(client: ClickHouseClient, from: number, t
   if (movements.length) out.movements = movements;
   if (counters.length) out.counters = counters;
   if (od.length) out.od = od;
-  if (travelTimes.length) out.travelTimes = travelTimes;
+  // With a materialised expansion, travel times are scored even when none was observed.
+  if (expanded || travelTimes.length) out.travelTimes = travelTimes;
   return out;
 }
 
