@@ -10,6 +10,7 @@ import {
   DEFAULT_GATE,
   decideModes,
   expectedCalibrationError,
+  fitCountOffsets,
   fitOod,
   fitTemperature,
   type GateParams,
@@ -182,5 +183,32 @@ describe('calibration', () => {
       wrong[i * K + ((labels[i] + 2) % K)] = 0.5 - 1e-6;
     }
     expect(expectedCalibrationError(wrong, labels, K)).toBeCloseTo(0.5, 5);
+  });
+});
+
+describe('fitCountOffsets', () => {
+  it('restores the class totals of a model that sends ambiguous rows to the larger class', () => {
+    // 900 "cars" and 100 "vans"; a third of the vans look like cars to the model (p(van) spread over 0.17–0.5),
+    // 2 % of the cars look like vans (p(van) 0.55): arg-max counts 66 + 18 = 84 vans.
+    const n = 1000;
+    const probs = new Float32Array(n * 2);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const van = i >= 900;
+      labels[i] = van ? 1 : 0;
+      const pVan = van ? (i % 3 === 0 ? 0.17 + 0.0033 * (i - 900) : 0.8) : i % 50 === 0 ? 0.55 : 0.1;
+      probs[i * 2] = 1 - pVan;
+      probs[i * 2 + 1] = pVan;
+    }
+    const count = (b: ArrayLike<number>) => {
+      let vans = 0;
+      for (let i = 0; i < n; i++) if (Math.log(probs[i * 2 + 1]) + b[1] > Math.log(probs[i * 2]) + b[0]) vans++;
+      return vans;
+    };
+    expect(count([0, 0])).toBe(66 + 18);
+    const b = fitCountOffsets(probs, labels, 2);
+    expect(Math.abs(count(b) - 100)).toBeLessThanOrEqual(1);
+    expect(b[0] + b[1]).toBeCloseTo(0, 10);
+    expect(b[1]).toBeGreaterThan(0);
   });
 });

@@ -269,6 +269,50 @@ export function fitTemperature(probs: ArrayLike<number>, labels: ArrayLike<numbe
   return Math.exp((a + b) / 2);
 }
 
+/**
+ * Per-class log offsets added to the log-probabilities so that the arg-max counts on a labelled set match its true
+ * class counts (quantification by prior adjustment). A discriminative model sends ambiguous rows to the larger
+ * class (vans to `car`), so its class totals run short for the smaller one, and a count of each mode is what
+ * Passage publishes. Fitted on the validation split, folded into the last layer's bias (`log p + b` = logits + b
+ * up to a per-row constant). Damped multiplicative updates `b_j += ½ log((true_j + 1) / (pred_j + 1))`; the
+ * offsets with the smallest total |pred − true| are kept; mean-centred.
+ */
+export function fitCountOffsets(
+  probs: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  k: number,
+  iterations = 200,
+): Float64Array {
+  const n = labels.length;
+  const truth = new Float64Array(k);
+  for (let i = 0; i < n; i++) truth[labels[i]]++;
+  const logp = new Float64Array(n * k);
+  for (let i = 0; i < n * k; i++) logp[i] = Math.log(Math.max(probs[i], 1e-12));
+  const b = new Float64Array(k);
+  const best = new Float64Array(k);
+  const pred = new Float64Array(k);
+  let bestErr = Number.POSITIVE_INFINITY;
+  for (let it = 0; it <= iterations; it++) {
+    pred.fill(0);
+    for (let i = 0; i < n; i++) {
+      let arg = 0;
+      for (let j = 1; j < k; j++) if (logp[i * k + j] + b[j] > logp[i * k + arg] + b[arg]) arg = j;
+      pred[arg]++;
+    }
+    let err = 0;
+    for (let j = 0; j < k; j++) err += Math.abs(pred[j] - truth[j]);
+    if (err < bestErr) {
+      bestErr = err;
+      best.set(b);
+    }
+    for (let j = 0; j < k; j++) b[j] += 0.5 * Math.log((truth[j] + 1) / (pred[j] + 1));
+  }
+  let mean = 0;
+  for (let j = 0; j < k; j++) mean += best[j] / k;
+  for (let j = 0; j < k; j++) best[j] -= mean;
+  return best;
+}
+
 /** Expected calibration error of the max probability over `bins` equal-width bins (Guo et al. 2017). */
 export function expectedCalibrationError(
   probs: ArrayLike<number>,

@@ -28,6 +28,7 @@ import {
   type Evaluation,
   evaluate,
   expectedCalibrationError,
+  fitCountOffsets,
   fitOod,
   fitTemperature,
   type GateParams,
@@ -203,10 +204,14 @@ async function main(): Promise<void> {
   // = softmax of the layer with kernel and bias divided by T), so model.onnx outputs calibrated probabilities.
   const rawValProbs = predictTf(result.weights, val.features, val.n);
   const temperature = fitTemperature(rawValProbs, val.labels, MODES.length);
-  const weights = withTemperature(result.weights, temperature);
+  const tempered = withTemperature(result.weights, temperature);
+  // Count offsets (gate.ts fitCountOffsets): class totals of the validation split's arg-max = its true totals.
+  const countOffsets = fitCountOffsets(predictTf(tempered, val.features, val.n), val.labels, MODES.length);
+  const weights = withOffsets(tempered, countOffsets);
   const valProbs = predictTf(weights, val.features, val.n);
   const calibration = {
     temperature,
+    countOffsets: Array.from(countOffsets, (v) => Number(v.toFixed(4))),
     validationEceBefore: expectedCalibrationError(rawValProbs, val.labels, MODES.length),
     validationEceAfter: expectedCalibrationError(valProbs, val.labels, MODES.length),
     validationNllBefore: temperedNll(rawValProbs, val.labels, MODES.length, 1),
@@ -322,6 +327,13 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 1)}\n`);
   console.log(`\nwrote weights.json, gate.json, model.onnx, labels.json, metrics.json and fixtures under ${out}`);
+}
+
+/** The layers with `offsets` added to the last one's bias (count offsets inside the model). */
+function withOffsets(w: MlpWeights, offsets: ArrayLike<number>): MlpWeights {
+  const last = w.layers.length - 1;
+  const layers = w.layers.map((l, i) => (i === last ? { ...l, bias: l.bias.map((v, j) => v + offsets[j]) } : l));
+  return { ...w, layers };
 }
 
 /** The layers with the last one's kernel and bias divided by `t` (temperature scaling inside the model). */
