@@ -207,6 +207,29 @@ export function fitHomography(pairs: readonly PointPair[], options: FitHomograph
 }
 
 /**
+ * Ground point of pixel (u, v) through the image→ground matrix `h`, written to xo[xi] and yo[yi]; NaN when the
+ * pixel is above the horizon (w ≤ 1e-12). The one place of this formula: the single and the batch methods below.
+ */
+function groundInto(
+  h: Float64Array,
+  u: number,
+  v: number,
+  xo: Float64Array | number[],
+  xi: number,
+  yo: Float64Array | number[],
+  yi: number,
+): void {
+  const w = h[6] * u + h[7] * v + h[8];
+  if (w > 1e-12) {
+    xo[xi] = (h[0] * u + h[1] * v + h[2]) / w;
+    yo[yi] = (h[3] * u + h[4] * v + h[5]) / w;
+  } else {
+    xo[xi] = Number.NaN;
+    yo[yi] = Number.NaN;
+  }
+}
+
+/**
  * A fitted image→ground mapping. Methods write into caller-owned arrays so hot loops do not allocate.
  * Image points above the horizon (behind the camera's ground plane) map to NaN.
  */
@@ -254,15 +277,7 @@ export class GroundHomography {
 
   /** Pixel (u, v) → ground (x, y) metres, written to out[offset], out[offset+1]. NaN above the horizon. */
   imageToGround(u: number, v: number, out: Float64Array | number[], offset = 0): Float64Array | number[] {
-    const h = this.h;
-    const w = h[6] * u + h[7] * v + h[8];
-    if (!(w > 1e-12)) {
-      out[offset] = Number.NaN;
-      out[offset + 1] = Number.NaN;
-      return out;
-    }
-    out[offset] = (h[0] * u + h[1] * v + h[2]) / w;
-    out[offset + 1] = (h[3] * u + h[4] * v + h[5]) / w;
+    groundInto(this.h, u, v, out, offset, out, offset + 1);
     return out;
   }
 
@@ -308,16 +323,7 @@ export class GroundHomography {
   footsToGround(boxes: ArrayLike<number>, count: number, xs: Float64Array, ys: Float64Array): void {
     const h = this.h;
     for (let i = 0; i < count; i++) {
-      const u = boxes[4 * i] + boxes[4 * i + 2] / 2;
-      const v = boxes[4 * i + 1] + boxes[4 * i + 3];
-      const w = h[6] * u + h[7] * v + h[8];
-      if (w > 1e-12) {
-        xs[i] = (h[0] * u + h[1] * v + h[2]) / w;
-        ys[i] = (h[3] * u + h[4] * v + h[5]) / w;
-      } else {
-        xs[i] = Number.NaN;
-        ys[i] = Number.NaN;
-      }
+      groundInto(h, boxes[4 * i] + boxes[4 * i + 2] / 2, boxes[4 * i + 1] + boxes[4 * i + 3], xs, i, ys, i);
     }
   }
 
@@ -327,18 +333,7 @@ export class GroundHomography {
    */
   feetToGround(feet: ArrayLike<number>, count: number, xs: Float64Array, ys: Float64Array): void {
     const h = this.h;
-    for (let i = 0; i < count; i++) {
-      const u = feet[2 * i];
-      const v = feet[2 * i + 1];
-      const w = h[6] * u + h[7] * v + h[8];
-      if (w > 1e-12) {
-        xs[i] = (h[0] * u + h[1] * v + h[2]) / w;
-        ys[i] = (h[3] * u + h[4] * v + h[5]) / w;
-      } else {
-        xs[i] = Number.NaN;
-        ys[i] = Number.NaN;
-      }
-    }
+    for (let i = 0; i < count; i++) groundInto(h, feet[2 * i], feet[2 * i + 1], xs, i, ys, i);
   }
 
   toJSON(): number[] {
