@@ -291,6 +291,7 @@ export class KafkaTransport {
     });
     // Every output carries this task's watermark (before the batch that produced it) for the next role.
     const source = `${groupId}.${options.instanceId}`;
+    if (role.state) await this.#restoreState(role, task, log);
     await task.start();
     const metrics = this.opts.metrics;
     let producer: Producer | undefined;
@@ -536,6 +537,46 @@ export class KafkaTransport {
         log.info('stopped');
       },
     };
+  }
+
+  /**
+   * `ProcessorRole.state`: creates the compacted state topic and hands its committed content (latest value per key)
+   * to the operator. Reads until every partition reached its end offset, or nothing came for 3 s (records of a dead
+   * predecessor's open transaction stay invisible to a read_committed reader: its committed state is complete).
+   */
+  async #restoreState<I>(role: ProcessorRole<I>, task: ProcessorTask<I>, log: Logger): Promise<void> {
+    const topic = role.outputs[(role.state as { stream: string }).stream];
+    await this.untilReachable('creating the state topic', () =>
+      this.ensureTopics([{ topic, partitions: 1, compact: true }]),
+    );
+    const admin = await this.getAdmin();
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
+    const latest = new Map<string, Buffer>();
+    if ([...ends.values()].some((h) => h > 0n)) {
+      const groupId = `${this.opts.groupPrefix}.${role.name}.restore.${process.pid}.${Date.now()}`;
+      const c = this.consumer(groupId);
+      const done = new Map<number, boolean>([...ends].map(([p, h]) => [p, h === 0n]));
+      let last = Date.now();
+      await c.connect();
+      await c.subscribe({ topic, fromBeginning: true });
+      await c.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) {
+            if (m.key && m.value) latest.set(m.key.toString(), m.value);
+            if (BigInt(m.offset) + 1n >= (ends.get(batch.partition) ?? 0n)) done.set(batch.partition, true);
+          }
+          last = Date.now();
+        },
+      });
+      while (![...done.values()].every(Boolean) && Date.now() - last < 3000) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await c.disconnect().catch(() => undefined);
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+    await task.restore([...latest.values()]);
+    log.info({ topic, keys: latest.size }, 'state restored');
   }
 
   /** Connects a consumer and runs `eachBatch` on `topic`, reporting fetches and crashes to the supervisor. */

@@ -30,6 +30,11 @@ export interface Operator<I> {
   processBatch(events: readonly I[], ctx: OperatorContext): void | Promise<void>;
   onWatermark?(watermark: number, ctx: OperatorContext): void | Promise<void>;
   checkpoint?(ctx: OperatorContext): void | Promise<void>;
+  /**
+   * With `ProcessorRole.state`: the state an earlier instance checkpointed (the latest value of each key of the
+   * state topic, committed records only), handed over once before the first batch.
+   */
+  restore?(values: readonly Buffer[], ctx: OperatorContext): void | Promise<void>;
   /** Sizes of the operator's state, exported as metrics (`passage_state_size`). */
   snapshot?(): Record<string, number>;
   /** Flush everything (end of input or shutdown). */
@@ -67,6 +72,13 @@ export interface ProcessorRole<I> {
   compareEvents?(a: I, b: I): number;
   /** Output stream name → topic. The stream 'dlq' is always mapped to the dead-letter topic. */
   readonly outputs: Readonly<Record<string, string>>;
+  /**
+   * Operator state checkpointed to a compacted topic (`outputs[stream]`): the operator emits its changes on `stream`
+   * in `checkpoint()`, so they commit in the same Kafka transaction as its outputs and input offsets; the Kafka
+   * transport creates the topic (compacted) and hands its content to `Operator.restore` before consuming. Embedded
+   * runs never call `restore`.
+   */
+  readonly state?: { stream: string };
   /**
    * The input carries identifiers in clear (raw sightings): its dead letters keep the reason code only, with no
    * payload excerpt and no parser message (JSON parser messages quote the input).

@@ -259,6 +259,11 @@ export class ProcessorTask<I> {
     return this.drain();
   }
 
+  /** Hands checkpointed state (`ProcessorRole.state`) to the operator, before the first batch. */
+  async restore(values: readonly Buffer[]): Promise<void> {
+    await this.operator.restore?.(values, this.ctx);
+  }
+
   /** Called before offsets become durable: lets the operator emit what they cover. */
   async checkpoint(): Promise<OutRecord[]> {
     await this.operator.checkpoint?.(this.ctx);

@@ -9,6 +9,7 @@ import {
   MOTOR_COUNT_MODES,
   type OdCellLike,
   OdMatcher,
+  type OdStateValue,
   type PopulationRegistry,
   type SiteDevicesCell,
   type ZoneCounter,
@@ -52,11 +53,15 @@ import { loadSitesFile } from '../sites.ts';
  * `od.randomisedAddresses`), trips.
  *
  * Delivery: a cell needs its whole window's tokens (k-anonymity, quantiles), so no partial cells are emitted at
- * checkpoints; token state is memory only (never persisted: it holds tokens). Consequences, documented in
- * docs/OD-AND-PRIVACY.md: run ONE instance (cells of several instances would be k-anonymised
- * on partial token sets); a crash loses the trips of windows still open (no double counting); a graceful stop
- * publishes open windows as they are, and their later trips form a second row of the same cell, summed by the
- * queries (each row is k-anonymous on its own).
+ * checkpoints. Under Kafka the state (live tokens with their site/time sequences, open cells' token sets and
+ * travel times, the watermark and counters: TOKENS only, keyed hashes, never a raw id) is checkpointed as a
+ * changelog to the compacted topic `<topics.od>.state` in the same transaction as the outputs and the input
+ * offsets (@passage/core OdMatcher.checkpoint), and restored on start: a SIGKILL loses only the sightings the
+ * runtime still held for event-time ordering (docs/OD-AND-PRIVACY.md, Delivery). Run ONE instance (cells of
+ * several instances would be k-anonymised on partial token sets; the state topic has one partition). A graceful
+ * stop publishes open windows as they are and checkpoints the emptied state; later trips of those windows form a
+ * second row of the same cell, summed by the queries (each row is k-anonymous on its own). Embedded runs keep the
+ * state in memory only.
  *
  * Expansion to population flows needs reference counts from the counts pipeline (another topic), so it is
  * computed at read time by {@link expandOd}; the stream writes `expanded = 0`, `expanded_se = 0`.
@@ -91,6 +96,23 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
     this.matcher.onSightings(events);
   }
 
+  /** Set once the runtime restored a checkpoint (Kafka): from then on every batch checkpoints its changes. */
+  #checkpointing = false;
+
+  restore(values: readonly Buffer[], ctx: OperatorContext): void {
+    this.matcher.restore(values.map((v) => JSON.parse(v.toString('utf8')) as OdStateValue));
+    this.#checkpointing = true;
+    ctx.log.info(
+      { tokens: this.matcher.stateSize(), openWindows: this.matcher.openWindows() },
+      'od-matcher state restored from the checkpoint topic',
+    );
+  }
+
+  checkpoint(ctx: OperatorContext): void {
+    if (!this.#checkpointing) return;
+    for (const r of this.matcher.checkpoint()) ctx.emit('state', r.key, r.value);
+  }
+
   #warnedRandomised = false;
 
   /**
@@ -117,6 +139,8 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
 
   onClose(ctx: OperatorContext): void {
     this.publish(this.matcher.flush(), ctx);
+    // What was just published must not come back after a restart: the emptied state is checkpointed too.
+    this.checkpoint(ctx);
   }
 
   snapshot(): Record<string, number> {
@@ -157,10 +181,14 @@ export function odMatcherRole(config: Config): ProcessorRole<TokenSighting> {
     // behind the watermark go to the dead-letter topic (LATE_EVENT).
     ordered: true,
     compareEvents: (a, b) => cmp(a.siteId, b.siteId) || cmp(a.kind, b.kind) || cmp(a.token, b.token),
-    outputs: { od: config.topics.od, odHourly: config.topics.odHourly },
+    outputs: { od: config.topics.od, odHourly: config.topics.odHourly, state: odStateTopic(config) },
+    state: { stream: 'state' },
     create: () => new OdMatcherOperator(config),
   };
 }
+
+/** The od-matcher's compacted checkpoint topic (tokens and aggregates only, one partition). */
+export const odStateTopic = (config: Config): string => `${config.topics.od}.state`;
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
