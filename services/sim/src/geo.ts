@@ -3,7 +3,7 @@
  * metres), polygons and directed lines. Accurate to a few centimetres over a town centre (< 5 km).
  */
 
-import { EARTH_RADIUS_M, type LocalPolygon, localPolygon } from '@passage/core';
+import { LocalFrame as CoreLocalFrame, type LocalPolygon, localPolygon } from '@passage/core';
 
 export { EARTH_RADIUS_M, type LocalPolygon, localPolygon, pointInLocalPolygon as pointInPolygon } from '@passage/core';
 
@@ -11,7 +11,7 @@ export type LonLat = readonly [number, number];
 
 const DEG = Math.PI / 180;
 
-/** Equirectangular projection around an origin. */
+/** Equirectangular projection around an origin (core's `LocalFrame`, with tuple in/out). */
 export interface LocalFrame {
   readonly origin: { readonly lon: number; readonly lat: number };
   /** [lon, lat] → [x east, y north] in metres. */
@@ -21,12 +21,11 @@ export interface LocalFrame {
 }
 
 export function makeLocalFrame(origin: { lon: number; lat: number }): LocalFrame {
-  const kx = EARTH_RADIUS_M * DEG * Math.cos(origin.lat * DEG);
-  const ky = EARTH_RADIUS_M * DEG;
+  const f = new CoreLocalFrame(origin);
   return {
-    origin: { lon: origin.lon, lat: origin.lat },
-    toLocal: (p) => [(p[0] - origin.lon) * kx, (p[1] - origin.lat) * ky],
-    toLonLat: (x, y) => [origin.lon + x / kx, origin.lat + y / ky],
+    origin: f.origin,
+    toLocal: (p) => [f.x(p[0]), f.y(p[1])],
+    toLonLat: (x, y) => [f.lon(x), f.lat(y)],
   };
 }
 
