@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs every bench module (bench/*.ts exporting `run(): Promise<Record<string, number>>`),
  * each in its own process (chDB binds one data directory per process), prints a table and writes
- * `.bench/latest.json`. `npm run bench -- tracker backbone` runs only the named modules.
+ * `.bench/latest.json`. `npm run bench -- tracker backbone` runs only the named modules; `soak` and `faults` run only
+ * when named, with their options after the name (`npm run bench -- soak --minutes 30`).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -9,11 +10,14 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const HERE = resolve(import.meta.dirname);
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const only = args.filter((a) => /^[a-z][a-z0-9-]*$/.test(a));
+/** Long runs (a 30-minute soak, the fault matrix on a 3-broker cluster): only when named. */
+const OPT_IN = new Set(['soak', 'faults']);
 const modules = readdirSync(HERE)
   .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.test.ts') && !f.startsWith('_'))
   .map((f) => f.replace(/\.ts$/, ''))
-  .filter((m) => only.length === 0 || only.includes(m))
+  .filter((m) => (only.length === 0 ? !OPT_IN.has(m) : only.includes(m)))
   .sort();
 
 const results: Record<string, Record<string, number> | { error: string }> = {};
@@ -31,7 +35,8 @@ for (const m of modules) {
     {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, PASSAGE_LOG_LEVEL: 'error' },
+      // Options after the module names (`npm run bench -- soak --minutes 30`) reach the module here.
+      env: { ...process.env, PASSAGE_LOG_LEVEL: 'error', PASSAGE_BENCH_ARGS: JSON.stringify(args) },
       maxBuffer: 64 << 20,
     },
   );

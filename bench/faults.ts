@@ -1,0 +1,122 @@
+/**
+ * `npm run bench -- faults`: the fault matrix of issue 12. A fixed input (chartres-centre, first 10 scenario minutes:
+ * camera frames, counter records, raw sightings) runs through the Kafka pipeline on a 3-node KRaft cluster (replication
+ * factor 3, min.insync.replicas 2), one OS process per role. Once per role (ingest, video-flows, counts, tokenizer,
+ * od-matcher, sinks) and for the broker leading the detections partition 0, that process is SIGKILLed when half of the
+ * input has been acknowledged and restarted 3 s later (the broker 10 s later); the stored totals (counter counts, line
+ * crossings, movements, OD trips) are compared with a clean run. Writes .bench/faults.json.
+ * Options (env): PASSAGE_FAULTS_SECONDS (input length, default 600), PASSAGE_FAULTS_ONLY (comma-separated cases).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type ClusterHandle, startCluster } from '@passage/kafka-local';
+import { loadScenario, replayRecords } from '@passage/sim';
+import { Pipeline, pipelineConfig, quiescent, startIngest } from './_pipeline.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const SCENARIO = join(REPO, 'infra/scenarios/chartres-centre');
+const OUTPUTS = ['counts', 'crossings', 'movements', 'odTrips'] as const;
+
+async function writeInput(seconds: number): Promise<{ file: string; records: number }> {
+  const ctx = await loadScenario(SCENARIO);
+  const dir = mkdtempSync(join(tmpdir(), 'passage-faults-input-'));
+  const file = join(dir, 'input.jsonl');
+  const lines: string[] = [];
+  for (const r of replayRecords(ctx, { toS: seconds, topics: ['detections', 'counts', 'sightingsRaw'] })) {
+    lines.push(JSON.stringify({ topic: r.topic, key: r.key, value: r.value }));
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return { file, records: lines.length };
+}
+
+async function runCase(
+  cluster: ClusterHandle,
+  input: { file: string; records: number },
+  fault: string | null,
+): Promise<{ totals: Record<string, number>; seconds: number }> {
+  const t0 = Date.now();
+  const id = `faults-${fault ?? 'clean'}-${Date.now().toString(36)}`;
+  const { configFile, config, t } = pipelineConfig(id, cluster.brokers, join(SCENARIO, 'scenario.json'));
+  await t.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: 4 })));
+  const pipeline = new Pipeline(configFile, 5000);
+  await pipeline.startAll();
+  const progressFile = join(pipeline.dataDir, 'ingest.progress');
+  let ingest = startIngest(configFile, input.file, progressFile, 0);
+  await ingest.ready;
+  if (fault) {
+    // Mid-stream: half of the input acknowledged by the cluster.
+    const sent = () => (existsSync(progressFile) ? Number(readFileSync(progressFile, 'utf8')) : 0);
+    while (sent() < input.records / 2) await new Promise((r) => setTimeout(r, 100));
+    if (fault === 'ingest') {
+      ingest.child.kill('SIGKILL');
+      await ingest.exited;
+      await new Promise((r) => setTimeout(r, 3000));
+      ingest = startIngest(configFile, input.file, progressFile, 0);
+      await ingest.ready;
+    } else if (fault === 'broker-leader') {
+      const leader = await cluster.leaderOf(config.topics.detections, 0);
+      await cluster.kill(leader);
+      await new Promise((r) => setTimeout(r, 10_000));
+      await cluster.restart(leader);
+    } else {
+      await pipeline.kill(fault);
+      await new Promise((r) => setTimeout(r, 3000));
+      await pipeline.start(fault);
+    }
+  }
+  if ((await ingest.exited) !== 0) throw new Error(`ingest failed:\n${ingest.output()}`);
+  // Drain, then stop in pipeline order; each graceful stop emits final outputs the next stage consumes.
+  await quiescent(t, config);
+  for (const name of ['video-flows', 'counts', 'tokenizer', 'od-matcher']) {
+    await pipeline.stop(name);
+    await quiescent(t, config, 4000);
+  }
+  await pipeline.stop('sinks');
+  await t.close();
+  if (!pipeline.totals) throw new Error('the sinks reported no totals');
+  return { totals: pipeline.totals, seconds: (Date.now() - t0) / 1000 };
+}
+
+export async function run(): Promise<Record<string, number>> {
+  const seconds = Number(process.env.PASSAGE_FAULTS_SECONDS ?? 600);
+  const cases = ['broker-leader', 'video-flows', 'od-matcher', 'tokenizer', 'counts', 'sinks', 'ingest'];
+  const only = process.env.PASSAGE_FAULTS_ONLY?.split(',').filter(Boolean);
+  const input = await writeInput(seconds);
+  /** Written after every case, so a long run interrupted still leaves the cases done. */
+  const save = (results: Record<string, unknown>) => {
+    mkdirSync(join(REPO, '.bench'), { recursive: true });
+    writeFileSync(
+      join(REPO, '.bench/faults.json'),
+      `${JSON.stringify({ date: new Date().toISOString(), inputSeconds: seconds, inputRecords: input.records, results }, null, 2)}\n`,
+    );
+  };
+  const cluster = await startCluster({ nodes: 3, quiet: true });
+  const results: Record<string, { totals: Record<string, number>; seconds: number; error?: string }> = {};
+  const flat: Record<string, number> = { inputRecords: input.records };
+  try {
+    results.clean = await runCase(cluster, input, null);
+    process.stderr.write(`faults clean: ${JSON.stringify(results.clean)}\n`);
+    save(results);
+    for (const c of cases.filter((x) => !only || only.includes(x))) {
+      try {
+        results[c] = await runCase(cluster, input, c);
+      } catch (e) {
+        results[c] = { totals: {}, seconds: 0, error: (e as Error).message.slice(0, 2000) };
+      }
+      process.stderr.write(`faults ${c}: ${JSON.stringify(results[c])}\n`);
+      save(results);
+    }
+  } finally {
+    await cluster.stop();
+  }
+  const clean = results.clean.totals;
+  for (const [c, r] of Object.entries(results)) {
+    for (const o of OUTPUTS) {
+      flat[`${c}.${o}`] = r.totals[o] ?? Number.NaN;
+      if (c !== 'clean' && clean[o]) flat[`${c}.${o}.diffPct`] = ((r.totals[o] - clean[o]) / clean[o]) * 100;
+    }
+  }
+  save(results);
+  return flat;
+}
