@@ -366,13 +366,13 @@ function showOdState(kind: 'loading' | 'empty' | 'error' | 'ready', message?: st
 
 /** Requests the period's flows (and the comparison's): one request per period, steps are shaped in the browser. */
 async function refreshOd(): Promise<void> {
-  if (!map || !state.period.from) return;
+  if (!state.period.from) return;
   const seq = ++state.odSeq;
   // Nothing stale under a new period or group: the arcs go, the loading state shows until the new ones are drawn.
   state.flows = [];
   state.cmpFlows = null;
   state.shown = [];
-  map.update({ arcs: [], clusters: [] });
+  map?.update({ arcs: [], clusters: [] });
   document.body.dataset.arcs = '0';
   showOdState('loading');
   renderStats();
@@ -776,6 +776,8 @@ async function main(): Promise<void> {
   if (cf < ct) state.compare = { from: cf, to: ct };
   state.tab = landing();
   setTab(state.tab);
+  // The first OD request leaves now, while the map is being created (it only needs the period).
+  const firstOd = span ? refreshOd() : Promise.resolve();
   const origin =
     extent.scenarios[0]?.origin ??
     (state.sites[0] ? { lon: state.sites[0].lon, lat: state.sites[0].lat } : { lon: 1.4875, lat: 48.4477 });
@@ -819,7 +821,10 @@ async function main(): Promise<void> {
   if (!span) {
     showOdState('empty', t('storeEmpty'));
     document.body.dataset.odPending = '0';
-  } else await refreshOd();
+  } else {
+    await firstOd;
+    if (state.odState === 'ready' || state.odState === 'empty') drawOd();
+  }
   // Not needed for the first map: site volumes of the period, communes, live updates.
   if (span)
     api

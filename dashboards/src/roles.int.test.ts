@@ -62,6 +62,10 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
     to = new Date(ext.od.to).toISOString();
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    // A server error during a test is printed with its body (the page only shows the translated message).
+    page.on('response', async (r) => {
+      if (r.status() >= 500) console.warn(`HTTP ${r.status()} ${r.url()}: ${(await r.text()).slice(0, 300)}`);
+    });
   });
   afterAll(async () => {
     await browser?.close();
