@@ -409,7 +409,11 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
                 observed: Type.Number(),
                 expanded: Type.Number(),
                 stdErr: Type.Number(),
-                ci95: Type.Tuple([Type.Number(), Type.Number()]),
+                ci95: Type.Tuple([Type.Number(), Type.Unsafe<number | null>({ type: ['number', 'null'] })], {
+                  description:
+                    '95 % interval as stored with the hourly cell (od_expanded_1h lower95/upper95); for a bucket of ' +
+                    'several cells, expanded ± 1.959964 stdErr clipped at 0; upper null = no upper bound (unexpanded)',
+                }),
                 travelTimeP50S: Nullable(Type.Number()),
                 travelTimeP85S: Nullable(Type.Number()),
               }),

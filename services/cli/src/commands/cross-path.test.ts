@@ -5,7 +5,8 @@
  *  - the API (`app.inject`),
  *  - the open-data exports (CSV, and Parquet read back by ClickHouse),
  *  - the requests the dashboard makes (dashboards/src/main.ts: its extent, then `/sensors/counts?site=…&interval=15m`
- *    for a counter's chart, `/turning-movements?site=…` for the junction view, `/od?interval=1h` per public bucket),
+ *    for a counter's chart, `/turning-movements?site=…` for the junction view, `/od?interval=1h` over the period;
+ *    the data officer's export preview and disclosure report),
  * must be equal: counter counts (no silent extrapolation: the hour, covered for 15 minutes, holds the sum of its
  * 15-minute bins), camera line counts (`/line-counts`, the junction chart's request), turning movements, and OD (the expanded flows, standard errors and intervals of the hourly cells
  * where k was applied; nothing derived from suppressed cells).
@@ -209,14 +210,17 @@ describe('one period, every path, the same totals', () => {
   it('OD: store, API, CSV and Parquet exports, dashboard buckets: same expanded flows, SEs and intervals', async () => {
     // Store: published hourly cells (k applied by the matcher per hour) of the `all` group, expanded where the
     // expansion (latest computation) is at least the observed trips; expansion rows of unpublished cells ignored.
-    const cells = await q<{ o: string; d: string; n: number; ex: number; v: number }>(
-      `SELECT o.origin AS o, o.destination AS d, o.n AS n, if(e.ex > 0 AND e.ex >= o.n, e.ex, toFloat64(o.n)) AS ex,
-         if(e.ex > 0 AND e.ex >= o.n, e.v, 0) AS v
+    // The interval is the one stored with the cell (lower95, upper95: the GLS posterior), [n, n] where not expanded.
+    const cells = await q<{ o: string; d: string; n: number; ex: number; v: number; lo: number; hi: number }>(
+      `SELECT o.origin AS o, o.destination AS d, o.n AS n, e.ex > 0 AND e.ex >= o.n AS x,
+         if(x, e.ex, toFloat64(o.n)) AS ex, if(x, e.v, 0) AS v, if(x, e.lo, toFloat64(o.n)) AS lo,
+         if(x, e.hi, toFloat64(o.n)) AS hi
        FROM (SELECT origin, destination, window_start, sumIf(trips, suppressed = 0) AS n FROM od_1h
              WHERE kind = 'od' AND mode = 'all' AND window_start >= toDateTime({from:UInt32})
                AND window_start < toDateTime({to:UInt32}) GROUP BY origin, destination, window_start) AS o
-       LEFT JOIN (SELECT origin, destination, window_start, sum(expanded) AS ex, sum(expanded_se * expanded_se) AS v
-             FROM od_expanded_1h FINAL WHERE mode = 'all' AND observed > 0 GROUP BY origin, destination, window_start) AS e
+       LEFT JOIN (SELECT origin, destination, window_start, expanded AS ex, expanded_se * expanded_se AS v,
+               lower95 AS lo, upper95 AS hi
+             FROM od_expanded_1h FINAL WHERE mode = 'all' AND observed > 0) AS e
        ON e.origin = o.origin AND e.destination = o.destination AND e.window_start = o.window_start
        WHERE o.n >= {k:UInt32}`,
       { ...range(), k: K },
@@ -225,6 +229,10 @@ describe('one period, every path, the same totals', () => {
     const storeObs = cells.reduce((a, c) => a + Number(c.n), 0);
     const storeEx = cells.reduce((a, c) => a + Number(c.ex), 0);
     expect(storeEx).toBeGreaterThan(storeObs); // expanded for real, not a copy of the observed trips
+    const byCell = new Map(cells.map((c) => [`${c.o}>${c.d}`, c]));
+    // Stored intervals are the GLS posterior's (clipped at 0), not the observed-floored ±1.96 se of a reader: some
+    // lie below the observed trips, and the API and exports must show them as stored.
+    expect(cells.some((c) => Number(c.lo) < Number(c.n) && Number(c.v) > 0)).toBe(true);
     const api = await get<{
       odModes: string[];
       totals: { observed: number; expanded: number };
@@ -233,6 +241,16 @@ describe('one period, every path, the same totals', () => {
     expect(api.odModes).toEqual(['all']);
     expect(api.totals.observed).toBe(storeObs);
     close(api.totals.expanded, storeEx, 1e-6);
+    // Per cell, the API's expanded value, standard error and interval are the stored row's.
+    expect(api.flows.length).toBe(cells.length);
+    for (const f of api.flows) {
+      const c = byCell.get(`${f.origin}>${f.destination}`);
+      expect(c, `${f.origin}>${f.destination}`).toBeDefined();
+      close(f.expanded, Number(c?.ex), 1e-9);
+      close(f.stdErr, Math.sqrt(Number(c?.v)), 1e-9);
+      close(f.ci95[0], Number(c?.lo), 1e-9);
+      close(f.ci95[1], Number(c?.hi), 1e-9);
+    }
     // CSV export: the same cells, expanded values, standard errors and intervals (rounded to 0.001).
     const out = join(dir, 'od');
     await exportDataset({ store, dataset: 'od', format: 'csv', from, to, outDir: out, k: K });
@@ -248,35 +266,62 @@ describe('one period, every path, the same totals', () => {
       0.0005 * all.length,
     );
     const byOd = new Map(all.map((r) => [`${r[h.indexOf('origin')]}>${r[h.indexOf('destination')]}`, r]));
-    for (const f of api.flows) {
-      const r = byOd.get(`${f.origin}>${f.destination}`) as string[];
-      close(col(r, 'expanded'), f.expanded, 0.0005);
-      close(col(r, 'expanded_se'), f.stdErr, 0.0005);
-      close(col(r, 'ci95_low'), f.ci95[0], 0.0005);
-      close(col(r, 'ci95_high'), f.ci95[1], 0.0005);
+    for (const c of cells) {
+      const r = byOd.get(`${c.o}>${c.d}`) as string[];
+      expect(r, `${c.o}>${c.d}`).toBeDefined();
+      expect(col(r, 'trips')).toBe(Number(c.n));
+      close(col(r, 'expanded'), Number(c.ex), 0.0005);
+      close(col(r, 'expanded_se'), Math.sqrt(Number(c.v)), 0.0005);
+      close(col(r, 'ci95_low'), Number(c.lo), 0.0005);
+      close(col(r, 'ci95_high'), Number(c.hi), 0.0005);
     }
-    // Parquet export, read back by ClickHouse.
+    // Parquet export, read back by ClickHouse: the same cells, values, standard errors and intervals.
     const pq = join(dir, 'od-parquet');
     await exportDataset({ store, dataset: 'od', format: 'parquet', from, to, outDir: pq, k: K });
-    const [p] = await q<{ n: number; ex: number }>(
-      `SELECT sum(trips) AS n, sum(expanded) AS ex FROM file('${join(pq, 'od.parquet')}', Parquet) WHERE mode = 'all'`,
+    const pRows = await q<{ o: string; d: string; n: number; ex: number; se: number; lo: number; hi: number }>(
+      `SELECT origin AS o, destination AS d, trips AS n, expanded AS ex, expanded_se AS se, ci95_low AS lo,
+         ci95_high AS hi FROM file('${join(pq, 'od.parquet')}', Parquet) WHERE mode = 'all'`,
     );
-    expect(Number(p.n)).toBe(storeObs);
-    close(Number(p.ex), storeEx, 0.0005 * all.length);
-    // The public dashboard: hourly buckets over the OD extent, every mode selected (no `modes` parameter).
-    const ext = await get<{ od: { from: number; to: number } }>('/api/v1/extent', null);
-    let dashEx = 0;
-    let dashObs = 0;
-    for (let t = Math.floor(ext.od.from / 3_600_000) * 3_600_000; t < ext.od.to; t += 3_600_000) {
-      const r = await get<{ totals: { observed: number; expanded: number } }>(
-        `/api/v1/od?from=${iso(t)}&to=${iso(t + 3_600_000)}&interval=1h`,
-        null,
-      );
-      dashEx += r.totals.expanded;
-      dashObs += r.totals.observed;
+    expect(pRows.length).toBe(cells.length);
+    for (const p of pRows) {
+      const c = byCell.get(`${p.o}>${p.d}`);
+      expect(c, `${p.o}>${p.d}`).toBeDefined();
+      expect(Number(p.n)).toBe(Number(c?.n));
+      close(Number(p.ex), Number(c?.ex), 0.0005);
+      close(Number(p.se), Math.sqrt(Number(c?.v)), 0.0005);
+      close(Number(p.lo), Number(c?.lo), 0.0005);
+      close(Number(p.hi), Number(c?.hi), 0.0005);
     }
-    expect(dashObs).toBe(storeObs);
-    close(dashEx, storeEx, 1e-6);
+    // The dashboard's OD view (dashboards/src/main.ts): one hourly request over the chosen period (by default the OD
+    // extent), every stored mode; the view's total is the sum of the flows it was sent; public and keyed agree.
+    const ext = await get<{ od: { from: number; to: number } }>('/api/v1/extent', null);
+    const period = `from=${iso(ext.od.from)}&to=${iso(ext.od.to)}&interval=1h`;
+    for (const key of [null, KEY]) {
+      const view = await get<{ flows: { t: number; observed: number; expanded: number }[] }>(
+        `/api/v1/od?${period}`,
+        key,
+      );
+      const hour = view.flows.filter((f) => f.t >= from && f.t < to);
+      expect(hour.reduce((a, f) => a + f.observed, 0)).toBe(storeObs);
+      close(
+        hour.reduce((a, f) => a + f.expanded, 0),
+        storeEx,
+        1e-6,
+      );
+    }
+    // The data officer's preview and disclosure report count the rows the download holds.
+    const csv = await get<string>(`/api/v1/exports/od?from=${iso(from)}&to=${iso(to)}&format=csv`);
+    const preview = await get<{ rows: number; suppressedCells: number }>(
+      `/api/v1/exports/od/preview?from=${iso(from)}&to=${iso(to)}`,
+    );
+    expect(preview.rows).toBe(parseCsv(csv).length - 1);
+    const report = await get<{ files: { dataset: string; rows: number; suppressedCells: number }[] }>(
+      `/api/v1/exports/report?from=${iso(from)}&to=${iso(to)}`,
+    );
+    expect(report.files.find((f) => f.dataset === 'od')).toMatchObject({
+      rows: preview.rows,
+      suppressedCells: preview.suppressedCells,
+    });
     // Nothing derived from suppressed cells reaches a reader: every published cell has observed trips ≥ k.
     for (const f of api.flows) expect(cells.some((c) => c.o === f.origin && c.d === f.destination)).toBe(true);
   });

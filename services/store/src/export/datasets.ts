@@ -4,7 +4,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { bucketExpr, rangeParams, rangeWhere, rows, type TimeRange } from '../queries/common.ts';
-import { odCellsSql } from '../queries/od.ts';
+import { ci95Sql, odCellsSql } from '../queries/od.ts';
 import type { FeatureCollection } from '../queries/sites.ts';
 import type { Cell, TableSchema } from './tableschema.ts';
 
@@ -46,8 +46,20 @@ export const OD_SCHEMA: TableSchema = {
       description: 'flow expanded to all travellers with reference counts (equals trips where no expansion exists)',
     },
     { name: 'expanded_se', type: 'number', description: 'standard error of expanded (0 where not expanded)' },
-    { name: 'ci95_low', type: 'number', description: 'expanded - 1.96 se, floored at trips' },
-    { name: 'ci95_high', type: 'number', description: 'expanded + 1.96 se' },
+    {
+      name: 'ci95_low',
+      type: 'number',
+      description:
+        'lower bound of the 95 % interval of expanded, as stored with the cell (GLS posterior, clipped at 0; trips ' +
+        'where not expanded; for a daily row: expanded - 1.959964 se, clipped at 0)',
+    },
+    {
+      name: 'ci95_high',
+      type: 'number',
+      description:
+        'upper bound of the 95 % interval (as stored; daily rows: expanded + 1.959964 se); empty = no upper bound ' +
+        '(trips that could not be expanded: a lower bound)',
+    },
     { name: 'travel_time_p50_s', type: 'number' },
     { name: 'travel_time_p85_s', type: 'number' },
   ],
@@ -65,9 +77,10 @@ export function odTable(opts: TimeRange & { k: number; interval?: OpenInterval }
     schema: OD_SCHEMA,
     sql: `SELECT ${ISO('toDateTime(t)')} AS window_start, ${ISO('addSeconds(toDateTime(t), {step:UInt32})')} AS window_end,
         origin, destination, mode, toUInt32(obs) AS trips, round(ex, 3) AS expanded, round(sqrt(v), 3) AS expanded_se,
-        round(greatest(obs, ex - 1.96 * sqrt(v)), 3) AS ci95_low, round(ex + 1.96 * sqrt(v), 3) AS ci95_high,
+        round(lo95, 3) AS ci95_low, round(hi95, 3) AS ci95_high,
         round(t50, 1) AS travel_time_p50_s, round(t85, 1) AS travel_time_p85_s
-      FROM (${odCellsSql({ interval: iv, modes: false, hourly: true })})
+      FROM (SELECT *, ${ci95Sql({ ex: 'ex', v: 'v', lo: 'lo', hi: 'hi', cells: 'cells', open: 'open' })}
+        FROM (${odCellsSql({ interval: iv, modes: false, hourly: true })}))
       WHERE obs >= {k:UInt32}
       ORDER BY window_start, origin, destination, mode`,
     params: { ...rangeParams(opts), k: opts.k, step: STEP[iv], modes: [] },

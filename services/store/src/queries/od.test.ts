@@ -69,3 +69,78 @@ describe('odFlows: says which zones it cannot show (issue 10)', () => {
     ]);
   });
 });
+
+describe('odFlows: the interval of a cell is the one stored with it (issue 11)', () => {
+  const D = Date.parse('2025-11-03T08:00:00Z');
+  const cell = (h: number, o: string, trips: number) => ({
+    kind: 'od',
+    origin: o,
+    destination: 'x',
+    mode: 'all',
+    window_start: Math.floor(h / 1000),
+    trips,
+    tt_p50_s: 100,
+    tt_p85_s: 120,
+    suppressed: 0,
+    rule: '',
+  });
+  const ex = (
+    h: number,
+    o: string,
+    observed: number,
+    e: number,
+    se: number,
+    status: string,
+    lo: number,
+    hi: number,
+  ) => ({
+    origin: o,
+    destination: 'x',
+    mode: 'all',
+    window_start: Math.floor(h / 1000),
+    observed,
+    expanded: e,
+    expanded_se: se,
+    status,
+    lower95: lo,
+    upper95: hi,
+  });
+
+  it('hourly buckets carry lower95/upper95 as stored; sums of hours the same rule on the sum; no upper bound = null', async () => {
+    await store.client.insert({
+      table: 'od_1h',
+      values: [cell(D, 'a', 10), cell(D + HOUR, 'a', 12), cell(D, 'u', 6), cell(D, 'old', 7), cell(D, 'low', 9)],
+      format: 'JSONEachRow',
+    });
+    await store.client.insert({
+      table: 'od_expanded_1h',
+      values: [
+        // A GLS interval below the observed trips (clipped at 0, not floored at the trips): published as stored.
+        ex(D, 'a', 10, 40, 25, 'observed', 0, 89),
+        ex(D + HOUR, 'a', 12, 30, 4, 'observed', 22.16, 37.84),
+        ex(D, 'u', 6, 6.5, 2, 'unexpanded', 6.5, 0),
+        // Written before migration 0006: no interval stored (0, 0).
+        ex(D, 'old', 7, 20, 5, 'observed', 0, 0),
+        // An expansion below the observed trips is not used: the trips, [n, n].
+        ex(D, 'low', 9, 8, 1, 'observed', 6, 10),
+      ],
+      format: 'JSONEachRow',
+    });
+    const hourly = await odFlows(store.client, { from: D, to: D + 2 * HOUR, interval: '1h', k: 5 });
+    const at = (t: number, o: string) => hourly.flows.find((f) => f.t === t && f.origin === o);
+    expect(at(D, 'a')).toMatchObject({ observed: 10, expanded: 40, stdErr: 25, ci95: [0, 89] });
+    expect(at(D + HOUR, 'a')).toMatchObject({ expanded: 30, stdErr: 4, ci95: [22.16, 37.84] });
+    expect(at(D, 'u')).toMatchObject({ expanded: 6.5, ci95: [6.5, null] });
+    expect(at(D, 'old')?.ci95[0]).toBeCloseTo(20 - 1.959964 * 5, 9);
+    expect(at(D, 'old')?.ci95[1]).toBeCloseTo(20 + 1.959964 * 5, 9);
+    expect(at(D, 'low')).toMatchObject({ observed: 9, expanded: 9, stdErr: 0, ci95: [9, 9] });
+    // The two hours of a → x summed: expanded 70, se √(625 + 16), interval by the same rule, clipped at 0.
+    const total = await odFlows(store.client, { from: D, to: D + 2 * HOUR, interval: 'total', k: 5 });
+    const a = total.flows.find((f) => f.origin === 'a');
+    expect(a?.expanded).toBe(70);
+    expect(a?.stdErr).toBeCloseTo(Math.sqrt(641), 9);
+    expect(a?.ci95[0]).toBeCloseTo(Math.max(0, 70 - 1.959964 * Math.sqrt(641)), 9);
+    expect(a?.ci95[1]).toBeCloseTo(70 + 1.959964 * Math.sqrt(641), 9);
+    expect(total.flows.find((f) => f.origin === 'u')?.ci95[1]).toBeNull();
+  });
+});

@@ -12,8 +12,13 @@ export interface OdFlow {
   expanded: number;
   /** Standard error of `expanded` (cells independent: sqrt of the summed variances). */
   stdErr: number;
-  /** 95 % interval of the expanded flow: expanded ± 1.96 × stdErr, floored at the observed trips. */
-  ci95: [number, number];
+  /**
+   * 95 % interval of the expanded flow, as stored: a bucket of one hourly cell carries that cell's interval from
+   * `od_expanded_1h` (`lower95`, `upper95`: the GLS posterior, lower bound clipped at 0); a bucket summing several
+   * cells gets the same rule on the sum (expanded ± 1.959964 × stdErr, clipped at 0); an unexpanded cell is
+   * [trips, trips]. Upper bound null = none (a cell of status 'unexpanded': the trips are a lower bound).
+   */
+  ci95: [number, number | null];
   travelTimeP50S: number | null;
   travelTimeP85S: number | null;
 }
@@ -85,15 +90,21 @@ export function odModesFor(stored: readonly string[], modes: readonly string[] |
   return [groups.includes(want) ? want : groups[0]];
 }
 
+/** An `od_expanded_1h` row written before migration 0006: no interval stored (0, 0). */
+const LEGACY = "upper95 = 0 AND status != 'unexpanded'";
+
 /**
  * The one SQL of OD cells shared by the API (odFlows) and the open-data export (odTable), so that both publish the
  * same observed, expanded, standard error and interval for a cell. Per bucket × origin × destination × mode:
  *  - source: the hourly cells of `od_1h` (kind 'od'), where the matcher applied k per hour, when the range holds
  *    any (intervals of an hour or more); else the 15-minute cells of `od_15m` (k applied per 15 min);
  *  - obs: observed trips of the published (not suppressed) source rows; sup: suppressed source rows;
- *  - ex, v: the population expansion of `od_expanded_1h` (latest computation) for each published hourly cell whose
- *    expansion is at least its observed trips, else the observed trips with variance 0; expansion rows of cells
- *    with no published trips (derived from suppressed cells) are never read;
+ *  - ex, v, lo, hi: the population expansion of `od_expanded_1h` (latest computation: expanded, expanded_se²,
+ *    lower95, upper95) for each published hourly cell whose expansion is at least its observed trips, else the
+ *    observed trips with variance 0 and interval [n, n]; expansion rows of cells with no published trips (derived
+ *    from suppressed cells) are never read; cells: published hourly cells summed (0 in the 15-minute branch, which
+ *    stores no interval); open: those with no upper bound (status 'unexpanded', upper95 0). Rows written before
+ *    migration 0006 (no interval stored: 0, 0) get the rule the stored intervals follow (expanded ± 1.959964 se);
  *  - t50, t85: trips-weighted means of the source rows' travel-time quantiles.
  * `modes` empty = every stored mode (rows stay per mode). Callers hide cells with obs < k.
  */
@@ -106,6 +117,9 @@ export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; ho
       o.destination AS destination, o.mode AS mode, toFloat64(sum(o.n)) AS obs,
       sum(if(e.ex > 0 AND e.ex >= o.n, e.ex, toFloat64(o.n))) AS ex,
       sum(if(e.ex > 0 AND e.ex >= o.n, e.v, 0)) AS v,
+      sum(if(e.ex > 0 AND e.ex >= o.n, e.lo, toFloat64(o.n))) AS lo,
+      sum(if(e.ex > 0 AND e.ex >= o.n, e.hi, toFloat64(o.n))) AS hi,
+      toUInt32(countIf(o.n > 0)) AS cells, toUInt32(countIf(e.ex > 0 AND e.ex >= o.n AND e.un > 0)) AS open,
       if(obs > 0, sum(o.p50 * o.n) / obs, NULL) AS t50, if(obs > 0, sum(o.p85 * o.n) / obs, NULL) AS t85,
       toUInt32(sum(o.sup)) AS sup
     FROM (
@@ -116,7 +130,9 @@ export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; ho
       FROM od_1h WHERE kind = 'od' AND ${rangeWhere('window_start')} ${modeWhere} AND ${useHourly}
       GROUP BY window_start, origin, destination, mode
     ) AS o LEFT JOIN (
-      SELECT window_start, origin, destination, mode, sum(expanded) AS ex, sum(expanded_se * expanded_se) AS v
+      SELECT window_start, origin, destination, mode, sum(expanded) AS ex, sum(expanded_se * expanded_se) AS v,
+        sum(if(${LEGACY}, greatest(0, expanded - 1.959964 * expanded_se), lower95)) AS lo,
+        sum(if(${LEGACY}, expanded + 1.959964 * expanded_se, upper95)) AS hi, countIf(status = 'unexpanded') AS un
       FROM od_expanded_1h FINAL WHERE observed > 0 AND ${rangeWhere('window_start')} ${modeWhere}
       GROUP BY window_start, origin, destination, mode
     ) AS e ON e.window_start = o.window_start AND e.origin = o.origin AND e.destination = o.destination
@@ -126,12 +142,24 @@ export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; ho
     SELECT toUInt32(toUnixTimestamp(${bucketExpr('window_start', o.interval)})) AS t, origin, destination, mode,
       toFloat64(sumIf(trips, suppressed = 0)) AS obs,
       sumIf(if(expanded > 0, expanded, toFloat64(trips)), suppressed = 0) AS ex,
-      sumIf(expanded_se * expanded_se, suppressed = 0) AS v,
+      sumIf(expanded_se * expanded_se, suppressed = 0) AS v, ex AS lo, ex AS hi, toUInt32(0) AS cells,
+      toUInt32(0) AS open,
       if(obs > 0, sumIf(tt_p50_s * trips, suppressed = 0) / obs, NULL) AS t50,
       if(obs > 0, sumIf(tt_p85_s * trips, suppressed = 0) / obs, NULL) AS t85,
       toUInt32(countIf(suppressed = 1)) AS sup
     FROM od_15m WHERE ${rangeWhere('window_start')} ${modeWhere} AND NOT ${useHourly}
     GROUP BY t, origin, destination, mode`;
+}
+
+/**
+ * The 95 % interval columns `lo95`, `hi95` of a bucket from odCellsSql's sums (column names given): one
+ * hourly cell keeps its stored interval; a sum of several (or the 15-minute cells) gets expanded ± 1.959964 × √v,
+ * clipped at 0, the rule the stored intervals follow (services/core/src/od/estimate.ts); no upper bound (NULL) when
+ * a summed cell has none.
+ */
+export function ci95Sql(c: { ex: string; v: string; lo: string; hi: string; cells: string; open: string }): string {
+  return `if(${c.cells} = 1, ${c.lo}, greatest(0, ${c.ex} - 1.959964 * sqrt(${c.v}))) AS lo95,
+    if(${c.open} > 0, NULL, if(${c.cells} = 1, ${c.hi}, ${c.ex} + 1.959964 * sqrt(${c.v}))) AS hi95`;
 }
 
 /** Stored OD modes in a range (per-mode cells, or the mode groups `all`, `motor`). */
@@ -165,9 +193,12 @@ export async function odFlows(
     tt50: number | null;
     tt85: number | null;
     tsup: number;
+    lo95: number;
+    hi95: number | null;
   }>(
     client,
     `SELECT t, origin, destination, sum(c.obs) AS tobs, sum(c.ex) AS tex, sum(c.v) AS tv,
+       ${ci95Sql({ ex: 'tex', v: 'tv', lo: 'sum(c.lo)', hi: 'sum(c.hi)', cells: 'sum(c.cells)', open: 'sum(c.open)' })},
        if(tobs > 0, sum(c.t50 * c.obs) / tobs, NULL) AS tt50, if(tobs > 0, sum(c.t85 * c.obs) / tobs, NULL) AS tt85,
        toUInt32(sum(c.sup)) AS tsup
      FROM (${odCellsSql({ interval: opts.interval, modes: odModes.length > 0, hourly: opts.interval !== '15m' })}) AS c
@@ -194,7 +225,7 @@ export async function odFlows(
       observed,
       expanded,
       stdErr,
-      ci95: [Math.max(observed, expanded - 1.96 * stdErr), expanded + 1.96 * stdErr],
+      ci95: [Number(x.lo95), x.hi95 === null ? null : Number(x.hi95)],
       travelTimeP50S: x.tt50 === null ? null : Number(x.tt50),
       travelTimeP85S: x.tt85 === null ? null : Number(x.tt85),
     });
