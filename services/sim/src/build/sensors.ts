@@ -6,6 +6,13 @@
 
 import { imageToGround, inImage, type PinholeSpec, projectToImage } from '../camera.ts';
 import { crossSegment } from '../geo.ts';
+import type {
+  CameraSpec as ScenarioCamera,
+  CounterSpec as ScenarioCounter,
+  ScenarioLine,
+  ScenarioZone,
+  SightingSiteSpec,
+} from '../synth/scenario.ts';
 import { type LonLat, type Origin, toLonLat } from './geo.ts';
 import { carriesVehicles, edgeHalfWidth, edgeLanesWidth, type NetEdge, type StreetNet } from './network.ts';
 import { createRng, type Rng } from './prng.ts';
@@ -14,52 +21,19 @@ import type { ZoneDef } from './zones.ts';
 
 type V2 = [number, number];
 
-export interface CameraLine {
-  id: string;
-  name: string;
-  a: LonLat;
-  b: LonLat;
+// The sensors as written into scenario.json: the reader's types (synth/scenario.ts) plus what only the builder
+// writes (which side of a counting line is 'in').
+export interface CameraLine extends ScenarioLine {
   inDirection: string;
 }
-export interface CameraZone {
-  id: string;
-  name: string;
-  polygon: LonLat[];
-}
-export interface Camera {
-  id: string;
-  siteId: string;
-  name: string;
-  position: { lon: number; lat: number };
-  mountingHeightM: number;
-  headingDeg: number;
-  tiltDeg: number;
-  hfovDeg: number;
-  width: number;
-  height: number;
-  fps: number;
+export type CameraZone = ScenarioZone;
+export interface Camera extends Omit<ScenarioCamera, 'lines'> {
   lines: CameraLine[];
-  zones: CameraZone[];
-  calibration: { image: [number, number]; map: LonLat }[];
 }
-export interface Counter {
-  id: string;
-  siteId: string;
-  name: string;
-  kind: 'loop' | 'pedestrian' | 'bike' | 'telraam';
-  modes: Mode[];
-  line: { a: LonLat; b: LonLat };
+export interface Counter extends ScenarioCounter {
   inDirection: string;
-  faulty?: { type: 'gap' | 'stuck-zero'; fromS: number; toS: number };
 }
-export interface SightingSite {
-  id: string;
-  name: string;
-  zoneId: string;
-  kind: 'wifi' | 'ble' | 'anpr';
-  position: { lon: number; lat: number };
-  radiusM: number;
-}
+export type SightingSite = SightingSiteSpec;
 
 export interface Sensors {
   cameras: Camera[];

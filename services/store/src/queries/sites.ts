@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { BasemapRow } from '../metadata.ts';
 import { rangeParams, rangeWhere, rows, type TimeRange } from './common.ts';
 
 export type SiteKind = 'intersection' | 'counter' | 'zone';
@@ -187,14 +188,7 @@ export interface FeatureCollection {
 /** Streets and OD zones of the loaded scenario(s), for the dashboard's offline base map. */
 export async function basemap(client: ClickHouseClient, opts: { scenario?: string } = {}): Promise<FeatureCollection> {
   const where = opts.scenario ? 'WHERE scenario = {scenario:String}' : '';
-  const r = await rows<{
-    scenario: string;
-    layer: string;
-    feature_id: string;
-    name: string;
-    kind: string;
-    geometry: string;
-  }>(
+  const r = await rows<BasemapRow>(
     client,
     `SELECT scenario, layer, feature_id, name, kind, geometry FROM basemap_features FINAL ${where}
      ORDER BY layer, feature_id`,
