@@ -92,18 +92,69 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
     });
   }
 
+  /**
+   * Sightings held until the watermark passes them, then handed to the matcher in event-time order (ties by
+   * {@link compareSightings}, then arrival): sessions depend on order, so a backfill over many partitions equals a
+   * paced replay. Held here rather than by the runtime (`ordered`) so that they are checkpointed with the state.
+   * Buckets by token hash (`h:<n>`), each marked dirty when it changes.
+   */
+  readonly #held = new Map<number, HeldSighting[]>();
+  #seq = 0;
+  readonly #heldDirty = new Set<number>();
+
   processBatch(events: readonly TokenSighting[]): void {
-    this.matcher.onSightings(events);
+    for (const e of events) {
+      const b = heldBucket(e.token);
+      let list = this.#held.get(b);
+      if (list === undefined) {
+        list = [];
+        this.#held.set(b, list);
+      }
+      list.push({ e, q: this.#seq++ });
+      this.#heldDirty.add(b);
+    }
+  }
+
+  /** Hands the held sightings strictly before `wm` to the matcher, in order. */
+  #release(wm: number): void {
+    const ready: HeldSighting[] = [];
+    for (const [b, list] of this.#held) {
+      const keep = list.filter((h) => h.e.ts >= wm);
+      if (keep.length === list.length) continue;
+      for (const h of list) if (h.e.ts < wm) ready.push(h);
+      this.#heldDirty.add(b);
+      if (keep.length === 0) this.#held.delete(b);
+      else this.#held.set(b, keep);
+    }
+    ready.sort((a, b) => a.e.ts - b.e.ts || compareSightings(a.e, b.e) || a.q - b.q);
+    this.matcher.onSightings(ready.map((h) => h.e));
+  }
+
+  heldSightings(): number {
+    let n = 0;
+    for (const l of this.#held.values()) n += l.length;
+    return n;
   }
 
   /** Set once the runtime restored a checkpoint (Kafka): from then on every batch checkpoints its changes. */
   #checkpointing = false;
 
   restore(values: readonly Buffer[], ctx: OperatorContext): void {
-    this.matcher.restore(values.map((v) => JSON.parse(v.toString('utf8')) as OdStateValue));
+    const state: OdStateValue[] = [];
+    for (const v of values) {
+      const x = JSON.parse(v.toString('utf8')) as OdStateValue | { held: HeldSighting[] };
+      if ('held' in x) {
+        for (const h of x.held) {
+          const b = heldBucket(h.e.token);
+          this.#held.set(b, [...(this.#held.get(b) ?? []), h]);
+          if (h.q >= this.#seq) this.#seq = h.q + 1;
+        }
+      } else state.push(x);
+    }
+    this.matcher.restore(state);
     this.#checkpointing = true;
     ctx.log.info(
-      { tokens: this.matcher.stateSize(), openWindows: this.matcher.openWindows() },
+      { tokens: this.matcher.stateSize(), openWindows: this.matcher.openWindows(), held: this.heldSightings() },
       'od-matcher state restored from the checkpoint topic',
     );
   }
@@ -111,6 +162,8 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
   checkpoint(ctx: OperatorContext): void {
     if (!this.#checkpointing) return;
     for (const r of this.matcher.checkpoint()) ctx.emit('state', r.key, r.value);
+    for (const b of this.#heldDirty) ctx.emit('state', `h:${b}`, { held: this.#held.get(b) ?? [] });
+    this.#heldDirty.clear();
   }
 
   #warnedRandomised = false;
@@ -132,6 +185,7 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
   }
 
   onWatermark(wm: number, ctx: OperatorContext): void {
+    this.#release(wm);
     if (!Number.isFinite(wm)) return; // end of input: onClose flushes
     this.warnIfMostlyRandomised(ctx);
     this.publish(this.matcher.onWatermark(wm), ctx);
@@ -149,6 +203,7 @@ export class OdMatcherOperator implements Operator<TokenSighting> {
       tokens: this.matcher.stateSize(),
       peakTokens: this.matcher.peakStateSize(),
       openWindows: this.matcher.openWindows(),
+      heldForOrder: this.heldSightings(),
       late: c.late,
       evicted: c.evicted,
       lateTrips: c.lateTrips,
@@ -176,11 +231,10 @@ export function odMatcherRole(config: Config): ProcessorRole<TokenSighting> {
     input: config.topics.sightings,
     codec: jsonCodec(TokenSighting, { maxBytes: config.stream.maxMessageBytes }),
     eventTime: (s) => s.ts,
-    // Sessions and visits depend on the order of a token's sightings: the runtime hands them over in event-time
-    // order once the watermark passes them, so a backfill over many partitions equals a paced replay; sightings
-    // behind the watermark go to the dead-letter topic (LATE_EVENT).
-    ordered: true,
-    compareEvents: (a, b) => cmp(a.siteId, b.siteId) || cmp(a.kind, b.kind) || cmp(a.token, b.token),
+    // Sessions and visits depend on the order of a token's sightings: the operator holds them until the watermark
+    // passes them and hands them to the matcher in event-time order (checkpointed with its state), so a backfill
+    // over many partitions equals a paced replay; sightings behind the watermark go to the dead-letter topic.
+    lateEvents: 'dead-letter',
     outputs: { od: config.topics.od, odHourly: config.topics.odHourly, state: odStateTopic(config) },
     state: { stream: 'state' },
     create: () => new OdMatcherOperator(config),
@@ -191,6 +245,21 @@ export function odMatcherRole(config: Config): ProcessorRole<TokenSighting> {
 export const odStateTopic = (config: Config): string => `${config.topics.od}.state`;
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** Order of sightings of equal event time (any fixed order: it makes runs identical). */
+const compareSightings = (a: TokenSighting, b: TokenSighting): number =>
+  cmp(a.siteId, b.siteId) || cmp(a.kind, b.kind) || cmp(a.token, b.token);
+
+/** A sighting held for ordering and its arrival number (a token, never a raw id: checkpointed as is). */
+interface HeldSighting {
+  e: TokenSighting;
+  q: number;
+}
+const HELD_BUCKETS = 64;
+function heldBucket(token: string): number {
+  let h = 0;
+  for (let i = 0; i < token.length; i++) h = (h * 31 + token.charCodeAt(i)) | 0;
+  return (h >>> 0) % HELD_BUCKETS;
+}
 
 export function odSink(config: Config): SinkRole<OdCell> {
   return {
