@@ -26,6 +26,9 @@ afterAll(() => {
 const TABLES = [
   'SELECT * EXCEPT (_src, _offset) FROM line_counts_1m ORDER BY ALL',
   'SELECT * EXCEPT (_src, _offset) FROM movements_1m ORDER BY ALL',
+  // The 15-minute roll-ups (SummingMergeTree): exact fixed-point sums (migration 0011), compared as stored.
+  'SELECT * FROM line_counts_15m FINAL ORDER BY ALL',
+  'SELECT * FROM movements_15m FINAL ORDER BY ALL',
   'SELECT * EXCEPT (_src, _offset) FROM counts_1m ORDER BY ALL',
   'SELECT sensor_id, interval, start, direction, mode, count, raw_count, observed_s, covered_s FROM counts_bins ORDER BY ALL',
   'SELECT sensor_id, kind, from, to, mode, direction, detail FROM sensor_health ORDER BY ALL',
@@ -34,7 +37,7 @@ const TABLES = [
   'SELECT * EXCEPT (computed_at) FROM od_expanded_1h FINAL ORDER BY ALL',
   'SELECT * EXCEPT (computed_at) FROM od_zone_coverage FINAL ORDER BY ALL',
 ];
-const [LINES, MOVES, RAW_COUNTS, BINS, HEALTH, , OD_1H] = TABLES.keys();
+const [LINES, MOVES, LINES_15M, MOVES_15M, RAW_COUNTS, BINS, HEALTH, , OD_1H] = TABLES.keys();
 
 async function snapshot(dataDir: string): Promise<string[]> {
   const store = openStore({ dataDir });
@@ -97,6 +100,8 @@ describe('replay speed does not change what is stored or evaluated', () => {
     const rows = await bothSpeeds(['--until', '720']);
     expect(rows[LINES]).toBeGreaterThan(1000); // line-count rows of the cameras
     expect(rows[MOVES]).toBeGreaterThan(500); // turning-movement rows
+    expect(rows[LINES_15M]).toBeGreaterThan(300); // their 15-minute roll-ups, speed and dwell sums included
+    expect(rows[MOVES_15M]).toBeGreaterThan(150);
     expect(rows[RAW_COUNTS]).toBeGreaterThan(100);
   }, 600_000);
 });

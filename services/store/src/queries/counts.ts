@@ -42,7 +42,7 @@ export async function lineCounts(
   }>(
     client,
     `SELECT toUInt32(toUnixTimestamp(${bucketExpr(col, opts.interval)})) AS t, camera_id, line_id, direction, mode,
-       toFloat64(sum(count)) AS c, sum(speed_sum) AS ss, toFloat64(sum(speed_count)) AS sc
+       toFloat64(sum(count)) AS c, toFloat64(sum(speed_sum)) AS ss, toFloat64(sum(speed_count)) AS sc
      FROM ${table} WHERE site_id = {site:String} AND ${rangeWhere(col)} ${modeWhere}
      GROUP BY t, camera_id, line_id, direction, mode ORDER BY t, camera_id, line_id, direction, mode`,
     { ...rangeParams(opts), site: opts.site, modes: opts.modes ?? [] },
