@@ -1,8 +1,9 @@
 /**
  * OD matcher (DESIGN §4, od-matcher role): stateful per token. Tokens are already keyed hashes
- * (privacy/tokenizer.ts); this operator never sees a raw identifier, and still keeps tokens only in memory:
- * a token's state is DROPPED as soon as its session can no longer grow, and tokens never appear in the
- * output. There is deliberately no snapshot of token state (persisting it would store tokens).
+ * (privacy/tokenizer.ts); this operator never sees a raw identifier: a token's state is DROPPED as soon as its
+ * session can no longer grow, and tokens never appear in the output. {@link OdMatcher.checkpoint} gives the
+ * changed state as records holding tokens (keyed hashes) and aggregates only, for a compacted topic written in the
+ * transaction of the outputs; {@link OdMatcher.restore} reads them back after a crash.
  *
  * ## Trips
  * A token's sightings, in event-time order, are split into SESSIONS: a new session starts when the gap to

@@ -16,7 +16,7 @@
  *   Nothing about the key is ever written, logged or returned by any method. After a restart there is no
  *   material left from which a past token could be recomputed.
  *
- * Consequences, accepted on purpose:
+ * Consequences, accepted on purpose (without an operator secret, below):
  * - A restart inside an epoch starts a new key: a device seen before and after the restart gets two
  *   tokens, so trips spanning the restart are lost (the OD matcher only sees two shorter sessions).
  * - Every process has its own key, so the tokenizer role must run as ONE instance (or one instance per
