@@ -38,7 +38,7 @@ function sources(dir: string): string[] {
     // A nested workspace (models/mode-classifier/training) is a package of its own.
     if (statSync(p).isDirectory()) {
       if (!existsSync(join(p, 'package.json'))) out.push(...sources(p));
-    } else if (/\.(ts|js)$/.test(e)) out.push(p);
+    } else if (/\.[cm]?[tj]sx?$/.test(e) && !e.endsWith('.d.ts')) out.push(p);
   }
   return out;
 }
@@ -50,6 +50,17 @@ function sources(dir: string): string[] {
 const DEV_COMMANDS = ['demo', 'eval', 'replay', 'signals', 'sim', 'stack'].map(
   (c) => `services/cli/src/commands/${c}.ts`,
 );
+
+/**
+ * The `@passage/*` packages a source file loads, in every form a module can be named: `import … from`, `export … from`,
+ * side-effect `import '…'`, `import(…)` (any spacing), `require(…)`, `import.meta.resolve(…)`, single or double
+ * quotes or backticks. (A footfall import in the API went unnoticed when this test was not run before a commit; the
+ * forms it did not read — side-effect imports, double quotes, `.mjs`/`.cts`/`.tsx` files — are read now.)
+ */
+function passageImports(text: string): string[] {
+  const re = /(?:\bfrom|\bimport|\bimport\s*\(|\brequire\s*\(|\bimport\.meta\.resolve\s*\()\s*['"`](@passage\/[\w-]+)/g;
+  return [...new Set([...text.matchAll(re)].map((m) => m[1]))];
+}
 
 const isTestFile = (f: string): boolean => /\.test\.ts$|\/fixtures\/|\/test\/|harness\.ts$|vite\.config\.ts$/.test(f);
 
@@ -81,8 +92,7 @@ describe('workspace packages', () => {
     for (const p of pkgs) {
       for (const f of sources(p.dir)) {
         const text = readFileSync(f, 'utf8');
-        for (const m of text.matchAll(/(?:from|import\()\s*'(@passage\/[\w-]+)/g)) {
-          const dep = m[1];
+        for (const dep of passageImports(text)) {
           if (dep === p.name) continue;
           const dev = isTestFile(f) || DEV_COMMANDS.includes(relative(ROOT, f));
           const declared = dev ? [...p.deps, ...p.devDeps] : p.deps;
@@ -91,6 +101,30 @@ describe('workspace packages', () => {
       }
     }
     expect([...new Set(missing)]).toEqual([]);
+  });
+
+  it('reads every form of import (an undeclared one cannot hide in a form the check does not read)', () => {
+    const src = [
+      "import { beforeAfter } from '@passage/footfall/before-after';",
+      'import type { X } from "@passage/core";',
+      "import '@passage/stream';",
+      "export * from '@passage/store/queries/od';",
+      'const a = await import (\n  `@passage/registry`);',
+      "const b = require('@passage/ingest');",
+      "const c = import.meta.resolve('@passage/sim/build/index');",
+      "const d = 'from the @passage/api docs'; // prose, not an import",
+    ].join('\n');
+    expect(passageImports(src).sort()).toEqual(
+      [
+        '@passage/core',
+        '@passage/footfall',
+        '@passage/ingest',
+        '@passage/registry',
+        '@passage/sim',
+        '@passage/store',
+        '@passage/stream',
+      ].sort(),
+    );
   });
 });
 
