@@ -217,7 +217,9 @@ export function clusterFlows(flows: readonly OdFlow[], level: ClusterLevel): Clu
     }
     g.f.observed += f.observed;
     g.f.expanded += f.expanded;
-    g.f.ci95 = [g.f.ci95[0] + f.ci95[0], g.f.ci95[1] + f.ci95[1]];
+    // An open upper bound (unexpanded cell) keeps the sum's upper bound open.
+    const hi = g.f.ci95[1] === null || f.ci95[1] === null ? null : g.f.ci95[1] + f.ci95[1];
+    g.f.ci95 = [g.f.ci95[0] + f.ci95[0], hi];
     g.se2 += f.stdErr * f.stdErr;
     if (f.travelTimeP50S !== null && f.expanded > 0) {
       g.ttW += f.expanded;

@@ -22,7 +22,8 @@ export interface Arc {
   flow: number;
   observed: number;
   stdErr: number;
-  ci95: [number, number];
+  /** 95 % interval; no upper bound (null) when a summed cell was not expanded. */
+  ci95: [number, number | null];
   /** Line width in pixels, proportional to the flow (sqrt-free: linear between minWidth and maxWidth). */
   width: number;
   travelTimeP50S: number | null;
@@ -100,7 +101,7 @@ export function arcTooltip(
 ): string {
   const lines = [
     `${names.get(a.origin) ?? a.origin} → ${names.get(a.destination) ?? a.destination}`,
-    `${t('flow')}: ${num(a.flow)} (${t('ci95')} ${num(a.ci95[0])}–${num(a.ci95[1])})`,
+    `${t('flow')}: ${num(a.flow)} (${t('ci95')} ${a.ci95[1] === null ? `≥ ${num(a.ci95[0])}` : `${num(a.ci95[0])}–${num(a.ci95[1])}`})`,
     `${t('observed')}: ${num(a.observed)} · ±${num(a.stdErr)} (${t('stdErr')})`,
   ];
   if (a.travelTimeP50S !== null) lines.push(`${t('travelTime')}: ${Math.round(a.travelTimeP50S / 60)} min`);

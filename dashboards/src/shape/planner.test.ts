@@ -24,6 +24,11 @@ describe('planner shaping', () => {
     expect(ab?.expanded).toBe(30);
     expect(ab?.observed).toBe(15);
     expect(ab?.stdErr).toBeCloseTo(Math.SQRT2, 6);
+    expect(ab?.ci95[0]).toBeCloseTo(30 - 1.959964 * Math.SQRT2, 9);
+    expect(ab?.ci95[1]).toBeCloseTo(30 + 1.959964 * Math.SQRT2, 9);
+    // An unexpanded cell has no upper bound: nor has the sum.
+    const open = flowsAt([f(0, 'a', 'b', 10), { ...f(900, 'a', 'b', 1), ci95: [0.5, null] }], undefined);
+    expect(open[0].ci95[1]).toBeNull();
     expect(flowsAt(flows, 900)).toHaveLength(2);
     expect(totalFlow(all)).toBe(43);
     // The fixed scale is the largest zone-to-zone flow of any step (not of the summed period, not a self-flow).

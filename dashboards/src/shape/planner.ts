@@ -13,7 +13,7 @@ export function flowsAt(flows: readonly OdFlow[], t: number | undefined): OdFlow
     const key = `${f.origin}\u0000${f.destination}`;
     const o = by.get(key);
     if (!o) {
-      by.set(key, { ...f, ci95: [...f.ci95] as [number, number] });
+      by.set(key, { ...f, ci95: [f.ci95[0], f.ci95[1]] });
       continue;
     }
     const w = o.observed + f.observed;
@@ -24,7 +24,10 @@ export function flowsAt(flows: readonly OdFlow[], t: number | undefined): OdFlow
     o.observed = w;
     o.expanded += f.expanded;
     o.stdErr = Math.sqrt(o.stdErr ** 2 + f.stdErr ** 2);
-    o.ci95 = [Math.max(o.observed, o.expanded - 1.96 * o.stdErr), o.expanded + 1.96 * o.stdErr];
+    // The store's rule for a sum of cells (queries/od.ts ci95Sql): ± 1.959964 √Σse², clipped at 0; no upper bound
+    // when a summed cell has none.
+    const open = o.ci95[1] === null || f.ci95[1] === null;
+    o.ci95 = [Math.max(0, o.expanded - 1.959964 * o.stdErr), open ? null : o.expanded + 1.959964 * o.stdErr];
   }
   return [...by.values()];
 }
