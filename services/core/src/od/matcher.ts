@@ -590,7 +590,9 @@ export class OdMatcher {
     this.#siteAcc.delete(w);
     if (m === undefined) return;
     const k = this.#kAnonymity?.k ?? 1;
-    for (const [site, acc] of [...m].sort((a, b) => a[0] - b[0])) {
+    // By site id (not the process-local index): a matcher restored from a checkpoint emits in the same order.
+    const ids = this.#siteIds;
+    for (const [site, acc] of [...m].sort((a, b) => (ids[a[0]] < ids[b[0]] ? -1 : ids[a[0]] > ids[b[0]] ? 1 : 0))) {
       this.#dirty.add(`s:${bucketOf(this.#siteIds[site], SITE_BUCKETS)}`);
       const n = acc.tokens.size;
       acc.tokens.clear();
