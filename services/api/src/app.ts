@@ -1,5 +1,5 @@
 /**
- * The Passage query API (DESIGN §8): Fastify with TypeBox schemas on every route, OpenAPI at /docs, role-based API
+ * The Passage query API (docs/ARCHITECTURE.md, docs/CONFIGURATION.md): Fastify with TypeBox schemas on every route, OpenAPI at /docs, role-based API
  * keys, rate limiting (per validated key, per address without one, and of failed key checks per address), CORS,
  * security headers, one error body for every status (docs/ERRORS.md), the dashboard build at /.
  */

@@ -1,5 +1,5 @@
 /**
- * The site registry (DESIGN §10): what a deployment owns and where it is — cameras, counters, sighting sites, OD
+ * The site registry (docs/SITES.md): what a deployment owns and where it is — cameras, counters, sighting sites, OD
  * zones and signal controllers. One TypeBox schema; `infra/registry/registry.schema.json` is its JSON Schema
  * (a test checks that the file equals what this module generates). Documentation for a city engineer:
  * docs/SITES.md.

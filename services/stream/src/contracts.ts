@@ -1,5 +1,5 @@
 /**
- * Event contracts of Passage (DESIGN §3). One TypeBox schema per topic payload; the same schemas
+ * Event contracts of Passage (docs/ARCHITECTURE.md). One TypeBox schema per topic payload; the same schemas
  * validate Kafka messages, in-process events and API payloads.
  */
 import { type Static, Type } from '@sinclair/typebox';

@@ -20,7 +20,7 @@ export interface OperatorContext {
 }
 
 /**
- * The small operator interface (DESIGN §4, Arroyo/bytewax style). Only `processBatch` is required.
+ * The small operator interface (docs/ARCHITECTURE.md "Delivery guarantees"; Arroyo/bytewax style). Only `processBatch` is required.
  * State is in memory; `checkpoint` runs before the runtime makes input offsets durable, so an operator
  * whose outputs must survive a crash emits (partial) results there.
  */

@@ -1,5 +1,5 @@
 /**
- * Counts normalisation (DESIGN §4, counts role): counter feeds arrive at their own intervals (Telraam
+ * Counts normalisation (docs/ARCHITECTURE.md "Worker roles", counts): counter feeds arrive at their own intervals (Telraam
  * hourly, loops every minute, DATEX II periods); downstream wants fixed 1-min, 15-min or hourly bins with
  * explicit gaps.
  *

@@ -1,5 +1,5 @@
 /**
- * OD matcher (DESIGN §4, od-matcher role): stateful per token. Tokens are already keyed hashes
+ * OD matcher (docs/ARCHITECTURE.md "Worker roles", od-matcher; docs/OD-AND-PRIVACY.md): stateful per token. Tokens are already keyed hashes
  * (privacy/tokenizer.ts); this operator never sees a raw identifier: a token's state is DROPPED as soon as its
  * session can no longer grow, and tokens never appear in the output. {@link OdMatcher.checkpoint} gives the
  * changed state as records holding tokens (keyed hashes) and aggregates only, for a compacted topic written in the

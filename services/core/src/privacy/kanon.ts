@@ -1,5 +1,5 @@
 /**
- * k-anonymity for published aggregates (DESIGN §7): no published cell may rest on fewer than k distinct
+ * k-anonymity for published aggregates (docs/OD-AND-PRIVACY.md, docs/adr/0002-privacy-model.md): no published cell may rest on fewer than k distinct
  * tokens. Two rules:
  * - `suppress`: a cell below k is kept as a marker with `trips: 0`, `suppressed: true` and no other
  *   measure (no expansion, no travel times), so consumers see that something was withheld.

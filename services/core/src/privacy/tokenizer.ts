@@ -1,6 +1,6 @@
 /**
  * Tokenizer: replaces raw device identifiers (Wi-Fi/BLE MAC addresses, plates) by keyed hashes at the
- * first stage (DESIGN §7). token = base64url(HMAC-SHA-256(epochKey, `${kind}|${id}`)) truncated to
+ * first stage (docs/OD-AND-PRIVACY.md, docs/adr/0002-privacy-model.md). token = base64url(HMAC-SHA-256(epochKey, `${kind}|${id}`)) truncated to
  * 22 characters (132 bits, of which ≥ 128 carry entropy).
  *
  * ## Key management (why a random per-epoch key and not HKDF(secret, epoch))

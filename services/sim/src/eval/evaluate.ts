@@ -6,7 +6,7 @@
  * Cells are re-bucketed on both sides to the evaluation interval (epoch-aligned), so 1-minute pipeline
  * aggregates can be compared with 15-minute truth. Defaults follow traffic-engineering practice: GEH on hourly
  * line counts and counters, 15-minute turning movements and OD; pass criteria GEH < 5 for ≥ 85 % of cells and
- * totals within 5 % (DESIGN §9).
+ * totals within 5 % (docs/EVALUATION.md).
  */
 import { MODES } from '@passage/stream/contracts';
 import type { CounterRow, LineCountRow, MovementRow, OdRow, TravelTimeRow, TruthTables } from '../truth/tables.ts';

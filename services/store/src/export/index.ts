@@ -1,5 +1,5 @@
 /**
- * Open-data exports (DESIGN §7, §8): the national counting schema (CSV), OD flows and footfall (CSV or Parquet,
+ * Open-data exports (docs/OD-AND-PRIVACY.md, docs/COUNTS-CSV.md): the national counting schema (CSV), OD flows and footfall (CSV or Parquet,
  * hourly by default), sites (GeoJSON), and a `datapackage.json` with licence, period, methodology and the k rule.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -20,7 +20,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { CountGuard, type CountGuardOptions, registryCounterIds } from './counts-guard.ts';
 
 /**
- * Role `counts` (DESIGN §4): counter feeds (`counts.v1`, any interval) → fixed 1-min / 15-min / hourly bins with
+ * Role `counts` (docs/ARCHITECTURE.md "Worker roles"): counter feeds (`counts.v1`, any interval) → fixed 1-min / 15-min / hourly bins with
  * explicit gaps (`counts.norm.v1` → `counts_1m`) and sensor health findings (`sensor-health.v1` → `sensor_health`).
  *
  * ## Meaning of a bin (same as @passage/core normaliseCounts)

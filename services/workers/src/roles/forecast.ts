@@ -15,7 +15,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { NormalisedCountRow } from './counts.ts';
 
 /**
- * Role `forecast` (DESIGN §11): hourly bins of `counts.norm.v1` → day-ahead hourly forecasts with an 80 % interval
+ * Role `forecast` (docs/FOOTFALL.md): hourly bins of `counts.norm.v1` → day-ahead hourly forecasts with an 80 % interval
  * per sensor (`forecasts.v1` → sink-forecasts → footfall_forecasts), with the ONNX model of
  * `footfall.modelPath` on onnxruntime-node (trained with TF.js: `passage forecast train`); idle when it is empty.
  *

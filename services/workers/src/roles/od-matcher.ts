@@ -36,7 +36,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { loadSitesFile } from '../sites.ts';
 
 /**
- * Role `od-matcher` (DESIGN §4): `sightings.v1` (tokens) → `od.v1` (anonymous OD cells) → `od_15m`.
+ * Role `od-matcher` (docs/ARCHITECTURE.md "Worker roles"): `sightings.v1` (tokens) → `od.v1` (anonymous OD cells) → `od_15m`.
  *
  * The @passage/core OdMatcher turns each token's sightings into trips (origin zone of the first visit →
  * destination zone of the last visit, travel time between them) and aggregates them per 15-minute departure

@@ -10,7 +10,7 @@ import {
 } from '@passage/stream';
 
 /**
- * Role `tokenizer` (DESIGN §4, §7): `sightings.raw.v1` → `sightings.v1`. Each raw sighting's device id or plate
+ * Role `tokenizer` (docs/ARCHITECTURE.md "Worker roles", docs/OD-AND-PRIVACY.md): `sightings.raw.v1` → `sightings.v1`. Each raw sighting's device id or plate
  * is replaced by `HMAC-SHA-256(epochKey, kind|id)` (22 base64url chars, @passage/core Tokenizer); the output is
  * keyed by token, so a token's sightings stay on one partition for the od-matcher.
  *
