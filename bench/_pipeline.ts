@@ -4,7 +4,7 @@
  * deployment. Totals come from the sinks' store when they stop.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Config, loadConfig } from '@passage/config';
@@ -100,9 +100,11 @@ export class Pipeline {
     await p.ready;
   }
 
-  /** Every role process, started together (each joins its own group), resolved once all consume. */
   async startAll(): Promise<void> {
-    await Promise.all(Object.keys(ROLE_PROCESSES).map((name) => this.start(name)));
+    // Sinks first, so outputs are stored as soon as they are produced.
+    for (const name of Object.keys(ROLE_PROCESSES).sort((a, b) => Number(b === 'sinks') - Number(a === 'sinks'))) {
+      await this.start(name);
+    }
   }
 
   /** SIGKILL: no shutdown hook runs. */
@@ -111,6 +113,11 @@ export class Pipeline {
     if (!p) throw new Error(`no process ${name}`);
     p.child.kill('SIGKILL');
     await p.exited;
+  }
+
+  /** Removes the sinks' store (after every process stopped). */
+  dispose(): void {
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   /** Graceful stop of one process (SIGTERM: final outputs, flush, commit). */

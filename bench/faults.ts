@@ -74,6 +74,7 @@ async function runCase(
   }
   await pipeline.stop('sinks');
   await t.close();
+  pipeline.dispose();
   if (!pipeline.totals) throw new Error('the sinks reported no totals');
   return { totals: pipeline.totals, seconds: (Date.now() - t0) / 1000 };
 }

@@ -91,6 +91,7 @@ export async function run(): Promise<Record<string, number>> {
   await quiescent(t, config);
   for (const name of ['video-flows', 'counts', 'tokenizer', 'od-matcher', 'sinks']) await pipeline.stop(name);
   await t.close();
+  pipeline.dispose();
   await broker?.stop();
 
   const out: Record<string, number> = { minutes: sentSeconds / 60, rate };
