@@ -8,9 +8,9 @@
  */
 import {
   type CameraSpec,
+  imageToGround,
   localiseScenario,
   makePinhole,
-  type PinholeModel,
   projectPoint,
   type SimContext,
 } from '@passage/sim';
@@ -24,16 +24,6 @@ const RESOLUTIONS: [number, number][] = [
   [2560, 1440],
   [1280, 960],
 ];
-
-/** Ground point (z = 0) seen at pixel (u, v), or undefined when the ray does not reach the ground ahead. */
-function groundAt(cam: PinholeModel, u: number, v: number): [number, number] | undefined {
-  const a = (u - cam.width / 2) / cam.focal;
-  const b = (v - cam.height / 2) / cam.focal;
-  const d = [0, 1, 2].map((k) => cam.fwd[k] + a * cam.right[k] + b * cam.down[k]);
-  if (d[2] >= -1e-6) return undefined;
-  const t = -cam.cz / d[2];
-  return [cam.cx + t * d[0], cam.cy + t * d[1]];
-}
 
 /** The scenario seen through varied cameras (see the module comment); `seed` picks the variant. */
 export function varyCameras(ctx: SimContext, seed: number): SimContext {
@@ -49,12 +39,13 @@ export function varyCameras(ctx: SimContext, seed: number): SimContext {
     const [width, height] = RESOLUTIONS[rng.int(RESOLUTIONS.length)];
     const fps = FPS[rng.int(FPS.length)];
     const headingDeg = spec.headingDeg + rng.normal(0, 3);
-    const cam = makePinhole({ x, y, mountingHeightM: h, headingDeg, tiltDeg, hfovDeg, width, height });
+    const pinhole = { x, y, mountingHeightM: h, headingDeg, tiltDeg, hfovDeg, width, height };
+    const cam = makePinhole(pinhole);
     // Calibration: a grid of ground points in the lower part of the image, clicked with noise.
     const calibration: CameraSpec['calibration'] = [];
     for (const fu of [0.12, 0.37, 0.63, 0.88]) {
       for (const fv of [0.5, 0.7, 0.9]) {
-        const g = groundAt(cam, fu * width, fv * height);
+        const g = imageToGround(pinhole, fu * width, fv * height);
         if (!g || Math.hypot(g[0] - x, g[1] - y) > 90) continue;
         const dz = rng.normal(0, 0.15);
         const [u, v, depth] = projectPoint(cam, g[0], g[1], dz);
