@@ -87,7 +87,8 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
   });
 
   it('FR: shows a loading state, then the period’s OD map with totals equal to the API and the export', async () => {
-    await page.goto(`${server.url}/#key=${PLANNER_KEY}&lang=fr`, { waitUntil: 'commit' });
+    // Zone-level arcs (clustering off) for the numbers of the first tests; the clustered default view is tested below.
+    await page.goto(`${server.url}/#key=${PLANNER_KEY}&lang=fr&c=0`, { waitUntil: 'commit' });
     await page.locator('#map-state .spinner').waitFor({ state: 'attached', timeout: 30_000 });
     await waitOdDrawn(page, 1);
     expect(await body('error')).toBe('');
@@ -283,8 +284,8 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     await saveShot(page, 'planner-en-map');
   });
 
-  it('clusters the flows when zoomed out and expands them on zoom-in, without new requests', async () => {
-    // Back to the whole data period, all zones.
+  it('opens on flows between clusters of neighbouring zones at the city zoom, expands them on zoom-in, without new requests', async () => {
+    // The default view (no `c` in the link): clustering on, at the city zoom.
     await page.goto(`${server.url}/#lang=en&v=map`);
     await page.reload();
     await waitOdDrawn(page, 1);
@@ -296,29 +297,41 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
       }));
     const requests = odUrls.length;
     const start = await data();
-    expect(start.clusters).toBeUndefined();
+    expect(start.zoom).toBeCloseTo(14.6, 1);
+    expect(await page.locator('#cluster').isChecked()).toBe(true);
+    // 9 zones → 5 clusters (core+market, gate-e+park-ne+park-se, gate-n+station, gate-s, gate-w): at most 5 × 4 arcs.
+    expect(start.clusters).toBe('5');
+    expect(start.arcs).toBeGreaterThan(0);
+    expect(start.arcs).toBeLessThanOrEqual(20);
+    const px = await countPixels(page, await page.locator('#map').screenshot());
+    expect(px.cluster).toBeGreaterThan(150);
+    await saveShot(page, 'planner-en-clustered');
     let n = await odDraws(page);
-    await page.locator('#cluster').check();
+    await wheelZoomTo(page, 15, 16);
     await waitOdRedrawn(page, n);
-    expect((await data()).clusters).toBe('9');
+    const z15 = await data();
+    expect(z15.clusters).toBe('9');
+    expect(z15.arcs).toBeGreaterThan(start.arcs);
     n = await odDraws(page);
     await wheelZoomTo(page, 13, 14);
     await waitOdRedrawn(page, n);
-    const z13 = await data();
-    expect(z13.clusters).toBe('8');
-    expect(z13.arcs).toBeLessThan(start.arcs);
-    const px13 = await countPixels(page, await page.locator('#map').screenshot());
-    expect(px13.cluster).toBeGreaterThan(150);
+    expect((await data()).clusters).toBe('2');
     n = await odDraws(page);
     await wheelZoomTo(page, 12, 13);
     await waitOdRedrawn(page, n);
     expect((await data()).clusters).toBe('1');
     expect((await data()).arcs).toBe(0);
     n = await odDraws(page);
-    await wheelZoomTo(page, 14, 15);
+    await wheelZoomTo(page, 15, 16);
     await waitOdRedrawn(page, n);
-    expect((await data()).arcs).toBe(start.arcs);
+    expect((await data()).arcs).toBe(z15.arcs);
+    // Switched off: the zone arcs of the same view, and the link says so.
+    n = await odDraws(page);
     await page.locator('#cluster').uncheck();
+    await waitOdRedrawn(page, n);
+    expect((await data()).clusters).toBeUndefined();
+    expect((await data()).arcs).toBe(z15.arcs);
+    expect(page.url()).toContain('c=0');
     expect(odUrls.length).toBe(requests);
   });
 

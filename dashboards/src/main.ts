@@ -11,6 +11,7 @@ import { Api, ApiError } from './api.ts';
 import { formats, type Lang, plural, translator } from './i18n.ts';
 import {
   buildClusterIndex,
+  CITY_ZOOM,
   type ClusterIndex,
   type ClusterLevel,
   type ClusterMarker,
@@ -88,11 +89,12 @@ const state = {
   suppressed: 0,
   scaleMax: 0,
   shown: [] as OdFlow[],
-  cluster: (hash.get('c') ?? localStorage.getItem('passage.cluster')) === '1',
+  // Clustering is on unless switched off (`c=0` in the link, or the checkbox remembered in the browser).
+  cluster: (hash.get('c') ?? localStorage.getItem('passage.cluster')) !== '0',
   clusterIndex: null as ClusterIndex | null,
   clusterLevel: null as ClusterLevel | null,
   odNames: new Map<string, string>(),
-  zoom: 14.6,
+  zoom: CITY_ZOOM,
   odSeq: 0,
   odState: 'loading' as 'loading' | 'ready' | 'empty' | 'error',
   odError: '',
@@ -140,7 +142,7 @@ function writeHash(): void {
   if (state.zone) h.set('z', state.zone);
   if (state.odView === 'matrix') h.set('m', 'matrix');
   if (state.minFlow) h.set('min', String(state.minFlow));
-  if (state.cluster) h.set('c', '1');
+  h.set('c', state.cluster ? '1' : '0');
   history.replaceState(null, '', `${location.pathname}${location.search}#${h}`);
 }
 
@@ -425,7 +427,9 @@ function drawOd(): void {
   const level = state.cluster && state.clusterIndex && !state.zone ? levelAt(state.clusterIndex, state.zoom) : null;
   state.clusterLevel = level;
   if (level) {
-    const { flows, internal } = clusterFlows(shown, level);
+    // Period totals keep the `t` of each pair's first cell: one `t` for all, else a cluster pair splits into arcs.
+    const t0 = shown[0]?.t ?? 0;
+    const { flows, internal } = clusterFlows(state.step === 0 ? shown.map((x) => ({ ...x, t: t0 })) : shown, level);
     state.odNames = clusterNames(level, state.names);
     arcs = toArcs(flows, clusterCentroids(level), { maxFlow: Math.max(maxFlow, stepMax(flows)) });
     markers = clusterMarkers(level, internal, state.odNames);
@@ -435,10 +439,10 @@ function drawOd(): void {
     arcs = toArcs(shown, zoneCentroids(state.sites), { maxFlow });
     delete document.body.dataset.clusters;
   }
-  const zones =
-    level && level.clusters.length < state.zones.length
-      ? []
-      : state.zones.map((z) => ({ id: z.id, name: z.name, lon: z.lon, lat: z.lat }));
+  // Zones left alone by the clustering stay labelled and clickable; merged ones are drawn as their cluster's disc.
+  const zones = state.zones
+    .filter((z) => !level || level.clusterOf.get(z.id) === z.id)
+    .map((z) => ({ id: z.id, name: z.name, lon: z.lon, lat: z.lat }));
   map.update({ arcs, clusters: markers, zones, selectedZone: state.zone });
   document.body.dataset.arcs = String(arcs.length);
   renderOd();
@@ -738,18 +742,59 @@ function startLive(): void {
 
 // ---------------------------------------------------------------- start
 
+/** Where the map opens before the extent is known (Châteaudun). */
+const DEFAULT_ORIGIN = { lon: 1.4875, lat: 48.4477 };
+
+/** The flow map, made as soon as the UI config says which base map to draw (centred once the extent is known). */
+function createMap(ui: { mapStyleUrl: string | null }): Promise<FlowMap> {
+  // A phone shows the whole town: one zoom level out.
+  if ($('#map').clientWidth < 700) state.zoom = 13.7;
+  return FlowMap.create({
+    parent: $('#map'),
+    center: [DEFAULT_ORIGIN.lon, DEFAULT_ORIGIN.lat],
+    zoom: state.zoom,
+    styleUrl: ui.mapStyleUrl,
+    onSiteClick: (s) => void showSite(s),
+    onZoneClick: (z) => selectZone(z),
+    tooltip: ({ arc, site, cluster, zone }) =>
+      arc
+        ? arcTooltip(arc, state.odNames, t, num)
+        : cluster
+          ? clusterTooltip(cluster, state.names, t, num)
+          : zone
+            ? `${zone.name}\n${t('clickZoneShort')}`
+            : site
+              ? `${site.name}\n${lv(t('volume'), site.volume === null || site.volume === undefined ? '–' : num(site.volume))}`
+              : null,
+    onZoom,
+    onOdDrawn: (n) => {
+      if (state.odState === 'loading') return;
+      document.body.dataset.odDrawn = String(n);
+      document.body.dataset.odDraws = String(++odDraws);
+      document.body.dataset.odPending = '0';
+      if (n > 0 && !firstOdDrawn) {
+        firstOdDrawn = true;
+        performance.mark('passage:od-drawn');
+      }
+    },
+  });
+}
+
 async function main(): Promise<void> {
   $<HTMLInputElement>('#key').value = api.key;
   applyI18n();
   showOdState('loading');
   // Everything the first OD map needs is asked at once: role, extent, sites, base map.
   const role = resolveRole();
+  const uiConfig = api.get<{ mapStyleUrl: string | null }>('/api/v1/ui-config').catch(() => ({ mapStyleUrl: null }));
+  // The map (WebGL context, shader compilation: ~1–2 s with software rendering) is made while the data is asked.
+  const mapMade = uiConfig.then(createMap);
   const load = () =>
     Promise.all([
       api.get<Extent>('/api/v1/extent'),
       api.get<{ sites: Site[] }>('/api/v1/sites'),
       api.get<unknown>('/api/v1/basemap'),
-      api.get<{ mapStyleUrl: string | null }>('/api/v1/ui-config').catch(() => ({ mapStyleUrl: null })),
+      uiConfig,
     ] as const);
   // A refused key fails these too: once the key is forgotten, they are asked again as the public.
   const [extent, sitesRes, basemap, ui] = await load().catch(async (e) => {
@@ -780,40 +825,11 @@ async function main(): Promise<void> {
   const firstOd = span ? refreshOd() : Promise.resolve();
   const origin =
     extent.scenarios[0]?.origin ??
-    (state.sites[0] ? { lon: state.sites[0].lon, lat: state.sites[0].lat } : { lon: 1.4875, lat: 48.4477 });
+    (state.sites[0] ? { lon: state.sites[0].lon, lat: state.sites[0].lat } : DEFAULT_ORIGIN);
   state.clusterIndex = buildClusterIndex(state.zones.map((s) => ({ id: s.id, lon: s.lon, lat: s.lat })));
   $('.note').dataset.i18n = ui.mapStyleUrl ? 'basemapNoteStyle' : 'basemapNote';
-  // A phone shows the whole town: one zoom level out.
-  if ($('#map').clientWidth < 700) state.zoom = 13.7;
-  map = await FlowMap.create({
-    parent: $('#map'),
-    center: [origin.lon, origin.lat],
-    zoom: state.zoom,
-    styleUrl: ui.mapStyleUrl,
-    onSiteClick: (s) => void showSite(s),
-    onZoneClick: (z) => selectZone(z),
-    tooltip: ({ arc, site, cluster, zone }) =>
-      arc
-        ? arcTooltip(arc, state.odNames, t, num)
-        : cluster
-          ? clusterTooltip(cluster, state.names, t, num)
-          : zone
-            ? `${zone.name}\n${t('clickZoneShort')}`
-            : site
-              ? `${site.name}\n${lv(t('volume'), site.volume === null || site.volume === undefined ? '–' : num(site.volume))}`
-              : null,
-    onZoom,
-    onOdDrawn: (n) => {
-      if (state.odState === 'loading') return;
-      document.body.dataset.odDrawn = String(n);
-      document.body.dataset.odDraws = String(++odDraws);
-      document.body.dataset.odPending = '0';
-      if (n > 0 && !firstOdDrawn) {
-        firstOdDrawn = true;
-        performance.mark('passage:od-drawn');
-      }
-    },
-  });
+  map = await mapMade;
+  map.recenter([origin.lon, origin.lat]);
   document.body.dataset.zoom = state.zoom.toFixed(2);
   document.body.dataset.baseMap = map.baseMap;
   map.update({ sites: state.sites, basemap });
@@ -821,9 +837,12 @@ async function main(): Promise<void> {
   if (!span) {
     showOdState('empty', t('storeEmpty'));
     document.body.dataset.odPending = '0';
+    // No arcs to draw first: the base map is drawn at once.
+    map.update({ arcs: [] });
   } else {
     await firstOd;
     if (state.odState === 'ready' || state.odState === 'empty') drawOd();
+    else map.update({ arcs: [], clusters: [] });
   }
   // Not needed for the first map: site volumes of the period, communes, live updates.
   if (span)

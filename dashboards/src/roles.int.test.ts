@@ -77,7 +77,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
     page.on('request', (r) => {
       if (r.url().includes('/api/v1/od?')) odUrls.push(r.url());
     });
-    await page.goto(`${server.url}/#lang=fr`);
+    await page.goto(`${server.url}/#lang=fr&c=0`);
     await waitOdDrawn(page, 1);
     expect(await body('role')).toBe('public');
     expect(await body('odState')).toBe('ready');
@@ -113,7 +113,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
   it('public EN at 390 px: the map is usable on a phone', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     try {
-      await phone.goto(`${server.url}/#lang=en`);
+      await phone.goto(`${server.url}/#lang=en&c=0`);
       await waitOdDrawn(phone, 1);
       const box = await phone.locator('#map').boundingBox();
       expect(box?.width).toBeGreaterThanOrEqual(380);

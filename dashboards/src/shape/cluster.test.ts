@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildClusterIndex,
+  CITY_ZOOM,
   clusterCentroids,
   clusterFlows,
   clusterMarkers,
@@ -186,5 +187,39 @@ describe('zone clustering', () => {
       'clusterZones (2): Gare, Centre',
       'internalFlow: 42.3',
     ]);
+  });
+
+  it('merges neighbouring zones of the fixture town at the city zoom and expands them one zoom in', () => {
+    // Centroids of the nine OD zones of the API fixture (services/api/src/fixtures/scenario.json, chartres-centre):
+    // 330 to 1 000 m apart, i.e. 120 to 340 px at the city zoom 14.6.
+    const town = [
+      { id: 'gate-n', lon: 1.4875, lat: 48.4522415 },
+      { id: 'gate-e', lon: 1.4943469, lat: 48.4477 },
+      { id: 'gate-s', lon: 1.4875, lat: 48.4431584 },
+      { id: 'gate-w', lon: 1.4806531, lat: 48.4477 },
+      { id: 'park-ne', lon: 1.4920059, lat: 48.4506888 },
+      { id: 'park-se', lon: 1.4920059, lat: 48.4447112 },
+      { id: 'station', lon: 1.4829941, lat: 48.4506888 },
+      { id: 'market', lon: 1.4851032, lat: 48.4461102 },
+      { id: 'core', lon: 1.4875, lat: 48.4477 },
+    ];
+    const index = buildClusterIndex(town);
+    const at = (z: number) => levelAt(index, z);
+    const city = at(CITY_ZOOM);
+    expect(city.clusters.length).toBeLessThan(town.length);
+    expect(city.clusters.length).toBe(5);
+    const groups = city.clusters.map((c) => [...c.zones].sort().join('+')).sort();
+    expect(groups).toEqual(['core+market', 'gate-e+park-ne+park-se', 'gate-n+station', 'gate-s', 'gate-w']);
+    // Flows between those groups are summed: 9 × 8 zone pairs become 5 × 4 cluster pairs, none lost.
+    const flows = town.flatMap((o, i) => town.map((d, j) => flow(o.id, d.id, 1 + i * 9 + j)));
+    const { flows: merged, internal } = clusterFlows(flows, city);
+    expect(merged.length).toBe(20);
+    const offDiagonal = flows.filter((f) => f.origin !== f.destination).reduce((a, f) => a + f.expanded, 0);
+    const kept = merged.reduce((a, f) => a + f.expanded, 0) + [...internal.values()].reduce((a, v) => a + v, 0);
+    expect(kept).toBe(offDiagonal);
+    // One zoom level in every zone is its own cluster again; zoomed out the town becomes two groups, then one.
+    expect(at(CITY_ZOOM + 1).clusters.length).toBe(9);
+    expect(at(13).clusters.length).toBe(2);
+    expect(at(12).clusters.length).toBe(1);
   });
 });

@@ -9,6 +9,16 @@ import type { OdFlow } from './od.ts';
 /** Web Mercator world size of zoom 0 in pixels (deck.gl and MapLibre both use 512-pixel tiles). */
 export const WORLD_PX = 512;
 
+/** Zoom the flow map opens at on a desktop screen: a town centre of ~2 km across fills the view. */
+export const CITY_ZOOM = 14.6;
+
+/**
+ * Merge radius in screen pixels at a level's zoom. 120 px (not flowmap.gl's 40) because OD zones are few and large:
+ * at the city zoom, zones whose centres are closer than ~180 px on screen (120 px at the level's integer zoom) are
+ * merged, so the default view shows flows between groups of neighbouring zones; one zoom level in expands them.
+ */
+export const CLUSTER_RADIUS_PX = 120;
+
 export interface ClusterInput {
   id: string;
   lon: number;
@@ -123,7 +133,7 @@ export function buildClusterIndex(
   zones: readonly ClusterInput[],
   opts: { radiusPx?: number; minZoom?: number; maxZoom?: number } = {},
 ): ClusterIndex {
-  const radiusPx = opts.radiusPx ?? 48;
+  const radiusPx = opts.radiusPx ?? CLUSTER_RADIUS_PX;
   const minZoom = opts.minZoom ?? 0;
   const maxZoom = opts.maxZoom ?? 20;
   let items: Work[] = zones.map((z) => {

@@ -56,9 +56,16 @@ export class FlowMap {
   private pendingArcs = -1;
   private canvas: HTMLCanvasElement | null = null;
   private redraw: () => void = () => {};
+  private jump: (center: [number, number]) => void = () => {};
   private snapshotWaiters: ((png: string) => void)[] = [];
   /** 'offline' (deck.gl draws the GeoJSON base map), 'style' (MapLibre draws it), 'style-failed' (fell back). */
   private base: 'offline' | 'style' | 'style-failed' = 'offline';
+  /**
+   * False until a frame with the OD arcs was drawn. Until then only the arcs and cluster discs are drawn: with
+   * software WebGL each layer type's first draw costs its shader compilation (and the labels a font atlas), ~2 s for
+   * the base map, sites and labels together, which would delay the first OD map.
+   */
+  private odShown = false;
 
   private constructor(private readonly opts: FlowMapOptions) {}
 
@@ -107,6 +114,11 @@ export class FlowMap {
           const n = this.pendingArcs;
           this.pendingArcs = -1;
           this.opts.onOdDrawn?.(n);
+          if (!this.odShown) {
+            // The first OD frame is drawn: the base map, sites and labels follow in the next frames.
+            this.odShown = true;
+            setTimeout(() => this.update({}), 0);
+          }
         }
       },
       layers: [],
@@ -133,6 +145,8 @@ export class FlowMap {
       },
     });
     this.redraw = () => deck.redraw('snapshot');
+    this.jump = ([longitude, latitude]) =>
+      deck.setProps({ initialViewState: { longitude, latitude, zoom: this.opts.zoom ?? 14.6, pitch: 0, bearing: 0 } });
     this.sink = {
       setProps: (p) => deck.setProps(p),
       finalize: () => deck.finalize(),
@@ -172,6 +186,7 @@ export class FlowMap {
     const overlay = new MapboxOverlay({ ...this.deckProps(), interleaved: false });
     map.addControl(overlay);
     this.redraw = () => map.triggerRepaint();
+    this.jump = (center) => map.jumpTo({ center });
     this.sink = {
       setProps: (p) => overlay.setProps(p),
       finalize: () => {
@@ -179,6 +194,14 @@ export class FlowMap {
         map.remove();
       },
     };
+  }
+
+  /**
+   * Moves the view to `center` (zoom kept). The map is created before the data extent is known, so that the WebGL
+   * context and the arcs' shaders are ready while the first requests are answered; it is centred when they are.
+   */
+  recenter(center: [number, number]): void {
+    this.jump(center);
   }
 
   /** PNG (data URL) of the next frame drawn: the flows as shown, over the offline base map. */
@@ -202,6 +225,18 @@ export class FlowMap {
     const markers = d.sites.filter((s) => s.kind !== 'zone');
     const maxVol = markers.reduce((m, s) => Math.max(m, s.volume ?? 0), 0);
     const basemap = (d.basemap ?? EMPTY) as { type: string; features: Feature[] };
+    const labelProps = {
+      pickable: true,
+      getPosition: (o: { lon: number; lat: number }) => [o.lon, o.lat] as [number, number],
+      getSize: 12,
+      fontFamily: 'system-ui, sans-serif',
+      characterSet: 'auto' as const,
+      outlineWidth: 2,
+      outlineColor: [15, 23, 32, 255] as [number, number, number, number],
+      fontSettings: { sdf: true },
+      parameters: { depthCompare: 'always' as const },
+    };
+    const arcsFirst = !this.odShown;
     this.sink.setProps({
       layers: [
         // With a MapLibre style the communes and streets come from the style; the scenario zones stay.
@@ -267,6 +302,15 @@ export class FlowMap {
           lineWidthMinPixels: 2,
           parameters: { depthCompare: 'always' },
         }),
+        // Cluster names ("Marché +1") above their discs.
+        new TextLayer<ClusterMarker>({
+          ...labelProps,
+          id: 'od-cluster-labels',
+          data: d.clusters,
+          getText: (c) => c.name,
+          getColor: [235, 225, 255, 255],
+          getPixelOffset: (c) => [0, -c.radiusPx - 8],
+        }),
         new ScatterplotLayer<Site>({
           id: 'sites',
           parameters: { depthCompare: 'always' },
@@ -311,26 +355,20 @@ export class FlowMap {
           updateTriggers: { getRadius: [d.selectedZone], getFillColor: [d.selectedZone] },
         }),
         new TextLayer<ZoneMarker>({
+          ...labelProps,
           id: 'od-zone-labels',
           data: d.zones ?? [],
-          pickable: true,
-          getPosition: (z) => [z.lon, z.lat],
           getText: (z) => z.name,
-          getSize: 12,
           getColor: (z) => (z.id === d.selectedZone ? [255, 230, 120, 255] : [235, 240, 248, 255]),
           getPixelOffset: [0, -14],
-          fontFamily: 'system-ui, sans-serif',
-          characterSet: 'auto',
-          outlineWidth: 2,
-          outlineColor: [15, 23, 32, 255],
-          fontSettings: { sdf: true },
-          parameters: { depthCompare: 'always' },
           onClick: (info) => {
             if (info.object) this.opts.onZoneClick?.(info.object.id);
           },
           updateTriggers: { getColor: [d.selectedZone] },
         }),
-      ].filter((l): l is NonNullable<typeof l> => l !== null) as Layer[],
+      ].filter(
+        (l): l is NonNullable<typeof l> => l !== null && (!arcsFirst || l.id === 'od-arcs' || l.id === 'od-clusters'),
+      ) as Layer[],
     });
   }
 
