@@ -210,6 +210,10 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
     await page.goto(`${server.url}/#key=${TRAFFIC_KEY}`);
     await page.reload();
     await page.waitForFunction(() => document.body.dataset.role === 'traffic', null, { timeout: 60_000 });
+    // The landing tab is chosen after the role is known (a later task): wait for it rather than race it.
+    await page
+      .waitForFunction(() => Boolean(document.body.dataset.tab), null, { timeout: 30_000 })
+      .catch(() => undefined);
     const tab = await body('tab');
     expect(['x:signals', 'intersection']).toContain(tab);
     expect(await page.locator('#nav button.active').textContent()).not.toBe('');
