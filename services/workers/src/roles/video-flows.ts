@@ -4,11 +4,9 @@ import {
   type CameraRoadUser,
   FEATURE_COUNT,
   type FinishedRoadUser,
-  type LineCountRow,
   MinuteAggregator,
   MODES,
   type Mode,
-  type MovementRow,
   needsMode,
 } from '@passage/core';
 import { ModeClassifier } from '@passage/mode-classifier';
@@ -44,17 +42,9 @@ import { type CameraDef, cameraPipelineOptions, loadSitesFile } from '../sites.t
  * minute arrives (frames are in event-time order per camera: one camera, one partition), when the watermark passes
  * the epoch (a silent camera), or at the end. So `--speed 60`, `--speed max`, Kafka batches of any size and the
  * embedded bus store the same rows, about one minute of event time after the fact. A late frame's tracks (ready in
- * an epoch already emitted) go out as one more row. A graceful stop emits everything.
- *
- * Crash cost (issue 12, item 5): under Kafka each camera's open epochs — aggregates only: line × direction × mode ×
- * minute counts and speed sums, movement cells, and the camera's current epoch; never a box, a track or an id — are
- * checkpointed as one record per camera to the compacted topic `<topics.lineCounts>.state`
- * ({@link videoFlowsStateTopic}), in the same transaction as the outputs and input offsets, and restored on start.
- * A restarted instance re-reads the frames after the committed offsets, so a SIGKILL loses at most the parts of the
- * tracks alive at the last commit that came before it (tracker state stays in memory: it is what must never be
- * persisted). A camera's restored state is adopted on this instance's first frame of that camera (with several
- * instances, only the one reading the camera's partition adopts it); state of a camera never seen again is kept in
- * the topic, not emitted. Embedded runs keep everything in memory.
+ * an epoch already emitted) go out as one more row. After a crash, tracks still alive and those ready in their
+ * camera's current minute are lost: their state is in memory only, by design (it is what must never be persisted).
+ * A graceful stop emits everything.
  */
 /** Event-time period of the video-flows emission epochs (see the role's comment). */
 export const EMIT_EPOCH_MS = 60_000;
@@ -71,12 +61,6 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
   /** Per camera, the epoch of its latest frame: earlier epochs of the camera are complete. */
   private readonly cameraEpoch = new Map<string, number>();
   private readonly defs = new Map<string, CameraDef>();
-  /** Set once the runtime restored a checkpoint (Kafka): from then on every checkpoint writes the changed cameras. */
-  private checkpointing = false;
-  /** Cameras whose open epochs or current epoch changed since the last state checkpoint. */
-  private readonly dirty = new Set<string>();
-  /** Restored camera states not yet adopted (adopted on the first frame of the camera). */
-  private readonly dormant = new Map<string, VideoFlowsCameraState>();
   private classifier?: ModeClassifier;
   private pending: { agg: MinuteAggregator; user: FinishedRoadUser }[] = [];
   private readonly scratch: FinishedRoadUser[] = [];
@@ -136,7 +120,6 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       this.open.set(cameraId, epochs);
     }
     let a = epochs.get(epoch);
-    this.dirty.add(cameraId);
     if (!a) {
       a = new MinuteAggregator({ siteId: this.siteOf(cameraId), cameraId });
       epochs.set(epoch, a);
@@ -155,7 +138,6 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       if (y) await y;
       const p = this.pipelines.get(f.cameraId);
       if (p) {
-        if (this.dormant.size > 0) this.adopt(f.cameraId);
         // Silent long enough that a watermark may have ended its tracks (idleFlushMs after its last frame) before
         // this frame, depending on batching: end them now, at the same event time, so they always are.
         const { idleFlushMs } = this.config.video;
@@ -169,7 +151,6 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
         const e = epochOf(f.ts);
         if (e > (this.cameraEpoch.get(f.cameraId) ?? Number.NEGATIVE_INFINITY)) {
           this.cameraEpoch.set(f.cameraId, e);
-          this.dirty.add(f.cameraId);
           await this.emitCamera(ctx, f.cameraId, e);
         }
       }
@@ -250,57 +231,6 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
   /** Emits the partials of every epoch the watermark has passed (cameras fallen silent; additive downstream). */
   async checkpoint(ctx: OperatorContext): Promise<void> {
     for (const id of [...this.open.keys()].sort()) await this.emitCamera(ctx, id, ctx.watermark);
-    await this.saveState(ctx);
-  }
-
-  /** Under Kafka: one state record per changed camera (its open epochs' aggregates), same transaction as outputs. */
-  private async saveState(ctx: OperatorContext): Promise<void> {
-    if (!this.checkpointing || this.dirty.size === 0) return;
-    await this.classifyPending(); // finished tracks waiting for a mode belong in the checkpointed aggregates
-    for (const cameraId of [...this.dirty].sort()) {
-      const epochs = this.open.get(cameraId);
-      const state: VideoFlowsCameraState = {
-        v: 1,
-        cameraId,
-        epoch: this.cameraEpoch.get(cameraId) ?? null,
-        open: [...(epochs ?? new Map<number, MinuteAggregator>())]
-          .sort((a, b) => a[0] - b[0])
-          .map(([epoch, a]) => ({ epoch, ...a.rows() })),
-      };
-      ctx.emit('state', cameraId, state);
-    }
-    this.dirty.clear();
-  }
-
-  /**
-   * Hands over an earlier instance's checkpoint (Kafka, before the first batch). Each camera's state waits for this
-   * instance's first frame of that camera ({@link adopt}).
-   */
-  restore(values: readonly Buffer[], ctx: OperatorContext): void {
-    let epochs = 0;
-    for (const v of values) {
-      const s = JSON.parse(v.toString('utf8')) as VideoFlowsCameraState;
-      if (s.v !== 1 || typeof s.cameraId !== 'string' || !Array.isArray(s.open)) continue;
-      this.dormant.set(s.cameraId, s);
-      epochs += s.open.length;
-    }
-    this.checkpointing = true;
-    ctx.log.info(
-      { cameras: this.dormant.size, openEpochs: epochs },
-      'video-flows state restored from the checkpoint topic',
-    );
-  }
-
-  /** Adds a camera's restored open epochs to its aggregates and takes back its current epoch. */
-  private adopt(cameraId: string): void {
-    const s = this.dormant.get(cameraId);
-    if (!s) return;
-    this.dormant.delete(cameraId);
-    for (const o of s.open) this.agg(cameraId, o.epoch).addRows(o);
-    if (s.epoch !== null && s.epoch > (this.cameraEpoch.get(cameraId) ?? Number.NEGATIVE_INFINITY)) {
-      this.cameraEpoch.set(cameraId, s.epoch);
-    }
-    this.dirty.add(cameraId);
   }
 
   /** Emits (and forgets) a camera's partials of the epochs that end at or before `upTo`, oldest first. */
@@ -325,7 +255,6 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       liveTracks: this.pipelines.activeTracks,
       pendingClassification: this.pending.length,
       openEpochs: [...this.open.values()].reduce((n, m) => n + m.size, 0),
-      restoredCameras: this.dormant.size,
     };
   }
 
@@ -335,23 +264,8 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     // End of input: tracks still alive are final at their camera's last frame.
     this.collect(finished, (id) => this.pipelines.get(id)?.lastFrameTs ?? Number.POSITIVE_INFINITY);
     for (const id of [...this.open.keys()].sort()) await this.emitCamera(ctx, id, Number.POSITIVE_INFINITY);
-    // What was just emitted must not come back after a restart: the emptied state is checkpointed too.
-    await this.saveState(ctx);
   }
 }
-
-/** One camera's checkpoint (aggregates only: no box, track or id). */
-export interface VideoFlowsCameraState {
-  v: 1;
-  cameraId: string;
-  /** Start (ms) of the epoch of the camera's latest frame; earlier epochs are complete. */
-  epoch: number | null;
-  /** The camera's open epochs (oldest first) and their partial rows. */
-  open: { epoch: number; lineCounts: LineCountRow[]; movements: MovementRow[] }[];
-}
-
-/** video-flows' compacted checkpoint topic (aggregates only, one partition). */
-export const videoFlowsStateTopic = (config: Config): string => `${config.topics.lineCounts}.state`;
 
 export function videoFlowsRole(config: Config): ProcessorRole<DetectionFrame> {
   return {
@@ -363,9 +277,7 @@ export function videoFlowsRole(config: Config): ProcessorRole<DetectionFrame> {
       lineCounts: config.topics.lineCounts,
       movements: config.topics.movements,
       plates: config.topics.sightingsRaw,
-      state: videoFlowsStateTopic(config),
     },
-    state: { stream: 'state' },
     create: () => new VideoFlowsOperator(config),
   };
 }
