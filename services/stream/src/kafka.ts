@@ -65,6 +65,9 @@ function kafkaLogCreator(log: Logger) {
     };
 }
 
+/** Outputs encoded for Kafka, by topic. */
+type Encoded = Map<string, { key: string; value: Buffer; headers?: Record<string, string> }[]>;
+
 /** Kafka headers that carry the producing task's watermark to the next role (see ProcessorTask). */
 export const WATERMARK_HEADER = 'passage-wm';
 export const SOURCE_HEADER = 'passage-src';
@@ -243,7 +246,7 @@ export class KafkaTransport {
     stamp?: { source: string; watermark: number },
   ) {
     const byTopic = encodeOut(outs, outputs, dlqTopic, stamp);
-    const out = new Map<string, { key: string; value: Buffer; headers?: Record<string, string> }[]>();
+    const out: Encoded = new Map();
     for (const [topic, recs] of byTopic) {
       out.set(
         topic,
@@ -291,13 +294,68 @@ export class KafkaTransport {
     });
     // Every output carries this task's watermark (before the batch that produced it) for the next role.
     const source = `${groupId}.${options.instanceId}`;
-    if (role.state) await this.#restoreState(role, task, log);
+    const handOver = role.state?.handOver === true;
+    if (role.state && !handOver) await this.#restoreState(role, task, log);
     await task.start();
     const metrics = this.opts.metrics;
     let producer: Producer | undefined;
     let consumer: Consumer | undefined;
     // One batch at a time, never during a reconnect or the final close.
     const locked = serialized();
+    /**
+     * Batches whose transaction failed after the operator processed them, by input partition. The operator's state
+     * already holds such a batch (a minute it emitted is no longer in memory; an aggregate already counts it), so
+     * processing it again when the broker re-delivers it from the committed offset would lose or double-count it:
+     * instead the outputs kept here are committed with its offsets, and only the records after it are processed.
+     * Dropped when the committed offset turns out to be past the batch (the commit went through after all, its answer
+     * was lost) or when the partition goes to another member (the operator forgets it: `Operator.revoke`).
+     */
+    const uncommitted = new Map<number, { first: bigint; last: bigint; encoded: Encoded }>();
+    /** Input partitions of the latest assignment (kept across reconnects: what a new assignment lacks is revoked). */
+    let owned = new Set<number>();
+    const offsetsAfter = (topic: string, partition: number, last: bigint) => [
+      { topic, partitions: [{ partition, offset: (last + 1n).toString() }] },
+    ];
+    /**
+     * Commits outputs (and input offsets) in one transaction, retried a few times; false after the last failure (the
+     * supervisor then re-creates the clients and the broker re-delivers from the committed offsets).
+     */
+    const transact = async (
+      p: Producer,
+      encoded: Encoded,
+      offsets: ReturnType<typeof offsetsAfter> | undefined,
+      isRunning: () => boolean,
+    ): Promise<boolean> => {
+      if (encoded.size === 0 && !offsets) return true;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const tx = await p.transaction();
+          try {
+            for (const [topic, messages] of encoded) await tx.send({ topic, messages, acks: -1 });
+            if (offsets) await tx.sendOffsets({ consumerGroupId: groupId, topics: offsets });
+            await tx.commit();
+          } catch (e) {
+            await tx.abort().catch(() => undefined);
+            throw e;
+          }
+          for (const [topic, messages] of encoded) {
+            metrics.messagesOut.inc({ role: role.name, topic }, messages.length);
+          }
+          return true;
+        } catch (e) {
+          if (attempt >= 4 || !isRunning()) {
+            log.warn(
+              { err: (e as Error).message },
+              'transaction failed; its outputs are kept until the broker re-delivers the batch',
+            );
+            supervisor.fail(e);
+            return false;
+          }
+          log.info({ err: (e as Error).message, attempt }, 'transaction failed; retrying');
+          await new Promise((r) => setTimeout(r, backoffMs(attempt, 100, 2000)));
+        }
+      }
+    };
     const supervisor: Supervisor = new Supervisor(role.name, log, {
       teardown: async () => {
         const c = consumer;
@@ -321,54 +379,66 @@ export class KafkaTransport {
         consumer = c;
         c.on(c.events.GROUP_JOIN, (e) => {
           const parts = (e.payload.memberAssignment[role.input] ?? []) as number[];
+          const revoked = [...owned].filter((x) => !parts.includes(x)).sort((a, b) => a - b);
+          owned = new Set(parts);
           task.setPartitions(parts);
+          for (const x of revoked) uncommitted.delete(x);
+          if (revoked.length > 0 || handOver) {
+            // Before any batch of the new assignment (batches wait for the lock): forget the revoked partitions'
+            // state, then take over the state the previous owners committed (handOver).
+            void locked(async () => {
+              const outs = await task.revoke(revoked);
+              if (outs.length > 0 && p === producer) {
+                const encoded = this.encode(outs, role.outputs, options.dlqTopic, {
+                  source,
+                  watermark: task.watermark,
+                });
+                await transact(p, encoded, undefined, () => true);
+              }
+              if (handOver && p === producer) await this.#restoreState(role, task, log, () => p !== producer);
+            }).catch((err) => supervisor.fail(err));
+          }
           supervisor.consuming();
-          log.info({ partitions: parts }, 'partitions assigned');
+          log.info({ partitions: parts, revoked }, 'partitions assigned');
         });
         // kafkajs restarts a consumer only for some errors, and never re-creates the producer: the supervisor does both.
         await this.#consume(c, role.input, supervisor, ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
           locked(async () => {
             if (!isRunning() || isStale() || batch.messages.length === 0 || p !== producer) return;
-            const watermark = task.watermark;
-            const outs = await task.processBatch(batch.topic, batch.partition, toSourceRecords(batch.messages), {
-              backlog: Number(batch.offsetLag()) > 0,
-            });
-            outs.push(...(await task.checkpoint()));
-            const last = batch.lastOffset();
-            const encoded = this.encode(outs, role.outputs, options.dlqTopic, { source, watermark });
-            const offsets = [
-              {
-                topic: batch.topic,
-                partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
-              },
-            ];
-            // The outputs of this batch are computed once; only the transaction is retried, so a stateful
-            // operator never sees the batch twice unless every attempt fails (then the clients are re-created
-            // and the batch is re-delivered from the committed offset).
-            for (let attempt = 0; ; attempt++) {
-              try {
-                const tx = await p.transaction();
-                try {
-                  for (const [topic, messages] of encoded) await tx.send({ topic, messages, acks: -1 });
-                  await tx.sendOffsets({ consumerGroupId: groupId, topics: offsets });
-                  await tx.commit();
-                } catch (e) {
-                  await tx.abort().catch(() => undefined);
-                  throw e;
-                }
-                for (const [topic, messages] of encoded) {
-                  metrics.messagesOut.inc({ role: role.name, topic }, messages.length);
-                }
-                break;
-              } catch (e) {
-                if (attempt >= 4 || !isRunning()) {
-                  log.warn({ err: (e as Error).message }, 'transaction failed; the batch will be re-delivered');
-                  supervisor.fail(e);
+            let messages = batch.messages;
+            const held = uncommitted.get(batch.partition);
+            if (held) {
+              uncommitted.delete(batch.partition);
+              if (BigInt(messages[0].offset) <= held.last) {
+                // Re-delivered after its transaction failed: the operator already holds it; commit what it produced.
+                if (
+                  !(await transact(p, held.encoded, offsetsAfter(batch.topic, batch.partition, held.last), isRunning))
+                ) {
+                  uncommitted.set(batch.partition, held);
                   return;
                 }
-                log.info({ err: (e as Error).message, attempt }, 'transaction failed; retrying');
-                await new Promise((r) => setTimeout(r, backoffMs(attempt, 100, 2000)));
+                log.info(
+                  { partition: batch.partition, from: held.first.toString(), to: held.last.toString() },
+                  're-delivered batch committed with the outputs it produced before its transaction failed',
+                );
+                resolveOffset(held.last.toString());
+                messages = messages.filter((m) => BigInt(m.offset) > held.last);
+                if (messages.length === 0) return;
               }
+              // Otherwise the committed offset is past it: its commit went through after all.
+            }
+            const watermark = task.watermark;
+            const outs = await task.processBatch(batch.topic, batch.partition, toSourceRecords(messages), {
+              backlog: Number(batch.offsetLag()) > 0,
+            });
+            outs.push(...(await task.checkpoint(batch.partition)));
+            const last = batch.lastOffset();
+            const encoded = this.encode(outs, role.outputs, options.dlqTopic, { source, watermark });
+            // The outputs of this batch are computed once: only the transaction is retried, and if every attempt
+            // fails they are kept for the re-delivery of the batch (above), so the operator never sees it twice.
+            if (!(await transact(p, encoded, offsetsAfter(batch.topic, batch.partition, BigInt(last)), isRunning))) {
+              uncommitted.set(batch.partition, { first: BigInt(messages[0].offset), last: BigInt(last), encoded });
+              return;
             }
             resolveOffset(last);
             metrics.lag.set(
@@ -394,8 +464,17 @@ export class KafkaTransport {
         await supervisor.stop();
         await consumer?.stop().catch(() => undefined);
         await locked(async () => {
-          const outs = await task.close();
           const p = producer;
+          // Batches processed whose transaction failed: committed now with their offsets, or lost with the process.
+          for (const [partition, held] of uncommitted) {
+            if (p && (await transact(p, held.encoded, offsetsAfter(role.input, partition, held.last), () => true))) {
+              uncommitted.delete(partition);
+            }
+          }
+          if (uncommitted.size > 0) {
+            log.error({ partitions: [...uncommitted.keys()] }, 'outputs of batches whose transaction failed are lost');
+          }
+          const outs = await task.close();
           if (outs.length === 0) return;
           try {
             if (!p) throw new Error('no producer (the broker was lost and not reached again)');
@@ -544,10 +623,17 @@ export class KafkaTransport {
    * to the operator. Reads until every partition reached its end offset, or nothing came for 3 s (records of a dead
    * predecessor's open transaction stay invisible to a read_committed reader: its committed state is complete).
    */
-  async #restoreState<I>(role: ProcessorRole<I>, task: ProcessorTask<I>, log: Logger): Promise<void> {
+  async #restoreState<I>(
+    role: ProcessorRole<I>,
+    task: ProcessorTask<I>,
+    log: Logger,
+    shouldStop: () => boolean = () => false,
+  ): Promise<void> {
     const topic = role.outputs[(role.state as { stream: string }).stream];
-    await this.untilReachable('creating the state topic', () =>
-      this.ensureTopics([{ topic, partitions: 1, compact: true }]),
+    await this.untilReachable(
+      'creating the state topic',
+      () => this.ensureTopics([{ topic, partitions: 1, compact: true }]),
+      shouldStop,
     );
     const admin = await this.getAdmin();
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));

@@ -17,6 +17,11 @@ export interface OperatorContext {
    * as the tokenizer's key epoch. Always set by the runtime; optional for hand-made contexts (then: the host clock).
    */
   now?(): number;
+  /**
+   * The input partition of the batch being processed (set by the runtime in `processBatch` and in the `checkpoint`
+   * that follows it; undefined elsewhere): lets an operator that keys its state by partition forget it on `revoke`.
+   */
+  readonly partition?: number;
 }
 
 /**
@@ -35,6 +40,12 @@ export interface Operator<I> {
    * state topic, committed records only), handed over once before the first batch.
    */
   restore?(values: readonly Buffer[], ctx: OperatorContext): void | Promise<void>;
+  /**
+   * Input partitions taken from this instance at a rebalance (another member now reads them from the committed
+   * offsets): the operator forgets their state without emitting it. With `ProcessorRole.state.handOver`, what it had
+   * checkpointed with its last committed transaction is what the new owner restores.
+   */
+  revoke?(partitions: readonly number[], ctx: OperatorContext): void | Promise<void>;
   /** Sizes of the operator's state, exported as metrics (`passage_state_size`). */
   snapshot?(): Record<string, number>;
   /** Flush everything (end of input or shutdown). */
@@ -76,9 +87,12 @@ export interface ProcessorRole<I> {
    * Operator state checkpointed to a compacted topic (`outputs[stream]`): the operator emits its changes on `stream`
    * in `checkpoint()`, so they commit in the same Kafka transaction as its outputs and input offsets; the Kafka
    * transport creates the topic (compacted) and hands its content to `Operator.restore` before consuming. Embedded
-   * runs never call `restore`.
+   * runs never call `restore`. With `handOver`, the topic is read again at every partition assignment (after
+   * `Operator.revoke` of the partitions lost) and handed to `restore`, which adopts only the keys this instance does
+   * not already hold: the new owner of a partition takes over the state its previous owner committed with the offsets
+   * it starts from. Without it, state is read once, at start.
    */
-  readonly state?: { stream: string };
+  readonly state?: { stream: string; handOver?: boolean };
   /**
    * The input carries identifiers in clear (raw sightings): its dead letters keep the reason code only, with no
    * payload excerpt and no parser message (JSON parser messages quote the input).

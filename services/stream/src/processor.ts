@@ -124,6 +124,8 @@ export class ProcessorTask<I> {
   private readonly ctx: OperatorContext;
   private started = false;
   private readonly budget = new WorkBudget();
+  /** Input partition of the batch in progress (`OperatorContext.partition`). */
+  private batchPartition: number | undefined;
   private readonly clock: Clock;
   private readonly idleMs: number;
   private readonly deadLetterLate: boolean;
@@ -157,6 +159,9 @@ export class ProcessorTask<I> {
       metrics: opts.metrics,
       role: role.name,
       now: () => self.clock.now(),
+      get partition() {
+        return self.batchPartition;
+      },
     };
   }
 
@@ -251,7 +256,12 @@ export class ProcessorTask<I> {
       metrics.lateEvents.inc({ role }, late);
     }
     this.warnIfDue(partition, now);
-    if (events.length > 0) await this.runOperator(events, { topic, partition, records });
+    this.batchPartition = partition;
+    try {
+      if (events.length > 0) await this.runOperator(events, { topic, partition, records });
+    } finally {
+      this.batchPartition = undefined;
+    }
     await this.advanceWatermark(now);
     const snap = this.operator.snapshot?.();
     if (snap) for (const [state, n] of Object.entries(snap)) metrics.stateSize.set({ role, state }, n);
@@ -265,8 +275,19 @@ export class ProcessorTask<I> {
   }
 
   /** Called before offsets become durable: lets the operator emit what they cover. */
-  async checkpoint(): Promise<OutRecord[]> {
-    await this.operator.checkpoint?.(this.ctx);
+  async checkpoint(partition?: number): Promise<OutRecord[]> {
+    this.batchPartition = partition;
+    try {
+      await this.operator.checkpoint?.(this.ctx);
+    } finally {
+      this.batchPartition = undefined;
+    }
+    return this.drain();
+  }
+
+  /** Partitions lost at a rebalance: the operator forgets their state (`Operator.revoke`); returns what it emitted. */
+  async revoke(partitions: readonly number[]): Promise<OutRecord[]> {
+    if (partitions.length > 0) await this.operator.revoke?.(partitions, this.ctx);
     return this.drain();
   }
 
