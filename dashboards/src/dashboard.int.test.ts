@@ -64,6 +64,12 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
   const body = (k: string) => page.evaluate((key) => document.body.dataset[key] ?? '', k);
   const shownTotal = async () => Number(await page.locator('#od-stats').getAttribute('data-total'));
   const fr = (n: number, d = 0) => new Intl.NumberFormat('fr-FR', { maximumFractionDigits: d }).format(n);
+  /** The open-data OD export of the period (CSV rows, header first). */
+  const exportRows = async () =>
+    (await (await fetch(`${server.url}/api/v1/exports/od?from=${from}&to=${to}&format=csv`)).text())
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
 
   beforeAll(async () => {
     await ensureDist();
@@ -107,6 +113,11 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     const ans = await api<OdAnswer>(`/api/v1/od?from=${from}&to=${to}&interval=1h`);
     const total = await shownTotal();
     expect(total).toBeCloseTo(ans.totals.expanded, 6);
+    // All modes = Σ of the open-data export's rows of the period (one per mode; k applied per mode, then summed).
+    const rows = await exportRows();
+    const ex = rows[0].indexOf('expanded');
+    const exported = rows.slice(1).reduce((a, r) => a + Number(r[ex]), 0);
+    expect(Math.abs(exported - total)).toBeLessThanOrEqual(0.0005 * rows.length); // rows rounded to 0.001
     const stats = (await page.locator('#od-stats').textContent()) ?? '';
     expect(stats).toContain(`Total des déplacements\u00a0: ${fr(total)}`);
     expect(stats).toContain(`${fr(ans.suppressedCells)} cellules masquées (sous k)`);
@@ -130,11 +141,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     expect(await shownTotal()).toBeCloseTo(ans.totals.expanded, 6);
     expect(Number(await body('odDrawn'))).toBeGreaterThan(10);
     // The open-data export of the same period holds the same car flows (its rows are per mode).
-    const csv = await (await fetch(`${server.url}/api/v1/exports/od?from=${from}&to=${to}&format=csv`)).text();
-    const rows = csv
-      .trim()
-      .split('\n')
-      .map((l) => l.split(','));
+    const rows = await exportRows();
     const [ex, mo] = [rows[0].indexOf('expanded'), rows[0].indexOf('mode')];
     const cars = rows.slice(1).filter((r) => r[mo] === 'car');
     expect(cars.reduce((a, r) => a + Number(r[ex]), 0)).toBeCloseTo(await shownTotal(), 2);

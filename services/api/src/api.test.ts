@@ -282,8 +282,9 @@ describe('numbers', () => {
       expect(f.ci95[1]).toBeGreaterThan(f.expanded);
     }
     const rs = await store.client.query({
-      query: `SELECT sum(t) AS n FROM (SELECT origin, destination, sum(trips) AS t FROM od_15m WHERE suppressed = 0
-              GROUP BY origin, destination HAVING t >= 5)`,
+      // k per mode (the published grid), then the modes summed (od-one-truth.test.ts).
+      query: `SELECT sum(t) AS n FROM (SELECT origin, destination, mode, sum(trips) AS t FROM od_15m
+              WHERE suppressed = 0 GROUP BY origin, destination, mode HAVING t >= 5)`,
       format: 'JSONEachRow',
     });
     expect(all.totals.observed).toBe(Number((await rs.json<{ n: string }>())[0].n));

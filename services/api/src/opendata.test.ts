@@ -3,39 +3,25 @@
  * count exactly what the CSV downloads hold (rows, suppressed and gap cells), the spreadsheet CSV variant, the DCAT
  * catalogue, dataset metadata, whoami, the stored OD modes, and roles that see what their dashboard shows.
  */
-import { type Config, loadConfig } from '@passage/config';
-import { migrate, openStore, parseCsv, type Store } from '@passage/store';
-import { createLogger } from '@passage/stream';
+import { parseCsv } from '@passage/store';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from './app.ts';
-import { fillFixture } from './fixtures/aggregates.ts';
+import { type FixtureApp, fixtureApp } from './fixtures/fixture-app.ts';
 
 const KEYS = { planner: 'planner-key-0123456789abcdef', traffic: 'traffic-key-0123456789abcdef' };
-let store: Store;
+let fixture: FixtureApp;
 let app: FastifyInstance;
 let range: string;
 
 const get = (url: string, key?: string) => app.inject({ method: 'GET', url, headers: key ? { 'x-api-key': key } : {} });
 
 beforeAll(async () => {
-  store = openStore({ dataDir: ':memory:' });
-  await migrate(store.client);
-  const fx = await fillFixture(store.client, { hours: 2 });
-  range = `from=${new Date(fx.start).toISOString()}&to=${new Date(fx.end).toISOString()}`;
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      api: { keys: [`planner:${KEYS.planner}`, `traffic:${KEYS.traffic}`], rateLimitPerMinute: 100000 },
-      privacy: { k: 5 },
-    },
-  }) as Config;
-  app = await buildApp({ config, store, log: createLogger({ level: 'silent' }), dashboardDir: false });
-  await app.ready();
+  fixture = await fixtureApp({ keys: [`planner:${KEYS.planner}`, `traffic:${KEYS.traffic}`], k: 5 });
+  ({ app } = fixture);
+  range = `from=${new Date(fixture.fx.start).toISOString()}&to=${new Date(fixture.fx.end).toISOString()}`;
 });
 afterAll(async () => {
-  await app?.close();
-  await store?.close();
+  await fixture?.close();
 });
 
 const csvOf = async (dataset: string, extra = '') => {

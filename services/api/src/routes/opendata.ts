@@ -9,7 +9,7 @@ import {
   countingTables,
   footfallTable,
   LICENCE,
-  odFlows,
+  odSuppressedCells,
   odTable,
   sitesGeoJson,
   sqlTableRows,
@@ -116,9 +116,9 @@ export async function exportTable(
   if (dataset === 'od') {
     const table = odTable({ ...range, k, interval });
     const rows = await sqlTableRows(client, table);
-    // Hidden cells as the OD route counts them (suppressed at the matcher, or below k once aggregated): the report
-    // and the dashboard's "cells hidden" agree for the same period.
-    const { suppressedCells: suppressed } = await odFlows(client, { ...range, interval, k });
+    // Hidden cells of the file's grid (per stored mode: suppressed at the matcher, or below k once aggregated), as
+    // the CLI export and GET /api/v1/od count them (odFlows hides per mode before summing modes).
+    const suppressed = await odSuppressedCells(client, { ...range, interval, k });
     const withRows = new Set(rows.map((r) => r[0])).size;
     return { columns: table.schema.fields.map((f) => f.name), rows, suppressed, gaps: Math.max(0, steps - withRows) };
   }

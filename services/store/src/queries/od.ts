@@ -32,7 +32,10 @@ export interface OdResult {
   k: number;
   minFlow: number;
   flows: OdFlow[];
-  /** Cells hidden: suppressed upstream (below k at the matcher) or below k after aggregation. */
+  /**
+   * Cells of the published grid (bucket × origin × destination × stored mode) hidden: suppressed upstream (below k
+   * at the matcher) or below k once aggregated to the bucket.
+   */
   suppressedCells: number;
   totals: { observed: number; expanded: number };
   /**
@@ -174,9 +177,14 @@ export async function storedOdModes(client: ClickHouseClient, range: TimeRange):
 }
 
 /**
- * OD flows between zones (odCellsSql): upstream-suppressed cells are never read back, cells are summed over the
- * interval (and over the selected modes when cells are stored per mode; a mode group is read on its own, see
- * odModesFor), and any cell below k observed trips is hidden. `minFlow` filters on the expanded flow.
+ * OD flows between zones (odCellsSql). k is applied to the cells of the published grid, bucket × origin ×
+ * destination × stored mode (the rows of the open-data export, odTable), BEFORE anything is summed across modes: a
+ * per-mode cell below k observed trips is hidden and adds nothing, and a flow of several modes (all modes, or a
+ * list of stored per-mode cells) is the sum of its published per-mode cells. So the API, the dashboard and the
+ * export give the same number for the same period and mode group, and no all-modes flow minus published per-mode
+ * flows reveals a hidden cell. Upstream-suppressed cells are never read back; a mode group (`all`, `motor`) is read
+ * on its own (odModesFor). `minFlow` filters on the expanded flow. `suppressedCells` counts the hidden per-mode
+ * cells (odSuppressedCells of the export, for the same interval).
  */
 export async function odFlows(
   client: ClickHouseClient,
@@ -192,29 +200,34 @@ export async function odFlows(
     tv: number;
     tt50: number | null;
     tt85: number | null;
-    tsup: number;
+    hidden: number;
     lo95: number;
     hi95: number | null;
   }>(
     client,
-    `SELECT t, origin, destination, sum(c.obs) AS tobs, sum(c.ex) AS tex, sum(c.v) AS tv,
-       ${ci95Sql({ ex: 'tex', v: 'tv', lo: 'sum(c.lo)', hi: 'sum(c.hi)', cells: 'sum(c.cells)', open: 'sum(c.open)' })},
-       if(tobs > 0, sum(c.t50 * c.obs) / tobs, NULL) AS tt50, if(tobs > 0, sum(c.t85 * c.obs) / tobs, NULL) AS tt85,
-       toUInt32(sum(c.sup)) AS tsup
-     FROM (${odCellsSql({ interval: opts.interval, modes: odModes.length > 0, hourly: opts.interval !== '15m' })}) AS c
+    `SELECT t, origin, destination, sumIf(c.obs, pub) AS tobs, sumIf(c.ex, pub) AS tex, sumIf(c.v, pub) AS tv,
+       ${ci95Sql({
+         ex: 'tex',
+         v: 'tv',
+         lo: 'sumIf(c.lo, pub)',
+         hi: 'sumIf(c.hi, pub)',
+         cells: 'sumIf(c.cells, pub)',
+         open: 'sumIf(c.open, pub)',
+       })},
+       if(tobs > 0, sumIf(c.t50 * c.obs, pub) / tobs, NULL) AS tt50,
+       if(tobs > 0, sumIf(c.t85 * c.obs, pub) / tobs, NULL) AS tt85, toUInt32(countIf(NOT pub)) AS hidden
+     FROM (SELECT *, obs >= {k:UInt32} AS pub
+       FROM (${odCellsSql({ interval: opts.interval, modes: odModes.length > 0, hourly: opts.interval !== '15m' })})) AS c
      GROUP BY t, origin, destination ORDER BY t, origin, destination`,
-    { ...rangeParams(opts), modes: odModes },
+    { ...rangeParams(opts), modes: odModes, k: opts.k },
   );
   const minFlow = opts.minFlow ?? 0;
   const flows: OdFlow[] = [];
   let suppressedCells = 0;
   for (const x of r) {
+    suppressedCells += Number(x.hidden);
     const observed = Number(x.tobs);
-    if (observed < opts.k) {
-      suppressedCells += Math.max(1, Number(x.tsup));
-      continue;
-    }
-    suppressedCells += Number(x.tsup) > 0 ? 1 : 0;
+    if (observed < opts.k) continue;
     const expanded = Number(x.tex);
     if (expanded < minFlow) continue;
     const stdErr = Math.sqrt(Number(x.tv));
