@@ -5,52 +5,14 @@
  * transaction log with commit failures on demand) stands in for the broker; the real-broker test is
  * services/workers/src/cluster.int.test.ts.
  */
-import { Type } from '@sinclair/typebox';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jsonCodec } from './codec.ts';
+import { type Ev, minuteSumsRole } from './fixtures/minute-sums.ts';
 import { KafkaTransport } from './kafka.ts';
 import { createLogger } from './log.ts';
 import { StreamMetrics } from './metrics.ts';
-import type { Operator, OperatorContext, ProcessorRole } from './operator.ts';
 
-const Ev = Type.Object({ ts: Type.Number(), n: Type.Number() });
-type Ev = { ts: number; n: number };
 const MIN = 60_000;
 const log = createLogger({ level: 'silent' });
-
-/**
- * Sums `n` per event-time minute and emits a minute's total when an event of a later minute arrives (what
- * video-flows does per camera), the open minute at close: its state is mutated by every batch.
- */
-class MinuteSums implements Operator<Ev> {
-  readonly name = 'minute-sums';
-  private readonly open = new Map<number, number>();
-  processBatch(events: readonly Ev[], ctx: OperatorContext): void {
-    for (const e of events) {
-      const m = Math.floor(e.ts / MIN) * MIN;
-      for (const [k, n] of this.open) {
-        if (k < m) {
-          ctx.emit('out', String(k), { minute: k, n });
-          this.open.delete(k);
-        }
-      }
-      this.open.set(m, (this.open.get(m) ?? 0) + e.n);
-    }
-  }
-  onClose(ctx: OperatorContext): void {
-    for (const [k, n] of this.open) ctx.emit('out', String(k), { minute: k, n });
-    this.open.clear();
-  }
-}
-
-const role: ProcessorRole<Ev> = {
-  name: 'sums',
-  input: 'in',
-  codec: jsonCodec(Ev),
-  eventTime: (e) => e.ts,
-  outputs: { out: 'out' },
-  create: () => new MinuteSums(),
-};
 
 interface Msg {
   key: Buffer | null;
@@ -189,7 +151,11 @@ async function run(broker: FakeBroker) {
     groupPrefix: 'test',
   });
   (transport as unknown as { kafka: unknown }).kafka = broker.kafka();
-  const r = await transport.runProcessor(role, { instanceId: 'i0', dlqTopic: 'dlq', allowedLatenessMs: 0 });
+  const r = await transport.runProcessor(minuteSumsRole('in', 'out'), {
+    instanceId: 'i0',
+    dlqTopic: 'dlq',
+    allowedLatenessMs: 0,
+  });
   stops.push(() => r.stop());
   broker.append(EVENTS);
   const deadline = Date.now() + 20_000;
