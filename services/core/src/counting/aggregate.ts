@@ -165,6 +165,46 @@ export class MinuteAggregator {
   get pendingBuckets(): number {
     return this.lines.size + this.moves.size;
   }
+
+  /** Copies of the open rows (counts and speed sums only, no histograms): a checkpoint of this aggregator. */
+  rows(): { lineCounts: LineCountRow[]; movements: MovementRow[] } {
+    return {
+      lineCounts: [...this.lines.values()].map((c) => ({ ...c.row })),
+      movements: [...this.moves.values()].map((c) => ({ ...c.row })),
+    };
+  }
+
+  /**
+   * Adds checkpointed rows ({@link rows}) to the open buckets (their counts and speed sums; the speed histograms of
+   * restored rows are not carried over).
+   */
+  addRows(rows: { lineCounts: readonly LineCountRow[]; movements: readonly MovementRow[] }): void {
+    for (const r of rows.lineCounts) {
+      this.#merge(this.lines, `${r.lineId}\u0000${r.direction}\u0000${r.mode}\u0000${r.minute}`, r, (c) => c);
+    }
+    for (const r of rows.movements) {
+      this.#merge(this.moves, `${r.fromZone}\u0000${r.toZone}\u0000${r.mode}\u0000${r.minute}`, r, (c) => {
+        c.dwellSumS += r.dwellSumS;
+      });
+    }
+  }
+
+  #merge<R extends LineCountRow | MovementRow>(
+    cells: Map<string, { row: R; hist: SpeedHistogram }>,
+    key: string,
+    r: R,
+    extra: (row: R) => unknown,
+  ): void {
+    const cell = cells.get(key);
+    if (!cell) {
+      cells.set(key, { row: { ...r, siteId: this.siteId, cameraId: this.cameraId }, hist: new SpeedHistogram() });
+      return;
+    }
+    cell.row.count += r.count;
+    cell.row.speedSum += r.speedSum;
+    cell.row.speedCount += r.speedCount;
+    extra(cell.row);
+  }
 }
 
 /** Stateless form: aggregates a batch of classified tracks at once. */

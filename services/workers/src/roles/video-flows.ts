@@ -4,9 +4,11 @@ import {
   type CameraRoadUser,
   FEATURE_COUNT,
   type FinishedRoadUser,
+  type LineCountRow,
   MinuteAggregator,
   MODES,
   type Mode,
+  type MovementRow,
   needsMode,
 } from '@passage/core';
 import { ModeClassifier } from '@passage/mode-classifier';
@@ -42,9 +44,20 @@ import { type CameraDef, cameraPipelineOptions, loadSitesFile } from '../sites.t
  * minute arrives (frames are in event-time order per camera: one camera, one partition), when the watermark passes
  * the epoch (a silent camera), or at the end. So `--speed 60`, `--speed max`, Kafka batches of any size and the
  * embedded bus store the same rows, about one minute of event time after the fact. A late frame's tracks (ready in
- * an epoch already emitted) go out as one more row. After a crash, tracks still alive and those ready in their
- * camera's current minute are lost: their state is in memory only, by design (it is what must never be persisted).
- * A graceful stop emits everything.
+ * an epoch already emitted) go out as one more row. A graceful stop emits everything.
+ *
+ * Crash cost (issue 12, item 5): under Kafka each camera's open epochs — aggregates only: line × direction × mode ×
+ * minute counts and speed sums, movement cells, and the camera's current epoch; never a box, a track or an id — are
+ * checkpointed as one record per camera to the compacted topic `<topics.lineCounts>.state`
+ * ({@link videoFlowsStateTopic}), in the same transaction as the outputs and input offsets (so the topic always
+ * matches the committed offsets), and read again at every partition assignment (`state.handOver`). A restarted
+ * instance re-reads the frames after the committed offsets, so a SIGKILL loses at most the crossings of the tracks
+ * alive at the last commit before it (tracker state stays in memory: it is what must never be persisted). At a
+ * rebalance, the instance that loses a partition forgets its cameras without emitting their open minutes
+ * ({@link VideoFlowsOperator.revoke}); the new owner adopts the state the old one committed with the offsets it
+ * starts from, on its first frame of each camera. So no open minute is both emitted and adopted (the double count of
+ * the reverted first version, e13d7c2). A camera's state never adopted stays in the topic, not emitted. Embedded runs
+ * keep everything in memory.
  */
 /** Event-time period of the video-flows emission epochs (see the role's comment). */
 export const EMIT_EPOCH_MS = 60_000;
@@ -61,8 +74,16 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
   /** Per camera, the epoch of its latest frame: earlier epochs of the camera are complete. */
   private readonly cameraEpoch = new Map<string, number>();
   private readonly defs = new Map<string, CameraDef>();
+  /** Set once the runtime restored a checkpoint (Kafka): from then on every checkpoint writes the changed cameras. */
+  private checkpointing = false;
+  /** Cameras whose open epochs or current epoch changed since the last state checkpoint. */
+  private readonly dirty = new Set<string>();
+  /** Restored camera states not yet adopted (adopted on the first frame of the camera). */
+  private readonly dormant = new Map<string, VideoFlowsCameraState>();
   private classifier?: ModeClassifier;
-  private pending: { agg: MinuteAggregator; user: FinishedRoadUser }[] = [];
+  private pending: { agg: MinuteAggregator; user: FinishedRoadUser; cameraId: string }[] = [];
+  /** Kafka: the input partition each camera's frames come from (its state is forgotten when that is revoked). */
+  private readonly partitionOf = new Map<string, number>();
   private readonly scratch: FinishedRoadUser[] = [];
   private featureBuf: Float32Array;
   /** At most ~5 ms of frames per event-loop turn: a 4 MB fetch is ~20k frames, seconds of work. */
@@ -120,6 +141,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       this.open.set(cameraId, epochs);
     }
     let a = epochs.get(epoch);
+    this.dirty.add(cameraId);
     if (!a) {
       a = new MinuteAggregator({ siteId: this.siteOf(cameraId), cameraId });
       epochs.set(epoch, a);
@@ -138,6 +160,8 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       if (y) await y;
       const p = this.pipelines.get(f.cameraId);
       if (p) {
+        if (ctx.partition !== undefined) this.partitionOf.set(f.cameraId, ctx.partition);
+        if (this.dormant.size > 0) this.adopt(f.cameraId);
         // Silent long enough that a watermark may have ended its tracks (idleFlushMs after its last frame) before
         // this frame, depending on batching: end them now, at the same event time, so they always are.
         const { idleFlushMs } = this.config.video;
@@ -151,6 +175,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
         const e = epochOf(f.ts);
         if (e > (this.cameraEpoch.get(f.cameraId) ?? Number.NEGATIVE_INFINITY)) {
           this.cameraEpoch.set(f.cameraId, e);
+          this.dirty.add(f.cameraId);
           await this.emitCamera(ctx, f.cameraId, e);
         }
       }
@@ -194,7 +219,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       this.stats.tracks++;
       if (user.rider) this.stats.riders++;
       // Only tracks that produced a count or a movement need a mode (riders of a counted two-wheeler never).
-      if (needsMode(user)) this.pending.push({ agg: this.agg(cameraId, ready(cameraId)), user });
+      if (needsMode(user)) this.pending.push({ agg: this.agg(cameraId, ready(cameraId)), user, cameraId });
     }
     finished.length = 0;
   }
@@ -231,6 +256,98 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
   /** Emits the partials of every epoch the watermark has passed (cameras fallen silent; additive downstream). */
   async checkpoint(ctx: OperatorContext): Promise<void> {
     for (const id of [...this.open.keys()].sort()) await this.emitCamera(ctx, id, ctx.watermark);
+    await this.saveState(ctx);
+  }
+
+  /** Under Kafka: one state record per changed camera (its open epochs' aggregates), same transaction as outputs. */
+  private async saveState(ctx: OperatorContext): Promise<void> {
+    if (!this.checkpointing || this.dirty.size === 0) return;
+    await this.classifyPending(); // finished tracks waiting for a mode belong in the checkpointed aggregates
+    for (const cameraId of [...this.dirty].sort()) {
+      const epochs = this.open.get(cameraId);
+      const state: VideoFlowsCameraState = {
+        v: 1,
+        cameraId,
+        epoch: this.cameraEpoch.get(cameraId) ?? null,
+        open: [...(epochs ?? new Map<number, MinuteAggregator>())]
+          .sort((a, b) => a[0] - b[0])
+          .map(([epoch, a]) => ({ epoch, ...a.rows() })),
+      };
+      ctx.emit('state', cameraId, state);
+    }
+    this.dirty.clear();
+  }
+
+  /**
+   * Hands over an earlier instance's checkpoint (Kafka, before the first batch). Each camera's state waits for this
+   * instance's first frame of that camera ({@link adopt}).
+   */
+  restore(values: readonly Buffer[], ctx: OperatorContext): void {
+    // Read again at every assignment (state.handOver): the latest committed state of each camera this instance does
+    // not hold replaces what was read before (a camera it holds in memory is its own: its state is at least as new).
+    this.dormant.clear();
+    let epochs = 0;
+    for (const v of values) {
+      const s = JSON.parse(v.toString('utf8')) as VideoFlowsCameraState;
+      if (s.v !== 1 || typeof s.cameraId !== 'string' || !Array.isArray(s.open)) continue;
+      if (this.holds(s.cameraId)) continue;
+      this.dormant.set(s.cameraId, s);
+      epochs += s.open.length;
+    }
+    this.checkpointing = true;
+    ctx.log.info(
+      { cameras: this.dormant.size, openEpochs: epochs },
+      'video-flows state restored from the checkpoint topic',
+    );
+  }
+
+  /** This instance holds state of the camera (frames seen since it was assigned, or open aggregates). */
+  private holds(cameraId: string): boolean {
+    return this.cameraEpoch.has(cameraId) || this.open.has(cameraId);
+  }
+
+  /**
+   * Partitions given to another instance at a rebalance: their cameras' state is forgotten, NOT emitted. The new owner
+   * restores it from the checkpoint topic, where this instance's last committed transaction left it (consistent with
+   * the committed offsets the new owner starts from). Tracks alive here are dropped (tracker state never leaves
+   * memory): the new owner tracks them from its first frame.
+   */
+  async revoke(partitions: readonly number[], ctx: OperatorContext): Promise<void> {
+    const gone = new Set(partitions);
+    const cameras = [...this.partitionOf].filter(([, p]) => gone.has(p)).map(([id]) => id);
+    if (cameras.length === 0) return;
+    const forget = new Set(cameras);
+    this.pending = this.pending.filter((x) => !forget.has(x.cameraId));
+    let tracks = 0;
+    for (const id of cameras) {
+      const p = this.pipelines.get(id);
+      if (p) {
+        tracks += p.activeTracks;
+        p.flush(this.scratch);
+        this.scratch.length = 0;
+      }
+      this.open.delete(id);
+      this.cameraEpoch.delete(id);
+      this.dirty.delete(id);
+      this.dormant.delete(id);
+      this.partitionOf.delete(id);
+    }
+    ctx.log.info(
+      { partitions, cameras: cameras.length, liveTracks: tracks },
+      'cameras handed over (state not emitted)',
+    );
+  }
+
+  /** Adds a camera's restored open epochs to its aggregates and takes back its current epoch. */
+  private adopt(cameraId: string): void {
+    const s = this.dormant.get(cameraId);
+    if (!s) return;
+    this.dormant.delete(cameraId);
+    for (const o of s.open) this.agg(cameraId, o.epoch).addRows(o);
+    if (s.epoch !== null && s.epoch > (this.cameraEpoch.get(cameraId) ?? Number.NEGATIVE_INFINITY)) {
+      this.cameraEpoch.set(cameraId, s.epoch);
+    }
+    this.dirty.add(cameraId);
   }
 
   /** Emits (and forgets) a camera's partials of the epochs that end at or before `upTo`, oldest first. */
@@ -255,6 +372,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       liveTracks: this.pipelines.activeTracks,
       pendingClassification: this.pending.length,
       openEpochs: [...this.open.values()].reduce((n, m) => n + m.size, 0),
+      restoredCameras: this.dormant.size,
     };
   }
 
@@ -264,8 +382,23 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     // End of input: tracks still alive are final at their camera's last frame.
     this.collect(finished, (id) => this.pipelines.get(id)?.lastFrameTs ?? Number.POSITIVE_INFINITY);
     for (const id of [...this.open.keys()].sort()) await this.emitCamera(ctx, id, Number.POSITIVE_INFINITY);
+    // What was just emitted must not come back after a restart: the emptied state is checkpointed too.
+    await this.saveState(ctx);
   }
 }
+
+/** One camera's checkpoint (aggregates only: no box, track or id). */
+export interface VideoFlowsCameraState {
+  v: 1;
+  cameraId: string;
+  /** Start (ms) of the epoch of the camera's latest frame; earlier epochs are complete. */
+  epoch: number | null;
+  /** The camera's open epochs (oldest first) and their partial rows. */
+  open: { epoch: number; lineCounts: LineCountRow[]; movements: MovementRow[] }[];
+}
+
+/** video-flows' compacted checkpoint topic (aggregates only, one partition). */
+export const videoFlowsStateTopic = (config: Config): string => `${config.topics.lineCounts}.state`;
 
 export function videoFlowsRole(config: Config): ProcessorRole<DetectionFrame> {
   return {
@@ -277,7 +410,9 @@ export function videoFlowsRole(config: Config): ProcessorRole<DetectionFrame> {
       lineCounts: config.topics.lineCounts,
       movements: config.topics.movements,
       plates: config.topics.sightingsRaw,
+      state: videoFlowsStateTopic(config),
     },
+    state: { stream: 'state', handOver: true },
     create: () => new VideoFlowsOperator(config),
   };
 }
