@@ -45,6 +45,9 @@ const FLAGS = {
   'min-gain': { type: 'string' },
   'amber-used': { type: 'string' },
   periods: { type: 'string' },
+  coordinate: { type: 'string' },
+  cycle: { type: 'string' },
+  'pedestrian-speed': { type: 'string' },
   plan: { type: 'string' },
   seeds: { type: 'string', default: '1,2,3' },
   scales: { type: 'string', default: '1' },
@@ -80,6 +83,11 @@ function fraction(v: string | undefined, flag: string, max = 1): number | undefi
 function design(v: string): 'peak15' | 'mean' {
   if (v !== 'peak15' && v !== 'mean') throw new PassageError('PASSAGE_CLI_USAGE', `--design ${v}: use peak15 or mean.`);
   return v;
+}
+
+function cycleChoice(v: string | undefined): 'webster' | 'delay' | undefined {
+  if (v === undefined || v === 'webster' || v === 'delay') return v;
+  throw new PassageError('PASSAGE_CLI_USAGE', `--cycle ${v}: use webster or delay.`);
 }
 
 const VARIANTS = ['current', 'proposed', 'tlsCycleAdaptation', 'actuated'] as const;
@@ -149,6 +157,10 @@ export async function run(argv: string[]): Promise<number> {
       minGain: fraction(values['min-gain'], 'min-gain'),
       amberUsedS: fraction(values['amber-used'], 'amber-used', 10),
       periods: values.periods === undefined ? undefined : numbers(values.periods, 'periods')[0],
+      coordinateWithinM: values.coordinate === undefined ? undefined : fraction(values.coordinate, 'coordinate', 2000),
+      cycleChoice: cycleChoice(values.cycle),
+      pedestrianSpeedMps:
+        values['pedestrian-speed'] === undefined ? undefined : numbers(values['pedestrian-speed'], 'pedestrian-speed')[0],
     });
     if (analyses.length === 0) {
       throw new PassageError(
@@ -165,6 +177,7 @@ export async function run(argv: string[]): Promise<number> {
         analyses.map((a) => ({
           id: a.tls,
           programId: 'passage',
+          offsetS: a.offsetS,
           phases: a.plan.proposed.phases,
         })),
       );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findStages, movementKey, planJunction, type SignalController } from './plan.ts';
-import { hcmDelay } from './timing.ts';
+import { hcmDelay, permittedLeftCapacity } from './timing.ts';
 
 /** A two-stage cross: links 0 N→S, 1 S→N (stage A), 2 E→W, 3 W→E (stage B), 4 a pedestrian crossing. */
 const cross: SignalController = {
@@ -114,5 +114,79 @@ describe('planJunction', () => {
     expect(() => planJunction(bad, flows)).toThrow(
       /duration must be > 0.*2 characters for 5 links|2 characters for 5 links.*duration/,
     );
+  });
+
+  it('pedestrian minimum green (opt-in): a 12.8 m crossing at 1.2 m/s makes stage A at least 13.87 → 14 s', () => {
+    const withCrossing: SignalController = {
+      ...cross,
+      links: cross.links.map((l) => (l.pedestrian ? { ...l, crossingM: 12.8 } : l)),
+    };
+    const light = new Map([...flows].map(([k, v]) => [k, v / 10]));
+    // shortest cycle: 8 s of amber + stage A (walk 7 + minimum green 5 = 12 s) + stage B 5 s = 25 s …
+    expect(planJunction(withCrossing, light, { minCycleS: 20 }).minCycleS).toBe(25);
+    // … and 27 s when stage A must last HCM's G_p = 3.2 + 12.8 / 1.2 = 13.87 s
+    const p = planJunction(withCrossing, light, { minCycleS: 20, pedestrianSpeedMps: 1.2 });
+    expect(p.minCycleS).toBe(27);
+    expect(p.proposed.phases.map((x) => x.durationS)).toEqual([7, 7, 4, 5, 4]);
+    expect(p.stageStartsS).toEqual([0, 18]);
+  });
+});
+
+/** The cross with a shared through + permitted-left lane on the north approach, opposed by the south through. */
+const crossLeft: SignalController = {
+  id: 'xl',
+  links: [
+    { index: 0, from: 'n', to: 's', lane: 'n_0', turn: 's' },
+    { index: 1, from: 'n', to: 'e', lane: 'n_0', turn: 'l' },
+    { index: 2, from: 's', to: 'n', lane: 's_0', turn: 's' },
+    { index: 3, from: 'e', to: 'w', lane: 'e_0', turn: 's' },
+    { index: 4, from: 'w', to: 'e', lane: 'w_0', turn: 's' },
+  ],
+  phases: [
+    { durationS: 35, state: 'GgGrr' },
+    { durationS: 4, state: 'yyyrr' },
+    { durationS: 30, state: 'rrrGG' },
+    { durationS: 4, state: 'rrryy' },
+  ],
+};
+const leftFlows = new Map([
+  [movementKey('n', 's'), 400],
+  [movementKey('n', 'e'), 150],
+  [movementKey('s', 'n'), 600],
+  [movementKey('e', 'w'), 300],
+  [movementKey('w', 'e'), 250],
+]);
+
+describe('cycle chosen by HCM delay (permitted lefts filtering through opposing flow)', () => {
+  it('at C = 60 s the shared lane saturates at 1268.5 PCU/h (hand-computed)', () => {
+    const p = planJunction(crossLeft, leftFlows, { cycleChoice: 'delay', cycleS: 60 });
+    const n = p.proposed.lanes.find((l) => l.lane === 'n_0');
+    // greens: 60 − 8 − 2·2 = 48 s of effective green shared by the critical ratios (Webster's fixed factors):
+    // n_0 550 / 1520.5 = 0.3617 and e_0 300 / 1800 = 0.1667 → stage A 32.86 + 2 → 35 s displayed, 33 s effective
+    expect(n?.greenS).toBe(33);
+    // g_q = 600 · 27 / 1200 = 13.5 s, g_u = 19.5 s, s_f = 831.73/h: c_L = 270.31 + 120 = 390.31/h of cycle,
+    // 390.31 · 60 / 33 = 709.7/h of green; P_L = 150 / 550: s = 1 / (0.2727 / 709.7 + 0.7273 / 1800) = 1268.5
+    const cL = permittedLeftCapacity({ cycleS: 60, greenS: 33, opposingPcuH: 600, opposingSaturationPcuH: 1800 });
+    expect(cL).toBeCloseTo(390.31, 1);
+    expect(n?.saturationPcuH).toBeCloseTo(1 / (150 / 550 / ((cL * 60) / 33) + 400 / 550 / 1800), 6);
+    expect(n?.saturationPcuH).toBeCloseTo(1268.5, 0);
+    // Webster's fixed factor (permitted left ÷ 1.67) would say 1 / (0.2727 · 1.6667 / 1800 + 0.7273 / 1800)
+    expect(planJunction(crossLeft, leftFlows).proposed.lanes.find((l) => l.lane === 'n_0')?.saturationPcuH).toBeCloseTo(
+      1800 / (1 + (150 / 550) * (1 / 0.6 - 1)),
+      6,
+    );
+  });
+
+  it('keeps the cycle of least predicted delay among 40–120 s', () => {
+    const p = planJunction(crossLeft, leftFlows, { cycleChoice: 'delay' });
+    const delays = Array.from(
+      { length: 81 },
+      (_, i) => planJunction(crossLeft, leftFlows, { cycleChoice: 'delay', cycleS: 40 + i }).proposed.delayS,
+    );
+    const best = delays.indexOf(Math.min(...delays));
+    expect(p.proposed.cycleS).toBe(40 + best);
+    expect(p.proposed.delayS).toBeCloseTo(delays[best], 9);
+    expect(delays[0]).toBeGreaterThan(delays[best]);
+    expect(delays[80]).toBeGreaterThan(delays[best]);
   });
 });

@@ -18,7 +18,17 @@
  * greens), then HCM delay, degree of saturation, LOS and 95th-percentile queue per lane, approach and junction.
  */
 import { PassageError } from '../errors.ts';
-import { greenSplits, hcmDelay, levelOfService, queue95, saturationFlow, websterCycle } from './timing.ts';
+import {
+  BASE_SATURATION_PCU_H,
+  greenSplits,
+  hcmDelay,
+  levelOfService,
+  pedestrianMinGreen,
+  permittedLeftCapacity,
+  queue95,
+  saturationFlow,
+  websterCycle,
+} from './timing.ts';
 
 export type Turn = 'r' | 's' | 'l' | 't' | 'R' | 'L';
 
@@ -36,6 +46,8 @@ export interface SignalLink {
   pedestrian?: boolean;
   /** Length of the lane the link leaves from, metres: the queue it can store before spilling back upstream. */
   storageM?: number;
+  /** Pedestrian links: length of the crossing, metres (its minimum green, `pedestrianMinGreen`). */
+  crossingM?: number;
 }
 
 export interface SignalPhase {
@@ -67,6 +79,25 @@ export interface PlanOptions {
    * takes the rest of the stage's green and serves as the crossing's clearance time), seconds. @default 7
    */
   pedestrianWalkS?: number;
+  /**
+   * Walking speed for the pedestrian minimum green of a stage whose crossings have a known length (HCM 2000
+   * eq. 16-2, G_p = 3.2 + L / S_p, HCM's S_p = 1.2 m/s): the stage's displayed green is at least G_p. m/s. Unset:
+   * no pedestrian minimum beyond the walk interval and minimum green (on dreux-grid, 1.2 m/s cost 1 s of mean
+   * vehicle time loss in SUMO, whose pedestrians do not need the clearance; docs/SIGNALS.md).
+   */
+  pedestrianSpeedMps?: number;
+  /**
+   * A fixed cycle (a common cycle for coordinated junctions): Webster's cycle and the queue-storage search are
+   * skipped, the greens are split at this cycle (raised to the junction's minimum cycle if shorter).
+   */
+  cycleS?: number;
+  /**
+   * How the proposal's cycle is chosen: `webster` = Webster's optimum within the bounds (then shortened or
+   * lengthened only for queue storage); `delay` = the whole seconds in [minimum, maximum cycle] evaluated with the
+   * HCM delay model (permitted lefts filtering through opposing flow, `permittedLeftCapacity`) and the one with
+   * the least control delay kept among those whose 95th-percentile queues fit their lanes. @default 'webster'
+   */
+  cycleChoice?: 'webster' | 'delay';
   /** Base saturation flow per lane, PCU/h of green. @default 1800 */
   baseSaturationPcuH?: number;
   /** HCM analysis period, hours. @default 0.25 */
@@ -149,6 +180,13 @@ export interface JunctionPlan {
   keptCurrent: boolean;
   /** The cycle was shortened (or lengthened) from Webster's so that 95th-percentile queues fit their lanes. */
   storageBound: boolean;
+  /**
+   * Shortest cycle the junction allows: intergreens + each stage's minimum (minimum green, walk interval,
+   * pedestrian minimum green of its crossings), and not under `minCycleS`.
+   */
+  minCycleS: number;
+  /** Start of each stage's green in the proposed cycle, seconds after the start of phase 0. */
+  stageStartsS: number[];
 }
 
 const isGreen = (c: string): boolean => c === 'G' || c === 'g';
@@ -198,6 +236,11 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     flow: number;
     sat: number;
     stage: number;
+    /** Share of its flow turning left without a protected green, and the saturation flow of the rest. */
+    permittedLeftShare: number;
+    satOther: number;
+    /** Opposing links (priority green in its stage, from another approach, straight or right) and their lanes. */
+    opposing: SignalLink[];
   }
   const laneList: Lane[] = [];
   for (const [id, ls] of lanes) {
@@ -222,13 +265,33 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     const leftProtected = ls
       .filter((l) => l.turn === 'l' || l.turn === 'L' || l.turn === 't')
       .every((l) => phases.some((p) => p.state[l.index] === 'G'));
-    const sat = saturationFlow({
+    const rightShare = share((t) => t === 'r' || t === 'R');
+    const sat = saturationFlow({ base: opts.baseSaturationPcuH, rightShare, leftShare, leftPermitted: !leftProtected });
+    const satOther = saturationFlow({
       base: opts.baseSaturationPcuH,
-      rightShare: share((t) => t === 'r' || t === 'R'),
-      leftShare,
-      leftPermitted: !leftProtected,
+      rightShare: leftShare < 1 ? rightShare / (1 - leftShare) : 0,
     });
-    laneList.push({ id, approach: main.from, main, flow, sat, stage });
+    const adjustable = stage >= 0 ? phases[stages[stage].phase].state : '';
+    const opposing =
+      !leftProtected && leftShare > 0
+        ? vehicle.filter(
+            (o) =>
+              o.from !== main.from &&
+              adjustable[o.index] === 'G' &&
+              (o.turn === 's' || o.turn === 'r' || o.turn === 'R'),
+          )
+        : [];
+    laneList.push({
+      id,
+      approach: main.from,
+      main,
+      flow,
+      sat,
+      stage,
+      permittedLeftShare: leftProtected ? 0 : leftShare,
+      satOther,
+      opposing,
+    });
   }
   for (const s of stages) {
     s.criticalY = 0;
@@ -276,7 +339,25 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     const vehicleOnly = all.filter((p) => !walking.includes(p));
     const split = walking.length > 0 && vehicleOnly.length > 0;
     const fixedS = split ? 0 : s.extensions.reduce((a, e) => a + phases[e].durationS, 0);
-    const minS = split ? walk * walking.length + minGreen * vehicleOnly.length : minGreen + fixedS;
+    // HCM's pedestrian minimum green of the longest crossing that walks in this stage (its walk and clearance
+    // run within the stage's green: the walk phase, then the vehicle-only phase).
+    const crossings = controller.links.filter(
+      (l) =>
+        opts.pedestrianSpeedMps !== undefined &&
+        l.pedestrian &&
+        l.crossingM !== undefined &&
+        walking.some((p) => isGreen(phases[p].state[l.index])),
+    );
+    const pedMinS = Math.max(
+      0,
+      ...crossings.map((l) =>
+        pedestrianMinGreen({ crossingM: l.crossingM as number, speedMps: opts.pedestrianSpeedMps }),
+      ),
+    );
+    const minS = Math.max(
+      split ? walk * walking.length + minGreen * vehicleOnly.length : minGreen + fixedS,
+      Math.ceil(pedMinS),
+    );
     return { all, walking, vehicleOnly, split, fixedS, minS };
   });
   const intergreenS = phases.reduce((a, p, i) => a + (stageOfPhase.has(i) ? 0 : p.durationS), 0);
@@ -310,6 +391,20 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     });
     return out;
   };
+  const byDelay = opts.cycleChoice === 'delay';
+  // Saturation flow of a lane with permitted lefts at a given cycle and green: the left turners' capacity from
+  // gap acceptance and sneakers (per hour of green) combined with the rest of the lane's flow by harmonic mean.
+  const laneSaturation = (l: Lane, cycleS: number, greenS: number): number => {
+    if (l.permittedLeftShare <= 0 || l.opposing.length === 0) return l.sat;
+    const vo = l.opposing.reduce((a, o) => a + (linkFlow.get(o.index) ?? 0), 0);
+    const so = new Set(l.opposing.map((o) => o.lane)).size * (opts.baseSaturationPcuH ?? BASE_SATURATION_PCU_H);
+    const sLeft = Math.min(
+      (opts.baseSaturationPcuH ?? BASE_SATURATION_PCU_H) / 1.05,
+      (permittedLeftCapacity({ cycleS, greenS, opposingPcuH: vo, opposingSaturationPcuH: so }) * cycleS) / greenS,
+    );
+    const pl = l.permittedLeftShare;
+    return 1 / (pl / sLeft + (1 - pl) / l.satOther);
+  };
   const evaluate = (ps: SignalPhase[]): PlanEvaluation => {
     const cycleS = ps.reduce((a, p) => a + p.durationS, 0);
     const laneResults: LaneResult[] = laneList.map((l) => {
@@ -320,11 +415,12 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
           startup +
           amberOf(ps, l.main.index),
       );
+      const green = Math.min(greenS, cycleS);
       const input = {
         cycleS,
-        greenS: Math.min(greenS, cycleS),
+        greenS: green,
         flowPcuH: l.flow,
-        saturationPcuH: l.sat,
+        saturationPcuH: byDelay ? laneSaturation(l, cycleS, green) : l.sat,
         periodH: opts.periodH,
       };
       const d = hcmDelay(input);
@@ -333,7 +429,7 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
         approach: l.approach,
         stage: l.stage,
         flowPcuH: l.flow,
-        saturationPcuH: l.sat,
+        saturationPcuH: input.saturationPcuH,
         greenS: input.greenS,
         X: d.X,
         delayS: d.delayS,
@@ -369,10 +465,26 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
   );
   const worstRatio = (ev: PlanEvaluation): number =>
     Math.max(0, ...ev.lanes.filter((r) => r.flowPcuH > 0).map((r) => r.queue95Pcu / (storageOf.get(r.lane) ?? 1)));
-  let cycleS = web.cycleS;
+  let cycleS = opts.cycleS !== undefined ? Math.max(minCycleS, opts.cycleS) : web.cycleS;
   let proposed = evaluate(phasesFor(cycleS));
   let storageBound = false;
-  if (worstRatio(proposed) > 1) {
+  if (opts.cycleS === undefined && byDelay) {
+    // least HCM delay among the cycles whose queues fit (else the smallest worst queue/storage ratio)
+    let best: { c: number; ev: PlanEvaluation; ratio: number } | null = null;
+    for (let c = Math.ceil(minCycleS); c <= maxCycleS; c++) {
+      const ev = evaluate(phasesFor(c));
+      const ratio = worstRatio(ev);
+      const better =
+        best === null ||
+        (ratio <= 1 && (best.ratio > 1 || ev.delayS < best.ev.delayS)) ||
+        (ratio > 1 && best.ratio > 1 && ratio < best.ratio);
+      if (better) best = { c, ev, ratio };
+    }
+    if (best) {
+      cycleS = best.c;
+      proposed = best.ev;
+    }
+  } else if (opts.cycleS === undefined && worstRatio(proposed) > 1) {
     let best: { c: number; ratio: number; fits: boolean } | null = null;
     for (let c = Math.ceil(minCycleS); c <= maxCycleS; c++) {
       const ratio = worstRatio(evaluate(phasesFor(c)));
@@ -392,10 +504,11 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
   }
   const current = evaluate(phases.map((p) => ({ ...p })));
   const keptCurrent = !(proposed.delayS < current.delayS * (1 - (opts.minGain ?? 0)));
+  const final = keptCurrent ? evaluate(phases.map((p) => ({ ...p }))) : proposed;
   return {
     controller: controller.id,
     current,
-    proposed: keptCurrent ? evaluate(phases.map((p) => ({ ...p }))) : proposed,
+    proposed: final,
     stages,
     lostTimeS,
     Y: web.Y,
@@ -403,7 +516,14 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     websterOptimumS: web.optimumS,
     keptCurrent,
     storageBound,
+    minCycleS,
+    stageStartsS: stageStarts(final.phases, stages),
   };
+}
+
+/** Start of each stage's first (adjustable) phase, seconds after the start of phase 0. */
+export function stageStarts(phases: readonly SignalPhase[], stages: readonly StageInfo[]): number[] {
+  return stages.map((s) => phases.slice(0, s.phase).reduce((a, p) => a + p.durationS, 0));
 }
 
 /** Stages of a plan: runs of green phases with the same vehicle greens (see the module comment). */

@@ -3,6 +3,9 @@ import {
   greenSplits,
   hcmDelay,
   levelOfService,
+  pedestrianMinGreen,
+  permittedLeftCapacity,
+  progressionOffset,
   queue95,
   saturationFlow,
   segmentTimeOfDay,
@@ -101,5 +104,73 @@ describe('time-of-day segmentation', () => {
   it('one regime → one plan', () => {
     const v = Array.from({ length: 16 }, (_, i) => [100 + (i % 3), 50 - (i % 2)]);
     expect(segmentTimeOfDay(v, 4)).toEqual([0]);
+  });
+});
+
+describe('pedestrian minimum green (HCM 2000 eq. 16-2)', () => {
+  it('12.8 m crossing at 1.2 m/s: 3.2 + 10.67 = 13.87 s; + 0.27 · 10 pedestrians (≤ 3 m wide) = 16.57 s', () => {
+    expect(pedestrianMinGreen({ crossingM: 12.8 })).toBeCloseTo(13.8667, 4);
+    expect(pedestrianMinGreen({ crossingM: 12.8, pedestriansPerCycle: 10 })).toBeCloseTo(16.5667, 4);
+  });
+
+  it('a 4 m wide crosswalk: + 0.81 · 10 / 4 = 2.03 s; 6.4 m at 1.0 m/s: 3.2 + 6.4 = 9.6 s', () => {
+    expect(pedestrianMinGreen({ crossingM: 12.8, pedestriansPerCycle: 10, widthM: 4 })).toBeCloseTo(15.8917, 4);
+    expect(pedestrianMinGreen({ crossingM: 6.4, speedMps: 1 })).toBeCloseTo(9.6, 9);
+    expect(() => pedestrianMinGreen({ crossingM: 5, speedMps: 0 })).toThrow(
+      expect.objectContaining({ code: 'PASSAGE_SIGNALS_INPUT' }),
+    );
+  });
+});
+
+describe('progression offset', () => {
+  it('C = 60 s: upstream offset 10 s, its green at 0 s, 8 s of travel, downstream green at 30 s → 10 + 8 − 30 = −12 ≡ 48 s', () => {
+    expect(
+      progressionOffset({
+        cycleS: 60,
+        upstreamOffsetS: 10,
+        upstreamGreenStartS: 0,
+        travelS: 8,
+        downstreamGreenStartS: 30,
+      }),
+    ).toBe(48);
+  });
+
+  it('112 m at 13.89 m/s = 8.06 s, both greens at 0 s: the downstream program starts 8.06 s later', () => {
+    expect(
+      progressionOffset({
+        cycleS: 66,
+        upstreamOffsetS: 0,
+        upstreamGreenStartS: 0,
+        travelS: 112 / 13.89,
+        downstreamGreenStartS: 0,
+      }),
+    ).toBeCloseTo(8.0634, 4);
+    expect(
+      progressionOffset({
+        cycleS: 40,
+        upstreamOffsetS: 35,
+        upstreamGreenStartS: 20,
+        travelS: 9,
+        downstreamGreenStartS: 4,
+      }),
+    ).toBe(20);
+  });
+});
+
+describe('permitted left capacity (gap acceptance + sneakers)', () => {
+  it('C = 60, g = 27, v_o = 600, s_o = 1800: g_q = 16.5 s, g_u = 10.5 s, s_f = 831.7/h → c_L = 145.5 + 120 = 265.6 PCU/h', () => {
+    // g_q = 600 · 33 / 1200 = 16.5; s_f = 600 e^(−0.75) / (1 − e^(−0.41667)) = 283.42 / 0.34076 = 831.73
+    expect(
+      permittedLeftCapacity({ cycleS: 60, greenS: 27, opposingPcuH: 600, opposingSaturationPcuH: 1800 }),
+    ).toBeCloseTo(265.553, 2);
+  });
+
+  it('no opposing flow: 3600 / 2.5 = 1440/h for the whole green → 648 + 120 = 768; saturated opposing: sneakers only', () => {
+    expect(
+      permittedLeftCapacity({ cycleS: 60, greenS: 27, opposingPcuH: 0, opposingSaturationPcuH: 1800 }),
+    ).toBeCloseTo(768, 9);
+    expect(
+      permittedLeftCapacity({ cycleS: 40, greenS: 15, opposingPcuH: 2000, opposingSaturationPcuH: 1800 }),
+    ).toBeCloseTo(180, 9);
   });
 });

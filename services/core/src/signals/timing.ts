@@ -132,6 +132,82 @@ export function greenSplits(
   return g;
 }
 
+/**
+ * Capacity of a permitted left turn that filters through the opposing flow, PCU/h (textbook two-part model, as in
+ * HCM 2000's permitted-left procedure): the opposing queue first discharges for g_q = v_o (C − g) / (s_o − v_o)
+ * (the whole green when v_o ≥ s_o); in the rest of the green, g_u = g − g_q, left turners take gaps in the opposing
+ * flow at the gap-acceptance rate s_f = v_o e^(−v_o t_c / 3600) / (1 − e^(−v_o t_f / 3600)) (3600 / t_f without
+ * opposing flow; critical gap t_c 4.5 s, follow-up t_f 2.5 s); and `sneakers` per cycle (2) clear at the end of
+ * green: c_L = s_f g_u / C + sneakers · 3600 / C. Shorter cycles give more sneakers per hour.
+ */
+export function permittedLeftCapacity(opts: {
+  cycleS: number;
+  greenS: number;
+  /** Opposing through and right-turn flow, PCU/h, and its saturation flow (all its lanes), PCU/h of green. */
+  opposingPcuH: number;
+  opposingSaturationPcuH: number;
+  criticalGapS?: number;
+  followUpS?: number;
+  sneakersPerCycle?: number;
+}): number {
+  const { cycleS: C, greenS: g, opposingPcuH: vo, opposingSaturationPcuH: so } = opts;
+  const tc = opts.criticalGapS ?? 4.5;
+  const tf = opts.followUpS ?? 2.5;
+  if (!(C > 0) || !(g > 0) || g > C || !(vo >= 0) || !(so > 0) || !(tc > 0) || !(tf > 0)) {
+    throw new PassageError(
+      'PASSAGE_SIGNALS_INPUT',
+      `A permitted left capacity needs 0 < green ≤ cycle, a non-negative opposing flow and positive gaps (cycle ${C}, green ${g}).`,
+    );
+  }
+  const gq = vo >= so ? g : Math.min(g, (vo * (C - g)) / (so - vo));
+  const gu = Math.max(0, g - gq);
+  const sf = vo > 0 ? (vo * Math.exp((-vo * tc) / 3600)) / (1 - Math.exp((-vo * tf) / 3600)) : 3600 / tf;
+  return (sf * gu) / C + ((opts.sneakersPerCycle ?? 2) * 3600) / C;
+}
+
+/**
+ * HCM 2000 minimum green of a vehicle phase that runs with a pedestrian crossing (eq. 16-2):
+ * G_p = 3.2 + L / S_p + 0.27 N_ped (effective crosswalk width ≤ 3.0 m), or + 0.81 N_ped / W_E (wider): 3.2 s
+ * pedestrian start-up, L the crossing length (m), S_p the walking speed (1.2 m/s), N_ped the pedestrians crossing
+ * per interval. Seconds.
+ */
+export function pedestrianMinGreen(opts: {
+  crossingM: number;
+  speedMps?: number;
+  pedestriansPerCycle?: number;
+  widthM?: number;
+}): number {
+  const sp = opts.speedMps ?? 1.2;
+  const n = opts.pedestriansPerCycle ?? 0;
+  const w = opts.widthM ?? 3;
+  if (!(opts.crossingM >= 0) || !(sp > 0) || !(n >= 0) || !(w > 0)) {
+    throw new PassageError(
+      'PASSAGE_SIGNALS_INPUT',
+      'A pedestrian minimum green needs a non-negative crossing length, a positive walking speed and width.',
+    );
+  }
+  return 3.2 + opts.crossingM / sp + (w > 3 ? (0.81 * n) / w : 0.27 * n);
+}
+
+/**
+ * Offset of a downstream junction for progression along one link (the platoon released at the start of the
+ * upstream green reaches the downstream stop line after the link travel time, when its green starts):
+ * offset_down = offset_up + greenStart_up + travel − greenStart_down, modulo the common cycle. Offsets and green
+ * starts are seconds into the cycle (a program's phase 0 starts at its offset).
+ */
+export function progressionOffset(opts: {
+  cycleS: number;
+  upstreamOffsetS: number;
+  upstreamGreenStartS: number;
+  travelS: number;
+  downstreamGreenStartS: number;
+}): number {
+  const C = opts.cycleS;
+  if (!(C > 0)) throw new PassageError('PASSAGE_SIGNALS_INPUT', 'A progression offset needs a positive cycle.');
+  const raw = opts.upstreamOffsetS + opts.upstreamGreenStartS + opts.travelS - opts.downstreamGreenStartS;
+  return ((raw % C) + C) % C;
+}
+
 export interface DelayInput {
   cycleS: number;
   /** Effective green of the lane group, seconds. */

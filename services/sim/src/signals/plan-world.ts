@@ -16,6 +16,7 @@ import {
   PassageError,
   type PlanOptions,
   planJunction,
+  progressionOffset,
   segmentTimeOfDay,
 } from '@passage/core';
 import { classifiedMovements } from '@passage/store';
@@ -68,6 +69,10 @@ export interface JunctionAnalysis {
    * like 15-minute movement patterns (`segmentTimeOfDay`), each planned on its own design flows.
    */
   periods?: { from: number; to: number; hours: number; flows: Record<string, number>; plan: JunctionPlan }[];
+  /** Offset of the proposed program (its phase 0 starts this many seconds into the common cycle). */
+  offsetS: number;
+  /** With coordination: the junctions sharing this one's cycle (itself included) and that cycle. */
+  coordination?: { group: string[]; cycleS: number };
 }
 
 export interface PlanWorldOptions extends PlanOptions {
@@ -83,6 +88,12 @@ export interface PlanWorldOptions extends PlanOptions {
   demandScale?: number;
   /** Time-of-day plans: split the period into at most this many plan periods (≥ 1 h each). */
   periods?: number;
+  /**
+   * Coordination: planned junctions joined by a link no longer than this (metres) share one cycle (the longest of
+   * their own) and get offsets for progression along the busiest links (`coordinate`). 0 = isolated junctions.
+   * @default 0
+   */
+  coordinateWithinM?: number;
 }
 
 /**
@@ -111,7 +122,7 @@ export async function planWorld(
       from: opts.from ?? Math.min(...mine.map((r) => r.start)),
       to: opts.to ?? Math.max(...mine.map((r) => r.start)) + QUARTER_MS,
     };
-    const planOpts = { ...opts, minGain: opts.minGain ?? DEFAULT_MIN_GAIN };
+    const planOpts = withMinGain(opts);
     const { from, to, hours, flows, appr, unmatched } = designFlows(cov, mine, whole.from, whole.to, pcu, opts);
     let periods: JunctionAnalysis['periods'];
     if (opts.periods !== undefined && opts.periods > 1) {
@@ -160,9 +171,137 @@ export async function planWorld(
       unmatchedVehicles: unmatched,
       plan: planJunction(cov.tls.controller, flows, planOpts),
       ...(periods ? { periods } : {}),
+      offsetS: 0,
     });
   }
+  if ((opts.coordinateWithinM ?? 0) > 0) coordinate(world, out, opts.coordinateWithinM as number, withMinGain(opts));
   return out;
+}
+
+const withMinGain = (opts: PlanWorldOptions): PlanOptions => ({ ...opts, minGain: opts.minGain ?? DEFAULT_MIN_GAIN });
+
+/** A link between two planned junctions: `from` releases onto `edge`, which `to` serves as an approach. */
+interface CoordLink {
+  from: JunctionAnalysis;
+  to: JunctionAnalysis;
+  edge: string;
+  travelS: number;
+  /** Measured flow on the link at its downstream junction, PCU/h. */
+  flow: number;
+}
+
+/**
+ * Coordination of neighbouring planned junctions (those whose proposal is used): junctions joined by a link of at
+ * most `withinM` metres form a group with a common cycle, the longest of their own proposals (the critical
+ * junction sets the cycle), each re-split at that cycle; offsets along a maximum-flow spanning tree of the group's
+ * links, each tree link giving progression (`progressionOffset`) in its busier direction: the downstream stage
+ * serving the link starts its green one link travel time (length / speed limit) after the upstream stage that
+ * releases onto it. Changes `analyses` in place.
+ */
+export function coordinate(
+  world: WorldSignals,
+  analyses: JunctionAnalysis[],
+  withinM: number,
+  opts: PlanOptions,
+): void {
+  const byNode = new Map<string, JunctionAnalysis>();
+  const covOf = new Map(world.coverage.map((c) => [c.tls.controller.id, c]));
+  for (const a of analyses) {
+    const cov = covOf.get(a.tls);
+    if (cov && !a.plan.keptCurrent) byNode.set(cov.tls.junction, a);
+  }
+  const links: CoordLink[] = [];
+  for (const to of byNode.values()) {
+    const cov = covOf.get(to.tls) as TlsCoverage;
+    for (const e of cov.tls.incoming) {
+      const edge = world.net.edges.get(e);
+      const from = edge ? byNode.get(edge.from) : undefined;
+      if (!edge || !from || from === to || !(edge.lengthM <= withinM)) continue;
+      const flow = Object.entries(to.flows)
+        .filter(([k]) => k.startsWith(`${e}>`))
+        .reduce((a, [, q]) => a + q, 0);
+      links.push({ from, to, edge: e, travelS: edge.lengthM / Math.max(1, edge.speedMps), flow });
+    }
+  }
+  // groups: connected components of the links
+  const parent = new Map<JunctionAnalysis, JunctionAnalysis>();
+  const root = (a: JunctionAnalysis): JunctionAnalysis => {
+    let r = a;
+    while (parent.has(r)) r = parent.get(r) as JunctionAnalysis;
+    return r;
+  };
+  for (const l of links) {
+    const [a, b] = [root(l.from), root(l.to)];
+    if (a !== b) parent.set(a, b);
+  }
+  const groups = new Map<JunctionAnalysis, JunctionAnalysis[]>();
+  for (const a of byNode.values()) groups.set(root(a), [...(groups.get(root(a)) ?? []), a]);
+  for (const members of groups.values()) {
+    if (members.length < 2) continue;
+    const cycleS = Math.max(...members.map((m) => m.plan.proposed.cycleS));
+    const inGroup = new Set<JunctionAnalysis>();
+    for (const m of members) {
+      const cov = covOf.get(m.tls) as TlsCoverage;
+      const plan = planJunction(cov.tls.controller, new Map(Object.entries(m.flows)), { ...opts, cycleS });
+      if (plan.keptCurrent) continue; // no gain at the common cycle: its own plan, uncoordinated
+      m.plan = plan;
+      inGroup.add(m);
+    }
+    const group = [...inGroup].map((m) => m.tls);
+    for (const m of inGroup) m.coordination = { group, cycleS };
+    // Maximum-flow spanning tree from the busiest junction (offset 0), Prim's order.
+    const total = (m: JunctionAnalysis): number => Object.values(m.flows).reduce((a, b) => a + b, 0);
+    const start = [...inGroup].sort((a, b) => total(b) - total(a))[0];
+    if (!start) continue;
+    const placed = new Set<JunctionAnalysis>([start]);
+    start.offsetS = 0;
+    for (;;) {
+      const candidates = links.filter(
+        (l) => inGroup.has(l.from) && inGroup.has(l.to) && placed.has(l.from) !== placed.has(l.to),
+      );
+      if (candidates.length === 0) break;
+      // the busier direction between the two junctions of the heaviest candidate pair
+      const best = candidates.reduce((b, l) => (l.flow > b.flow ? l : b));
+      const up = best.from;
+      const down = best.to;
+      const rel = progressionOffset({
+        cycleS,
+        upstreamOffsetS: 0,
+        upstreamGreenStartS: releaseStart(covOf.get(up.tls) as TlsCoverage, up, best.edge),
+        travelS: best.travelS,
+        downstreamGreenStartS: approachStart(down, best.edge),
+      });
+      if (placed.has(up)) {
+        down.offsetS = (up.offsetS + rel) % cycleS;
+        placed.add(down);
+      } else {
+        up.offsetS = (((down.offsetS - rel) % cycleS) + cycleS) % cycleS;
+        placed.add(up);
+      }
+    }
+  }
+}
+
+/** Green start (s into the cycle) of the stage that serves most of a junction's flow onto an exit edge. */
+function releaseStart(cov: TlsCoverage, a: JunctionAnalysis, exit: string): number {
+  const stageOfLane = new Map(a.plan.proposed.lanes.map((l) => [l.lane, l.stage]));
+  const byStage = new Map<number, number>();
+  for (const l of cov.tls.controller.links) {
+    if (l.pedestrian || l.to !== exit) continue;
+    const st = stageOfLane.get(l.lane);
+    if (st === undefined || st < 0) continue;
+    byStage.set(st, (byStage.get(st) ?? 0) + (a.flows[movementKey(l.from, l.to)] ?? 0) + 1e-9);
+  }
+  const stage = [...byStage].sort((x, y) => y[1] - x[1])[0]?.[0];
+  return stage === undefined ? 0 : (a.plan.stageStartsS[stage] ?? 0);
+}
+
+/** Green start (s into the cycle) of the stage that serves an approach's busiest lane. */
+function approachStart(a: JunctionAnalysis, approach: string): number {
+  const lanes = a.plan.proposed.lanes.filter((l) => l.approach === approach && l.stage >= 0);
+  if (lanes.length === 0) return 0;
+  const main = lanes.reduce((b, l) => (l.flowPcuH > b.flowPcuH ? l : b));
+  return a.plan.stageStartsS[main.stage] ?? 0;
 }
 
 const QUARTER_MS = 900_000;

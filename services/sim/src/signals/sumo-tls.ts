@@ -17,6 +17,9 @@ export interface NetEdgeInfo {
   to: string;
   /** Centre line of its rightmost vehicle lane (local metres). */
   shape: [number, number][];
+  /** Length and speed limit of that lane, metres and m/s. */
+  lengthM: number;
+  speedMps: number;
 }
 
 export interface SumoTls {
@@ -58,8 +61,14 @@ export function readSumoNet(xml: string): SumoNet {
   const net = doc.net ?? doc.additional ?? {};
   const edges = new Map<string, NetEdgeInfo>();
   const laneLength = new Map<string, number>();
+  /** Pedestrian crossing edge → its length (the crossing's), metres. */
+  const crossingLength = new Map<string, number>();
   for (const e of asArray(net.edge as XmlNode | XmlNode[])) {
     const id = String(e.id);
+    if (e.function === 'crossing') {
+      const lane = asArray(e.lane as XmlNode | XmlNode[])[0];
+      if (lane?.length !== undefined) crossingLength.set(id, Number(lane.length));
+    }
     if (id.startsWith(':') || (e.function !== undefined && e.function !== 'normal')) continue;
     const lanes = asArray(e.lane as XmlNode | XmlNode[]);
     for (const l of lanes) if (l.length !== undefined) laneLength.set(String(l.id), Number(l.length));
@@ -69,7 +78,14 @@ export function readSumoNet(xml: string): SumoNet {
       .split(/\s+/)
       .filter(Boolean)
       .map((p) => p.split(',').map(Number) as [number, number]);
-    edges.set(id, { id, from: String(e.from), to: String(e.to), shape });
+    edges.set(id, {
+      id,
+      from: String(e.from),
+      to: String(e.to),
+      shape,
+      lengthM: Number(vehicleLane?.length ?? 0),
+      speedMps: Number(vehicleLane?.speed ?? 13.89),
+    });
   }
   const junctions = new Map<string, { x: number; y: number; type: string }>();
   for (const j of asArray(net.junction as XmlNode | XmlNode[])) {
@@ -102,6 +118,7 @@ export function readSumoNet(xml: string): SumoNet {
         turn: String(c.dir) as Turn,
         pedestrian,
         storageM: pedestrian ? undefined : laneLength.get(`${from}_${c.fromLane}`),
+        crossingM: pedestrian ? crossingLength.get(to) : undefined,
       });
       if (!pedestrian) {
         incoming.add(from);
