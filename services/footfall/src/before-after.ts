@@ -3,45 +3,46 @@
  * intervention date without it, forecast from the pre-period relation between the site and control sensors
  * (unaffected by the intervention), against what it counted.
  *
- * Model, on daily totals of days without a fault at the site or any control:
- *   log site(d) = log controls(d) + a[weekday(d)] + e(d)
- * a[·] is fitted on the `preDays` before the date; the post-period effect is the mean of
- * log site − log controls − a over `postDays`, the uplift exp(effect) − 1. Its standard error combines the
- * residual variance of the pre-period with the uncertainty of a[·], inflated for day-to-day autocorrelation
- * (AR(1): (1 + ρ) / (1 − ρ)); the interval is ± z·SE on the log scale (95 % by default).
- * Two corrections for the drift of real site/control relations (measured on the Melbourne data: ±10 % over a
- * season): the same weeks one year earlier are estimated too and subtracted (triple difference), and the
- * interval is widened to a split-conformal quantile of placebo estimates — in time (the same estimate at 20
- * earlier weekly dates whose post periods end before the date) and in space (each control treated as the site
- * at the same date) — so it covers the drift the model does not explain.
+ * Synthetic control, on daily totals of days without a fault at the site or a control used:
+ *   site(d) ≈ m[weekday(d)] · Σ_j w_j · control_j(d),   w_j ≥ 0
+ * The weights are fitted by non-negative least squares (synthetic.ts) over the pre-period, on every other sensor
+ * with counts on ≥ 90 % of the days (or the `controls` given); m[·] corrects what the weighted sum leaves per
+ * weekday (ratio of the site's pre-period total to the fit's, that weekday). The effect of one pre-period window
+ * is log(Σ site / Σ counterfactual) over the post period; the estimate averages the effects of windows of 28, 56
+ * and 84 days before the date (those the data has), which lowered the error of placebo estimates on the Melbourne
+ * data (docs/FOOTFALL.md: RMS and median |error| over 18 sensors × 2012 and 2013 dates, against single windows,
+ * hourly fits, ridge, holiday exclusion and the same weeks one year earlier). The uplift is exp(effect) − 1.
+ * Its model standard error comes from the residuals of the longest window (inflated for day-to-day
+ * autocorrelation, AR(1): (1 + ρ) / (1 − ρ)); the 95 % interval is then widened to a split-conformal quantile of
+ * placebo estimates made with the same method where there is no intervention — in time (20 earlier weekly dates
+ * whose post periods end before the date) and in space (the site's main controls each treated as the site at the
+ * same date, the site never among their controls) — so it covers the drift the model does not explain.
  * Placebo dates (no intervention) must give intervals that include 0 about 95 % of the time.
  */
 import { type DayFlag, isFault } from './faults.ts';
 import { type HourlyGrid, weekdayOf } from './grid.ts';
+import { nnls } from './synthetic.ts';
 
 export interface BeforeAfterOptions {
   /** Sensor ids of the site (summed). */
   site: readonly string[];
-  /** Control sensor ids; default every other sensor with data on ≥ 90 % of the days used. */
+  /** Candidate control sensor ids; default every other sensor with counts on ≥ 90 % of the days used. */
   controls?: readonly string[];
   /** Day index of the intervention (first day of the post period). */
   day: number;
   /** @default 28 */
   postDays?: number;
-  /** @default 28 */
+  /** One pre-period of this many days instead of the default windows (`preWindows`). */
   preDays?: number;
+  /** Pre-period windows whose estimates are averaged (those the data has). @default [28, 56, 84] */
+  preWindows?: readonly number[];
   /** Two-sided confidence level. @default 0.95 */
   level?: number;
   /** Fault flags (faults.ts): fault days are left out. */
   flags?: DayFlag[][];
   /**
-   * Without `controls`: keep the candidates whose pre-period daily ratio to the site is steadiest (lowest
-   * weekday-adjusted residual spread), this many. @default 5
-   */
-  bestControls?: number;
-  /**
-   * Remove the site/controls drift measured over the same weeks one year earlier (when the data has them).
-   * @default true
+   * Subtract the same estimate over the same weeks one year earlier (when the data has them). Measured to
+   * raise the placebo error (two noisy estimates instead of one), so off by default. @default false
    */
   lastYear?: boolean;
   /**
@@ -50,10 +51,16 @@ export interface BeforeAfterOptions {
    */
   placeboCalibration?: number;
   /**
-   * In-space placebos also calibrate the interval: each control treated as the site at the same date (its own
-   * controls never include the site). @default true
+   * In-space placebos also calibrate the interval: the site's main controls (up to 5, by weight) each treated as
+   * the site at the same date (their own controls never include the site). @default true
    */
   spacePlacebos?: boolean;
+  /**
+   * An in-space placebo counts only if its pre-period fit is no worse than this many times the site's (residual
+   * SD of the longest window), as in Abadie, Diamond & Hainmueller (2010): a control the others cannot reproduce
+   * says nothing about the site's drift. @default 2
+   */
+  spaceFitRatio?: number;
 }
 
 export interface BeforeAfterResult {
@@ -64,12 +71,18 @@ export interface BeforeAfterResult {
   level: number;
   actual: number;
   counterfactual: number;
+  /** Pre-period days of the longest window used. */
   preDaysUsed: number;
   postDaysUsed: number;
+  /** Pre-period windows (days) whose estimates were averaged. */
+  windows: number[];
+  /** Controls with a positive weight, largest first. */
   controls: string[];
+  /** Their mean weight over the windows (site counts per control count, before the weekday correction). */
+  weights: number[];
   residualSd: number;
   autocorrelation: number;
-  /** The seasonal drift of the same weeks one year earlier was removed (triple difference). */
+  /** The same weeks one year earlier were subtracted (only with `lastYear: true`). */
   lastYear: boolean;
   /** Placebo estimates (in time and in space) that calibrated the interval. */
   placebosUsed: number;
@@ -78,6 +91,7 @@ export interface BeforeAfterResult {
 }
 
 const Z: Record<string, number> = { '0.8': 1.2816, '0.9': 1.6449, '0.95': 1.96, '0.99': 2.5758 };
+const YEAR = 364;
 
 function dayTotal(v: Float64Array, d: number): number {
   if (d < 0 || (d + 1) * 24 > v.length) return Number.NaN;
@@ -90,199 +104,218 @@ function dayTotal(v: Float64Array, d: number): number {
   return s;
 }
 
-interface Estimate {
+interface Fit {
+  /** Pre-period window (days). */
+  pre: number;
+  /** log(Σ actual / Σ counterfactual) over the post period. */
   effect: number;
   se: number;
   actual: number;
-  counterfactual: number;
   n: number;
   m: number;
   sd: number;
   rho: number;
+  /** Control index → weight (counts of the site per count of the control). */
+  weights: Map<number, number>;
 }
 
-/** Log-ratio effect of the post period [day, day + post) against the weekday ratios of [day − pre, day). */
-function estimate(
-  g: HourlyGrid,
-  site: number[],
-  controls: number[],
+/**
+ * One synthetic-control fit over the `pre` days before `day` and its effect over [day, day + post).
+ * `tot(s, d)` is the daily total of sensor s (NaN = missing or fault).
+ */
+function fitWindow(
+  tot: (s: number, d: number) => number,
+  firstDay: number,
+  unit: readonly number[],
+  pool: readonly number[],
   day: number,
   pre: number,
   post: number,
-  valid: (s: number, d: number) => boolean,
-): Estimate | null {
-  const logRatio = (d: number): number => {
-    if (!site.every((s) => valid(s, d)) || !controls.every((s) => valid(s, d))) return Number.NaN;
-    const a = site.reduce((x, s) => x + dayTotal(g.values[s], d), 0);
-    const c = controls.reduce((x, s) => x + dayTotal(g.values[s], d), 0);
-    return a > 0 && c > 0 ? Math.log(a / c) : Number.NaN;
+): Fit | null {
+  const ok = (s: number, d: number) => !Number.isNaN(tot(s, d));
+  const share = (s: number) => {
+    let k = 0;
+    for (let d = day - pre; d < day + post; d++) if (ok(s, d)) k++;
+    return k / (pre + post);
   };
-  const byWd: number[][] = Array.from({ length: 7 }, () => []);
+  if (day - pre < 0) return null;
+  const cands = pool.filter((s) => share(s) >= 0.9);
+  if (cands.length === 0) return null;
+  const siteAt = (d: number) => unit.reduce((x, s) => x + tot(s, d), 0);
   const preDays: number[] = [];
   for (let d = day - pre; d < day; d++) {
-    const r = logRatio(d);
-    if (Number.isNaN(r)) continue;
-    byWd[weekdayOf(g.firstDay + d)].push(r);
-    preDays.push(d);
+    if (unit.every((s) => ok(s, d)) && cands.every((c) => ok(c, d)) && siteAt(d) > 0) preDays.push(d);
   }
-  if (byWd.some((x) => x.length < 2)) return null;
-  const a = byWd.map((x) => x.reduce((p, q) => p + q, 0) / x.length);
-  const resid = preDays.map((d) => (logRatio(d) as number) - a[weekdayOf(g.firstDay + d)]);
+  if (preDays.length < Math.max(14, pre / 2)) return null;
+  // columns scaled to a mean of 1 so the solver sees comparable controls
+  const y = Float64Array.from(preDays, siteAt);
+  const ys = y.reduce((a, b) => a + b, 0) / y.length;
+  const xs: number[] = [];
+  const cols = cands.map((c) => {
+    const x = Float64Array.from(preDays, (d) => tot(c, d));
+    const mean = x.reduce((a, b) => a + b, 0) / x.length;
+    xs.push(mean);
+    return x.map((v) => (mean > 0 ? v / mean : 0));
+  });
+  const w = nnls(
+    cols,
+    y.map((v) => v / ys),
+  );
+  const weights = new Map<number, number>();
+  // weights below 1e-6 (scaled units) are rounding of a zero
+  cands.forEach((c, j) => {
+    if (w[j] > 1e-6 && xs[j] > 0) weights.set(c, (w[j] * ys) / xs[j]);
+  });
+  if (weights.size === 0) return null;
+  const fit = (d: number) => {
+    let s = 0;
+    for (const [c, wc] of weights) s += wc * tot(c, d);
+    return s;
+  };
+  // weekday correction: what the weighted sum leaves per weekday (overall ratio where a weekday has < 2 days)
+  const num = new Float64Array(7);
+  const den = new Float64Array(7);
+  const cnt = new Float64Array(7);
+  let all = 0;
+  let allFit = 0;
+  for (const d of preDays) {
+    const k = weekdayOf(firstDay + d);
+    num[k] += siteAt(d);
+    den[k] += fit(d);
+    cnt[k]++;
+    all += siteAt(d);
+    allFit += fit(d);
+  }
+  const m = Array.from({ length: 7 }, (_, k) => (cnt[k] >= 2 && den[k] > 0 ? num[k] / den[k] : all / allFit));
+  const cf = (d: number) => fit(d) * m[weekdayOf(firstDay + d)];
+  const resid = preDays.map((d) => Math.log(siteAt(d) / cf(d)));
   const n = resid.length;
-  const sd = Math.sqrt(resid.reduce((p, e) => p + e * e, 0) / Math.max(1, n - 7));
-  let num = 0;
-  let den = 0;
-  for (let i = 1; i < n; i++) if (preDays[i] - preDays[i - 1] === 1) num += resid[i] * resid[i - 1];
-  for (const e of resid) den += e * e;
-  const rho = Math.min(0.9, Math.max(0, den > 0 ? num / den : 0));
-  let sum = 0;
-  let m = 0;
+  const sd = Math.sqrt(resid.reduce((p, e) => p + e * e, 0) / Math.max(1, n - 7 - weights.size));
+  let num1 = 0;
+  let den1 = 0;
+  for (let i = 1; i < n; i++) if (preDays[i] - preDays[i - 1] === 1) num1 += resid[i] * resid[i - 1];
+  for (const e of resid) den1 += e * e;
+  const rho = Math.min(0.9, Math.max(0, den1 > 0 ? num1 / den1 : 0));
   let actual = 0;
-  let cf = 0;
+  let counter = 0;
+  let postN = 0;
   for (let d = day; d < day + post; d++) {
-    const r = logRatio(d);
-    if (Number.isNaN(r)) continue;
-    const wd = weekdayOf(g.firstDay + d);
-    sum += r - a[wd];
-    m++;
-    actual += site.reduce((x, s) => x + dayTotal(g.values[s], d), 0);
-    cf += controls.reduce((x, s) => x + dayTotal(g.values[s], d), 0) * Math.exp(a[wd]);
+    if (!unit.every((s) => ok(s, d)) || ![...weights.keys()].every((c) => ok(c, d))) continue;
+    actual += siteAt(d);
+    counter += cf(d);
+    postN++;
   }
-  if (m < 7) return null;
-  const se = sd * Math.sqrt((1 / m + 1 / n) * ((1 + rho) / (1 - rho)));
-  return { effect: sum / m, se, actual, counterfactual: cf, n, m, sd, rho };
+  if (postN < 7 || actual <= 0 || counter <= 0) return null;
+  const se = sd * Math.sqrt((1 / postN + 1 / n) * ((1 + rho) / (1 - rho)));
+  return { pre, effect: Math.log(actual / counter), se, actual, n, m: postN, sd, rho, weights };
 }
 
 export function beforeAfter(g: HourlyGrid, o: BeforeAfterOptions): BeforeAfterResult | null {
   const post = o.postDays ?? 28;
-  const pre = o.preDays ?? 28;
+  const windows = o.preDays !== undefined ? [o.preDays] : [...(o.preWindows ?? [28, 56, 84])].sort((a, b) => a - b);
   const level = o.level ?? 0.95;
   const idx = new Map(g.sensors.map((s, i) => [s, i]));
   const site = o.site.map((s) => idx.get(s)).filter((i): i is number => i !== undefined);
   if (site.length === 0) return null;
-  const valid = (s: number, d: number) =>
-    d >= 0 && d < g.days && !Number.isNaN(dayTotal(g.values[s], d)) && !(o.flags && isFault(o.flags[s][d]));
-  // one design (controls, last-year correction, estimator) per treated unit; `exclude` never serves as a control
-  const design = (unit: number[], exclude: ReadonlySet<number>, given?: number[]) => {
-    // the same weeks one year earlier (364 days: weekdays line up) remove the seasonal drift between site and
-    // controls
-    const ly = o.day - YEAR;
-    const useLy =
-      o.lastYear !== false && ly - pre >= 0 && unit.every((s) => validShare(valid, s, ly - pre, ly + post) >= 0.9);
-    const windows: [number, number][] = [[o.day - pre, o.day + post]];
-    if (useLy) windows.push([ly - pre, ly + post]);
-    let controls: number[];
-    if (given) controls = given;
-    else {
-      const candidates: { s: number; spread: number }[] = [];
-      for (let s = 0; s < g.sensors.length; s++) {
-        if (unit.includes(s) || exclude.has(s)) continue;
-        if (windows.some(([f, t]) => validShare(valid, s, f, t) < 0.9)) continue;
-        const spread = preSpread(g, unit, s, o.day - pre, o.day, valid);
-        if (Number.isFinite(spread)) candidates.push({ s, spread });
-      }
-      candidates.sort((a, b) => a.spread - b.spread);
-      controls = candidates.slice(0, o.bestControls ?? 5).map((c) => c.s);
-    }
-    const at = (day: number) => {
-      if (controls.length === 0) return null;
-      const now = estimate(g, unit, controls, day, pre, post, valid);
-      if (!now) return null;
-      const before = useLy ? estimate(g, unit, controls, day - YEAR, pre, post, valid) : null;
-      if (useLy && !before) return null;
-      return {
-        now,
-        before,
-        effect: now.effect - (before?.effect ?? 0),
-        se: Math.sqrt(now.se ** 2 + (before?.se ?? 0) ** 2),
-      };
-    };
-    return { controls, at };
-  };
+  const totals = g.values.map((v, s) => {
+    const t = new Float64Array(g.days);
+    for (let d = 0; d < g.days; d++) t[d] = o.flags && isFault(o.flags[s][d]) ? Number.NaN : dayTotal(v, d);
+    return t;
+  });
+  const tot = (s: number, d: number) => (d >= 0 && d < g.days ? totals[s][d] : Number.NaN);
   const given = o.controls?.map((s) => idx.get(s)).filter((i): i is number => i !== undefined);
-  const { controls, at } = design(site, new Set(), given);
-  if (controls.length === 0) return null;
-  const main = at(o.day);
+  const everyone = g.sensors.map((_, i) => i);
+  // the estimate of a treated unit at a date: the mean effect of the windows the data has
+  const at = (unit: readonly number[], pool: readonly number[], day: number) => {
+    const one = (d: number) => {
+      const fits = windows
+        .map((w) => fitWindow(tot, g.firstDay, unit, pool, d, w, post))
+        .filter((f): f is Fit => f !== null);
+      if (fits.length === 0) return null;
+      return { fits, effect: fits.reduce((a, f) => a + f.effect, 0) / fits.length };
+    };
+    const now = one(day);
+    if (!now) return null;
+    if (!o.lastYear) return { ...now, before: null };
+    const before = day - YEAR >= 0 ? one(day - YEAR) : null;
+    return before ? { ...now, effect: now.effect - before.effect, before } : { ...now, before: null };
+  };
+  const pool = (given ?? everyone).filter((s) => !site.includes(s));
+  const main = at(site, pool, o.day);
   if (!main) return null;
-  const { now, before, effect } = main;
+  const longest = main.fits[main.fits.length - 1];
   const z = Z[String(level)] ?? 1.96;
+  // weights averaged over the windows (0 where a window left the control out)
+  const wsum = new Map<number, number>();
+  for (const f of main.fits) for (const [c, w] of f.weights) wsum.set(c, (wsum.get(c) ?? 0) + w / main.fits.length);
+  // controls by their share of the counterfactual (weight × level)
+  const meanTot = (s: number) => {
+    let a = 0;
+    let k = 0;
+    for (let d = o.day - 28; d < o.day; d++) {
+      const v = tot(s, d);
+      if (!Number.isNaN(v)) {
+        a += v;
+        k++;
+      }
+    }
+    return k ? a / k : 0;
+  };
+  const controls = [...wsum.entries()].sort((a, b) => b[1] * meanTot(b[0]) - a[1] * meanTot(a[0]));
   // in-time placebos: the same estimate at earlier dates whose post period ends before `day` (no intervention
   // there); the interval is at least as wide as their spread at the level (drift the model does not explain)
   const nulls: number[] = [];
   for (let k = 0; k < (o.placeboCalibration ?? 20); k++) {
-    const r = at(o.day - post - 7 * k);
+    const r = at(site, pool, o.day - post - 7 * k);
     if (r) nulls.push(Math.abs(r.effect));
   }
-  // in-space placebos: each control treated as if it were the site, at the same date, with its own controls
-  // (never the site): the drift between comparable sensors over this very post period
+  // in-space placebos: the site's main controls each treated as if it were the site, at the same date, with its
+  // own controls (never the site): the drift between comparable sensors over this very post period; those whose
+  // own pre-period fit is much worse than the site's are left out (`spaceFitRatio`)
   let spaceUsed = 0;
   if (o.spacePlacebos !== false) {
-    for (const c of controls) {
-      const r = design([c], new Set(site)).at(o.day);
-      if (r) {
+    for (const [c] of controls.slice(0, 5)) {
+      const r = at(
+        [c],
+        (given ?? everyone).filter((s) => s !== c && !site.includes(s)),
+        o.day,
+      );
+      if (r && r.fits[r.fits.length - 1].sd <= (o.spaceFitRatio ?? 2) * longest.sd) {
         nulls.push(Math.abs(r.effect));
         spaceUsed++;
       }
     }
   }
-  let se = main.se;
+  const seModel = Math.sqrt(
+    longest.se ** 2 + (main.before ? main.before.fits[main.before.fits.length - 1].se ** 2 : 0),
+  );
+  let se = seModel;
   if (nulls.length >= 6) {
     nulls.sort((a, b) => a - b);
     // split-conformal quantile: the ⌈(n + 1)·level⌉-th smallest |null estimate| (the largest when n is small)
     const q = nulls[Math.min(nulls.length, Math.ceil((nulls.length + 1) * level)) - 1];
     se = Math.max(se, q / z);
   }
+  const effect = main.effect;
+  const actual = longest.actual;
   return {
     uplift: Math.exp(effect) - 1,
     lo: Math.exp(effect - z * se) - 1,
     hi: Math.exp(effect + z * se) - 1,
     level,
-    actual: now.actual,
-    counterfactual: now.counterfactual * Math.exp(before?.effect ?? 0),
-    preDaysUsed: now.n,
-    postDaysUsed: now.m,
-    controls: controls.map((s) => g.sensors[s]),
-    residualSd: now.sd,
-    autocorrelation: now.rho,
-    lastYear: before !== null,
+    actual,
+    counterfactual: actual * Math.exp(-effect),
+    preDaysUsed: longest.n,
+    postDaysUsed: longest.m,
+    windows: main.fits.map((f) => f.pre),
+    controls: controls.map(([c]) => g.sensors[c]),
+    weights: controls.map(([, w]) => w),
+    residualSd: longest.sd,
+    autocorrelation: longest.rho,
+    lastYear: main.before !== null,
     placebosUsed: nulls.length,
     spacePlacebosUsed: spaceUsed,
   };
-}
-
-const YEAR = 364;
-
-function validShare(valid: (s: number, d: number) => boolean, s: number, from: number, to: number): number {
-  let ok = 0;
-  for (let d = from; d < to; d++) if (valid(s, d)) ok++;
-  return ok / Math.max(1, to - from);
-}
-
-/** Weekday-adjusted SD of log(site / control) over the pre-period days (Infinity with too few days). */
-function preSpread(
-  g: HourlyGrid,
-  site: number[],
-  control: number,
-  from: number,
-  to: number,
-  valid: (s: number, d: number) => boolean,
-): number {
-  const byWd: number[][] = Array.from({ length: 7 }, () => []);
-  for (let d = from; d < to; d++) {
-    if (!valid(control, d) || !site.every((s) => valid(s, d))) continue;
-    const a = site.reduce((x, s) => x + dayTotal(g.values[s], d), 0);
-    const c = dayTotal(g.values[control], d);
-    if (a > 0 && c > 0) byWd[weekdayOf(g.firstDay + d)].push(Math.log(a / c));
-  }
-  let ss = 0;
-  let n = 0;
-  for (const x of byWd) {
-    if (x.length < 2) return Number.POSITIVE_INFINITY;
-    const m = x.reduce((p, q) => p + q, 0) / x.length;
-    for (const v of x) ss += (v - m) ** 2;
-    n += x.length - 1;
-  }
-  return Math.sqrt(ss / n);
 }
 
 /** A copy of the grid with sensor `sensor`'s counts multiplied by `factor` on days [from, to). */
