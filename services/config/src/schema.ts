@@ -229,6 +229,13 @@ export const ConfigSchema = Type.Object(
          * outside the observed zones: 'unobserved' reports that end as '(unobserved)', 'zone' credits the crossed zone.
          */
         passThrough: Type.Union([Type.Literal('unobserved'), Type.Literal('zone')], { default: 'unobserved' }),
+        /**
+         * Road network of the deployment for the OD estimation's route shares (counted camera lines as constraints;
+         * docs/OD-AND-PRIVACY.md): a SUMO `net.xml` or `net.xml.gz` in local metres around the sites file's
+         * `origin` (netconvert's `projParameter="!"`). Empty = `sumo/net.xml.gz` (or `sumo/net.xml`) beside the
+         * sites file when there is one; `none` = no route model.
+         */
+        network: Type.String({ default: '' }),
         /** Sighting site id → OD zone id. Empty = every site is its own zone. */
         siteZones: Type.Record(Type.String(), Type.String(), { default: {} }),
         /**

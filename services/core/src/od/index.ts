@@ -4,4 +4,5 @@ export * from './matcher.ts';
 export * from './population.ts';
 export * from './probe-rate.ts';
 export * from './reference.ts';
+export * from './routes.ts';
 export * from './zones.ts';

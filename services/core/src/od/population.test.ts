@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OdCellLike } from '../privacy/kanon.ts';
+import { THREE_ZONE_TRUTH, threeZoneShares } from './fixtures/three-zones.ts';
 import { estimatePopulationOd, type PopulationCountBin, type PopulationInput, WITHHELD_ZONE } from './population.ts';
 
 // Pure: the rows the worker would read from the store are written out here (no store).
@@ -148,5 +149,60 @@ describe('estimatePopulationOd: sightings that never make a trip above k (issue 
       ['A', 'unobserved'],
       ['B', 'unobserved'],
     ]);
+  });
+});
+
+describe('estimatePopulationOd: counted lines with route shares estimate a zone without probes (issue 10 item 3)', () => {
+  // Truth: A→B 100, B→A 80, A→C 60, B→C 40, C→A 30, C→B 20. ANPR at A and B sees 80 and 60 devices while their
+  // loops count 160 and 120 (probe rate 0.5 each): matched A→B 25, B→A 20, expanded 25 / 0.25 = 100 and
+  // 20 / 0.25 = 80. C has no probe and no counter; a camera line on its access road counts 100 entering ('in')
+  // and 50 leaving ('out'), and every route from A or B to C crosses it 'in', every route from C 'out'.
+  const registry = {
+    zones: ['A', 'B', 'C'],
+    kinds: new Map([
+      ['A', new Set(['anpr'])],
+      ['B', new Set(['anpr'])],
+    ]),
+    counterGroup: new Map<string, 'motor' | 'all' | 'mixed' | 'none'>([
+      ['loop-a', 'motor'],
+      ['loop-b', 'motor'],
+      ['cam:l', 'mixed'],
+    ]),
+  };
+  const devices = [
+    { zone: 'A', kind: 'anpr', windowStart: H0, devices: 80, suppressed: false },
+    { zone: 'B', kind: 'anpr', windowStart: H0, devices: 60, suppressed: false },
+  ];
+  const bins = [bin('loop-a', 160), bin('loop-b', 120), bin('cam:l', 100), { ...bin('cam:l', 50), direction: 'out' }];
+  const routes = {
+    shares: threeZoneShares('cam:l'),
+    lines: ['cam:l'],
+  };
+  const base = {
+    devices,
+    registry,
+    zoneCounters: [
+      { zone: 'A', sensorId: 'loop-a' },
+      { zone: 'B', sensorId: 'loop-b' },
+    ],
+  };
+  const cells = [od('A', 'B', 25), od('B', 'A', 20)];
+
+  it('without the route model C is refused (unobserved) and its trips stay in residual cells', () => {
+    const res = estimatePopulationOd(input(cells, bins, base));
+    expect(res.coverage.find((z) => z.zone === 'C')?.status).toBe('unobserved');
+    expect(res.cells.some((c) => c.origin === 'C' || c.destination === 'C')).toBe(false);
+  });
+
+  it("with it, C's cells are estimated from the line's counts, their 95 % intervals holding the truth", () => {
+    const res = estimatePopulationOd(input(cells, bins, { ...base, routes }));
+    expect(res.coverage.find((z) => z.zone === 'C')?.status).toBe('estimated');
+    for (const [o, d, t] of THREE_ZONE_TRUTH) {
+      const c = res.cells.find((x) => x.origin === o && x.destination === d);
+      expect(c?.status).toBe(o === 'C' || d === 'C' ? 'estimated' : 'observed');
+      expect(Math.abs((c?.expanded ?? 0) - t)).toBeLessThan(6);
+      expect((c?.lower95 ?? 0) <= t && (c?.upper95 ?? 0) >= t).toBe(true);
+    }
+    expect(res.cells.some((c) => c.status === 'residual')).toBe(false);
   });
 });

@@ -93,6 +93,13 @@ export interface PopulationInput {
   extent?: { from: number; to: number };
   /** @default 'gls' */
   method?: 'gls' | 'ipf';
+  /**
+   * Route shares of the zone pairs over counted lines (`zoneRouteShares` on the deployment's road network): the
+   * `motor` group's GLS then also fits the lines' motor counts (both directions), so zones without probes are
+   * estimated where the counts see them (`estimateZoneOd` links). Keys `lineId|in` / `lineId|out`; `lines` are
+   * the sensor ids whose bins are line counts.
+   */
+  routes?: { shares: ReadonlyMap<string, ReadonlyMap<string, number>>; lines: readonly string[] };
 }
 
 /** Reference total of one zone margin over one period, and how it was obtained. */
@@ -362,9 +369,23 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
     for (const side of ['origin', 'destination'] as const) {
       for (const [zone, total] of totals[side]) list.push({ zone, side, total });
     }
+    // Counted lines (motor classes, each direction) through the route shares of the zone pairs.
+    const linkCounts: { key: string; value: number }[] = [];
+    // Only where the group's probes miss a zone: with every zone observed, the probe prior and the zone totals
+    // determine the cells, and the route model's error (route choice, line placement) would only add bias
+    // (chartres-centre, measured: motor GEH < 5 100 % → 97.5 %, interval coverage 96.2 % → 88.6 % with the lines).
+    if (mode === 'motor' && input.routes !== undefined && !allObserved) {
+      for (const id of input.routes.lines) {
+        for (const direction of ['in', 'out']) {
+          const t = refTotal(periodStart, { sensorId: id, direction, modes: MOTOR_COUNT_MODES, factor: 1 });
+          if (t !== null && t.excluded === undefined) linkCounts.push({ key: `${id}|${direction}`, value: t.total });
+        }
+      }
+    }
     const res = estimateZoneOd({
       zones: registry.zones,
       observed: observedZones,
+      ...(linkCounts.length > 0 && input.routes ? { links: { shares: input.routes.shares, counts: linkCounts } } : {}),
       // Matched trips with an unobserved end: with every zone observed they are trips whose real end the probes
       // missed, a share the ratio estimator already restores in the complete cells (kept, they would count twice);
       // otherwise mostly trips to or from the zones nothing observes: the residual cells' prior.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { THREE_ZONE_TRUTH, threeZoneShares } from './fixtures/three-zones.ts';
 import { estimateZoneOd, UNOBSERVED_ZONE } from './zones.ts';
 
 const cell = (origin: string, destination: string, prior: number, variance = prior) => ({
@@ -66,5 +67,86 @@ describe('estimateZoneOd', () => {
     expect(r.cells.some((x) => x.status === 'residual')).toBe(false);
     // Estimated cells carry wide intervals.
     for (const x of c) expect(x.upper95 - x.lower95).toBeGreaterThan(0.5 * x.estimate);
+  });
+
+  it('with line counts and route shares, a zone without probes is estimated from what its lines count', () => {
+    // Truth: A→B 100, B→A 80, A→C 60, B→C 40, C→A 30, C→B 20. Probes see A and B (priors exact, small variance);
+    // the zone totals count A (origin 160, destination 110) and B (origin 120, destination 120); C has neither a
+    // probe nor a counter but one line on its access road counts what enters it (100) and leaves it (50).
+    // Unknowns AB, BA, AC, BC, CA, CB; six counts of rank five (Σ origins + out = Σ destinations + in); the probe
+    // priors of AB and BA fix the remaining degree of freedom: AC = 160 − 100, BC = 120 − 80, CA = 110 − 80,
+    // CB = 120 − 100.
+    const shares = threeZoneShares('L');
+    const r = estimateZoneOd({
+      zones: ['A', 'B', 'C'],
+      observed: new Set(['A', 'B']),
+      cells: [cell('A', 'B', 100, 4), cell('B', 'A', 80, 4)],
+      totals: [
+        { zone: 'A', side: 'origin', total: 160 },
+        { zone: 'A', side: 'destination', total: 110 },
+        { zone: 'B', side: 'origin', total: 120 },
+        { zone: 'B', side: 'destination', total: 120 },
+      ],
+      links: {
+        shares,
+        counts: [
+          { key: 'L|in', value: 100 },
+          { key: 'L|out', value: 50 },
+        ],
+      },
+    });
+    const get = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
+    expect(r.zones.map((z) => [z.zone, z.status])).toEqual([
+      ['A', 'observed'],
+      ['B', 'observed'],
+      ['C', 'estimated'],
+    ]);
+    for (const [o, d, t] of THREE_ZONE_TRUTH) {
+      const c = get(o, d);
+      expect(c?.status).toBe(o === 'C' || d === 'C' ? 'estimated' : 'observed');
+      expect(Math.abs((c?.estimate ?? 0) - t)).toBeLessThan(3);
+      expect(c && c.lower95 <= t && c.upper95 >= t).toBe(true);
+    }
+    // No round trip is estimated for the unprobed zone, and nothing is residual.
+    expect(get('C', 'C')).toBeUndefined();
+    expect(r.cells.some((c) => c.status === 'residual')).toBe(false);
+  });
+
+  it('with line counts, a zone no count sees stays unobserved: its cells go to the residual cells, not to others', () => {
+    // As above plus zone D: no probe, no counter, no line on its routes. Its cells keep their uninformative prior
+    // (the counts reduce their variance by less than 30 % on average: 0 here, while C's four counted cells of six
+    // lose about half of theirs), so D is refused and its estimates are summed into
+    // (zone, (unobserved)) cells; the estimated zone C keeps its own cells.
+    const r = estimateZoneOd({
+      zones: ['A', 'B', 'C', 'D'],
+      observed: new Set(['A', 'B']),
+      cells: [cell('A', 'B', 100, 4), cell('B', 'A', 80, 4)],
+      totals: [],
+      links: {
+        shares: threeZoneShares('L'),
+        counts: [
+          { key: 'L|in', value: 100 },
+          { key: 'L|out', value: 50 },
+        ],
+      },
+    });
+    const status = Object.fromEntries(r.zones.map((z) => [z.zone, z.status]));
+    expect(status).toEqual({ A: 'observed', B: 'observed', C: 'estimated', D: 'unobserved' });
+    expect(r.cells.some((c) => c.origin === 'D' || c.destination === 'D')).toBe(false);
+    const res = r.cells.filter((c) => c.status === 'residual').map((c) => `${c.origin}>${c.destination}`);
+    expect(res.sort()).toEqual(
+      [
+        `A>${UNOBSERVED_ZONE}`,
+        `B>${UNOBSERVED_ZONE}`,
+        `C>${UNOBSERVED_ZONE}`,
+        `${UNOBSERVED_ZONE}>A`,
+        `${UNOBSERVED_ZONE}>B`,
+        `${UNOBSERVED_ZONE}>C`,
+      ].sort(),
+    );
+    // C's inbound cells A→C and B→C: prior t̄ = (100 + 80) / 2 = 90 each, variance 90² = 8,100; the count 100 has
+    // variance 100 + (0.1 · 100)² = 200, so their sum moves from 180 by 16,200 / (16,200 + 200) of the misfit −80.
+    const into = r.cells.filter((c) => c.destination === 'C' && c.origin !== UNOBSERVED_ZONE);
+    expect(into.reduce((a, c) => a + c.estimate, 0)).toBeCloseTo(180 - (80 * 16_200) / 16_400, 6);
   });
 });

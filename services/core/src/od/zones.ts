@@ -54,6 +54,26 @@ export interface ZoneEstimateInput {
   countRelSe?: number;
   /** Variance of a probe-observed pair nobody was seen on (one expanded trip's worth, typically). @default 1 */
   emptyCellVariance?: number;
+  /**
+   * Counted lines as constraints through route shares (`zoneRouteShares`): each count = Σ_od share(o, d) · t_od.
+   * With links, every zone of `zones` is an unknown of the fit (see `estimateWithLinks`).
+   */
+  links?: ZoneLinks;
+}
+
+/** Line counts and the route shares that tie them to OD cells. */
+export interface ZoneLinks {
+  /** `origin\0destination` → count key → share (expected crossings per trip). */
+  shares: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Counted value of each key (a line and direction) over the period. */
+  counts: readonly { key: string; value: number }[];
+  /** Relative standard error of a line count beyond Poisson (tracker misses and double counts). @default 0.1 */
+  relSe?: number;
+  /**
+   * A zone without probes is `estimated` when the counts reduce the prior variance of its cells by at least this
+   * share on average; below, the counts hardly see it and it stays `unobserved`. @default 0.3
+   */
+  minVarianceReduction?: number;
 }
 
 export interface ZoneEstimateCell {
@@ -84,15 +104,10 @@ export interface ZoneEstimateResult {
 }
 
 export function estimateZoneOd(input: ZoneEstimateInput): ZoneEstimateResult {
+  if (input.links !== undefined && input.links.counts.length > 0) return estimateWithLinks(input, input.links);
   const rel = input.countRelSe ?? 0.03;
   const emptyVar = input.emptyCellVariance ?? 1;
-  const counted = new Map<string, { origin?: number; destination?: number }>();
-  for (const t of input.totals) {
-    if (!(t.total >= 0)) continue;
-    const c = counted.get(t.zone) ?? {};
-    c[t.side] = (c[t.side] ?? 0) + t.total;
-    counted.set(t.zone, c);
-  }
+  const counted = countedByZone(input.totals);
   const status = new Map<string, ZoneStatus>();
   for (const z of input.zones) {
     status.set(z, input.observed.has(z) ? 'observed' : counted.has(z) ? 'estimated' : 'unobserved');
@@ -117,19 +132,13 @@ export function estimateZoneOd(input: ZoneEstimateInput): ZoneEstimateResult {
   const sumD = [...destWeights.values()].reduce((a, b) => a + b, 0);
   const sumO = [...origWeights.values()].reduce((a, b) => a + b, 0);
 
-  const cells: { origin: string; destination: string; status: CellStatus; glsCell: GlsCell }[] = [];
+  const cells: UnknownCell[] = [];
   for (const o of known) {
     for (const d of known) {
       const so = status.get(o);
       const sd = status.get(d);
       if (so === 'observed' && sd === 'observed') {
-        const p = prior.get(`${o}\u0000${d}`);
-        cells.push({
-          origin: o,
-          destination: d,
-          status: 'observed',
-          glsCell: p ? { prior: p.prior, variance: p.variance } : { prior: 0, variance: emptyVar },
-        });
+        cells.push(probeCell(prior, o, d, emptyVar));
       } else {
         // Gravity prior from whichever end is counted (the mean of both when both are).
         const parts: number[] = [];
@@ -177,33 +186,28 @@ export function estimateZoneOd(input: ZoneEstimateInput): ZoneEstimateResult {
       });
     }
   }
-  const counts: (GlsCount & { pure: boolean })[] = [];
-  for (const [z, c] of counted) {
-    if (status.get(z) === 'unobserved') continue;
-    for (const side of ['origin', 'destination'] as const) {
-      const v = c[side];
-      if (v === undefined) continue;
-      const idx = cells
-        .map((x, i) => ((side === 'origin' ? x.origin : x.destination) === z ? i : -1))
-        .filter((i) => i >= 0);
-      counts.push({
-        cells: idx,
-        value: v,
-        variance: Math.max(1, v) + (rel * v) ** 2,
-        pure: idx.every((i) => cells[i].status === 'observed'),
-      });
-    }
-  }
-  const glsCells = cells.map((c) => c.glsCell);
-  const dispersion = dispersionFromCounts(
-    glsCells,
-    counts.filter((c) => c.pure),
-  );
-  const withModel = glsCells.map((c, i) =>
-    cells[i].status === 'observed' ? { prior: c.prior, variance: c.variance + dispersion * c.prior * c.prior } : c,
-  );
-  const r = estimateOdGls(withModel, counts);
-  const out: ZoneEstimateCell[] = cells.map((c, i) => ({
+  const counts = totalCounts(cells, new Map([...counted].filter(([z]) => status.get(z) !== 'unobserved')), rel);
+  const { r, dispersion } = fitWithDispersion(cells, counts);
+  const out = cells.map((c, i) => resultCell(c, r, i));
+  return { cells: out, zones: zoneCoverage(status, counted, input.cells), dispersion };
+}
+
+type UnknownCell = { origin: string; destination: string; status: CellStatus; glsCell: GlsCell };
+
+/** A cell between two zones the probes observe: its probe prior, or 0 with `emptyVar` when nobody was seen on it. */
+function probeCell(prior: ReadonlyMap<string, ZonePriorCell>, o: string, d: string, emptyVar: number): UnknownCell {
+  const p = prior.get(`${o}\u0000${d}`);
+  return {
+    origin: o,
+    destination: d,
+    status: 'observed',
+    glsCell: p ? { prior: p.prior, variance: p.variance } : { prior: 0, variance: emptyVar },
+  };
+}
+
+/** The fitted cell i. */
+function resultCell(c: UnknownCell, r: ReturnType<typeof estimateOdGls>, i: number): ZoneEstimateCell {
+  return {
     origin: c.origin,
     destination: c.destination,
     status: c.status,
@@ -212,14 +216,73 @@ export function estimateZoneOd(input: ZoneEstimateInput): ZoneEstimateResult {
     sd: r.sd[i],
     lower95: r.lower[i],
     upper95: r.upper[i],
-  }));
+  };
+}
+
+/** Counted totals per zone and side. */
+function countedByZone(totals: readonly CountedTotal[]): Map<string, { origin?: number; destination?: number }> {
+  const counted = new Map<string, { origin?: number; destination?: number }>();
+  for (const t of totals) {
+    if (!(t.total >= 0)) continue;
+    const c = counted.get(t.zone) ?? {};
+    c[t.side] = (c[t.side] ?? 0) + t.total;
+    counted.set(t.zone, c);
+  }
+  return counted;
+}
+
+/** A zone's counted total = the sum of its row (origin) or column (destination); `pure` when all are observed. */
+function totalCounts(
+  cells: readonly UnknownCell[],
+  counted: ReadonlyMap<string, { origin?: number; destination?: number }>,
+  rel: number,
+): (GlsCount & { pure: boolean })[] {
+  const counts: (GlsCount & { pure: boolean })[] = [];
+  for (const [z, c] of counted) {
+    for (const side of ['origin', 'destination'] as const) {
+      const v = c[side];
+      if (v === undefined) continue;
+      const idx = cells
+        .map((x, i) => ((side === 'origin' ? x.origin : x.destination) === z ? i : -1))
+        .filter((i) => i >= 0);
+      if (idx.length === 0) continue;
+      counts.push({
+        cells: idx,
+        value: v,
+        variance: Math.max(1, v) + (rel * v) ** 2,
+        pure: idx.every((i) => cells[i].status === 'observed'),
+      });
+    }
+  }
+  return counts;
+}
+
+/** GLS fit with the model dispersion φ² (from the pure counts' misfit) added to the observed cells' priors. */
+function fitWithDispersion(cells: readonly UnknownCell[], counts: readonly (GlsCount & { pure: boolean })[]) {
+  const glsCells = cells.map((c) => c.glsCell);
+  const dispersion = dispersionFromCounts(
+    glsCells,
+    counts.filter((c) => c.pure),
+  );
+  const withModel = glsCells.map((c, i) =>
+    cells[i].status === 'observed' ? { prior: c.prior, variance: c.variance + dispersion * c.prior * c.prior } : c,
+  );
+  return { r: estimateOdGls(withModel, counts), dispersion, withModel };
+}
+
+/** Coverage rows: status, counted totals and the matched share of each zone, sorted by zone. */
+function zoneCoverage(
+  status: ReadonlyMap<string, ZoneStatus>,
+  counted: ReadonlyMap<string, { origin?: number; destination?: number }>,
+  priors: readonly ZonePriorCell[],
+): ZoneCoverage[] {
   const zones: ZoneCoverage[] = [...status].map(([zone, s]) => {
     const c = counted.get(zone) ?? {};
     const cov: ZoneCoverage = { zone, status: s, counted: c };
     const tot = (c.origin ?? 0) + (c.destination ?? 0);
     if (tot > 0) {
       let seen = 0;
-      for (const p of input.cells) {
+      for (const p of priors) {
         if (c.origin !== undefined && p.origin === zone) seen += p.observed ?? 0;
         if (c.destination !== undefined && p.destination === zone) seen += p.observed ?? 0;
       }
@@ -227,5 +290,123 @@ export function estimateZoneOd(input: ZoneEstimateInput): ZoneEstimateResult {
     }
     return cov;
   });
-  return { cells: out, zones: zones.sort((a, b) => (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0)), dispersion };
+  return zones.sort((a, b) => (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0));
+}
+
+/**
+ * Estimation with counted lines (docs/OD-AND-PRIVACY.md, "Counts as constraints: route shares"). Unknowns: every
+ * ordered pair of zones of the registry (o ≠ d; round trips only where probes observe both ends, o = d cells of
+ * an unprobed zone are not estimated). Priors: the probe prior for pairs of observed zones (plus the dispersion
+ * φ² t₀² from the zone totals' misfit, as without links); for a pair with a zone the group's probes do not see, an
+ * uninformative prior: the mean t̄ of the observed off-diagonal priors, standard deviation t̄ (coefficient of
+ * variation 1). Counts: the zone totals (variance count + (3 %)²) and every line count, Σ share · t (variance
+ * count + (relSe · count)²). After the fit, a zone without probes whose cells' variance the counts reduced by less
+ * than `minVarianceReduction` on average is `unobserved`: its cells are not published, their estimates are summed
+ * into the residual cells `(zone, (unobserved))`, `((unobserved), zone)` and `((unobserved), (unobserved))`
+ * (sd: root of the summed variances, the cells' covariances left out).
+ */
+function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEstimateResult {
+  const rel = input.countRelSe ?? 0.03;
+  const linkRel = links.relSe ?? 0.1;
+  const emptyVar = input.emptyCellVariance ?? 1;
+  const minReduction = links.minVarianceReduction ?? 0.3;
+  const zones = [...new Set([...input.zones, ...input.observed])].filter((z) => z !== UNOBSERVED_ZONE);
+  const probed = (z: string) => input.observed.has(z);
+  const prior = new Map(input.cells.map((c) => [`${c.origin}\u0000${c.destination}`, c]));
+  let sum = 0;
+  let n = 0;
+  for (const o of zones) {
+    for (const d of zones) {
+      if (o === d || !probed(o) || !probed(d)) continue;
+      sum += prior.get(`${o}\u0000${d}`)?.prior ?? 0;
+      n++;
+    }
+  }
+  const tbar = n > 0 ? sum / n : 0;
+  const cells: UnknownCell[] = [];
+  for (const o of zones) {
+    for (const d of zones) {
+      if (probed(o) && probed(d)) {
+        cells.push(probeCell(prior, o, d, emptyVar));
+      } else if (o !== d) {
+        const t0 = Math.max(tbar, 1);
+        cells.push({ origin: o, destination: d, status: 'estimated', glsCell: { prior: t0, variance: t0 * t0 } });
+      }
+    }
+  }
+  const index = new Map(cells.map((c, i) => [`${c.origin}\u0000${c.destination}`, i]));
+  const counted = countedByZone(input.totals);
+  const counts = totalCounts(cells, counted, rel);
+  // Line counts: coefficients from the route shares of the pairs that are unknowns.
+  const byKey = new Map<string, { cells: number[]; coefficients: number[] }>();
+  for (const [pair, m] of links.shares) {
+    const i = index.get(pair);
+    if (i === undefined) continue;
+    for (const [key, share] of m) {
+      if (!(share > 0)) continue;
+      const e = byKey.get(key) ?? { cells: [], coefficients: [] };
+      e.cells.push(i);
+      e.coefficients.push(share);
+      byKey.set(key, e);
+    }
+  }
+  for (const l of links.counts) {
+    const e = byKey.get(l.key);
+    if (e === undefined || !(l.value >= 0)) continue;
+    counts.push({ ...e, value: l.value, variance: Math.max(1, l.value) + (linkRel * l.value) ** 2, pure: false });
+  }
+  const { r, dispersion, withModel } = fitWithDispersion(cells, counts);
+  // Which unprobed zones the counts see.
+  const reduction = new Map<string, { sum: number; n: number }>();
+  cells.forEach((c, i) => {
+    if (c.status !== 'estimated') return;
+    const v0 = withModel[i].variance;
+    const red = v0 > 0 ? 1 - (r.sd[i] * r.sd[i]) / v0 : 0;
+    for (const z of new Set([c.origin, c.destination])) {
+      if (probed(z)) continue;
+      const a = reduction.get(z) ?? { sum: 0, n: 0 };
+      a.sum += red;
+      a.n++;
+      reduction.set(z, a);
+    }
+  });
+  const status = new Map<string, ZoneStatus>();
+  for (const z of zones) {
+    const red = reduction.get(z);
+    status.set(
+      z,
+      probed(z) ? 'observed' : red !== undefined && red.sum / red.n >= minReduction ? 'estimated' : 'unobserved',
+    );
+  }
+  const out: ZoneEstimateCell[] = [];
+  const residual = new Map<string, { estimate: number; variance: number; prior: number }>();
+  cells.forEach((c, i) => {
+    const uo = status.get(c.origin) === 'unobserved';
+    const ud = status.get(c.destination) === 'unobserved';
+    if (!uo && !ud) {
+      out.push(resultCell(c, r, i));
+      return;
+    }
+    const key = `${uo ? UNOBSERVED_ZONE : c.origin}\u0000${ud ? UNOBSERVED_ZONE : c.destination}`;
+    const a = residual.get(key) ?? { estimate: 0, variance: 0, prior: 0 };
+    a.estimate += r.estimate[i];
+    a.variance += r.sd[i] * r.sd[i];
+    a.prior += c.glsCell.prior;
+    residual.set(key, a);
+  });
+  for (const [key, a] of residual) {
+    const [origin, destination] = key.split('\u0000');
+    const sd = Math.sqrt(a.variance);
+    out.push({
+      origin,
+      destination,
+      status: 'residual',
+      prior: a.prior,
+      estimate: a.estimate,
+      sd,
+      lower95: Math.max(0, a.estimate - 1.959964 * sd),
+      upper95: a.estimate + 1.959964 * sd,
+    });
+  }
+  return { cells: out, zones: zoneCoverage(status, counted, input.cells), dispersion };
 }

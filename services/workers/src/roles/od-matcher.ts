@@ -1,3 +1,6 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { type Config, PassageError } from '@passage/config';
 import {
   counterOdMode,
@@ -6,13 +9,17 @@ import {
   deriveZoneCounters,
   type ExpandOdResult,
   estimatePopulationOd,
+  LocalFrame,
   MOTOR_COUNT_MODES,
   type OdCellLike,
   OdMatcher,
   type OdStateValue,
   type PopulationRegistry,
+  parseSumoNet,
+  type RouteShares,
   type SiteDevicesCell,
   type ZoneCounter,
+  zoneRouteShares,
 } from '@passage/core';
 import type { ClickHouseClient } from '@passage/store';
 import {
@@ -437,6 +444,63 @@ export function odRegistry(config: Config): PopulationRegistry {
   return { zones: (file.zones ?? []).map((z) => z.id), kinds, counterGroup };
 }
 
+/** The road network file of the OD route model (`od.network`, else `sumo/net.xml[.gz]` beside the sites file). */
+export function odNetworkPath(config: Config): string | null {
+  const set = config.od.network;
+  if (set === 'none') return null;
+  if (set !== '') return resolve(set);
+  if (!config.sitesFile) return null;
+  for (const name of ['sumo/net.xml.gz', 'sumo/net.xml']) {
+    const p = join(dirname(resolve(config.sitesFile)), name);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+const routeCache = new Map<string, { shares: RouteShares; lines: string[] }>();
+
+/**
+ * Route shares of the sites file's zone pairs over its camera lines on the road network (@passage/core
+ * zoneRouteShares), or null without a network. Computed once per network, sites file and their modification times.
+ */
+export function odRoutes(config: Config): { shares: RouteShares; lines: string[] } | null {
+  const path = odNetworkPath(config);
+  if (path === null || !config.sitesFile) return null;
+  const netError = (why: string) =>
+    new PassageError(
+      'PASSAGE_OD_NETWORK',
+      `OD road network ${path}: ${why}. Give a SUMO net.xml in local metres around the sites file's origin (od.network), or set od.network to "none".`,
+    );
+  if (!existsSync(path)) throw netError('no such file');
+  const key = `${path}|${statSync(path).mtimeMs}|${resolve(config.sitesFile)}|${statSync(config.sitesFile).mtimeMs}`;
+  const hit = routeCache.get(key);
+  if (hit) return hit;
+  const raw = readFileSync(path);
+  const xml = (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+  const net = parseSumoNet(xml);
+  if (net.projParameter !== '!') throw netError(`projected network (projParameter "${net.projParameter}")`);
+  if (net.edges.length === 0) throw netError('no vehicle edge');
+  const file = loadSitesFile(config.sitesFile) as unknown as {
+    origin?: { lon: number; lat: number };
+    zones?: { id: string; polygon?: [number, number][] }[];
+    cameras?: { lines?: { id: string; a: [number, number]; b: [number, number] }[] }[];
+  };
+  if (!file.origin || !Number.isFinite(file.origin.lon) || !Number.isFinite(file.origin.lat)) {
+    throw netError('the sites file has no origin {lon, lat} to place the network');
+  }
+  const frame = new LocalFrame(file.origin);
+  const loc = (p: readonly [number, number]): [number, number] => [frame.x(p[0]), frame.y(p[1])];
+  const zones = (file.zones ?? [])
+    .filter((z) => Array.isArray(z.polygon) && z.polygon.length >= 3)
+    .map((z) => ({ id: z.id, polygon: (z.polygon ?? []).map(loc) }));
+  const lines = (file.cameras ?? []).flatMap((c) =>
+    (c.lines ?? []).map((l) => ({ id: l.id, a: loc(l.a), b: loc(l.b) })),
+  );
+  const res = { shares: zoneRouteShares(net.edges, zones, lines), lines: lines.map((l) => l.id) };
+  routeCache.set(key, res);
+  return res;
+}
+
 /**
  * Population flows of [from, to): reads the observed cells (od_1h when the matcher wrote them, else od_15m), the
  * sites' distinct devices, the reference counters' bins and health findings, and hands them to the pure estimation
@@ -486,7 +550,10 @@ export async function expandOd(
   const refs = odReference(config);
   const zoneCounters = odZoneCounters(config);
   const devices = await siteDevices(client, { from, to: q.to });
-  const sensors = [...new Set([...refs.map((r) => r.sensorId), ...zoneCounters.map((z) => z.sensorId)])];
+  const routes = (q.method ?? 'gls') === 'gls' ? odRoutes(config) : null;
+  const sensors = [
+    ...new Set([...refs.map((r) => r.sensorId), ...zoneCounters.map((z) => z.sensorId), ...(routes?.lines ?? [])]),
+  ];
   // Counter bins, and the 15-min bins of camera lines used as margins (a sensor id is one or the other).
   const bins = [
     ...(sensors.length > 0 ? await countBins(client, { from: q.from, to: q.to, sensorIds: sensors }) : []),
@@ -507,6 +574,7 @@ export async function expandOd(
     registry: odRegistry(config),
     ...(q.extent ? { extent: q.extent } : {}),
     method: q.method ?? 'gls',
+    ...(routes ? { routes: { shares: routes.shares.shares, lines: routes.lines } } : {}),
   });
 }
 

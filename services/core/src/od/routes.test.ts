@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { lineCrossings, parseSumoNet, type RoadEdge, zoneRouteShares } from './routes.ts';
+
+const edge = (
+  id: string,
+  from: string,
+  to: string,
+  a: [number, number],
+  b: [number, number],
+  speed = 10,
+): RoadEdge => ({
+  id,
+  from,
+  to,
+  shape: [a, b],
+  length: Math.hypot(b[0] - a[0], b[1] - a[1]),
+  speed,
+});
+const box = (x0: number, x1: number, y0: number, y1: number): [number, number][] => [
+  [x0, y0],
+  [x1, y0],
+  [x1, y1],
+  [x0, y1],
+];
+
+describe('lineCrossings', () => {
+  it("counts 'in' from the left of a→b to its right, at the fraction of the polyline's length", () => {
+    // Line a→b pointing south at x = 140: its left is the east. A polyline going west crosses it 'in'.
+    const line = { id: 'L', a: [140, 10] as const, b: [140, -10] as const };
+    expect(
+      lineCrossings(
+        [
+          [200, 0],
+          [100, 0],
+        ],
+        line,
+      ),
+    ).toEqual([{ at: 0.6, direction: 'in' }]);
+    expect(
+      lineCrossings(
+        [
+          [100, 0],
+          [150, 0],
+          [150, 50],
+        ],
+        line,
+      ),
+    ).toEqual([{ at: 0.4, direction: 'out' }]);
+    // Beyond the segment's extent: no crossing.
+    expect(
+      lineCrossings(
+        [
+          [100, 30],
+          [200, 30],
+        ],
+        line,
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('zoneRouteShares', () => {
+  it('a two-way street between dead ends: every pair of start and end edges crosses the line once, U-turns at the ends', () => {
+    // W(0,0) — M(100,0) — E(200,0), both directions, 10 m/s. Zone west holds WM and MW, zone east ME and EM.
+    // Line L at x = 140 pointing south (its left is the east). west → east, the four pairs of edges: (WM, ME)
+    // crosses L at 0.4 of ME, in the first half of the end edge (counted); (WM, EM) through ME then a U-turn at
+    // the dead end E, stopping in EM's first half (x 200 → 150, no crossing); (MW, ·) first a U-turn at W. Each
+    // crosses L once going east ('out'); east → west symmetrically 'in'.
+    const edges = [
+      edge('WM', 'W', 'M', [0, 0], [100, 0]),
+      edge('MW', 'M', 'W', [100, 0], [0, 0]),
+      edge('ME', 'M', 'E', [100, 0], [200, 0]),
+      edge('EM', 'E', 'M', [200, 0], [100, 0]),
+    ];
+    const r = zoneRouteShares(
+      edges,
+      [
+        { id: 'west', polygon: box(0, 100, -10, 10) },
+        { id: 'east', polygon: box(100, 200, -10, 10) },
+      ],
+      [{ id: 'L', a: [140, 10], b: [140, -10] }],
+    );
+    expect(r.zoneEdges.get('west')).toEqual(['WM', 'MW']);
+    expect(r.zoneEdges.get('east')).toEqual(['ME', 'EM']);
+    expect(Object.fromEntries(r.shares.get('west\u0000east') ?? [])).toEqual({ 'L|out': 1 });
+    expect(Object.fromEntries(r.shares.get('east\u0000west') ?? [])).toEqual({ 'L|in': 1 });
+  });
+
+  it('takes the fastest of two routes (length / speed), and gives no share where no path exists', () => {
+    // One-way: S→J (zone a), then J→K either straight (200 m) or by a detour along y = 50 (300 m at 30 m/s =
+    // 10 s), then K→T (zone b). Line F on the detour, line D on the straight road, both at x = 200.
+    const net = (straightSpeed: number) => [
+      edge('SJ', 'S', 'J', [0, 0], [100, 0]),
+      edge('straight', 'J', 'K', [100, 0], [300, 0], straightSpeed),
+      {
+        id: 'detour',
+        from: 'J',
+        to: 'K',
+        shape: [
+          [100, 0],
+          [100, 50],
+          [300, 50],
+          [300, 0],
+        ] as [number, number][],
+        length: 300,
+        speed: 30,
+      },
+      edge('KT', 'K', 'T', [300, 0], [400, 0]),
+    ];
+    const zones = [
+      { id: 'a', polygon: box(0, 100, -10, 10) },
+      { id: 'b', polygon: box(300, 400, -10, 10) },
+    ];
+    const lines = [
+      { id: 'F', a: [200, 60] as const, b: [200, 40] as const },
+      { id: 'D', a: [200, 10] as const, b: [200, -10] as const },
+    ];
+    // Straight at 5 m/s: 40 s > 10 s, the detour wins; at 50 m/s: 4 s, the straight road wins.
+    expect(Object.fromEntries(zoneRouteShares(net(5), zones, lines).shares.get('a\u0000b') ?? [])).toEqual({
+      'F|out': 1,
+    });
+    const fast = zoneRouteShares(net(50), zones, lines);
+    expect(Object.fromEntries(fast.shares.get('a\u0000b') ?? [])).toEqual({ 'D|out': 1 });
+    // b → a: T is a dead end without a way back.
+    expect(fast.shares.has('b\u0000a')).toBe(false);
+  });
+});
+
+describe('parseSumoNet', () => {
+  it('reads vehicle edges (sidewalk lanes and internal edges left out), extended to the junction centres', () => {
+    const xml = `<net><location netOffset="0.00,0.00" projParameter="!"/>
+      <edge id=":J_0" function="internal"><lane id=":J_0_0" index="0" speed="5" length="3" shape="0,0 1,1"/></edge>
+      <edge id="a-b" from="a" to="b" priority="1">
+        <lane id="a-b_0" index="0" allow="pedestrian" speed="13.89" length="90.00" shape="5,-4 95,-4"/>
+        <lane id="a-b_1" index="1" disallow="pedestrian" speed="13.89" length="90.00" shape="5,-1.6 95,-1.6"/>
+      </edge>
+      <edge id="walk" from="b" to="a"><lane id="walk_0" index="0" allow="pedestrian" speed="2" length="90" shape="95,4 5,4"/></edge>
+      <junction id="a" type="dead_end" x="0.00" y="0.00"/><junction id="b" type="priority" x="100.00" y="0.00"/>
+    </net>`;
+    const r = parseSumoNet(xml);
+    expect(r.projParameter).toBe('!');
+    expect(r.edges).toEqual([
+      {
+        id: 'a-b',
+        from: 'a',
+        to: 'b',
+        shape: [
+          [0, 0],
+          [5, -1.6],
+          [95, -1.6],
+          [100, 0],
+        ],
+        length: 90,
+        speed: 13.89,
+      },
+    ]);
+  });
+});
