@@ -379,7 +379,7 @@ export function footfallRoutes(app: FastifyInstance, ctx: ApiContext): void {
         summary:
           'Before/after an intervention date: the site against its counterfactual from control sensors, uplift with its 95 % interval, and the daily series',
         description:
-          'Counterfactual = control sensors × pre-period weekday ratios (beforeAfter of @passage/footfall); fault days left out; ' +
+          'Counterfactual = synthetic control, non-negative weights over the other sensors fitted before the date (beforeAfter of @passage/footfall); fault days left out; ' +
           '`result` is null when the data cannot support an estimate (`reason` says why).',
         querystring: BaQuery,
         response: {
@@ -426,7 +426,8 @@ export function footfallRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const g = await loadGrid(ctx, from, day0 + (post + 1) * DAY_MS, all);
       const day = dayOf(q.date) - g.firstDay;
       const flags = flagDays(g);
-      const r = g.days ? beforeAfter(g, { site, controls, day, preDays: pre, postDays: post, flags }) : null;
+      // without preDays, beforeAfter averages its 28/56/84-day windows (docs/FOOTFALL.md); `pre` sizes the series
+      const r = g.days ? beforeAfter(g, { site, controls, day, preDays: q.preDays, postDays: post, flags }) : null;
       const idx = site.map((s) => g.sensors.indexOf(s)).filter((i) => i >= 0);
       const daily = [];
       for (let d = day - pre; d < day + post; d++) {

@@ -38,9 +38,10 @@ export const help = `passage forecast <train|backtest|before-after|compare> [opt
       Trains on days < D0 (or loads --model), forecasts every day D1..D2 from data before each day's midnight only,
       writes sensor_id,date,hour,forecast,lo80,hi80 and prints WAPE of the model, "same hour last week" and "mean of
       the same weekday-hour over 4 weeks" on the same cells, and the coverage of the 80 % intervals.
-  before-after --site <id[,id]> --date D [--post-days 28] [--pre-days 28] [--controls a,b] [--inject 0.15]
+  before-after --site <id[,id]> --date D [--post-days 28] [--pre-days N] [--controls a,b] [--inject 0.15]
                [--placebos N]
-      Uplift of the site against its counterfactual (controls × pre-period weekday ratios) with a 95 % interval;
+      Uplift of the site against its counterfactual (synthetic control: non-negative weights over the other sensors
+      or --controls, fitted over 28, 56 and 84 days before D, or --pre-days) with a 95 % interval;
       fault days left out. --inject multiplies the site's counts after D (a check of the method); --placebos N
       repeats the estimate at N earlier dates without intervention.
   compare --site <id[,id]> --from D --to D
@@ -211,14 +212,15 @@ export async function run(argv: string[]): Promise<number> {
   }
   const day = dayIndex(g, values.date, 'date');
   const post = Number(values['post-days'] ?? 28);
-  const pre = Number(values['pre-days'] ?? 28);
+  // without --pre-days, beforeAfter averages its default pre-period windows (28, 56 and 84 days)
+  const pre = values['pre-days'] === undefined ? undefined : Number(values['pre-days']);
   const inject = values.inject === undefined ? 0 : Number(values.inject);
   const grid = inject ? injectEffect(g, site[0], day, day + post, 1 + inject) : g;
   const opts = { site, controls: list(values.controls), postDays: post, preDays: pre, flags };
   const main = beforeAfter(grid, { ...opts, day });
   const placebos: { date: string; uplift: number; lo: number; hi: number; includesZero: boolean }[] = [];
   const nPlacebo = Number(values.placebos ?? 0);
-  for (let k = 1; placebos.length < nPlacebo && day - k * 14 - pre >= 0; k++) {
+  for (let k = 1; placebos.length < nPlacebo && day - k * 14 - (pre ?? 28) >= 0; k++) {
     const d = day - post - k * 14;
     const r = beforeAfter(g, { ...opts, day: d });
     if (!r) continue;
