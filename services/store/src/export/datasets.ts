@@ -37,7 +37,8 @@ export const OD_SCHEMA: TableSchema = {
       name: 'trips',
       type: 'integer',
       description:
-        'observed trips (distinct tokens matched between the two zones), k-anonymous per hour as stored, always >= k',
+        'observed trips (distinct tokens matched between the two zones), k-anonymous per hour as stored, always >= k ' +
+        '(0 for a count-estimated row)',
       constraints: { required: true, minimum: 0 },
     },
     {
@@ -62,6 +63,14 @@ export const OD_SCHEMA: TableSchema = {
     },
     { name: 'travel_time_p50_s', type: 'number' },
     { name: 'travel_time_p85_s', type: 'number' },
+    {
+      name: 'method',
+      type: 'string',
+      description:
+        'probe-expanded = observed trips (>= k) expanded to the population; count-estimated = no probe trip: a zone ' +
+        "the group's probes do not see, estimated from counted totals and camera lines (trips 0, wide interval)",
+      constraints: { required: true, enum: ['probe-expanded', 'count-estimated'] },
+    },
   ],
   primaryKey: ['window_start', 'origin', 'destination', 'mode'],
 };
@@ -78,10 +87,11 @@ export function odTable(opts: TimeRange & { k: number; interval?: OpenInterval }
     sql: `SELECT ${ISO('toDateTime(t)')} AS window_start, ${ISO('addSeconds(toDateTime(t), {step:UInt32})')} AS window_end,
         origin, destination, mode, toUInt32(obs) AS trips, round(ex, 3) AS expanded, round(sqrt(v), 3) AS expanded_se,
         round(lo95, 3) AS ci95_low, round(hi95, 3) AS ci95_high,
-        round(t50, 1) AS travel_time_p50_s, round(t85, 1) AS travel_time_p85_s
+        round(t50, 1) AS travel_time_p50_s, round(t85, 1) AS travel_time_p85_s,
+        if(est > 0, 'count-estimated', 'probe-expanded') AS method
       FROM (SELECT *, ${ci95Sql({ ex: 'ex', v: 'v', lo: 'lo', hi: 'hi', cells: 'cells', open: 'open' })}
         FROM (${odCellsSql({ interval: iv, modes: false, hourly: true })}))
-      WHERE obs >= {k:UInt32}
+      WHERE obs >= {k:UInt32} OR est > 0
       ORDER BY window_start, origin, destination, mode`,
     params: { ...rangeParams(opts), k: opts.k, step: STEP[iv], modes: [] },
   };
@@ -95,7 +105,7 @@ export async function odSuppressedCells(
   const r = await rows<{ n: number }>(
     client,
     `SELECT toUInt32(count()) AS n FROM (${odCellsSql({ interval: opts.interval ?? '1h', modes: false, hourly: true })})
-     WHERE obs < {k:UInt32}`,
+     WHERE obs < {k:UInt32} AND est = 0`,
     { ...rangeParams(opts), k: opts.k, modes: [] },
   );
   return Number(r[0]?.n ?? 0);

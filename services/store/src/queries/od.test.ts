@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { odSuppressedCells, odTable } from '../export/datasets.ts';
 import { openStore, type Store } from '../index.ts';
 import { migrate } from '../migrate.ts';
 import { odFlows } from './od.ts';
@@ -142,5 +143,74 @@ describe('odFlows: the interval of a cell is the one stored with it (issue 11)',
     expect(a?.ci95[0]).toBeCloseTo(Math.max(0, 70 - 1.959964 * Math.sqrt(641)), 9);
     expect(a?.ci95[1]).toBeCloseTo(70 + 1.959964 * Math.sqrt(641), 9);
     expect(total.flows.find((f) => f.origin === 'u')?.ci95[1]).toBeNull();
+  });
+});
+
+describe('odFlows and the OD export: count-estimated cells are published and labelled (issue 10 item 3)', () => {
+  const E = Date.parse('2025-11-10T08:00:00Z');
+  const row = (o: string, d: string, observed: number, e: number, se: number, status: string) => ({
+    origin: o,
+    destination: d,
+    mode: 'motor',
+    window_start: Math.floor(E / 1000),
+    observed,
+    expanded: e,
+    expanded_se: se,
+    status,
+    lower95: Math.max(0, e - 1.959964 * se),
+    upper95: e + 1.959964 * se,
+  });
+
+  it('an estimated cell (no probe trip) is a flow with observed 0 and its stored interval; one derived from a suppressed cell is not', async () => {
+    // gate → gate: 12 published trips expanded to 40. gate → parking: no probe at the car park, 25 estimated from
+    // counts. gate → (unobserved): residual 9. gate → market: only a suppressed marker (3 devices) in od_1h, and
+    // an 'observed' expansion row of 0 observed trips: never read.
+    await store.client.insert({
+      table: 'od_1h',
+      values: [
+        { kind: 'od', origin: 'gate', destination: 'gate-2', mode: 'motor', window_start: E / 1000, trips: 12 },
+        {
+          kind: 'od',
+          origin: 'gate',
+          destination: 'market',
+          mode: 'motor',
+          window_start: E / 1000,
+          trips: 0,
+          suppressed: 1,
+        },
+      ].map((r) => ({ tt_p50_s: 100, tt_p85_s: 120, suppressed: 0, rule: '', ...r })),
+      format: 'JSONEachRow',
+    });
+    await store.client.insert({
+      table: 'od_expanded_1h',
+      values: [
+        row('gate', 'gate-2', 12, 40, 5, 'observed'),
+        row('gate', 'parking', 0, 25, 10, 'estimated'),
+        row('gate', '(unobserved)', 0, 9, 6, 'residual'),
+        row('gate', 'market', 0, 7, 3, 'observed'),
+      ],
+      format: 'JSONEachRow',
+    });
+    const r = await odFlows(store.client, { from: E, to: E + HOUR, interval: '1h', k: 5, modes: ['car'] });
+    const f = (d: string) => r.flows.find((x) => x.destination === d);
+    expect(r.flows.map((x) => x.destination).sort()).toEqual(['(unobserved)', 'gate-2', 'parking']);
+    expect(f('gate-2')).toMatchObject({ observed: 12, expanded: 40, method: 'probe-expanded' });
+    expect(f('parking')).toMatchObject({ observed: 0, expanded: 25, stdErr: 10, method: 'count-estimated' });
+    expect(f('parking')?.ci95[0]).toBeCloseTo(25 - 1.959964 * 10, 9);
+    expect(f('parking')?.ci95[1]).toBeCloseTo(25 + 1.959964 * 10, 9);
+    expect(f('(unobserved)')).toMatchObject({ observed: 0, expanded: 9, method: 'count-estimated' });
+    expect(r.totals).toEqual({ observed: 12, expanded: 74 });
+    expect(r.suppressedCells).toBe(1);
+    // The export: the same three rows, labelled; the suppressed cell counted as hidden.
+    const t = odTable({ from: E, to: E + HOUR, k: 5 });
+    const rows = await (
+      await store.client.query({ query: t.sql, query_params: t.params, format: 'JSONEachRow' })
+    ).json<{ destination: string; trips: number; expanded: number; method: string }>();
+    expect(rows.map((x) => [x.destination, Number(x.trips), Number(x.expanded), x.method])).toEqual([
+      ['(unobserved)', 0, 9, 'count-estimated'],
+      ['gate-2', 12, 40, 'probe-expanded'],
+      ['parking', 0, 25, 'count-estimated'],
+    ]);
+    expect(await odSuppressedCells(store.client, { from: E, to: E + HOUR, k: 5 })).toBe(1);
   });
 });

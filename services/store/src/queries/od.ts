@@ -21,6 +21,12 @@ export interface OdFlow {
   ci95: [number, number | null];
   travelTimeP50S: number | null;
   travelTimeP85S: number | null;
+  /**
+   * How the flow was obtained: 'probe-expanded' = matched probe trips (≥ k) expanded to the population; 'count-estimated'
+   * = no probe trip, estimated from counts (the GLS matrix estimation's `estimated` and `residual` cells: a zone the
+   * group's probes do not see, fitted to counted totals and lines through route shares); 'mixed' = a bucket of both.
+   */
+  method: 'probe-expanded' | 'count-estimated' | 'mixed';
 }
 export interface OdResult {
   from: number;
@@ -108,8 +114,11 @@ const LEGACY = "upper95 = 0 AND status != 'unexpanded'";
  *    from suppressed cells) are never read; cells: published hourly cells summed (0 in the 15-minute branch, which
  *    stores no interval); open: those with no upper bound (status 'unexpanded', upper95 0). Rows written before
  *    migration 0006 (no interval stored: 0, 0) get the rule the stored intervals follow (expanded ± 1.959964 se);
- *  - t50, t85: trips-weighted means of the source rows' travel-time quantiles.
- * `modes` empty = every stored mode (rows stay per mode). Callers hide cells with obs < k.
+ *  - t50, t85: trips-weighted means of the source rows' travel-time quantiles;
+ *  - est: count-estimated cells (hourly branch only): `od_expanded_1h` rows of status 'estimated' or 'residual'
+ *    with no observed trip and no published `od_1h` cell (a zone the group's probes do not see, estimated from
+ *    counts: no token behind them, so k does not apply), with their stored interval (obs 0, cells = est).
+ * `modes` empty = every stored mode (rows stay per mode). Callers hide cells with obs < k unless est > 0.
  */
 export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; hourly: boolean }): string {
   const modeWhere = o.modes ? 'AND mode IN {modes:Array(String)}' : '';
@@ -124,7 +133,7 @@ export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; ho
       sum(if(e.ex > 0 AND e.ex >= o.n, e.hi, toFloat64(o.n))) AS hi,
       toUInt32(countIf(o.n > 0)) AS cells, toUInt32(countIf(e.ex > 0 AND e.ex >= o.n AND e.un > 0)) AS open,
       if(obs > 0, sum(o.p50 * o.n) / obs, NULL) AS t50, if(obs > 0, sum(o.p85 * o.n) / obs, NULL) AS t85,
-      toUInt32(sum(o.sup)) AS sup
+      toUInt32(sum(o.sup)) AS sup, toUInt32(0) AS est
     FROM (
       SELECT window_start, origin, destination, mode, sumIf(trips, suppressed = 0) AS n,
         if(n > 0, sumIf(tt_p50_s * trips, suppressed = 0) / n, 0) AS p50,
@@ -149,8 +158,21 @@ export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; ho
       toUInt32(0) AS open,
       if(obs > 0, sumIf(tt_p50_s * trips, suppressed = 0) / obs, NULL) AS t50,
       if(obs > 0, sumIf(tt_p85_s * trips, suppressed = 0) / obs, NULL) AS t85,
-      toUInt32(countIf(suppressed = 1)) AS sup
+      toUInt32(countIf(suppressed = 1)) AS sup, toUInt32(0) AS est
     FROM od_15m WHERE ${rangeWhere('window_start')} ${modeWhere} AND NOT ${useHourly}
+    GROUP BY t, origin, destination, mode
+    UNION ALL
+    SELECT toUInt32(toUnixTimestamp(${bucketExpr('window_start', o.interval)})) AS t, origin, destination, mode,
+      toFloat64(0) AS obs, sum(expanded) AS ex, sum(expanded_se * expanded_se) AS v, sum(lower95) AS lo,
+      sum(upper95) AS hi, toUInt32(count()) AS cells, toUInt32(0) AS open,
+      CAST(NULL AS Nullable(Float64)) AS t50, CAST(NULL AS Nullable(Float64)) AS t85, toUInt32(0) AS sup,
+      toUInt32(count()) AS est
+    FROM od_expanded_1h FINAL
+    WHERE observed = 0 AND status IN ('estimated', 'residual') AND expanded > 0 AND ${rangeWhere('window_start')}
+      ${modeWhere} AND ${useHourly}
+      AND (window_start, origin, destination, mode) NOT IN (
+        SELECT window_start, origin, destination, mode FROM od_1h
+        WHERE kind = 'od' AND suppressed = 0 AND trips > 0 AND ${rangeWhere('window_start')})
     GROUP BY t, origin, destination, mode`;
 }
 
@@ -201,6 +223,7 @@ export async function odFlows(
     tt50: number | null;
     tt85: number | null;
     hidden: number;
+    test: number;
     lo95: number;
     hi95: number | null;
   }>(
@@ -215,8 +238,9 @@ export async function odFlows(
          open: 'sumIf(c.open, pub)',
        })},
        if(tobs > 0, sumIf(c.t50 * c.obs, pub) / tobs, NULL) AS tt50,
-       if(tobs > 0, sumIf(c.t85 * c.obs, pub) / tobs, NULL) AS tt85, toUInt32(countIf(NOT pub)) AS hidden
-     FROM (SELECT *, obs >= {k:UInt32} AS pub
+       if(tobs > 0, sumIf(c.t85 * c.obs, pub) / tobs, NULL) AS tt85, toUInt32(countIf(NOT pub)) AS hidden,
+       toUInt32(sumIf(c.est, pub)) AS test
+     FROM (SELECT *, obs >= {k:UInt32} OR est > 0 AS pub
        FROM (${odCellsSql({ interval: opts.interval, modes: odModes.length > 0, hourly: opts.interval !== '15m' })})) AS c
      GROUP BY t, origin, destination ORDER BY t, origin, destination`,
     { ...rangeParams(opts), modes: odModes, k: opts.k },
@@ -227,7 +251,8 @@ export async function odFlows(
   for (const x of r) {
     suppressedCells += Number(x.hidden);
     const observed = Number(x.tobs);
-    if (observed < opts.k) continue;
+    const estimatedCells = Number(x.test);
+    if (observed < opts.k && estimatedCells === 0) continue;
     const expanded = Number(x.tex);
     if (expanded < minFlow) continue;
     const stdErr = Math.sqrt(Number(x.tv));
@@ -241,6 +266,7 @@ export async function odFlows(
       ci95: [Number(x.lo95), x.hi95 === null ? null : Number(x.hi95)],
       travelTimeP50S: x.tt50 === null ? null : Number(x.tt50),
       travelTimeP85S: x.tt85 === null ? null : Number(x.tt85),
+      method: estimatedCells === 0 ? 'probe-expanded' : observed === 0 ? 'count-estimated' : 'mixed',
     });
   }
   return {
