@@ -25,19 +25,36 @@ const RESOLUTIONS: [number, number][] = [
   [1280, 960],
 ];
 
-/** The scenario seen through varied cameras (see the module comment); `seed` picks the variant. */
-export function varyCameras(ctx: SimContext, seed: number): SimContext {
+/** Ranges of a camera variant (defaults: the module comment's). */
+export interface CameraVariantRanges {
+  /** Mounting height range, m. @default [4, 10] */
+  heightM?: readonly [number, number];
+  /** Horizontal field of view range, degrees. @default [60, 110] */
+  hfovDeg?: readonly [number, number];
+  /** Frame rates drawn from. @default 5–30 fps */
+  fps?: readonly number[];
+}
+
+/**
+ * The scenario seen through varied cameras (see the module comment); `seed` picks the variant, `ranges` narrows it
+ * (diagnosis: e.g. only low masts at 5 fps). Same seed and ranges → same cameras; the defaults reproduce the
+ * training files' variants draw for draw.
+ */
+export function varyCameras(ctx: SimContext, seed: number, ranges: CameraVariantRanges = {}): SimContext {
+  const [h0, h1] = ranges.heightM ?? [4, 10];
+  const [f0, f1] = ranges.hfovDeg ?? [60, 110];
+  const fpsList = ranges.fps ?? FPS;
   const rng = sampler(seed);
   const frame = ctx.frame;
   const cameras: CameraSpec[] = ctx.scenario.cameras.map((spec, i) => {
     const [x, y] = frame.toLocal([spec.position.lon, spec.position.lat]);
     // Aim at the same ground point: distance of the optical axis' foot from the camera.
     const aimM = spec.mountingHeightM / Math.tan(Math.max(3, spec.tiltDeg) * DEG);
-    const h = rng.range(4, 10);
+    const h = rng.range(h0, h1);
     const tiltDeg = Math.min(60, Math.max(5, Math.atan(h / aimM) / DEG + rng.normal(0, 2)));
-    const hfovDeg = rng.range(60, 110);
+    const hfovDeg = rng.range(f0, f1);
     const [width, height] = RESOLUTIONS[rng.int(RESOLUTIONS.length)];
-    const fps = FPS[rng.int(FPS.length)];
+    const fps = fpsList[rng.int(fpsList.length)];
     const headingDeg = spec.headingDeg + rng.normal(0, 3);
     const pinhole = { x, y, mountingHeightM: h, headingDeg, tiltDeg, hfovDeg, width, height };
     const cam = makePinhole(pinhole);

@@ -49,6 +49,9 @@ import {
 } from '@passage/sim';
 import { varyCameras } from './camera-variants.ts';
 
+/** A synthesised detection frame (`detections.v1`). */
+export type DetectionFrame = ReturnType<typeof synthesizeDetections> extends Generator<infer F> ? F : never;
+
 /** A finished road user of one camera (what the video-flows worker sees). */
 export type CameraTrack = CameraRoadUser;
 
@@ -64,6 +67,12 @@ export interface RunTracksOptions {
   pipeline?: Partial<Omit<CameraPipelineOptions, 'cameraId' | 'siteId' | 'homography' | 'lines' | 'zones'>>;
   /** Called with each finished road user as it ends (default: collected and returned). */
   onTrack?: (t: CameraTrack) => void;
+  /** Called with each synthesised frame after the pipelines ran it (diagnosis). */
+  onFrame?: (f: DetectionFrame) => void;
+  /** Every counting line's `extentTolM` (experiments; default the line's own). */
+  lineTolM?: number;
+  /** Filled at the end with each camera's score-threshold factors per class group. */
+  scoreFactors?: Map<string, readonly number[]>;
 }
 
 /** The video defaults the worker runs with (`video.*` of the default configuration, no file, no environment). */
@@ -82,7 +91,9 @@ export function runScenarioTracks(ctx: SimContext, o: RunTracksOptions = {}): Ca
       const c = specs.get(id);
       if (!c || (o.cameraIds && !o.cameraIds.includes(id))) return undefined;
       const defaults = { fps: VIDEO.fps, tracker: VIDEO.tracker, adaptiveScores: VIDEO.adaptiveScores };
-      return { ...cameraPipelineOptions(c, defaults), ...o.pipeline };
+      const p = { ...cameraPipelineOptions(c, defaults), ...o.pipeline };
+      if (o.lineTolM !== undefined) p.lines = p.lines.map((l) => ({ ...l, extentTolM: o.lineTolM }));
+      return p;
     },
     { maxClockJumpMs: VIDEO.maxClockJumpMs },
   );
@@ -93,11 +104,16 @@ export function runScenarioTracks(ctx: SimContext, o: RunTracksOptions = {}): Ca
   };
   const synth = { seed: o.seed, fromS: o.fromS, toS: o.toS, cameraIds: o.cameraIds, detector: o.detector };
   for (const f of synthesizeDetections(ctx, synth)) {
-    set.processFrame(f.cameraId, f.ts, f.objects, finished);
+    set.processFrame(f.cameraId, f.ts, f.objects, finished, f);
+    o.onFrame?.(f);
     if (finished.length) drain();
   }
   set.flush(finished);
   drain();
+  for (const c of ctx.scenario.cameras) {
+    const p = set.get(c.id);
+    if (p) o.scoreFactors?.set(c.id, [...p.scoreThresholdFactors]);
+  }
   return out;
 }
 
@@ -142,14 +158,21 @@ export interface MatchStats {
 export function matchTracksToTruth(
   ctx: SimContext,
   tracks: readonly CameraTrack[],
-  o: { toleranceS?: number; fromS?: number; toS?: number; cameraIds?: readonly string[] } = {},
+  o: {
+    toleranceS?: number;
+    fromS?: number;
+    toS?: number;
+    cameraIds?: readonly string[];
+    /** Filled with the truth crossings a track took, as `camera|line|direction|agent|t` (t in s from start). */
+    taken?: Set<string>;
+  } = {},
 ): { rows: LabelledTrack[]; stats: MatchStats } {
   const tol = o.toleranceS ?? 2;
   const fromS = o.fromS ?? 0;
   const toS = o.toS ?? ctx.scenario.durationS;
   const start = ctx.scenario.start;
   // Truth crossings per key camera|line|direction.
-  const events: { agent: number; mode: Mode; t: number; taken: number }[] = [];
+  const events: { agent: number; mode: Mode; t: number; taken: number; key: string }[] = [];
   const byKey = new Map<string, number[]>();
   for (const cam of ctx.cameras) {
     if (o.cameraIds && !o.cameraIds.includes(cam.spec.id)) continue;
@@ -160,7 +183,7 @@ export function matchTracksToTruth(
         let list = byKey.get(key);
         if (!list) byKey.set(key, (list = []));
         list.push(events.length);
-        events.push({ agent: e.agent, mode: e.mode, t: e.t, taken: -1 });
+        events.push({ agent: e.agent, mode: e.mode, t: e.t, taken: -1, key: `${key}|${e.agent}|${e.t}` });
       }
     }
   }
@@ -214,6 +237,7 @@ export function matchTracksToTruth(
   for (const e of events) {
     stats.truthByMode[e.mode] = (stats.truthByMode[e.mode] ?? 0) + 1;
     if (e.taken >= 0) stats.matchedByMode[e.mode] = (stats.matchedByMode[e.mode] ?? 0) + 1;
+    if (e.taken >= 0) o.taken?.add(e.key);
   }
   const rows: LabelledTrack[] = [];
   withCrossings.forEach((t, ti) => {

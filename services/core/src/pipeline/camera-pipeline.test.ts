@@ -289,3 +289,65 @@ describe('CameraPipeline score thresholds from the camera score distribution', (
     expect(crossings(run(fixed, 150, crowd(0.86)))).toBe(20);
   });
 });
+
+describe('CameraPipeline road users cut by the image border', () => {
+  // A 400 × 300 px image (40 m × 30 m of ground at 10 px/m). A car (4 m × 2 m box) drives along y = 20 m at
+  // 10 m/s (1 m per frame). Near the right border its box is cut: the bottom-centre of the visible part is at
+  // (x + 38) / 2 m, so its raw foot point never gets beyond 39.4 m. The line is at x = 39.2 m; the detector drops
+  // boxes less than 30 % inside the image (x > 40.8 m).
+  const image = { width: 400, height: 300 };
+  const line = [{ id: 'edge', a: [39.2, 0] as [number, number], b: [39.2, 50] as [number, number] }];
+  const car = (x: number): PipelineObject[] => {
+    const u0 = x * 10 - 20;
+    const u1 = Math.min(400, u0 + 40);
+    return u1 - u0 >= 12 ? [{ bbox: [u0, 180, u1 - u0, 20], cls: 'car', score: 0.9 }] : [];
+  };
+  const sized = (p: CameraPipeline, frames: number, at: (k: number) => PipelineObject[]): FinishedRoadUser[] => {
+    const out: FinishedRoadUser[] = [];
+    for (let k = 0; k < frames; k++) p.processFrame(T0 + k * 100, at(k), out, image.width, image.height);
+    p.flush(out);
+    return out;
+  };
+  const leaving = (k: number): PipelineObject[] => car(25 + k);
+  const entering = (k: number): PipelineObject[] => car(41 - k);
+
+  it('without the image size the crossing at the border is lost (raw foot points stop short of the line)', () => {
+    const users = run(pipeline({ lines: line }), 25, leaving);
+    expect(users.flatMap((u) => u.summary.crossings)).toEqual([]);
+    const back = run(pipeline({ lines: line }), 25, entering);
+    expect(back.flatMap((u) => u.summary.crossings)).toEqual([]);
+  });
+
+  it('leaving through the border: dead-reckoned from the uncut positions, the crossing is counted once', () => {
+    const p = pipeline({ lines: line });
+    const users = sized(p, 25, leaving);
+    const c = users.flatMap((u) => u.summary.crossings);
+    expect(c.map((x) => x.direction)).toEqual(['in']);
+    // True crossing at x = 39.2 m: frame 14.2 (1 420 ms); smoothing and the last frame put it within 0.6 s.
+    expect(c[0].ts).toBeGreaterThan(T0 + 1300);
+    expect(c[0].ts).toBeLessThan(T0 + 2000);
+    expect(p.borderReckoned).toBeGreaterThan(0);
+    // Off: the old behaviour.
+    const off = sized(pipeline({ lines: line, borderDeadReckonMs: 0 }), 25, leaving);
+    expect(off.flatMap((u) => u.summary.crossings)).toEqual([]);
+  });
+
+  it('entering through the border: placed on the ground once uncut, reckoned back to when it was first seen', () => {
+    const users = sized(pipeline({ lines: line }), 25, entering);
+    const c = users.flatMap((u) => u.summary.crossings);
+    expect(c.map((x) => x.direction)).toEqual(['out']);
+    // True crossing at x = 39.2 m: frame 1.8 (180 ms).
+    expect(c[0].ts).toBeGreaterThanOrEqual(T0);
+    expect(c[0].ts).toBeLessThan(T0 + 700);
+  });
+
+  it('a road user cut all along keeps its raw foot points (counted as before)', () => {
+    // A car parked half out of the picture, then driving along the border line's side: never uncut.
+    const users = sized(pipeline({ lines: line }), 20, (k) => [
+      { bbox: [380, 100 + 5 * k, 20, 20], cls: 'car', score: 0.9 },
+    ]);
+    expect(users).toHaveLength(1);
+    expect(users[0].summary.frames).toBe(20);
+    expect(users[0].summary.crossings).toEqual([]);
+  });
+});

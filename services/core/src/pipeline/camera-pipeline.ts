@@ -67,7 +67,29 @@ export interface CameraPipelineOptions {
   trackByClassGroup?: boolean;
   /** Ground-plane track stitching (see the class comment); `false` turns it off. */
   stitch?: Partial<StitchOptions> | false;
+  /**
+   * Image size (px) of the camera, for boxes cut by the image border (see `borderDeadReckonMs`); a frame's own
+   * `width`/`height` override it. Unknown (the default) → every foot point is taken as it is.
+   */
+  imageSize?: { width: number; height: number };
+  /**
+   * Boxes cut by the left, right or bottom image border. The bottom-centre of such a box is not the road user's
+   * foot point (the box ends at the border, the foot is beyond it), so its ground position is wrong: a road user
+   * crossing a counting line near the image border seems to stop at the border and its crossing is never
+   * counted (on training worlds seen through low masts and narrow lenses, 3 of 4 crossings with a cut box were
+   * lost: `diagnose-crossings.ts`). While its box is cut, a road user's position is dead-reckoned on the ground
+   * from its last uncut positions (least-squares velocity over the last second) for at most this long (ms), then
+   * held. A road user first seen cut keeps its raw foot points until it has two uncut ones. `0` turns it off.
+   * @default 3000
+   */
+  borderDeadReckonMs?: number;
 }
+
+/** A box edge within this many pixels (plus `BORDER_SHARE` × box size) of the image border is cut by it. */
+const BORDER_PX = 2;
+const BORDER_SHARE = 0.04;
+/** How far (ms) a road user that left the picture through the border is reckoned beyond its last sighting. */
+const BORDER_EXIT_MS = 1000;
 
 /**
  * Track stitching on the ground plane. A track the tracker lost (or ended) is kept dormant for a while; a new track
@@ -210,6 +232,20 @@ class Samples {
   frames = 0;
   /** Two-wheeler track id → frames this (person) track's box sat on its box. */
   partners: Map<number, number> | undefined;
+  /** Box cut by the image border since this time (NaN: not cut); anchor position, time and velocity (m/s). */
+  cutSince = Number.NaN;
+  cutT0 = 0;
+  cutX = 0;
+  cutY = 0;
+  cutVx = 0;
+  cutVy = 0;
+  /** Whether the dead reckoning has an anchor (false: first seen cut, raw foot points). */
+  cutAnchored = false;
+  /** Frames whose box was not cut by the image border, and the first of them. */
+  uncutFrames = 0;
+  firstUncutTs = Number.NaN;
+  /** First seen cut by the border and not yet placed on the ground: not fed to the counter. */
+  pending = false;
   constructor(cap: number) {
     this.cap = cap;
     this.t = new Float64Array(cap);
@@ -252,6 +288,13 @@ function overlapShare(b: ArrayLike<number>, o: ArrayLike<number>): number {
   return area > 0 ? (iw * ih) / area : 0;
 }
 
+/** Whether a box [left, top, width, height] touches the left, right or bottom border of a width × height image. */
+export function cutByBorder(b: ArrayLike<number>, width: number, height: number): boolean {
+  const mu = BORDER_PX + BORDER_SHARE * b[2];
+  const mv = BORDER_PX + BORDER_SHARE * b[3];
+  return b[0] <= mu || b[0] + b[2] >= width - mu || b[1] + b[3] >= height - mv;
+}
+
 export class CameraPipeline {
   readonly cameraId: string;
   readonly siteId: string;
@@ -284,6 +327,11 @@ export class CameraPipeline {
   lateFrames = 0;
   /** Newborn tracks that continued a lost road user (ground-plane stitching). */
   stitched = 0;
+  /** Positions dead-reckoned because the road user's box was cut by the image border. */
+  borderReckoned = 0;
+  private readonly imageW: number;
+  private readonly imageH: number;
+  private readonly borderMs: number;
   private readonly stitch: Readonly<StitchOptions> | undefined;
   /** Tracker key (tracker id × groups + group) → road-user id (RETIRED: ignore the tracker track). */
   private readonly keyToUid = new Map<number, number>();
@@ -295,6 +343,10 @@ export class CameraPipeline {
   private readonly dormantUntil = new Map<number, number>();
   private nextUid = 1;
   private readonly vel = new Float64Array(4);
+  /** One-track scratch for the counter. */
+  private readonly one = new Float64Array(1);
+  private readonly oneX = new Float64Array(1);
+  private readonly oneY = new Float64Array(1);
 
   constructor(o: CameraPipelineOptions) {
     this.cameraId = o.cameraId;
@@ -326,6 +378,10 @@ export class CameraPipeline {
     this.maxSamples = o.maxSamplesPerTrack ?? 256;
     this.riderShare = o.riderShare ?? 0.5;
     this.stitch = o.stitch === false ? undefined : Object.freeze({ ...STITCH_DEFAULTS, ...o.stitch });
+    this.imageW = o.imageSize?.width ?? 0;
+    this.imageH = o.imageSize?.height ?? 0;
+    this.borderMs = o.borderDeadReckonMs ?? 3000;
+    if (!(this.borderMs >= 0)) throw new RangeError(`borderDeadReckonMs must be ≥ 0 (got ${o.borderDeadReckonMs}).`);
   }
 
   /** Smallest factor applied to a class group's score thresholds (1: the fixed ones; see `adaptiveScores`). */
@@ -348,9 +404,16 @@ export class CameraPipeline {
 
   /**
    * Processes one frame. Frames older than the last one are counted in `lateFrames` and skipped (a tracker
-   * cannot go back in time). Finished road users are appended to `out`.
+   * cannot go back in time). Finished road users are appended to `out`. `width`/`height`: the frame's image size
+   * when known (else the `imageSize` option), for boxes cut by the image border.
    */
-  processFrame(ts: number, objects: readonly PipelineObject[], out: FinishedRoadUser[]): void {
+  processFrame(
+    ts: number,
+    objects: readonly PipelineObject[],
+    out: FinishedRoadUser[],
+    width = this.imageW,
+    height = this.imageH,
+  ): void {
     if (ts <= this.lastTs) {
       this.lateFrames++;
       return;
@@ -448,10 +511,6 @@ export class CameraPipeline {
           this.uidKey.set(id, key);
           this.seenTs.set(id, ts);
         }
-        this.ids[w] = id;
-        this.xs[w] = x;
-        this.ys[w] = y;
-        w++;
         let s = this.samples.get(id);
         if (!s) {
           s = new Samples(this.maxSamples);
@@ -460,8 +519,45 @@ export class CameraPipeline {
         const dl = frame.detIndex[i];
         const d = dl >= 0 ? this.groupIndex[g][dl] : -1;
         const b = d >= 0 ? objects[d].bbox : frame.boxes.subarray(4 * i, 4 * i + 4);
+        let px = x;
+        let py = y;
+        let feed = true;
+        let anchoredNow = false;
+        if (this.borderMs > 0 && width > 0 && height > 0) {
+          if (cutByBorder(b, width, height)) {
+            if (s.frames === 0) s.pending = true; // first seen cut: no true foot point yet
+            if (s.pending) feed = false;
+            else if (this.reckon(s, ts)) {
+              px = this.vel[2];
+              py = this.vel[3];
+            }
+          } else {
+            s.cutSince = Number.NaN;
+            if (s.uncutFrames++ === 0) s.firstUncutTs = ts;
+            if (s.pending) {
+              feed = false;
+              anchoredNow = true; // decided below, once this frame's sample is in
+            }
+          }
+        }
         groundBoxSize(this.H.h, b[0], b[1], b[2], b[3], this.size);
-        s.push(ts, x, y, this.size[0], this.size[1], b[3] > 0 ? b[2] / b[3] : Number.NaN);
+        s.push(ts, px, py, this.size[0], this.size[1], b[3] > 0 ? b[2] / b[3] : Number.NaN);
+        if (anchoredNow && this.velocity(s, s.firstUncutTs)) {
+          // Entered through the border: the counter starts from where it was when first seen, reckoned back.
+          s.pending = false;
+          feed = true;
+          const back = Math.min(ts - s.t[0], this.borderMs);
+          this.one[0] = id;
+          this.oneX[0] = this.vel[2] - (this.vel[0] * back) / 1000;
+          this.oneY[0] = this.vel[3] - (this.vel[1] * back) / 1000;
+          if (back > 0) this.counter.update(ts - back, this.one, this.oneX, this.oneY, 1);
+        }
+        if (feed) {
+          this.ids[w] = id;
+          this.xs[w] = px;
+          this.ys[w] = py;
+          w++;
+        }
         s.frames++;
         if (d >= 0) {
           this.detTrack[d] = id;
@@ -550,13 +646,67 @@ export class CameraPipeline {
     else this.dormantUntil.set(id, until);
   }
 
-  /** Velocity (m/s) over the last second a road user was seen, into `this.vel`; false when not measurable. */
-  private velocity(s: Samples): boolean {
+  /**
+   * End of a road user seen at the image border. Never placed on the ground (always cut, or too short to measure
+   * a velocity): its raw foot points go to the counter now, as they would have without the border rule. Left the
+   * picture through the border while moving: the counter gets one more position, reckoned `BORDER_EXIT_MS` after
+   * it was last seen (at most `borderDeadReckonMs` after its last uncut position), so a line it was crossing while
+   * leaving the picture is counted.
+   */
+  private borderEnd(id: number, s: Samples): void {
+    this.one[0] = id;
+    if (s.pending) {
+      for (let i = 0; i < s.n; i++) {
+        this.oneX[0] = s.x[i];
+        this.oneY[0] = s.y[i];
+        this.counter.update(s.t[i], this.one, this.oneX, this.oneY, 1);
+      }
+      return;
+    }
+    if (Number.isNaN(s.cutSince) || !s.cutAnchored) return;
+    const last = s.t[s.n - 1];
+    const tEnd = Math.min(last + BORDER_EXIT_MS, s.cutT0 + this.borderMs);
+    if (!(tEnd > last)) return;
+    const dt = (tEnd - s.cutT0) / 1000;
+    this.oneX[0] = s.cutX + s.cutVx * dt;
+    this.oneY[0] = s.cutY + s.cutVy * dt;
+    this.counter.update(tEnd, this.one, this.oneX, this.oneY, 1);
+  }
+
+  /**
+   * Dead-reckoned position (into `this.vel[2..3]`) of a road user whose box is cut by the image border at `ts`
+   * (see `borderDeadReckonMs`); false when it has no uncut positions to reckon from (first seen cut).
+   */
+  private reckon(s: Samples, ts: number): boolean {
+    if (Number.isNaN(s.cutSince)) {
+      s.cutSince = ts;
+      s.cutAnchored = s.uncutFrames >= 2 && this.velocity(s, s.firstUncutTs);
+      if (s.cutAnchored) {
+        s.cutT0 = s.t[s.n - 1];
+        s.cutVx = this.vel[0];
+        s.cutVy = this.vel[1];
+        s.cutX = this.vel[2];
+        s.cutY = this.vel[3];
+      }
+    }
+    if (!s.cutAnchored) return false;
+    const dt = Math.min(ts - s.cutT0, this.borderMs) / 1000;
+    this.vel[2] = s.cutX + s.cutVx * dt;
+    this.vel[3] = s.cutY + s.cutVy * dt;
+    this.borderReckoned++;
+    return true;
+  }
+
+  /**
+   * Velocity (m/s) over the last second a road user was seen (samples from `fromTs` on), into `this.vel`; false
+   * when not measurable.
+   */
+  private velocity(s: Samples, fromTs = Number.NEGATIVE_INFINITY): boolean {
     const n = s.n;
     if (n < 2) return false;
     const tEnd = s.t[n - 1];
     let lo = n - 1;
-    while (lo > 0 && s.t[lo - 1] >= tEnd - 1000) lo--;
+    while (lo > 0 && s.t[lo - 1] >= tEnd - 1000 && s.t[lo - 1] >= fromTs) lo--;
     if (n - lo < 2 || tEnd - s.t[lo] < 90) return false;
     let mt = 0;
     let mx = 0;
@@ -645,6 +795,7 @@ export class CameraPipeline {
     const s = this.samples.get(id);
     this.samples.delete(id);
     this.seenTs.delete(id);
+    if (s && s.n > 0 && this.borderMs > 0) this.borderEnd(id, s);
     const summary = this.counter.finish(id);
     if (!s || !summary) return;
     const speeds = new Float64Array(s.n);

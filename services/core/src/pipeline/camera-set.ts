@@ -48,15 +48,25 @@ export class CameraPipelineSet {
     return p;
   }
 
-  /** Runs one frame; finished road users of that camera are appended to `out`. */
-  processFrame(cameraId: string, ts: number, objects: readonly PipelineObject[], out: CameraRoadUser[]): FrameOutcome {
+  /**
+   * Runs one frame; finished road users of that camera are appended to `out`. `size`: the frame's image size when
+   * it says it (`detections.v1` `width`/`height`), for boxes cut by the image border.
+   */
+  processFrame(
+    cameraId: string,
+    ts: number,
+    objects: readonly PipelineObject[],
+    out: CameraRoadUser[],
+    size?: { width?: number; height?: number },
+  ): FrameOutcome {
     const p = this.get(cameraId);
     if (!p) return 'unknown-camera';
     const f = this.scratch;
     const jump = this.o.maxClockJumpMs;
     if (jump !== undefined && Number.isFinite(p.lastFrameTs) && ts - p.lastFrameTs > jump) p.flush(f);
     const late = p.lateFrames;
-    p.processFrame(ts, objects, f);
+    if (size?.width && size.height) p.processFrame(ts, objects, f, size.width, size.height);
+    else p.processFrame(ts, objects, f);
     this.drain(cameraId, out);
     return p.lateFrames > late ? 'late' : 'ok';
   }

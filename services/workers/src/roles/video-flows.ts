@@ -179,7 +179,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
           await this.emitCamera(ctx, f.cameraId, e);
         }
       }
-      const outcome = this.pipelines.processFrame(f.cameraId, f.ts, f.objects, finished);
+      const outcome = this.pipelines.processFrame(f.cameraId, f.ts, f.objects, finished, f);
       if (outcome === 'unknown-camera') {
         this.stats.unknownCamera++;
         const dl: DeadLetter = {
