@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../prng.ts';
 import { dispersionFromCounts, estimateOdGls, type GlsCell, type GlsCount } from './estimate.ts';
-
-/** Poisson draw (Knuth for small means, normal approximation above 50). */
-function poisson(rand: () => number, mean: number): number {
-  if (mean > 50) {
-    const u = Math.max(1e-12, rand());
-    const g = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-    return Math.max(0, Math.round(mean + Math.sqrt(mean) * g));
-  }
-  const l = Math.exp(-mean);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= rand();
-  } while (p > l);
-  return k - 1;
-}
-const binomial = (rand: () => number, n: number, p: number) => {
-  let k = 0;
-  for (let i = 0; i < n; i++) if (rand() < p) k++;
-  return k;
-};
+import { binomial, poisson } from './fixtures/draws.ts';
 
 describe('estimateOdGls', () => {
   it('one cell, one count: the precision-weighted mean (prior 10 ± 2, count 14 ± 2 → 12 ± √2)', () => {
