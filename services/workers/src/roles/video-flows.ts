@@ -307,25 +307,33 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
   }
 
   /**
-   * Partitions given to another instance at a rebalance: their cameras' state is forgotten, NOT emitted. The new owner
-   * restores it from the checkpoint topic, where this instance's last committed transaction left it (consistent with
-   * the committed offsets the new owner starts from). Tracks alive here are dropped (tracker state never leaves
-   * memory): the new owner tracks them from its first frame.
+   * Partitions given to another instance at a rebalance. Their cameras' open minutes are forgotten, NOT emitted: the
+   * new owner restores them from the checkpoint topic, where this instance's last committed transaction left them
+   * (consistent with the committed offsets the new owner starts from). Tracks alive here are ended now (tracker state
+   * never leaves memory) and what they counted so far is emitted as rows of its own, apart from the open minutes: the
+   * new owner tracks the rest of them from its first frame, as after a camera's clock jump.
    */
   async revoke(partitions: readonly number[], ctx: OperatorContext): Promise<void> {
     const gone = new Set(partitions);
     const cameras = [...this.partitionOf].filter(([, p]) => gone.has(p)).map(([id]) => id);
     if (cameras.length === 0) return;
     const forget = new Set(cameras);
+    // Finished tracks waiting for a mode already count in the checkpointed open minutes (saveState classified them).
     this.pending = this.pending.filter((x) => !forget.has(x.cameraId));
+    const finished: CameraRoadUser[] = [];
     let tracks = 0;
     for (const id of cameras) {
+      this.open.delete(id);
       const p = this.pipelines.get(id);
-      if (p) {
-        tracks += p.activeTracks;
-        p.flush(this.scratch);
-        this.scratch.length = 0;
-      }
+      if (!p) continue;
+      tracks += p.activeTracks;
+      p.flush(this.scratch);
+      for (const user of this.scratch) finished.push({ cameraId: id, user });
+      this.scratch.length = 0;
+    }
+    this.collect(finished, (id) => this.pipelines.get(id)?.lastFrameTs ?? Number.POSITIVE_INFINITY);
+    for (const id of cameras) {
+      await this.emitCamera(ctx, id, Number.POSITIVE_INFINITY); // only the ended tracks: the open minutes are gone
       this.open.delete(id);
       this.cameraEpoch.delete(id);
       this.dirty.delete(id);
@@ -333,8 +341,8 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       this.partitionOf.delete(id);
     }
     ctx.log.info(
-      { partitions, cameras: cameras.length, liveTracks: tracks },
-      'cameras handed over (state not emitted)',
+      { partitions, cameras: cameras.length, endedTracks: tracks },
+      'cameras handed over (open minutes left to the checkpoint, not emitted)',
     );
   }
 
@@ -356,6 +364,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     if (!epochs) return;
     const due = [...epochs.keys()].filter((e) => e + EMIT_EPOCH_MS <= upTo).sort((a, b) => a - b);
     if (due.length === 0) return;
+    this.dirty.add(cameraId); // what is emitted leaves the checkpoint too (else a restore would count it again)
     await this.classifyPending();
     for (const e of due) {
       const a = (epochs.get(e) as MinuteAggregator).flush();
