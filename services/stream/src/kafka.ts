@@ -328,14 +328,18 @@ export class KafkaTransport {
     ): Promise<boolean> => {
       if (encoded.size === 0 && !offsets) return true;
       for (let attempt = 0; ; attempt++) {
+        // A commit that fails may still have landed (its answer lost): retrying it in a new transaction could send
+        // the outputs twice, so only the re-delivery (from the committed offsets) can tell, and decides.
+        let committing = false;
         try {
           const tx = await p.transaction();
           try {
             for (const [topic, messages] of encoded) await tx.send({ topic, messages, acks: -1 });
             if (offsets) await tx.sendOffsets({ consumerGroupId: groupId, topics: offsets });
+            committing = true;
             await tx.commit();
           } catch (e) {
-            await tx.abort().catch(() => undefined);
+            if (!committing) await tx.abort().catch(() => undefined);
             throw e;
           }
           for (const [topic, messages] of encoded) {
@@ -343,7 +347,7 @@ export class KafkaTransport {
           }
           return true;
         } catch (e) {
-          if (attempt >= 4 || !isRunning()) {
+          if (committing || attempt >= 4 || !isRunning()) {
             log.warn(
               { err: (e as Error).message },
               'transaction failed; its outputs are kept until the broker re-delivers the batch',
