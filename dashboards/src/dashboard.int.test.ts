@@ -64,6 +64,22 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
   const body = (k: string) => page.evaluate((key) => document.body.dataset[key] ?? '', k);
   const shownTotal = async () => Number(await page.locator('#od-stats').getAttribute('data-total'));
   const fr = (n: number, d = 0) => new Intl.NumberFormat('fr-FR', { maximumFractionDigits: d }).format(n);
+  /** Moves the period slider to step i (0 = the whole period) and returns what the map then shows. */
+  const step = async (i: number) => {
+    const d = await odDraws(page);
+    await page.evaluate((v) => {
+      const s = document.querySelector('#slider') as HTMLInputElement;
+      s.value = String(v);
+      s.dispatchEvent(new Event('input', { bubbles: true }));
+    }, i);
+    await waitOdRedrawn(page, d);
+    return {
+      png: await page.locator('#map').screenshot(),
+      max: await page.locator('#legend-max').textContent(),
+      total: await shownTotal(),
+      label: await page.locator('#time-label').textContent(),
+    };
+  };
   /** The open-data OD export of the period (CSV rows, header first). */
   const exportRows = async () =>
     (await (await fetch(`${server.url}/api/v1/exports/od?from=${from}&to=${to}&format=csv`)).text())
@@ -152,21 +168,6 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
 
   it('FR: stepping through the period keeps one width scale and asks nothing new', async () => {
     const n = odUrls.length;
-    const step = async (i: number) => {
-      const d = await odDraws(page);
-      await page.evaluate((v) => {
-        const s = document.querySelector('#slider') as HTMLInputElement;
-        s.value = String(v);
-        s.dispatchEvent(new Event('input', { bubbles: true }));
-      }, i);
-      await waitOdRedrawn(page, d);
-      return {
-        png: await page.locator('#map').screenshot(),
-        max: await page.locator('#legend-max').textContent(),
-        total: await shownTotal(),
-        label: await page.locator('#time-label').textContent(),
-      };
-    };
     const a = await step(1);
     const b = await step(2);
     expect(odUrls.length).toBe(n);
@@ -291,6 +292,119 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     await saveShot(page, 'planner-en-map');
   });
 
+  it('EN: the planner tasks in English: legend and labels, groups, one width scale, zone, matrix, CSV, link, empty period', async () => {
+    const en = (n: number, d = 0) => new Intl.NumberFormat('en-GB', { maximumFractionDigits: d }).format(n);
+    const local = (iso: string) => toLocalInput(Date.parse(iso), 'Europe/Paris');
+    // OD requests the page has made (its own count: the comparison period is a second request).
+    const requests = async () => Number(await body('odRequests'));
+    // The whole period again, no comparison.
+    await page.locator('#cmp-on').uncheck();
+    await page.locator('#p-from').fill(local(from));
+    await page.locator('#p-to').fill(local(to));
+    let n = await requests();
+    await page.locator('#p-apply').click();
+    await waitOdDrawn(page, n + 1);
+    const ans = await api<OdAnswer>(`/api/v1/od?from=${from}&to=${to}&interval=1h`);
+    expect(await shownTotal()).toBeCloseTo(ans.totals.expanded, 6);
+    expect((await page.locator('#od-stats').textContent()) ?? '').toContain(`Total trips: ${en(ans.totals.expanded)}`);
+    // Legend and zone labels: the legend in English; each zone's name is drawn (light text) just above its disc.
+    expect(await page.locator('#legend .legend-title').textContent()).toBe('Flow (trips expanded to all travellers)');
+    expect(await page.locator('#legend .legend-grad').textContent()).toBe('origindestination');
+    const shot = await page.locator('#map').screenshot();
+    const box = await page.locator('#map').boundingBox();
+    const core = zones.find((z) => z.id === 'core') ?? zones[0];
+    const at = await mapPoint(page, [core.lon, core.lat], center, 14.6);
+    const light = await page.evaluate(
+      async ([b64, x, y]) => {
+        const img = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
+        const c = new OffscreenCanvas(img.width, img.height);
+        const g = c.getContext('2d') as OffscreenCanvasRenderingContext2D;
+        g.drawImage(img, 0, 0);
+        const d = g.getImageData(Math.round(Number(x)) - 40, Math.round(Number(y)) - 26, 80, 16).data;
+        let k = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 200 && d[i + 2] > 200) k++;
+        return k;
+      },
+      [shot.toString('base64'), at.x - (box?.x ?? 0), at.y - (box?.y ?? 0)] as const,
+    );
+    expect(light).toBeGreaterThan(20);
+    // Travellers: the stored modes in English; a group gives the API's numbers and the export's rows of that mode.
+    expect(await page.locator('#od-group option').allTextContents()).toEqual([
+      'All modes',
+      'bicycles',
+      'cars',
+      'pedestrians',
+    ]);
+    n = await requests();
+    await page.locator('#od-group').selectOption('pedestrian');
+    await waitOdDrawn(page, n + 1);
+    const ped = await api<OdAnswer>(`/api/v1/od?from=${from}&to=${to}&interval=1h&modes=pedestrian`);
+    expect(await shownTotal()).toBeCloseTo(ped.totals.expanded, 6);
+    const rows = await exportRows();
+    const [ex, mo] = [rows[0].indexOf('expanded'), rows[0].indexOf('mode')];
+    const peds = rows.slice(1).filter((r) => r[mo] === 'pedestrian');
+    expect(Math.abs(peds.reduce((a, r) => a + Number(r[ex]), 0) - ped.totals.expanded)).toBeLessThan(
+      0.0005 * peds.length + 1e-9,
+    );
+    await saveShot(page, 'planner-en-modes');
+    n = await requests();
+    await page.locator('#od-group').selectOption('all');
+    await waitOdDrawn(page, n + 1);
+    // Steps keep one width scale; the time label in English.
+    const a = await step(1);
+    const b = await step(2);
+    expect(a.max).toBe(b.max);
+    expect(a.label).toMatch(/^10 Mar 2026 \d{2}:\d{2}–\d{2}:\d{2}$/);
+    expect(await page.locator('#legend').textContent()).toContain('Width scale fixed over the period');
+    await step(0);
+    // A click on a zone: incoming and outgoing totals in English formats.
+    const d = await odDraws(page);
+    await page.mouse.move(at.x, at.y);
+    await page.waitForTimeout(400);
+    await page.mouse.click(at.x, at.y);
+    await waitOdRedrawn(page, d);
+    await expect.poll(() => page.locator('#zone-panel h3').textContent()).toContain(core.name);
+    const incoming = ans.flows
+      .filter((f) => f.destination === core.id && f.origin !== core.id)
+      .reduce((s, f) => s + f.expanded, 0);
+    expect(await page.locator('#zone-in').textContent()).toBe(en(incoming, incoming >= 100 ? 0 : 1));
+    expect(await page.locator('#zone-panel h4').first().textContent()).toBe('Incoming by origin (share)');
+    await saveShot(page, 'planner-en-zone');
+    // CSV of what is shown (English: `,`, decimal point, no BOM) and the link that restores it.
+    const [csvDl] = await Promise.all([page.waitForEvent('download'), page.locator('#export-csv').click()]);
+    const csv = readFileSync((await csvDl.path()) as string, 'utf8');
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe('from,to,origin,origin_name,destination,destination_name,expanded,observed');
+    expect(lines.slice(1).reduce((s, l) => s + Number(l.split(',')[6]), 0)).toBeCloseTo(await shownTotal(), 2);
+    expect(lines.length - 1).toBe(Number(await body('arcs')));
+    await page.locator('#share').click();
+    const link = await page.locator('#share-url').inputValue();
+    expect(link).toContain('lang=en');
+    expect(link).toContain(`z=${core.id}`);
+    await page.locator('#zone-clear').click();
+    // The matrix in English formats.
+    await page.locator('input[name="od-view"][value="matrix"]').check();
+    await page.locator('#od-matrix').waitFor();
+    const placed = new Set(zones.map((z) => z.id));
+    const sum = ans.flows
+      .filter((f) => placed.has(f.origin) && placed.has(f.destination))
+      .reduce((s, f) => s + f.expanded, 0);
+    expect(await page.locator('#matrix-total').textContent()).toBe(en(sum, sum >= 100 ? 0 : 1));
+    await saveShot(page, 'planner-en-matrix');
+    await page.locator('input[name="od-view"][value="map"]').check();
+    // A period with no data: said in English, actionable, no arcs left from the previous period.
+    await page.locator('#p-from').fill('2026-03-12T08:00');
+    await page.locator('#p-to').fill('2026-03-12T10:00');
+    n = await requests();
+    await page.locator('#p-apply').click();
+    await page.waitForFunction(() => document.body.dataset.odState === 'empty', null, { timeout: 30_000 });
+    expect(await page.locator('#map-state').textContent()).toContain(
+      'No published flow for this period and these travellers: choose another period or group.',
+    );
+    expect(await body('arcs')).toBe('0');
+    await saveShot(page, 'planner-en-empty');
+  });
+
   it('opens on flows between clusters of neighbouring zones at the city zoom, expands them on zoom-in, without new requests', async () => {
     // The default view (no `c` in the link): clustering on, at the city zoom.
     await page.goto(`${server.url}/#lang=en&v=map`);
@@ -340,6 +454,26 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     expect((await data()).arcs).toBe(z15.arcs);
     expect(page.url()).toContain('c=0');
     expect(odUrls.length).toBe(requests);
+  });
+
+  it('FR: the clustered city view in French (the same 5 clusters, totals in French formats)', async () => {
+    // c=1: the previous test switched clustering off, which the browser remembers.
+    await page.goto(`${server.url}/#lang=fr&v=map&c=1`);
+    await page.reload();
+    await waitOdDrawn(page, 1);
+    expect(await body('clusters')).toBe('5');
+    expect(await page.locator('#cluster').isChecked()).toBe(true);
+    expect(await page.locator('label:has(#cluster)').textContent()).toContain('Regrouper les flux');
+    const stats = (await page.locator('#od-stats').textContent()) ?? '';
+    expect(stats).toContain('5 groupes');
+    // Flows between clusters are sums of zone flows (inside a cluster: in its tooltip, not on the map).
+    const ans = await api<OdAnswer>(`/api/v1/od?from=${from}&to=${to}&interval=1h`);
+    expect(await shownTotal()).toBeLessThanOrEqual(ans.totals.expanded + 1e-6);
+    expect(await shownTotal()).toBeGreaterThan(0.3 * ans.totals.expanded);
+    expect(stats).toContain(`Total des déplacements\u00a0: ${fr(await shownTotal())}`);
+    const px = await countPixels(page, await page.locator('#map').screenshot());
+    expect(px.cluster).toBeGreaterThan(150);
+    await saveShot(page, 'planner-fr-clustered');
   });
 
   it('draws a MapLibre style (api.mapStyleUrl) under the OD arcs', async () => {

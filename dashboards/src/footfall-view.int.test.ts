@@ -3,12 +3,11 @@
  * calendar heatmap and the day table equal the API's answer to the requests the view made, the outage day is
  * marked as a fault, events sit on the time axis, the stored forecast band is drawn, the before/after estimate
  * (+20 % injected at ped-gare) is shown with its interval, and the chart exports as PNG and the table as CSV.
- * Screenshots in .artifacts/screenshots/.
+ * Screenshots in .artifacts/screenshots/ (<role>-<lang>-<step>.png).
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chromiumAvailable } from './harness.ts';
+import { chromiumAvailable, saveShot } from './harness.ts';
 import { footfallView } from './views/footfall.ts';
 import {
   browserWalk,
@@ -17,7 +16,6 @@ import {
   navButton,
   openView,
   PLANNER_KEY_VIEWS,
-  SHOTS_DIR,
 } from './views-harness.ts';
 
 interface Cal {
@@ -89,7 +87,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('Footfall view in Chrom
     expect(
       await expectNoOtherLanguage(w.page, 'footfall', footfallView.strings as never, 'fr', await sensorNames()),
     ).toEqual([]);
-    await w.page.screenshot({ path: resolve(SHOTS_DIR, 'footfall-fr.png'), fullPage: true });
+    await saveShot(w.page, 'planner-fr-footfall', { fullPage: true });
   }, 120_000);
 
   it('English: the same numbers in English formats after switching the language', async () => {
@@ -107,14 +105,14 @@ describe.skipIf(!available && process.env.CI !== 'true')('Footfall view in Chrom
     expect(
       await expectNoOtherLanguage(w.page, 'footfall', footfallView.strings as never, 'en', await sensorNames()),
     ).toEqual([]);
-    await w.page.screenshot({ path: resolve(SHOTS_DIR, 'footfall-en.png'), fullPage: true });
+    await saveShot(w.page, 'planner-en-footfall', { fullPage: true });
     // At phone width (390 px) the view fits: wide tables and charts scroll inside their own boxes.
     await w.page.setViewportSize({ width: 390, height: 900 });
     await w.page.waitForTimeout(300);
     const root = w.page.locator('[data-view-root="footfall"]');
     expect(await root.evaluate((e) => e.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
     expect(await root.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
-    await w.page.screenshot({ path: resolve(SHOTS_DIR, 'footfall-390.png'), fullPage: true });
+    await saveShot(w.page, 'planner-en-footfall-390px', { fullPage: true });
     await w.page.setViewportSize({ width: 1280, height: 1400 });
   }, 120_000);
 });

@@ -316,13 +316,19 @@ export async function wheelZoomTo(page: Page, min: number, max: number): Promise
   throw new Error(`zoom ${await zoom()} not brought into [${min}, ${max})`);
 }
 
-/** Screenshots kept as CI artefacts (gitignored): <repo>/.artifacts/screenshots. */
+/**
+ * Screenshots kept as CI artefacts (gitignored): <repo>/.artifacts/screenshots, one `<role>-<lang>-<step>.png` per
+ * step of the browser walks. .ci/run empties it before the tests and reports what the run left there.
+ */
 export const SCREENSHOTS_DIR = join(DASHBOARD_ROOT, '..', '.artifacts', 'screenshots');
+/** `<role>-<lang>-<step>`: role public|planner|traffic|officer, lang fr|en, step lower-case words and digits. */
+export const SHOT_NAME = /^(public|planner|traffic|officer)-(fr|en)-[a-z0-9]+(-[a-z0-9]+)*$/;
 
-/** Saves a full-page screenshot under SCREENSHOTS_DIR. */
-export async function saveShot(page: Page, name: string): Promise<Buffer> {
+/** Saves a screenshot (the viewport, or the full page) as SCREENSHOTS_DIR/<role>-<lang>-<step>.png. */
+export async function saveShot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<Buffer> {
+  if (!SHOT_NAME.test(name)) throw new Error(`screenshot name ${name}: want <role>-<lang>-<step> (${SHOT_NAME})`);
   mkdirSync(SCREENSHOTS_DIR, { recursive: true });
-  return page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}.png`) });
+  return page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}.png`), fullPage: opts.fullPage ?? false });
 }
 
 /** Page position of a lon/lat on the map (Web Mercator, 512-px tiles, north up, as deck.gl draws it). */

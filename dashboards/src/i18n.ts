@@ -114,6 +114,13 @@ const en = {
   storeEmpty: 'The store holds no data yet: run the demo (passage demo) or ingest data, then reload this page.',
   badPeriod: 'The end of the period must be after its start.',
   chartUnit: 'Counts entering the site per interval (all modes).',
+  sensorHealth: 'Sensor health',
+  health_ok: 'working',
+  health_gaps: 'gaps in the reports',
+  health_silent: 'no report in the period',
+  health_faulty: 'fault flagged',
+  healthGaps: '{n} of {total} intervals without a report',
+  healthEvents: 'flagged {spans}',
 };
 export type Key = keyof typeof en;
 
@@ -233,6 +240,13 @@ const fr: Record<Key, string> = {
     'La base ne contient pas encore de données : lancez la démo (passage demo) ou importez des données, puis rechargez la page.',
   badPeriod: 'La fin de la période doit être après son début.',
   chartUnit: 'Comptages entrant sur le site par pas de temps (tous modes).',
+  sensorHealth: 'État des capteurs',
+  health_ok: 'en service',
+  health_gaps: 'relevés manquants',
+  health_silent: 'aucun relevé sur la période',
+  health_faulty: 'défaut signalé',
+  healthGaps: '{n} pas de temps sans relevé sur {total}',
+  healthEvents: 'signalé {spans}',
 };
 
 export const DICT: Record<Lang, Record<Key, string>> = { en, fr };

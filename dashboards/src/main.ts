@@ -47,6 +47,18 @@ const $ = <T extends HTMLElement = HTMLElement>(sel: string) => document.querySe
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const MOTOR = ['motorcycle', 'car', 'van', 'truck', 'bus'];
 const LIVE_ROLES: DashRole[] = ['planner', 'traffic', 'admin'];
+/** Roles that see sensor health (GET /api/v1/sensors/health) beside the counts. */
+const HEALTH_ROLES: DashRole[] = ['traffic', 'admin'];
+
+interface SensorHealthRow {
+  sensorId: string;
+  siteId: string;
+  name: string;
+  intervals: number;
+  gapIntervals: number;
+  status: 'ok' | 'gaps' | 'silent' | 'faulty';
+  events: { kind: string; from: number; to: number }[];
+}
 
 /** View state read from / written to the URL hash (shareable link; never the key). */
 function readHash(): URLSearchParams {
@@ -616,6 +628,17 @@ async function showSite(s: Site): Promise<void> {
   panel.innerHTML = `<h3>${esc(s.name)}</h3><p class="muted">${esc(t('siteChart', { iv: t(`iv${interval}`) }))}</p><div id="site-chart"></div>`;
   const box = $('#site-chart');
   showState(box, 'loading', undefined, state.lang);
+  // Sensor health where the counts are shown (traffic engineers): the counters of this site over the period.
+  const health =
+    s.kind !== 'intersection' && HEALTH_ROLES.includes(state.role)
+      ? api
+          .get<{ sensors: SensorHealthRow[] }>('/api/v1/sensors/health', {
+            from: iso(state.period.from),
+            to: iso(state.period.to),
+          })
+          .then((r) => r.sensors.filter((x) => x.siteId === s.id))
+          .catch(() => null)
+      : Promise.resolve(null);
   try {
     const range = { from: iso(state.period.from), to: iso(state.period.to), interval };
     let rows: { t: number; count: number | null }[];
@@ -641,9 +664,32 @@ async function showSite(s: Site): Promise<void> {
       delete box.dataset.state;
       box.innerHTML = `${chartSvg(pts, { width: 300, height: 150, label: f.time })}<p>${esc(t('chartUnit'))}</p><p>${esc(lv(t('total'), ''))}<b>${esc(num(total))}</b></p>`;
     }
+    const sensors = await health;
+    if (sensors?.length && state.selectedSite === s) box.insertAdjacentHTML('beforeend', healthHtml(sensors));
   } catch (e) {
     showState(box, 'error', userMessage(e, state.lang), state.lang);
   }
+}
+
+/** One line per counter of a site: its status, intervals without a report, flagged spans (local times). */
+function healthHtml(sensors: SensorHealthRow[]): string {
+  const rank = { ok: 0, gaps: 1, silent: 2, faulty: 3 } as const;
+  const worst = sensors.reduce((w, x) => (rank[x.status] > rank[w] ? x.status : w), 'ok' as SensorHealthRow['status']);
+  const items = sensors
+    .map((x) => {
+      const parts = [t(`health_${x.status}`)];
+      if (x.gapIntervals > 0)
+        parts.push(t('healthGaps', { n: f.number(x.gapIntervals), total: f.number(x.intervals) }));
+      if (x.events.length)
+        parts.push(t('healthEvents', { spans: x.events.map((e) => `${f.time(e.from)}–${f.time(e.to)}`).join(', ') }));
+      return `<li data-sensor="${esc(x.sensorId)}" data-status="${x.status}" data-gaps="${x.gapIntervals}">${esc(
+        lv(x.name, parts.join(' · ')),
+      )}</li>`;
+    })
+    .join('');
+  return `<div id="site-health" data-status="${worst}" class="${worst === 'ok' ? '' : 'warn'}"><b>${esc(
+    t('sensorHealth'),
+  )}</b><ul>${items}</ul></div>`;
 }
 
 function renderTurning(): void {

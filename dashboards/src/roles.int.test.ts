@@ -124,6 +124,26 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
       const english = await untranslated(phone);
       expect(english).toEqual(expect.arrayContaining(['Flow map', 'Period', 'Apply']));
       await saveShot(phone, 'public-en-390px');
+      // An API error at phone width, in English and actionable, with no stale arcs.
+      await phone.locator('#p-from').fill('2024-01-01T00:00');
+      await phone.locator('#p-apply').click();
+      await phone.waitForFunction(() => document.body.dataset.odState === 'error', null, { timeout: 30_000 });
+      expect(await phone.locator('#map-state').textContent()).toContain(
+        'choose a shorter period or a coarser interval',
+      );
+      expect(await body('arcs', phone)).toBe('0');
+      await saveShot(phone, 'public-en-390px-error');
+      // The same phone view in French: French number formats, the map still full width.
+      await phone.goto(`${server.url}/#lang=fr&c=0`);
+      await phone.reload();
+      await waitOdDrawn(phone, 1);
+      expect((await phone.locator('#map').boundingBox())?.width).toBeGreaterThanOrEqual(380);
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(391);
+      expect(await phone.locator('#od-stats').textContent()).toMatch(
+        /^Total des déplacements\u00a0: [\d\u202f]+ · \d+ flux/,
+      );
+      expect(await untranslated(phone)).toEqual([]);
+      await saveShot(phone, 'public-fr-390px');
     } finally {
       await phone.close();
     }
@@ -192,17 +212,75 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
       '@type': string;
     };
     expect(cat['@type']).toBe('dcat:Catalog');
+    // Metadata of each dataset: licence, producer, schema and version, update frequency.
+    const meta = (await page.locator('#od-meta').textContent()) ?? '';
+    expect(meta).toContain('Licence\u00a0: Licence Ouverte / Open Licence 2.0 (Etalab)');
+    expect(meta).toContain('Producteur\u00a0: Passage (analyse libre des flux de mobilité)');
+    const od = page.locator('#od-datasets tr[data-dataset="od"] td');
+    expect(await od.nth(2).textContent()).toMatch(/^\S.* \(\d+(\.\d+)*\)$/);
+    expect(await od.nth(3).textContent()).toBe('horaire (en continu)');
     expect(await untranslated()).toEqual([]);
   });
 
-  it('data officer EN: the same view in English', async () => {
+  it('data officer EN: daily interval, preview and row counts, report, metadata, plain CSV, catalogue in English', async () => {
     await page.locator('#lang').click();
     await page.locator('#od-datasets').waitFor();
     expect(await page.locator('#view-extra h3').textContent()).toBe('Datasets');
     expect(await page.locator('#od-datasets td.name').first().textContent()).toBe(
       'Counting sites (national schema, sites.csv)',
     );
-    await saveShot(page, 'officer-en');
+    // Period and interval picker: one day steps; the OD preview counts the rows of the daily download.
+    await page.locator('#od-from').fill(from.slice(0, 16));
+    await page.locator('#od-to').fill(to.slice(0, 16));
+    await page.locator('#od-interval').selectOption('1d');
+    await page.locator('#od-dataset').selectOption('od');
+    await page.locator('#od-preview-btn').click();
+    await page.locator('#od-preview').waitFor();
+    const counts = page.locator('#od-counts');
+    const csv = await (
+      await fetch(`${server.url}/api/v1/exports/od?from=${from}&to=${to}&interval=1d&format=csv`)
+    ).text();
+    const lines = csv.trim().split('\n');
+    expect(lines.length - 1).toBeGreaterThan(20);
+    expect(Number(await counts.getAttribute('data-rows'))).toBe(lines.length - 1);
+    const win = lines[0].split(',');
+    const [ws, we] = lines[1].split(',').slice(win.indexOf('window_start'), win.indexOf('window_end') + 1);
+    expect(Date.parse(we) - Date.parse(ws)).toBe(86_400_000);
+    expect(await counts.textContent()).toMatch(/^[\d,]+ rows · [\d,]+ cells suppressed \(below k\) · \d+ gaps/);
+    expect(await page.locator('#od-preview caption').textContent()).toMatch(/^First \d+ rows of /);
+    const hidden = Number(await counts.getAttribute('data-suppressed'));
+    await saveShot(page, 'officer-en-preview');
+    // Disclosure report of the same period and interval: the OD file's hidden cells are the preview's.
+    await page.locator('#od-report-btn').click();
+    await page.locator('#od-report').waitFor();
+    expect(await page.locator('#od-report caption').textContent()).toContain('Disclosure report');
+    expect(await page.locator('#od-report tbody tr').count()).toBe(6);
+    const odRow = page.locator('#od-report tr[data-file="passage-od.csv"] td');
+    const int = async (i: number) => Number(((await odRow.nth(i).textContent()) ?? '').replace(/,/g, ''));
+    expect(await int(1)).toBe(lines.length - 1);
+    expect(await int(2)).toBe(hidden);
+    await saveShot(page, 'officer-en-report');
+    // Metadata in English; the CSV link is plain (`,`, no BOM) unless the spreadsheet option is ticked.
+    const meta = (await page.locator('#od-meta').textContent()) ?? '';
+    expect(meta).toContain('Licence: Licence Ouverte / Open Licence 2.0 (Etalab)');
+    expect(meta).toContain('Producer: Passage (open-source mobility-flow analytics)');
+    expect(await page.locator('#od-datasets tr[data-dataset="od"] td').nth(3).textContent()).toBe(
+      'hourly (continuous)',
+    );
+    expect(await page.locator('#od-excel').isChecked()).toBe(false);
+    const href = (await page.locator('tr[data-dataset="od"] a[data-format="csv"]').getAttribute('href')) ?? '';
+    expect(href).not.toContain('sep=');
+    expect(href).toContain('interval=1d');
+    const bytes = Buffer.from(await (await fetch(`${server.url}${href}`)).arrayBuffer());
+    expect(bytes.subarray(0, 25).toString()).toBe('window_start,window_end,o');
+    const cat = (await (
+      await fetch(`${server.url}${await page.locator('#od-catalog').getAttribute('href')}`)
+    ).json()) as {
+      '@type': string;
+    };
+    expect(cat['@type']).toBe('dcat:Catalog');
+    expect(await page.locator('#od-catalog').textContent()).toBe('Catalogue (DCAT, JSON-LD)');
+    await saveShot(page, 'officer-en-datasets', { fullPage: true });
   });
 
   it('traffic engineer: lands on the junction view in French and English', async () => {
@@ -225,5 +303,48 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
     await page.waitForTimeout(1000);
     expect(await page.locator('#nav [data-tab="map"]').textContent()).toBe('Flow map');
     await saveShot(page, 'traffic-en-landing');
+  });
+
+  it('traffic engineer: sensor health beside a counter’s counts, as the API gives it, in French and English', async () => {
+    const get = async <T>(path: string) =>
+      (await (await fetch(`${server.url}${path}`, { headers: { 'x-api-key': TRAFFIC_KEY } })).json()) as T;
+    const health = await get<{
+      sensors: { sensorId: string; siteId: string; status: string; gapIntervals: number; events: unknown[] }[];
+    }>(`/api/v1/sensors/health?from=${from}&to=${to}`);
+    const bad = health.sensors.find((x) => x.status !== 'ok') as (typeof health.sensors)[number];
+    expect(bad).toBeDefined();
+    const sites = (await get<{ sites: { id: string; name: string }[] }>('/api/v1/sites')).sites;
+    const site = sites.find((x) => x.id === bad.siteId) as { id: string; name: string };
+    const mine = health.sensors.filter((x) => x.siteId === site.id);
+    await page.evaluate(() => localStorage.setItem('passage.lang', 'fr'));
+    await page.goto(`${server.url}/#key=${TRAFFIC_KEY}&v=map&lang=fr&c=0`);
+    await page.reload();
+    await waitOdDrawn(page, 1);
+    await page.locator('#site-search').fill(site.name);
+    await page.locator('#site-search').dispatchEvent('change');
+    const panel = page.locator('#site-health');
+    await panel.waitFor({ timeout: 30_000 });
+    const rank = ['ok', 'gaps', 'silent', 'faulty'];
+    const worst = mine.map((x) => x.status).sort((a, b) => rank.indexOf(b) - rank.indexOf(a))[0];
+    expect(await panel.getAttribute('data-status')).toBe(worst);
+    expect(await page.locator('#site-health li').count()).toBe(mine.length);
+    const li = page.locator(`#site-health li[data-sensor="${bad.sensorId}"]`);
+    expect(await li.getAttribute('data-status')).toBe(bad.status);
+    expect(Number(await li.getAttribute('data-gaps'))).toBe(bad.gapIntervals);
+    const frText = (await li.textContent()) ?? '';
+    expect(frText).toMatch(
+      bad.status === 'faulty' ? /défaut signalé.*signalé \d{2}:\d{2}–\d{2}:\d{2}/ : /relevés manquants|aucun relevé/,
+    );
+    expect(await page.locator('#site-health b').textContent()).toBe('État des capteurs');
+    expect(await untranslated()).toEqual([]);
+    await panel.scrollIntoViewIfNeeded();
+    await saveShot(page, 'traffic-fr-health');
+    await page.locator('#lang').click();
+    await expect.poll(() => page.locator('#site-health b').textContent(), { timeout: 30_000 }).toBe('Sensor health');
+    expect((await page.locator(`#site-health li[data-sensor="${bad.sensorId}"]`).textContent()) ?? '').toMatch(
+      bad.status === 'faulty' ? /fault flagged.*flagged \d{2}:\d{2}–\d{2}:\d{2}/ : /gaps in the reports|no report/,
+    );
+    await panel.scrollIntoViewIfNeeded();
+    await saveShot(page, 'traffic-en-health');
   });
 });

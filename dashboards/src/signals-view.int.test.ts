@@ -2,22 +2,13 @@
  * Traffic-engineer walk of the Signals view in real Chromium, French then English: the numbers of the turning
  * movement, approach and plan tables equal the API's answer to the very requests the view made, the stage diagram
  * draws the API's greens, health flags show on the flagged quarter hour, and the CSV is in local time with
- * readable movement names (French: `;`, decimal comma, BOM). Screenshots in .artifacts/screenshots/.
+ * readable movement names (French: `;`, decimal comma, BOM). Screenshots in .artifacts/screenshots/ (<role>-<lang>-<step>.png).
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chromiumAvailable } from './harness.ts';
+import { chromiumAvailable, saveShot } from './harness.ts';
 import { signalsView } from './views/signals.ts';
-import {
-  browserWalk,
-  expectNoOtherLanguage,
-  fmtNumber,
-  navButton,
-  openView,
-  SHOTS_DIR,
-  TRAFFIC_KEY,
-} from './views-harness.ts';
+import { browserWalk, expectNoOtherLanguage, fmtNumber, navButton, openView, TRAFFIC_KEY } from './views-harness.ts';
 
 interface Mv {
   timezone: string;
@@ -115,7 +106,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('Signals view in Chromi
     // First data row: the first quarter hour in local time (UTC+1), readable movement name, decimal comma.
     expect(lines[1]).toMatch(new RegExp(`^2026-03-10 07:30;2026-03-10 07:45;${first.name};\\d+;\\d+(,\\d+)?;`));
     expect(await expectNoOtherLanguage(w.page, 'signals', signalsView.strings as never, 'fr')).toEqual([]);
-    await w.page.screenshot({ path: resolve(SHOTS_DIR, 'signals-fr.png'), fullPage: true });
+    await saveShot(w.page, 'traffic-fr-signals', { fullPage: true });
     // A custom peak window in local time: 07:30–08:00 holds the first two quarter hours of the data.
     await w.page.fill('[data-role="peaks"]', 'M=07:30-08:00');
     await w.page.dispatchEvent('[data-role="peaks"]', 'change');
@@ -142,14 +133,14 @@ describe.skipIf(!available && process.env.CI !== 'true')('Signals view in Chromi
     await checkNumbers('en');
     expect(await w.page.locator('[data-flag="fault"]').first().textContent()).toBe('sensor fault');
     expect(await expectNoOtherLanguage(w.page, 'signals', signalsView.strings as never, 'en')).toEqual([]);
-    await w.page.screenshot({ path: resolve(SHOTS_DIR, 'signals-en.png'), fullPage: true });
+    await saveShot(w.page, 'traffic-en-signals', { fullPage: true });
     // At phone width (390 px) the view fits: wide tables and charts scroll inside their own boxes.
     await w.page.setViewportSize({ width: 390, height: 900 });
     await w.page.waitForTimeout(300);
     const root = w.page.locator('[data-view-root="signals"]');
     expect(await root.evaluate((e) => e.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
     expect(await root.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
-    await w.page.screenshot({ path: resolve(SHOTS_DIR, 'signals-390.png'), fullPage: true });
+    await saveShot(w.page, 'traffic-en-signals-390px', { fullPage: true });
     await w.page.setViewportSize({ width: 1280, height: 1400 });
   }, 120_000);
 });

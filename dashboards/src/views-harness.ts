@@ -5,17 +5,13 @@
  * traffic and a planner key (harness.ts serves a planner key only).
  */
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { loadConfig } from '@passage/config';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { DASHBOARD_ROOT } from './build.ts';
-import { ensureDist, launchChromium } from './harness.ts';
+import { ensureDist, launchChromium, SCREENSHOTS_DIR } from './harness.ts';
 
 export const TRAFFIC_KEY = 'traffic-dashboard-key-0123456789';
 export const PLANNER_KEY_VIEWS = 'planner-dashboard-key-abcdef0123';
-/** CI artefacts: screenshots of the walks. */
-export const SHOTS_DIR = resolve(DASHBOARD_ROOT, '../.artifacts/screenshots');
 
 export async function startViewsApi() {
   const { migrate, openStore } = await import('@passage/store');
@@ -101,7 +97,7 @@ export function browserWalk(record: string) {
     w.page.on('request', (r) => {
       if (r.url().includes(record)) w.asked.push(r.url().slice(w.server.url.length));
     });
-    mkdirSync(SHOTS_DIR, { recursive: true });
+    mkdirSync(SCREENSHOTS_DIR, { recursive: true });
   }, 120_000);
   afterAll(async () => {
     await w.browser?.close();

@@ -35,6 +35,7 @@ const flow = (origin: string, destination: string, expanded: number, extra: Part
   ci95: [expanded - 5, expanded + 5],
   travelTimeP50S: 300,
   travelTimeP85S: 400,
+  method: 'probe-expanded',
   ...extra,
 });
 
@@ -135,6 +136,7 @@ describe('zone clustering', () => {
         flow('a', 'c', 100, { travelTimeP50S: 200 }),
         flow('b', 'c', 50, { travelTimeP50S: 500 }),
         flow('c', 'a', 40, { travelTimeP50S: null }),
+        flow('c', 'b', 8, { observed: 0, travelTimeP50S: null, method: 'count-estimated' }),
         flow('a', 'b', 30),
         flow('b', 'a', 12),
         flow('a', 'a', 99),
@@ -152,6 +154,10 @@ describe('zone clustering', () => {
     expect(abc.ci95).toEqual([140, 160]);
     expect(abc.travelTimeP50S).toBe(300);
     expect(byKey.get('0:c>c14:a')?.travelTimeP50S).toBeNull();
+    // A probe-expanded and a count-estimated flow summed into one: mixed; probe flows alone stay probe-expanded.
+    expect(byKey.get('0:c>c14:a')?.expanded).toBe(48);
+    expect(byKey.get('0:c>c14:a')?.method).toBe('mixed');
+    expect(abc.method).toBe('probe-expanded');
     expect(internal).toEqual(new Map([['c14:a', 42]]));
     // At a zoom where nothing is merged the flows come back unchanged (the zone-to-self cell is left out).
     const fine = clusterFlows([flow('a', 'b', 30), flow('b', 'a', 12)], levelAt(index, 16));

@@ -218,6 +218,7 @@ export function clusterFlows(flows: readonly OdFlow[], level: ClusterLevel): Clu
           ci95: [0, 0],
           travelTimeP50S: null,
           travelTimeP85S: null,
+          method: f.method,
         },
         se2: 0,
         ttW: 0,
@@ -227,6 +228,8 @@ export function clusterFlows(flows: readonly OdFlow[], level: ClusterLevel): Clu
     }
     g.f.observed += f.observed;
     g.f.expanded += f.expanded;
+    // Probe-expanded and count-estimated flows summed into one cluster flow: mixed (as the API labels a bucket).
+    if (g.f.method !== f.method) g.f.method = 'mixed';
     // An open upper bound (unexpanded cell) keeps the sum's upper bound open.
     const hi = g.f.ci95[1] === null || f.ci95[1] === null ? null : g.f.ci95[1] + f.ci95[1];
     g.f.ci95 = [g.f.ci95[0] + f.ci95[0], hi];

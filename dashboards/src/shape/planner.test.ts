@@ -12,6 +12,7 @@ const f = (t: number, origin: string, destination: string, expanded: number, obs
   ci95: [observed, expanded + 2],
   travelTimeP50S: 100,
   travelTimeP85S: 150,
+  method: 'probe-expanded',
 });
 
 const flows = [f(0, 'a', 'b', 10), f(0, 'b', 'a', 4), f(0, 'c', 'a', 6), f(900, 'a', 'b', 20), f(900, 'a', 'a', 3)];

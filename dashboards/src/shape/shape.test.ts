@@ -13,6 +13,7 @@ const flow = (origin: string, destination: string, expanded: number, t = 0): OdF
   ci95: [expanded - 4, expanded + 4],
   travelTimeP50S: 300,
   travelTimeP85S: 420,
+  method: 'probe-expanded',
 });
 const sites = [
   { id: 'a', name: 'A', kind: 'zone', lon: 1, lat: 48 },
