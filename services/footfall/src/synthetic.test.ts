@@ -62,6 +62,20 @@ describe('before/after by synthetic control, hand-made grid', () => {
     expect(i.uplift).toBeCloseTo(0.15, 9);
     expect(i.actual).toBeCloseTo(1.15 * r.actual, 3);
   });
+  it("keeps an in-space placebo only if its own pre-period fit is within spaceFitRatio of the site's", () => {
+    // the site is reproduced exactly (residual SD ≈ 0); a and b treated as the site are not, so by default
+    // (ratio 2, Abadie et al. 2010) they are left out, and counted without the rule
+    const strict = beforeAfter(g, { site: ['s'], day });
+    const loose = beforeAfter(g, { site: ['s'], day, spaceFitRatio: Number.POSITIVE_INFINITY });
+    if (!strict || !loose) throw new Error('no estimate');
+    expect(strict.residualSd).toBeLessThan(1e-6);
+    expect(strict.spacePlacebosUsed).toBe(0);
+    expect(loose.spacePlacebosUsed).toBe(2);
+    // in time: weekly dates whose post period ends before the date and that still have a 28-day window
+    expect(strict.placebosUsed).toBe(9);
+    expect(loose.placebosUsed).toBe(11);
+    expect(loose.hi - loose.lo).toBeGreaterThan(strict.hi - strict.lo);
+  });
   it('uses the windows the data has, and one window with preDays', () => {
     expect(beforeAfter(g, { site: ['s'], day: 60 })?.windows).toEqual([28, 56]);
     expect(beforeAfter(g, { site: ['s'], day: 60, preDays: 42 })?.windows).toEqual([42]);
