@@ -7,6 +7,7 @@
  *     [--seed <noise seed, default the scenario's>] [--from-s 0] [--to-s 3600] [--model <model.onnx>] [--json <out>]
  *     [--pipeline '<JSON overrides of CameraPipelineOptions>']   (experiments, e.g. '{"stitch":false}')
  *     [--truth-files]   (default: truth tables recomputed from the trajectories, as writeScenarioTruth does)
+ *     [--vary-cameras <seed>] [--camera-ranges '{"heightM":[4,6],"hfovDeg":[60,80],"fps":[5,12.5,15]}']
  *
  * Reports: line-count totals per mode group (pedestrians, bicycles, motor vehicles; target |error| ≤ 3 %), share
  * of line × direction × mode × 15-min cells with GEH < 5 (target ≥ 95 %; also without the mode split), turning
@@ -35,6 +36,7 @@ import {
   truthLineCounts,
   truthMovements,
 } from '@passage/sim';
+import { type CameraVariantRanges, varyCameras } from './camera-variants.ts';
 import { matchTracksToTruth, type RunTracksOptions, runScenarioTracks } from './scenario-features.ts';
 
 export interface ScenarioEvalOptions {
@@ -50,11 +52,15 @@ export interface ScenarioEvalOptions {
   detector?: RunTracksOptions['detector'];
   /** `onnx` (gated model, the worker's default) or `detector` (votes only), as config `classifier.mode`. */
   mode?: 'onnx' | 'detector';
+  /** Camera variant seed and ranges (`camera-variants.ts`; training worlds only): the world through other cameras. */
+  varyCameras?: number;
+  cameraRanges?: CameraVariantRanges;
 }
 
 export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
   const t0 = performance.now();
-  const ctx = await loadScenario(dir);
+  const loaded = await loadScenario(dir);
+  const ctx = o.varyCameras !== undefined ? varyCameras(loaded, o.varyCameras, o.cameraRanges) : loaded;
   // Truth from the trajectories themselves (truth/*.csv can lag behind a rebuilt scenario); --truth-files reads them.
   const truth = o.truthFiles
     ? await readTruth(join(dir, 'truth'))
@@ -268,6 +274,8 @@ async function main(): Promise<void> {
       pipeline: { type: 'string' },
       detector: { type: 'string' },
       mode: { type: 'string' },
+      'vary-cameras': { type: 'string' },
+      'camera-ranges': { type: 'string' },
     },
   });
   const r = await evalScenario(resolve(a.scenario as string), {
@@ -279,6 +287,8 @@ async function main(): Promise<void> {
     pipeline: a.pipeline ? JSON.parse(a.pipeline) : undefined,
     detector: a.detector?.startsWith('{') ? JSON.parse(a.detector) : a.detector,
     mode: a.mode === 'detector' ? 'detector' : 'onnx',
+    varyCameras: a['vary-cameras'] ? Number(a['vary-cameras']) : undefined,
+    cameraRanges: a['camera-ranges'] ? JSON.parse(a['camera-ranges']) : undefined,
   });
   console.log(formatReport(r.report));
   const lc = r.report.lineCounts;

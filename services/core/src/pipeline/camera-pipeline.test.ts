@@ -260,11 +260,15 @@ describe('CameraPipeline score thresholds from the camera score distribution', (
   const crossings = (users: FinishedRoadUser[]): number => users.flatMap((u) => u.summary.crossings).length;
 
   it('a camera whose scores are all shifted down (0.48–0.56, below the new-track 0.6) still gets its tracks', () => {
-    const fixed = pipeline({ adaptiveScores: false });
+    // Weak births off: the score adaptation alone.
+    const tracker = { lowBirthHits: 0 };
+    const fixed = pipeline({ adaptiveScores: false, tracker });
     expect(crossings(run(fixed, 150, crowd(0.52)))).toBe(0);
     expect(fixed.scoreThresholdFactor).toBe(1);
+    // The pipeline's default tentative births (lowBirthHits 2, from 0.3) count them without any adaptation.
+    expect(crossings(run(pipeline({ adaptiveScores: false }), 150, crowd(0.52)))).toBe(20);
 
-    const adaptive = pipeline();
+    const adaptive = pipeline({ tracker });
     const out: FinishedRoadUser[] = [];
     // Warm-up (1000 boxes = 50 frames): fixed thresholds, nothing starts.
     for (let k = 0; k < 49; k++) adaptive.processFrame(T0 + k * 100, crowd(0.52)(k), out);

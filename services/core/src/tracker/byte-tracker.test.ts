@@ -148,4 +148,44 @@ describe('ByteTracker', () => {
       expect((e as TrackerConfigError).code).toBe('PASSAGE_TRACKER_CONFIG');
     }
   });
+
+  describe('tentative births from weak boxes (lowBirthHits)', () => {
+    // Defaults: trackHigh 0.6, new tracks from 0.7; weak births from 0.5 × 0.7 = 0.35.
+    const walk = (t: ByteTracker, frames: number, score: number, extra: (f: number) => TrackerBox[] = () => []) => {
+      const seen: number[][] = [];
+      t.update(0, []);
+      for (let f = 1; f <= frames; f++) seen.push(ids(t, f * 100, [box(100 + 4 * f, 50, score), ...extra(f)]));
+      return seen;
+    };
+
+    it('off (ByteTrack): a road user scoring 0.45 all along never gets a track', () => {
+      expect(walk(new ByteTracker({ fps: 10 }), 8, 0.45).flat()).toEqual([]);
+    });
+
+    it('on: confirmed at its second box, reported from then on, one id', () => {
+      const seen = walk(new ByteTracker({ fps: 10, lowBirthHits: 2 }), 8, 0.45);
+      expect(seen[0]).toEqual([]);
+      expect(seen.slice(1)).toEqual(Array.from({ length: 7 }, () => [1]));
+    });
+
+    it('a weak box for one frame only, or below the weak-birth score, starts nothing', () => {
+      const t = new ByteTracker({ fps: 10, lowBirthHits: 2 });
+      t.update(0, []);
+      expect(ids(t, 100, [box(300, 50, 0.45)])).toEqual([]);
+      expect(ids(t, 200, [])).toEqual([]);
+      expect(ids(t, 300, [box(300, 50, 0.45)])).toEqual([]);
+      expect(walk(new ByteTracker({ fps: 10, lowBirthHits: 2 }), 8, 0.3).flat()).toEqual([]);
+    });
+
+    it('a weak second box on a tracked road user is not a road user of its own', () => {
+      // A confident walker plus a weak duplicate box slightly offset on it (IoU ≈ 0.8) every frame.
+      const seen = walk(new ByteTracker({ fps: 10, lowBirthHits: 2 }), 8, 0.9, (f) => [box(104 + 4 * f, 52, 0.45)]);
+      expect(new Set(seen.flat())).toEqual(new Set([1]));
+    });
+
+    it('rejects an invalid setting', () => {
+      expect(() => new ByteTracker({ lowBirthHits: 1.5 })).toThrow(TrackerConfigError);
+      expect(() => new ByteTracker({ lowBirthScore: 0 })).toThrow(TrackerConfigError);
+    });
+  });
 });

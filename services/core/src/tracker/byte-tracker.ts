@@ -143,6 +143,8 @@ export class ByteTracker {
   private activated = new Uint8Array(0);
   private matched = new Uint8Array(0);
   private hits = new Int32Array(0);
+  /** Matched frames before the track is confirmed (`minHits`, or `lowBirthHits` for a track born of a weak box). */
+  private need = new Int32Array(0);
   private startFrame = new Int32Array(0);
   private lastFrame = new Int32Array(0);
   private firstTs = new Float64Array(0);
@@ -362,6 +364,12 @@ export class ByteTracker {
     for (let k = 0; k < nHigh; k++) if (!this.detUsed[high[k]]) high[nRemain++] = high[k];
     nHigh = nRemain;
     this.associate(unconf, nUnconf, high, nHigh, o.unconfirmedMatchThresh, o.fuseScore, ts);
+    if (o.lowBirthHits > 0) {
+      // 3b. Tentative tracks may go on with weak boxes (IoU only: a fused score would refuse every weak box).
+      let nU = 0;
+      for (let k = 0; k < nUnconf; k++) if (!this.matched[unconf[k]]) unconf[nU++] = unconf[k];
+      this.associate(unconf, nU, low, nLow, o.lowMatchThresh, false, ts);
+    }
     for (let k = 0; k < nUnconf; k++) if (!this.matched[unconf[k]]) this.state[unconf[k]] = FREE;
 
     // 4. Births.
@@ -370,6 +378,15 @@ export class ByteTracker {
       const d = high[k];
       if (this.detUsed[d] || this.detScore[d] < this.newThresh) continue;
       this.birth(d, ts, activateNow);
+    }
+    if (o.lowBirthHits > 0) {
+      // 4b. Tentative births from boxes below the new-track threshold that no live track covers.
+      const min = o.lowBirthScore * this.newThresh;
+      for (let d = 0; d < nDet; d++) {
+        if (this.detUsed[d] || this.detScore[d] < min || this.detScore[d] >= this.newThresh) continue;
+        if (this.coveredByTrack(d)) continue;
+        this.birth(d, ts, false, Math.max(o.minHits, o.lowBirthHits));
+      }
     }
 
     // 5. Lost too long.
@@ -464,13 +481,13 @@ export class ByteTracker {
     this.matched[s] = 1;
     this.state[s] = TRACKED;
     this.hits[s]++;
-    if (!this.activated[s] && this.hits[s] >= this.options.minHits) this.activated[s] = 1;
+    if (!this.activated[s] && this.hits[s] >= this.need[s]) this.activated[s] = 1;
     this.lastFrame[s] = this.frameIdx;
     this.lastTs[s] = ts;
     this.record(s, d, w, h);
   }
 
-  private birth(d: number, ts: number, activateNow: boolean): void {
+  private birth(d: number, ts: number, activateNow: boolean, need = this.options.minHits): void {
     if (this.freeCount === 0) this.growTracks(this.cap * 2);
     const s = this.free[--this.freeCount];
     this.live[this.liveCount++] = s;
@@ -487,6 +504,7 @@ export class ByteTracker {
     this.matched[s] = 1;
     this.detUsed[d] = 1;
     this.hits[s] = 1;
+    this.need[s] = need;
     this.startFrame[s] = this.frameIdx;
     this.lastFrame[s] = this.frameIdx;
     this.firstTs[s] = ts;
@@ -502,6 +520,15 @@ export class ByteTracker {
     this.foot1[2 * s] = this.foot0[2 * s];
     this.foot1[2 * s + 1] = this.foot0[2 * s + 1];
     this.record(s, d, w, h);
+  }
+
+  /** Whether box `d` overlaps a live tracked track's box by IoU ≥ 0.3 (a second box of something tracked). */
+  private coveredByTrack(d: number): boolean {
+    for (let k = 0; k < this.liveCount; k++) {
+      const s = this.live[k];
+      if (this.state[s] === TRACKED && iou(this.box, s * 4, this.detBox, d * 4) >= 0.3) return true;
+    }
+    return false;
   }
 
   /** Per-match bookkeeping: score, class vote, size sums, foot-point history. */
@@ -689,6 +716,7 @@ export class ByteTracker {
     this.matched = grow(this.matched, u8, 1);
     this.doomed = grow(this.doomed, u8, 1);
     this.hits = grow(this.hits, i32, 1);
+    this.need = grow(this.need, i32, 1);
     this.startFrame = grow(this.startFrame, i32, 1);
     this.lastFrame = grow(this.lastFrame, i32, 1);
     this.firstTs = grow(this.firstTs, f64, 1);

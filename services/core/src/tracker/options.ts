@@ -63,6 +63,17 @@ export interface ByteTrackerOptions {
    */
   minHits: number;
   /**
+   * Tentative births from weak boxes: a box scoring at least `lowBirthScore` × the new-track threshold but below
+   * it, that no tracked track covers (IoU ≥ 0.3), starts an unconfirmed track; it goes on with weak or strong boxes
+   * (IoU association) and is confirmed and reported after this many matched frames in a row, or dies at its first
+   * miss. A road user hidden or far enough to score low all the way across a counting line then still gets a
+   * track (counted from its confirmation on). `0` turns it off (ByteTrack: weak boxes never start tracks).
+   * @default 0
+   */
+  lowBirthHits: number;
+  /** Lowest score of a tentative birth, as a share of the new-track threshold (see `lowBirthHits`). @default 0.5 */
+  lowBirthScore: number;
+  /**
    * Confirm tracks born in the first frame a tracker sees (ByteTrack behaviour: there is no
    * history to confirm them against).
    * @default true
@@ -117,6 +128,8 @@ export const BYTE_TRACKER_DEFAULTS: Readonly<Omit<ByteTrackerOptions, 'newTrackT
   unconfirmedMatchThresh: 0.7,
   fuseScore: true,
   minHits: 2,
+  lowBirthHits: 0,
+  lowBirthScore: 0.5,
   confirmFirstFrame: true,
   duplicateIouDistance: 0.15,
   historyMinStep: 4,
@@ -151,6 +164,14 @@ export function resolveByteTrackerOptions(options: Partial<ByteTrackerOptions> =
   check(
     Number.isInteger(o.minHits) && o.minHits >= 1,
     `Tracker option minHits must be an integer ≥ 1 (got ${o.minHits}).`,
+  );
+  check(
+    Number.isInteger(o.lowBirthHits) && o.lowBirthHits >= 0,
+    `Tracker option lowBirthHits must be an integer ≥ 0 (got ${o.lowBirthHits}).`,
+  );
+  check(
+    o.lowBirthScore > 0 && o.lowBirthScore <= 1,
+    `Tracker option lowBirthScore is a share in (0, 1] (got ${o.lowBirthScore}).`,
   );
   check(
     Number.isInteger(o.historyMaxPoints) && o.historyMaxPoints >= 2,
