@@ -9,6 +9,8 @@ export const help = `passage sim build <name> [--seed <n>] [--duration <s>] [--e
     dreux-grid       netgenerate grid town at Dreux's coordinates, medium layout, Saturday morning
     anet-rand        netgenerate random town near Anet, sparse layout, own detector convention;
                      held out of all training and tuning
+    nogent-spider    netgenerate spider-web town at Nogent-le-Rotrou's coordinates, medium-to-sparse
+                     layout, own detector convention; held out of all training and tuning
   Needs SUMO: apt-get install sumo sumo-tools. The same seed rebuilds the committed files bit for bit;
   regenerate truth/ afterwards (infra/scenarios/README.md).`;
 

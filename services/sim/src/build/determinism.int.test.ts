@@ -1,7 +1,7 @@
 /**
- * Rebuilds the first 10 simulated minutes of each committed world (chartres-centre, dreux-grid, anet-rand) from its
- * seed (network, demand, routes, simulation, derived files) and compares with the committed files exactly. Needs SUMO
- * on PATH.
+ * Rebuilds the first 10 simulated minutes of each committed world (chartres-centre, dreux-grid, anet-rand,
+ * nogent-spider) from its seed (network, demand, routes, simulation, derived files) and compares with the committed
+ * files exactly. Needs SUMO on PATH.
  * [regression pin]: the committed files were produced by this builder and SUMO, so the test proves the build is
  * reproducible and unchanged, not that the world is right. A deliberate change of a world (or of SUMO's version)
  * means rebuilding it with `passage sim build <name>`, committing its files, and re-measuring every figure on it.
@@ -22,6 +22,7 @@ const WORLDS = [
   { name: 'chartres-centre', arrivedFloor: 300 },
   { name: 'dreux-grid', arrivedFloor: 100 },
   { name: 'anet-rand', arrivedFloor: 100 },
+  { name: 'nogent-spider', arrivedFloor: 100 },
 ];
 const sumo = hasSumo();
 if (!sumo)

@@ -23,7 +23,7 @@ export { MODES, type Mode, VTYPES } from './vtypes.ts';
 export { WORLDS, type WorldRecipe, worldRecipe } from './worlds/index.ts';
 
 export interface SimBuildArgs {
-  /** World (and scenario) name: `chartres-centre`, `dreux-grid` or `anet-rand` (see `WORLDS`). */
+  /** World (and scenario) name: `chartres-centre`, `dreux-grid`, `anet-rand` or `nogent-spider` (see `WORLDS`). */
   name: string;
   /** Output folder (default `infra/scenarios/<name>` under the current directory). */
   outDir?: string;

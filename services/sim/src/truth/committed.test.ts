@@ -43,7 +43,7 @@ describe.skipIf(!have && process.env.CI !== 'true')('ground truth of the committ
   });
 });
 
-describe.each(['dreux-grid', 'anet-rand'])('ground truth of the committed world %s', (name) => {
+describe.each(['dreux-grid', 'anet-rand', 'nogent-spider'])('ground truth of the committed world %s', (name) => {
   const dir = join(import.meta.dirname, '../../../../infra/scenarios', name);
   it('[regression pin] matches the committed truth files (regenerate with writeScenarioTruth(dir) after a rebuild)', async () => {
     const built = buildTruth(await loadScenario(dir));

@@ -29,6 +29,7 @@ import {
   circle,
   netconvertPlain,
   netgenerate,
+  shortestBusLine,
   shortestRoute,
   twoWay,
   type WorldRecipe,
@@ -321,37 +322,18 @@ const OD: Record<Exclude<Mode, 'bus'>, Record<string, number>> = {
 };
 
 /** One bus line, station → east gate, on the shortest route; stops at a third and two thirds of it. */
-function busOf(net: StreetNet): { line: BusLine; stops: BusStop[] } {
-  const first = net.edges.find((e) => e.from === 'stn')!.id;
-  const last = net.edges.find((e) => e.to === 'gE')!.id;
-  const route = shortestRoute(net, first, last);
-  const reverse = (e: string): string => e.split('-').reverse().join('-');
-  const inner = route.slice(1, -1);
-  const picks = [...new Set([inner[Math.floor(inner.length / 3)], inner[Math.floor((2 * inner.length) / 3)]])];
-  const stops: BusStop[] = [];
-  picks.forEach((e, i) => {
-    stops.push({ id: `bs_${i + 1}_out`, name: `Arrêt ${i + 1}`, edge: e, at: 'mid' });
-    stops.push({ id: `bs_${i + 1}_back`, name: `Arrêt ${i + 1}`, edge: reverse(e), at: 'mid' });
+const busOf = (net: StreetNet): { line: BusLine; stops: BusStop[] } =>
+  shortestBusLine(net, {
+    id: 'L1',
+    name: 'Ligne 1 Halte ↔ Porte Est',
+    origin: 'station',
+    destination: 'gate-e',
+    from: 'stn',
+    to: 'gE',
+    firstS: 150,
+    returnFirstS: 450,
+    headwayS: 600,
   });
-  return {
-    line: {
-      id: 'L1',
-      name: 'Ligne 1 Halte ↔ Porte Est',
-      origin: 'station',
-      destination: 'gate-e',
-      edges: route,
-      stops: stops.filter((s) => s.id.endsWith('_out')).map((s) => s.id),
-      returnStops: stops
-        .filter((s) => s.id.endsWith('_back'))
-        .map((s) => s.id)
-        .reverse(),
-      firstS: 150,
-      returnFirstS: 450,
-      headwayS: 600,
-    },
-    stops,
-  };
-}
 
 export const anetRand: WorldRecipe = {
   name: 'anet-rand',

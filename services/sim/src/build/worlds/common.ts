@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BusStop, type DemandOptions, insideStretches } from '../demand.ts';
+import { type BusLine, type BusStop, type DemandOptions, insideStretches } from '../demand.ts';
 import type { Origin } from '../geo.ts';
 import { edgesXml, type NetEdge, type NetNode, nodesXml, type StreetNet } from '../network.ts';
 import { attr, parseNetXml, xmlElements } from '../netxml.ts';
@@ -287,6 +287,48 @@ export function shortestRoute(net: StreetNet, fromEdge: string, toEdge: string):
   const route = [toEdge];
   while (route[0] !== fromEdge) route.unshift(prev.get(route[0])!);
   return route;
+}
+
+/**
+ * A bus line on the shortest route from the access road leaving node `from` to the one reaching node `to`, with
+ * stops (both directions) on the inner edges at a third and two thirds of the route.
+ */
+export function shortestBusLine(
+  net: StreetNet,
+  l: Pick<BusLine, 'id' | 'name' | 'origin' | 'destination' | 'firstS' | 'returnFirstS' | 'headwayS'> & {
+    from: string;
+    to: string;
+  },
+): { line: BusLine; stops: BusStop[] } {
+  const first = net.edges.find((e) => e.from === l.from)!.id;
+  const last = net.edges.find((e) => e.to === l.to)!.id;
+  const route = shortestRoute(net, first, last);
+  const reverse = (e: string): string => e.split('-').reverse().join('-');
+  const inner = route.slice(1, -1);
+  const picks = [...new Set([inner[Math.floor(inner.length / 3)], inner[Math.floor((2 * inner.length) / 3)]])];
+  const stops: BusStop[] = [];
+  picks.forEach((e, i) => {
+    stops.push({ id: `bs_${i + 1}_out`, name: `Arrêt ${i + 1}`, edge: e, at: 'mid' });
+    stops.push({ id: `bs_${i + 1}_back`, name: `Arrêt ${i + 1}`, edge: reverse(e), at: 'mid' });
+  });
+  return {
+    line: {
+      id: l.id,
+      name: l.name,
+      origin: l.origin,
+      destination: l.destination,
+      edges: route,
+      stops: stops.filter((s) => s.id.endsWith('_out')).map((s) => s.id),
+      returnStops: stops
+        .filter((s) => s.id.endsWith('_back'))
+        .map((s) => s.id)
+        .reverse(),
+      firstS: l.firstS,
+      returnFirstS: l.returnFirstS,
+      headwayS: l.headwayS,
+    },
+    stops,
+  };
 }
 
 /** Parses the stored net.xml text into the network (for `network()` implementations). */

@@ -4,6 +4,7 @@ import { anetRand } from './anet-rand.ts';
 import { chartresCentre } from './chartres-centre.ts';
 import type { WorldRecipe } from './common.ts';
 import { dreuxGrid } from './dreux-grid.ts';
+import { nogentSpider } from './nogent-spider.ts';
 
 export type { WorldRecipe } from './common.ts';
 
@@ -11,6 +12,7 @@ export const WORLDS: Readonly<Record<string, WorldRecipe>> = {
   'chartres-centre': chartresCentre,
   'dreux-grid': dreuxGrid,
   'anet-rand': anetRand,
+  'nogent-spider': nogentSpider,
 };
 
 /** The recipe of a world; PASSAGE_SIM_UNKNOWN_WORLD (with the known names) otherwise. */
