@@ -485,10 +485,9 @@ export function odRoutes(config: Config): { shares: RouteShares; lines: string[]
     zones?: { id: string; polygon?: [number, number][] }[];
     cameras?: { lines?: { id: string; a: [number, number]; b: [number, number] }[] }[];
   };
-  if (!file.origin || !Number.isFinite(file.origin.lon) || !Number.isFinite(file.origin.lat)) {
-    throw netError('the sites file has no origin {lon, lat} to place the network');
-  }
-  const frame = new LocalFrame(file.origin);
+  // The registry's map origin: the sites file's `origin`, else its first camera, zone or site (give it explicitly
+  // with a network, whose local metres are around it).
+  const frame = new LocalFrame(file.origin ?? { lon: 0, lat: 0 });
   const loc = (p: readonly [number, number]): [number, number] => [frame.x(p[0]), frame.y(p[1])];
   const zones = (file.zones ?? [])
     .filter((z) => Array.isArray(z.polygon) && z.polygon.length >= 3)
