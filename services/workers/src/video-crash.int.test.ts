@@ -1,0 +1,246 @@
+/**
+ * Crash cost of video-flows (issue 12 item 5), through the real broker: the worker checkpoints each camera's open
+ * minute aggregates to the compacted `<lineCounts>.state` topic in its transactions; it is SIGKILLed mid-stream
+ * (mid-minute, after it committed the first 40 % of the frames), restarted, and the stored crossings and movements are
+ * compared with a clean run on the same frames. The checkpoint topic is scanned: aggregates only, no track id, box or
+ * plate.
+ */
+import { resolve } from 'node:path';
+import { type Config, loadConfig } from '@passage/config';
+import { loadScenario, type ReplayRecord, replayRecords } from '@passage/sim';
+import { migrate, openStore, type Store } from '@passage/store';
+import { createLogger, type DetectionFrame, KafkaTransport, StreamMetrics } from '@passage/stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brokers, isolatedConfig, REPO, spawnPassage, type WorkerProcess, waitFor } from '../../../test/helpers.ts';
+import { videoFlowsStateTopic } from './roles/video-flows.ts';
+import { startKafkaWorker } from './runtime.ts';
+
+const SCENARIO = resolve(REPO, 'infra/scenarios/chartres-centre');
+const CAMERAS = ['cam-bd-nord', 'cam-marche', 'cam-parvis'];
+const PLATE_RE = /[A-Z]{2}-\d{3}-[A-Z]{2}/;
+/** The only keys a state record may hold: aggregates and their coordinates. */
+const STATE_KEYS = new Set(
+  'v cameraId epoch open lineCounts movements siteId lineId direction mode minute count speedSum speedCount fromZone toZone dwellSumS'.split(
+    ' ',
+  ),
+);
+
+const log = createLogger({ level: 'warn' });
+let store: Store;
+let records: ReplayRecord[];
+const sinks: { stop(): Promise<void> }[] = [];
+const children: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  store = openStore({ dataDir: ':memory:' });
+  await migrate(store.client);
+  const ctx = await loadScenario(SCENARIO);
+  records = [...replayRecords(ctx, { toS: 240, topics: ['detections'], cameraIds: CAMERAS })];
+  let k = 0;
+  for (const r of records) {
+    for (const o of (r.value as DetectionFrame).objects) {
+      if (o.cls === 'car' && k++ % 7 === 0) o.plate = `AB-${String(100 + (k % 900)).padStart(3, '0')}-CD`;
+    }
+  }
+});
+afterAll(async () => {
+  for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+  for (const s of sinks) await s.stop();
+  await store.close();
+});
+
+async function totals(config: Config): Promise<{ crossings: number; movements: number }> {
+  const q = async (table: string, topic: string) => {
+    const rs = await store.client.query({
+      query: `SELECT sum(count) AS n FROM ${table} WHERE startsWith(_src, {src:String})`,
+      query_params: { src: `kafka:${topic}/` },
+      format: 'JSONEachRow',
+    });
+    return Number((await rs.json<{ n: string }>())[0]?.n ?? 0);
+  };
+  return {
+    crossings: await q('line_counts_1m', config.topics.lineCounts),
+    movements: await q('movements_1m', config.topics.movements),
+  };
+}
+
+/** One run: frames through a spawned video-flows worker (SIGKILLed after 40 % with `crash`), stored totals. */
+async function run(tag: string, crash: boolean) {
+  const iso = isolatedConfig(tag, { sitesFile: resolve(SCENARIO, 'scenario.json') });
+  const env = { KAFKA_BROKERS: brokers(), PASSAGE_CONFIG: iso.file, PASSAGE_LOG_LEVEL: 'info' };
+  const config = loadConfig({ env, file: iso.file });
+  const transport = new KafkaTransport({
+    brokers: config.kafka.brokers,
+    clientId: 'test',
+    log,
+    metrics: new StreamMetrics(),
+    groupPrefix: 'test',
+  });
+  await transport.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: 4 })));
+  sinks.push(
+    await startKafkaWorker({ config, roles: ['sink-line-counts', 'sink-movements'], log, instanceId: 's', store }),
+  );
+  const spawnWorker = () => {
+    const w = spawnPassage(['worker', '--role', 'video-flows', '--instance', 'v0'], env);
+    children.push(w);
+    return w;
+  };
+  const admin = transport.kafka.admin();
+  await admin.connect();
+  const consumed = async () => {
+    const [t] = await admin.fetchOffsets({
+      groupId: `${config.kafka.groupPrefix}.video-flows`,
+      topics: [config.topics.detections],
+    });
+    return t.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+  };
+  const send = async (from: number, to: number) => {
+    for (let i = from; i < to; i += 500) {
+      await transport.send(
+        config.topics.detections,
+        records.slice(i, Math.min(to, i + 500)).map((r) => ({ key: r.key, value: JSON.stringify(r.value) })),
+      );
+    }
+  };
+  let worker = spawnWorker();
+  await worker.ready;
+  // 40 % of 240 s: 96 s, the middle of each camera's second minute.
+  const split = Math.floor(records.length * 0.4);
+  await send(0, split);
+  let restored = '';
+  if (crash) {
+    await waitFor('first 40 % committed', consumed, (n) => n === split, 120_000, 100);
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+    await send(split, records.length);
+    worker = spawnWorker();
+    await worker.ready;
+    await waitFor(
+      'state restored',
+      async () => worker.output(),
+      (o) => o.includes('state restored'),
+      60_000,
+      200,
+    );
+    restored = worker.output();
+  } else await send(split, records.length);
+  await waitFor('every frame consumed', consumed, (n) => n === records.length, 180_000, 200);
+  worker.child.kill('SIGTERM');
+  expect(await worker.exited).toBe(0);
+  // Settled: unchanged over 4 readings 1.5 s apart (the sinks store the final rows of the graceful stop a few
+  // seconds after it; two readings once caught 77 of 133 crossings).
+  let prev = { crossings: -1, movements: -1 };
+  let same = 0;
+  const got = await waitFor(
+    'stored totals settle',
+    async () => {
+      const t = await totals(config);
+      same = t.crossings > 0 && t.crossings === prev.crossings && t.movements === prev.movements ? same + 1 : 0;
+      prev = t;
+      return { t, stable: same >= 3 };
+    },
+    (v) => v.stable,
+    60_000,
+    1500,
+  );
+  // The checkpoint topic, every record (not only the latest per key).
+  const topic = videoFlowsStateTopic(config);
+  const high = (await admin.fetchTopicOffsets(topic)).reduce((a, e) => a + Number(e.high), 0);
+  const state: string[] = [];
+  const c = transport.kafka.consumer({ groupId: `${config.kafka.groupPrefix}.scan` });
+  await c.connect();
+  await c.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  await c.run({
+    eachMessage: async ({ message }) => {
+      seen = Number(message.offset) + 1;
+      state.push(`${message.key?.toString('latin1')}=${message.value?.toString('latin1')}`);
+    },
+  });
+  // Transaction markers take offsets too: the last data record is a little below the high watermark.
+  await waitFor(
+    'state topic read',
+    async () => seen,
+    (n) => n >= high - 2,
+    30_000,
+    100,
+  );
+  await c.disconnect();
+  await admin.disconnect();
+  await transport.close();
+  const perMinute = await (
+    await store.client.query({
+      query: `SELECT camera_id, minute, sum(count) AS n FROM line_counts_1m WHERE startsWith(_src, {src:String}) GROUP BY ALL ORDER BY ALL`,
+      query_params: { src: `kafka:${config.topics.lineCounts}/` },
+      format: 'JSONEachRow',
+    })
+  ).json<{ camera_id: string; minute: string; n: string }>();
+  const cells = new Map(perMinute.map((r) => [`${r.camera_id}@${r.minute}`, Number(r.n)]));
+  console.log(tag, [...cells].map(([k, n]) => `${k}:${n}`).join(' '));
+  return { totals: got.t, state, restored, cells };
+}
+
+function keysOf(v: unknown, out: Set<string>): Set<string> {
+  if (Array.isArray(v)) for (const x of v) keysOf(x, out);
+  else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      out.add(k);
+      keysOf(x, out);
+    }
+  }
+  return out;
+}
+
+describe('crash cost of video-flows through the real broker', () => {
+  let clean: { crossings: number; movements: number };
+  let cleanCells: Map<string, number>;
+  let loss = { crossings: Number.NaN, movements: Number.NaN };
+  it('clean run: crossings stored; the checkpoint topic holds aggregates only', async () => {
+    const r = await run('vclean', false);
+    clean = r.totals;
+    cleanCells = r.cells;
+    console.log('clean run', clean, `${r.state.length} state records`);
+    expect(clean.crossings).toBeGreaterThan(100);
+    expect(r.state.length).toBeGreaterThan(3);
+    const keys = keysOf(
+      r.state.map((s) => JSON.parse(s.slice(s.indexOf('=') + 1))),
+      new Set(),
+    );
+    expect([...keys].filter((k) => !STATE_KEYS.has(k))).toEqual([]);
+    expect(r.state.join('\n')).not.toMatch(PLATE_RE);
+    expect(r.state.join('\n')).not.toMatch(/trackId|"box"|bbox|"id"/);
+  }, 400_000);
+
+  // Measured 2026-12-04 (first version): 116/132 crossings (12.1 % lost), 56/62 movements (9.7 %); with the restore
+  // disabled 96/132 (27.3 %) and 47/62 (24.2 %). With the hand-over version: 120/133 in the per-minute cells. What remains lost are the crossings of tracks alive at the kill (their past
+  // frames are before the committed offsets; tracker state is never persisted): cam-bd-nord, a queue at a signal, has
+  // long tracks (11 of its 25 crossings of that minute).
+  it('SIGKILL mid-minute, restart: the open minutes are restored (loss well under the 27 % without), none counted twice', async () => {
+    const r = await run('vkill', true);
+    const lossC = (clean.crossings - r.totals.crossings) / clean.crossings;
+    const lossM = (clean.movements - r.totals.movements) / clean.movements;
+    const m = /"openEpochs":(\d+)/.exec(r.restored);
+    console.log(
+      `SIGKILL video-flows: crossings ${r.totals.crossings}/${clean.crossings} (${(100 * lossC).toFixed(2)} % lost), movements ${r.totals.movements}/${clean.movements} (${(100 * lossM).toFixed(2)} % lost); restored open epochs ${m?.[1]}`,
+    );
+    loss = { crossings: lossC, movements: lossM };
+    // The restart found open minutes to restore (otherwise this run would not exercise the checkpoint).
+    expect(Number(m?.[1])).toBeGreaterThan(0);
+    expect(lossC).toBeGreaterThanOrEqual(0);
+    expect(lossC).toBeLessThanOrEqual(0.15);
+    expect(lossM).toBeLessThanOrEqual(0.15);
+    // Nothing counted twice: no camera-minute holds more crossings than in the clean run.
+    const over = [...r.cells].filter(([k, n]) => n > (cleanCells.get(k) ?? 0));
+    expect(over).toEqual([]);
+    expect(r.state.join('\n')).not.toMatch(PLATE_RE);
+  }, 400_000);
+
+  // Known FAIL of issue 12 item 5 (target ≤ 2 %): crossings of the tracks alive at the kill are lost. When a fix
+  // (e.g. input offsets held back to the oldest live track's first frame) makes this pass, vitest reports it: turn
+  // `it.fails` into `it`.
+  it.fails('[known FAIL] SIGKILL loses ≤ 2 % of the crossings and movements (target)', () => {
+    expect(Number.isFinite(loss.crossings)).toBe(true);
+    expect(Math.abs(loss.crossings)).toBeLessThanOrEqual(0.02);
+    expect(Math.abs(loss.movements)).toBeLessThanOrEqual(0.02);
+  });
+});
