@@ -47,6 +47,7 @@ const FLAGS = {
   periods: { type: 'string' },
   coordinate: { type: 'string' },
   cycle: { type: 'string' },
+  'spillback-reserve': { type: 'string' },
   'pedestrian-speed': { type: 'string' },
   plan: { type: 'string' },
   seeds: { type: 'string', default: '1,2,3' },
@@ -159,8 +160,11 @@ export async function run(argv: string[]): Promise<number> {
       periods: values.periods === undefined ? undefined : numbers(values.periods, 'periods')[0],
       coordinateWithinM: values.coordinate === undefined ? undefined : fraction(values.coordinate, 'coordinate', 2000),
       cycleChoice: cycleChoice(values.cycle),
+      spillbackReserve: fraction(values['spillback-reserve'], 'spillback-reserve'),
       pedestrianSpeedMps:
-        values['pedestrian-speed'] === undefined ? undefined : numbers(values['pedestrian-speed'], 'pedestrian-speed')[0],
+        values['pedestrian-speed'] === undefined
+          ? undefined
+          : numbers(values['pedestrian-speed'], 'pedestrian-speed')[0],
     });
     if (analyses.length === 0) {
       throw new PassageError(

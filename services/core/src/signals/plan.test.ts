@@ -132,6 +132,25 @@ describe('planJunction', () => {
   });
 });
 
+describe('spill-back reserve for approaches fed by a junction', () => {
+  it('north and south fed by junctions, reserve 0.3: Webster keeps C0 = 46 s, the split weighs stage A 1.3 × 0.333', () => {
+    const fed: SignalController = {
+      ...cross,
+      links: cross.links.map((l) => (l.from === 'n' || l.from === 's' ? { ...l, fedByJunction: true } : l)),
+    };
+    const p = planJunction(fed, flows, { spillbackReserve: 0.3 });
+    expect(p.Y).toBeCloseTo(0.5, 12);
+    expect(p.proposed.cycleS).toBe(46);
+    // 34 s of effective green shared 0.4333 : 0.1667 → A 24.56 + 2 = 26.56 s displayed (walk 7, then 19.56 → 20 s),
+    // B 9.44 + 2 = 11.44 → 11 s (without the reserve: 18 and 13 s)
+    expect(p.proposed.phases.map((x) => x.durationS)).toEqual([7, 20, 4, 11, 4]);
+    expect(planJunction(fed, flows).proposed.phases.map((x) => x.durationS)).toEqual([7, 18, 4, 13, 4]);
+    // delay and X stay on the measured flows: the reserve costs predicted delay at this isolated junction
+    expect(p.proposed.delayS).toBeGreaterThan(planJunction(fed, flows).proposed.delayS);
+    expect(p.keptCurrent).toBe(false);
+  });
+});
+
 /** The cross with a shared through + permitted-left lane on the north approach, opposed by the south through. */
 const crossLeft: SignalController = {
   id: 'xl',

@@ -48,6 +48,11 @@ export interface SignalLink {
   storageM?: number;
   /** Pedestrian links: length of the crossing, metres (its minimum green, `pedestrianMinGreen`). */
   crossingM?: number;
+  /**
+   * The approach is fed by another junction (its queue, spilling back, blocks that junction), rather than entering
+   * the network from outside (a queue that blocks nothing): see `PlanOptions.spillbackReserve`.
+   */
+  fedByJunction?: boolean;
 }
 
 export interface SignalPhase {
@@ -98,6 +103,13 @@ export interface PlanOptions {
    * the least control delay kept among those whose 95th-percentile queues fit their lanes. @default 'webster'
    */
   cycleChoice?: 'webster' | 'delay';
+  /**
+   * Reserve capacity for approaches fed by another junction (`SignalLink.fedByJunction`): their flow ratios count
+   * (1 + reserve) times in the green split (not in Webster's cycle), so their queues, which spill back into the
+   * upstream junction, keep that margin of capacity; approaches entering the network queue outside it and block
+   * nothing. Evaluation (delay, X, queues) uses the measured flows. @default 0
+   */
+  spillbackReserve?: number;
   /** Base saturation flow per lane, PCU/h of green. @default 1800 */
   baseSaturationPcuH?: number;
   /** HCM analysis period, hours. @default 0.25 */
@@ -297,8 +309,12 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     s.criticalY = 0;
     s.criticalLane = null;
   }
+  // Split weights: the critical ratios with the spill-back reserve on approaches fed by a junction.
+  const splitY = stages.map(() => 0);
   for (const l of laneList) {
     if (l.stage < 0) continue;
+    const reserved = ((l.main.fedByJunction ? 1 + (opts.spillbackReserve ?? 0) : 1) * l.flow) / l.sat;
+    splitY[l.stage] = Math.max(splitY[l.stage], reserved);
     const y = l.flow / l.sat;
     if (y > stages[l.stage].criticalY) {
       stages[l.stage].criticalY = y;
@@ -370,11 +386,11 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     maxCycleS,
   });
   // The proposal for a cycle: effective greens in proportion to y, displayed = effective + start-up − amber used.
-  const phasesFor = (cycleS: number): SignalPhase[] => {
+  const phasesFor = (cycleS: number, weights: readonly number[] = splitY): SignalPhase[] => {
     const effective = greenSplits(
       cycleS,
       lostTimeS,
-      stages.map((s) => s.criticalY),
+      weights,
       layout.map((l, i) => Math.max(0, l.minS - startup + stageAmberUsed[i])),
     );
     const out = phases.map((p) => ({ ...p }));
@@ -503,7 +519,20 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     }
   }
   const current = evaluate(phases.map((p) => ({ ...p })));
-  const keptCurrent = !(proposed.delayS < current.delayS * (1 - (opts.minGain ?? 0)));
+  // No gain, no change: the retiming must predict `minGain` with the plain split; the spill-back reserve, whose
+  // benefit (no queue reaching the upstream junction) an isolated-junction model cannot see, may then cost some of
+  // that predicted gain but not all of it.
+  const plain =
+    (opts.spillbackReserve ?? 0) > 0
+      ? evaluate(
+          phasesFor(
+            cycleS,
+            stages.map((s) => s.criticalY),
+          ),
+        )
+      : proposed;
+  const keptCurrent =
+    !(plain.delayS < current.delayS * (1 - (opts.minGain ?? 0))) || !(proposed.delayS < current.delayS);
   const final = keptCurrent ? evaluate(phases.map((p) => ({ ...p }))) : proposed;
   return {
     controller: controller.id,

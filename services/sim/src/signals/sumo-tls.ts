@@ -93,6 +93,19 @@ export function readSumoNet(xml: string): SumoNet {
     if (id.startsWith(':')) continue;
     junctions.set(id, { x: Number(j.x), y: Number(j.y), type: String(j.type) });
   }
+  // Neighbouring nodes of each node: an approach whose upstream node has a single neighbour enters the network
+  // there (its queue waits outside); any other approach is fed by a junction its queue can block.
+  const neighbours = new Map<string, Set<string>>();
+  for (const e of edges.values()) {
+    for (const [a, b] of [
+      [e.from, e.to],
+      [e.to, e.from],
+    ]) {
+      const n = neighbours.get(a) ?? new Set<string>();
+      n.add(b);
+      neighbours.set(a, n);
+    }
+  }
   const conns = asArray(net.connection as XmlNode | XmlNode[]).filter((c) => c.tl !== undefined);
   const tls: SumoTls[] = [];
   for (const t of asArray(net.tlLogic as XmlNode | XmlNode[])) {
@@ -119,6 +132,7 @@ export function readSumoNet(xml: string): SumoNet {
         pedestrian,
         storageM: pedestrian ? undefined : laneLength.get(`${from}_${c.fromLane}`),
         crossingM: pedestrian ? crossingLength.get(to) : undefined,
+        fedByJunction: pedestrian ? undefined : (neighbours.get(edges.get(from)?.from ?? '')?.size ?? 0) >= 2,
       });
       if (!pedestrian) {
         incoming.add(from);
