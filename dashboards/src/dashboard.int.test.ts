@@ -292,7 +292,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     await saveShot(page, 'planner-en-map');
   });
 
-  it('EN: the planner tasks in English: legend and labels, groups, one width scale, zone, matrix, CSV, link, empty period', async () => {
+  it('EN: the planner tasks in English: legend and labels, groups, one width scale, zone, matrix, CSV, PNG, link, loading, empty period', async () => {
     const en = (n: number, d = 0) => new Intl.NumberFormat('en-GB', { maximumFractionDigits: d }).format(n);
     const local = (iso: string) => toLocalInput(Date.parse(iso), 'Europe/Paris');
     // OD requests the page has made (its own count: the comparison period is a second request).
@@ -377,10 +377,36 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     expect(lines[0]).toBe('from,to,origin,origin_name,destination,destination_name,expanded,observed');
     expect(lines.slice(1).reduce((s, l) => s + Number(l.split(',')[6]), 0)).toBeCloseTo(await shownTotal(), 2);
     expect(lines.length - 1).toBe(Number(await body('arcs')));
+    const [pngDl] = await Promise.all([page.waitForEvent('download'), page.locator('#export-png').click()]);
+    const png = readFileSync((await pngDl.path()) as string);
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png.length).toBeGreaterThan(10_000);
     await page.locator('#share').click();
     const link = await page.locator('#share-url').inputValue();
     expect(link).toContain('lang=en');
     expect(link).toContain(`z=${core.id}`);
+    // The link opens the same view in English, with the loading state (in English) until the map is drawn.
+    const shown = await shownTotal();
+    const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await other.goto(`${server.url}/#key=${PLANNER_KEY}`);
+      await other.goto(link);
+      await other.reload({ waitUntil: 'commit' });
+      // Read in the same frame as the spinner (the state goes as soon as the arcs are drawn).
+      const loading = await other.waitForFunction(
+        () =>
+          document.querySelector('#map-state .spinner') ? document.querySelector('#map-state')?.textContent : null,
+        null,
+        { timeout: 30_000 },
+      );
+      expect(await loading.jsonValue()).toBe('Loading…');
+      await waitOdDrawn(other, 1);
+      expect(Number(await other.locator('#od-stats').getAttribute('data-total'))).toBeCloseTo(shown, 6);
+      expect(await other.locator('#zone-panel h3').textContent()).toContain(core.name);
+      expect(await other.locator('#nav [data-tab="map"]').textContent()).toBe('Flow map');
+    } finally {
+      await other.close();
+    }
     await page.locator('#zone-clear').click();
     // The matrix in English formats.
     await page.locator('input[name="od-view"][value="matrix"]').check();

@@ -108,6 +108,17 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
     await page.locator('#p-from').fill('2030-01-01T00:00');
     await page.locator('#p-apply').click();
     expect(await page.locator('#period-error').textContent()).toBe('La fin de la période doit être après son début.');
+    // A period without data: said in French, with what to do; no arcs.
+    await page.locator('#p-from').fill('2026-03-12T08:00');
+    await page.locator('#p-to').fill('2026-03-12T10:00');
+    await page.locator('#p-apply').click();
+    await page.waitForFunction(() => document.body.dataset.odState === 'empty', null, { timeout: 30_000 });
+    const empty = (await page.locator('#map-state').textContent()) ?? '';
+    expect(empty).toContain('Aucun flux publié pour cette période et ces voyageurs');
+    expect(empty).toContain('choisissez une autre période ou un autre groupe.');
+    expect(await body('arcs')).toBe('0');
+    expect(await untranslated()).toEqual([]);
+    await saveShot(page, 'public-fr-empty');
   });
 
   it('public EN at 390 px: the map is usable on a phone', async () => {
