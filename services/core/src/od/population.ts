@@ -131,9 +131,10 @@ export interface ExpandedOdCell extends OdCellLike {
    * counted zone to or from zones nothing observes (origin or destination `(unobserved)`); 'unexpanded' = matched
    * trips published as they are, the group having neither a probe rate nor a counted total (a lower bound, no
    * interval: `upper95` 0); 'withheld' = the sum of the cells observed only as suppressed markers (origin and
-   * destination `WITHHELD_ZONE`).
+   * destination `WITHHELD_ZONE`); 'absorbed' = matched trips with an `(unobserved)` end whose population the
+   * estimated cells of the zones beyond hold (line counts in use, no zone left unobserved): expanded 0.
    */
-  status?: 'observed' | 'estimated' | 'residual' | 'unexpanded' | 'withheld';
+  status?: 'observed' | 'estimated' | 'residual' | 'unexpanded' | 'withheld' | 'absorbed';
   /** 95 % interval of `expanded` (GLS posterior, lower bound clipped at 0). */
   lower95?: number;
   upper95?: number;
@@ -409,7 +410,7 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
     for (const c of res.cells) {
       const src = byKey.get(`${c.origin}\u0000${c.destination}`);
       const pub = published.get(`${c.origin}\u0000${c.destination}`) ?? 0;
-      if (c.estimate <= 0 && pub === 0 && c.status === 'observed') continue;
+      if (c.estimate <= 0 && pub === 0 && (c.status === 'observed' || c.status === 'absorbed')) continue;
       sums.origin.set(c.origin, (sums.origin.get(c.origin) ?? 0) + c.estimate);
       sums.destination.set(c.destination, (sums.destination.get(c.destination) ?? 0) + c.estimate);
       // Observed only as a suppressed marker: its seed shaped the fit, the cell itself is not a result.

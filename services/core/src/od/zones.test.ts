@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../prng.ts';
 import { binomial, poisson } from './fixtures/draws.ts';
-import { THREE_ZONE_TRUTH, threeZoneShares } from './fixtures/three-zones.ts';
+import { THREE_ZONE_TOTALS, THREE_ZONE_TRUTH, threeZoneLineCounts, threeZoneShares } from './fixtures/three-zones.ts';
 import { estimateZoneOd, UNOBSERVED_ZONE } from './zones.ts';
 
 const cell = (origin: string, destination: string, prior: number, variance = prior) => ({
@@ -83,18 +83,10 @@ describe('estimateZoneOd', () => {
       zones: ['A', 'B', 'C'],
       observed: new Set(['A', 'B']),
       cells: [cell('A', 'B', 100, 4), cell('B', 'A', 80, 4)],
-      totals: [
-        { zone: 'A', side: 'origin', total: 160 },
-        { zone: 'A', side: 'destination', total: 110 },
-        { zone: 'B', side: 'origin', total: 120 },
-        { zone: 'B', side: 'destination', total: 120 },
-      ],
+      totals: THREE_ZONE_TOTALS,
       links: {
         shares,
-        counts: [
-          { key: 'L|in', value: 100 },
-          { key: 'L|out', value: 50 },
-        ],
+        counts: threeZoneLineCounts('L'),
       },
     });
     const get = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
@@ -114,6 +106,27 @@ describe('estimateZoneOd', () => {
     expect(r.cells.some((c) => c.status === 'residual')).toBe(false);
   });
 
+  it('with line counts and no zone left unobserved, matched trips with an (unobserved) end are absorbed (0), not counted twice', () => {
+    // As above, plus 12 trips the probes matched from A to beyond a crossed cordon (an `(unobserved)` end): they are
+    // among A → C's 60, so their own cell is published at 0.
+    const r = estimateZoneOd({
+      zones: ['A', 'B', 'C'],
+      observed: new Set(['A', 'B']),
+      cells: [cell('A', 'B', 100, 4), cell('B', 'A', 80, 4), cell('A', UNOBSERVED_ZONE, 12)],
+      totals: THREE_ZONE_TOTALS,
+      links: {
+        shares: threeZoneShares('L'),
+        counts: threeZoneLineCounts('L'),
+      },
+    });
+    const absorbed = r.cells.filter((c) => c.destination === UNOBSERVED_ZONE);
+    expect(absorbed.map((c) => [c.origin, c.status, c.estimate, c.lower95, c.upper95])).toEqual([
+      ['A', 'absorbed', 0, 0, 0],
+    ]);
+    const ac = r.cells.find((c) => c.origin === 'A' && c.destination === 'C');
+    expect(Math.abs((ac?.estimate ?? 0) - 60)).toBeLessThan(3);
+  });
+
   it('with line counts, a zone no count sees stays unobserved: its cells go to the residual cells, not to others', () => {
     // As above plus zone D: no probe, no counter, no line on its routes. Its cells keep their uninformative prior
     // (the counts reduce their variance by less than 30 % on average: 0 here, while C's four counted cells of six
@@ -126,10 +139,7 @@ describe('estimateZoneOd', () => {
       totals: [],
       links: {
         shares: threeZoneShares('L'),
-        counts: [
-          { key: 'L|in', value: 100 },
-          { key: 'L|out', value: 50 },
-        ],
+        counts: threeZoneLineCounts('L'),
       },
     });
     const status = Object.fromEntries(r.zones.map((z) => [z.zone, z.status]));

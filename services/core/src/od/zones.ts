@@ -22,7 +22,12 @@ import { dispersionFromCounts, estimateOdGls, type GlsCell, type GlsCount } from
 export const UNOBSERVED_ZONE = '(unobserved)';
 
 export type ZoneStatus = 'observed' | 'estimated' | 'unobserved';
-export type CellStatus = 'observed' | 'estimated' | 'residual';
+/**
+ * 'absorbed' (with line counts only): matched trips with an `(unobserved)` end (a crossed cordon, see the matcher's
+ * `passThrough`) when no zone is left unobserved on that side: their population is in the estimated cells of the
+ * zones beyond, so the cell itself is published with 0 (it would otherwise count them twice).
+ */
+export type CellStatus = 'observed' | 'estimated' | 'residual' | 'absorbed';
 
 export interface ZonePriorCell {
   origin: string;
@@ -303,7 +308,8 @@ function zoneCoverage(
  * count + (relSe · count)²). After the fit, a zone without probes whose cells' variance the counts reduced by less
  * than `minVarianceReduction` on average is `unobserved`: its cells are not published, their estimates are summed
  * into the residual cells `(zone, (unobserved))`, `((unobserved), zone)` and `((unobserved), (unobserved))`
- * (sd: root of the summed variances, the cells' covariances left out).
+ * (sd: root of the summed variances, the cells' covariances left out). Matched trips with an `(unobserved)` end
+ * that no residual cell holds are `absorbed` cells of 0 (their trips are in the estimated cells).
  */
 function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEstimateResult {
   const rel = input.countRelSe ?? 0.03;
@@ -394,6 +400,22 @@ function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEsti
     a.prior += c.glsCell.prior;
     residual.set(key, a);
   });
+  // Matched trips with an (unobserved) end and no residual cell to hold them: absorbed, published at 0.
+  for (const p of input.cells) {
+    if (p.origin !== UNOBSERVED_ZONE && p.destination !== UNOBSERVED_ZONE) continue;
+    const key = `${p.origin}\u0000${p.destination}`;
+    if (residual.has(key)) continue;
+    out.push({
+      origin: p.origin,
+      destination: p.destination,
+      status: 'absorbed',
+      prior: p.prior,
+      estimate: 0,
+      sd: 0,
+      lower95: 0,
+      upper95: 0,
+    });
+  }
   for (const [key, a] of residual) {
     const [origin, destination] = key.split('\u0000');
     const sd = Math.sqrt(a.variance);

@@ -169,6 +169,7 @@ describe('odFlows and the OD export: count-estimated cells are published and lab
       table: 'od_1h',
       values: [
         { kind: 'od', origin: 'gate', destination: 'gate-2', mode: 'motor', window_start: E / 1000, trips: 12 },
+        { kind: 'od', origin: 'gate', destination: 'beyond', mode: 'motor', window_start: E / 1000, trips: 6 },
         {
           kind: 'od',
           origin: 'gate',
@@ -188,26 +189,30 @@ describe('odFlows and the OD export: count-estimated cells are published and lab
         row('gate', 'parking', 0, 25, 10, 'estimated'),
         row('gate', '(unobserved)', 0, 9, 6, 'residual'),
         row('gate', 'market', 0, 7, 3, 'observed'),
+        // 6 matched trips to beyond a crossed cordon, absorbed by the estimated cells: published at 0.
+        { ...row('gate', 'beyond', 6, 0, 0, 'absorbed'), lower95: 0, upper95: 0 },
       ],
       format: 'JSONEachRow',
     });
     const r = await odFlows(store.client, { from: E, to: E + HOUR, interval: '1h', k: 5, modes: ['car'] });
     const f = (d: string) => r.flows.find((x) => x.destination === d);
-    expect(r.flows.map((x) => x.destination).sort()).toEqual(['(unobserved)', 'gate-2', 'parking']);
+    expect(r.flows.map((x) => x.destination).sort()).toEqual(['(unobserved)', 'beyond', 'gate-2', 'parking']);
+    expect(f('beyond')).toMatchObject({ observed: 6, expanded: 0, stdErr: 0, ci95: [0, 0], method: 'probe-expanded' });
     expect(f('gate-2')).toMatchObject({ observed: 12, expanded: 40, method: 'probe-expanded' });
     expect(f('parking')).toMatchObject({ observed: 0, expanded: 25, stdErr: 10, method: 'count-estimated' });
     expect(f('parking')?.ci95[0]).toBeCloseTo(25 - 1.959964 * 10, 9);
     expect(f('parking')?.ci95[1]).toBeCloseTo(25 + 1.959964 * 10, 9);
     expect(f('(unobserved)')).toMatchObject({ observed: 0, expanded: 9, method: 'count-estimated' });
-    expect(r.totals).toEqual({ observed: 12, expanded: 74 });
+    expect(r.totals).toEqual({ observed: 18, expanded: 74 });
     expect(r.suppressedCells).toBe(1);
-    // The export: the same three rows, labelled; the suppressed cell counted as hidden.
+    // The export: the same four rows, labelled; the suppressed cell counted as hidden.
     const t = odTable({ from: E, to: E + HOUR, k: 5 });
     const rows = await (
       await store.client.query({ query: t.sql, query_params: t.params, format: 'JSONEachRow' })
     ).json<{ destination: string; trips: number; expanded: number; method: string }>();
     expect(rows.map((x) => [x.destination, Number(x.trips), Number(x.expanded), x.method])).toEqual([
       ['(unobserved)', 0, 9, 'count-estimated'],
+      ['beyond', 6, 0, 'probe-expanded'],
       ['gate-2', 12, 40, 'probe-expanded'],
       ['parking', 0, 25, 'count-estimated'],
     ]);

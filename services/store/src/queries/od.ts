@@ -114,6 +114,8 @@ const LEGACY = "upper95 = 0 AND status != 'unexpanded'";
  *    from suppressed cells) are never read; cells: published hourly cells summed (0 in the 15-minute branch, which
  *    stores no interval); open: those with no upper bound (status 'unexpanded', upper95 0). Rows written before
  *    migration 0006 (no interval stored: 0, 0) get the rule the stored intervals follow (expanded ± 1.959964 se);
+ *    a cell stored as 'absorbed' (matched trips with an `(unobserved)` end whose population the count-estimated
+ *    cells hold) is published with expanded 0, [0, 0], its observed trips unchanged;
  *  - t50, t85: trips-weighted means of the source rows' travel-time quantiles;
  *  - est: count-estimated cells (hourly branch only): `od_expanded_1h` rows of status 'estimated' or 'residual'
  *    with no observed trip and no published `od_1h` cell (a zone the group's probes do not see, estimated from
@@ -127,10 +129,10 @@ export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; ho
   return `
     SELECT toUInt32(toUnixTimestamp(${bucketExpr('o.window_start', o.interval)})) AS t, o.origin AS origin,
       o.destination AS destination, o.mode AS mode, toFloat64(sum(o.n)) AS obs,
-      sum(if(e.ex > 0 AND e.ex >= o.n, e.ex, toFloat64(o.n))) AS ex,
-      sum(if(e.ex > 0 AND e.ex >= o.n, e.v, 0)) AS v,
-      sum(if(e.ex > 0 AND e.ex >= o.n, e.lo, toFloat64(o.n))) AS lo,
-      sum(if(e.ex > 0 AND e.ex >= o.n, e.hi, toFloat64(o.n))) AS hi,
+      sum(if(e.ab > 0, 0, if(e.ex > 0 AND e.ex >= o.n, e.ex, toFloat64(o.n)))) AS ex,
+      sum(if(e.ab > 0, 0, if(e.ex > 0 AND e.ex >= o.n, e.v, 0))) AS v,
+      sum(if(e.ab > 0, 0, if(e.ex > 0 AND e.ex >= o.n, e.lo, toFloat64(o.n)))) AS lo,
+      sum(if(e.ab > 0, 0, if(e.ex > 0 AND e.ex >= o.n, e.hi, toFloat64(o.n)))) AS hi,
       toUInt32(countIf(o.n > 0)) AS cells, toUInt32(countIf(e.ex > 0 AND e.ex >= o.n AND e.un > 0)) AS open,
       if(obs > 0, sum(o.p50 * o.n) / obs, NULL) AS t50, if(obs > 0, sum(o.p85 * o.n) / obs, NULL) AS t85,
       toUInt32(sum(o.sup)) AS sup, toUInt32(0) AS est
@@ -144,7 +146,8 @@ export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; ho
     ) AS o LEFT JOIN (
       SELECT window_start, origin, destination, mode, sum(expanded) AS ex, sum(expanded_se * expanded_se) AS v,
         sum(if(${LEGACY}, greatest(0, expanded - 1.959964 * expanded_se), lower95)) AS lo,
-        sum(if(${LEGACY}, expanded + 1.959964 * expanded_se, upper95)) AS hi, countIf(status = 'unexpanded') AS un
+        sum(if(${LEGACY}, expanded + 1.959964 * expanded_se, upper95)) AS hi, countIf(status = 'unexpanded') AS un,
+        countIf(status = 'absorbed') AS ab
       FROM od_expanded_1h FINAL WHERE observed > 0 AND ${rangeWhere('window_start')} ${modeWhere}
       GROUP BY window_start, origin, destination, mode
     ) AS e ON e.window_start = o.window_start AND e.origin = o.origin AND e.destination = o.destination
