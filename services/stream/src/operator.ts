@@ -22,6 +22,8 @@ export interface OperatorContext {
    * that follows it; undefined elsewhere): lets an operator that keys its state by partition forget it on `revoke`.
    */
   readonly partition?: number;
+  /** The input partitions assigned to this task (Kafka; undefined for hand-made contexts). */
+  readonly assigned?: readonly number[];
 }
 
 /**

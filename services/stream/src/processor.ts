@@ -162,6 +162,9 @@ export class ProcessorTask<I> {
       get partition() {
         return self.batchPartition;
       },
+      get assigned() {
+        return [...self.parts.keys()];
+      },
     };
   }
 

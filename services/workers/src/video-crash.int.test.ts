@@ -20,7 +20,7 @@ const CAMERAS = ['cam-bd-nord', 'cam-marche', 'cam-parvis'];
 const PLATE_RE = /[A-Z]{2}-\d{3}-[A-Z]{2}/;
 /** The only keys a state record may hold: aggregates and their coordinates. */
 const STATE_KEYS = new Set(
-  'v cameraId epoch open lineCounts movements siteId lineId direction mode minute count speedSum speedCount fromZone toZone dwellSumS'.split(
+  'v cameraId partition epoch open lineCounts movements siteId lineId direction mode minute count speedSum speedCount fromZone toZone dwellSumS'.split(
     ' ',
   ),
 );

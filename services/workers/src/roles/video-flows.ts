@@ -269,6 +269,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
         v: 1,
         cameraId,
         epoch: this.cameraEpoch.get(cameraId) ?? null,
+        ...(this.partitionOf.has(cameraId) ? { partition: this.partitionOf.get(cameraId) } : {}),
         open: [...(epochs ?? new Map<number, MinuteAggregator>())]
           .sort((a, b) => a[0] - b[0])
           .map(([epoch, a]) => ({ epoch, ...a.rows() })),
@@ -286,13 +287,21 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     // Read again at every assignment (state.handOver): the latest committed state of each camera this instance does
     // not hold replaces what was read before (a camera it holds in memory is its own: its state is at least as new).
     this.dormant.clear();
+    const assigned = new Set(ctx.assigned ?? []);
     let epochs = 0;
     for (const v of values) {
       const s = JSON.parse(v.toString('utf8')) as VideoFlowsCameraState;
       if (s.v !== 1 || typeof s.cameraId !== 'string' || !Array.isArray(s.open)) continue;
       if (this.holds(s.cameraId)) continue;
+      // A camera of a partition this instance was just given is adopted at once (so a camera that sends nothing more
+      // is still emitted, by the watermark or at close); a record of unknown partition waits for the camera's frame.
+      if (s.partition !== undefined && !assigned.has(s.partition)) continue;
       this.dormant.set(s.cameraId, s);
       epochs += s.open.length;
+      if (s.partition !== undefined) {
+        this.partitionOf.set(s.cameraId, s.partition);
+        this.adopt(s.cameraId);
+      }
     }
     this.checkpointing = true;
     ctx.log.info(
@@ -400,6 +409,8 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
 export interface VideoFlowsCameraState {
   v: 1;
   cameraId: string;
+  /** The input partition of the camera's frames (absent in records of the first version). */
+  partition?: number;
   /** Start (ms) of the epoch of the camera's latest frame; earlier epochs are complete. */
   epoch: number | null;
   /** The camera's open epochs (oldest first) and their partial rows. */
