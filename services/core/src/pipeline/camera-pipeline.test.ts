@@ -355,3 +355,31 @@ describe('CameraPipeline road users cut by the image border', () => {
     expect(users[0].summary.crossings).toEqual([]);
   });
 });
+
+describe('CameraPipeline stitching a fast road user at a low frame rate', () => {
+  // A motorcycle (1.5 m box) at 12 m/s filmed at 5 fps: 2.4 m (24 px) per frame, so its boxes never overlap and
+  // the tracker starts a new track every frame. Crosses the line x = 20 m between frames 4 and 5.
+  const moto = (k: number): PipelineObject[] => [
+    { bbox: [(10 + 2.4 * k) * 10 - 7.5, 100 - 15, 15, 15], cls: 'motorcycle', score: 0.9 },
+  ];
+  const at5fps = (p: CameraPipeline): FinishedRoadUser[] => {
+    const out: FinishedRoadUser[] = [];
+    for (let k = 0; k < 9; k++) p.processFrame(T0 + k * 200, moto(k), out);
+    p.flush(out);
+    return out;
+  };
+
+  it('one-frame fragments joined by a gate that allows a plausible speed: one road user, one crossing', () => {
+    const p = pipeline({ fps: 5 });
+    const users = at5fps(p);
+    expect(users).toHaveLength(1);
+    expect(users[0].summary.crossings.map((c) => c.direction)).toEqual(['in']);
+    expect(p.stitched).toBe(8);
+  });
+
+  it('with the gate growing at 1 m/s only (the previous rule) every frame is a road user and nothing counts', () => {
+    const users = at5fps(pipeline({ fps: 5, stitch: { unknownSpeedMs: 1 } }));
+    expect(users).toHaveLength(9);
+    expect(users.flatMap((u) => u.summary.crossings)).toEqual([]);
+  });
+});
