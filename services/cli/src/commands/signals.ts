@@ -10,7 +10,8 @@ import { makeContext } from '../context.ts';
 export const help = `passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <ISO>]
                       [--format json|csv|sumo] [--out <file>] [--min-cycle 40] [--max-cycle 120]
                       [--design peak15|mean] [--demand-scale 1] [--min-gain 0.1] [--amber-used 0]
-                      [--periods <n>]
+                      [--periods <n>] [--spillback-reserve 0.15] [--cycle webster|delay] [--coordinate <m>]
+                      [--pedestrian-speed <m/s>]
   For every signalised junction a camera watches: the stored turning movements (classes → passenger-car units:
   car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data; design flows = its
   busiest 15 minutes as an hourly rate, or --design mean; --demand-scale 1.3 = what-if +30 %), the current plan's
@@ -20,7 +21,11 @@ export const help = `passage signals plan --scenario <world-dir> [--data <dir>] 
   --min-gain (10 %) less control delay. --amber-used 2 counts 2 s of each amber as effective green (HCM's e;
   default 0: amber fully lost). --periods 3 adds time-of-day plans (json: \`periods\` per junction): the period
   split into at most 3 contiguous plan periods of like 15-minute movements, each planned on its own busiest
-  15 minutes (the sumo and csv outputs keep the single plan). --format sumo writes a tlLogic additional file that
+  15 minutes (the sumo and csv outputs keep the single plan). --spillback-reserve 0.15: approaches fed by another
+  junction (their queue can block it) get their flow ratio × 1.15 in the green split; network entries do not.
+  Measured alternatives, off by default: --cycle delay (the cycle of least HCM delay, permitted lefts filtering
+  through opposing flow), --coordinate 150 (junctions ≤ 150 m apart share a cycle, progression offsets),
+  --pedestrian-speed 1.2 (HCM pedestrian minimum green from the crossing length). --format sumo writes a tlLogic additional file that
   \`sumo -c scenario.sumocfg -a busstops.add.xml,<file>\` loads over the world's network. Plans use the stored
   movements only (no truth, no routes).
 
