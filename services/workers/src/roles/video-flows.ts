@@ -55,9 +55,9 @@ import { type CameraDef, cameraPipelineOptions, loadSitesFile } from '../sites.t
  * alive at the last commit before it (tracker state stays in memory: it is what must never be persisted). At a
  * rebalance, the instance that loses a partition forgets its cameras without emitting their open minutes
  * ({@link VideoFlowsOperator.revoke}); the new owner adopts the state the old one committed with the offsets it
- * starts from, on its first frame of each camera. So no open minute is both emitted and adopted (the double count of
- * the reverted first version, e13d7c2). A camera's state never adopted stays in the topic, not emitted. Embedded runs
- * keep everything in memory.
+ * starts from, at once for the cameras of the partitions it was given (each record names its partition). So no open
+ * minute is both emitted and adopted (the double count of the reverted first version, e13d7c2). Embedded runs keep
+ * everything in memory.
  */
 /** Event-time period of the video-flows emission epochs (see the role's comment). */
 export const EMIT_EPOCH_MS = 60_000;
