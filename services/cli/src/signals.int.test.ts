@@ -56,6 +56,19 @@ describe('signal controllers of a SUMO world', () => {
     expect(north?.outEdgeOfZone.get('cam-bd-nord:z-n')).toBe('r3a0-gN');
     expect(north?.unobservedIncoming).toEqual([]);
   });
+
+  it('reads crossing lengths, link lengths and which approaches a junction feeds (spill-back reserve)', () => {
+    const w = loadWorldSignals(WORLD);
+    const links = w.net.tls.find((t) => t.controller.id === 'r3a0')?.controller.links ?? [];
+    const fed = (from: string) => links.filter((l) => l.from === from).map((l) => l.fedByJunction);
+    expect(fed('gN-r3a0')).toEqual([false, false, false, false]); // the northern gateway: a network entry
+    expect(fed('r3a7-r3a0')).toEqual([true, true, true, true]); // the ring, from r3a7
+    expect(fed('r2a0-r3a0')).toEqual([true, true, true, true]);
+    expect(links.filter((l) => l.pedestrian).map((l) => l.crossingM)).toEqual([12.8, 12.8, 12.8, 12.8]);
+    expect(w.net.edges.get('r3a7-r3a0')?.lengthM).toBeCloseTo(277.01, 2);
+    expect(w.net.edges.get('r2a0-r3a0')?.lengthM).toBeCloseTo(111.88, 2);
+    expect(w.net.edges.get('r2a0-r3a0')?.speedMps).toBeCloseTo(13.89, 2);
+  });
 });
 
 describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan → verify', () => {
