@@ -51,6 +51,8 @@ describe('sites file of the roles', () => {
     const def = loadSitesFile(path).cameras[0];
     const o = cameraPipelineOptions(def, { fps: 10 });
     expect(o.siteId).toBe(`site-${cam.id}`);
+    // The image size of the sites file: boxes cut by the border are recognised even when frames do not say it.
+    expect(o.imageSize).toEqual({ width: 1920, height: 1080 });
     expect(o.zones).toEqual([]);
     // The line's ends are the two calibration points on the ground (within 1 cm of their map positions).
     const frame = {

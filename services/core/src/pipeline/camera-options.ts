@@ -19,6 +19,9 @@ export interface CameraGeometry {
   siteId: string;
   position: { lon: number; lat: number };
   fps?: number;
+  /** Image size, pixels (optional in the sites file): boxes cut by the image border when frames do not say it. */
+  width?: number;
+  height?: number;
   calibration: readonly { image: readonly [number, number]; map: LonLat }[];
   lines: readonly { id: string; a: LonLat; b: LonLat }[];
   zones: readonly { id: string; polygon: readonly LonLat[] }[];
@@ -55,5 +58,6 @@ export function cameraPipelineOptions(cam: CameraGeometry, defaults: CameraDefau
     fps: cam.fps ?? defaults.fps,
     tracker: defaults.tracker as Partial<ByteTrackerOptions> | undefined,
     adaptiveScores: defaults.adaptiveScores,
+    imageSize: cam.width && cam.height ? { width: cam.width, height: cam.height } : undefined,
   };
 }
