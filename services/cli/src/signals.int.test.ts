@@ -144,6 +144,51 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan �
     }
   });
 
+  it('--coordinate 150: junctions 112 m apart share the longest of their cycles, with offsets within it', () => {
+    const plain = passage('signals', 'plan', '--scenario', WORLD, '--data', data, '--format', 'json');
+    const coord = passage(
+      'signals',
+      'plan',
+      '--scenario',
+      WORLD,
+      '--data',
+      data,
+      '--format',
+      'json',
+      '--coordinate',
+      '150',
+    );
+    expect(coord.code, coord.err).toBe(0);
+    type A = {
+      tls: string;
+      offsetS: number;
+      coordination?: { group: string[]; cycleS: number };
+      plan: { keptCurrent: boolean; proposed: { cycleS: number } };
+    };
+    const own = Object.fromEntries((JSON.parse(plain.out) as A[]).map((a) => [a.tls, a.plan]));
+    const out = JSON.parse(coord.out) as A[];
+    const grouped = out.filter((a) => a.coordination);
+    expect(grouped.length).toBeGreaterThanOrEqual(2);
+    // r2a0–r3a0 and r2a2–r3a2 are the only planned pairs 112 m apart (the ring links are 277–284 m)
+    for (const a of grouped) {
+      expect([
+        ['r2a0', 'r3a0'],
+        ['r2a2', 'r3a2'],
+      ]).toContainEqual([...(a.coordination?.group ?? [])].sort());
+      const cycle = a.coordination?.cycleS as number;
+      expect(a.plan.proposed.cycleS).toBe(cycle);
+      expect(cycle).toBe(Math.max(...(a.coordination?.group ?? []).map((g) => own[g].proposed.cycleS)));
+      expect(a.offsetS).toBeGreaterThanOrEqual(0);
+      expect(a.offsetS).toBeLessThan(cycle);
+    }
+    // each group has its busiest junction at offset 0 and the other shifted by the progression offset
+    for (const g of new Set(grouped.map((a) => a.coordination?.group.join()))) {
+      const members = grouped.filter((a) => a.coordination?.group.join() === g);
+      expect(members.filter((m) => m.offsetS === 0).length).toBeGreaterThanOrEqual(1);
+    }
+    for (const a of out.filter((x) => !x.coordination)) expect(a.offsetS).toBe(0);
+  });
+
   it('writes a tlLogic file SUMO loads, and verify runs current vs proposal closed-loop', () => {
     const file = join(tmp, 'plan.add.xml');
     const s = passage('signals', 'plan', '--scenario', WORLD, '--data', data, '--format', 'sumo', '--out', file);
