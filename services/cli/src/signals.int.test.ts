@@ -27,6 +27,10 @@ function passage(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/** `passage signals plan` of the replayed store as JSON, with extra flags. */
+const planJson = (...flags: string[]) =>
+  passage('signals', 'plan', '--scenario', WORLD, '--data', data, '--format', 'json', ...flags);
+
 describe('signal controllers of a SUMO world', () => {
   it('reads the 9 programs of chartres-centre and ties 7 of them to the camera watching each arm', () => {
     const w = loadWorldSignals(WORLD);
@@ -104,18 +108,7 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
     const y = Object.fromEntries(plans.map((p) => [p.tls, p.plan.Y]));
     expect(y.r3a0).toBeGreaterThan(y.r2a0);
     // A junction whose proposal predicts less than --min-gain keeps its current plan, and says so.
-    const kept = passage(
-      'signals',
-      'plan',
-      '--scenario',
-      WORLD,
-      '--data',
-      data,
-      '--format',
-      'json',
-      '--min-gain',
-      '0.99',
-    );
+    const kept = planJson('--min-gain', '0.99');
     expect(kept.code, kept.err).toBe(0);
     for (const p of JSON.parse(kept.out) as {
       plan: { keptCurrent: boolean; current: { phases: unknown[] }; proposed: { cycleS: number; phases: unknown[] } };
@@ -145,19 +138,8 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
   });
 
   it('--coordinate 150: junctions 112 m apart share the longest of their cycles, with offsets within it', () => {
-    const plain = passage('signals', 'plan', '--scenario', WORLD, '--data', data, '--format', 'json');
-    const coord = passage(
-      'signals',
-      'plan',
-      '--scenario',
-      WORLD,
-      '--data',
-      data,
-      '--format',
-      'json',
-      '--coordinate',
-      '150',
-    );
+    const plain = planJson();
+    const coord = planJson('--coordinate', '150');
     expect(coord.code, coord.err).toBe(0);
     type A = {
       tls: string;
