@@ -295,7 +295,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
   it('EN: the planner tasks in English: legend and labels, groups, one width scale, zone, matrix, CSV, PNG, link, loading, empty period', async () => {
     const en = (n: number, d = 0) => new Intl.NumberFormat('en-GB', { maximumFractionDigits: d }).format(n);
     const local = (iso: string) => toLocalInput(Date.parse(iso), 'Europe/Paris');
-    // OD requests the page has made (its own count: the comparison period is a second request).
+    // OD refreshes of the page (its own count; one refresh asks the period and the comparison period).
     const requests = async () => Number(await body('odRequests'));
     // The whole period again, no comparison.
     await page.locator('#cmp-on').uncheck();
@@ -418,6 +418,24 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     expect(await page.locator('#matrix-total').textContent()).toBe(en(sum, sum >= 100 ? 0 : 1));
     await saveShot(page, 'planner-en-matrix');
     await page.locator('input[name="od-view"][value="map"]').check();
+    // A comparison period set in English: the second hour against the first, each total as the API gives it.
+    const mid = new Date(Date.parse(from) + 3_600_000).toISOString();
+    await page.locator('#p-from').fill(local(mid));
+    await page.locator('#p-to').fill(local(to));
+    await page.locator('#cmp-on').check();
+    await page.locator('#c-from').fill(local(from));
+    await page.locator('#c-to').fill(local(mid));
+    n = await requests();
+    await page.locator('#p-apply').click();
+    await waitOdDrawn(page, n + 1); // one refresh asks both periods
+    const second = await api<OdAnswer>(`/api/v1/od?from=${mid}&to=${to}&interval=1h`);
+    const first = await api<OdAnswer>(`/api/v1/od?from=${from}&to=${mid}&interval=1h`);
+    expect(await shownTotal()).toBeCloseTo(second.totals.expanded, 6);
+    expect((await page.locator('#od-stats').textContent()) ?? '').toContain(
+      `comparison period: ${en(first.totals.expanded)} (`,
+    );
+    await saveShot(page, 'planner-en-compare');
+    await page.locator('#cmp-on').uncheck();
     // A period with no data: said in English, actionable, no arcs left from the previous period.
     await page.locator('#p-from').fill('2026-03-12T08:00');
     await page.locator('#p-to').fill('2026-03-12T10:00');

@@ -108,17 +108,24 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
     await page.locator('#p-from').fill('2030-01-01T00:00');
     await page.locator('#p-apply').click();
     expect(await page.locator('#period-error').textContent()).toBe('La fin de la période doit être après son début.');
-    // A period without data: said in French, with what to do; no arcs.
-    await page.locator('#p-from').fill('2026-03-12T08:00');
-    await page.locator('#p-to').fill('2026-03-12T10:00');
-    await page.locator('#p-apply').click();
-    await page.waitForFunction(() => document.body.dataset.odState === 'empty', null, { timeout: 30_000 });
-    const empty = (await page.locator('#map-state').textContent()) ?? '';
-    expect(empty).toContain('Aucun flux publié pour cette période et ces voyageurs');
-    expect(empty).toContain('choisissez une autre période ou un autre groupe.');
-    expect(await body('arcs')).toBe('0');
-    expect(await untranslated()).toEqual([]);
-    await saveShot(page, 'public-fr-empty');
+    // A period without data (in a page of its own): said in French, with what to do; no arcs.
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await p.goto(`${server.url}/#lang=fr&c=0`);
+      await waitOdDrawn(p, 1);
+      await p.locator('#p-from').fill('2026-03-12T08:00');
+      await p.locator('#p-to').fill('2026-03-12T10:00');
+      await p.locator('#p-apply').click();
+      await p.waitForFunction(() => document.body.dataset.odState === 'empty', null, { timeout: 30_000 });
+      const empty = (await p.locator('#map-state').textContent()) ?? '';
+      expect(empty).toContain('Aucun flux publié pour cette période et ces voyageurs');
+      expect(empty).toContain('choisissez une autre période ou un autre groupe.');
+      expect(await body('arcs', p)).toBe('0');
+      expect(await untranslated(p)).toEqual([]);
+      await saveShot(p, 'public-fr-empty');
+    } finally {
+      await p.close();
+    }
   });
 
   it('public EN at 390 px: the map is usable on a phone', async () => {
@@ -357,5 +364,26 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
     );
     await panel.scrollIntoViewIfNeeded();
     await saveShot(page, 'traffic-en-health');
+  });
+
+  // Last: each page load with a wrong key spends ~5 of the address's 10 failed key checks a minute (the API then
+  // refuses every key from it for the rest of the minute), so this runs after the tests with valid keys.
+  it('a wrong key in English: forgotten, the public view stays and says so', async () => {
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await p.goto(`${server.url}/#key=other-wrong-key-0123456789abcdef&lang=en`);
+      await waitOdDrawn(p, 1);
+      expect(await body('keyRefused', p)).toBe('1');
+      expect(await body('role', p)).toBe('public');
+      expect(await p.locator('#notice').textContent()).toContain(
+        'The API key was refused and forgotten: the public view is shown.',
+      );
+      expect(await p.evaluate(() => localStorage.getItem('passage.key'))).toBeNull();
+      expect(p.url()).not.toContain('wrong-key');
+      expect(Number(await body('odDrawn', p))).toBeGreaterThan(10);
+      await saveShot(p, 'public-en-wrong-key');
+    } finally {
+      await p.close();
+    }
   });
 });
