@@ -53,6 +53,8 @@ describe('sites file of the roles', () => {
     expect(o.siteId).toBe(`site-${cam.id}`);
     // The image size of the sites file: boxes cut by the border are recognised even when frames do not say it.
     expect(o.imageSize).toEqual({ width: 1920, height: 1080 });
+    // Lines count crossings up to 2 m beyond their drawn ends (calibration error at the pavement).
+    expect(o.lines[0].extentTolM).toBe(2);
     expect(o.zones).toEqual([]);
     // The line's ends are the two calibration points on the ground (within 1 cm of their map positions).
     const frame = {

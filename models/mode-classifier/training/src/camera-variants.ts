@@ -33,6 +33,11 @@ export interface CameraVariantRanges {
   hfovDeg?: readonly [number, number];
   /** Frame rates drawn from. @default 5–30 fps */
   fps?: readonly number[];
+  /** σ of the clicked calibration points, pixels. @default 2 */
+  clickPx?: number;
+  /** Calibration grid: image fractions across and down. @default [0.12, 0.37, 0.63, 0.88] × [0.5, 0.7, 0.9] */
+  gridU?: readonly number[];
+  gridV?: readonly number[];
 }
 
 /**
@@ -60,15 +65,15 @@ export function varyCameras(ctx: SimContext, seed: number, ranges: CameraVariant
     const cam = makePinhole(pinhole);
     // Calibration: a grid of ground points in the lower part of the image, clicked with noise.
     const calibration: CameraSpec['calibration'] = [];
-    for (const fu of [0.12, 0.37, 0.63, 0.88]) {
-      for (const fv of [0.5, 0.7, 0.9]) {
+    for (const fu of ranges.gridU ?? [0.12, 0.37, 0.63, 0.88]) {
+      for (const fv of ranges.gridV ?? [0.5, 0.7, 0.9]) {
         const g = imageToGround(pinhole, fu * width, fv * height);
         if (!g || Math.hypot(g[0] - x, g[1] - y) > 90) continue;
         const dz = rng.normal(0, 0.15);
         const [u, v, depth] = projectPoint(cam, g[0], g[1], dz);
         if (depth <= 0) continue;
-        const iu = Math.min(width - 1, Math.max(0, u + rng.normal(0, 2)));
-        const iv = Math.min(height - 1, Math.max(0, v + rng.normal(0, 2)));
+        const iu = Math.min(width - 1, Math.max(0, u + rng.normal(0, ranges.clickPx ?? 2)));
+        const iv = Math.min(height - 1, Math.max(0, v + rng.normal(0, ranges.clickPx ?? 2)));
         calibration.push({ image: [iu, iv], map: frame.toLonLat(g[0], g[1]) });
       }
     }
