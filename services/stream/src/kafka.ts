@@ -646,7 +646,14 @@ export class KafkaTransport {
       const groupId = `${this.opts.groupPrefix}.${role.name}.restore.${process.pid}.${Date.now()}`;
       const c = this.consumer(groupId);
       const done = new Map<number, boolean>([...ends].map(([p, h]) => [p, h === 0n]));
+      // The 3 s of silence count from the moment the reader joined its group and fetched: joining can take longer
+      // than that while a coordinator moves, and an empty read would hand over nothing.
+      let fetched = false;
       let last = Date.now();
+      c.on(c.events.FETCH, () => {
+        if (!fetched) last = Date.now();
+        fetched = true;
+      });
       await c.connect();
       await c.subscribe({ topic, fromBeginning: true });
       await c.run({
@@ -659,11 +666,18 @@ export class KafkaTransport {
           last = Date.now();
         },
       });
-      while (![...done.values()].every(Boolean) && Date.now() - last < 3000) {
+      const t0 = Date.now();
+      while (![...done.values()].every(Boolean) && (fetched ? Date.now() - last < 3000 : Date.now() - t0 < 60_000)) {
         await new Promise((r) => setTimeout(r, 100));
       }
       await c.disconnect().catch(() => undefined);
       await admin.deleteGroups([groupId]).catch(() => undefined);
+      if (!fetched) {
+        // A hand-over must not go on without the state (the supervisor reconnects and reads again); a role that
+        // reads its state once at start goes on with what it has, as before, and says so.
+        if (role.state?.handOver === true) throw new Error(`state topic ${topic} could not be read within 60 s`);
+        log.warn({ topic }, 'state topic could not be read within 60 s: starting without the checkpointed state');
+      }
     }
     await task.restore([...latest.values()]);
     log.info({ topic, keys: latest.size }, 'state restored');
