@@ -335,8 +335,8 @@ describe('3-node Kafka cluster', () => {
     // the new owner adopts them: no open minute is both emitted and adopted, unit-tested in
     // roles/video-flows-handover.test.ts), but tracker state never leaves memory: a track alive at a hand-over is ended
     // by the old owner and tracked afresh by the new one, which can lose its crossing or count it on both sides.
-    // Measured 2026-12-04: 616 and 646 of 643 crossings, 284 and 298 of 306 movements; 649 of 651 and 299 of 308
-    // once new owners adopt the cameras of their partitions at the assignment.
+    // Measured 2026-12-04: 616 and 646 of 643 crossings, 284 and 298 of 306 movements; 649/651 and 651/654, 299/308
+    // twice, once new owners adopt the cameras of their partitions at the assignment.
     console.log(
       `scale-out: crossings ${sumOf(scaled.lines)} of ${sumOf(single.lines)}, movements ${sumOf(scaled.moves)} of ${sumOf(single.moves)}`,
     );
