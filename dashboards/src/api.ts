@@ -11,7 +11,20 @@ export class ApiError extends Error {
   }
 }
 
+/** Codes by which the API refuses the key itself (not the role): the key is then forgotten. */
+const KEY_REFUSED = new Set(['PASSAGE_BAD_KEY', 'PASSAGE_AUTH_RATE_LIMITED']);
+
 export class Api {
+  /**
+   * Until the key has been answered once, the first keyed request goes alone and the others wait for its answer:
+   * the API counts 10 failed key checks a minute per address (then refuses every key from it), so a refused key
+   * is sent once per page load; the waiting requests then leave without it.
+   */
+  private keyCheck: Promise<void> | null = null;
+  private keyChecked = false;
+  /** Called once when the API refuses the key (401/403 with a key code); the key is already forgotten. */
+  onKeyRefused: (code: string) => void = () => {};
+
   constructor(
     public key = '',
     private readonly base = '',
@@ -29,8 +42,45 @@ export class Api {
     return `${this.base}${path}${q ? `?${q}` : ''}`;
   }
 
+  /** fetch with the key; while the key is unanswered, only one request carries it (see `keyCheck`). */
+  private async send(url: string, signal?: AbortSignal): Promise<Response> {
+    if (!this.key || this.keyChecked) return fetch(url, { headers: this.headers(), signal });
+    if (this.keyCheck) {
+      await this.keyCheck;
+      return this.send(url, signal);
+    }
+    let answered = () => {};
+    this.keyCheck = new Promise<void>((r) => {
+      answered = r;
+    });
+    let reached = false;
+    try {
+      const res = await fetch(url, { headers: this.headers(), signal });
+      reached = true;
+      if (res.status === 401 || res.status === 403 || res.status === 429) {
+        const code =
+          (
+            (await res
+              .clone()
+              .json()
+              .catch(() => ({}))) as { code?: string }
+          ).code ?? '';
+        if (KEY_REFUSED.has(code)) {
+          this.key = '';
+          this.onKeyRefused(code);
+        }
+      }
+      return res;
+    } finally {
+      // A request that did not reach the API leaves the key unanswered: the next request checks it.
+      this.keyChecked = reached;
+      if (!reached) this.keyCheck = null;
+      answered();
+    }
+  }
+
   async get<T>(path: string, params: Record<string, string | number | undefined> = {}): Promise<T> {
-    const res = await fetch(this.url(path, params), { headers: this.headers() });
+    const res = await this.send(this.url(path, params));
     if (!res.ok) {
       const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
       throw new ApiError(res.status, body.code ?? 'PASSAGE_HTTP', body.message ?? res.statusText);
@@ -40,7 +90,7 @@ export class Api {
 
   /** Reads the live SSE route with fetch (so the key can be sent); calls `onEvent` per event until aborted. */
   async stream(path: string, onEvent: (event: string, data: string) => void, signal: AbortSignal): Promise<void> {
-    const res = await fetch(this.url(path), { headers: this.headers(), signal });
+    const res = await this.send(this.url(path), signal);
     if (!res.ok || !res.body) throw new ApiError(res.status, 'PASSAGE_HTTP', res.statusText);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     const parser = new SseParser();

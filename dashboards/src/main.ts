@@ -117,6 +117,15 @@ const state = {
   liveMinute: null as null | { minute: number; total: number },
 };
 const api = new Api(localStorage.getItem('passage.key') ?? '');
+// The first request with the key goes alone (whoami); if it is refused, the others leave without it (api.ts).
+api.onKeyRefused = () => {
+  localStorage.removeItem('passage.key');
+  document.body.dataset.keyRefused = '1';
+  const n = $('#notice');
+  n.dataset.i18n = 'badKeyDropped';
+  n.textContent = t('badKeyDropped');
+  n.hidden = false;
+};
 let t = translator(state.lang);
 let f = formats(state.lang, state.timezone);
 let map: FlowMap | undefined;
@@ -242,17 +251,8 @@ function setTab(tab: string): void {
 async function resolveRole(): Promise<void> {
   try {
     state.role = (await api.get<{ role: DashRole }>('/api/v1/whoami')).role;
-  } catch (e) {
+  } catch {
     state.role = 'public';
-    if (e instanceof ApiError && (e.code === 'PASSAGE_BAD_KEY' || e.code === 'PASSAGE_AUTH_RATE_LIMITED')) {
-      api.key = '';
-      localStorage.removeItem('passage.key');
-      document.body.dataset.keyRefused = '1';
-      const n = $('#notice');
-      n.dataset.i18n = 'badKeyDropped';
-      n.textContent = t('badKeyDropped');
-      n.hidden = false;
-    }
   }
   document.body.dataset.role = state.role;
   $<HTMLInputElement>('#key').value = api.key;
@@ -835,19 +835,13 @@ async function main(): Promise<void> {
   const uiConfig = api.get<{ mapStyleUrl: string | null }>('/api/v1/ui-config').catch(() => ({ mapStyleUrl: null }));
   // The map (WebGL context, shader compilation: ~1–2 s with software rendering) is made while the data is asked.
   const mapMade = uiConfig.then(createMap);
-  const load = () =>
-    Promise.all([
-      api.get<Extent>('/api/v1/extent'),
-      api.get<{ sites: Site[] }>('/api/v1/sites'),
-      api.get<unknown>('/api/v1/basemap'),
-      uiConfig,
-    ] as const);
-  // A refused key fails these too: once the key is forgotten, they are asked again as the public.
-  const [extent, sitesRes, basemap, ui] = await load().catch(async (e) => {
-    await role;
-    if (document.body.dataset.keyRefused === '1') return load();
-    throw e;
-  });
+  // With a stored key these wait for whoami's answer (one request per load carries a key that may be refused).
+  const [extent, sitesRes, basemap, ui] = await Promise.all([
+    api.get<Extent>('/api/v1/extent'),
+    api.get<{ sites: Site[] }>('/api/v1/sites'),
+    api.get<unknown>('/api/v1/basemap'),
+    uiConfig,
+  ] as const);
   await role;
   state.extent = extent;
   state.timezone = extent.scenarios[0]?.timezone ?? 'Europe/Paris';
