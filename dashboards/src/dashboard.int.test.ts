@@ -80,6 +80,57 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
       label: await page.locator('#time-label').textContent(),
     };
   };
+  /** Light (label) pixels in the 80 × 16 px band just above the core zone's disc, at the city zoom. */
+  const coreLabelPixels = async () => {
+    const shot = await page.locator('#map').screenshot();
+    const box = await page.locator('#map').boundingBox();
+    const core = zones.find((z) => z.id === 'core') ?? zones[0];
+    const at = await mapPoint(page, [core.lon, core.lat], center, 14.6);
+    const light = await page.evaluate(
+      async ([b64, x, y]) => {
+        const img = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
+        const c = new OffscreenCanvas(img.width, img.height);
+        const g = c.getContext('2d') as OffscreenCanvasRenderingContext2D;
+        g.drawImage(img, 0, 0);
+        const d = g.getImageData(Math.round(Number(x)) - 40, Math.round(Number(y)) - 26, 80, 16).data;
+        let k = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 200 && d[i + 2] > 200) k++;
+        return k;
+      },
+      [shot.toString('base64'), at.x - (box?.x ?? 0), at.y - (box?.y ?? 0)] as const,
+    );
+    return light;
+  };
+  /**
+   * From the clustered city view, zoom by zoom: 9 zones at zoom 15 (more arcs than at the city zoom), 2 clusters at
+   * 13, 1 at 12 (no arcs), back at 15 the same arcs; the stats line names the clusters (`said`). Returns zoom 15.
+   */
+  const zoomWalk = async (startArcs: number, said: (clusters: number) => string) => {
+    const data = () =>
+      page.evaluate(() => ({
+        arcs: Number(document.body.dataset.odDrawn),
+        clusters: document.body.dataset.clusters,
+      }));
+    const at = async (min: number, max: number) => {
+      const n = await odDraws(page);
+      await wheelZoomTo(page, min, max);
+      await waitOdRedrawn(page, n);
+      const d = await data();
+      expect((await page.locator('#od-stats').textContent()) ?? '').toMatch(
+        new RegExp(`${said(Number(d.clusters))}\\b`),
+      );
+      return d;
+    };
+    const z15 = await at(15, 16);
+    expect(z15.clusters).toBe('9');
+    expect(z15.arcs).toBeGreaterThan(startArcs);
+    expect((await at(13, 14)).clusters).toBe('2');
+    const z12 = await at(12, 13);
+    expect(z12.clusters).toBe('1');
+    expect(z12.arcs).toBe(0);
+    expect((await at(15, 16)).arcs).toBe(z15.arcs);
+    return z15;
+  };
   /** The open-data OD export of the period (CSV rows, header first). */
   const exportRows = async () =>
     (await (await fetch(`${server.url}/api/v1/exports/od?from=${from}&to=${to}&format=csv`)).text())
@@ -142,6 +193,8 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     const px = await countPixels(page, await page.locator('#map').screenshot());
     expect(px.arc).toBeGreaterThan(2000);
     expect(await page.locator('#legend').textContent()).toContain('origine');
+    // Each zone's name is drawn (light text) just above its disc, as in English.
+    expect(await coreLabelPixels()).toBeGreaterThan(20);
     await saveShot(page, 'planner-fr-map');
   });
 
@@ -310,24 +363,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     // Legend and zone labels: the legend in English; each zone's name is drawn (light text) just above its disc.
     expect(await page.locator('#legend .legend-title').textContent()).toBe('Flow (trips expanded to all travellers)');
     expect(await page.locator('#legend .legend-grad').textContent()).toBe('origindestination');
-    const shot = await page.locator('#map').screenshot();
-    const box = await page.locator('#map').boundingBox();
-    const core = zones.find((z) => z.id === 'core') ?? zones[0];
-    const at = await mapPoint(page, [core.lon, core.lat], center, 14.6);
-    const light = await page.evaluate(
-      async ([b64, x, y]) => {
-        const img = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
-        const c = new OffscreenCanvas(img.width, img.height);
-        const g = c.getContext('2d') as OffscreenCanvasRenderingContext2D;
-        g.drawImage(img, 0, 0);
-        const d = g.getImageData(Math.round(Number(x)) - 40, Math.round(Number(y)) - 26, 80, 16).data;
-        let k = 0;
-        for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 200 && d[i + 2] > 200) k++;
-        return k;
-      },
-      [shot.toString('base64'), at.x - (box?.x ?? 0), at.y - (box?.y ?? 0)] as const,
-    );
-    expect(light).toBeGreaterThan(20);
+    expect(await coreLabelPixels()).toBeGreaterThan(20);
     // Travellers: the stored modes in English; a group gives the API's numbers and the export's rows of that mode.
     expect(await page.locator('#od-group option').allTextContents()).toEqual([
       'All modes',
@@ -356,8 +392,11 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     expect(a.max).toBe(b.max);
     expect(a.label).toMatch(/^10 Mar 2026 \d{2}:\d{2}–\d{2}:\d{2}$/);
     expect(await page.locator('#legend').textContent()).toContain('Width scale fixed over the period');
+    await saveShot(page, 'planner-en-step');
     await step(0);
     // A click on a zone: incoming and outgoing totals in English formats.
+    const core = zones.find((z) => z.id === 'core') ?? zones[0];
+    const at = await mapPoint(page, [core.lon, core.lat], center, 14.6);
     const d = await odDraws(page);
     await page.mouse.move(at.x, at.y);
     await page.waitForTimeout(400);
@@ -471,27 +510,9 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     const px = await countPixels(page, await page.locator('#map').screenshot());
     expect(px.cluster).toBeGreaterThan(150);
     await saveShot(page, 'planner-en-clustered');
-    let n = await odDraws(page);
-    await wheelZoomTo(page, 15, 16);
-    await waitOdRedrawn(page, n);
-    const z15 = await data();
-    expect(z15.clusters).toBe('9');
-    expect(z15.arcs).toBeGreaterThan(start.arcs);
-    n = await odDraws(page);
-    await wheelZoomTo(page, 13, 14);
-    await waitOdRedrawn(page, n);
-    expect((await data()).clusters).toBe('2');
-    n = await odDraws(page);
-    await wheelZoomTo(page, 12, 13);
-    await waitOdRedrawn(page, n);
-    expect((await data()).clusters).toBe('1');
-    expect((await data()).arcs).toBe(0);
-    n = await odDraws(page);
-    await wheelZoomTo(page, 15, 16);
-    await waitOdRedrawn(page, n);
-    expect((await data()).arcs).toBe(z15.arcs);
+    const z15 = await zoomWalk(start.arcs, (c) => `${c} cluster${c > 1 ? 's' : ''}`);
     // Switched off: the zone arcs of the same view, and the link says so.
-    n = await odDraws(page);
+    const n = await odDraws(page);
     await page.locator('#cluster').uncheck();
     await waitOdRedrawn(page, n);
     expect((await data()).clusters).toBeUndefined();
@@ -518,6 +539,11 @@ describe.skipIf(!available && process.env.CI !== 'true')('planner dashboard in C
     const px = await countPixels(page, await page.locator('#map').screenshot());
     expect(px.cluster).toBeGreaterThan(150);
     await saveShot(page, 'planner-fr-clustered');
+    // Zoom by zoom in French (French plurals: « 1 groupe », « 2 groupes »), with no new OD request.
+    const requests = odUrls.length;
+    await zoomWalk(Number(await body('odDrawn')), (c) => `${fr(c)} groupe${c > 1 ? 's' : ''}`);
+    await saveShot(page, 'planner-fr-zoom15');
+    expect(odUrls.length).toBe(requests);
   });
 
   it('draws a MapLibre style (api.mapStyleUrl) under the OD arcs', async () => {
