@@ -167,6 +167,27 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
     }
   });
 
+  /** The officer's period and interval picker set to one-day steps: the OD preview counts the daily download's rows. */
+  const dailyOdPreview = async () => {
+    await page.locator('#od-from').fill(from.slice(0, 16));
+    await page.locator('#od-to').fill(to.slice(0, 16));
+    await page.locator('#od-interval').selectOption('1d');
+    await page.locator('#od-dataset').selectOption('od');
+    await page.locator('#od-preview-btn').click();
+    await page.locator('#od-preview').waitFor();
+    const counts = page.locator('#od-counts');
+    const csv = await (
+      await fetch(`${server.url}/api/v1/exports/od?from=${from}&to=${to}&interval=1d&format=csv`)
+    ).text();
+    const lines = csv.trim().split('\n');
+    expect(lines.length - 1).toBeGreaterThan(20);
+    expect(Number(await counts.getAttribute('data-rows'))).toBe(lines.length - 1);
+    const win = lines[0].split(',');
+    const [ws, we] = lines[1].split(',').slice(win.indexOf('window_start'), win.indexOf('window_end') + 1);
+    expect(Date.parse(we) - Date.parse(ws)).toBe(86_400_000);
+    return { counts, lines };
+  };
+
   /**
    * A page opened with a wrong key: the key is sent once (the API counts 10 failed key checks a minute per address,
    * then refuses every key from it), forgotten, the public map is drawn, the notice says so.
@@ -252,7 +273,14 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
     const od = page.locator('#od-datasets tr[data-dataset="od"] td');
     expect(await od.nth(2).textContent()).toMatch(/^\S.* \(\d+(\.\d+)*\)$/);
     expect(await od.nth(3).textContent()).toBe('horaire (en continu)');
-    expect(await untranslated()).toEqual([]);
+    // One-day steps in French: the daily OD preview counts the rows of the daily download, in French formats.
+    expect(await page.locator('#od-interval option').allTextContents()).toEqual(['1 heure', '1 jour']);
+    const { counts: daily, lines: days } = await dailyOdPreview();
+    expect(await daily.textContent()).toMatch(/^\d[\d\u202f]* lignes · \d[\d\u202f]* cellules retirées \(sous k\)/);
+    expect(await daily.textContent()).toContain(`${new Intl.NumberFormat('fr-FR').format(days.length - 1)} lignes`);
+    // The preview's column heads are the file's schema names (as in the download), the same in both languages.
+    expect(await untranslatedTexts(page, ENGLISH, [...ALLOW, ...days[0].split(',')])).toEqual([]);
+    await saveShot(page, 'officer-fr-daily');
   });
 
   it('data officer EN: daily interval, preview and row counts, report, metadata, plain CSV, catalogue in English', async () => {
@@ -263,22 +291,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('dashboard per role in 
       'Counting sites (national schema, sites.csv)',
     );
     // Period and interval picker: one day steps; the OD preview counts the rows of the daily download.
-    await page.locator('#od-from').fill(from.slice(0, 16));
-    await page.locator('#od-to').fill(to.slice(0, 16));
-    await page.locator('#od-interval').selectOption('1d');
-    await page.locator('#od-dataset').selectOption('od');
-    await page.locator('#od-preview-btn').click();
-    await page.locator('#od-preview').waitFor();
-    const counts = page.locator('#od-counts');
-    const csv = await (
-      await fetch(`${server.url}/api/v1/exports/od?from=${from}&to=${to}&interval=1d&format=csv`)
-    ).text();
-    const lines = csv.trim().split('\n');
-    expect(lines.length - 1).toBeGreaterThan(20);
-    expect(Number(await counts.getAttribute('data-rows'))).toBe(lines.length - 1);
-    const win = lines[0].split(',');
-    const [ws, we] = lines[1].split(',').slice(win.indexOf('window_start'), win.indexOf('window_end') + 1);
-    expect(Date.parse(we) - Date.parse(ws)).toBe(86_400_000);
+    const { counts, lines } = await dailyOdPreview();
     expect(await counts.textContent()).toMatch(/^[\d,]+ rows · [\d,]+ cells suppressed \(below k\) · \d+ gaps/);
     expect(await page.locator('#od-preview caption').textContent()).toMatch(/^First \d+ rows of /);
     const hidden = Number(await counts.getAttribute('data-suppressed'));

@@ -8,7 +8,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chromiumAvailable, saveShot } from './harness.ts';
 import { signalsView } from './views/signals.ts';
-import { browserWalk, expectNoOtherLanguage, fmtNumber, navButton, openView, TRAFFIC_KEY } from './views-harness.ts';
+import {
+  browserWalk,
+  expectFitsPhone,
+  expectNoOtherLanguage,
+  fmtNumber,
+  navButton,
+  openView,
+  TRAFFIC_KEY,
+} from './views-harness.ts';
 
 interface Mv {
   timezone: string;
@@ -107,6 +115,8 @@ describe.skipIf(!available && process.env.CI !== 'true')('Signals view in Chromi
     expect(lines[1]).toMatch(new RegExp(`^2026-03-10 07:30;2026-03-10 07:45;${first.name};\\d+;\\d+(,\\d+)?;`));
     expect(await expectNoOtherLanguage(w.page, 'signals', signalsView.strings as never, 'fr')).toEqual([]);
     await saveShot(w.page, 'traffic-fr-signals', { fullPage: true });
+    // The French view at phone width (390 px) fits too.
+    await expectFitsPhone(w.page, 'signals', 'traffic-fr-signals-390px');
     // A custom peak window in local time: 07:30–08:00 holds the first two quarter hours of the data.
     await w.page.fill('[data-role="peaks"]', 'M=07:30-08:00');
     await w.page.dispatchEvent('[data-role="peaks"]', 'change');
@@ -135,12 +145,6 @@ describe.skipIf(!available && process.env.CI !== 'true')('Signals view in Chromi
     expect(await expectNoOtherLanguage(w.page, 'signals', signalsView.strings as never, 'en')).toEqual([]);
     await saveShot(w.page, 'traffic-en-signals', { fullPage: true });
     // At phone width (390 px) the view fits: wide tables and charts scroll inside their own boxes.
-    await w.page.setViewportSize({ width: 390, height: 900 });
-    await w.page.waitForTimeout(300);
-    const root = w.page.locator('[data-view-root="signals"]');
-    expect(await root.evaluate((e) => e.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
-    expect(await root.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
-    await saveShot(w.page, 'traffic-en-signals-390px', { fullPage: true });
-    await w.page.setViewportSize({ width: 1280, height: 1400 });
+    await expectFitsPhone(w.page, 'signals', 'traffic-en-signals-390px');
   }, 120_000);
 });

@@ -7,8 +7,8 @@
 import { mkdirSync } from 'node:fs';
 import { loadConfig } from '@passage/config';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
-import { ensureDist, launchChromium, SCREENSHOTS_DIR } from './harness.ts';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { ensureDist, launchChromium, SCREENSHOTS_DIR, saveShot } from './harness.ts';
 
 export const TRAFFIC_KEY = 'traffic-dashboard-key-0123456789';
 export const PLANNER_KEY_VIEWS = 'planner-dashboard-key-abcdef0123';
@@ -127,4 +127,19 @@ export async function expectNoOtherLanguage(
     .map((v) => v.trim())
     .filter((v) => v.length >= 5 && !Object.values(strings[lang]).some((own) => own.includes(v)));
   return probes.filter((p) => shown.includes(p));
+}
+
+/**
+ * At phone width (390 px) the view fits: wide tables and charts scroll inside their own boxes. Saves `shot` (full
+ * page), then restores the desktop viewport.
+ */
+export async function expectFitsPhone(page: Page, view: string, shot: string): Promise<void> {
+  await page.setViewportSize({ width: 390, height: 900 });
+  await page.waitForTimeout(300);
+  const root = page.locator(`[data-view-root="${view}"]`);
+  expect(await root.evaluate((e) => e.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
+  expect(await root.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(391);
+  await saveShot(page, shot, { fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 1400 });
 }
