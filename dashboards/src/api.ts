@@ -43,7 +43,8 @@ export class Api {
   }
 
   /** fetch with the key; while the key is unanswered, only one request carries it (see `keyCheck`). */
-  private async send(url: string, signal?: AbortSignal): Promise<Response> {
+  private async send(url: string, signal?: AbortSignal, anonymous = false): Promise<Response> {
+    if (anonymous) return fetch(url, { signal });
     if (!this.key || this.keyChecked) return fetch(url, { headers: this.headers(), signal });
     if (this.keyCheck) {
       await this.keyCheck;
@@ -79,8 +80,13 @@ export class Api {
     }
   }
 
-  async get<T>(path: string, params: Record<string, string | number | undefined> = {}): Promise<T> {
-    const res = await this.send(this.url(path, params));
+  /** GET as JSON; `anonymous`: without the key (a public route whose answer does not depend on the role). */
+  async get<T>(
+    path: string,
+    params: Record<string, string | number | undefined> = {},
+    opts: { anonymous?: boolean } = {},
+  ): Promise<T> {
+    const res = await this.send(this.url(path, params), undefined, opts.anonymous);
     if (!res.ok) {
       const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
       throw new ApiError(res.status, body.code ?? 'PASSAGE_HTTP', body.message ?? res.statusText);

@@ -832,7 +832,10 @@ async function main(): Promise<void> {
   showOdState('loading');
   // Everything the first OD map needs is asked at once: role, extent, sites, base map.
   const role = resolveRole();
-  const uiConfig = api.get<{ mapStyleUrl: string | null }>('/api/v1/ui-config').catch(() => ({ mapStyleUrl: null }));
+  // The same for every role: asked without the key, so the map is not held by the key check.
+  const uiConfig = api
+    .get<{ mapStyleUrl: string | null }>('/api/v1/ui-config', {}, { anonymous: true })
+    .catch(() => ({ mapStyleUrl: null }));
   // The map (WebGL context, shader compilation: ~1–2 s with software rendering) is made while the data is asked.
   const mapMade = uiConfig.then(createMap);
   // With a stored key these wait for whoami's answer (one request per load carries a key that may be refused).
