@@ -62,7 +62,9 @@ function passageImports(text: string): string[] {
   return [...new Set([...text.matchAll(re)].map((m) => m[1]))];
 }
 
-const isTestFile = (f: string): boolean => /\.test\.ts$|\/fixtures\/|\/test\/|harness\.ts$|vite\.config\.ts$/.test(f);
+// Dev-only files: tests, fixtures, harnesses, and a package's scripts/ (evaluation studies, never built to dist/).
+const isTestFile = (f: string): boolean =>
+  /\.test\.ts$|\/fixtures\/|\/test\/|\/scripts\/|harness\.ts$|vite\.config\.ts$/.test(f);
 
 describe('workspace packages', () => {
   it('core depends on nothing of ours', () => {

@@ -203,17 +203,43 @@ describe(`Kafka ${KAFKA_VERSION} broker with kafkajs`, () => {
   it('takes a 5 MB message (dead-letter payloads) and transactions', async () => {
     const topic = `int-big-${run}`;
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    // The controller can name a leader a moment before that broker hosts the new partition ("This server does not
+    // host this topic-partition", seen once in CI at load): a refused write wrote nothing, so it is tried again.
+    const retryUnknownPartition = async (what: () => Promise<void>): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await what();
+        } catch (e) {
+          const err = e as { type?: string; message?: string; cause?: { type?: string } };
+          const unknown =
+            err.type === 'UNKNOWN_TOPIC_OR_PARTITION' ||
+            err.cause?.type === 'UNKNOWN_TOPIC_OR_PARTITION' ||
+            /does not host this topic-partition/.test(err.message ?? '');
+          if (!unknown || attempt >= 20) throw e;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+    };
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const big = Buffer.alloc(5 * 1024 * 1024, 7);
-    await producer.send({ topic, acks: -1, messages: [{ key: 'big', value: big }] });
+    await retryUnknownPartition(async () => {
+      await producer.send({ topic, acks: -1, messages: [{ key: 'big', value: big }] });
+    });
     await producer.disconnect();
 
     const tp = kafka.producer({ transactionalId: `int-tx-${run}`, idempotent: true, maxInFlightRequests: 1 });
     await tp.connect();
-    const tx = await tp.transaction();
-    await tx.send({ topic, messages: [{ key: 'tx', value: 'committed' }] });
-    await tx.commit();
+    await retryUnknownPartition(async () => {
+      const tx = await tp.transaction();
+      try {
+        await tx.send({ topic, messages: [{ key: 'tx', value: 'committed' }] });
+        await tx.commit();
+      } catch (e) {
+        await tx.abort().catch(() => undefined);
+        throw e;
+      }
+    });
     await tp.disconnect();
 
     const got: { key: string; size: number }[] = [];
