@@ -307,8 +307,9 @@ async function main(): Promise<void> {
       json: { type: 'string' },
     },
   });
-  if (a.scenario?.includes('anet-rand')) {
-    console.error('anet-rand is held out: diagnose on the training worlds only.');
+  const heldOut = ['anet-rand', 'nogent-spider'].find((w) => a.scenario?.includes(w));
+  if (heldOut) {
+    console.error(`${heldOut} is held out: diagnose on the training worlds only.`);
     process.exit(2);
   }
   const t0 = performance.now();
