@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Admin, Kafka } from 'kafkajs';
 
 export const REPO = resolve(import.meta.dirname, '..');
 export const BIN = join(REPO, 'services/cli/bin/passage.js');
@@ -83,4 +84,33 @@ export async function waitFor<T>(
     last = await fn();
   }
   return last;
+}
+
+/**
+ * Every record of `topic` from its beginning (not only the latest per key), as `key=value` in latin1: what a
+ * checkpoint topic holds, byte for byte, for the privacy checks of the crash tests. Transaction markers take offsets
+ * too: the last data record is a little below the high watermark.
+ */
+export async function readWholeTopic(kafka: Kafka, admin: Admin, groupId: string, topic: string): Promise<string[]> {
+  const high = (await admin.fetchTopicOffsets(topic)).reduce((a, e) => a + Number(e.high), 0);
+  const records: string[] = [];
+  const c = kafka.consumer({ groupId });
+  await c.connect();
+  await c.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  await c.run({
+    eachMessage: async ({ message }) => {
+      seen = Number(message.offset) + 1;
+      records.push(`${message.key?.toString('latin1')}=${message.value?.toString('latin1')}`);
+    },
+  });
+  await waitFor(
+    'state topic read',
+    async () => seen,
+    (n) => n >= high - 2,
+    30_000,
+    100,
+  );
+  await c.disconnect();
+  return records;
 }

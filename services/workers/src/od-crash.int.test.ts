@@ -11,7 +11,14 @@ import { migrate, openStore, type Store } from '@passage/store';
 import { createLogger, KafkaTransport, type RawSighting, StreamMetrics } from '@passage/stream';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, isolatedConfig, spawnPassage, type WorkerProcess, waitFor } from '../../../test/helpers.ts';
+import {
+  brokers,
+  isolatedConfig,
+  readWholeTopic,
+  spawnPassage,
+  type WorkerProcess,
+  waitFor,
+} from '../../../test/helpers.ts';
 import { odStateTopic } from './roles/od-matcher.ts';
 import { startKafkaWorker } from './runtime.ts';
 
@@ -187,27 +194,7 @@ async function pipeline(tag: string, kill?: 'tokenizer' | 'od-matcher') {
     0,
   );
   // The checkpoint topic's bytes: no plate, no MAC of the input.
-  const stateBytes: string[] = [];
-  const c = kafka.consumer({ groupId: `${config.kafka.groupPrefix}.scan` });
-  await c.connect();
-  await c.subscribe({ topic: odStateTopic(config), fromBeginning: true });
-  const ends = await admin.fetchTopicOffsets(odStateTopic(config));
-  const high = ends.reduce((a, e) => a + Number(e.high), 0);
-  let seen = 0;
-  await c.run({
-    eachMessage: async ({ message }) => {
-      seen = Number(message.offset) + 1;
-      stateBytes.push(`${message.key?.toString('latin1')}=${message.value?.toString('latin1')}`);
-    },
-  });
-  await waitFor(
-    'state topic read',
-    async () => seen,
-    (n) => n >= high - 2,
-    30_000,
-    100,
-  );
-  await c.disconnect();
+  const stateBytes = await readWholeTopic(kafka, admin, `${config.kafka.groupPrefix}.scan`, odStateTopic(config));
   await admin.disconnect();
   await transport.close();
   return { trips: got.b, state: stateBytes.join('\n') };

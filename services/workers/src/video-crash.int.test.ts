@@ -7,11 +7,20 @@
  */
 import { resolve } from 'node:path';
 import { type Config, loadConfig } from '@passage/config';
-import { loadScenario, type ReplayRecord, replayRecords } from '@passage/sim';
+import type { ReplayRecord } from '@passage/sim';
 import { migrate, openStore, type Store } from '@passage/store';
-import { createLogger, type DetectionFrame, KafkaTransport, StreamMetrics } from '@passage/stream';
+import { createLogger, KafkaTransport, StreamMetrics } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, isolatedConfig, REPO, spawnPassage, type WorkerProcess, waitFor } from '../../../test/helpers.ts';
+import {
+  brokers,
+  isolatedConfig,
+  REPO,
+  readWholeTopic,
+  spawnPassage,
+  type WorkerProcess,
+  waitFor,
+} from '../../../test/helpers.ts';
+import { videoRecordsWithPlates } from './fixtures/video-records.ts';
 import { videoFlowsStateTopic } from './roles/video-flows.ts';
 import { startKafkaWorker } from './runtime.ts';
 
@@ -34,14 +43,7 @@ const children: WorkerProcess[] = [];
 beforeAll(async () => {
   store = openStore({ dataDir: ':memory:' });
   await migrate(store.client);
-  const ctx = await loadScenario(SCENARIO);
-  records = [...replayRecords(ctx, { toS: 240, topics: ['detections'], cameraIds: CAMERAS })];
-  let k = 0;
-  for (const r of records) {
-    for (const o of (r.value as DetectionFrame).objects) {
-      if (o.cls === 'car' && k++ % 7 === 0) o.plate = `AB-${String(100 + (k % 900)).padStart(3, '0')}-CD`;
-    }
-  }
+  records = await videoRecordsWithPlates(SCENARIO, CAMERAS);
 });
 afterAll(async () => {
   for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
@@ -145,27 +147,7 @@ async function run(tag: string, crash: boolean) {
   );
   // The checkpoint topic, every record (not only the latest per key).
   const topic = videoFlowsStateTopic(config);
-  const high = (await admin.fetchTopicOffsets(topic)).reduce((a, e) => a + Number(e.high), 0);
-  const state: string[] = [];
-  const c = transport.kafka.consumer({ groupId: `${config.kafka.groupPrefix}.scan` });
-  await c.connect();
-  await c.subscribe({ topic, fromBeginning: true });
-  let seen = 0;
-  await c.run({
-    eachMessage: async ({ message }) => {
-      seen = Number(message.offset) + 1;
-      state.push(`${message.key?.toString('latin1')}=${message.value?.toString('latin1')}`);
-    },
-  });
-  // Transaction markers take offsets too: the last data record is a little below the high watermark.
-  await waitFor(
-    'state topic read',
-    async () => seen,
-    (n) => n >= high - 2,
-    30_000,
-    100,
-  );
-  await c.disconnect();
+  const state = await readWholeTopic(transport.kafka, admin, `${config.kafka.groupPrefix}.scan`, topic);
   await admin.disconnect();
   await transport.close();
   const perMinute = await (

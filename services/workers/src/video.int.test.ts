@@ -4,11 +4,12 @@
  */
 import { resolve } from 'node:path';
 import { loadConfig } from '@passage/config';
-import { loadScenario, type ReplayRecord, replayRecords } from '@passage/sim';
+import type { ReplayRecord } from '@passage/sim';
 import { migrate, openStore, type Store } from '@passage/store';
-import { createLogger, type DetectionFrame, KafkaTransport, StreamMetrics } from '@passage/stream';
+import { createLogger, KafkaTransport, StreamMetrics } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokers, isolatedConfig, REPO, spawnPassage, waitFor } from '../../../test/helpers.ts';
+import { videoRecordsWithPlates } from './fixtures/video-records.ts';
 import { startEmbedded, startKafkaWorker } from './runtime.ts';
 
 const SCENARIO = resolve(REPO, 'infra/scenarios/chartres-centre');
@@ -22,15 +23,7 @@ const log = createLogger({ level: 'warn' });
 beforeAll(async () => {
   store = openStore({ dataDir: ':memory:' });
   await migrate(store.client);
-  const ctx = await loadScenario(SCENARIO);
-  records = [...replayRecords(ctx, { toS: 240, topics: ['detections'], cameraIds: CAMERAS })];
-  // An ANPR-capable camera: plates ride along with some vehicle boxes; they must go only to the raw topic.
-  let k = 0;
-  for (const r of records) {
-    for (const o of (r.value as DetectionFrame).objects) {
-      if (o.cls === 'car' && k++ % 7 === 0) o.plate = `AB-${String(100 + (k % 900)).padStart(3, '0')}-CD`;
-    }
-  }
+  records = await videoRecordsWithPlates(SCENARIO, CAMERAS);
 });
 afterAll(async () => {
   await store.close();
