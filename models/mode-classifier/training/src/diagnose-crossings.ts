@@ -33,6 +33,7 @@ import {
   projectBox,
   type SimContext,
 } from '@passage/sim';
+import { isHeldOutWorld } from '@passage/sim/build/index';
 import { type CameraVariantRanges, varyCameras } from './camera-variants.ts';
 import {
   type DetectionFrame,
@@ -307,7 +308,7 @@ async function main(): Promise<void> {
       json: { type: 'string' },
     },
   });
-  const heldOut = ['anet-rand', 'nogent-spider'].find((w) => a.scenario?.includes(w));
+  const heldOut = isHeldOutWorld(a.scenario as string);
   if (heldOut) {
     console.error(`${heldOut} is held out: diagnose on the training worlds only.`);
     process.exit(2);

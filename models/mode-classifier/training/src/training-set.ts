@@ -7,8 +7,9 @@
  * writes every missing file (all with `--force`) through `extractFeatures` (scenario-features.ts: synthesiser →
  * the worker's `CameraPipelineSet` → labels from the truth crossings). About 1–4 min per file on 2 cores.
  *
- * `anet-rand` is the held-out world (its network, cameras and detector convention): it is never listed here, and
- * nothing here is tuned on it. Its figures come from `npm run train -- --eval-only --world infra/scenarios/anet-rand`.
+ * The held-out worlds (`heldOut` in their recipes: anet-rand, nogent-spider) are never listed here
+ * (training-set.test.ts checks it), and nothing here is tuned on them. Their figures come from
+ * `npm run train -- --eval-only --world infra/scenarios/<world>`.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -20,7 +20,7 @@ export type { Camera, CameraLine, CameraZone, Counter, SightingSite } from './se
 export { hasSumo, SUMO_MISSING_CODE, sumoVersion } from './sumo.ts';
 export { MODES, type Mode, VTYPES } from './vtypes.ts';
 
-export { WORLDS, type WorldRecipe, worldRecipe } from './worlds/index.ts';
+export { HELD_OUT_WORLDS, isHeldOutWorld, WORLDS, type WorldRecipe, worldRecipe } from './worlds/index.ts';
 
 export interface SimBuildArgs {
   /** World (and scenario) name: `chartres-centre`, `dreux-grid`, `anet-rand` or `nogent-spider` (see `WORLDS`). */

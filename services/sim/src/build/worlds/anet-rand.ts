@@ -337,6 +337,7 @@ const busOf = (net: StreetNet): { line: BusLine; stops: BusStop[] } =>
 
 export const anetRand: WorldRecipe = {
   name: 'anet-rand',
+  heldOut: true,
   description:
     'synthetic irregular town (netgenerate --rand, fixed seed) near Anet’s coordinates (not the real streets); held out of all training and tuning',
   defaults: {

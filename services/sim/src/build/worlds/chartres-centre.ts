@@ -11,6 +11,7 @@ import { netconvertPlain, type WorldRecipe } from './common.ts';
 
 export const chartresCentre: WorldRecipe = {
   name: 'chartres-centre',
+  heldOut: false,
   description: 'synthetic radial-concentric street network in the image of Chartres old town (not the real streets)',
   defaults: DEFAULTS,
   async network(env) {

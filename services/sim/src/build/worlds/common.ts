@@ -42,6 +42,11 @@ export interface BuiltNetwork {
 /** One buildable world: network, zones, sensor layout, demand and the synthesiser settings of scenario.json. */
 export interface WorldRecipe {
   name: string;
+  /**
+   * Held out of all training and tuning: no model, threshold or default may be fitted or chosen on this world; its
+   * figures are measured once and reported as they come (`isHeldOutWorld`; infra/scenarios/README.md).
+   */
+  heldOut: boolean;
   /** `scenario.json` → `network`. */
   description: string;
   defaults: WorldDefaults;

@@ -251,6 +251,7 @@ const BUS_STOPS: BusStop[] = [
 
 export const dreuxGrid: WorldRecipe = {
   name: 'dreux-grid',
+  heldOut: false,
   description:
     'synthetic grid town (netgenerate --grid, 5 × 4 junctions, 130 m × 115 m blocks) at Dreux’s coordinates (not the real streets)',
   defaults: {

@@ -25,3 +25,16 @@ export function worldRecipe(name: string): WorldRecipe {
     );
   return r;
 }
+
+/** Names of the held-out worlds. */
+export const HELD_OUT_WORLDS: readonly string[] = Object.values(WORLDS)
+  .filter((w) => w.heldOut)
+  .map((w) => w.name);
+
+/**
+ * The held-out world a scenario directory (or name) belongs to, if any: any path naming a `heldOut` world counts
+ * (copies such as `/tmp/anet-rand-2` too: conservative on purpose). Training, diagnosis and tuning tools refuse these.
+ */
+export function isHeldOutWorld(scenario: string): string | undefined {
+  return HELD_OUT_WORLDS.find((name) => scenario.includes(name));
+}

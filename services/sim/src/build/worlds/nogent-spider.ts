@@ -284,6 +284,7 @@ const busOf = (net: StreetNet): { line: BusLine; stops: BusStop[] } =>
 
 export const nogentSpider: WorldRecipe = {
   name: 'nogent-spider',
+  heldOut: true,
   description:
     'synthetic spider-web town (netgenerate --spider, 6 arms, 4 circles, no centre node, 3 ring links missing) at Nogent-le-Rotrou’s coordinates (not the real streets); held out of all training and tuning',
   defaults: {
