@@ -177,6 +177,19 @@ export const ConfigSchema = Type.Object(
          * keys held only in memory. Set it from the environment (PASSAGE_PRIVACY_KEY_SECRET), never in a file.
          */
         keySecret: Type.String({ default: '' }),
+        /**
+         * Key hand-over within an epoch (Kafka only; ignored with keySecret, embedded runs have no restart to
+         * survive): the tokenizer writes its current random epoch key to the compacted topic `<topics.sightings>.key`
+         * and tombstones it when the key is destroyed, so a restart inside an epoch keeps the tokens
+         * (docs/OD-AND-PRIVACY.md, Key hand-over). false: a restart draws a new key (trips spanning it are lost).
+         */
+        keyHandover: Type.Boolean({ default: true }),
+        /**
+         * Optional key-encryption secret (≥ 32 characters) for the hand-over: the stored key is AES-256-GCM encrypted
+         * with a key derived from it. Empty = stored in clear (readers of the key topic during the epoch can link its
+         * tokens). From the environment (PASSAGE_PRIVACY_KEY_HANDOVER_SECRET), never in a file.
+         */
+        keyHandoverSecret: Type.String({ default: '' }),
         /** Max travel time between two sightings of one trip, seconds. */
         maxTravelTimeS: Type.Integer({ minimum: 60, default: 2700 }),
       },
@@ -359,6 +372,8 @@ export const ENV: Record<string, { key: string; kind: 'string' | 'int' | 'number
   PASSAGE_K_ANONYMITY: { key: 'privacy.k', kind: 'int' },
   PASSAGE_TOKEN_ROTATION_HOURS: { key: 'privacy.rotationHours', kind: 'number' },
   PASSAGE_PRIVACY_KEY_SECRET: { key: 'privacy.keySecret', kind: 'string' },
+  PASSAGE_PRIVACY_KEY_HANDOVER: { key: 'privacy.keyHandover', kind: 'bool' },
+  PASSAGE_PRIVACY_KEY_HANDOVER_SECRET: { key: 'privacy.keyHandoverSecret', kind: 'string' },
   PASSAGE_SITES_FILE: { key: 'sitesFile', kind: 'string' },
   PASSAGE_TIME_GUARD_CLOCK: { key: 'stream.timeGuard.clock', kind: 'string' },
   PASSAGE_ONNX_THREADS: { key: 'classifier.intraOpNumThreads', kind: 'int' },

@@ -4,6 +4,7 @@ export * from './roles/event-totals.ts';
 export * from './roles/ingest-detections.ts';
 export * from './roles/od-matcher.ts';
 export * from './roles/tokenizer.ts';
+export * from './roles/tokenizer-keys.ts';
 export * from './roles/video-flows.ts';
 export * from './runtime.ts';
 export * from './sites.ts';

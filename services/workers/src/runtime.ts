@@ -15,6 +15,8 @@ import {
   type TimeGuard,
 } from '@passage/stream';
 import { catalog, roleNames } from './registry.ts';
+import { tokenizerRole } from './roles/tokenizer.ts';
+import { kafkaTokenizerKeyStore } from './roles/tokenizer-keys.ts';
 
 export interface Embedded {
   bus: InProcessBus;
@@ -191,8 +193,13 @@ export async function startKafkaWorker(o: KafkaWorkerOptions): Promise<KafkaWork
   );
   const running: SupervisedRole[] = [];
   for (const name of processors) {
+    // The tokenizer hands its random epoch key over to its successor through the key topic (docs/OD-AND-PRIVACY.md).
+    const role =
+      name === 'tokenizer' && config.privacy.keyHandover && config.privacy.keySecret === ''
+        ? tokenizerRole(config, kafkaTokenizerKeyStore(transport.kafka, config, log.child({ role: name })))
+        : catalog.processors[name](config);
     running.push(
-      await transport.runProcessor(catalog.processors[name](config), {
+      await transport.runProcessor(role, {
         instanceId: o.instanceId,
         dlqTopic: config.topics.dlq,
         allowedLatenessMs: config.stream.allowedLatenessMs,

@@ -1,2 +1,3 @@
 export * from './kanon.ts';
+export * from './key-handover.ts';
 export * from './tokenizer.ts';

@@ -33,6 +33,13 @@
  * signing key (vault, not in the repository) and REPLACED regularly (replacing it has the effect of a restart
  * without secret). Without a secret (the default) keys are random as described above.
  *
+ * ## Key hand-over within an epoch (the worker's default under Kafka, without a secret)
+ * {@link Tokenizer.liveEpochs}, {@link Tokenizer.exportKey} and {@link Tokenizer.adoptKey} let the worker hand the
+ * CURRENT random key to its own successor: it writes each key it creates to a compacted internal topic (optionally
+ * encrypted) and tombstones it when the key is zeroed here; a restarted tokenizer adopts the keys still live, so a
+ * restart inside an epoch keeps the tokens. No key is derivable from configuration: after a rotation (plus the grace
+ * period) the key is gone from memory and tombstoned in the topic (docs/OD-AND-PRIVACY.md, Key hand-over).
+ *
  * ## Epochs
  * epoch(ts) = floor((ts − epochOffsetMs) / rotationMs). With the default rotationMs = 24 h, set
  * epochOffsetMs = −utcOffsetMinutes·60 000 (see {@link localMidnightOffsetMs}) to rotate at local midnight.
@@ -99,6 +106,8 @@ export interface TokenizerStats {
   /** Sightings whose epoch key no longer exists (too late) or does not exist yet (further back). */
   droppedNoKey: number;
   rotations: number;
+  /** Keys adopted from an earlier instance (key hand-over). */
+  adopted: number;
 }
 
 export const TOKEN_LENGTH = 22;
@@ -125,7 +134,7 @@ export class Tokenizer {
   #current: EpochKey | null = null;
   #previous: EpochKey | null = null;
   #destroyed = false;
-  #stats: TokenizerStats = { tokenized: 0, droppedNoKey: 0, rotations: 0 };
+  #stats: TokenizerStats = { tokenized: 0, droppedNoKey: 0, rotations: 0, adopted: 0 };
   /** The operator secret (opt-in), in a dedicated buffer zeroed by destroy(). */
   #secret: Buffer | null = null;
 
@@ -254,6 +263,54 @@ export class Tokenizer {
     }
     this.#current = { epoch, key };
     this.#stats.rotations++;
+  }
+
+  /** Epochs whose key is held now (previous first), for the key hand-over. */
+  liveEpochs(): number[] {
+    const out: number[] = [];
+    if (this.#previous !== null) out.push(this.#previous.epoch);
+    if (this.#current !== null) out.push(this.#current.epoch);
+    return out;
+  }
+
+  /**
+   * A COPY of the key of `epoch` (null when it is not held), for the key hand-over only: the caller stores it where
+   * a restarted tokenizer of the same deployment can adopt it, and zeroes the copy (`fill(0)`) when done.
+   */
+  exportKey(epoch: number): Buffer | null {
+    this.#assertAlive();
+    const k =
+      this.#current?.epoch === epoch ? this.#current.key : this.#previous?.epoch === epoch ? this.#previous.key : null;
+    if (k === null) return null;
+    const copy = Buffer.alloc(KEY_BYTES);
+    k.copy(copy);
+    return copy;
+  }
+
+  /**
+   * Adopts a key handed over by an earlier instance (before the first sighting: once a key was created, a key of
+   * the same or a later epoch wins). The bytes are copied; the caller zeroes its buffer. Returns false (nothing
+   * adopted) when the key does not fit: wrong length, an epoch this tokenizer already holds, or an epoch older than
+   * the one before the current. Does not count as a rotation; `advance` zeroes it on time like any key.
+   */
+  adoptKey(epoch: number, key: Buffer): boolean {
+    this.#assertAlive();
+    if (key.length !== KEY_BYTES || !Number.isSafeInteger(epoch)) return false;
+    const copy = () => {
+      const b = Buffer.alloc(KEY_BYTES);
+      key.copy(b);
+      return { epoch, key: b };
+    };
+    const cur = this.#current;
+    if (cur === null) this.#current = copy();
+    else if (epoch === cur.epoch + 1) {
+      this.#previous?.key.fill(0);
+      this.#previous = cur;
+      this.#current = copy();
+    } else if (epoch === cur.epoch - 1 && this.#previous === null) this.#previous = copy();
+    else return false;
+    this.#stats.adopted++;
+    return true;
   }
 
   /** Zero every key; the tokenizer cannot be used afterwards. */

@@ -1,5 +1,13 @@
 import type { Config } from '@passage/config';
-import { isRandomisedAddress, Tokenizer } from '@passage/core';
+import {
+  handoverKek,
+  handoverRecordKey,
+  isRandomisedAddress,
+  openHandoverKey,
+  sealHandoverKey,
+  Tokenizer,
+  type TokenizerStats,
+} from '@passage/core';
 import {
   jsonCodec,
   type Operator,
@@ -19,9 +27,15 @@ import {
  *   emitted (the output object is built field by field), never put in a dead letter (the role is marked
  *   `sensitiveInput`: its dead letters carry the reason code only, no excerpt and no parser message, since
  *   JSON parser messages quote the input).
- * - The epoch key is random, lives only in this process, is zeroed when its epoch (plus a 5-minute grace for
- *   late sightings) is over and when the role closes. Sightings whose epoch key is gone are dropped and counted
- *   in `passage_state_size{state="droppedNoKey"}`.
+ * - The epoch key is random, is zeroed when its epoch (plus a 5-minute grace for late sightings) is over and when
+ *   the role closes. Sightings whose epoch key is gone are dropped and counted in
+ *   `passage_state_size{state="droppedNoKey"}`.
+ * - Key hand-over (Kafka, `privacy.keyHandover`, default on unless `privacy.keySecret` is set): each key this
+ *   process creates is written (acks=all, before any token made with it is committed) to the compacted internal
+ *   topic `<topics.sightings>.key` (tokenizer-keys.ts), encrypted when `privacy.keyHandoverSecret` is set, and
+ *   tombstoned as soon as it is zeroed here; a restarted tokenizer adopts the keys of the current epoch (and of the
+ *   previous one within its grace) at start, so a restart inside an epoch keeps the tokens. The key never goes to
+ *   an output stream, a dead letter or a log line (this file logs epochs, counts and reasons only).
  * - Rotation: every `privacy.rotationHours` of the runtime's TRUSTED clock (`ctx.now()`: the host's UTC clock, or
  *   a replay's scenario clock), boundaries at UTC multiples of the period; never by message time, so a forged or
  *   broken timestamp cannot end an epoch and destroy the current key (the runtime's time guard dead-letters such
@@ -29,23 +43,173 @@ import {
  *
  * Deployment: run ONE tokenizer instance (`passage worker --role tokenizer`, any number of partitions): each
  * process draws its own key, so two instances would give one device two tokens and no trip could be matched.
- * A restart also draws a new key (trips spanning a restart are lost: the price of keys that are never stored),
- * unless the operator opted in to keys derived from `privacy.keySecret` (PASSAGE_PRIVACY_KEY_SECRET): then a
- * restart within an epoch keeps the tokens (weaker privacy: whoever holds the secret can recompute epoch keys;
- * docs/OD-AND-PRIVACY.md, Tokens).
+ * Without the hand-over (embedded runs, `privacy.keyHandover: false`) a restart draws a new key (trips spanning it
+ * are lost), unless the operator opted in to keys derived from `privacy.keySecret` (PASSAGE_PRIVACY_KEY_SECRET):
+ * then a restart within an epoch keeps the tokens (weaker privacy: whoever holds the secret can recompute every
+ * epoch's key; docs/OD-AND-PRIVACY.md, Tokens).
  * Throughput is not the limit: one instance tokenizes several 100k sightings/s.
  */
+/** Where the tokenizer hands its current key over to its successor (Kafka: tokenizer-keys.ts; tests: a fake). */
+export interface TokenizerKeyStore {
+  /** The live records: latest value per record key, tombstoned keys absent. */
+  load(): Promise<Map<string, Buffer>>;
+  /** Writes a record durably (Kafka: acks=all). */
+  put(recordKey: string, value: Buffer): Promise<void>;
+  /** Tombstones a record key (Kafka: a null value, acks=all). */
+  remove(recordKey: string): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface KeyHandover {
+  store: TokenizerKeyStore;
+  /** `privacy.keyHandoverSecret` (empty: the key is stored unencrypted). */
+  secret?: string;
+  /** Attempts of a failed write before tokenizing without a handed-over key (the next batch tries again). */
+  attempts?: number;
+  retryMs?: number;
+}
+
 export class TokenizerOperator implements Operator<RawSighting> {
   readonly name = 'tokenizer';
   private readonly tokenizer: Tokenizer;
+  readonly #handover: KeyHandover | null;
+  readonly #kek: Buffer | null;
+  /** Epoch → record key of the keys written to the store and not tombstoned yet. */
+  readonly #stored = new Map<number, string>();
+  #handoverStats = { adopted: 0, written: 0, tombstoned: 0, unreadable: 0, writeFailures: 0 };
 
-  constructor(rotationMs: number, keySecret = '') {
+  constructor(rotationMs: number, keySecret = '', handover?: KeyHandover) {
     this.tokenizer = new Tokenizer({ rotationMs, ...(keySecret !== '' ? { keySecret } : {}) });
+    // Derived keys need no hand-over (the secret gives the same key after a restart).
+    this.#handover = keySecret === '' && handover ? handover : null;
+    this.#kek = this.#handover ? handoverKek(this.#handover.secret ?? '') : null;
   }
 
-  processBatch(events: readonly RawSighting[], ctx: OperatorContext): void {
+  #recordKey(epoch: number): string {
+    return handoverRecordKey({
+      rotationMs: this.tokenizer.rotationMs,
+      epochOffsetMs: this.tokenizer.epochOffsetMs,
+      epoch,
+    });
+  }
+
+  /** Adopts the keys an earlier instance handed over (current epoch, previous within its grace); tombstones the rest. */
+  async onStart(ctx: OperatorContext): Promise<void> {
+    if (!this.#handover) return;
+    const now = ctx.now?.() ?? Date.now();
+    const nowEpoch = this.tokenizer.epochOf(now);
+    let records: Map<string, Buffer>;
+    try {
+      records = await this.#handover.store.load();
+    } catch (e) {
+      // Tokenizing goes on with a fresh key (the hand-over of the earlier instance is lost, said here and counted).
+      this.#handoverStats.unreadable++;
+      ctx.log.warn({ err: (e as Error).message }, 'tokenizer key hand-over could not be read: starting with a new key');
+      records = new Map();
+    }
+    const rotation = { rotationMs: this.tokenizer.rotationMs, epochOffsetMs: this.tokenizer.epochOffsetMs };
+    const usable: { epoch: number; key: Buffer; rk: string }[] = [];
+    const stale: string[] = [];
+    for (const [rk, value] of records) {
+      const o = openHandoverKey(value, rotation, this.#kek);
+      value.fill(0);
+      if (o.ok && rk === this.#recordKey(o.epoch) && (o.epoch === nowEpoch || o.epoch === nowEpoch - 1))
+        usable.push({ epoch: o.epoch, key: o.key, rk });
+      else {
+        if (o.ok) o.key.fill(0);
+        else {
+          this.#handoverStats.unreadable++;
+          // The reason and the count only: never a byte of the record.
+          ctx.log.warn({ reason: o.reason }, 'tokenizer: a handed-over key cannot be used; it is tombstoned');
+        }
+        stale.push(rk);
+      }
+    }
+    usable.sort((a, b) => a.epoch - b.epoch);
+    for (const u of usable) {
+      if (this.tokenizer.adoptKey(u.epoch, u.key)) {
+        this.#stored.set(u.epoch, u.rk);
+        this.#handoverStats.adopted++;
+      } else stale.push(u.rk);
+      u.key.fill(0);
+    }
+    // Keys a crashed predecessor could not destroy (their epoch and grace are over): destroyed now.
+    for (const rk of stale) await this.#write(rk, null, ctx);
+    ctx.log.info(
+      { adopted: this.#handoverStats.adopted, tombstoned: stale.length, epoch: this.tokenizer.currentEpoch() },
+      'tokenizer key hand-over read',
+    );
+    this.tokenizer.advance(now);
+    await this.#sync(ctx);
+  }
+
+  /** Writes each live key not written yet; tombstones each written key no longer live. */
+  async #sync(ctx: OperatorContext): Promise<void> {
+    if (!this.#handover) return;
+    const live = this.tokenizer.liveEpochs();
+    for (const [epoch, rk] of this.#stored) {
+      if (!live.includes(epoch) && (await this.#write(rk, null, ctx))) this.#stored.delete(epoch);
+    }
+    for (const epoch of live) {
+      if (this.#stored.has(epoch)) continue;
+      const key = this.tokenizer.exportKey(epoch);
+      if (key === null) continue;
+      const rk = this.#recordKey(epoch);
+      const value = sealHandoverKey(
+        { rotationMs: this.tokenizer.rotationMs, epochOffsetMs: this.tokenizer.epochOffsetMs, epoch },
+        key,
+        this.#kek,
+      );
+      key.fill(0);
+      if (await this.#write(rk, value, ctx)) this.#stored.set(epoch, rk);
+      value.fill(0);
+    }
+  }
+
+  /** put (value) or tombstone (null) with retries; false when every attempt failed (tried again next batch). */
+  async #write(rk: string, value: Buffer | null, ctx: OperatorContext): Promise<boolean> {
+    const h = this.#handover as KeyHandover;
+    const attempts = h.attempts ?? 5;
+    for (let i = 1; i <= attempts; i++) {
+      try {
+        if (value === null) await h.store.remove(rk);
+        else await h.store.put(rk, value);
+        if (value === null) this.#handoverStats.tombstoned++;
+        else this.#handoverStats.written++;
+        return true;
+      } catch (e) {
+        if (i === attempts) {
+          this.#handoverStats.writeFailures++;
+          ctx.log.warn(
+            { err: (e as Error).message, tombstone: value === null, attempts },
+            'tokenizer key hand-over write failed: tokenizing on; a restart before it succeeds draws a new key',
+          );
+          return false;
+        }
+        await new Promise((r) => setTimeout(r, (h.retryMs ?? 500) * i));
+      }
+    }
+    return false;
+  }
+
+  /** True when a live key is not written yet or a written key is no longer live (hand-over only). */
+  #outOfSync(): boolean {
+    if (!this.#handover) return false;
+    const live = this.tokenizer.liveEpochs();
+    return live.length !== this.#stored.size || live.some((e) => !this.#stored.has(e));
+  }
+
+  processBatch(events: readonly RawSighting[], ctx: OperatorContext): void | Promise<void> {
+    // The key of this batch's epoch is handed over before any token made with it can be committed. Synchronous
+    // when nothing is to be written (every batch of an epoch but its first).
     const before = this.tokenizer.stats();
     const now = ctx.now?.() ?? Date.now();
+    this.tokenizer.advance(now);
+    if (this.#outOfSync()) return this.#sync(ctx).then(() => this.#tokenizeBatch(events, now, before, ctx));
+    this.#tokenizeBatch(events, now, before, ctx);
+  }
+
+  #tokenizeBatch(events: readonly RawSighting[], now: number, before: TokenizerStats, ctx: OperatorContext): void {
     for (const s of events) {
       const token = this.tokenizer.tokenize(s.kind, s.id, now);
       if (token === null) continue;
@@ -68,23 +232,51 @@ export class TokenizerOperator implements Operator<RawSighting> {
     );
   }
 
-  onWatermark(wm: number, ctx: OperatorContext): void {
-    // Destroys the previous epoch's key on time by the trusted clock, even when no sighting arrives.
-    if (Number.isFinite(wm) && this.tokenizer.currentEpoch() !== null)
-      this.tokenizer.advance(ctx.now?.() ?? Date.now());
+  onWatermark(wm: number, ctx: OperatorContext): void | Promise<void> {
+    // Destroys the previous epoch's key on time by the trusted clock, even when no sighting arrives (and its
+    // hand-over record with it).
+    if (!Number.isFinite(wm) || this.tokenizer.currentEpoch() === null) return;
+    this.tokenizer.advance(ctx.now?.() ?? Date.now());
+    if (this.#outOfSync()) return this.#sync(ctx);
   }
 
   snapshot(): Record<string, number> {
     const s = this.tokenizer.stats();
-    return { tokenized: s.tokenized, droppedNoKey: s.droppedNoKey, rotations: s.rotations };
+    const h = this.#handoverStats;
+    return {
+      tokenized: s.tokenized,
+      droppedNoKey: s.droppedNoKey,
+      rotations: s.rotations,
+      ...(this.#handover
+        ? {
+            keysAdopted: h.adopted,
+            keysWritten: h.written,
+            keysTombstoned: h.tombstoned,
+            keysUnreadable: h.unreadable,
+            keyWriteFailures: h.writeFailures,
+          }
+        : {}),
+    };
   }
 
-  onClose(): void {
+  /**
+   * A stop keeps the current key in the hand-over topic for the next instance (a deploy is a restart too); it is
+   * tombstoned by whichever instance holds it when the epoch and grace end, or expires with the topic's retention.
+   */
+  async onClose(): Promise<void> {
     if (!this.tokenizer.destroyed) this.tokenizer.destroy();
+    await this.#handover?.store.close?.();
   }
 }
 
-export function tokenizerRole(config: Config): ProcessorRole<RawSighting> & { sensitiveInput: true } {
+/**
+ * `handover`: the key store, given by the Kafka worker when `privacy.keyHandover` is on and `privacy.keySecret`
+ * empty (runtime.ts); embedded runs pass none (no restart to survive).
+ */
+export function tokenizerRole(
+  config: Config,
+  handover?: TokenizerKeyStore,
+): ProcessorRole<RawSighting> & { sensitiveInput: true } {
   return {
     name: 'tokenizer',
     input: config.topics.sightingsRaw,
@@ -94,6 +286,11 @@ export function tokenizerRole(config: Config): ProcessorRole<RawSighting> & { se
     lateEvents: 'process',
     outputs: { sightings: config.topics.sightings },
     sensitiveInput: true,
-    create: () => new TokenizerOperator(Math.round(config.privacy.rotationHours * 3_600_000), config.privacy.keySecret),
+    create: () =>
+      new TokenizerOperator(
+        Math.round(config.privacy.rotationHours * 3_600_000),
+        config.privacy.keySecret,
+        handover ? { store: handover, secret: config.privacy.keyHandoverSecret } : undefined,
+      ),
   };
 }
