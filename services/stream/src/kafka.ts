@@ -72,6 +72,19 @@ type Encoded = Map<string, { key: string; value: Buffer; headers?: Record<string
 export const WATERMARK_HEADER = 'passage-wm';
 export const SOURCE_HEADER = 'passage-src';
 
+/**
+ * Key prefix of the runtime's own records in a role's state topic (`Operator.replayFrom`): per input partition, the
+ * offset a new owner re-reads from (`from`, null: none) and the offset committed with it (`to`). Offsets only.
+ */
+export const REPLAY_KEY_PREFIX = 'passage.replay-from.';
+
+interface ReplayRecord {
+  v: 1;
+  partition: number;
+  from: string | null;
+  to: string;
+}
+
 type KafkaHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
 function header(h: KafkaHeaders | undefined, name: string): string | undefined {
@@ -313,6 +326,12 @@ export class KafkaTransport {
     const uncommitted = new Map<number, { first: bigint; last: bigint; encoded: Encoded }>();
     /** Input partitions of the latest assignment (kept across reconnects: what a new assignment lacks is revoked). */
     let owned = new Set<number>();
+    /**
+     * Newly assigned partitions being re-read for the operator's warm-up (`Operator.replayFrom`), with the offset
+     * committed by the previous owner: records before it go to `warmUp`, from it on to `processBatch`.
+     */
+    const warming = new Map<number, bigint>();
+    const replays = task.replays && handOver;
     const offsetsAfter = (topic: string, partition: number, last: bigint) => [
       { topic, partitions: [{ partition, offset: (last + 1n).toString() }] },
     ];
@@ -384,9 +403,13 @@ export class KafkaTransport {
         c.on(c.events.GROUP_JOIN, (e) => {
           const parts = (e.payload.memberAssignment[role.input] ?? []) as number[];
           const revoked = [...owned].filter((x) => !parts.includes(x)).sort((a, b) => a - b);
+          const gained = parts.filter((x) => !owned.has(x));
           owned = new Set(parts);
           task.setPartitions(parts);
-          for (const x of revoked) uncommitted.delete(x);
+          for (const x of revoked) {
+            uncommitted.delete(x);
+            warming.delete(x);
+          }
           if (revoked.length > 0 || handOver) {
             // Before any batch of the new assignment (batches wait for the lock): forget the revoked partitions'
             // state, then take over the state the previous owners committed (handOver).
@@ -399,7 +422,18 @@ export class KafkaTransport {
                 });
                 await transact(p, encoded, undefined, () => true);
               }
-              if (handOver && p === producer) await this.#restoreState(role, task, log, () => p !== producer);
+              if (!handOver || p !== producer) return;
+              const replay = await this.#restoreState(role, task, log, () => p !== producer);
+              if (!replays) return;
+              // A gained partition is re-read from where the operator's live state began (warm-up, nothing emitted)
+              // up to the offset its previous owner committed; the batch already fetched from that offset is stale.
+              for (const partition of gained) {
+                const r = replay.get(partition);
+                if (!r || r.from === null || BigInt(r.from) >= BigInt(r.to)) continue;
+                c.seek({ topic: role.input, partition, offset: r.from });
+                warming.set(partition, BigInt(r.to));
+                log.info({ partition, from: r.from, to: r.to }, 'partition re-read from its replay offset (warm-up)');
+              }
             }).catch((err) => supervisor.fail(err));
           }
           supervisor.consuming();
@@ -410,6 +444,26 @@ export class KafkaTransport {
           locked(async () => {
             if (!isRunning() || isStale() || batch.messages.length === 0 || p !== producer) return;
             let messages = batch.messages;
+            const warmTo = warming.get(batch.partition);
+            if (warmTo !== undefined) {
+              // Warm-up: the previous owner committed these records' outputs; the operator only rebuilds its state.
+              const warm = messages.filter((m) => BigInt(m.offset) < warmTo);
+              messages = messages.filter((m) => BigInt(m.offset) >= warmTo);
+              const lastWarm = warm.length > 0 ? BigInt(warm[warm.length - 1].offset) : -1n;
+              const end = messages.length > 0 || lastWarm + 1n >= warmTo;
+              const dropped = await task.warmUp(batch.partition, toSourceRecords(warm), end);
+              if (dropped > 0)
+                log.error({ partition: batch.partition, dropped }, 'outputs emitted in a warm-up dropped');
+              if (end) {
+                warming.delete(batch.partition);
+                log.info({ partition: batch.partition, to: warmTo.toString() }, 'warm-up done');
+              }
+              if (warm.length > 0) resolveOffset(lastWarm.toString());
+              if (messages.length === 0) {
+                await heartbeat().catch(() => undefined);
+                return;
+              }
+            }
             const held = uncommitted.get(batch.partition);
             if (held) {
               uncommitted.delete(batch.partition);
@@ -437,6 +491,20 @@ export class KafkaTransport {
             });
             outs.push(...(await task.checkpoint(batch.partition)));
             const last = batch.lastOffset();
+            if (replays) {
+              // Where a new owner re-reads from, committed with the offsets (an offset, never state).
+              const r: ReplayRecord = {
+                v: 1,
+                partition: batch.partition,
+                from: task.replayFrom(batch.partition) ?? null,
+                to: (BigInt(last) + 1n).toString(),
+              };
+              outs.push({
+                stream: (role.state as { stream: string }).stream,
+                key: REPLAY_KEY_PREFIX + r.partition,
+                value: r,
+              });
+            }
             const encoded = this.encode(outs, role.outputs, options.dlqTopic, { source, watermark });
             // The outputs of this batch are computed once: only the transaction is retried, and if every attempt
             // fails they are kept for the re-delivery of the batch (above), so the operator never sees it twice.
@@ -479,6 +547,17 @@ export class KafkaTransport {
             log.error({ partitions: [...uncommitted.keys()] }, 'outputs of batches whose transaction failed are lost');
           }
           const outs = await task.close();
+          if (replays) {
+            // Closing ended every live state and emitted it: a next owner has nothing to re-read.
+            for (const partition of owned) {
+              const r: ReplayRecord = { v: 1, partition, from: null, to: '0' };
+              outs.push({
+                stream: (role.state as { stream: string }).stream,
+                key: REPLAY_KEY_PREFIX + partition,
+                value: r,
+              });
+            }
+          }
           if (outs.length === 0) return;
           try {
             if (!p) throw new Error('no producer (the broker was lost and not reached again)');
@@ -632,7 +711,7 @@ export class KafkaTransport {
     task: ProcessorTask<I>,
     log: Logger,
     shouldStop: () => boolean = () => false,
-  ): Promise<void> {
+  ): Promise<Map<number, ReplayRecord>> {
     const topic = role.outputs[(role.state as { stream: string }).stream];
     await this.untilReachable(
       'creating the state topic',
@@ -679,8 +758,17 @@ export class KafkaTransport {
         log.warn({ topic }, 'state topic could not be read within 60 s: starting without the checkpointed state');
       }
     }
+    // The runtime's replay offsets are its own; the operator gets the rest.
+    const replay = new Map<number, ReplayRecord>();
+    for (const [key, value] of latest) {
+      if (!key.startsWith(REPLAY_KEY_PREFIX)) continue;
+      latest.delete(key);
+      const r = JSON.parse(value.toString('utf8')) as ReplayRecord;
+      if (r.v === 1 && Number.isInteger(r.partition) && typeof r.to === 'string') replay.set(r.partition, r);
+    }
     await task.restore([...latest.values()]);
-    log.info({ topic, keys: latest.size }, 'state restored');
+    log.info({ topic, keys: latest.size, replayOffsets: replay.size }, 'state restored');
+    return replay;
   }
 
   /** Connects a consumer and runs `eachBatch` on `topic`, reporting fetches and crashes to the supervisor. */

@@ -24,6 +24,11 @@ export interface OperatorContext {
   readonly partition?: number;
   /** The input partitions assigned to this task (Kafka; undefined for hand-made contexts). */
   readonly assigned?: readonly number[];
+  /**
+   * The input offsets of the events handed to `processBatch` / `warmUp`, in the same order (Kafka, roles that are
+   * not `ordered`; undefined elsewhere): lets an operator say where a new owner must re-read from (`replayFrom`).
+   */
+  readonly offsets?: readonly string[];
 }
 
 /**
@@ -48,6 +53,21 @@ export interface Operator<I> {
    * checkpointed with its last committed transaction is what the new owner restores.
    */
   revoke?(partitions: readonly number[], ctx: OperatorContext): void | Promise<void>;
+  /**
+   * With `ProcessorRole.state.handOver` (Kafka): the offset of `partition` from which a new owner must re-read the
+   * input to rebuild the in-memory state this operator never stores (e.g. live tracks), or undefined when nothing
+   * needs re-reading. Asked after each batch's `checkpoint`; the runtime writes it with the committed offset, in the
+   * same transaction, to the state topic (an offset only). At an assignment the new owner (a restart or a rebalance)
+   * seeks the partition back to it and hands the records before the committed offset to `warmUp`, never to
+   * `processBatch`.
+   */
+  replayFrom?(partition: number, ctx: OperatorContext): string | undefined;
+  /**
+   * Records of a newly assigned partition before its committed offset (see `replayFrom`): their outputs were already
+   * committed by the previous owner, so the operator only rebuilds its in-memory state and emits nothing (the
+   * runtime drops anything emitted here). `end`: the last warm-up call of this partition (the next record is new).
+   */
+  warmUp?(events: readonly I[], ctx: OperatorContext, end: boolean): void | Promise<void>;
   /** Sizes of the operator's state, exported as metrics (`passage_state_size`). */
   snapshot?(): Record<string, number>;
   /** Flush everything (end of input or shutdown). */

@@ -126,6 +126,8 @@ export class ProcessorTask<I> {
   private readonly budget = new WorkBudget();
   /** Input partition of the batch in progress (`OperatorContext.partition`). */
   private batchPartition: number | undefined;
+  /** Input offsets of the events handed to the operator (`OperatorContext.offsets`). */
+  private batchOffsets: string[] | undefined;
   private readonly clock: Clock;
   private readonly idleMs: number;
   private readonly deadLetterLate: boolean;
@@ -164,6 +166,9 @@ export class ProcessorTask<I> {
       },
       get assigned() {
         return [...self.parts.keys()];
+      },
+      get offsets() {
+        return self.batchOffsets;
       },
     };
   }
@@ -206,6 +211,7 @@ export class ProcessorTask<I> {
     st.lastAt = now;
     st.backlog = info.backlog === true;
     const events: I[] = [];
+    const offsets: string[] = [];
     let late = 0;
     let maxTs = st.maxTs;
     const guard = this.opts.timeGuard;
@@ -248,7 +254,10 @@ export class ProcessorTask<I> {
         }
       }
       if (this.role.ordered === true) this.held.push({ ts, seq: this.seq++, event: d.value });
-      else events.push(d.value);
+      else {
+        events.push(d.value);
+        offsets.push(r.offset);
+      }
     }
     // Watermarks of records that were dead-lettered still count (they say where the upstream is).
     for (const r of records) if (r.watermark) this.upstream(st, r.watermark, now);
@@ -260,16 +269,67 @@ export class ProcessorTask<I> {
     }
     this.warnIfDue(partition, now);
     this.batchPartition = partition;
+    this.batchOffsets = this.role.ordered === true ? undefined : offsets;
     try {
       if (events.length > 0) await this.runOperator(events, { topic, partition, records });
     } finally {
       this.batchPartition = undefined;
+      this.batchOffsets = undefined;
     }
     await this.advanceWatermark(now);
     const snap = this.operator.snapshot?.();
     if (snap) for (const [state, n] of Object.entries(snap)) metrics.stateSize.set({ role, state }, n);
     if (this.role.ordered === true) metrics.stateSize.set({ role, state: 'heldForOrder' }, this.held.length);
     return this.drain();
+  }
+
+  /** Whether the operator asks for a warm-up re-read of its partitions at an assignment (`Operator.replayFrom`). */
+  get replays(): boolean {
+    return typeof this.operator.replayFrom === 'function';
+  }
+
+  /** `Operator.replayFrom` of one partition. */
+  replayFrom(partition: number): string | undefined {
+    this.batchPartition = partition;
+    try {
+      return this.operator.replayFrom?.(partition, this.ctx);
+    } finally {
+      this.batchPartition = undefined;
+    }
+  }
+
+  /**
+   * Records before the committed offset of a newly assigned partition (`Operator.warmUp`): decoded and handed over
+   * without watermark, lateness or dead letters (the previous owner dealt with them); anything emitted is dropped.
+   * Returns the number of outputs dropped (0 for a correct operator).
+   */
+  async warmUp(partition: number, records: readonly SourceRecord[], end: boolean): Promise<number> {
+    const events: I[] = [];
+    const offsets: string[] = [];
+    const guard = this.opts.timeGuard;
+    const trusted = guard?.reference === 'clock' ? this.clock.now() : 0;
+    for (const r of records) {
+      const y = this.budget.tick();
+      if (y) await y;
+      const d = this.role.codec.decode(r.value);
+      if (!d.ok) continue;
+      const ts = this.role.eventTime(d.value);
+      if (!Number.isFinite(ts)) continue;
+      // What the guard dead-lettered never reached the operator: it must not reach the warm-up either.
+      const ref = guard?.reference === 'record' ? (r.recordTime ?? Number.NaN) : trusted;
+      if (guard && this.badTimestamp(this.role.timestamps?.(d.value) ?? [ts], ref, guard) !== undefined) continue;
+      events.push(d.value);
+      offsets.push(r.offset);
+    }
+    this.batchPartition = partition;
+    this.batchOffsets = offsets;
+    try {
+      await this.operator.warmUp?.(events, this.ctx, end);
+    } finally {
+      this.batchPartition = undefined;
+      this.batchOffsets = undefined;
+    }
+    return this.drain().length;
   }
 
   /** Hands checkpointed state (`ProcessorRole.state`) to the operator, before the first batch. */

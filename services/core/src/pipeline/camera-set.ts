@@ -71,6 +71,14 @@ export class CameraPipelineSet {
     return p.lateFrames > late ? 'late' : 'ok';
   }
 
+  /**
+   * Drops a camera's pipeline without ending its tracks (nothing is reported): another worker now tracks it. Its next
+   * frame starts a new pipeline, so frames older than the dropped one's last are accepted again.
+   */
+  forget(cameraId: string): void {
+    this.pipelines.delete(cameraId);
+  }
+
   /** Ends the live tracks of cameras silent since before `watermark − idleMs`. */
   flushIdle(watermark: number, idleMs: number, out: CameraRoadUser[]): void {
     for (const [id, p] of this.pipelines) {
