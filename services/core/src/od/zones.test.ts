@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../prng.ts';
 import { binomial, poisson } from './fixtures/draws.ts';
 import { THREE_ZONE_TOTALS, THREE_ZONE_TRUTH, threeZoneLineCounts, threeZoneShares } from './fixtures/three-zones.ts';
-import { estimateZoneOd, UNOBSERVED_ZONE } from './zones.ts';
+import { countedPriorLevel, estimateZoneOd, UNOBSERVED_ZONE } from './zones.ts';
 
 const cell = (origin: string, destination: string, prior: number, variance = prior) => ({
   origin,
@@ -156,10 +156,57 @@ describe('estimateZoneOd', () => {
         `${UNOBSERVED_ZONE}>C`,
       ].sort(),
     );
-    // C's inbound cells A→C and B→C: prior t̄ = (100 + 80) / 2 = 90 each, variance 90² = 8,100; the count 100 has
-    // variance 100 + (0.1 · 100)² = 200, so their sum moves from 180 by 16,200 / (16,200 + 200) of the misfit −80.
+    // C's inbound cells A→C and B→C: standard deviation t̄ = (100 + 80) / 2 = 90 (variance 8,100) and mean the level
+    // λ that fits the counts: in 100 (variance 100 + (0.1 · 100)² = 200) and out 50 (50 + 5² = 75), two unprobed
+    // pairs each, so λ = (100·2/200 + 50·2/75) / (4/200 + 4/75) = 31.818…; their sum moves from 2λ by
+    // 16,200 / (16,200 + 200) of the misfit 100 − 2λ.
+    const lambda = ((100 * 2) / 200 + (50 * 2) / 75) / (4 / 200 + 4 / 75);
+    expect(lambda).toBeCloseTo(31.8182, 4);
     const into = r.cells.filter((c) => c.destination === 'C' && c.origin !== UNOBSERVED_ZONE);
-    expect(into.reduce((a, c) => a + c.estimate, 0)).toBeCloseTo(180 - (80 * 16_200) / 16_400, 6);
+    expect(into.reduce((a, c) => a + c.estimate, 0)).toBeCloseTo(
+      2 * lambda + ((100 - 2 * lambda) * 16_200) / 16_400,
+      6,
+    );
+  });
+
+  it("with line counts, the prior of unprobed pairs is the level the counts support, not the probed pairs' mean", () => {
+    // A and B probed (A→B, B→A: 10 each, A→A and B→B nobody); C has no probe. Two lines on C's access road count
+    // 8 entering (A→C + B→C) and 8 leaving (C→A + C→B), variance 8 + (0.1 · 8)² = 8.64 each. λ = (8·2 + 8·2) /
+    // (2² + 2²) (equal weights) = 4, the prior of the four unprobed pairs, with standard deviation t̄ = 10 (the probed
+    // pairs' mean). The prior already fits both counts, so every unprobed cell stays at 4; posterior variance
+    // 100 − 100² / (2 · 100 + 8.64) = 52.071 (sd 7.216), interval [0, 4 + 1.959964 · 7.216]. With the probed mean
+    // as prior (the earlier rule) each would be 10 + 100 · (8 − 20) / 208.64 = 4.248, and the total 48.5 instead of 36.
+    const r = estimateZoneOd({
+      zones: ['A', 'B', 'C'],
+      observed: new Set(['A', 'B']),
+      cells: [cell('A', 'B', 10, 4), cell('B', 'A', 10, 4)],
+      totals: [],
+      links: {
+        shares: threeZoneShares('L'),
+        counts: [
+          { key: 'L|in', value: 8 },
+          { key: 'L|out', value: 8 },
+        ],
+      },
+    });
+    const sd = Math.sqrt(100 - 100 ** 2 / 208.64);
+    expect(sd).toBeCloseTo(7.216, 3);
+    for (const [o, d] of [
+      ['A', 'C'],
+      ['B', 'C'],
+      ['C', 'A'],
+      ['C', 'B'],
+    ]) {
+      const c = r.cells.find((x) => x.origin === o && x.destination === d);
+      expect(c?.status).toBe('estimated');
+      expect(c?.prior).toBeCloseTo(4, 9);
+      expect(c?.estimate).toBeCloseTo(4, 9);
+      expect(c?.sd).toBeCloseTo(sd, 9);
+      expect(c?.lower95).toBe(0);
+      expect(c?.upper95).toBeCloseTo(4 + 1.959964 * sd, 9);
+    }
+    expect(r.cells.reduce((a, c) => a + c.estimate, 0)).toBeCloseTo(36, 9);
+    expect(countedPriorLevel([], [])).toBeUndefined();
   });
 
   it('with line counts, 95 % intervals cover 90–98 % of cells with ≥ 20 true trips, unprobed zones included', () => {

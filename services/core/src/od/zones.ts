@@ -303,8 +303,8 @@ function zoneCoverage(
  * ordered pair of zones of the registry (o ≠ d; round trips only where probes observe both ends, o = d cells of
  * an unprobed zone are not estimated). Priors: the probe prior for pairs of observed zones (plus the dispersion
  * φ² t₀² from the zone totals' misfit, as without links); for a pair with a zone the group's probes do not see, an
- * uninformative prior: the mean t̄ of the observed off-diagonal priors, standard deviation t̄ (coefficient of
- * variation 1). Counts: the zone totals (variance count + (3 %)²) and every line count, Σ share · t (variance
+ * uninformative prior: standard deviation t̄ (the mean of the observed off-diagonal priors), mean λ = the common
+ * level of those pairs that fits the counts best (`countedPriorLevel`; t̄ when no count holds such a pair). Counts: the zone totals (variance count + (3 %)²) and every line count, Σ share · t (variance
  * count + (relSe · count)²). After the fit, a zone without probes whose cells' variance the counts reduced by less
  * than `minVarianceReduction` on average is `unobserved`: its cells are not published, their estimates are summed
  * into the residual cells `(zone, (unobserved))`, `((unobserved), zone)` and `((unobserved), (unobserved))`
@@ -329,14 +329,20 @@ function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEsti
     }
   }
   const tbar = n > 0 ? sum / n : 0;
+  // Scale of the uninformative prior (its standard deviation): the observed pairs' mean.
+  const scale = Math.max(tbar, 1);
   const cells: UnknownCell[] = [];
   for (const o of zones) {
     for (const d of zones) {
       if (probed(o) && probed(d)) {
         cells.push(probeCell(prior, o, d, emptyVar));
       } else if (o !== d) {
-        const t0 = Math.max(tbar, 1);
-        cells.push({ origin: o, destination: d, status: 'estimated', glsCell: { prior: t0, variance: t0 * t0 } });
+        cells.push({
+          origin: o,
+          destination: d,
+          status: 'estimated',
+          glsCell: { prior: scale, variance: scale * scale },
+        });
       }
     }
   }
@@ -360,6 +366,11 @@ function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEsti
     const e = byKey.get(l.key);
     if (e === undefined || !(l.value >= 0)) continue;
     counts.push({ ...e, value: l.value, variance: Math.max(1, l.value) + (linkRel * l.value) ** 2, pure: false });
+  }
+  // The prior level of the unprobed pairs from the counts (see countedPriorLevel), not borrowed from the probed ones.
+  const level = countedPriorLevel(cells, counts);
+  if (level !== undefined) {
+    for (const c of cells) if (c.status === 'estimated') c.glsCell = { prior: level, variance: c.glsCell.variance };
   }
   const { r, dispersion, withModel } = fitWithDispersion(cells, counts);
   // Which unprobed zones the counts see.
@@ -431,4 +442,32 @@ function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEsti
     });
   }
   return { cells: out, zones: zoneCoverage(status, counted, input.cells), dispersion };
+}
+
+/**
+ * Common prior level λ of the unprobed pairs (status `estimated`) that fits the counts best, by weighted least
+ * squares with every other cell at its prior: λ = Σ wₐ rₐ uₐ / Σ wₐ uₐ², rₐ = cₐ − Σ_{i probed} aₐᵢ t₀ᵢ (what the
+ * count leaves to the unprobed pairs), uₐ = Σ_{i unprobed} aₐᵢ, wₐ = 1 / var(cₐ); at least 0. Undefined when no
+ * count holds an unprobed pair. Borrowing the probed pairs' mean instead (gates to gates: the busiest pairs) put
+ * that level on every pair the counts cannot tell apart, and the sum of those pairs into the total: measured on
+ * sparse copies of dreux-grid and chartres-centre, λ = 0.24–0.69 × that mean and motor totals 1–3 % lower (docs/OD-AND-PRIVACY.md).
+ */
+export function countedPriorLevel(
+  cells: readonly { status: CellStatus; glsCell: GlsCell }[],
+  counts: readonly GlsCount[],
+): number | undefined {
+  let num = 0;
+  let den = 0;
+  for (const c of counts) {
+    let rest = c.value;
+    let u = 0;
+    c.cells.forEach((i, k) => {
+      const a = c.coefficients?.[k] ?? 1;
+      if (cells[i].status === 'estimated') u += a;
+      else rest -= a * cells[i].glsCell.prior;
+    });
+    num += (rest * u) / c.variance;
+    den += (u * u) / c.variance;
+  }
+  return den > 0 ? Math.max(0, num / den) : undefined;
 }
