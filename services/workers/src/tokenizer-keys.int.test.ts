@@ -10,51 +10,13 @@ import { loadConfig } from '@passage/config';
 import { createLogger, KafkaTransport, type RawSighting, StreamMetrics, type TokenSighting } from '@passage/stream';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { brokers, isolatedConfig, waitFor } from '../../../test/helpers.ts';
+import { brokers, isolatedConfig, readWholeTopic, waitFor } from '../../../test/helpers.ts';
 import { tokenizerKeyTopic } from './roles/tokenizer-keys.ts';
 import { startKafkaWorker } from './runtime.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-03-10T07:00:00Z');
 const EPOCH = T0 / HOUR;
-
-/**
- * Every record of a topic (all partitions) as raw buffers, up to the end offsets seen now (`transactional`: the last
- * offset of a partition may be a commit marker, never delivered).
- */
-async function readAll(
-  kafka: Kafka,
-  topic: string,
-  transactional = false,
-): Promise<{ key: string; value: Buffer | null }[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  const want = new Map(ends.map((e) => [e.partition, Number(e.high)]));
-  const seen = new Map<number, number>(ends.map((e) => [e.partition, Number(e.low)]));
-  const out: { key: string; value: Buffer | null }[] = [];
-  const groupId = `scan.${topic}.${Date.now()}`;
-  const c = kafka.consumer({ groupId });
-  await c.connect();
-  await c.subscribe({ topic, fromBeginning: true });
-  await c.run({
-    eachMessage: async ({ partition, message }) => {
-      seen.set(partition, Number(message.offset) + 1);
-      out.push({ key: message.key?.toString() ?? '', value: message.value });
-    },
-  });
-  await waitFor(
-    `${topic} read`,
-    async () => [...want].every(([p, h]) => (seen.get(p) ?? 0) >= h - (transactional && h > 0 ? 1 : 0)),
-    Boolean,
-    60_000,
-    100,
-  );
-  await c.disconnect();
-  await admin.deleteGroups([groupId]).catch(() => undefined);
-  await admin.disconnect();
-  return out;
-}
 
 const iso = isolatedConfig('tokkey');
 const overrides = { ...iso.overrides, privacy: { rotationHours: 1 } };
@@ -73,9 +35,25 @@ let now = T0 + 10 * 60_000;
 const clock = { now: () => now };
 const ids = Array.from({ length: 40 }, (_, i) => `00:1a:2b:00:01:${i.toString(16).padStart(2, '0')}`);
 
+const admin = kafka.admin();
+let scans = 0;
 afterAll(async () => {
+  await admin.disconnect();
   await transport.close();
 });
+
+/**
+ * Every record of a topic as raw buffers (null: a tombstone), up to its end offsets now (`transactional`: the last
+ * offset of a partition may be a commit marker).
+ */
+async function readAll(topic: string, transactional = false): Promise<{ key: string; value: Buffer | null }[]> {
+  const recs = await readWholeTopic(kafka, admin, `scan.${topic}.${scans++}`, topic, transactional ? 1 : 0);
+  return recs.map((r) => {
+    const i = r.indexOf('=');
+    const v = r.slice(i + 1);
+    return { key: r.slice(0, i), value: v === 'undefined' ? null : Buffer.from(v, 'latin1') };
+  });
+}
 
 /** Sends one sighting per id at the clock's time and returns the tokens, in id order, once they are all out. */
 async function tokensNow(): Promise<string[]> {
@@ -88,7 +66,7 @@ async function tokensNow(): Promise<string[]> {
   const out = await waitFor(
     'tokens out',
     async () =>
-      (await readAll(kafka, config.topics.sightings, true))
+      (await readAll(config.topics.sightings, true))
         .map((r) => JSON.parse((r.value as Buffer).toString()) as TokenSighting)
         .filter((t) => t.ts === ts),
     (r) => r.length >= ids.length,
@@ -102,23 +80,21 @@ async function tokensNow(): Promise<string[]> {
 
 describe('tokenizer key hand-over through the real broker', () => {
   it('restart keeps the tokens; rotation tombstones the old key; no key byte in outputs, DLQ or logs', async () => {
+    await admin.connect();
     await transport.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: 2 })));
     const start = () => startKafkaWorker({ config, roles: ['tokenizer'], log, instanceId: 'tok-0', clock });
     let w = await start();
     const first = await tokensNow();
     expect(new Set(first).size).toBe(ids.length);
     const keyTopic = tokenizerKeyTopic(config);
-    let keys = await readAll(kafka, keyTopic);
+    let keys = await readAll(keyTopic);
     expect(keys.map((r) => [r.key, r.value?.length])).toEqual([[`${HOUR}/0/${EPOCH}`, 61]]);
 
     // The topic's settings: compacted and deleted by time (rotation + grace + 10 min).
-    const admin = kafka.admin();
-    await admin.connect();
     const described = await admin.describeConfigs({
       resources: [{ type: 2, name: keyTopic }],
       includeSynonyms: false,
     });
-    await admin.disconnect();
     const cfg = Object.fromEntries(described.resources[0].configEntries.map((e) => [e.configName, e.configValue]));
     expect(cfg).toMatchObject({
       'cleanup.policy': 'compact,delete',
@@ -132,7 +108,7 @@ describe('tokenizer key hand-over through the real broker', () => {
     now = T0 + 30 * 60_000;
     w = await start();
     expect(await tokensNow()).toEqual(first);
-    expect(await readAll(kafka, keyTopic)).toHaveLength(1);
+    expect(await readAll(keyTopic)).toHaveLength(1);
 
     // Next epoch: a new key (written before its tokens); at the end of the grace the old one is tombstoned.
     now = T0 + HOUR + 60_000;
@@ -142,7 +118,7 @@ describe('tokenizer key hand-over through the real broker', () => {
     await tokensNow();
     keys = await waitFor(
       'old key tombstoned',
-      () => readAll(kafka, keyTopic),
+      () => readAll(keyTopic),
       (r) => r.length >= 3,
       60_000,
       500,
@@ -163,8 +139,8 @@ describe('tokenizer key hand-over through the real broker', () => {
     // The key bytes (plain records: 29-byte header + 32-byte key) appear nowhere else.
     const keyBytes = keys.filter((r) => r.value !== null).map((r) => (r.value as Buffer).subarray(29));
     const outputs = [
-      ...(await readAll(kafka, config.topics.sightings, true)),
-      ...(await readAll(kafka, config.topics.dlq, true)),
+      ...(await readAll(config.topics.sightings, true)),
+      ...(await readAll(config.topics.dlq, true)),
     ].map((r) => r.value ?? Buffer.alloc(0));
     expect(outputs.length).toBeGreaterThanOrEqual(5 * ids.length);
     const logText = lines.join('\n');

@@ -17,11 +17,13 @@ const KEK = 'kek-for-tests-only-0123456789-abcdefgh';
 class FakeStore implements TokenizerKeyStore {
   readonly live = new Map<string, Buffer>();
   readonly log: { key: string; value: Buffer | null }[] = [];
+  readonly times: number[] = [];
   failPuts = 0;
   async load() {
     return new Map([...this.live].map(([k, v]) => [k, Buffer.from(v)]));
   }
-  async put(key: string, value: Buffer) {
+  async put(key: string, value: Buffer, timestamp: number) {
+    this.times.push(timestamp);
     if (this.failPuts > 0) {
       this.failPuts--;
       throw new Error('broker unreachable');
@@ -29,7 +31,8 @@ class FakeStore implements TokenizerKeyStore {
     this.live.set(key, Buffer.from(value));
     this.log.push({ key, value: Buffer.from(value) });
   }
-  async remove(key: string) {
+  async remove(key: string, timestamp: number) {
+    this.times.push(timestamp);
     this.live.delete(key);
     this.log.push({ key, value: null });
   }
@@ -91,6 +94,9 @@ describe('tokenizer key hand-over (fake store)', () => {
     await a.start(T0 + 60_000);
     const before = await a.batch(T0 + 20 * 60_000, [1, 2, 3]);
     expect(store.log.map((r) => [r.key, r.value?.length])).toEqual([[`${HOUR}/0/${EPOCH}`, 61]]);
+    // Its record time is the epoch's start on the host clock (the topic's retention counts from it): written one
+    // minute into the epoch (trusted clock), so one minute before the host's now.
+    expect(Math.abs(store.times[0] - (Date.now() - 60_000))).toBeLessThan(5_000);
     // SIGKILL: no onClose. The successor reads the topic at start.
     const b = await processAt(store);
     await b.start(T0 + 30 * 60_000);

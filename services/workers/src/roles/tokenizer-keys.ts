@@ -40,14 +40,14 @@ export function tokenizerKeyTopicConfig(config: Config): { name: string; value: 
 export function kafkaTokenizerKeyStore(kafka: Kafka, config: Config, log: Logger): TokenizerKeyStore {
   const topic = tokenizerKeyTopic(config);
   let producer: ReturnType<Kafka['producer']> | undefined;
-  const send = async (key: string, value: Buffer | null) => {
+  const send = async (key: string, value: Buffer | null, timestamp: number) => {
     if (!producer) {
       const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
       await p.connect();
       producer = p;
     }
     try {
-      await producer.send({ topic, acks: -1, messages: [{ key, value }] });
+      await producer.send({ topic, acks: -1, messages: [{ key, value, timestamp: String(Math.round(timestamp)) }] });
     } catch (e) {
       const p = producer;
       producer = undefined;
@@ -85,7 +85,7 @@ export function kafkaTokenizerKeyStore(kafka: Kafka, config: Config, log: Logger
         const high = BigInt(o?.high ?? '0');
         if (o === undefined || BigInt(o.low) >= high) return latest;
         const groupId = `${config.kafka.groupPrefix}.tokenizer.keys.${process.pid}.${Date.now()}`;
-        const c = kafka.consumer({ groupId, sessionTimeoutMs: config.kafka.sessionTimeoutMs });
+        const c = kafka.consumer({ groupId, sessionTimeout: config.kafka.sessionTimeoutMs });
         let done = false;
         await c.connect();
         try {
@@ -117,8 +117,8 @@ export function kafkaTokenizerKeyStore(kafka: Kafka, config: Config, log: Logger
         await admin.disconnect().catch(() => undefined);
       }
     },
-    put: (key, value) => send(key, value),
-    remove: (key) => send(key, null),
+    put: (key, value, timestamp) => send(key, value, timestamp),
+    remove: (key, timestamp) => send(key, null, timestamp),
     async close() {
       await producer?.disconnect().catch(() => undefined);
       producer = undefined;

@@ -53,10 +53,13 @@ import {
 export interface TokenizerKeyStore {
   /** The live records: latest value per record key, tombstoned keys absent. */
   load(): Promise<Map<string, Buffer>>;
-  /** Writes a record durably (Kafka: acks=all). */
-  put(recordKey: string, value: Buffer): Promise<void>;
-  /** Tombstones a record key (Kafka: a null value, acks=all). */
-  remove(recordKey: string): Promise<void>;
+  /**
+   * Writes a record durably (Kafka: acks=all). `timestamp`: the record's time, ms on the host clock (Kafka: its
+   * CreateTime, from which the topic's retention deletes it).
+   */
+  put(recordKey: string, value: Buffer, timestamp: number): Promise<void>;
+  /** Tombstones a record key (Kafka: a null value, acks=all), with the same timestamp as the key it deletes. */
+  remove(recordKey: string, timestamp: number): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -109,7 +112,7 @@ export class TokenizerOperator implements Operator<RawSighting> {
     }
     const rotation = { rotationMs: this.tokenizer.rotationMs, epochOffsetMs: this.tokenizer.epochOffsetMs };
     const usable: { epoch: number; key: Buffer; rk: string }[] = [];
-    const stale: string[] = [];
+    const stale: { rk: string; epoch: number | null }[] = [];
     for (const [rk, value] of records) {
       const o = openHandoverKey(value, rotation, this.#kek);
       value.fill(0);
@@ -117,12 +120,12 @@ export class TokenizerOperator implements Operator<RawSighting> {
         usable.push({ epoch: o.epoch, key: o.key, rk });
       else {
         if (o.ok) o.key.fill(0);
-        else {
+        if (!o.ok) {
           this.#handoverStats.unreadable++;
           // The reason and the count only: never a byte of the record.
           ctx.log.warn({ reason: o.reason }, 'tokenizer: a handed-over key cannot be used; it is tombstoned');
         }
-        stale.push(rk);
+        stale.push({ rk, epoch: o.ok ? o.epoch : null });
       }
     }
     usable.sort((a, b) => a.epoch - b.epoch);
@@ -130,11 +133,11 @@ export class TokenizerOperator implements Operator<RawSighting> {
       if (this.tokenizer.adoptKey(u.epoch, u.key)) {
         this.#stored.set(u.epoch, u.rk);
         this.#handoverStats.adopted++;
-      } else stale.push(u.rk);
+      } else stale.push({ rk: u.rk, epoch: u.epoch });
       u.key.fill(0);
     }
     // Keys a crashed predecessor could not destroy (their epoch and grace are over): destroyed now.
-    for (const rk of stale) await this.#write(rk, null, ctx);
+    for (const { rk, epoch } of stale) await this.#write(rk, null, ctx, epoch);
     ctx.log.info(
       { adopted: this.#handoverStats.adopted, tombstoned: stale.length, epoch: this.tokenizer.currentEpoch() },
       'tokenizer key hand-over read',
@@ -148,7 +151,7 @@ export class TokenizerOperator implements Operator<RawSighting> {
     if (!this.#handover) return;
     const live = this.tokenizer.liveEpochs();
     for (const [epoch, rk] of this.#stored) {
-      if (!live.includes(epoch) && (await this.#write(rk, null, ctx))) this.#stored.delete(epoch);
+      if (!live.includes(epoch) && (await this.#write(rk, null, ctx, epoch))) this.#stored.delete(epoch);
     }
     for (const epoch of live) {
       if (this.#stored.has(epoch)) continue;
@@ -161,19 +164,31 @@ export class TokenizerOperator implements Operator<RawSighting> {
         this.#kek,
       );
       key.fill(0);
-      if (await this.#write(rk, value, ctx)) this.#stored.set(epoch, rk);
+      if (await this.#write(rk, value, ctx, epoch)) this.#stored.set(epoch, rk);
       value.fill(0);
     }
   }
 
+  /**
+   * Host-clock time of an epoch's start: the timestamp of every record about that epoch, so the key topic's
+   * retention (rotation + grace + 10 min) deletes a key's bytes at a time fixed by its epoch, not by when it was
+   * written. The trusted clock may be a replay's scenario clock: its offset to the host clock is applied.
+   */
+  #recordTime(epoch: number | null, ctx: OperatorContext): number {
+    const host = Date.now();
+    if (epoch === null) return host;
+    return host - Math.max(0, (ctx.now?.() ?? host) - this.tokenizer.epochStart(epoch));
+  }
+
   /** put (value) or tombstone (null) with retries; false when every attempt failed (tried again next batch). */
-  async #write(rk: string, value: Buffer | null, ctx: OperatorContext): Promise<boolean> {
+  async #write(rk: string, value: Buffer | null, ctx: OperatorContext, epoch: number | null): Promise<boolean> {
+    const ts = this.#recordTime(epoch, ctx);
     const h = this.#handover as KeyHandover;
     const attempts = h.attempts ?? 5;
     for (let i = 1; i <= attempts; i++) {
       try {
-        if (value === null) await h.store.remove(rk);
-        else await h.store.put(rk, value);
+        if (value === null) await h.store.remove(rk, ts);
+        else await h.store.put(rk, value, ts);
         if (value === null) this.#handoverStats.tombstoned++;
         else this.#handoverStats.written++;
         return true;
