@@ -1,8 +1,9 @@
 /**
  * Crash cost of the stateful OD roles (issue 12 item 5), through the real broker: the od-matcher (checkpointing its
  * token state to the compacted `<od>.state` topic in its transactions) or the tokenizer (epoch keys derived from
- * `privacy.keySecret`) is SIGKILLed mid-stream and restarted; the stored od_15m / od_1h trips are compared with a
- * clean run on the same raw sightings. The checkpoint topic is scanned for the plates and MACs of the input.
+ * `privacy.keySecret`, or, without it, random keys handed over through `<sightings>.key`) is SIGKILLed mid-stream
+ * and restarted; the stored od_15m / od_1h trips are compared with a clean run on the same raw sightings. The
+ * checkpoint topic is scanned for the plates and MACs of the input; the handed-over key for its bytes elsewhere.
  */
 import { writeFileSync } from 'node:fs';
 import { type Config, loadConfig } from '@passage/config';
@@ -20,6 +21,7 @@ import {
   waitFor,
 } from '../../../test/helpers.ts';
 import { odStateTopic } from './roles/od-matcher.ts';
+import { tokenizerKeyTopic } from './roles/tokenizer-keys.ts';
 import { startKafkaWorker } from './runtime.ts';
 
 const T0 = Date.parse('2026-03-10T07:00:00Z');
@@ -87,13 +89,16 @@ async function trips(config: Config): Promise<{ od15: number; od1h: number }> {
   };
 }
 
-/** One pipeline run; `kill` names the role SIGKILLed (and restarted) when half the sightings are produced. */
-async function pipeline(tag: string, kill?: 'tokenizer' | 'od-matcher') {
+/**
+ * One pipeline run; `kill` names the role SIGKILLed (and restarted) when half the sightings are produced; `secret`
+ * false: no `privacy.keySecret` (the default: random keys, handed over through the key topic).
+ */
+async function pipeline(tag: string, kill?: 'tokenizer' | 'od-matcher', secret = true) {
   const iso = isolatedConfig(tag);
   const overrides = {
     ...iso.overrides,
     topics: { ...iso.topics, odHourly: `od-hourly.${iso.id}` },
-    privacy: { k: 3, rotationHours: 24, maxTravelTimeS: 900, keySecret: SECRET },
+    privacy: { k: 3, rotationHours: 24, maxTravelTimeS: 900, keySecret: secret ? SECRET : '' },
     od: { siteZones: SITE_ZONES, maxTripDurationS: 1800 },
   };
   writeFileSync(iso.file, JSON.stringify(overrides));
@@ -195,9 +200,26 @@ async function pipeline(tag: string, kill?: 'tokenizer' | 'od-matcher') {
   );
   // The checkpoint topic's bytes: no plate, no MAC of the input.
   const stateBytes = await readWholeTopic(kafka, admin, `${config.kafka.groupPrefix}.scan`, odStateTopic(config));
+  // The key topic (exists without a secret only) and every other topic this run wrote, as latin1 text.
+  const scan = async (topic: string) =>
+    (await readWholeTopic(kafka, admin, `${config.kafka.groupPrefix}.scan.${topic}.${Date.now()}`, topic)).join('\n');
+  const keyTopic = tokenizerKeyTopic(config);
+  const keys = secret
+    ? ''
+    : (await readWholeTopic(kafka, admin, `${config.kafka.groupPrefix}.scan.keys`, keyTopic, 0)).join('\n');
+  const others = secret
+    ? ''
+    : [
+        await scan(config.topics.sightings),
+        await scan(config.topics.od),
+        await scan(config.topics.odHourly),
+        await scan(config.topics.dlq),
+        stateBytes.join('\n'),
+        ...children.map((c) => c.output()),
+      ].join('\n');
   await admin.disconnect();
   await transport.close();
-  return { trips: got.b, state: stateBytes.join('\n') };
+  return { trips: got.b, state: stateBytes.join('\n'), keys, others };
 }
 
 describe('crash cost of the OD roles through the real broker', () => {
@@ -228,4 +250,27 @@ describe('crash cost of the OD roles through the real broker', () => {
     },
     400_000,
   );
+
+  it('SIGKILL of the tokenizer without privacy.keySecret (key hand-over) loses ≤ 2 % of the trips', async () => {
+    const r = await pipeline('odkill-handover', 'tokenizer', false);
+    const loss15 = (clean.od15 - r.trips.od15) / clean.od15;
+    const loss1h = (clean.od1h - r.trips.od1h) / clean.od1h;
+    console.log(
+      `SIGKILL tokenizer, key hand-over: od_15m ${r.trips.od15}/${clean.od15} (${(100 * loss15).toFixed(2)} % lost), od_1h ${r.trips.od1h}/${clean.od1h} (${(100 * loss1h).toFixed(2)} % lost)`,
+    );
+    expect(Math.abs(loss15)).toBeLessThanOrEqual(0.02);
+    expect(Math.abs(loss1h)).toBeLessThanOrEqual(0.02);
+    // One key record (24-h epochs: no rotation in the run; the restarted tokenizer adopted it, wrote nothing):
+    // `<rotationMs>/0/<epoch>=` + 29-byte header + 32-byte key, in latin1.
+    const recs = r.keys.split('\n');
+    expect(recs).toHaveLength(1);
+    const [rk, value] = [recs[0].slice(0, recs[0].indexOf('=')), recs[0].slice(recs[0].indexOf('=') + 1)];
+    expect(rk).toMatch(/^86400000\/0\/\d+$/);
+    const key = Buffer.from(value, 'latin1').subarray(29);
+    expect(key).toHaveLength(32);
+    // Its bytes nowhere else: tokens, OD topics, dead letters, checkpoint, the workers' output.
+    for (const enc of ['latin1', 'hex', 'base64', 'base64url'] as const) {
+      expect(r.others.includes(key.toString(enc).slice(0, 16))).toBe(false);
+    }
+  }, 400_000);
 });
