@@ -383,3 +383,83 @@ describe('CameraPipeline stitching a fast road user at a low frame rate', () => 
     expect(users.flatMap((u) => u.summary.crossings)).toEqual([]);
   });
 });
+
+/** The two-wheeler box of a cyclist whose wheels touch the ground at (x, y): 1.7 m long, 1 m high. */
+const bike = (x: number, y: number, cls = 'bicycle'): PipelineObject => ({
+  bbox: [x * 10 - 8.5, y * 10 - 10, 17, 10],
+  cls,
+  score: 0.9,
+});
+/** Its rider's box: 0.6 m wide, 1.6 m high, its bottom 0.2 m above the wheels' (half of it on the bicycle box). */
+const rider = (x: number, y: number, cls = 'person'): PipelineObject => ({
+  bbox: [x * 10 - 3, y * 10 - 18, 6, 16],
+  cls,
+  score: 0.9,
+});
+
+/** Crossings the worker counts: those of road users that are not riders. */
+const counted = (users: readonly FinishedRoadUser[]): number =>
+  users.filter((u) => !u.rider).reduce((n, u) => n + u.summary.crossings.length, 0);
+
+describe('CameraPipeline riders of a two-wheeler tracked in fragments', () => {
+  // A cyclist rides east along y = 10 m at 2 m/s from x = 10 m (0.2 m a frame), crossing x = 20 m at frame 50.
+  // The rider box is seen all along; the bicycle box is missed in frames 35–39 and 60–64 (a weak detector), and
+  // without stitching its track breaks in three: A (frames 0–34, before the line), B (40–59, across it) and C
+  // (65–99, after it). The rider sat on A and C longest (35 frames each), but it is B that counted the crossing.
+  const frames = (k: number): PipelineObject[] => {
+    const x = 10 + 0.2 * k;
+    const o = [rider(x, 10)];
+    if (!((k >= 35 && k < 40) || (k >= 60 && k < 65))) o.push(bike(x, 10));
+    return o;
+  };
+  const opts = { stitch: false as const, tracker: { trackBuffer: 1 } };
+
+  it('the bicycle is three road users, one of which (B) counted the crossing', () => {
+    const users = run(pipeline(opts), 100, frames);
+    const bikes = users.filter((u) => u.voteMode === 'bicycle');
+    expect(bikes.map((u) => u.summary.crossings.length)).toEqual([0, 1, 0]);
+  });
+
+  it('the rider is covered by every bicycle track it sat on: the crossing is counted once', () => {
+    const users = run(pipeline(opts), 100, frames);
+    const riders = users.filter((u) => u.voteMode === 'pedestrian');
+    expect(riders).toHaveLength(1);
+    expect(riders[0].rider).toBe(true);
+    expect(counted(users)).toBe(1);
+  });
+
+  it('a rider whose bicycle box was never on the line still counts it (nothing else did)', () => {
+    // The bicycle box is missed from frame 40 to 59: no bicycle track spans the line.
+    const users = run(pipeline(opts), 100, (k) => {
+      const x = 10 + 0.2 * k;
+      return k >= 40 && k < 60 ? [rider(x, 10)] : [rider(x, 10), bike(x, 10)];
+    });
+    const riders = users.filter((u) => u.voteMode === 'pedestrian');
+    expect(riders.map((u) => [u.rider, u.summary.crossings.length])).toEqual([[false, 1]]);
+    expect(counted(users)).toBe(1);
+  });
+});
+
+describe('CameraPipeline riders named after their two-wheeler (two bicycle boxes, one on the other)', () => {
+  const frames = (k: number): PipelineObject[] => {
+    const x = 10 + 0.2 * k;
+    return [rider(x, 10, 'bicycle'), bike(x, 10)];
+  };
+
+  it('the rider box labelled bicycle is a rider of the bicycle box under it: one crossing, not two', () => {
+    const users = run(pipeline(), 100, frames);
+    expect(users).toHaveLength(2);
+    expect(users.map((u) => u.rider).sort()).toEqual([false, true]);
+    expect(counted(users)).toBe(1);
+  });
+
+  it('a second cyclist 1.2 m further from the camera, its box overlapping the first one, is counted', () => {
+    // Its box is higher in the image (bottom 12 px above the first's): not sitting on it, a road user of its own.
+    const users = run(pipeline(), 100, (k) => {
+      const x = 10 + 0.2 * k;
+      return [bike(x, 10), bike(x + 0.5, 8.8)];
+    });
+    expect(users.filter((u) => u.rider)).toHaveLength(0);
+    expect(counted(users)).toBe(2);
+  });
+});

@@ -11,11 +11,15 @@
  * class-agnostic tracker.
  *
  * Riders. A `person` track whose box sits on a two-wheeler box in ≥ `riderShare` of its frames is the rider of
- * that two-wheeler's track (its partner: the two-wheeler track it overlapped most). It is not a road user of its
- * own when the partner track counted the same things: its line crossings that the partner also made (same line
- * and direction within `riderMatchMs`) are removed, and so is its movement when the partner has one. What is
- * left (the two-wheeler box was missed or fragmented at the line) is emitted as a road user (`rider: false`);
- * when nothing is left the track is emitted with `rider: true`. The decision waits for the partner track to end.
+ * the two-wheeler tracks it sat on (its partners: every two-wheeler track under its box in ≥ 2 frames, so that a
+ * two-wheeler whose box was missed for a while and whose track broke in fragments still covers its rider). So is
+ * a two-wheeler track whose box is stacked on another two-wheeler box in ≥ `riderShare` of its frames (a detector
+ * that names a cyclist's rider `bicycle`: a box on the other, its top higher by ≥ 20 % and its bottom within 45 %
+ * of the lower box's height). A rider is not a road user of its own when its partners counted the same things:
+ * its line crossings that a partner also made (same line and direction within `riderMatchMs`) are removed, and so
+ * is its movement when a partner has one. What is left (the two-wheeler box was missed at the line) is emitted as
+ * a road user (`rider: false`); when nothing is left the track is emitted with `rider: true`. The decision waits
+ * for the partners still tracked to end.
  *
  * Stitching. Image-plane trackers break tracks of road users hidden for a while (behind traffic, in a crowd, in a
  * queue) or moving fast for their size (IoU with the prediction too low). Such a road user then shows up as a new
@@ -59,7 +63,7 @@ export interface CameraPipelineOptions {
   counter?: Omit<CameraCounterOptions, 'lines' | 'zones'>;
   /** Samples kept per track for features; older samples are decimated by 2 when full. @default 256 */
   maxSamplesPerTrack?: number;
-  /** A person track whose box sits on a bicycle/motorcycle box in at least this share of frames is a rider. @default 0.5 */
+  /** A person (or stacked two-wheeler) track whose box sits on a bicycle/motorcycle box in at least this share of frames is a rider. @default 0.5 */
   riderShare?: number;
   /** A rider's crossing is the partner's when the partner crossed the same line and direction within this. @default 3000 */
   riderMatchMs?: number;
@@ -231,11 +235,25 @@ interface PartnerRecord {
   lastTs: number;
 }
 
-/** A finished rider track waiting for its partner to end. */
+/** A finished rider track waiting for its partners to end. */
 interface PendingRider {
   user: FinishedRoadUser;
-  partner: number;
+  /** Partners still tracked. */
+  waiting: Set<number>;
+  /** Counts of the partners that ended (non-rider two-wheelers). */
+  summaries: TrackSummary[];
 }
+
+/** A partner is a two-wheeler track the rider's box sat on in at least this many frames (one frame is chance). */
+const MIN_PARTNER_FRAMES = 2;
+
+/**
+ * A two-wheeler box is the rider of another two-wheeler box (a detector that names a cyclist's rider `bicycle`)
+ * when it sits on it (≥ 0.3 of its area), its top is above the other's top by at least this share of the other's
+ * height and its bottom within `STACK_BOTTOM_SHARE` of the other's height of the other's bottom.
+ */
+const STACK_TOP_SHARE = 0.2;
+const STACK_BOTTOM_SHARE = 0.45;
 
 /** How long (ms of stream time) a finished two-wheeler track's counts are kept for its riders. */
 const PARTNER_KEEP_MS = 120_000;
@@ -253,8 +271,10 @@ class Samples {
   votes = new Float64Array(6);
   riderFrames = 0;
   withRiderFrames = 0;
+  /** Frames in which this (two-wheeler) track's box was stacked on another two-wheeler box (a rider named so). */
+  stackedFrames = 0;
   frames = 0;
-  /** Two-wheeler track id → frames this (person) track's box sat on its box. */
+  /** Two-wheeler track id → frames this (rider) track's box sat on its box. */
   partners: Map<number, number> | undefined;
   /** Box cut by the image border since this time (NaN: not cut); anchor position, time and velocity (m/s). */
   cutSince = Number.NaN;
@@ -455,7 +475,27 @@ export class CameraPipeline {
     this.carrier.fill(-1, 0, nObj);
     this.detTrack.fill(-1, 0, nObj);
     for (let i = 0; i < nObj; i++) {
-      if (objects[i].cls !== 'person') continue;
+      const ci = objects[i].cls;
+      if (ci === 'bicycle' || ci === 'motorcycle') {
+        // A rider the detector named after its two-wheeler: the box stacked on another two-wheeler box.
+        const bi = objects[i].bbox;
+        let best = 0;
+        for (let j = 0; j < nObj; j++) {
+          const c = objects[j].cls;
+          if (j === i || (c !== 'bicycle' && c !== 'motorcycle')) continue;
+          const bj = objects[j].bbox;
+          if (bi[1] > bj[1] - STACK_TOP_SHARE * bj[3]) continue;
+          if (Math.abs(bi[1] + bi[3] - (bj[1] + bj[3])) > STACK_BOTTOM_SHARE * bj[3]) continue;
+          const share = overlapShare(bi, bj);
+          if (share >= 0.3 && share > best) {
+            best = share;
+            flags[i] |= 4;
+            this.carrier[i] = j;
+          }
+        }
+        continue;
+      }
+      if (ci !== 'person') continue;
       let best = 0;
       for (let j = 0; j < nObj; j++) {
         const c = objects[j].cls;
@@ -591,11 +631,12 @@ export class CameraPipeline {
           if (v >= 0) s.votes[v] += 1;
           if (flags[d] & 1) s.riderFrames++;
           if (flags[d] & 2) s.withRiderFrames++;
+          if (flags[d] & 4) s.stackedFrames++;
         }
       }
       off += n;
     }
-    // Partner of each rider box: the track of the two-wheeler box it sits on.
+    // Partner of each rider box: the track of the two-wheeler box it sits on (person or stacked two-wheeler box).
     for (let i = 0; i < nObj; i++) {
       const j = this.carrier[i];
       if (j < 0 || this.detTrack[i] < 0 || this.detTrack[j] < 0) continue;
@@ -635,19 +676,24 @@ export class CameraPipeline {
     this.dormantUntil.clear();
     for (const id of [...this.samples.keys()]) this.finishTrack(id, out);
     // Partners that never finished (cannot happen after the loop above) or were forgotten: decide alone.
-    for (const p of this.pendingRiders.splice(0)) out.push(this.decideRider(p.user, undefined));
+    for (const p of this.pendingRiders.splice(0)) out.push(this.decideRider(p.user, p.summaries));
     this.finishedTwoWheelers.clear();
   }
 
-  /** Rider decision against the partner's counts (see the class comment). */
-  private decideRider(user: FinishedRoadUser, partner: TrackSummary | undefined): FinishedRoadUser {
+  /**
+   * Rider decision against the counts of its partners (see the class comment): every two-wheeler track its box sat
+   * on, so that a two-wheeler tracked in fragments (its box missed for a while) still covers its rider's crossings.
+   */
+  private decideRider(user: FinishedRoadUser, partners: readonly TrackSummary[]): FinishedRoadUser {
     const own = user.summary;
     const covered = (c: (typeof own.crossings)[number]): boolean =>
-      !!partner?.crossings.some(
-        (q) => q.lineId === c.lineId && q.direction === c.direction && Math.abs(q.ts - c.ts) <= this.riderMatchMs,
+      partners.some((p) =>
+        p.crossings.some(
+          (q) => q.lineId === c.lineId && q.direction === c.direction && Math.abs(q.ts - c.ts) <= this.riderMatchMs,
+        ),
       );
     const crossings = own.crossings.filter((c) => !covered(c));
-    const movement = own.movement && !partner?.movement ? own.movement : null;
+    const movement = own.movement && !partners.some((p) => p.movement) ? own.movement : null;
     if (crossings.length === 0 && movement === null) return { ...user, rider: true };
     return { ...user, summary: { ...own, crossings, movement }, rider: false };
   }
@@ -827,7 +873,10 @@ export class CameraPipeline {
     this.seenTs.delete(id);
     if (s && s.n > 0 && this.borderMs > 0) this.borderEnd(id, s);
     const summary = this.counter.finish(id);
-    if (!s || !summary) return;
+    if (!s || !summary) {
+      this.partnerEnded(id, undefined, out);
+      return;
+    }
     const speeds = new Float64Array(s.n);
     const times = new Float64Array(s.n);
     let lo = 0;
@@ -865,34 +914,42 @@ export class CameraPipeline {
     const voteMode = best >= 0 ? VOTE_TO_MODE[best] : undefined;
     const user: FinishedRoadUser = { summary, features, voteMode, rider: false };
     const nGroups = this.trackers.length;
-    const isRider = best === 0 && s.frames > 0 && s.riderFrames / s.frames >= this.riderShare;
+    const twoWheeler = nGroups > 1 ? id % nGroups === TWO_WHEELER_GROUP : best === 1 || best === 3;
+    const isRider =
+      s.frames > 0 &&
+      ((best === 0 && s.riderFrames / s.frames >= this.riderShare) ||
+        (twoWheeler && s.stackedFrames / s.frames >= this.riderShare));
     if (isRider) {
-      let partner = -1;
-      let most = 0;
-      if (s.partners) {
-        for (const [p, k] of s.partners) {
-          if (k > most) {
-            most = k;
-            partner = p;
-          }
+      const waiting = new Set<number>();
+      const summaries: TrackSummary[] = [];
+      for (const [p, k] of s.partners ?? []) {
+        if (k < MIN_PARTNER_FRAMES || p === id) continue;
+        if (this.samples.has(p)) waiting.add(p);
+        else {
+          const r = this.finishedTwoWheelers.get(p);
+          if (r) summaries.push(r.summary);
         }
       }
-      if (partner >= 0 && this.samples.has(partner)) {
-        this.pendingRiders.push({ user, partner }); // decided when the partner ends
-      } else {
-        out.push(this.decideRider(user, this.finishedTwoWheelers.get(partner)?.summary));
-      }
+      // Decided when the last partner still tracked ends.
+      if (waiting.size > 0) this.pendingRiders.push({ user, waiting, summaries });
+      else out.push(this.decideRider(user, summaries));
+      this.partnerEnded(id, undefined, out);
       return;
     }
     out.push(user);
-    if (nGroups > 1 ? id % nGroups === TWO_WHEELER_GROUP : best === 1 || best === 3) {
-      this.finishedTwoWheelers.set(id, { summary, lastTs: this.lastTs });
-      for (let i = this.pendingRiders.length - 1; i >= 0; i--) {
-        const p = this.pendingRiders[i];
-        if (p.partner !== id) continue;
-        this.pendingRiders.splice(i, 1);
-        out.push(this.decideRider(p.user, summary));
-      }
+    if (twoWheeler) this.finishedTwoWheelers.set(id, { summary, lastTs: this.lastTs });
+    this.partnerEnded(id, twoWheeler ? summary : undefined, out);
+  }
+
+  /** A track ended: riders waiting for it get its counts (a two-wheeler's) and are decided once nobody else is left. */
+  private partnerEnded(id: number, summary: TrackSummary | undefined, out: FinishedRoadUser[]): void {
+    for (let i = this.pendingRiders.length - 1; i >= 0; i--) {
+      const p = this.pendingRiders[i];
+      if (!p.waiting.delete(id)) continue;
+      if (summary) p.summaries.push(summary);
+      if (p.waiting.size > 0) continue;
+      this.pendingRiders.splice(i, 1);
+      out.push(this.decideRider(p.user, p.summaries));
     }
   }
 }
