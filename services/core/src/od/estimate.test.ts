@@ -10,6 +10,34 @@ describe('estimateOdGls', () => {
     expect(r.sd[0]).toBeCloseTo(Math.SQRT2, 10);
     expect(r.lower[0]).toBeCloseTo(12 - 1.959964 * Math.SQRT2, 6);
     expect(r.fitted).toEqual([r.estimate[0]]);
+    // Misfit at the prior: (14 − 10)² / (4 + 4) / 1 count = 2.
+    expect(r.misfit).toBeCloseTo(2, 12);
+  });
+
+  it('misfit: rᵀ S⁻¹ r / m at the prior, over the cells left free (two counts, one cell fixed at 0)', () => {
+    // Counts on disjoint cells, so S is diagonal: (16 − 10)² / (4 + 5) = 4 and (3 − 3)² / (9 + 1) = 0 → 2.
+    const r = estimateOdGls(
+      [
+        { prior: 10, variance: 4 },
+        { prior: 3, variance: 9 },
+      ],
+      [
+        { cells: [0], value: 16, variance: 5 },
+        { cells: [1], value: 3, variance: 1 },
+      ],
+    );
+    expect(r.misfit).toBeCloseTo(2, 12);
+    // Non-negativity: prior [50, 5] (variances 1, 100), row count 20 (variance 1) pushes the small cell below 0; it is
+    // fixed and the last iteration's S holds the big cell only: (20 − 50)² / (1 + 1) = 450.
+    const z = estimateOdGls(
+      [
+        { prior: 50, variance: 1 },
+        { prior: 5, variance: 100 },
+      ],
+      [{ cells: [0, 1], value: 20, variance: 1 }],
+    );
+    expect(z.zeroed).toEqual([1]);
+    expect(z.misfit).toBeCloseTo(450, 9);
   });
 
   it('a cell no probe sees is recovered from the margins when the other cells are known (2 × 2)', () => {

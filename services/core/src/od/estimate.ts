@@ -61,6 +61,12 @@ export interface GlsResult {
   /** Cells fixed at 0 by the non-negativity rule. */
   zeroed: number[];
   iterations: number;
+  /**
+   * Normalised misfit of the counts to the prior, rᵀ S⁻¹ r / m with r = c − A t₀ and S = A V₀ Aᵀ + R of the last
+   * iteration (cells fixed at 0 left out): about 1 when the prior and count variances are right, above 1 when they
+   * leave out a source of error (a χ²/m, the Birge ratio).
+   */
+  misfit: number;
 }
 
 function estimateError(message: string): PassageError {
@@ -138,6 +144,7 @@ export function estimateOdGls(
   let est = t0.slice();
   let sd = v0.map(Math.sqrt);
   let iterations = 0;
+  let misfit = 1;
   const maxIt = options.maxIterations ?? 50;
   for (; iterations < maxIt; ) {
     iterations++;
@@ -165,6 +172,8 @@ export function estimateOdGls(
       return c.value - f;
     });
     const w = m > 0 ? cholSolve(l, resid) : [];
+    // Normalised misfit of the counts at the prior: rᵀ S⁻¹ r / m (1 in expectation when V₀ and R are right).
+    misfit = m > 0 ? resid.reduce((a, v, k) => a + v * w[k], 0) / m : 1;
     est = prior.slice();
     for (let a = 0; a < m; a++) for (const [i, ca] of pa[a]) est[i] += p[i] * ca * w[a];
     // Posterior variance: p_i − p_i² (aᵢᵀ S⁻¹ aᵢ), aᵢ = column i of A.
@@ -205,6 +214,7 @@ export function estimateOdGls(
     fitted,
     zeroed: [...fixed].sort((a, b) => a - b),
     iterations,
+    misfit,
   };
 }
 

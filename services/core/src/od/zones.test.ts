@@ -209,6 +209,44 @@ describe('estimateZoneOd', () => {
     expect(countedPriorLevel([], [])).toBeUndefined();
   });
 
+  it('with line counts, intervals widen by √misfit when the counts disagree with the prior beyond its variances', () => {
+    // As above, but 40 leave C (variance 40 + 4² = 56) while 8 enter it (8.64). λ = (2·8/8.64 + 2·40/56) /
+    // (4/8.64 + 4/56) = 6.1386; the counts hold disjoint cells, so S is diagonal: S_in = 2 · 100 + 8.64, S_out =
+    // 2 · 100 + 56, and the misfit = ((8 − 2λ)² / S_in + (40 − 2λ)² / S_out) / 2 = 1.545 > 1. Each posterior sd is
+    // the GLS one, 100 − 100² / S, times √misfit; the estimates are the GLS ones: λ + 100 (c − 2λ) / S.
+    const r = estimateZoneOd({
+      zones: ['A', 'B', 'C'],
+      observed: new Set(['A', 'B']),
+      cells: [cell('A', 'B', 10, 4), cell('B', 'A', 10, 4)],
+      totals: [],
+      links: {
+        shares: threeZoneShares('L'),
+        counts: [
+          { key: 'L|in', value: 8 },
+          { key: 'L|out', value: 40 },
+        ],
+      },
+    });
+    const lambda = (16 / 8.64 + 80 / 56) / (4 / 8.64 + 4 / 56);
+    expect(lambda).toBeCloseTo(6.1386, 4);
+    const sIn = 208.64;
+    const sOut = 256;
+    const misfit = ((8 - 2 * lambda) ** 2 / sIn + (40 - 2 * lambda) ** 2 / sOut) / 2;
+    expect(misfit).toBeCloseTo(1.545, 3);
+    for (const [o, d, c, s] of [
+      ['A', 'C', 8, sIn],
+      ['C', 'B', 40, sOut],
+    ] as const) {
+      const x = r.cells.find((y) => y.origin === o && y.destination === d);
+      expect(x?.status).toBe('estimated');
+      expect(x?.estimate).toBeCloseTo(lambda + (100 * (c - 2 * lambda)) / s, 9);
+      expect(x?.sd).toBeCloseTo(Math.sqrt(misfit * (100 - 100 ** 2 / s)), 9);
+      expect(x?.upper95).toBeCloseTo((x?.estimate ?? 0) + 1.959964 * (x?.sd ?? 0), 9);
+    }
+    // The probed pairs no count holds keep their prior, their sd widened alike: 2 · √misfit.
+    expect(r.cells.find((y) => y.origin === 'A' && y.destination === 'B')?.sd).toBeCloseTo(2 * Math.sqrt(misfit), 9);
+  });
+
   it('with line counts, 95 % intervals cover 90–98 % of cells with ≥ 20 true trips, unprobed zones included', () => {
     // Six zones, A–D seen by probes (detection rates 0.4–0.9, prior = matched / (p_o p_d) with its binomial
     // variance), E and F by nothing: their cells have the uninformative prior. Counts: Poisson origin and
