@@ -12,6 +12,22 @@ const cell = (origin: string, destination: string, prior: number, variance = pri
   observed: prior / 2,
 });
 
+/** A and B probed (A→B, B→A: prior 10, variance 4), C unprobed; C's access line counts `into` and `outOf` C. */
+const probedABWithLineOfC = (into: number, outOf: number) =>
+  estimateZoneOd({
+    zones: ['A', 'B', 'C'],
+    observed: new Set(['A', 'B']),
+    cells: [cell('A', 'B', 10, 4), cell('B', 'A', 10, 4)],
+    totals: [],
+    links: {
+      shares: threeZoneShares('L'),
+      counts: [
+        { key: 'L|in', value: into },
+        { key: 'L|out', value: outOf },
+      ],
+    },
+  });
+
 describe('estimateZoneOd', () => {
   it('keeps the trips of an unobserved zone apart (residual cells) instead of spreading them over observed cells', () => {
     // Truth: A→B 100, B→A 80, A→C 60, C→B 40; C has neither probe nor counter. Probes see A and B (priors exact
@@ -176,19 +192,7 @@ describe('estimateZoneOd', () => {
     // pairs' mean). The prior already fits both counts, so every unprobed cell stays at 4; posterior variance
     // 100 − 100² / (2 · 100 + 8.64) = 52.071 (sd 7.216), interval [0, 4 + 1.959964 · 7.216]. With the probed mean
     // as prior (the earlier rule) each would be 10 + 100 · (8 − 20) / 208.64 = 4.248, and the total 48.5 instead of 36.
-    const r = estimateZoneOd({
-      zones: ['A', 'B', 'C'],
-      observed: new Set(['A', 'B']),
-      cells: [cell('A', 'B', 10, 4), cell('B', 'A', 10, 4)],
-      totals: [],
-      links: {
-        shares: threeZoneShares('L'),
-        counts: [
-          { key: 'L|in', value: 8 },
-          { key: 'L|out', value: 8 },
-        ],
-      },
-    });
+    const r = probedABWithLineOfC(8, 8);
     const sd = Math.sqrt(100 - 100 ** 2 / 208.64);
     expect(sd).toBeCloseTo(7.216, 3);
     for (const [o, d] of [
@@ -214,19 +218,7 @@ describe('estimateZoneOd', () => {
     // (4/8.64 + 4/56) = 6.1386; the counts hold disjoint cells, so S is diagonal: S_in = 2 · 100 + 8.64, S_out =
     // 2 · 100 + 56, and the misfit = ((8 − 2λ)² / S_in + (40 − 2λ)² / S_out) / 2 = 1.545 > 1. Each posterior sd is
     // the GLS one, 100 − 100² / S, times √misfit; the estimates are the GLS ones: λ + 100 (c − 2λ) / S.
-    const r = estimateZoneOd({
-      zones: ['A', 'B', 'C'],
-      observed: new Set(['A', 'B']),
-      cells: [cell('A', 'B', 10, 4), cell('B', 'A', 10, 4)],
-      totals: [],
-      links: {
-        shares: threeZoneShares('L'),
-        counts: [
-          { key: 'L|in', value: 8 },
-          { key: 'L|out', value: 40 },
-        ],
-      },
-    });
+    const r = probedABWithLineOfC(8, 40);
     const lambda = (16 / 8.64 + 80 / 56) / (4 / 8.64 + 4 / 56);
     expect(lambda).toBeCloseTo(6.1386, 4);
     const sIn = 208.64;
