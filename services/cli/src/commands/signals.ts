@@ -11,7 +11,7 @@ export const help = `passage signals plan --scenario <world-dir> [--data <dir>] 
                       [--format json|csv|sumo] [--out <file>] [--min-cycle 40] [--max-cycle 120]
                       [--design peak15|mean] [--demand-scale 1] [--min-gain 0.1] [--amber-used 0]
                       [--periods <n>] [--spillback-reserve 0.15] [--cycle webster|delay] [--coordinate <m>]
-                      [--pedestrian-speed <m/s>]
+                      [--pedestrian-speed <m/s>] [--lane-choice even|equalise]
   For every signalised junction a camera watches: the stored turning movements (classes → passenger-car units:
   car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data; design flows = its
   busiest 15 minutes as an hourly rate, or --design mean; --demand-scale 1.3 = what-if +30 %), the current plan's
@@ -25,7 +25,8 @@ export const help = `passage signals plan --scenario <world-dir> [--data <dir>] 
   junction (their queue can block it) get their flow ratio × 1.15 in the green split; network entries do not.
   Measured alternatives, off by default: --cycle delay (the cycle of least HCM delay, permitted lefts filtering
   through opposing flow), --coordinate 150 (junctions ≤ 150 m apart share a cycle, progression offsets),
-  --pedestrian-speed 1.2 (HCM pedestrian minimum green from the crossing length). --format sumo writes a tlLogic additional file that
+  --pedestrian-speed 1.2 (HCM pedestrian minimum green from the crossing length). --lane-choice equalise (a
+  movement served from several lanes shared so that their flow ratios are equal; default even: the same on each). --format sumo writes a tlLogic additional file that
   \`sumo -c scenario.sumocfg -a busstops.add.xml,<file>\` loads over the world's network. Plans use the stored
   movements only (no truth, no routes).
 
@@ -54,6 +55,7 @@ const FLAGS = {
   cycle: { type: 'string' },
   'spillback-reserve': { type: 'string' },
   'pedestrian-speed': { type: 'string' },
+  'lane-choice': { type: 'string' },
   plan: { type: 'string' },
   seeds: { type: 'string', default: '1,2,3' },
   scales: { type: 'string', default: '1' },
@@ -89,6 +91,11 @@ function fraction(v: string | undefined, flag: string, max = 1): number | undefi
 function design(v: string): 'peak15' | 'mean' {
   if (v !== 'peak15' && v !== 'mean') throw new PassageError('PASSAGE_CLI_USAGE', `--design ${v}: use peak15 or mean.`);
   return v;
+}
+
+function laneChoice(v: string | undefined): 'equalise' | 'even' | undefined {
+  if (v === undefined || v === 'equalise' || v === 'even') return v;
+  throw new PassageError('PASSAGE_CLI_USAGE', `--lane-choice ${v}: use equalise or even.`);
 }
 
 function cycleChoice(v: string | undefined): 'webster' | 'delay' | undefined {
@@ -165,6 +172,7 @@ export async function run(argv: string[]): Promise<number> {
       periods: values.periods === undefined ? undefined : numbers(values.periods, 'periods')[0],
       coordinateWithinM: values.coordinate === undefined ? undefined : fraction(values.coordinate, 'coordinate', 2000),
       cycleChoice: cycleChoice(values.cycle),
+      laneChoice: laneChoice(values['lane-choice']),
       spillbackReserve: fraction(values['spillback-reserve'], 'spillback-reserve'),
       pedestrianSpeedMps:
         values['pedestrian-speed'] === undefined

@@ -209,3 +209,31 @@ describe('cycle chosen by HCM delay (permitted lefts filtering through opposing 
     expect(delays[80]).toBeGreaterThan(delays[best]);
   });
 });
+
+describe('lane choice: a movement served from two lanes', () => {
+  /** `crossLeft` with a second, straight-only north lane n_1 (link 5, green with n_0's straight link). */
+  const twoLane: SignalController = {
+    ...crossLeft,
+    id: 'xl2',
+    links: [...crossLeft.links, { index: 5, from: 'n', to: 's', lane: 'n_1', turn: 's' }],
+    phases: crossLeft.phases.map((p) => ({ ...p, state: p.state + p.state[0] })),
+  };
+  const lane = (p: ReturnType<typeof planJunction>, id: string) => p.proposed.lanes.find((l) => l.lane === id);
+
+  it('equalise: in through-car equivalents 400 + 150 × 1/0.6 = 650 → 325 per lane: n_1 325, n_0 75 + 150', () => {
+    const p = planJunction(twoLane, leftFlows, { laneChoice: 'equalise' });
+    expect(lane(p, 'n_1')?.flowPcuH).toBeCloseTo(325, 6);
+    expect(lane(p, 'n_0')?.flowPcuH).toBeCloseTo(225, 6);
+    // n_0 saturates at 1800 / (1 + (150/225)(1/0.6 − 1)) = 1246.15, so both lanes are at y = 325 / 1800 = 0.1806
+    expect(lane(p, 'n_0')?.saturationPcuH).toBeCloseTo(1246.15, 2);
+    expect((lane(p, 'n_0')?.flowPcuH ?? 0) / (lane(p, 'n_0')?.saturationPcuH ?? 1)).toBeCloseTo(325 / 1800, 6);
+  });
+
+  it('even (default): 200 straight on each lane, n_0 = 350 at 1800 / (1 + (150/350)(2/3)) = 1400 → y 0.25', () => {
+    const p = planJunction(twoLane, leftFlows);
+    expect(planJunction(twoLane, leftFlows, { laneChoice: 'even' }).proposed).toEqual(p.proposed);
+    expect(lane(p, 'n_1')?.flowPcuH).toBeCloseTo(200, 9);
+    expect(lane(p, 'n_0')?.flowPcuH).toBeCloseTo(350, 9);
+    expect(lane(p, 'n_0')?.saturationPcuH).toBeCloseTo(1400, 9);
+  });
+});
