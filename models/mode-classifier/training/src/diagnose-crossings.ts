@@ -11,19 +11,26 @@
  * - `tracker-cut` / `tracker`: (the box cut by the image border at the crossing / whole) detected with boxes above that threshold, yet no track counted the crossing (a track born too late,
  *   ended too early, broken at the line, or its positions never left the line's margin band on one side).
  *
- * Per mode, with the share of each bucket; `--json` writes the numbers. Only synthesised data of the given world
- * is read (the truth is the scenario's trajectories); used on the training worlds to find what a convention or a
+ * Per mode, with the share of each bucket; `--json` writes the numbers. With `--classify` the other way round too
+ * (over-counts): every crossing the worker counts, under the mode the committed classifier gives its track (gated,
+ * as the worker), matched one-to-one to the truth crossings (same line and direction, ± 2 s, nearest first; a
+ * person-voted track takes a two-wheeler's crossing last), is `ok` (a crossing of that mode), `fromOther` (of
+ * another mode: classification), `riderDup` (unmatched, person-voted, a two-wheeler crossed there: its rider),
+ * `fragDup` (unmatched, a road user of that mode, or a two-wheeler for a two-wheeler, crossed there: a second track
+ * of one road user), `otherDup` (unmatched, only other modes crossed there) or `falsePos` (nobody crossed there).
+ * Only synthesised data of the given world is read (the truth is the scenario's trajectories); used on the training worlds to find what a convention or a
  * camera setting costs.
  *
  *   node --import tsx models/mode-classifier/training/src/diagnose-crossings.ts --scenario infra/scenarios/dreux-grid \
  *     [--detector low-score|'{"preset":…}'] [--vary-cameras <seed>] [--cameras-ranges '{"heightM":[4,6],"fps":[5]}']
- *     [--from-s 0] [--to-s 1200] [--pipeline '<JSON overrides>'] [--json out.json]
+ *     [--from-s 0] [--to-s 1200] [--pipeline '<JSON overrides>'] [--classify] [--json out.json]
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@passage/config';
-import { MODES, type Mode } from '@passage/core';
+import { FEATURE_COUNT, MODES, type Mode, needsMode } from '@passage/core';
+import { ModeClassifier } from '@passage/mode-classifier';
 import {
   type DetectionSynthOptions,
   lineCrossings,
@@ -115,6 +122,85 @@ export interface DiagnoseOptions {
   lineTolM?: number;
   /** Half window around the crossing in which the road user's boxes are looked for, s. @default 1 */
   windowS?: number;
+  /** Classify the counted tracks with the committed model and break the counted crossings down (over-counts). */
+  classify?: boolean;
+}
+
+export const OVER_BUCKETS = ['ok', 'fromOther', 'riderDup', 'fragDup', 'otherDup', 'falsePos'] as const;
+export type OverBucket = (typeof OVER_BUCKETS)[number];
+type OverRow = Record<OverBucket, number> & { truth: number; counted: number };
+
+const twoWheeler = (m: string): boolean => m === 'bicycle' || m === 'motorcycle';
+
+/** Counted crossings per classified mode, each in one `OverBucket` (see the module comment). */
+async function overCounts(
+  ctx: Awaited<ReturnType<typeof loadScenario>>,
+  tracks: ReturnType<typeof runScenarioTracks>,
+  crossings: readonly Crossing[],
+  fromS: number,
+  toS: number,
+): Promise<Record<string, OverRow>> {
+  const kept = tracks.filter((t) => needsMode(t.user));
+  const feats = new Float32Array(kept.length * FEATURE_COUNT);
+  for (const [i, t] of kept.entries()) feats.set(t.user.features, i * FEATURE_COUNT);
+  const clf = await ModeClassifier.load({ intraOpNumThreads: 1 });
+  const r = await clf.classifyGated(feats, kept.length);
+  await clf.close();
+  const byKey = new Map<string, number[]>();
+  crossings.forEach((c, i) => {
+    const k = c.key.split('|').slice(0, 3).join('|');
+    const l = byKey.get(k);
+    if (l) l.push(i);
+    else byKey.set(k, [i]);
+  });
+  const counted: { key: string; tS: number; mode: Mode; person: boolean; ev: number }[] = [];
+  kept.forEach((t, i) => {
+    for (const c of t.user.summary.crossings) {
+      const tS = (c.ts - ctx.scenario.start) / 1000;
+      if (tS < fromS || tS >= toS) continue;
+      counted.push({
+        key: `${t.cameraId}|${c.lineId}|${c.direction}`,
+        tS,
+        mode: MODES[r.labels[i]],
+        person: t.user.voteMode === 'pedestrian',
+        ev: -1,
+      });
+    }
+  });
+  const near = (c: (typeof counted)[number]): number[] =>
+    (byKey.get(c.key) ?? []).filter((e) => Math.abs(crossings[e].t - c.tS) <= 2);
+  const pairs: { c: number; e: number; cost: number }[] = [];
+  counted.forEach((c, ci) => {
+    for (const e of near(c)) {
+      const cost = Math.abs(crossings[e].t - c.tS) + (c.person && twoWheeler(crossings[e].mode) ? 10 : 0);
+      pairs.push({ c: ci, e, cost });
+    }
+  });
+  pairs.sort((a, b) => a.cost - b.cost);
+  const taken = new Uint8Array(crossings.length);
+  for (const p of pairs) {
+    if (counted[p.c].ev >= 0 || taken[p.e]) continue;
+    counted[p.c].ev = p.e;
+    taken[p.e] = 1;
+  }
+  const out: Record<string, OverRow> = {};
+  for (const m of MODES) {
+    out[m] = { truth: 0, counted: 0, ok: 0, fromOther: 0, riderDup: 0, fragDup: 0, otherDup: 0, falsePos: 0 };
+  }
+  for (const c of crossings) out[c.mode].truth++;
+  for (const c of counted) {
+    const o = out[c.mode];
+    o.counted++;
+    if (c.ev >= 0) {
+      o[crossings[c.ev].mode === c.mode ? 'ok' : 'fromOther']++;
+      continue;
+    }
+    const modes = near(c).map((e) => crossings[e].mode);
+    if (c.person && modes.some(twoWheeler)) o.riderDup++;
+    else if (modes.some((m) => m === c.mode || (twoWheeler(m) && twoWheeler(c.mode)))) o.fragDup++;
+    else o[modes.length ? 'otherDup' : 'falsePos']++;
+  }
+  return out;
 }
 
 export async function diagnoseCrossings(o: DiagnoseOptions) {
@@ -267,7 +353,9 @@ export async function diagnoseCrossings(o: DiagnoseOptions) {
     const g = v === 'pedestrian' ? 0 : v === 'bicycle' || v === 'motorcycle' ? 1 : 2;
     net[groupName[g]].counted += t.user.summary.crossings.length;
   }
+  const overCount = o.classify ? await overCounts(ctx, tracks, crossings, fromS, toS) : undefined;
   return {
+    overCount,
     cutPaths,
     insideCounted,
     net,
@@ -306,6 +394,7 @@ async function main(): Promise<void> {
       pipeline: { type: 'string' },
       'line-tol': { type: 'string' },
       json: { type: 'string' },
+      classify: { type: 'boolean', default: false },
     },
   });
   const heldOut = isHeldOutWorld(a.scenario as string);
@@ -324,6 +413,7 @@ async function main(): Promise<void> {
     toS: a['to-s'] ? Number(a['to-s']) : undefined,
     pipeline: a.pipeline ? JSON.parse(a.pipeline) : undefined,
     lineTolM: a['line-tol'] ? Number(a['line-tol']) : undefined,
+    classify: a.classify,
   });
   const row = (cells: (string | number)[]): string => cells.map((c, i) => String(c).padStart(i ? 13 : 11)).join('');
   console.log(`${r.scenario} detector ${JSON.stringify(r.detector)} cameras ${JSON.stringify(r.cameras)}`);
@@ -336,6 +426,13 @@ async function main(): Promise<void> {
   console.log(`lost crossings with a cut box, box at the window's start -> end: ${JSON.stringify(r.cutPaths)}`);
   console.log(`net (by vote group): ${JSON.stringify(r.net)}`);
   console.log(`median best score of lost crossings: ${JSON.stringify(r.medianScoreLost)}`);
+  if (r.overCount) {
+    console.log(`counted crossings by classified mode:\n${row(['mode', 'truth', 'counted', ...OVER_BUCKETS, 'err'])}`);
+    for (const [m, v] of Object.entries(r.overCount)) {
+      const err = v.truth ? `${((100 * (v.counted - v.truth)) / v.truth).toFixed(1)}%` : '-';
+      console.log(row([m, v.truth, v.counted, ...OVER_BUCKETS.map((k) => v[k]), err]));
+    }
+  }
   console.log(`${((performance.now() - t0) / 1000).toFixed(0)} s`);
   if (a.json) writeFileSync(a.json, `${JSON.stringify(r, null, 1)}\n`);
 }
