@@ -75,7 +75,7 @@ export async function run(): Promise<Record<string, number>> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = await run();
-  console.log('mode classifier (ONNX, onnxruntime-node CPU, 1 intra-op thread), 18 features → 7 modes');
+  console.log(`mode classifier (ONNX, onnxruntime-node CPU, 1 intra-op thread), ${FEATURE_COUNT} features → 7 modes`);
   console.log(`${'batch'.padStart(6)}  ${'tracks/s'.padStart(12)}  ${'ms/batch'.padStart(10)}`);
   for (const b of BATCHES) {
     const tps = Math.round(r[`batch${b}_tracks_per_s`]).toLocaleString('en-US');

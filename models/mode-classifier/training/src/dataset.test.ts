@@ -59,4 +59,32 @@ describe('features CSV', () => {
     expect(d.n).toBe(1);
     expect(MODES[d.labels[0]]).toBe('bicycle');
   });
+
+  it('computes width_rel and height_rel per camera, in row order, when the file has the per-track features only', () => {
+    const base = FEATURE_NAMES.filter((n) => n !== 'width_rel' && n !== 'height_rel');
+    const line = (w: number, h: number, car: number, label: string, cam: string): string =>
+      [...base.map((n) => (n === 'width_m' ? w : n === 'height_m' ? h : n === 'vote_car' ? car : 0)), label, cam].join(
+        ',',
+      );
+    const text = [
+      [...base, 'label', 'camera'].join(','),
+      line(4.01, 2.01, 1, 'car', 'cam-a'), // against the prior 3.8 × 2.3, then the camera's first car
+      line(9, 9, 1, 'rider', 'cam-a'), // skipped: neither read nor in the reference
+      line(4.75, 2.6, 0, 'van', 'cam-a'), // against (4.01 + 10 · 3.8) / 11 = 3.8191 and (2.01 + 23) / 11 = 2.2736
+      line(4.75, 2.6, 1, 'van', 'cam-b'), // another camera: the prior
+    ].join('\n');
+    const d = parseFeaturesCsv(text);
+    expect(d.n).toBe(3);
+    const at = (i: number, name: (typeof FEATURE_NAMES)[number]): number => d.features[i * FEATURE_COUNT + col(name)];
+    expect(at(0, 'width_rel')).toBeCloseTo(4.01 / 3.8, 5);
+    expect(at(0, 'height_rel')).toBeCloseTo(2.01 / 2.3, 5);
+    expect(at(1, 'width_rel')).toBeCloseTo(4.75 / (42.01 / 11), 4); // 1.2438
+    expect(at(1, 'height_rel')).toBeCloseTo(2.6 / (25.01 / 11), 4); // 1.1435
+    expect(at(2, 'width_rel')).toBeCloseTo(1.25, 5);
+    // A file that has the columns keeps its values (the committed fixtures).
+    expect(parseFeaturesCsv(toFeaturesCsv(d)).features[FEATURE_COUNT + col('width_rel')]).toBeCloseTo(
+      4.75 / (42.01 / 11),
+      4,
+    );
+  });
 });

@@ -8,11 +8,17 @@
  * `seed`, `camera`) are ignored. Numbers in plain decimal or exponent notation, units as documented with the
  * features. Rows labelled `rider` (the person box of a cyclist/motorcyclist, written by `scenario-features.ts`) are
  * skipped: a rider is not a road user of its own. Files ending in `.gz` are gunzipped.
+ *
+ * The per-camera features `width_rel` and `height_rel` (`CAMERA_FEATURES`, `@passage/core` camera-size.ts) may be
+ * absent (the scenario files hold the per-track features only): they are then computed as the worker computes them,
+ * by one `CameraSizeReference` run over the file's road-user rows in order, per value of the `camera` column (one
+ * camera when there is none). A file is one run of the cameras, in the order their tracks ended. The worker's
+ * reference also sees the tracks that matched no truth crossing (not in the files): a small difference.
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { PassageError } from '@passage/config/errors';
-import { FEATURE_COUNT, FEATURE_NAMES, MODES, type Mode } from '@passage/core';
+import { CameraSizeReference, FEATURE_COUNT, FEATURE_NAMES, MODES, type Mode } from '@passage/core';
 import { shuffleInPlace } from './sampling.ts';
 
 /** A labelled feature matrix: `features` is `n × FEATURE_COUNT`, row-major; `labels[i]` indexes `MODES`. */
@@ -70,13 +76,19 @@ function formatNumber(v: number): string {
 /** Label of rows that are read past (see the module comment). */
 export const SKIPPED_LABEL = 'rider';
 
+/** Features computed from the file's earlier rows of the same camera when the file lacks them. */
+export const CAMERA_FEATURES: readonly string[] = ['width_rel', 'height_rel'];
+
 /** Parses `features.csv` text (see the module comment for the format). */
 export function parseFeaturesCsv(text: string, source = 'features.csv'): Dataset {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length === 0) throw invalid(source, 'the file is empty; expected a header line');
   const header = lines[0].split(',').map((h) => h.trim());
   const cols = FEATURE_NAMES.map((name) => header.indexOf(name));
-  const missing = FEATURE_NAMES.filter((_, k) => cols[k] < 0);
+  const derive = CAMERA_FEATURES.some((name) => !header.includes(name));
+  const missing = FEATURE_NAMES.filter((name, k) => cols[k] < 0 && !(derive && CAMERA_FEATURES.includes(name)));
+  const cameraCol = header.indexOf('camera');
+  const reference = new CameraSizeReference();
   const labelCol = header.indexOf('label');
   if (missing.length > 0 || labelCol < 0) {
     const names = [...missing, ...(labelCol < 0 ? ['label'] : [])].join(', ');
@@ -89,6 +101,7 @@ export function parseFeaturesCsv(text: string, source = 'features.csv'): Dataset
   for (let i = 0; i < n; i++) {
     const cells = rows[i].split(',');
     for (let k = 0; k < FEATURE_COUNT; k++) {
+      if (derive && CAMERA_FEATURES.includes(FEATURE_NAMES[k])) continue;
       const v = Number(cells[cols[k]]);
       if (!Number.isFinite(v)) {
         throw invalid(source, `data row ${i + 1}: column ${FEATURE_NAMES[k]} is not a finite number`);
@@ -98,6 +111,7 @@ export function parseFeaturesCsv(text: string, source = 'features.csv'): Dataset
     const label = MODES.indexOf((cells[labelCol] ?? '').trim() as Mode);
     if (label < 0) throw invalid(source, `data row ${i + 1}: label must be one of ${MODES.join(', ')}`);
     labels[i] = label;
+    if (derive) reference.apply(cameraCol >= 0 ? (cells[cameraCol] ?? '').trim() : '', features, i);
   }
   return { n, features, labels };
 }

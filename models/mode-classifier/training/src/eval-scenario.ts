@@ -8,6 +8,7 @@
  *     [--pipeline '<JSON overrides of CameraPipelineOptions>']   (experiments, e.g. '{"stitch":false}')
  *     [--truth-files]   (default: truth tables recomputed from the trajectories, as writeScenarioTruth does)
  *     [--vary-cameras <seed>] [--camera-ranges '{"heightM":[4,6],"hfovDeg":[60,80],"fps":[5,12.5,15]}']
+ *     [--drop width_rel,height_rel]   (ablation: those features set to 0, for a model trained with train.ts --drop)
  *
  * Reports: line-count totals per mode group (pedestrians, bicycles, motor vehicles; target |error| ≤ 3 %), share
  * of line × direction × mode × 15-min cells with GEH < 5 (target ≥ 95 %; also without the mode split), turning
@@ -17,7 +18,16 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FEATURE_COUNT, type FinishedRoadUser, MinuteAggregator, MODES, type Mode, needsMode } from '@passage/core';
+import {
+  CameraSizeReference,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  type FinishedRoadUser,
+  MinuteAggregator,
+  MODES,
+  type Mode,
+  needsMode,
+} from '@passage/core';
 import {
   type DecisionSource,
   evaluate as evaluateLabels,
@@ -52,6 +62,8 @@ export interface ScenarioEvalOptions {
   detector?: RunTracksOptions['detector'];
   /** `onnx` (gated model, the worker's default) or `detector` (votes only), as config `classifier.mode`. */
   mode?: 'onnx' | 'detector';
+  /** Ablation: these features are set to 0 before classification (a model trained with `train.ts --drop`). */
+  drop?: readonly string[];
   /** Camera variant seed and ranges (`camera-variants.ts`; training worlds only): the world through other cameras. */
   varyCameras?: number;
   cameraRanges?: CameraVariantRanges;
@@ -73,6 +85,14 @@ export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
   const t2 = performance.now();
   // The worker: riders dropped, tracks with a crossing or a movement classified.
   const kept = tracks.filter((t) => needsMode(t.user));
+  // As the worker: each camera's reference car size from its earlier classified tracks (width_rel, height_rel).
+  const sizes = new CameraSizeReference();
+  for (const t of kept) sizes.apply(t.cameraId, t.user.features);
+  for (const name of o.drop ?? []) {
+    const k = FEATURE_NAMES.indexOf(name as (typeof FEATURE_NAMES)[number]);
+    if (k < 0) throw new Error(`drop: no feature ${name}`);
+    for (const t of kept) t.user.features[k] = 0;
+  }
   const feats = new Float32Array(kept.length * FEATURE_COUNT);
   for (const [i, t] of kept.entries()) feats.set(t.user.features, i * FEATURE_COUNT);
   // As the worker: the gated model (classifyGated), or the detector votes with mode `detector`.
@@ -276,6 +296,7 @@ async function main(): Promise<void> {
       mode: { type: 'string' },
       'vary-cameras': { type: 'string' },
       'camera-ranges': { type: 'string' },
+      drop: { type: 'string' },
     },
   });
   const r = await evalScenario(resolve(a.scenario as string), {
@@ -289,6 +310,7 @@ async function main(): Promise<void> {
     mode: a.mode === 'detector' ? 'detector' : 'onnx',
     varyCameras: a['vary-cameras'] ? Number(a['vary-cameras']) : undefined,
     cameraRanges: a['camera-ranges'] ? JSON.parse(a['camera-ranges']) : undefined,
+    drop: a.drop?.split(','),
   });
   console.log(formatReport(r.report));
   const lc = r.report.lineCounts;

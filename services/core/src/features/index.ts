@@ -1,2 +1,3 @@
+export * from './camera-size.ts';
 export * from './ground-size.ts';
 export * from './track-features.ts';

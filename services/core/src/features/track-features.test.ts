@@ -32,8 +32,9 @@ function cyclist(): TrackFeatureInput {
 }
 
 describe('computeTrackFeatures', () => {
-  it('has 18 documented features in a fixed order', () => {
-    expect(FEATURE_COUNT).toBe(18);
+  it('has 20 documented features in a fixed order', () => {
+    expect(FEATURE_COUNT).toBe(20);
+    expect(FEATURE_NAMES.slice(18)).toEqual(['width_rel', 'height_rel']);
     expect(FEATURE_NAMES.slice(6, 12)).toEqual(DETECTOR_CLASSES.map((c) => `vote_${c}`));
   });
 
@@ -57,6 +58,9 @@ describe('computeTrackFeatures', () => {
     expect(v[f('n_frames')]).toBe(41);
     expect(v[f('path_length_m')]).toBeCloseTo(15.6, 5);
     expect(v[f('straightness')]).toBeCloseTo(0.97, 6);
+    // Against the prior reference car (3.8 m × 2.3 m) until the camera's own replaces it (camera-size.ts).
+    expect(v[f('width_rel')]).toBeCloseTo(1.7 / 3.8, 6);
+    expect(v[f('height_rel')]).toBeCloseTo(1.75 / 2.3, 6);
   });
 
   it('uses given sample times and lags of at least ACCEL_MIN_LAG_S', () => {
@@ -84,7 +88,7 @@ describe('computeTrackFeatures', () => {
       straightness: Number.NaN,
     };
     computeTrackFeatures(empty, batch, 1);
-    expect(Array.from(batch.subarray(FEATURE_COUNT, 2 * FEATURE_COUNT))).toEqual(new Array(18).fill(0));
+    expect(Array.from(batch.subarray(FEATURE_COUNT, 2 * FEATURE_COUNT))).toEqual(new Array(FEATURE_COUNT).fill(0));
     expect(batch[0]).toBe(7);
     expect(batch[2 * FEATURE_COUNT]).toBe(7);
     expect(() => computeTrackFeatures(empty, batch, 3)).toThrow(RangeError);

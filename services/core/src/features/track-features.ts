@@ -26,6 +26,11 @@
  * |15 | `n_frames`            | count    | number of frames with a detection of the track                               |
  * |16 | `path_length_m`       | m        | ground length of the foot-point path                                         |
  * |17 | `straightness`        | 0..1     | straight-line distance first→last foot point / path length (1 = straight)    |
+ * |18 | `width_rel`           | ratio    | `width_m` / the camera's reference car width (`camera-size.ts`)              |
+ * |19 | `height_rel`          | ratio    | `height_m` / the camera's reference car height (`camera-size.ts`)            |
+ *
+ * `width_rel` and `height_rel` depend on the camera's earlier tracks: here they are set against the prior
+ * reference `SIZE_PRIOR_M`; `CameraSizeReference.apply` (`camera-size.ts`) rewrites them with the camera's own.
  *
  * Empty sample arrays give 0 for the corresponding statistics; non-finite samples are ignored.
  */
@@ -54,6 +59,8 @@ export const FEATURE_NAMES = [
   'n_frames',
   'path_length_m',
   'straightness',
+  'width_rel',
+  'height_rel',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
@@ -62,6 +69,10 @@ export const FEATURE_COUNT: number = FEATURE_NAMES.length;
 
 /** Index of the first vote share in the feature vector (the 6 shares follow in `DETECTOR_CLASSES` order). */
 export const VOTE_FEATURE_OFFSET = 6;
+
+/** Prior reference car width and height (m) of `width_rel`/`height_rel`: medians of the car-voted tracks of the
+ * training cameras (see `camera-size.ts`). */
+export const SIZE_PRIOR_M = { width: 3.8, height: 2.3 } as const;
 
 /** Minimum time lag (s) between the two speed samples of one acceleration estimate (damps per-frame noise). */
 export const ACCEL_MIN_LAG_S = 0.5;
@@ -218,6 +229,8 @@ export function computeTrackFeatures(
   out[o + 15] = finiteOr0(input.nFrames);
   out[o + 16] = finiteOr0(input.pathLengthM);
   out[o + 17] = clamp01(input.straightness);
+  out[o + 18] = out[o] > 0 ? out[o] / SIZE_PRIOR_M.width : 0;
+  out[o + 19] = out[o + 1] > 0 ? out[o + 1] / SIZE_PRIOR_M.height : 0;
   return out;
 }
 
