@@ -292,6 +292,12 @@ export const ConfigSchema = Type.Object(
         fps: Type.Number({ exclusiveMinimum: 0, default: 10 }),
         /** A camera silent this long (event time) has its live tracks ended. */
         idleFlushMs: Type.Integer({ minimum: 100, default: 5000 }),
+        /**
+         * Kafka: how far (event time) a restarted video-flows, or the new owner of a camera's partition, may re-read
+         * the camera's frames before the committed offset to rebuild its live tracks (warm-up; tracks are never
+         * stored, only the input offset to re-read from). 0: no re-read (tracks alive at a crash or hand-over lost).
+         */
+        replayMaxMs: Type.Integer({ minimum: 0, default: 120000 }),
         /** A forward jump of a camera's clock beyond this ends its live tracks first. */
         maxClockJumpMs: Type.Integer({ minimum: 1000, default: 60000 }),
         /** ByteTrack parameters (see services/core/src/tracker/options.ts), e.g. {"trackHigh": 0.6}. */

@@ -327,10 +327,11 @@ export class KafkaTransport {
     /** Input partitions of the latest assignment (kept across reconnects: what a new assignment lacks is revoked). */
     let owned = new Set<number>();
     /**
-     * Newly assigned partitions being re-read for the operator's warm-up (`Operator.replayFrom`), with the offset
-     * committed by the previous owner: records before it go to `warmUp`, from it on to `processBatch`.
+     * Newly assigned partitions being re-read for the operator's warm-up (`Operator.replayFrom`): the next offset to
+     * re-read and the offset committed by the previous owner (records before it go to `warmUp`, from it on to
+     * `processBatch`).
      */
-    const warming = new Map<number, bigint>();
+    const warming = new Map<number, { next: bigint; to: bigint }>();
     const replays = task.replays && handOver;
     const offsetsAfter = (topic: string, partition: number, last: bigint) => [
       { topic, partitions: [{ partition, offset: (last + 1n).toString() }] },
@@ -430,8 +431,14 @@ export class KafkaTransport {
               for (const partition of gained) {
                 const r = replay.get(partition);
                 if (!r || r.from === null || BigInt(r.from) >= BigInt(r.to)) continue;
-                c.seek({ topic: role.input, partition, offset: r.from });
-                warming.set(partition, BigInt(r.to));
+                warming.set(partition, { next: BigInt(r.from), to: BigInt(r.to) });
+                try {
+                  c.seek({ topic: role.input, partition, offset: r.from });
+                } catch (e) {
+                  // The consumer is stopping (members leaving together): the close re-reads it (finishWarmUps).
+                  log.info({ partition, err: (e as Error).message }, 'seek to the replay offset refused');
+                  continue;
+                }
                 log.info({ partition, from: r.from, to: r.to }, 'partition re-read from its replay offset (warm-up)');
               }
             }).catch((err) => supervisor.fail(err));
@@ -444,8 +451,9 @@ export class KafkaTransport {
           locked(async () => {
             if (!isRunning() || isStale() || batch.messages.length === 0 || p !== producer) return;
             let messages = batch.messages;
-            const warmTo = warming.get(batch.partition);
-            if (warmTo !== undefined) {
+            const warmingHere = warming.get(batch.partition);
+            if (warmingHere !== undefined) {
+              const warmTo = warmingHere.to;
               // Warm-up: the previous owner committed these records' outputs; the operator only rebuilds its state.
               const warm = messages.filter((m) => BigInt(m.offset) < warmTo);
               messages = messages.filter((m) => BigInt(m.offset) >= warmTo);
@@ -454,6 +462,7 @@ export class KafkaTransport {
               const dropped = await task.warmUp(batch.partition, toSourceRecords(warm), end);
               if (dropped > 0)
                 log.error({ partition: batch.partition, dropped }, 'outputs emitted in a warm-up dropped');
+              warmingHere.next = lastWarm + 1n;
               if (end) {
                 warming.delete(batch.partition);
                 log.info({ partition: batch.partition, to: warmTo.toString() }, 'warm-up done');
@@ -524,6 +533,7 @@ export class KafkaTransport {
     });
     await supervisor.start();
     let stopped = false;
+    const finishWarmUps = () => this.#finishWarmUps(role, task, warming, log);
     const encode = (o: OutRecord[]) =>
       this.encode(o, role.outputs, options.dlqTopic, { source, watermark: task.watermark });
     return {
@@ -546,6 +556,9 @@ export class KafkaTransport {
           if (uncommitted.size > 0) {
             log.error({ partitions: [...uncommitted.keys()] }, 'outputs of batches whose transaction failed are lost');
           }
+          // Partitions gained while stopping (members leaving together) whose re-read is not done: finished now, so the
+          // live tracks their previous owner left to this one are counted at the close below.
+          if (warming.size > 0) await finishWarmUps();
           const outs = await task.close();
           if (replays) {
             // Closing ended every live state and emitted it: a next owner has nothing to re-read.
@@ -769,6 +782,63 @@ export class KafkaTransport {
     await task.restore([...latest.values()]);
     log.info({ topic, keys: latest.size, replayOffsets: replay.size }, 'state restored');
     return replay;
+  }
+
+  /**
+   * Re-reads what is left of the warm-ups of `warming` (partition → next offset, committed offset) with a consumer of
+   * its own, before a graceful close. Gives up after 30 s (the tracks alive at those hand-overs are then lost, and
+   * said so).
+   */
+  async #finishWarmUps<I>(
+    role: ProcessorRole<I>,
+    task: ProcessorTask<I>,
+    warming: Map<number, { next: bigint; to: bigint }>,
+    log: Logger,
+  ): Promise<void> {
+    for (const [partition, w] of warming) {
+      if (w.next < w.to) continue;
+      await task.warmUp(partition, [], true);
+      warming.delete(partition);
+    }
+    if (warming.size === 0) return;
+    const groupId = `${this.opts.groupPrefix}.${role.name}.warm-up.${process.pid}.${Date.now()}`;
+    const c = this.consumer(groupId);
+    const t0 = Date.now();
+    try {
+      c.on(c.events.GROUP_JOIN, (e) => {
+        const parts = (e.payload.memberAssignment[role.input] ?? []) as number[];
+        const others = parts.filter((x) => !warming.has(x));
+        if (others.length > 0) c.pause([{ topic: role.input, partitions: others }]);
+        for (const [partition, w] of warming) c.seek({ topic: role.input, partition, offset: w.next.toString() });
+      });
+      await c.connect();
+      await c.subscribe({ topic: role.input, fromBeginning: true });
+      await c.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, isStale }) => {
+          const w = warming.get(batch.partition);
+          if (!w || isStale()) return;
+          const warm = batch.messages.filter((m) => BigInt(m.offset) >= w.next && BigInt(m.offset) < w.to);
+          const lastWarm = warm.length > 0 ? BigInt(warm[warm.length - 1].offset) : w.next - 1n;
+          const end = lastWarm + 1n >= w.to || batch.messages.some((m) => BigInt(m.offset) >= w.to);
+          await task.warmUp(batch.partition, toSourceRecords(warm), end);
+          w.next = lastWarm + 1n;
+          if (end) warming.delete(batch.partition);
+        },
+      });
+      while (warming.size > 0 && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await c.disconnect().catch(() => undefined);
+      const admin = await this.getAdmin().catch(() => undefined);
+      await admin?.deleteGroups([groupId]).catch(() => undefined);
+    }
+    if (warming.size > 0) {
+      log.warn(
+        { partitions: [...warming.keys()] },
+        'warm-up of partitions gained while stopping not finished in 30 s: their live tracks are lost',
+      );
+    } else log.info({ ms: Date.now() - t0 }, 'warm-ups of partitions gained while stopping finished before the close');
   }
 
   /** Connects a consumer and runs `eachBatch` on `topic`, reporting fetches and crashes to the supervisor. */

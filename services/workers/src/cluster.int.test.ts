@@ -3,7 +3,8 @@
  * ports). (a) The leader of the detections partitions is SIGKILLed mid-stream and left dead: the worker and the
  * producer follow the new leaders by themselves and the stored counts and video crossings equal an embedded run of
  * the same input. (b) video-flows scaled out from 1 to 3 processes while frames flow (camera-keyed partitions, each
- * join revokes partitions from the running members): the stored crossings and movements equal a single-process run.
+ * join revokes partitions from the running members, and the members stop together): the stored crossings and
+ * movements equal a single-process run, key by key.
  */
 import { resolve } from 'node:path';
 import { type Config, loadConfig } from '@passage/config';
@@ -290,7 +291,7 @@ describe('3-node Kafka cluster', () => {
     await cluster.restart(leader);
   }, 300_000);
 
-  it('video-flows scaled out from 1 to 3 processes mid-stream: crossings equal a single-process run', async () => {
+  it('video-flows scaled out from 1 to 3 processes mid-stream: crossings and movements equal a single-process run', async () => {
     const iso = isolatedConfig('cluster-scale', { sitesFile: resolve(SCENARIO, 'scenario.json') });
     const env = { KAFKA_BROKERS: cluster.brokers, PASSAGE_CONFIG: iso.file };
     const config = loadConfig({ env, file: iso.file, overrides: { stream: { sinkFlushMs: 200 } } });
@@ -330,13 +331,16 @@ describe('3-node Kafka cluster', () => {
     await t.close();
     const single = await embeddedRun(config, ['detections']);
     expect(sumOf(single.lines)).toBeGreaterThan(50);
-    // Target: equal. FAIL, bounded here (docs/OPERATIONS.md "Faults"). video-flows hands each revoked camera's open
-    // minutes over through its state topic (the old owner leaves them to the checkpoint it committed with its offsets,
-    // the new owner adopts them: no open minute is both emitted and adopted, unit-tested in
-    // roles/video-flows-handover.test.ts), but tracker state never leaves memory: a track alive at a hand-over is ended
-    // by the old owner and tracked afresh by the new one, which can lose its crossing or count it on both sides.
-    // Measured 2026-12-04: 616 and 646 of 643 crossings, 284 and 298 of 306 movements; 649/651 and 651/654, 299/308
-    // twice, once new owners adopt the cameras of their partitions at the assignment.
+    // Target: equal, key by key. video-flows hands each revoked camera's open minutes over through its state topic
+    // (the old owner leaves them to the checkpoint it committed with its offsets, the new owner adopts them), and its
+    // live tracks through a re-read: the old owner drops them uncounted, the new owner seeks the partition back to the
+    // replay offset committed with the state and rebuilds them (warm-up, nothing emitted) before counting them as they
+    // end; a member that gains a partition while it stops (members leaving together) finishes that re-read before its
+    // close. The hand-over itself is unit-tested in roles/video-flows-handover.test.ts. Measured 2026-12-04 before the
+    // re-read: 616 and 646 of 643 crossings, 284 and 298 of 306 movements; 649/651 and 651/654, 299/308 twice (tracks
+    // alive at a hand-over ended by the old owner and tracked afresh by the new one). With it: 654/654 and 308/308 in
+    // every run; 592/654 in three runs where members gained partitions while stopping, before the close finished their
+    // re-read.
     console.log(
       `scale-out: crossings ${sumOf(scaled.lines)} of ${sumOf(single.lines)}, movements ${sumOf(scaled.moves)} of ${sumOf(single.moves)}`,
     );
@@ -349,9 +353,7 @@ describe('3-node Kafka cluster', () => {
     console.log(
       `scale-out crossings per camera (scaled/single): ${[...perCamera(scaled.lines)].map(([c, n]) => `${c} ${n}/${ref.get(c)}`).join(', ')}`,
     );
-    const off = Math.abs(sumOf(single.lines) - sumOf(scaled.lines));
-    expect(off).toBeLessThanOrEqual(Math.ceil(sumOf(single.lines) * 0.05));
-    const offMoves = Math.abs(sumOf(single.moves) - sumOf(scaled.moves));
-    expect(offMoves).toBeLessThanOrEqual(Math.ceil(sumOf(single.moves) * 0.1));
+    expect(scaled.lines).toEqual(single.lines);
+    expect(scaled.moves).toEqual(single.moves);
   }, 300_000);
 });

@@ -2,7 +2,6 @@ import type { Config } from '@passage/config';
 import {
   CameraPipelineSet,
   type CameraRoadUser,
-  CameraSizeReference,
   FEATURE_COUNT,
   type FinishedRoadUser,
   type LineCountRow,
@@ -47,19 +46,59 @@ import { type CameraDef, cameraPipelineOptions, loadSitesFile } from '../sites.t
  * embedded bus store the same rows, about one minute of event time after the fact. A late frame's tracks (ready in
  * an epoch already emitted) go out as one more row. A graceful stop emits everything.
  *
- * Crash cost (issue 12, item 5): under Kafka each camera's open epochs — aggregates only: line × direction × mode ×
- * minute counts and speed sums, movement cells, and the camera's current epoch; never a box, a track or an id — are
- * checkpointed as one record per camera to the compacted topic `<topics.lineCounts>.state`
+ * Crash cost (issue 12, item 5) and hand-over (item 2): under Kafka each camera's open epochs — aggregates only:
+ * line × direction × mode × minute counts and speed sums, movement cells, and the camera's current epoch; never a box,
+ * a track or an id — are checkpointed as one record per camera to the compacted topic `<topics.lineCounts>.state`
  * ({@link videoFlowsStateTopic}), in the same transaction as the outputs and input offsets (so the topic always
- * matches the committed offsets), and read again at every partition assignment (`state.handOver`). A restarted
- * instance re-reads the frames after the committed offsets, so a SIGKILL loses at most the crossings of the tracks
- * alive at the last commit before it (tracker state stays in memory: it is what must never be persisted). At a
- * rebalance, the instance that loses a partition forgets its cameras without emitting their open minutes
- * ({@link VideoFlowsOperator.revoke}); the new owner adopts the state the old one committed with the offsets it
- * starts from, at once for the cameras of the partitions it was given (each record names its partition). So no open
- * minute is both emitted and adopted (the double count of the reverted first version, e13d7c2). Embedded runs keep
- * everything in memory.
+ * matches the committed offsets), and read again at every partition assignment (`state.handOver`). Tracker state never
+ * leaves memory; instead each record carries the camera's replay offset (the input offset of the first frame needed
+ * to rebuild its live tracks: since the camera's pipeline last held no road user, minus {@link REPLAY_MARGIN_MS}, at
+ * most `replayMaxMs` of event time back; null with no live track), and the runtime commits the earliest one per
+ * partition ({@link VideoFlowsOperator.replayFrom}). A restarted instance, or the new owner of a partition, re-reads it
+ * from there up to the committed offset in a warm-up ({@link VideoFlowsOperator.warmUp}): the same frames through the
+ * same deterministic tracker rebuild the same tracks, nothing is emitted for them, and a track alive at the committed
+ * offset is counted when it ends, with its crossings before it. At a rebalance the old owner forgets its cameras'
+ * open minutes and live tracks without emitting them ({@link VideoFlowsOperator.revoke}); the new owner adopts the
+ * minutes its predecessor committed (no minute both emitted and adopted: the double count of the reverted first
+ * version, e13d7c2) and rebuilds the tracks. Exact up to tracks that began before the replay cap, and to the tracker's
+ * adaptive score thresholds, which learn from more history than the re-read gives. Embedded runs keep everything in
+ * memory.
  */
+/** A replay starts this much (event time) before a camera's pipeline last held no road user (tentative births). */
+export const REPLAY_MARGIN_MS = 1_000;
+
+/**
+ * One camera's recent input offsets, oldest first, since its pipeline last held no road user (minus a margin) and
+ * at most `maxMs` of event time: the first is where a new owner re-reads from to rebuild the live tracks. Offsets
+ * and times only.
+ */
+class FrameOffsets {
+  private ts: number[] = [];
+  private off: string[] = [];
+  private head = 0;
+  push(ts: number, offset: string): void {
+    this.ts.push(ts);
+    this.off.push(offset);
+  }
+  /** Forgets the frames before `ts`. */
+  dropBefore(ts: number): void {
+    while (this.head < this.ts.length && this.ts[this.head] < ts) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.ts.length) {
+      this.ts = this.ts.slice(this.head);
+      this.off = this.off.slice(this.head);
+      this.head = 0;
+    }
+  }
+  clear(): void {
+    this.ts = [];
+    this.off = [];
+    this.head = 0;
+  }
+  get first(): string | undefined {
+    return this.off[this.head];
+  }
+}
+
 /** Event-time period of the video-flows emission epochs (see the role's comment). */
 export const EMIT_EPOCH_MS = 60_000;
 
@@ -82,15 +121,16 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
   /** Restored camera states not yet adopted (adopted on the first frame of the camera). */
   private readonly dormant = new Map<string, VideoFlowsCameraState>();
   private classifier?: ModeClassifier;
-  /**
-   * Per camera, the reference car size of the classifier's `width_rel`/`height_rel` (`@passage/core`
-   * camera-size.ts): two histograms per camera, no track kept; rebuilt from the prior after a restart.
-   */
-  private readonly sizes = new CameraSizeReference();
   private pending: { agg: MinuteAggregator; user: FinishedRoadUser; cameraId: string }[] = [];
   /** Kafka: the input partition each camera's frames come from (its state is forgotten when that is revoked). */
   private readonly partitionOf = new Map<string, number>();
   private readonly scratch: FinishedRoadUser[] = [];
+  /** Kafka: per camera, the input offsets a new owner re-reads from to rebuild the live tracks (`replayFrom`). */
+  private readonly replay = new Map<string, FrameOffsets>();
+  /** Per camera, the replay offset in its last state record (a changed one is written again). */
+  private readonly savedReplay = new Map<string, string | null>();
+  /** Per camera restored from a checkpoint: its replay offset there (null: no live track at the committed offset). */
+  private readonly restoredReplay = new Map<string, string | null>();
   private featureBuf: Float32Array;
   /** At most ~5 ms of frames per event-loop turn: a 4 MB fetch is ~20k frames, seconds of work. */
   private readonly budget = new WorkBudget();
@@ -161,7 +201,9 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
 
   async processBatch(frames: readonly DetectionFrame[], ctx: OperatorContext): Promise<void> {
     const finished: CameraRoadUser[] = [];
-    for (const f of frames) {
+    const offsets = ctx.offsets;
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i];
       const y = this.budget.tick();
       if (y) await y;
       const p = this.pipelines.get(f.cameraId);
@@ -185,7 +227,9 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
           await this.emitCamera(ctx, f.cameraId, e);
         }
       }
+      const empty = (p?.activeTracks ?? 0) === 0;
       const outcome = this.pipelines.processFrame(f.cameraId, f.ts, f.objects, finished, f);
+      if (p && offsets) this.noteFrame(f.cameraId, f.ts, offsets[i], empty);
       if (outcome === 'unknown-camera') {
         this.stats.unknownCamera++;
         const dl: DeadLetter = {
@@ -219,6 +263,85 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     }
   }
 
+  /**
+   * Records a frame's input offset for the re-read of a new owner. The camera's pipeline held no road user before
+   * (`emptyBefore`) or holds none after it: nothing before it (minus a margin) is needed to rebuild its tracks.
+   */
+  private noteFrame(cameraId: string, ts: number, offset: string, emptyBefore: boolean): void {
+    const maxMs = this.config.video.replayMaxMs;
+    if (maxMs <= 0) return;
+    let r = this.replay.get(cameraId);
+    if (!r) {
+      r = new FrameOffsets();
+      this.replay.set(cameraId, r);
+    }
+    r.push(ts, offset);
+    const live = (this.pipelines.get(cameraId)?.activeTracks ?? 0) > 0;
+    r.dropBefore(emptyBefore || !live ? ts - REPLAY_MARGIN_MS : ts - maxMs);
+  }
+
+  /** A camera's replay offset: the first frame needed to rebuild its live tracks, null when it has none. */
+  private replayOf(cameraId: string): string | null {
+    if ((this.pipelines.get(cameraId)?.activeTracks ?? 0) === 0) return null;
+    return this.replay.get(cameraId)?.first ?? null;
+  }
+
+  /**
+   * Where a new owner of `partition` re-reads from (runtime, `Operator.replayFrom`): the earliest replay offset of
+   * its cameras, or undefined when no camera there has a live track. Offsets only: no track ever leaves memory.
+   */
+  replayFrom(partition: number): string | undefined {
+    let min: bigint | undefined;
+    for (const [cameraId, p] of this.partitionOf) {
+      if (p !== partition) continue;
+      const r = this.replayOf(cameraId);
+      if (r !== null && (min === undefined || BigInt(r) < min)) min = BigInt(r);
+    }
+    return min?.toString();
+  }
+
+  /**
+   * Frames of a newly assigned partition before the offset its previous owner committed (runtime, `Operator.warmUp`):
+   * they only rebuild the trackers. Every road user that ends here was counted by the previous owner (in the open
+   * minutes this instance adopted, or already emitted); one alive at the committed offset is counted here when it
+   * ends, with the crossings it made before (the previous owner never counted it: it forgets live tracks at a
+   * revoke, and a SIGKILL loses them). No aggregate, epoch, plate or dead letter is touched. At the end, cameras that
+   * had no live track at the committed offset (their replay offset was null) drop what the warm-up built.
+   */
+  async warmUp(frames: readonly DetectionFrame[], ctx: OperatorContext, end: boolean): Promise<void> {
+    const finished: CameraRoadUser[] = [];
+    const offsets = ctx.offsets;
+    const { idleFlushMs } = this.config.video;
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i];
+      const y = this.budget.tick();
+      if (y) await y;
+      const p = this.pipelines.get(f.cameraId);
+      if (!p) continue;
+      if (ctx.partition !== undefined) this.partitionOf.set(f.cameraId, ctx.partition);
+      // The same deterministic ends as processBatch (a camera silent long enough), counted by the previous owner.
+      if (p.activeTracks > 0 && p.lastFrameTs + idleFlushMs + this.config.stream.allowedLatenessMs < f.ts)
+        p.flush(this.scratch);
+      const empty = p.activeTracks === 0;
+      this.pipelines.processFrame(f.cameraId, f.ts, f.objects, finished, f);
+      if (offsets) this.noteFrame(f.cameraId, f.ts, offsets[i], empty);
+      this.scratch.length = 0;
+      finished.length = 0;
+    }
+    if (!end) return;
+    let kept = 0;
+    for (const [cameraId, part] of this.partitionOf) {
+      if (part !== ctx.partition) continue;
+      const p = this.pipelines.get(cameraId);
+      if (!p) continue;
+      if ((this.restoredReplay.get(cameraId) ?? null) === null) {
+        p.flush(this.scratch); // no live track there at the committed offset: what the re-read built is not real
+        this.scratch.length = 0;
+      } else kept += p.activeTracks;
+    }
+    ctx.log.info({ partition: ctx.partition, liveTracks: kept }, 'video-flows warm-up done');
+  }
+
   /** `ready(cameraId)`: the event time at which these tracks became final (it picks their emission epoch). */
   private collect(finished: CameraRoadUser[], ready: (cameraId: string) => number): void {
     for (const { cameraId, user } of finished) {
@@ -238,13 +361,9 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     const n = this.pending.length;
     if (n === 0) return;
     if (this.featureBuf.length < n * FEATURE_COUNT) this.featureBuf = new Float32Array(n * FEATURE_COUNT);
+    for (let i = 0; i < n; i++) this.featureBuf.set(this.pending[i].user.features, i * FEATURE_COUNT);
     let modes: Mode[];
     if (this.classifier) {
-      // In the order the tracks ended: each is sized against its camera's earlier cars, then joins them.
-      for (let i = 0; i < n; i++) {
-        this.featureBuf.set(this.pending[i].user.features, i * FEATURE_COUNT);
-        this.sizes.apply(this.pending[i].cameraId, this.featureBuf, i);
-      }
       // Gated: the detector vote stands unless the model is confident and the track in distribution.
       const r = await this.classifier.classifyGated(this.featureBuf, n);
       modes = Array.from(r.labels, (l) => MODES[l]);
@@ -271,7 +390,11 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
 
   /** Under Kafka: one state record per changed camera (its open epochs' aggregates), same transaction as outputs. */
   private async saveState(ctx: OperatorContext): Promise<void> {
-    if (!this.checkpointing || this.dirty.size === 0) return;
+    if (!this.checkpointing) return;
+    for (const cameraId of this.partitionOf.keys()) {
+      if (this.replayOf(cameraId) !== (this.savedReplay.get(cameraId) ?? null)) this.dirty.add(cameraId);
+    }
+    if (this.dirty.size === 0) return;
     await this.classifyPending(); // finished tracks waiting for a mode belong in the checkpointed aggregates
     for (const cameraId of [...this.dirty].sort()) {
       const epochs = this.open.get(cameraId);
@@ -280,11 +403,13 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
         cameraId,
         epoch: this.cameraEpoch.get(cameraId) ?? null,
         ...(this.partitionOf.has(cameraId) ? { partition: this.partitionOf.get(cameraId) } : {}),
+        replayFrom: this.replayOf(cameraId),
         open: [...(epochs ?? new Map<number, MinuteAggregator>())]
           .sort((a, b) => a[0] - b[0])
           .map(([epoch, a]) => ({ epoch, ...a.rows() })),
       };
       ctx.emit('state', cameraId, state);
+      this.savedReplay.set(cameraId, state.replayFrom ?? null);
     }
     this.dirty.clear();
   }
@@ -307,6 +432,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       // is still emitted, by the watermark or at close); a record of unknown partition waits for the camera's frame.
       if (s.partition !== undefined && !assigned.has(s.partition)) continue;
       this.dormant.set(s.cameraId, s);
+      this.restoredReplay.set(s.cameraId, s.replayFrom ?? null);
       epochs += s.open.length;
       if (s.partition !== undefined) {
         this.partitionOf.set(s.cameraId, s.partition);
@@ -328,9 +454,9 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
   /**
    * Partitions given to another instance at a rebalance. Their cameras' open minutes are forgotten, NOT emitted: the
    * new owner restores them from the checkpoint topic, where this instance's last committed transaction left them
-   * (consistent with the committed offsets the new owner starts from). Tracks alive here are ended now (tracker state
-   * never leaves memory) and what they counted so far is emitted as rows of its own, apart from the open minutes: the
-   * new owner tracks the rest of them from its first frame, as after a camera's clock jump.
+   * (consistent with the committed offsets the new owner starts from). Their live tracks are dropped without being
+   * counted: the new owner re-reads the frames from the replay offset committed with them (`replayFrom`), rebuilds
+   * the same tracks in its warm-up and counts each when it ends, with its crossings before the hand-over.
    */
   async revoke(partitions: readonly number[], ctx: OperatorContext): Promise<void> {
     const gone = new Set(partitions);
@@ -339,29 +465,22 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     const forget = new Set(cameras);
     // Finished tracks waiting for a mode already count in the checkpointed open minutes (saveState classified them).
     this.pending = this.pending.filter((x) => !forget.has(x.cameraId));
-    const finished: CameraRoadUser[] = [];
     let tracks = 0;
     for (const id of cameras) {
-      this.open.delete(id);
-      const p = this.pipelines.get(id);
-      if (!p) continue;
-      tracks += p.activeTracks;
-      p.flush(this.scratch);
-      for (const user of this.scratch) finished.push({ cameraId: id, user });
-      this.scratch.length = 0;
-    }
-    this.collect(finished, (id) => this.pipelines.get(id)?.lastFrameTs ?? Number.POSITIVE_INFINITY);
-    for (const id of cameras) {
-      await this.emitCamera(ctx, id, Number.POSITIVE_INFINITY); // only the ended tracks: the open minutes are gone
+      tracks += this.pipelines.get(id)?.activeTracks ?? 0;
+      this.pipelines.forget(id);
       this.open.delete(id);
       this.cameraEpoch.delete(id);
       this.dirty.delete(id);
       this.dormant.delete(id);
       this.partitionOf.delete(id);
+      this.replay.delete(id);
+      this.savedReplay.delete(id);
+      this.restoredReplay.delete(id);
     }
     ctx.log.info(
-      { partitions, cameras: cameras.length, endedTracks: tracks },
-      'cameras handed over (open minutes left to the checkpoint, not emitted)',
+      { partitions, cameras: cameras.length, liveTracks: tracks },
+      'cameras handed over (open minutes and live tracks left to the new owner, not emitted)',
     );
   }
 
@@ -423,6 +542,11 @@ export interface VideoFlowsCameraState {
   partition?: number;
   /** Start (ms) of the epoch of the camera's latest frame; earlier epochs are complete. */
   epoch: number | null;
+  /**
+   * Input offset of the first frame a new owner re-reads to rebuild the camera's live tracks (an offset only); null
+   * when no track was alive at the committed offset. Absent in records of earlier versions.
+   */
+  replayFrom?: string | null;
   /** The camera's open epochs (oldest first) and their partial rows. */
   open: { epoch: number; lineCounts: LineCountRow[]; movements: MovementRow[] }[];
 }
