@@ -2,6 +2,7 @@ import type { Config } from '@passage/config';
 import {
   CameraPipelineSet,
   type CameraRoadUser,
+  CameraSizeReference,
   FEATURE_COUNT,
   type FinishedRoadUser,
   type LineCountRow,
@@ -121,6 +122,11 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
   /** Restored camera states not yet adopted (adopted on the first frame of the camera). */
   private readonly dormant = new Map<string, VideoFlowsCameraState>();
   private classifier?: ModeClassifier;
+  /**
+   * Per camera, the reference car size of the classifier's `width_rel`/`height_rel` (`@passage/core`
+   * camera-size.ts): two histograms per camera, no track kept; rebuilt from the prior after a restart.
+   */
+  private readonly sizes = new CameraSizeReference();
   private pending: { agg: MinuteAggregator; user: FinishedRoadUser; cameraId: string }[] = [];
   /** Kafka: the input partition each camera's frames come from (its state is forgotten when that is revoked). */
   private readonly partitionOf = new Map<string, number>();
@@ -361,9 +367,13 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     const n = this.pending.length;
     if (n === 0) return;
     if (this.featureBuf.length < n * FEATURE_COUNT) this.featureBuf = new Float32Array(n * FEATURE_COUNT);
-    for (let i = 0; i < n; i++) this.featureBuf.set(this.pending[i].user.features, i * FEATURE_COUNT);
     let modes: Mode[];
     if (this.classifier) {
+      // In the order the tracks ended: each is sized against its camera's earlier cars, then joins them.
+      for (let i = 0; i < n; i++) {
+        this.featureBuf.set(this.pending[i].user.features, i * FEATURE_COUNT);
+        this.sizes.apply(this.pending[i].cameraId, this.featureBuf, i);
+      }
       // Gated: the detector vote stands unless the model is confident and the track in distribution.
       const r = await this.classifier.classifyGated(this.featureBuf, n);
       modes = Array.from(r.labels, (l) => MODES[l]);
