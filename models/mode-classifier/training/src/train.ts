@@ -129,7 +129,8 @@ function loadData(): { train: Dataset; test: Dataset; source: Record<string, unk
       source: {
         kind: 'scenario',
         sets: FEATURE_SETS.map((s) => ({ ...s, rows: files.find((f) => f.file === featureFile(s))?.n })),
-        heldOut: 'infra/scenarios/anet-rand, infra/scenarios/nogent-spider: never read here (npm run train -- --eval-only --world …)',
+        heldOut:
+          'infra/scenarios/anet-rand, infra/scenarios/nogent-spider: never read here (npm run train -- --eval-only --world …)',
       },
     };
   }
