@@ -29,9 +29,12 @@ import { startKafkaWorker } from './runtime.ts';
 const SCENARIO = resolve(REPO, 'infra/scenarios/chartres-centre');
 const CAMERAS = ['cam-bd-nord', 'cam-marche', 'cam-parvis'];
 const PLATE_RE = /[A-Z]{2}-\d{3}-[A-Z]{2}/;
-/** The only keys a state record may hold: aggregates and their coordinates, and input offsets (replay). */
+/**
+ * The only keys a state record may hold: aggregates and their coordinates, input offsets (replay), and the
+ * classifier's per-camera reference car size (`sizes`: `w`/`h` lists of [bin, count] pairs).
+ */
 const STATE_KEYS = new Set(
-  'v cameraId partition epoch replayFrom from to open lineCounts movements siteId lineId direction mode minute count speedSum speedCount fromZone toZone dwellSumS'.split(
+  'v cameraId partition epoch replayFrom from to open lineCounts movements siteId lineId direction mode minute count speedSum speedCount fromZone toZone dwellSumS sizes w h'.split(
     ' ',
   ),
 );

@@ -76,4 +76,36 @@ describe('CameraSizeReference', () => {
     expect(batch[FEATURE_COUNT + f('height_rel')]).toBeCloseTo(2, 6);
     expect(batch[f('width_rel')]).toBe(0);
   });
+
+  it('hands the reference of a camera over through a checkpoint (bins and counts only) and forgets it', () => {
+    const a = new CameraSizeReference();
+    for (let i = 0; i < 3; i++) a.apply('cam-a', row(4.01, 2.01));
+    a.apply('cam-a', row(4.51, 2.51));
+    const s = a.state('cam-a');
+    // 4.01 m → bin 200 (4.00–4.02), 4.51 m → bin 225; 2.01 m → bin 100, 2.51 m → bin 125.
+    expect(s).toEqual({
+      w: [
+        [200, 3],
+        [225, 1],
+      ],
+      h: [
+        [100, 3],
+        [125, 1],
+      ],
+    });
+    expect(a.state('cam-b')).toBeUndefined();
+    const b = new CameraSizeReference();
+    b.restore('cam-a', JSON.parse(JSON.stringify(s)));
+    // Median of 4 in the bins (3 at 200, 1 at 225): half = 2 → 4.00 + (2/3) · 0.02; (4 · m + 38) / 14.
+    const m = (200 + 2 / 3) * 0.02;
+    expect(b.reference('cam-a').width).toBeCloseTo((4 * m + 38) / 14, 6);
+    expect(b.reference('cam-a')).toEqual(a.reference('cam-a'));
+    const x = row(4.75, 2.6);
+    const y = row(4.75, 2.6);
+    a.apply('cam-a', x);
+    b.apply('cam-a', y);
+    expect(Array.from(y)).toEqual(Array.from(x));
+    b.forget('cam-a');
+    expect(b.reference('cam-a')).toEqual({ width: 3.8, height: 2.3 });
+  });
 });

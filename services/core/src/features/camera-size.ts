@@ -51,6 +51,24 @@ class BinnedMedian {
     this.n /= 2;
   }
 
+  /** The non-empty bins as `[bin, count]` pairs (a checkpoint). */
+  pairs(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let i = 0; i < BINS; i++) if (this.counts[i] > 0) out.push([i, this.counts[i]]);
+    return out;
+  }
+
+  /** Replaces the counts by `pairs` (bins out of range or counts ≤ 0 ignored). */
+  setPairs(pairs: readonly (readonly [number, number])[]): void {
+    this.counts.fill(0);
+    this.n = 0;
+    for (const [i, c] of pairs) {
+      if (!(Number.isInteger(i) && i >= 0 && i < BINS && c > 0 && Number.isFinite(c))) continue;
+      this.counts[i] += c;
+      this.n += c;
+    }
+  }
+
   /** Median, linear within its bin; NaN when empty. */
   median(): number {
     if (this.n <= 0) return Number.NaN;
@@ -73,6 +91,12 @@ function shrunk(m: BinnedMedian, prior: number): number {
 /** Size over reference, 0 when the size is unknown (as the per-track features). */
 function ratio(v: number, ref: number): number {
   return v > 0 && Number.isFinite(v) ? v / ref : 0;
+}
+
+/** One camera's reference as an aggregate: the non-empty `[bin, count]` pairs of its width and height histograms. */
+export interface CameraSizeState {
+  w: [number, number][];
+  h: [number, number][];
 }
 
 /** Per-camera reference car size (aggregate histograms), and the relative size features it gives. */
@@ -104,6 +128,25 @@ export class CameraSizeReference {
     c.h.add(h);
     if (c.w.n >= SIZE_MAX_COUNT) c.w.halve();
     if (c.h.n >= SIZE_MAX_COUNT) c.h.halve();
+  }
+
+  /** The camera's reference as a checkpoint (counts per bin, no track); undefined when it has none. */
+  state(cameraId: string): CameraSizeState | undefined {
+    const c = this.cams.get(cameraId);
+    return c ? { w: c.w.pairs(), h: c.h.pairs() } : undefined;
+  }
+
+  /** Replaces the camera's reference by a checkpoint's (`state`). */
+  restore(cameraId: string, s: CameraSizeState): void {
+    const c = { w: new BinnedMedian(), h: new BinnedMedian() };
+    c.w.setPairs(Array.isArray(s.w) ? s.w : []);
+    c.h.setPairs(Array.isArray(s.h) ? s.h : []);
+    this.cams.set(cameraId, c);
+  }
+
+  /** Drops the camera's reference (a camera handed to another instance). */
+  forget(cameraId: string): void {
+    this.cams.delete(cameraId);
   }
 
   /** Cameras with a reference. */

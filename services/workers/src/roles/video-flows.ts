@@ -3,6 +3,7 @@ import {
   CameraPipelineSet,
   type CameraRoadUser,
   CameraSizeReference,
+  type CameraSizeState,
   FEATURE_COUNT,
   type FinishedRoadUser,
   type LineCountRow,
@@ -124,7 +125,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
   private classifier?: ModeClassifier;
   /**
    * Per camera, the reference car size of the classifier's `width_rel`/`height_rel` (`@passage/core`
-   * camera-size.ts): two histograms per camera, no track kept; rebuilt from the prior after a restart.
+   * camera-size.ts): two histograms per camera, no track kept; in the camera's checkpoint (`sizes`).
    */
   private readonly sizes = new CameraSizeReference();
   private pending: { agg: MinuteAggregator; user: FinishedRoadUser; cameraId: string }[] = [];
@@ -414,6 +415,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
         epoch: this.cameraEpoch.get(cameraId) ?? null,
         ...(this.partitionOf.has(cameraId) ? { partition: this.partitionOf.get(cameraId) } : {}),
         replayFrom: this.replayOf(cameraId),
+        sizes: this.sizes.state(cameraId),
         open: [...(epochs ?? new Map<number, MinuteAggregator>())]
           .sort((a, b) => a[0] - b[0])
           .map(([epoch, a]) => ({ epoch, ...a.rows() })),
@@ -479,6 +481,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     for (const id of cameras) {
       tracks += this.pipelines.get(id)?.activeTracks ?? 0;
       this.pipelines.forget(id);
+      this.sizes.forget(id);
       this.open.delete(id);
       this.cameraEpoch.delete(id);
       this.dirty.delete(id);
@@ -499,6 +502,8 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     const s = this.dormant.get(cameraId);
     if (!s) return;
     this.dormant.delete(cameraId);
+    // The classifier's reference car size goes on from where the checkpoint left it (same modes as without a restart).
+    if (s.sizes) this.sizes.restore(cameraId, s.sizes);
     for (const o of s.open) this.agg(cameraId, o.epoch).addRows(o);
     if (s.epoch !== null && s.epoch > (this.cameraEpoch.get(cameraId) ?? Number.NEGATIVE_INFINITY)) {
       this.cameraEpoch.set(cameraId, s.epoch);
@@ -557,6 +562,11 @@ export interface VideoFlowsCameraState {
    * when no track was alive at the committed offset. Absent in records of earlier versions.
    */
   replayFrom?: string | null;
+  /**
+   * The classifier's reference car size of the camera (`CameraSizeReference`): counts of its car-voted tracks' widths
+   * and heights per 0.02 m bin, no track. Absent in records of earlier versions (the new owner starts from the prior).
+   */
+  sizes?: CameraSizeState;
   /** The camera's open epochs (oldest first) and their partial rows. */
   open: { epoch: number; lineCounts: LineCountRow[]; movements: MovementRow[] }[];
 }
