@@ -90,6 +90,29 @@ async function trips(config: Config): Promise<{ od15: number; od1h: number }> {
 }
 
 /**
+ * od_1h trips per cell (hour, origin, destination, mode) of one run. A device split into two tokens by a lost key
+ * mostly still makes trips (two shorter ones, origin → somewhere, somewhere → destination), so the totals hide it:
+ * the cells do not.
+ */
+async function hourlyCells(config: Config): Promise<Map<string, number>> {
+  const rs = await store.client.query({
+    query: `SELECT toString(window_start) AS w, origin, destination, mode, sum(trips) AS n FROM od_1h
+      WHERE startsWith(_src, {src:String}) AND kind = 'od' GROUP BY w, origin, destination, mode`,
+    query_params: { src: `kafka:${config.topics.odHourly}/` },
+    format: 'JSONEachRow',
+  });
+  const rows = await rs.json<{ w: string; origin: string; destination: string; mode: string; n: string }>();
+  return new Map(rows.map((r) => [`${r.w}|${r.origin}|${r.destination}|${r.mode}`, Number(r.n)]));
+}
+
+/** Trips in cells that differ between two runs: Σ |a − b| over every cell of either. */
+function cellDifference(a: Map<string, number>, b: Map<string, number>): number {
+  let d = 0;
+  for (const k of new Set([...a.keys(), ...b.keys()])) d += Math.abs((a.get(k) ?? 0) - (b.get(k) ?? 0));
+  return d;
+}
+
+/**
  * One pipeline run; `kill` names the role SIGKILLed (and restarted) when half the sightings are produced; `secret`
  * false: no `privacy.keySecret` (the default: random keys, handed over through the key topic).
  */
@@ -147,14 +170,18 @@ async function pipeline(tag: string, kill?: 'tokenizer' | 'od-matcher', secret =
   if (kill) {
     const group = `${config.kafka.groupPrefix}.${kill}`;
     const input = kill === 'tokenizer' ? config.topics.sightingsRaw : config.topics.sightings;
-    // Mid-stream: the role has committed part of the first half.
+    // Mid-stream: the role has committed part of the first half. The tokenizer (one raw partition) most of it: killed
+    // at its first commit, it would re-tokenize nearly everything with its next key and a lost key would cost little
+    // (measured without the hand-over: 0.5 % of the od_15m trips); killed here, every device seen on both sides of
+    // the kill is at stake.
+    const atLeast = kill === 'tokenizer' ? Math.floor(0.9 * half) : 1;
     await waitFor(
-      'some batches committed',
+      'batches committed',
       async () => {
         const [g] = await admin.fetchOffsets({ groupId: group, topics: [input] });
         return g.partitions.reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
       },
-      (n) => n > 0,
+      (n) => n >= atLeast,
       120_000,
       50,
     );
@@ -204,9 +231,10 @@ async function pipeline(tag: string, kill?: 'tokenizer' | 'od-matcher', secret =
   const scan = async (topic: string) =>
     (await readWholeTopic(kafka, admin, `${config.kafka.groupPrefix}.scan.${topic}.${Date.now()}`, topic)).join('\n');
   const keyTopic = tokenizerKeyTopic(config);
-  const keys = secret
-    ? ''
-    : (await readWholeTopic(kafka, admin, `${config.kafka.groupPrefix}.scan.keys`, keyTopic, 0)).join('\n');
+  const keys =
+    secret || !(await admin.listTopics()).includes(keyTopic)
+      ? ''
+      : (await readWholeTopic(kafka, admin, `${config.kafka.groupPrefix}.scan.keys`, keyTopic, 0)).join('\n');
   const others = secret
     ? ''
     : [
@@ -219,14 +247,16 @@ async function pipeline(tag: string, kill?: 'tokenizer' | 'od-matcher', secret =
       ].join('\n');
   await admin.disconnect();
   await transport.close();
-  return { trips: got.b, state: stateBytes.join('\n'), keys, others };
+  return { trips: got.b, cells: await hourlyCells(config), state: stateBytes.join('\n'), keys, others };
 }
 
 describe('crash cost of the OD roles through the real broker', () => {
   let clean: { od15: number; od1h: number };
+  let cleanCells: Map<string, number>;
   it('clean run: trips stored, checkpoint topic holds tokens only', async () => {
     const r = await pipeline('odclean');
     clean = r.trips;
+    cleanCells = r.cells;
     console.log('clean run trips', clean);
     expect(clean.od15).toBeGreaterThan(1000);
     expect(r.state.length).toBeGreaterThan(1000);
@@ -251,15 +281,18 @@ describe('crash cost of the OD roles through the real broker', () => {
     400_000,
   );
 
-  it('SIGKILL of the tokenizer without privacy.keySecret (key hand-over) loses ≤ 2 % of the trips', async () => {
+  it('SIGKILL of the tokenizer without privacy.keySecret (key hand-over): ≤ 2 % of the trips lost or in other cells', async () => {
     const r = await pipeline('odkill-handover', 'tokenizer', false);
     const loss15 = (clean.od15 - r.trips.od15) / clean.od15;
     const loss1h = (clean.od1h - r.trips.od1h) / clean.od1h;
     console.log(
       `SIGKILL tokenizer, key hand-over: od_15m ${r.trips.od15}/${clean.od15} (${(100 * loss15).toFixed(2)} % lost), od_1h ${r.trips.od1h}/${clean.od1h} (${(100 * loss1h).toFixed(2)} % lost)`,
     );
+    const moved = cellDifference(cleanCells, r.cells);
+    console.log(`  od_1h trips in cells that differ from the clean run: ${moved} of ${clean.od1h}`);
     expect(Math.abs(loss15)).toBeLessThanOrEqual(0.02);
     expect(Math.abs(loss1h)).toBeLessThanOrEqual(0.02);
+    expect(moved / clean.od1h).toBeLessThanOrEqual(0.02);
     // One key record (24-h epochs: no rotation in the run; the restarted tokenizer adopted it, wrote nothing):
     // `<rotationMs>/0/<epoch>=` + 29-byte header + 32-byte key, in latin1.
     const recs = r.keys.split('\n');

@@ -120,7 +120,7 @@ export class TokenizerOperator implements Operator<RawSighting> {
         usable.push({ epoch: o.epoch, key: o.key, rk });
       else {
         if (o.ok) o.key.fill(0);
-        if (!o.ok) {
+        else {
           this.#handoverStats.unreadable++;
           // The reason and the count only: never a byte of the record.
           ctx.log.warn({ reason: o.reason }, 'tokenizer: a handed-over key cannot be used; it is tombstoned');
