@@ -19,7 +19,12 @@ class FakeStore implements TokenizerKeyStore {
   readonly log: { key: string; value: Buffer | null }[] = [];
   readonly times: number[] = [];
   failPuts = 0;
+  failLoads = 0;
   async load() {
+    if (this.failLoads > 0) {
+      this.failLoads--;
+      throw new Error('This server does not host this topic-partition');
+    }
     return new Map([...this.live].map(([k, v]) => [k, Buffer.from(v)]));
   }
   async put(key: string, value: Buffer, timestamp: number) {
@@ -120,6 +125,27 @@ describe('tokenizer key hand-over (fake store)', () => {
     const again = await c.batch(T0 + HOUR + 10 * 60_000, [1, 2, 3]);
     expect(again[0]).toBe(next[0]);
     expect(again.filter((t) => before.includes(t))).toEqual([]);
+  });
+
+  it('a read that fails for a moment at start is retried: the restarted tokenizer still adopts the key', async () => {
+    const store = new FakeStore();
+    const a = await processAt(store);
+    await a.start(T0 + 60_000);
+    const before = await a.batch(T0 + 2 * 60_000, [1, 2]);
+    // The key topic's leader is moving when the successor starts: two reads fail, the third answers.
+    store.failLoads = 2;
+    const b = await processAt(store);
+    await b.start(T0 + 3 * 60_000);
+    expect(store.failLoads).toBe(0);
+    expect(await b.batch(T0 + 3 * 60_000, [1, 2])).toEqual(before);
+    expect(b.op.snapshot()).toMatchObject({ keysAdopted: 1, keysWritten: 0 });
+    // Five failures in a row (the default attempts): a new key, said and counted, never a silent hang.
+    store.failLoads = 5;
+    const c = await processAt(store);
+    await c.start(T0 + 4 * 60_000);
+    expect(await c.batch(T0 + 4 * 60_000, [1, 2])).not.toEqual(before);
+    expect(c.op.snapshot()).toMatchObject({ keysAdopted: 0, keysWritten: 1 });
+    expect(lines.some((l) => l.includes('could not be read: starting with a new key'))).toBe(true);
   });
 
   it('keys a crashed tokenizer could not destroy are tombstoned by its successor', async () => {

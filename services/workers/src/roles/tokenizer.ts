@@ -101,14 +101,28 @@ export class TokenizerOperator implements Operator<RawSighting> {
     if (!this.#handover) return;
     const now = ctx.now?.() ?? Date.now();
     const nowEpoch = this.tokenizer.epochOf(now);
-    let records: Map<string, Buffer>;
-    try {
-      records = await this.#handover.store.load();
-    } catch (e) {
-      // Tokenizing goes on with a fresh key (the hand-over of the earlier instance is lost, said here and counted).
-      this.#handoverStats.unreadable++;
-      ctx.log.warn({ err: (e as Error).message }, 'tokenizer key hand-over could not be read: starting with a new key');
-      records = new Map();
+    let records = new Map<string, Buffer>();
+    // A read can fail for a moment (a partition leader moving, a topic just created): retried with the same backoff as
+    // writes before giving up on the earlier instance's key, which would split every device's tokens at the restart.
+    const h = this.#handover;
+    const attempts = h.attempts ?? 5;
+    for (let i = 1; i <= attempts; i++) {
+      try {
+        records = await h.store.load();
+        break;
+      } catch (e) {
+        if (i < attempts) {
+          ctx.log.info({ err: (e as Error).message, attempt: i }, 'tokenizer key hand-over read failed: retrying');
+          await new Promise((r) => setTimeout(r, (h.retryMs ?? 500) * i));
+          continue;
+        }
+        // Tokenizing goes on with a fresh key (the hand-over of the earlier instance is lost, said here and counted).
+        this.#handoverStats.unreadable++;
+        ctx.log.warn(
+          { err: (e as Error).message, attempts },
+          'tokenizer key hand-over could not be read: starting with a new key',
+        );
+      }
     }
     const rotation = { rotationMs: this.tokenizer.rotationMs, epochOffsetMs: this.tokenizer.epochOffsetMs };
     const usable: { epoch: number; key: Buffer; rk: string }[] = [];
