@@ -35,6 +35,45 @@ async function writeInput(seconds: number, topics: InputTopic[]): Promise<{ file
   return { file, records: lines.length };
 }
 
+/**
+ * Until the roles reading ingested topics (written without transactions: no markers) have committed every record
+ * of them, at most `maxMs`; throws otherwise. `quiescent` alone only sees that nothing was committed for a few
+ * seconds, which a restarted role still restoring or re-reading (video-flows' warm-up) also looks like: stopping it
+ * then would report a loss the role did not make.
+ */
+async function consumedAll(
+  t: ReturnType<typeof pipelineConfig>['t'],
+  config: ReturnType<typeof pipelineConfig>['config'],
+  maxMs = 120_000,
+): Promise<void> {
+  // Not the raw sightings: video-flows writes plates there in transactions (their markers take offsets).
+  const inputs: [string, string][] = [
+    ['video-flows', config.topics.detections],
+    ['counts', config.topics.counts],
+  ];
+  const admin = t.kafka.admin();
+  await admin.connect();
+  const t0 = Date.now();
+  try {
+    for (;;) {
+      const behind: string[] = [];
+      for (const [role, topic] of inputs) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [done] = await admin.fetchOffsets({ groupId: `${config.kafka.groupPrefix}.${role}`, topics: [topic] });
+        for (const e of ends) {
+          const at = Number(done?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1);
+          if (Number(e.high) > 0 && at < Number(e.high)) behind.push(`${role} ${topic}/${e.partition} ${at}/${e.high}`);
+        }
+      }
+      if (behind.length === 0) return;
+      if (Date.now() - t0 > maxMs) throw new Error(`input not consumed after ${maxMs} ms: ${behind.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 async function runCase(
   cluster: ClusterHandle,
   input: { file: string; records: number },
@@ -72,6 +111,7 @@ async function runCase(
   }
   if ((await ingest.exited) !== 0) throw new Error(`ingest failed:\n${ingest.output()}`);
   // Drain, then stop in pipeline order; each graceful stop emits final outputs the next stage consumes.
+  await consumedAll(t, config);
   await quiescent(t, config);
   for (const name of ['video-flows', 'counts', 'tokenizer', 'od-matcher']) {
     await pipeline.stop(name);
