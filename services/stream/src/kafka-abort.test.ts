@@ -6,6 +6,7 @@
  * services/workers/src/cluster.int.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeMsg, fakeConsumer, fakeProducer, type Sent } from './fixtures/fake-kafka.ts';
 import { type Ev, minuteSumsRole } from './fixtures/minute-sums.ts';
 import { KafkaTransport } from './kafka.ts';
 import { createLogger } from './log.ts';
@@ -14,18 +15,12 @@ import { StreamMetrics } from './metrics.ts';
 const MIN = 60_000;
 const log = createLogger({ level: 'silent' });
 
-interface Msg {
-  key: Buffer | null;
-  value: Buffer;
-  offset: string;
-}
-
 /**
  * One input partition, committed outputs and offsets. `failPlan`: the next `times` commits of a transaction whose
  * offsets cover `offset` fail; with `lastLands`, the last of them is written although the client sees it fail.
  */
 class FakeBroker {
-  readonly input: Msg[] = [];
+  readonly input: FakeMsg[] = [];
   committedOffset = 0;
   readonly committed: { topic: string; value: string }[] = [];
   failPlan?: { offset: number; times: number; lastLands?: boolean };
@@ -36,96 +31,32 @@ class FakeBroker {
       this.input.push({ key: null, value: Buffer.from(JSON.stringify(e)), offset: String(this.input.length) });
     }
   }
+  private commit(sent: Sent[], offset: number | undefined): void {
+    const plan = this.failPlan;
+    if (plan && plan.times > 0 && offset !== undefined && offset > plan.offset) {
+      plan.times--;
+      if (plan.times > 0 || !plan.lastLands) {
+        throw new Error('The producer attempted a transactional operation in an invalid state');
+      }
+      this.committed.push(...sent);
+      this.committedOffset = offset;
+      throw new Error('Request EndTxn timed out');
+    }
+    this.committed.push(...sent);
+    if (offset !== undefined) this.committedOffset = offset;
+  }
   kafka() {
     return {
-      producer: () => ({
-        connect: async () => undefined,
-        disconnect: async () => undefined,
-        transaction: async () => {
-          const sent: { topic: string; value: string }[] = [];
-          let offset: number | undefined;
-          return {
-            send: async ({ topic, messages }: { topic: string; messages: { value: Buffer }[] }) => {
-              for (const m of messages) sent.push({ topic, value: m.value.toString() });
-            },
-            sendOffsets: async ({ topics }: { topics: { partitions: { offset: string }[] }[] }) => {
-              offset = Number(topics[0].partitions[0].offset);
-            },
-            commit: async () => {
-              const plan = this.failPlan;
-              if (plan && plan.times > 0 && offset !== undefined && offset > plan.offset) {
-                plan.times--;
-                if (plan.times > 0 || !plan.lastLands) {
-                  throw new Error('The producer attempted a transactional operation in an invalid state');
-                }
-                this.committed.push(...sent);
-                this.committedOffset = offset;
-                throw new Error('Request EndTxn timed out');
-              }
-              this.committed.push(...sent);
-              if (offset !== undefined) this.committedOffset = offset;
-            },
-            abort: async () => {
-              this.aborts++;
-            },
-          };
-        },
-      }),
-      consumer: () => {
-        const handlers = new Map<string, ((e: unknown) => void)[]>();
-        let running = false;
-        let loop: Promise<void> | undefined;
-        const emit = (ev: string, payload: unknown) => {
-          for (const h of handlers.get(ev) ?? []) h({ payload });
-        };
-        return {
-          events: { GROUP_JOIN: 'join', FETCH: 'fetch', CRASH: 'crash' },
-          on: (ev: string, h: (e: unknown) => void) => handlers.set(ev, [...(handlers.get(ev) ?? []), h]),
-          connect: async () => undefined,
-          subscribe: async () => undefined,
-          run: async ({ eachBatch }: { eachBatch: (p: unknown) => Promise<void> }) => {
-            running = true;
-            emit('join', { memberAssignment: { in: [0] } });
-            // A new member starts at the committed offset, then goes on after the last resolved offset.
-            let pos = this.committedOffset;
-            loop = (async () => {
-              while (running) {
-                emit('fetch', {});
-                const messages = this.input.slice(pos, pos + this.batchSize);
-                if (messages.length === 0) {
-                  await new Promise((r) => setTimeout(r, 5));
-                  continue;
-                }
-                let resolved = pos - 1;
-                await eachBatch({
-                  batch: {
-                    topic: 'in',
-                    partition: 0,
-                    messages,
-                    lastOffset: () => messages[messages.length - 1].offset,
-                    offsetLag: () => String(this.input.length - pos - messages.length),
-                  },
-                  resolveOffset: (o: string) => {
-                    resolved = Number(o);
-                  },
-                  heartbeat: async () => undefined,
-                  isRunning: () => running,
-                  isStale: () => false,
-                });
-                pos = resolved + 1;
-              }
-            })();
+      producer: () =>
+        fakeProducer(
+          (sent, offset) => this.commit(sent, offset),
+          () => {
+            this.aborts++;
           },
-          stop: async () => {
-            running = false;
-            await loop;
-          },
-          disconnect: async () => {
-            running = false;
-            await loop;
-          },
-        };
-      },
+        ),
+      // A new member starts at the committed offset, then goes on after the last resolved offset.
+      consumer: () =>
+        fakeConsumer({ log: () => this.input, startAt: () => this.committedOffset, batchSize: this.batchSize }),
     };
   }
 }
