@@ -4,7 +4,7 @@
  * deployment. Totals come from the sinks' store when they stop.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Config, loadConfig } from '@passage/config';
@@ -57,8 +57,12 @@ function spawnScript(name: string, script: string, args: string[], onLine: (line
         i = buf.indexOf('\n');
       }
     });
+    // PASSAGE_BENCH_LOG_DIR keeps every process's log lines (one file per process name, appended across restarts).
+    const logDir = process.env.PASSAGE_BENCH_LOG_DIR;
+    if (logDir) mkdirSync(logDir, { recursive: true });
     child.stderr?.on('data', (d: Buffer) => {
       out = (out + d.toString()).slice(-20_000);
+      if (logDir) appendFileSync(join(logDir, `${name}.log`), d);
     });
     child.once('exit', (code, sig) => rej(new Error(`${name} exited (${code ?? sig}) before it was ready:\n${out}`)));
   });
