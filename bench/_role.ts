@@ -28,13 +28,14 @@ if (values.data) {
   store = openStore({ dataDir: values.data });
   await migrate(store.client);
 }
+const metrics = new StreamMetrics();
 const worker = await startKafkaWorker({
   config,
   roles,
   log,
   instanceId: String(values.instance),
   store,
-  metrics: new StreamMetrics(),
+  metrics,
 });
 const eld = monitorEventLoopDelay({ resolution: 10 });
 eld.enable();
@@ -73,6 +74,15 @@ export async function storedTotals(s: Store): Promise<Record<string, number>> {
 process.once('SIGTERM', async () => {
   clearInterval(timer);
   await worker.stop();
+  // PASSAGE_BENCH_METRICS=1: the role's counters at its stop (dead letters by reason, late events, state sizes) on
+  // stderr, where PASSAGE_BENCH_LOG_DIR keeps them: where a fault's missing outputs went.
+  if (process.env.PASSAGE_BENCH_METRICS === '1') {
+    const text = await metrics.registry.metrics();
+    const kept = text
+      .split('\n')
+      .filter((l) => /^passage_(dead_letters|late_events|state_size|messages_(in|out))/.test(l));
+    process.stderr.write(`METRICS ${values.instance}\n${kept.join('\n')}\n`);
+  }
   if (store) {
     process.stdout.write(`TOTALS ${JSON.stringify(await storedTotals(store))}\n`);
     await store.close();
