@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { sendEvery } from './kafka.ts';
 
-type Msg = { key: string | null; value: string; partition?: number };
+type Msg = { key: string | null; value: Buffer | string; partition?: number };
 
 function flakySender(dropPartition: number, drops: number) {
   const stored = new Map<number, string[]>();
@@ -20,7 +20,8 @@ function flakySender(dropPartition: number, drops: number) {
       const answered: { topicName: string; partition: number; errorCode: number }[] = [];
       for (const p of parts) {
         if (p === dropPartition && drops > 0) continue; // never sent, yet the send resolves
-        for (const m of messages.filter((x) => x.partition === p)) stored.set(p, [...(stored.get(p) ?? []), m.value]);
+        for (const m of messages.filter((x) => x.partition === p))
+          stored.set(p, [...(stored.get(p) ?? []), String(m.value)]);
         answered.push({ topicName: topic, partition: p, errorCode: 0 });
       }
       if (parts.has(dropPartition)) drops--;
