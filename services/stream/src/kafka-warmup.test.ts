@@ -63,11 +63,16 @@ class FakeBroker {
   readonly state: FakeMsg[] = [];
   readonly out: number[] = [];
   committedOffset = 0;
+  /** Where a new consumer starts instead of the committed offset (an offset commit whose markers are pending). */
+  staleStart: number | undefined;
   generation = 0;
   seeks: string[] = [];
   /** Seeks refused (as by a stopping kafkajs consumer), and how many more to refuse. */
   refused = 0;
   refuseSeeks = 0;
+  /** While set, the group answers heartbeats with this error type (a member expelled, a rebalance); aborts counted. */
+  movedOn: string | undefined;
+  aborts = 0;
   append(events: Ev[]): void {
     for (const e of events) {
       this.input.push({ key: null, value: Buffer.from(JSON.stringify(e)), offset: String(this.input.length) });
@@ -85,26 +90,34 @@ class FakeBroker {
         deleteGroups: async () => undefined,
       }),
       producer: () =>
-        fakeProducer((sent, offset) => {
-          if (!alive()) throw new Error('killed');
-          for (const s of sent) {
-            if (s.topic === 'out') this.out.push((JSON.parse(s.value) as { sum: number }).sum);
-            if (s.topic === 'state') {
-              this.state.push({
-                key: Buffer.from(s.key),
-                value: Buffer.from(s.value),
-                offset: String(this.state.length),
-              });
+        fakeProducer(
+          (sent, offset) => {
+            if (!alive()) throw new Error('killed');
+            for (const s of sent) {
+              if (s.topic === 'out') this.out.push((JSON.parse(s.value) as { sum: number }).sum);
+              if (s.topic === 'state') {
+                this.state.push({
+                  key: Buffer.from(s.key),
+                  value: Buffer.from(s.value),
+                  offset: String(this.state.length),
+                });
+              }
             }
-          }
-          if (offset !== undefined) this.committedOffset = offset;
-        }),
+            if (offset !== undefined) this.committedOffset = offset;
+          },
+          () => this.aborts++,
+        ),
       consumer: () =>
         fakeConsumer({
           log: (topic) => (topic === 'state' ? this.state : this.input),
-          startAt: (topic) => (topic === 'state' ? 0 : this.committedOffset),
+          startAt: (topic) => (topic === 'state' ? 0 : (this.staleStart ?? this.committedOffset)),
           batchSize: 3,
           alive,
+          heartbeat: async () => {
+            if (this.movedOn === undefined) return;
+            await new Promise((r) => setTimeout(r, 2)); // a round trip (the batch is re-delivered at once)
+            throw Object.assign(new Error('group moved on'), { type: this.movedOn });
+          },
           onSeek: (offset) => {
             if (this.refuseSeeks > 0) {
               this.refuseSeeks--;
@@ -199,4 +212,53 @@ describe('Kafka processor: warm-up re-read after a SIGKILL', () => {
     expect(made[1].warmUps).toBe(3);
     expect(b.out).toEqual([3, 12]);
   });
+});
+
+describe('Kafka processor: a new owner resumes at the position committed with the state', () => {
+  // Runs 1+2 and 3+4 both ended and committed (offsets 0..5); then 6 | 7.
+  const DONE: Ev[] = [1, 2, 0, 3, 4, 0].map((n, i) => ({ ts: i * 1000, n }));
+  it.each([true, false])(
+    'the group offset read behind the state (its transaction markers still pending): nothing counted twice (replayFrom %s)',
+    async (replays) => {
+      const b = new FakeBroker();
+      const made: Runs[] = [];
+      const first = await start(b, replays, made);
+      b.append(DONE);
+      await until(() => b.committedOffset === DONE.length);
+      b.generation++;
+      stops.push(() => first.stop());
+      // kafkajs's OffsetFetch (v1-v4) returns the offset before a pending transactional commit: the new owner starts
+      // at offset 3 although the state it restores already holds offsets 3..5 and their run (7) is out.
+      b.staleStart = 3;
+      b.append(AFTER);
+      const r = await start(b, replays, made);
+      stops.push(() => r.stop());
+      await until(() => b.committedOffset === DONE.length + AFTER.length);
+      await r.stop();
+      expect(b.out).toEqual([3, 7, 6, 7]);
+      expect(made[1].warmUps).toBe(0);
+    },
+  );
+});
+
+describe('Kafka processor: no commit once the group moved on (fencing without KIP-447)', () => {
+  it.each(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS'])(
+    'heartbeat answers %s before the commit: the transaction is aborted, nothing lands; once back, the kept batch commits once',
+    async (type) => {
+      const b = new FakeBroker();
+      const made: Runs[] = [];
+      b.movedOn = type;
+      const r = await start(b, false, made);
+      stops.push(() => r.stop());
+      b.append([1, 2, 0, 3, 4, 0].map((n, i) => ({ ts: i * 1000, n })));
+      await until(() => b.aborts >= 2);
+      // The first batch (runs 1+2) was processed, but its outputs and offsets never landed.
+      expect(b.out).toEqual([]);
+      expect(b.committedOffset).toBe(0);
+      b.movedOn = undefined;
+      await until(() => b.committedOffset === 6);
+      await r.stop();
+      expect(b.out).toEqual([3, 7]);
+    },
+  );
 });

@@ -73,10 +73,28 @@ export const WATERMARK_HEADER = 'passage-wm';
 export const SOURCE_HEADER = 'passage-src';
 
 /**
- * Key prefix of the runtime's own records in a role's state topic (`Operator.replayFrom`): per input partition, the
- * offset a new owner re-reads from (`from`, null: none) and the offset committed with it (`to`). Offsets only.
+ * Key prefix of the runtime's own records in a hand-over role's state topic: per input partition, the offset a new
+ * owner re-reads from (`Operator.replayFrom`; `from`, null: none) and the offset committed with it (`to`; '0':
+ * unknown). Offsets only. `to` is the position a new owner resumes from: it is written in the same transaction as the
+ * state, whereas the group's committed offset can read as the previous one while that transaction's markers are still
+ * being written (kafkajs's OffsetFetch v1-v4 cannot ask for stable offsets, KIP-447).
  */
 export const REPLAY_KEY_PREFIX = 'passage.replay-from.';
+
+/** The group has moved on (rebalance, generation, membership): a transaction with offsets must not commit. */
+class GroupMovedOn extends Error {}
+const MOVED_ON = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+
+/** Asks the group's heartbeat; throws GroupMovedOn if this member no longer holds its generation's assignment. */
+async function fence(heartbeat: () => Promise<void>): Promise<void> {
+  try {
+    await heartbeat();
+  } catch (e) {
+    const type = (e as { type?: string }).type;
+    if (type !== undefined && MOVED_ON.has(type)) throw new GroupMovedOn(`${type}: ${(e as Error).message}`);
+    // Any other answer (a coordinator moving) says nothing of the assignment: the commit goes on.
+  }
+}
 
 interface ReplayRecord {
   v: 1;
@@ -415,18 +433,30 @@ export class KafkaTransport {
      */
     const warming = new Map<number, { next: bigint; to: bigint }>();
     const replays = task.replays && handOver;
+    /** Per input partition, the offset after the last batch committed (by this member, or by the previous owner). */
+    const committedTo = new Map<number, bigint>();
+    /**
+     * Gained partitions whose previous owner committed up to here, by its state's position record: records before it
+     * are in the restored state and their outputs are out, so a re-delivery from an older group offset skips them.
+     */
+    const floors = new Map<number, bigint>();
     const offsetsAfter = (topic: string, partition: number, last: bigint) => [
       { topic, partitions: [{ partition, offset: (last + 1n).toString() }] },
     ];
     /**
      * Commits outputs (and input offsets) in one transaction, retried a few times; false after the last failure (the
      * supervisor then re-creates the clients and the broker re-delivers from the committed offsets).
+     * `heartbeat`: the group's, asked just before a commit with offsets; if the group has moved on (a rebalance, this
+     * member expelled) the transaction is aborted and false returned (the batch is kept for its re-delivery, or left to
+     * the partition's next owner). kafkajs's TxnOffsetCommit carries no generation (KIP-447), so without this a member
+     * that lost its partitions while processing a long batch would still commit it after the new owner read the state.
      */
     const transact = async (
       p: Producer,
       encoded: Encoded,
       offsets: ReturnType<typeof offsetsAfter> | undefined,
       isRunning: () => boolean,
+      heartbeat?: () => Promise<void>,
     ): Promise<boolean> => {
       if (encoded.size === 0 && !offsets) return true;
       for (let attempt = 0; ; attempt++) {
@@ -439,6 +469,7 @@ export class KafkaTransport {
             for (const [topic, messages] of encoded)
               await sendEvery(tx, topic, messages, await partitionsOf(topic), log);
             if (offsets) await tx.sendOffsets({ consumerGroupId: groupId, topics: offsets });
+            if (offsets && heartbeat) await fence(heartbeat);
             committing = true;
             await tx.commit();
           } catch (e) {
@@ -450,6 +481,10 @@ export class KafkaTransport {
           }
           return true;
         } catch (e) {
+          if (e instanceof GroupMovedOn) {
+            log.info({ err: e.message }, 'the group moved on before the commit: transaction aborted, batch kept');
+            return false;
+          }
           if (committing || attempt >= 4 || !isRunning()) {
             log.warn(
               { err: (e as Error).message },
@@ -493,6 +528,8 @@ export class KafkaTransport {
           for (const x of revoked) {
             uncommitted.delete(x);
             warming.delete(x);
+            floors.delete(x);
+            committedTo.delete(x);
           }
           if (revoked.length > 0 || handOver) {
             // Before any batch of the new assignment (batches wait for the lock): forget the revoked partitions'
@@ -508,13 +545,20 @@ export class KafkaTransport {
               }
               if (!handOver || p !== producer) return;
               const replay = await this.#restoreState(role, task, log, () => p !== producer);
-              if (!replays) return;
-              // A gained partition is re-read from where the operator's live state began (warm-up, nothing emitted)
-              // up to the offset its previous owner committed; the batch already fetched from that offset is stale.
+              // A gained partition resumes at the position committed with the state it restored (a floor: an older
+              // group offset re-delivers records whose outputs are already out); with a replay offset it is re-read
+              // from where the operator's live state began (warm-up, nothing emitted) up to that position, and the
+              // batch already fetched from the group offset is stale.
               for (const partition of gained) {
                 const r = replay.get(partition);
-                if (!r || r.from === null || BigInt(r.from) >= BigInt(r.to)) continue;
-                warming.set(partition, { next: BigInt(r.from), to: BigInt(r.to) });
+                const to = r ? BigInt(r.to) : 0n;
+                if (!r || to <= 0n) continue;
+                committedTo.set(partition, to);
+                if (!replays || r.from === null || BigInt(r.from) >= to) {
+                  floors.set(partition, to);
+                  continue;
+                }
+                warming.set(partition, { next: BigInt(r.from), to });
                 try {
                   c.seek({ topic: role.input, partition, offset: r.from });
                 } catch (e) {
@@ -556,17 +600,41 @@ export class KafkaTransport {
                 return;
               }
             }
+            const floor = floors.get(batch.partition);
+            if (floor !== undefined) {
+              const before = messages.filter((m) => BigInt(m.offset) < floor);
+              messages = messages.filter((m) => BigInt(m.offset) >= floor);
+              if (before.length > 0) {
+                log.info(
+                  { partition: batch.partition, from: before[0].offset, to: floor.toString() },
+                  'records the previous owner committed skipped (the group offset read was behind its state)',
+                );
+                resolveOffset(before[before.length - 1].offset);
+              }
+              if (messages.length === 0) {
+                await heartbeat().catch(() => undefined);
+                return;
+              }
+              floors.delete(batch.partition);
+            }
             const held = uncommitted.get(batch.partition);
             if (held) {
               uncommitted.delete(batch.partition);
               if (BigInt(messages[0].offset) <= held.last) {
                 // Re-delivered after its transaction failed: the operator already holds it; commit what it produced.
                 if (
-                  !(await transact(p, held.encoded, offsetsAfter(batch.topic, batch.partition, held.last), isRunning))
+                  !(await transact(
+                    p,
+                    held.encoded,
+                    offsetsAfter(batch.topic, batch.partition, held.last),
+                    isRunning,
+                    heartbeat,
+                  ))
                 ) {
                   uncommitted.set(batch.partition, held);
                   return;
                 }
+                committedTo.set(batch.partition, held.last + 1n);
                 log.info(
                   { partition: batch.partition, from: held.first.toString(), to: held.last.toString() },
                   're-delivered batch committed with the outputs it produced before its transaction failed',
@@ -583,12 +651,12 @@ export class KafkaTransport {
             });
             outs.push(...(await task.checkpoint(batch.partition)));
             const last = batch.lastOffset();
-            if (replays) {
-              // Where a new owner re-reads from, committed with the offsets (an offset, never state).
+            if (handOver) {
+              // Where a new owner resumes and re-reads from, committed with the offsets (offsets, never state).
               const r: ReplayRecord = {
                 v: 1,
                 partition: batch.partition,
-                from: task.replayFrom(batch.partition) ?? null,
+                from: (replays && task.replayFrom(batch.partition)) || null,
                 to: (BigInt(last) + 1n).toString(),
               };
               outs.push({
@@ -600,10 +668,12 @@ export class KafkaTransport {
             const encoded = this.encode(outs, role.outputs, options.dlqTopic, { source, watermark });
             // The outputs of this batch are computed once: only the transaction is retried, and if every attempt
             // fails they are kept for the re-delivery of the batch (above), so the operator never sees it twice.
-            if (!(await transact(p, encoded, offsetsAfter(batch.topic, batch.partition, BigInt(last)), isRunning))) {
+            const offsets = offsetsAfter(batch.topic, batch.partition, BigInt(last));
+            if (!(await transact(p, encoded, offsets, isRunning, heartbeat))) {
               uncommitted.set(batch.partition, { first: BigInt(messages[0].offset), last: BigInt(last), encoded });
               return;
             }
+            committedTo.set(batch.partition, BigInt(last) + 1n);
             resolveOffset(last);
             metrics.lag.set(
               { role: role.name, topic: batch.topic, partition: String(batch.partition) },
@@ -643,10 +713,16 @@ export class KafkaTransport {
           // live tracks their previous owner left to this one are counted at the close below.
           if (warming.size > 0) await finishWarmUps();
           const outs = await task.close();
-          if (replays) {
-            // Closing ended every live state and emitted it: a next owner has nothing to re-read.
+          if (handOver) {
+            // Closing ended every live state and emitted it: a next owner has nothing to re-read, and resumes where
+            // this member committed.
             for (const partition of owned) {
-              const r: ReplayRecord = { v: 1, partition, from: null, to: '0' };
+              const r: ReplayRecord = {
+                v: 1,
+                partition,
+                from: null,
+                to: (committedTo.get(partition) ?? 0n).toString(),
+              };
               outs.push({
                 stream: (role.state as { stream: string }).stream,
                 key: REPLAY_KEY_PREFIX + partition,
