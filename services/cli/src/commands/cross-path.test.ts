@@ -225,6 +225,21 @@ describe('one period, every path, the same totals', () => {
        WHERE o.n >= {k:UInt32}`,
       { ...range(), k: K },
     );
+    // And the count-estimated cells (no published probe trip: observed 0, status estimated or residual; the all
+    // group composed by mode where the counts identify cells the Wi-Fi/BLE probes did not match above k).
+    cells.push(
+      ...(await q<{ o: string; d: string; n: number; ex: number; v: number; lo: number; hi: number }>(
+        `SELECT origin AS o, destination AS d, 0 AS n, expanded AS ex, expanded_se * expanded_se AS v, lower95 AS lo,
+           upper95 AS hi
+         FROM od_expanded_1h FINAL
+         WHERE mode = 'all' AND observed = 0 AND status IN ('estimated', 'residual') AND expanded > 0
+           AND window_start >= toDateTime({from:UInt32}) AND window_start < toDateTime({to:UInt32})
+           AND (window_start, origin, destination) NOT IN (
+             SELECT window_start, origin, destination FROM od_1h WHERE kind = 'od' AND mode = 'all'
+               AND suppressed = 0 AND trips > 0)`,
+        range(),
+      )),
+    );
     expect(cells.length).toBeGreaterThan(5);
     const storeObs = cells.reduce((a, c) => a + Number(c.n), 0);
     const storeEx = cells.reduce((a, c) => a + Number(c.ex), 0);

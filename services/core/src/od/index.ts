@@ -1,6 +1,7 @@
 export * from './estimate.ts';
 export * from './expand.ts';
 export * from './matcher.ts';
+export * from './modes.ts';
 export * from './population.ts';
 export * from './probe-rate.ts';
 export * from './reference.ts';

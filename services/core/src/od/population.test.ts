@@ -206,3 +206,79 @@ describe('estimatePopulationOd: counted lines with route shares estimate a zone 
     expect(res.cells.some((c) => c.status === 'residual')).toBe(false);
   });
 });
+
+describe('estimatePopulationOd: all modes composed by mode where phones randomise (issue 10 item 3)', () => {
+  // Plates at A and B (motor group, every zone observed: probe prior scaled to the loops); Wi-Fi at A and B too,
+  // whose randomised addresses matched one A → B cell of 8 devices. A camera line L between A and B counts
+  // pedestrians 100 'in' (A → B) and 40 'out' (B → A), bicycles 10 'in' and none 'out'.
+  const registry = {
+    zones: ['A', 'B'],
+    kinds: new Map([
+      ['A', new Set(['anpr', 'wifi'])],
+      ['B', new Set(['anpr', 'wifi'])],
+    ]),
+    counterGroup: new Map<string, 'motor' | 'all' | 'mixed' | 'none'>([
+      ['loop-a', 'motor'],
+      ['loop-b', 'motor'],
+      ['L', 'mixed'],
+    ]),
+  };
+  const lineBin = (direction: string, mode: string, count: number): PopulationCountBin => ({
+    ...bin('L', count),
+    direction,
+    mode,
+  });
+  const bins = [
+    bin('loop-a', 40),
+    bin('loop-b', 20),
+    lineBin('in', 'pedestrian', 100),
+    lineBin('out', 'pedestrian', 40),
+    lineBin('in', 'bicycle', 10),
+    lineBin('in', 'car', 30),
+  ];
+  const lineShares = new Map([
+    ['A\u0000B', new Map([['L|in', 1]])],
+    ['B\u0000A', new Map([['L|out', 1]])],
+  ]);
+  const modeRoutes = ['pedestrian', 'bicycle'].map((mode) => ({ mode, shares: lineShares, lines: ['L'] }));
+  const cells = [od('A', 'B', 20), od('B', 'A', 10), { ...od('A', 'B', 8), mode: 'all' }];
+
+  it('all = motor + pedestrians + bicycles per cell, variances added, the Wi-Fi cells replaced', () => {
+    const res = estimatePopulationOd(input(cells, bins, { registry, modeRoutes }));
+    const cell = (mode: string, o: string, d: string) =>
+      res.cells.find((c) => c.mode === mode && c.origin === o && c.destination === d);
+    // Pedestrians: level 140 / 2 = 70, prior variance 350²; counts' variances 325 and 76 (estimateCountedModeOd).
+    const ped = { ab: 70 + (122500 / 122825) * 30, ba: 70 - (122500 / 122576) * 30 };
+    const pedVar = { ab: (122500 * 325) / 122825, ba: (122500 * 76) / 122576 };
+    // Bicycles: level 10 / 2 = 5, prior variance 25² = 625; 'out' counted 0 (the line counted other modes):
+    // variances 10 + 1.5² = 12.25 and max(1, 0) = 1.
+    const bike = { ab: 5 + (625 / 637.25) * 5, ba: 5 - (625 / 626) * 5 };
+    const bikeVar = { ab: (625 * 12.25) / 637.25, ba: 625 / 626 };
+    for (const [o, d, k] of [
+      ['A', 'B', 'ab'],
+      ['B', 'A', 'ba'],
+    ] as const) {
+      const motor = cell('motor', o, d);
+      const all = cell('all', o, d);
+      expect(all?.expanded).toBeCloseTo((motor?.expanded ?? 0) + ped[k] + bike[k], 9);
+      expect(all?.expandedStdErr).toBeCloseTo(Math.sqrt((motor?.expandedStdErr ?? 0) ** 2 + pedVar[k] + bikeVar[k]), 9);
+      // The Wi-Fi/BLE trips matched on A → B (8, ≥ k) stay its observed trips: the composed value is their expansion.
+      expect(all).toMatchObject({ status: 'estimated', trips: k === 'ab' ? 8 : 0 });
+      expect(all?.lower95).toBeCloseTo(Math.max(0, (all?.expanded ?? 0) - 1.959964 * (all?.expandedStdErr ?? 0)), 9);
+    }
+    // The motor part: 40 and 20 counted leaving A and B.
+    expect(cell('motor', 'A', 'B')?.expanded).toBeCloseTo(40, 0);
+    expect(res.cells.filter((c) => c.mode === 'all')).toHaveLength(2);
+    expect(res.coverage.filter((z) => z.mode === 'all').map((z) => [z.zone, z.status])).toEqual([
+      ['A', 'estimated'],
+      ['B', 'estimated'],
+    ]);
+  });
+
+  it('a mode nothing counts: the all group keeps its own probes (no composition)', () => {
+    const noBikes = bins.filter((b) => b.mode !== 'bicycle' && b.sensorId !== 'L');
+    const res = estimatePopulationOd(input(cells, noBikes, { registry, modeRoutes }));
+    const all = res.cells.filter((c) => c.mode === 'all');
+    expect(all.map((c) => [c.origin, c.destination, c.trips])).toEqual([['A', 'B', 8]]);
+  });
+});

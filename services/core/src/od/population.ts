@@ -20,6 +20,7 @@
  */
 import type { OdCellLike } from '../privacy/kanon.ts';
 import { expandOdCells } from './expand.ts';
+import { estimateCountedModeOd } from './modes.ts';
 import { expandByProbeRate } from './probe-rate.ts';
 import type { DerivedReference } from './reference.ts';
 import { estimateZoneOd, UNOBSERVED_ZONE, type ZoneCoverage, type ZonePriorCell } from './zones.ts';
@@ -100,6 +101,17 @@ export interface PopulationInput {
    * the sensor ids whose bins are line counts.
    */
   routes?: { shares: ReadonlyMap<string, ReadonlyMap<string, number>>; lines: readonly string[] };
+  /**
+   * Route shares of the zone pairs for the modes no probe observes (pedestrians: 'walk', bicycles: 'cycle') over
+   * every line that counts them (camera lines, pedestrian and bicycle counters; `lines` their sensor ids). With
+   * them, a period whose `all` group the Wi-Fi/BLE probes do not observe in every zone (randomised addresses) gets
+   * its all-modes OD composed by mode instead (see `composeAllModes`).
+   */
+  modeRoutes?: readonly {
+    mode: string;
+    shares: ReadonlyMap<string, ReadonlyMap<string, number>>;
+    lines: readonly string[];
+  }[];
 }
 
 /** Reference total of one zone margin over one period, and how it was obtained. */
@@ -618,6 +630,16 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
     const res = expandOdCells(matrix, { originTotals: totals.origin, destinationTotals: totals.destination });
     for (const c of res.cells) emit(c);
   }
+  if (method === 'gls' && input.modeRoutes !== undefined && input.modeRoutes.length > 0) {
+    const periods = new Set(out.coverage.filter((z) => z.mode === 'motor').map((z) => z.periodStart));
+    for (const p of periods) {
+      if (!composeAllModes(out, input, p, refTotal)) continue;
+      // The motor group's withheld share (cells observed only below k) is the all group's.
+      withheldVar.set(`${p}|${ALL}`, withheldVar.get(`${p}|motor`) ?? 0);
+      const w = out.withheld.find((x) => x.periodStart === p && x.mode === 'motor');
+      if (w !== undefined) out.withheld.push({ ...w, mode: ALL });
+    }
+  }
   for (const w of out.withheld) {
     if (!(w.expanded > 0)) continue;
     const sd = Math.sqrt(withheldVar.get(`${w.periodStart}|${w.mode}`) ?? 0);
@@ -636,4 +658,130 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
     });
   }
   return out;
+}
+
+/** The OD group of every mode (Wi-Fi/BLE probes, or composed by mode: see composeAllModes). */
+const ALL = 'all';
+
+/**
+ * Pseudo-zone of the all-modes cell that holds the round trips (o = d) when the group is composed by mode: only the
+ * motor group estimates round trips, so no zone's own (z, z) all-modes cell is published (status 'residual').
+ */
+export const ROUND_TRIPS_ZONE = '(round trips)';
+
+/**
+ * All-modes OD of one period composed by mode (docs/OD-AND-PRIVACY.md, "All modes by mode"): the `motor` group's
+ * estimate (plates and counts) + one estimate per mode no probe tells apart (`estimateCountedModeOd`: pedestrians and
+ * bicycles from the lines and counters that count them; phones randomise their addresses, and a Wi-Fi/BLE device
+ * says nothing of its mode). A zone any part leaves unobserved is unobserved for the sum: its cells are refused
+ * (summed into the residual cells with `(unobserved)` ends, never published as 0 nor spread over other cells); round
+ * trips (o = d: only the motor group estimates them) are one `ROUND_TRIPS_ZONE` cell. Variances add (the parts'
+ * errors taken as independent); the cells are count-estimated (observed 0: no token of the group behind them).
+ * Replaces the `all` group's cells, withheld share and coverage of the period (the caller gives it the motor group's
+ * withheld share). False, nothing changed: a mode has no count in the period.
+ */
+function composeAllModes(
+  out: ExpandOdResult,
+  input: PopulationInput,
+  periodStart: number,
+  refTotal: (
+    p: number,
+    r: { sensorId: string; direction?: string; modes?: readonly string[]; factor: number },
+  ) => { total: number; excluded?: string } | null,
+): boolean {
+  const own = out.coverage.filter((z) => z.periodStart === periodStart && z.mode === ALL);
+  const motorCov = out.coverage.filter((z) => z.periodStart === periodStart && z.mode === 'motor');
+  const zones = input.registry.zones;
+  const hidden = new Set(motorCov.filter((z) => z.status === 'unobserved').map((z) => z.zone));
+  const parts: { origin: string; destination: string; estimate: number; variance: number }[] = [];
+  for (const c of out.cells) {
+    if (c.periodStart !== periodStart || c.mode !== 'motor' || c.status === 'absorbed') continue;
+    const sd = c.expandedStdErr ?? 0;
+    parts.push({ origin: c.origin, destination: c.destination, estimate: c.expanded ?? c.trips, variance: sd * sd });
+  }
+  for (const m of input.modeRoutes ?? []) {
+    const counts: { key: string; value: number }[] = [];
+    for (const id of m.lines) {
+      for (const direction of ['in', 'out']) {
+        const t = refTotal(periodStart, { sensorId: id, direction, modes: [m.mode], factor: 1 });
+        if (t !== null && t.excluded === undefined) counts.push({ key: `${id}|${direction}`, value: t.total });
+        // A line that counted other road users in the period and none of this mode counted 0 of it (a bin is
+        // written only for what was counted); a counter of the mode without any bin has a gap, no count.
+        else if (t === null && refTotal(periodStart, { sensorId: id, factor: 1 }) !== null)
+          counts.push({ key: `${id}|${direction}`, value: 0 });
+      }
+    }
+    const res = estimateCountedModeOd({ zones, shares: m.shares, counts });
+    // A mode nothing counts in the period: no composition (the all group keeps its own probes' estimate).
+    if (res.counts === 0) return false;
+    for (const z of res.zones) if (z.status === 'unobserved') hidden.add(z.zone);
+    for (const c of res.cells) {
+      parts.push({ origin: c.origin, destination: c.destination, estimate: c.estimate, variance: c.sd * c.sd });
+    }
+  }
+  // Composed only when it leaves no more zones unobserved than the group's own probes do (with randomised
+  // addresses they observe none; counters alone, without camera lines, identify few zones).
+  const ownSeen = own.filter((z) => z.status !== 'unobserved').length;
+  if (zones.length - hidden.size < ownSeen) return false;
+  // Trips the group's probes matched and published (≥ k) stay the cells' observed trips: the composed estimate is
+  // their expansion (one row per cell, as every reader joins it), their travel times kept.
+  const matched = new Map<string, ExpandedOdCell>();
+  for (const c of out.cells) {
+    if (c.periodStart === periodStart && c.mode === ALL && c.trips > 0)
+      matched.set(`${c.origin}\u0000${c.destination}`, c);
+  }
+  const sum = new Map<string, { estimate: number; variance: number }>();
+  for (const c of parts) {
+    const o = hidden.has(c.origin) ? UNOBSERVED_ZONE : c.origin;
+    const d = hidden.has(c.destination) ? UNOBSERVED_ZONE : c.destination;
+    // Round trips: only the motor group estimates them, an all-modes (z, z) would lack the other modes': they are
+    // kept together in one ROUND_TRIPS_ZONE cell.
+    const key = o === d && o !== UNOBSERVED_ZONE ? `${ROUND_TRIPS_ZONE}\u0000${ROUND_TRIPS_ZONE}` : `${o}\u0000${d}`;
+    const a = sum.get(key) ?? { estimate: 0, variance: 0 };
+    a.estimate += c.estimate;
+    a.variance += c.variance;
+    sum.set(key, a);
+  }
+  out.cells = out.cells.filter((c) => !(c.periodStart === periodStart && c.mode === ALL));
+  out.withheld = out.withheld.filter((w) => !(w.periodStart === periodStart && w.mode === ALL));
+  for (const [key, a] of sum) {
+    if (!(a.estimate > 0)) continue;
+    const [origin, destination] = key.split('\u0000');
+    const sd = Math.sqrt(a.variance);
+    const seen = matched.get(key);
+    out.cells.push({
+      origin,
+      destination,
+      mode: ALL,
+      windowStart: periodStart,
+      periodStart,
+      trips: seen?.trips ?? 0,
+      ...(seen?.travelTimeP50S !== undefined
+        ? { travelTimeP50S: seen.travelTimeP50S, travelTimeP85S: seen.travelTimeP85S }
+        : {}),
+      expanded: a.estimate,
+      expandedStdErr: sd,
+      lower95: Math.max(0, a.estimate - 1.959964 * sd),
+      upper95: a.estimate + 1.959964 * sd,
+      status:
+        origin === UNOBSERVED_ZONE || destination === UNOBSERVED_ZONE || origin === ROUND_TRIPS_ZONE
+          ? 'residual'
+          : 'estimated',
+    });
+  }
+  const ownBy = new Map(own.map((z) => [z.zone, z]));
+  out.coverage = out.coverage.filter((z) => !(z.periodStart === periodStart && z.mode === ALL));
+  for (const z of motorCov) {
+    const o = ownBy.get(z.zone);
+    out.coverage.push({
+      zone: z.zone,
+      status: hidden.has(z.zone) ? 'unobserved' : 'estimated',
+      counted: o?.counted ?? {},
+      periodStart,
+      mode: ALL,
+      probeKinds: o?.probeKinds ?? [],
+      counters: o?.counters ?? z.counters,
+    });
+  }
+  return true;
 }

@@ -23,6 +23,26 @@ const box = (x0: number, x1: number, y0: number, y1: number): [number, number][]
   [x0, y1],
 ];
 
+/** One-way S → J, then J → K straight (200 m at `straightSpeed`) or by a detour (300 m at 30 m/s), then K → T. */
+const detourNet = (straightSpeed: number): RoadEdge[] => [
+  edge('SJ', 'S', 'J', [0, 0], [100, 0]),
+  edge('straight', 'J', 'K', [100, 0], [300, 0], straightSpeed),
+  {
+    id: 'detour',
+    from: 'J',
+    to: 'K',
+    shape: [
+      [100, 0],
+      [100, 50],
+      [300, 50],
+      [300, 0],
+    ],
+    length: 300,
+    speed: 30,
+  },
+  edge('KT', 'K', 'T', [300, 0], [400, 0]),
+];
+
 describe('lineCrossings', () => {
   it("counts 'in' from the left of a→b to its right, at the fraction of the polyline's length", () => {
     // Line a→b pointing south at x = 140: its left is the east. A polyline going west crosses it 'in'.
@@ -89,24 +109,7 @@ describe('zoneRouteShares', () => {
   it('takes the fastest of two routes (length / speed), and gives no share where no path exists', () => {
     // One-way: S→J (zone a), then J→K either straight (200 m) or by a detour along y = 50 (300 m at 30 m/s =
     // 10 s), then K→T (zone b). Line F on the detour, line D on the straight road, both at x = 200.
-    const net = (straightSpeed: number) => [
-      edge('SJ', 'S', 'J', [0, 0], [100, 0]),
-      edge('straight', 'J', 'K', [100, 0], [300, 0], straightSpeed),
-      {
-        id: 'detour',
-        from: 'J',
-        to: 'K',
-        shape: [
-          [100, 0],
-          [100, 50],
-          [300, 50],
-          [300, 0],
-        ] as [number, number][],
-        length: 300,
-        speed: 30,
-      },
-      edge('KT', 'K', 'T', [300, 0], [400, 0]),
-    ];
+    const net = detourNet;
     const zones = [
       { id: 'a', polygon: box(0, 100, -10, 10) },
       { id: 'b', polygon: box(300, 400, -10, 10) },
@@ -123,6 +126,69 @@ describe('zoneRouteShares', () => {
     expect(Object.fromEntries(fast.shares.get('a\u0000b') ?? [])).toEqual({ 'D|out': 1 });
     // b → a: T is a dead end without a way back.
     expect(fast.shares.has('b\u0000a')).toBe(false);
+  });
+});
+
+describe("zoneRouteShares by travel mode ('walk', 'cycle')", () => {
+  // One-way street W → M → E (100 m each, 15 m/s), zone west around WM, zone east around ME; line L at x = 130
+  // pointing south (its left is the east): going east crosses it 'out', going west 'in'.
+  const oneWay = [edge('WM', 'W', 'M', [0, 0], [100, 0], 15), edge('ME', 'M', 'E', [100, 0], [200, 0], 15)];
+  const zones = [
+    { id: 'west', polygon: box(0, 100, -10, 10) },
+    { id: 'east', polygon: box(100, 200, -10, 10) },
+  ];
+  const line = [{ id: 'L', a: [130, 10] as const, b: [130, -10] as const }];
+
+  it('on foot a one-way street is walked both ways; driving (and cycling) east → west has no path', () => {
+    const walk = zoneRouteShares(oneWay, zones, line, { travel: 'walk' });
+    // West → east: from WM's middle (x 50) to ME's (x 150), across L at 0.3 of ME; east → west: ME walked back.
+    expect(Object.fromEntries(walk.shares.get('west\u0000east') ?? [])).toEqual({ 'L|out': 1 });
+    expect(Object.fromEntries(walk.shares.get('east\u0000west') ?? [])).toEqual({ 'L|in': 1 });
+    expect(zoneRouteShares(oneWay, zones, line).shares.has('east\u0000west')).toBe(false);
+    expect(zoneRouteShares(oneWay, zones, line, { travel: 'cycle' }).shares.has('east\u0000west')).toBe(false);
+  });
+
+  it('a walk leaves its start edge by the nearer end (no detour through the junction ahead)', () => {
+    // Two-way street X(0,0) — Y(100,0), X a dead end; zone a around XY/YX, zone b the stub Y — B(100,-100). Line
+    // L2 across the street at x = 30 pointing south (going west: 'in'). Driving a → b from YX's middle (x 50,
+    // heading west) means a U-turn at X: across L2 'in' then back 'out'; from XY's middle straight on to Y. Two of
+    // the four (start, end) pairs cross L2 both ways: 0.5 each. On foot every start turns round on the spot (its
+    // twin), so no pair crosses L2.
+    const net = [
+      edge('XY', 'X', 'Y', [0, 0], [100, 0]),
+      edge('YX', 'Y', 'X', [100, 0], [0, 0]),
+      edge('YB', 'Y', 'B', [100, 0], [100, -100]),
+      edge('BY', 'B', 'Y', [100, -100], [100, 0]),
+    ];
+    const z = [
+      { id: 'a', polygon: box(0, 100, -10, 10) },
+      { id: 'b', polygon: box(90, 110, -100, -20) },
+    ];
+    const l2 = [{ id: 'L2', a: [30, 10] as const, b: [30, -10] as const }];
+    expect(Object.fromEntries(zoneRouteShares(net, z, l2).shares.get('a\u0000b') ?? [])).toEqual({
+      'L2|in': 0.5,
+      'L2|out': 0.5,
+    });
+    const walk = zoneRouteShares(net, z, l2, { travel: 'walk' });
+    expect(walk.zoneEdges.get('a')).toEqual(['XY', 'YX']);
+    expect(Object.fromEntries(walk.shares.get('a\u0000b') ?? [['none', 1]])).toEqual({});
+  });
+
+  it('cycling: at most 5.5 m/s, so a shorter slow street beats a longer fast one', () => {
+    // J → K straight (200 m at 5 m/s: 40 s by any mode) or a detour (300 m at 30 m/s: 10 s driving, 54.5 s cycling).
+    const net = detourNet(5);
+    const z = [
+      { id: 'a', polygon: box(0, 100, -10, 10) },
+      { id: 'b', polygon: box(300, 400, -10, 10) },
+    ];
+    const lines = [
+      { id: 'F', a: [200, 60] as const, b: [200, 40] as const },
+      { id: 'D', a: [200, 10] as const, b: [200, -10] as const },
+    ];
+    expect(Object.fromEntries(zoneRouteShares(net, z, lines).shares.get('a\u0000b') ?? [])).toEqual({ 'F|out': 1 });
+    expect(
+      Object.fromEntries(zoneRouteShares(net, z, lines, { travel: 'cycle' }).shares.get('a\u0000b') ?? []),
+    ).toEqual({ 'D|out': 1 });
   });
 });
 
@@ -154,5 +220,18 @@ describe('parseSumoNet', () => {
         speed: 13.89,
       },
     ]);
+    // People walk the street (its sidewalk: shaped like the street) and the footpath (its own lane); nothing here
+    // allows bicycles but the street's vehicle lane (no allow list, pedestrians only disallowed).
+    expect(r.walkEdges.map((e) => [e.id, e.shape.length, e.speed])).toEqual([
+      ['a-b', 4, 13.89],
+      ['walk', 4, 2],
+    ]);
+    expect(r.walkEdges[1].shape).toEqual([
+      [100, 0],
+      [95, 4],
+      [5, 4],
+      [0, 0],
+    ]);
+    expect(r.cycleEdges.map((e) => e.id)).toEqual(['a-b']);
   });
 });

@@ -117,17 +117,40 @@ export function lineCrossings(
   return out;
 }
 
+/**
+ * How a mode moves on the network: 'drive' (the default: one-way streets, no U-turn except at a dead end, fastest
+ * path by length / speed), 'cycle' (the same streets, at most 5.5 m/s: the shortest path wherever the speed limit is
+ * above a bicycle's), 'walk' (every street both ways, turning anywhere, shortest path by length: a pedestrian on a
+ * sidewalk, as SUMO walks people along an edge in either direction).
+ */
+export type RouteTravel = 'drive' | 'cycle' | 'walk';
+
+/** Bicycle speed of the 'cycle' route model (m/s; SUMO's bicycle vType maximum). */
+const CYCLE_SPEED = 5.5;
+
 /** Route shares of every ordered pair of distinct zones over the lines (see the module comment). */
 export function zoneRouteShares(
-  edges: readonly RoadEdge[],
+  roadEdges: readonly RoadEdge[],
   zones: readonly RouteZone[],
   lines: readonly RouteLine[],
+  options: { travel?: RouteTravel } = {},
 ): RouteShares {
+  const travel = options.travel ?? 'drive';
+  const edges: RoadEdge[] = [...roadEdges];
+  // On foot every edge is also walked backwards (its sidewalk, whatever the traffic's direction): edge i's twin
+  // is the reversed copy, and a walk starting (ending) on an edge leaves (reaches) it by either end.
+  const twin = new Int32Array(roadEdges.length).fill(-1);
+  if (travel === 'walk') {
+    roadEdges.forEach((e, i) => {
+      twin[i] = edges.length;
+      edges.push({ ...e, id: `${e.id}#rev`, from: e.to, to: e.from, shape: [...e.shape].reverse() });
+    });
+  }
   const byId = new Map(edges.map((e, i) => [e.id, i]));
   const zoneEdges = new Map<string, string[]>();
   for (const z of zones) zoneEdges.set(z.id, []);
   const taken = new Set<string>();
-  for (const e of edges) {
+  for (const e of roadEdges) {
     const [mx, my] = pointAt(e.shape, 0.5);
     const z = zones.find((zz) => zz.polygon.length >= 3 && inside(mx, my, zz.polygon));
     if (z) {
@@ -140,7 +163,7 @@ export function zoneRouteShares(
   for (const z of zones) {
     const list = zoneEdges.get(z.id) ?? [];
     if (list.length > 0 || z.polygon.length < 3) continue;
-    for (const e of edges) {
+    for (const e of roadEdges) {
       if (taken.has(e.id)) continue;
       if ([0.1, 0.25, 0.5, 0.75, 0.9].some((f) => inside(...pointAt(e.shape, f), z.polygon))) list.push(e.id);
     }
@@ -149,7 +172,7 @@ export function zoneRouteShares(
       const cy = z.polygon.reduce((a, p) => a + p[1], 0) / z.polygon.length;
       let best: RoadEdge | undefined;
       let bestD = Number.POSITIVE_INFINITY;
-      for (const e of edges) {
+      for (const e of roadEdges) {
         const [mx, my] = pointAt(e.shape, 0.5);
         const d = Math.hypot(mx - cx, my - cy);
         if (d < bestD) {
@@ -159,7 +182,7 @@ export function zoneRouteShares(
       }
       if (best !== undefined) {
         const b = best;
-        for (const e of edges) if (e === b || (e.from === b.to && e.to === b.from)) list.push(e.id);
+        for (const e of roadEdges) if (e === b || (e.from === b.to && e.to === b.from)) list.push(e.id);
       }
     }
     zoneEdges.set(z.id, list);
@@ -173,10 +196,16 @@ export function zoneRouteShares(
   });
   const next = edges.map((e) => {
     const all = outOf.get(e.to) ?? [];
+    if (travel === 'walk') return all;
     const noU = all.filter((j) => !(edges[j].to === e.from && edges[j].from === e.to));
     return noU.length > 0 ? noU : all;
   });
-  const cost = edges.map((e) => e.length / Math.max(0.1, e.speed));
+  const cost = edges.map((e) =>
+    travel === 'walk'
+      ? e.length
+      : e.length / Math.max(0.1, travel === 'cycle' ? Math.min(e.speed, CYCLE_SPEED) : e.speed),
+  );
+
   // Crossings of each edge with each line.
   const cross = edges.map((e) =>
     lines.flatMap((l) => lineCrossings(e.shape, l).map((c) => ({ key: `${l.id}|${c.direction}`, at: c.at }))),
@@ -223,8 +252,11 @@ export function zoneRouteShares(
         }
         return top;
       };
-      dist[s] = cost[s] / 2;
-      push(dist[s], s);
+      const sources = twin[s] >= 0 ? [s, twin[s]] : [s];
+      for (const x of sources) {
+        dist[x] = cost[x] / 2;
+        push(dist[x], x);
+      }
       while (heap.length > 0) {
         const [d, i] = pop();
         if (d > dist[i]) continue;
@@ -242,17 +274,20 @@ export function zoneRouteShares(
         const a = acc.get(d.id) ?? { pairs: 0, counts: new Map<string, number>() };
         acc.set(d.id, a);
         for (const eid of zoneEdges.get(d.id) ?? []) {
-          const t = byId.get(eid) as number;
-          if (t === s || !Number.isFinite(dist[t])) continue;
+          const e0 = byId.get(eid) as number;
+          // On foot, the end edge is reached by whichever end is nearer.
+          const t = twin[e0] >= 0 && dist[twin[e0]] < dist[e0] ? twin[e0] : e0;
+          if (e0 === s || !Number.isFinite(dist[t])) continue;
           a.pairs++;
           // Walk back from the end edge: its first half, the whole of the middle edges, the start's second half.
           for (let i = t; i >= 0; i = prev[i]) {
+            const first = sources.includes(i);
             for (const c of cross[i]) {
               if (i === t && c.at >= 0.5) continue;
-              if (i === s && c.at < 0.5) continue;
+              if (first && c.at < 0.5) continue;
               a.counts.set(c.key, (a.counts.get(c.key) ?? 0) + 1);
             }
-            if (i === s) break;
+            if (first) break;
           }
         }
       }
@@ -277,9 +312,17 @@ function xmlAttr(tag: string, name: string): string | undefined {
  * The vehicle edges of a SUMO network (`net.xml`, as netconvert writes it): internal edges, and lanes allowing
  * pedestrians only (sidewalks), left out; shape = the middle vehicle lane's, speed = the fastest lane's. Coordinates
  * as in the file (with `projParameter="!"`, local metres around the scenario origin). Returns also the location
- * element's `projParameter` (the caller refuses projected networks it cannot convert).
+ * element's `projParameter` (the caller refuses projected networks it cannot convert), and the edges people walk
+ * (`walkEdges`: every edge with a lane allowing pedestrians, footpaths and pedestrian squares included) and cycle on
+ * (`cycleEdges`: a lane allowing bicycles), shaped like the vehicle edges where they are one (the street's middle
+ * lane), else by their own middle lane.
  */
-export function parseSumoNet(xml: string): { edges: RoadEdge[]; projParameter: string } {
+export function parseSumoNet(xml: string): {
+  edges: RoadEdge[];
+  walkEdges: RoadEdge[];
+  cycleEdges: RoadEdge[];
+  projParameter: string;
+} {
   const loc = /<location\b[^>]*>/.exec(xml);
   const projParameter = loc ? (xmlAttr(loc[0], 'projParameter') ?? '!') : '!';
   // Junction positions: an edge's lane shape stops at the junction's border; it is extended to the junction centres
@@ -291,7 +334,15 @@ export function parseSumoNet(xml: string): { edges: RoadEdge[]; projParameter: s
     const y = Number(xmlAttr(j[0], 'y'));
     if (id && !id.startsWith(':') && Number.isFinite(x) && Number.isFinite(y)) junctions.set(id, [x, y]);
   }
+  const allows = (lane: string, cls: RegExp): boolean => {
+    const allow = xmlAttr(lane, 'allow');
+    if (allow !== undefined) return cls.test(allow) || /\ball\b/.test(allow);
+    const disallow = xmlAttr(lane, 'disallow') ?? '';
+    return !cls.test(disallow) && !/\ball\b/.test(disallow);
+  };
   const edges: RoadEdge[] = [];
+  const walkEdges: RoadEdge[] = [];
+  const cycleEdges: RoadEdge[] = [];
   const re = /<edge\b([^>]*?)(\/>|>([\s\S]*?)<\/edge>)/g;
   for (let m = re.exec(xml); m !== null; m = re.exec(xml)) {
     const head = m[1];
@@ -301,30 +352,46 @@ export function parseSumoNet(xml: string): { edges: RoadEdge[]; projParameter: s
     const fn = xmlAttr(head, 'function');
     if (!id || id.startsWith(':') || !from || !to || (fn !== undefined && fn !== 'normal')) continue;
     const lanes = [...(m[3] ?? '').matchAll(/<lane\b[^>]*>/g)].map((l) => l[0]);
-    const vehicle = lanes.filter((l) => {
-      const allow = xmlAttr(l, 'allow');
-      const disallow = xmlAttr(l, 'disallow') ?? '';
-      if (allow !== undefined) return /\b(passenger|private|all)\b/.test(allow);
-      return !/\b(passenger|all)\b/.test(disallow);
-    });
-    if (vehicle.length === 0) continue;
-    const mid = vehicle[Math.floor((vehicle.length - 1) / 2)];
-    const shape = (xmlAttr(mid, 'shape') ?? '')
-      .trim()
-      .split(/\s+/)
-      .map((p) => p.split(',').map(Number) as [number, number])
-      .filter((p) => p.length >= 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]));
-    if (shape.length < 2) continue;
     const a = junctions.get(from);
     const b = junctions.get(to);
-    edges.push({
-      id,
-      from,
-      to,
-      shape: [...(a ? [a] : []), ...shape, ...(b ? [b] : [])],
-      length: Number(xmlAttr(mid, 'length') ?? 0),
-      speed: Math.max(...vehicle.map((l) => Number(xmlAttr(l, 'speed') ?? 13.89))),
-    });
+    const edgeOf = (list: string[]): RoadEdge | null => {
+      if (list.length === 0) return null;
+      const mid = list[Math.floor((list.length - 1) / 2)];
+      const shape = (xmlAttr(mid, 'shape') ?? '')
+        .trim()
+        .split(/\s+/)
+        .map((p) => p.split(',').map(Number) as [number, number])
+        .filter((p) => p.length >= 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]));
+      if (shape.length < 2) return null;
+      return {
+        id: id as string,
+        from: from as string,
+        to: to as string,
+        shape: [...(a ? [a] : []), ...shape, ...(b ? [b] : [])],
+        length: Number(xmlAttr(mid, 'length') ?? 0),
+        speed: Math.max(...list.map((l) => Number(xmlAttr(l, 'speed') ?? 13.89))),
+      };
+    };
+    const vehicle = edgeOf(
+      lanes.filter((l) => {
+        const allow = xmlAttr(l, 'allow');
+        const disallow = xmlAttr(l, 'disallow') ?? '';
+        if (allow !== undefined) return /\b(passenger|private|all)\b/.test(allow);
+        return !/\b(passenger|all)\b/.test(disallow);
+      }),
+    );
+    if (vehicle !== null) edges.push(vehicle);
+    const walk = lanes.some((l) => allows(l, /\bpedestrian\b/));
+    if (walk) {
+      const e = vehicle ?? edgeOf(lanes.filter((l) => allows(l, /\bpedestrian\b/)));
+      if (e !== null) walkEdges.push(e);
+    }
+    const bikes = lanes.filter((l) => allows(l, /\bbicycle\b/));
+    if (bikes.length > 0) {
+      const e = vehicle ?? edgeOf(bikes);
+      if (e !== null)
+        cycleEdges.push({ ...e, speed: Math.max(...bikes.map((l) => Number(xmlAttr(l, 'speed') ?? 13.89))) });
+    }
   }
-  return { edges, projParameter };
+  return { edges, walkEdges, cycleEdges, projParameter };
 }

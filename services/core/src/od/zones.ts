@@ -346,27 +346,9 @@ function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEsti
       }
     }
   }
-  const index = new Map(cells.map((c, i) => [`${c.origin}\u0000${c.destination}`, i]));
   const counted = countedByZone(input.totals);
   const counts = totalCounts(cells, counted, rel);
-  // Line counts: coefficients from the route shares of the pairs that are unknowns.
-  const byKey = new Map<string, { cells: number[]; coefficients: number[] }>();
-  for (const [pair, m] of links.shares) {
-    const i = index.get(pair);
-    if (i === undefined) continue;
-    for (const [key, share] of m) {
-      if (!(share > 0)) continue;
-      const e = byKey.get(key) ?? { cells: [], coefficients: [] };
-      e.cells.push(i);
-      e.coefficients.push(share);
-      byKey.set(key, e);
-    }
-  }
-  for (const l of links.counts) {
-    const e = byKey.get(l.key);
-    if (e === undefined || !(l.value >= 0)) continue;
-    counts.push({ ...e, value: l.value, variance: Math.max(1, l.value) + (linkRel * l.value) ** 2, pure: false });
-  }
+  for (const c of linkCounts(cells, links.shares, links.counts, linkRel)) counts.push({ ...c, pure: false });
   // The prior level of the unprobed pairs from the counts (see countedPriorLevel), not borrowed from the probed ones.
   const level = countedPriorLevel(cells, counts);
   if (level !== undefined) {
@@ -441,21 +423,71 @@ function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEsti
       upper95: 0,
     });
   }
-  for (const [key, a] of residual) {
-    const [origin, destination] = key.split('\u0000');
-    const sd = Math.sqrt(a.variance);
-    out.push({
-      origin,
-      destination,
-      status: 'residual',
-      prior: a.prior,
-      estimate: a.estimate,
-      sd,
-      lower95: Math.max(0, a.estimate - 1.959964 * sd),
-      upper95: a.estimate + 1.959964 * sd,
-    });
-  }
+  for (const [key, a] of residual) out.push({ ...residualCell(key, a.estimate, a.variance), prior: a.prior });
   return { cells: out, zones: zoneCoverage(status, counted, input.cells), dispersion };
+}
+
+/**
+ * A residual cell (`origin\0destination` key, an end `(unobserved)`): the sum of the refused cells' estimates, sd
+ * the root of their summed variances (covariances left out), 95 % interval clipped at 0.
+ */
+export function residualCell(
+  key: string,
+  estimate: number,
+  variance: number,
+): {
+  origin: string;
+  destination: string;
+  status: 'residual';
+  estimate: number;
+  sd: number;
+  lower95: number;
+  upper95: number;
+} {
+  const [origin, destination] = key.split('\u0000');
+  const sd = Math.sqrt(variance);
+  return {
+    origin,
+    destination,
+    status: 'residual',
+    estimate,
+    sd,
+    lower95: Math.max(0, estimate - 1.959964 * sd),
+    upper95: estimate + 1.959964 * sd,
+  };
+}
+
+/**
+ * Line counts as GLS counts over `cells`: each count Σ share(o, d) · t_od over the cells whose pair's route crosses
+ * its line in its direction, variance count + (relSe · count)² (at least 1). Counts no cell's route crosses are left
+ * out.
+ */
+export function linkCounts(
+  cells: readonly { origin: string; destination: string }[],
+  shares: ReadonlyMap<string, ReadonlyMap<string, number>>,
+  counts: readonly { key: string; value: number }[],
+  relSe: number,
+): GlsCount[] {
+  const index = new Map(cells.map((c, i) => [`${c.origin}\u0000${c.destination}`, i]));
+  const byKey = new Map<string, { cells: number[]; coefficients: number[] }>();
+  for (const [pair, m] of shares) {
+    const i = index.get(pair);
+    if (i === undefined) continue;
+    for (const [key, share] of m) {
+      if (!(share > 0)) continue;
+      const e = byKey.get(key) ?? { cells: [], coefficients: [] };
+      e.cells.push(i);
+      e.coefficients.push(share);
+      byKey.set(key, e);
+    }
+  }
+  const out: GlsCount[] = [];
+  for (const l of counts) {
+    const e = byKey.get(l.key);
+    if (e === undefined || !(l.value >= 0)) continue;
+    out.push({ ...e, value: l.value, variance: Math.max(1, l.value) + (relSe * l.value) ** 2 });
+  }
+  return out;
 }
 
 /**

@@ -457,13 +457,20 @@ export function odNetworkPath(config: Config): string | null {
   return null;
 }
 
-const routeCache = new Map<string, { shares: RouteShares; lines: string[] }>();
+/** Route shares of the motor group over the camera lines, and of the modes no probe sees over what counts them. */
+export interface OdRoutes {
+  shares: RouteShares;
+  lines: string[];
+  modes: { mode: string; shares: RouteShares; lines: string[] }[];
+}
+
+const routeCache = new Map<string, OdRoutes>();
 
 /**
  * Route shares of the sites file's zone pairs over its camera lines on the road network (@passage/core
  * zoneRouteShares), or null without a network. Computed once per network, sites file and their modification times.
  */
-export function odRoutes(config: Config): { shares: RouteShares; lines: string[] } | null {
+export function odRoutes(config: Config): OdRoutes | null {
   const path = odNetworkPath(config);
   if (path === null || !config.sitesFile) return null;
   const netError = (why: string) =>
@@ -484,6 +491,7 @@ export function odRoutes(config: Config): { shares: RouteShares; lines: string[]
     origin?: { lon: number; lat: number };
     zones?: { id: string; polygon?: [number, number][] }[];
     cameras?: { lines?: { id: string; a: [number, number]; b: [number, number] }[] }[];
+    counters?: { id: string; modes?: string[]; line?: { a: [number, number]; b: [number, number] } }[];
   };
   // The registry's map origin: the sites file's `origin`, else its first camera, zone or site (give it explicitly
   // with a network, whose local metres are around it).
@@ -495,7 +503,22 @@ export function odRoutes(config: Config): { shares: RouteShares; lines: string[]
   const lines = (file.cameras ?? []).flatMap((c) =>
     (c.lines ?? []).map((l) => ({ id: l.id, a: loc(l.a), b: loc(l.b) })),
   );
-  const res = { shares: zoneRouteShares(net.edges, zones, lines), lines: lines.map((l) => l.id) };
+  // Pedestrians and bicycles: camera lines (they count every mode) and the counters of the mode, on foot along
+  // every street both ways, by bicycle along the streets' directions (zoneRouteShares `travel`).
+  const modes = (
+    [
+      ['pedestrian', 'walk'],
+      ['bicycle', 'cycle'],
+    ] as const
+  ).map(([mode, travel]) => {
+    const counters = (file.counters ?? [])
+      .filter((c) => c.line !== undefined && (c.modes ?? []).includes(mode))
+      .map((c) => ({ id: c.id, a: loc(c.line?.a ?? [0, 0]), b: loc(c.line?.b ?? [0, 0]) }));
+    const all = [...lines, ...counters];
+    const network = travel === 'walk' ? net.walkEdges : net.cycleEdges;
+    return { mode, shares: zoneRouteShares(network, zones, all, { travel }), lines: all.map((l) => l.id) };
+  });
+  const res = { shares: zoneRouteShares(net.edges, zones, lines), lines: lines.map((l) => l.id), modes };
   routeCache.set(key, res);
   return res;
 }
@@ -551,7 +574,12 @@ export async function expandOd(
   const devices = await siteDevices(client, { from, to: q.to });
   const routes = (q.method ?? 'gls') === 'gls' ? odRoutes(config) : null;
   const sensors = [
-    ...new Set([...refs.map((r) => r.sensorId), ...zoneCounters.map((z) => z.sensorId), ...(routes?.lines ?? [])]),
+    ...new Set([
+      ...refs.map((r) => r.sensorId),
+      ...zoneCounters.map((z) => z.sensorId),
+      ...(routes?.lines ?? []),
+      ...(routes?.modes ?? []).flatMap((m) => m.lines),
+    ]),
   ];
   // Counter bins, and the 15-min bins of camera lines used as margins (a sensor id is one or the other).
   const bins = [
@@ -573,7 +601,12 @@ export async function expandOd(
     registry: odRegistry(config),
     ...(q.extent ? { extent: q.extent } : {}),
     method: q.method ?? 'gls',
-    ...(routes ? { routes: { shares: routes.shares.shares, lines: routes.lines } } : {}),
+    ...(routes
+      ? {
+          routes: { shares: routes.shares.shares, lines: routes.lines },
+          modeRoutes: routes.modes.map((m) => ({ mode: m.mode, shares: m.shares.shares, lines: m.lines })),
+        }
+      : {}),
   });
 }
 

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { estimateCountedModeOd } from './modes.ts';
+import { UNOBSERVED_ZONE } from './zones.ts';
+
+const shares = (entries: [string, string, Record<string, number>][]) =>
+  new Map(entries.map(([o, d, m]) => [`${o}\u0000${d}`, new Map(Object.entries(m))]));
+
+describe('estimateCountedModeOd: pedestrian/bicycle OD from the lines that count them', () => {
+  // Zones A, B, C. A line L between A and B: A → B crosses it 'in', B → A 'out'; nothing counts C's trips.
+  const input = {
+    zones: ['A', 'B', 'C'],
+    shares: shares([
+      ['A', 'B', { 'L|in': 1 }],
+      ['B', 'A', { 'L|out': 1 }],
+    ]),
+    counts: [
+      { key: 'L|in', value: 100 },
+      { key: 'L|out', value: 40 },
+    ],
+  };
+
+  it('fits each counted pair from the common prior level, with the hand-computed posterior', () => {
+    const r = estimateCountedModeOd(input);
+    // Level = Σ counts / Σ coefficients = 140 / 2 = 70; prior sd 5 × 70 = 350 (variance 122,500); count variances
+    // 100 + (0.15 × 100)² = 325 and 40 + 6² = 76. One count per cell: t = 70 + 122500 / (122500 + R) × (c − 70).
+    expect(r.level).toBe(70);
+    expect(r.counts).toBe(2);
+    const cell = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
+    expect(cell('A', 'B')?.estimate).toBeCloseTo(70 + (122500 / 122825) * 30, 9); // 99.9206
+    expect(cell('A', 'B')?.sd).toBeCloseTo(Math.sqrt((122500 * 325) / 122825), 9); // 18.004
+    expect(cell('B', 'A')?.estimate).toBeCloseTo(70 - (122500 / 122576) * 30, 9); // 40.0186
+    expect(cell('B', 'A')?.sd).toBeCloseTo(Math.sqrt((122500 * 76) / 122576), 9); // 8.715
+    const ab = cell('A', 'B');
+    expect(ab?.lower95).toBeCloseTo((ab?.estimate ?? 0) - 1.959964 * (ab?.sd ?? 0), 9);
+    expect(ab?.status).toBe('estimated');
+    // Misfit (30² / 122825 + 30² / 122576) / 2 = 0.0073 < 1: intervals not widened.
+    expect(r.misfit).toBeCloseTo((900 / 122825 + 900 / 122576) / 2, 9);
+  });
+
+  it('refuses the zone nothing counts: its cells go to residual cells at the prior, never 0 nor spread', () => {
+    const r = estimateCountedModeOd(input);
+    // A's four cells: A→B and B→A reduced by 99.7 % and 99.9 %, A→C and C→A by 0: mean 0.50 ≥ 0.3. C: 0.
+    const zone = (z: string) => r.zones.find((x) => x.zone === z);
+    expect(zone('A')?.status).toBe('estimated');
+    expect(zone('A')?.varianceReduction).toBeCloseTo((2 - 325 / 122825 - 76 / 122576) / 4, 9);
+    expect(zone('C')).toEqual({ zone: 'C', status: 'unobserved', varianceReduction: 0 });
+    expect(r.cells.some((c) => c.origin === 'C' || c.destination === 'C')).toBe(false);
+    const res = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
+    // A → C keeps its prior 70 ± 350 (no count holds it), in the residual cell (A, (unobserved)).
+    expect(res('A', UNOBSERVED_ZONE)).toMatchObject({ status: 'residual', estimate: 70, sd: 350 });
+    expect(res(UNOBSERVED_ZONE, 'B')).toMatchObject({ status: 'residual', estimate: 70, sd: 350, lower95: 0 });
+    // Total: 99.92 + 40.02 + 4 × 70.
+    expect(r.cells.reduce((a, c) => a + c.estimate, 0)).toBeCloseTo(139.939 + 280, 2);
+  });
+
+  it('no count of the mode: nothing estimated, every zone unobserved', () => {
+    const r = estimateCountedModeOd({ ...input, counts: [] });
+    expect(r.cells).toEqual([]);
+    expect(r.level).toBe(0);
+    expect(r.zones.map((z) => z.status)).toEqual(['unobserved', 'unobserved', 'unobserved']);
+  });
+
+  it('non-negative: a pair the counts push below 0 is fixed at 0 and the others refitted', () => {
+    // A → B and A → C both cross M 'in' (share 1); only A → B crosses N 'in'. M counts 10, N 200: unconstrained,
+    // A → C ≈ 10 − 200 < 0. Fixed at 0, A → B alone is the precision-weighted mean of its prior (level 210 / 3 = 70,
+    // variance 350²) and the two counts (variances 10 + 1.5² = 12.25 and 200 + 30² = 1100).
+    const r = estimateCountedModeOd({
+      zones: ['A', 'B', 'C'],
+      shares: shares([
+        ['A', 'B', { 'M|in': 1, 'N|in': 1 }],
+        ['A', 'C', { 'M|in': 1 }],
+      ]),
+      counts: [
+        { key: 'M|in', value: 10 },
+        { key: 'N|in', value: 200 },
+      ],
+      // Every zone published (this case is about the sign rule, not identification).
+      minVarianceReduction: 0,
+    });
+    expect(r.level).toBeCloseTo(70, 12);
+    const find = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
+    expect(find('A', 'C')?.estimate).toBe(0);
+    const precision = 1 / 122500 + 1 / 12.25 + 1 / 1100;
+    expect(find('A', 'B')?.estimate).toBeCloseTo((70 / 122500 + 10 / 12.25 + 200 / 1100) / precision, 6); // 12.098
+  });
+});

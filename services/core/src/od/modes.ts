@@ -1,0 +1,141 @@
+/**
+ * OD of a mode no probe observes (pedestrians, bicycles: their phones randomise their addresses), estimated from
+ * what counts it (docs/OD-AND-PRIVACY.md, "All modes where phones randomise"). Pure arithmetic.
+ *
+ * Unknowns: every ordered pair of distinct zones. Counts: each counted line and direction of the mode (camera lines,
+ * pedestrian and bicycle counters), Σ_od p(o, d, line, direction) · t_od with the route shares of the mode's route
+ * model (`zoneRouteShares` with `travel` 'walk' or 'cycle'), variance count + (relSe · count)². Prior: one common
+ * level λ for every pair, Σ counts / Σ route-share coefficients (see below), with
+ * a wide variance (standard deviation priorCv · λ): the counts, not the prior, shape the matrix. GLS
+ * (`estimateOdGls`, non-negative), posterior variances widened by the counts' misfit when above 1 (as for the motor
+ * group with lines).
+ *
+ * Identification: a zone is `estimated` when the counts reduce the prior variance of its cells by at least
+ * `minVarianceReduction` on average, else `unobserved`: its cells are refused (not published, never 0) and their
+ * estimates summed into the residual cells `(zone, (unobserved))`, `((unobserved), zone)`,
+ * `((unobserved), (unobserved))`, so the mode's total stays whole without a pair resting on what nothing counts.
+ * Round trips (o = d) are not estimated (a line cannot tell out-and-back from staying away).
+ */
+import { estimateOdGls, type GlsCell } from './estimate.ts';
+import { type CellStatus, linkCounts, residualCell, UNOBSERVED_ZONE, type ZoneStatus } from './zones.ts';
+
+export interface CountedModeInput {
+  zones: readonly string[];
+  /** `origin\0destination` → count key (`lineId|in` / `lineId|out`) → expected crossings per trip. */
+  shares: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** The mode's count of each key over the period. */
+  counts: readonly { key: string; value: number }[];
+  /** Relative standard error of a count beyond Poisson (tracker misses, double counts, route choice). @default 0.15 */
+  relSe?: number;
+  /** Prior standard deviation of a cell as a multiple of the prior level. @default 5 */
+  priorCv?: number;
+  /** @default 0.3 */
+  minVarianceReduction?: number;
+}
+
+export interface CountedModeCell {
+  origin: string;
+  destination: string;
+  /** 'estimated' (both ends identified by the counts) or 'residual' (an end is `(unobserved)`). */
+  status: Extract<CellStatus, 'estimated' | 'residual'>;
+  estimate: number;
+  sd: number;
+  lower95: number;
+  upper95: number;
+}
+
+export interface CountedModeResult {
+  cells: CountedModeCell[];
+  zones: { zone: string; status: Exclude<ZoneStatus, 'observed'>; varianceReduction: number }[];
+  /** Prior level λ (trips per pair); 0 when no count holds a pair (then every zone is unobserved). */
+  level: number;
+  misfit: number;
+  /** Counts used (keys some pair's route crosses). */
+  counts: number;
+}
+
+const Z95 = 1.959964;
+
+export function estimateCountedModeOd(input: CountedModeInput): CountedModeResult {
+  const relSe = input.relSe ?? 0.15;
+  const cv = input.priorCv ?? 5;
+  const minReduction = input.minVarianceReduction ?? 0.3;
+  const zones = [...new Set(input.zones)].filter((z) => z !== UNOBSERVED_ZONE);
+  const cells: { origin: string; destination: string; status: CellStatus; glsCell: GlsCell }[] = [];
+  for (const o of zones) {
+    for (const d of zones) {
+      if (o !== d) cells.push({ origin: o, destination: d, status: 'estimated', glsCell: { prior: 1, variance: 1 } });
+    }
+  }
+  const counts = linkCounts(cells, input.shares, input.counts, relSe);
+  // Prior level: the ratio Σ counts / Σ coefficients (what one trip per pair would make the lines count). Not the
+  // weighted fit of the motor group (countedPriorLevel): lines that count almost nobody of the mode (a gate's arm
+  // for pedestrians) have the smallest variances and would pull the level of every pair to nearly 0, with a prior
+  // standard deviation too small for the other counts to move it.
+  let sc = 0;
+  let su = 0;
+  for (const c of counts) {
+    sc += c.value;
+    for (const a of c.coefficients ?? []) su += a;
+  }
+  const level = su > 0 ? sc / su : 0;
+  if (!(level > 0) || counts.length === 0) {
+    return {
+      cells: [],
+      zones: zones.map((zone) => ({ zone, status: 'unobserved' as const, varianceReduction: 0 })),
+      level: 0,
+      misfit: 1,
+      counts: counts.length,
+    };
+  }
+  const v0 = (cv * level) ** 2;
+  const gls = cells.map(() => ({ prior: level, variance: v0 }));
+  const r = estimateOdGls(gls, counts);
+  const widen = r.misfit > 1 ? Math.sqrt(r.misfit) : 1;
+  const reduction = new Map<string, { sum: number; n: number }>();
+  cells.forEach((c, i) => {
+    const red = 1 - (r.sd[i] * r.sd[i]) / v0;
+    for (const z of [c.origin, c.destination]) {
+      const a = reduction.get(z) ?? { sum: 0, n: 0 };
+      a.sum += red;
+      a.n++;
+      reduction.set(z, a);
+    }
+  });
+  const zoneRows = zones.map((zone) => {
+    const a = reduction.get(zone);
+    const varianceReduction = a && a.n > 0 ? a.sum / a.n : 0;
+    return {
+      zone,
+      status: varianceReduction >= minReduction ? ('estimated' as const) : ('unobserved' as const),
+      varianceReduction,
+    };
+  });
+  const hidden = new Set(zoneRows.filter((z) => z.status === 'unobserved').map((z) => z.zone));
+  const out: CountedModeCell[] = [];
+  const residual = new Map<string, { estimate: number; variance: number }>();
+  cells.forEach((c, i) => {
+    const sd = r.sd[i] * widen;
+    const uo = hidden.has(c.origin);
+    const ud = hidden.has(c.destination);
+    if (!uo && !ud) {
+      out.push({
+        origin: c.origin,
+        destination: c.destination,
+        status: 'estimated',
+        estimate: r.estimate[i],
+        sd,
+        lower95: Math.max(0, r.estimate[i] - Z95 * sd),
+        upper95: r.estimate[i] + Z95 * sd,
+      });
+      return;
+    }
+    const key = `${uo ? UNOBSERVED_ZONE : c.origin}\u0000${ud ? UNOBSERVED_ZONE : c.destination}`;
+    const a = residual.get(key) ?? { estimate: 0, variance: 0 };
+    a.estimate += r.estimate[i];
+    a.variance += sd * sd;
+    residual.set(key, a);
+  });
+  for (const [key, a] of residual) out.push(residualCell(key, a.estimate, a.variance));
+  return { cells: out, zones: zoneRows, level, misfit: r.misfit, counts: counts.length };
+}
