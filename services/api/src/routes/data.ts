@@ -417,12 +417,19 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
                 travelTimeP50S: Nullable(Type.Number()),
                 travelTimeP85S: Nullable(Type.Number()),
                 method: Type.Union(
-                  [Type.Literal('probe-expanded'), Type.Literal('count-estimated'), Type.Literal('mixed')],
+                  [
+                    Type.Literal('probe-expanded'),
+                    Type.Literal('count-estimated'),
+                    Type.Literal('mode-composed'),
+                    Type.Literal('mixed'),
+                  ],
                   {
                     description:
                       'probe-expanded = matched probe trips (>= k) expanded to the population; count-estimated = ' +
                       "observed 0: a zone the group's probes do not see, estimated from counted totals and camera " +
-                      'lines (wide interval); mixed = a bucket summing both',
+                      'lines (wide interval); mode-composed = all modes composed by mode (motor estimate + ' +
+                      'pedestrians and bicycles from the lines and counters that count them); mixed = a bucket ' +
+                      'summing several',
                   },
                 ),
               }),

@@ -225,14 +225,14 @@ describe('one period, every path, the same totals', () => {
        WHERE o.n >= {k:UInt32}`,
       { ...range(), k: K },
     );
-    // And the count-estimated cells (no published probe trip: observed 0, status estimated or residual; the all
-    // group composed by mode where the counts identify cells the Wi-Fi/BLE probes did not match above k).
+    // And the count-estimated cells (no published probe trip: observed 0, status estimated, residual or composed:
+    // the all group composed by mode where the counts identify cells the Wi-Fi/BLE probes did not match above k).
     cells.push(
       ...(await q<{ o: string; d: string; n: number; ex: number; v: number; lo: number; hi: number }>(
         `SELECT origin AS o, destination AS d, 0 AS n, expanded AS ex, expanded_se * expanded_se AS v, lower95 AS lo,
            upper95 AS hi
          FROM od_expanded_1h FINAL
-         WHERE mode = 'all' AND observed = 0 AND status IN ('estimated', 'residual') AND expanded > 0
+         WHERE mode = 'all' AND observed = 0 AND status IN ('estimated', 'residual', 'composed') AND expanded > 0
            AND window_start >= toDateTime({from:UInt32}) AND window_start < toDateTime({to:UInt32})
            AND (window_start, origin, destination) NOT IN (
              SELECT window_start, origin, destination FROM od_1h WHERE kind = 'od' AND mode = 'all'
@@ -251,13 +251,22 @@ describe('one period, every path, the same totals', () => {
     const api = await get<{
       odModes: string[];
       totals: { observed: number; expanded: number };
-      flows: { origin: string; destination: string; expanded: number; stdErr: number; ci95: [number, number] }[];
+      flows: {
+        origin: string;
+        destination: string;
+        expanded: number;
+        stdErr: number;
+        ci95: [number, number];
+        method: string;
+      }[];
     }>(`/api/v1/od?from=${iso(from)}&to=${iso(to)}&interval=1h`);
     expect(api.odModes).toEqual(['all']);
     expect(api.totals.observed).toBe(storeObs);
     close(api.totals.expanded, storeEx, 1e-6);
     // Per cell, the API's expanded value, standard error and interval are the stored row's.
     expect(api.flows.length).toBe(cells.length);
+    // The all group here is composed by mode (motor + pedestrians + bicycles from the counts): labelled so.
+    expect(api.flows.filter((f) => f.method === 'mode-composed').length).toBeGreaterThan(5);
     for (const f of api.flows) {
       const c = byCell.get(`${f.origin}>${f.destination}`);
       expect(c, `${f.origin}>${f.destination}`).toBeDefined();
@@ -285,6 +294,10 @@ describe('one period, every path, the same totals', () => {
       const r = byOd.get(`${c.o}>${c.d}`) as string[];
       expect(r, `${c.o}>${c.d}`).toBeDefined();
       expect(col(r, 'trips')).toBe(Number(c.n));
+      // The same label as the API's flow of the cell.
+      expect(r[h.indexOf('method')]).toBe(
+        api.flows.find((f) => `${f.origin}>${f.destination}` === `${c.o}>${c.d}`)?.method,
+      );
       close(col(r, 'expanded'), Number(c.ex), 0.0005);
       close(col(r, 'expanded_se'), Math.sqrt(Number(c.v)), 0.0005);
       close(col(r, 'ci95_low'), Number(c.lo), 0.0005);

@@ -263,7 +263,7 @@ describe('estimatePopulationOd: all modes composed by mode where phones randomis
       expect(all?.expanded).toBeCloseTo((motor?.expanded ?? 0) + ped[k] + bike[k], 9);
       expect(all?.expandedStdErr).toBeCloseTo(Math.sqrt((motor?.expandedStdErr ?? 0) ** 2 + pedVar[k] + bikeVar[k]), 9);
       // The Wi-Fi/BLE trips matched on A → B (8, ≥ k) stay its observed trips: the composed value is their expansion.
-      expect(all).toMatchObject({ status: 'estimated', trips: k === 'ab' ? 8 : 0 });
+      expect(all).toMatchObject({ status: 'composed', trips: k === 'ab' ? 8 : 0 });
       expect(all?.lower95).toBeCloseTo(Math.max(0, (all?.expanded ?? 0) - 1.959964 * (all?.expandedStdErr ?? 0)), 9);
     }
     // The motor part: 40 and 20 counted leaving A and B.

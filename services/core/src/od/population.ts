@@ -144,9 +144,10 @@ export interface ExpandedOdCell extends OdCellLike {
    * trips published as they are, the group having neither a probe rate nor a counted total (a lower bound, no
    * interval: `upper95` 0); 'withheld' = the sum of the cells observed only as suppressed markers (origin and
    * destination `WITHHELD_ZONE`); 'absorbed' = matched trips with an `(unobserved)` end whose population the
-   * estimated cells of the zones beyond hold (line counts in use, no zone left unobserved): expanded 0.
+   * estimated cells of the zones beyond hold (line counts in use, no zone left unobserved): expanded 0;
+   * 'composed' = an all-modes cell composed by mode (composeAllModes: motor + pedestrian + bicycle estimates).
    */
-  status?: 'observed' | 'estimated' | 'residual' | 'unexpanded' | 'withheld' | 'absorbed';
+  status?: 'observed' | 'estimated' | 'residual' | 'unexpanded' | 'withheld' | 'absorbed' | 'composed';
   /** 95 % interval of `expanded` (GLS posterior, lower bound clipped at 0). */
   lower95?: number;
   upper95?: number;
@@ -766,7 +767,7 @@ function composeAllModes(
       status:
         origin === UNOBSERVED_ZONE || destination === UNOBSERVED_ZONE || origin === ROUND_TRIPS_ZONE
           ? 'residual'
-          : 'estimated',
+          : 'composed',
     });
   }
   const ownBy = new Map(own.map((z) => [z.zone, z]));

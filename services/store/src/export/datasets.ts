@@ -68,8 +68,10 @@ export const OD_SCHEMA: TableSchema = {
       type: 'string',
       description:
         'probe-expanded = observed trips (>= k) expanded to the population; count-estimated = no probe trip: a zone ' +
-        "the group's probes do not see, estimated from counted totals and camera lines (trips 0, wide interval)",
-      constraints: { required: true, enum: ['probe-expanded', 'count-estimated'] },
+        "the group's probes do not see, estimated from counted totals and camera lines (trips 0, wide interval); " +
+        'mode-composed = all modes composed by mode (motor estimate + pedestrians and bicycles from the lines and ' +
+        'counters that count them; trips = Wi-Fi/BLE trips matched above k, if any)',
+      constraints: { required: true, enum: ['probe-expanded', 'count-estimated', 'mode-composed'] },
     },
   ],
   primaryKey: ['window_start', 'origin', 'destination', 'mode'],
@@ -88,7 +90,7 @@ export function odTable(opts: TimeRange & { k: number; interval?: OpenInterval }
         origin, destination, mode, toUInt32(obs) AS trips, round(ex, 3) AS expanded, round(sqrt(v), 3) AS expanded_se,
         round(lo95, 3) AS ci95_low, round(hi95, 3) AS ci95_high,
         round(t50, 1) AS travel_time_p50_s, round(t85, 1) AS travel_time_p85_s,
-        if(est > 0, 'count-estimated', 'probe-expanded') AS method
+        if(comp > 0, 'mode-composed', if(est > 0, 'count-estimated', 'probe-expanded')) AS method
       FROM (SELECT *, ${ci95Sql({ ex: 'ex', v: 'v', lo: 'lo', hi: 'hi', cells: 'cells', open: 'open' })}
         FROM (${odCellsSql({ interval: iv, modes: false, hourly: true })}))
       WHERE obs >= {k:UInt32} OR est > 0

@@ -219,3 +219,73 @@ describe('odFlows and the OD export: count-estimated cells are published and lab
     expect(await odSuppressedCells(store.client, { from: E, to: E + HOUR, k: 5 })).toBe(1);
   });
 });
+
+describe('odFlows and the OD export: all modes composed by mode are labelled mode-composed (issue 10 item 3)', () => {
+  const E = Date.parse('2025-11-11T08:00:00Z');
+  it('a composed cell is mode-composed with or without Wi-Fi trips behind it; a bucket with other cells is mixed', async () => {
+    // market → core: 7 Wi-Fi trips (≥ k) published, composed estimate 60; core → market: no probe trip, composed 45;
+    // station → core: 9 Wi-Fi trips expanded to 20 the usual way (status observed). The next hour market → core is
+    // probe-expanded (8 trips → 30): over both hours its bucket is mixed.
+    const w = Math.floor(E / 1000);
+    await store.client.insert({
+      table: 'od_1h',
+      values: [
+        { origin: 'market', destination: 'core', trips: 7 },
+        { origin: 'station', destination: 'core', trips: 9 },
+        { origin: 'market', destination: 'core', trips: 8, window_start: w + 3600 },
+      ].map((r) => ({
+        kind: 'od',
+        mode: 'all',
+        window_start: w,
+        tt_p50_s: 100,
+        tt_p85_s: 120,
+        suppressed: 0,
+        rule: '',
+        ...r,
+      })),
+      format: 'JSONEachRow',
+    });
+    const row = (o: string, d: string, observed: number, e: number, status: string) => ({
+      origin: o,
+      destination: d,
+      mode: 'all',
+      window_start: w,
+      observed,
+      expanded: e,
+      expanded_se: 10,
+      status,
+      lower95: e - 19.59964,
+      upper95: e + 19.59964,
+    });
+    await store.client.insert({
+      table: 'od_expanded_1h',
+      values: [
+        row('market', 'core', 7, 60, 'composed'),
+        row('core', 'market', 0, 45, 'composed'),
+        row('station', 'core', 9, 20, 'observed'),
+        { ...row('market', 'core', 8, 30, 'observed'), window_start: w + 3600 },
+      ],
+      format: 'JSONEachRow',
+    });
+    const r = await odFlows(store.client, { from: E, to: E + HOUR, interval: '1h', k: 5 });
+    const f = (o: string) => r.flows.find((x) => x.origin === o);
+    expect(f('market')).toMatchObject({ observed: 7, expanded: 60, method: 'mode-composed' });
+    expect(f('core')).toMatchObject({ observed: 0, expanded: 45, method: 'mode-composed' });
+    expect(f('station')).toMatchObject({ observed: 9, expanded: 20, method: 'probe-expanded' });
+    const t = odTable({ from: E, to: E + HOUR, k: 5 });
+    const rows = await (
+      await store.client.query({ query: t.sql, query_params: t.params, format: 'JSONEachRow' })
+    ).json<{ origin: string; expanded: number; method: string }>();
+    expect(rows.map((x) => [x.origin, Number(x.expanded), x.method])).toEqual([
+      ['core', 45, 'mode-composed'],
+      ['market', 60, 'mode-composed'],
+      ['station', 20, 'probe-expanded'],
+    ]);
+    const total = await odFlows(store.client, { from: E, to: E + 2 * HOUR, interval: 'total', k: 5 });
+    const into = total.flows.filter((x) => x.destination === 'core');
+    expect(into.map((x) => [x.origin, x.expanded, x.method]).sort()).toEqual([
+      ['market', 90, 'mixed'],
+      ['station', 20, 'probe-expanded'],
+    ]);
+  });
+});

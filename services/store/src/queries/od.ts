@@ -24,9 +24,12 @@ export interface OdFlow {
   /**
    * How the flow was obtained: 'probe-expanded' = matched probe trips (≥ k) expanded to the population; 'count-estimated'
    * = no probe trip, estimated from counts (the GLS matrix estimation's `estimated` and `residual` cells: a zone the
-   * group's probes do not see, fitted to counted totals and lines through route shares); 'mixed' = a bucket of both.
+   * group's probes do not see, fitted to counted totals and lines through route shares); 'mode-composed' = the all-modes
+   * group composed by mode (the motor group's estimate + pedestrians and bicycles estimated from the lines and counters
+   * that count them, status 'composed'; its observed trips, if any, are the Wi-Fi/BLE trips matched above k);
+   * 'mixed' = a bucket of several.
    */
-  method: 'probe-expanded' | 'count-estimated' | 'mixed';
+  method: 'probe-expanded' | 'count-estimated' | 'mode-composed' | 'mixed';
 }
 export interface OdResult {
   from: number;
@@ -99,6 +102,12 @@ export function odModesFor(stored: readonly string[], modes: readonly string[] |
   return [groups.includes(want) ? want : groups[0]];
 }
 
+/** The label of a flow from its cells: all composed, all count-estimated, all probe-expanded, else mixed. */
+function odMethod(observed: number, estimated: number, composed: number, cells: number): OdFlow['method'] {
+  if (composed > 0) return composed >= cells ? 'mode-composed' : 'mixed';
+  return estimated === 0 ? 'probe-expanded' : observed === 0 ? 'count-estimated' : 'mixed';
+}
+
 /** An `od_expanded_1h` row written before migration 0006: no interval stored (0, 0). */
 const LEGACY = "upper95 = 0 AND status != 'unexpanded'";
 
@@ -117,7 +126,9 @@ const LEGACY = "upper95 = 0 AND status != 'unexpanded'";
  *    a cell stored as 'absorbed' (matched trips with an `(unobserved)` end whose population the count-estimated
  *    cells hold) is published with expanded 0, [0, 0], its observed trips unchanged;
  *  - t50, t85: trips-weighted means of the source rows' travel-time quantiles;
- *  - est: count-estimated cells (hourly branch only): `od_expanded_1h` rows of status 'estimated' or 'residual'
+ *  - comp: cells of status 'composed' among them (the all-modes group composed by mode, with or without probe trips);
+ *  - est: count-estimated cells (hourly branch only): `od_expanded_1h` rows of status 'estimated', 'residual' or
+ *    'composed'
  *    with no observed trip and no published `od_1h` cell (a zone the group's probes do not see, estimated from
  *    counts: no token behind them, so k does not apply), with their stored interval (obs 0, cells = est).
  * `modes` empty = every stored mode (rows stay per mode). Callers hide cells with obs < k unless est > 0.
@@ -135,7 +146,8 @@ export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; ho
       sum(if(e.ab > 0, 0, if(e.ex > 0 AND e.ex >= o.n, e.hi, toFloat64(o.n)))) AS hi,
       toUInt32(countIf(o.n > 0)) AS cells, toUInt32(countIf(e.ex > 0 AND e.ex >= o.n AND e.un > 0)) AS open,
       if(obs > 0, sum(o.p50 * o.n) / obs, NULL) AS t50, if(obs > 0, sum(o.p85 * o.n) / obs, NULL) AS t85,
-      toUInt32(sum(o.sup)) AS sup, toUInt32(0) AS est
+      toUInt32(sum(o.sup)) AS sup, toUInt32(0) AS est,
+      toUInt32(sum(if(e.ab = 0 AND e.ex > 0 AND e.ex >= o.n, e.cm, 0))) AS comp
     FROM (
       SELECT window_start, origin, destination, mode, sumIf(trips, suppressed = 0) AS n,
         if(n > 0, sumIf(tt_p50_s * trips, suppressed = 0) / n, 0) AS p50,
@@ -147,7 +159,7 @@ export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; ho
       SELECT window_start, origin, destination, mode, sum(expanded) AS ex, sum(expanded_se * expanded_se) AS v,
         sum(if(${LEGACY}, greatest(0, expanded - 1.959964 * expanded_se), lower95)) AS lo,
         sum(if(${LEGACY}, expanded + 1.959964 * expanded_se, upper95)) AS hi, countIf(status = 'unexpanded') AS un,
-        countIf(status = 'absorbed') AS ab
+        countIf(status = 'absorbed') AS ab, countIf(status = 'composed') AS cm
       FROM od_expanded_1h FINAL WHERE observed > 0 AND ${rangeWhere('window_start')} ${modeWhere}
       GROUP BY window_start, origin, destination, mode
     ) AS e ON e.window_start = o.window_start AND e.origin = o.origin AND e.destination = o.destination
@@ -161,7 +173,7 @@ export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; ho
       toUInt32(0) AS open,
       if(obs > 0, sumIf(tt_p50_s * trips, suppressed = 0) / obs, NULL) AS t50,
       if(obs > 0, sumIf(tt_p85_s * trips, suppressed = 0) / obs, NULL) AS t85,
-      toUInt32(countIf(suppressed = 1)) AS sup, toUInt32(0) AS est
+      toUInt32(countIf(suppressed = 1)) AS sup, toUInt32(0) AS est, toUInt32(0) AS comp
     FROM od_15m WHERE ${rangeWhere('window_start')} ${modeWhere} AND NOT ${useHourly}
     GROUP BY t, origin, destination, mode
     UNION ALL
@@ -169,9 +181,9 @@ export function odCellsSql(o: { interval: Interval | 'total'; modes: boolean; ho
       toFloat64(0) AS obs, sum(expanded) AS ex, sum(expanded_se * expanded_se) AS v, sum(lower95) AS lo,
       sum(upper95) AS hi, toUInt32(count()) AS cells, toUInt32(0) AS open,
       CAST(NULL AS Nullable(Float64)) AS t50, CAST(NULL AS Nullable(Float64)) AS t85, toUInt32(0) AS sup,
-      toUInt32(count()) AS est
+      toUInt32(count()) AS est, toUInt32(countIf(status = 'composed')) AS comp
     FROM od_expanded_1h FINAL
-    WHERE observed = 0 AND status IN ('estimated', 'residual') AND expanded > 0 AND ${rangeWhere('window_start')}
+    WHERE observed = 0 AND status IN ('estimated', 'residual', 'composed') AND expanded > 0 AND ${rangeWhere('window_start')}
       ${modeWhere} AND ${useHourly}
       AND (window_start, origin, destination, mode) NOT IN (
         SELECT window_start, origin, destination, mode FROM od_1h
@@ -227,6 +239,8 @@ export async function odFlows(
     tt85: number | null;
     hidden: number;
     test: number;
+    tcomp: number;
+    tcells: number;
     lo95: number;
     hi95: number | null;
   }>(
@@ -242,7 +256,8 @@ export async function odFlows(
        })},
        if(tobs > 0, sumIf(c.t50 * c.obs, pub) / tobs, NULL) AS tt50,
        if(tobs > 0, sumIf(c.t85 * c.obs, pub) / tobs, NULL) AS tt85, toUInt32(countIf(NOT pub)) AS hidden,
-       toUInt32(sumIf(c.est, pub)) AS test
+       toUInt32(sumIf(c.est, pub)) AS test, toUInt32(sumIf(c.comp, pub)) AS tcomp,
+       toUInt32(sumIf(c.cells, pub)) AS tcells
      FROM (SELECT *, obs >= {k:UInt32} OR est > 0 AS pub
        FROM (${odCellsSql({ interval: opts.interval, modes: odModes.length > 0, hourly: opts.interval !== '15m' })})) AS c
      GROUP BY t, origin, destination ORDER BY t, origin, destination`,
@@ -269,7 +284,7 @@ export async function odFlows(
       ci95: [Number(x.lo95), x.hi95 === null ? null : Number(x.hi95)],
       travelTimeP50S: x.tt50 === null ? null : Number(x.tt50),
       travelTimeP85S: x.tt85 === null ? null : Number(x.tt85),
-      method: estimatedCells === 0 ? 'probe-expanded' : observed === 0 ? 'count-estimated' : 'mixed',
+      method: odMethod(observed, estimatedCells, Number(x.tcomp), Number(x.tcells)),
     });
   }
   return {
