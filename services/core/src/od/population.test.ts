@@ -275,6 +275,35 @@ describe('estimatePopulationOd: all modes composed by mode where phones randomis
     ]);
   });
 
+  it('a zone the motor group cannot see is refused for all modes: its walkers go to residual cells, never 0', () => {
+    // Zone C: no plate, no counter, no camera line of the motor group (unobserved for motor); walkers to and from
+    // C cross L2 ('in' towards C, 'out' from it), counted 30 and 20.
+    const withC = { ...registry, zones: ['A', 'B', 'C'] };
+    const shares = new Map([
+      ...lineShares,
+      ['A\u0000C', new Map([['L2|in', 1]])],
+      ['C\u0000A', new Map([['L2|out', 1]])],
+    ]);
+    const routes = ['pedestrian', 'bicycle'].map((mode) => ({ mode, shares, lines: ['L', 'L2'] }));
+    const l2 = [lineBin('in', 'pedestrian', 30), lineBin('out', 'pedestrian', 20)].map((b) => ({
+      ...b,
+      sensorId: 'L2',
+    }));
+    const res = estimatePopulationOd(input(cells, [...bins, ...l2], { registry: withC, modeRoutes: routes }));
+    expect(res.coverage.find((z) => z.mode === 'motor' && z.zone === 'C')?.status).toBe('unobserved');
+    expect(res.coverage.find((z) => z.mode === 'all' && z.zone === 'C')?.status).toBe('unobserved');
+    const all = res.cells.filter((c) => c.mode === 'all');
+    expect(all.some((c) => c.origin === 'C' || c.destination === 'C')).toBe(false);
+    const cell = (o: string, d: string) => all.find((c) => c.origin === o && c.destination === d);
+    // A → C's walkers (≈ 30, the L2 'in' count) are in (A, (unobserved)), C → A's (≈ 20) in ((unobserved), A).
+    expect(cell('A', '(unobserved)')?.status).toBe('residual');
+    expect(cell('A', '(unobserved)')?.expanded).toBeGreaterThan(25);
+    expect(cell('(unobserved)', 'A')?.expanded).toBeGreaterThan(15);
+    // The total is whole: Σ all = Σ motor + Σ pedestrian + Σ bicycle estimates.
+    const sum = (m: string) => res.cells.filter((c) => c.mode === m).reduce((a, c) => a + (c.expanded ?? 0), 0);
+    expect(sum('all')).toBeGreaterThan(sum('motor') + 140 + 50);
+  });
+
   it('a mode nothing counts: the all group keeps its own probes (no composition)', () => {
     const noBikes = bins.filter((b) => b.mode !== 'bicycle' && b.sensorId !== 'L');
     const res = estimatePopulationOd(input(cells, noBikes, { registry, modeRoutes }));
