@@ -107,6 +107,23 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
     // The boulevard Ã— gate junctions carry more than the middle-ring ones.
     const y = Object.fromEntries(plans.map((p) => [p.tls, p.plan.Y]));
     expect(y.r3a0).toBeGreaterThan(y.r2a0);
+    // Saturation flows start from HCM 2000's 1,900 PCU/h per lane by default; --saturation 1800 scales every
+    // lane's (turn-adjusted) saturation flow by 18/19 and raises its flow ratio accordingly.
+    type Lanes = { tls: string; plan: { Y: number; current: { lanes: { lane: string; saturationPcuH: number }[] } } }[];
+    const hcm = JSON.parse(j.out) as Lanes;
+    const uk = planJson('--saturation', '1800');
+    expect(uk.code, uk.err).toBe(0);
+    for (const p of JSON.parse(uk.out) as Lanes) {
+      const q = hcm.find((x) => x.tls === p.tls);
+      expect(p.plan.Y).toBeCloseTo(((q?.plan.Y ?? 0) * 19) / 18, 9);
+      for (const l of p.plan.current.lanes) {
+        const h = q?.plan.current.lanes.find((x) => x.lane === l.lane);
+        expect(l.saturationPcuH).toBeCloseTo(((h?.saturationPcuH ?? 0) * 18) / 19, 6);
+      }
+    }
+    const top = Math.max(...hcm.flatMap((p) => p.plan.current.lanes.map((l) => l.saturationPcuH)));
+    expect(top).toBeGreaterThan(1800);
+    expect(top).toBeLessThanOrEqual(1900);
     // A junction whose proposal predicts less than --min-gain keeps its current plan, and says so.
     const kept = planJson('--min-gain', '0.99');
     expect(kept.code, kept.err).toBe(0);

@@ -11,7 +11,7 @@ export const help = `passage signals plan --scenario <world-dir> [--data <dir>] 
                       [--format json|csv|sumo] [--out <file>] [--min-cycle 40] [--max-cycle 120]
                       [--design peak15|mean] [--demand-scale 1] [--min-gain 0.1] [--amber-used 0]
                       [--periods <n>] [--spillback-reserve 0.15] [--cycle webster|delay] [--coordinate <m>]
-                      [--pedestrian-speed <m/s>] [--lane-choice even|equalise]
+                      [--pedestrian-speed <m/s>] [--lane-choice even|equalise] [--saturation 1900]
   For every signalised junction a camera watches: the stored turning movements (classes → passenger-car units:
   car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data; design flows = its
   busiest 15 minutes as an hourly rate, or --design mean; --demand-scale 1.3 = what-if +30 %), the current plan's
@@ -21,7 +21,8 @@ export const help = `passage signals plan --scenario <world-dir> [--data <dir>] 
   --min-gain (10 %) less control delay. --amber-used 2 counts 2 s of each amber as effective green (HCM's e;
   default 0: amber fully lost). --periods 3 adds time-of-day plans (json: \`periods\` per junction): the period
   split into at most 3 contiguous plan periods of like 15-minute movements, each planned on its own busiest
-  15 minutes (the sumo and csv outputs keep the single plan). --spillback-reserve 0.15: approaches fed by another
+  15 minutes (the sumo and csv outputs keep the single plan). --saturation: base saturation flow per lane, PCU
+  per hour of green, before the turn adjustments (default HCM 2000's 1,900). --spillback-reserve 0.15: approaches fed by another
   junction (their queue can block it) get their flow ratio × 1.15 in the green split; network entries do not.
   Measured alternatives, off by default: --cycle delay (the cycle of least HCM delay, permitted lefts filtering
   through opposing flow), --coordinate 150 (junctions ≤ 150 m apart share a cycle, progression offsets),
@@ -56,6 +57,7 @@ const FLAGS = {
   'spillback-reserve': { type: 'string' },
   'pedestrian-speed': { type: 'string' },
   'lane-choice': { type: 'string' },
+  saturation: { type: 'string' },
   plan: { type: 'string' },
   seeds: { type: 'string', default: '1,2,3' },
   scales: { type: 'string', default: '1' },
@@ -174,6 +176,7 @@ export async function run(argv: string[]): Promise<number> {
       cycleChoice: cycleChoice(values.cycle),
       laneChoice: laneChoice(values['lane-choice']),
       spillbackReserve: fraction(values['spillback-reserve'], 'spillback-reserve'),
+      baseSaturationPcuH: values.saturation === undefined ? undefined : numbers(values.saturation, 'saturation')[0],
       pedestrianSpeedMps:
         values['pedestrian-speed'] === undefined
           ? undefined

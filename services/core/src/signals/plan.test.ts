@@ -51,6 +51,17 @@ describe('planJunction', () => {
     expect(p.proposed.phases.map((x) => x.durationS)).toEqual([7, 18, 4, 13, 4]);
   });
 
+  it("HCM 2000's base saturation flow 1,900: y = 600 / 1900 and 300 / 1900, C0 = 23 / (1 − 0.4737) = 43.7 s", () => {
+    const p = planJunction(cross, flows, { baseSaturationPcuH: 1900 });
+    expect(p.stages.map((s) => s.criticalY)).toEqual([600 / 1900, 300 / 1900]);
+    expect(p.Y).toBeCloseTo(0.473684, 6);
+    expect(p.websterOptimumS).toBeCloseTo(23 / (1 - 900 / 1900), 9); // 43.70 s
+    // 31.70 s of effective green shared 2:1: stage A 21.13 + 2 = 23.13 s displayed (walk 7 s, vehicle-only 16.13 →
+    // 16 s), stage B 10.57 + 2 = 12.57 → 13 s
+    expect(p.proposed.phases.map((x) => x.durationS)).toEqual([7, 16, 4, 13, 4]);
+    expect(p.proposed.lanes.find((l) => l.lane === 'n_0')?.saturationPcuH).toBe(1900);
+  });
+
   it('with 2 s of amber used (HCM e): C0 = (1.5·8 + 5) / 0.5 = 34 s → 40 s minimum; 32 s shared 2:1', () => {
     const p = planJunction(cross, flows, { amberUsedS: 2 });
     expect(p.websterOptimumS).toBeCloseTo(34, 9);

@@ -110,6 +110,15 @@ export const DEFAULT_MIN_GAIN = 0.1;
  */
 export const DEFAULT_SPILLBACK_RESERVE = 0.15;
 
+/**
+ * Base saturation flow of the command line (`PlanOptions.baseSaturationPcuH`), PCU per hour of green per lane:
+ * HCM 2000's 1,900 (core's textbook default is Webster's 1,800). Lower flow ratios, shorter cycles (chartres-centre
+ * r3a0 66 → 61 s, r3a6 56 → 52 s; dreux-grid stays at the 40 s minimum). Measured on chartres-centre (approach time
+ * loss vs current, simulated / +30 % demand): seeds 1–3 1,800 → −16.1 / −14.3 %, 1,900 → −17.6 / −20.1 %,
+ * 2,000 → −13.7 / −15.2 %; seeds 4–6 1,800 → −14.6 / −16.2 %, 1,900 → −16.2 / −17.1 % (docs/SIGNALS.md).
+ */
+export const DEFAULT_BASE_SATURATION_PCU_H = 1900;
+
 /** Per junction: measured movements → PCU flows → current vs proposed plan. */
 export async function planWorld(
   client: ClickHouseClient,
@@ -190,6 +199,7 @@ const withDefaults = (opts: PlanWorldOptions): PlanOptions => ({
   ...opts,
   minGain: opts.minGain ?? DEFAULT_MIN_GAIN,
   spillbackReserve: opts.spillbackReserve ?? DEFAULT_SPILLBACK_RESERVE,
+  baseSaturationPcuH: opts.baseSaturationPcuH ?? DEFAULT_BASE_SATURATION_PCU_H,
 });
 
 /** A link between two planned junctions: `from` releases onto `edge`, which `to` serves as an approach. */
