@@ -440,6 +440,11 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
                 odMode: Type.String(),
                 status: Type.Union([Type.Literal('observed'), Type.Literal('estimated'), Type.Literal('unobserved')]),
                 hours: Type.Object({ observed: Type.Integer(), estimated: Type.Integer(), unobserved: Type.Integer() }),
+                reasons: Type.Array(Type.String(), {
+                  description:
+                    'why it was unobserved: no-probe-no-count, counts-do-not-identify, and for all modes composed ' +
+                    'by mode motor-unobserved, pedestrian-not-identified, bicycle-not-identified',
+                }),
               }),
               {
                 description:

@@ -291,7 +291,12 @@ describe('estimatePopulationOd: all modes composed by mode where phones randomis
     }));
     const res = estimatePopulationOd(input(cells, [...bins, ...l2], { registry: withC, modeRoutes: routes }));
     expect(res.coverage.find((z) => z.mode === 'motor' && z.zone === 'C')?.status).toBe('unobserved');
-    expect(res.coverage.find((z) => z.mode === 'all' && z.zone === 'C')?.status).toBe('unobserved');
+    expect(res.coverage.find((z) => z.mode === 'all' && z.zone === 'C')).toMatchObject({
+      status: 'unobserved',
+      reason: 'motor-unobserved',
+    });
+    expect(res.coverage.find((z) => z.mode === 'motor' && z.zone === 'C')?.reason).toBe('no-probe-no-count');
+    expect(res.coverage.find((z) => z.mode === 'all' && z.zone === 'A')?.reason).toBeUndefined();
     const all = res.cells.filter((c) => c.mode === 'all');
     expect(all.some((c) => c.origin === 'C' || c.destination === 'C')).toBe(false);
     const cell = (o: string, d: string) => all.find((c) => c.origin === o && c.destination === d);
@@ -302,6 +307,23 @@ describe('estimatePopulationOd: all modes composed by mode where phones randomis
     // The total is whole: Σ all = Σ motor + Σ pedestrian + Σ bicycle estimates.
     const sum = (m: string) => res.cells.filter((c) => c.mode === m).reduce((a, c) => a + (c.expanded ?? 0), 0);
     expect(sum('all')).toBeGreaterThan(sum('motor') + 140 + 50);
+  });
+
+  it('a zone plates see but no line counts its walkers or cyclists is refused, and says why', () => {
+    const withC = {
+      ...registry,
+      zones: ['A', 'B', 'C'],
+      kinds: new Map([...registry.kinds, ['C', new Set(['anpr'])]]),
+    };
+    const res = estimatePopulationOd(
+      input([...cells, od('A', 'C', 12), od('C', 'A', 9)], bins, { registry: withC, modeRoutes }),
+    );
+    expect(res.coverage.find((z) => z.mode === 'motor' && z.zone === 'C')?.status).toBe('observed');
+    expect(res.coverage.find((z) => z.mode === 'all' && z.zone === 'C')).toMatchObject({
+      status: 'unobserved',
+      reason: 'pedestrian-not-identified,bicycle-not-identified',
+    });
+    expect(res.cells.some((c) => c.mode === 'all' && (c.origin === 'C' || c.destination === 'C'))).toBe(false);
   });
 
   it('a mode nothing counts: the all group keeps its own probes (no composition)', () => {

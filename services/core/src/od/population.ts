@@ -694,6 +694,7 @@ function composeAllModes(
   const motorCov = out.coverage.filter((z) => z.periodStart === periodStart && z.mode === 'motor');
   const zones = input.registry.zones;
   const hidden = new Set(motorCov.filter((z) => z.status === 'unobserved').map((z) => z.zone));
+  const why = new Map<string, string[]>([...hidden].map((z) => [z, ['motor-unobserved']]));
   const parts: { origin: string; destination: string; estimate: number; variance: number }[] = [];
   for (const c of out.cells) {
     if (c.periodStart !== periodStart || c.mode !== 'motor' || c.status === 'absorbed') continue;
@@ -715,7 +716,11 @@ function composeAllModes(
     const res = estimateCountedModeOd({ zones, shares: m.shares, counts });
     // A mode nothing counts in the period: no composition (the all group keeps its own probes' estimate).
     if (res.counts === 0) return false;
-    for (const z of res.zones) if (z.status === 'unobserved') hidden.add(z.zone);
+    for (const z of res.zones) {
+      if (z.status !== 'unobserved') continue;
+      hidden.add(z.zone);
+      why.set(z.zone, [...(why.get(z.zone) ?? []), `${m.mode}-not-identified`]);
+    }
     for (const c of res.cells) {
       parts.push({ origin: c.origin, destination: c.destination, estimate: c.estimate, variance: c.sd * c.sd });
     }
@@ -777,6 +782,7 @@ function composeAllModes(
     out.coverage.push({
       zone: z.zone,
       status: hidden.has(z.zone) ? 'unobserved' : 'estimated',
+      ...(hidden.has(z.zone) ? { reason: (why.get(z.zone) ?? []).join(',') } : {}),
       counted: o?.counted ?? {},
       periodStart,
       mode: ALL,

@@ -95,6 +95,13 @@ export interface ZoneEstimateCell {
 export interface ZoneCoverage {
   zone: string;
   status: ZoneStatus;
+  /**
+   * Why an `unobserved` zone is: 'no-probe-no-count' (no probe sighting, no counted total) or
+   * 'counts-do-not-identify' (the counted lines and totals reduce its cells' prior variance by less than the
+   * threshold); the all-modes group composed by mode gives the parts that refuse it ('motor-unobserved',
+   * 'pedestrian-not-identified', 'bicycle-not-identified', joined by ',').
+   */
+  reason?: string;
   /** Counted totals available for the zone. */
   counted: { origin?: number; destination?: number };
   /** Trips matched by probes in its counted row and/or column over its counted totals, when counted. */
@@ -194,7 +201,7 @@ export function estimateZoneOd(input: ZoneEstimateInput): ZoneEstimateResult {
   const counts = totalCounts(cells, new Map([...counted].filter(([z]) => status.get(z) !== 'unobserved')), rel);
   const { r, dispersion } = fitWithDispersion(cells, counts);
   const out = cells.map((c, i) => resultCell(c, r, i));
-  return { cells: out, zones: zoneCoverage(status, counted, input.cells), dispersion };
+  return { cells: out, zones: zoneCoverage(status, counted, input.cells, 'no-probe-no-count'), dispersion };
 }
 
 type UnknownCell = { origin: string; destination: string; status: CellStatus; glsCell: GlsCell };
@@ -280,10 +287,16 @@ function zoneCoverage(
   status: ReadonlyMap<string, ZoneStatus>,
   counted: ReadonlyMap<string, { origin?: number; destination?: number }>,
   priors: readonly ZonePriorCell[],
+  unobservedReason: string,
 ): ZoneCoverage[] {
   const zones: ZoneCoverage[] = [...status].map(([zone, s]) => {
     const c = counted.get(zone) ?? {};
-    const cov: ZoneCoverage = { zone, status: s, counted: c };
+    const cov: ZoneCoverage = {
+      zone,
+      status: s,
+      counted: c,
+      ...(s === 'unobserved' ? { reason: unobservedReason } : {}),
+    };
     const tot = (c.origin ?? 0) + (c.destination ?? 0);
     if (tot > 0) {
       let seen = 0;
@@ -424,7 +437,7 @@ function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEsti
     });
   }
   for (const [key, a] of residual) out.push({ ...residualCell(key, a.estimate, a.variance), prior: a.prior });
-  return { cells: out, zones: zoneCoverage(status, counted, input.cells), dispersion };
+  return { cells: out, zones: zoneCoverage(status, counted, input.cells, 'counts-do-not-identify'), dispersion };
 }
 
 /**

@@ -18,21 +18,22 @@ const HOUR = 3_600_000;
 
 describe('odFlows: says which zones it cannot show (issue 10)', () => {
   it('lists each zone with its least observed status over the range; an unobserved zone is not a 0', async () => {
-    const row = (h: number, mode: string, zone: string, status: string) => ({
+    const row = (h: number, mode: string, zone: string, status: string, reason = '') => ({
       window_start: Math.floor(h / 1000),
       mode,
       zone,
       status,
       probe_kinds: [],
       counters: [],
+      reason,
     });
     await store.client.insert({
       table: 'od_zone_coverage',
       values: [
         row(H0, 'motor', 'gate-n', 'observed'),
         row(H0 + HOUR, 'motor', 'gate-n', 'observed'),
-        row(H0, 'motor', 'parking', 'unobserved'),
-        row(H0 + HOUR, 'motor', 'parking', 'unobserved'),
+        row(H0, 'motor', 'parking', 'unobserved', 'no-probe-no-count'),
+        row(H0 + HOUR, 'motor', 'parking', 'unobserved', 'counts-do-not-identify,no-probe-no-count'),
         row(H0, 'motor', 'district', 'observed'),
         row(H0 + HOUR, 'motor', 'district', 'estimated'),
         row(H0, 'all', 'gate-n', 'observed'),
@@ -63,10 +64,18 @@ describe('odFlows: says which zones it cannot show (issue 10)', () => {
     expect(r.odModes).toEqual(['motor']);
     expect(r.flows.map((f) => [f.origin, f.destination, f.observed])).toEqual([['gate-n', 'district', 8]]);
     // The parking has no flow because nothing can see it, which the coverage says (the `all` group is not read).
+    // And why: the distinct reason codes of its unobserved hours.
+    const hours = (observed: number, estimated: number, unobserved: number) => ({ observed, estimated, unobserved });
     expect(r.coverage).toEqual([
-      { zone: 'district', odMode: 'motor', status: 'estimated', hours: { observed: 1, estimated: 1, unobserved: 0 } },
-      { zone: 'gate-n', odMode: 'motor', status: 'observed', hours: { observed: 2, estimated: 0, unobserved: 0 } },
-      { zone: 'parking', odMode: 'motor', status: 'unobserved', hours: { observed: 0, estimated: 0, unobserved: 2 } },
+      { zone: 'district', odMode: 'motor', status: 'estimated', hours: hours(1, 1, 0), reasons: [] },
+      { zone: 'gate-n', odMode: 'motor', status: 'observed', hours: hours(2, 0, 0), reasons: [] },
+      {
+        zone: 'parking',
+        odMode: 'motor',
+        status: 'unobserved',
+        hours: hours(0, 0, 2),
+        reasons: ['counts-do-not-identify', 'no-probe-no-count'],
+      },
     ]);
   });
 });

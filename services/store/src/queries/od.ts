@@ -61,6 +61,8 @@ export interface OdZoneCoverage {
   status: 'observed' | 'estimated' | 'unobserved';
   /** Hours of the range with each status. */
   hours: { observed: number; estimated: number; unobserved: number };
+  /** Why it was unobserved in those hours (stable codes of `od_zone_coverage.reason`, sorted; none otherwise). */
+  reasons: string[];
 }
 
 /** Zone coverage of the hours in [from, to) for the given OD mode groups (every group when empty). */
@@ -68,10 +70,11 @@ export async function odZoneCoverage(
   client: ClickHouseClient,
   opts: TimeRange & { odModes: readonly string[] },
 ): Promise<OdZoneCoverage[]> {
-  const r = await rows<{ zone: string; mode: string; o: number; e: number; u: number }>(
+  const r = await rows<{ zone: string; mode: string; o: number; e: number; u: number; why: string[] }>(
     client,
     `SELECT zone, mode, toUInt32(countIf(status = 'observed')) AS o, toUInt32(countIf(status = 'estimated')) AS e,
-       toUInt32(countIf(status = 'unobserved')) AS u
+       toUInt32(countIf(status = 'unobserved')) AS u,
+       arraySort(arrayDistinct(arrayFlatten(groupArrayIf(splitByChar(',', toString(reason)), reason != '')))) AS why
      FROM od_zone_coverage FINAL
      WHERE window_start >= toStartOfHour(fromUnixTimestamp({from:Int64})) AND window_start < fromUnixTimestamp({to:Int64})
        AND (length({modes:Array(String)}) = 0 OR has({modes:Array(String)}, mode))
@@ -81,7 +84,7 @@ export async function odZoneCoverage(
   return r.map((x) => {
     const hours = { observed: Number(x.o), estimated: Number(x.e), unobserved: Number(x.u) };
     const status = hours.unobserved > 0 ? 'unobserved' : hours.estimated > 0 ? 'estimated' : 'observed';
-    return { zone: x.zone, odMode: x.mode, status, hours };
+    return { zone: x.zone, odMode: x.mode, status, hours, reasons: x.why ?? [] };
   });
 }
 

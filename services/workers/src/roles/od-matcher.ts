@@ -675,6 +675,7 @@ export async function materialiseExpandedOd(
     counted_origin: z.counted.origin ?? null,
     counted_destination: z.counted.destination ?? null,
     matched_share: z.matchedShare ?? null,
+    reason: z.reason ?? '',
   }));
   if (coverage.length > 0) await client.insert({ table: 'od_zone_coverage', values: coverage, format: 'JSONEachRow' });
   return written;
