@@ -105,6 +105,23 @@ describe('decideModes (the gate)', () => {
     expect(r.sources).toEqual(['vote-two-wheeler', 'model', 'model']);
   });
 
+  it("keeps the model's label under minConfidence when its group (pedestrian | two-wheeler | motor) is confident and the vote's is not", () => {
+    const rows = [
+      row('motorcycle', 'pedestrian', rng), // two-wheeler 0.45 + 0.40 = 0.85 ≥ 0.5: the person vote is unlikely
+      row('bicycle', 'pedestrian', rng), // two-wheeler 0.30 + 0.15 = 0.45 < 0.5: the vote stands
+      row('van', 'pedestrian', rng), // motor 0.45 + 0.30 + 2 × 0.05 = 0.85: the model's car
+      row('motorcycle', 'bicycle', rng), // same group as the vote: the vote stands (0.45 < 0.5)
+    ];
+    const r = decide(gate, rows, [
+      probsRow({ bicycle: 0.45, motorcycle: 0.4 }),
+      probsRow({ bicycle: 0.3, motorcycle: 0.15 }),
+      probsRow({ car: 0.45, van: 0.3 }),
+      probsRow({ motorcycle: 0.45, bicycle: 0.4 }),
+    ]);
+    expect(Array.from(r.labels, (l) => MODES[l])).toEqual(['bicycle', 'pedestrian', 'car', 'bicycle']);
+    expect(r.sources).toEqual(['model-group', 'vote-low-confidence', 'model-group', 'vote-low-confidence']);
+  });
+
   it('falls back to the vote on out-of-distribution tracks (class-conditional Mahalanobis, z range)', () => {
     const train: number[][] = [];
     const labels: number[] = [];

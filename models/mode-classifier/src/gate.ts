@@ -9,7 +9,11 @@
  *    training range widened by `zMargin`, or a Mahalanobis distance to that class's training mean, tied
  *    covariance, beyond the class's `mahalanobisMax`) → the vote. Class-conditional, so the rare large classes
  *    (trucks, buses) are not out of distribution merely for lying in the tails of the whole;
- * 3. the model's probability of its label is below `minConfidence` → the vote;
+ * 3. the model's probability of its label is below `minConfidence` → the vote, unless the model is confident that the
+ *    vote's *group* is wrong (`MODE_GROUPS`: pedestrian | two-wheeler | motor vehicle): when the summed probability
+ *    of its label's group reaches `minConfidence` and the vote lies in another group, the model's label stands
+ *    (`model-group`). A fast, bicycle-sized track the detector named `person` that the model cannot place between
+ *    bicycle and motorcycle (p 0.45 / 0.40) is a two-wheeler with p 0.85: the `person` vote is the least likely answer;
  * 4. a `bicycle` vote becomes `motorcycle` only at `twoWheelerConfidence`:
  *    a merged rider+bicycle box looks like a motorcycle without rider to a model trained on separate boxes, and
  *    relabelling bicycles as motorcycles on weak evidence is the failure this gate exists to stop.
@@ -53,7 +57,19 @@ export interface GateParams {
 }
 
 /** Why a track got its mode. */
-export type DecisionSource = 'model' | 'agree' | 'vote-low-confidence' | 'vote-ood' | 'vote-two-wheeler' | 'vote';
+export type DecisionSource =
+  | 'model'
+  | 'model-group'
+  | 'agree'
+  | 'vote-low-confidence'
+  | 'vote-ood'
+  | 'vote-two-wheeler'
+  | 'vote';
+
+/** Groups of modes for the gate's rule 3 (module comment), in `MODES` order: pedestrian, two-wheeler, motor vehicle. */
+export const MODE_GROUPS: readonly number[] = MODES.map((m) =>
+  m === 'pedestrian' ? 0 : m === 'bicycle' || m === 'motorcycle' ? 1 : 2,
+);
 
 export const DEFAULT_GATE: Readonly<GateParams> = Object.freeze({
   format: 'passage-gate-v1',
@@ -171,7 +187,12 @@ export function decideModes(gate: GateParams, features: Float32Array, probs: Flo
       }
     }
     if (p < gate.minConfidence) {
-      sources[i] = 'vote-low-confidence';
+      let groupP = 0;
+      for (let j = 0; j < k; j++) if (MODE_GROUPS[j] === MODE_GROUPS[best]) groupP += probs[i * k + j];
+      if (MODE_GROUPS[vote] !== MODE_GROUPS[best] && groupP >= gate.minConfidence) {
+        labels[i] = best;
+        sources[i] = 'model-group';
+      } else sources[i] = 'vote-low-confidence';
       continue;
     }
     if (vote === BICYCLE && best === MOTORCYCLE && p < gate.twoWheelerConfidence) {
@@ -188,6 +209,7 @@ export function decideModes(gate: GateParams, features: Float32Array, probs: Flo
 export function sourceCounts(sources: readonly DecisionSource[]): Record<DecisionSource, number> {
   const c: Record<DecisionSource, number> = {
     model: 0,
+    'model-group': 0,
     agree: 0,
     'vote-low-confidence': 0,
     'vote-ood': 0,

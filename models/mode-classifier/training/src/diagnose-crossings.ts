@@ -22,14 +22,14 @@
  * camera setting costs.
  *
  *   node --import tsx models/mode-classifier/training/src/diagnose-crossings.ts --scenario infra/scenarios/dreux-grid \
- *     [--detector low-score|'{"preset":…}'] [--vary-cameras <seed>] [--cameras-ranges '{"heightM":[4,6],"fps":[5]}']
+ *     [--detector low-score|'{"preset":…}'] [--vary-cameras <seed>] [--camera-ranges '{"heightM":[4,6],"fps":[5]}']
  *     [--from-s 0] [--to-s 1200] [--pipeline '<JSON overrides>'] [--classify] [--json out.json]
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@passage/config';
-import { FEATURE_COUNT, MODES, type Mode, needsMode } from '@passage/core';
+import { CameraSizeReference, FEATURE_COUNT, MODES, type Mode, needsMode } from '@passage/core';
 import { ModeClassifier } from '@passage/mode-classifier';
 import {
   type DetectionSynthOptions,
@@ -141,6 +141,9 @@ async function overCounts(
   toS: number,
 ): Promise<Record<string, OverRow>> {
   const kept = tracks.filter((t) => needsMode(t.user));
+  // As the worker and eval-scenario: each camera's reference car size from its earlier tracks (width_rel, height_rel).
+  const sizes = new CameraSizeReference();
+  for (const t of kept) sizes.apply(t.cameraId, t.user.features);
   const feats = new Float32Array(kept.length * FEATURE_COUNT);
   for (const [i, t] of kept.entries()) feats.set(t.user.features, i * FEATURE_COUNT);
   const clf = await ModeClassifier.load({ intraOpNumThreads: 1 });

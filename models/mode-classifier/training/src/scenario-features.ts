@@ -47,7 +47,7 @@ import {
   type SimContext,
   synthesizeDetections,
 } from '@passage/sim';
-import { varyCameras } from './camera-variants.ts';
+import { type CameraVariantRanges, varyCameras } from './camera-variants.ts';
 
 /** A synthesised detection frame (`detections.v1`). */
 export type DetectionFrame = ReturnType<typeof synthesizeDetections> extends Generator<infer F> ? F : never;
@@ -311,6 +311,8 @@ export interface ExtractOptions {
   detector?: RunTracksOptions['detector'];
   /** Camera variant seed (`camera-variants.ts`); default the scenario's cameras. */
   varyCameras?: number;
+  /** Ranges of the camera variant (`camera-variants.ts` defaults: masts 4–10 m, 60–110°, 5–30 fps). */
+  cameraRanges?: CameraVariantRanges;
 }
 
 /** Labelled features of one world × convention × camera variant, written to `o.out`; returns the statistics. */
@@ -318,7 +320,7 @@ export async function extractFeatures(o: ExtractOptions) {
   const t0 = performance.now();
   const loaded = await loadScenario(resolve(o.scenario));
   // Training-time camera variants (height, FOV, fps, resolution, clicked calibration): camera-variants.ts.
-  const ctx = o.varyCameras !== undefined ? varyCameras(loaded, o.varyCameras) : loaded;
+  const ctx = o.varyCameras !== undefined ? varyCameras(loaded, o.varyCameras, o.cameraRanges) : loaded;
   const fromS = o.fromS ?? 0;
   const toS = o.toS ?? ctx.scenario.durationS;
   const { cameraIds, seed, detector } = o;
@@ -334,6 +336,7 @@ export async function extractFeatures(o: ExtractOptions) {
     noiseSeed: seed,
     detector: detector ?? ctx.scenario.synth?.detector ?? 'coco-separate',
     varyCameras: o.varyCameras,
+    cameraRanges: o.cameraRanges,
     fps: [...new Set(ctx.scenario.cameras.map((c) => c.fps))],
     fromS,
     toS,

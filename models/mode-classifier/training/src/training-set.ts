@@ -15,7 +15,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { randomDetectorConvention } from './random-conventions.ts';
+import type { CameraVariantRanges } from './camera-variants.ts';
+import { randomDetectorConvention, randomDetectorConventionV2 } from './random-conventions.ts';
 import { type ExtractOptions, extractFeatures } from './scenario-features.ts';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -36,6 +37,33 @@ const DREUX = 'infra/scenarios/dreux-grid';
 function randomSet(world: string, prefix: string, seed: number, fromS?: number, toS?: number): FeatureSet {
   const detector = randomDetectorConvention(seed);
   return { name: `${prefix}.random${seed}`, world, role: 'train', seed, detector, varyCameras: seed, fromS, toS };
+}
+
+/** Low masts with narrow lenses and low frame rates, and high masts with wide lenses: the ends of the mast range. */
+const LOW_MASTS: CameraVariantRanges = { heightM: [4, 6], hfovDeg: [60, 80], fps: [5, 8, 10, 12.5, 15] };
+const HIGH_MASTS: CameraVariantRanges = { heightM: [8, 10], hfovDeg: [85, 110] };
+
+/** A world through a version-2 randomised convention (motorcyclists also `person`) and cameras within `ranges`. */
+function randomSetV2(
+  world: string,
+  prefix: string,
+  seed: number,
+  cameraRanges: CameraVariantRanges | undefined,
+  fromS?: number,
+  toS?: number,
+): FeatureSet {
+  const detector = randomDetectorConventionV2(seed);
+  return {
+    name: `${prefix}.random${seed}`,
+    world,
+    role: 'train',
+    seed,
+    detector,
+    varyCameras: seed,
+    cameraRanges,
+    fromS,
+    toS,
+  };
 }
 
 /**
@@ -83,6 +111,11 @@ export const FEATURE_SETS: readonly FeatureSet[] = [
   // dreux-grid whole.
   ...[0, 1, 2].map((k) => randomSet(CHARTRES, 'chartres-centre', 8001 + k, 1200 * k, 1200 * (k + 1))),
   ...[0, 1, 2, 3].map((k) => randomSet(DREUX, 'dreux-grid', 8101 + k)),
+  // Version-2 conventions (motorcyclists also `person`) through the ends of the mast range.
+  randomSetV2(CHARTRES, 'chartres-centre', 8004, LOW_MASTS, 0, 1800),
+  randomSetV2(CHARTRES, 'chartres-centre', 8005, HIGH_MASTS, 1800, 3600),
+  randomSetV2(DREUX, 'dreux-grid', 8105, LOW_MASTS),
+  randomSetV2(DREUX, 'dreux-grid', 8106, undefined),
   {
     name: 'dreux-grid.low-score-merged.cam7001',
     world: DREUX,
