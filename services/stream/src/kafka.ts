@@ -81,8 +81,16 @@ export const SOURCE_HEADER = 'passage-src';
  */
 export const REPLAY_KEY_PREFIX = 'passage.replay-from.';
 
-/** The group has moved on (rebalance, generation, membership): a transaction with offsets must not commit. */
-class GroupMovedOn extends Error {}
+/**
+ * The group has moved on (rebalance, generation, membership): a transaction with offsets must not commit. `answer`:
+ * the heartbeat's kafkajs error, thrown out of the batch so that kafkajs re-joins (it heartbeats only between empty
+ * fetches: a batch kept and re-delivered at once would otherwise be fenced again and again).
+ */
+class GroupMovedOn extends Error {
+  constructor(readonly answer: unknown) {
+    super(`${(answer as { type?: string }).type}: ${(answer as Error).message}`);
+  }
+}
 const MOVED_ON = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
 
 /** Asks the group's heartbeat; throws GroupMovedOn if this member no longer holds its generation's assignment. */
@@ -91,7 +99,7 @@ async function fence(heartbeat: () => Promise<void>): Promise<void> {
     await heartbeat();
   } catch (e) {
     const type = (e as { type?: string }).type;
-    if (type !== undefined && MOVED_ON.has(type)) throw new GroupMovedOn(`${type}: ${(e as Error).message}`);
+    if (type !== undefined && MOVED_ON.has(type)) throw new GroupMovedOn(e);
     // Any other answer (a coordinator moving) says nothing of the assignment: the commit goes on.
   }
 }
@@ -451,6 +459,13 @@ export class KafkaTransport {
      * the partition's next owner). kafkajs's TxnOffsetCommit carries no generation (KIP-447), so without this a member
      * that lost its partitions while processing a long batch would still commit it after the new owner read the state.
      */
+    /** The heartbeat answer that fenced the last transaction, thrown out of the batch (`GroupMovedOn`). */
+    let movedOn: unknown;
+    const rejoinIfMovedOn = () => {
+      const e = movedOn;
+      movedOn = undefined;
+      if (e !== undefined) throw e;
+    };
     const transact = async (
       p: Producer,
       encoded: Encoded,
@@ -483,6 +498,7 @@ export class KafkaTransport {
         } catch (e) {
           if (e instanceof GroupMovedOn) {
             log.info({ err: e.message }, 'the group moved on before the commit: transaction aborted, batch kept');
+            movedOn = e.answer;
             return false;
           }
           if (committing || attempt >= 4 || !isRunning()) {
@@ -632,6 +648,7 @@ export class KafkaTransport {
                   ))
                 ) {
                   uncommitted.set(batch.partition, held);
+                  rejoinIfMovedOn();
                   return;
                 }
                 committedTo.set(batch.partition, held.last + 1n);
@@ -671,6 +688,7 @@ export class KafkaTransport {
             const offsets = offsetsAfter(batch.topic, batch.partition, BigInt(last));
             if (!(await transact(p, encoded, offsets, isRunning, heartbeat))) {
               uncommitted.set(batch.partition, { first: BigInt(messages[0].offset), last: BigInt(last), encoded });
+              rejoinIfMovedOn();
               return;
             }
             committedTo.set(batch.partition, BigInt(last) + 1n);
