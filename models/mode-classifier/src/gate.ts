@@ -75,7 +75,7 @@ export const DEFAULT_GATE: Readonly<GateParams> = Object.freeze({
   format: 'passage-gate-v1',
   temperature: 1,
   minConfidence: 0.5,
-  twoWheelerConfidence: 0.85,
+  twoWheelerConfidence: 0.7,
   ood: null,
 });
 
