@@ -361,7 +361,7 @@ describe('3-node Kafka cluster', () => {
     );
     // Never counted twice, key by key (the defect of the CI run at 0e39439: +115 crossings); at most 0.5 % lost,
     // the documented limit of the re-read (a rebuilt track may differ where the tracker's adaptive score thresholds
-    // learnt from more history than the re-read gives: 1 crossing of 654 in one run of 14 on 2026-12-04). Every
+    // learnt from more history than the re-read gives: 653/654 in one of 9 runs after the fix on 2026-12-04, the others exact). Every
     // difference is printed.
     for (const [what, got, ref] of [
       ['crossings', scaled.lines, single.lines],
