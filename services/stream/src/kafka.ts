@@ -451,6 +451,13 @@ export class KafkaTransport {
     const offsetsAfter = (topic: string, partition: number, last: bigint) => [
       { topic, partitions: [{ partition, offset: (last + 1n).toString() }] },
     ];
+    /** The heartbeat answer that fenced the last transaction, thrown out of the batch (`GroupMovedOn`). */
+    let movedOn: unknown;
+    const rejoinIfMovedOn = () => {
+      const e = movedOn;
+      movedOn = undefined;
+      if (e !== undefined) throw e;
+    };
     /**
      * Commits outputs (and input offsets) in one transaction, retried a few times; false after the last failure (the
      * supervisor then re-creates the clients and the broker re-delivers from the committed offsets).
@@ -459,13 +466,6 @@ export class KafkaTransport {
      * the partition's next owner). kafkajs's TxnOffsetCommit carries no generation (KIP-447), so without this a member
      * that lost its partitions while processing a long batch would still commit it after the new owner read the state.
      */
-    /** The heartbeat answer that fenced the last transaction, thrown out of the batch (`GroupMovedOn`). */
-    let movedOn: unknown;
-    const rejoinIfMovedOn = () => {
-      const e = movedOn;
-      movedOn = undefined;
-      if (e !== undefined) throw e;
-    };
     const transact = async (
       p: Producer,
       encoded: Encoded,
