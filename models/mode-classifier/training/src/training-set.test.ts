@@ -1,7 +1,7 @@
 import { HELD_OUT_WORLDS, isHeldOutWorld, WORLDS } from '@passage/sim/build/index';
 import { describe, expect, it } from 'vitest';
-import { FEATURE_SETS } from './training-set.ts';
 import { randomDetectorConvention, randomDetectorConventionV2 } from './random-conventions.ts';
+import { FEATURE_SETS } from './training-set.ts';
 
 describe('held-out worlds stay out of training', () => {
   it('the world recipes declare anet-rand and nogent-spider held out, and only them', () => {
