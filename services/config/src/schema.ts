@@ -297,7 +297,7 @@ export const ConfigSchema = Type.Object(
          * the camera's frames before the committed offset to rebuild its live tracks (warm-up; tracks are never
          * stored, only the input offset to re-read from). 0: no re-read (tracks alive at a crash or hand-over lost).
          */
-        replayMaxMs: Type.Integer({ minimum: 0, default: 120000 }),
+        replayMaxMs: Type.Integer({ minimum: 0, default: 300000 }),
         /** A forward jump of a camera's clock beyond this ends its live tracks first. */
         maxClockJumpMs: Type.Integer({ minimum: 1000, default: 60000 }),
         /** ByteTrack parameters (see services/core/src/tracker/options.ts), e.g. {"trackHigh": 0.6}. */
