@@ -177,6 +177,15 @@ afterEach(async () => {
   stops = [];
 });
 
+/** A first process commits `events`, then is SIGKILLed: it neither commits nor reads any more (its generation ends). */
+const commitThenKill = async (b: FakeBroker, replays: boolean, made: Runs[], events: Ev[]) => {
+  const first = await start(b, replays, made);
+  b.append(events);
+  await until(() => b.committedOffset === b.input.length);
+  b.generation++;
+  stops.push(() => first.stop());
+};
+
 describe('Kafka processor: warm-up re-read after a SIGKILL', () => {
   it.each([
     [true, [3, 18, 7], ['3']],
@@ -184,11 +193,7 @@ describe('Kafka processor: warm-up re-read after a SIGKILL', () => {
   ])('replayFrom %s: runs %j, seeks %j', async (replays, runs, seeks) => {
     const b = new FakeBroker();
     const made: Runs[] = [];
-    const first = await start(b, replays, made);
-    b.append(BEFORE);
-    await until(() => b.committedOffset === BEFORE.length);
-    b.generation++; // SIGKILL: the first process neither commits nor reads any more
-    stops.push(() => first.stop());
+    await commitThenKill(b, replays, made, BEFORE);
     b.append(AFTER);
     const r = await start(b, replays, made);
     stops.push(() => r.stop());
@@ -203,11 +208,7 @@ describe('Kafka processor: warm-up re-read after a SIGKILL', () => {
   it('a partition gained while stopping (seek refused) is re-read before the close: the open run is counted', async () => {
     const b = new FakeBroker();
     const made: Runs[] = [];
-    const first = await start(b, true, made);
-    b.append(BEFORE);
-    await until(() => b.committedOffset === BEFORE.length);
-    b.generation++;
-    stops.push(() => first.stop());
+    await commitThenKill(b, true, made, BEFORE);
     b.refuseSeeks = 1;
     const r = await start(b, true, made);
     await until(() => b.refused === 1);
@@ -226,11 +227,7 @@ describe('Kafka processor: a new owner resumes at the position committed with th
     async (replays) => {
       const b = new FakeBroker();
       const made: Runs[] = [];
-      const first = await start(b, replays, made);
-      b.append(DONE);
-      await until(() => b.committedOffset === DONE.length);
-      b.generation++;
-      stops.push(() => first.stop());
+      await commitThenKill(b, replays, made, DONE);
       // kafkajs's OffsetFetch (v1-v4) returns the offset before a pending transactional commit: the new owner starts
       // at offset 3 although the state it restores already holds offsets 3..5 and their run (7) is out.
       b.staleStart = 3;

@@ -511,9 +511,9 @@ export function odRoutes(config: Config): OdRoutes | null {
       ['bicycle', 'cycle'],
     ] as const
   ).map(([mode, travel]) => {
-    const counters = (file.counters ?? [])
-      .filter((c) => c.line !== undefined && (c.modes ?? []).includes(mode))
-      .map((c) => ({ id: c.id, a: loc(c.line?.a ?? [0, 0]), b: loc(c.line?.b ?? [0, 0]) }));
+    const counters = (file.counters ?? []).flatMap((c) =>
+      c.line && (c.modes ?? []).includes(mode) ? [{ id: c.id, a: loc(c.line.a), b: loc(c.line.b) }] : [],
+    );
     const all = [...lines, ...counters];
     const network = travel === 'walk' ? net.walkEdges : net.cycleEdges;
     return { mode, shares: zoneRouteShares(network, zones, all, { travel }), lines: all.map((l) => l.id) };
