@@ -12,19 +12,27 @@ const cell = (origin: string, destination: string, prior: number, variance = pri
   observed: prior / 2,
 });
 
-/** A and B probed (A→B, B→A: prior 10, variance 4), C unprobed; C's access line counts `into` and `outOf` C. */
-const probedABWithLineOfC = (into: number, outOf: number) =>
+/**
+ * A and B probed (A→B, B→A: prior 10, variance 4), C unprobed; C's access line counts `into` and `outOf` C; with
+ * `abLine`, a line M that only A→B crosses counts that many, and `probeCv` is passed on when given.
+ */
+const probedABWithLineOfC = (into: number, outOf: number, more: { abLine?: number; probeCv?: number } = {}) =>
   estimateZoneOd({
     zones: ['A', 'B', 'C'],
     observed: new Set(['A', 'B']),
     cells: [cell('A', 'B', 10, 4), cell('B', 'A', 10, 4)],
     totals: [],
     links: {
-      shares: threeZoneShares('L'),
+      shares:
+        more.abLine === undefined
+          ? threeZoneShares('L')
+          : new Map([...threeZoneShares('L'), ['A\u0000B', new Map([['M|in', 1]])]]),
       counts: [
         { key: 'L|in', value: into },
         { key: 'L|out', value: outOf },
+        ...(more.abLine === undefined ? [] : [{ key: 'M|in', value: more.abLine }]),
       ],
+      ...(more.probeCv === undefined ? {} : { probeCv: more.probeCv }),
     },
   });
 
@@ -235,15 +243,39 @@ describe('estimateZoneOd', () => {
       expect(x?.sd).toBeCloseTo(Math.sqrt(misfit * (100 - 100 ** 2 / s)), 9);
       expect(x?.upper95).toBeCloseTo((x?.estimate ?? 0) + 1.959964 * (x?.sd ?? 0), 9);
     }
-    // The probed pairs no count holds keep their prior, their sd widened alike: 2 · √misfit.
-    expect(r.cells.find((y) => y.origin === 'A' && y.destination === 'B')?.sd).toBeCloseTo(2 * Math.sqrt(misfit), 9);
+    // The probed pairs no count holds keep their prior, their sd widened alike: √(4 + (0.2 · 10)²) · √misfit (the
+    // sampling variance 4 and the probe priors' model error, probeCv 0.2).
+    expect(r.cells.find((y) => y.origin === 'A' && y.destination === 'B')?.sd).toBeCloseTo(Math.sqrt(8 * misfit), 9);
   });
 
-  it('with line counts, 95 % intervals cover 90–98 % of cells with ≥ 20 true trips, unprobed zones included', () => {
-    // Six zones, A–D seen by probes (detection rates 0.4–0.9, prior = matched / (p_o p_d) with its binomial
-    // variance), E and F by nothing: their cells have the uninformative prior. Counts: Poisson origin and
-    // destination totals of A–D; E's and F's access lines (every trip in or out crosses them) and ten lines each
-    // crossed by a random quarter of the pairs per direction, Poisson with a 5 % relative error on top.
+  it('with line counts, a probe prior carries its model error (probeCv): a count moves it by that much more', () => {
+    // As in the λ test (C's line: 8 in, 8 out, so λ = 4 fits exactly), plus a line M that only A→B crosses, counted
+    // 16 (variance 16 + 1.6² = 18.56). A→B: prior 10, sampling variance 4, plus (0.2 · 10)² = 4 of model error:
+    // V = 8, S_M = 8 + 18.56 = 26.56, estimate 10 + 8 · (16 − 10) / 26.56 = 11.807, posterior variance
+    // 8 − 8² / 26.56 = 5.590 (sd 2.364). Misfit (0 + 0 + 6² / 26.56) / 3 = 0.452 < 1: not widened. With probeCv 0
+    // (the sampling variance alone) the count moves it to 10 + 4 · 6 / 22.56 = 11.064 only.
+    const run = (probeCv?: number) => probedABWithLineOfC(8, 8, { abLine: 16, probeCv });
+    const ab = run().cells.find((y) => y.origin === 'A' && y.destination === 'B');
+    expect(ab?.status).toBe('observed');
+    expect(ab?.estimate).toBeCloseTo(10 + (8 * 6) / 26.56, 9);
+    expect(ab?.estimate).toBeCloseTo(11.807, 3);
+    expect(ab?.sd).toBeCloseTo(Math.sqrt(8 - 64 / 26.56), 9);
+    expect(ab?.sd).toBeCloseTo(2.364, 3);
+    expect(run(0).cells.find((y) => y.origin === 'A' && y.destination === 'B')?.estimate).toBeCloseTo(
+      10 + 24 / 22.56,
+      9,
+    );
+    // B→A, in no count: its prior, sd √8.
+    expect(run().cells.find((y) => y.origin === 'B' && y.destination === 'A')?.sd).toBeCloseTo(Math.sqrt(8), 9);
+  });
+
+  const coverageWithLines = (probeCv: number | undefined) => {
+    // Six zones, A–D seen by probes (read rates p 0.4–0.9; a share m of 0–25 % of the reads is misread, so a trip
+    // is matched with probability p_o (1 − m_o) p_d (1 − m_d), but the devices sighted give the rate p: prior =
+    // matched / (p_o p_d), low by (1 − m_o)(1 − m_d), with its binomial variance), E and F by nothing: their cells
+    // have the uninformative prior. Counts: Poisson origin and destination totals of A–D; E's and F's access lines
+    // (every trip in or out crosses them) and ten lines each crossed by a random quarter of the pairs per
+    // direction, Poisson with a 5 % relative error on top.
     const rand = mulberry32(20261205);
     const zones = ['A', 'B', 'C', 'D', 'E', 'F'];
     const probedZones = new Set(['A', 'B', 'C', 'D']);
@@ -255,12 +287,14 @@ describe('estimateZoneOd', () => {
       for (const o of zones)
         for (const d of zones) if (o !== d) truth.set(`${o}\u0000${d}`, 5 + Math.floor(rand() * 60));
       const p = new Map(zones.map((z) => [z, 0.4 + 0.5 * rand()]));
+      const m = new Map(zones.map((z) => [z, 0.25 * rand()]));
       const cells = [];
       for (const o of probedZones) {
         for (const d of probedZones) {
           if (o === d) continue;
           const q = (p.get(o) ?? 0) * (p.get(d) ?? 0);
-          const n = binomial(rand, truth.get(`${o}\u0000${d}`) ?? 0, q);
+          const matched = q * (1 - (m.get(o) ?? 0)) * (1 - (m.get(d) ?? 0));
+          const n = binomial(rand, truth.get(`${o}\u0000${d}`) ?? 0, matched);
           cells.push({ origin: o, destination: d, prior: n / q, variance: (Math.max(1, n) * (1 - q)) / (q * q) });
         }
       }
@@ -292,7 +326,8 @@ describe('estimateZoneOd', () => {
         const g = Math.sqrt(-2 * Math.log(Math.max(1e-12, rand()))) * Math.cos(2 * Math.PI * rand());
         return { key, value: Math.max(0, poisson(rand, mean) * (1 + 0.05 * g)) };
       });
-      const r = estimateZoneOd({ zones, observed: probedZones, cells, totals, links: { shares, counts } });
+      const links = { shares, counts, ...(probeCv === undefined ? {} : { probeCv }) };
+      const r = estimateZoneOd({ zones, observed: probedZones, cells, totals, links });
       for (const [pair, t] of truth) {
         if (t < 20) continue;
         const [o, d] = pair.split('\u0000');
@@ -305,13 +340,20 @@ describe('estimateZoneOd', () => {
         if (t >= c.lower95 && t <= c.upper95) inside++;
       }
     }
-    const coverage = inside / total;
+    return { coverage: inside / total, total, refused };
+  };
+
+  it('with line counts, 95 % intervals cover 90–98 % of cells with ≥ 20 true trips, unprobed zones included', () => {
+    const { coverage, total, refused } = coverageWithLines(undefined);
+    // Without the probe priors' model error (probeCv 0) the misread plates' bias is left out of their variance.
+    const bare = coverageWithLines(0);
     console.log(
-      `GLS + lines: 95 % interval coverage on ${total} synthetic cells ≥ 20 trips: ${(100 * coverage).toFixed(1)} % (${refused} refused)`,
+      `GLS + lines: 95 % interval coverage on ${total} synthetic cells ≥ 20 trips: ${(100 * coverage).toFixed(1)} % (${refused} refused); without the probe model error ${(100 * bare.coverage).toFixed(1)} %`,
     );
     expect(refused).toBe(0);
     expect(total).toBeGreaterThan(2500);
     expect(coverage).toBeGreaterThanOrEqual(0.9);
     expect(coverage).toBeLessThanOrEqual(0.98);
+    expect(bare.coverage).toBeLessThan(coverage);
   });
 });

@@ -79,6 +79,15 @@ export interface ZoneLinks {
    * share on average; below, the counts hardly see it and it stays `unobserved`. @default 0.3
    */
   minVarianceReduction?: number;
+  /**
+   * Relative model error of the probe priors with lines, at least: the observed cells' prior variance gets
+   * (probeCv · prior)² (the larger of this and the dispersion the pure counts give). The probe rates (devices
+   * sighted / counted) that expand matched trips leave out what loses a trip at both ends (misread plates, which
+   * are distinct devices that never match; sessions split or cut), so the expanded probe cells come out low; with
+   * only their sampling variance the fit keeps them there and hands the counts' surplus to the unprobed pairs.
+   * @default 0.2
+   */
+  probeCv?: number;
 }
 
 export interface ZoneEstimateCell {
@@ -269,12 +278,22 @@ function totalCounts(
   return counts;
 }
 
-/** GLS fit with the model dispersion φ² (from the pure counts' misfit) added to the observed cells' priors. */
-function fitWithDispersion(cells: readonly UnknownCell[], counts: readonly (GlsCount & { pure: boolean })[]) {
+/**
+ * GLS fit with the model dispersion φ² (from the pure counts' misfit, at least `minDispersion`) added to the
+ * observed cells' priors.
+ */
+function fitWithDispersion(
+  cells: readonly UnknownCell[],
+  counts: readonly (GlsCount & { pure: boolean })[],
+  minDispersion = 0,
+) {
   const glsCells = cells.map((c) => c.glsCell);
-  const dispersion = dispersionFromCounts(
-    glsCells,
-    counts.filter((c) => c.pure),
+  const dispersion = Math.max(
+    minDispersion,
+    dispersionFromCounts(
+      glsCells,
+      counts.filter((c) => c.pure),
+    ),
   );
   const withModel = glsCells.map((c, i) =>
     cells[i].status === 'observed' ? { prior: c.prior, variance: c.variance + dispersion * c.prior * c.prior } : c,
@@ -367,7 +386,9 @@ function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEsti
   if (level !== undefined) {
     for (const c of cells) if (c.status === 'estimated') c.glsCell = { prior: level, variance: c.glsCell.variance };
   }
-  const { r, dispersion, withModel } = fitWithDispersion(cells, counts);
+  // The probe priors' model error (probeCv): at least (0.2 · prior)² on each observed cell.
+  const probeCv = links.probeCv ?? 0.2;
+  const { r, dispersion, withModel } = fitWithDispersion(cells, counts, probeCv * probeCv);
   // Which unprobed zones the counts see.
   const reduction = new Map<string, { sum: number; n: number }>();
   cells.forEach((c, i) => {
