@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { fitHomography, GroundHomography } from '../geometry/homography.ts';
+import { ByteTracker } from '../tracker/byte-tracker.ts';
 import {
   CameraPipeline,
   type CameraPipelineOptions,
   type FinishedRoadUser,
   type PipelineObject,
+  pipelineTrackerOptions,
 } from './camera-pipeline.ts';
 
 // Image → ground: 10 px per metre (ground = image / 10), so boxes are easy to place on the ground.
@@ -381,6 +383,88 @@ describe('CameraPipeline stitching a fast road user at a low frame rate', () => 
     const users = at5fps(pipeline({ fps: 5, stitch: { unknownSpeedMs: 1 } }));
     expect(users).toHaveLength(9);
     expect(users.flatMap((u) => u.summary.crossings)).toEqual([]);
+  });
+});
+
+describe('CameraPipeline: a fast road user leaving the picture between two frames at 5 fps', () => {
+  // A 400 × 300 px image (10 px/m). A motorcycle (2 m × 1.5 m box) rides west along y = 10 m at 12.5 m/s filmed at
+  // 5 fps: 2.5 m (25 px) per frame, x = 20 − 2.5 k m. Its last box (k = 6, x = 5 m, pixels 40–60) is whole; the
+  // next ones are cut by the left border and the detector drops them. The line x = 3 m is crossed at k = 6.8
+  // (1 360 ms), after the last box: the raw positions stop 2 m short of it.
+  const image = { width: 400, height: 300 };
+  const line = [{ id: 'west', a: [3, 0] as [number, number], b: [3, 50] as [number, number] }];
+  const moto = (x: number): PipelineObject => ({
+    bbox: [x * 10 - 10, 100 - 15, 20, 15],
+    cls: 'motorcycle',
+    score: 0.9,
+  });
+  const ride = (p: CameraPipeline, last: number, x0 = 20): FinishedRoadUser[] => {
+    const out: FinishedRoadUser[] = [];
+    for (let k = 0; k < 12; k++) {
+      p.processFrame(T0 + k * 200, k <= last ? [moto(x0 - 2.5 * k)] : [], out, image.width, image.height);
+    }
+    p.flush(out);
+    return out;
+  };
+
+  it('its box moved on by two frames of its image velocity is cut: reckoned 1 s on, the crossing counted once', () => {
+    const p = pipeline({ fps: 5, lines: line });
+    const users = ride(p, 6);
+    expect(users).toHaveLength(1);
+    const c = users[0].summary.crossings;
+    expect(c.map((x) => x.direction)).toEqual(['out']);
+    // Between the last box (1 200 ms) and the reckoned position (2 200 ms, x = −7.5 m): the true 1 360 ms, as the
+    // smoothed path crosses x = 3 m.
+    expect(c[0].ts).toBeGreaterThan(T0 + 1200);
+    expect(c[0].ts).toBeLessThan(T0 + 1700);
+    expect(p.borderExits).toBe(1);
+  });
+
+  it('off (borderExitFrames 0), or without the image size, the crossing is lost', () => {
+    expect(ride(pipeline({ fps: 5, lines: line, borderExitFrames: 0 }), 6)[0].summary.crossings).toEqual([]);
+    const out: FinishedRoadUser[] = [];
+    const p = pipeline({ fps: 5, lines: line });
+    for (let k = 0; k <= 6; k++) p.processFrame(T0 + k * 200, [moto(20 - 2.5 * k)], out);
+    p.flush(out);
+    expect(out[0].summary.crossings).toEqual([]);
+    expect(p.borderExits).toBe(0);
+  });
+
+  it('a road user that vanishes mid-picture (hidden, not leaving) is not reckoned across a line ahead of it', () => {
+    // Same ride 10 m further east: its last box at x = 15 m (pixels 140–160), two frames on still 90 px inside.
+    const p = pipeline({ fps: 5, lines: [{ id: 'mid', a: [13, 0], b: [13, 50] }] });
+    const users = ride(p, 6, 30);
+    expect(users[0].summary.crossings).toEqual([]);
+    expect(p.borderExits).toBe(0);
+  });
+});
+
+describe('pipelineTrackerOptions: Kalman velocity noise scaled by the frame rate', () => {
+  it('1/160 of the box height per frame at 30 fps and above, × 30 / fps below (6/160 at 5 fps); operator wins', () => {
+    expect(pipelineTrackerOptions(30).stdWeightVelocity).toBeCloseTo(1 / 160, 12);
+    expect(pipelineTrackerOptions(60).stdWeightVelocity).toBeCloseTo(1 / 160, 12);
+    expect(pipelineTrackerOptions(5).stdWeightVelocity).toBeCloseTo(6 / 160, 12);
+    expect(pipelineTrackerOptions(12.5).stdWeightVelocity).toBeCloseTo(2.4 / 160, 12);
+    expect(pipelineTrackerOptions(5, { stdWeightVelocity: 0.01 }).stdWeightVelocity).toBe(0.01);
+    expect(pipelineTrackerOptions(5)).toMatchObject({ fps: 5, minHits: 1, highInSecondAssociation: true });
+  });
+
+  it('a road user coming towards a 5 fps camera (its box speeding up by 5 px per frame) keeps one track', () => {
+    // A 60 × 40 px box moving 10, 15, 20 … px per frame: with the 30 fps noise the filter learns the growing
+    // velocity too slowly, the predicted box falls behind and the track breaks twice.
+    const tracks = (o: ReturnType<typeof pipelineTrackerOptions>): number => {
+      const t = new ByteTracker(o);
+      const seen = new Set<number>();
+      let x = 100;
+      for (let k = 0; k < 14; k++) {
+        const f = t.update(k * 200, [{ bbox: [x, 200, 60, 40], score: 0.9, cls: 'motorcycle' }]);
+        for (let i = 0; i < f.count; i++) seen.add(f.ids[i]);
+        x += 10 + 5 * k;
+      }
+      return seen.size;
+    };
+    expect(tracks(pipelineTrackerOptions(5))).toBe(1);
+    expect(tracks(pipelineTrackerOptions(5, { stdWeightVelocity: 1 / 160 }))).toBe(3);
   });
 });
 

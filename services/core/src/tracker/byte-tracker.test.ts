@@ -189,3 +189,28 @@ describe('ByteTracker', () => {
     });
   });
 });
+
+describe('ByteTracker highInSecondAssociation', () => {
+  // A 50 × 50 px box standing still for 3 frames (score 0.9), then shifted 15 px with a middling score 0.35:
+  // IoU with the track 35 × 50 / (2 × 2 500 − 1 750) = 0.54. With trackHigh 0.3 the box is high, and the first
+  // association's fused cost 1 − 0.54 × 0.35 = 0.81 is above matchThresh 0.8; below newTrackThresh 0.4 it starts
+  // nothing either.
+  const square = (x: number, score: number): TrackerBox => ({ bbox: [x, 100, 50, 50], score, cls: 'car' });
+  const runWith = (on: boolean): number[][] => {
+    const t = new ByteTracker({ fps: 5, trackHigh: 0.3, highInSecondAssociation: on });
+    const out: number[][] = [];
+    for (let k = 0; k < 3; k++) out.push(ids(t, k * 200, [square(100, 0.9)]));
+    out.push(ids(t, 600, [square(115, 0.35)]));
+    return out;
+  };
+
+  it('ByteTrack (off): the middling box is matched by nothing, the track is lost for that frame', () => {
+    const r = runWith(false);
+    expect(r.slice(0, 3)).toEqual([[1], [1], [1]]);
+    expect(r[3]).toEqual([]);
+  });
+
+  it('on: the box left by the first association continues the track by IoU (0.54 ≥ 1 − lowMatchThresh)', () => {
+    expect(runWith(true)).toEqual([[1], [1], [1], [1]]);
+  });
+});

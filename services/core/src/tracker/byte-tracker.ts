@@ -356,6 +356,12 @@ export class ByteTracker {
       const s = pool[k];
       if (!this.matched[s] && this.state[s] === TRACKED) pool[nR++] = s;
     }
+    const nLowOnly = nLow;
+    if (o.highInSecondAssociation) {
+      // High boxes the first association left join the low ones (after them in `low`: ties go to the low boxes'
+      // order as before); `low` and `high` are different scratch arrays, the high list is compacted below anyway.
+      for (let k = 0; k < nHigh; k++) if (!this.detUsed[high[k]]) low[nLow++] = high[k];
+    }
     this.associate(pool, nR, low, nLow, o.lowMatchThresh, false, ts);
     for (let k = 0; k < nR; k++) if (!this.matched[pool[k]]) this.state[pool[k]] = LOST;
 
@@ -368,7 +374,7 @@ export class ByteTracker {
       // 3b. Tentative tracks may go on with weak boxes (IoU only: a fused score would refuse every weak box).
       let nU = 0;
       for (let k = 0; k < nUnconf; k++) if (!this.matched[unconf[k]]) unconf[nU++] = unconf[k];
-      this.associate(unconf, nU, low, nLow, o.lowMatchThresh, false, ts);
+      this.associate(unconf, nU, low, nLowOnly, o.lowMatchThresh, false, ts);
     }
     for (let k = 0; k < nUnconf; k++) if (!this.matched[unconf[k]]) this.state[unconf[k]] = FREE;
 

@@ -46,6 +46,15 @@ export interface ByteTrackerOptions {
    */
   lowMatchThresh: number;
   /**
+   * The second association also offers the high boxes the first one left unmatched (IoU only, `lowMatchThresh`),
+   * not only the low boxes. The first association fuses the score into the cost (1 − IoU × score), so a box just
+   * above `trackHigh` needs an IoU of 1 − `matchThresh` / score with its prediction (0.5 at 0.4) while a weaker, low box
+   * needs only 1 − `lowMatchThresh`: at a low frame rate the prediction of a fast road user is rough, and such a
+   * middling box ended its track and started another. `false`: ByteTrack (high boxes left over only start tracks).
+   * @default false
+   */
+  highInSecondAssociation: boolean;
+  /**
    * Association of unconfirmed (newborn) tracks with the remaining high boxes: max cost.
    * @default 0.7
    */
@@ -125,6 +134,7 @@ export const BYTE_TRACKER_DEFAULTS: Readonly<Omit<ByteTrackerOptions, 'newTrackT
   trackLow: 0.1,
   matchThresh: 0.8,
   lowMatchThresh: 0.5,
+  highInSecondAssociation: false,
   unconfirmedMatchThresh: 0.7,
   fuseScore: true,
   minHits: 2,
