@@ -269,6 +269,36 @@ describe('estimateZoneOd', () => {
     expect(run().cells.find((y) => y.origin === 'B' && y.destination === 'A')?.sd).toBeCloseTo(Math.sqrt(8), 9);
   });
 
+  it('with line counts, whether the counts see a zone is judged without the probe model error', () => {
+    // A→B probed (prior 200, sampling variance 200), B→A probed (prior 0: t̄ = 100, the unprobed pairs' prior
+    // variance 100² = 10,000). Line M: A→B + A→C, counted 300 (R = 300 + 30² = 1,200); line N: C→A, counted 1,228
+    // (R = 1,228 + 122.8² = 16,307.8). Variance reduction of C's cells: A→C 10,000 / (200 + 10,000 + 1,200) = 0.877,
+    // C→A 10,000 / 26,307.8 = 0.380, B→C and C→B 0: mean 0.314 ≥ 0.3, C is estimated. With the probe model error in
+    // the judgement (A→B variance 200 + (0.2 · 200)² = 1,800) A→C's would be 10,000 / 13,000 = 0.769, mean 0.287 < 0.3:
+    // C refused for a reason that is not the layout's.
+    const r = estimateZoneOd({
+      zones: ['A', 'B', 'C'],
+      observed: new Set(['A', 'B']),
+      cells: [cell('A', 'B', 200, 200), cell('B', 'A', 0, 1)],
+      totals: [],
+      links: {
+        shares: new Map([
+          ['A\u0000B', new Map([['M|in', 1]])],
+          ['A\u0000C', new Map([['M|in', 1]])],
+          ['C\u0000A', new Map([['N|in', 1]])],
+        ]),
+        counts: [
+          { key: 'M|in', value: 300 },
+          { key: 'N|in', value: 1228 },
+        ],
+      },
+    });
+    expect((10_000 / 11_400 + 10_000 / 26_307.8) / 4).toBeCloseTo(0.3143, 4);
+    expect((10_000 / 13_000 + 10_000 / 26_307.8) / 4).toBeCloseTo(0.2873, 4);
+    expect(r.zones.find((z) => z.zone === 'C')?.status).toBe('estimated');
+    expect(r.cells.find((c) => c.origin === 'C' && c.destination === 'A')?.status).toBe('estimated');
+  });
+
   const coverageWithLines = (probeCv: number | undefined) => {
     // Six zones, A–D seen by probes (read rates p 0.4–0.9; a share m of 0–25 % of the reads is misread, so a trip
     // is matched with probability p_o (1 − m_o) p_d (1 − m_d), but the devices sighted give the rate p: prior =
