@@ -439,6 +439,49 @@ describe('CameraPipeline: a fast road user leaving the picture between two frame
   });
 });
 
+describe('CameraPipeline: a fast road user entering the picture between two frames at 5 fps', () => {
+  // The mirror image: riding east at 12.5 m/s, x = 5 + 2.5 k m, first box whole at x = 5 m (pixels 40–60; the
+  // frame before it was cut and dropped). The line x = 3 m was crossed 160 ms before the first box.
+  const image = { width: 400, height: 300 };
+  const moto = (x: number): PipelineObject => ({
+    bbox: [x * 10 - 10, 100 - 15, 20, 15],
+    cls: 'motorcycle',
+    score: 0.9,
+  });
+  const ride = (p: CameraPipeline, x0: number): FinishedRoadUser[] => {
+    const out: FinishedRoadUser[] = [];
+    for (let k = 0; k < 6; k++) p.processFrame(T0 + k * 200, [moto(x0 + 2.5 * k)], out, image.width, image.height);
+    p.flush(out);
+    return out;
+  };
+  const west = [{ id: 'west', a: [3, 0] as [number, number], b: [3, 50] as [number, number] }];
+
+  it('its first box moved back two frames is cut: reckoned back 1 s before it, the crossing counted once', () => {
+    const p = pipeline({ fps: 5, lines: west });
+    const users = ride(p, 5);
+    expect(users).toHaveLength(1);
+    const c = users[0].summary.crossings;
+    expect(c.map((x) => x.direction)).toEqual(['in']);
+    // True T0 − 160 ms; the counter's smoothing (half way per step from the reckoned start T0 − 1 000 ms,
+    // x = −7.5 m) times it at T0 + 194 ms: within 0.4 s.
+    expect(Math.abs(c[0].ts - (T0 - 160))).toBeLessThan(400);
+    expect(p.borderEntries).toBe(1);
+    // Every position still reaches the counter: six frames plus the reckoned one.
+    expect(users[0].summary.frames).toBe(7);
+  });
+
+  it('off (borderExitFrames 0) the crossing is lost; first seen mid-picture, nothing is reckoned', () => {
+    const off = ride(pipeline({ fps: 5, lines: west, borderExitFrames: 0 }), 5);
+    expect(off[0].summary.crossings).toEqual([]);
+    expect(off[0].summary.frames).toBe(6);
+    const p = pipeline({ fps: 5, lines: [{ id: 'mid', a: [13, 0], b: [13, 50] }] });
+    const mid = ride(p, 15);
+    expect(mid[0].summary.crossings).toEqual([]);
+    expect(mid[0].summary.frames).toBe(6);
+    expect(p.borderEntries).toBe(0);
+  });
+});
+
 describe('pipelineTrackerOptions: Kalman velocity noise scaled by the frame rate', () => {
   it('1/160 of the box height per frame at 30 fps and above, × 30 / fps below (6/160 at 5 fps); operator wins', () => {
     expect(pipelineTrackerOptions(30).stdWeightVelocity).toBeCloseTo(1 / 160, 12);

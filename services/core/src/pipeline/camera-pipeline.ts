@@ -330,6 +330,8 @@ class Samples {
   box1Ts = Number.NaN;
   box0 = new Float64Array(4);
   box0Ts = Number.NaN;
+  /** First seen whole: its first position is held back from the counter until its second box (see `entered`). */
+  held = false;
   constructor(cap: number) {
     this.cap = cap;
     this.t = new Float64Array(cap);
@@ -415,6 +417,8 @@ export class CameraPipeline {
   borderReckoned = 0;
   /** Road users last seen whole that left the picture between two frames (reckoned on, see `exitEnd`). */
   borderExits = 0;
+  /** Road users first seen whole that entered the picture between two frames (reckoned back, see `entered`). */
+  borderEntries = 0;
   /** Image size of the last frame (0: unknown) and the frame interval (ms). */
   private frameW = 0;
   private frameH = 0;
@@ -640,9 +644,11 @@ export class CameraPipeline {
         let py = y;
         let feed = true;
         let anchoredNow = false;
+        let heldNow = false;
         if (this.borderMs > 0 && width > 0 && height > 0) {
           if (cutByBorder(b, width, height)) {
             if (s.frames === 0) s.pending = true; // first seen cut: no true foot point yet
+            if (s.held) this.releaseHeld(id, s);
             if (s.pending) feed = false;
             else if (this.reckon(s, ts)) {
               px = this.vel[2];
@@ -654,7 +660,10 @@ export class CameraPipeline {
             if (s.pending) {
               feed = false;
               anchoredNow = true; // decided below, once this frame's sample is in
-            }
+            } else if (s.frames === 0 && this.exitFrames > 0) {
+              s.held = true; // first seen whole: fed with its second box, once it is known where it came from
+              feed = false;
+            } else if (s.held) heldNow = true;
           }
         }
         s.box0.set(s.box1);
@@ -678,6 +687,7 @@ export class CameraPipeline {
           this.oneY[0] = this.vel[3] - (this.vel[1] * back) / 1000;
           if (back > 0) this.counter.update(ts - back, this.one, this.oneX, this.oneY, 1);
         }
+        if (heldNow) this.entered(id, s, width, height);
         if (feed) {
           this.ids[w] = id;
           this.xs[w] = px;
@@ -786,6 +796,7 @@ export class CameraPipeline {
    * leaving the picture is counted.
    */
   private borderEnd(id: number, s: Samples): void {
+    if (s.held) this.releaseHeld(id, s);
     this.one[0] = id;
     if (s.pending) {
       for (let i = 0; i < s.n; i++) {
@@ -807,6 +818,49 @@ export class CameraPipeline {
     this.oneX[0] = s.cutX + s.cutVx * dt;
     this.oneY[0] = s.cutY + s.cutVy * dt;
     this.counter.update(tEnd, this.one, this.oneX, this.oneY, 1);
+  }
+
+  /** Feeds the counter the held first position of a road user first seen whole (see `entered`). */
+  private releaseHeld(id: number, s: Samples): void {
+    s.held = false;
+    this.one[0] = id;
+    this.oneX[0] = s.x[0];
+    this.oneY[0] = s.y[0];
+    this.counter.update(s.t[0], this.one, this.oneX, this.oneY, 1);
+  }
+
+  /**
+   * Second box of a road user first seen whole (its first position held back): when its first box, moved back by
+   * `borderExitFrames` frames of its image velocity, is cut by the image border, it entered the picture between two
+   * frames, and the counter starts from where it was `BORDER_EXIT_MS` before its first sighting, reckoned back on the
+   * ground from its two positions (the rule for a road user first seen cut, for one too fast to be seen cut at a
+   * low frame rate). Then its held first position goes to the counter.
+   */
+  private entered(id: number, s: Samples, width: number, height: number): void {
+    const dtBox = s.box1Ts - s.box0Ts;
+    if (dtBox > 0 && dtBox <= EXIT_MAX_BOX_GAP_FRAMES * this.frameMs) {
+      const k = (this.exitFrames * this.frameMs) / dtBox;
+      const b = this.exitBox;
+      for (let i = 0; i < 4; i++) b[i] = s.box0[i] - k * (s.box1[i] - s.box0[i]);
+      b[2] -= b[0];
+      b[3] -= b[1];
+      const stitch = this.stitch ?? STITCH_DEFAULTS;
+      if (
+        b[2] > 0 &&
+        b[3] > 0 &&
+        cutByBorder(b, width, height) &&
+        this.velocity(s) &&
+        Math.hypot(this.vel[0], this.vel[1]) >= stitch.stoppedSpeedMs
+      ) {
+        const back = (s.t[s.n - 1] - s.t[0] + BORDER_EXIT_MS) / 1000;
+        this.one[0] = id;
+        this.oneX[0] = this.vel[2] - this.vel[0] * back;
+        this.oneY[0] = this.vel[3] - this.vel[1] * back;
+        this.counter.update(s.t[0] - BORDER_EXIT_MS, this.one, this.oneX, this.oneY, 1);
+        this.borderEntries++;
+      }
+    }
+    this.releaseHeld(id, s);
   }
 
   /**
