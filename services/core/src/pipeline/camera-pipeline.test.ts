@@ -386,26 +386,24 @@ describe('CameraPipeline stitching a fast road user at a low frame rate', () => 
   });
 });
 
+/** 5 fps in a 400 × 300 px image (10 px/m): a motorcycle's 2 m × 1.5 m box at x (m) on y = 10 m, `at(k)` for frame k. */
+const SMALL_IMAGE = { width: 400, height: 300 };
+const moto5 = (x: number): PipelineObject => ({ bbox: [x * 10 - 10, 100 - 15, 20, 15], cls: 'motorcycle', score: 0.9 });
+function run5fps(p: CameraPipeline, frames: number, at: (k: number) => PipelineObject[]): FinishedRoadUser[] {
+  const out: FinishedRoadUser[] = [];
+  for (let k = 0; k < frames; k++) p.processFrame(T0 + k * 200, at(k), out, SMALL_IMAGE.width, SMALL_IMAGE.height);
+  p.flush(out);
+  return out;
+}
+
 describe('CameraPipeline: a fast road user leaving the picture between two frames at 5 fps', () => {
   // A 400 × 300 px image (10 px/m). A motorcycle (2 m × 1.5 m box) rides west along y = 10 m at 12.5 m/s filmed at
   // 5 fps: 2.5 m (25 px) per frame, x = 20 − 2.5 k m. Its last box (k = 6, x = 5 m, pixels 40–60) is whole; the
   // next ones are cut by the left border and the detector drops them. The line x = 3 m is crossed at k = 6.8
   // (1 360 ms), after the last box: the raw positions stop 2 m short of it.
-  const image = { width: 400, height: 300 };
   const line = [{ id: 'west', a: [3, 0] as [number, number], b: [3, 50] as [number, number] }];
-  const moto = (x: number): PipelineObject => ({
-    bbox: [x * 10 - 10, 100 - 15, 20, 15],
-    cls: 'motorcycle',
-    score: 0.9,
-  });
-  const ride = (p: CameraPipeline, last: number, x0 = 20): FinishedRoadUser[] => {
-    const out: FinishedRoadUser[] = [];
-    for (let k = 0; k < 12; k++) {
-      p.processFrame(T0 + k * 200, k <= last ? [moto(x0 - 2.5 * k)] : [], out, image.width, image.height);
-    }
-    p.flush(out);
-    return out;
-  };
+  const ride = (p: CameraPipeline, last: number, x0 = 20): FinishedRoadUser[] =>
+    run5fps(p, 12, (k) => (k <= last ? [moto5(x0 - 2.5 * k)] : []));
 
   it('its box moved on by two frames of its image velocity is cut: reckoned 1 s on, the crossing counted once', () => {
     const p = pipeline({ fps: 5, lines: line });
@@ -424,7 +422,7 @@ describe('CameraPipeline: a fast road user leaving the picture between two frame
     expect(ride(pipeline({ fps: 5, lines: line, borderExitFrames: 0 }), 6)[0].summary.crossings).toEqual([]);
     const out: FinishedRoadUser[] = [];
     const p = pipeline({ fps: 5, lines: line });
-    for (let k = 0; k <= 6; k++) p.processFrame(T0 + k * 200, [moto(20 - 2.5 * k)], out);
+    for (let k = 0; k <= 6; k++) p.processFrame(T0 + k * 200, [moto5(20 - 2.5 * k)], out);
     p.flush(out);
     expect(out[0].summary.crossings).toEqual([]);
     expect(p.borderExits).toBe(0);
@@ -442,18 +440,7 @@ describe('CameraPipeline: a fast road user leaving the picture between two frame
 describe('CameraPipeline: a fast road user entering the picture between two frames at 5 fps', () => {
   // The mirror image: riding east at 12.5 m/s, x = 5 + 2.5 k m, first box whole at x = 5 m (pixels 40–60; the
   // frame before it was cut and dropped). The line x = 3 m was crossed 160 ms before the first box.
-  const image = { width: 400, height: 300 };
-  const moto = (x: number): PipelineObject => ({
-    bbox: [x * 10 - 10, 100 - 15, 20, 15],
-    cls: 'motorcycle',
-    score: 0.9,
-  });
-  const ride = (p: CameraPipeline, x0: number): FinishedRoadUser[] => {
-    const out: FinishedRoadUser[] = [];
-    for (let k = 0; k < 6; k++) p.processFrame(T0 + k * 200, [moto(x0 + 2.5 * k)], out, image.width, image.height);
-    p.flush(out);
-    return out;
-  };
+  const ride = (p: CameraPipeline, x0: number): FinishedRoadUser[] => run5fps(p, 6, (k) => [moto5(x0 + 2.5 * k)]);
   const west = [{ id: 'west', a: [3, 0] as [number, number], b: [3, 50] as [number, number] }];
 
   it('its first box moved back two frames is cut: reckoned back 1 s before it, the crossing counted once', () => {
