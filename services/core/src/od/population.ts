@@ -98,9 +98,14 @@ export interface PopulationInput {
    * Route shares of the zone pairs over counted lines (`zoneRouteShares` on the deployment's road network): the
    * `motor` group's GLS then also fits the lines' motor counts (both directions), so zones without probes are
    * estimated where the counts see them (`estimateZoneOd` links). Keys `lineId|in` / `lineId|out`; `lines` are
-   * the sensor ids whose bins are line counts.
+   * the sensor ids whose bins are line counts; `endShares` the part of each share from lines inside the pair's own
+   * end zones (`RouteShares.endShares`: uncertain, added to the lines' variances).
    */
-  routes?: { shares: ReadonlyMap<string, ReadonlyMap<string, number>>; lines: readonly string[] };
+  routes?: {
+    shares: ReadonlyMap<string, ReadonlyMap<string, number>>;
+    lines: readonly string[];
+    endShares?: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  };
   /**
    * Route shares of the zone pairs for the modes no probe observes (pedestrians: 'walk', bicycles: 'cycle') over
    * every line that counts them (camera lines, pedestrian and bicycle counters; `lines` their sensor ids). With
@@ -399,7 +404,15 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
     const res = estimateZoneOd({
       zones: registry.zones,
       observed: observedZones,
-      ...(linkCounts.length > 0 && input.routes ? { links: { shares: input.routes.shares, counts: linkCounts } } : {}),
+      ...(linkCounts.length > 0 && input.routes
+        ? {
+            links: {
+              shares: input.routes.shares,
+              counts: linkCounts,
+              ...(input.routes.endShares ? { endShares: input.routes.endShares } : {}),
+            },
+          }
+        : {}),
       // Matched trips with an unobserved end: with every zone observed they are trips whose real end the probes
       // missed, a share the ratio estimator already restores in the complete cells (kept, they would count twice);
       // otherwise mostly trips to or from the zones nothing observes: the residual cells' prior.

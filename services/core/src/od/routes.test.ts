@@ -235,3 +235,32 @@ describe('parseSumoNet', () => {
     expect(r.cycleEdges.map((e) => e.id)).toEqual(['a-b']);
   });
 });
+
+describe('zoneRouteShares endShares', () => {
+  it('sets apart the crossings of lines inside the pair’s own end zones, not those of zones passed through', () => {
+    // One-way S → J → K → T along y = 0: O holds SJ (midpoint x 50), X holds JK (200), D holds KT (350). Lines
+    // pointing south (eastbound traffic crosses them 'out'): N at x 90 inside O, Q at x 150 inside X, M at x 250
+    // in no zone. O → D: N (in O, its origin), Q (in X, passed through) and M; O → X: N and Q, both in its end
+    // zones; X → D: M only (Q lies behind the middle of JK, where the trip starts).
+    const net = [
+      edge('SJ', 'S', 'J', [0, 0], [100, 0]),
+      edge('JK', 'J', 'K', [100, 0], [300, 0]),
+      edge('KT', 'K', 'T', [300, 0], [400, 0]),
+    ];
+    const zones = [
+      { id: 'O', polygon: box(0, 100, -10, 10) },
+      { id: 'X', polygon: box(100, 220, -10, 10) },
+      { id: 'D', polygon: box(300, 400, -10, 10) },
+    ];
+    const line = (id: string, x: number) => ({ id, a: [x, 10] as const, b: [x, -10] as const });
+    const r = zoneRouteShares(net, zones, [line('N', 90), line('Q', 150), line('M', 250)]);
+    const get = (m: Map<string, Map<string, number>>, o: string, d: string) =>
+      Object.fromEntries(m.get(`${o}\u0000${d}`) ?? []);
+    expect(get(r.shares, 'O', 'D')).toEqual({ 'N|out': 1, 'Q|out': 1, 'M|out': 1 });
+    expect(get(r.endShares, 'O', 'D')).toEqual({ 'N|out': 1 });
+    expect(get(r.shares, 'O', 'X')).toEqual({ 'N|out': 1, 'Q|out': 1 });
+    expect(get(r.endShares, 'O', 'X')).toEqual({ 'N|out': 1, 'Q|out': 1 });
+    expect(get(r.shares, 'X', 'D')).toEqual({ 'M|out': 1 });
+    expect(r.endShares.has('X\u0000D')).toBe(false);
+  });
+});

@@ -47,6 +47,12 @@ export interface RouteShares {
   zoneEdges: Map<string, string[]>;
   /** `origin\0destination` → `lineId|in` / `lineId|out` → share (expected crossings per trip). */
   shares: Map<string, Map<string, number>>;
+  /**
+   * The part of each share from lines lying inside the pair's own origin or destination zone (line midpoint in its
+   * polygon), same keys: whether a trip crosses such a line depends on where in the zone it starts or ends, which
+   * the model guesses (the middle of one of the zone's edges), so this part is uncertain (`endShares` of the GLS).
+   */
+  endShares: Map<string, Map<string, number>>;
 }
 
 function inside(x: number, y: number, poly: readonly (readonly [number, number])[]): boolean {
@@ -207,9 +213,19 @@ export function zoneRouteShares(
   );
 
   // Crossings of each edge with each line.
-  const cross = edges.map((e) =>
-    lines.flatMap((l) => lineCrossings(e.shape, l).map((c) => ({ key: `${l.id}|${c.direction}`, at: c.at }))),
+  // The zone each line lies in (its midpoint inside the polygon), if any.
+  const lineZone = new Map(
+    lines.map((l) => {
+      const [mx, my] = [(l.a[0] + l.b[0]) / 2, (l.a[1] + l.b[1]) / 2];
+      return [l.id, zones.find((z) => z.polygon.length >= 3 && inside(mx, my, z.polygon))?.id] as const;
+    }),
   );
+  const cross = edges.map((e) =>
+    lines.flatMap((l) =>
+      lineCrossings(e.shape, l).map((c) => ({ key: `${l.id}|${c.direction}`, at: c.at, zone: lineZone.get(l.id) })),
+    ),
+  );
+  const endShares = new Map<string, Map<string, number>>();
   const shares = new Map<string, Map<string, number>>();
   const n = edges.length;
   const dist = new Float64Array(n);
@@ -217,7 +233,7 @@ export function zoneRouteShares(
   for (const o of zones) {
     const starts = (zoneEdges.get(o.id) ?? []).map((id) => byId.get(id) as number);
     // Per destination zone: crossing counts summed over (start, end) pairs, and the number of connected pairs.
-    const acc = new Map<string, { pairs: number; counts: Map<string, number> }>();
+    const acc = new Map<string, { pairs: number; counts: Map<string, number>; inEnd: Map<string, number> }>();
     for (const s of starts) {
       dist.fill(Number.POSITIVE_INFINITY);
       prev.fill(-1);
@@ -271,7 +287,7 @@ export function zoneRouteShares(
       }
       for (const d of zones) {
         if (d.id === o.id) continue;
-        const a = acc.get(d.id) ?? { pairs: 0, counts: new Map<string, number>() };
+        const a = acc.get(d.id) ?? { pairs: 0, counts: new Map<string, number>(), inEnd: new Map<string, number>() };
         acc.set(d.id, a);
         for (const eid of zoneEdges.get(d.id) ?? []) {
           const e0 = byId.get(eid) as number;
@@ -286,6 +302,7 @@ export function zoneRouteShares(
               if (i === t && c.at >= 0.5) continue;
               if (first && c.at < 0.5) continue;
               a.counts.set(c.key, (a.counts.get(c.key) ?? 0) + 1);
+              if (c.zone === o.id || c.zone === d.id) a.inEnd.set(c.key, (a.inEnd.get(c.key) ?? 0) + 1);
             }
             if (first) break;
           }
@@ -297,9 +314,10 @@ export function zoneRouteShares(
       const m = new Map<string, number>();
       for (const [k, v] of a.counts) m.set(k, v / a.pairs);
       shares.set(`${o.id}\u0000${d}`, m);
+      if (a.inEnd.size > 0) endShares.set(`${o.id}\u0000${d}`, new Map([...a.inEnd].map(([k, v]) => [k, v / a.pairs])));
     }
   }
-  return { zoneEdges, shares };
+  return { zoneEdges, shares, endShares };
 }
 
 /** Attribute of an XML start tag. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../prng.ts';
 import { binomial, poisson } from './fixtures/draws.ts';
 import { THREE_ZONE_TOTALS, THREE_ZONE_TRUTH, threeZoneLineCounts, threeZoneShares } from './fixtures/three-zones.ts';
-import { countedPriorLevel, estimateZoneOd, UNOBSERVED_ZONE } from './zones.ts';
+import { countedPriorLevel, endShareVariance, estimateZoneOd, UNOBSERVED_ZONE } from './zones.ts';
 
 const cell = (origin: string, destination: string, prior: number, variance = prior) => ({
   origin,
@@ -267,6 +267,41 @@ describe('estimateZoneOd', () => {
     );
     // B→A, in no count: its prior, sd √8.
     expect(run().cells.find((y) => y.origin === 'B' && y.destination === 'A')?.sd).toBeCloseTo(Math.sqrt(8), 9);
+  });
+
+  it('with line counts, a line inside a pair’s own end zone adds its route-model error to the count’s variance', () => {
+    // As in the λ test (C's line: 8 in, 8 out; λ = 4 fits exactly), the line lying inside C: A→C's and B→C's whole
+    // share of 'L|in' is end share, sd 0.5 × 1 × 4 = 2 each, so the count's variance is 8 + 0.8² + 2 · 2² = 16.64
+    // (was 8.64). Estimates unchanged (the prior fits); A→C's posterior variance 100 − 100² / (2 · 100 + 16.64) =
+    // 53.84 (sd 7.338, was 7.216); C→A keeps 100 − 100² / 208.64 (its line 'L|out' has no end share here).
+    const ends = new Map([
+      ['A\u0000C', new Map([['L|in', 1]])],
+      ['B\u0000C', new Map([['L|in', 1]])],
+    ]);
+    const r = estimateZoneOd({
+      zones: ['A', 'B', 'C'],
+      observed: new Set(['A', 'B']),
+      cells: [cell('A', 'B', 10, 4), cell('B', 'A', 10, 4)],
+      totals: [],
+      links: {
+        shares: threeZoneShares('L'),
+        counts: [
+          { key: 'L|in', value: 8 },
+          { key: 'L|out', value: 8 },
+        ],
+        endShares: ends,
+      },
+    });
+    const ac = r.cells.find((c) => c.origin === 'A' && c.destination === 'C');
+    expect(ac?.estimate).toBeCloseTo(4, 9);
+    expect(ac?.sd).toBeCloseTo(Math.sqrt(100 - 100 ** 2 / 216.64), 9);
+    expect(ac?.sd).toBeCloseTo(7.338, 3);
+    expect(r.cells.find((c) => c.origin === 'C' && c.destination === 'A')?.sd).toBeCloseTo(
+      Math.sqrt(100 - 100 ** 2 / 208.64),
+      9,
+    );
+    const cellsAt4 = ['A', 'B'].map((o) => ({ origin: o, destination: 'C', glsCell: { prior: 4, variance: 100 } }));
+    expect(endShareVariance(cellsAt4, [{ key: 'L|out' }, { key: 'L|in' }], ends, 0.5)).toEqual([0, 8]);
   });
 
   it('with line counts, whether the counts see a zone is judged without the probe model error', () => {

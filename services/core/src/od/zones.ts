@@ -80,6 +80,14 @@ export interface ZoneLinks {
    */
   minVarianceReduction?: number;
   /**
+   * The part of each share from lines inside the pair's own end zones (`RouteShares.endShares`): its standard
+   * error is `endShareRelSd` × that part, so each line count's variance gets Σ_od (endShareRelSd · e(o, d) · t₀)²
+   * at the cells' priors.
+   */
+  endShares?: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** @default 0.5 */
+  endShareRelSd?: number;
+  /**
    * Relative model error of the probe priors with lines, at least: the observed cells' prior variance gets
    * (probeCv · prior)² (the larger of this and the dispersion the pure counts give). The probe rates (devices
    * sighted / counted) that expand matched trips leave out what loses a trip at both ends (misread plates, which
@@ -380,11 +388,20 @@ function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEsti
   }
   const counted = countedByZone(input.totals);
   const counts = totalCounts(cells, counted, rel);
-  for (const c of linkCounts(cells, links.shares, links.counts, linkRel)) counts.push({ ...c, pure: false });
+  const lineCounts = linkCounts(cells, links.shares, links.counts, linkRel);
+  for (const c of lineCounts) counts.push({ ...c, pure: false });
   // The prior level of the unprobed pairs from the counts (see countedPriorLevel), not borrowed from the probed ones.
   const level = countedPriorLevel(cells, counts);
   if (level !== undefined) {
     for (const c of cells) if (c.status === 'estimated') c.glsCell = { prior: level, variance: c.glsCell.variance };
+  }
+  // Route-model error of lines inside a pair's own end zones, at the cells' priors (see endShareVariance).
+  if (links.endShares !== undefined) {
+    const extra = endShareVariance(cells, lineCounts, links.endShares, links.endShareRelSd ?? 0.5);
+    const first = counts.length - lineCounts.length;
+    extra.forEach((v, k) => {
+      counts[first + k] = { ...counts[first + k], variance: counts[first + k].variance + v };
+    });
   }
   // The probe priors' model error (probeCv): at least (0.2 · prior)² on each observed cell.
   const probeCv = links.probeCv ?? 0.2;
@@ -495,16 +512,41 @@ export function residualCell(
 }
 
 /**
+ * Extra variance of each line count (`lineCounts`, as linkCounts returns them) from the route model's guess of where
+ * in its end zones a trip starts or ends: a line inside the pair's own origin or destination zone is crossed or not
+ * depending on that, so the part e(o, d) of the share from such lines has standard error relSd · e(o, d), and the
+ * count Σ share · t gets Σ_od (relSd · e(o, d) · t₀)² (cells' errors taken as independent). Measured on eval-only
+ * copies of chartres-centre with plates at the gates only: the market camera's lines counted 4–32 motor crossings an
+ * hour where the true OD through the route model implies 22–58 (its trips end before the square's junction), and
+ * the fit set the market's cells to 0; relSd 0.5 kept every zone of the training worlds' copies identified (1.0
+ * refused the dreux-grid car park and core, whose own trips do cross their inner lines).
+ */
+export function endShareVariance(
+  cells: readonly { origin: string; destination: string; glsCell: GlsCell }[],
+  lineCounts: readonly { key: string }[],
+  endShares: ReadonlyMap<string, ReadonlyMap<string, number>>,
+  relSd: number,
+): number[] {
+  const byKey = new Map<string, number>();
+  for (const c of cells) {
+    const m = endShares.get(`${c.origin}\u0000${c.destination}`);
+    if (m === undefined) continue;
+    for (const [key, e] of m) byKey.set(key, (byKey.get(key) ?? 0) + (relSd * e * c.glsCell.prior) ** 2);
+  }
+  return lineCounts.map((l) => byKey.get(l.key) ?? 0);
+}
+
+/**
  * Line counts as GLS counts over `cells`: each count Σ share(o, d) · t_od over the cells whose pair's route crosses
  * its line in its direction, variance count + (relSe · count)² (at least 1). Counts no cell's route crosses are left
- * out.
+ * out; each keeps its `key`.
  */
 export function linkCounts(
   cells: readonly { origin: string; destination: string }[],
   shares: ReadonlyMap<string, ReadonlyMap<string, number>>,
   counts: readonly { key: string; value: number }[],
   relSe: number,
-): GlsCount[] {
+): (GlsCount & { key: string })[] {
   const index = new Map(cells.map((c, i) => [`${c.origin}\u0000${c.destination}`, i]));
   const byKey = new Map<string, { cells: number[]; coefficients: number[] }>();
   for (const [pair, m] of shares) {
@@ -518,11 +560,11 @@ export function linkCounts(
       byKey.set(key, e);
     }
   }
-  const out: GlsCount[] = [];
+  const out: (GlsCount & { key: string })[] = [];
   for (const l of counts) {
     const e = byKey.get(l.key);
     if (e === undefined || !(l.value >= 0)) continue;
-    out.push({ ...e, value: l.value, variance: Math.max(1, l.value) + (relSe * l.value) ** 2 });
+    out.push({ ...e, key: l.key, value: l.value, variance: Math.max(1, l.value) + (relSe * l.value) ** 2 });
   }
   return out;
 }

@@ -603,7 +603,7 @@ export async function expandOd(
     method: q.method ?? 'gls',
     ...(routes
       ? {
-          routes: { shares: routes.shares.shares, lines: routes.lines },
+          routes: { shares: routes.shares.shares, lines: routes.lines, endShares: routes.shares.endShares },
           modeRoutes: routes.modes.map((m) => ({ mode: m.mode, shares: m.shares.shares, lines: m.lines })),
         }
       : {}),
