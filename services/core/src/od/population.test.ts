@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { OdCellLike } from '../privacy/kanon.ts';
 import { THREE_ZONE_TRUTH, threeZoneShares } from './fixtures/three-zones.ts';
-import { estimatePopulationOd, type PopulationCountBin, type PopulationInput, WITHHELD_ZONE } from './population.ts';
+import {
+  estimatePopulationOd,
+  type PopulationCountBin,
+  type PopulationInput,
+  probeCrossingCounts,
+  WITHHELD_ZONE,
+} from './population.ts';
 
 // Pure: the rows the worker would read from the store are written out here (no store).
 const H0 = Date.parse('2025-10-01T08:00:00Z');
@@ -194,6 +200,35 @@ describe('estimatePopulationOd: counted lines with route shares estimate a zone 
     expect(res.cells.some((c) => c.origin === 'C' || c.destination === 'C')).toBe(false);
   });
 
+  it('a single-access zone without counter: its access crossings D / ρ̄ hold its row and column', () => {
+    // B's loop gone (no total, no rate of its own); B, a gate, sights 120 devices; the pooled rate is A's, 80 / 160 =
+    // 0.5, so B's access is crossed 240 times: its true row (80 + 40) plus column (100 + 20). Without the gate's
+    // crossings the fit has B's plate-matched cells and the flat level for B → C and C → B only.
+    const run = (singleAccess?: Set<string>) => {
+      const res = estimatePopulationOd(
+        input(cells, [bin('loop-a', 160), bin('cam:l', 100), { ...bin('cam:l', 50), direction: 'out' }], {
+          refs: [{ zone: 'A', margin: 'origin' as const, sensorId: 'loop-a', odMode: 'motor', factor: 1 }],
+          devices: [devices[0], { ...devices[1], devices: 120 }],
+          registry: { ...registry, ...(singleAccess ? { singleAccess } : {}) },
+          zoneCounters: [{ zone: 'A', sensorId: 'loop-a' }],
+          routes,
+        }),
+      );
+      let sum = 0;
+      for (const c of res.cells)
+        sum += (c.origin === 'B' ? (c.expanded ?? 0) : 0) + (c.destination === 'B' ? (c.expanded ?? 0) : 0);
+      return sum;
+    };
+    const without = run();
+    const withCrossings = run(new Set(['A', 'B']));
+    console.log(
+      `B's row + column: ${without.toFixed(1)} without its access crossings, ${withCrossings.toFixed(1)} with (truth 240)`,
+    );
+    expect(Math.abs(withCrossings - 240)).toBeLessThan(Math.abs(without - 240));
+    expect(Math.abs(withCrossings - 240)).toBeLessThan(3);
+    expect(Math.abs(without - 240)).toBeGreaterThan(5);
+  });
+
   it("with it, C's cells are estimated from the line's counts, their 95 % intervals holding the truth", () => {
     const res = estimatePopulationOd(input(cells, bins, { ...base, routes }));
     expect(res.coverage.find((z) => z.zone === 'C')?.status).toBe('estimated');
@@ -331,5 +366,25 @@ describe('estimatePopulationOd: all modes composed by mode where phones randomis
     const res = estimatePopulationOd(input(cells, noBikes, { registry, modeRoutes }));
     const all = res.cells.filter((c) => c.mode === 'all');
     expect(all.map((c) => [c.origin, c.destination, c.trips])).toEqual([['A', 'B', 8]]);
+  });
+});
+
+describe('probeCrossingCounts: a single-access zone plates see and no counter counts', () => {
+  it('gets its access crossings D / ρ̄ as a count of its row and column (round trips twice); the shares given stay as they were', () => {
+    // G: 90 devices sighted, pooled rate 0.9 (devices / counted over the counted zones) → 100 crossings of its access.
+    // H: no device → no count. Pair X→Y is not G's: untouched.
+    const shares = new Map([['X\u0000Y', new Map([['L|in', 0.5]])]]);
+    const r = probeCrossingCounts(['G', 'H', 'X', 'Y'], ['G', 'H'], new Map([['G', 90]]), 0.9, shares);
+    expect(r.counts).toEqual([{ key: 'G|probe-crossings', value: 100 }]);
+    const share = (o: string, d: string) => r.shares.get(`${o}\u0000${d}`)?.get('G|probe-crossings');
+    expect(share('G', 'X')).toBe(1);
+    expect(share('Y', 'G')).toBe(1);
+    expect(share('G', 'H')).toBe(1);
+    expect(share('G', 'G')).toBe(2);
+    expect(share('X', 'Y')).toBeUndefined();
+    expect(r.shares.get('X\u0000Y')?.get('L|in')).toBe(0.5);
+    expect(shares.get('X\u0000Y')?.size).toBe(1);
+    expect(shares.has('G\u0000X')).toBe(false);
+    expect(probeCrossingCounts(['G'], ['G'], new Map([['G', 90]]), 0, shares).counts).toEqual([]);
   });
 });

@@ -63,6 +63,8 @@ export interface PopulationRegistry {
   kinds: Map<string, Set<string>>;
   /** Counter id → 'motor' (motor modes only), 'all' (every mode), 'mixed' (some motor modes), 'none'. */
   counterGroup: Map<string, 'motor' | 'all' | 'mixed' | 'none'>;
+  /** Zones every trip from or to crosses one access (kind gate, parking, station). */
+  singleAccess?: ReadonlySet<string>;
 }
 
 /** A reference counter of a zone margin (`od.reference`, or derived from the sites file). */
@@ -180,6 +182,43 @@ export interface ExpandOdResult {
    * flow the estimation gave them together (a share of the counted totals no published cell carries).
    */
   withheld: { periodStart: number; mode: string; cells: number; expanded: number }[];
+}
+
+/**
+ * Line-like counts of the access of single-access zones (gate, parking, station) whose plates sight devices but
+ * that no counter gives a total (`zones`): every trip from or to such a zone passes its access, so the crossings
+ * there are its row plus its column (a round trip twice) ≈ D_z / ρ̄, D_z the distinct devices sighted at its sites
+ * and ρ̄ the pooled probe rate of the counted zones (devices / counted, the same misread bias on both sides). Key
+ * `zone|probe-crossings`, coefficient 1 on each cell of the zone's row and column, 2 on (z, z); fitted like a
+ * camera line (variance count + (10 %)²). Without it the GLS had only the plate-matched cells and the flat level
+ * λ for such a zone's trips to unprobed zones: on an eval-only copy of chartres-centre with plates at the gates
+ * only and the south gate's camera and loop removed, the south gate's estimated trips were 233 from / 293 to of
+ * 570 / 476 true. Returns copies (the shares given are not changed).
+ */
+export function probeCrossingCounts(
+  registryZones: readonly string[],
+  zones: readonly string[],
+  devices: ReadonlyMap<string, number>,
+  pooledRate: number,
+  shares: ReadonlyMap<string, ReadonlyMap<string, number>>,
+): { shares: Map<string, Map<string, number>>; counts: { key: string; value: number }[] } {
+  const out = new Map<string, Map<string, number>>([...shares].map(([k, m]) => [k, new Map(m)]));
+  const counts: { key: string; value: number }[] = [];
+  if (!(pooledRate > 0)) return { shares: out, counts };
+  for (const z of zones) {
+    const d = devices.get(z) ?? 0;
+    if (!(d > 0)) continue;
+    const key = `${z}|probe-crossings`;
+    for (const o of registryZones) {
+      for (const pair of [`${z}\u0000${o}`, `${o}\u0000${z}`]) {
+        const m = out.get(pair) ?? new Map<string, number>();
+        m.set(key, o === z ? 2 : 1);
+        out.set(pair, m);
+      }
+    }
+    counts.push({ key, value: d / pooledRate });
+  }
+  return { shares: out, counts };
 }
 
 /**
@@ -401,13 +440,23 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
         }
       }
     }
+    // A single-access zone the plates see but no counter counts: its access crossings from its devices.
+    let linkShares = input.routes?.shares;
+    if (linkShares !== undefined && linkCounts.length > 0 && rated.pooledRate !== undefined) {
+      const uncounted = [...observedZones].filter(
+        (z) => registry.singleAccess?.has(z) && !totals.origin.has(z) && !totals.destination.has(z),
+      );
+      const pc = probeCrossingCounts(registry.zones, uncounted, dev, rated.pooledRate, linkShares);
+      linkShares = pc.shares;
+      linkCounts.push(...pc.counts);
+    }
     const res = estimateZoneOd({
       zones: registry.zones,
       observed: observedZones,
-      ...(linkCounts.length > 0 && input.routes
+      ...(linkCounts.length > 0 && linkShares
         ? {
             links: {
-              shares: input.routes.shares,
+              shares: linkShares,
               counts: linkCounts,
               ...(input.routes.endShares ? { endShares: input.routes.endShares } : {}),
             },

@@ -417,7 +417,7 @@ export function odRegistry(config: Config): PopulationRegistry {
   const counterGroup = new Map<string, 'motor' | 'all' | 'mixed' | 'none'>();
   if (!config.sitesFile) return { zones: [], kinds, counterGroup };
   const file = loadSitesFile(config.sitesFile) as unknown as {
-    zones?: { id: string }[];
+    zones?: { id: string; kind?: string }[];
     sightingSites?: { zoneId: string; kind: string }[];
     counters?: { id: string; modes?: string[] }[];
     cameras?: { lines?: { id: string }[] }[];
@@ -441,7 +441,10 @@ export function odRegistry(config: Config): PopulationRegistry {
     k.add(s.kind);
     kinds.set(s.zoneId, k);
   }
-  return { zones: (file.zones ?? []).map((z) => z.id), kinds, counterGroup };
+  const singleAccess = new Set(
+    (file.zones ?? []).filter((z) => ['gate', 'parking', 'station'].includes(z.kind ?? '')).map((z) => z.id),
+  );
+  return { zones: (file.zones ?? []).map((z) => z.id), kinds, counterGroup, singleAccess };
 }
 
 /** The road network file of the OD route model (`od.network`, else `sumo/net.xml[.gz]` beside the sites file). */
