@@ -458,7 +458,7 @@ export function estimatePopulationOd(input: PopulationInput): ExpandOdResult {
             links: {
               shares: linkShares,
               counts: linkCounts,
-              ...(input.routes.endShares ? { endShares: input.routes.endShares } : {}),
+              ...(input.routes?.endShares ? { endShares: input.routes.endShares } : {}),
             },
           }
         : {}),
