@@ -469,6 +469,29 @@ describe('CameraPipeline: a fast road user entering the picture between two fram
   });
 });
 
+describe('CameraPipeline: a truck through a 5 fps camera, in and out through the image borders', () => {
+  // A 12 m × 4 m truck box (120 × 40 px) at 12.5 m/s, centre x = 2.5 k − 3 m: it enters cut by the left border
+  // (frames 0–3), is whole over the line x = 20 m (crossed at frame 9.2), then leaves cut by the right border
+  // (from x ≈ 33.3 m) and is dropped when less than a third of it is left. A long box must stay one road user: its
+  // cut boxes are reckoned on the ground, its entry reckoned back and its exit reckoned on, and still one crossing.
+  const truck = (k: number): PipelineObject[] => {
+    const x = 2.5 * k - 3;
+    const u0 = Math.max(0, (x - 6) * 10);
+    const u1 = Math.min(400, (x + 6) * 10);
+    return u1 - u0 >= 40 ? [{ bbox: [u0, 140, u1 - u0, 40], cls: 'truck', score: 0.85 }] : [];
+  };
+
+  it('one road user, one crossing, at the true time within 0.4 s', () => {
+    const p = pipeline({ fps: 5 });
+    const users = run5fps(p, 24, truck);
+    expect(users).toHaveLength(1);
+    const c = users[0].summary.crossings;
+    expect(c.map((x) => x.direction)).toEqual(['in']);
+    expect(Math.abs(c[0].ts - (T0 + 9.2 * 200))).toBeLessThan(400);
+    expect(p.borderReckoned).toBeGreaterThan(0);
+  });
+});
+
 describe('pipelineTrackerOptions: Kalman velocity noise scaled by the frame rate', () => {
   it('1/160 of the box height per frame at 30 fps and above, × 30 / fps below (6/160 at 5 fps); operator wins', () => {
     expect(pipelineTrackerOptions(30).stdWeightVelocity).toBeCloseTo(1 / 160, 12);
