@@ -499,7 +499,12 @@ describe('pipelineTrackerOptions: Kalman velocity noise scaled by the frame rate
     expect(pipelineTrackerOptions(5).stdWeightVelocity).toBeCloseTo(6 / 160, 12);
     expect(pipelineTrackerOptions(12.5).stdWeightVelocity).toBeCloseTo(2.4 / 160, 12);
     expect(pipelineTrackerOptions(5, { stdWeightVelocity: 0.01 }).stdWeightVelocity).toBe(0.01);
-    expect(pipelineTrackerOptions(5)).toMatchObject({ fps: 5, minHits: 1, highInSecondAssociation: true });
+    expect(pipelineTrackerOptions(5)).toMatchObject({
+      fps: 5,
+      minHits: 1,
+      highInSecondAssociation: true,
+      lostInSecondAssociation: 1,
+    });
   });
 
   it('a road user coming towards a 5 fps camera (its box speeding up by 5 px per frame) keeps one track', () => {

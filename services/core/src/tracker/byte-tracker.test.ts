@@ -214,3 +214,30 @@ describe('ByteTracker highInSecondAssociation', () => {
     expect(runWith(true)).toEqual([[1], [1], [1], [1]]);
   });
 });
+
+describe('ByteTracker lostInSecondAssociation', () => {
+  // A 50 × 50 px box standing still for 3 frames (score 0.9), missed for `gap` frames, then back in place with a
+  // low score 0.2 (trackLow 0.1 ≤ 0.2 < trackHigh 0.5): only the second association can take it.
+  const square = (score: number): TrackerBox => ({ bbox: [100, 100, 50, 50], score, cls: 'car' });
+  const runWith = (lost: number, gap: number): number[] => {
+    const t = new ByteTracker({ fps: 5, trackHigh: 0.5, lostInSecondAssociation: lost });
+    for (let k = 0; k < 3; k++) ids(t, k * 200, [square(0.9)]);
+    for (let k = 0; k < gap; k++) ids(t, (3 + k) * 200, []);
+    return ids(t, (3 + gap) * 200, [square(0.2)]);
+  };
+
+  it('ByteTrack (0): a low box never brings back a lost track', () => {
+    expect(runWith(0, 1)).toEqual([]);
+  });
+
+  it('1: a track missed in one frame takes the low box again; missed in two frames it does not', () => {
+    expect(runWith(1, 1)).toEqual([1]);
+    expect(runWith(1, 2)).toEqual([]);
+    expect(runWith(2, 2)).toEqual([1]);
+  });
+
+  it('is an integer number of frames ≥ 0', () => {
+    expect(() => new ByteTracker({ lostInSecondAssociation: -1 })).toThrow(TrackerConfigError);
+    expect(() => new ByteTracker({ lostInSecondAssociation: 0.5 })).toThrow(/lostInSecondAssociation/);
+  });
+});

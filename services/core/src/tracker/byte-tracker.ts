@@ -356,6 +356,16 @@ export class ByteTracker {
       const s = pool[k];
       if (!this.matched[s] && this.state[s] === TRACKED) pool[nR++] = s;
     }
+    const nTrackedR = nR;
+    if (o.lostInSecondAssociation > 0) {
+      // Tracks missed in the last few frames (after the tracked ones: ties go to those) may take a low box too.
+      for (let k = 0; k < nPool; k++) {
+        const s = pool[k];
+        if (!this.matched[s] && this.state[s] === LOST && frame - this.lastFrame[s] <= o.lostInSecondAssociation + 1) {
+          pool[nR++] = s;
+        }
+      }
+    }
     const nLowOnly = nLow;
     if (o.highInSecondAssociation) {
       // High boxes the first association left join the low ones (after them in `low`: ties go to the low boxes'
@@ -363,7 +373,7 @@ export class ByteTracker {
       for (let k = 0; k < nHigh; k++) if (!this.detUsed[high[k]]) low[nLow++] = high[k];
     }
     this.associate(pool, nR, low, nLow, o.lowMatchThresh, false, ts);
-    for (let k = 0; k < nR; k++) if (!this.matched[pool[k]]) this.state[pool[k]] = LOST;
+    for (let k = 0; k < nTrackedR; k++) if (!this.matched[pool[k]]) this.state[pool[k]] = LOST;
 
     // 3. Unconfirmed ↔ remaining high boxes; unmatched unconfirmed tracks die.
     let nRemain = 0;

@@ -55,6 +55,14 @@ export interface ByteTrackerOptions {
    */
   highInSecondAssociation: boolean;
   /**
+   * Tracks lost for at most this many frames also take part in the second association (IoU with a low box,
+   * `lowMatchThresh`). ByteTrack extends only tracks matched in the previous frame with low boxes, so a road user
+   * whose box was missed once (or named another class group's class once) and that scores low afterwards is lost
+   * for good; at a low frame rate a missed frame is a large share of its time in view. `0`: ByteTrack.
+   * @default 0
+   */
+  lostInSecondAssociation: number;
+  /**
    * Association of unconfirmed (newborn) tracks with the remaining high boxes: max cost.
    * @default 0.7
    */
@@ -135,6 +143,7 @@ export const BYTE_TRACKER_DEFAULTS: Readonly<Omit<ByteTrackerOptions, 'newTrackT
   matchThresh: 0.8,
   lowMatchThresh: 0.5,
   highInSecondAssociation: false,
+  lostInSecondAssociation: 0,
   unconfirmedMatchThresh: 0.7,
   fuseScore: true,
   minHits: 2,
@@ -174,6 +183,10 @@ export function resolveByteTrackerOptions(options: Partial<ByteTrackerOptions> =
   check(
     Number.isInteger(o.minHits) && o.minHits >= 1,
     `Tracker option minHits must be an integer ≥ 1 (got ${o.minHits}).`,
+  );
+  check(
+    Number.isInteger(o.lostInSecondAssociation) && o.lostInSecondAssociation >= 0,
+    `Tracker option lostInSecondAssociation must be an integer ≥ 0 frames (got ${o.lostInSecondAssociation}).`,
   );
   check(
     Number.isInteger(o.lowBirthHits) && o.lowBirthHits >= 0,
