@@ -17,6 +17,8 @@ describe('estimateCountedModeOd: pedestrian/bicycle OD from the lines that count
       { key: 'L|in', value: 100 },
       { key: 'L|out', value: 40 },
     ],
+    // The GLS alone (the route model's error in the intervals: its own test below).
+    routeCv: 0,
   };
 
   it('fits each counted pair from the common prior level, with the hand-computed posterior', () => {
@@ -51,6 +53,20 @@ describe('estimateCountedModeOd: pedestrian/bicycle OD from the lines that count
     expect(res(UNOBSERVED_ZONE, 'B')).toMatchObject({ status: 'residual', estimate: 70, sd: 350, lower95: 0 });
     // Total: 99.92 + 40.02 + 4 × 70.
     expect(r.cells.reduce((a, c) => a + c.estimate, 0)).toBeCloseTo(139.939 + 280, 2);
+  });
+
+  it("adds the route model's error (routeCv, default 0.3) to each interval, the estimates unchanged", () => {
+    // A → B: GLS posterior variance 122500 · 325 / 122825 = 324.14 at 99.9206; + (0.3 · 99.9206)² = 898.57 →
+    // sd √1222.71 = 34.967. A → C (residual, at its prior 70): 350² + 21² → sd 350.63.
+    const { routeCv: _, ...withDefault } = input;
+    const r = estimateCountedModeOd(withDefault);
+    const cell = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
+    const t = 70 + (122500 / 122825) * 30;
+    expect(cell('A', 'B')?.estimate).toBeCloseTo(t, 9);
+    expect(cell('A', 'B')?.sd).toBeCloseTo(Math.sqrt((122500 * 325) / 122825 + (0.3 * t) ** 2), 9);
+    expect(cell('A', 'B')?.sd).toBeCloseTo(34.967, 3);
+    expect(cell('A', 'B')?.upper95).toBeCloseTo(t + 1.959964 * 34.967, 2);
+    expect(cell('A', UNOBSERVED_ZONE)?.sd).toBeCloseTo(Math.sqrt(350 ** 2 + 21 ** 2), 9);
   });
 
   it('no count of the mode: nothing estimated, every zone unobserved', () => {
