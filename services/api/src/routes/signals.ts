@@ -6,7 +6,14 @@
  * with time-of-day plan periods. Movements come from the same table as the turning-movement view
  * (`classifiedMovements`), so the numbers agree.
  */
-import { type JunctionPlan, movementKey, planJunction, segmentTimeOfDay, ZoneClock } from '@passage/core';
+import {
+  type JunctionPlan,
+  movementKey,
+  PRODUCT_PLAN_DEFAULTS,
+  planJunction,
+  segmentTimeOfDay,
+  ZoneClock,
+} from '@passage/core';
 import { type ControllerRow, classifiedMovements, getSite, listScenarios, rows } from '@passage/store';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -523,7 +530,13 @@ export function signalsRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const p = planFor(t);
         const core = toCoreController(j.c, p, bearings);
         const minGreen = Math.min(...j.c.signalGroups.map((g) => g.minGreenS ?? 5));
-        return { p, plan: planJunction(core, flows, { minGreenS: Number.isFinite(minGreen) ? minGreen : 5 }) };
+        return {
+          p,
+          plan: planJunction(core, flows, {
+            ...PRODUCT_PLAN_DEFAULTS,
+            minGreenS: Number.isFinite(minGreen) ? minGreen : 5,
+          }),
+        };
       };
       const all = tab.starts.map((_, i) => i);
       const d = design(all, query.design ?? 'peak15');

@@ -220,6 +220,15 @@ export function movementKey(from: string, to: string): string {
 }
 
 /** Current plan on measured flows, and a Webster proposal with the same stage sequence. */
+/**
+ * The product's planner defaults, used alike by `passage signals plan` and the API's Signals routes (role
+ * `traffic`) so that one junction, one period and one controller give one proposal on every path. `planJunction`'s
+ * own defaults stay the textbook's (Webster's 1,800 PCU/h, no reserve, no gain threshold) for the worked examples.
+ * Base saturation: HCM 2000's 1,900 PCU/h per lane; gain threshold: a proposal must predict 10 % less control
+ * delay; spill-back reserve: 15 % on approaches fed by another junction (measured in SUMO, docs/SIGNALS.md).
+ */
+export const PRODUCT_PLAN_DEFAULTS = { baseSaturationPcuH: 1900, minGain: 0.1, spillbackReserve: 0.15 } as const;
+
 export function planJunction(controller: SignalController, flows: MovementFlows, opts: PlanOptions = {}): JunctionPlan {
   validateController(controller);
   const vehicle = controller.links.filter((l) => !l.pedestrian);

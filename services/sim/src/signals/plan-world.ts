@@ -15,6 +15,7 @@ import {
   movementKey,
   PassageError,
   type PlanOptions,
+  PRODUCT_PLAN_DEFAULTS,
   planJunction,
   progressionOffset,
   segmentTimeOfDay,
@@ -100,7 +101,7 @@ export interface PlanWorldOptions extends PlanOptions {
  * A junction keeps its current plan unless the proposal predicts at least 10 % less control delay: the flows are
  * measured (cameras miss some vehicles) and the model is approximate, so a small predicted gain is no evidence.
  */
-export const DEFAULT_MIN_GAIN = 0.1;
+export const DEFAULT_MIN_GAIN = PRODUCT_PLAN_DEFAULTS.minGain;
 
 /**
  * Spill-back reserve of the command line (`PlanOptions.spillbackReserve`): approaches fed by another junction get
@@ -108,7 +109,7 @@ export const DEFAULT_MIN_GAIN = 0.1;
  * loss vs current, simulated / +30 % demand): 0 → −16.3 / −4.2 %, 0.15 → −16.1 / −14.3 %, 0.2 → −14.6 / −17.1 %,
  * 0.3 → −12.3 / −19.5 % (docs/SIGNALS.md); 0.15 keeps every junction within +6.3 %.
  */
-export const DEFAULT_SPILLBACK_RESERVE = 0.15;
+export const DEFAULT_SPILLBACK_RESERVE = PRODUCT_PLAN_DEFAULTS.spillbackReserve;
 
 /**
  * Base saturation flow of the command line (`PlanOptions.baseSaturationPcuH`), PCU per hour of green per lane:
@@ -117,7 +118,7 @@ export const DEFAULT_SPILLBACK_RESERVE = 0.15;
  * loss vs current, simulated / +30 % demand): seeds 1–3 1,800 → −16.1 / −14.3 %, 1,900 → −17.6 / −20.1 %,
  * 2,000 → −13.7 / −15.2 %; seeds 4–6 1,800 → −14.6 / −16.2 %, 1,900 → −16.2 / −17.1 % (docs/SIGNALS.md).
  */
-export const DEFAULT_BASE_SATURATION_PCU_H = 1900;
+export const DEFAULT_BASE_SATURATION_PCU_H = PRODUCT_PLAN_DEFAULTS.baseSaturationPcuH;
 
 /** Per junction: measured movements → PCU flows → current vs proposed plan. */
 export async function planWorld(
