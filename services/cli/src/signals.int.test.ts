@@ -4,10 +4,10 @@
  * SUMO tlLogic file and run closed-loop in SUMO (short run) against the current plans. Needs SUMO (CI installs it).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadWorldSignals } from '@passage/sim';
+import { loadWorldSignals, timeOfDayXml } from '@passage/sim';
 import { hasSumo } from '@passage/sim/build/index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -221,4 +221,44 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
       expect(x.meanTimeLossS).toBeGreaterThan(0);
     }
   }, 300_000);
+
+  it('time-of-day plans: SUMO runs the first period program, then switches to the next at its begin', () => {
+    const j = planJson();
+    expect(j.code, j.err).toBe(0);
+    const r3a0 = (
+      JSON.parse(j.out) as { tls: string; plan: { current: { phases: never[] }; proposed: { phases: never[] } } }[]
+    ).find((a) => a.tls === 'r3a0');
+    const file = join(tmp, 'tod.add.xml');
+    writeFileSync(
+      file,
+      timeOfDayXml([
+        {
+          id: 'r3a0',
+          periods: [
+            { beginS: 0, phases: r3a0?.plan.proposed.phases ?? [] },
+            { beginS: 120, phases: r3a0?.plan.current.phases ?? [] },
+          ],
+        },
+      ]),
+    );
+    const states = join(tmp, 'tls-states.xml');
+    const events = join(tmp, 'events.add.xml');
+    writeFileSync(
+      events,
+      `<additional><timedEvent type="SaveTLSStates" source="r3a0" dest="${states}"/></additional>\n`,
+    );
+    const r = spawnSync(
+      'sumo',
+      ['-n', join(WORLD, 'sumo/net.xml.gz'), '-a', `${file},${events}`, '--end', '240', '--no-step-log', 'true'],
+      { encoding: 'utf8', env: { ...process.env, SUMO_HOME: process.env.SUMO_HOME ?? '/usr/share/sumo' } },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const programs = [...readFileSync(states, 'utf8').matchAll(/time="([\d.]+)" id="r3a0" programID="([^"]+)"/g)].map(
+      (m) => [Number(m[1]), m[2]] as const,
+    );
+    expect(programs.find(([t]) => t === 60)?.[1]).toBe('passage-1');
+    expect(programs.find(([t]) => t === 180)?.[1]).toBe('passage-2');
+    expect(programs.filter(([t, p]) => t < 120 && p !== 'passage-1')).toEqual([]);
+    expect(programs.filter(([t, p]) => t >= 121 && p !== 'passage-2')).toEqual([]);
+  });
 });

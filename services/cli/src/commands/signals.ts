@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PassageError } from '@passage/config';
-import { loadWorldSignals, planWorld, summarise, tlLogicXml, verifyPlans } from '@passage/sim';
+import { loadWorldSignals, planWorld, summarise, timeOfDayXml, verifyPlans } from '@passage/sim';
 import { openStore, storeOptionsFromConfig } from '@passage/store';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
@@ -21,7 +21,8 @@ export const help = `passage signals plan --scenario <world-dir> [--data <dir>] 
   --min-gain (10 %) less control delay. --amber-used 2 counts 2 s of each amber as effective green (HCM's e;
   default 0: amber fully lost). --periods 3 adds time-of-day plans (json: \`periods\` per junction): the period
   split into at most 3 contiguous plan periods of like 15-minute movements, each planned on its own busiest
-  15 minutes (the sumo and csv outputs keep the single plan). --saturation: base saturation flow per lane, PCU
+  15 minutes; the sumo output then holds one program per period and a WAUT switching them at the periods' begins
+  (seconds after the world's start), the csv output keeps the single plan. --saturation: base saturation flow per lane, PCU
   per hour of green, before the turn adjustments (default HCM 2000's 1,900). --spillback-reserve 0.15: approaches fed by another
   junction (their queue can block it) get their flow ratio × 1.15 in the green split; network entries do not.
   Measured alternatives, off by default: --cycle delay (the cycle of least HCM delay, permitted lefts filtering
@@ -193,12 +194,17 @@ export async function run(argv: string[]): Promise<number> {
     }
     let text: string;
     if (values.format === 'sumo') {
-      text = tlLogicXml(
+      // With --periods, each junction's time-of-day plans and a WAUT switching them at the periods' begins
+      // (seconds after the world's start); otherwise the single proposal.
+      const simS = (t: number): number => (t - (world.startMs ?? t)) / 1000;
+      text = timeOfDayXml(
         analyses.map((a) => ({
           id: a.tls,
-          programId: 'passage',
           offsetS: a.offsetS,
-          phases: a.plan.proposed.phases,
+          periods:
+            a.periods && a.periods.length > 1
+              ? a.periods.map((p) => ({ beginS: simS(p.from), phases: p.plan.proposed.phases }))
+              : [{ beginS: 0, phases: a.plan.proposed.phases }],
         })),
       );
     } else if (values.format === 'csv') {

@@ -29,11 +29,13 @@ export interface WorldSignals {
   coverage: TlsCoverage[];
   /** Signalised junctions no camera watches (no plan can be computed for them). */
   unobserved: string[];
+  /** Epoch ms of the world's simulation time 0 (scenario.json `start`), when it has one. */
+  startMs?: number;
 }
 
 /** Reads a world's SUMO network and ties its signal programs to the cameras of its scenario.json. */
 export function loadWorldSignals(scenarioDir: string): WorldSignals {
-  let scenario: { origin: Origin; cameras: CameraArms[] };
+  let scenario: { origin: Origin; cameras: CameraArms[]; start?: number };
   let netXml: string;
   try {
     scenario = JSON.parse(readFileSync(join(scenarioDir, 'scenario.json'), 'utf8'));
@@ -48,7 +50,12 @@ export function loadWorldSignals(scenarioDir: string): WorldSignals {
   const net = readSumoNet(netXml);
   const coverage = matchCamerasToTls(net, scenario.cameras ?? [], scenario.origin);
   const covered = new Set(coverage.map((c) => c.tls.controller.id));
-  return { net, coverage, unobserved: net.tls.map((t) => t.controller.id).filter((id) => !covered.has(id)) };
+  return {
+    net,
+    coverage,
+    unobserved: net.tls.map((t) => t.controller.id).filter((id) => !covered.has(id)),
+    ...(typeof scenario.start === 'number' ? { startMs: scenario.start } : {}),
+  };
 }
 
 export interface JunctionAnalysis {

@@ -248,3 +248,41 @@ export function tlLogicXml(
   lines.push('</additional>', '');
   return lines.join('\n');
 }
+
+/** A junction's time-of-day plans: each period's phases from its begin, seconds of simulation time. */
+export interface TimeOfDayProgram {
+  id: string;
+  offsetS?: number;
+  periods: readonly { beginS: number; phases: readonly SignalPhase[] }[];
+}
+
+/**
+ * Time-of-day plans as a SUMO additional file: a junction with one period gets one `tlLogic` (program
+ * `passage`, as `tlLogicXml`); one with several gets a `tlLogic` per period (`passage-1`, `passage-2`, …) and a
+ * WAUT that starts the first and switches to each next one at its begin (SUMO switches at once).
+ */
+export function timeOfDayXml(programs: readonly TimeOfDayProgram[]): string {
+  const single = programs.filter((p) => p.periods.length <= 1);
+  const multi = programs.filter((p) => p.periods.length > 1);
+  const lines = tlLogicXml([
+    ...single.map((p) => ({ id: p.id, programId: 'passage', offsetS: p.offsetS, phases: p.periods[0]?.phases ?? [] })),
+    ...multi.flatMap((p) =>
+      [...p.periods]
+        .sort((a, b) => a.beginS - b.beginS)
+        .map((q, i) => ({ id: p.id, programId: `passage-${i + 1}`, offsetS: p.offsetS, phases: q.phases })),
+    ),
+  ]).split('\n');
+  const end = lines.lastIndexOf('</additional>');
+  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  const wauts: string[] = [];
+  for (const p of multi) {
+    const periods = [...p.periods].sort((a, b) => a.beginS - b.beginS);
+    wauts.push(`    <WAUT id="passage-${esc(p.id)}" refTime="0" startProg="passage-1">`);
+    for (const [i, q] of periods.entries()) {
+      if (i > 0) wauts.push(`        <wautSwitch time="${Math.max(0, Math.round(q.beginS))}" to="passage-${i + 1}"/>`);
+    }
+    wauts.push('    </WAUT>', `    <wautJunction wautID="passage-${esc(p.id)}" junctionID="${esc(p.id)}"/>`);
+  }
+  lines.splice(end, 0, ...wauts);
+  return lines.join('\n');
+}
