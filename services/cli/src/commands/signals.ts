@@ -1,13 +1,23 @@
 /** `passage signals plan|verify`: signal plans from measured turning movements, checked in SUMO. */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { buildApp } from '@passage/api';
 import { PassageError } from '@passage/config';
 import { loadWorldSignals, planWorld, summarise, timeOfDayXml, verifyPlans } from '@passage/sim';
-import { openStore, storeOptionsFromConfig } from '@passage/store';
+import { openStore, rows, type Store, storeOptionsFromConfig } from '@passage/store';
+import { createLogger } from '@passage/stream';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
 
-export const help = `passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <ISO>]
+export const help = `passage signals plan --data <dir> [--junction <id>] [--from <ISO> --to <ISO>] [--design peak15|mean]
+                      [--format json|csv] [--out <file>]
+  Without --scenario: every signal controller of the store's site registry (docs/SITES.md, signalControllers)
+  planned exactly as the API's Signals routes and the dashboard do (GET /api/v1/signals/<id>/plan, run in
+  process: one computation for every path): current plan in effect vs proposal, per approach, and time-of-day
+  plan periods. Default range: the stored turning movements of the controller's cameras.
+
+passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <ISO>]
                       [--format json|csv|sumo] [--out <file>] [--min-cycle 40] [--max-cycle 120]
                       [--design peak15|mean] [--demand-scale 1] [--min-gain 0.1] [--amber-used 0]
                       [--periods <n>] [--spillback-reserve 0.15] [--cycle webster|delay] [--coordinate <m>]
@@ -60,6 +70,7 @@ const FLAGS = {
   'lane-choice': { type: 'string' },
   saturation: { type: 'string' },
   plan: { type: 'string' },
+  junction: { type: 'string' },
   seeds: { type: 'string', default: '1,2,3' },
   scales: { type: 'string', default: '1' },
   end: { type: 'string' },
@@ -125,10 +136,13 @@ export async function run(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (!values.scenario) {
-    throw new PassageError(
-      'PASSAGE_CLI_USAGE',
-      'passage signals needs --scenario <world-dir> (the SUMO network holds the signal programs).',
-    );
+    if (sub === 'verify') {
+      throw new PassageError(
+        'PASSAGE_CLI_USAGE',
+        "passage signals verify needs --scenario <world-dir> (SUMO runs the world's network and demand).",
+      );
+    }
+    return planFromRegistry(values);
   }
   const world = loadWorldSignals(resolve(values.scenario));
   if (sub === 'verify') {
@@ -215,19 +229,7 @@ export async function run(argv: string[]): Promise<number> {
           ['proposed', a.plan.proposed],
         ] as const) {
           for (const ap of ev.approaches) {
-            rows.push(
-              [
-                a.tls,
-                ap.approach,
-                name,
-                ev.cycleS,
-                ap.flowPcuH.toFixed(1),
-                ap.X.toFixed(3),
-                ap.delayS.toFixed(1),
-                ap.los,
-                ap.queue95Pcu.toFixed(1),
-              ].join(','),
-            );
+            rows.push(approachCsv([a.tls, ap.approach, name, ev.cycleS], ap));
           }
         }
       }
@@ -256,6 +258,140 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
+    await store.close();
+  }
+}
+
+/** One CSV row of an approach's evaluation: the leading columns given, then flow, v/c, delay, LOS and queue. */
+function approachCsv(
+  lead: readonly (string | number | undefined)[],
+  a: { flowPcuH: number; X: number; delayS: number; los: string; queue95Pcu: number },
+): string {
+  return [...lead, a.flowPcuH.toFixed(1), a.X.toFixed(3), a.delayS.toFixed(1), a.los, a.queue95Pcu.toFixed(1)].join(
+    ',',
+  );
+}
+
+type Values = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
+
+/** Extent of the stored turning movements of some cameras, epoch ms (null when there are none). */
+async function movementExtent(store: Store, cameras: readonly string[]): Promise<{ from: number; to: number } | null> {
+  const r = await rows<{ a: number; b: number; n: number }>(
+    store.client,
+    `SELECT toUInt32(toUnixTimestamp(min(window_start))) AS a, toUInt32(toUnixTimestamp(max(window_start))) AS b,
+            count() AS n FROM movements_15m WHERE camera_id IN {cameras:Array(String)}`,
+    { cameras: [...cameras] },
+  ).catch(() => []);
+  if (!r[0] || Number(r[0].n) === 0) return null;
+  return { from: Number(r[0].a) * 1000, to: Number(r[0].b) * 1000 + 900_000 };
+}
+
+/**
+ * `passage signals plan` without a SUMO world: the site registry's controllers, planned by the API's own routes
+ * in process (a one-off key that never leaves the process), so the command, the API and the dashboard give the
+ * same numbers.
+ */
+async function planFromRegistry(values: Values): Promise<number> {
+  if (values.format === 'sumo') {
+    throw new PassageError(
+      'PASSAGE_CLI_USAGE',
+      '--format sumo needs --scenario <world-dir>: a tlLogic file names the lanes of a SUMO network, which the site registry does not hold.',
+    );
+  }
+  if (values.format !== 'json' && values.format !== 'csv') {
+    throw new PassageError('PASSAGE_CLI_USAGE', `--format ${values.format}: use json or csv.`);
+  }
+  const ctx = makeContext(values as { data?: string; config?: string });
+  const store = openStore(storeOptionsFromConfig(ctx.config));
+  const key = randomBytes(24).toString('hex');
+  const app = await buildApp({
+    config: { ...ctx.config, api: { ...ctx.config.api, keys: [`traffic:${key}`], rateLimitPerMinute: 1_000_000 } },
+    store,
+    log: createLogger({ level: 'silent' }),
+    dashboardDir: false,
+  });
+  const get = async (url: string) => {
+    const r = await app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+    const body = r.json();
+    if (r.statusCode !== 200) {
+      throw new PassageError(
+        'PASSAGE_SIGNALS_PLAN_FAILED',
+        `${url}: ${body.code ?? r.statusCode} ${body.message ?? ''}`,
+      );
+    }
+    return body;
+  };
+  try {
+    const list = (await get('/api/v1/signals')).junctions as { id: string; cameraIds: string[] }[];
+    const chosen = values.junction ? list.filter((j) => j.id === values.junction) : list;
+    if (chosen.length === 0) {
+      throw new PassageError(
+        'PASSAGE_SIGNALS_NO_CONTROLLERS',
+        values.junction
+          ? `No signal controller ${values.junction} in the site registry of ${store.location} (it has: ${list.map((j) => j.id).join(', ') || 'none'}).`
+          : `No signal controller in the site registry of ${store.location}: load a site registry with signalControllers (PASSAGE_SITES_FILE, docs/SITES.md), or give --scenario <world-dir> to plan a SUMO world.`,
+      );
+    }
+    const plans: { junction: string; from: number; to: number; plan: Record<string, unknown> }[] = [];
+    for (const j of chosen) {
+      const extent = await movementExtent(store, j.cameraIds);
+      const from = time(values.from, 'from') ?? extent?.from;
+      const to = time(values.to, 'to') ?? extent?.to;
+      if (from === undefined || to === undefined) {
+        process.stderr.write(`warning: ${j.id}: no stored turning movements of its cameras: no plan.\n`);
+        continue;
+      }
+      const q = `from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&design=${design(values.design)}`;
+      plans.push({
+        junction: j.id,
+        from,
+        to,
+        plan: await get(`/api/v1/signals/${encodeURIComponent(j.id)}/plan?${q}`),
+      });
+    }
+    if (plans.length === 0) {
+      throw new PassageError(
+        'PASSAGE_SIGNALS_NO_DATA',
+        `No stored turning movements for the cameras of ${chosen.map((j) => j.id).join(', ')} in ${store.location}: ingest or replay the video first.`,
+      );
+    }
+    let text: string;
+    if (values.format === 'csv') {
+      type Ap = {
+        approach: string;
+        name: string;
+        flowPcuH: number;
+        X: number;
+        delayS: number;
+        los: string;
+        queue95Pcu: number;
+      };
+      const out = ['junction,approach,name,plan,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu'];
+      for (const p of plans) {
+        for (const which of ['current', 'proposed'] as const) {
+          const ev = p.plan[which] as { planId: string; cycleS: number; approaches: Ap[] } | null;
+          for (const a of ev?.approaches ?? []) {
+            out.push(approachCsv([p.junction, a.approach, JSON.stringify(a.name), ev?.planId, ev?.cycleS], a));
+          }
+        }
+      }
+      text = `${out.join('\n')}\n`;
+    } else text = `${JSON.stringify(plans, null, 2)}\n`;
+    if (values.out) writeFileSync(values.out, text);
+    else process.stdout.write(text);
+    for (const p of plans) {
+      const cur = p.plan.current as { cycleS: number; delayS: number; los: string } | null;
+      const pro = p.plan.proposed as { cycleS: number; delayS: number; los: string } | null;
+      if (cur && pro) {
+        process.stderr.write(
+          `${p.junction}: cycle ${cur.cycleS} s → ${pro.cycleS} s, delay ${cur.delayS.toFixed(1)} s (${cur.los}) → ${pro.delayS.toFixed(1)} s (${pro.los})\n`,
+        );
+      } else
+        process.stderr.write(`${p.junction}: no current plan in the registry or no movements: nothing to compare.\n`);
+    }
+    return 0;
+  } finally {
+    await app.close();
     await store.close();
   }
 }
