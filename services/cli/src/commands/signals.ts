@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { buildApp } from '@passage/api';
 import { PassageError } from '@passage/config';
 import { loadWorldSignals, planWorld, summarise, timeOfDayXml, verifyPlans } from '@passage/sim';
-import { openStore, rows, type Store, storeOptionsFromConfig } from '@passage/store';
+import { movementsExtent, openStore, storeOptionsFromConfig } from '@passage/store';
 import { createLogger } from '@passage/stream';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
@@ -274,18 +274,6 @@ function approachCsv(
 
 type Values = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
 
-/** Extent of the stored turning movements of some cameras, epoch ms (null when there are none). */
-async function movementExtent(store: Store, cameras: readonly string[]): Promise<{ from: number; to: number } | null> {
-  const r = await rows<{ a: number; b: number; n: number }>(
-    store.client,
-    `SELECT toUInt32(toUnixTimestamp(min(window_start))) AS a, toUInt32(toUnixTimestamp(max(window_start))) AS b,
-            count() AS n FROM movements_15m WHERE camera_id IN {cameras:Array(String)}`,
-    { cameras: [...cameras] },
-  ).catch(() => []);
-  if (!r[0] || Number(r[0].n) === 0) return null;
-  return { from: Number(r[0].a) * 1000, to: Number(r[0].b) * 1000 + 900_000 };
-}
-
 /**
  * `passage signals plan` without a SUMO world: the site registry's controllers, planned by the API's own routes
  * in process (a one-off key that never leaves the process), so the command, the API and the dashboard give the
@@ -334,7 +322,7 @@ async function planFromRegistry(values: Values): Promise<number> {
     }
     const plans: { junction: string; from: number; to: number; plan: Record<string, unknown> }[] = [];
     for (const j of chosen) {
-      const extent = await movementExtent(store, j.cameraIds);
+      const extent = await movementsExtent(store.client, j.cameraIds);
       const from = time(values.from, 'from') ?? extent?.from;
       const to = time(values.to, 'to') ?? extent?.to;
       if (from === undefined || to === undefined) {

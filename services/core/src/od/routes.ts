@@ -156,9 +156,10 @@ export function zoneRouteShares(
   const zoneEdges = new Map<string, string[]>();
   for (const z of zones) zoneEdges.set(z.id, []);
   const taken = new Set<string>();
+  /** The zone a point lies in, if any. */
+  const zoneAt = (x: number, y: number) => zones.find((z) => z.polygon.length >= 3 && inside(x, y, z.polygon));
   for (const e of roadEdges) {
-    const [mx, my] = pointAt(e.shape, 0.5);
-    const z = zones.find((zz) => zz.polygon.length >= 3 && inside(mx, my, zz.polygon));
+    const z = zoneAt(...pointAt(e.shape, 0.5));
     if (z) {
       zoneEdges.get(z.id)?.push(e.id);
       taken.add(e.id);
@@ -212,14 +213,9 @@ export function zoneRouteShares(
       : e.length / Math.max(0.1, travel === 'cycle' ? Math.min(e.speed, CYCLE_SPEED) : e.speed),
   );
 
-  // Crossings of each edge with each line.
   // The zone each line lies in (its midpoint inside the polygon), if any.
-  const lineZone = new Map(
-    lines.map((l) => {
-      const [mx, my] = [(l.a[0] + l.b[0]) / 2, (l.a[1] + l.b[1]) / 2];
-      return [l.id, zones.find((z) => z.polygon.length >= 3 && inside(mx, my, z.polygon))?.id] as const;
-    }),
-  );
+  const lineZone = new Map(lines.map((l) => [l.id, zoneAt((l.a[0] + l.b[0]) / 2, (l.a[1] + l.b[1]) / 2)?.id] as const));
+  // Crossings of each edge with each line.
   const cross = edges.map((e) =>
     lines.flatMap((l) =>
       lineCrossings(e.shape, l).map((c) => ({ key: `${l.id}|${c.direction}`, at: c.at, zone: lineZone.get(l.id) })),

@@ -846,28 +846,13 @@ export class CameraPipeline {
    * low frame rate). Then its held first position goes to the counter.
    */
   private entered(id: number, s: Samples, width: number, height: number): void {
-    const dtBox = s.box1Ts - s.box0Ts;
-    if (dtBox > 0 && dtBox <= EXIT_MAX_BOX_GAP_FRAMES * this.frameMs) {
-      const k = (this.exitFrames * this.frameMs) / dtBox;
-      const b = this.exitBox;
-      for (let i = 0; i < 4; i++) b[i] = s.box0[i] - k * (s.box1[i] - s.box0[i]);
-      b[2] -= b[0];
-      b[3] -= b[1];
-      const stitch = this.stitch ?? STITCH_DEFAULTS;
-      if (
-        b[2] > 0 &&
-        b[3] > 0 &&
-        cutByBorder(b, width, height) &&
-        this.velocity(s) &&
-        Math.hypot(this.vel[0], this.vel[1]) >= stitch.stoppedSpeedMs
-      ) {
-        const back = (s.t[s.n - 1] - s.t[0] + BORDER_EXIT_MS) / 1000;
-        this.one[0] = id;
-        this.oneX[0] = this.vel[2] - this.vel[0] * back;
-        this.oneY[0] = this.vel[3] - this.vel[1] * back;
-        this.counter.update(s.t[0] - BORDER_EXIT_MS, this.one, this.oneX, this.oneY, 1);
-        this.borderEntries++;
-      }
+    if (this.movesAcrossBorder(s, -1, width, height)) {
+      const back = (s.t[s.n - 1] - s.t[0] + BORDER_EXIT_MS) / 1000;
+      this.one[0] = id;
+      this.oneX[0] = this.vel[2] - this.vel[0] * back;
+      this.oneY[0] = this.vel[3] - this.vel[1] * back;
+      this.counter.update(s.t[0] - BORDER_EXIT_MS, this.one, this.oneX, this.oneY, 1);
+      this.borderEntries++;
     }
     this.releaseHeld(id, s);
   }
@@ -881,24 +866,30 @@ export class CameraPipeline {
    * through 5 fps variants with masts of 4–6 m: 58 of 202 lost motorcycle crossings, `diagnose-crossings.ts`).
    */
   private exitEnd(s: Samples): void {
-    const w = this.frameW;
-    const h = this.frameH;
-    const dtBox = s.box1Ts - s.box0Ts;
-    if (!(this.exitFrames > 0 && w > 0 && h > 0 && dtBox > 0 && dtBox <= EXIT_MAX_BOX_GAP_FRAMES * this.frameMs))
-      return;
-    const k = (this.exitFrames * this.frameMs) / dtBox;
-    const b = this.exitBox;
-    for (let i = 0; i < 4; i++) b[i] = s.box1[i] + k * (s.box1[i] - s.box0[i]);
-    b[2] -= b[0];
-    b[3] -= b[1];
-    if (!(b[2] > 0 && b[3] > 0) || !cutByBorder(b, w, h) || !this.velocity(s)) return;
-    const stitch = this.stitch ?? STITCH_DEFAULTS;
-    if (Math.hypot(this.vel[0], this.vel[1]) < stitch.stoppedSpeedMs) return;
+    if (!(this.frameW > 0 && this.frameH > 0) || !this.movesAcrossBorder(s, 1, this.frameW, this.frameH)) return;
     const dt = BORDER_EXIT_MS / 1000;
     this.oneX[0] = this.vel[2] + this.vel[0] * dt;
     this.oneY[0] = this.vel[3] + this.vel[1] * dt;
     this.counter.update(s.t[s.n - 1] + BORDER_EXIT_MS, this.one, this.oneX, this.oneY, 1);
     this.borderExits++;
+  }
+
+  /**
+   * Whether the road user's box, moved `borderExitFrames` frames on (`dir` 1, from its last box) or back (−1, from
+   * the one before) by the image velocity of its last two boxes (at most `EXIT_MAX_BOX_GAP_FRAMES` apart), is cut
+   * by the image border while the road user moves on the ground (its velocity left in `this.vel`).
+   */
+  private movesAcrossBorder(s: Samples, dir: 1 | -1, width: number, height: number): boolean {
+    const dtBox = s.box1Ts - s.box0Ts;
+    if (!(this.exitFrames > 0 && dtBox > 0 && dtBox <= EXIT_MAX_BOX_GAP_FRAMES * this.frameMs)) return false;
+    const k = (dir * this.exitFrames * this.frameMs) / dtBox;
+    const from = dir === 1 ? s.box1 : s.box0;
+    const b = this.exitBox;
+    for (let i = 0; i < 4; i++) b[i] = from[i] + k * (s.box1[i] - s.box0[i]);
+    b[2] -= b[0];
+    b[3] -= b[1];
+    if (!(b[2] > 0 && b[3] > 0) || !cutByBorder(b, width, height) || !this.velocity(s)) return false;
+    return Math.hypot(this.vel[0], this.vel[1]) >= (this.stitch ?? STITCH_DEFAULTS).stoppedSpeedMs;
   }
 
   /**

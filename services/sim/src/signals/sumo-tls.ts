@@ -231,12 +231,14 @@ export function matchCamerasToTls(net: SumoNet, cameras: readonly CameraArms[], 
   return out;
 }
 
-/** A SUMO additional file with one `tlLogic` per plan (same id and program id as the network's, so it replaces it). */
-export function tlLogicXml(
-  plans: readonly { id: string; programId: string; offsetS?: number; phases: readonly SignalPhase[] }[],
-): string {
-  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<additional>'];
+/** XML attribute escaping of ids and states. */
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+
+type TlLogicPlan = { id: string; programId: string; offsetS?: number; phases: readonly SignalPhase[] };
+
+/** The `tlLogic` elements of some plans. */
+function tlLogicLines(plans: readonly TlLogicPlan[]): string[] {
+  const lines: string[] = [];
   for (const p of plans) {
     lines.push(
       `    <tlLogic id="${esc(p.id)}" type="static" programID="${esc(p.programId)}" offset="${Math.round(p.offsetS ?? 0)}">`,
@@ -245,8 +247,15 @@ export function tlLogicXml(
       lines.push(`        <phase duration="${Math.round(ph.durationS)}" state="${esc(ph.state)}"/>`);
     lines.push('    </tlLogic>');
   }
-  lines.push('</additional>', '');
-  return lines.join('\n');
+  return lines;
+}
+
+const additional = (body: readonly string[]): string =>
+  ['<?xml version="1.0" encoding="UTF-8"?>', '<additional>', ...body, '</additional>', ''].join('\n');
+
+/** A SUMO additional file with one `tlLogic` per plan (same id and program id as the network's, so it replaces it). */
+export function tlLogicXml(plans: readonly TlLogicPlan[]): string {
+  return additional(tlLogicLines(plans));
 }
 
 /** A junction's time-of-day plans: each period's phases from its begin, seconds of simulation time. */
@@ -262,27 +271,26 @@ export interface TimeOfDayProgram {
  * WAUT that starts the first and switches to each next one at its begin (SUMO switches at once).
  */
 export function timeOfDayXml(programs: readonly TimeOfDayProgram[]): string {
-  const single = programs.filter((p) => p.periods.length <= 1);
-  const multi = programs.filter((p) => p.periods.length > 1);
-  const lines = tlLogicXml([
-    ...single.map((p) => ({ id: p.id, programId: 'passage', offsetS: p.offsetS, phases: p.periods[0]?.phases ?? [] })),
-    ...multi.flatMap((p) =>
-      [...p.periods]
-        .sort((a, b) => a.beginS - b.beginS)
-        .map((q, i) => ({ id: p.id, programId: `passage-${i + 1}`, offsetS: p.offsetS, phases: q.phases })),
-    ),
-  ]).split('\n');
-  const end = lines.lastIndexOf('</additional>');
-  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  const logics: string[] = [];
   const wauts: string[] = [];
-  for (const p of multi) {
+  for (const p of programs) {
     const periods = [...p.periods].sort((a, b) => a.beginS - b.beginS);
+    if (periods.length <= 1) {
+      logics.push(
+        ...tlLogicLines([{ id: p.id, programId: 'passage', offsetS: p.offsetS, phases: periods[0]?.phases ?? [] }]),
+      );
+      continue;
+    }
+    logics.push(
+      ...tlLogicLines(
+        periods.map((q, i) => ({ id: p.id, programId: `passage-${i + 1}`, offsetS: p.offsetS, phases: q.phases })),
+      ),
+    );
     wauts.push(`    <WAUT id="passage-${esc(p.id)}" refTime="0" startProg="passage-1">`);
     for (const [i, q] of periods.entries()) {
       if (i > 0) wauts.push(`        <wautSwitch time="${Math.max(0, Math.round(q.beginS))}" to="passage-${i + 1}"/>`);
     }
     wauts.push('    </WAUT>', `    <wautJunction wautID="passage-${esc(p.id)}" junctionID="${esc(p.id)}"/>`);
   }
-  lines.splice(end, 0, ...wauts);
-  return lines.join('\n');
+  return additional([...logics, ...wauts]);
 }

@@ -39,3 +39,20 @@ export async function classifiedMovements(
     count: Number(x.c),
   }));
 }
+
+/** First and last time of the stored turning movements of some cameras, epoch ms; null when there are none. */
+export async function movementsExtent(
+  client: ClickHouseClient,
+  cameras: readonly string[],
+): Promise<{ from: number; to: number } | null> {
+  const exists = await rows<{ result: number }>(client, 'EXISTS TABLE movements_15m');
+  if (!Number(exists[0]?.result)) return null;
+  const r = await rows<{ lo: number; hi: number; n: string }>(
+    client,
+    `SELECT toUInt32(toUnixTimestamp(min(window_start))) AS lo, toUInt32(toUnixTimestamp(max(window_start)) + 900) AS hi,
+       toString(count()) AS n FROM movements_15m WHERE camera_id IN {cameras:Array(String)}`,
+    { cameras: [...cameras] },
+  );
+  if (!r.length || Number(r[0].n) === 0) return null;
+  return { from: Number(r[0].lo) * 1000, to: Number(r[0].hi) * 1000 };
+}
