@@ -154,6 +154,32 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
     }
   });
 
+  it("stores the world's controllers in the site registry, and the registry's plan equals the SUMO network's", () => {
+    // the replay stored the 7 watched programs as registry controllers (groups, lanes, ambers, plans)
+    const reg = passage('signals', 'plan', '--data', data, '--format', 'json');
+    expect(reg.code, reg.err).toBe(0);
+    type P = { cycleS: number; delayS: number };
+    const fromRegistry = JSON.parse(reg.out) as { junction: string; plan: { current: P; proposed: P } }[];
+    expect(fromRegistry.map((p) => p.junction).sort()).toEqual([
+      'r2a0',
+      'r2a2',
+      'r3a0',
+      'r3a2',
+      'r3a4',
+      'r3a6',
+      'r3a7',
+    ]);
+    const fromNet = JSON.parse(planJson().out) as { tls: string; plan: { current: P; proposed: P } }[];
+    // One truth: the registry model (API, dashboard, CLI without --scenario) and the network model plan alike.
+    for (const p of fromRegistry) {
+      const q = fromNet.find((x) => x.tls === p.junction);
+      expect(p.plan.current.cycleS).toBe(90);
+      expect(p.plan.proposed.cycleS, p.junction).toBe(q?.plan.proposed.cycleS);
+      expect(p.plan.current.delayS, p.junction).toBeCloseTo(q?.plan.current.delayS ?? -1, 9);
+      expect(p.plan.proposed.delayS, p.junction).toBeCloseTo(q?.plan.proposed.delayS ?? -1, 9);
+    }
+  });
+
   it('--coordinate 150: junctions 112 m apart share the longest of their cycles, with offsets within it', () => {
     const plain = planJson();
     const coord = planJson('--coordinate', '150');

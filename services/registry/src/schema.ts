@@ -160,7 +160,24 @@ const SignalGroup = Type.Object(
     movements: Type.Optional(
       Type.Array(
         Type.Object(
-          { from: Id('Arm entered (a camera zone id)'), to: Id('Arm left (a camera zone id)') },
+          {
+            from: Id('Arm entered (a camera zone id)'),
+            to: Id('Arm left (a camera zone id)'),
+            lanes: Type.Optional(
+              Type.Array(Type.Integer({ minimum: 0, maximum: 15 }), {
+                minItems: 1,
+                description: 'Lanes of the entry arm serving it, 0 = the kerb-side (rightmost) lane',
+              }),
+            ),
+            turn: Type.Optional(
+              Type.Union([Type.Literal('r'), Type.Literal('s'), Type.Literal('l'), Type.Literal('t')], {
+                description: "r right, s straight, l left, t U-turn (default: from the arms' bearings)",
+              }),
+            ),
+            permitted: Type.Optional(
+              Type.Boolean({ description: 'Turns across opposing traffic without a protected green (yields)' }),
+            ),
+          },
           { additionalProperties: false },
         ),
         { description: 'Turning movements this group serves' },
@@ -168,6 +185,25 @@ const SignalGroup = Type.Object(
     ),
     kind: Type.Optional(Type.Union([Type.Literal('vehicle'), Type.Literal('pedestrian'), Type.Literal('bicycle')])),
     minGreenS: Type.Optional(Type.Number({ minimum: 0, maximum: 120 })),
+    amberS: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 10, description: 'Amber shown after each green, seconds (0: none)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const SignalApproach = Type.Object(
+  {
+    arm: Id('Arm entered (a camera zone id)'),
+    laneStorageM: Type.Optional(
+      Type.Array(Type.Number({ minimum: 0, maximum: 5000 }), {
+        minItems: 1,
+        description: 'Queue storage of each lane before it spills back, metres; index 0 = the kerb-side lane',
+      }),
+    ),
+    fedByJunction: Type.Optional(
+      Type.Boolean({ description: 'Fed by another junction (its queue can block it), not entering the network' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -179,7 +215,17 @@ const SignalPlan = Type.Object(
     offsetS: Type.Optional(Type.Number({ minimum: 0 })),
     greens: Type.Array(
       Type.Object(
-        { group: Id('Signal group id'), startS: Type.Number({ minimum: 0 }), endS: Type.Number({ minimum: 0 }) },
+        {
+          group: Id('Signal group id'),
+          startS: Type.Number({ minimum: 0 }),
+          endS: Type.Number({ minimum: 0 }),
+          yields: Type.Optional(
+            Type.Boolean({
+              description:
+                "The group's turns give way during this green (a permitted phase); unset: as its movements say (permitted)",
+            }),
+          ),
+        },
         { additionalProperties: false },
       ),
       { description: 'Green of each group within the cycle (seconds from cycle start)' },
@@ -198,6 +244,9 @@ export const SignalController = Type.Object(
     name: Name,
     cameraIds: Type.Optional(Type.Array(Id('Camera id'), { description: 'Cameras whose arms the movements name' })),
     signalGroups: Type.Array(SignalGroup),
+    approaches: Type.Optional(
+      Type.Array(SignalApproach, { description: 'Lanes, storage and upstream of the approaches (optional)' }),
+    ),
     intergreens: Type.Optional(
       Type.Array(
         Type.Object(

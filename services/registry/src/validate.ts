@@ -606,6 +606,32 @@ export function validateRegistry(doc: unknown): ValidationResult {
         }
       });
     });
+    const approaches = arr<NonNullable<typeof sc.approaches>[number]>(sc.approaches);
+    const lanesOfArm = new Map<string, number>();
+    approaches.forEach((a, j) => {
+      if (typeof a?.arm !== 'string') return;
+      if (!arms.has(a.arm)) {
+        errors.push({
+          path: `${at}/approaches/${j}/arm`,
+          code: 'PASSAGE_REGISTRY_UNKNOWN_REF',
+          message: `arm "${a.arm}" is not an arm (zones[] id) of the controller's cameras`,
+        });
+      }
+      if (Array.isArray(a.laneStorageM)) lanesOfArm.set(a.arm, a.laneStorageM.length);
+    });
+    groups.forEach((g, j) => {
+      arr<{ from: string; lanes?: number[] }>(g?.movements).forEach((m, k) => {
+        const n = lanesOfArm.get(m?.from);
+        const bad = n === undefined ? undefined : arr<number>(m?.lanes).find((l) => l >= n);
+        if (bad !== undefined) {
+          errors.push({
+            path: `${at}/signalGroups/${j}/movements/${k}/lanes`,
+            code: 'PASSAGE_REGISTRY_UNKNOWN_REF',
+            message: `lane ${bad} of arm "${m.from}" does not exist: its approach lists ${n} lane(s) in laneStorageM`,
+          });
+        }
+      });
+    });
     arr<{ from: string; to: string }>(sc.intergreens).forEach((ig, j) => {
       for (const end of ['from', 'to'] as const) {
         if (typeof ig?.[end] === 'string' && !groupIds.has(ig[end])) {

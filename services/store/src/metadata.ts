@@ -286,15 +286,38 @@ export function scenarioRows(
       geometry: JSON.stringify({ type: 'LineString', coordinates: st.coordinates }),
     });
   }
-  const controllers: ControllerRow[] = (s.signalControllers ?? []).map((c) => ({
+  return { sites, devices, basemap, controllers: controllerRows(s.name, s.signalControllers ?? []) };
+}
+
+/** Store rows of a registry's signal controllers (groups, approaches, intergreens and plans as JSON). */
+function controllerRows(scenario: string, controllers: NonNullable<Registry['signalControllers']>): ControllerRow[] {
+  return controllers.map((c) => ({
     controller_id: c.id,
     site_id: c.siteId ?? '',
     name: c.name ?? c.id,
     camera_ids: c.cameraIds ?? [],
-    config: JSON.stringify({ signalGroups: c.signalGroups, intergreens: c.intergreens ?? [], plans: c.plans ?? [] }),
-    scenario: s.name,
+    config: JSON.stringify({
+      signalGroups: c.signalGroups,
+      ...(c.approaches ? { approaches: c.approaches } : {}),
+      intergreens: c.intergreens ?? [],
+      plans: c.plans ?? [],
+    }),
+    scenario,
   }));
-  return { sites, devices, basemap, controllers };
+}
+
+/**
+ * Stores signal controllers beside a registry already loaded (`scenario` = its name): a simulated world's
+ * controllers read from its SUMO network (`registryControllersOfWorld` of @passage/sim). Idempotent (FINAL reads).
+ */
+export async function loadSignalControllers(
+  client: ClickHouseClient,
+  scenario: string,
+  controllers: NonNullable<Registry['signalControllers']>,
+): Promise<number> {
+  const values = controllerRows(scenario, controllers);
+  if (values.length) await client.insert({ table: 'signal_controllers', values, format: 'JSONEachRow' });
+  return values.length;
 }
 
 export interface LoadMetadataResult {

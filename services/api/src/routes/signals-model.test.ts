@@ -146,3 +146,81 @@ describe('signals model', () => {
     ]);
   });
 });
+
+describe('registry controllers with lanes, ambers and permitted phases (as imported from a SUMO program)', () => {
+  // Two lanes on the north and south arms (kerb: right + straight; inner: straight + left that gives way 0–34 s,
+  // protected 34–40 s), one on the east arm, a west-bound group no camera sees, two pedestrian crossings.
+  const J: RegistryController = {
+    id: 'j',
+    siteId: 's',
+    name: 'J',
+    cameraIds: [],
+    signalGroups: [
+      {
+        id: 'K1',
+        amberS: 3,
+        movements: [
+          { from: 'n', to: 'w', lanes: [0], turn: 'r' },
+          { from: 'n', to: 's', lanes: [0, 1], turn: 's' },
+        ],
+      },
+      { id: 'K2', amberS: 3, movements: [{ from: 'n', to: 'e', lanes: [1], turn: 'l' }] },
+      { id: 'K3', amberS: 3, movements: [{ from: 'e', to: 'w', lanes: [0], turn: 's' }] },
+      { id: 'K4', amberS: 3 },
+      { id: 'P1', kind: 'pedestrian' },
+    ],
+    approaches: [
+      { arm: 'n', laneStorageM: [121, 122], fedByJunction: false },
+      { arm: 'e', laneStorageM: [80], fedByJunction: true },
+    ],
+    intergreens: [],
+    plans: [
+      {
+        id: 'sumo-0',
+        cycleS: 75,
+        greens: [
+          { group: 'K1', startS: 0, endS: 34 },
+          { group: 'K2', startS: 0, endS: 34, yields: true },
+          { group: 'K2', startS: 34, endS: 40 },
+          { group: 'K3', startS: 43, endS: 70 },
+          { group: 'K4', startS: 43, endS: 70 },
+          { group: 'P1', startS: 0, endS: 30 },
+        ],
+      },
+    ],
+  };
+  const core = toCoreController(J, J.plans[0], armBearings(ARMS));
+
+  it('one link per movement and lane, on lanes shared by arm, with storage and upstream; one for K4', () => {
+    expect(core.links.map((l) => [l.from, l.to, l.lane, l.turn, l.storageM, l.fedByJunction])).toEqual([
+      ['n', 'w', 'n#0', 'r', 121, false],
+      ['n', 's', 'n#0', 's', 121, false],
+      ['n', 's', 'n#1', 's', 122, false],
+      ['n', 'e', 'n#1', 'l', 122, false],
+      ['e', 'w', 'e#0', 's', 80, true],
+      ['K4', 'K4', 'K4', 's', undefined, undefined],
+      ['P1', 'P1', 'P1', 's', undefined, undefined],
+    ]);
+  });
+
+  it('phases show g while a turn gives way, G under its arrow, y during each group amber', () => {
+    expect(core.phases).toEqual([
+      { durationS: 30, state: 'GGGgrrG' },
+      { durationS: 4, state: 'GGGgrrr' },
+      { durationS: 3, state: 'yyyGrrr' },
+      { durationS: 3, state: 'rrrGrrr' },
+      { durationS: 3, state: 'rrryrrr' },
+      { durationS: 27, state: 'rrrrGGr' },
+      { durationS: 3, state: 'rrrryyr' },
+      { durationS: 2, state: 'rrrrrrr' },
+    ]);
+    // the stage diagram: K2's two greens in one bar, K4 shown though no camera counts it
+    expect(groupGreens(J, core.phases).map((g) => [g.group, g.greens])).toEqual([
+      ['K1', [[0, 34]]],
+      ['K2', [[0, 40]]],
+      ['K3', [[43, 70]]],
+      ['K4', [[43, 70]]],
+      ['P1', [[0, 30]]],
+    ]);
+  });
+});

@@ -15,17 +15,34 @@ import {
 } from '@passage/core';
 import type { ClassifiedMovement } from '@passage/store';
 
+export interface RegistryMovement {
+  from: string;
+  to: string;
+  /** Lanes of the entry arm serving it (0 = kerb side); unset: one lane group per (group, arm). */
+  lanes?: number[];
+  turn?: 'r' | 's' | 'l' | 't';
+  /** Yields to opposing traffic (SUMO's `g`): a permitted turn. */
+  permitted?: boolean;
+}
 export interface RegistryGroup {
   id: string;
-  movements?: { from: string; to: string }[];
+  movements?: RegistryMovement[];
   kind?: 'vehicle' | 'pedestrian' | 'bicycle';
   minGreenS?: number;
+  /** Amber after each green, seconds. */
+  amberS?: number;
+}
+export interface RegistryApproach {
+  arm: string;
+  laneStorageM?: number[];
+  fedByJunction?: boolean;
 }
 export interface RegistryPlan {
   id: string;
   cycleS: number;
   offsetS?: number;
-  greens: { group: string; startS: number; endS: number }[];
+  /** `yields`: the group's turns give way during this green (unset: as its movements' `permitted` says). */
+  greens: { group: string; startS: number; endS: number; yields?: boolean }[];
   days?: number[];
   from?: string;
   to?: string;
@@ -36,6 +53,7 @@ export interface RegistryController {
   name: string;
   cameraIds: string[];
   signalGroups: RegistryGroup[];
+  approaches?: RegistryApproach[];
   intergreens: { from: string; to: string; s: number }[];
   plans: RegistryPlan[];
 }
@@ -84,39 +102,73 @@ function inGreen(t: number, g: { startS: number; endS: number }, cycle: number):
 }
 
 /**
- * The `SignalController` of one plan: one link per (vehicle group, movement), its lane group the group's share of
- * one approach (`group|arm`: opposing approaches of a group are separate lane groups); one pedestrian link per
- * pedestrian group; phases cut at every green start and end, each showing `G` to the groups green in it.
+ * The links of a controller in state-string order, each with its group: one per (vehicle group, movement, lane)
+ * — a movement without `lanes` is one link on the lane group `group|arm` (opposing approaches of a group are
+ * separate lane groups), with `lanes` one link per lane on the shared lane `arm#k`, with the approach's storage —
+ * one per pedestrian group, and one empty link for a vehicle group that serves no camera arm (an approach no
+ * camera sees: it keeps its stage in the plan, with no measured flow).
+ */
+export function registryLinks(
+  c: RegistryController,
+  bearings: ReadonlyMap<string, number>,
+): { link: SignalLink; group: string; permitted: boolean }[] {
+  const approach = new Map((c.approaches ?? []).map((a) => [a.arm, a]));
+  const out: { link: SignalLink; group: string; permitted: boolean }[] = [];
+  const add = (link: Omit<SignalLink, 'index'>, group: string, permitted = false) =>
+    out.push({ link: { index: out.length, ...link }, group, permitted });
+  for (const g of c.signalGroups) {
+    if (g.kind === 'pedestrian') {
+      add({ from: g.id, to: g.id, lane: g.id, turn: 's', pedestrian: true }, g.id);
+      continue;
+    }
+    const ms = g.movements ?? [];
+    if (ms.length === 0) add({ from: g.id, to: g.id, lane: g.id, turn: 's' }, g.id);
+    for (const m of ms) {
+      const a = approach.get(m.from);
+      const turn = m.turn ?? turnOf(bearings, m.from, m.to);
+      const upstream = a?.fedByJunction === undefined ? {} : { fedByJunction: a.fedByJunction };
+      if (!m.lanes) add({ from: m.from, to: m.to, lane: `${g.id}|${m.from}`, turn, ...upstream }, g.id, m.permitted);
+      for (const k of m.lanes ?? []) {
+        const storageM = a?.laneStorageM?.[k];
+        add(
+          {
+            from: m.from,
+            to: m.to,
+            lane: `${m.from}#${k}`,
+            turn,
+            ...upstream,
+            ...(storageM === undefined ? {} : { storageM }),
+          },
+          g.id,
+          m.permitted,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The `SignalController` of one plan (links of `registryLinks`): phases cut at every green start and end and at
+ * every amber end, each showing `G` to the groups green in it (`g` where they give way: the green's `yields`, else
+ * the movement's `permitted`) and `y` to those in their amber.
  */
 export function toCoreController(
   c: RegistryController,
   plan: RegistryPlan,
   bearings: ReadonlyMap<string, number>,
 ): SignalController {
-  const links: SignalLink[] = [];
-  const groupOfLink: string[] = [];
-  for (const g of c.signalGroups) {
-    if (g.kind === 'pedestrian') {
-      links.push({ index: links.length, from: g.id, to: g.id, lane: g.id, turn: 's', pedestrian: true });
-      groupOfLink.push(g.id);
-      continue;
-    }
-    for (const m of g.movements ?? []) {
-      links.push({
-        index: links.length,
-        from: m.from,
-        to: m.to,
-        lane: `${g.id}|${m.from}`,
-        turn: turnOf(bearings, m.from, m.to),
-      });
-      groupOfLink.push(g.id);
-    }
-  }
+  const rl = registryLinks(c, bearings);
+  const amberOf = new Map(c.signalGroups.map((g) => [g.id, g.kind === 'pedestrian' ? 0 : (g.amberS ?? 0)]));
   const cycle = plan.cycleS;
+  const wrap = (v: number) => ((v % cycle) + cycle) % cycle;
+  const ambers = plan.greens
+    .filter((g) => (amberOf.get(g.group) ?? 0) > 0)
+    .map((g) => ({ group: g.group, startS: g.endS, endS: g.endS + (amberOf.get(g.group) ?? 0) }));
   const cuts = new Set<number>([0, cycle]);
-  for (const g of plan.greens) {
+  for (const g of [...plan.greens, ...ambers]) {
     for (const v of [g.startS, g.endS]) {
-      const x = v >= cycle ? v - cycle : v;
+      const x = wrap(v);
       if (x > 0 && x < cycle) cuts.add(x);
     }
   }
@@ -124,11 +176,13 @@ export function toCoreController(
   const phases: SignalPhase[] = [];
   for (let i = 0; i + 1 < times.length; i++) {
     const mid = (times[i] + times[i + 1]) / 2;
-    const green = new Set(plan.greens.filter((g) => inGreen(mid, g, cycle)).map((g) => g.group));
-    phases.push({
-      durationS: times[i + 1] - times[i],
-      state: groupOfLink.map((g) => (green.has(g) ? 'G' : 'r')).join(''),
-    });
+    const green = new Map(plan.greens.filter((g) => inGreen(mid, g, cycle)).map((g) => [g.group, g.yields]));
+    const amber = new Set(ambers.filter((g) => inGreen(mid, g, cycle)).map((g) => g.group));
+    const aspect = (l: (typeof rl)[number]): string => {
+      if (green.has(l.group)) return (green.get(l.group) ?? l.permitted) ? 'g' : 'G';
+      return amber.has(l.group) ? 'y' : 'r';
+    };
+    phases.push({ durationS: times[i + 1] - times[i], state: rl.map(aspect).join('') });
   }
   // Merge consecutive phases with the same state (a cut that changes nothing).
   const merged: SignalPhase[] = [];
@@ -137,7 +191,7 @@ export function toCoreController(
     if (last && last.state === p.state) last.durationS += p.durationS;
     else merged.push({ ...p });
   }
-  return { id: c.id, links, phases: merged, offsetS: plan.offsetS };
+  return { id: c.id, links: rl.map((l) => l.link), phases: merged, offsetS: plan.offsetS };
 }
 
 /** Green intervals [start, end) of each signal group within the cycle of a list of phases (stage diagram). */
@@ -146,15 +200,9 @@ export function groupGreens(
   phases: readonly SignalPhase[],
 ): { group: string; kind: string; greens: [number, number][] }[] {
   const linksOf = new Map<string, number[]>();
-  let i = 0;
-  for (const g of c.signalGroups) {
-    const n = g.kind === 'pedestrian' ? 1 : (g.movements ?? []).length;
-    linksOf.set(
-      g.id,
-      Array.from({ length: n }, (_, k) => i + k),
-    );
-    i += n;
-  }
+  registryLinks(c, new Map()).forEach((l, i) => {
+    linksOf.set(l.group, [...(linksOf.get(l.group) ?? []), i]);
+  });
   return c.signalGroups.map((g) => {
     const idx = linksOf.get(g.id) ?? [];
     const greens: [number, number][] = [];

@@ -118,6 +118,7 @@ async function loadControllers(ctx: ApiContext, id?: string): Promise<Loaded[]> 
       name: x.name,
       cameraIds: x.camera_ids,
       signalGroups: cfg.signalGroups ?? [],
+      ...(cfg.approaches ? { approaches: cfg.approaches } : {}),
       intergreens: cfg.intergreens ?? [],
       plans: cfg.plans ?? [],
     };
@@ -550,15 +551,18 @@ export function signalsRoutes(app: FastifyInstance, ctx: ApiContext): void {
           delayS: e.delayS,
           los: e.los,
           groups: groupGreens(j.c, e.phases),
-          approaches: e.approaches.map((a) => ({
-            approach: a.approach,
-            name: j.arms.get(a.approach)?.name ?? a.approach,
-            flowPcuH: a.flowPcuH,
-            delayS: a.delayS,
-            los: a.los,
-            X: a.X,
-            queue95Pcu: a.queue95Pcu,
-          })),
+          // an approach no camera sees (a group serving no arm) has no measured flow to show
+          approaches: e.approaches
+            .filter((a) => j.arms.has(a.approach))
+            .map((a) => ({
+              approach: a.approach,
+              name: j.arms.get(a.approach)?.name ?? a.approach,
+              flowPcuH: a.flowPcuH,
+              delayS: a.delayS,
+              los: a.los,
+              X: a.X,
+              queue95Pcu: a.queue95Pcu,
+            })),
         };
       };
       // Time-of-day periods: 15-minute slots of the local day (mean over the days of the range), segmented.

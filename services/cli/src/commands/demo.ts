@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassageError } from '@passage/config';
-import { evaluateStored, formatReport, loadScenario, runReplay } from '@passage/sim';
+import { evaluateStored, formatReport, loadScenario, loadWorldSignalControllers, runReplay } from '@passage/sim';
 import { loadScenarioMetadata, migrate, openStore, storeOptionsFromConfig } from '@passage/store';
 import { materialiseExpandedOd, startEmbeddedReplay } from '@passage/workers';
 import { COMMON, parseFlags } from '../args.ts';
@@ -58,7 +58,10 @@ export async function run(argv: string[]): Promise<number> {
   await migrate(store.client);
   for (const t of DEMO_TABLES) await store.client.command({ query: `TRUNCATE TABLE IF EXISTS ${t}` });
   const meta = await loadScenarioMetadata(store.client, resolve(dir, 'scenario.json'));
-  console.log(`Loaded ${meta.sites} sites and ${meta.devices} devices of scenario ${meta.scenario}.`);
+  const controllers = await loadWorldSignalControllers(store.client, dir, meta.scenario);
+  console.log(
+    `Loaded ${meta.sites} sites, ${meta.devices} devices and ${controllers} signal controllers of scenario ${meta.scenario}.`,
+  );
 
   let api: { url: string; close(): Promise<void> } | undefined;
   if (!values['no-serve']) {

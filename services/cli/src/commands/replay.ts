@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { PassageError } from '@passage/config';
-import { loadScenario, type ReplayTopic, runReplay } from '@passage/sim';
+import { loadScenario, loadWorldSignalControllers, type ReplayTopic, runReplay } from '@passage/sim';
 import { loadScenarioMetadata, migrate, openStore, storeOptionsFromConfig } from '@passage/store';
 import { KafkaTransport, kafkaConnection, StreamMetrics } from '@passage/stream';
 import { eventTimeOfRecord, materialiseExpandedOd, startEmbeddedReplay } from '@passage/workers';
@@ -76,7 +76,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await migrate(store.client);
     // The sites of the replayed world (or the configured registry) go into the store with the data.
-    await loadScenarioMetadata(store.client, cfg.sitesFile);
+    const meta = await loadScenarioMetadata(store.client, cfg.sitesFile);
+    // A world read from its scenario.json: its signal controllers come from its SUMO network (docs/SITES.md).
+    if (!config.sitesFile) {
+      const n = await loadWorldSignalControllers(store.client, dir, meta.scenario);
+      if (n > 0) console.error(`stored ${n} signal controllers of the world's SUMO network`);
+    }
     const emb = await startEmbeddedReplay(Object.freeze(cfg), store, log, sim.scenario.start);
     const r = await runReplay(sim, { publish: (topic, recs) => emb.publish(config.topics[topic], recs) }, opts);
     await emb.close();

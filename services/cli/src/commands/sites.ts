@@ -12,6 +12,7 @@ import {
   registryFromScenario,
   validateRegistry,
 } from '@passage/registry';
+import { registryControllersOfWorld } from '@passage/sim';
 import { parseFlags } from '../args.ts';
 
 export const help = `passage sites validate <registry.json> [--json]
@@ -25,7 +26,8 @@ passage sites export <scenario-dir> [--out <file>]
              ${MAX_VIEW_DISTANCE_M} m), overlapping arms, zones without polygons, sighting sites without positions.
              Prints each camera's reprojection error. Exit code 1 when there is an error, 0 otherwise.
   export     writes the registry of a simulated world (its scenario.json without the simulation: time base,
-             seed, declared faults) to <scenario-dir>/registry.json, or --out.`;
+             seed, declared faults; with the signal controllers of its SUMO network that its cameras watch) to
+             <scenario-dir>/registry.json, or --out.`;
 
 const SCHEMA = fileURLToPath(new URL('../../../../infra/registry/registry.schema.json', import.meta.url));
 
@@ -102,7 +104,15 @@ function exportRegistry(dirArg: string, out: string | undefined): number {
     );
   }
   const target = resolve(out ?? join(dirname(file), 'registry.json'));
-  const registry = { $schema: relative(dirname(target), SCHEMA), ...registryFromScenario(doc) };
+  const registry: Record<string, unknown> = {
+    $schema: relative(dirname(target), SCHEMA),
+    ...registryFromScenario(doc),
+  };
+  // The world's signal controllers, from its SUMO network (the programs of the junctions its cameras watch).
+  if (!registry.signalControllers && existsSync(join(dirname(file), 'sumo', 'net.xml.gz'))) {
+    const controllers = registryControllersOfWorld(dirname(file));
+    if (controllers.length > 0) registry.signalControllers = controllers;
+  }
   const r = validateRegistry(registry);
   if (r.errors.length > 0) {
     console.error(`${r.errors.length} error(s):\n${formatIssues(r.errors)}`);
@@ -116,6 +126,7 @@ function exportRegistry(dirArg: string, out: string | undefined): number {
       counters: r.registry?.counters.length,
       sightingSites: r.registry?.sightingSites.length,
       zones: r.registry?.zones.length,
+      signalControllers: r.registry?.signalControllers.length,
     }),
   );
   return 0;

@@ -1,3 +1,4 @@
 export * from './plan-world.ts';
+export * from './registry-import.ts';
 export * from './sumo-tls.ts';
 export * from './verify.ts';
