@@ -235,7 +235,16 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
       '--json',
     );
     expect(v.code, v.err).toBe(0);
-    const report = JSON.parse(v.out) as { summary: { variant: string; vehicles: number; meanTimeLossS: number }[] };
+    type J = { timeLossS: number; vehicles: number; stops: number; queueM: number };
+    const report = JSON.parse(v.out) as {
+      summary: {
+        variant: string;
+        vehicles: number;
+        meanTimeLossS: number;
+        perJunction: Record<string, number>;
+        junctions: Record<string, J>;
+      }[];
+    };
     expect(report.summary.map((x) => x.variant).sort()).toEqual([
       'actuated',
       'current',
@@ -245,6 +254,15 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
     for (const x of report.summary) {
       expect(x.vehicles).toBeGreaterThan(100);
       expect(x.meanTimeLossS).toBeGreaterThan(0);
+      // per junction: throughput, stops and queues of its approaches beside their time loss
+      expect(Object.keys(x.junctions).sort()).toEqual(['r2a0', 'r2a2', 'r3a0', 'r3a2', 'r3a4', 'r3a6', 'r3a7']);
+      for (const [j, r] of Object.entries(x.junctions)) {
+        expect(r.timeLossS).toBe(x.perJunction[j]);
+        expect(r.vehicles, j).toBeGreaterThan(10);
+        expect(r.vehicles, j).toBeLessThan(x.vehicles);
+        expect(r.stops, j).toBeGreaterThan(0);
+        expect(r.queueM, j).toBeGreaterThan(0);
+      }
     }
   }, 300_000);
 

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildApp } from '@passage/api';
 import { PassageError } from '@passage/config';
-import { loadWorldSignals, planWorld, summarise, timeOfDayXml, verifyPlans } from '@passage/sim';
+import { loadWorldSignals, planWorld, summarise, timeOfDayXml, verifyPlans, verifyReport } from '@passage/sim';
 import { movementsExtent, openStore, storeOptionsFromConfig } from '@passage/store';
 import { createLogger } from '@passage/stream';
 import { COMMON, parseFlags } from '../args.ts';
@@ -161,17 +161,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     const summary = summarise(results);
     if (values.json) console.log(JSON.stringify({ junctions, summary, runs: results }, null, 2));
-    else {
-      console.log(`junctions: ${junctions.join(', ')} (median over seeds)`);
-      console.log('variant             scale  mean time loss (s)  approach time loss (veh·h)  vs current');
-      for (const s of summary) {
-        const cur = summary.find((x) => x.variant === 'current' && x.scale === s.scale);
-        const rel = cur ? ((s.approachTimeLossS - cur.approachTimeLossS) / cur.approachTimeLossS) * 100 : 0;
-        console.log(
-          `${s.variant.padEnd(18)}  ${String(s.scale).padStart(5)}  ${s.meanTimeLossS.toFixed(1).padStart(18)}  ${(s.approachTimeLossS / 3600).toFixed(1).padStart(26)}  ${rel >= 0 ? '+' : ''}${rel.toFixed(1)} %`,
-        );
-      }
-    }
+    else console.log(verifyReport(summary, junctions));
     return 0;
   }
   const ctx = makeContext(values as { data?: string; config?: string });

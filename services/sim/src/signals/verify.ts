@@ -25,7 +25,20 @@ export interface RunResult {
   meanWaitingCount: number;
   /** Sum of time loss on the incoming edges of the studied junctions, per junction, seconds. */
   approachTimeLossS: Record<string, number>;
+  /** Per studied junction: what its approaches saw (edgeData and lane-area detectors on every approach lane). */
+  perJunction: Record<string, JunctionRun>;
   seconds: number;
+}
+
+export interface JunctionRun {
+  /** Time loss on its approaches, seconds (= `approachTimeLossS`). */
+  timeLossS: number;
+  /** Vehicles that left its approaches (throughput). */
+  vehicles: number;
+  /** Halts started on its approach lanes. */
+  stops: number;
+  /** Queue: its worst approach lane's largest jam per quarter hour, mean over the quarter hours, metres. */
+  queueM: number;
 }
 
 export interface VerifyOptions {
@@ -73,6 +86,12 @@ export async function verifyPlans(opts: VerifyOptions): Promise<RunResult[]> {
     for (const t of opts.net.tls)
       if (opts.junctions.includes(t.controller.id)) incoming.set(t.controller.id, t.incoming);
     const edges = [...new Set([...incoming.values()].flat())];
+    // Every vehicle lane approaching a studied junction, for the lane-area detectors (stops, queues).
+    const lanesOf = new Map<string, string[]>();
+    for (const t of opts.net.tls) {
+      if (!opts.junctions.includes(t.controller.id)) continue;
+      lanesOf.set(t.controller.id, [...new Set(t.controller.links.filter((l) => !l.pedestrian).map((l) => l.lane))]);
+    }
     const edgeDataFile = join(tmp, 'edgedata.add.xml');
     const variantFiles: Record<Variant, string | null> = {
       current: null,
@@ -119,9 +138,16 @@ export async function verifyPlans(opts: VerifyOptions): Promise<RunResult[]> {
           const tag = `${variant}-${seed}-${scale}`;
           const trip = join(tmp, `trip-${tag}.xml`);
           const edgeOut = join(tmp, `edge-${tag}.xml`);
+          const e2Out = join(tmp, `e2-${tag}.xml`);
+          const detectors = [...lanesOf].flatMap(([j, lanes]) =>
+            lanes.map(
+              (l) =>
+                `<laneAreaDetector id="${j}|${l}" lane="${l}" pos="0" endPos="-0.1" friendlyPos="true" period="900" file="${e2Out}"/>`,
+            ),
+          );
           writeFileSync(
             edgeDataFile,
-            `<additional><edgeData id="passage" file="${edgeOut}" excludeEmpty="true" edges="${edges.join(' ')}"/></additional>\n`,
+            `<additional><edgeData id="passage" file="${edgeOut}" excludeEmpty="true" edges="${edges.join(' ')}"/>${detectors.join('')}</additional>\n`,
           );
           const adds = [join(sumoDir, 'busstops.add.xml'), edgeDataFile];
           const v = variantFiles[variant];
@@ -158,13 +184,31 @@ export async function verifyPlans(opts: VerifyOptions): Promise<RunResult[]> {
           };
           const intervals = [edgeDoc.meandata?.interval ?? []].flat() as { edge?: unknown }[];
           const lossByEdge = new Map<string, number>();
+          const leftByEdge = new Map<string, number>();
           for (const iv of intervals) {
             for (const e of [iv.edge ?? []].flat() as Record<string, string>[]) {
               lossByEdge.set(e.id, (lossByEdge.get(e.id) ?? 0) + Number(e.timeLoss ?? 0));
+              leftByEdge.set(e.id, (leftByEdge.get(e.id) ?? 0) + Number(e.left ?? 0));
             }
           }
           const approachTimeLossS: Record<string, number> = {};
           for (const [j, es] of incoming) approachTimeLossS[j] = es.reduce((a, e) => a + (lossByEdge.get(e) ?? 0), 0);
+          const lanes = laneDetectorTotals(
+            [
+              (parser.parse(readFileSync(e2Out, 'utf8')) as { detector?: { interval?: unknown } }).detector?.interval ??
+                [],
+            ].flat() as Record<string, string>[],
+          );
+          const perJunction: Record<string, JunctionRun> = {};
+          for (const [j, es] of incoming) {
+            const mine = (lanesOf.get(j) ?? []).map((l) => lanes.get(`${j}|${l}`) ?? { stops: 0, queueM: 0 });
+            perJunction[j] = {
+              timeLossS: approachTimeLossS[j],
+              vehicles: es.reduce((a, e) => a + (leftByEdge.get(e) ?? 0), 0),
+              stops: mine.reduce((a, l) => a + l.stops, 0),
+              queueM: Math.max(0, ...mine.map((l) => l.queueM)),
+            };
+          }
           const r: RunResult = {
             variant,
             seed,
@@ -173,6 +217,7 @@ export async function verifyPlans(opts: VerifyOptions): Promise<RunResult[]> {
             meanTimeLossS,
             meanWaitingCount,
             approachTimeLossS,
+            perJunction,
             seconds: (performance.now() - started) / 1000,
           };
           say(
@@ -198,6 +243,24 @@ export async function verifyPlans(opts: VerifyOptions): Promise<RunResult[]> {
   }
 }
 
+/**
+ * Per lane-area detector (`<junction>|<lane>`), from its 15-minute intervals: halts started, and the mean over the
+ * intervals of each interval's largest jam (metres).
+ */
+export function laneDetectorTotals(
+  intervals: readonly Record<string, string>[],
+): Map<string, { stops: number; queueM: number }> {
+  const acc = new Map<string, { stops: number; jam: number; n: number }>();
+  for (const iv of intervals) {
+    const a = acc.get(iv.id) ?? { stops: 0, jam: 0, n: 0 };
+    a.stops += Number(iv.startedHalts ?? 0);
+    a.jam += Number(iv.maxJamLengthInMeters ?? 0);
+    a.n++;
+    acc.set(iv.id, a);
+  }
+  return new Map([...acc].map(([id, a]) => [id, { stops: a.stops, queueM: a.n > 0 ? a.jam / a.n : 0 }]));
+}
+
 export interface VariantSummary {
   variant: Variant;
   scale: number;
@@ -205,6 +268,8 @@ export interface VariantSummary {
   meanTimeLossS: number;
   approachTimeLossS: number;
   perJunction: Record<string, number>;
+  /** Medians over seeds per junction: time loss, throughput, stops and queue (`JunctionRun`). */
+  junctions: Record<string, JunctionRun>;
   vehicles: number;
   meanWaitingCount: number;
 }
@@ -225,8 +290,44 @@ export function summarise(results: readonly RunResult[]): VariantSummary[] {
       meanTimeLossS: median(rs.map((r) => r.meanTimeLossS)),
       approachTimeLossS: median(rs.map((r) => Object.values(r.approachTimeLossS).reduce((a, b) => a + b, 0))),
       perJunction,
+      junctions: Object.fromEntries(
+        junctions.map((j) => {
+          const m = (k: keyof JunctionRun) => median(rs.map((r) => r.perJunction[j]?.[k] ?? 0));
+          return [j, { timeLossS: m('timeLossS'), vehicles: m('vehicles'), stops: m('stops'), queueM: m('queueM') }];
+        }),
+      ),
       vehicles: median(rs.map((r) => r.vehicles)),
       meanWaitingCount: median(rs.map((r) => r.meanWaitingCount)),
     };
   });
+}
+
+/**
+ * The closed-loop report: per variant and scale the mean vehicle time loss and the approaches' time loss against
+ * the current plans, then per junction time loss, throughput, stops per vehicle and queue (medians over seeds).
+ */
+export function verifyReport(summary: readonly VariantSummary[], junctions: readonly string[]): string {
+  const lines = [
+    `junctions: ${junctions.join(', ')} (median over seeds)`,
+    'variant             scale  mean time loss (s)  approach time loss (veh·h)  vs current',
+  ];
+  const current = (scale: number) => summary.find((x) => x.variant === 'current' && x.scale === scale);
+  const pct = (v: number, ref: number | undefined) =>
+    ref ? `${v >= ref ? '+' : ''}${(((v - ref) / ref) * 100).toFixed(1)} %` : '–';
+  for (const s of summary) {
+    lines.push(
+      `${s.variant.padEnd(18)}  ${String(s.scale).padStart(5)}  ${s.meanTimeLossS.toFixed(1).padStart(18)}  ${(s.approachTimeLossS / 3600).toFixed(1).padStart(26)}  ${pct(s.approachTimeLossS, current(s.scale)?.approachTimeLossS)}`,
+    );
+  }
+  lines.push('', 'junction  variant             scale  time loss (veh·h)  vs current  vehicles  stops/veh  queue (m)');
+  for (const j of junctions) {
+    for (const s of summary) {
+      const r = s.junctions[j];
+      if (!r) continue;
+      lines.push(
+        `${j.padEnd(8)}  ${s.variant.padEnd(18)}  ${String(s.scale).padStart(5)}  ${(r.timeLossS / 3600).toFixed(2).padStart(17)}  ${pct(r.timeLossS, current(s.scale)?.junctions[j]?.timeLossS).padStart(10)}  ${String(Math.round(r.vehicles)).padStart(8)}  ${(r.vehicles > 0 ? r.stops / r.vehicles : 0).toFixed(2).padStart(9)}  ${r.queueM.toFixed(0).padStart(9)}`,
+      );
+    }
+  }
+  return lines.join('\n');
 }
