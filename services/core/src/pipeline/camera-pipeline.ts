@@ -56,8 +56,13 @@ export interface CameraPipelineOptions {
    * {@link ScoreDistribution} of that group's box scores, and its `tracker` thresholds are scaled by that
    * distribution's factor: the affine map of the group's median and 90th percentile onto those of the detector the
    * thresholds were set for (`GROUP_SCORE_REFERENCES`): 1 for a detector like it, lower for one that scores a
-   * group lower (small road users often score lower on weak detectors). Options given here override every
-   * group's. `false` keeps the fixed thresholds. @default true
+   * group lower (small road users often score lower on weak detectors). Until a group has seen `warmup` boxes of
+   * its own, its factor is that of all the camera's boxes pooled (matched to the all-box reference): a rare group
+   * (two-wheelers) at a low frame rate would otherwise keep the fixed thresholds for many minutes after a start
+   * (1,000 boxes are 10–20 min of two-wheelers at 5 fps). chartres-centre 1800–3600 s through 5 fps variants (masts
+   * 4–6 m, anet-like convention, `diagnose-crossings.ts`): motorcycle crossings counted by a track 81.0 → 83.7 %,
+   * bicycle 88.3 → 89.6 %. Options given here override every group's. `false` keeps the fixed thresholds.
+   * @default true
    */
   adaptiveScores?: Partial<ScoreAdaptOptions> | boolean;
   counter?: Omit<CameraCounterOptions, 'lines' | 'zones'>;
@@ -186,6 +191,15 @@ export const PIPELINE_TRACKER_DEFAULTS: Readonly<Partial<ByteTrackerOptions>> = 
 
 /** Frame rate ByteTrack's Kalman noise weights were set for (MOT17, 30 fps). */
 const KALMAN_REFERENCE_FPS = 30;
+/**
+ * Young tracks' IoU buffer (`youngTrackBuffer`) per unit of 30 / fps − 1: 0 at 30 fps, 0.1 at 15 fps, 0.2 at
+ * 10 fps, 0.5 at 5 fps, at most `YOUNG_BUFFER_MAX`. chartres-centre 1800–3600 s through 5 fps variants (masts 4–6 m,
+ * anet-like convention, `diagnose-crossings.ts`, pooled score warm-up on): motorcycle crossings counted by a track
+ * 83.7 / 85.6 / 86.3 / 87.3 % with buffers 0 / 0.3 / 0.5 / 0.8, bicycle 89.6 / 91.7 / 92.4 / 92.5 %; at 0.8
+ * pedestrian false positives 389 → 400 and car fragment duplicates 126 → 135 (at 0.5: 392, 131).
+ */
+const YOUNG_BUFFER_PER_FRAME_SCALE = 0.1;
+const YOUNG_BUFFER_MAX = 0.5;
 
 /**
  * The tracker options of a camera: `PIPELINE_TRACKER_DEFAULTS`, then the velocity noise made frame-rate aware, then
@@ -205,6 +219,7 @@ export function pipelineTrackerOptions(
     fps,
     ...PIPELINE_TRACKER_DEFAULTS,
     stdWeightVelocity: BYTE_TRACKER_DEFAULTS.stdWeightVelocity * scale,
+    youngTrackBuffer: Math.min(YOUNG_BUFFER_MAX, YOUNG_BUFFER_PER_FRAME_SCALE * (scale - 1)),
     ...tracker,
   };
 }
@@ -397,6 +412,8 @@ export class CameraPipeline {
   /** Per class group, the camera's recent detection scores (undefined: fixed thresholds). */
   private readonly scores: ScoreDistribution[] | undefined;
   private readonly scoreFactors: number[];
+  /** The camera's scores over all class groups, for groups still warming up (undefined: one group, or fixed). */
+  private readonly pooledScores: ScoreDistribution | undefined;
   private readonly counter: CameraCounter;
   private readonly riderMatchMs: number;
   /** Per group: global object index of each group-local detection. */
@@ -477,6 +494,16 @@ export class CameraPipeline {
                 ...(adapt === true ? {} : adapt),
               }),
           );
+    // All boxes of the camera, for the class groups still warming up (see `adaptiveScores`).
+    this.pooledScores =
+      adapt === false || groups === 1
+        ? undefined
+        : new ScoreDistribution({
+            ...GROUP_SCORE_REFERENCES[GROUPS],
+            threshold: this.trackers[0].options.newTrackThresh,
+            minFactor: MIN_SCORE_FACTOR,
+            ...(adapt === true ? {} : adapt),
+          });
     this.scoreFactors = this.trackers.map(() => 1);
     this.riderMatchMs = o.riderMatchMs ?? 3000;
     this.counter = new CameraCounter({ ...o.counter, lines: o.lines, zones: o.zones });
@@ -581,9 +608,15 @@ export class CameraPipeline {
     const scores = this.scores;
     if (scores) {
       const one = scores.length === 1;
-      for (let i = 0; i < nObj; i++) scores[one ? 0 : classGroup(objects[i].cls)].add(objects[i].score);
+      const pooled = this.pooledScores;
+      for (let i = 0; i < nObj; i++) {
+        scores[one ? 0 : classGroup(objects[i].cls)].add(objects[i].score);
+        pooled?.add(objects[i].score);
+      }
       for (let g = 0; g < scores.length; g++) {
-        const f = scores[g].factor();
+        const own = scores[g];
+        // A group with too few boxes of its own yet follows the camera's pooled distribution (see `adaptiveScores`).
+        const f = own.count >= own.options.warmup || !pooled ? own.factor() : pooled.factor();
         if (f !== this.scoreFactors[g]) {
           this.scoreFactors[g] = f;
           this.trackers[g].scaleScoreThresholds(f);

@@ -241,3 +241,36 @@ describe('ByteTracker lostInSecondAssociation', () => {
     expect(() => new ByteTracker({ lostInSecondAssociation: 0.5 })).toThrow(/lostInSecondAssociation/);
   });
 });
+
+describe('ByteTracker youngTrackBuffer', () => {
+  // A weak 100 × 60 px box (score 0.4: below the new-track 0.6, above the tentative-birth 0.3) moving 50 px a frame,
+  // as a motorcycle seen at 5 fps. Its tentative track is predicted where it was born (no velocity yet): plain IoU
+  // with the next box 50 × 60 / (2 × 6000 − 3000) = 0.33 < 1 − lowMatchThresh 0.5, so it never gets its second box.
+  // Widened by 0.5 of their size on each side (200 × 120 px): 150 × 120 / (2 × 24000 − 18000) = 0.6 ≥ 0.5.
+  const reported = (buffer: number): number[] => {
+    // Velocity noise as the camera pipeline sets it at 5 fps (× 30 / fps): once young, the Kalman filter follows.
+    const t = new ByteTracker({
+      fps: 5,
+      minHits: 1,
+      lowBirthHits: 2,
+      stdWeightVelocity: 6 / 160,
+      youngTrackBuffer: buffer,
+    });
+    const seen: number[] = [];
+    for (let k = 0; k < 6; k++) seen.push(...ids(t, k * 200, [box(100 + 50 * k, 300, 0.4, 'motorcycle', 100, 60)]));
+    return seen;
+  };
+
+  it('0 (ByteTrack): the tentative track of a fast weak box dies every frame, nothing is reported', () => {
+    expect(reported(0)).toEqual([]);
+  });
+
+  it('0.5: the buffered IoU gives the tentative track its second box; one track from the second frame on', () => {
+    expect(reported(0.5)).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('is a share of the box size in [0, 2]', () => {
+    expect(() => new ByteTracker({ youngTrackBuffer: -0.1 })).toThrow(TrackerConfigError);
+    expect(() => new ByteTracker({ youngTrackBuffer: 3 })).toThrow(/youngTrackBuffer/);
+  });
+});

@@ -119,6 +119,35 @@ function iou(a: Float64Array, ao: number, b: Float64Array, bo: number): number {
   return union > 0 ? inter / union : 0;
 }
 
+/** A track matched in fewer frames than this is young (see `youngTrackBuffer`). */
+const YOUNG_HITS = 3;
+
+/**
+ * IoU of boxes a and b ([x1, y1, x2, y2]) each widened by `k` × its own width and height on each side (the
+ * buffered IoU of C-BIoU).
+ */
+function bufferedIou(a: Float64Array, ao: number, b: Float64Array, bo: number, k: number): number {
+  const aw = (a[ao + 2] - a[ao]) * k;
+  const ah = (a[ao + 3] - a[ao + 1]) * k;
+  const bw = (b[bo + 2] - b[bo]) * k;
+  const bh = (b[bo + 3] - b[bo + 1]) * k;
+  const ax1 = a[ao] - aw;
+  const ax2 = a[ao + 2] + aw;
+  const bx1 = b[bo] - bw;
+  const bx2 = b[bo + 2] + bw;
+  const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1);
+  if (iw <= 0) return 0;
+  const ay1 = a[ao + 1] - ah;
+  const ay2 = a[ao + 3] + ah;
+  const by1 = b[bo + 1] - bh;
+  const by2 = b[bo + 3] + bh;
+  const ih = Math.min(ay2, by2) - Math.max(ay1, by1);
+  if (ih <= 0) return 0;
+  const inter = iw * ih;
+  const union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
+  return union > 0 ? inter / union : 0;
+}
+
 export class ByteTracker {
   readonly options: Readonly<ByteTrackerOptions>;
   /** Frames a lost track survives (derived from fps and trackBuffer). */
@@ -465,15 +494,17 @@ export class ByteTracker {
     if (nT === 0 || nD === 0) return;
     if (this.costBuf.length < nT * nD) this.costBuf = new Float64Array(Math.max(nT * nD, this.costBuf.length * 2));
     const cost = this.costBuf;
+    const buffer = this.options.youngTrackBuffer;
     for (let i = 0; i < nT; i++) {
       const bo = tracks[i] * 4;
+      const young = buffer > 0 && this.hits[tracks[i]] < YOUNG_HITS;
       for (let j = 0; j < nD; j++) {
         const d = dets[j];
         if (this.detUsed[d]) {
           cost[i * nD + j] = Number.POSITIVE_INFINITY;
           continue;
         }
-        const v = iou(this.box, bo, this.detBox, d * 4);
+        const v = young ? bufferedIou(this.box, bo, this.detBox, d * 4, buffer) : iou(this.box, bo, this.detBox, d * 4);
         cost[i * nD + j] = 1 - (fuse ? v * this.detScore[d] : v);
       }
     }

@@ -91,6 +91,16 @@ export interface ByteTrackerOptions {
   /** Lowest score of a tentative birth, as a share of the new-track threshold (see `lowBirthHits`). @default 0.5 */
   lowBirthScore: number;
   /**
+   * Buffered IoU for young tracks (matched in fewer than 3 frames, their Kalman velocity not learnt yet): in every
+   * association their predicted box and each candidate box are widened by this share of their own width and
+   * height on each side before the IoU is taken (the buffered IoU of C-BIoU, Yang et al., WACV 2023). At a low
+   * frame rate a fast road user's box moves by most of its width between frames, so a newborn track, predicted
+   * where it was, overlaps its next box too little and a tentative track (`lowBirthHits`) never gets its second
+   * box. `0`: plain IoU (ByteTrack).
+   * @default 0
+   */
+  youngTrackBuffer: number;
+  /**
    * Confirm tracks born in the first frame a tracker sees (ByteTrack behaviour: there is no
    * history to confirm them against).
    * @default true
@@ -149,6 +159,7 @@ export const BYTE_TRACKER_DEFAULTS: Readonly<Omit<ByteTrackerOptions, 'newTrackT
   minHits: 2,
   lowBirthHits: 0,
   lowBirthScore: 0.5,
+  youngTrackBuffer: 0,
   confirmFirstFrame: true,
   duplicateIouDistance: 0.15,
   historyMinStep: 4,
@@ -195,6 +206,10 @@ export function resolveByteTrackerOptions(options: Partial<ByteTrackerOptions> =
   check(
     o.lowBirthScore > 0 && o.lowBirthScore <= 1,
     `Tracker option lowBirthScore is a share in (0, 1] (got ${o.lowBirthScore}).`,
+  );
+  check(
+    o.youngTrackBuffer >= 0 && o.youngTrackBuffer <= 2,
+    `Tracker option youngTrackBuffer is a share of the box size in [0, 2] (got ${o.youngTrackBuffer}).`,
   );
   check(
     Number.isInteger(o.historyMaxPoints) && o.historyMaxPoints >= 2,
