@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../prng.ts';
-import { dispersionFromCounts, estimateOdGls, type GlsCell, type GlsCount } from './estimate.ts';
+import { dispersionFromCounts, estimateOdGls, fitVarianceScale, type GlsCell, type GlsCount } from './estimate.ts';
 import { binomial, poisson } from './fixtures/draws.ts';
 
 describe('estimateOdGls', () => {
@@ -158,5 +158,20 @@ describe('estimateOdGls', () => {
     const phi2 = dispersionFromCounts(cells, counts);
     expect(phi2).toBeGreaterThan(0.03);
     expect(phi2).toBeLessThan(0.05);
+  });
+});
+
+describe('fitVarianceScale: the posterior variance scale from the counts’ own misfit', () => {
+  it('shrinks the Birge ratio towards 1 by 20 pseudo-counts: narrower where the counts fit, wider where not', () => {
+    // dreux-grid's motor hour (63 counts, misfit 0.374): (63 · 0.374 + 20) / 83 = 0.52484, sd × 0.7245.
+    expect(fitVarianceScale(0.374, 63)).toBeCloseTo((63 * 0.374 + 20) / 83, 12);
+    expect(fitVarianceScale(0.374, 63)).toBeCloseTo(0.52484, 5);
+    // A misfit of 2.5 over 20 counts: (50 + 20) / 40 = 1.75.
+    expect(fitVarianceScale(2.5, 20)).toBe(1.75);
+    // Few counts say little: misfit 0 over 2 counts → 20 / 22.
+    expect(fitVarianceScale(0, 2)).toBeCloseTo(0.90909, 5);
+    // No count, or no finite misfit: unchanged.
+    expect(fitVarianceScale(0.3, 0)).toBe(1);
+    expect(fitVarianceScale(Number.NaN, 10)).toBe(1);
   });
 });

@@ -241,3 +241,16 @@ export function dispersionFromCounts(cells: readonly GlsCell[], counts: readonly
   }
   return den > 0 ? Math.max(0, num / den) : 0;
 }
+
+/**
+ * Variance scale of a GLS fit from its own counts: the posterior variances are multiplied by
+ * s² = (m · misfit + priorDof) / (m + priorDof), the Birge ratio `misfit` (rᵀS⁻¹r / m, a χ²/m with m degrees of
+ * freedom when V₀ and R are right) shrunk towards 1 by `priorDof` pseudo-counts (its sampling spread is √(2/m):
+ * with few counts it says little). Below 1 the counts agree with the prior better than the stated variances allow
+ * (a layout whose counts the model fits well: narrower intervals), above 1 worse (wider). The caller bounds the
+ * result below by the sampling error.
+ */
+export function fitVarianceScale(misfit: number, m: number, priorDof = 20): number {
+  if (!(m > 0) || !Number.isFinite(misfit) || misfit < 0) return 1;
+  return (m * misfit + priorDof) / (m + priorDof);
+}

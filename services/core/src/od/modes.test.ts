@@ -20,6 +20,10 @@ describe('estimateCountedModeOd: pedestrian/bicycle OD from the lines that count
     // The GLS alone (the route model's error in the intervals: its own test below).
     routeCv: 0,
   };
+  // The counts' variance scale (fitVarianceScale, 20 pseudo-counts): misfit (30² / 122825 + 30² / 122576) / 2 =
+  // 0.0073363 over m = 2 counts → s² = (2 · 0.0073363 + 20) / 22 = 0.909758: the two counts agree with the prior
+  // far better than its variance 350² allows, so every posterior variance is multiplied by 0.909758.
+  const S2 = (2 * ((900 / 122825 + 900 / 122576) / 2) + 20) / 22;
 
   it('fits each counted pair from the common prior level, with the hand-computed posterior', () => {
     const r = estimateCountedModeOd(input);
@@ -29,13 +33,15 @@ describe('estimateCountedModeOd: pedestrian/bicycle OD from the lines that count
     expect(r.counts).toBe(2);
     const cell = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
     expect(cell('A', 'B')?.estimate).toBeCloseTo(70 + (122500 / 122825) * 30, 9); // 99.9206
-    expect(cell('A', 'B')?.sd).toBeCloseTo(Math.sqrt((122500 * 325) / 122825), 9); // 18.004
+    expect(S2).toBeCloseTo(0.909758, 6);
+    expect(cell('A', 'B')?.sd).toBeCloseTo(Math.sqrt(((122500 * 325) / 122825) * S2), 9); // 17.172 (unscaled 18.004)
+    expect(cell('A', 'B')?.sd).toBeCloseTo(17.172, 3);
     expect(cell('B', 'A')?.estimate).toBeCloseTo(70 - (122500 / 122576) * 30, 9); // 40.0186
-    expect(cell('B', 'A')?.sd).toBeCloseTo(Math.sqrt((122500 * 76) / 122576), 9); // 8.715
+    expect(cell('B', 'A')?.sd).toBeCloseTo(Math.sqrt(((122500 * 76) / 122576) * S2), 9); // 8.313 (unscaled 8.715)
     const ab = cell('A', 'B');
     expect(ab?.lower95).toBeCloseTo((ab?.estimate ?? 0) - 1.959964 * (ab?.sd ?? 0), 9);
     expect(ab?.status).toBe('estimated');
-    // Misfit (30² / 122825 + 30² / 122576) / 2 = 0.0073 < 1: intervals not widened.
+    // Misfit (30² / 122825 + 30² / 122576) / 2 = 0.0073 < 1: intervals narrowed by √S2.
     expect(r.misfit).toBeCloseTo((900 / 122825 + 900 / 122576) / 2, 9);
   });
 
@@ -48,25 +54,27 @@ describe('estimateCountedModeOd: pedestrian/bicycle OD from the lines that count
     expect(zone('C')).toEqual({ zone: 'C', status: 'unobserved', varianceReduction: 0 });
     expect(r.cells.some((c) => c.origin === 'C' || c.destination === 'C')).toBe(false);
     const res = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
-    // A → C keeps its prior 70 ± 350 (no count holds it), in the residual cell (A, (unobserved)).
-    expect(res('A', UNOBSERVED_ZONE)).toMatchObject({ status: 'residual', estimate: 70, sd: 350 });
-    expect(res(UNOBSERVED_ZONE, 'B')).toMatchObject({ status: 'residual', estimate: 70, sd: 350, lower95: 0 });
+    // A → C keeps its prior 70 ± 350 √S2 = 333.83 (no count holds it), in the residual cell (A, (unobserved)).
+    expect(res('A', UNOBSERVED_ZONE)).toMatchObject({ status: 'residual', estimate: 70 });
+    expect(res('A', UNOBSERVED_ZONE)?.sd).toBeCloseTo(350 * Math.sqrt(S2), 9);
+    expect(res('A', UNOBSERVED_ZONE)?.sd).toBeCloseTo(333.83, 2);
+    expect(res(UNOBSERVED_ZONE, 'B')).toMatchObject({ status: 'residual', estimate: 70, lower95: 0 });
     // Total: 99.92 + 40.02 + 4 × 70.
     expect(r.cells.reduce((a, c) => a + c.estimate, 0)).toBeCloseTo(139.939 + 280, 2);
   });
 
   it("adds the route model's error (routeCv, default 0.3) to each interval, the estimates unchanged", () => {
-    // A → B: GLS posterior variance 122500 · 325 / 122825 = 324.14 at 99.9206; + (0.3 · 99.9206)² = 898.57 →
-    // sd √1222.71 = 34.967. A → C (residual, at its prior 70): 350² + 21² → sd 350.63.
+    // A → B: GLS posterior variance 122500 · 325 / 122825 = 324.14 at 99.9206, × S2 = 294.89; + (0.3 · 99.9206)² =
+    // 898.57 → sd √1193.46 = 34.547. A → C (residual, at its prior 70): 350² S2 + 21² → sd 334.49.
     const { routeCv: _, ...withDefault } = input;
     const r = estimateCountedModeOd(withDefault);
     const cell = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
     const t = 70 + (122500 / 122825) * 30;
     expect(cell('A', 'B')?.estimate).toBeCloseTo(t, 9);
-    expect(cell('A', 'B')?.sd).toBeCloseTo(Math.sqrt((122500 * 325) / 122825 + (0.3 * t) ** 2), 9);
-    expect(cell('A', 'B')?.sd).toBeCloseTo(34.967, 3);
-    expect(cell('A', 'B')?.upper95).toBeCloseTo(t + 1.959964 * 34.967, 2);
-    expect(cell('A', UNOBSERVED_ZONE)?.sd).toBeCloseTo(Math.sqrt(350 ** 2 + 21 ** 2), 9);
+    expect(cell('A', 'B')?.sd).toBeCloseTo(Math.sqrt(((122500 * 325) / 122825) * S2 + (0.3 * t) ** 2), 9);
+    expect(cell('A', 'B')?.sd).toBeCloseTo(34.5465, 3);
+    expect(cell('A', 'B')?.upper95).toBeCloseTo(t + 1.959964 * 34.5465, 2);
+    expect(cell('A', UNOBSERVED_ZONE)?.sd).toBeCloseTo(Math.sqrt(350 ** 2 * S2 + 21 ** 2), 9);
   });
 
   it('no count of the mode: nothing estimated, every zone unobserved', () => {

@@ -16,7 +16,7 @@
  * `((unobserved), (unobserved))`, so the mode's total stays whole without a pair resting on what nothing counts.
  * Round trips (o = d) are not estimated (a line cannot tell out-and-back from staying away).
  */
-import { estimateOdGls, type GlsCell } from './estimate.ts';
+import { estimateOdGls, fitVarianceScale, type GlsCell } from './estimate.ts';
 import { type CellStatus, linkCounts, residualCell, UNOBSERVED_ZONE, type ZoneStatus } from './zones.ts';
 
 export interface CountedModeInput {
@@ -101,7 +101,8 @@ export function estimateCountedModeOd(input: CountedModeInput): CountedModeResul
   const v0 = (cv * level) ** 2;
   const gls = cells.map(() => ({ prior: level, variance: v0 }));
   const r = estimateOdGls(gls, counts);
-  const widen = r.misfit > 1 ? Math.sqrt(r.misfit) : 1;
+  // The counts' variance scale from the fit (fitVarianceScale: narrower where the counts fit the prior well).
+  const widen = Math.sqrt(fitVarianceScale(r.misfit, counts.length));
   const reduction = new Map<string, { sum: number; n: number }>();
   cells.forEach((c, i) => {
     const red = 1 - (r.sd[i] * r.sd[i]) / v0;
@@ -125,7 +126,10 @@ export function estimateCountedModeOd(input: CountedModeInput): CountedModeResul
   const out: CountedModeCell[] = [];
   const residual = new Map<string, { estimate: number; variance: number }>();
   cells.forEach((c, i) => {
-    const sd = Math.sqrt((r.sd[i] * widen) ** 2 + (routeCv * r.estimate[i]) ** 2);
+    const sd = Math.max(
+      Math.sqrt((r.sd[i] * widen) ** 2 + (routeCv * r.estimate[i]) ** 2),
+      Math.sqrt(Math.max(0, r.estimate[i])),
+    );
     const uo = hidden.has(c.origin);
     const ud = hidden.has(c.destination);
     if (!uo && !ud) {

@@ -284,15 +284,21 @@ describe('estimatePopulationOd: all modes composed by mode where phones randomis
       res.cells.find((c) => c.mode === mode && c.origin === o && c.destination === d);
     // Pedestrians: level 140 / 2 = 70, prior variance 350²; counts' variances 325 and 76 (estimateCountedModeOd).
     const ped = { ab: 70 + (122500 / 122825) * 30, ba: 70 - (122500 / 122576) * 30 };
-    // Each variance plus the route model's error (0.3 · estimate)² (estimateCountedModeOd routeCv).
+    // Each GLS variance times its fit's variance scale (fitVarianceScale: (m · misfit + 20) / (m + 20), m = 2
+    // counts), plus the route model's error (0.3 · estimate)² (estimateCountedModeOd routeCv).
+    const pedS2 = (2 * ((900 / 122825 + 900 / 122576) / 2) + 20) / 22;
     const pedVar = {
-      ab: (122500 * 325) / 122825 + (0.3 * ped.ab) ** 2,
-      ba: (122500 * 76) / 122576 + (0.3 * ped.ba) ** 2,
+      ab: ((122500 * 325) / 122825) * pedS2 + (0.3 * ped.ab) ** 2,
+      ba: ((122500 * 76) / 122576) * pedS2 + (0.3 * ped.ba) ** 2,
     };
     // Bicycles: level 10 / 2 = 5, prior variance 25² = 625; 'out' counted 0 (the line counted other modes):
-    // variances 10 + 1.5² = 12.25 and max(1, 0) = 1.
+    // variances 10 + 1.5² = 12.25 and max(1, 0) = 1; misfit (5² / 637.25 + 5² / 626) / 2.
     const bike = { ab: 5 + (625 / 637.25) * 5, ba: 5 - (625 / 626) * 5 };
-    const bikeVar = { ab: (625 * 12.25) / 637.25 + (0.3 * bike.ab) ** 2, ba: 625 / 626 + (0.3 * bike.ba) ** 2 };
+    const bikeS2 = (2 * ((25 / 637.25 + 25 / 626) / 2) + 20) / 22;
+    const bikeVar = {
+      ab: ((625 * 12.25) / 637.25) * bikeS2 + (0.3 * bike.ab) ** 2,
+      ba: (625 / 626) * bikeS2 + (0.3 * bike.ba) ** 2,
+    };
     for (const [o, d, k] of [
       ['A', 'B', 'ab'],
       ['B', 'A', 'ba'],

@@ -198,11 +198,12 @@ describe('estimateZoneOd', () => {
     // 8 entering (A→C + B→C) and 8 leaving (C→A + C→B), variance 8 + (0.1 · 8)² = 8.64 each. λ = (8·2 + 8·2) /
     // (2² + 2²) (equal weights) = 4, the prior of the four unprobed pairs, with standard deviation t̄ = 10 (the probed
     // pairs' mean). The prior already fits both counts, so every unprobed cell stays at 4; posterior variance
-    // 100 − 100² / (2 · 100 + 8.64) = 52.071 (sd 7.216), interval [0, 4 + 1.959964 · 7.216]. With the probed mean
+    // 100 − 100² / (2 · 100 + 8.64) = 52.071 (sd 7.216), times the counts' variance scale (fitVarianceScale: misfit 0
+    // over m = 2 counts, s² = (0 + 20) / 22): sd 6.880, interval [0, 4 + 1.959964 · 6.880]. With the probed mean
     // as prior (the earlier rule) each would be 10 + 100 · (8 − 20) / 208.64 = 4.248, and the total 48.5 instead of 36.
     const r = probedABWithLineOfC(8, 8);
-    const sd = Math.sqrt(100 - 100 ** 2 / 208.64);
-    expect(sd).toBeCloseTo(7.216, 3);
+    const sd = Math.sqrt((100 - 100 ** 2 / 208.64) * (20 / 22));
+    expect(sd).toBeCloseTo(6.88, 3);
     for (const [o, d] of [
       ['A', 'C'],
       ['B', 'C'],
@@ -221,11 +222,12 @@ describe('estimateZoneOd', () => {
     expect(countedPriorLevel([], [])).toBeUndefined();
   });
 
-  it('with line counts, intervals widen by √misfit when the counts disagree with the prior beyond its variances', () => {
+  it('with line counts, intervals scale by the counts’ misfit, here wider: the counts disagree with the prior', () => {
     // As above, but 40 leave C (variance 40 + 4² = 56) while 8 enter it (8.64). λ = (2·8/8.64 + 2·40/56) /
     // (4/8.64 + 4/56) = 6.1386; the counts hold disjoint cells, so S is diagonal: S_in = 2 · 100 + 8.64, S_out =
-    // 2 · 100 + 56, and the misfit = ((8 − 2λ)² / S_in + (40 − 2λ)² / S_out) / 2 = 1.545 > 1. Each posterior sd is
-    // the GLS one, 100 − 100² / S, times √misfit; the estimates are the GLS ones: λ + 100 (c − 2λ) / S.
+    // 2 · 100 + 56, and the misfit = ((8 − 2λ)² / S_in + (40 − 2λ)² / S_out) / 2 = 1.545 > 1, so the variance scale
+    // (fitVarianceScale, m = 2) is s² = (2 · 1.545 + 20) / 22 = 1.0495. Each posterior sd is the GLS one,
+    // 100 − 100² / S, times s; the estimates are the GLS ones: λ + 100 (c − 2λ) / S.
     const r = probedABWithLineOfC(8, 40);
     const lambda = (16 / 8.64 + 80 / 56) / (4 / 8.64 + 4 / 56);
     expect(lambda).toBeCloseTo(6.1386, 4);
@@ -233,6 +235,8 @@ describe('estimateZoneOd', () => {
     const sOut = 256;
     const misfit = ((8 - 2 * lambda) ** 2 / sIn + (40 - 2 * lambda) ** 2 / sOut) / 2;
     expect(misfit).toBeCloseTo(1.545, 3);
+    const s2 = (2 * misfit + 20) / 22;
+    expect(s2).toBeCloseTo(1.0495, 4);
     for (const [o, d, c, s] of [
       ['A', 'C', 8, sIn],
       ['C', 'B', 40, sOut],
@@ -240,40 +244,44 @@ describe('estimateZoneOd', () => {
       const x = r.cells.find((y) => y.origin === o && y.destination === d);
       expect(x?.status).toBe('estimated');
       expect(x?.estimate).toBeCloseTo(lambda + (100 * (c - 2 * lambda)) / s, 9);
-      expect(x?.sd).toBeCloseTo(Math.sqrt(misfit * (100 - 100 ** 2 / s)), 9);
+      expect(x?.sd).toBeCloseTo(Math.sqrt(s2 * (100 - 100 ** 2 / s)), 9);
       expect(x?.upper95).toBeCloseTo((x?.estimate ?? 0) + 1.959964 * (x?.sd ?? 0), 9);
     }
-    // The probed pairs no count holds keep their prior, their sd widened alike: √(4 + (0.2 · 10)²) · √misfit (the
-    // sampling variance 4 and the probe priors' model error, probeCv 0.2).
-    expect(r.cells.find((y) => y.origin === 'A' && y.destination === 'B')?.sd).toBeCloseTo(Math.sqrt(8 * misfit), 9);
+    // The probed pairs no count holds keep their prior 10, their sd √(4 + (0.2 · 10)²) · s = 2.898 (the sampling
+    // variance 4 and the probe priors' model error, probeCv 0.2), but never below the Poisson error of 10 trips: √10.
+    expect(Math.sqrt(8 * s2)).toBeCloseTo(2.898, 3);
+    expect(r.cells.find((y) => y.origin === 'A' && y.destination === 'B')?.sd).toBeCloseTo(Math.sqrt(10), 9);
   });
 
   it('with line counts, a probe prior carries its model error (probeCv): a count moves it by that much more', () => {
     // As in the λ test (C's line: 8 in, 8 out, so λ = 4 fits exactly), plus a line M that only A→B crosses, counted
     // 16 (variance 16 + 1.6² = 18.56). A→B: prior 10, sampling variance 4, plus (0.2 · 10)² = 4 of model error:
     // V = 8, S_M = 8 + 18.56 = 26.56, estimate 10 + 8 · (16 − 10) / 26.56 = 11.807, posterior variance
-    // 8 − 8² / 26.56 = 5.590 (sd 2.364). Misfit (0 + 0 + 6² / 26.56) / 3 = 0.452 < 1: not widened. With probeCv 0
-    // (the sampling variance alone) the count moves it to 10 + 4 · 6 / 22.56 = 11.064 only.
+    // 8 − 8² / 26.56 = 5.590 (sd 2.364). Misfit (0 + 0 + 6² / 26.56) / 3 = 0.452 < 1: s² = (3 · 0.452 + 20) / 23 =
+    // 0.9285, sd 2.278, below the Poisson error of 11.807 trips, √11.807 = 3.436: the interval is that floor. With
+    // probeCv 0 (the sampling variance alone) the count moves it to 10 + 4 · 6 / 22.56 = 11.064 only.
     const run = (probeCv?: number) => probedABWithLineOfC(8, 8, { abLine: 16, probeCv });
     const ab = run().cells.find((y) => y.origin === 'A' && y.destination === 'B');
     expect(ab?.status).toBe('observed');
     expect(ab?.estimate).toBeCloseTo(10 + (8 * 6) / 26.56, 9);
     expect(ab?.estimate).toBeCloseTo(11.807, 3);
-    expect(ab?.sd).toBeCloseTo(Math.sqrt(8 - 64 / 26.56), 9);
-    expect(ab?.sd).toBeCloseTo(2.364, 3);
+    expect(Math.sqrt((8 - 64 / 26.56) * ((36 / 26.56 + 20) / 23))).toBeCloseTo(2.278, 3);
+    expect(ab?.sd).toBeCloseTo(Math.sqrt(10 + (8 * 6) / 26.56), 9);
+    expect(ab?.sd).toBeCloseTo(3.436, 3);
     expect(run(0).cells.find((y) => y.origin === 'A' && y.destination === 'B')?.estimate).toBeCloseTo(
       10 + 24 / 22.56,
       9,
     );
-    // B→A, in no count: its prior, sd √8.
-    expect(run().cells.find((y) => y.origin === 'B' && y.destination === 'A')?.sd).toBeCloseTo(Math.sqrt(8), 9);
+    // B→A, in no count: its prior 10, sd √8 · s = 2.725, floored at √10.
+    expect(run().cells.find((y) => y.origin === 'B' && y.destination === 'A')?.sd).toBeCloseTo(Math.sqrt(10), 9);
   });
 
   it('with line counts, a line inside a pair’s own end zone adds its route-model error to the count’s variance', () => {
     // As in the λ test (C's line: 8 in, 8 out; λ = 4 fits exactly), the line lying inside C: A→C's and B→C's whole
     // share of 'L|in' is end share, sd 0.5 × 1 × 4 = 2 each, so the count's variance is 8 + 0.8² + 2 · 2² = 16.64
     // (was 8.64). Estimates unchanged (the prior fits); A→C's posterior variance 100 − 100² / (2 · 100 + 16.64) =
-    // 53.84 (sd 7.338, was 7.216); C→A keeps 100 − 100² / 208.64 (its line 'L|out' has no end share here).
+    // 53.84 (sd 7.338, was 7.216); C→A keeps 100 − 100² / 208.64 (its line 'L|out' has no end share here). Both
+    // times the counts' variance scale 20 / 22 (misfit 0, m = 2).
     const ends = new Map([
       ['A\u0000C', new Map([['L|in', 1]])],
       ['B\u0000C', new Map([['L|in', 1]])],
@@ -294,10 +302,10 @@ describe('estimateZoneOd', () => {
     });
     const ac = r.cells.find((c) => c.origin === 'A' && c.destination === 'C');
     expect(ac?.estimate).toBeCloseTo(4, 9);
-    expect(ac?.sd).toBeCloseTo(Math.sqrt(100 - 100 ** 2 / 216.64), 9);
-    expect(ac?.sd).toBeCloseTo(7.338, 3);
+    expect(ac?.sd).toBeCloseTo(Math.sqrt((100 - 100 ** 2 / 216.64) * (20 / 22)), 9);
+    expect(ac?.sd).toBeCloseTo(6.996, 3);
     expect(r.cells.find((c) => c.origin === 'C' && c.destination === 'A')?.sd).toBeCloseTo(
-      Math.sqrt(100 - 100 ** 2 / 208.64),
+      Math.sqrt((100 - 100 ** 2 / 208.64) * (20 / 22)),
       9,
     );
     const cellsAt4 = ['A', 'B'].map((o) => ({ origin: o, destination: 'C', glsCell: { prior: 4, variance: 100 } }));

@@ -16,7 +16,7 @@
  *
  * Pure: the caller supplies priors and counted totals.
  */
-import { dispersionFromCounts, estimateOdGls, type GlsCell, type GlsCount } from './estimate.ts';
+import { dispersionFromCounts, estimateOdGls, fitVarianceScale, type GlsCell, type GlsCount } from './estimate.ts';
 
 /** Pseudo-zone of trips to or from zones that no sensor of the group observes. */
 export const UNOBSERVED_ZONE = '(unobserved)';
@@ -431,14 +431,17 @@ function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEsti
       probed(z) ? 'observed' : red !== undefined && red.sum / red.n >= minReduction ? 'estimated' : 'unobserved',
     );
   }
-  // Intervals: when the counts disagree with the prior more than the stated variances allow (misfit > 1: probe
-  // rates biased by misread plates or crossed cordons, route choice, tracker errors), every posterior variance is
-  // scaled by the misfit, as if V₀ and R were both understated by that factor (which leaves the estimate and the
-  // zones' status unchanged). Only widened: below 1 the uninformative prior of the unprobed pairs, not a measured
-  // variance, makes the misfit small. Without it the observed cells kept only their sampling variance here (no
-  // count is made of observed cells alone, so φ² is 0) and covered 84.8 % of 79 cells on a sparse chartres-centre.
-  const widen = r.misfit > 1 ? Math.sqrt(r.misfit) : 1;
-  const sdOut = r.sd.map((v) => v * widen);
+  // Intervals from the fit itself: every posterior variance is multiplied by the counts' variance scale s²
+  // (`fitVarianceScale`: the Birge ratio rᵀS⁻¹r / m of the counts at the prior, shrunk towards 1 by 20 pseudo-counts),
+  // which leaves the estimates and the zones' status unchanged: a layout whose counts the model fits well (s² < 1)
+  // gets narrower intervals, one it fits badly wider ones. Bounded below by the sampling error: an observed cell's
+  // posterior with the probe priors' sampling variance alone (without probeCv), and every cell's Poisson √t̂. Before
+  // (2026-12-05), the variances were only widened (misfit > 1), never narrowed: on the training worlds and their
+  // sparse copies the misfit is 0.37–0.80, and dreux-grid's motor intervals covered 100 % of its 31 cells.
+  const fitScale = Math.sqrt(fitVarianceScale(r.misfit, counts.length));
+  const sdOut = r.sd.map((v, i) =>
+    Math.max(v * fitScale, cells[i].status === 'observed' ? seen.r.sd[i] : 0, Math.sqrt(Math.max(0, r.estimate[i]))),
+  );
   const fitted = {
     ...r,
     sd: sdOut,
