@@ -80,6 +80,8 @@ export const ConfigSchema = Type.Object(
         sightingsRaw: Type.String({ default: 'sightings.raw.v1' }),
         sightings: Type.String({ default: 'sightings.v1' }),
         movements: Type.String({ default: 'movements.v1' }),
+        /** Queue-discharge aggregates of the video-flows role (saturated headways, sink-discharge → queue_discharge_15m). */
+        discharge: Type.String({ default: 'discharge.v1' }),
         lineCounts: Type.String({ default: 'line-counts.v1' }),
         od: Type.String({ default: 'od.v1' }),
         /** Hourly k-anonymous OD cells and per-site distinct-device counts (od-matcher → sink-od-hourly → od_1h). */

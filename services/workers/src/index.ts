@@ -1,5 +1,6 @@
 export * from './registry.ts';
 export * from './roles/counts.ts';
+export * from './roles/discharge.ts';
 export * from './roles/event-totals.ts';
 export * from './roles/ingest-detections.ts';
 export * from './roles/od-matcher.ts';

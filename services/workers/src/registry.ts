@@ -1,6 +1,7 @@
 import type { Config } from '@passage/config';
 import type { ProcessorRole, SinkRole } from '@passage/stream';
 import { countsRole, countsSink, sensorHealthSink } from './roles/counts.ts';
+import { dischargeSink } from './roles/discharge.ts';
 import { eventTotalsRole, eventTotalsSink } from './roles/event-totals.ts';
 import { forecastRole, forecastsSink } from './roles/forecast.ts';
 import { ingestDetectionsRole } from './roles/ingest-detections.ts';
@@ -28,6 +29,7 @@ export const catalog: RoleCatalog = {
     'sink-event-totals': eventTotalsSink as (c: Config) => SinkRole<never>,
     'sink-line-counts': lineCountsSink as (c: Config) => SinkRole<never>,
     'sink-movements': movementsSink as (c: Config) => SinkRole<never>,
+    'sink-discharge': dischargeSink as (c: Config) => SinkRole<never>,
     'sink-counts': countsSink as (c: Config) => SinkRole<never>,
     'sink-sensor-health': sensorHealthSink as (c: Config) => SinkRole<never>,
     'sink-od': odSink as (c: Config) => SinkRole<never>,

@@ -24,7 +24,13 @@ import {
 } from './ingest-report.ts';
 
 /** The embedded roles detection payloads go through. */
-export const DETECTION_ROLES = ['ingest-detections', 'video-flows', 'sink-line-counts', 'sink-movements'] as const;
+export const DETECTION_ROLES = [
+  'ingest-detections',
+  'video-flows',
+  'sink-line-counts',
+  'sink-movements',
+  'sink-discharge',
+] as const;
 /** The embedded roles sightings go through. */
 export const SIGHTING_ROLES = ['tokenizer', 'od-matcher', 'sink-od', 'sink-od-hourly'] as const;
 

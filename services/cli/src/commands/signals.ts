@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildApp } from '@passage/api';
 import { PassageError } from '@passage/config';
+import { MIN_MEASURED_HEADWAYS } from '@passage/core';
 import { loadWorldSignals, planWorld, summarise, timeOfDayXml, verifyPlans, verifyReport } from '@passage/sim';
 import { movementsExtent, openStore, storeOptionsFromConfig } from '@passage/store';
 import { createLogger } from '@passage/stream';
@@ -22,6 +23,7 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
                       [--design peak15|mean] [--demand-scale 1] [--min-gain 0.1] [--amber-used 0]
                       [--periods <n>] [--spillback-reserve 0.15] [--cycle webster|delay] [--coordinate <m>]
                       [--pedestrian-speed <m/s>] [--lane-choice even|equalise] [--saturation 1900]
+                      [--saturation-source default|measured]
   For every signalised junction a camera watches: the stored turning movements (classes → passenger-car units:
   car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data; design flows = its
   busiest 15 minutes as an hourly rate, or --design mean; --demand-scale 1.3 = what-if +30 %), the current plan's
@@ -33,7 +35,10 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
   split into at most 3 contiguous plan periods of like 15-minute movements, each planned on its own busiest
   15 minutes; the sumo output then holds one program per period and a WAUT switching them at the periods' begins
   (seconds after the world's start), the csv output keeps the single plan. --saturation: base saturation flow per lane, PCU
-  per hour of green, before the turn adjustments (default HCM 2000's 1,900). --spillback-reserve 0.15: approaches fed by another
+  per hour of green, before the turn adjustments (default HCM 2000's 1,900). --saturation-source measured: lanes
+  whose movements the camera saw discharge from a queue (at least 30 saturated headways over the period, table
+  queue_discharge_15m) take the measured saturation flow instead (json: saturationSource and measuredHeadways per
+  lane, discharge per movement; csv: saturation_source, measured_headways per approach); default: HCM defaults. --spillback-reserve 0.15: approaches fed by another
   junction (their queue can block it) get their flow ratio × 1.15 in the green split; network entries do not.
   Measured alternatives, off by default: --cycle delay (the cycle of least HCM delay, permitted lefts filtering
   through opposing flow), --coordinate 150 (junctions ≤ 150 m apart share a cycle, progression offsets),
@@ -69,6 +74,7 @@ const FLAGS = {
   'pedestrian-speed': { type: 'string' },
   'lane-choice': { type: 'string' },
   saturation: { type: 'string' },
+  'saturation-source': { type: 'string' },
   plan: { type: 'string' },
   junction: { type: 'string' },
   seeds: { type: 'string', default: '1,2,3' },
@@ -110,6 +116,11 @@ function design(v: string): 'peak15' | 'mean' {
 function laneChoice(v: string | undefined): 'equalise' | 'even' | undefined {
   if (v === undefined || v === 'equalise' || v === 'even') return v;
   throw new PassageError('PASSAGE_CLI_USAGE', `--lane-choice ${v}: use equalise or even.`);
+}
+
+function saturationSource(v: string | undefined): 'measured' | 'default' | undefined {
+  if (v === undefined || v === 'measured' || v === 'default') return v;
+  throw new PassageError('PASSAGE_CLI_USAGE', `--saturation-source ${v}: use measured or default.`);
 }
 
 function cycleChoice(v: string | undefined): 'webster' | 'delay' | undefined {
@@ -182,6 +193,7 @@ export async function run(argv: string[]): Promise<number> {
       laneChoice: laneChoice(values['lane-choice']),
       spillbackReserve: fraction(values['spillback-reserve'], 'spillback-reserve'),
       baseSaturationPcuH: values.saturation === undefined ? undefined : numbers(values.saturation, 'saturation')[0],
+      saturationSource: saturationSource(values['saturation-source']),
       pedestrianSpeedMps:
         values['pedestrian-speed'] === undefined
           ? undefined
@@ -212,14 +224,26 @@ export async function run(argv: string[]): Promise<number> {
         })),
       );
     } else if (values.format === 'csv') {
-      const rows = ['junction,approach,plan,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu'];
+      const rows = [
+        'junction,approach,plan,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu,saturation_pcu_h,saturation_source,measured_headways',
+      ];
       for (const a of analyses) {
         for (const [name, ev] of [
           ['current', a.plan.current],
           ['proposed', a.plan.proposed],
         ] as const) {
           for (const ap of ev.approaches) {
-            rows.push(approachCsv([a.tls, ap.approach, name, ev.cycleS], ap));
+            const lanes = ev.lanes.filter((l) => l.approach === ap.approach);
+            const measured = lanes.some((l) => l.saturationSource === 'measured');
+            const headways = measured
+              ? a.discharge
+                  .filter((d) => d.from === ap.approach && d.to !== '*' && d.headways >= MIN_MEASURED_HEADWAYS)
+                  .reduce((n, d) => n + d.headways, 0)
+              : 0;
+            const sat = lanes.reduce((n, l) => n + l.saturationPcuH, 0).toFixed(0);
+            rows.push(
+              `${approachCsv([a.tls, ap.approach, name, ev.cycleS], ap)},${sat},${measured ? 'measured' : 'default'},${headways}`,
+            );
           }
         }
       }

@@ -37,9 +37,11 @@ import { groundBoxSize, pathLengthAndStraightness } from '../features/ground-siz
 import { computeTrackFeatures, detectorClassIndex, FEATURE_COUNT } from '../features/track-features.ts';
 import type { GroundHomography } from '../geometry/homography.ts';
 import { lsSpeed, MS_TO_KMH } from '../geometry/speed.ts';
+import { DEFAULT_PCU } from '../signals/timing.ts';
 import { ByteTracker } from '../tracker/byte-tracker.ts';
 import { BYTE_TRACKER_DEFAULTS, type ByteTrackerOptions } from '../tracker/options.ts';
 import { type ScoreAdaptOptions, ScoreDistribution } from '../tracker/score-distribution.ts';
+import { DischargeMeter, type DischargeOptions, type DischargeRow } from './discharge.ts';
 
 export interface CameraPipelineOptions {
   cameraId: string;
@@ -104,6 +106,11 @@ export interface CameraPipelineOptions {
    * turns it off (so does `borderDeadReckonMs` 0). @default 3
    */
   borderExitFrames?: number;
+  /**
+   * Saturation headways from queue discharge on the approach arms (`DischargeMeter`, issue 13): aggregates only,
+   * taken with `takeDischarge`. `false` turns it off. @default on, the planner's PCU factors
+   */
+  discharge?: Partial<DischargeOptions> | false;
 }
 
 /** A box edge within this many pixels (plus `BORDER_SHARE` × box size) of the image border is cut by it. */
@@ -415,6 +422,7 @@ export class CameraPipeline {
   /** The camera's scores over all class groups, for groups still warming up (undefined: one group, or fixed). */
   private readonly pooledScores: ScoreDistribution | undefined;
   private readonly counter: CameraCounter;
+  private readonly discharge: DischargeMeter | undefined;
   private readonly riderMatchMs: number;
   /** Per group: global object index of each group-local detection. */
   private readonly groupObjects: PipelineObject[][] = [];
@@ -507,6 +515,7 @@ export class CameraPipeline {
     this.scoreFactors = this.trackers.map(() => 1);
     this.riderMatchMs = o.riderMatchMs ?? 3000;
     this.counter = new CameraCounter({ ...o.counter, lines: o.lines, zones: o.zones });
+    this.discharge = o.discharge === false ? undefined : new DischargeMeter({ pcu: DEFAULT_PCU, ...o.discharge });
     this.maxSamples = o.maxSamplesPerTrack ?? 256;
     this.riderShare = o.riderShare ?? 0.5;
     this.stitch = o.stitch === false ? undefined : Object.freeze({ ...STITCH_DEFAULTS, ...o.stitch });
@@ -777,6 +786,15 @@ export class CameraPipeline {
         if (r.lastTs < ts - PARTNER_KEEP_MS) this.finishedTwoWheelers.delete(id);
       }
     }
+    this.discharge?.advance(ts);
+  }
+
+  /**
+   * Queue-discharge aggregates (saturated headways per approach and movement and 15 minutes) that no later frame
+   * can change; every open one with `all` (end of input). Aggregates only: no time or id of a road user.
+   */
+  takeDischarge(all = false): DischargeRow[] {
+    return this.discharge?.take(all) ?? [];
   }
 
   /** Ends every live track (end of input, or a long gap in the stream). */
@@ -790,6 +808,7 @@ export class CameraPipeline {
     // Partners that never finished (cannot happen after the loop above) or were forgotten: decide alone.
     for (const p of this.pendingRiders.splice(0)) out.push(this.decideRider(p.user, p.summaries));
     this.finishedTwoWheelers.clear();
+    this.discharge?.flushAll();
   }
 
   /**
@@ -1092,6 +1111,7 @@ export class CameraPipeline {
     let best = -1;
     for (let k = 0; k < 6; k++) if (s.votes[k] > 0 && (best < 0 || s.votes[k] > s.votes[best])) best = k;
     const voteMode = best >= 0 ? VOTE_TO_MODE[best] : undefined;
+    this.discharge?.add(summary, voteMode, s.t, speeds, s.n);
     const user: FinishedRoadUser = { summary, features, voteMode, rider: false };
     const nGroups = this.trackers.length;
     const twoWheeler = nGroups > 1 ? id % nGroups === TWO_WHEELER_GROUP : best === 1 || best === 3;

@@ -62,6 +62,39 @@ describe('planJunction', () => {
     expect(p.proposed.lanes.find((l) => l.lane === 'n_0')?.saturationPcuH).toBe(1900);
   });
 
+  it('measured saturation (≥ 30 headways) replaces the HCM default: n_0 1,500 → y 0.4, C0 = 23 / (1 − 0.5579) = 52.0 s', () => {
+    const measured = new Map([[movementKey('n', 's'), { pcuH: 1500, headways: 40 }]]);
+    const p = planJunction(cross, flows, { baseSaturationPcuH: 1900, measuredSaturation: measured });
+    const n0 = p.proposed.lanes.find((l) => l.lane === 'n_0');
+    expect([n0?.saturationPcuH, n0?.saturationSource, n0?.measuredHeadways]).toEqual([1500, 'measured', 40]);
+    expect(p.current.lanes.find((l) => l.lane === 'e_0')?.saturationSource).toBe('default');
+    expect(p.stages.map((s) => s.criticalY)).toEqual([600 / 1500, 300 / 1900]);
+    expect(p.websterOptimumS).toBeCloseTo(23 / (1 - 0.4 - 300 / 1900), 9); // 52.02 s
+    // 29 headways: under the floor, the default stays
+    const few = new Map([[movementKey('n', 's'), { pcuH: 1500, headways: 29 }]]);
+    const q = planJunction(cross, flows, { baseSaturationPcuH: 1900, measuredSaturation: few });
+    expect(q.proposed.lanes.find((l) => l.lane === 'n_0')?.saturationPcuH).toBe(1900);
+    expect(q.proposed.lanes.find((l) => l.lane === 'n_0')?.saturationSource).toBe('default');
+  });
+
+  it('a shared lane: measured permitted lefts (700 PCU/h, one lane) and unmeasured straight-on (1,900): harmonic mean by flow 1,209.1', () => {
+    const shared: SignalController = {
+      ...cross,
+      links: [...cross.links, { index: 5, from: 'n', to: 'e', lane: 'n_0', turn: 'l' }],
+      phases: cross.phases.map((ph, i) => ({ ...ph, state: ph.state + ['g', 'g', 'y', 'r', 'r'][i] })),
+    };
+    const f = new Map([...flows, [movementKey('n', 's'), 400], [movementKey('n', 'e'), 200]]);
+    const measured = new Map([[movementKey('n', 'e'), { pcuH: 700, headways: 35 }]]);
+    const p = planJunction(shared, f, { baseSaturationPcuH: 1900, measuredSaturation: measured });
+    const n0 = p.proposed.lanes.find((l) => l.lane === 'n_0');
+    // 1 / ((400/600) / 1900 + (200/600) / 700) = 1 / (0.000350877 + 0.000476190) = 1,209.09
+    expect(n0?.saturationPcuH).toBeCloseTo(1209.09, 1);
+    expect(n0?.saturationSource).toBe('measured');
+    // default: 1900 / (1 + (1/3)(1/0.6 − 1)) = 1,554.5 (the permitted-left factor)
+    const d = planJunction(shared, f, { baseSaturationPcuH: 1900 });
+    expect(d.proposed.lanes.find((l) => l.lane === 'n_0')?.saturationPcuH).toBeCloseTo(1554.5, 0);
+  });
+
   it('with 2 s of amber used (HCM e): C0 = (1.5·8 + 5) / 0.5 = 34 s → 40 s minimum; 32 s shared 2:1', () => {
     const p = planJunction(cross, flows, { amberUsedS: 2 });
     expect(p.websterOptimumS).toBeCloseTo(34, 9);

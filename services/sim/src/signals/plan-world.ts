@@ -20,7 +20,7 @@ import {
   progressionOffset,
   segmentTimeOfDay,
 } from '@passage/core';
-import { classifiedMovements } from '@passage/store';
+import { classifiedMovements, type QueueDischarge, queueDischarge } from '@passage/store';
 import type { Origin } from '../build/geo.ts';
 import { type CameraArms, matchCamerasToTls, readSumoNet, type SumoNet, type TlsCoverage } from './sumo-tls.ts';
 
@@ -71,6 +71,14 @@ export interface JunctionAnalysis {
   approaches: { edge: string; zone: string; vehiclesH: number; pcuH: number; heavyShare: number }[];
   /** Movements the camera counted that no signal link serves (e.g. U-turns between zones of one arm). */
   unmatchedVehicles: number;
+  /**
+   * Queue discharge measured by the camera over the analysed period (`queue_discharge_15m`), per movement
+   * (`inEdge>outEdge`) and per approach (`to` `'*'`): saturated headways and the saturation flow they give, PCU per
+   * hour of green over all the lanes serving it. Used by the plan when `saturationSource` is `measured`.
+   */
+  discharge: { from: string; to: string; headways: number; pcuH: number }[];
+  /** Where the plan's saturation flows came from (`measured` still falls back to the default per lane). */
+  saturationSource: 'measured' | 'default';
   plan: JunctionPlan;
   /**
    * With `periods`: time-of-day plans, the analysed data split into at most that many contiguous periods of
@@ -102,7 +110,16 @@ export interface PlanWorldOptions extends PlanOptions {
    * @default 0
    */
   coordinateWithinM?: number;
+  /**
+   * `measured`: lanes whose movements the camera saw discharge from a queue (≥ `minMeasuredHeadways` saturated
+   * headways over the period) take the measured saturation flow (`PlanOptions.measuredSaturation`); `default`: HCM
+   * base × turn factors everywhere. @default DEFAULT_SATURATION_SOURCE
+   */
+  saturationSource?: 'measured' | 'default';
 }
+
+/** Saturation flows of the command line: HCM defaults until measured ones did better in SUMO (docs/SIGNALS.md). */
+export const DEFAULT_SATURATION_SOURCE: 'measured' | 'default' = 'default';
 
 /**
  * A junction keeps its current plan unless the proposal predicts at least 10 % less control delay: the flows are
@@ -139,6 +156,12 @@ export async function planWorld(
     from: opts.from,
     to: opts.to,
   });
+  const source = opts.saturationSource ?? DEFAULT_SATURATION_SOURCE;
+  const dischargeRows = await queueDischarge(client, {
+    cameras: world.coverage.map((c) => c.camera),
+    from: opts.from,
+    to: opts.to,
+  });
   const out: JunctionAnalysis[] = [];
   for (const cov of world.coverage) {
     const mine = rows.filter((r) => r.cameraId === cov.camera);
@@ -147,7 +170,11 @@ export async function planWorld(
       from: opts.from ?? Math.min(...mine.map((r) => r.start)),
       to: opts.to ?? Math.max(...mine.map((r) => r.start)) + QUARTER_MS,
     };
-    const planOpts = withDefaults(opts);
+    const discharge = dischargeByEdges(
+      cov,
+      dischargeRows.filter((r) => r.cameraId === cov.camera),
+    );
+    const planOpts = { ...withDefaults(opts), ...measuredOptions(source, discharge) };
     const { from, to, hours, flows, appr, unmatched } = designFlows(cov, mine, whole.from, whole.to, pcu, opts);
     let periods: JunctionAnalysis['periods'];
     if (opts.periods !== undefined && opts.periods > 1) {
@@ -194,6 +221,8 @@ export async function planWorld(
         heavyShare: a.veh > 0 ? a.heavy / a.veh : 0,
       })),
       unmatchedVehicles: unmatched,
+      discharge,
+      saturationSource: source,
       plan: planJunction(cov.tls.controller, flows, planOpts),
       ...(periods ? { periods } : {}),
       offsetS: 0,
@@ -202,6 +231,39 @@ export async function planWorld(
   if ((opts.coordinateWithinM ?? 0) > 0) coordinate(world, out, opts.coordinateWithinM as number, withDefaults(opts));
   return out;
 }
+
+/**
+ * A camera's queue discharge per approach edge and movement (`inEdge>outEdge`, or `'*'` for the approach): zones
+ * mapped to the junction's edges, rows of zones mapping to the same edges summed.
+ */
+function dischargeByEdges(
+  cov: TlsCoverage,
+  rows: readonly QueueDischarge[],
+): { from: string; to: string; headways: number; pcuH: number }[] {
+  const acc = new Map<string, { from: string; to: string; headways: number; h: number; p: number }>();
+  for (const r of rows) {
+    const from = cov.inEdgeOfZone.get(r.fromZone);
+    const to = r.toZone === '*' ? '*' : cov.outEdgeOfZone.get(r.toZone);
+    if (from === undefined || to === undefined) continue;
+    const k = `${from}>${to}`;
+    const a = acc.get(k) ?? { from, to, headways: 0, h: 0, p: 0 };
+    a.headways += r.headways;
+    a.h += r.headwaySumS;
+    a.p += r.pcuSum;
+    acc.set(k, a);
+  }
+  return [...acc.values()]
+    .filter((a) => a.h > 0)
+    .map((a) => ({ from: a.from, to: a.to, headways: a.headways, pcuH: (3600 * a.p) / a.h }));
+}
+
+/** The plan options of a junction's measured saturation flows (none with `default`). */
+const measuredOptions = (source: 'measured' | 'default', discharge: JunctionAnalysis['discharge']): PlanOptions =>
+  source === 'measured'
+    ? {
+        measuredSaturation: new Map(discharge.filter((d) => d.to !== '*').map((d) => [movementKey(d.from, d.to), d])),
+      }
+    : {};
 
 const withDefaults = (opts: PlanWorldOptions): PlanOptions => ({
   ...opts,
@@ -272,7 +334,11 @@ export function coordinate(
     const inGroup = new Set<JunctionAnalysis>();
     for (const m of members) {
       const cov = covOf.get(m.tls) as TlsCoverage;
-      const plan = planJunction(cov.tls.controller, new Map(Object.entries(m.flows)), { ...opts, cycleS });
+      const plan = planJunction(cov.tls.controller, new Map(Object.entries(m.flows)), {
+        ...opts,
+        ...measuredOptions(m.saturationSource, m.discharge),
+        cycleS,
+      });
       if (plan.keptCurrent) continue; // no gain at the common cycle: its own plan, uncoordinated
       m.plan = plan;
       inGroup.add(m);

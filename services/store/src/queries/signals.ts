@@ -56,3 +56,42 @@ export async function movementsExtent(
   if (!r.length || Number(r[0].n) === 0) return null;
   return { from: Number(r[0].lo) * 1000, to: Number(r[0].hi) * 1000 };
 }
+
+export interface QueueDischarge {
+  cameraId: string;
+  fromZone: string;
+  /** Exit zone of the movement, `'*'` for the whole approach. */
+  toZone: string;
+  headways: number;
+  headwaySumS: number;
+  pcuSum: number;
+}
+
+/**
+ * Saturated headways from queue discharge (`queue_discharge_15m`, the video-flows role's `DischargeMeter`) summed
+ * over a period, per camera, approach and movement. Empty when the store has no such table or rows.
+ */
+export async function queueDischarge(
+  client: ClickHouseClient,
+  opts: Partial<TimeRange> & { cameras: readonly string[] },
+): Promise<QueueDischarge[]> {
+  const exists = await rows<{ result: number }>(client, 'EXISTS TABLE queue_discharge_15m');
+  if (!Number(exists[0]?.result)) return [];
+  const range = opts.from !== undefined && opts.to !== undefined;
+  const r = await rows<{ camera_id: string; from_zone: string; to_zone: string; n: string; h: number; p: number }>(
+    client,
+    `SELECT camera_id, from_zone, to_zone, toString(sum(headways)) AS n, toFloat64(sum(headway_sum_s)) AS h,
+       toFloat64(sum(pcu_sum)) AS p
+     FROM queue_discharge_15m WHERE camera_id IN {cameras:Array(String)} ${range ? `AND ${rangeWhere('window_start')}` : ''}
+     GROUP BY camera_id, from_zone, to_zone ORDER BY camera_id, from_zone, to_zone`,
+    { ...(range ? rangeParams(opts as TimeRange) : {}), cameras: [...opts.cameras] },
+  );
+  return r.map((x) => ({
+    cameraId: x.camera_id,
+    fromZone: x.from_zone,
+    toZone: x.to_zone,
+    headways: Number(x.n),
+    headwaySumS: Number(x.h),
+    pcuSum: Number(x.p),
+  }));
+}

@@ -28,6 +28,7 @@ import {
   WorkBudget,
 } from '@passage/stream';
 import { type CameraDef, cameraPipelineOptions, loadSitesFile } from '../sites.ts';
+import type { Discharge } from './discharge.ts';
 
 /**
  * Role `video-flows`: detections.v1 → per-camera tracker, counting lines, zones and movements → ONNX mode
@@ -511,8 +512,33 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     this.dirty.add(cameraId);
   }
 
+  /**
+   * Emits a camera's finished queue-discharge aggregates (`discharge.v1`, issue 13): 15-minute rows its pipeline's
+   * `DischargeMeter` closed (every open one with `all`, at the end). Additive downstream; kept in memory only (not in
+   * the checkpoint: a hand-over or crash loses the camera's open quarter hours of discharge, never a count).
+   */
+  private emitDischarge(ctx: OperatorContext, cameraId: string, all: boolean): void {
+    const p = this.pipelines.get(cameraId);
+    if (!p) return;
+    const siteId = this.siteOf(cameraId);
+    for (const r of p.takeDischarge(all)) {
+      const d: Discharge = {
+        siteId,
+        cameraId,
+        fromZone: r.fromZone,
+        toZone: r.toZone,
+        windowStart: r.start,
+        headways: r.headways,
+        headwaySumS: r.headwaySumS,
+        pcuSum: r.pcuSum,
+      };
+      ctx.emit('discharge', cameraId, d);
+    }
+  }
+
   /** Emits (and forgets) a camera's partials of the epochs that end at or before `upTo`, oldest first. */
   private async emitCamera(ctx: OperatorContext, cameraId: string, upTo: number): Promise<void> {
+    this.emitDischarge(ctx, cameraId, upTo === Number.POSITIVE_INFINITY);
     const epochs = this.open.get(cameraId);
     if (!epochs) return;
     const due = [...epochs.keys()].filter((e) => e + EMIT_EPOCH_MS <= upTo).sort((a, b) => a - b);
@@ -544,6 +570,7 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
     // End of input: tracks still alive are final at their camera's last frame.
     this.collect(finished, (id) => this.pipelines.get(id)?.lastFrameTs ?? Number.POSITIVE_INFINITY);
     for (const id of [...this.open.keys()].sort()) await this.emitCamera(ctx, id, Number.POSITIVE_INFINITY);
+    for (const id of [...this.cameraEpoch.keys()].sort()) this.emitDischarge(ctx, id, true);
     // What was just emitted must not come back after a restart: the emptied state is checkpointed too.
     await this.saveState(ctx);
   }
@@ -583,6 +610,7 @@ export function videoFlowsRole(config: Config): ProcessorRole<DetectionFrame> {
     outputs: {
       lineCounts: config.topics.lineCounts,
       movements: config.topics.movements,
+      discharge: config.topics.discharge,
       plates: config.topics.sightingsRaw,
       state: videoFlowsStateTopic(config),
     },
