@@ -344,3 +344,31 @@ describe('speed histogram and 1-minute aggregation', () => {
     expect(agg.flush().lineCounts[0].minute).toBe(T0 + 60_000);
   });
 });
+
+describe('frameMs: the second position of a track smoothed across its gap', () => {
+  // A road user at 10 m/s along y = 0 crosses the line x = 0 (a → b upwards: x < 0 is LEFT, so 'in') at t = 800 ms.
+  // Its first position is reckoned 1 s before its first box (x = −8 at t = 0, as the camera pipeline's border
+  // entries), then boxes every 200 ms (5 fps) from t = 1000 ms (x = 2, 4, 6, 8).
+  const crossingMs = (frameMs: number | undefined): number[] => {
+    const c = new CameraCounter({ lines: [{ id: 'l', a: [0, -10], b: [0, 10] }], frameMs });
+    const ids = new Int32Array([7]);
+    const at = (t: number, x: number): void => c.update(T0 + t, ids, new Float64Array([x]), new Float64Array([0]));
+    at(0, -8);
+    for (let k = 0; k < 4; k++) at(1000 + 200 * k, 2 + 2 * k);
+    return (c.finish(7)?.crossings ?? []).map((x) => (x.direction === 'in' ? x.ts - T0 : Number.NaN));
+  };
+
+  it('unknown: the second position is smoothed by 0.5 whatever the gap (x = −3), the crossing is timed 371 ms late', () => {
+    // s = −3 at 1000, 0.5 at 1200 (zero crossing at 1000 + 200 × 3 / 3.5), counted once 3.25 leaves the margin.
+    expect(crossingMs(undefined)[0]).toBeCloseTo(1000 + (200 * 3) / 3.5, 2);
+  });
+
+  it('200 ms: the gap of 5 frame intervals gives alpha 1 − 0.5^5, the crossing is timed 26 ms late', () => {
+    // s = −8 + 0.96875 × 10 = 1.6875 at 1000: zero crossing at 1000 × 8 / 9.6875 = 825.8 ms.
+    expect(crossingMs(200)[0]).toBeCloseTo((1000 * 8) / 9.6875, 2);
+  });
+
+  it('is ≥ 0', () => {
+    expect(() => new CameraCounter({ frameMs: -1 })).toThrow(/frameMs/);
+  });
+});

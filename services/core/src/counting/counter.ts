@@ -192,6 +192,8 @@ export class CameraCounter {
   private sy = new Float64Array(0);
   /** Typical time between two updates of the track (ms), for time-aware smoothing across gaps. */
   private dtNom = new Float64Array(0);
+  /** The camera's frame interval (ms; 0 unknown): `dtNom` of a track that has none yet. */
+  private readonly frameMs: number;
   private firstTs = new Float64Array(0);
   private lastTs = new Float64Array(0);
   private frames = new Int32Array(0);
@@ -231,6 +233,8 @@ export class CameraCounter {
     const a = options.smoothing ?? 0.5;
     if (!(a > 0 && a <= 1)) throw new RangeError('smoothing must be in (0, 1]');
     this.alpha = a;
+    this.frameMs = options.frameMs ?? 0;
+    if (!(this.frameMs >= 0)) throw new RangeError('frameMs must be ≥ 0');
     this.speedWindowMs = options.speedWindowMs ?? 2000;
     this.speedMinSpanMs = options.speedMinSpanMs ?? 500;
     this.ringCap = Math.max(2, options.speedCapacity ?? 64);
@@ -283,7 +287,7 @@ export class CameraCounter {
         // track) the smoothed point catches up with the new position and a line crossing in the gap is timed by
         // linear interpolation over the gap instead of at its end.
         const dt = ts - prevTs;
-        const nom = this.dtNom[s];
+        const nom = this.dtNom[s] > 0 ? this.dtNom[s] : this.frameMs;
         let a = alpha;
         if (nom > 0 && dt > 1.5 * nom) a = 1 - (1 - alpha) ** (dt / nom);
         if (nom > 0 && dt <= 3 * nom) this.dtNom[s] = nom + 0.2 * (dt - nom);

@@ -61,6 +61,14 @@ export interface CameraCounterOptions {
    * s ← s + alpha·(p − s). 1 = no smoothing. @default 0.5
    */
   smoothing?: number;
+  /**
+   * The camera's frame interval (ms): a track's typical interval between updates until it has one of its own, for
+   * the time-aware smoothing of its second position. Without it the second position is smoothed by `smoothing`
+   * whatever its gap, so a track whose first position was reckoned back a second before its first box (the camera
+   * pipeline's border entries) was counted up to a frame late across a line in that gap (at 5 fps 0.5–0.7 s:
+   * another road user's crossing was then nearer in time). Unknown (the default): the first interval seen.
+   */
+  frameMs?: number;
   /** Window (ms) of each least-squares speed fit. @default 2000 */
   speedWindowMs?: number;
   /** Minimum time span (ms) for a speed fit to count. @default 500 */

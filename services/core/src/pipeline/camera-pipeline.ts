@@ -514,7 +514,9 @@ export class CameraPipeline {
           });
     this.scoreFactors = this.trackers.map(() => 1);
     this.riderMatchMs = o.riderMatchMs ?? 3000;
-    this.counter = new CameraCounter({ ...o.counter, lines: o.lines, zones: o.zones });
+    // The frame interval smooths a track's second position across a gap (border entries reckoned back 1 s).
+    const frameMs = o.fps === undefined ? undefined : 1000 / o.fps;
+    this.counter = new CameraCounter({ frameMs, ...o.counter, lines: o.lines, zones: o.zones });
     this.discharge = o.discharge === false ? undefined : new DischargeMeter({ pcu: DEFAULT_PCU, ...o.discharge });
     this.maxSamples = o.maxSamplesPerTrack ?? 256;
     this.riderShare = o.riderShare ?? 0.5;
