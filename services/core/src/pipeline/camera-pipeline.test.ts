@@ -134,6 +134,50 @@ describe('CameraPipeline stitching', () => {
   });
 });
 
+describe('CameraPipeline stitching across class groups (stitch.crossGroup)', () => {
+  // A motorcyclist in one box (2 m × 1.5 m on the ground) rides east along y = 10 m at 5 m/s through a 5 fps camera
+  // (1 m a frame from x = 10 m), crossing the line x = 20 m at frame 10; the detector names its box `person` in
+  // frames 9 and 10. The two-wheeler tracker misses it there and takes it back at frame 11 (a lost track).
+  const ride = (k: number): PipelineObject[] => {
+    const x = 10 + k;
+    return [
+      { bbox: [x * 10 - 10, 10 * 10 - 15, 20, 15], cls: k === 9 || k === 10 ? 'person' : 'motorcycle', score: 0.9 },
+    ];
+  };
+  const at5fps = (p: CameraPipeline): FinishedRoadUser[] => {
+    const out: FinishedRoadUser[] = [];
+    for (let k = 0; k < 25; k++) p.processFrame(T0 + k * 200, ride(k), out);
+    p.flush(out);
+    return out;
+  };
+
+  it('off: the two person-named frames are a road user of their own (one crossing either way)', () => {
+    const users = at5fps(pipeline({ fps: 5, stitch: { crossGroup: false } }));
+    expect(users.map((u) => u.voteMode).sort()).toEqual(['motorcycle', 'pedestrian']);
+    expect(users.flatMap((u) => u.summary.crossings.map((c) => c.direction))).toEqual(['in']);
+  });
+
+  it('on (default): the person track born beside the just-lost motorcycle continues it, one road user', () => {
+    const p = pipeline({ fps: 5 });
+    const users = at5fps(p);
+    expect(users).toHaveLength(1);
+    expect(users[0].voteMode).toBe('motorcycle');
+    expect(users[0].summary.crossings.map((c) => c.direction)).toEqual(['in']);
+    // Person track joins the motorcycle's road user, then the motorcycle's track (back at frame 11) joins it again.
+    expect(p.stitched).toBe(2);
+  });
+
+  it('not a pedestrian of another size: a 0.6 m wide person box beside the lost motorcycle starts its own', () => {
+    const narrow = (k: number): PipelineObject[] =>
+      k === 9 || k === 10 ? [{ bbox: [(10 + k) * 10 - 3, 100 - 17, 6, 17], cls: 'person', score: 0.9 }] : ride(k);
+    const p = pipeline({ fps: 5 });
+    const out: FinishedRoadUser[] = [];
+    for (let k = 0; k < 25; k++) p.processFrame(T0 + k * 200, narrow(k), out);
+    p.flush(out);
+    expect(out.map((u) => u.voteMode).sort()).toEqual(['motorcycle', 'pedestrian']);
+  });
+});
+
 describe('CameraPipeline stitching through a known homography (GroundHomography.fromMatrix)', () => {
   // Image → ground: x = u / 20 + 5, y = v / 20 − 2 (20 px per metre, offset origin).
   const G = GroundHomography.fromMatrix([0.05, 0, 5, 0, 0.05, -2, 0, 0, 1], [0], [0]);

@@ -152,6 +152,34 @@ export interface StitchOptions {
    * motorcycle crossings are counted instead of 97. @default 15
    */
   unknownSpeedMs: number;
+  /**
+   * A newborn person track may continue a two-wheeler road user and the other way round (see
+   * `CROSS_GROUP_MAX_GAP_FRAMES`): a detector that names a motorcyclist's box `person` for a frame broke its track
+   * in two class groups. @default true
+   */
+  crossGroup: boolean;
+}
+
+/**
+ * Stitching across class groups: a newborn person track may continue a two-wheeler road user and the other way
+ * round (a detector that names a motorcyclist's box `person` for a frame or a few) when the road user was last
+ * seen at most this many frame intervals ago, its box on the ground is as wide as the newborn's within this ratio,
+ * and its gate score (distance / radius) × this penalty still beats every candidate of the newborn's own group.
+ */
+const CROSS_GROUP_MAX_GAP_FRAMES = 2.5;
+const CROSS_GROUP_WIDTH_RATIO = 1.6;
+const CROSS_GROUP_PENALTY = 1.5;
+
+function crossGroupPair(a: number, b: number): boolean {
+  return (a === 0 && b === TWO_WHEELER_GROUP) || (a === TWO_WHEELER_GROUP && b === 0);
+}
+
+/** Mean ground width (m) of a road user's last (up to) 5 boxes. */
+function recentWidth(s: Samples): number {
+  const k = Math.min(5, s.n);
+  let sum = 0;
+  for (let i = s.n - k; i < s.n; i++) sum += s.w[i];
+  return k > 0 ? sum / k : 0;
 }
 
 /** Walking or running speed bound for a person candidate without a measured velocity (m/s). */
@@ -165,6 +193,7 @@ export const STITCH_DEFAULTS: Readonly<StitchOptions> = Object.freeze({
   radiusGrowthMs: 1,
   maxRadiusM: 8,
   unknownSpeedMs: 15,
+  crossGroup: true,
 });
 
 /**
@@ -676,11 +705,15 @@ export class CameraPipeline {
         const x = this.xs[off + i];
         const y = this.ys[off + i];
         let id = this.ids[off + i];
+        const dl = frame.detIndex[i];
+        const d = dl >= 0 ? this.groupIndex[g][dl] : -1;
+        const b = d >= 0 ? objects[d].bbox : frame.boxes.subarray(4 * i, 4 * i + 4);
         if (id === NEW_TRACK || id === RETIRED) {
           // A newborn track, or a retired one that came back (its road user went on with another track, so
           // what it follows now is someone else): a road user it continues, or a new one.
           const key = frame.ids[i] * nGroups + g;
-          id = this.stitchOrCreate(g, ts, x, y);
+          groundBoxSize(this.H.h, b[0], b[1], b[2], b[3], this.size);
+          id = this.stitchOrCreate(g, ts, x, y, this.size[0]);
           this.keyToUid.set(key, id);
           this.uidKey.set(id, key);
           this.seenTs.set(id, ts);
@@ -690,9 +723,6 @@ export class CameraPipeline {
           s = new Samples(this.maxSamples);
           this.samples.set(id, s);
         }
-        const dl = frame.detIndex[i];
-        const d = dl >= 0 ? this.groupIndex[g][dl] : -1;
-        const b = d >= 0 ? objects[d].bbox : frame.boxes.subarray(4 * i, 4 * i + 4);
         let px = x;
         let py = y;
         let feed = true;
@@ -1022,17 +1052,33 @@ export class CameraPipeline {
    * (nearest to its predicted position, within the gate), or a new id. The continued road user's previous
    * tracker track, if still alive, is retired.
    */
-  private stitchOrCreate(g: number, ts: number, x: number, y: number): number {
+  private stitchOrCreate(g: number, ts: number, x: number, y: number, widthM: number): number {
     const nGroups = this.trackers.length;
     const o = this.stitch;
     if (o) {
       let best = -1;
       let bestScore = 1;
       for (const [id, seen] of this.seenTs) {
-        if (id % nGroups !== g || !(seen < ts)) continue;
+        const cg = id % nGroups;
+        if (!(seen < ts) || (cg !== g && !(o.crossGroup && crossGroupPair(cg, g)))) continue;
         const s = this.samples.get(id);
         if (!s || s.n === 0) continue;
         const gapMs = ts - s.t[s.n - 1];
+        // Another class group (a two-wheeler whose box the detector named `person` for a frame, or back): only
+        // just lost, of its size on the ground, and behind any candidate of the newborn's own group.
+        let penalty = 1;
+        if (cg !== g) {
+          if (gapMs > CROSS_GROUP_MAX_GAP_FRAMES * this.frameMs) continue;
+          const cw = recentWidth(s);
+          if (
+            !(widthM > 0 && cw > 0) ||
+            widthM > CROSS_GROUP_WIDTH_RATIO * cw ||
+            cw > CROSS_GROUP_WIDTH_RATIO * widthM
+          ) {
+            continue;
+          }
+          penalty = CROSS_GROUP_PENALTY;
+        }
         let px = s.x[s.n - 1];
         let py = s.y[s.n - 1];
         let maxGap = o.maxGapMs;
@@ -1048,10 +1094,10 @@ export class CameraPipeline {
         }
         if (gapMs > maxGap) continue;
         // No velocity yet (seen in one frame, or frames too close): it may have moved at any plausible speed.
-        const unknown = g === 0 ? Math.min(o.unknownSpeedMs, PERSON_MAX_SPEED_MS) : o.unknownSpeedMs;
+        const unknown = cg === 0 ? Math.min(o.unknownSpeedMs, PERSON_MAX_SPEED_MS) : o.unknownSpeedMs;
         const growth = known ? o.radiusGrowthMs : Math.max(o.radiusGrowthMs, unknown);
         const r = Math.min(o.maxRadiusM, o.radiusM + (growth * gapMs) / 1000);
-        const score = Math.hypot(x - px, y - py) / r;
+        const score = (penalty * Math.hypot(x - px, y - py)) / r;
         if (score < bestScore) {
           bestScore = score;
           best = id;
