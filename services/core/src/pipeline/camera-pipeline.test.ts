@@ -41,9 +41,14 @@ const T0 = 1_700_000_000_000;
  * Runs frames at 10 fps; `at(k)` gives the objects of frame k. Returns the finished road users with a line
  * crossing or a movement (what the worker classifies) that are not riders, and all of them.
  */
-function run(p: CameraPipeline, frames: number, at: (k: number) => PipelineObject[]): FinishedRoadUser[] {
+function run(
+  p: CameraPipeline,
+  frames: number,
+  at: (k: number) => PipelineObject[],
+  frameMs = 100,
+): FinishedRoadUser[] {
   const out: FinishedRoadUser[] = [];
-  for (let k = 0; k < frames; k++) p.processFrame(T0 + k * 100, at(k), out);
+  for (let k = 0; k < frames; k++) p.processFrame(T0 + k * frameMs, at(k), out);
   p.flush(out);
   return out;
 }
@@ -144,12 +149,7 @@ describe('CameraPipeline stitching across class groups (stitch.crossGroup)', () 
       { bbox: [x * 10 - 10, 10 * 10 - 15, 20, 15], cls: k === 9 || k === 10 ? 'person' : 'motorcycle', score: 0.9 },
     ];
   };
-  const at5fps = (p: CameraPipeline): FinishedRoadUser[] => {
-    const out: FinishedRoadUser[] = [];
-    for (let k = 0; k < 25; k++) p.processFrame(T0 + k * 200, ride(k), out);
-    p.flush(out);
-    return out;
-  };
+  const at5fps = (p: CameraPipeline): FinishedRoadUser[] => run(p, 25, ride, 200);
 
   it('off: the two person-named frames are a road user of their own (one crossing either way)', () => {
     const users = at5fps(pipeline({ fps: 5, stitch: { crossGroup: false } }));
@@ -170,10 +170,7 @@ describe('CameraPipeline stitching across class groups (stitch.crossGroup)', () 
   it('not a pedestrian of another size: a 0.6 m wide person box beside the lost motorcycle starts its own', () => {
     const narrow = (k: number): PipelineObject[] =>
       k === 9 || k === 10 ? [{ bbox: [(10 + k) * 10 - 3, 100 - 17, 6, 17], cls: 'person', score: 0.9 }] : ride(k);
-    const p = pipeline({ fps: 5 });
-    const out: FinishedRoadUser[] = [];
-    for (let k = 0; k < 25; k++) p.processFrame(T0 + k * 200, narrow(k), out);
-    p.flush(out);
+    const out = run(pipeline({ fps: 5 }), 25, narrow, 200);
     expect(out.map((u) => u.voteMode).sort()).toEqual(['motorcycle', 'pedestrian']);
   });
 });
@@ -427,12 +424,7 @@ describe('CameraPipeline stitching a fast road user at a low frame rate', () => 
   const moto = (k: number): PipelineObject[] => [
     { bbox: [(10 + 2.4 * k) * 10 - 7.5, 100 - 15, 15, 15], cls: 'motorcycle', score: 0.9 },
   ];
-  const at5fps = (p: CameraPipeline): FinishedRoadUser[] => {
-    const out: FinishedRoadUser[] = [];
-    for (let k = 0; k < 9; k++) p.processFrame(T0 + k * 200, moto(k), out);
-    p.flush(out);
-    return out;
-  };
+  const at5fps = (p: CameraPipeline): FinishedRoadUser[] => run(p, 9, moto, 200);
 
   it('one-frame fragments joined by a gate that allows a plausible speed: one road user, one crossing', () => {
     const p = pipeline({ fps: 5 });
