@@ -47,7 +47,7 @@ describe('estimateCountedModeOd: pedestrian/bicycle OD from the lines that count
 
   it('refuses the zone nothing counts: its cells go to residual cells at the prior, never 0 nor spread', () => {
     const r = estimateCountedModeOd(input);
-    // A's four cells: A→B and B→A reduced by 99.7 % and 99.9 %, A→C and C→A by 0: mean 0.50 ≥ 0.3. C: 0.
+    // A's four cells: A→B and B→A reduced by 99.7 % and 99.9 %, A→C and C→A by 0: mean 0.50 ≥ 0.1. C: 0.
     const zone = (z: string) => r.zones.find((x) => x.zone === z);
     expect(zone('A')?.status).toBe('estimated');
     expect(zone('A')?.varianceReduction).toBeCloseTo((2 - 325 / 122825 - 76 / 122576) / 4, 9);

@@ -7,8 +7,8 @@
  * model (`zoneRouteShares` with `travel` 'walk' or 'cycle'), variance count + (relSe · count)². Prior: one common
  * level λ for every pair, Σ counts / Σ route-share coefficients (see below), with
  * a wide variance (standard deviation priorCv · λ): the counts, not the prior, shape the matrix. GLS
- * (`estimateOdGls`, non-negative), posterior variances widened by the counts' misfit when above 1 (as for the motor
- * group with lines).
+ * (`estimateOdGls`, non-negative), posterior variances multiplied by the counts' variance scale (`fitVarianceScale`,
+ * as for the motor group with lines).
  *
  * Identification: a zone is `estimated` when the counts reduce the prior variance of its cells by at least
  * `minVarianceReduction` on average, else `unobserved`: its cells are refused (not published, never 0) and their
@@ -29,7 +29,7 @@ export interface CountedModeInput {
   relSe?: number;
   /** Prior standard deviation of a cell as a multiple of the prior level. @default 5 */
   priorCv?: number;
-  /** @default 0.3 */
+  /** As the motor group's (`ZoneLinks.minVarianceReduction`, 0.3 until 2026-12-05). @default 0.1 */
   minVarianceReduction?: number;
   /**
    * Relative error of a cell's estimate from the route model (route choice, where in a zone a walk starts, lines
@@ -68,7 +68,7 @@ const Z95 = 1.959964;
 export function estimateCountedModeOd(input: CountedModeInput): CountedModeResult {
   const relSe = input.relSe ?? 0.15;
   const cv = input.priorCv ?? 5;
-  const minReduction = input.minVarianceReduction ?? 0.3;
+  const minReduction = input.minVarianceReduction ?? 0.1;
   const routeCv = input.routeCv ?? 0.3;
   const zones = [...new Set(input.zones)].filter((z) => z !== UNOBSERVED_ZONE);
   const cells: { origin: string; destination: string; status: CellStatus; glsCell: GlsCell }[] = [];

@@ -13,10 +13,15 @@ const cell = (origin: string, destination: string, prior: number, variance = pri
 });
 
 /**
- * A and B probed (A→B, B→A: prior 10, variance 4), C unprobed; C's access line counts `into` and `outOf` C; with
- * `abLine`, a line M that only A→B crosses counts that many, and `probeCv` is passed on when given.
+ * A and B probed (A→B, B→A: prior 10, variance 4), C unprobed; C's access line counts `into` and `outOf` C (only
+ * `into` with `onlyIn`); with `abLine`, a line M that only A→B crosses counts that many; `probeCv` and
+ * `minVarianceReduction` are passed on when given.
  */
-const probedABWithLineOfC = (into: number, outOf: number, more: { abLine?: number; probeCv?: number } = {}) =>
+const probedABWithLineOfC = (
+  into: number,
+  outOf: number,
+  more: { abLine?: number; probeCv?: number; onlyIn?: boolean; minVarianceReduction?: number } = {},
+) =>
   estimateZoneOd({
     zones: ['A', 'B', 'C'],
     observed: new Set(['A', 'B']),
@@ -29,10 +34,11 @@ const probedABWithLineOfC = (into: number, outOf: number, more: { abLine?: numbe
           : new Map([...threeZoneShares('L'), ['A\u0000B', new Map([['M|in', 1]])]]),
       counts: [
         { key: 'L|in', value: into },
-        { key: 'L|out', value: outOf },
+        ...(more.onlyIn ? [] : [{ key: 'L|out', value: outOf }]),
         ...(more.abLine === undefined ? [] : [{ key: 'M|in', value: more.abLine }]),
       ],
       ...(more.probeCv === undefined ? {} : { probeCv: more.probeCv }),
+      ...(more.minVarianceReduction === undefined ? {} : { minVarianceReduction: more.minVarianceReduction }),
     },
   });
 
@@ -151,9 +157,32 @@ describe('estimateZoneOd', () => {
     expect(Math.abs((ac?.estimate ?? 0) - 60)).toBeLessThan(3);
   });
 
+  it('with line counts, a zone the counts see weakly is published (reduction ≥ 10 %), one they hardly see refused', () => {
+    // A and B probed (prior 10, t̄ = 10: the unprobed pairs' prior variance 100); only C's entering line counts, so
+    // of C's four cells only A→C and B→C are in a count (share 1 each). Their variance reduction: 1 − posterior / prior
+    // = 100 / (2 · 100 + R), R = c + (0.1 c)²; C→A and C→B: 0. C's mean over its four cells = 50 / (200 + R).
+    const onlyIn = (into: number, minVarianceReduction?: number) =>
+      probedABWithLineOfC(into, 0, { onlyIn: true, minVarianceReduction });
+    const statusOfC = (r: ReturnType<typeof onlyIn>) => r.zones.find((z) => z.zone === 'C');
+    // 8 entering: R = 8.64, mean reduction 50 / 208.64 = 0.240 ≥ 0.1: estimated, its cells published (with the
+    // earlier threshold 0.3 it was refused: counts-do-not-identify).
+    expect(50 / 208.64).toBeCloseTo(0.2396, 4);
+    expect(statusOfC(onlyIn(8))?.status).toBe('estimated');
+    expect(onlyIn(8).cells.some((c) => c.origin === 'C' && c.destination === 'A' && c.status === 'estimated')).toBe(
+      true,
+    );
+    expect(statusOfC(onlyIn(8, 0.3))).toMatchObject({ status: 'unobserved', reason: 'counts-do-not-identify' });
+    // 140 entering: R = 140 + 14² = 336, mean reduction 50 / 536 = 0.093 < 0.1: refused, its trips in residual cells.
+    expect(50 / 536).toBeCloseTo(0.0933, 4);
+    expect(statusOfC(onlyIn(140))).toMatchObject({ status: 'unobserved', reason: 'counts-do-not-identify' });
+    expect(onlyIn(140).cells.some((c) => c.origin === 'C' || c.destination === 'C')).toBe(false);
+    // 130 entering: R = 299, 50 / 499 = 0.1002: estimated.
+    expect(statusOfC(onlyIn(130))?.status).toBe('estimated');
+  });
+
   it('with line counts, a zone no count sees stays unobserved: its cells go to the residual cells, not to others', () => {
     // As above plus zone D: no probe, no counter, no line on its routes. Its cells keep their uninformative prior
-    // (the counts reduce their variance by less than 30 % on average: 0 here, while C's four counted cells of six
+    // (the counts reduce their variance by less than 10 % on average: 0 here, while C's four counted cells of six
     // lose about half of theirs), so D is refused and its estimates are summed into
     // (zone, (unobserved)) cells; the estimated zone C keeps its own cells.
     const r = estimateZoneOd({
