@@ -30,6 +30,7 @@ export function isolatedConfig(tag: string, extra: Record<string, unknown> = {})
     lineCounts: `line-counts.${id}`,
     od: `od.${id}`,
     countsNorm: `counts-norm.${id}`,
+    discharge: `discharge.${id}`,
   };
   const overrides = { topics, kafka: { groupPrefix: `g.${id}`, partitions: 4 }, ...extra };
   const dir = mkdtempSync(join(tmpdir(), 'passage-test-'));

@@ -23,7 +23,7 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
                       [--design peak15|mean] [--demand-scale 1] [--min-gain 0.1] [--amber-used 0]
                       [--periods <n>] [--spillback-reserve 0.15] [--cycle webster|delay] [--coordinate <m>]
                       [--pedestrian-speed <m/s>] [--lane-choice even|equalise] [--saturation 1900]
-                      [--saturation-source default|measured]
+                      [--saturation-source default|measured] [--min-headways 30]
   For every signalised junction a camera watches: the stored turning movements (classes → passenger-car units:
   car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data; design flows = its
   busiest 15 minutes as an hourly rate, or --design mean; --demand-scale 1.3 = what-if +30 %), the current plan's
@@ -38,7 +38,8 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
   per hour of green, before the turn adjustments (default HCM 2000's 1,900). --saturation-source measured: lanes
   whose movements the camera saw discharge from a queue (at least 30 saturated headways over the period, table
   queue_discharge_15m) take the measured saturation flow instead (json: saturationSource and measuredHeadways per
-  lane, discharge per movement; csv: saturation_source, measured_headways per approach); default: HCM defaults. --spillback-reserve 0.15: approaches fed by another
+  lane, discharge per movement; csv: saturation_source, measured_headways per approach; --min-headways: that floor);
+  default: HCM defaults. --spillback-reserve 0.15: approaches fed by another
   junction (their queue can block it) get their flow ratio × 1.15 in the green split; network entries do not.
   Measured alternatives, off by default: --cycle delay (the cycle of least HCM delay, permitted lefts filtering
   through opposing flow), --coordinate 150 (junctions ≤ 150 m apart share a cycle, progression offsets),
@@ -75,6 +76,7 @@ const FLAGS = {
   'lane-choice': { type: 'string' },
   saturation: { type: 'string' },
   'saturation-source': { type: 'string' },
+  'min-headways': { type: 'string' },
   plan: { type: 'string' },
   junction: { type: 'string' },
   seeds: { type: 'string', default: '1,2,3' },
@@ -194,6 +196,8 @@ export async function run(argv: string[]): Promise<number> {
       spillbackReserve: fraction(values['spillback-reserve'], 'spillback-reserve'),
       baseSaturationPcuH: values.saturation === undefined ? undefined : numbers(values.saturation, 'saturation')[0],
       saturationSource: saturationSource(values['saturation-source']),
+      minMeasuredHeadways:
+        values['min-headways'] === undefined ? undefined : numbers(values['min-headways'], 'min-headways')[0],
       pedestrianSpeedMps:
         values['pedestrian-speed'] === undefined
           ? undefined
@@ -227,6 +231,10 @@ export async function run(argv: string[]): Promise<number> {
       const rows = [
         'junction,approach,plan,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu,saturation_pcu_h,saturation_source,measured_headways',
       ];
+      const minHeadways =
+        values['min-headways'] === undefined
+          ? MIN_MEASURED_HEADWAYS
+          : numbers(values['min-headways'], 'min-headways')[0];
       for (const a of analyses) {
         for (const [name, ev] of [
           ['current', a.plan.current],
@@ -237,7 +245,7 @@ export async function run(argv: string[]): Promise<number> {
             const measured = lanes.some((l) => l.saturationSource === 'measured');
             const headways = measured
               ? a.discharge
-                  .filter((d) => d.from === ap.approach && d.to !== '*' && d.headways >= MIN_MEASURED_HEADWAYS)
+                  .filter((d) => d.from === ap.approach && d.to !== '*' && d.headways >= minHeadways)
                   .reduce((n, d) => n + d.headways, 0)
               : 0;
             const sat = lanes.reduce((n, l) => n + l.saturationPcuH, 0).toFixed(0);

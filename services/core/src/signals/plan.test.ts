@@ -77,22 +77,43 @@ describe('planJunction', () => {
     expect(q.proposed.lanes.find((l) => l.lane === 'n_0')?.saturationSource).toBe('default');
   });
 
-  it('a shared lane: measured permitted lefts (700 PCU/h, one lane) and unmeasured straight-on (1,900): harmonic mean by flow 1,209.1', () => {
+  it('a shared lane: straight-on and lefts leaving interleaved at 1,200 and 600 PCU/h: 1,800; lefts (1/3 of the flow) alone → default', () => {
     const shared: SignalController = {
       ...cross,
       links: [...cross.links, { index: 5, from: 'n', to: 'e', lane: 'n_0', turn: 'l' }],
       phases: cross.phases.map((ph, i) => ({ ...ph, state: ph.state + ['g', 'g', 'y', 'r', 'r'][i] })),
     };
     const f = new Map([...flows, [movementKey('n', 's'), 400], [movementKey('n', 'e'), 200]]);
-    const measured = new Map([[movementKey('n', 'e'), { pcuH: 700, headways: 35 }]]);
-    const p = planJunction(shared, f, { baseSaturationPcuH: 1900, measuredSaturation: measured });
+    const both = new Map([
+      [movementKey('n', 's'), { pcuH: 1200, headways: 60 }],
+      [movementKey('n', 'e'), { pcuH: 600, headways: 35 }],
+    ]);
+    const p = planJunction(shared, f, { baseSaturationPcuH: 1900, measuredSaturation: both });
     const n0 = p.proposed.lanes.find((l) => l.lane === 'n_0');
-    // 1 / ((400/600) / 1900 + (200/600) / 700) = 1 / (0.000350877 + 0.000476190) = 1,209.09
-    expect(n0?.saturationPcuH).toBeCloseTo(1209.09, 1);
-    expect(n0?.saturationSource).toBe('measured');
-    // default: 1900 / (1 + (1/3)(1/0.6 − 1)) = 1,554.5 (the permitted-left factor)
-    const d = planJunction(shared, f, { baseSaturationPcuH: 1900 });
+    expect([n0?.saturationPcuH, n0?.saturationSource, n0?.measuredHeadways]).toEqual([1800, 'measured', 95]);
+    // straight-on alone measured (2/3 of the lane's flow): 1,200 / (2/3) = 1,800
+    const straight = new Map([[movementKey('n', 's'), { pcuH: 1200, headways: 60 }]]);
+    const q = planJunction(shared, f, { baseSaturationPcuH: 1900, measuredSaturation: straight });
+    expect(q.proposed.lanes.find((l) => l.lane === 'n_0')?.saturationPcuH).toBeCloseTo(1800, 9);
+    // lefts alone measured: the lane keeps HCM's 1900 / (1 + (1/3)(1/0.6 − 1)) = 1,554.5 (the permitted-left factor)
+    const lefts = new Map([[movementKey('n', 'e'), { pcuH: 600, headways: 35 }]]);
+    const d = planJunction(shared, f, { baseSaturationPcuH: 1900, measuredSaturation: lefts });
     expect(d.proposed.lanes.find((l) => l.lane === 'n_0')?.saturationPcuH).toBeCloseTo(1554.5, 0);
+    expect(d.proposed.lanes.find((l) => l.lane === 'n_0')?.saturationSource).toBe('default');
+  });
+
+  it('a movement over two lanes: each lane gets its share of the measured discharge (3,000 over two → 1,500)', () => {
+    const two: SignalController = {
+      ...cross,
+      links: [...cross.links, { index: 5, from: 'n', to: 's', lane: 'n_1', turn: 's' }],
+      phases: cross.phases.map((ph, i) => ({ ...ph, state: ph.state + ['G', 'G', 'y', 'r', 'r'][i] })),
+    };
+    const measured = new Map([[movementKey('n', 's'), { pcuH: 3000, headways: 80 }]]);
+    const p = planJunction(two, flows, { baseSaturationPcuH: 1900, measuredSaturation: measured });
+    expect(p.proposed.lanes.filter((l) => l.approach === 'n').map((l) => l.saturationPcuH)).toEqual([1500, 1500]);
+    // n's lanes at 300 / 1500 = 0.2 each: stage A's critical lane is now s_0 (500 / 1900 = 0.263)
+    expect(p.stages[0].criticalLane).toBe('s_0');
+    expect(p.stages[0].criticalY).toBeCloseTo(500 / 1900, 12);
   });
 
   it('with 2 s of amber used (HCM e): C0 = (1.5·8 + 5) / 0.5 = 34 s → 40 s minimum; 32 s shared 2:1', () => {

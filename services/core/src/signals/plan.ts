@@ -124,11 +124,10 @@ export interface PlanOptions {
   /**
    * Saturation flows measured from queue discharge (cameras, `DischargeMeter`), per movement key `from>to`: the
    * movement's discharge over all the lanes serving it, PCU per hour of green, and the number of saturated headways
-   * behind it. A lane serving a movement measured with at least `minMeasuredHeadways` headways takes, for that
-   * movement, the measured flow / the number of lanes serving it instead of the HCM base and turn factor; its
-   * saturation flow is the flow-weighted harmonic mean over its movements (the unmeasured ones keep base × turn
-   * factor). Lanes with no measured movement keep the HCM default. Not used by `laneChoice: 'equalise'`'s sharing
-   * nor by `cycleChoice: 'delay'`'s permitted-left model.
+   * behind it. A lane all of whose movements are measured with at least `minMeasuredHeadways` headways takes the sum
+   * of their discharges × its share of each movement's flow (`measuredLaneSaturation`) instead of the HCM base and
+   * turn factors; other lanes keep the HCM default. Not used by `laneChoice: 'equalise'`'s sharing nor by
+   * `cycleChoice: 'delay'`'s permitted-left model.
    */
   measuredSaturation?: ReadonlyMap<string, { pcuH: number; headways: number }>;
   /** Fewest saturated headways for a measured saturation flow to be used. @default MIN_MEASURED_HEADWAYS (30) */
@@ -270,9 +269,6 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
     if (a) a.push(l);
     else lanes.set(l.lane, [l]);
   }
-  // Lanes serving each movement (for measured saturation flows, which are per movement over all its lanes).
-  const lanesOf = new Map<string, number>();
-  for (const [k, ls] of linksOf) lanesOf.set(k, new Set(ls.map((l) => l.lane)).size);
   if (opts.laneChoice === 'equalise') equaliseLanes(linksOf, lanes, linkFlow, phases, flows, opts);
   const stageOfPhase = new Map<number, number>();
   stages.forEach((s, i) => {
@@ -318,7 +314,7 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
       .filter((l) => l.turn === 'l' || l.turn === 'L' || l.turn === 't')
       .every((l) => phases.some((p) => p.state[l.index] === 'G'));
     const rightShare = share((t) => t === 'r' || t === 'R');
-    const measured = measuredLaneSaturation(ls, lanesOf, linkFlow, flow, phases, opts);
+    const measured = measuredLaneSaturation(ls, linksOf, linkFlow, opts);
     const sat =
       measured?.sat ??
       saturationFlow({ base: opts.baseSaturationPcuH, rightShare, leftShare, leftPermitted: !leftProtected });
@@ -605,46 +601,46 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
 export const MIN_MEASURED_HEADWAYS = 30;
 
 /**
- * Saturation flow of a lane from measured queue discharge (`PlanOptions.measuredSaturation`): per link, its
- * movement's measured flow / the lanes serving the movement when measured with enough headways, else base × the
- * link's own turn factor; combined as the flow-weighted harmonic mean (links weighted equally without flow).
- * Undefined when no movement of the lane is measured.
+ * Saturation flow of a lane from measured queue discharge (`PlanOptions.measuredSaturation`). A movement's measured
+ * discharge S_m is over all the lanes serving it, and where a lane is shared its queued road users leave interleaved
+ * with the other movements' (a movement's headways span the others'): the lane's part of it, S_m × the lane's share
+ * of the movement's flow, is the lane's saturation flow × the movement's share of the lane's flow. So the lane's
+ * saturation flow is the sum of its measured movements' parts over the sum of their shares of its flow (a ratio
+ * estimate: the unmeasured movements are taken to leave at the same rate). An exclusive lane of a movement served
+ * by n lanes gets S_m / n; a shared lane whose straight-on road users (2/3 of its flow) leave at 1,200 PCU/h gets
+ * 1,800. Undefined (the HCM default) when the movements measured with enough headways carry less than
+ * `MIN_MEASURED_SHARE` of the lane's flow.
  */
 function measuredLaneSaturation(
   ls: readonly SignalLink[],
-  lanesOf: ReadonlyMap<string, number>,
+  linksOf: ReadonlyMap<string, readonly SignalLink[]>,
   linkFlow: ReadonlyMap<number, number>,
-  flow: number,
-  phases: readonly SignalPhase[],
   opts: PlanOptions,
 ): { sat: number; headways: number } | undefined {
   const m = opts.measuredSaturation;
   if (!m || m.size === 0) return undefined;
   const floor = opts.minMeasuredHeadways ?? MIN_MEASURED_HEADWAYS;
-  let inv = 0;
+  const laneFlow = ls.reduce((a, l) => a + (linkFlow.get(l.index) ?? 0), 0);
+  let part = 0;
+  let share = 0;
   const used = new Set<string>();
   for (const l of ls) {
-    const w = flow > 0 ? (linkFlow.get(l.index) ?? 0) / flow : 1 / ls.length;
+    const q = linkFlow.get(l.index) ?? 0;
     const k = movementKey(l.from, l.to);
     const meas = m.get(k);
-    let s: number;
-    if (meas && meas.headways >= floor && meas.pcuH > 0) {
-      s = meas.pcuH / (lanesOf.get(k) ?? 1);
-      used.add(k);
-    } else {
-      const left = l.turn === 'l' || l.turn === 'L' || l.turn === 't';
-      s = saturationFlow({
-        base: opts.baseSaturationPcuH,
-        rightShare: l.turn === 'r' || l.turn === 'R' ? 1 : 0,
-        leftShare: left ? 1 : 0,
-        leftPermitted: left && !phases.some((p) => p.state[l.index] === 'G'),
-      });
-    }
-    inv += w / s;
+    if (!meas || meas.headways < floor || !(meas.pcuH > 0)) continue;
+    const all = linksOf.get(k) ?? [l];
+    const qm = all.reduce((a, x) => a + (linkFlow.get(x.index) ?? 0), 0);
+    part += meas.pcuH * (qm > 0 ? q / qm : 1 / all.length);
+    share += laneFlow > 0 ? q / laneFlow : 1 / ls.length;
+    used.add(k);
   }
-  if (used.size === 0 || !(inv > 0)) return undefined;
-  return { sat: 1 / inv, headways: [...used].reduce((a, k) => a + (m.get(k)?.headways ?? 0), 0) };
+  if (used.size === 0 || share < MIN_MEASURED_SHARE || !(part > 0)) return undefined;
+  return { sat: part / share, headways: [...used].reduce((a, k) => a + (m.get(k)?.headways ?? 0), 0) };
 }
+
+/** Share of a lane's flow whose movements must be measured for the lane to take a measured saturation flow. */
+export const MIN_MEASURED_SHARE = 0.5;
 
 /** Saturation flow of a lane from the turn shares of its links' flows (`saturationFlow`). */
 function laneSaturationFlow(

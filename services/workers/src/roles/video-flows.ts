@@ -328,10 +328,12 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       if (!p) continue;
       if (ctx.partition !== undefined) this.partitionOf.set(f.cameraId, ctx.partition);
       // The same deterministic ends as processBatch (a camera silent long enough), counted by the previous owner.
+      p.recordDischarge = false; // its predecessor measured these departures (or lost them with its memory)
       if (p.activeTracks > 0 && p.lastFrameTs + idleFlushMs + this.config.stream.allowedLatenessMs < f.ts)
         p.flush(this.scratch);
       const empty = p.activeTracks === 0;
       this.pipelines.processFrame(f.cameraId, f.ts, f.objects, finished, f);
+      p.recordDischarge = true;
       if (offsets) this.noteFrame(f.cameraId, f.ts, offsets[i], empty);
       this.scratch.length = 0;
       finished.length = 0;
@@ -343,7 +345,9 @@ export class VideoFlowsOperator implements Operator<DetectionFrame> {
       const p = this.pipelines.get(cameraId);
       if (!p) continue;
       if ((this.restoredReplay.get(cameraId) ?? null) === null) {
+        p.recordDischarge = false;
         p.flush(this.scratch); // no live track there at the committed offset: what the re-read built is not real
+        p.recordDischarge = true;
         this.scratch.length = 0;
       } else kept += p.activeTracks;
     }
