@@ -483,8 +483,17 @@ describe('CameraPipeline: a fast road user leaving the picture between two frame
     expect(p.borderExits).toBe(0);
   });
 
+  it('four frames (the default): a last box 90 px inside, cut only 4 frames on (−10 px), is reckoned on; 3: not', () => {
+    // Last box at x = 10 m (pixels 90–110), 3 frames on at 15–35 px (whole), 4 frames on at −10–10 px (cut); the line
+    // x = 8 m is crossed 160 ms after the last box, the raw positions stop 2 m short of it.
+    const at8 = [{ id: 'w8', a: [8, 0] as [number, number], b: [8, 50] as [number, number] }];
+    expect(ride(pipeline({ fps: 5, lines: at8, borderExitFrames: 3 }), 6, 25)[0].summary.crossings).toEqual([]);
+    const users = ride(pipeline({ fps: 5, lines: at8 }), 6, 25);
+    expect(users[0].summary.crossings.map((c) => c.direction)).toEqual(['out']);
+  });
+
   it('a road user that vanishes mid-picture (hidden, not leaving) is not reckoned across a line ahead of it', () => {
-    // Same ride 10 m further east: its last box at x = 15 m (pixels 140–160), two frames on still 90 px inside.
+    // Same ride 10 m further east: its last box at x = 15 m (pixels 140–160), four frames on still 40 px inside.
     const p = pipeline({ fps: 5, lines: [{ id: 'mid', a: [13, 0], b: [13, 50] }] });
     const users = ride(p, 6, 30);
     expect(users[0].summary.crossings).toEqual([]);
