@@ -8,7 +8,8 @@ import type { ReplayRecord } from '@passage/sim';
 import { migrate, openStore, type Store } from '@passage/store';
 import { createLogger, KafkaTransport, StreamMetrics } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, isolatedConfig, REPO, spawnPassage, waitFor } from '../../../test/helpers.ts';
+import { brokers, isolatedConfig, REPO, readWholeTopic, spawnPassage, waitFor } from '../../../test/helpers.ts';
+import { feedVideoWorker } from './fixtures/video-kafka.ts';
 import { videoRecordsWithPlates } from './fixtures/video-records.ts';
 import { startEmbedded, startKafkaWorker } from './runtime.ts';
 
@@ -54,23 +55,7 @@ describe('queue discharge', () => {
     const sink = await startKafkaWorker({ config, roles: ['sink-discharge'], log, instanceId: 'sink', store });
     const worker = spawnPassage(['worker', '--role', 'video-flows', '--instance', 'v0'], env);
     await worker.ready;
-    for (let i = 0; i < records.length; i += 500) {
-      await transport.send(
-        config.topics.detections,
-        records.slice(i, i + 500).map((r) => ({ key: r.key, value: JSON.stringify(r.value) })),
-      );
-    }
-    const admin = transport.kafka.admin();
-    await admin.connect();
-    const consumed = async () => {
-      const [t] = await admin.fetchOffsets({
-        groupId: `${config.kafka.groupPrefix}.video-flows`,
-        topics: [config.topics.detections],
-      });
-      return t.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
-    };
-    await waitFor('frames consumed by the worker', consumed, (n) => n === records.length, 180_000);
-    await admin.disconnect();
+    await feedVideoWorker(transport, config, records, 180_000);
     // A graceful stop emits the open quarter hours of discharge.
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
@@ -89,18 +74,13 @@ describe('queue discharge', () => {
     );
     const viaKafka = await sums(store);
     // The topic: aggregates only (no track, id, box, plate or time of a road user).
-    const texts: string[] = [];
-    const c = transport.kafka.consumer({ groupId: `reader-${iso.id}` });
-    await c.connect();
-    await c.subscribe({ topics: [config.topics.discharge], fromBeginning: true });
-    await c.run({ eachMessage: async ({ message }) => void texts.push(String(message.value)) });
-    await waitFor(
-      'discharge topic read',
-      async () => texts.length,
-      (n) => n > 0,
-      30_000,
+    const admin = transport.kafka.admin();
+    await admin.connect();
+    const texts = (await readWholeTopic(transport.kafka, admin, `reader-${iso.id}`, config.topics.discharge)).map(
+      (kv) => kv.slice(kv.indexOf('=') + 1),
     );
-    await c.disconnect();
+    await admin.disconnect();
+    expect(texts.length).toBeGreaterThan(0);
     for (const t of texts) {
       expect(Object.keys(JSON.parse(t)).sort()).toEqual([
         'cameraId',

@@ -9,6 +9,7 @@ import { migrate, openStore, type Store } from '@passage/store';
 import { createLogger, KafkaTransport, StreamMetrics } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokers, isolatedConfig, REPO, spawnPassage, waitFor } from '../../../test/helpers.ts';
+import { feedVideoWorker } from './fixtures/video-kafka.ts';
 import { videoRecordsWithPlates } from './fixtures/video-records.ts';
 import { startEmbedded, startKafkaWorker } from './runtime.ts';
 
@@ -83,12 +84,9 @@ describe('video flows', () => {
     });
     const worker = spawnPassage(['worker', '--role', 'video-flows', '--instance', 'v0'], env);
     await worker.ready;
-    for (let i = 0; i < records.length; i += 500) {
-      await transport.send(
-        config.topics.detections,
-        records.slice(i, i + 500).map((r) => ({ key: r.key, value: JSON.stringify(r.value) })),
-      );
-    }
+    // The worker has consumed every frame (its committed offsets reach the end of the topic); then stop it: it ends
+    // live tracks and emits the epochs the watermark had not passed yet.
+    await feedVideoWorker(transport, config, records);
     const total = async () => {
       const rs = await store.client.query({
         query: 'SELECT sum(count) AS n FROM line_counts_1m',
@@ -96,21 +94,6 @@ describe('video flows', () => {
       });
       return Number((await rs.json<{ n: string }>())[0].n);
     };
-    // The worker has consumed every frame (its committed offsets reach the end of the topic); then stop it: it ends
-    // live tracks and emits the epochs the watermark had not passed yet.
-    const admin = transport.kafka.admin();
-    await admin.connect();
-    const end = (await admin.fetchTopicOffsets(config.topics.detections)).reduce((s, p) => s + Number(p.high), 0);
-    expect(end).toBe(frames);
-    const consumed = async () => {
-      const [t] = await admin.fetchOffsets({
-        groupId: `${config.kafka.groupPrefix}.video-flows`,
-        topics: [config.topics.detections],
-      });
-      return t.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
-    };
-    await waitFor('frames consumed by the worker', consumed, (n) => n === frames, 120_000);
-    await admin.disconnect();
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     let prev = -1;
