@@ -154,6 +154,41 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
     }
   });
 
+  it('measured saturation flows from the stored queue discharge: per lane source and headways, csv columns', () => {
+    type Plan = {
+      tls: string;
+      saturationSource: string;
+      discharge: { from: string; to: string; headways: number; pcuH: number }[];
+      plan: { current: { lanes: { lane: string; saturationSource: string; measuredHeadways: number }[] } };
+    }[];
+    const byDefault = planJson();
+    const explicit = planJson('--saturation-source', 'default');
+    expect(explicit.code, explicit.err).toBe(0);
+    expect(explicit.out).toBe(byDefault.out); // HCM defaults are the default
+    const hcm = JSON.parse(byDefault.out) as Plan;
+    // The five replayed minutes hold queue discharge on the boulevard approaches (few headways: floor lowered to 5).
+    expect(hcm.flatMap((p) => p.discharge).filter((d) => d.to === '*').length).toBeGreaterThan(0);
+    expect(hcm.flatMap((p) => p.plan.current.lanes).every((l) => l.saturationSource === 'default')).toBe(true);
+    const m = planJson('--saturation-source', 'measured', '--min-headways', '5');
+    expect(m.code, m.err).toBe(0);
+    const measured = (JSON.parse(m.out) as Plan).flatMap((p) => p.plan.current.lanes);
+    const used = measured.filter((l) => l.saturationSource === 'measured');
+    expect(used.length).toBeGreaterThan(0);
+    for (const l of used) expect(l.measuredHeadways).toBeGreaterThanOrEqual(5);
+    for (const l of measured.filter((x) => x.saturationSource === 'default')) expect(l.measuredHeadways).toBe(0);
+    const csv = passage(
+      ...['signals', 'plan', '--scenario', WORLD, '--data', data, '--format', 'csv'],
+      ...['--saturation-source', 'measured', '--min-headways', '5'],
+    );
+    expect(csv.code, csv.err).toBe(0);
+    const [head, ...rows] = csv.out.trim().split('\n');
+    expect(head.split(',').slice(-3)).toEqual(['saturation_pcu_h', 'saturation_source', 'measured_headways']);
+    expect(rows.some((r) => r.split(',').at(-2) === 'measured' && Number(r.split(',').at(-1)) >= 5)).toBe(true);
+    expect(
+      passage('signals', 'plan', '--scenario', WORLD, '--data', data, '--saturation-source', 'video').err,
+    ).toContain('PASSAGE_CLI_USAGE');
+  });
+
   it("stores the world's controllers in the site registry, and the registry's plan equals the SUMO network's", () => {
     // the replay stored the 7 watched programs as registry controllers (groups, lanes, ambers, plans)
     const reg = passage('signals', 'plan', '--data', data, '--format', 'json');
