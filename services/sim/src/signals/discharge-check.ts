@@ -87,3 +87,100 @@ export function truthDischarge(ctx: SimContext): Map<string, DischargeRow[]> {
   }
   return out;
 }
+
+/** Summed discharge of one camera × approach × movement. */
+export interface DischargeSums {
+  headways: number;
+  headwaySumS: number;
+  pcuSum: number;
+}
+
+export interface DischargeAgreement {
+  /** Per `camera|approach|movement`: SUMO's own and the video's sums. */
+  groups: { key: string; sumo: DischargeSums; video: DischargeSums; ratio: number | null }[];
+  /** Groups with at least `floor` saturated headways on both sides. */
+  compared: number;
+  /** Median of video / SUMO saturation flow over them, and mean |ratio − 1|. */
+  medianRatio: number;
+  meanAbsError: number;
+}
+
+const satOf = (s: DischargeSums): number => (s.headwaySumS > 0 ? (3600 * s.pcuSum) / s.headwaySumS : Number.NaN);
+
+/**
+ * Video against SUMO's own discharge: per camera, approach and movement, both sides summed over all periods; the
+ * saturation flows compared where each side has at least `floor` saturated headways.
+ */
+export function dischargeAgreement(
+  sumo: ReadonlyMap<string, readonly DischargeRow[]>,
+  video: readonly ({ cameraId: string; fromZone: string; toZone: string } & DischargeSums)[],
+  floor = 30,
+): DischargeAgreement {
+  const acc = new Map<string, { sumo: DischargeSums; video: DischargeSums }>();
+  const cell = (k: string) => {
+    let c = acc.get(k);
+    if (!c) {
+      c = {
+        sumo: { headways: 0, headwaySumS: 0, pcuSum: 0 },
+        video: { headways: 0, headwaySumS: 0, pcuSum: 0 },
+      };
+      acc.set(k, c);
+    }
+    return c;
+  };
+  const add = (to: DischargeSums, r: DischargeSums) => {
+    to.headways += r.headways;
+    to.headwaySumS += r.headwaySumS;
+    to.pcuSum += r.pcuSum;
+  };
+  for (const [cam, rows] of sumo) for (const r of rows) add(cell(`${cam}|${r.fromZone}|${r.toZone}`).sumo, r);
+  for (const r of video) add(cell(`${r.cameraId}|${r.fromZone}|${r.toZone}`).video, r);
+  const groups = [...acc]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([key, c]) => ({
+      key,
+      ...c,
+      ratio: c.sumo.headways >= floor && c.video.headways >= floor ? satOf(c.video) / satOf(c.sumo) : null,
+    }));
+  const ratios = groups.flatMap((g) => (g.ratio === null ? [] : [g.ratio])).sort((a, b) => a - b);
+  const n = ratios.length;
+  return {
+    groups,
+    compared: n,
+    medianRatio: n === 0 ? Number.NaN : n % 2 ? ratios[(n - 1) / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2,
+    meanAbsError: n === 0 ? Number.NaN : ratios.reduce((a, r) => a + Math.abs(r - 1), 0) / n,
+  };
+}
+
+/**
+ *   node --import tsx services/sim/src/signals/discharge-check.ts --scenario infra/scenarios/chartres-centre \
+ *     --data <store of `passage replay`> [--floor 30]
+ */
+async function main(): Promise<void> {
+  const { parseArgs } = await import('node:util');
+  const { loadScenario } = await import('../synth/scenario.ts');
+  const { openStore, queueDischarge } = await import('@passage/store');
+  const { values } = parseArgs({
+    options: { scenario: { type: 'string' }, data: { type: 'string' }, floor: { type: 'string', default: '30' } },
+  });
+  if (!values.scenario || !values.data) throw new Error('--scenario <world dir> --data <store dir>');
+  const sumo = truthDischarge(await loadScenario(values.scenario));
+  const store = openStore({ dataDir: values.data });
+  try {
+    const video = await queueDischarge(store.client, { cameras: [...sumo.keys()] });
+    const a = dischargeAgreement(sumo, video, Number(values.floor));
+    const f = (s: DischargeSums) => `${s.headways} ${satOf(s).toFixed(0)}`;
+    console.log('camera|approach|movement  SUMO: headways PCU/h  video: headways PCU/h  ratio');
+    for (const g of a.groups) {
+      if (Math.max(g.sumo.headways, g.video.headways) < Number(values.floor)) continue;
+      console.log(`${g.key}  ${f(g.sumo)}  ${f(g.video)}  ${g.ratio === null ? '-' : g.ratio.toFixed(3)}`);
+    }
+    console.log(
+      `compared ${a.compared}: median video/SUMO ${a.medianRatio.toFixed(3)}, mean |ratio - 1| ${(100 * a.meanAbsError).toFixed(1)} %`,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+if (process.argv[1]?.endsWith('discharge-check.ts')) await main();
