@@ -47,7 +47,7 @@ function sources(dir: string): string[] {
  * CLI commands that only a full (development) install can run: they load lazily and a production install answers
  * PASSAGE_DEV_DEPENDENCY_MISSING (services/cli/src/main.ts), so they may import the CLI's dev dependencies.
  */
-const DEV_COMMANDS = ['demo', 'eval', 'replay', 'signals', 'sim', 'stack'].map(
+const DEV_COMMANDS = ['demo', 'eval', 'replay', 'signals', 'sim', 'sites-export', 'stack'].map(
   (c) => `services/cli/src/commands/${c}.ts`,
 );
 

@@ -1,6 +1,3 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PassageError } from '@passage/config';
 import {
   formatIssues,
@@ -9,10 +6,7 @@ import {
   MAX_REPROJECTION_PX,
   MAX_VIEW_DISTANCE_M,
   readRegistryFile,
-  registryFromScenario,
-  validateRegistry,
 } from '@passage/registry';
-import { registryControllersOfWorld } from '@passage/sim';
 import { parseFlags } from '../args.ts';
 
 export const help = `passage sites validate <registry.json> [--json]
@@ -28,8 +22,6 @@ passage sites export <scenario-dir> [--out <file>]
   export     writes the registry of a simulated world (its scenario.json without the simulation: time base,
              seed, declared faults; with the signal controllers of its SUMO network that its cameras watch) to
              <scenario-dir>/registry.json, or --out.`;
-
-const SCHEMA = fileURLToPath(new URL('../../../../infra/registry/registry.schema.json', import.meta.url));
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('sites', argv, {
@@ -48,9 +40,10 @@ export async function run(argv: string[]): Promise<number> {
       'Usage: passage sites validate <file> | passage sites export <scenario-dir>.',
     );
   }
-  return sub === 'validate'
-    ? validate(arg, values.json === true)
-    : exportRegistry(arg, values.out as string | undefined);
+  if (sub === 'validate') return validate(arg, values.json === true);
+  // A simulated world's registry: needs the simulator (@passage/sim), a development dependency.
+  const { exportRegistry } = await import('./sites-export.ts');
+  return exportRegistry(arg, values.out as string | undefined);
 }
 
 function validate(path: string, json: boolean): number {
@@ -87,47 +80,6 @@ function validate(path: string, json: boolean): number {
     `${path} is valid: ${reg?.cameras.length ?? 0} cameras, ${reg?.counters.length ?? 0} counters, ` +
       `${reg?.sightingSites.length ?? 0} sighting sites, ${reg?.zones.length ?? 0} zones, ` +
       `${reg?.signalControllers.length ?? 0} signal controllers.`,
-  );
-  return 0;
-}
-
-function exportRegistry(dirArg: string, out: string | undefined): number {
-  const dir = resolve(dirArg);
-  const file = existsSync(dir) && statSync(dir).isDirectory() ? join(dir, 'scenario.json') : dir;
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new PassageError(
-      'PASSAGE_SCENARIO_NOT_FOUND',
-      `Cannot read ${file}: ${(e as Error).message}. Give a scenario folder (with scenario.json).`,
-    );
-  }
-  const target = resolve(out ?? join(dirname(file), 'registry.json'));
-  const registry: Record<string, unknown> = {
-    $schema: relative(dirname(target), SCHEMA),
-    ...registryFromScenario(doc),
-  };
-  // The world's signal controllers, from its SUMO network (the programs of the junctions its cameras watch).
-  if (!registry.signalControllers && existsSync(join(dirname(file), 'sumo', 'net.xml.gz'))) {
-    const controllers = registryControllersOfWorld(dirname(file));
-    if (controllers.length > 0) registry.signalControllers = controllers;
-  }
-  const r = validateRegistry(registry);
-  if (r.errors.length > 0) {
-    console.error(`${r.errors.length} error(s):\n${formatIssues(r.errors)}`);
-    return 1;
-  }
-  writeFileSync(target, `${JSON.stringify(registry, null, 2)}\n`);
-  console.log(
-    JSON.stringify({
-      registry: target,
-      cameras: r.registry?.cameras.length,
-      counters: r.registry?.counters.length,
-      sightingSites: r.registry?.sightingSites.length,
-      zones: r.registry?.zones.length,
-      signalControllers: r.registry?.signalControllers.length,
-    }),
   );
   return 0;
 }
