@@ -7,8 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { buildApp } from '@passage/api';
+import { loadConfig } from '@passage/config';
 import { loadWorldSignals, timeOfDayXml } from '@passage/sim';
 import { hasSumo } from '@passage/sim/build/index';
+import { openStore } from '@passage/store';
+import { createLogger } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REPO = resolve(import.meta.dirname, '../../..');
@@ -189,7 +193,7 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
     ).toContain('PASSAGE_CLI_USAGE');
   });
 
-  it("stores the world's controllers in the site registry, and the registry's plan equals the SUMO network's", () => {
+  it("stores the world's controllers in the site registry, and the registry's plan equals the SUMO network's", async () => {
     // the replay stored the 7 watched programs as registry controllers (groups, lanes, ambers, plans)
     const reg = passage('signals', 'plan', '--data', data, '--format', 'json');
     expect(reg.code, reg.err).toBe(0);
@@ -205,6 +209,40 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
       'r3a7',
     ]);
     const fromNet = JSON.parse(planJson().out) as { tls: string; plan: { current: P; proposed: P } }[];
+    // The API lists them with their lanes: r3a0's northern gateway, two lanes (storage from the network), not fed
+    // by a junction; its straight-on movement south served by both.
+    const store = openStore({ dataDir: data });
+    const config = loadConfig({ env: {}, overrides: { api: { keys: ['traffic:traffic-key-0123456789abcdef'] } } });
+    const app = await buildApp({ config, store, log: createLogger({ level: 'silent' }), dashboardDir: false });
+    try {
+      const r = await app.inject({
+        method: 'GET',
+        url: '/api/v1/signals',
+        headers: { 'x-api-key': 'traffic-key-0123456789abcdef' },
+      });
+      type Mv = { from: string; to: string; lanes: number[] | null };
+      const j = (
+        r.json() as {
+          junctions: {
+            id: string;
+            groups: { amberS: number | null; movements: Mv[] }[];
+            approaches: { arm: string; lanes: number; laneStorageM: number[]; fedByJunction: boolean }[];
+          }[];
+        }
+      ).junctions.find((x) => x.id === 'r3a0');
+      const north = j?.approaches.find((a) => a.arm === 'cam-bd-nord:z-n');
+      expect(north?.lanes).toBe(2);
+      expect(north?.fedByJunction).toBe(false);
+      expect(north?.laneStorageM[0]).toBeGreaterThan(50);
+      const south = j?.groups
+        .flatMap((g) => g.movements)
+        .find((m) => m.from === 'cam-bd-nord:z-n' && m.to === 'cam-bd-nord:z-s');
+      expect(south?.lanes).toEqual([0, 1]);
+      expect(j?.groups.filter((g) => g.movements.length > 0).every((g) => g.amberS === 3)).toBe(true);
+    } finally {
+      await app.close();
+      await store.close();
+    }
     // One truth: the registry model (API, dashboard, CLI without --scenario) and the network model plan alike.
     for (const p of fromRegistry) {
       const q = fromNet.find((x) => x.tls === p.junction);

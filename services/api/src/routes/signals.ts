@@ -55,7 +55,25 @@ const Junction = Type.Object({
       id: Type.String(),
       kind: Type.String(),
       minGreenS: Nullable(Type.Number()),
-      movements: Type.Array(Type.Object({ from: Type.String(), to: Type.String() })),
+      amberS: Nullable(Type.Number()),
+      movements: Type.Array(
+        Type.Object({
+          from: Type.String(),
+          to: Type.String(),
+          /** Entry lanes serving it (0 = kerb side); null: not given (one lane group per group and arm). */
+          lanes: Nullable(Type.Array(Type.Integer())),
+          turn: Nullable(Type.String()),
+          permitted: Type.Boolean(),
+        }),
+      ),
+    }),
+  ),
+  approaches: Type.Array(
+    Type.Object({
+      arm: Type.String(),
+      lanes: Type.Integer(),
+      laneStorageM: Type.Array(Type.Number()),
+      fedByJunction: Nullable(Type.Boolean()),
     }),
   ),
   plans: Type.Array(
@@ -180,7 +198,8 @@ export function signalsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       config: { access },
       schema: {
         tags: ['signals'],
-        summary: 'Signalised junctions of the site registry: signal groups, movements served, time-of-day plans',
+        summary:
+          'Signalised junctions of the site registry: signal groups, movements served and their lanes, approaches, time-of-day plans',
         response: { 200: Type.Object({ junctions: Type.Array(Junction) }), ...errorResponses },
       },
     },
@@ -197,7 +216,20 @@ export function signalsRoutes(app: FastifyInstance, ctx: ApiContext): void {
             id: g.id,
             kind: g.kind ?? 'vehicle',
             minGreenS: g.minGreenS ?? null,
-            movements: g.movements ?? [],
+            amberS: g.amberS ?? null,
+            movements: (g.movements ?? []).map((m) => ({
+              from: m.from,
+              to: m.to,
+              lanes: m.lanes ?? null,
+              turn: m.turn ?? null,
+              permitted: m.permitted === true,
+            })),
+          })),
+          approaches: (c.approaches ?? []).map((a) => ({
+            arm: a.arm,
+            lanes: a.laneStorageM?.length ?? 1,
+            laneStorageM: a.laneStorageM ?? [],
+            fedByJunction: a.fedByJunction ?? null,
           })),
           plans: c.plans.map((p) => ({
             id: p.id,
