@@ -83,7 +83,8 @@ export function registryController(cov: TlsCoverage, site: { siteId: string; nam
     const key = `${l.pedestrian ? 'p' : 'v'}:${controller.phases.map((p) => p.state[l.index]).join('')}`;
     byColumn.set(key, [...(byColumn.get(key) ?? []), l]);
   }
-  const groups: (Group & { column: string })[] = [];
+  // Each group keeps its state column and green runs (read once) until the registry form is written.
+  const groups: (Group & { column: string; runs: GreenRun[] })[] = [];
   let nv = 0;
   let np = 0;
   for (const [key, links] of byColumn) {
@@ -92,7 +93,7 @@ export function registryController(cov: TlsCoverage, site: { siteId: string; nam
     const pedestrian = key.startsWith('p');
     const runs = greenRuns(column, durations);
     if (pedestrian) {
-      groups.push({ id: `P${++np}`, kind: 'pedestrian', column });
+      groups.push({ id: `P${++np}`, kind: 'pedestrian', column, runs });
       continue;
     }
     const movements = new Map<string, Movement>();
@@ -111,6 +112,7 @@ export function registryController(cov: TlsCoverage, site: { siteId: string; nam
       ...(movements.size > 0 ? { movements: [...movements.values()] } : {}),
       ...(amberS > 0 ? { amberS } : {}),
       column,
+      runs,
     });
   }
   // Approaches: every lane of an observed entry edge the program serves, with its storage.
@@ -132,16 +134,15 @@ export function registryController(cov: TlsCoverage, site: { siteId: string; nam
     for (const b of groups) {
       if (a === b || a.column.split('').some((c, i) => isGreen(c) && isGreen(b.column[i]))) continue;
       let best = Number.POSITIVE_INFINITY;
-      const startsB = greenRuns(b.column, durations).map((r) => r.startS);
-      for (const r of greenRuns(a.column, durations)) {
-        for (const s of startsB) best = Math.min(best, (((s - r.endS) % cycle) + cycle) % cycle);
+      for (const r of a.runs) {
+        for (const { startS: s } of b.runs) best = Math.min(best, (((s - r.endS) % cycle) + cycle) % cycle);
       }
       if (best <= 20) intergreens.push({ from: a.id, to: b.id, s: best });
     }
   }
   // Each group's greens, one entry per aspect (`yields` where its turns give way), split at the cycle end.
   const greens = groups.flatMap((g) =>
-    greenRuns(g.column, durations).flatMap((r) =>
+    g.runs.flatMap((r) =>
       r.parts.flatMap((p) =>
         (p.endS <= cycle
           ? [[p.startS, p.endS]]
@@ -160,7 +161,7 @@ export function registryController(cov: TlsCoverage, site: { siteId: string; nam
     siteId: site.siteId,
     name: site.name,
     cameraIds: [cov.camera],
-    signalGroups: groups.map(({ column: _c, ...g }) => g),
+    signalGroups: groups.map(({ column: _c, runs: _r, ...g }) => g),
     approaches,
     intergreens,
     plans: [
