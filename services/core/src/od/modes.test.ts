@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateCountedModeOd } from './modes.ts';
+import { estimateCountedModeOd, fitWithFittedVariances, kindGravityPrior } from './modes.ts';
 import { UNOBSERVED_ZONE } from './zones.ts';
 
 const shares = (entries: [string, string, Record<string, number>][]) =>
@@ -17,8 +17,10 @@ describe('estimateCountedModeOd: pedestrian/bicycle OD from the lines that count
       { key: 'L|in', value: 100 },
       { key: 'L|out', value: 40 },
     ],
-    // The GLS alone (the route model's error in the intervals: its own test below).
+    // The GLS alone (the route model's error in the intervals and the re-fits with fitted variances: their own tests
+    // below).
     routeCv: 0,
+    reweightPasses: 0,
   };
   // The counts' variance scale (fitVarianceScale, 20 pseudo-counts): misfit (30² / 122825 + 30² / 122576) / 2 =
   // 0.0073363 over m = 2 counts → s² = (2 · 0.0073363 + 20) / 22 = 0.909758: the two counts agree with the prior
@@ -100,11 +102,105 @@ describe('estimateCountedModeOd: pedestrian/bicycle OD from the lines that count
       ],
       // Every zone published (this case is about the sign rule, not identification).
       minVarianceReduction: 0,
+      reweightPasses: 0,
     });
     expect(r.level).toBeCloseTo(70, 12);
     const find = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
     expect(find('A', 'C')?.estimate).toBe(0);
     const precision = 1 / 122500 + 1 / 12.25 + 1 / 1100;
     expect(find('A', 'B')?.estimate).toBeCloseTo((70 / 122500 + 10 / 12.25 + 200 / 1100) / precision, 6); // 12.098
+  });
+});
+
+describe('fitWithFittedVariances: count variances from the fit, not from the counts', () => {
+  it('two counts of one cell, 16 and 24: the observed-count variances pull it down to 19.2, the fitted ones to 20', () => {
+    // One cell, prior 20 with a variance (10⁸) too wide to matter; two lines each count it once (coefficient 1),
+    // relSe 0. Variances = the observed counts 16 and 24: the precision-weighted mean (16/16 + 24/24) / (1/16 + 1/24)
+    // = 2 / (5/48) = 19.2 — the low count weighs more (Neyman's χ²). One pass with the fitted value 19.2 as both
+    // variances: the plain mean 20.
+    const cells = [{ prior: 20, variance: 1e8 }];
+    const counts = [
+      { cells: [0], value: 16, variance: 16 },
+      { cells: [0], value: 24, variance: 24 },
+    ];
+    expect(fitWithFittedVariances(cells, counts, 0, 0).estimate[0]).toBeCloseTo(19.2, 5);
+    expect(fitWithFittedVariances(cells, counts, 0, 1).estimate[0]).toBeCloseTo(20, 5);
+    // relSe 0.15: the fitted variances stay equal for both counts, so the mean stays 20.
+    expect(fitWithFittedVariances(cells, counts, 0.15, 3).estimate[0]).toBeCloseTo(20, 5);
+  });
+});
+
+describe('kindGravityPrior: the pairs the counts cannot tell apart shaped like the zones of their kinds', () => {
+  const cells = [
+    { origin: 'g1', destination: 'g2' },
+    { origin: 'g1', destination: 'm' },
+    { origin: 'g2', destination: 'g1' },
+    { origin: 'g2', destination: 'm' },
+    { origin: 'm', destination: 'g1' },
+    { origin: 'm', destination: 'g2' },
+  ];
+  const kinds = new Map([
+    ['g1', 'gate'],
+    ['g2', 'gate'],
+    ['m', 'square'],
+  ]);
+
+  it('hand-computed: T · P(kind o) · A(kind d) / Σ P A', () => {
+    // First fit 0, 10, 2, 0, 20, 8 (T = 40). Rows g1 10, g2 2, m 28; columns g1 22, g2 8, m 10. Gates: P = 6,
+    // A = 15; the square: P = 28, A = 10. Products g1g2 90, g1m 60, g2g1 90, g2m 60, mg1 420, mg2 420 (Σ 1140).
+    const t = kindGravityPrior(cells, [0, 10, 2, 0, 20, 8], kinds) ?? [];
+    const expected = [90, 60, 90, 60, 420, 420].map((x) => (40 * x) / 1140);
+    t.forEach((v, i) => {
+      expect(v).toBeCloseTo(expected[i], 9);
+    });
+    expect(t[0]).toBeCloseTo(3.1579, 4);
+    expect(t[4]).toBeCloseTo(14.7368, 4);
+    expect(t.reduce((a, v) => a + v, 0)).toBeCloseTo(40, 9);
+  });
+
+  it('a zone without a kind is its own; an all-zero first fit gives no shape', () => {
+    // Without kinds: the zones' own margins, rows 10, 2, 28 and columns 22, 8, 10: g1 → m = 40 · 10 · 10 / Σ with
+    // Σ = 10·8 + 10·10 + 2·22 + 2·10 + 28·22 + 28·8 = 1084.
+    const t = kindGravityPrior(cells, [0, 10, 2, 0, 20, 8], new Map()) ?? [];
+    expect(t[1]).toBeCloseTo((40 * 100) / 1084, 9);
+    expect(kindGravityPrior(cells, [0, 0, 0, 0, 0, 0], kinds)).toBeNull();
+  });
+
+  it('in the estimate: two pairs crossing the same line split it by kind, not evenly', () => {
+    // Walks g2 → m and d → m cross line L (counted 100); every walk from g1 crosses K, which counts none: the gate
+    // the counts see has no walkers. Without kinds L's 100 walkers are split evenly; with them the unseen gate g2
+    // borrows the gates' mean row (g1's none and its own), so d → m, a district's, gets more.
+    const input = {
+      zones: ['g1', 'g2', 'd', 'm'],
+      shares: shares([
+        ['g1', 'm', { 'K|in': 1 }],
+        ['g1', 'g2', { 'K|in': 1 }],
+        ['g1', 'd', { 'K|in': 1 }],
+        ['g2', 'm', { 'L|in': 1 }],
+        ['d', 'm', { 'L|in': 1 }],
+      ]),
+      counts: [
+        { key: 'K|in', value: 0 },
+        { key: 'L|in', value: 100 },
+      ],
+      minVarianceReduction: 0,
+    };
+    const cell = (r: ReturnType<typeof estimateCountedModeOd>, o: string) =>
+      r.cells.find((c) => c.origin === o && c.destination === 'm')?.estimate ?? Number.NaN;
+    const flat = estimateCountedModeOd(input);
+    expect(cell(flat, 'g2')).toBeCloseTo(cell(flat, 'd'), 6);
+    // The two fit L's count (variance 100 + 15² = 325, so not exactly).
+    expect(Math.abs(cell(flat, 'g2') + cell(flat, 'd') - 100)).toBeLessThan(2);
+    const byKind = estimateCountedModeOd({
+      ...input,
+      zoneKinds: new Map([
+        ['g1', 'gate'],
+        ['g2', 'gate'],
+        ['d', 'district'],
+        ['m', 'square'],
+      ]),
+    });
+    expect(cell(byKind, 'd')).toBeGreaterThan(1.5 * cell(byKind, 'g2'));
+    expect(Math.abs(cell(byKind, 'g2') + cell(byKind, 'd') - 100)).toBeLessThan(2);
   });
 });

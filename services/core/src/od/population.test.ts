@@ -282,22 +282,40 @@ describe('estimatePopulationOd: all modes composed by mode where phones randomis
     const res = estimatePopulationOd(input(cells, bins, { registry, modeRoutes }));
     const cell = (mode: string, o: string, d: string) =>
       res.cells.find((c) => c.mode === mode && c.origin === o && c.destination === d);
-    // Pedestrians: level 140 / 2 = 70, prior variance 350²; counts' variances 325 and 76 (estimateCountedModeOd).
-    const ped = { ab: 70 + (122500 / 122825) * 30, ba: 70 - (122500 / 122576) * 30 };
+    // One count per cell: t = λ + V / (V + R) (c − λ), first with R from the observed count, then three re-fits with
+    // R from the fitted value (fitWithFittedVariances): R = max(1, t) + (0.15 t)². Returns the estimate and the
+    // last R (the posterior variance is V R / (V + R), the misfit (c − λ)² / (V + R)).
+    const refit = (level: number, v: number, c: number, r0: number) => {
+      let r = r0;
+      let t = level + (v / (v + r)) * (c - level);
+      for (let k = 0; k < 3; k++) {
+        r = Math.max(1, t) + (0.15 * t) ** 2;
+        t = level + (v / (v + r)) * (c - level);
+      }
+      return { t, r };
+    };
+    // Pedestrians: level 140 / 2 = 70, prior variance 350²; counts 100 and 40, first variances 325 and 76.
+    const pa = refit(70, 122500, 100, 325);
+    const pb = refit(70, 122500, 40, 76);
+    const ped = { ab: pa.t, ba: pb.t };
+    // R = 99.9206 + (0.15 · 99.9206)² = 324.56 (325 from the count 100): 70 + 122500 / 122824.56 · 30.
+    expect(ped.ab).toBeCloseTo(99.9207, 4);
     // Each GLS variance times its fit's variance scale (fitVarianceScale: (m · misfit + 20) / (m + 20), m = 2
     // counts), plus the route model's error (0.3 · estimate)² (estimateCountedModeOd routeCv).
-    const pedS2 = (2 * ((900 / 122825 + 900 / 122576) / 2) + 20) / 22;
+    const pedS2 = (2 * ((900 / (122500 + pa.r) + 900 / (122500 + pb.r)) / 2) + 20) / 22;
     const pedVar = {
-      ab: ((122500 * 325) / 122825) * pedS2 + (0.3 * ped.ab) ** 2,
-      ba: ((122500 * 76) / 122576) * pedS2 + (0.3 * ped.ba) ** 2,
+      ab: ((122500 * pa.r) / (122500 + pa.r)) * pedS2 + (0.3 * ped.ab) ** 2,
+      ba: ((122500 * pb.r) / (122500 + pb.r)) * pedS2 + (0.3 * ped.ba) ** 2,
     };
-    // Bicycles: level 10 / 2 = 5, prior variance 25² = 625; 'out' counted 0 (the line counted other modes):
-    // variances 10 + 1.5² = 12.25 and max(1, 0) = 1; misfit (5² / 637.25 + 5² / 626) / 2.
-    const bike = { ab: 5 + (625 / 637.25) * 5, ba: 5 - (625 / 626) * 5 };
-    const bikeS2 = (2 * ((25 / 637.25 + 25 / 626) / 2) + 20) / 22;
+    // Bicycles: level 10 / 2 = 5, prior variance 25² = 625; 'out' counted 0 (the line counted other modes): first
+    // variances 10 + 1.5² = 12.25 and max(1, 0) = 1.
+    const ba = refit(5, 625, 10, 12.25);
+    const bb = refit(5, 625, 0, 1);
+    const bike = { ab: ba.t, ba: bb.t };
+    const bikeS2 = (2 * ((25 / (625 + ba.r) + 25 / (625 + bb.r)) / 2) + 20) / 22;
     const bikeVar = {
-      ab: ((625 * 12.25) / 637.25) * bikeS2 + (0.3 * bike.ab) ** 2,
-      ba: (625 / 626) * bikeS2 + (0.3 * bike.ba) ** 2,
+      ab: ((625 * ba.r) / (625 + ba.r)) * bikeS2 + (0.3 * bike.ab) ** 2,
+      ba: ((625 * bb.r) / (625 + bb.r)) * bikeS2 + (0.3 * bike.ba) ** 2,
     };
     for (const [o, d, k] of [
       ['A', 'B', 'ab'],

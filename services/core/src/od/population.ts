@@ -65,6 +65,8 @@ export interface PopulationRegistry {
   counterGroup: Map<string, 'motor' | 'all' | 'mixed' | 'none'>;
   /** Zones every trip from or to crosses one access (kind gate, parking, station). */
   singleAccess?: ReadonlySet<string>;
+  /** Zone → its kind in the sites file (gate, parking, station, square, core, district): see `kindGravityPrior`. */
+  zoneKinds?: ReadonlyMap<string, string>;
 }
 
 /** A reference counter of a zone margin (`od.reference`, or derived from the sites file). */
@@ -775,7 +777,12 @@ function composeAllModes(
           counts.push({ key: `${id}|${direction}`, value: 0 });
       }
     }
-    const res = estimateCountedModeOd({ zones, shares: m.shares, counts });
+    const res = estimateCountedModeOd({
+      zones,
+      shares: m.shares,
+      counts,
+      ...(input.registry.zoneKinds ? { zoneKinds: input.registry.zoneKinds } : {}),
+    });
     // A mode nothing counts in the period: no composition (the all group keeps its own probes' estimate).
     if (res.counts === 0) return false;
     for (const z of res.zones) {

@@ -141,9 +141,16 @@ describe("zoneRouteShares by travel mode ('walk', 'cycle')", () => {
 
   it('on foot a one-way street is walked both ways; driving (and cycling) east → west has no path', () => {
     const walk = zoneRouteShares(oneWay, zones, line, { travel: 'walk' });
-    // West → east: from WM's middle (x 50) to ME's (x 150), across L at 0.3 of ME; east → west: ME walked back.
-    expect(Object.fromEntries(walk.shares.get('west\u0000east') ?? [])).toEqual({ 'L|out': 1 });
-    expect(Object.fromEntries(walk.shares.get('east\u0000west') ?? [])).toEqual({ 'L|in': 1 });
+    // West → east: from WM to ME, L at 0.3 of ME; a walk ends uniformly along ME, beyond L (x > 130) with
+    // probability 0.7. East → west: ME walked back (its twin, L at 0.7 of it) from a start uniform along it: 0.7.
+    expect(Object.fromEntries(walk.shares.get('west\u0000east') ?? [])).toEqual({ 'L|out': 0.7 });
+    expect(Object.fromEntries(walk.shares.get('east\u0000west') ?? [])).toEqual({ 'L|in': 0.7 });
+    // Cycling ends uniformly along ME too (0.7); driving at the middle of ME (x 150), beyond L: one crossing.
+    const cycle = zoneRouteShares(oneWay, zones, line, { travel: 'cycle' });
+    expect(Object.fromEntries(cycle.shares.get('west\u0000east') ?? [])).toEqual({ 'L|out': 0.7 });
+    expect(Object.fromEntries(zoneRouteShares(oneWay, zones, line).shares.get('west\u0000east') ?? [])).toEqual({
+      'L|out': 1,
+    });
     expect(zoneRouteShares(oneWay, zones, line).shares.has('east\u0000west')).toBe(false);
     expect(zoneRouteShares(oneWay, zones, line, { travel: 'cycle' }).shares.has('east\u0000west')).toBe(false);
   });
@@ -153,7 +160,8 @@ describe("zoneRouteShares by travel mode ('walk', 'cycle')", () => {
     // L2 across the street at x = 30 pointing south (going west: 'in'). Driving a → b from YX's middle (x 50,
     // heading west) means a U-turn at X: across L2 'in' then back 'out'; from XY's middle straight on to Y. Two of
     // the four (start, end) pairs cross L2 both ways: 0.5 each. On foot every start turns round on the spot (its
-    // twin), so no pair crosses L2.
+    // twin) rather than walk to X: no detour, no 'in'; only a walk starting west of L2 (x < 30, 30 % of a start
+    // uniform along the street) crosses it, 'out', on its way to Y.
     const net = [
       edge('XY', 'X', 'Y', [0, 0], [100, 0]),
       edge('YX', 'Y', 'X', [100, 0], [0, 0]),
@@ -171,7 +179,7 @@ describe("zoneRouteShares by travel mode ('walk', 'cycle')", () => {
     });
     const walk = zoneRouteShares(net, z, l2, { travel: 'walk' });
     expect(walk.zoneEdges.get('a')).toEqual(['XY', 'YX']);
-    expect(Object.fromEntries(walk.shares.get('a\u0000b') ?? [['none', 1]])).toEqual({});
+    expect(Object.fromEntries(walk.shares.get('a\u0000b') ?? [['none', 1]])).toEqual({ 'L2|out': 0.3 });
   });
 
   it('cycling: at most 5.5 m/s, so a shorter slow street beats a longer fast one', () => {

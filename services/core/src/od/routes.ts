@@ -142,6 +142,10 @@ export function zoneRouteShares(
   options: { travel?: RouteTravel } = {},
 ): RouteShares {
   const travel = options.travel ?? 'drive';
+  // Where on its start and end edges a trip begins and ends: uniformly along them on foot and by bicycle (a walk
+  // starts at a door anywhere along a street); vehicles at the middle (a gate's traffic enters at the edge's start,
+  // a car park's leaves by its exit: the middle is the compromise the motor figures were measured with).
+  const uniform = travel !== 'drive';
   const edges: RoadEdge[] = [...roadEdges];
   // On foot every edge is also walked backwards (its sidewalk, whatever the traffic's direction): edge i's twin
   // is the reversed copy, and a walk starting (ending) on an edge leaves (reaches) it by either end.
@@ -291,14 +295,20 @@ export function zoneRouteShares(
           const t = twin[e0] >= 0 && dist[twin[e0]] < dist[e0] ? twin[e0] : e0;
           if (e0 === s || !Number.isFinite(dist[t])) continue;
           a.pairs++;
-          // Walk back from the end edge: its first half, the whole of the middle edges, the start's second half.
+          // Walk back from the end edge: the whole of the middle edges; on the start and end edges, a crossing at
+          // a fraction `at` of the edge counts with the probability that a start (end) uniform along the edge lies
+          // before (after) it: `at` on the start edge, 1 − `at` on the end edge (both when they are one edge).
           for (let i = t; i >= 0; i = prev[i]) {
             const first = sources.includes(i);
             for (const c of cross[i]) {
-              if (i === t && c.at >= 0.5) continue;
-              if (first && c.at < 0.5) continue;
-              a.counts.set(c.key, (a.counts.get(c.key) ?? 0) + 1);
-              if (c.zone === o.id || c.zone === d.id) a.inEnd.set(c.key, (a.inEnd.get(c.key) ?? 0) + 1);
+              const w = uniform
+                ? (first ? c.at : 1) * (i === t ? 1 - c.at : 1)
+                : (first && c.at < 0.5) || (i === t && c.at >= 0.5)
+                  ? 0
+                  : 1;
+              if (!(w > 0)) continue;
+              a.counts.set(c.key, (a.counts.get(c.key) ?? 0) + w);
+              if (c.zone === o.id || c.zone === d.id) a.inEnd.set(c.key, (a.inEnd.get(c.key) ?? 0) + w);
             }
             if (first) break;
           }

@@ -444,7 +444,8 @@ export function odRegistry(config: Config): PopulationRegistry {
   const singleAccess = new Set(
     (file.zones ?? []).filter((z) => ['gate', 'parking', 'station'].includes(z.kind ?? '')).map((z) => z.id),
   );
-  return { zones: (file.zones ?? []).map((z) => z.id), kinds, counterGroup, singleAccess };
+  const zoneKinds = new Map((file.zones ?? []).flatMap((z) => (z.kind ? [[z.id, z.kind] as const] : [])));
+  return { zones: (file.zones ?? []).map((z) => z.id), kinds, counterGroup, singleAccess, zoneKinds };
 }
 
 /** The road network file of the OD route model (`od.network`, else `sumo/net.xml[.gz]` beside the sites file). */
