@@ -27,7 +27,8 @@ interface Mv {
 interface PlanSide {
   cycleS: number;
   delayS: number;
-  groups: { group: string; greens: [number, number][] }[];
+  control: 'fixed' | 'actuated';
+  groups: { group: string; greens: [number, number][]; maxGreenS: number | null }[];
   approaches: { approach: string; flowPcuH: number; delayS: number; X: number; los: string }[];
 }
 interface Plan {
@@ -84,6 +85,14 @@ describe.skipIf(!available && process.env.CI !== 'true')('Signals view in Chromi
     ] as const) {
       const svg = w.page.locator('svg.stage').nth(which === 'current' ? 0 : 1);
       expect(Number(await svg.getAttribute('data-cycle'))).toBe(side.cycleS);
+      expect(await svg.getAttribute('data-control')).toBe(side.control);
+      // a vehicle-actuated plan names each actuated group's maximum green, as the API gives it
+      expect(await svg.locator('text.max-green').count()).toBe(side.groups.filter((g) => g.maxGreenS !== null).length);
+      for (const g of side.groups.filter((x) => x.maxGreenS !== null)) {
+        expect(await svg.locator(`text.max-green[data-group="${g.group}"]`).textContent()).toBe(
+          lang === 'fr' ? `vert max ${g.maxGreenS} s` : `max green ${g.maxGreenS} s`,
+        );
+      }
       for (const g of side.groups) {
         const bars = svg.locator(`rect[data-group="${g.group}"]`);
         expect(await bars.count()).toBe(g.greens.length);
@@ -93,6 +102,9 @@ describe.skipIf(!available && process.env.CI !== 'true')('Signals view in Chromi
         ]).toEqual(g.greens[0]);
       }
     }
+    // the fixture's proposal is vehicle-actuated (the product default); the current plan is fixed-time
+    expect([plan.current.control, plan.proposed.control]).toEqual(['fixed', 'actuated']);
+    expect(plan.proposed.groups.filter((g) => g.maxGreenS !== null).length).toBeGreaterThan(0);
     expect(await w.page.locator('svg.day rect[data-current]').count()).toBeGreaterThanOrEqual(2);
     expect(await w.page.locator('svg.day rect[data-proposed]').count()).toBeGreaterThanOrEqual(1);
     return mv;

@@ -44,7 +44,8 @@ interface PlanSide {
   cycleS: number;
   delayS: number;
   los: string;
-  groups: { group: string; kind: string; greens: [number, number][] }[];
+  control?: 'fixed' | 'actuated';
+  groups: { group: string; kind: string; greens: [number, number][]; maxGreenS?: number | null }[];
   approaches: {
     approach: string;
     name: string;
@@ -103,6 +104,8 @@ const STRINGS: Record<Lang, Record<string, string>> = {
     current: 'Actuel',
     proposed: 'Proposé',
     cycle: 'Cycle {n} s',
+    actuated: 'commande par détection',
+    maxGreen: 'vert max {n} s',
     designFlows: 'Débits de dimensionnement : quart d’heure le plus chargé, {from}–{to}',
     nearCapacity: 'Carrefour proche de la saturation (Y = {y}) : le plan proposé ne suffira pas.',
     delay: 'Retard (s/UVP)',
@@ -164,6 +167,8 @@ const STRINGS: Record<Lang, Record<string, string>> = {
     current: 'Current',
     proposed: 'Proposed',
     cycle: 'Cycle {n} s',
+    actuated: 'vehicle-actuated',
+    maxGreen: 'max green {n} s',
     designFlows: 'Design flows: busiest quarter hour, {from}–{to}',
     nearCapacity: 'Junction near capacity (Y = {y}): the proposed plan will not be enough.',
     delay: 'Delay (s/PCU)',
@@ -219,11 +224,15 @@ const CSS = `
 
 const W = 560;
 
-/** Stage diagram: one bar per signal group over the cycle, green where the group is green. */
+/**
+ * Stage diagram: one bar per signal group over the cycle, green where the group is green; a vehicle-actuated plan
+ * names each group's maximum green in a column on the right.
+ */
 function stageSvg(side: PlanSide, t: ViewContext['t'], label: string): string {
   const rowH = 18;
   const left = 100;
-  const width = W - left - 10;
+  const actuated = side.control === 'actuated';
+  const width = W - left - 10 - (actuated ? 90 : 0);
   const h = 30 + side.groups.length * rowH + 18;
   const x = (s: number) => left + (s / side.cycleS) * width;
   const ticks: string[] = [];
@@ -243,11 +252,16 @@ function stageSvg(side: PlanSide, t: ViewContext['t'], label: string): string {
         )
         .join('');
       const name = g.kind === 'pedestrian' ? `${g.group} (${t('pedestrian')})` : g.group;
-      return `<text x="4" y="${y + 12}">${esc(name)}</text><rect class="red" x="${left}" y="${y}" width="${width}" height="${rowH - 4}"/>${bars}`;
+      const max =
+        g.maxGreenS != null
+          ? `<text class="max-green" data-group="${esc(g.group)}" data-max-green="${g.maxGreenS}" x="${W - 6}" y="${y + 12}" text-anchor="end">${esc(t('maxGreen', { n: g.maxGreenS }))}</text>`
+          : '';
+      return `<text x="4" y="${y + 12}">${esc(name)}</text><rect class="red" x="${left}" y="${y}" width="${width}" height="${rowH - 4}"/>${bars}${max}`;
     })
     .join('');
-  return `<svg class="stage" data-plan="${esc(side.planId)}" data-cycle="${side.cycleS}" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" role="img" aria-label="${esc(label)}">
-<text x="4" y="14" font-weight="bold">${esc(label)} · ${esc(t('cycle', { n: side.cycleS }))}</text>${ticks.join('')}${rows}</svg>`;
+  const title = [label, t('cycle', { n: side.cycleS }), ...(actuated ? [t('actuated')] : [])].join(' · ');
+  return `<svg class="stage" data-plan="${esc(side.planId)}" data-cycle="${side.cycleS}" data-control="${side.control ?? 'fixed'}" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" role="img" aria-label="${esc(label)}">
+<text x="4" y="14" font-weight="bold">${esc(title)}</text>${ticks.join('')}${rows}</svg>`;
 }
 
 /** The day as a bar: current plans' time windows above, proposed periods below. */

@@ -79,6 +79,23 @@ describe('signal controllers of a SUMO world', () => {
   });
 });
 
+/** SUMO run with r3a0's signal states saved every step (`-a` files joined with the events file): time, program, phase. */
+function r3a0States(tag: string, args: string[]): { time: number; program: string; phase: string }[] {
+  const states = join(tmp, `tls-${tag}.xml`);
+  const events = join(tmp, `events-${tag}.add.xml`);
+  writeFileSync(events, `<additional><timedEvent type="SaveTLSStates" source="r3a0" dest="${states}"/></additional>\n`);
+  const a = args.indexOf('-a');
+  const full = args.map((x, i) => (i === a + 1 ? `${x},${events}` : x));
+  const r = spawnSync('sumo', [...full, '--no-step-log', 'true'], {
+    encoding: 'utf8',
+    env: { ...process.env, SUMO_HOME: process.env.SUMO_HOME ?? '/usr/share/sumo' },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return [...readFileSync(states, 'utf8').matchAll(/time="([\d.]+)" id="r3a0" programID="([^"]+)" phase="(\d+)"/g)].map(
+    (m) => ({ time: Number(m[1]), program: m[2], phase: m[3] }),
+  );
+}
+
 describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â†’ verify', () => {
   beforeAll(() => {
     const r = passage('replay', WORLD, '--from', '2100', '--until', '2400', '--only', 'detections', '--data', data);
@@ -294,6 +311,35 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
     const xml = readFileSync(file, 'utf8');
     expect(xml.match(/<tlLogic /g)?.length).toBe(7);
     expect(xml).toContain('programID="passage"');
+    // vehicle-actuated by default: adjustable greens between the minimum green and twice the Webster green
+    expect(xml.match(/type="actuated"/g)?.length).toBe(7);
+    const bounded = [...xml.matchAll(/duration="(\d+)" state="[^"]+" minDur="(\d+)" maxDur="(\d+)"/g)];
+    expect(bounded.length).toBeGreaterThan(7);
+    for (const [, d, lo, hi] of bounded) {
+      expect(Number(lo)).toBe(Math.min(5, Number(d)));
+      expect(Number(hi)).toBe(2 * Number(d));
+    }
+    const fixedFile = join(tmp, 'plan-fixed.add.xml');
+    const f = passage(
+      'signals',
+      'plan',
+      '--scenario',
+      WORLD,
+      '--data',
+      data,
+      '--format',
+      'sumo',
+      '--control',
+      'fixed',
+      '--out',
+      fixedFile,
+    );
+    expect(f.code, f.err).toBe(0);
+    const fixedXml = readFileSync(fixedFile, 'utf8');
+    expect(fixedXml.match(/type="static"/g)?.length).toBe(7);
+    expect(fixedXml).not.toContain('maxDur');
+    // the same plan without the bounds
+    expect(fixedXml).toBe(xml.replace(/ minDur="\d+" maxDur="\d+"/g, '').replace(/type="actuated"/g, 'type="static"'));
     const v = passage(
       'signals',
       'verify',
@@ -339,6 +385,48 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
     }
   }, 300_000);
 
+  it('SUMO runs the actuated proposal: r3a0 ends its vehicle greens on gaps, within their bounds', () => {
+    const file = join(tmp, 'plan.add.xml'); // written by the test above
+    const xml = readFileSync(file, 'utf8');
+    const r3a0 = xml.slice(xml.indexOf('<tlLogic id="r3a0"'), xml.indexOf('</tlLogic>', xml.indexOf('id="r3a0"')));
+    const bounds = new Map(
+      [...r3a0.matchAll(/<phase [^>]*>/g)].flatMap((m, i) => {
+        const b = m[0].match(/minDur="(\d+)" maxDur="(\d+)"/);
+        return b ? [[String(i), [Number(b[1]), Number(b[2])] as const]] : [];
+      }),
+    );
+    expect(bounds.size).toBe(2);
+    const seen = r3a0States('actuated', [
+      '-c',
+      join(WORLD, 'sumo/scenario.sumocfg'),
+      '-a',
+      `${join(WORLD, 'sumo/busstops.add.xml')},${file}`,
+      '--end',
+      '1200',
+      '--no-warnings',
+      'true',
+    ]).filter((x) => x.program === 'passage');
+    expect(seen.length).toBeGreaterThan(10);
+    const runs = new Map<string, number[]>();
+    for (const [i, m] of seen.entries()) {
+      if (!bounds.has(m.phase) || (i > 0 && seen[i - 1].phase === m.phase)) continue;
+      // the first state of this phase run â€¦ the first state of the next phase: the run's duration
+      const end = seen.slice(i).find((x) => x.phase !== m.phase);
+      if (end) runs.set(m.phase, [...(runs.get(m.phase) ?? []), end.time - m.time]);
+    }
+    expect([...runs.keys()].sort()).toEqual([...bounds.keys()].sort());
+    for (const [phase, durations] of runs) {
+      const [lo, hi] = bounds.get(phase) as readonly [number, number];
+      expect(durations.length, phase).toBeGreaterThan(3);
+      for (const d of durations) {
+        expect(d, phase).toBeGreaterThanOrEqual(lo);
+        expect(d, phase).toBeLessThanOrEqual(hi);
+      }
+    }
+    // actuation at work: the greens are not all the programmed length
+    expect(new Set([...runs.values()].flat()).size).toBeGreaterThan(2);
+  }, 120_000);
+
   it('time-of-day plans: SUMO runs the first period program, then switches to the next at its begin', () => {
     const j = planJson();
     expect(j.code, j.err).toBe(0);
@@ -358,20 +446,8 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
         },
       ]),
     );
-    const states = join(tmp, 'tls-states.xml');
-    const events = join(tmp, 'events.add.xml');
-    writeFileSync(
-      events,
-      `<additional><timedEvent type="SaveTLSStates" source="r3a0" dest="${states}"/></additional>\n`,
-    );
-    const r = spawnSync(
-      'sumo',
-      ['-n', join(WORLD, 'sumo/net.xml.gz'), '-a', `${file},${events}`, '--end', '240', '--no-step-log', 'true'],
-      { encoding: 'utf8', env: { ...process.env, SUMO_HOME: process.env.SUMO_HOME ?? '/usr/share/sumo' } },
-    );
-    expect(r.status, r.stderr).toBe(0);
-    const programs = [...readFileSync(states, 'utf8').matchAll(/time="([\d.]+)" id="r3a0" programID="([^"]+)"/g)].map(
-      (m) => [Number(m[1]), m[2]] as const,
+    const programs = r3a0States('tod', ['-n', join(WORLD, 'sumo/net.xml.gz'), '-a', file, '--end', '240']).map(
+      (x) => [x.time, x.program] as const,
     );
     expect(programs.find(([t]) => t === 60)?.[1]).toBe('passage-1');
     expect(programs.find(([t]) => t === 180)?.[1]).toBe('passage-2');

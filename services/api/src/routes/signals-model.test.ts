@@ -86,9 +86,19 @@ describe('signals model', () => {
       { durationS: 5, state: 'rrrr' },
     ]);
     expect(groupGreens(CTRL, core.phases)).toEqual([
-      { group: 'NS', kind: 'vehicle', greens: [[0, 25]] },
-      { group: 'EW', kind: 'vehicle', greens: [[30, 55]] },
-      { group: 'P', kind: 'pedestrian', greens: [[0, 8]] },
+      { group: 'NS', kind: 'vehicle', greens: [[0, 25]], maxGreenS: null },
+      { group: 'EW', kind: 'vehicle', greens: [[30, 55]], maxGreenS: null },
+      { group: 'P', kind: 'pedestrian', greens: [[0, 8]], maxGreenS: null },
+    ]);
+    // Actuated NS vehicle-only green 17 s (5–34 s) and EW 25 s (5–50 s): NS at most 8 + 34 = 42 s, EW 50 s; the
+    // walk phase stays 8 s, so the pedestrian group is not actuated.
+    const actuated = core.phases.map((p, i) =>
+      i === 1 || i === 3 ? { ...p, minDurS: 5, maxDurS: 2 * p.durationS } : p,
+    );
+    expect(groupGreens(CTRL, actuated).map((g) => [g.group, g.greens, g.maxGreenS])).toEqual([
+      ['NS', [[0, 25]], 42],
+      ['EW', [[30, 55]], 50],
+      ['P', [[0, 8]], null],
     ]);
     // A green that wraps past the end of the cycle (30 → 10 of 40 s): green 0–10 and 30–40.
     const night = toCoreController(CTRL, CTRL.plans[1], armBearings(ARMS));

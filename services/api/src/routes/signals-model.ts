@@ -198,7 +198,7 @@ export function toCoreController(
 export function groupGreens(
   c: RegistryController,
   phases: readonly SignalPhase[],
-): { group: string; kind: string; greens: [number, number][] }[] {
+): { group: string; kind: string; greens: [number, number][]; maxGreenS: number | null }[] {
   const linksOf = new Map<string, number[]>();
   registryLinks(c, new Map()).forEach((l, i) => {
     linksOf.set(l.group, [...(linksOf.get(l.group) ?? []), i]);
@@ -207,16 +207,21 @@ export function groupGreens(
     const idx = linksOf.get(g.id) ?? [];
     const greens: [number, number][] = [];
     let t = 0;
+    // green per cycle when every vehicle-actuated phase of the group runs to its maximum (null: none is actuated)
+    let maxGreen = 0;
+    let actuated = false;
     for (const p of phases) {
       const on = idx.length > 0 && idx.some((k) => p.state[k] === 'G' || p.state[k] === 'g');
       if (on) {
         const last = greens[greens.length - 1];
         if (last && last[1] === t) last[1] = t + p.durationS;
         else greens.push([t, t + p.durationS]);
+        maxGreen += p.maxDurS ?? p.durationS;
+        actuated ||= p.maxDurS !== undefined;
       }
       t += p.durationS;
     }
-    return { group: g.id, kind: g.kind ?? 'vehicle', greens };
+    return { group: g.id, kind: g.kind ?? 'vehicle', greens, maxGreenS: actuated ? maxGreen : null };
   });
 }
 

@@ -101,7 +101,20 @@ const PlanOut = Type.Object({
   cycleS: Type.Number(),
   delayS: Type.Number(),
   los: Type.String(),
-  groups: Type.Array(Type.Object({ group: Type.String(), kind: Type.String(), greens: Greens })),
+  control: Type.Union([Type.Literal('fixed'), Type.Literal('actuated')], {
+    description:
+      'actuated: the adjustable vehicle greens end on a detector gap, between the minimum green and maxGreenS (greens = the fixed-time plan they were derived from)',
+  }),
+  groups: Type.Array(
+    Type.Object({
+      group: Type.String(),
+      kind: Type.String(),
+      greens: Greens,
+      maxGreenS: Nullable(
+        Type.Number({ description: 'green per cycle when its actuated phases run to their maximum; null if fixed' }),
+      ),
+    }),
+  ),
   approaches: Type.Array(ApproachPlan),
 });
 
@@ -582,6 +595,7 @@ export function signalsRoutes(app: FastifyInstance, ctx: ApiContext): void {
           cycleS: e.cycleS,
           delayS: e.delayS,
           los: e.los,
+          control: e.phases.some((ph) => ph.maxDurS !== undefined) ? ('actuated' as const) : ('fixed' as const),
           groups: groupGreens(j.c, e.phases),
           // an approach no camera sees (a group serving no arm) has no measured flow to show
           approaches: e.approaches

@@ -24,6 +24,7 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
                       [--periods <n>] [--spillback-reserve 0.15] [--cycle webster|delay] [--coordinate <m>]
                       [--pedestrian-speed <m/s>] [--lane-choice even|equalise] [--saturation 1900]
                       [--saturation-source default|measured] [--min-headways 30]
+                      [--control actuated|fixed] [--max-green-factor 2]
   For every signalised junction a camera watches: the stored turning movements (classes → passenger-car units:
   car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data; design flows = its
   busiest 15 minutes as an hourly rate, or --design mean; --demand-scale 1.3 = what-if +30 %), the current plan's
@@ -41,6 +42,10 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
   lane, discharge per movement; csv: saturation_source, measured_headways per approach; --min-headways: that floor);
   default: HCM defaults. --spillback-reserve 0.15: approaches fed by another
   junction (their queue can block it) get their flow ratio × 1.15 in the green split; network entries do not.
+  --control actuated (default): each adjustable vehicle green of a proposal is vehicle-actuated, from the minimum
+  green (5 s) up to --max-green-factor (2) × its Webster green (json: minDurS/maxDurS per phase; sumo: an
+  actuated tlLogic whose detectors SUMO builds); walk intervals and intergreens stay fixed; junctions that keep
+  their current plan are untouched; --control fixed writes the fixed-time Webster plan.
   Measured alternatives, off by default: --cycle delay (the cycle of least HCM delay, permitted lefts filtering
   through opposing flow), --coordinate 150 (junctions ≤ 150 m apart share a cycle, progression offsets),
   --pedestrian-speed 1.2 (HCM pedestrian minimum green from the crossing length). --lane-choice equalise (a
@@ -77,6 +82,8 @@ const FLAGS = {
   saturation: { type: 'string' },
   'saturation-source': { type: 'string' },
   'min-headways': { type: 'string' },
+  control: { type: 'string' },
+  'max-green-factor': { type: 'string' },
   plan: { type: 'string' },
   junction: { type: 'string' },
   seeds: { type: 'string', default: '1,2,3' },
@@ -115,19 +122,23 @@ function design(v: string): 'peak15' | 'mean' {
   return v;
 }
 
-function laneChoice(v: string | undefined): 'equalise' | 'even' | undefined {
-  if (v === undefined || v === 'equalise' || v === 'even') return v;
-  throw new PassageError('PASSAGE_CLI_USAGE', `--lane-choice ${v}: use equalise or even.`);
+function maxGreenFactor(v: string | undefined): number | undefined {
+  const x = fraction(v, 'max-green-factor', 5);
+  if (x !== undefined && x < 1) {
+    throw new PassageError('PASSAGE_CLI_USAGE', `--max-green-factor ${v}: give a number between 1 and 5.`);
+  }
+  return x;
 }
 
-function saturationSource(v: string | undefined): 'measured' | 'default' | undefined {
-  if (v === undefined || v === 'measured' || v === 'default') return v;
-  throw new PassageError('PASSAGE_CLI_USAGE', `--saturation-source ${v}: use measured or default.`);
-}
-
-function cycleChoice(v: string | undefined): 'webster' | 'delay' | undefined {
-  if (v === undefined || v === 'webster' || v === 'delay') return v;
-  throw new PassageError('PASSAGE_CLI_USAGE', `--cycle ${v}: use webster or delay.`);
+/** An optional flag that takes one of two words (`--flag a`: a; absent: undefined, the planner's default). */
+function choice<A extends string, B extends string>(
+  v: string | undefined,
+  flag: string,
+  a: A,
+  b: B,
+): A | B | undefined {
+  if (v === undefined || v === a || v === b) return v as A | B | undefined;
+  throw new PassageError('PASSAGE_CLI_USAGE', `--${flag} ${v}: use ${a} or ${b}.`);
 }
 
 const VARIANTS = ['current', 'proposed', 'tlsCycleAdaptation', 'actuated'] as const;
@@ -191,17 +202,19 @@ export async function run(argv: string[]): Promise<number> {
       amberUsedS: fraction(values['amber-used'], 'amber-used', 10),
       periods: values.periods === undefined ? undefined : numbers(values.periods, 'periods')[0],
       coordinateWithinM: values.coordinate === undefined ? undefined : fraction(values.coordinate, 'coordinate', 2000),
-      cycleChoice: cycleChoice(values.cycle),
-      laneChoice: laneChoice(values['lane-choice']),
+      cycleChoice: choice(values.cycle, 'cycle', 'webster', 'delay'),
+      laneChoice: choice(values['lane-choice'], 'lane-choice', 'equalise', 'even'),
       spillbackReserve: fraction(values['spillback-reserve'], 'spillback-reserve'),
       baseSaturationPcuH: values.saturation === undefined ? undefined : numbers(values.saturation, 'saturation')[0],
-      saturationSource: saturationSource(values['saturation-source']),
+      saturationSource: choice(values['saturation-source'], 'saturation-source', 'measured', 'default'),
       minMeasuredHeadways:
         values['min-headways'] === undefined ? undefined : numbers(values['min-headways'], 'min-headways')[0],
       pedestrianSpeedMps:
         values['pedestrian-speed'] === undefined
           ? undefined
           : numbers(values['pedestrian-speed'], 'pedestrian-speed')[0],
+      control: choice(values.control, 'control', 'actuated', 'fixed'),
+      maxGreenFactor: maxGreenFactor(values['max-green-factor']),
     });
     if (analyses.length === 0) {
       throw new PassageError(

@@ -143,6 +143,27 @@ describe('planJunction', () => {
     expect(p.proposed.lanes.find((l) => l.lane === 'n_0')?.queue95Pcu).toBeLessThanOrEqual(9.5);
   });
 
+  it('actuated: the vehicle-only green 18 s runs 5–36 s, stage B 13 s runs 5–26 s; walk and ambers stay fixed', () => {
+    const p = planJunction(cross, flows, { control: 'actuated' });
+    expect(p.proposed.phases.map((x) => [x.durationS, x.minDurS, x.maxDurS])).toEqual([
+      [7, undefined, undefined],
+      [18, 5, 36],
+      [4, undefined, undefined],
+      [13, 5, 26],
+      [4, undefined, undefined],
+    ]);
+    // the HCM figures are the fixed-time plan's
+    expect(p.proposed.delayS).toBe(planJunction(cross, flows).proposed.delayS);
+    // 1.5 × 13 = 19.5 → 20 s; a junction that keeps its current plan is not made actuated
+    expect(planJunction(cross, flows, { control: 'actuated', maxGreenFactor: 1.5 }).proposed.phases[3].maxDurS).toBe(
+      20,
+    );
+    const kept = planJunction(cross, flows, { control: 'actuated', minGain: 0.9 });
+    expect(kept.keptCurrent).toBe(true);
+    expect(kept.proposed.phases).toEqual(cross.phases);
+    expect(() => planJunction(cross, flows, { control: 'actuated', maxGreenFactor: 0.5 })).toThrow(/at least 1/);
+  });
+
   it('keeps the current plan when the proposal predicts less than minGain', () => {
     const p = planJunction(cross, flows, { minGain: 0.9 });
     expect(p.keptCurrent).toBe(true);

@@ -58,6 +58,13 @@ export interface SignalLink {
 export interface SignalPhase {
   durationS: number;
   state: string;
+  /**
+   * Vehicle-actuated phase (`PlanOptions.control: 'actuated'`): the controller ends the green when the approach's
+   * detectors see a gap, after at least `minDurS`, and never runs it beyond `maxDurS`; `durationS` stays the
+   * fixed-time plan the bounds were derived from (and what the HCM evaluation uses). Unset: a fixed-time phase.
+   */
+  minDurS?: number;
+  maxDurS?: number;
 }
 
 export interface SignalController {
@@ -154,6 +161,17 @@ export interface PlanOptions {
    * @default 0
    */
   minGain?: number;
+  /**
+   * `fixed`: the proposal is a fixed-time plan. `actuated`: the same plan, with each adjustable vehicle green made
+   * vehicle-actuated (`SignalPhase.minDurS` / `maxDurS`): at least the minimum green (`minGreenS`; a vehicle-only
+   * phase after a walk phase keeps it as the crossing's clearance), at most `maxGreenFactor` × its Webster green;
+   * walk intervals, extensions and intergreens stay fixed. Junctions that keep their current plan (`minGain`) are
+   * not touched. The HCM figures are those of the fixed-time plan (an upper bound for the actuated one at the
+   * design flows). @default 'fixed'
+   */
+  control?: 'actuated' | 'fixed';
+  /** Maximum green of an actuated phase as a multiple of its Webster green (`control: 'actuated'`). @default 2 */
+  maxGreenFactor?: number;
 }
 
 export interface LaneResult {
@@ -240,9 +258,17 @@ export function movementKey(from: string, to: string): string {
  * `traffic`) so that one junction, one period and one controller give one proposal on every path. `planJunction`'s
  * own defaults stay the textbook's (Webster's 1,800 PCU/h, no reserve, no gain threshold) for the worked examples.
  * Base saturation: HCM 2000's 1,900 PCU/h per lane; gain threshold: a proposal must predict 10 % less control
- * delay; spill-back reserve: 15 % on approaches fed by another junction (measured in SUMO, docs/SIGNALS.md).
+ * delay; spill-back reserve: 15 % on approaches fed by another junction (measured in SUMO, docs/SIGNALS.md);
+ * control: the proposal's adjustable greens vehicle-actuated between the minimum green and twice the Webster green
+ * (measured in SUMO against the fixed-time proposal, docs/SIGNALS.md § Vehicle-actuated proposals).
  */
-export const PRODUCT_PLAN_DEFAULTS = { baseSaturationPcuH: 1900, minGain: 0.1, spillbackReserve: 0.15 } as const;
+export const PRODUCT_PLAN_DEFAULTS = {
+  baseSaturationPcuH: 1900,
+  minGain: 0.1,
+  spillbackReserve: 0.15,
+  control: 'actuated',
+  maxGreenFactor: 2,
+} as const;
 
 export function planJunction(controller: SignalController, flows: MovementFlows, opts: PlanOptions = {}): JunctionPlan {
   validateController(controller);
@@ -577,6 +603,17 @@ export function planJunction(controller: SignalController, flows: MovementFlows,
   const keptCurrent =
     !(plain.delayS < current.delayS * (1 - (opts.minGain ?? 0))) || !(proposed.delayS < current.delayS);
   const final = keptCurrent ? evaluate(phases.map((p) => ({ ...p }))) : proposed;
+  if (!keptCurrent && opts.control === 'actuated') {
+    const factor = opts.maxGreenFactor ?? 2;
+    if (!(factor >= 1)) throw new Error(`maxGreenFactor must be at least 1 (got ${factor})`);
+    layout.forEach((l, i) => {
+      for (const p of l.split ? l.vehicleOnly : [stages[i].phase]) {
+        const ph = final.phases[p];
+        ph.minDurS = Math.min(minGreen, ph.durationS);
+        ph.maxDurS = Math.max(ph.durationS, Math.round(factor * ph.durationS));
+      }
+    });
+  }
   return {
     controller: controller.id,
     current,

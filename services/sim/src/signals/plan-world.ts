@@ -270,6 +270,8 @@ const withDefaults = (opts: PlanWorldOptions): PlanOptions => ({
   minGain: opts.minGain ?? DEFAULT_MIN_GAIN,
   spillbackReserve: opts.spillbackReserve ?? DEFAULT_SPILLBACK_RESERVE,
   baseSaturationPcuH: opts.baseSaturationPcuH ?? DEFAULT_BASE_SATURATION_PCU_H,
+  control: opts.control ?? PRODUCT_PLAN_DEFAULTS.control,
+  maxGreenFactor: opts.maxGreenFactor ?? PRODUCT_PLAN_DEFAULTS.maxGreenFactor,
 });
 
 /** A link between two planned junctions: `from` releases onto `edge`, which `to` serves as an approach. */

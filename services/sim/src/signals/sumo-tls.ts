@@ -240,11 +240,19 @@ type TlLogicPlan = { id: string; programId: string; offsetS?: number; phases: re
 function tlLogicLines(plans: readonly TlLogicPlan[]): string[] {
   const lines: string[] = [];
   for (const p of plans) {
+    // A program with a vehicle-actuated phase is SUMO's `actuated` type (detectors built on its lanes); its other
+    // phases have no bounds and keep their durations.
+    const type = p.phases.some((ph) => ph.maxDurS !== undefined) ? 'actuated' : 'static';
     lines.push(
-      `    <tlLogic id="${esc(p.id)}" type="static" programID="${esc(p.programId)}" offset="${Math.round(p.offsetS ?? 0)}">`,
+      `    <tlLogic id="${esc(p.id)}" type="${type}" programID="${esc(p.programId)}" offset="${Math.round(p.offsetS ?? 0)}">`,
     );
-    for (const ph of p.phases)
-      lines.push(`        <phase duration="${Math.round(ph.durationS)}" state="${esc(ph.state)}"/>`);
+    for (const ph of p.phases) {
+      const bounds =
+        ph.maxDurS !== undefined
+          ? ` minDur="${Math.round(ph.minDurS ?? ph.durationS)}" maxDur="${Math.round(ph.maxDurS)}"`
+          : '';
+      lines.push(`        <phase duration="${Math.round(ph.durationS)}" state="${esc(ph.state)}"${bounds}/>`);
+    }
     lines.push('    </tlLogic>');
   }
   return lines;
