@@ -157,10 +157,11 @@ describe('signals routes', () => {
     expect(p.designFrom).toBe(busiest.start);
     expect(p.current.planId).toBe('AM');
     expect(p.current.cycleS).toBe(90);
+    expect(p.current.control).toBe('fixed');
     expect(p.current.groups).toEqual([
-      { group: 'NS', kind: 'vehicle', greens: [[0, 40]] },
-      { group: 'EW', kind: 'vehicle', greens: [[45, 85]] },
-      { group: 'P1', kind: 'pedestrian', greens: [[0, 12]] },
+      { group: 'NS', kind: 'vehicle', greens: [[0, 40]], maxGreenS: null },
+      { group: 'EW', kind: 'vehicle', greens: [[45, 85]], maxGreenS: null },
+      { group: 'P1', kind: 'pedestrian', greens: [[0, 12]], maxGreenS: null },
     ]);
     // Design flow of each approach = 4 × its PCU in the busiest interval.
     for (const a of p.current.approaches) {
@@ -177,6 +178,17 @@ describe('signals routes', () => {
     expect(p.proposed.delayS).toBeLessThan(p.current.delayS);
     const ns = p.proposed.groups.find((g: { group: string }) => g.group === 'NS').greens;
     expect(ns[0][0]).toBe(0);
+    // vehicle-actuated (the product default): each vehicle group may run up to twice its vehicle-only green on
+    // top of the fixed walk interval it shares with P1; the pedestrian group's walk stays fixed
+    expect(p.proposed.control).toBe('actuated');
+    const walk = p.proposed.groups.find((g: { group: string }) => g.group === 'P1');
+    expect(walk.maxGreenS).toBeNull();
+    const [pw0, pw1] = walk.greens[0];
+    for (const g of p.proposed.groups.filter((x: { kind: string }) => x.kind === 'vehicle')) {
+      const green = g.greens.reduce((a: number, [x, y]: [number, number]) => a + y - x, 0);
+      const fixed = g.greens[0][0] === pw0 ? pw1 - pw0 : 0; // NS shares its first seconds with the walk
+      expect(g.maxGreenS, g.group).toBe(fixed + 2 * (green - fixed));
+    }
     expect(p.periods.current.map((x: { plan: string }) => x.plan)).toEqual(['AM', 'OFF']);
     expect(p.periods.proposed.length).toBeGreaterThanOrEqual(1);
     expect(p.periods.proposed[0].from).toBe('07:30');
