@@ -17,7 +17,11 @@
  * person-voted track takes a two-wheeler's crossing last), is `ok` (a crossing of that mode), `fromOther` (of
  * another mode: classification), `riderDup` (unmatched, person-voted, a two-wheeler crossed there: its rider),
  * `fragDup` (unmatched, a road user of that mode, or a two-wheeler for a two-wheeler, crossed there: a second track
- * of one road user), `otherDup` (unmatched, only other modes crossed there) or `falsePos` (nobody crossed there).
+ * of one road user), `otherDup` (unmatched, only other modes crossed there) or `falsePos` (nobody crossed there),
+ * and the matched crossings' true → classified mode are tabled. `--json` also holds one line per lost crossing
+ * (`lost`: bucket, key, boxes seen and detected, best score, share of the box inside the image) and, with
+ * `--classify`, per counted crossing its true mode (`-` unmatched), label, gate source, model and vote labels and
+ * probabilities (`overCount.decisions`), and the misread two-wheelers and trucks with their features (`misread`).
  * Only synthesised data of the given world is read (the truth is the scenario's trajectories); used on the training worlds to find what a convention or a
  * camera setting costs.
  *
@@ -139,7 +143,12 @@ async function overCounts(
   crossings: readonly Crossing[],
   fromS: number,
   toS: number,
-): Promise<Record<string, OverRow>> {
+): Promise<{
+  rows: Record<string, OverRow>;
+  confusion: Record<string, Record<string, number>>;
+  misread: string[];
+  decisions: string[];
+}> {
   const kept = tracks.filter((t) => needsMode(t.user));
   // As the worker and eval-scenario: each camera's reference car size from its earlier tracks (width_rel, height_rel).
   const sizes = new CameraSizeReference();
@@ -156,7 +165,7 @@ async function overCounts(
     if (l) l.push(i);
     else byKey.set(k, [i]);
   });
-  const counted: { key: string; tS: number; mode: Mode; person: boolean; ev: number }[] = [];
+  const counted: { key: string; tS: number; mode: Mode; person: boolean; ev: number; i: number }[] = [];
   kept.forEach((t, i) => {
     for (const c of t.user.summary.crossings) {
       const tS = (c.ts - ctx.scenario.start) / 1000;
@@ -167,6 +176,7 @@ async function overCounts(
         mode: MODES[r.labels[i]],
         person: t.user.voteMode === 'pedestrian',
         ev: -1,
+        i,
       });
     }
   });
@@ -191,11 +201,35 @@ async function overCounts(
     out[m] = { truth: 0, counted: 0, ok: 0, fromOther: 0, riderDup: 0, fragDup: 0, otherDup: 0, falsePos: 0 };
   }
   for (const c of crossings) out[c.mode].truth++;
+  // Matched crossings: true mode -> classified mode (`<mode>` or `<mode>:<gate source>` when the gate's answer is not
+  // the model's arg-max), and one line per misread two-wheeler.
+  const confusion: Record<string, Record<string, number>> = {};
+  const misread: string[] = [];
+  const decisions: string[] = [];
+  for (const c of counted) {
+    const k = MODES.length;
+    decisions.push(
+      `${c.ev >= 0 ? crossings[c.ev].mode : '-'} ${c.mode} ${r.sources[c.i]} ${MODES[r.modelLabels[c.i]]} ${MODES[r.voteLabels[c.i]]} ` +
+        Array.from(r.probs.subarray(c.i * k, c.i * k + k), (v) => v.toFixed(3)).join(','),
+    );
+  }
   for (const c of counted) {
     const o = out[c.mode];
     o.counted++;
     if (c.ev >= 0) {
-      o[crossings[c.ev].mode === c.mode ? 'ok' : 'fromOther']++;
+      const truth = crossings[c.ev].mode;
+      o[truth === c.mode ? 'ok' : 'fromOther']++;
+      const row = (confusion[truth] ??= {});
+      row[c.mode] = (row[c.mode] ?? 0) + 1;
+      if (truth !== c.mode && (twoWheeler(truth) || truth === 'truck' || c.mode === 'truck')) {
+        const f = kept[c.i].user.features;
+        const k = MODES.length;
+        const p = Array.from(r.probs.subarray(c.i * k, c.i * k + k), (v) => v.toFixed(2)).join(',');
+        misread.push(
+          `${truth}->${c.mode} ${r.sources[c.i]} model=${MODES[r.modelLabels[c.i]]} vote=${MODES[r.voteLabels[c.i]]} ` +
+            `p=[${p}] feats=[${Array.from(f, (v) => Number(v.toFixed(2))).join(',')}] ${c.key} t=${c.tS.toFixed(1)}`,
+        );
+      }
       continue;
     }
     const modes = near(c).map((e) => crossings[e].mode);
@@ -203,7 +237,7 @@ async function overCounts(
     else if (modes.some((m) => m === c.mode || (twoWheeler(m) && twoWheeler(c.mode)))) o.fragDup++;
     else o[modes.length ? 'otherDup' : 'falsePos']++;
   }
-  return out;
+  return { rows: out, confusion, misread, decisions };
 }
 
 export async function diagnoseCrossings(o: DiagnoseOptions) {
@@ -322,6 +356,8 @@ export async function diagnoseCrossings(o: DiagnoseOptions) {
   /** Lost crossings with a cut box: cut or whole at the start and end of the window. */
   const cutPaths: Record<string, number> = {};
   const scoreHist: Record<string, number[]> = {};
+  /** One line per crossing no track counted. */
+  const lost: string[] = [];
   const perCamera = ctx.cameras.map(() => ({ truth: 0, counted: 0 }));
   for (const c of crossings) {
     perCamera[c.camera].truth++;
@@ -341,6 +377,10 @@ export async function diagnoseCrossings(o: DiagnoseOptions) {
     }
     if (bucket === 'counted') insideCounted[c.inside < 0.98 ? 'cut' : 'whole']++;
     if (bucket !== 'counted') {
+      lost.push(
+        `${c.mode} ${bucket} ${c.key} vis=${c.visibleFrames} det=${c.detFrames} score=${c.maxScore.toFixed(2)} ` +
+          `inside=${c.insideFirst.toFixed(2)}/${c.inside.toFixed(2)}/${c.insideLast.toFixed(2)}`,
+      );
       const h = (scoreHist[`${c.mode}:${bucket}`] ??= []);
       h.push(c.maxScore);
     }
@@ -359,6 +399,7 @@ export async function diagnoseCrossings(o: DiagnoseOptions) {
   const overCount = o.classify ? await overCounts(ctx, tracks, crossings, fromS, toS) : undefined;
   return {
     overCount,
+    lost,
     cutPaths,
     insideCounted,
     net,
@@ -431,10 +472,12 @@ async function main(): Promise<void> {
   console.log(`median best score of lost crossings: ${JSON.stringify(r.medianScoreLost)}`);
   if (r.overCount) {
     console.log(`counted crossings by classified mode:\n${row(['mode', 'truth', 'counted', ...OVER_BUCKETS, 'err'])}`);
-    for (const [m, v] of Object.entries(r.overCount)) {
+    for (const [m, v] of Object.entries(r.overCount.rows)) {
       const err = v.truth ? `${((100 * (v.counted - v.truth)) / v.truth).toFixed(1)}%` : '-';
       console.log(row([m, v.truth, v.counted, ...OVER_BUCKETS.map((k) => v[k]), err]));
     }
+    console.log(`matched crossings, true mode -> classified mode:\n${row(['true', ...MODES])}`);
+    for (const m of MODES) console.log(row([m, ...MODES.map((c) => r.overCount?.confusion[m]?.[c] ?? 0)]));
   }
   console.log(`${((performance.now() - t0) / 1000).toFixed(0)} s`);
   if (a.json) writeFileSync(a.json, `${JSON.stringify(r, null, 1)}\n`);

@@ -483,19 +483,31 @@ describe('CameraPipeline: a fast road user leaving the picture between two frame
     expect(p.borderExits).toBe(0);
   });
 
-  it('four frames (the default): a last box 90 px inside, cut only 4 frames on (−10 px), is reckoned on; 3: not', () => {
+  it('four frames: a last box 90 px inside, cut only 4 frames on (−10 px), is reckoned on; 3: not', () => {
     // Last box at x = 10 m (pixels 90–110), 3 frames on at 15–35 px (whole), 4 frames on at −10–10 px (cut); the line
     // x = 8 m is crossed 160 ms after the last box, the raw positions stop 2 m short of it.
     const at8 = [{ id: 'w8', a: [8, 0] as [number, number], b: [8, 50] as [number, number] }];
     expect(ride(pipeline({ fps: 5, lines: at8, borderExitFrames: 3 }), 6, 25)[0].summary.crossings).toEqual([]);
-    const users = ride(pipeline({ fps: 5, lines: at8 }), 6, 25);
+    const users = ride(pipeline({ fps: 5, lines: at8, borderExitFrames: 4 }), 6, 25);
     expect(users[0].summary.crossings.map((c) => c.direction)).toEqual(['out']);
   });
 
-  it('a road user that vanishes mid-picture (hidden, not leaving) is not reckoned across a line ahead of it', () => {
-    // Same ride 10 m further east: its last box at x = 15 m (pixels 140–160), four frames on still 40 px inside.
-    const p = pipeline({ fps: 5, lines: [{ id: 'mid', a: [13, 0], b: [13, 50] }] });
+  it('six frames (the default): a last box 140 px inside, cut only 6 frames on (−10 px), is reckoned on; 5: not', () => {
+    // Last box at x = 15 m (pixels 140–160), 5 frames on at 15–35 px (whole), 6 frames on at −10–10 px (cut, within
+    // 2 + 0.04 × 20 px of the border); the line x = 13 m is crossed 160 ms after the last box. A motorcyclist hidden
+    // by a car for a frame or two just before it leaves the picture ends like this at 5 fps.
+    const at13 = [{ id: 'w13', a: [13, 0] as [number, number], b: [13, 50] as [number, number] }];
+    expect(ride(pipeline({ fps: 5, lines: at13, borderExitFrames: 5 }), 6, 30)[0].summary.crossings).toEqual([]);
+    const p = pipeline({ fps: 5, lines: at13 });
     const users = ride(p, 6, 30);
+    expect(users[0].summary.crossings.map((c) => c.direction)).toEqual(['out']);
+    expect(p.borderExits).toBe(1);
+  });
+
+  it('a road user that vanishes mid-picture (hidden, not leaving) is not reckoned across a line ahead of it', () => {
+    // Same ride 5 m further east: its last box at x = 20 m (pixels 190–210), six frames on still 40 px inside.
+    const p = pipeline({ fps: 5, lines: [{ id: 'mid', a: [18, 0], b: [18, 50] }] });
+    const users = ride(p, 6, 35);
     expect(users[0].summary.crossings).toEqual([]);
     expect(p.borderExits).toBe(0);
   });
@@ -525,11 +537,14 @@ describe('CameraPipeline: a fast road user entering the picture between two fram
     const off = ride(pipeline({ fps: 5, lines: west, borderExitFrames: 0 }), 5);
     expect(off[0].summary.crossings).toEqual([]);
     expect(off[0].summary.frames).toBe(6);
-    const p = pipeline({ fps: 5, lines: [{ id: 'mid', a: [13, 0], b: [13, 50] }] });
-    const mid = ride(p, 15);
+    // First box at x = 20 m (pixels 190–210): six frames back still 40 px inside.
+    const p = pipeline({ fps: 5, lines: [{ id: 'mid', a: [18, 0], b: [18, 50] }] });
+    const mid = ride(p, 20);
     expect(mid[0].summary.crossings).toEqual([]);
-    expect(mid[0].summary.frames).toBe(6);
     expect(p.borderEntries).toBe(0);
+    // Its last box (x = 32.5 m, pixels 315–335) six frames on is cut by the right border: reckoned on as it leaves.
+    expect(p.borderExits).toBe(1);
+    expect(mid[0].summary.frames).toBe(7);
   });
 });
 
@@ -575,6 +590,7 @@ describe('pipelineTrackerOptions: Kalman velocity noise scaled by the frame rate
       minHits: 1,
       highInSecondAssociation: true,
       lostInSecondAssociation: 1,
+      tentativeMatchThresh: 0.7,
     });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ByteTracker, type TrackerBox } from './byte-tracker.ts';
-import { maxLostFrames, TrackerConfigError } from './options.ts';
+import { maxLostFrames, resolveByteTrackerOptions, TrackerConfigError } from './options.ts';
 
 const box = (x: number, y: number, score = 0.9, cls = 'person', w = 40, h = 100): TrackerBox => ({
   bbox: [x, y, w, h],
@@ -186,6 +186,31 @@ describe('ByteTracker', () => {
     it('rejects an invalid setting', () => {
       expect(() => new ByteTracker({ lowBirthHits: 1.5 })).toThrow(TrackerConfigError);
       expect(() => new ByteTracker({ lowBirthScore: 0 })).toThrow(TrackerConfigError);
+      expect(() => new ByteTracker({ tentativeMatchThresh: 0 })).toThrow(/tentativeMatchThresh/);
+      expect(() => new ByteTracker({ tentativeMatchThresh: 1.2 })).toThrow(TrackerConfigError);
+    });
+
+    it('tentativeMatchThresh: a weak box 20 px on from a 50 px one (IoU 0.43) confirms the tentative track only at 0.7', () => {
+      // IoU of two 50 × 50 boxes 20 px apart: 30 × 50 / (2 × 2 500 − 1 500) = 1 500 / 3 500 = 0.4286, cost 0.571: above
+      // lowMatchThresh 0.5 (the default, ByteTrack's second association), below 0.7. A newborn track is predicted
+      // where it was born (no velocity yet), so the second box is matched against the first.
+      const weak = (x: number): TrackerBox => ({ bbox: [x, 100, 50, 50], score: 0.45, cls: 'motorcycle' });
+      const ride = (o: ConstructorParameters<typeof ByteTracker>[0]): number[][] => {
+        const t = new ByteTracker({ fps: 5, lowBirthHits: 2, ...o });
+        t.update(0, []);
+        return [ids(t, 200, [weak(100)]), ids(t, 400, [weak(120)])];
+      };
+      // Default: each weak box starts a tentative track of its own, none is ever confirmed.
+      expect(ride({})).toEqual([[], []]);
+      expect(resolveByteTrackerOptions({}).tentativeMatchThresh).toBe(0.5);
+      expect(resolveByteTrackerOptions({ lowMatchThresh: 0.4 }).tentativeMatchThresh).toBe(0.4);
+      // 0.7: confirmed by its second box and reported from it.
+      expect(ride({ tentativeMatchThresh: 0.7 })).toEqual([[], [1]]);
+      // 0.5 with both boxes widened by 0.2 of their size per side (youngTrackBuffer, 70 × 70 px 20 px apart):
+      // 50 × 70 / (2 × 4 900 − 3 500) = 0.556, matched as well; by 0.1 (60 × 60): 40 × 60 / (2 × 3 600 − 2 400) = 0.5,
+      // cost 0.5, not below 0.5: not matched.
+      expect(ride({ youngTrackBuffer: 0.2 })).toEqual([[], [1]]);
+      expect(ride({ youngTrackBuffer: 0.1 })).toEqual([[], []]);
     });
   });
 });

@@ -413,7 +413,7 @@ export class ByteTracker {
       // 3b. Tentative tracks may go on with weak boxes (IoU only: a fused score would refuse every weak box).
       let nU = 0;
       for (let k = 0; k < nUnconf; k++) if (!this.matched[unconf[k]]) unconf[nU++] = unconf[k];
-      this.associate(unconf, nU, low, nLowOnly, o.lowMatchThresh, false, ts);
+      this.associate(unconf, nU, low, nLowOnly, o.tentativeMatchThresh, false, ts);
     }
     for (let k = 0; k < nUnconf; k++) if (!this.matched[unconf[k]]) this.state[unconf[k]] = FREE;
 

@@ -91,6 +91,16 @@ export interface ByteTrackerOptions {
   /** Lowest score of a tentative birth, as a share of the new-track threshold (see `lowBirthHits`). @default 0.5 */
   lowBirthScore: number;
   /**
+   * A tentative track (`lowBirthHits`) going on with a weak box: max IoU distance (1 − IoU; with `youngTrackBuffer`,
+   * of the buffered boxes). At a low frame rate a weak road user's box moves by much of its width between frames: a
+   * motorcyclist far from a 5 fps camera scores low for seconds, and each of its weak boxes started a tentative track
+   * that its next box overlapped too little to confirm (IoU 0.45 where `lowMatchThresh` asks 0.5), so its track
+   * began after the counting line. The camera pipeline sets 0.7 (IoU ≥ 0.3, as an unconfirmed track takes a strong
+   * box, `unconfirmedMatchThresh`, without the score fusion a weak box would never pass).
+   * @default lowMatchThresh
+   */
+  tentativeMatchThresh: number;
+  /**
    * Buffered IoU for young tracks (matched in fewer than 3 frames, their Kalman velocity not learnt yet): in every
    * association their predicted box and each candidate box are widened by this share of their own width and
    * height on each side before the IoU is taken (the buffered IoU of C-BIoU, Yang et al., WACV 2023). At a low
@@ -145,34 +155,36 @@ export class TrackerConfigError extends Error {
   }
 }
 
-export const BYTE_TRACKER_DEFAULTS: Readonly<Omit<ByteTrackerOptions, 'newTrackThresh'>> = Object.freeze({
-  fps: 30,
-  trackBuffer: 30,
-  trackHigh: 0.6,
-  trackLow: 0.1,
-  matchThresh: 0.8,
-  lowMatchThresh: 0.5,
-  highInSecondAssociation: false,
-  lostInSecondAssociation: 0,
-  unconfirmedMatchThresh: 0.7,
-  fuseScore: true,
-  minHits: 2,
-  lowBirthHits: 0,
-  lowBirthScore: 0.5,
-  youngTrackBuffer: 0,
-  confirmFirstFrame: true,
-  duplicateIouDistance: 0.15,
-  historyMinStep: 4,
-  historyMaxPoints: 64,
-  stdWeightPosition: 1 / 20,
-  stdWeightVelocity: 1 / 160,
-});
+export const BYTE_TRACKER_DEFAULTS: Readonly<Omit<ByteTrackerOptions, 'newTrackThresh' | 'tentativeMatchThresh'>> =
+  Object.freeze({
+    fps: 30,
+    trackBuffer: 30,
+    trackHigh: 0.6,
+    trackLow: 0.1,
+    matchThresh: 0.8,
+    lowMatchThresh: 0.5,
+    highInSecondAssociation: false,
+    lostInSecondAssociation: 0,
+    unconfirmedMatchThresh: 0.7,
+    fuseScore: true,
+    minHits: 2,
+    lowBirthHits: 0,
+    lowBirthScore: 0.5,
+    youngTrackBuffer: 0,
+    confirmFirstFrame: true,
+    duplicateIouDistance: 0.15,
+    historyMinStep: 4,
+    historyMaxPoints: 64,
+    stdWeightPosition: 1 / 20,
+    stdWeightVelocity: 1 / 160,
+  });
 
 /** Fills defaults and validates; the result is frozen. */
 export function resolveByteTrackerOptions(options: Partial<ByteTrackerOptions> = {}): Readonly<ByteTrackerOptions> {
   const o: ByteTrackerOptions = {
     ...BYTE_TRACKER_DEFAULTS,
     newTrackThresh: (options.trackHigh ?? BYTE_TRACKER_DEFAULTS.trackHigh) + 0.1,
+    tentativeMatchThresh: options.lowMatchThresh ?? BYTE_TRACKER_DEFAULTS.lowMatchThresh,
     ...options,
   };
   const check = (ok: boolean, message: string): void => {
@@ -188,7 +200,13 @@ export function resolveByteTrackerOptions(options: Partial<ByteTrackerOptions> =
     o.newTrackThresh >= o.trackHigh,
     `Tracker option newTrackThresh (${o.newTrackThresh}) must be ≥ trackHigh (${o.trackHigh}): only high boxes start tracks.`,
   );
-  for (const k of ['matchThresh', 'lowMatchThresh', 'unconfirmedMatchThresh', 'duplicateIouDistance'] as const) {
+  for (const k of [
+    'matchThresh',
+    'lowMatchThresh',
+    'tentativeMatchThresh',
+    'unconfirmedMatchThresh',
+    'duplicateIouDistance',
+  ] as const) {
     check(o[k] > 0 && o[k] <= 1, `Tracker option ${k} is a cost in (0, 1] (got ${o[k]}).`);
   }
   check(
