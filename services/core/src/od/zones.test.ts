@@ -20,7 +20,16 @@ const cell = (origin: string, destination: string, prior: number, variance = pri
 const probedABWithLineOfC = (
   into: number,
   outOf: number,
-  more: { abLine?: number; probeCv?: number; onlyIn?: boolean; minVarianceReduction?: number } = {},
+  more: {
+    abLine?: number;
+    probeCv?: number;
+    onlyIn?: boolean;
+    minVarianceReduction?: number;
+    reweightPasses?: number;
+    relSe?: number;
+    /** Replace C's line (shares and counts) by these. */
+    lines?: { shares: Map<string, Map<string, number>>; counts: { key: string; value: number }[] };
+  } = {},
 ) =>
   estimateZoneOd({
     zones: ['A', 'B', 'C'],
@@ -29,16 +38,19 @@ const probedABWithLineOfC = (
     totals: [],
     links: {
       shares:
-        more.abLine === undefined
+        more.lines?.shares ??
+        (more.abLine === undefined
           ? threeZoneShares('L')
-          : new Map([...threeZoneShares('L'), ['A\u0000B', new Map([['M|in', 1]])]]),
-      counts: [
+          : new Map([...threeZoneShares('L'), ['A\u0000B', new Map([['M|in', 1]])]])),
+      counts: more.lines?.counts ?? [
         { key: 'L|in', value: into },
         ...(more.onlyIn ? [] : [{ key: 'L|out', value: outOf }]),
         ...(more.abLine === undefined ? [] : [{ key: 'M|in', value: more.abLine }]),
       ],
+      ...(more.relSe === undefined ? {} : { relSe: more.relSe }),
       ...(more.probeCv === undefined ? {} : { probeCv: more.probeCv }),
       ...(more.minVarianceReduction === undefined ? {} : { minVarianceReduction: more.minVarianceReduction }),
+      ...(more.reweightPasses === undefined ? {} : { reweightPasses: more.reweightPasses }),
     },
   });
 
@@ -210,16 +222,20 @@ describe('estimateZoneOd', () => {
       ].sort(),
     );
     // C's inbound cells A→C and B→C: standard deviation t̄ = (100 + 80) / 2 = 90 (variance 8,100) and mean the level
-    // λ that fits the counts: in 100 (variance 100 + (0.1 · 100)² = 200) and out 50 (50 + 5² = 75), two unprobed
-    // pairs each, so λ = (100·2/200 + 50·2/75) / (4/200 + 4/75) = 31.818…; their sum moves from 2λ by
-    // 16,200 / (16,200 + 200) of the misfit 100 − 2λ.
-    const lambda = ((100 * 2) / 200 + (50 * 2) / 75) / (4 / 200 + 4 / 75);
-    expect(lambda).toBeCloseTo(31.8182, 4);
+    // λ that fits the counts: in 100 and out 50, two unprobed pairs each. At the observed counts' variances
+    // (100 + (0.1 · 100)² = 200 and 50 + 5² = 75) λ = (100·2/200 + 50·2/75) / (4/200 + 4/75) = 31.818…; the passes
+    // weigh each count by its variance at its fitted value 2λ, the same for both, so λ = (100·2 + 50·2) / (4 + 4) =
+    // 37.5. The inbound cells' sum then moves from 2λ = 75 by 16,200 / (16,200 + v) of the misfit 100 − 75, v the
+    // count's variance: 200 at the first fit, then f + (0.1 f)² at the previous fit's value f (3 re-fits).
+    const neyman = ((100 * 2) / 200 + (50 * 2) / 75) / (4 / 200 + 4 / 75);
+    expect(neyman).toBeCloseTo(31.8182, 4);
+    const lambda = 37.5;
+    let sum = 2 * lambda + ((100 - 2 * lambda) * 16_200) / 16_400;
+    for (let k = 0; k < 3; k++) sum = 2 * lambda + ((100 - 2 * lambda) * 16_200) / (16_200 + sum + (0.1 * sum) ** 2);
+    expect(sum).toBeCloseTo(99.6965, 4);
     const into = r.cells.filter((c) => c.destination === 'C' && c.origin !== UNOBSERVED_ZONE);
-    expect(into.reduce((a, c) => a + c.estimate, 0)).toBeCloseTo(
-      2 * lambda + ((100 - 2 * lambda) * 16_200) / 16_400,
-      6,
-    );
+    expect(into.reduce((a, c) => a + c.estimate, 0)).toBeCloseTo(sum, 6);
+    for (const c of into) expect(c.prior).toBeCloseTo(lambda, 9);
   });
 
   it("with line counts, the prior of unprobed pairs is the level the counts support, not the probed pairs' mean", () => {
@@ -252,12 +268,13 @@ describe('estimateZoneOd', () => {
   });
 
   it('with line counts, intervals scale by the counts’ misfit, here wider: the counts disagree with the prior', () => {
-    // As above, but 40 leave C (variance 40 + 4² = 56) while 8 enter it (8.64). λ = (2·8/8.64 + 2·40/56) /
+    // As above, but 40 leave C (variance 40 + 4² = 56) while 8 enter it (8.64); the observed counts' variances
+    // throughout (reweightPasses 0: the re-fits are tested below). λ = (2·8/8.64 + 2·40/56) /
     // (4/8.64 + 4/56) = 6.1386; the counts hold disjoint cells, so S is diagonal: S_in = 2 · 100 + 8.64, S_out =
     // 2 · 100 + 56, and the misfit = ((8 − 2λ)² / S_in + (40 − 2λ)² / S_out) / 2 = 1.545 > 1, so the variance scale
     // (fitVarianceScale, m = 2) is s² = (2 · 1.545 + 20) / 22 = 1.0495. Each posterior sd is the GLS one,
     // 100 − 100² / S, times s; the estimates are the GLS ones: λ + 100 (c − 2λ) / S.
-    const r = probedABWithLineOfC(8, 40);
+    const r = probedABWithLineOfC(8, 40, { reweightPasses: 0 });
     const lambda = (16 / 8.64 + 80 / 56) / (4 / 8.64 + 4 / 56);
     expect(lambda).toBeCloseTo(6.1386, 4);
     const sIn = 208.64;
@@ -288,8 +305,9 @@ describe('estimateZoneOd', () => {
     // V = 8, S_M = 8 + 18.56 = 26.56, estimate 10 + 8 · (16 − 10) / 26.56 = 11.807, posterior variance
     // 8 − 8² / 26.56 = 5.590 (sd 2.364). Misfit (0 + 0 + 6² / 26.56) / 3 = 0.452 < 1: s² = (3 · 0.452 + 20) / 23 =
     // 0.9285, sd 2.278, below the Poisson error of 11.807 trips, √11.807 = 3.436: the interval is that floor. With
-    // probeCv 0 (the sampling variance alone) the count moves it to 10 + 4 · 6 / 22.56 = 11.064 only.
-    const run = (probeCv?: number) => probedABWithLineOfC(8, 8, { abLine: 16, probeCv });
+    // probeCv 0 (the sampling variance alone) the count moves it to 10 + 4 · 6 / 22.56 = 11.064 only. The observed
+    // counts' variances throughout (reweightPasses 0: the re-fits are tested below).
+    const run = (probeCv?: number) => probedABWithLineOfC(8, 8, { abLine: 16, probeCv, reweightPasses: 0 });
     const ab = run().cells.find((y) => y.origin === 'A' && y.destination === 'B');
     expect(ab?.status).toBe('observed');
     expect(ab?.estimate).toBeCloseTo(10 + (8 * 6) / 26.56, 9);
@@ -303,6 +321,51 @@ describe('estimateZoneOd', () => {
     );
     // B→A, in no count: its prior 10, sd √8 · s = 2.725, floored at √10.
     expect(run().cells.find((y) => y.origin === 'B' && y.destination === 'A')?.sd).toBeCloseTo(Math.sqrt(10), 9);
+  });
+
+  it('with line counts, count variances come from the fit (Pearson), so a line that happened to count few does not pull the cells down', () => {
+    // A and B probed (A→B, B→A: 10 each, variance 4), C unprobed. Two lines on C's access road are both crossed by
+    // A→C and B→C (coefficient 1 each) and count 16 and 24 (relSe 0: variance max(1, count)). The four unprobed pairs'
+    // prior sd is t̄ = 10 (variance 100), so the inbound sum s = A→C + B→C has prior variance 200, and A→C = B→C = s/2.
+    // At the observed counts' variances (16 and 24, reweightPasses 0): λ = (2·16/16 + 2·24/24) / (4/16 + 4/24) = 9.6,
+    // prior s = 19.2, which is already the precision-weighted mean of the counts ((16/16 + 24/24) / (1/16 + 1/24) =
+    // 19.2): s = 19.2, 9.6 per cell, the lower count weighing 1.5 × the higher. With the variances at the fitted
+    // values (both 2λ, then both s: equal weights) λ = (2·16 + 2·24) / 8 = 10, and s = (20/200 + 40/f) / (1/200 +
+    // 2/f) = 20 for any f: 10 per cell, the counts' mean.
+    const both = () =>
+      new Map([
+        ['L|in', 1],
+        ['K|in', 1],
+      ]);
+    const lines = {
+      shares: new Map([
+        ['A\u0000C', both()],
+        ['B\u0000C', both()],
+      ]),
+      counts: [
+        { key: 'L|in', value: 16 },
+        { key: 'K|in', value: 24 },
+      ],
+    };
+    const run = (reweightPasses?: number) =>
+      probedABWithLineOfC(0, 0, { lines, relSe: 0, reweightPasses }).cells.find(
+        (c) => c.origin === 'A' && c.destination === 'C',
+      );
+    expect((2 * 16) / 16 + (2 * 24) / 24).toBe(4);
+    expect(4 / (4 / 16 + 4 / 24)).toBeCloseTo(9.6, 12);
+    expect(run(0)?.prior).toBeCloseTo(9.6, 9);
+    expect(run(0)?.estimate).toBeCloseTo(9.6, 9);
+    expect(run()?.prior).toBeCloseTo(10, 9);
+    expect(run()?.estimate).toBeCloseTo(10, 9);
+    // countedPriorLevel alone: the same two counts of one unprobed pair, 19.2 at the observed variances, 20 at the
+    // fitted ones (one pass suffices: both counts then have the same fitted value λ).
+    const one = [{ status: 'estimated' as const, glsCell: { prior: 1, variance: 1 } }];
+    const counts = [
+      { cells: [0], value: 16, variance: 16 },
+      { cells: [0], value: 24, variance: 24 },
+    ];
+    expect(countedPriorLevel(one, counts)).toBeCloseTo(19.2, 9);
+    expect(countedPriorLevel(one, counts, (_a, f) => f, 1)).toBeCloseTo(20, 9);
   });
 
   it('with line counts, a line inside a pair’s own end zone adds its route-model error to the count’s variance', () => {

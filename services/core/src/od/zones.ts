@@ -100,6 +100,16 @@ export interface ZoneLinks {
    * @default 0.2
    */
   probeCv?: number;
+  /**
+   * Passes of the prior level λ (`countedPriorLevel`) and re-fits of the GLS with each count's variance,
+   * max(1, f) + (relSe · f)² (+ its end-share term), from the previous fit's value f of the count (Pearson's χ²)
+   * instead of the observed count (Neyman's, the first fit); 0 = the observed counts' variances throughout (as until
+   * 2026-12-05). With the observed count as its own variance a line that happened to count few pulls every cell
+   * crossing it down and one that counted many pulls up weakly: on sparse copies of the training worlds the motor
+   * totals came out 4–8 % low (chartres-centre sparser −8.1 → −4.5 %, gates-only −5.9 → −3.6 %;
+   * docs/OD-AND-PRIVACY.md, "Motor totals on sparse layouts"). @default 3
+   */
+  reweightPasses?: number;
 }
 
 export interface ZoneEstimateCell {
@@ -394,26 +404,44 @@ function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEsti
   const counts = totalCounts(cells, counted, rel);
   const lineCounts = linkCounts(cells, links.shares, links.counts, linkRel);
   for (const c of lineCounts) counts.push({ ...c, pure: false });
+  // Count variances from fitted values (Pearson's χ²) rather than from the counts themselves (Neyman's): with the
+  // observed count as its own variance, a line that happened to count few pulls every cell crossing it down, one that
+  // counted many pulls up weakly, and the fitted totals come out low (see `countedPriorLevel`, the re-fits below).
+  const first = counts.length - lineCounts.length;
+  const relOf = (a: number) => (a >= first ? linkRel : rel);
+  const countVariance = (a: number, f: number) => Math.max(1, f) + (relOf(a) * f) ** 2;
   // The prior level of the unprobed pairs from the counts (see countedPriorLevel), not borrowed from the probed ones.
-  const level = countedPriorLevel(cells, counts);
+  const passes = links.reweightPasses ?? 3;
+  const level = countedPriorLevel(cells, counts, countVariance, passes);
   if (level !== undefined) {
     for (const c of cells) if (c.status === 'estimated') c.glsCell = { prior: level, variance: c.glsCell.variance };
   }
   // Route-model error of lines inside a pair's own end zones, at the cells' priors (see endShareVariance).
-  if (links.endShares !== undefined) {
-    const extra = endShareVariance(cells, lineCounts, links.endShares, links.endShareRelSd ?? 0.5);
-    const first = counts.length - lineCounts.length;
-    extra.forEach((v, k) => {
-      counts[first + k] = { ...counts[first + k], variance: counts[first + k].variance + v };
-    });
-  }
-  // The probe priors' model error (probeCv): at least (0.2 · prior)² on each observed cell.
+  const endExtra =
+    links.endShares === undefined
+      ? lineCounts.map(() => 0)
+      : endShareVariance(cells, lineCounts, links.endShares, links.endShareRelSd ?? 0.5);
+  endExtra.forEach((v, k) => {
+    counts[first + k] = { ...counts[first + k], variance: counts[first + k].variance + v };
+  });
+  // The probe priors' model error (probeCv): at least (0.2 · prior)² on each observed cell. Then `reweightPasses`
+  // re-fits, each count's variance from the previous fit's value of it (+ its end-share term).
   const probeCv = links.probeCv ?? 0.2;
-  const { r, dispersion, withModel } = fitWithDispersion(cells, counts, probeCv * probeCv);
+  let fit = fitWithDispersion(cells, counts, probeCv * probeCv);
+  let fitCounts = counts;
+  for (let k = 0; k < passes; k++) {
+    const f = fit.r.fitted;
+    fitCounts = counts.map((c, a) => ({
+      ...c,
+      variance: countVariance(a, Math.max(0, f[a])) + (a >= first ? endExtra[a - first] : 0),
+    }));
+    fit = fitWithDispersion(cells, fitCounts, probeCv * probeCv);
+  }
+  const { r, dispersion, withModel } = fit;
   // Which unprobed zones the counts see: a property of the layout (the counts and the routes), judged with the probe
   // priors' sampling variance alone; their model error would make the counts look less informative about the
   // unprobed pairs (measured on a sparser chartres-centre copy: one more zone refused, GEH < 5 70.9 → 68.4 %).
-  const seen = probeCv > 0 ? fitWithDispersion(cells, counts) : { r, withModel };
+  const seen = probeCv > 0 ? fitWithDispersion(cells, fitCounts) : { r, withModel };
   const reduction = new Map<string, { sum: number; n: number }>();
   cells.forEach((c, i) => {
     if (c.status !== 'estimated') return;
@@ -583,14 +611,18 @@ export function linkCounts(
  * count holds an unprobed pair. Borrowing the probed pairs' mean instead (gates to gates: the busiest pairs) put
  * that level on every pair the counts cannot tell apart, and the sum of those pairs into the total: measured on
  * sparse copies of dreux-grid and chartres-centre, λ = 0.24–0.69 × that mean and motor totals 1–3 % lower (docs/OD-AND-PRIVACY.md).
+ * With `varianceAt` (count index, fitted value → variance), `passes` more solutions each weigh a count by the variance
+ * at its fitted value under the previous λ, Σ probed aₐᵢ t₀ᵢ + λ uₐ, instead of at its observed value: with the
+ * observed value a count that happened to come out low gets the largest weight and pulls λ down (two counts of the
+ * same two pairs counted 16 and 24: λ = 9.6 per pair at the observed variances, 10 at the fitted ones; zones.test.ts).
  */
 export function countedPriorLevel(
   cells: readonly { status: CellStatus; glsCell: GlsCell }[],
   counts: readonly GlsCount[],
+  varianceAt?: (a: number, fitted: number) => number,
+  passes = 3,
 ): number | undefined {
-  let num = 0;
-  let den = 0;
-  for (const c of counts) {
+  const parts = counts.map((c) => {
     let rest = c.value;
     let u = 0;
     c.cells.forEach((i, k) => {
@@ -598,8 +630,22 @@ export function countedPriorLevel(
       if (cells[i].status === 'estimated') u += a;
       else rest -= a * cells[i].glsCell.prior;
     });
-    num += (rest * u) / c.variance;
-    den += (u * u) / c.variance;
+    return { rest, u, probed: c.value - rest };
+  });
+  const solve = (variance: (a: number) => number) => {
+    let num = 0;
+    let den = 0;
+    parts.forEach(({ rest, u }, a) => {
+      num += (rest * u) / variance(a);
+      den += (u * u) / variance(a);
+    });
+    return den > 0 ? Math.max(0, num / den) : undefined;
+  };
+  let level = solve((a) => counts[a].variance);
+  if (varianceAt === undefined) return level;
+  for (let k = 0; k < passes && level !== undefined; k++) {
+    const l = level;
+    level = solve((a) => varianceAt(a, Math.max(0, parts[a].probed + l * parts[a].u)));
   }
-  return den > 0 ? Math.max(0, num / den) : undefined;
+  return level;
 }
