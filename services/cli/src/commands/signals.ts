@@ -21,7 +21,7 @@ export const help = `passage signals plan --data <dir> [--junction <id>] [--from
 passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <ISO>]
                       [--format json|csv|sumo] [--out <file>] [--min-cycle 40] [--max-cycle 120]
                       [--design peak15|mean] [--demand-scale 1] [--min-gain 0.1] [--amber-used 0]
-                      [--periods <n>] [--spillback-reserve 0.15] [--cycle webster|delay] [--coordinate <m>]
+                      [--periods <n>] [--spillback-reserve 0.45] [--cycle webster|delay] [--coordinate <m>]
                       [--pedestrian-speed <m/s>] [--lane-choice even|equalise] [--saturation 1900]
                       [--saturation-source default|measured] [--min-headways 30]
                       [--control actuated|fixed] [--max-green-factor 2]
@@ -40,8 +40,8 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
   whose movements the camera saw discharge from a queue (at least 30 saturated headways over the period, table
   queue_discharge_15m) take the measured saturation flow instead (json: saturationSource and measuredHeadways per
   lane, discharge per movement; csv: saturation_source, measured_headways per approach; --min-headways: that floor);
-  default: HCM defaults. --spillback-reserve 0.15: approaches fed by another
-  junction (their queue can block it) get their flow ratio × 1.15 in the green split; network entries do not.
+  default: HCM defaults. --spillback-reserve 0.45: approaches fed by another
+  junction (their queue can block it) get their flow ratio × 1.45 in the green split; network entries do not.
   --control actuated (default): each adjustable vehicle green of a proposal is vehicle-actuated, from the minimum
   green (5 s) up to --max-green-factor (2) × its Webster green (json: minDurS/maxDurS per phase; sumo: an
   actuated tlLogic whose detectors SUMO builds); walk intervals and intergreens stay fixed; junctions that keep

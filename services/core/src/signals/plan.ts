@@ -258,14 +258,15 @@ export function movementKey(from: string, to: string): string {
  * `traffic`) so that one junction, one period and one controller give one proposal on every path. `planJunction`'s
  * own defaults stay the textbook's (Webster's 1,800 PCU/h, no reserve, no gain threshold) for the worked examples.
  * Base saturation: HCM 2000's 1,900 PCU/h per lane; gain threshold: a proposal must predict 10 % less control
- * delay; spill-back reserve: 15 % on approaches fed by another junction (measured in SUMO, docs/SIGNALS.md);
+ * delay; spill-back reserve: 45 % on approaches fed by another junction (measured in SUMO with the actuated
+ * proposals, docs/SIGNALS.md);
  * control: the proposal's adjustable greens vehicle-actuated between the minimum green and twice the Webster green
  * (measured in SUMO against the fixed-time proposal, docs/SIGNALS.md § Vehicle-actuated proposals).
  */
 export const PRODUCT_PLAN_DEFAULTS = {
   baseSaturationPcuH: 1900,
   minGain: 0.1,
-  spillbackReserve: 0.15,
+  spillbackReserve: 0.45,
   control: 'actuated',
   maxGreenFactor: 2,
 } as const;

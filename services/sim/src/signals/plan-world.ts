@@ -129,9 +129,11 @@ export const DEFAULT_MIN_GAIN = PRODUCT_PLAN_DEFAULTS.minGain;
 
 /**
  * Spill-back reserve of the command line (`PlanOptions.spillbackReserve`): approaches fed by another junction get
- * 15 % more green weight than their measured flow ratio. Chosen on chartres-centre (3 SUMO seeds, approach time
- * loss vs current, simulated / +30 % demand): 0 → −16.3 / −4.2 %, 0.15 → −16.1 / −14.3 %, 0.2 → −14.6 / −17.1 %,
- * 0.3 → −12.3 / −19.5 % (docs/SIGNALS.md); 0.15 keeps every junction within +6.3 %.
+ * 45 % more green weight than their measured flow ratio. Chosen on chartres-centre with the vehicle-actuated
+ * proposals (SUMO seeds 1–3, approach time loss vs current, simulated / +30 % demand): 0.15 → −22.0 / −15.7 %,
+ * 0.3 → −25.8 / −18.6 %, 0.4 → −27.9 / −18.3 %, 0.45 → −27.9 / −22.1 %, 0.5 and 0.6 keep r3a0 (and r3a2) on their
+ * current plans (−16.1 / −20.1 %, −17.3 / −19.2 %); seeds 4–6 at 0.45: −27.9 / −26.3 %; dreux-grid's plans are
+ * the same from 0.15 to 0.45 (docs/SIGNALS.md § Vehicle-actuated proposals).
  */
 export const DEFAULT_SPILLBACK_RESERVE = PRODUCT_PLAN_DEFAULTS.spillbackReserve;
 
