@@ -219,6 +219,31 @@ export function estimateOdGls(
 }
 
 /**
+ * Re-fits with each count's variance taken at the previous fit's value of that count (Pearson's χ²) instead of at
+ * the observed count (Neyman's, the first fit, with the counts as given): `passes` re-fits. With the observed count
+ * as its own variance a count that happened to come out low gets the largest weight and pulls every cell it holds
+ * down, so fitted totals come out low (docs/OD-AND-PRIVACY.md). `fit` solves for a set of counts, `fitted` reads a
+ * solution's fitted counts, `varianceAt` (count index, fitted value ≥ 0) gives the variance; the counts of the last
+ * fit are returned with its solution.
+ */
+export function refitAtFittedVariances<C extends GlsCount, R>(
+  counts: readonly C[],
+  fit: (counts: readonly C[]) => R,
+  fitted: (solution: R) => readonly number[],
+  varianceAt: (a: number, f: number) => number,
+  passes: number,
+): { solution: R; counts: readonly C[] } {
+  let solution = fit(counts);
+  let used = counts;
+  for (let k = 0; k < passes; k++) {
+    const f = fitted(solution);
+    used = counts.map((c, a) => ({ ...c, variance: varianceAt(a, Math.max(0, f[a])) }));
+    solution = fit(used);
+  }
+  return { solution, counts: used };
+}
+
+/**
  * Extra relative variance φ² of the prior cells (model error: structure the prior's variance leaves out), by the
  * method of moments on the counts: E[(c − A t₀)²] = A V₀ Aᵀ + R + φ² Σ (aᵢ t₀ᵢ)². Returns max(0, φ²) over the
  * counts given (use only counts whose every cell has an informative prior).

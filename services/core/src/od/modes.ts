@@ -17,7 +17,14 @@
  * `((unobserved), (unobserved))`, so the mode's total stays whole without a pair resting on what nothing counts.
  * Round trips (o = d) are not estimated (a line cannot tell out-and-back from staying away).
  */
-import { estimateOdGls, fitVarianceScale, type GlsCell, type GlsCount, type GlsResult } from './estimate.ts';
+import {
+  estimateOdGls,
+  fitVarianceScale,
+  type GlsCell,
+  type GlsCount,
+  type GlsResult,
+  refitAtFittedVariances,
+} from './estimate.ts';
 import { type CellStatus, linkCounts, residualCell, UNOBSERVED_ZONE, type ZoneStatus } from './zones.ts';
 
 export interface CountedModeInput {
@@ -90,18 +97,13 @@ export function fitWithFittedVariances(
   relSe: number,
   passes: number,
 ): GlsResult {
-  let r = estimateOdGls(cells, counts);
-  for (let k = 0; k < passes; k++) {
-    const fitted = r.fitted;
-    r = estimateOdGls(
-      cells,
-      counts.map((c, a) => {
-        const f = Math.max(0, fitted[a]);
-        return { ...c, variance: Math.max(1, f) + (relSe * f) ** 2 };
-      }),
-    );
-  }
-  return r;
+  return refitAtFittedVariances(
+    counts,
+    (c) => estimateOdGls(cells, c),
+    (r) => r.fitted,
+    (_, f) => Math.max(1, f) + (relSe * f) ** 2,
+    passes,
+  ).solution;
 }
 
 /**

@@ -16,7 +16,14 @@
  *
  * Pure: the caller supplies priors and counted totals.
  */
-import { dispersionFromCounts, estimateOdGls, fitVarianceScale, type GlsCell, type GlsCount } from './estimate.ts';
+import {
+  dispersionFromCounts,
+  estimateOdGls,
+  fitVarianceScale,
+  type GlsCell,
+  type GlsCount,
+  refitAtFittedVariances,
+} from './estimate.ts';
 
 /** Pseudo-zone of trips to or from zones that no sensor of the group observes. */
 export const UNOBSERVED_ZONE = '(unobserved)';
@@ -427,16 +434,13 @@ function estimateWithLinks(input: ZoneEstimateInput, links: ZoneLinks): ZoneEsti
   // The probe priors' model error (probeCv): at least (0.2 · prior)² on each observed cell. Then `reweightPasses`
   // re-fits, each count's variance from the previous fit's value of it (+ its end-share term).
   const probeCv = links.probeCv ?? 0.2;
-  let fit = fitWithDispersion(cells, counts, probeCv * probeCv);
-  let fitCounts = counts;
-  for (let k = 0; k < passes; k++) {
-    const f = fit.r.fitted;
-    fitCounts = counts.map((c, a) => ({
-      ...c,
-      variance: countVariance(a, Math.max(0, f[a])) + (a >= first ? endExtra[a - first] : 0),
-    }));
-    fit = fitWithDispersion(cells, fitCounts, probeCv * probeCv);
-  }
+  const { solution: fit, counts: fitCounts } = refitAtFittedVariances(
+    counts,
+    (c) => fitWithDispersion(cells, c, probeCv * probeCv),
+    (x) => x.r.fitted,
+    (a, f) => countVariance(a, f) + (a >= first ? endExtra[a - first] : 0),
+    passes,
+  );
   const { r, dispersion, withModel } = fit;
   // Which unprobed zones the counts see: a property of the layout (the counts and the routes), judged with the probe
   // priors' sampling variance alone; their model error would make the counts look less informative about the
