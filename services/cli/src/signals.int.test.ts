@@ -204,6 +204,9 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
     expect(csv.code, csv.err).toBe(0);
     const [head, ...rows] = csv.out.trim().split('\n');
     expect(head.split(',').slice(-3)).toEqual(['saturation_pcu_h', 'saturation_source', 'measured_headways']);
+    // current rows fixed-time, proposed rows vehicle-actuated (every junction of this world gets a proposal)
+    expect(head.split(',')[3]).toBe('control');
+    for (const r of rows) expect(r.split(',')[3], r).toBe(r.split(',')[2] === 'current' ? 'fixed' : 'actuated');
     expect(rows.some((r) => r.split(',').at(-2) === 'measured' && Number(r.split(',').at(-1)) >= 5)).toBe(true);
     expect(
       passage('signals', 'plan', '--scenario', WORLD, '--data', data, '--saturation-source', 'video').err,

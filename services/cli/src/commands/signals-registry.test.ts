@@ -87,12 +87,16 @@ describe('passage signals plan from the site registry', () => {
       plan: { current: { approaches: { approach: string; delayS: number }[] }; proposed: { approaches: unknown[] } };
     }[];
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('junction,approach,name,plan,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu');
+    expect(lines[0]).toBe('junction,approach,name,plan,control,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu');
     expect(lines).toHaveLength(1 + p.plan.current.approaches.length + p.plan.proposed.approaches.length);
     const first = lines[1].split(',');
     expect(first[0]).toBe(SIGNALS_FIXTURE.controller);
     expect(first[1]).toBe(p.plan.current.approaches[0].approach);
-    expect(Number(first[7])).toBeCloseTo(p.plan.current.approaches[0].delayS, 1);
+    expect(Number(first[8])).toBeCloseTo(p.plan.current.approaches[0].delayS, 1);
+    // the registry's plan is fixed-time, the proposal vehicle-actuated (the API's `control`)
+    const control = lines.slice(1).map((l) => l.split(',')[4]);
+    const n = p.plan.current.approaches.length;
+    expect(control).toEqual([...Array(n).fill('fixed'), ...Array(lines.length - 1 - n).fill('actuated')]);
   });
 
   it('says what is missing: an unknown junction, a SUMO output without a network', async () => {

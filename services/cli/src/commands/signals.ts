@@ -43,7 +43,7 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
   default: HCM defaults. --spillback-reserve 0.45: approaches fed by another
   junction (their queue can block it) get their flow ratio × 1.45 in the green split; network entries do not.
   --control actuated (default): each adjustable vehicle green of a proposal is vehicle-actuated, from the minimum
-  green (5 s) up to --max-green-factor (2) × its Webster green (json: minDurS/maxDurS per phase; sumo: an
+  green (5 s) up to --max-green-factor (2) × its Webster green (json: minDurS/maxDurS per phase; csv: control; sumo: an
   actuated tlLogic whose detectors SUMO builds); walk intervals and intergreens stay fixed; junctions that keep
   their current plan are untouched; --control fixed writes the fixed-time Webster plan.
   Measured alternatives, off by default: --cycle delay (the cycle of least HCM delay, permitted lefts filtering
@@ -242,7 +242,7 @@ export async function run(argv: string[]): Promise<number> {
       );
     } else if (values.format === 'csv') {
       const rows = [
-        'junction,approach,plan,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu,saturation_pcu_h,saturation_source,measured_headways',
+        'junction,approach,plan,control,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu,saturation_pcu_h,saturation_source,measured_headways',
       ];
       const minHeadways =
         values['min-headways'] === undefined
@@ -263,7 +263,7 @@ export async function run(argv: string[]): Promise<number> {
               : 0;
             const sat = lanes.reduce((n, l) => n + l.saturationPcuH, 0).toFixed(0);
             rows.push(
-              `${approachCsv([a.tls, ap.approach, name, ev.cycleS], ap)},${sat},${measured ? 'measured' : 'default'},${headways}`,
+              `${approachCsv([a.tls, ap.approach, name, controlOf(ev.phases), ev.cycleS], ap)},${sat},${measured ? 'measured' : 'default'},${headways}`,
             );
           }
         }
@@ -296,6 +296,10 @@ export async function run(argv: string[]): Promise<number> {
     await store.close();
   }
 }
+
+/** `actuated` when a phase of the plan has actuation bounds (`--control actuated`), else `fixed`. */
+const controlOf = (phases: readonly { maxDurS?: number }[]): 'actuated' | 'fixed' =>
+  phases.some((p) => p.maxDurS !== undefined) ? 'actuated' : 'fixed';
 
 /** One CSV row of an approach's evaluation: the leading columns given, then flow, v/c, delay, LOS and queue. */
 function approachCsv(
@@ -389,12 +393,14 @@ async function planFromRegistry(values: Values): Promise<number> {
         los: string;
         queue95Pcu: number;
       };
-      const out = ['junction,approach,name,plan,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu'];
+      const out = ['junction,approach,name,plan,control,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu'];
       for (const p of plans) {
         for (const which of ['current', 'proposed'] as const) {
-          const ev = p.plan[which] as { planId: string; cycleS: number; approaches: Ap[] } | null;
+          const ev = p.plan[which] as { planId: string; control: string; cycleS: number; approaches: Ap[] } | null;
           for (const a of ev?.approaches ?? []) {
-            out.push(approachCsv([p.junction, a.approach, JSON.stringify(a.name), ev?.planId, ev?.cycleS], a));
+            out.push(
+              approachCsv([p.junction, a.approach, JSON.stringify(a.name), ev?.planId, ev?.control, ev?.cycleS], a),
+            );
           }
         }
       }
