@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Config } from '@passage/config';
+import { createLogger, KafkaTransport, kafkaConnection, type Logger, StreamMetrics } from '@passage/stream';
 import type { Admin, Kafka } from 'kafkajs';
 
 export const REPO = resolve(import.meta.dirname, '..');
@@ -37,6 +39,45 @@ export function isolatedConfig(tag: string, extra: Record<string, unknown> = {})
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(overrides));
   return { id, topics, overrides, file, dir };
+}
+
+export interface TestTransportOptions {
+  /** Default 'test'. */
+  clientId?: string;
+  /** Default a warn-level logger. */
+  log?: Logger;
+  /** Default fresh StreamMetrics. */
+  metrics?: StreamMetrics;
+  /** Default `config.kafka.groupPrefix`. */
+  groupPrefix?: string;
+}
+
+/** A KafkaTransport for a test: the brokers and connection settings (security, replication) of `config.kafka`. */
+export function testTransport(config: Config, opts: TestTransportOptions = {}): KafkaTransport {
+  return new KafkaTransport({
+    brokers: config.kafka.brokers,
+    clientId: opts.clientId ?? 'test',
+    log: opts.log ?? createLogger({ level: 'warn' }),
+    metrics: opts.metrics ?? new StreamMetrics(),
+    groupPrefix: opts.groupPrefix ?? config.kafka.groupPrefix,
+    ...kafkaConnection(config.kafka),
+  });
+}
+
+/** Creates every topic of `config.topics` (those missing) with `partitions` partitions. */
+export async function ensureConfigTopics(transport: KafkaTransport, config: Config, partitions: number): Promise<void> {
+  await transport.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions })));
+}
+
+/** {@link testTransport}, then {@link ensureConfigTopics} with `partitions` partitions. */
+export async function testTransportWithTopics(
+  config: Config,
+  partitions: number,
+  opts: TestTransportOptions = {},
+): Promise<KafkaTransport> {
+  const transport = testTransport(config, opts);
+  await ensureConfigTopics(transport, config, partitions);
+  return transport;
 }
 
 export interface WorkerProcess {

@@ -5,9 +5,16 @@
  */
 import { loadConfig } from '@passage/config';
 import { migrate, openStore, type Store } from '@passage/store';
-import { createLogger, KafkaTransport, StreamMetrics } from '@passage/stream';
+import { createLogger, StreamMetrics } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, isolatedConfig, spawnPassage, type WorkerProcess, waitFor } from '../../../test/helpers.ts';
+import {
+  brokers,
+  isolatedConfig,
+  spawnPassage,
+  testTransportWithTopics,
+  type WorkerProcess,
+  waitFor,
+} from '../../../test/helpers.ts';
 import { syntheticMetricEvent } from './roles/event-totals.ts';
 import { startEmbedded, startKafkaWorker } from './runtime.ts';
 
@@ -58,14 +65,7 @@ describe('backbone through the real Kafka broker', () => {
     const env = { KAFKA_BROKERS: brokers(), PASSAGE_CONFIG: iso.file };
     const config = loadConfig({ env, file: iso.file });
     const metrics = new StreamMetrics();
-    const transport = new KafkaTransport({
-      brokers: config.kafka.brokers,
-      clientId: 'test',
-      log,
-      metrics,
-      groupPrefix: 'test',
-    });
-    await transport.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: 4 })));
+    const transport = await testTransportWithTopics(config, 4, { metrics, groupPrefix: 'test' });
 
     // The sink runs in this process (chDB binds one data directory per process).
     const sink = await startKafkaWorker({ config, roles: ['sink-event-totals'], log, instanceId: 'sink', store });

@@ -12,9 +12,9 @@ import { resolve } from 'node:path';
 import { type Config, loadConfig } from '@passage/config';
 import { loadScenario, type ReplayRecord, replayRecords, runReplay } from '@passage/sim';
 import { migrate, openStore, type Store } from '@passage/store';
-import { createLogger, KafkaTransport, ScenarioClock, StreamMetrics } from '@passage/stream';
+import { createLogger, ScenarioClock, StreamMetrics } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, REPO, waitFor } from '../../../test/helpers.ts';
+import { brokers, REPO, testTransport, waitFor } from '../../../test/helpers.ts';
 import { startEmbedded, startKafkaWorker } from './runtime.ts';
 
 const SCENARIO = resolve(REPO, 'infra/scenarios/chartres-centre');
@@ -78,13 +78,7 @@ const sum = async (m: StreamMetrics, metric: 'messagesIn' | 'lateEvents' | 'dead
 
 /** One Kafka run: `produce` before (backfill) or after (paced) the workers start. */
 async function kafkaRun(config: Config, mode: 'backfill' | 'paced') {
-  const transport = new KafkaTransport({
-    brokers: config.kafka.brokers,
-    clientId: `test-${mode}`,
-    log,
-    metrics: new StreamMetrics(),
-    groupPrefix: config.kafka.groupPrefix,
-  });
+  const transport = testTransport(config, { clientId: `test-${mode}` });
   await transport.ensureTopics(
     [
       config.topics.sightingsRaw,
@@ -248,13 +242,7 @@ describe('event time across partitions through the real broker', () => {
         env: { KAFKA_BROKERS: brokers() },
         overrides: { topics, kafka: { groupPrefix: `g.${id}`, partitions: 4 }, sitesFile },
       });
-      const transport = new KafkaTransport({
-        brokers: config.kafka.brokers,
-        clientId: `test-${mode}`,
-        log,
-        metrics: new StreamMetrics(),
-        groupPrefix: config.kafka.groupPrefix,
-      });
+      const transport = testTransport(config, { clientId: `test-${mode}` });
       await transport.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions: 4 })));
       const produce = (speed: number) =>
         runReplay(

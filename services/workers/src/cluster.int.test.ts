@@ -12,9 +12,16 @@ import { type Config, loadConfig } from '@passage/config';
 import { type ClusterHandle, startCluster } from '@passage/kafka-local';
 import { loadScenario, type ReplayRecord, replayRecords } from '@passage/sim';
 import { migrate, openStore, type Store } from '@passage/store';
-import { createLogger, KafkaTransport, kafkaConnection, StreamMetrics } from '@passage/stream';
+import { createLogger, type KafkaTransport } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedConfig, REPO, spawnPassage, type WorkerProcess, waitFor } from '../../../test/helpers.ts';
+import {
+  isolatedConfig,
+  REPO,
+  spawnPassage,
+  testTransport,
+  type WorkerProcess,
+  waitFor,
+} from '../../../test/helpers.ts';
 import { startEmbedded, startKafkaWorker } from './runtime.ts';
 
 const SCENARIO = resolve(REPO, 'infra/scenarios/chartres-centre');
@@ -139,14 +146,7 @@ async function embeddedRun(config: Config, topics: ('detections' | 'counts')[]) 
 }
 
 function transportFor(config: Config) {
-  return new KafkaTransport({
-    brokers: config.kafka.brokers,
-    clientId: 'cluster-test',
-    log,
-    metrics: new StreamMetrics(),
-    groupPrefix: config.kafka.groupPrefix,
-    ...kafkaConnection(config.kafka),
-  });
+  return testTransport(config, { clientId: 'cluster-test', log });
 }
 
 /**

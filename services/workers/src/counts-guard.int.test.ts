@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@passage/config';
 import { migrate, openStore, type Store } from '@passage/store';
-import { type CountRecord, createLogger, KafkaTransport, StreamMetrics } from '@passage/stream';
+import { type CountRecord, createLogger, StreamMetrics } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, waitFor } from '../../../test/helpers.ts';
+import { brokers, testTransport, waitFor } from '../../../test/helpers.ts';
 import { startKafkaWorker } from './runtime.ts';
 
 const log = createLogger({ level: 'warn' });
@@ -50,13 +50,7 @@ describe('counts guard rails through Kafka', () => {
       env: { KAFKA_BROKERS: brokers() },
       overrides: { topics, kafka: { groupPrefix: `g.${id}`, partitions: 1 }, sitesFile: sites },
     });
-    const transport = new KafkaTransport({
-      brokers: config.kafka.brokers,
-      clientId: 'test-guard',
-      log,
-      metrics: new StreamMetrics(),
-      groupPrefix: config.kafka.groupPrefix,
-    });
+    const transport = testTransport(config, { clientId: 'test-guard' });
     await transport.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions: 1 })));
     const records = [
       rec('loop-1', 0, 12),

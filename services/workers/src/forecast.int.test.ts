@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { loadConfig } from '@passage/config';
 import { exportForecastOnnx } from '@passage/footfall';
 import { migrate, openStore, type Store } from '@passage/store';
-import { createLogger, KafkaTransport, StreamMetrics } from '@passage/stream';
+import { createLogger, StreamMetrics } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, isolatedConfig, waitFor } from '../../../test/helpers.ts';
+import { brokers, isolatedConfig, testTransport, waitFor } from '../../../test/helpers.ts';
 import { fixtureRows, fourWeekMeanModel } from './roles/forecast-fixtures.ts';
 import { startEmbedded, startKafkaWorker } from './runtime.ts';
 
@@ -74,13 +74,7 @@ describe('forecast role through the real Kafka broker and embedded', () => {
     const sink = await startKafkaWorker({ config, roles: ['sink-forecasts'], log, instanceId: 'sink', store });
     const metrics = new StreamMetrics();
     const procs = await startKafkaWorker({ config, roles: ['counts', 'forecast'], log, instanceId: 'p0', metrics });
-    const transport = new KafkaTransport({
-      brokers: config.kafka.brokers,
-      clientId: 'ff-int',
-      log,
-      metrics: new StreamMetrics(),
-      groupPrefix: config.kafka.groupPrefix,
-    });
+    const transport = testTransport(config, { clientId: 'ff-int' });
     for (let i = 0; i < records.length; i += 2000) {
       await transport.send(
         config.topics.counts,

@@ -8,9 +8,9 @@
 import { loadConfig, PassageError } from '@passage/config';
 import { type SecureBrokerHandle, startSecureBroker } from '@passage/kafka-local/secure';
 import { migrate, openStore, type Store } from '@passage/store';
-import { type CountRecord, createLogger, KafkaTransport, kafkaConnection, StreamMetrics } from '@passage/stream';
+import { type CountRecord, createLogger, kafkaConnection } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../../test/helpers.ts';
+import { testTransport, waitFor } from '../../../test/helpers.ts';
 import { startKafkaWorker } from './runtime.ts';
 
 const USER = 'passage-worker';
@@ -55,14 +55,7 @@ async function storedFor(sensor: string): Promise<number> {
 /** Produces 10 minutes of counts for `sensor` and runs counts + sink-counts with `config` until they are stored. */
 async function roundTrip(tag: string, env: Record<string, string>): Promise<number> {
   const config = configFor(tag, env);
-  const transport = new KafkaTransport({
-    brokers: config.kafka.brokers,
-    clientId: `sec-${tag}`,
-    log,
-    metrics: new StreamMetrics(),
-    groupPrefix: config.kafka.groupPrefix,
-    ...kafkaConnection(config.kafka),
-  });
+  const transport = testTransport(config, { clientId: `sec-${tag}`, log });
   const sensor = `loop-${tag}`;
   const recs: CountRecord[] = Array.from({ length: 10 }, (_, m) => ({
     sensorId: sensor,

@@ -9,14 +9,16 @@ import { writeFileSync } from 'node:fs';
 import { type Config, loadConfig } from '@passage/config';
 import { mulberry32 } from '@passage/core/prng';
 import { migrate, openStore, type Store } from '@passage/store';
-import { createLogger, KafkaTransport, type RawSighting, StreamMetrics } from '@passage/stream';
+import { createLogger, type RawSighting } from '@passage/stream';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   brokers,
+  ensureConfigTopics,
   isolatedConfig,
   readWholeTopic,
   spawnPassage,
+  testTransport,
   type WorkerProcess,
   waitFor,
 } from '../../../test/helpers.ts';
@@ -127,15 +129,9 @@ async function pipeline(tag: string, kill?: 'tokenizer' | 'od-matcher', secret =
   writeFileSync(iso.file, JSON.stringify(overrides));
   const env = { KAFKA_BROKERS: brokers(), PASSAGE_CONFIG: iso.file };
   const config = loadConfig({ env, file: iso.file });
-  const transport = new KafkaTransport({
-    brokers: config.kafka.brokers,
-    clientId: 't',
-    log,
-    metrics: new StreamMetrics(),
-    groupPrefix: 't',
-  });
+  const transport = testTransport(config, { clientId: 't', groupPrefix: 't' });
   await transport.ensureTopics([{ topic: config.topics.sightingsRaw, partitions: 1 }]);
-  await transport.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: 4 })));
+  await ensureConfigTopics(transport, config, 4);
   sinks.push(await startKafkaWorker({ config, roles: ['sink-od', 'sink-od-hourly'], log, instanceId: 'sink', store }));
   const role = (r: string) => {
     const w = spawnPassage(['worker', '--role', r, '--instance', `${r}-0`], env);

@@ -7,9 +7,9 @@
 import { loadConfig } from '@passage/config';
 import { mulberry32 } from '@passage/core/prng';
 import { migrate, openStore, type Store } from '@passage/store';
-import { createLogger, KafkaTransport, type RawSighting, StreamMetrics } from '@passage/stream';
+import { createLogger, type RawSighting, StreamMetrics } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, isolatedConfig, waitFor } from '../../../test/helpers.ts';
+import { brokers, ensureConfigTopics, isolatedConfig, testTransport, waitFor } from '../../../test/helpers.ts';
 import { startEmbedded, startKafkaWorker } from './runtime.ts';
 
 const T0 = Date.parse('2026-03-10T06:00:00Z');
@@ -106,15 +106,9 @@ describe('OD through the real Kafka broker', () => {
 
     // Kafka run.
     const metrics = new StreamMetrics();
-    const transport = new KafkaTransport({
-      brokers: config.kafka.brokers,
-      clientId: 'test',
-      log,
-      metrics,
-      groupPrefix: 'test',
-    });
+    const transport = testTransport(config, { metrics, groupPrefix: 'test' });
     await transport.ensureTopics([{ topic: config.topics.sightingsRaw, partitions: 1 }]);
-    await transport.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: 4 })));
+    await ensureConfigTopics(transport, config, 4);
     const sink = await startKafkaWorker({ config, roles: ['sink-od'], log, instanceId: 'sink', store });
     const procMetrics = new StreamMetrics();
     const procs = await startKafkaWorker({

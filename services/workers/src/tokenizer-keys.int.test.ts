@@ -7,10 +7,10 @@
  * trips is in od-crash.int.test.ts.
  */
 import { loadConfig } from '@passage/config';
-import { createLogger, KafkaTransport, type RawSighting, StreamMetrics, type TokenSighting } from '@passage/stream';
+import { createLogger, type RawSighting, type TokenSighting } from '@passage/stream';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { brokers, isolatedConfig, readWholeTopic, waitFor } from '../../../test/helpers.ts';
+import { brokers, isolatedConfig, readWholeTopic, testTransport, waitFor } from '../../../test/helpers.ts';
 import { tokenizerKeyTopic } from './roles/tokenizer-keys.ts';
 import { startKafkaWorker } from './runtime.ts';
 
@@ -24,13 +24,7 @@ const config = loadConfig({ env: { KAFKA_BROKERS: brokers() }, file: iso.file, o
 const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: 't-keys', logLevel: logLevel.NOTHING });
 const lines: string[] = [];
 const log = createLogger({ level: 'trace', destination: { write: (l: string) => void lines.push(l) } });
-const transport = new KafkaTransport({
-  brokers: config.kafka.brokers,
-  clientId: 't',
-  log: createLogger({ level: 'warn' }),
-  metrics: new StreamMetrics(),
-  groupPrefix: 't',
-});
+const transport = testTransport(config, { clientId: 't', groupPrefix: 't' });
 let now = T0 + 10 * 60_000;
 const clock = { now: () => now };
 const ids = Array.from({ length: 40 }, (_, i) => `00:1a:2b:00:01:${i.toString(16).padStart(2, '0')}`);

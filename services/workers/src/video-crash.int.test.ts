@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { type Config, loadConfig } from '@passage/config';
 import type { ReplayRecord } from '@passage/sim';
 import { migrate, openStore, type Store } from '@passage/store';
-import { createLogger, KafkaTransport, StreamMetrics } from '@passage/stream';
+import { createLogger } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   brokers,
@@ -19,6 +19,7 @@ import {
   REPO,
   readWholeTopic,
   spawnPassage,
+  testTransportWithTopics,
   type WorkerProcess,
   waitFor,
 } from '../../../test/helpers.ts';
@@ -78,14 +79,7 @@ async function run(tag: string, crash: boolean) {
   const iso = isolatedConfig(tag, { sitesFile: resolve(SCENARIO, 'scenario.json') });
   const env = { KAFKA_BROKERS: brokers(), PASSAGE_CONFIG: iso.file, PASSAGE_LOG_LEVEL: 'info' };
   const config = loadConfig({ env, file: iso.file });
-  const transport = new KafkaTransport({
-    brokers: config.kafka.brokers,
-    clientId: 'test',
-    log,
-    metrics: new StreamMetrics(),
-    groupPrefix: 'test',
-  });
-  await transport.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: 4 })));
+  const transport = await testTransportWithTopics(config, 4, { groupPrefix: 'test' });
   sinks.push(
     await startKafkaWorker({ config, roles: ['sink-line-counts', 'sink-movements'], log, instanceId: 's', store }),
   );

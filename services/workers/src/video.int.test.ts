@@ -6,9 +6,16 @@ import { resolve } from 'node:path';
 import { loadConfig } from '@passage/config';
 import type { ReplayRecord } from '@passage/sim';
 import { migrate, openStore, type Store } from '@passage/store';
-import { createLogger, KafkaTransport, StreamMetrics } from '@passage/stream';
+import { createLogger } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, isolatedConfig, REPO, spawnPassage, waitFor } from '../../../test/helpers.ts';
+import {
+  brokers,
+  isolatedConfig,
+  REPO,
+  spawnPassage,
+  testTransportWithTopics,
+  waitFor,
+} from '../../../test/helpers.ts';
 import { feedVideoWorker } from './fixtures/video-kafka.ts';
 import { videoRecordsWithPlates } from './fixtures/video-records.ts';
 import { startEmbedded, startKafkaWorker } from './runtime.ts';
@@ -67,14 +74,7 @@ describe('video flows', () => {
     const iso = isolatedConfig('video', { sitesFile: resolve(SCENARIO, 'scenario.json') });
     const env = { KAFKA_BROKERS: brokers(), PASSAGE_CONFIG: iso.file, PASSAGE_LOG_LEVEL: 'info' };
     const config = loadConfig({ env, file: iso.file });
-    const transport = new KafkaTransport({
-      brokers: config.kafka.brokers,
-      clientId: 'test',
-      log,
-      metrics: new StreamMetrics(),
-      groupPrefix: 'test',
-    });
-    await transport.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: 4 })));
+    const transport = await testTransportWithTopics(config, 4, { groupPrefix: 'test' });
     const sink = await startKafkaWorker({
       config,
       roles: ['sink-line-counts', 'sink-movements'],
