@@ -129,6 +129,35 @@ export async function waitFor<T>(
 }
 
 /**
+ * Polls `read` until two successive readings are equal (compared as JSON) and `ready` holds for the last one, e.g.
+ * until a sink has stored everything a stopped worker flushed; returns that reading.
+ */
+export async function waitForStable<T>(
+  what: string,
+  read: () => Promise<T>,
+  ready: (v: T) => boolean,
+  timeoutMs = 60_000,
+  everyMs = 1000,
+): Promise<T> {
+  let prev: string | undefined;
+  let last = undefined as T;
+  await waitFor(
+    what,
+    async () => {
+      last = await read();
+      const key = JSON.stringify(last);
+      const stable = key === prev && ready(last);
+      prev = key;
+      return stable;
+    },
+    (s) => s,
+    timeoutMs,
+    everyMs,
+  );
+  return last;
+}
+
+/**
  * Every record of `topic` from its beginning (not only the latest per key), as `key=value` in latin1: what a
  * checkpoint topic holds, byte for byte, for the privacy checks of the crash tests. Transaction markers take offsets
  * too: the last data record is a little below the high watermark (`markers`: how far below it may be; 0 for a topic

@@ -14,7 +14,7 @@ import { loadScenario, type ReplayRecord, replayRecords, runReplay } from '@pass
 import { migrate, openStore, type Store } from '@passage/store';
 import { createLogger, ScenarioClock, StreamMetrics } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, REPO, testTransport, waitFor } from '../../../test/helpers.ts';
+import { brokers, REPO, testTransport, waitFor, waitForStable } from '../../../test/helpers.ts';
 import { startEmbedded, startKafkaWorker } from './runtime.ts';
 
 const SCENARIO = resolve(REPO, 'infra/scenarios/chartres-centre');
@@ -114,16 +114,10 @@ async function kafkaRun(config: Config, mode: 'backfill' | 'paced') {
   );
   await procs.stop(); // graceful: the matcher publishes the windows still open
   const src = `kafka:${config.topics.od}/`;
-  let prev = -1;
-  await waitFor(
+  await waitForStable(
     `${mode}: stored totals stable`,
-    async () => {
-      const n = (await stored(src)).od15.length;
-      const stable = n === prev && n > 0;
-      prev = n;
-      return stable;
-    },
-    (s) => s,
+    async () => (await stored(src)).od15.length,
+    (n) => n > 0,
     120_000,
     2000,
   );

@@ -10,7 +10,7 @@ import { loadConfig } from '@passage/config';
 import { migrate, openStore, type Store } from '@passage/store';
 import { type CountRecord, createLogger, StreamMetrics } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, testTransport, waitFor } from '../../../test/helpers.ts';
+import { brokers, testTransport, waitFor, waitForStable } from '../../../test/helpers.ts';
 import { startKafkaWorker } from './runtime.ts';
 
 const log = createLogger({ level: 'warn' });
@@ -81,14 +81,7 @@ describe('counts guard rails through Kafka', () => {
       });
       return Number((await rs.json<{ n: number }>())[0]?.n ?? 0);
     };
-    let prev = -1;
-    const stable = async () => {
-      const n = await hour();
-      const same = n === prev && n > 0;
-      prev = n;
-      return same;
-    };
-    await waitFor('hourly bin stored and stable', stable, (s) => s, 60_000, 1000);
+    await waitForStable('hourly bin stored and stable', hour, (n) => n > 0, 60_000, 1000);
     const stored = await hour();
     await sinks.stop();
     await transport.close();

@@ -15,7 +15,7 @@ import {
   readWholeTopic,
   spawnPassage,
   testTransportWithTopics,
-  waitFor,
+  waitForStable,
 } from '../../../test/helpers.ts';
 import { feedVideoWorker } from './fixtures/video-kafka.ts';
 import { videoRecordsWithPlates } from './fixtures/video-records.ts';
@@ -60,16 +60,10 @@ describe('queue discharge', () => {
     // A graceful stop emits the open quarter hours of discharge.
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
-    let prev = '';
-    await waitFor(
+    await waitForStable(
       'stable discharge rows',
-      async () => {
-        const now = JSON.stringify(await sums(store));
-        const stable = now === prev && now !== '[]';
-        prev = now;
-        return stable;
-      },
-      (s) => s,
+      () => sums(store),
+      (rows) => rows.length > 0,
       60_000,
       1500,
     );

@@ -15,6 +15,7 @@ import {
   spawnPassage,
   testTransportWithTopics,
   waitFor,
+  waitForStable,
 } from '../../../test/helpers.ts';
 import { feedVideoWorker } from './fixtures/video-kafka.ts';
 import { videoRecordsWithPlates } from './fixtures/video-records.ts';
@@ -96,19 +97,7 @@ describe('video flows', () => {
     };
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
-    let prev = -1;
-    await waitFor(
-      'stable totals',
-      async () => {
-        const n = await total();
-        const stable = n === prev && n > 0;
-        prev = n;
-        return stable;
-      },
-      (s) => s,
-      60_000,
-      1500,
-    );
+    await waitForStable('stable totals', total, (n) => n > 0, 60_000, 1500);
     const viaKafka = await aggregates(store);
 
     // Output topics carry only aggregates.

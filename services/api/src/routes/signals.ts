@@ -10,6 +10,7 @@ import {
   type JunctionPlan,
   movementKey,
   PRODUCT_PLAN_DEFAULTS,
+  planControl,
   planJunction,
   segmentTimeOfDay,
   ZoneClock,
@@ -595,7 +596,7 @@ export function signalsRoutes(app: FastifyInstance, ctx: ApiContext): void {
           cycleS: e.cycleS,
           delayS: e.delayS,
           los: e.los,
-          control: e.phases.some((ph) => ph.maxDurS !== undefined) ? ('actuated' as const) : ('fixed' as const),
+          control: planControl(e.phases),
           groups: groupGreens(j.c, e.phases),
           // an approach no camera sees (a group serving no arm) has no measured flow to show
           approaches: e.approaches

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildApp } from '@passage/api';
 import { PassageError } from '@passage/config';
-import { MIN_MEASURED_HEADWAYS } from '@passage/core';
+import { MIN_MEASURED_HEADWAYS, planControl } from '@passage/core';
 import { loadWorldSignals, planWorld, summarise, timeOfDayXml, verifyPlans, verifyReport } from '@passage/sim';
 import { movementsExtent, openStore, storeOptionsFromConfig } from '@passage/store';
 import { createLogger } from '@passage/stream';
@@ -263,7 +263,7 @@ export async function run(argv: string[]): Promise<number> {
               : 0;
             const sat = lanes.reduce((n, l) => n + l.saturationPcuH, 0).toFixed(0);
             rows.push(
-              `${approachCsv([a.tls, ap.approach, name, controlOf(ev.phases), ev.cycleS], ap)},${sat},${measured ? 'measured' : 'default'},${headways}`,
+              `${approachCsv([a.tls, ap.approach, name, planControl(ev.phases), ev.cycleS], ap)},${sat},${measured ? 'measured' : 'default'},${headways}`,
             );
           }
         }
@@ -296,10 +296,6 @@ export async function run(argv: string[]): Promise<number> {
     await store.close();
   }
 }
-
-/** `actuated` when a phase of the plan has actuation bounds (`--control actuated`), else `fixed`. */
-const controlOf = (phases: readonly { maxDurS?: number }[]): 'actuated' | 'fixed' =>
-  phases.some((p) => p.maxDurS !== undefined) ? 'actuated' : 'fixed';
 
 /** One CSV row of an approach's evaluation: the leading columns given, then flow, v/c, delay, LOS and queue. */
 function approachCsv(

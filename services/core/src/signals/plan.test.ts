@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findStages, movementKey, planJunction, type SignalController } from './plan.ts';
+import { findStages, movementKey, planControl, planJunction, type SignalController } from './plan.ts';
 import { hcmDelay, permittedLeftCapacity } from './timing.ts';
 
 /** A two-stage cross: links 0 N→S, 1 S→N (stage A), 2 E→W, 3 W→E (stage B), 4 a pedestrian crossing. */
@@ -152,6 +152,7 @@ describe('planJunction', () => {
       [13, 5, 26],
       [4, undefined, undefined],
     ]);
+    expect([planControl(p.current.phases), planControl(p.proposed.phases)]).toEqual(['fixed', 'actuated']);
     // the HCM figures are the fixed-time plan's
     expect(p.proposed.delayS).toBe(planJunction(cross, flows).proposed.delayS);
     // 1.5 × 13 = 19.5 → 20 s; a junction that keeps its current plan is not made actuated

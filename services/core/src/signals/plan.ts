@@ -245,6 +245,11 @@ export interface JunctionPlan {
 
 const isGreen = (c: string): boolean => c === 'G' || c === 'g';
 
+/** `actuated` when a phase of the plan has actuation bounds (`PlanOptions.control: 'actuated'`), else `fixed`. */
+export function planControl(phases: readonly SignalPhase[]): 'actuated' | 'fixed' {
+  return phases.some((p) => p.maxDurS !== undefined) ? 'actuated' : 'fixed';
+}
+
 /** Flows per movement, PCU/h, keyed `from>to` (approach > exit). */
 export type MovementFlows = ReadonlyMap<string, number>;
 

@@ -7,7 +7,14 @@
  * Coordinates: the scenario's local frame is SUMO's x/y (infra/scenarios/README.md), so camera zones in
  * [lon, lat] are converted with the scenario origin before matching.
  */
-import { pointInPolygon, type SignalController, type SignalLink, type SignalPhase, type Turn } from '@passage/core';
+import {
+  planControl,
+  pointInPolygon,
+  type SignalController,
+  type SignalLink,
+  type SignalPhase,
+  type Turn,
+} from '@passage/core';
 import { XMLParser } from 'fast-xml-parser';
 import { type Origin, toLocal } from '../build/geo.ts';
 
@@ -242,7 +249,7 @@ function tlLogicLines(plans: readonly TlLogicPlan[]): string[] {
   for (const p of plans) {
     // A program with a vehicle-actuated phase is SUMO's `actuated` type (detectors built on its lanes); its other
     // phases have no bounds and keep their durations.
-    const type = p.phases.some((ph) => ph.maxDurS !== undefined) ? 'actuated' : 'static';
+    const type = planControl(p.phases) === 'actuated' ? 'actuated' : 'static';
     lines.push(
       `    <tlLogic id="${esc(p.id)}" type="${type}" programID="${esc(p.programId)}" offset="${Math.round(p.offsetS ?? 0)}">`,
     );
