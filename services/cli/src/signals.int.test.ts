@@ -129,10 +129,13 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
     const y = Object.fromEntries(plans.map((p) => [p.tls, p.plan.Y]));
     expect(y.r3a0).toBeGreaterThan(y.r2a0);
     // Saturation flows start from HCM 2000's 1,900 PCU/h per lane by default; --saturation 1800 scales every
-    // lane's (turn-adjusted) saturation flow by 18/19 and raises its flow ratio accordingly.
+    // lane's (turn-adjusted) saturation flow by 18/19 and raises its flow ratio accordingly (with --cycle webster:
+    // the default cycle choice also models permitted lefts, whose gap-acceptance capacity does not scale with it).
     type Lanes = { tls: string; plan: { Y: number; current: { lanes: { lane: string; saturationPcuH: number }[] } } }[];
-    const hcm = JSON.parse(j.out) as Lanes;
-    const uk = planJson('--saturation', '1800');
+    const webster = planJson('--cycle', 'webster');
+    expect(webster.code, webster.err).toBe(0);
+    const hcm = JSON.parse(webster.out) as Lanes;
+    const uk = planJson('--saturation', '1800', '--cycle', 'webster');
     expect(uk.code, uk.err).toBe(0);
     for (const p of JSON.parse(uk.out) as Lanes) {
       const q = hcm.find((x) => x.tls === p.tls);

@@ -21,7 +21,7 @@ export const help = `passage signals plan --data <dir> [--junction <id>] [--from
 passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <ISO>]
                       [--format json|csv|sumo] [--out <file>] [--min-cycle 40] [--max-cycle 120]
                       [--design peak15|mean] [--demand-scale 1] [--min-gain 0.1] [--amber-used 0]
-                      [--periods <n>] [--spillback-reserve 0.45] [--cycle webster|delay] [--coordinate <m>]
+                      [--periods <n>] [--spillback-reserve 0.45] [--cycle delay|webster] [--coordinate <m>]
                       [--pedestrian-speed <m/s>] [--lane-choice even|equalise] [--saturation 1900]
                       [--saturation-source default|measured] [--min-headways 30]
                       [--control actuated|fixed] [--max-green-factor 2]
@@ -43,11 +43,13 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
   default: HCM defaults. --spillback-reserve 0.45: approaches fed by another
   junction (their queue can block it) get their flow ratio × 1.45 in the green split; network entries do not.
   --control actuated (default): each adjustable vehicle green of a proposal is vehicle-actuated, from the minimum
-  green (5 s) up to --max-green-factor (2) × its Webster green (json: minDurS/maxDurS per phase; csv: control; sumo: an
+  green (5 s) up to --max-green-factor (2) × its fixed-time green (json: minDurS/maxDurS per phase; csv: control; sumo: an
   actuated tlLogic whose detectors SUMO builds); walk intervals and intergreens stay fixed; junctions that keep
   their current plan are untouched; --control fixed writes the fixed-time Webster plan.
-  Measured alternatives, off by default: --cycle delay (the cycle of least HCM delay, permitted lefts filtering
-  through opposing flow), --coordinate 150 (junctions ≤ 150 m apart share a cycle, progression offsets),
+  --cycle delay (default): the cycle of least HCM delay in [--min-cycle, --max-cycle] whose 95th-percentile queues
+  fit (permitted lefts filtering through opposing flow); --cycle webster: Webster's optimum cycle (which near
+  capacity exceeds --max-cycle, predicts no gain and keeps the current plan).
+  Measured alternatives, off by default: --coordinate 150 (junctions ≤ 150 m apart share a cycle, progression offsets),
   --pedestrian-speed 1.2 (HCM pedestrian minimum green from the crossing length). --lane-choice equalise (a
   movement served from several lanes shared so that their flow ratios are equal; default even: the same on each). --format sumo writes a tlLogic additional file that
   \`sumo -c scenario.sumocfg -a busstops.add.xml,<file>\` loads over the world's network. Plans use the stored

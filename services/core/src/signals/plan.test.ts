@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { findStages, movementKey, planControl, planJunction, type SignalController } from './plan.ts';
+import {
+  findStages,
+  movementKey,
+  PRODUCT_PLAN_DEFAULTS,
+  planControl,
+  planJunction,
+  type SignalController,
+} from './plan.ts';
 import { hcmDelay, permittedLeftCapacity } from './timing.ts';
 
 /** A two-stage cross: links 0 N→S, 1 S→N (stage A), 2 E→W, 3 W→E (stage B), 4 a pedestrian crossing. */
@@ -294,6 +301,33 @@ describe('cycle chosen by HCM delay (permitted lefts filtering through opposing 
     expect(p.proposed.delayS).toBeCloseTo(delays[best], 9);
     expect(delays[0]).toBeGreaterThan(delays[best]);
     expect(delays[80]).toBeGreaterThan(delays[best]);
+  });
+
+  it("near capacity (Y = 1500 / 1800): Webster's 138 s, capped at 120 s, keeps the 73 s plan; least delay retimes at 90 s", () => {
+    const heavy = new Map([
+      [movementKey('n', 's'), 750],
+      [movementKey('s', 'n'), 600],
+      [movementKey('e', 'w'), 750],
+      [movementKey('w', 'e'), 600],
+    ]);
+    const w = planJunction(cross, heavy, { minGain: 0.1 });
+    expect(w.Y).toBeCloseTo(1500 / 1800, 12);
+    expect(w.websterOptimumS).toBeCloseTo(23 / (1 - 1500 / 1800), 9); // 138 s
+    expect(w.keptCurrent).toBe(true); // at 120 s it predicts less than 10 % gain over the current 73 s
+    expect(w.proposed.cycleS).toBe(73);
+    const d = planJunction(cross, heavy, { minGain: 0.1, cycleChoice: 'delay' });
+    expect(d.keptCurrent).toBe(false);
+    expect(d.proposed.cycleS).toBe(90);
+    expect(d.proposed.delayS).toBeLessThan(0.9 * d.current.delayS); // 40.0 s vs 45.7 s
+    const delays = Array.from(
+      { length: 81 },
+      (_, i) => planJunction(cross, heavy, { cycleChoice: 'delay', cycleS: 40 + i }).proposed.delayS,
+    );
+    expect(d.proposed.delayS).toBeCloseTo(Math.min(...delays), 9);
+    // The product's defaults choose the cycle this way (at this test's 1,800 PCU/h): retimed on every path.
+    const product = planJunction(cross, heavy, { ...PRODUCT_PLAN_DEFAULTS, baseSaturationPcuH: 1800 });
+    expect(product.keptCurrent).toBe(false);
+    expect(product.proposed.cycleS).toBe(90);
   });
 });
 

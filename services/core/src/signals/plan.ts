@@ -108,6 +108,7 @@ export interface PlanOptions {
    * lengthened only for queue storage); `delay` = the whole seconds in [minimum, maximum cycle] evaluated with the
    * HCM delay model (permitted lefts filtering through opposing flow, `permittedLeftCapacity`) and the one with
    * the least control delay kept among those whose 95th-percentile queues fit their lanes. @default 'webster'
+   * (the textbook's; the product's is `delay`, `PRODUCT_PLAN_DEFAULTS`)
    */
   cycleChoice?: 'webster' | 'delay';
   /**
@@ -164,13 +165,13 @@ export interface PlanOptions {
   /**
    * `fixed`: the proposal is a fixed-time plan. `actuated`: the same plan, with each adjustable vehicle green made
    * vehicle-actuated (`SignalPhase.minDurS` / `maxDurS`): at least the minimum green (`minGreenS`; a vehicle-only
-   * phase after a walk phase keeps it as the crossing's clearance), at most `maxGreenFactor` × its Webster green;
+   * phase after a walk phase keeps it as the crossing's clearance), at most `maxGreenFactor` × its fixed-time green;
    * walk intervals, extensions and intergreens stay fixed. Junctions that keep their current plan (`minGain`) are
    * not touched. The HCM figures are those of the fixed-time plan (an upper bound for the actuated one at the
    * design flows). @default 'fixed'
    */
   control?: 'actuated' | 'fixed';
-  /** Maximum green of an actuated phase as a multiple of its Webster green (`control: 'actuated'`). @default 2 */
+  /** Maximum green of an actuated phase as a multiple of its fixed-time green (`control: 'actuated'`). @default 2 */
   maxGreenFactor?: number;
 }
 
@@ -265,8 +266,11 @@ export function movementKey(from: string, to: string): string {
  * Base saturation: HCM 2000's 1,900 PCU/h per lane; gain threshold: a proposal must predict 10 % less control
  * delay; spill-back reserve: 45 % on approaches fed by another junction (measured in SUMO with the actuated
  * proposals, docs/SIGNALS.md);
- * control: the proposal's adjustable greens vehicle-actuated between the minimum green and twice the Webster green
- * (measured in SUMO against the fixed-time proposal, docs/SIGNALS.md § Vehicle-actuated proposals).
+ * control: the proposal's adjustable greens vehicle-actuated between the minimum green and twice its fixed-time green
+ * (measured in SUMO against the fixed-time proposal, docs/SIGNALS.md § Vehicle-actuated proposals);
+ * cycle: the cycle of least HCM delay in [minimum, maximum cycle] (`cycleChoice: 'delay'`), not Webster's formula,
+ * which near capacity (Y → 1) asks for cycles beyond the maximum and then predicts no gain, so the junction kept its
+ * plan while its retimed neighbours passed it more traffic (docs/SIGNALS.md § Cycle by least delay).
  */
 export const PRODUCT_PLAN_DEFAULTS = {
   baseSaturationPcuH: 1900,
@@ -274,6 +278,7 @@ export const PRODUCT_PLAN_DEFAULTS = {
   spillbackReserve: 0.45,
   control: 'actuated',
   maxGreenFactor: 2,
+  cycleChoice: 'delay',
 } as const;
 
 export function planJunction(controller: SignalController, flows: MovementFlows, opts: PlanOptions = {}): JunctionPlan {

@@ -274,6 +274,7 @@ const withDefaults = (opts: PlanWorldOptions): PlanOptions => ({
   baseSaturationPcuH: opts.baseSaturationPcuH ?? DEFAULT_BASE_SATURATION_PCU_H,
   control: opts.control ?? PRODUCT_PLAN_DEFAULTS.control,
   maxGreenFactor: opts.maxGreenFactor ?? PRODUCT_PLAN_DEFAULTS.maxGreenFactor,
+  cycleChoice: opts.cycleChoice ?? PRODUCT_PLAN_DEFAULTS.cycleChoice,
 });
 
 /** A link between two planned junctions: `from` releases onto `edge`, which `to` serves as an approach. */
