@@ -175,6 +175,30 @@ describe('CameraPipeline stitching across class groups (stitch.crossGroup)', () 
   });
 });
 
+describe('CameraPipeline reads any detector vocabulary (class-labels.ts)', () => {
+  // The motorcyclist above, named by a detector of another convention: `Motorbike`, and `Pedestrian` in frames 9–10.
+  const vendor = (k: number): PipelineObject[] => {
+    const x = 10 + k;
+    const cls = k === 9 || k === 10 ? 'Pedestrian' : 'Motorbike';
+    return [{ bbox: [x * 10 - 10, 10 * 10 - 15, 20, 15], cls, score: 0.9 }];
+  };
+  const coco = (k: number): PipelineObject[] => {
+    const x = 10 + k;
+    return [
+      { bbox: [x * 10 - 10, 10 * 10 - 15, 20, 15], cls: k === 9 || k === 10 ? 'person' : 'motorcycle', score: 0.9 },
+    ];
+  };
+
+  it('the same road user, vote and crossing as with COCO labels (one motorcycle, one crossing in)', () => {
+    const a = run(pipeline({ fps: 5 }), 25, vendor, 200);
+    const b = run(pipeline({ fps: 5 }), 25, coco, 200);
+    expect(a.map((u) => u.voteMode)).toEqual(['motorcycle']);
+    expect(a.map((u) => u.voteMode)).toEqual(b.map((u) => u.voteMode));
+    expect(a[0].summary.crossings.map((c) => c.direction)).toEqual(['in']);
+    expect(Array.from(a[0].features)).toEqual(Array.from(b[0].features));
+  });
+});
+
 describe('CameraPipeline stitching through a known homography (GroundHomography.fromMatrix)', () => {
   // Image → ground: x = u / 20 + 5, y = v / 20 − 2 (20 px per metre, offset origin).
   const G = GroundHomography.fromMatrix([0.05, 0, 5, 0, 0.05, -2, 0, 0, 1], [0], [0]);

@@ -33,6 +33,7 @@
  */
 import { CameraCounter } from '../counting/counter.ts';
 import type { CameraCounterOptions, CountingLine, Mode, TrackSummary, Zone } from '../counting/types.ts';
+import { withNormalisedLabels } from '../features/class-labels.ts';
 import { groundBoxSize, pathLengthAndStraightness } from '../features/ground-size.ts';
 import { computeTrackFeatures, detectorClassIndex, FEATURE_COUNT } from '../features/track-features.ts';
 import type { GroundHomography } from '../geometry/homography.ts';
@@ -604,7 +605,7 @@ export class CameraPipeline {
    */
   processFrame(
     ts: number,
-    objects: readonly PipelineObject[],
+    frameObjects: readonly PipelineObject[],
     out: FinishedRoadUser[],
     width = this.imageW,
     height = this.imageH,
@@ -613,6 +614,8 @@ export class CameraPipeline {
       this.lateFrames++;
       return;
     }
+    // One vocabulary whatever the detector's convention (`Car`, `motorbike`, `poids lourd` …: class-labels.ts).
+    const objects = withNormalisedLabels(frameObjects);
     this.lastTs = ts;
     this.frameW = width;
     this.frameH = height;

@@ -16,6 +16,7 @@
  * Licence plates and other attributes are not carried over. DeepStream writes -0.1 (or omits the field) when
  * it has no confidence: the score is then 1, since DeepStream only publishes objects past its own threshold.
  */
+import { normaliseClassLabel } from '@passage/core';
 import type { DetectedObject, DetectionFrame } from '@passage/stream/contracts';
 import {
   DEFAULT_MAX_BYTES,
@@ -37,42 +38,6 @@ export interface DeepStreamObjectMessage {
 export interface DeepStreamOptions {
   /** Byte limit of one payload. @default 1 MiB */
   maxBytes?: number;
-}
-
-const CLASS_ALIASES: Record<string, string> = {
-  person: 'person',
-  pedestrian: 'person',
-  people: 'person',
-  bicycle: 'bicycle',
-  bike: 'bicycle',
-  twowheeler: 'bicycle',
-  cyclist: 'bicycle',
-  car: 'car',
-  sedan: 'car',
-  suv: 'car',
-  coupe: 'car',
-  hatchback: 'car',
-  convertible: 'car',
-  taxi: 'car',
-  van: 'van',
-  minivan: 'van',
-  truck: 'truck',
-  lorry: 'truck',
-  pickup: 'truck',
-  bus: 'bus',
-  motorcycle: 'motorcycle',
-  motorbike: 'motorcycle',
-  scooter: 'motorcycle',
-  vehicle: 'vehicle',
-};
-
-/**
- * Detector / DeepStream labels → Passage class labels (person, bicycle, car, van, truck, bus, motorcycle);
- * a generic "vehicle" stays "vehicle"; unknown labels are kept lower-cased (the mode classifier decides).
- */
-export function normaliseClassLabel(label: string): string {
-  const l = label.trim().toLowerCase();
-  return CLASS_ALIASES[l.replace(/[\s_-]+/g, '')] ?? (l || 'unknown');
 }
 
 const FULL_CLASS_KEYS = ['vehicle', 'person', 'bicycle', 'face', 'bag', 'roadsign'];

@@ -2,13 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DetectionFrame } from '@passage/stream/contracts';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
-import {
-  FrameGrouper,
-  normaliseClassLabel,
-  parseDeepStream,
-  parseDeepStreamFull,
-  parseDeepStreamMinimal,
-} from './deepstream.ts';
+import { FrameGrouper, parseDeepStream, parseDeepStreamFull, parseDeepStreamMinimal } from './deepstream.ts';
 import { parseDetectionFrame } from './generic.ts';
 import { parseMotChallenge } from './mot.ts';
 
@@ -290,18 +284,5 @@ describe('MOTChallenge', () => {
     const r = parseMotChallenge(text, { cameraId: 'c', fps: 25 });
     expect(reasonOf(r)).toBe(reason);
     if (!r.ok) expect(r.detail).toMatch(where);
-  });
-});
-
-describe('normaliseClassLabel', () => {
-  it('maps DeepStream and COCO labels', () => {
-    expect(['Vehicle', 'Person', 'Bicycle', 'two_wheeler', 'motorbike', 'RoadSign'].map(normaliseClassLabel)).toEqual([
-      'vehicle',
-      'person',
-      'bicycle',
-      'bicycle',
-      'motorcycle',
-      'roadsign',
-    ]);
   });
 });

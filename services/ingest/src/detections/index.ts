@@ -3,7 +3,6 @@ export {
   type DeepStreamOptions,
   FrameGrouper,
   type FrameGrouperOptions,
-  normaliseClassLabel,
   parseDeepStream,
   parseDeepStreamFull,
   parseDeepStreamMinimal,
