@@ -15,7 +15,9 @@ vi.mock('node:crypto', async (importOriginal) => {
   };
 });
 
-const { Tokenizer, TOKEN_LENGTH, isRandomisedAddress, localMidnightOffsetMs } = await import('./tokenizer.ts');
+const { Tokenizer, TOKEN_LENGTH, canonicalDeviceId, isRandomisedAddress, localMidnightOffsetMs } = await import(
+  './tokenizer.ts'
+);
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2025-10-01T10:00:00Z');
@@ -131,6 +133,30 @@ describe('Tokenizer', () => {
     expect(isRandomisedAddress('wifi', 'a4:83:e7:00:00:01')).toBe(false); // 0xa4: bit 0x02 clear
     expect(isRandomisedAddress('anpr', '02:00:00:00:00:01')).toBe(false); // a plate field is never a MAC
     expect(isRandomisedAddress('wifi', 'device-42')).toBe(false); // not a MAC: nothing to tell
+    expect(isRandomisedAddress('wifi', 'daa1.1900.0001')).toBe(true); // Cisco's dotted form
+  });
+
+  it('one device, one token whatever the vendor writes: MACs and plates in their canonical form', () => {
+    expect(
+      ['AA:BB:CC:DD:EE:FF', 'aa-bb-cc-dd-ee-ff', ' aabbccddeeff ', 'aabb.ccdd.eeff'].map((m) =>
+        canonicalDeviceId('wifi', m),
+      ),
+    ).toEqual(['aabbccddeeff', 'aabbccddeeff', 'aabbccddeeff', 'aabbccddeeff']);
+    expect(['AB-123-CD', 'ab 123 cd', 'AB123CD', 'ab.123.cd'].map((p) => canonicalDeviceId('anpr', p))).toEqual([
+      'AB123CD',
+      'AB123CD',
+      'AB123CD',
+      'AB123CD',
+    ]);
+    expect(canonicalDeviceId('ble', ' device-42 ')).toBe('device-42'); // not a MAC: trimmed only
+    expect(canonicalDeviceId('anpr', ' -- ')).toBe('--'); // nothing left: kept as it came
+    const t = new Tokenizer();
+    const a = t.tokenize('anpr', 'AB-123-CD', T0);
+    expect(t.tokenize('anpr', 'ab 123 cd', T0)).toBe(a);
+    expect(t.tokenize('anpr', 'AB-123-CE', T0)).not.toBe(a);
+    const m = t.tokenize('wifi', 'AA:BB:CC:DD:EE:FF', T0);
+    expect(t.tokenize('wifi', 'aabb.ccdd.eeff', T0)).toBe(m);
+    expect(t.tokenize('ble', 'aabb.ccdd.eeff', T0)).not.toBe(m); // the kind still counts
   });
 });
 

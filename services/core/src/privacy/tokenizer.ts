@@ -1,7 +1,8 @@
 /**
  * Tokenizer: replaces raw device identifiers (Wi-Fi/BLE MAC addresses, plates) by keyed hashes at the
  * first stage (docs/OD-AND-PRIVACY.md, docs/adr/0002-privacy-model.md). token = base64url(HMAC-SHA-256(epochKey, `${kind}|${id}`)) truncated to
- * 22 characters (132 bits, of which ≥ 128 carry entropy).
+ * 22 characters (132 bits, of which ≥ 128 carry entropy), `id` in its canonical form (`canonicalDeviceId`: one device,
+ * one token, whatever the sensor vendor's way of writing its address or plate).
  *
  * ## Key management (why a random per-epoch key and not HKDF(secret, epoch))
  *
@@ -73,6 +74,25 @@ export interface TokenSightingLike {
 }
 
 const MAC_RE = /^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){5}$/;
+/** Cisco's dotted form of a MAC address, `aabb.ccdd.eeff`. */
+const MAC_DOTTED_RE = /^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$/;
+
+/**
+ * The canonical form of a sighting's id, which the token is computed from, so that two sensors that write the same
+ * device or plate differently give one token: a Wi-Fi/BLE MAC address (`AA:BB:CC:DD:EE:FF`, `aa-bb-…`,
+ * `aabbccddeeff`, Cisco's `aabb.ccdd.eeff`) → twelve lower-case hex digits; a plate → its letters and digits,
+ * upper-case, without spaces, dashes or dots (`ab-123 cd` → `AB123CD`); any other id trimmed. An id with nothing
+ * left is kept as it came (trimmed). The raw id is not kept: the result only feeds the keyed hash.
+ */
+export function canonicalDeviceId(kind: SightingKindLike, id: string): string {
+  const t = id.trim();
+  if (kind === 'anpr') {
+    const plate = t.replace(/[^\p{L}\p{N}]/gu, '').toUpperCase();
+    return plate === '' ? t : plate;
+  }
+  if (MAC_RE.test(t) || MAC_DOTTED_RE.test(t)) return t.replace(/[^0-9a-fA-F]/g, '').toLowerCase();
+  return t;
+}
 
 /**
  * True when a Wi-Fi/BLE id is a MAC address with the locally administered bit (0x02 of the first octet) set:
@@ -81,8 +101,9 @@ const MAC_RE = /^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){5}$/;
  * ids that are not MACs, are never randomised.
  */
 export function isRandomisedAddress(kind: SightingKindLike, id: string): boolean {
-  if (kind === 'anpr' || !MAC_RE.test(id)) return false;
-  return (Number.parseInt(id.slice(0, 2), 16) & 0x02) !== 0;
+  const t = id.trim();
+  if (kind === 'anpr' || !(MAC_RE.test(t) || MAC_DOTTED_RE.test(t))) return false;
+  return (Number.parseInt(t.slice(0, 2), 16) & 0x02) !== 0;
 }
 
 export interface TokenizerOptions {
@@ -202,7 +223,12 @@ export class Tokenizer {
       return null;
     }
     this.#stats.tokenized++;
-    return createHmac('sha256', key).update(kind).update('|').update(id).digest('base64url').slice(0, TOKEN_LENGTH);
+    return createHmac('sha256', key)
+      .update(kind)
+      .update('|')
+      .update(canonicalDeviceId(kind, id))
+      .digest('base64url')
+      .slice(0, TOKEN_LENGTH);
   }
 
   /** Tokenize one raw sighting; the raw id is not copied anywhere. */
