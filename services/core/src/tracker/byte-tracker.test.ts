@@ -215,6 +215,39 @@ describe('ByteTracker', () => {
   });
 });
 
+describe('ByteTracker frames not sent (dropped, or an edge that publishes only frames with boxes)', () => {
+  // A car 40 px wide drives right at 15 px a frame, 10 fps; frames 10–13 never arrive (4 frames, 400 ms).
+  const drive = (t: ByteTracker, skip: (f: number) => boolean): number[] => {
+    const seen: number[] = [];
+    for (let f = 0; f < 20; f++) {
+      if (skip(f)) continue;
+      seen.push(...ids(t, f * 100, [box(100 + 15 * f, 50, 0.9, 'car')]));
+    }
+    return seen;
+  };
+
+  it('predicts over the missing frames: the car keeps its id (one message for five frames of motion)', () => {
+    const t = new ByteTracker({ fps: 10 });
+    expect(new Set(drive(t, (f) => f >= 10 && f <= 13))).toEqual(new Set([1]));
+    expect(t.frameCount).toBe(20); // time in frames, not messages (16 of them)
+  });
+
+  it('a lost track ages by time: 1.6 s without a frame ends it at 10 fps (maxLost 10)', () => {
+    const t = new ByteTracker({ fps: 10 });
+    expect(t.maxLost).toBe(10);
+    for (let f = 0; f < 10; f++) t.update(f * 100, [box(100 + 15 * f, 50, 0.9, 'car')]);
+    expect(t.update(1000, []).finished).toHaveLength(0); // frame 10: lost
+    expect(t.update(2600, []).finished.map((s) => s.id)).toEqual([1]); // 16 frames later, beyond 10
+  });
+
+  it('a camera that sends every frame, its timestamps ± 20 ms off, counts one step per frame', () => {
+    const t = new ByteTracker({ fps: 10 });
+    const jitter = [0, 15, -20, 20, -20, 10, 0, -15, 20, 0];
+    for (let f = 0; f < 40; f++) t.update(f * 100 + jitter[f % 10], [box(100 + 5 * f, 50, 0.9, 'car')]);
+    expect(t.frameCount).toBe(40);
+  });
+});
+
 describe('ByteTracker highInSecondAssociation', () => {
   // A 50 × 50 px box standing still for 3 frames (score 0.9), then shifted 15 px with a middling score 0.35:
   // IoU with the track 35 × 50 / (2 × 2 500 − 1 750) = 0.54. With trackHigh 0.3 the box is high, and the first

@@ -148,6 +148,9 @@ function bufferedIou(a: Float64Array, ao: number, b: Float64Array, bo: number, k
   return union > 0 ? inter / union : 0;
 }
 
+/** Frame gaps kept for the nominal frame interval (`ByteTracker.frameSteps`). */
+const GAP_WINDOW = 32;
+
 export class ByteTracker {
   readonly options: Readonly<ByteTrackerOptions>;
   /** Frames a lost track survives (derived from fps and trackBuffer). */
@@ -156,6 +159,11 @@ export class ByteTracker {
   private readonly kf: KalmanBoxFilter;
   private readonly solver = new AssignmentSolver();
   private frameIdx = 0;
+  /** Recent gaps between frames (ms, ring of `GAP_WINDOW`) and the nominal frame interval from them (0: not yet). */
+  private readonly gaps = new Float64Array(GAP_WINDOW);
+  private gapCount = 0;
+  private prevTs = Number.NaN;
+  private nominalMs = 0;
   private nextId = 1;
   /** Score thresholds in force: the options' ones × {@link scaleScoreThresholds}' factor. */
   private high: number;
@@ -338,13 +346,38 @@ export class ByteTracker {
 
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * Frame steps since the previous frame: 1, or, when frames were dropped or not sent (an edge device that publishes
+   * only frames with boxes, or drops frames under load), the gap in nominal frame intervals, so that the Kalman
+   * prediction and the lost tracks' ages follow time, not messages. The nominal interval is the median of the last
+   * `GAP_WINDOW` gaps (from the 8th frame on; before that every frame is one step), measured rather than taken from
+   * the configured fps, which a hand-written sites file may get wrong; a gap counts ⌊gap / nominal + 0.25⌋ steps, so a
+   * camera that sends every frame gives 1 even with timestamps that jitter by a third of an interval (a gap up to
+   * 1.75 intervals), and one frame missing (2 intervals) gives 2. At most `maxLost` + 1 steps.
+   */
+  private frameSteps(ts: number): number {
+    const gap = ts - this.prevTs;
+    this.prevTs = ts;
+    if (!(gap > 0)) return 1;
+    this.gaps[this.gapCount % GAP_WINDOW] = gap;
+    this.gapCount++;
+    if (this.gapCount >= 8 && (this.nominalMs === 0 || this.gapCount % 16 === 0)) {
+      const n = Math.min(this.gapCount, GAP_WINDOW);
+      const sorted = Array.from(this.gaps.subarray(0, n)).sort((a, b) => a - b);
+      this.nominalMs = sorted[Math.floor((n - 1) / 2)];
+    }
+    if (!(this.nominalMs > 0)) return 1;
+    return Math.min(this.maxLost + 1, Math.max(1, Math.floor(gap / this.nominalMs + 0.25)));
+  }
+
   private step(ts: number): TrackerFrame {
     const o = this.options;
     const out = this.out;
     out.ts = ts;
     out.count = 0;
     out.finished = NONE_FINISHED;
-    this.frameIdx++;
+    const steps = this.frameSteps(ts);
+    this.frameIdx += steps;
     const frame = this.frameIdx;
     const nDet = this.nDet;
     if (nDet === 0 && this.liveCount === 0) return out; // nothing to predict, match or start
@@ -370,7 +403,7 @@ export class ByteTracker {
       const s = this.live[k];
       this.matched[s] = 0;
       if (this.state[s] !== TRACKED) this.mean[s * KF_MEAN_STRIDE + 7] = 0;
-      this.kf.predict(this.mean, this.cov, s);
+      for (let j = 0; j < steps; j++) this.kf.predict(this.mean, this.cov, s);
       this.refreshBox(s);
       if (this.activated[s]) pool[nPool++] = s;
       else unconf[nUnconf++] = s;
