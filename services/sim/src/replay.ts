@@ -3,6 +3,7 @@
  * in event-time order into a sink (the embedded bus or Kafka), at a chosen speed, with progress on stderr.
  */
 import type { CountRecord, DetectionFrame, RawSighting } from '@passage/stream';
+import { hashUniform } from './prng.ts';
 import { synthesizeCounts } from './synth/counters.ts';
 import { synthesizeDetections } from './synth/detections.ts';
 import type { SimContext } from './synth/scenario.ts';
@@ -30,6 +31,12 @@ export interface ReplayOptions {
   seed?: number;
   /** Cameras to replay (default all). */
   cameraIds?: readonly string[];
+  /**
+   * What-if of the cameras' edge devices (robustness checks; default: every frame sent): `skipEmptyFrames`, frames
+   * without boxes are not sent (edges that publish on detection only); `dropShare`, that share of the frames is lost
+   * at random (a hash of camera, time and seed: the same frames on every run).
+   */
+  edge?: { skipEmptyFrames?: boolean; dropShare?: number };
 }
 
 /** All replay records of a scenario in event-time order (counts at the end of their interval). */
@@ -52,7 +59,16 @@ export function* replayRecords(ctx: SimContext, o: ReplayOptions = {}): Generato
   others.sort((a, b) => a.ts - b.ts);
   let i = 0;
   if (topics.has('detections')) {
-    for (const f of synthesizeDetections(ctx, { fromS: o.fromS, toS: o.toS, seed: o.seed, cameraIds: o.cameraIds })) {
+    const drop = o.edge?.dropShare ?? 0;
+    const seed = o.seed ?? ctx.scenario.seed;
+    for (const f of synthesizeDetections(ctx, {
+      fromS: o.fromS,
+      toS: o.toS,
+      seed: o.seed,
+      cameraIds: o.cameraIds,
+      emptyFrames: !o.edge?.skipEmptyFrames,
+    })) {
+      if (drop > 0 && hashUniform('edge-drop', seed, f.cameraId, f.ts) < drop) continue;
       while (i < others.length && others[i].ts <= f.ts) yield others[i++];
       yield { topic: 'detections', key: f.cameraId, ts: f.ts, value: f };
     }

@@ -8,11 +8,14 @@ import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
 
 export const help = `passage replay <scenario-dir> [--to embedded|kafka] [--speed <x>|max] [--from <s>] [--until <s>]
-                [--only detections,counts,sightingsRaw] [--data <dir>]
+                [--only detections,counts,sightingsRaw] [--data <dir>] [--edge-skip-empty] [--edge-drop <share>]
   Streams a scenario's synthesised detections, counts and sightings in event-time order.
   --to embedded (default): through every role in this process into the embedded store (--data) or CLICKHOUSE_URL.
   --to kafka: produce to the raw topics of KAFKA_BROKERS (run the workers with passage worker / passage stack).
-  --speed max (default) or a factor of real time (1 = real time, 60 = one hour per minute).`;
+  --speed max (default) or a factor of real time (1 = real time, 60 = one hour per minute).
+  Robustness what-ifs of the cameras' edge devices (default: every frame sent): --edge-skip-empty, frames without
+  boxes are not sent (edges that publish on detection only); --edge-drop 0.1, that share of the frames is lost at
+  random (the same frames on every run).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('replay', argv, {
@@ -22,6 +25,8 @@ export async function run(argv: string[]): Promise<number> {
     from: { type: 'string' },
     until: { type: 'string' },
     only: { type: 'string' },
+    'edge-skip-empty': { type: 'boolean' },
+    'edge-drop': { type: 'string' },
   });
   if (values.help || positionals.length !== 1) {
     console.log(help);
@@ -31,6 +36,13 @@ export async function run(argv: string[]): Promise<number> {
   const speed = values.speed === 'max' ? Number.POSITIVE_INFINITY : Number(values.speed);
   if (!(speed > 0)) throw new PassageError('PASSAGE_CLI_USAGE', '--speed must be "max" or a positive number.');
   const topics = values.only ? (String(values.only).split(',') as ReplayTopic[]) : undefined;
+  const dropShare = values['edge-drop'] === undefined ? 0 : Number(values['edge-drop']);
+  if (!(dropShare >= 0 && dropShare < 1)) {
+    throw new PassageError(
+      'PASSAGE_CLI_USAGE',
+      `--edge-drop ${values['edge-drop']}: give a share in [0, 1), e.g. 0.1.`,
+    );
+  }
   const { config, log } = makeContext({
     data: values.data as string | undefined,
     config: values.config as string | undefined,
@@ -44,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     topics,
     fromS: values.from ? Number(values.from) : undefined,
     toS: values.until ? Number(values.until) : undefined,
+    edge: { skipEmptyFrames: values['edge-skip-empty'] === true, dropShare },
   };
   if (values.to === 'kafka') {
     if (config.kafka.brokers.length === 0) {
