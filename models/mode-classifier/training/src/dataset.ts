@@ -9,11 +9,12 @@
  * features. Rows labelled `rider` (the person box of a cyclist/motorcyclist, written by `scenario-features.ts`) are
  * skipped: a rider is not a road user of its own. Files ending in `.gz` are gunzipped.
  *
- * The per-camera features `width_rel` and `height_rel` (`CAMERA_FEATURES`, `@passage/core` camera-size.ts) may be
- * absent (the scenario files hold the per-track features only): they are then computed as the worker computes them,
- * by one `CameraSizeReference` run over the file's road-user rows in order, per value of the `camera` column (one
- * camera when there is none). A file is one run of the cameras, in the order their tracks ended. The worker's
- * reference also sees the tracks that matched no truth crossing (not in the files): a small difference.
+ * The per-camera features `width_rel` and `height_rel` (`CAMERA_FEATURES`, `@passage/core` camera-size.ts) are read
+ * as written: `scenario-features.ts` computes them as the worker does (`applyCameraSizes`: every track that needs a
+ * mode, also those that matched no truth crossing). When a file lacks them (files written by hand, or before
+ * 2026-12-05) they are computed by one `CameraSizeReference` run over the file's road-user rows in order, per value
+ * of the `camera` column (one camera when there is none): a file is one run of the cameras, in the order their
+ * tracks ended.
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';

@@ -27,13 +27,13 @@
  *
  *   node --import tsx models/mode-classifier/training/src/diagnose-crossings.ts --scenario infra/scenarios/dreux-grid \
  *     [--detector low-score|'{"preset":…}'] [--vary-cameras <seed>] [--camera-ranges '{"heightM":[4,6],"fps":[5]}']
- *     [--from-s 0] [--to-s 1200] [--pipeline '<JSON overrides>'] [--classify] [--json out.json]
+ *     [--from-s 0] [--to-s 1200] [--pipeline '<JSON overrides>'] [--classify [--model <model.onnx>]] [--json out.json]
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@passage/config';
-import { CameraSizeReference, FEATURE_COUNT, MODES, type Mode, needsMode } from '@passage/core';
+import { FEATURE_COUNT, MODES, type Mode } from '@passage/core';
 import { ModeClassifier } from '@passage/mode-classifier';
 import {
   type DetectionSynthOptions,
@@ -47,6 +47,7 @@ import {
 import { isHeldOutWorld } from '@passage/sim/build/index';
 import { type CameraVariantRanges, varyCameras } from './camera-variants.ts';
 import {
+  applyCameraSizes,
   type DetectionFrame,
   matchTracksToTruth,
   type RunTracksOptions,
@@ -128,6 +129,8 @@ export interface DiagnoseOptions {
   windowS?: number;
   /** Classify the counted tracks with the committed model and break the counted crossings down (over-counts). */
   classify?: boolean;
+  /** With `classify`: another model (its gate.json and labels.json beside it). @default the committed model */
+  modelPath?: string;
 }
 
 export const OVER_BUCKETS = ['ok', 'fromOther', 'riderDup', 'fragDup', 'otherDup', 'falsePos'] as const;
@@ -143,19 +146,18 @@ async function overCounts(
   crossings: readonly Crossing[],
   fromS: number,
   toS: number,
+  modelPath?: string,
 ): Promise<{
   rows: Record<string, OverRow>;
   confusion: Record<string, Record<string, number>>;
   misread: string[];
   decisions: string[];
 }> {
-  const kept = tracks.filter((t) => needsMode(t.user));
   // As the worker and eval-scenario: each camera's reference car size from its earlier tracks (width_rel, height_rel).
-  const sizes = new CameraSizeReference();
-  for (const t of kept) sizes.apply(t.cameraId, t.user.features);
+  const kept = applyCameraSizes(tracks);
   const feats = new Float32Array(kept.length * FEATURE_COUNT);
   for (const [i, t] of kept.entries()) feats.set(t.user.features, i * FEATURE_COUNT);
-  const clf = await ModeClassifier.load({ intraOpNumThreads: 1 });
+  const clf = await ModeClassifier.load({ intraOpNumThreads: 1, modelPath });
   const r = await clf.classifyGated(feats, kept.length);
   await clf.close();
   const byKey = new Map<string, number[]>();
@@ -396,7 +398,7 @@ export async function diagnoseCrossings(o: DiagnoseOptions) {
     const g = v === 'pedestrian' ? 0 : v === 'bicycle' || v === 'motorcycle' ? 1 : 2;
     net[groupName[g]].counted += t.user.summary.crossings.length;
   }
-  const overCount = o.classify ? await overCounts(ctx, tracks, crossings, fromS, toS) : undefined;
+  const overCount = o.classify ? await overCounts(ctx, tracks, crossings, fromS, toS, o.modelPath) : undefined;
   return {
     overCount,
     lost,
@@ -439,6 +441,7 @@ async function main(): Promise<void> {
       'line-tol': { type: 'string' },
       json: { type: 'string' },
       classify: { type: 'boolean', default: false },
+      model: { type: 'string' },
     },
   });
   const heldOut = isHeldOutWorld(a.scenario as string);
@@ -458,6 +461,7 @@ async function main(): Promise<void> {
     pipeline: a.pipeline ? JSON.parse(a.pipeline) : undefined,
     lineTolM: a['line-tol'] ? Number(a['line-tol']) : undefined,
     classify: a.classify,
+    modelPath: a.model,
   });
   const row = (cells: (string | number)[]): string => cells.map((c, i) => String(c).padStart(i ? 13 : 11)).join('');
   console.log(`${r.scenario} detector ${JSON.stringify(r.detector)} cameras ${JSON.stringify(r.cameras)}`);

@@ -18,16 +18,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  CameraSizeReference,
-  FEATURE_COUNT,
-  FEATURE_NAMES,
-  type FinishedRoadUser,
-  MinuteAggregator,
-  MODES,
-  type Mode,
-  needsMode,
-} from '@passage/core';
+import { FEATURE_COUNT, FEATURE_NAMES, type FinishedRoadUser, MinuteAggregator, MODES, type Mode } from '@passage/core';
 import {
   type DecisionSource,
   evaluate as evaluateLabels,
@@ -47,7 +38,7 @@ import {
   truthMovements,
 } from '@passage/sim';
 import { type CameraVariantRanges, varyCameras } from './camera-variants.ts';
-import { matchTracksToTruth, type RunTracksOptions, runScenarioTracks } from './scenario-features.ts';
+import { applyCameraSizes, matchTracksToTruth, type RunTracksOptions, runScenarioTracks } from './scenario-features.ts';
 
 export interface ScenarioEvalOptions {
   seed?: number;
@@ -83,11 +74,9 @@ export async function evalScenario(dir: string, o: ScenarioEvalOptions = {}) {
   const t1 = performance.now();
   const tracks = runScenarioTracks(ctx, { seed, fromS, toS, pipeline: o.pipeline, detector: o.detector });
   const t2 = performance.now();
-  // The worker: riders dropped, tracks with a crossing or a movement classified.
-  const kept = tracks.filter((t) => needsMode(t.user));
-  // As the worker: each camera's reference car size from its earlier classified tracks (width_rel, height_rel).
-  const sizes = new CameraSizeReference();
-  for (const t of kept) sizes.apply(t.cameraId, t.user.features);
+  // The worker: riders dropped, tracks with a crossing or a movement classified, each sized against its camera's
+  // earlier ones (width_rel, height_rel).
+  const kept = applyCameraSizes(tracks);
   for (const name of o.drop ?? []) {
     const k = FEATURE_NAMES.indexOf(name as (typeof FEATURE_NAMES)[number]);
     if (k < 0) throw new Error(`drop: no feature ${name}`);

@@ -33,12 +33,14 @@ import {
   type CameraPipelineOptions,
   CameraPipelineSet,
   type CameraRoadUser,
+  CameraSizeReference,
   cameraPipelineOptions,
   FEATURE_COUNT,
   FEATURE_NAMES,
   type FinishedRoadUser,
   MODES,
   type Mode,
+  needsMode,
 } from '@passage/core';
 import {
   type DetectionSynthOptions,
@@ -115,6 +117,20 @@ export function runScenarioTracks(ctx: SimContext, o: RunTracksOptions = {}): Ca
     if (p) o.scoreFactors?.set(c.id, [...p.scoreThresholdFactors]);
   }
   return out;
+}
+
+/**
+ * The worker's per-camera relative sizes (`width_rel`, `height_rel`, core camera-size.ts): the tracks that need a
+ * mode (riders and tracks without a crossing or movement left out, as the video-flows worker does), in the order
+ * they ended, each sized against its camera's earlier ones; written into their features in place. Returns them.
+ * Without it the two features are each track's size over the prior `SIZE_PRIOR_M` (what `computeTrackFeatures`
+ * gives), not what the worker feeds the model.
+ */
+export function applyCameraSizes(tracks: readonly CameraTrack[]): CameraTrack[] {
+  const kept = tracks.filter((t) => needsMode(t.user));
+  const sizes = new CameraSizeReference();
+  for (const t of kept) sizes.apply(t.cameraId, t.user.features);
+  return kept;
 }
 
 /** Extra cost (seconds) of giving a two-wheeler's crossing to a person-voted track (see the module comment). */
@@ -326,6 +342,8 @@ export async function extractFeatures(o: ExtractOptions) {
   const { cameraIds, seed, detector } = o;
   const t1 = performance.now();
   const tracks = runScenarioTracks(ctx, { seed, fromS, toS, cameraIds, detector });
+  // width_rel / height_rel as the worker computes them (its reference also sees tracks that match no truth crossing).
+  applyCameraSizes(tracks);
   const t2 = performance.now();
   const { rows, stats } = matchTracksToTruth(ctx, tracks, { fromS, toS, cameraIds });
   const csv = labelledTracksToCsv(rows);
