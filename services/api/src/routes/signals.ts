@@ -2,7 +2,8 @@
  * Signals routes for the traffic regulation team (issue 13 §3/§5): junctions with signal controllers of the site
  * registry (store table `signal_controllers`), their classified turning movements in passenger-car units with
  * approach totals, heavy share, PHF per approach, peak windows and health flags, and the current plan against a
- * proposed one (Webster cycle and splits, HCM delay, LOS, degree of saturation; `planJunction` of @passage/core)
+ * proposed one (cycle of least HCM delay, Webster splits, HCM delay, LOS, degree of saturation; `planJunction` of
+ * @passage/core with `PRODUCT_PLAN_DEFAULTS`)
  * with time-of-day plan periods. Movements come from the same table as the turning-movement view
  * (`classifiedMovements`), so the numbers agree.
  */
@@ -472,12 +473,12 @@ export function signalsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         tags: ['signals'],
         summary:
-          'Current plan vs proposed (Webster cycle and splits, same stages): per-approach HCM delay, LOS, v/c, 95th-percentile queue; plan periods over the day',
+          'Current plan vs proposed (cycle of least HCM delay, Webster splits, same stages, vehicle-actuated greens): per-approach HCM delay, LOS, v/c, 95th-percentile queue; plan periods over the day',
         description:
           'Design flows: the busiest 15 minutes of the range in PCU as an hourly rate (design=peak15, HCM T = 0.25 h) or ' +
           'the mean hourly flow (design=mean). The current plan is the registry plan in effect at the design interval ' +
           '(or `plan`). Proposed periods: time-of-day segmentation of the 15-minute PCU movements (segmentTimeOfDay), ' +
-          'each with its own Webster plan.',
+          'each with its own plan.',
         params: Type.Object({ id: Id }, { additionalProperties: false }),
         querystring: PlanQuery,
         response: {

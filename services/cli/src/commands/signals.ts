@@ -29,8 +29,8 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
   car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data; design flows = its
   busiest 15 minutes as an hourly rate, or --design mean; --demand-scale 1.3 = what-if +30 %), the current plan's
   degree of saturation, HCM delay, level of service and 95th-percentile queue per approach, and a proposed plan
-  (Webster cycle and green splits, same stage sequence; the cycle shortened where a 95th-percentile queue would
-  not fit its lane at 7 m per PCU). A junction keeps its current plan unless the proposal predicts at least
+  (green splits in proportion to the flow ratios, Webster's rule, same stage sequence; the cycle of least HCM delay
+  whose 95th-percentile queues fit their lanes at 7 m per PCU, --cycle below). A junction keeps its current plan unless the proposal predicts at least
   --min-gain (10 %) less control delay. --amber-used 2 counts 2 s of each amber as effective green (HCM's e;
   default 0: amber fully lost). --periods 3 adds time-of-day plans (json: \`periods\` per junction): the period
   split into at most 3 contiguous plan periods of like 15-minute movements, each planned on its own busiest
@@ -45,7 +45,7 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
   --control actuated (default): each adjustable vehicle green of a proposal is vehicle-actuated, from the minimum
   green (5 s) up to --max-green-factor (2) × its fixed-time green (json: minDurS/maxDurS per phase; csv: control; sumo: an
   actuated tlLogic whose detectors SUMO builds); walk intervals and intergreens stay fixed; junctions that keep
-  their current plan are untouched; --control fixed writes the fixed-time Webster plan.
+  their current plan are untouched; --control fixed writes the fixed-time plan.
   --cycle delay (default): the cycle of least HCM delay in [--min-cycle, --max-cycle] whose 95th-percentile queues
   fit (permitted lefts filtering through opposing flow); --cycle webster: Webster's optimum cycle (which near
   capacity exceeds --max-cycle, predicts no gain and keeps the current plan).
