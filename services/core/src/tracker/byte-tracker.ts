@@ -363,7 +363,7 @@ export class ByteTracker {
     this.gapCount++;
     if (this.gapCount >= 8 && (this.nominalMs === 0 || this.gapCount % 16 === 0)) {
       const n = Math.min(this.gapCount, GAP_WINDOW);
-      const sorted = Array.from(this.gaps.subarray(0, n)).sort((a, b) => a - b);
+      const sorted = this.gaps.slice(0, n).sort(); // a typed array sorts numerically
       this.nominalMs = sorted[Math.floor((n - 1) / 2)];
     }
     if (!(this.nominalMs > 0)) return 1;

@@ -121,31 +121,6 @@ export interface PlanWorldOptions extends PlanOptions {
 /** Saturation flows of the command line: HCM defaults until measured ones did better in SUMO (docs/SIGNALS.md). */
 export const DEFAULT_SATURATION_SOURCE: 'measured' | 'default' = 'default';
 
-/**
- * A junction keeps its current plan unless the proposal predicts at least 10 % less control delay: the flows are
- * measured (cameras miss some vehicles) and the model is approximate, so a small predicted gain is no evidence.
- */
-export const DEFAULT_MIN_GAIN = PRODUCT_PLAN_DEFAULTS.minGain;
-
-/**
- * Spill-back reserve of the command line (`PlanOptions.spillbackReserve`): approaches fed by another junction get
- * 45 % more green weight than their measured flow ratio. Chosen on chartres-centre with the vehicle-actuated
- * proposals (SUMO seeds 1–3, approach time loss vs current, simulated / +30 % demand): 0.15 → −22.0 / −15.7 %,
- * 0.3 → −25.8 / −18.6 %, 0.4 → −27.9 / −18.3 %, 0.45 → −27.9 / −22.1 %, 0.5 and 0.6 keep r3a0 (and r3a2) on their
- * current plans (−16.1 / −20.1 %, −17.3 / −19.2 %); seeds 4–6 at 0.45: −27.9 / −26.3 %; dreux-grid's plans are
- * the same from 0.15 to 0.45 (docs/SIGNALS.md § Vehicle-actuated proposals).
- */
-export const DEFAULT_SPILLBACK_RESERVE = PRODUCT_PLAN_DEFAULTS.spillbackReserve;
-
-/**
- * Base saturation flow of the command line (`PlanOptions.baseSaturationPcuH`), PCU per hour of green per lane:
- * HCM 2000's 1,900 (core's textbook default is Webster's 1,800). Lower flow ratios, shorter cycles (chartres-centre
- * r3a0 66 → 61 s, r3a6 56 → 52 s; dreux-grid stays at the 40 s minimum). Measured on chartres-centre (approach time
- * loss vs current, simulated / +30 % demand): seeds 1–3 1,800 → −16.1 / −14.3 %, 1,900 → −17.6 / −20.1 %,
- * 2,000 → −13.7 / −15.2 %; seeds 4–6 1,800 → −14.6 / −16.2 %, 1,900 → −16.2 / −17.1 % (docs/SIGNALS.md).
- */
-export const DEFAULT_BASE_SATURATION_PCU_H = PRODUCT_PLAN_DEFAULTS.baseSaturationPcuH;
-
 /** Per junction: measured movements → PCU flows → current vs proposed plan. */
 export async function planWorld(
   client: ClickHouseClient,
@@ -267,15 +242,15 @@ const measuredOptions = (source: 'measured' | 'default', discharge: JunctionAnal
       }
     : {};
 
-const withDefaults = (opts: PlanWorldOptions): PlanOptions => ({
-  ...opts,
-  minGain: opts.minGain ?? DEFAULT_MIN_GAIN,
-  spillbackReserve: opts.spillbackReserve ?? DEFAULT_SPILLBACK_RESERVE,
-  baseSaturationPcuH: opts.baseSaturationPcuH ?? DEFAULT_BASE_SATURATION_PCU_H,
-  control: opts.control ?? PRODUCT_PLAN_DEFAULTS.control,
-  maxGreenFactor: opts.maxGreenFactor ?? PRODUCT_PLAN_DEFAULTS.maxGreenFactor,
-  cycleChoice: opts.cycleChoice ?? PRODUCT_PLAN_DEFAULTS.cycleChoice,
-});
+/**
+ * The options with every product default (`PRODUCT_PLAN_DEFAULTS`, the API's too; each measured in docs/SIGNALS.md)
+ * where the caller left the option unset.
+ */
+const withDefaults = (opts: PlanWorldOptions): PlanOptions => {
+  const out: Record<string, unknown> = { ...opts };
+  for (const [k, v] of Object.entries(PRODUCT_PLAN_DEFAULTS)) out[k] ??= v;
+  return out as PlanOptions;
+};
 
 /** A link between two planned junctions: `from` releases onto `edge`, which `to` serves as an approach. */
 interface CoordLink {
