@@ -4,6 +4,7 @@ import {
   classScores,
   compareCells,
   confusionMatrix,
+  coverageTest,
   geh,
   matchModeEvents,
   median,
@@ -162,5 +163,26 @@ describe('helpers', () => {
     expect(median([4, 1, 2, 3])).toBe(2.5);
     expect(median([])).toBeNaN();
     expect(bucketStart(Date.UTC(2026, 2, 10, 6, 44, 59), 900)).toBe(Date.UTC(2026, 2, 10, 6, 30));
+  });
+});
+
+describe('coverageTest (binomial check of interval coverage)', () => {
+  it('16 of 16 is the most likely outcome of calibrated 95 % intervals; only 15 of 16 is inside 90–98 %', () => {
+    const t = coverageTest(16, 16);
+    expect(t.p).toBeCloseTo(1, 10);
+    // P(15 of 16) = 16 · 0.95^15 · 0.05 = 0.37063.
+    expect(t.chanceInBand).toBeCloseTo(0.370633, 5);
+  });
+
+  it('24 of 24: p = 1 − P(23) (the only more likely outcome), band 22–23 of 24', () => {
+    const t = coverageTest(24, 24);
+    // P(23) = 24 · 0.95^23 · 0.05 = 0.36883; P(22) = 276 · 0.95^22 · 0.05² = 0.22324.
+    expect(t.p).toBeCloseTo(0.631172, 5);
+    expect(t.chanceInBand).toBeCloseTo(0.592066, 5);
+  });
+
+  it('12 of 20 is far below 95 %: p = P(≤ 12 of 20) ≈ 2.9e-6', () => {
+    expect(coverageTest(12, 20).p).toBeCloseTo(2.857e-6, 8);
+    expect(coverageTest(0, 0).p).toBeNaN();
   });
 });

@@ -51,6 +51,9 @@ describe('odDetail', () => {
     expect(d.motor.totalErrorPct).toBeCloseTo((29 / 135) * 100, 10);
     expect(d.motor.intervalCells).toBe(2);
     expect(d.motor.coverage95).toBe(0.5);
+    // 1 of 2: P(0) + P(1) = 0.05² + 2 · 0.95 · 0.05 = 0.0975; no outcome of 2 cells is inside 90–98 %.
+    expect(d.motor.coverageCheck?.p).toBeCloseTo(0.0975, 10);
+    expect(d.motor.coverageCheck?.chanceInBand).toBe(0);
     // Naive: A→B 70 vs 100 (GEH 3.24 < 5), B→A 0 vs 30 (GEH 7.7): 50 %.
     expect(d.motor.naive).toEqual({ gehLt5Share: 0.5, outputTotal: 70, totalErrorPct: (-65 / 135) * 100 });
   });

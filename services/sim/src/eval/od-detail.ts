@@ -7,7 +7,7 @@
  * with the OD matcher.
  */
 import type { OdRow } from '../truth/tables.ts';
-import { geh, MODE_GROUPS } from './metrics.ts';
+import { coverageTest, geh, MODE_GROUPS } from './metrics.ts';
 
 export interface OdEstimateRow {
   origin: string;
@@ -30,6 +30,11 @@ export interface OdDetailGroup {
   /** Of those cells, the ones with an interval, and the share whose 95 % interval holds the truth. */
   intervalCells: number;
   coverage95?: number;
+  /**
+   * The coverage against the stated 95 % (`coverageTest`): exact binomial p-value, and the chance that calibrated
+   * intervals over this many cells land in the 90–98 % acceptance band.
+   */
+  coverageCheck?: { p: number; chanceInBand: number };
   naive?: { gehLt5Share: number; outputTotal: number; totalErrorPct: number };
   /** Of those cells, the ones with an end in a zone the product reports `unobserved` (refused, not estimated). */
   refusedCells: number;
@@ -159,7 +164,9 @@ export function odDetail(
       outputTotal,
       totalErrorPct: pct(outputTotal),
       intervalCells: withIv.length,
-      ...(withIv.length > 0 ? { coverage95: covered / withIv.length } : {}),
+      ...(withIv.length > 0
+        ? { coverage95: covered / withIv.length, coverageCheck: coverageTest(covered, withIv.length) }
+        : {}),
       refusedCells: refused,
       ...(est.size === 0 ? { noEstimate: true as const } : {}),
     };
@@ -201,6 +208,9 @@ export function formatOdDetail(detail: Record<string, OdDetailGroup>, minTrips =
     lines.push(
       `  ${g.padEnd(6)} ${String(r.cells).padStart(4)} cells  GEH<5 ${p(r.gehLt5Share).padStart(7)}  total ${s(r.totalErrorPct).padStart(8)}` +
         `  95 % interval coverage ${r.coverage95 === undefined ? '–' : `${p(r.coverage95)} of ${r.intervalCells}`}` +
+        (r.coverageCheck
+          ? ` (binomial p ${r.coverageCheck.p.toFixed(2)} against 95 %; calibrated intervals land in 90–98 % with chance ${p(r.coverageCheck.chanceInBand)})`
+          : '') +
         (r.naive ? `  | naive: GEH<5 ${p(r.naive.gehLt5Share)}, total ${s(r.naive.totalErrorPct)}` : ''),
     );
     const notes: string[] = [];
