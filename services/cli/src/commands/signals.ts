@@ -5,7 +5,20 @@ import { resolve } from 'node:path';
 import { buildApp } from '@passage/api';
 import { PassageError } from '@passage/config';
 import { MIN_MEASURED_HEADWAYS, planControl } from '@passage/core';
-import { loadWorldSignals, planWorld, summarise, timeOfDayXml, verifyPlans, verifyReport } from '@passage/sim';
+import {
+  applyScreen,
+  type JunctionAnalysis,
+  loadWorldSignals,
+  planWorld,
+  SCREEN_DEFAULTS,
+  type ScreenResult,
+  screenPlans,
+  summarise,
+  timeOfDayXml,
+  verifyPlans,
+  verifyReport,
+  type WorldSignals,
+} from '@passage/sim';
 import { movementsExtent, openStore, storeOptionsFromConfig } from '@passage/store';
 import { createLogger } from '@passage/stream';
 import { COMMON, parseFlags } from '../args.ts';
@@ -25,6 +38,8 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
                       [--pedestrian-speed <m/s>] [--lane-choice even|equalise] [--saturation 1900]
                       [--saturation-source default|measured] [--min-headways 30]
                       [--control actuated|fixed] [--max-green-factor 2]
+                      [--screen] [--screen-seeds 1,2] [--screen-scales 1,1.3] [--screen-tolerance 0.05]
+                      [--screen-max-sets 12]
   For every signalised junction a camera watches: the stored turning movements (classes → passenger-car units:
   car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data; design flows = its
   busiest 15 minutes as an hourly rate, or --design mean; --demand-scale 1.3 = what-if +30 %), the current plan's
@@ -54,6 +69,14 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
   movement served from several lanes shared so that their flow ratios are equal; default even: the same on each). --format sumo writes a tlLogic additional file that
   \`sumo -c scenario.sumocfg -a busstops.add.xml,<file>\` loads over the world's network. Plans use the stored
   movements only (no truth, no routes).
+  --screen: before writing, the proposal is run in SUMO on the world's network with a demand built from the
+  store only (the estimated motor OD the API serves, point values, over the zones' edges, in the counted 15-minute
+  profile and vehicle classes, routed by duarouter; --screen-seeds, --screen-scales), against the current plans:
+  a junction whose approaches lose more than --screen-tolerance (5 %) more time than with its current plan at any
+  screened demand goes back to its current plan, then, while the network's mean time loss is worse than with the
+  current plans, the retiming whose removal helps most (greedy; at most --screen-max-sets sets simulated, then
+  every remaining retiming is reverted). Reverted junctions are left out of the sumo output; json: \`screen\` per
+  junction, csv: a screen column (kept, reverted-approaches, reverted-network, reverted-budget, not-retimed).
 
 passage signals verify --scenario <world-dir> --plan <tls.add.xml> [--seeds 1,2,3] [--scales 1,1.3]
                        [--end <s>] [--variants current,proposed,tlsCycleAdaptation,actuated] [--json]
@@ -86,6 +109,11 @@ const FLAGS = {
   'min-headways': { type: 'string' },
   control: { type: 'string' },
   'max-green-factor': { type: 'string' },
+  screen: { type: 'boolean' },
+  'screen-seeds': { type: 'string', default: '1,2' },
+  'screen-scales': { type: 'string', default: '1,1.3' },
+  'screen-tolerance': { type: 'string' },
+  'screen-max-sets': { type: 'string' },
   plan: { type: 'string' },
   junction: { type: 'string' },
   seeds: { type: 'string', default: '1,2,3' },
@@ -227,24 +255,16 @@ export async function run(argv: string[]): Promise<number> {
     for (const id of world.unobserved) {
       process.stderr.write(`warning: signalised junction ${id} has no camera watching it: no plan.\n`);
     }
+    const screened = values.screen
+      ? await screen(store.client, world, analyses, resolve(values.scenario), ctx.config.privacy.k, values)
+      : undefined;
+    const written = analyses.filter((a) => a.screen === undefined || !a.screen.status.startsWith('reverted'));
     let text: string;
     if (values.format === 'sumo') {
-      // With --periods, each junction's time-of-day plans and a WAUT switching them at the periods' begins
-      // (seconds after the world's start); otherwise the single proposal.
-      const simS = (t: number): number => (t - (world.startMs ?? t)) / 1000;
-      text = timeOfDayXml(
-        analyses.map((a) => ({
-          id: a.tls,
-          offsetS: a.offsetS,
-          periods:
-            a.periods && a.periods.length > 1
-              ? a.periods.map((p) => ({ beginS: simS(p.from), phases: p.plan.proposed.phases }))
-              : [{ beginS: 0, phases: a.plan.proposed.phases }],
-        })),
-      );
+      text = sumoXml(world, written);
     } else if (values.format === 'csv') {
       const rows = [
-        'junction,approach,plan,control,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu,saturation_pcu_h,saturation_source,measured_headways',
+        `junction,approach,plan,control,cycle_s,flow_pcu_h,x,delay_s,los,queue95_pcu,saturation_pcu_h,saturation_source,measured_headways${screened ? ',screen' : ''}`,
       ];
       const minHeadways =
         values['min-headways'] === undefined
@@ -265,7 +285,7 @@ export async function run(argv: string[]): Promise<number> {
               : 0;
             const sat = lanes.reduce((n, l) => n + l.saturationPcuH, 0).toFixed(0);
             rows.push(
-              `${approachCsv([a.tls, ap.approach, name, planControl(ev.phases), ev.cycleS], ap)},${sat},${measured ? 'measured' : 'default'},${headways}`,
+              `${approachCsv([a.tls, ap.approach, name, planControl(ev.phases), ev.cycleS], ap)},${sat},${measured ? 'measured' : 'default'},${headways}${screened ? `,${a.screen?.status ?? ''}` : ''}`,
             );
           }
         }
@@ -297,6 +317,82 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The proposal as a SUMO additional file: with --periods, each junction's time-of-day plans and a WAUT switching
+ * them at the periods' begins (seconds after the world's start); otherwise the single proposal.
+ */
+function sumoXml(world: WorldSignals, analyses: readonly JunctionAnalysis[]): string {
+  const simS = (t: number): number => (t - (world.startMs ?? t)) / 1000;
+  return timeOfDayXml(
+    analyses.map((a) => ({
+      id: a.tls,
+      offsetS: a.offsetS,
+      periods:
+        a.periods && a.periods.length > 1
+          ? a.periods.map((p) => ({ beginS: simS(p.from), phases: p.plan.proposed.phases }))
+          : [{ beginS: 0, phases: a.plan.proposed.phases }],
+    })),
+  );
+}
+
+/**
+ * `--screen`: the retimed junctions screened in SUMO on the measured demand (`screenPlans`); sets each analysis's
+ * `screen` and prints what was kept and reverted, with the screened numbers.
+ */
+async function screen(
+  client: Parameters<typeof screenPlans>[0],
+  world: WorldSignals,
+  analyses: JunctionAnalysis[],
+  scenarioDir: string,
+  k: number,
+  values: Values,
+): Promise<ScreenResult | undefined> {
+  const retimed = analyses.filter((a) => !a.plan.keptCurrent).map((a) => a.tls);
+  if (retimed.length === 0) {
+    process.stderr.write('screen: no junction is retimed, nothing to screen.\n');
+    return undefined;
+  }
+  const maxSets = values['screen-max-sets'];
+  const result = await screenPlans(client, world, {
+    scenarioDir,
+    junctions: retimed,
+    planXml: (set) =>
+      sumoXml(
+        world,
+        analyses.filter((a) => set.includes(a.tls)),
+      ),
+    k,
+    seeds: numbers(values['screen-seeds'], 'screen-seeds'),
+    scales: numbers(values['screen-scales'], 'screen-scales'),
+    rule: {
+      junctionTolerance: fraction(values['screen-tolerance'], 'screen-tolerance', 10),
+      maxSets: maxSets === undefined ? undefined : Math.max(2, Math.round(numbers(maxSets, 'screen-max-sets')[0])),
+    },
+    log: (m) => process.stderr.write(`${m}\n`),
+  });
+  applyScreen(analyses, result);
+  const tol = fraction(values['screen-tolerance'], 'screen-tolerance', 10) ?? SCREEN_DEFAULTS.junctionTolerance;
+  const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' / ');
+  process.stderr.write(
+    `screen (${result.routed} of ${result.vehicles} vehicles routed, ${result.odTrips.toFixed(0)} OD trips; seeds ${result.seeds.join(',')}, scales ${result.scales.join(' / ')}; ${result.evaluated.length} sets simulated): network mean time loss current ${fmt(result.current.map((r) => r.meanTimeLossS))} s, proposal ${fmt(result.proposal.map((r) => r.meanTimeLossS))} s, kept ${fmt(result.final.map((r) => r.meanTimeLossS))} s\n`,
+  );
+  const why = {
+    kept: 'kept',
+    'reverted-approaches': `reverted: its approaches lose more than ${(tol * 100).toFixed(0)} % more than with its current plan`,
+    'reverted-network': 'reverted: the network was worse than with the current plans, and this revert helped most',
+    'reverted-budget': 'reverted: the network was still worse when the budget of simulated sets ran out',
+    'not-retimed': 'not retimed (current plan kept by the planner)',
+  } as const;
+  for (const a of analyses) {
+    if (!a.screen || a.screen.status === 'not-retimed') continue;
+    const r = a.screen.runs;
+    process.stderr.write(
+      `screen ${a.tls}: approaches ${fmt(r.map((x) => x.approachCurrentS / 60))} veh·min current, ${fmt(r.map((x) => x.approachProposalS / 60))} proposal, ${fmt(r.map((x) => x.approachFinalS / 60))} as kept — ${why[a.screen.status]}\n`,
+    );
+  }
+  return result;
 }
 
 /** One CSV row of an approach's evaluation: the leading columns given, then flow, v/c, delay, LOS and queue. */

@@ -22,6 +22,7 @@ import {
 } from '@passage/core';
 import { classifiedMovements, type QueueDischarge, queueDischarge } from '@passage/store';
 import type { Origin } from '../build/geo.ts';
+import type { JunctionScreen } from './screen.ts';
 import { type CameraArms, matchCamerasToTls, readSumoNet, type SumoNet, type TlsCoverage } from './sumo-tls.ts';
 
 export interface WorldSignals {
@@ -89,6 +90,8 @@ export interface JunctionAnalysis {
   offsetS: number;
   /** With coordination: the junctions sharing this one's cycle (itself included) and that cycle. */
   coordination?: { group: string[]; cycleS: number };
+  /** With `passage signals plan --screen`: what the microsimulation of the measured demand said (`screen.ts`). */
+  screen?: JunctionScreen;
 }
 
 export interface PlanWorldOptions extends PlanOptions {

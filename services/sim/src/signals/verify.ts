@@ -53,6 +53,8 @@ export interface VerifyOptions {
   /** Simulation end, seconds (default: the config's). */
   endS?: number;
   variants?: readonly Variant[];
+  /** Route files replacing the world's demand (the screen's measured demand, `screen.ts`); default: the world's. */
+  demandFiles?: readonly string[];
   log?: (msg: string) => void;
 }
 
@@ -171,6 +173,7 @@ export async function verifyPlans(opts: VerifyOptions): Promise<RunResult[]> {
             'false',
           ];
           if (opts.endS) args.push('--end', String(opts.endS));
+          if (opts.demandFiles) args.push('--route-files', opts.demandFiles.map((f) => resolve(f)).join(','));
           await runTool('sumo', args, tmp, log, 'tmp');
           const tripDoc = parser.parse(readFileSync(trip, 'utf8')) as {
             tripinfos?: { tripinfo?: Record<string, string> | Record<string, string>[] };
