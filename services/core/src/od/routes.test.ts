@@ -127,6 +127,37 @@ describe('zoneRouteShares', () => {
     // b → a: T is a dead end without a way back.
     expect(fast.shares.has('b\u0000a')).toBe(false);
   });
+
+  it('records the turning movements of the paths at the junctions asked for (movementsAt)', () => {
+    const zones = [
+      { id: 'a', polygon: box(0, 100, -10, 10) },
+      { id: 'b', polygon: box(300, 400, -10, 10) },
+    ];
+    // a → b has one pair of edges (SJ, KT): at J it turns onto the detour at 5 m/s, onto the straight at 50 m/s;
+    // at K both join KT. Junction S and T are not asked for; no movements without the option.
+    const slow = zoneRouteShares(detourNet(5), zones, [], { movementsAt: new Set(['J', 'K']) });
+    expect(Object.fromEntries(slow.movements?.get('a\u0000b') ?? [])).toEqual({ 'SJ>detour': 1, 'detour>KT': 1 });
+    const fast = zoneRouteShares(detourNet(50), zones, [], { movementsAt: new Set(['J']) });
+    expect(Object.fromEntries(fast.movements?.get('a\u0000b') ?? [])).toEqual({ 'SJ>straight': 1 });
+    expect(zoneRouteShares(detourNet(50), zones, []).movements).toBeUndefined();
+  });
+
+  it('averages the movements over the pairs of start and end edges, U-turns at dead ends included', () => {
+    // The two-way street W — M — E: west → east, every one of the 4 pairs passes M once going east (WM>ME);
+    // the pairs ending on EM, (WM, EM) and (MW, EM), also turn back at E (ME>EM): 2 pairs of 4.
+    const edges = [
+      edge('WM', 'W', 'M', [0, 0], [100, 0]),
+      edge('MW', 'M', 'W', [100, 0], [0, 0]),
+      edge('ME', 'M', 'E', [100, 0], [200, 0]),
+      edge('EM', 'E', 'M', [200, 0], [100, 0]),
+    ];
+    const zones = [
+      { id: 'west', polygon: box(0, 100, -10, 10) },
+      { id: 'east', polygon: box(100, 200, -10, 10) },
+    ];
+    const r = zoneRouteShares(edges, zones, [], { movementsAt: new Set(['M', 'E']) });
+    expect(Object.fromEntries(r.movements?.get('west\u0000east') ?? [])).toEqual({ 'WM>ME': 1, 'ME>EM': 0.5 });
+  });
 });
 
 describe("zoneRouteShares by travel mode ('walk', 'cycle')", () => {

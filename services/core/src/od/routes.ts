@@ -53,6 +53,11 @@ export interface RouteShares {
    * the model guesses (the middle of one of the zone's edges), so this part is uncertain (`endShares` of the GLS).
    */
   endShares: Map<string, Map<string, number>>;
+  /**
+   * With `options.movementsAt`: per pair (same keys), the turning movements its paths make at those junctions,
+   * `inEdge>outEdge` → share (expected times per trip), for estimating turning flows where no camera counts them.
+   */
+  movements?: Map<string, Map<string, number>>;
 }
 
 function inside(x: number, y: number, poly: readonly (readonly [number, number])[]): boolean {
@@ -139,9 +144,11 @@ export function zoneRouteShares(
   roadEdges: readonly RoadEdge[],
   zones: readonly RouteZone[],
   lines: readonly RouteLine[],
-  options: { travel?: RouteTravel } = {},
+  options: { travel?: RouteTravel; movementsAt?: ReadonlySet<string> } = {},
 ): RouteShares {
   const travel = options.travel ?? 'drive';
+  // Junctions (SUMO node ids) whose turning movements are recorded: on the vehicle network only.
+  const movementsAt = travel === 'drive' ? options.movementsAt : undefined;
   // Where on its start and end edges a trip begins and ends: uniformly along them on foot and by bicycle (a walk
   // starts at a door anywhere along a street); vehicles at the middle (a gate's traffic enters at the edge's start,
   // a car park's leaves by its exit: the middle is the compromise the motor figures were measured with).
@@ -227,13 +234,17 @@ export function zoneRouteShares(
   );
   const endShares = new Map<string, Map<string, number>>();
   const shares = new Map<string, Map<string, number>>();
+  const movements = new Map<string, Map<string, number>>();
   const n = edges.length;
   const dist = new Float64Array(n);
   const prev = new Int32Array(n);
   for (const o of zones) {
     const starts = (zoneEdges.get(o.id) ?? []).map((id) => byId.get(id) as number);
     // Per destination zone: crossing counts summed over (start, end) pairs, and the number of connected pairs.
-    const acc = new Map<string, { pairs: number; counts: Map<string, number>; inEnd: Map<string, number> }>();
+    const acc = new Map<
+      string,
+      { pairs: number; counts: Map<string, number>; inEnd: Map<string, number>; moves: Map<string, number> }
+    >();
     for (const s of starts) {
       dist.fill(Number.POSITIVE_INFINITY);
       prev.fill(-1);
@@ -287,7 +298,12 @@ export function zoneRouteShares(
       }
       for (const d of zones) {
         if (d.id === o.id) continue;
-        const a = acc.get(d.id) ?? { pairs: 0, counts: new Map<string, number>(), inEnd: new Map<string, number>() };
+        const a = acc.get(d.id) ?? {
+          pairs: 0,
+          counts: new Map<string, number>(),
+          inEnd: new Map<string, number>(),
+          moves: new Map<string, number>(),
+        };
         acc.set(d.id, a);
         for (const eid of zoneEdges.get(d.id) ?? []) {
           const e0 = byId.get(eid) as number;
@@ -311,6 +327,11 @@ export function zoneRouteShares(
               if (c.zone === o.id || c.zone === d.id) a.inEnd.set(c.key, (a.inEnd.get(c.key) ?? 0) + w);
             }
             if (first) break;
+            // the turn from the previous edge into this one, at the junction between them
+            if (movementsAt?.has(edges[i].from) && prev[i] >= 0) {
+              const k = `${edges[prev[i]].id}>${edges[i].id}`;
+              a.moves.set(k, (a.moves.get(k) ?? 0) + 1);
+            }
           }
         }
       }
@@ -321,9 +342,10 @@ export function zoneRouteShares(
       for (const [k, v] of a.counts) m.set(k, v / a.pairs);
       shares.set(`${o.id}\u0000${d}`, m);
       if (a.inEnd.size > 0) endShares.set(`${o.id}\u0000${d}`, new Map([...a.inEnd].map(([k, v]) => [k, v / a.pairs])));
+      if (a.moves.size > 0) movements.set(`${o.id}\u0000${d}`, new Map([...a.moves].map(([k, v]) => [k, v / a.pairs])));
     }
   }
-  return { zoneEdges, shares, endShares };
+  return { zoneEdges, shares, endShares, ...(movementsAt ? { movements } : {}) };
 }
 
 /** Attribute of an XML start tag. */

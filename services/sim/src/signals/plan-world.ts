@@ -22,6 +22,7 @@ import {
 } from '@passage/core';
 import { classifiedMovements, type QueueDischarge, queueDischarge } from '@passage/store';
 import type { Origin } from '../build/geo.ts';
+import { estimatedDesignFlows, readEstimatedDemand } from './estimated-flows.ts';
 import type { JunctionScreen } from './screen.ts';
 import { type CameraArms, matchCamerasToTls, readSumoNet, type SumoNet, type TlsCoverage } from './sumo-tls.ts';
 
@@ -32,6 +33,8 @@ export interface WorldSignals {
   unobserved: string[];
   /** Epoch ms of the world's simulation time 0 (scenario.json `start`), when it has one. */
   startMs?: number;
+  /** The world's folder (its zones and network feed the estimate of junctions without a camera). */
+  dir?: string;
 }
 
 /** Reads a world's SUMO network and ties its signal programs to the cameras of its scenario.json. */
@@ -56,12 +59,19 @@ export function loadWorldSignals(scenarioDir: string): WorldSignals {
     coverage,
     unobserved: net.tls.map((t) => t.controller.id).filter((id) => !covered.has(id)),
     ...(typeof scenario.start === 'number' ? { startMs: scenario.start } : {}),
+    dir: scenarioDir,
   };
 }
 
 export interface JunctionAnalysis {
   tls: string;
+  /** The camera whose movements were planned on ('' for a junction without one). */
   camera: string;
+  /**
+   * `od-estimate`: no camera watches the junction; its flows are the estimated OD assigned by the route model
+   * (`estimated-flows.ts`), a planner's estimate, not a count. Absent: counted by `camera`.
+   */
+  flowSource?: 'od-estimate';
   /** Analysed period, epoch ms, and its length in hours. */
   from: number;
   to: number;
@@ -119,6 +129,14 @@ export interface PlanWorldOptions extends PlanOptions {
    * base × turn factors everywhere. @default DEFAULT_SATURATION_SOURCE
    */
   saturationSource?: 'measured' | 'default';
+  /**
+   * Signalised junctions no camera watches: `skip` (no plan, a warning) or `estimate` (planned on flows estimated
+   * from the stored OD, `estimated-flows.ts`; needs the world's folder and an OD in the store).
+   * @default 'skip'
+   */
+  unobserved?: 'skip' | 'estimate';
+  /** k of the published OD read for `unobserved: 'estimate'` (the API's `privacy.k`). @default 5 */
+  k?: number;
 }
 
 /** Saturation flows of the command line: HCM defaults until measured ones did better in SUMO (docs/SIGNALS.md). */
@@ -208,7 +226,65 @@ export async function planWorld(
       offsetS: 0,
     });
   }
+  if (out.length > 0 && opts.unobserved === 'estimate') out.push(...(await planUnobserved(client, world, opts, pcu)));
   if ((opts.coordinateWithinM ?? 0) > 0) coordinate(world, out, opts.coordinateWithinM as number, withDefaults(opts));
+  return out;
+}
+
+/** Plans of the junctions no camera watches, on flows estimated from the stored OD (`estimated-flows.ts`). */
+async function planUnobserved(
+  client: ClickHouseClient,
+  world: WorldSignals,
+  opts: PlanWorldOptions,
+  pcu: Record<string, number>,
+): Promise<JunctionAnalysis[]> {
+  const tlss = world.net.tls.filter((t) => world.unobserved.includes(t.controller.id));
+  if (tlss.length === 0 || world.dir === undefined) return [];
+  const nodes = new Set(tlss.flatMap((t) => t.incoming.map((e) => world.net.edges.get(e)?.to ?? t.junction)));
+  const demand = await readEstimatedDemand(client, world.dir, nodes, {
+    from: opts.from,
+    to: opts.to,
+    k: opts.k ?? 5,
+    pcu,
+  });
+  if (!demand) return [];
+  const out: JunctionAnalysis[] = [];
+  for (const t of tlss) {
+    const served = new Set(t.controller.links.filter((l) => !l.pedestrian).map((l) => movementKey(l.from, l.to)));
+    const d = estimatedDesignFlows({
+      ...demand,
+      served,
+      design: opts.design ?? 'peak15',
+      ...(opts.demandScale !== undefined ? { demandScale: opts.demandScale } : {}),
+    });
+    if (d.flows.size === 0) continue;
+    const appr = new Map<string, number>();
+    for (const [k, v] of d.flows) {
+      const inEdge = k.slice(0, k.indexOf('>'));
+      appr.set(inEdge, (appr.get(inEdge) ?? 0) + v);
+    }
+    out.push({
+      tls: t.controller.id,
+      camera: '',
+      flowSource: 'od-estimate',
+      from: d.from,
+      to: d.to,
+      hours: d.hours,
+      flows: Object.fromEntries(d.flows),
+      approaches: [...appr].map(([edge, pcuH]) => ({
+        edge,
+        zone: '',
+        vehiclesH: pcuH / demand.pcuPerVehicle,
+        pcuH,
+        heavyShare: demand.heavyShare,
+      })),
+      unmatchedVehicles: 0,
+      discharge: [],
+      saturationSource: 'default',
+      plan: planJunction(t.controller, d.flows, withDefaults(opts)),
+      offsetS: 0,
+    });
+  }
   return out;
 }
 
