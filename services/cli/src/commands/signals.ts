@@ -1,6 +1,6 @@
 /** `passage signals plan|verify`: signal plans from measured turning movements, checked in SUMO. */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildApp } from '@passage/api';
 import { PassageError } from '@passage/config';
@@ -10,6 +10,7 @@ import {
   type JunctionAnalysis,
   loadWorldSignals,
   planWorld,
+  readSumoNet,
   SCREEN_DEFAULTS,
   type ScreenResult,
   screenPlans,
@@ -39,7 +40,7 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
                       [--saturation-source default|measured] [--min-headways 30]
                       [--control actuated|fixed] [--max-green-factor 2]
                       [--screen] [--screen-seeds 1,2] [--screen-scales 1,1.3] [--screen-tolerance 0.05]
-                      [--screen-max-sets 12]
+                      [--screen-max-sets 12] [--unobserved estimate|skip]
   For every signalised junction a camera watches: the stored turning movements (classes → passenger-car units:
   car/van 1, motorcycle 0.4, bicycle 0.2, truck/bus 2) over the period (default: all data; design flows = its
   busiest 15 minutes as an hourly rate, or --design mean; --demand-scale 1.3 = what-if +30 %), the current plan's
@@ -69,6 +70,11 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
   movement served from several lanes shared so that their flow ratios are equal; default even: the same on each). --format sumo writes a tlLogic additional file that
   \`sumo -c scenario.sumocfg -a busstops.add.xml,<file>\` loads over the world's network. Plans use the stored
   movements only (no truth, no routes).
+  --unobserved estimate (default): a signalised junction no camera watches is planned too, on flows estimated
+  from the store: the API's hourly motor OD (count-estimated pairs included) assigned to the network by the OD's
+  own route model (each zone pair's fastest paths, the turns they make there), in the cameras' counted 15-minute
+  profile and class mix (json: flowSource "od-estimate", camera ""); an estimate, not a count: check it before
+  deploying. --unobserved skip: no plan for them (a warning each).
   --screen: before writing, the proposal is run in SUMO on the world's network with a demand built from the
   store only (the estimated motor OD the API serves, point values, over the zones' edges, in the counted 15-minute
   profile and vehicle classes, routed by duarouter; --screen-seeds, --screen-scales), against the current plans:
@@ -109,6 +115,7 @@ const FLAGS = {
   'min-headways': { type: 'string' },
   control: { type: 'string' },
   'max-green-factor': { type: 'string' },
+  unobserved: { type: 'string' },
   screen: { type: 'boolean' },
   'screen-seeds': { type: 'string', default: '1,2' },
   'screen-scales': { type: 'string', default: '1,1.3' },
@@ -201,7 +208,10 @@ export async function run(argv: string[]): Promise<number> {
   const world = loadWorldSignals(resolve(values.scenario));
   if (sub === 'verify') {
     if (!values.plan) throw new PassageError('PASSAGE_CLI_USAGE', 'passage signals verify needs --plan <tls.add.xml>.');
-    const junctions = world.coverage.map((c) => c.tls.controller.id);
+    // The junctions the plan retimes (junctions without a camera too, when planned from estimates) and those under
+    // cameras; SUMO's tool retimes the same ones.
+    const cameraJunctions = world.coverage.map((c) => c.tls.controller.id);
+    const junctions = [...new Set([...cameraJunctions, ...planJunctions(world, values.plan)])];
     const results = await verifyPlans({
       scenarioDir: resolve(values.scenario),
       net: world.net,
@@ -213,8 +223,8 @@ export async function run(argv: string[]): Promise<number> {
       variants: variants(values.variants),
       log: (m) => process.stderr.write(`${m}\n`),
     });
-    const summary = summarise(results);
-    if (values.json) console.log(JSON.stringify({ junctions, summary, runs: results }, null, 2));
+    const summary = summarise(results, junctions.length > cameraJunctions.length ? cameraJunctions : undefined);
+    if (values.json) console.log(JSON.stringify({ junctions, cameraJunctions, summary, runs: results }, null, 2));
     else console.log(verifyReport(summary, junctions));
     return 0;
   }
@@ -245,6 +255,8 @@ export async function run(argv: string[]): Promise<number> {
           : numbers(values['pedestrian-speed'], 'pedestrian-speed')[0],
       control: choice(values.control, 'control', 'actuated', 'fixed'),
       maxGreenFactor: maxGreenFactor(values['max-green-factor']),
+      unobserved: choice(values.unobserved, 'unobserved', 'estimate', 'skip'),
+      k: ctx.config.privacy.k,
     });
     if (analyses.length === 0) {
       throw new PassageError(
@@ -253,7 +265,10 @@ export async function run(argv: string[]): Promise<number> {
       );
     }
     for (const id of world.unobserved) {
-      process.stderr.write(`warning: signalised junction ${id} has no camera watching it: no plan.\n`);
+      const estimated = analyses.some((a) => a.tls === id);
+      process.stderr.write(
+        `warning: signalised junction ${id} has no camera watching it: ${estimated ? 'planned on flows estimated from the OD (not counted; check them before deploying)' : 'no plan'}.\n`,
+      );
     }
     const screened = values.screen
       ? await screen(store.client, world, analyses, resolve(values.scenario), ctx.config.privacy.k, values)
@@ -305,7 +320,7 @@ export async function run(argv: string[]): Promise<number> {
           ? ' — cycle bounded by queue storage'
           : '';
       process.stderr.write(
-        `${a.tls} (${a.camera}): Y ${a.plan.Y.toFixed(2)}, cycle ${a.plan.current.cycleS} s → ${a.plan.proposed.cycleS} s, delay ${a.plan.current.delayS.toFixed(1)} s (${a.plan.current.los}) → ${a.plan.proposed.delayS.toFixed(1)} s (${a.plan.proposed.los})${why}\n`,
+        `${a.tls} (${a.camera || 'no camera: flows estimated from the OD'}): Y ${a.plan.Y.toFixed(2)}, cycle ${a.plan.current.cycleS} s → ${a.plan.proposed.cycleS} s, delay ${a.plan.current.delayS.toFixed(1)} s (${a.plan.current.los}) → ${a.plan.proposed.delayS.toFixed(1)} s (${a.plan.proposed.los})${why}\n`,
       );
       for (const p of a.periods ?? []) {
         process.stderr.write(
@@ -317,6 +332,20 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** Signalised junctions of the world that a plan file (tlLogic additional file) retimes. */
+function planJunctions(world: WorldSignals, planFile: string): string[] {
+  let xml: string;
+  try {
+    xml = readFileSync(planFile, 'utf8');
+  } catch (cause) {
+    throw new PassageError('PASSAGE_CLI_USAGE', `--plan ${planFile}: cannot read it (${(cause as Error).message}).`);
+  }
+  const ids = new Set(world.net.tls.map((t) => t.controller.id));
+  return readSumoNet(xml)
+    .tls.map((t) => t.controller.id)
+    .filter((id) => ids.has(id));
 }
 
 /**

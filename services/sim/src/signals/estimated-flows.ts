@@ -102,30 +102,34 @@ export function estimatedDesignFlows(input: EstimatedFlowsInput): {
   return { flows, from, to: from + pick.length * QUARTER_MS, hours };
 }
 
-/** What the stores and the world give the estimation of every junction without a camera (read once). */
-export interface EstimatedDemand {
-  cells: HourlyOdCell[];
-  movements: Map<string, Map<string, number>>;
-  quarterWeights: Map<number, number>;
-  /** Counted motor vehicles' mean PCU and heavy share (the class mix of every camera's movements). */
-  pcuPerVehicle: number;
-  heavyShare: number;
-  /** Data window of the counted movements, epoch ms, quarter-aligned. */
+/**
+ * What Passage stored of a world's motor traffic, with the world's zones and network: the estimated motor OD (the
+ * API's hourly point values, count-estimated pairs included), the cameras' counted motor vehicles per quarter and
+ * class, and the OD route model's zone edges (and, with `movementsAt`, its turning movements at those junctions).
+ * Shared by the estimate of junctions without a camera (below) and the screen (`screen.ts`). No truth is read.
+ */
+export interface MeasuredDemand {
+  /** Window read [from, to), epoch ms: the one asked for, else the counted movements' extent (quarter-aligned). */
   from: number;
   to: number;
+  cells: HourlyOdCell[];
+  /** Counted motor vehicles per quarter start, and per class, over the window. */
+  quarterWeights: Map<number, number>;
+  classCounts: Partial<Record<(typeof MOTOR_MODES)[number], number>>;
+  /** Zone → its vehicle edges; the SUMO network's vehicle edges (local metres). */
+  zoneEdges: Map<string, string[]>;
+  edges: ReturnType<typeof parseSumoNet>['edges'];
+  netFile: string;
+  /** With `movementsAt`: `origin\0destination` → `inEdge>outEdge` → share (RouteShares.movements). */
+  movements: Map<string, Map<string, number>>;
 }
 
-/**
- * Reads the estimated motor OD and the cameras' counted motor profile and class mix from the store, and the route
- * model's movements at `junctions` (SUMO node ids) from the world's network and zones. Undefined when the store
- * has no OD or no counted movement in the window.
- */
-export async function readEstimatedDemand(
+/** Reads `MeasuredDemand`; undefined when the store has no counted motor movement in the window. */
+export async function readMeasuredDemand(
   client: ClickHouseClient,
   scenarioDir: string,
-  junctions: ReadonlySet<string>,
-  opts: { from?: number; to?: number; k: number; pcu?: Partial<Record<Mode, number>> },
-): Promise<EstimatedDemand | undefined> {
+  opts: { from?: number; to?: number; k: number; movementsAt?: ReadonlySet<string> },
+): Promise<MeasuredDemand | undefined> {
   const scenario = JSON.parse(readFileSync(join(scenarioDir, 'scenario.json'), 'utf8')) as {
     origin: Origin;
     zones?: { id: string; polygon?: [number, number][] }[];
@@ -136,20 +140,16 @@ export async function readEstimatedDemand(
     from: opts.from,
     to: opts.to,
   });
-  const pcu = { ...DEFAULT_PCU, ...(opts.pcu ?? {}) } as Record<string, number>;
   const motor = new Set<string>(MOTOR_MODES);
   const quarterWeights = new Map<number, number>();
-  let vehicles = 0;
-  let pcus = 0;
-  let heavy = 0;
+  const classCounts: MeasuredDemand['classCounts'] = {};
   for (const m of moves) {
     if (!motor.has(m.mode)) continue;
     quarterWeights.set(m.start, (quarterWeights.get(m.start) ?? 0) + m.count);
-    vehicles += m.count;
-    pcus += m.count * (pcu[m.mode] ?? 1);
-    if ((HEAVY_MODES as readonly string[]).includes(m.mode)) heavy += m.count;
+    const c = m.mode as (typeof MOTOR_MODES)[number];
+    classCounts[c] = (classCounts[c] ?? 0) + m.count;
   }
-  if (vehicles === 0) return undefined;
+  if (quarterWeights.size === 0) return undefined;
   const starts = [...quarterWeights.keys()];
   const from = opts.from ?? Math.min(...starts);
   const to = opts.to ?? Math.max(...starts) + QUARTER_MS;
@@ -160,19 +160,38 @@ export async function readEstimatedDemand(
     modes: [...MOTOR_MODES],
     k: opts.k,
   });
-  if (od.flows.length === 0) return undefined;
-  const net = parseSumoNet(gunzipSync(readFileSync(join(scenarioDir, 'sumo', 'net.xml.gz'))).toString('utf8'));
+  const netFile = join(scenarioDir, 'sumo', 'net.xml.gz');
+  const net = parseSumoNet(gunzipSync(readFileSync(netFile)).toString('utf8'));
   const zones = (scenario.zones ?? [])
     .filter((z) => (z.polygon?.length ?? 0) >= 3)
     .map((z) => ({ id: z.id, polygon: (z.polygon ?? []).map(([lon, lat]) => toLocal(scenario.origin, lon, lat)) }));
-  const { movements } = zoneRouteShares(net.edges, zones, [], { movementsAt: junctions });
+  const routes = zoneRouteShares(net.edges, zones, [], opts.movementsAt ? { movementsAt: opts.movementsAt } : {});
   return {
-    cells: od.flows.map((f) => ({ t: f.t, origin: f.origin, destination: f.destination, trips: f.expanded })),
-    movements: movements ?? new Map(),
-    quarterWeights,
-    pcuPerVehicle: pcus / vehicles,
-    heavyShare: heavy / vehicles,
     from,
     to,
+    cells: od.flows.map((f) => ({ t: f.t, origin: f.origin, destination: f.destination, trips: f.expanded })),
+    quarterWeights,
+    classCounts,
+    zoneEdges: routes.zoneEdges,
+    edges: net.edges,
+    netFile,
+    movements: routes.movements ?? new Map(),
   };
+}
+
+/** The mean PCU and the heavy share of the counted motor vehicles (their class mix). */
+export function classMix(
+  counts: MeasuredDemand['classCounts'],
+  pcu: Partial<Record<Mode, number>> = {},
+): { pcuPerVehicle: number; heavyShare: number } {
+  const w = { ...DEFAULT_PCU, ...pcu } as Record<string, number>;
+  let n = 0;
+  let p = 0;
+  let heavy = 0;
+  for (const [c, v] of Object.entries(counts)) {
+    n += v;
+    p += v * (w[c] ?? 1);
+    if ((HEAVY_MODES as readonly string[]).includes(c)) heavy += v;
+  }
+  return n > 0 ? { pcuPerVehicle: p / n, heavyShare: heavy / n } : { pcuPerVehicle: 1, heavyShare: 0 };
 }

@@ -22,9 +22,16 @@ import {
 } from '@passage/core';
 import { classifiedMovements, type QueueDischarge, queueDischarge } from '@passage/store';
 import type { Origin } from '../build/geo.ts';
-import { estimatedDesignFlows, readEstimatedDemand } from './estimated-flows.ts';
+import { classMix, estimatedDesignFlows, type MeasuredDemand, readMeasuredDemand } from './estimated-flows.ts';
 import type { JunctionScreen } from './screen.ts';
-import { type CameraArms, matchCamerasToTls, readSumoNet, type SumoNet, type TlsCoverage } from './sumo-tls.ts';
+import {
+  type CameraArms,
+  matchCamerasToTls,
+  readSumoNet,
+  type SumoNet,
+  type SumoTls,
+  type TlsCoverage,
+} from './sumo-tls.ts';
 
 export interface WorldSignals {
   net: SumoNet;
@@ -72,6 +79,11 @@ export interface JunctionAnalysis {
    * (`estimated-flows.ts`), a planner's estimate, not a count. Absent: counted by `camera`.
    */
   flowSource?: 'od-estimate';
+  /**
+   * With `flowSource` 'od-estimate': the scaling of the assigned OD to the counts (`countCalibration`): counted and
+   * assigned PCU per hour over the camera junctions' movements, and their ratio, applied to this junction's flows.
+   */
+  calibration?: { factor: number; countedPcuH: number; estimatedPcuH: number };
   /** Analysed period, epoch ms, and its length in hours. */
   from: number;
   to: number;
@@ -132,12 +144,15 @@ export interface PlanWorldOptions extends PlanOptions {
   /**
    * Signalised junctions no camera watches: `skip` (no plan, a warning) or `estimate` (planned on flows estimated
    * from the stored OD, `estimated-flows.ts`; needs the world's folder and an OD in the store).
-   * @default 'skip'
+   * @default DEFAULT_UNOBSERVED
    */
   unobserved?: 'skip' | 'estimate';
   /** k of the published OD read for `unobserved: 'estimate'` (the API's `privacy.k`). @default 5 */
   k?: number;
 }
+
+/** Junctions without a camera: planned from the estimated OD unless told otherwise (docs/SIGNALS.md, "Junctions without a camera"). */
+export const DEFAULT_UNOBSERVED: 'skip' | 'estimate' = 'estimate';
 
 /** Saturation flows of the command line: HCM defaults until measured ones did better in SUMO (docs/SIGNALS.md). */
 export const DEFAULT_SATURATION_SOURCE: 'measured' | 'default' = 'default';
@@ -226,7 +241,8 @@ export async function planWorld(
       offsetS: 0,
     });
   }
-  if (out.length > 0 && opts.unobserved === 'estimate') out.push(...(await planUnobserved(client, world, opts, pcu)));
+  if (out.length > 0 && (opts.unobserved ?? DEFAULT_UNOBSERVED) === 'estimate')
+    out.push(...(await planUnobserved(client, world, opts, pcu, rows)));
   if ((opts.coordinateWithinM ?? 0) > 0) coordinate(world, out, opts.coordinateWithinM as number, withDefaults(opts));
   return out;
 }
@@ -237,25 +253,31 @@ async function planUnobserved(
   world: WorldSignals,
   opts: PlanWorldOptions,
   pcu: Record<string, number>,
+  counted: Awaited<ReturnType<typeof classifiedMovements>>,
 ): Promise<JunctionAnalysis[]> {
   const tlss = world.net.tls.filter((t) => world.unobserved.includes(t.controller.id));
   if (tlss.length === 0 || world.dir === undefined) return [];
-  const nodes = new Set(tlss.flatMap((t) => t.incoming.map((e) => world.net.edges.get(e)?.to ?? t.junction)));
-  const demand = await readEstimatedDemand(client, world.dir, nodes, {
+  const nodesOf = (t: SumoTls) => t.incoming.map((e) => world.net.edges.get(e)?.to ?? t.junction);
+  // the camera junctions too: the estimate is calibrated on what their cameras counted
+  const nodes = new Set([...tlss, ...world.coverage.map((c) => c.tls)].flatMap(nodesOf));
+  const read = await readMeasuredDemand(client, world.dir, {
     from: opts.from,
     to: opts.to,
     k: opts.k ?? 5,
-    pcu,
+    movementsAt: nodes,
   });
-  if (!demand) return [];
+  if (!read || read.cells.length === 0) return [];
+  const demand = { ...read, ...classMix(read.classCounts, pcu) };
+  const served = (t: SumoTls) =>
+    new Set(t.controller.links.filter((l) => !l.pedestrian).map((l) => movementKey(l.from, l.to)));
+  const calibration = countCalibration(world, demand, counted, pcu);
   const out: JunctionAnalysis[] = [];
   for (const t of tlss) {
-    const served = new Set(t.controller.links.filter((l) => !l.pedestrian).map((l) => movementKey(l.from, l.to)));
     const d = estimatedDesignFlows({
       ...demand,
-      served,
+      served: served(t),
       design: opts.design ?? 'peak15',
-      ...(opts.demandScale !== undefined ? { demandScale: opts.demandScale } : {}),
+      demandScale: (opts.demandScale ?? 1) * calibration.factor,
     });
     if (d.flows.size === 0) continue;
     const appr = new Map<string, number>();
@@ -283,9 +305,41 @@ async function planUnobserved(
       saturationSource: 'default',
       plan: planJunction(t.controller, d.flows, withDefaults(opts)),
       offsetS: 0,
+      calibration,
     });
   }
   return out;
+}
+
+/**
+ * The OD assignment against the counts, where cameras count: the route model's flows at the camera junctions
+ * (`estimatedDesignFlows`, window mean) against their counted flows over the same window, PCU per hour summed over
+ * the junctions' served movements. The estimated OD does not hold every vehicle on the streets (trips within a
+ * zone, zones no sensor observes, buses on their lines, bicycles on the carriageway), so the estimated junctions'
+ * flows are scaled by counted / estimated: the assignment adjusted to the counts, as transport models are. Factor
+ * 1 when no camera junction has both.
+ */
+function countCalibration(
+  world: WorldSignals,
+  demand: MeasuredDemand & { pcuPerVehicle: number },
+  counted: Awaited<ReturnType<typeof classifiedMovements>>,
+  pcu: Record<string, number>,
+): NonNullable<JunctionAnalysis['calibration']> {
+  let est = 0;
+  let cnt = 0;
+  for (const cov of world.coverage) {
+    const mine = counted.filter((r) => r.cameraId === cov.camera);
+    if (mine.length === 0) continue;
+    const keys = new Set(cov.tls.controller.links.filter((l) => !l.pedestrian).map((l) => movementKey(l.from, l.to)));
+    const e = estimatedDesignFlows({ ...demand, served: keys, design: 'mean' });
+    const c = designFlows(cov, mine, demand.from, demand.to, pcu, { design: 'mean' });
+    const eSum = [...e.flows.values()].reduce((a, b) => a + b, 0);
+    if (!(eSum > 0)) continue;
+    est += eSum;
+    cnt += [...c.flows.values()].reduce((a, b) => a + b, 0);
+  }
+  const factor = est > 0 && cnt > 0 ? cnt / est : 1;
+  return { factor, countedPcuH: cnt, estimatedPcuH: est };
 }
 
 /**

@@ -12,12 +12,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { parseSumoNet, zoneRouteShares } from '@passage/core';
-import { classifiedMovements, odFlows } from '@passage/store';
-import { type Origin, toLocal } from '../build/geo.ts';
 import { type CommandRecord, requireSumo, runTool } from '../build/sumo.ts';
+import { readMeasuredDemand } from './estimated-flows.ts';
 import type { JunctionAnalysis, WorldSignals } from './plan-world.ts';
 import { summarise, verifyPlans } from './verify.ts';
 
@@ -361,45 +358,19 @@ export async function screenPlans(
   const say = opts.log ?? (() => {});
   const scenarioDir = resolve(opts.scenarioDir);
   const scenario = JSON.parse(readFileSync(join(scenarioDir, 'scenario.json'), 'utf8')) as {
-    origin: Origin;
     start: number;
     durationS: number;
-    zones?: { id: string; polygon?: [number, number][] }[];
-    cameras?: { id: string }[];
   };
-  const netFile = join(scenarioDir, 'sumo', 'net.xml.gz');
-  const net = parseSumoNet(gunzipSync(readFileSync(netFile)).toString('utf8'));
-  const zones = (scenario.zones ?? [])
-    .filter((z) => (z.polygon?.length ?? 0) >= 3)
-    .map((z) => ({ id: z.id, polygon: (z.polygon ?? []).map(([lon, lat]) => toLocal(scenario.origin, lon, lat)) }));
-  const { zoneEdges } = zoneRouteShares(net.edges, zones, []);
-  const ends = zoneEnds(zoneEdges, net.edges);
   // the world's window (the demand of the store's other days is not simulated)
   const from = scenario.start;
   const to = scenario.start + scenario.durationS * 1000;
-  const od = await odFlows(client, {
-    from: Math.floor(from / HOUR_MS) * HOUR_MS,
-    to,
-    interval: '1h',
-    modes: SCREEN_CLASSES.map(([c]) => c),
-    k: opts.k,
-  });
-  const cells = od.flows.map((f) => ({ t: f.t, origin: f.origin, destination: f.destination, trips: f.expanded }));
-  // The counted motor movements of every camera: their 15-minute profile and class shares.
-  const movements = await classifiedMovements(client, {
-    cameras: (scenario.cameras ?? []).map((c) => c.id),
-    from,
-    to,
-  });
-  const motor = new Set<string>(SCREEN_CLASSES.map(([c]) => c));
-  const quarterWeights = new Map<number, number>();
-  const classShares: Partial<Record<ScreenClass, number>> = {};
-  for (const m of movements) {
-    if (!motor.has(m.mode)) continue;
-    quarterWeights.set(m.start, (quarterWeights.get(m.start) ?? 0) + m.count);
-    classShares[m.mode as ScreenClass] = (classShares[m.mode as ScreenClass] ?? 0) + m.count;
-  }
+  const read = await readMeasuredDemand(client, scenarioDir, { from, to, k: opts.k });
+  const cells = read?.cells ?? [];
+  const quarterWeights = read?.quarterWeights ?? new Map<number, number>();
+  const classShares: Partial<Record<ScreenClass, number>> = { ...(read?.classCounts ?? {}) };
   if (Object.keys(classShares).length === 0) classShares.car = 1;
+  const netFile = join(scenarioDir, 'sumo', 'net.xml.gz');
+  const ends = zoneEnds(read?.zoneEdges ?? new Map(), read?.edges ?? []);
   const trips = odDemand({ cells, ...ends, startMs: from, durationS: scenario.durationS, quarterWeights, classShares });
   const tmp = mkdtempSync(join(tmpdir(), 'passage-screen-'));
   const log: CommandRecord[] = [];
@@ -418,7 +389,7 @@ export async function screenPlans(
     );
     const routed = (readFileSync(routes, 'utf8').match(/<vehicle /g) ?? []).length;
     say(
-      `screen: ${od.flows.length} OD cells (${cells.reduce((a, c) => a + c.trips, 0).toFixed(0)} motor trips), ${trips.length} vehicles, ${routed} routed`,
+      `screen: ${cells.length} OD cells (${cells.reduce((a, c) => a + c.trips, 0).toFixed(0)} motor trips), ${trips.length} vehicles, ${routed} routed`,
     );
     let n = 0;
     const decision = await screenDecision(

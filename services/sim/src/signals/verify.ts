@@ -270,6 +270,11 @@ export interface VariantSummary {
   /** Medians over seeds. */
   meanTimeLossS: number;
   approachTimeLossS: number;
+  /**
+   * With `cameraJunctions` given to `summarise`: the same sum over those junctions only (the acceptance's
+   * "approaches of the junctions under cameras" when the plan also retimes junctions planned from estimates).
+   */
+  cameraApproachTimeLossS?: number;
   perJunction: Record<string, number>;
   /** Medians over seeds per junction: time loss, throughput, stops and queue (`JunctionRun`). */
   junctions: Record<string, JunctionRun>;
@@ -277,8 +282,8 @@ export interface VariantSummary {
   meanWaitingCount: number;
 }
 
-/** Medians over seeds per variant and scale. */
-export function summarise(results: readonly RunResult[]): VariantSummary[] {
+/** Medians over seeds per variant and scale (`cameraJunctions`: see `VariantSummary.cameraApproachTimeLossS`). */
+export function summarise(results: readonly RunResult[], cameraJunctions?: readonly string[]): VariantSummary[] {
   const groups = new Map<string, RunResult[]>();
   for (const r of results) {
     const k = `${r.variant}|${r.scale}`;
@@ -292,6 +297,13 @@ export function summarise(results: readonly RunResult[]): VariantSummary[] {
       scale: rs[0].scale,
       meanTimeLossS: median(rs.map((r) => r.meanTimeLossS)),
       approachTimeLossS: median(rs.map((r) => Object.values(r.approachTimeLossS).reduce((a, b) => a + b, 0))),
+      ...(cameraJunctions
+        ? {
+            cameraApproachTimeLossS: median(
+              rs.map((r) => cameraJunctions.reduce((a, j) => a + (r.approachTimeLossS[j] ?? 0), 0)),
+            ),
+          }
+        : {}),
       perJunction,
       junctions: Object.fromEntries(
         junctions.map((j) => {
@@ -310,16 +322,20 @@ export function summarise(results: readonly RunResult[]): VariantSummary[] {
  * the current plans, then per junction time loss, throughput, stops per vehicle and queue (medians over seeds).
  */
 export function verifyReport(summary: readonly VariantSummary[], junctions: readonly string[]): string {
+  const camera = summary.some((s) => s.cameraApproachTimeLossS !== undefined);
   const lines = [
     `junctions: ${junctions.join(', ')} (median over seeds)`,
-    'variant             scale  mean time loss (s)  approach time loss (veh·h)  vs current',
+    `variant             scale  mean time loss (s)  approach time loss (veh·h)  vs current${camera ? '  junctions under cameras (veh·h)  vs current' : ''}`,
   ];
   const current = (scale: number) => summary.find((x) => x.variant === 'current' && x.scale === scale);
   const pct = (v: number, ref: number | undefined) =>
     ref ? `${v >= ref ? '+' : ''}${(((v - ref) / ref) * 100).toFixed(1)} %` : '–';
   for (const s of summary) {
     lines.push(
-      `${s.variant.padEnd(18)}  ${String(s.scale).padStart(5)}  ${s.meanTimeLossS.toFixed(1).padStart(18)}  ${(s.approachTimeLossS / 3600).toFixed(1).padStart(26)}  ${pct(s.approachTimeLossS, current(s.scale)?.approachTimeLossS)}`,
+      `${s.variant.padEnd(18)}  ${String(s.scale).padStart(5)}  ${s.meanTimeLossS.toFixed(1).padStart(18)}  ${(s.approachTimeLossS / 3600).toFixed(1).padStart(26)}  ${pct(s.approachTimeLossS, current(s.scale)?.approachTimeLossS).padStart(10)}` +
+        (s.cameraApproachTimeLossS !== undefined
+          ? `  ${(s.cameraApproachTimeLossS / 3600).toFixed(1).padStart(32)}  ${pct(s.cameraApproachTimeLossS, current(s.scale)?.cameraApproachTimeLossS).padStart(10)}`
+          : ''),
     );
   }
   lines.push('', 'junction  variant             scale  time loss (veh·h)  vs current  vehicles  stops/veh  queue (m)');
