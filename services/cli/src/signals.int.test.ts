@@ -3,7 +3,7 @@
  * the video role into a fresh store, plans computed from those stored movements only, the proposal written as a
  * SUMO tlLogic file and run closed-loop in SUMO (short run) against the current plans. Needs SUMO (CI installs it).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,6 +30,28 @@ function passage(...args: string[]) {
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
+
+/** `passage` in a child process, awaited. */
+function passageAsync(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, PASSAGE_LOG_LEVEL: 'error', KAFKA_BROKERS: '' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b;
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      err += b;
+    });
+    child.on('close', (code) => done({ code, out, err }));
+  });
+}
+
+/** `passage signals verify` of a plan file, one seed, as JSON, with extra flags. */
+const verifyJson = (plan: string, ...flags: string[]) =>
+  passage('signals', 'verify', '--scenario', WORLD, '--plan', plan, '--seeds', '1', '--json', ...flags);
 
 /** `passage signals plan` of the replayed store as JSON, with extra flags. */
 const planJson = (...flags: string[]) =>
@@ -97,8 +119,19 @@ function r3a0States(tag: string, args: string[]): { time: number; program: strin
 }
 
 describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â†’ verify', () => {
-  beforeAll(() => {
-    const r = passage('replay', WORLD, '--from', '2100', '--until', '2400', '--only', 'detections', '--data', data);
+  beforeAll(async () => {
+    const r = await passageAsync(
+      'replay',
+      WORLD,
+      '--from',
+      '2100',
+      '--until',
+      '2400',
+      '--only',
+      'detections',
+      '--data',
+      data,
+    );
     expect(r.code, r.err).toBe(0);
   }, 300_000);
 
@@ -346,19 +379,7 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
     expect(fixedXml).not.toContain('maxDur');
     // the same plan without the bounds
     expect(fixedXml).toBe(xml.replace(/ minDur="\d+" maxDur="\d+"/g, '').replace(/type="actuated"/g, 'type="static"'));
-    const v = passage(
-      'signals',
-      'verify',
-      '--scenario',
-      WORLD,
-      '--plan',
-      file,
-      '--seeds',
-      '1',
-      '--end',
-      '600',
-      '--json',
-    );
+    const v = verifyJson(file, '--end', '600');
     expect(v.code, v.err).toBe(0);
     type J = { timeLossS: number; vehicles: number; stops: number; queueM: number };
     const report = JSON.parse(v.out) as {
@@ -465,8 +486,9 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('passage signals plan â
 describe.skipIf(!hasSumo() && process.env.CI !== 'true')('junctions no camera watches, planned from the OD', () => {
   // The same five minutes with every input (detections, counts, sightings): the store then holds an estimated OD.
   const all = join(tmp, 'data-all');
-  beforeAll(() => {
-    const r = passage('replay', WORLD, '--from', '2100', '--until', '2400', '--data', all);
+  beforeAll(async () => {
+    // child process without blocking this worker (its RPC with vitest stays answered on a loaded machine)
+    const r = await passageAsync('replay', WORLD, '--from', '2100', '--until', '2400', '--data', all);
     expect(r.code, r.err).toBe(0);
   }, 300_000);
 
@@ -524,21 +546,7 @@ describe.skipIf(!hasSumo() && process.env.CI !== 'true')('junctions no camera wa
     const s = passage('signals', 'plan', '--scenario', WORLD, '--data', all, '--format', 'sumo', '--out', file);
     expect(s.code, s.err).toBe(0);
     expect(readFileSync(file, 'utf8').match(/<tlLogic /g)?.length).toBe(9);
-    const v = passage(
-      'signals',
-      'verify',
-      '--scenario',
-      WORLD,
-      '--plan',
-      file,
-      '--seeds',
-      '1',
-      '--end',
-      '300',
-      '--variants',
-      'current,proposed,tlsCycleAdaptation',
-      '--json',
-    );
+    const v = verifyJson(file, '--end', '300', '--variants', 'current,proposed,tlsCycleAdaptation');
     expect(v.code, v.err).toBe(0);
     const report = JSON.parse(v.out) as {
       junctions: string[];
