@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimatedDesignFlows } from './estimated-flows.ts';
+import { classMix, estimatedDesignFlows } from './estimated-flows.ts';
 
 const H = Date.UTC(2026, 2, 10, 8); // 08:00
 const Q = 900_000;
@@ -63,5 +63,14 @@ describe('estimatedDesignFlows (junctions without a camera, from the estimated O
     const r = estimatedDesignFlows({ ...input, quarterWeights: new Map(), design: 'peak15' });
     expect(r.from).toBe(H);
     expect(r.flows.get('n>e')).toBeCloseTo(100 * 1.1, 9);
+  });
+});
+
+describe('classMix', () => {
+  it('mean PCU and heavy share of the counted motor classes (car 1, motorcycle 0.4, truck and bus 2)', () => {
+    // 80 cars, 10 motorcycles, 6 trucks, 4 buses: (80 + 4 + 12 + 8) / 100 = 1.04 PCU, heavy 10 %.
+    expect(classMix({ car: 80, motorcycle: 10, truck: 6, bus: 4 })).toEqual({ pcuPerVehicle: 1.04, heavyShare: 0.1 });
+    expect(classMix({ car: 10 }, { car: 1.5 }).pcuPerVehicle).toBe(1.5);
+    expect(classMix({})).toEqual({ pcuPerVehicle: 1, heavyShare: 0 });
   });
 });

@@ -119,7 +119,6 @@ export interface MeasuredDemand {
   /** Zone → its vehicle edges; the SUMO network's vehicle edges (local metres). */
   zoneEdges: Map<string, string[]>;
   edges: ReturnType<typeof parseSumoNet>['edges'];
-  netFile: string;
   /** With `movementsAt`: `origin\0destination` → `inEdge>outEdge` → share (RouteShares.movements). */
   movements: Map<string, Map<string, number>>;
 }
@@ -160,8 +159,7 @@ export async function readMeasuredDemand(
     modes: [...MOTOR_MODES],
     k: opts.k,
   });
-  const netFile = join(scenarioDir, 'sumo', 'net.xml.gz');
-  const net = parseSumoNet(gunzipSync(readFileSync(netFile)).toString('utf8'));
+  const net = parseSumoNet(gunzipSync(readFileSync(join(scenarioDir, 'sumo', 'net.xml.gz'))).toString('utf8'));
   const zones = (scenario.zones ?? [])
     .filter((z) => (z.polygon?.length ?? 0) >= 3)
     .map((z) => ({ id: z.id, polygon: (z.polygon ?? []).map(([lon, lat]) => toLocal(scenario.origin, lon, lat)) }));
@@ -174,7 +172,6 @@ export async function readMeasuredDemand(
     classCounts,
     zoneEdges: routes.zoneEdges,
     edges: net.edges,
-    netFile,
     movements: routes.movements ?? new Map(),
   };
 }
