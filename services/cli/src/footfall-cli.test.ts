@@ -2,14 +2,13 @@
  * `passage ingest --format csv --mapping`, `passage calendar` and `passage forecast` as a user runs them, on the
  * committed real-data fixtures (City of Melbourne) and the committed model.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runPassage } from './run-cli.ts';
 
 const REPO = resolve(import.meta.dirname, '../../..');
-const BIN = join(REPO, 'services/cli/bin/passage.js');
 const FIXTURE = join(REPO, 'services/footfall/src/fixtures/melbourne-3-sensors-2012-03-10.csv.gz');
 const MAPPING = join(REPO, 'services/footfall/model/melbourne-mapping.json');
 const MODEL = join(REPO, 'services/footfall/model/melbourne-2012.onnx');
@@ -17,22 +16,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'ff-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** One CLI call in a child process (asynchronous: a long ingest must not block the test runner). */
-function passage(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((res) => {
-    const c = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, PASSAGE_LOG_LEVEL: 'error', KAFKA_BROKERS: '' },
-    });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    c.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    c.on('close', (code) => res({ code, out, err }));
-  });
-}
+const passage = (...args: string[]) => runPassage(args);
 const MEL = ['--timezone', 'Australia/Melbourne', '--country', 'AU', '--region', 'VIC'];
 
 describe('footfall from the command line', () => {

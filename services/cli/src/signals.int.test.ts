@@ -3,7 +3,7 @@
  * the video role into a fresh store, plans computed from those stored movements only, the proposal written as a
  * SUMO tlLogic file and run closed-loop in SUMO (short run) against the current plans. Needs SUMO (CI installs it).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +14,7 @@ import { hasSumo } from '@passage/sim/build/index';
 import { openStore } from '@passage/store';
 import { createLogger } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPassage } from './run-cli.ts';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const BIN = join(REPO, 'services/cli/bin/passage.js');
@@ -32,22 +33,7 @@ function passage(...args: string[]) {
 }
 
 /** `passage` in a child process, awaited. */
-function passageAsync(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, PASSAGE_LOG_LEVEL: 'error', KAFKA_BROKERS: '' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b;
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      err += b;
-    });
-    child.on('close', (code) => done({ code, out, err }));
-  });
-}
+const passageAsync = (...args: string[]) => runPassage(args);
 
 /** `passage signals verify` of a plan file, one seed, as JSON, with extra flags. */
 const verifyJson = (plan: string, ...flags: string[]) =>

@@ -13,6 +13,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { makeContext } from '../context.ts';
 import {
   emptySummary,
+  expandOdAfterIngest,
   type IngestSummary,
   iso,
   linesOutOfView,
@@ -21,6 +22,7 @@ import {
   sniffDetectionFormat,
   total,
   verdict,
+  withOdCells,
 } from './ingest-report.ts';
 
 /** The embedded roles detection payloads go through. */
@@ -143,6 +145,7 @@ export async function ingestDetections(values: Record<string, unknown>, position
   const store = openStore(storeOptionsFromConfig(config));
   const frames = { published: 0, cameras: new Map<string, number>(), lo: Number.POSITIVE_INFINITY, hi: 0 };
   let res: Awaited<ReturnType<typeof runEmbeddedIngest>>;
+  let odCells: number | undefined;
   try {
     await migrate(store.client);
     res = await runEmbeddedIngest(cfg, store, ctx.log, {
@@ -161,6 +164,7 @@ export async function ingestDetections(values: Record<string, unknown>, position
         },
       },
     });
+    odCells = await expandOdAfterIngest(cfg, store, frames.lo, frames.hi);
   } finally {
     await store.close();
   }
@@ -183,6 +187,7 @@ export async function ingestDetections(values: Record<string, unknown>, position
   const decoded = Math.max(0, messages.length - decodeRejected);
   s.accepted = frames.published > 0 ? Math.round((decoded * acceptedFrames) / frames.published) : 0;
   s.frames = { published: frames.published, accepted: acceptedFrames, cameras: known };
+  withOdCells(s, odCells);
   s.from = iso(frames.lo);
   s.to = frames.hi > 0 ? iso(frames.hi) : null;
   if (unknownFrames > 0) {
@@ -303,6 +308,7 @@ export async function ingestSightings(values: Record<string, unknown>, positiona
       s.rowsStored = res.rowsStored;
       s.stored = total(res.rowsStored);
       s.accepted = Math.max(0, messages.length - total(res.deadLettered));
+      withOdCells(s, await expandOdAfterIngest(config, store, lo, hi));
     } finally {
       await store.close();
     }

@@ -15,12 +15,14 @@ import { makeContext } from '../context.ts';
 import { readCsvCounts } from './ingest-csv.ts';
 import {
   emptySummary,
+  expandOdAfterIngest,
   type IngestSummary,
   period,
   printSummary,
   runEmbeddedIngest,
   total,
   verdict,
+  withOdCells,
 } from './ingest-report.ts';
 import { registerFeedSites } from './ingest-sites.ts';
 import { ingestDetections, ingestSightings, produceKafka } from './ingest-streams.ts';
@@ -42,8 +44,11 @@ export const help = `passage ingest --format telraam|sensorthings|datex2|json <f
   --format sightings     device or plate sightings ({siteId, ts, kind: wifi|ble|anpr, id}), a JSON array or JSON
                          Lines → tokenizer → od-matcher → od_15m, od_1h (site → zone from the sites file)
   Ends with a summary as JSON on stdout: input, accepted, deadLettered (by reason), unknownIds, rowsStored (per
-  table), stored, from, to, warnings (each also on stderr with what to do). Exit code 1 when nothing was stored or
-  most of the input was rejected.`;
+  table), stored, from, to, warnings (each also on stderr with what to do), and odExpandedCells when the OD's
+  hourly population expansion was recomputed. Exit code 1 when nothing was stored or most of the input was rejected.
+  Embedded mode: after each file, the OD expansion (od_expanded_1h, od_zone_coverage) is recomputed over the
+  file's period when the store holds OD there, from the stored sightings, counter and camera counts, so the file
+  loaded last completes it in any order (as passage replay does at its end and the workers every minute).`;
 
 export type IngestFormat = 'telraam' | 'sensorthings' | 'datex2' | 'json';
 const FORMATS: readonly IngestFormat[] = ['telraam', 'sensorthings', 'datex2', 'json'];
@@ -121,7 +126,9 @@ export async function ingestEmbedded(
   s.accepted = records.length - total(res.deadLettered);
   s.rowsStored = res.rowsStored;
   s.stored = total(res.rowsStored);
-  return s;
+  const lo = records.reduce((m, r) => Math.min(m, r.start), Number.POSITIVE_INFINITY);
+  const hi = records.reduce((m, r) => Math.max(m, r.end), Number.NEGATIVE_INFINITY) - 1;
+  return withOdCells(s, records.length > 0 ? await expandOdAfterIngest(config, store, lo, hi) : undefined);
 }
 
 /** Warnings for counter sensors the registry does not know, after the feed's own registration had its chance. */
