@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { loadRegistry } from '@passage/registry';
 import { loadScenarioMetadata, migrate, openStore, storeOptionsFromConfig } from '@passage/store';
 import { onShutdown } from '@passage/stream';
-import { materialiseExpandedOd, resolveRoles, roleNames, startKafkaWorker } from '@passage/workers';
+import { materialiseExpandedOd, resolveRoles, roleNames, startKafkaWorker, storedCountsExtent } from '@passage/workers';
 import { COMMON, parseFlags } from '../args.ts';
 import { makeContext } from '../context.ts';
 import { serveMetrics } from '../metrics-server.ts';
@@ -64,7 +64,14 @@ export async function run(argv: string[]): Promise<number> {
           format: 'JSONEachRow',
         });
         const t = Number((await rs.json<{ t: string }>())[0]?.t ?? 0);
-        if (t > 0) await materialiseExpandedOd(store.client, ctx.config, { from: t - 3 * 3_600_000, to: t + 1 });
+        const extent = await storedCountsExtent(store.client);
+        if (t > 0) {
+          await materialiseExpandedOd(store.client, ctx.config, {
+            from: t - 3 * 3_600_000,
+            to: t + 1,
+            ...(extent ? { extent } : {}),
+          });
+        }
       })().catch((e) => ctx.log.warn({ err: (e as Error).message }, 'OD expansion failed; retrying next minute'));
     }, 60_000);
     expander.unref();

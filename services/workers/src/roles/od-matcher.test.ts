@@ -2,7 +2,7 @@ import { loadConfig } from '@passage/config';
 import { migrate, openStore, type Store } from '@passage/store';
 import type { OperatorContext } from '@passage/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expandOd, materialiseExpandedOd, OdMatcherOperator } from './od-matcher.ts';
+import { expandOd, materialiseExpandedOd, OdMatcherOperator, storedCountsExtent } from './od-matcher.ts';
 
 let store: Store;
 beforeAll(async () => {
@@ -175,5 +175,21 @@ describe('od-matcher role: a fleet of randomised addresses', () => {
     expect(warnings.length).toBe(1);
     expect(warnings[0].obj).toEqual({ randomised: 1200, sightings: 1800, share: 67 });
     expect(warnings[0].msg).toContain('od.randomisedAddresses = keep');
+  });
+});
+
+describe("storedCountsExtent: the period the stored reference counts cover (the workers' expansion extent)", () => {
+  it('spans the earliest counter bin start to the latest camera line minute + 60 s', async () => {
+    // Far before and after every other test's data (hours around H0): a counter bin 100 h before, a line minute
+    // 100 h after.
+    const early = H0 - 100 * HOUR;
+    const late = H0 + 100 * HOUR;
+    await store.client.insert({ table: 'counts_1m', values: [bin('loop-x', 5, early)], format: 'JSONEachRow' });
+    await store.client.insert({
+      table: 'line_counts_1m',
+      values: [{ site_id: 's', camera_id: 'c', line_id: 'l', direction: 'in', mode: 'car', minute: s(late), count: 3 }],
+      format: 'JSONEachRow',
+    });
+    expect(await storedCountsExtent(store.client)).toEqual({ from: early, to: late + 60_000 });
   });
 });

@@ -615,6 +615,27 @@ export async function expandOd(
 }
 
 /**
+ * The period the stored reference counts cover (counter bins and camera line minutes), or undefined when none is
+ * stored: a live stream's leading edge, or where a backfill stops mid-hour. The workers' periodic expansion passes
+ * it as `extent`, so an hour the counts cover in part is totalled over what was counted instead of imputed to the
+ * whole hour (a 45-minute backfill otherwise expanded its last hour's trips by 60 / 45, unlike `passage replay`
+ * and `passage ingest`, which give the period they loaded).
+ */
+export async function storedCountsExtent(client: ClickHouseClient): Promise<{ from: number; to: number } | undefined> {
+  const rs = await client.query({
+    query: `SELECT min(p.lo) AS lo, max(p.hi) AS hi, sum(p.n) AS n FROM (
+              SELECT toUnixTimestamp(min(start)) AS lo, toUnixTimestamp(max(end)) AS hi, count() AS n FROM counts_1m
+              UNION ALL
+              SELECT toUnixTimestamp(min(minute)), toUnixTimestamp(max(minute)) + 60, count() FROM line_counts_1m
+            ) AS p WHERE p.n > 0`,
+    format: 'JSONEachRow',
+  });
+  const r = (await rs.json<{ lo: string; hi: string; n: string }>())[0];
+  if (!r || Number(r.n) === 0) return undefined;
+  return { from: Number(r.lo) * 1000, to: Number(r.hi) * 1000 };
+}
+
+/**
  * Computes the expansion of [from, to) hour by hour and stores it in `od_expanded_1h` (latest computation
  * wins), where the API and the evaluation read population flows. Returns the number of cells written.
  */
