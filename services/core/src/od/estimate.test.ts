@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../prng.ts';
-import { dispersionFromCounts, estimateOdGls, fitVarianceScale, type GlsCell, type GlsCount } from './estimate.ts';
+import {
+  dispersionFromCounts,
+  estimateOdGls,
+  fitVarianceScale,
+  type GlsCell,
+  type GlsCount,
+  glsErrorVariance,
+} from './estimate.ts';
 import { binomial, poisson } from './fixtures/draws.ts';
 
 describe('estimateOdGls', () => {
@@ -173,5 +180,39 @@ describe('fitVarianceScale: the posterior variance scale from the counts’ own 
     // No count, or no finite misfit: unchanged.
     expect(fitVarianceScale(0.3, 0)).toBe(1);
     expect(fitVarianceScale(Number.NaN, 10)).toBe(1);
+  });
+});
+
+describe('glsErrorVariance: the error of a fit under another spread of the true cells (sandwich)', () => {
+  // Two cells, prior 10 each with variance 100, one count of their sum: 20, variance 4. S = 100 + 100 + 4 = 204,
+  // gain K = 100 / 204 for each cell on the count, (KA)ᵢⱼ = 100 / 204.
+  const cells = [
+    { prior: 10, variance: 100 },
+    { prior: 10, variance: 100 },
+  ];
+  const counts = [{ cells: [0, 1], value: 20, variance: 4 }];
+
+  it('with the true cells spread as U = [10, 30]: (104/204)² 10 + (100/204)² 30 + (100/204)² 4', () => {
+    const v = glsErrorVariance(cells, counts, [], [10, 30]);
+    expect(v[0]).toBeCloseTo((104 ** 2 * 10 + 100 ** 2 * 30 + 100 ** 2 * 4) / 204 ** 2, 12); // 10.7689
+    expect(v[0]).toBeCloseTo(10.7689, 4);
+    expect(v[1]).toBeCloseTo((100 ** 2 * 10 + 104 ** 2 * 30 + 100 ** 2 * 4) / 204 ** 2, 12); // 10.768 + ...
+  });
+
+  it('with U = the prior variances it is the posterior variance of the fit: 100 − 100² / 204 = 50.98', () => {
+    const v = glsErrorVariance(cells, counts, [], [100, 100]);
+    expect(v[0]).toBeCloseTo(100 - 10000 / 204, 9);
+    const r = estimateOdGls(cells, counts);
+    expect(v[0]).toBeCloseTo(r.sd[0] ** 2, 9);
+  });
+
+  it('a cell fixed at 0 errs by its whole truth: U + t₀²; a cell no count holds keeps U', () => {
+    const v = glsErrorVariance([...cells, { prior: 5, variance: 100 }], counts, [1], [10, 30, 7]);
+    // Cell 1 fixed (prior variance 0 in the fit, still in the count): S = 100 + 4, K = 100 / 104 on cell 0;
+    // (I − KA) row 0 = [4/104, −100/104]: (4/104)² 10 + (100/104)² 30 + (100/104)² 4.
+    expect(v[0]).toBeCloseTo((4 / 104) ** 2 * 10 + (100 / 104) ** 2 * 30 + (100 / 104) ** 2 * 4, 12);
+    expect(v[0]).toBeCloseTo(31.4497, 4);
+    expect(v[1]).toBe(30 + 100);
+    expect(v[2]).toBe(7);
   });
 });

@@ -279,3 +279,68 @@ export function fitVarianceScale(misfit: number, m: number, priorDof = 20): numb
   if (!(m > 0) || !Number.isFinite(misfit) || misfit < 0) return 1;
   return (m * misfit + priorDof) / (m + priorDof);
 }
+
+/**
+ * Error variance of a GLS fit's estimates when the cells' true spread about the prior is `truthVariance` rather
+ * than the prior variances the fit used (the sandwich): t̂ − t = (I − KA)(t₀ − t) + K ε with K = P Aᵀ S⁻¹ of the
+ * fit's last iteration (P the prior variances, 0 for the cells fixed at 0, S = A P Aᵀ + R), so
+ * Var(t̂ᵢ − tᵢ) = Σⱼ ((I − KA)ᵢⱼ)² Uⱼ + Σₐ Kᵢₐ² Rₐ (U = `truthVariance`, the true cells taken as independent). A cell
+ * fixed at 0 (`zeroed`) has error −tᵢ: its mean square Uᵢ + t₀ᵢ². The estimates stay those of the fit; only what is
+ * known of the truth's spread changes (a prior whose variance is kept wide so that the counts decide, while the
+ * cells' plausible spread is narrower).
+ */
+export function glsErrorVariance(
+  cells: readonly GlsCell[],
+  counts: readonly GlsCount[],
+  zeroed: readonly number[],
+  truthVariance: readonly number[],
+): number[] {
+  const n = cells.length;
+  const m = counts.length;
+  const fixed = new Set(zeroed);
+  const p = cells.map((c, i) => (fixed.has(i) ? 0 : c.variance));
+  const out = cells.map((c, i) => (fixed.has(i) ? truthVariance[i] + c.prior * c.prior : truthVariance[i]));
+  if (m === 0) return out;
+  const pa = counts.map((c) => {
+    const mp = new Map<number, number>();
+    c.cells.forEach((i, k) => {
+      mp.set(i, (mp.get(i) ?? 0) + (c.coefficients?.[k] ?? 1));
+    });
+    return mp;
+  });
+  const s: number[][] = counts.map(() => new Array<number>(m).fill(0));
+  for (let a = 0; a < m; a++) {
+    for (let b = a; b < m; b++) {
+      let v = 0;
+      for (const [i, ca] of pa[a]) {
+        const cb = pa[b].get(i);
+        if (cb !== undefined) v += ca * cb * p[i];
+      }
+      s[a][b] = v;
+      s[b][a] = v;
+    }
+    s[a][a] += counts[a].variance;
+  }
+  const l = cholesky(s);
+  const colOf: { a: number; c: number }[][] = cells.map(() => []);
+  pa.forEach((mp, a) => {
+    for (const [i, c] of mp) colOf[i].push({ a, c });
+  });
+  for (let i = 0; i < n; i++) {
+    if (fixed.has(i) || p[i] === 0) continue;
+    const e = new Array<number>(m).fill(0);
+    for (const { a, c } of colOf[i]) e[a] = c;
+    // Row i of K: p_i (S⁻¹ aᵢ)ᵀ.
+    const x = cholSolve(l, e).map((v) => p[i] * v);
+    let v = 0;
+    for (let j = 0; j < n; j++) {
+      let ka = 0;
+      for (const { a, c } of colOf[j]) ka += x[a] * c;
+      const g = (i === j ? 1 : 0) - ka;
+      v += g * g * truthVariance[j];
+    }
+    for (let a = 0; a < m; a++) v += x[a] * x[a] * counts[a].variance;
+    out[i] = v;
+  }
+  return out;
+}

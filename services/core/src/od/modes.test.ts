@@ -26,6 +26,12 @@ describe('estimateCountedModeOd: pedestrian/bicycle OD from the lines that count
   // 0.0073363 over m = 2 counts → s² = (2 · 0.0073363 + 20) / 22 = 0.909758: the two counts agree with the prior
   // far better than its variance 350² allows, so every posterior variance is multiplied by 0.909758.
   const S2 = (2 * ((900 / 122825 + 900 / 122576) / 2) + 20) / 22;
+  // Intervals: the error variance of the estimates with the pairs' true trips spread about the prior level 70 as
+  // 70 + 70² = 4970 (pairCv 1; glsErrorVariance), not the fit's 350². One count per cell, gain k = P / (P + R):
+  // (1 − k)² · 4970 + k² · R.
+  const U = 70 + 70 ** 2;
+  const errAB = (325 / 122825) ** 2 * U + (122500 / 122825) ** 2 * 325; // 323.317 (posterior 324.14)
+  const errBA = (76 / 122576) ** 2 * U + (122500 / 122576) ** 2 * 76;
 
   it('fits each counted pair from the common prior level, with the hand-computed posterior', () => {
     const r = estimateCountedModeOd(input);
@@ -36,10 +42,10 @@ describe('estimateCountedModeOd: pedestrian/bicycle OD from the lines that count
     const cell = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
     expect(cell('A', 'B')?.estimate).toBeCloseTo(70 + (122500 / 122825) * 30, 9); // 99.9206
     expect(S2).toBeCloseTo(0.909758, 6);
-    expect(cell('A', 'B')?.sd).toBeCloseTo(Math.sqrt(((122500 * 325) / 122825) * S2), 9); // 17.172 (unscaled 18.004)
-    expect(cell('A', 'B')?.sd).toBeCloseTo(17.172, 3);
+    expect(cell('A', 'B')?.sd).toBeCloseTo(Math.sqrt(errAB * S2), 9);
+    expect(cell('A', 'B')?.sd).toBeCloseTo(17.1505, 3); // the fit's posterior: 17.172
     expect(cell('B', 'A')?.estimate).toBeCloseTo(70 - (122500 / 122576) * 30, 9); // 40.0186
-    expect(cell('B', 'A')?.sd).toBeCloseTo(Math.sqrt(((122500 * 76) / 122576) * S2), 9); // 8.313 (unscaled 8.715)
+    expect(cell('B', 'A')?.sd).toBeCloseTo(Math.sqrt(errBA * S2), 9); // 8.3101 (the fit's posterior: 8.313)
     const ab = cell('A', 'B');
     expect(ab?.lower95).toBeCloseTo((ab?.estimate ?? 0) - 1.959964 * (ab?.sd ?? 0), 9);
     expect(ab?.status).toBe('estimated');
@@ -56,27 +62,29 @@ describe('estimateCountedModeOd: pedestrian/bicycle OD from the lines that count
     expect(zone('C')).toEqual({ zone: 'C', status: 'unobserved', varianceReduction: 0 });
     expect(r.cells.some((c) => c.origin === 'C' || c.destination === 'C')).toBe(false);
     const res = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
-    // A → C keeps its prior 70 ± 350 √S2 = 333.83 (no count holds it), in the residual cell (A, (unobserved)).
+    // A → C keeps its prior 70 (no count holds it), in the residual cell (A, (unobserved)), with the pairs' spread
+    // about it: √(4970 S2) = 67.24 (the fit's flat prior sd 350 √S2 = 333.83 before 2026-12-05).
     expect(res('A', UNOBSERVED_ZONE)).toMatchObject({ status: 'residual', estimate: 70 });
-    expect(res('A', UNOBSERVED_ZONE)?.sd).toBeCloseTo(350 * Math.sqrt(S2), 9);
-    expect(res('A', UNOBSERVED_ZONE)?.sd).toBeCloseTo(333.83, 2);
+    expect(res('A', UNOBSERVED_ZONE)?.sd).toBeCloseTo(Math.sqrt(U * S2), 9);
+    expect(res('A', UNOBSERVED_ZONE)?.sd).toBeCloseTo(67.242, 3);
     expect(res(UNOBSERVED_ZONE, 'B')).toMatchObject({ status: 'residual', estimate: 70, lower95: 0 });
     // Total: 99.92 + 40.02 + 4 × 70.
     expect(r.cells.reduce((a, c) => a + c.estimate, 0)).toBeCloseTo(139.939 + 280, 2);
   });
 
   it("adds the route model's error (routeCv, default 0.3) to each interval, the estimates unchanged", () => {
-    // A → B: GLS posterior variance 122500 · 325 / 122825 = 324.14 at 99.9206, × S2 = 294.89; + (0.3 · 99.9206)² =
-    // 898.57 → sd √1193.46 = 34.547. A → C (residual, at its prior 70): 350² S2 + 21² → sd 334.49.
+    // A → B: error variance 323.317 at 99.9206, × S2 = 294.14; + (0.3 · 99.9206)² = 898.57 → sd 34.5357. A → C
+    // (residual, at its prior 70): 4970 S2 + 21² → sd 70.445.
     const { routeCv: _, ...withDefault } = input;
     const r = estimateCountedModeOd(withDefault);
     const cell = (o: string, d: string) => r.cells.find((c) => c.origin === o && c.destination === d);
     const t = 70 + (122500 / 122825) * 30;
     expect(cell('A', 'B')?.estimate).toBeCloseTo(t, 9);
-    expect(cell('A', 'B')?.sd).toBeCloseTo(Math.sqrt(((122500 * 325) / 122825) * S2 + (0.3 * t) ** 2), 9);
-    expect(cell('A', 'B')?.sd).toBeCloseTo(34.5465, 3);
-    expect(cell('A', 'B')?.upper95).toBeCloseTo(t + 1.959964 * 34.5465, 2);
-    expect(cell('A', UNOBSERVED_ZONE)?.sd).toBeCloseTo(Math.sqrt(350 ** 2 * S2 + 21 ** 2), 9);
+    expect(cell('A', 'B')?.sd).toBeCloseTo(Math.sqrt(errAB * S2 + (0.3 * t) ** 2), 9);
+    expect(cell('A', 'B')?.sd).toBeCloseTo(34.5357, 3);
+    expect(cell('A', 'B')?.upper95).toBeCloseTo(t + 1.959964 * 34.5357, 2);
+    expect(cell('A', UNOBSERVED_ZONE)?.sd).toBeCloseTo(Math.sqrt(U * S2 + 21 ** 2), 9);
+    expect(cell('A', UNOBSERVED_ZONE)?.sd).toBeCloseTo(70.445, 3);
   });
 
   it('no count of the mode: nothing estimated, every zone unobserved', () => {

@@ -8,8 +8,10 @@
  * (`fitWithFittedVariances`: the observed count at the first fit). Prior: one common level λ for every pair,
  * Σ counts / Σ route-share coefficients (see below), with a wide variance (standard deviation priorCv · λ): the counts,
  * not the prior, shape the matrix; with the zones' kinds, the prior is then reshaped by kind from that first fit
- * (`kindGravityPrior`) and the fit repeated. GLS (`estimateOdGls`, non-negative), posterior variances multiplied by
- * the counts' variance scale (`fitVarianceScale`, as for the motor group with lines).
+ * (`kindGravityPrior`) and the fit repeated. GLS (`estimateOdGls`, non-negative). Intervals: the error variance of
+ * the estimates with the pairs' true trips spread about that prior as t₀ + (pairCv · t₀)² (`glsErrorVariance`; not the
+ * fit's flat wide variance, which a pair the counts do not see would keep), multiplied by the counts' variance scale
+ * (`fitVarianceScale`, as for the motor group with lines), plus the route model's error (routeCv).
  *
  * Identification: a zone is `estimated` when the counts reduce the prior variance of its cells by at least
  * `minVarianceReduction` on average, else `unobserved`: its cells are refused (not published, never 0) and their
@@ -23,6 +25,7 @@ import {
   type GlsCell,
   type GlsCount,
   type GlsResult,
+  glsErrorVariance,
   refitAtFittedVariances,
 } from './estimate.ts';
 import { type CellStatus, linkCounts, residualCell, UNOBSERVED_ZONE, type ZoneStatus } from './zones.ts';
@@ -48,6 +51,15 @@ export interface CountedModeInput {
    * @default 0.3
    */
   routeCv?: number;
+  /**
+   * Relative spread of a pair's true trips about its prior (the kind-gravity shape, or the flat level λ without
+   * kinds), for the intervals only: the error variance of the estimates is taken with the pairs' true trips spread
+   * as t₀ + (pairCv · t₀)² about that prior (`glsErrorVariance`) instead of the fit's own flat (priorCv · λ)², which
+   * stays in the directions the counts do not see (a gate → car park pair that no walker takes kept ±5 λ). 1 = an
+   * exponential spread about the mean (the maximum-entropy law of a positive quantity of known mean), plus Poisson.
+   * @default 1
+   */
+  pairCv?: number;
   /**
    * Re-fits with each count's variance taken from the previous fit's value of it instead of the observed count
    * (`fitWithFittedVariances`); 0 = the observed counts' variances. @default 3
@@ -97,13 +109,23 @@ export function fitWithFittedVariances(
   relSe: number,
   passes: number,
 ): GlsResult {
+  return fitWithFittedCounts(cells, counts, relSe, passes).solution;
+}
+
+/** `fitWithFittedVariances` with the counts (their last variances) the solution was fitted with. */
+function fitWithFittedCounts(
+  cells: readonly GlsCell[],
+  counts: readonly GlsCount[],
+  relSe: number,
+  passes: number,
+): { solution: GlsResult; counts: readonly GlsCount[] } {
   return refitAtFittedVariances(
     counts,
     (c) => estimateOdGls(cells, c),
     (r) => r.fitted,
     (_, f) => Math.max(1, f) + (relSe * f) ** 2,
     passes,
-  ).solution;
+  );
 }
 
 /**
@@ -185,20 +207,33 @@ export function estimateCountedModeOd(input: CountedModeInput): CountedModeResul
     };
   }
   const v0 = (cv * level) ** 2;
-  const gls = cells.map(() => ({ prior: level, variance: v0 }));
   const passes = input.reweightPasses ?? 3;
-  let r = fitWithFittedVariances(gls, counts, relSe, passes);
+  const fit = (priors: readonly number[]) => {
+    const glsCells = priors.map((prior) => ({ prior, variance: v0 }));
+    const f = fitWithFittedCounts(glsCells, counts, relSe, passes);
+    return { r: f.solution, glsCells, counts: f.counts };
+  };
+  let priors = cells.map(() => level);
+  let f = fit(priors);
   // Directions the counts do not see keep their prior: a gravity shape from this fit's margins pooled by zone kind
   // instead of the flat level, then the fit again (same variances: the counts still decide what they see).
-  const shape = input.zoneKinds === undefined ? null : kindGravityPrior(cells, r.estimate, input.zoneKinds);
+  const shape = input.zoneKinds === undefined ? null : kindGravityPrior(cells, f.r.estimate, input.zoneKinds);
   if (shape !== null) {
-    r = fitWithFittedVariances(
-      shape.map((prior) => ({ prior, variance: v0 })),
-      counts,
-      relSe,
-      passes,
-    );
+    priors = shape;
+    f = fit(priors);
   }
+  const r = f.r;
+  // Error variance of these estimates with the pairs' true trips spread about their prior as t₀ + (pairCv · t₀)²
+  // rather than the fit's flat (priorCv · λ)² (wide so that the counts, not the prior, decide): in the directions
+  // the counts do not see, a pair the kinds say is nearly empty no longer keeps ±priorCv · λ (docs/OD-AND-PRIVACY.md,
+  // "Interval calibration from the fit"). The estimates and the zones' status stay those of the fit.
+  const pairCv = input.pairCv ?? 1;
+  const errVar = glsErrorVariance(
+    f.glsCells,
+    f.counts,
+    r.zeroed,
+    priors.map((t) => t + (pairCv * t) ** 2),
+  );
   // The counts' variance scale from the fit (fitVarianceScale: narrower where the counts fit the prior well).
   const widen = Math.sqrt(fitVarianceScale(r.misfit, counts.length));
   const reduction = new Map<string, { sum: number; n: number }>();
@@ -225,7 +260,7 @@ export function estimateCountedModeOd(input: CountedModeInput): CountedModeResul
   const residual = new Map<string, { estimate: number; variance: number }>();
   cells.forEach((c, i) => {
     const sd = Math.max(
-      Math.sqrt((r.sd[i] * widen) ** 2 + (routeCv * r.estimate[i]) ** 2),
+      Math.sqrt(errVar[i] * widen * widen + (routeCv * r.estimate[i]) ** 2),
       Math.sqrt(Math.max(0, r.estimate[i])),
     );
     const uo = hidden.has(c.origin);

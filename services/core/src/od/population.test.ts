@@ -300,12 +300,16 @@ describe('estimatePopulationOd: all modes composed by mode where phones randomis
     const ped = { ab: pa.t, ba: pb.t };
     // R = 99.9206 + (0.15 · 99.9206)² = 324.56 (325 from the count 100): 70 + 122500 / 122824.56 · 30.
     expect(ped.ab).toBeCloseTo(99.9207, 4);
-    // Each GLS variance times its fit's variance scale (fitVarianceScale: (m · misfit + 20) / (m + 20), m = 2
-    // counts), plus the route model's error (0.3 · estimate)² (estimateCountedModeOd routeCv).
+    // Each cell's error variance with the pairs' true trips spread about the level λ as λ + λ² (pairCv 1,
+    // glsErrorVariance; one count per cell, gain k = V / (V + R): (1 − k)² (λ + λ²) + k² R), times its fit's variance
+    // scale (fitVarianceScale: (m · misfit + 20) / (m + 20), m = 2 counts), plus the route model's error
+    // (0.3 · estimate)² (estimateCountedModeOd routeCv).
+    const err = (level: number, v: number, r: number) =>
+      (r / (v + r)) ** 2 * (level + level ** 2) + (v / (v + r)) ** 2 * r;
     const pedS2 = (2 * ((900 / (122500 + pa.r) + 900 / (122500 + pb.r)) / 2) + 20) / 22;
     const pedVar = {
-      ab: ((122500 * pa.r) / (122500 + pa.r)) * pedS2 + (0.3 * ped.ab) ** 2,
-      ba: ((122500 * pb.r) / (122500 + pb.r)) * pedS2 + (0.3 * ped.ba) ** 2,
+      ab: err(70, 122500, pa.r) * pedS2 + (0.3 * ped.ab) ** 2,
+      ba: err(70, 122500, pb.r) * pedS2 + (0.3 * ped.ba) ** 2,
     };
     // Bicycles: level 10 / 2 = 5, prior variance 25² = 625; 'out' counted 0 (the line counted other modes): first
     // variances 10 + 1.5² = 12.25 and max(1, 0) = 1.
@@ -314,8 +318,8 @@ describe('estimatePopulationOd: all modes composed by mode where phones randomis
     const bike = { ab: ba.t, ba: bb.t };
     const bikeS2 = (2 * ((25 / (625 + ba.r) + 25 / (625 + bb.r)) / 2) + 20) / 22;
     const bikeVar = {
-      ab: ((625 * ba.r) / (625 + ba.r)) * bikeS2 + (0.3 * bike.ab) ** 2,
-      ba: ((625 * bb.r) / (625 + bb.r)) * bikeS2 + (0.3 * bike.ba) ** 2,
+      ab: err(5, 625, ba.r) * bikeS2 + (0.3 * bike.ab) ** 2,
+      ba: err(5, 625, bb.r) * bikeS2 + (0.3 * bike.ba) ** 2,
     };
     for (const [o, d, k] of [
       ['A', 'B', 'ab'],
