@@ -615,8 +615,8 @@ export async function expandOd(
 }
 
 /**
- * The period the stored reference counts cover (counter bins and camera line minutes), or undefined when none is
- * stored: a live stream's leading edge, or where a backfill stops mid-hour. The workers' periodic expansion passes
+ * The period the stored reference counts cover (counter bins, a bin ending where its observed seconds end, and camera
+ * line minutes), or undefined when none is stored: a live stream's leading edge, or where a backfill stops mid-hour. The workers' periodic expansion passes
  * it as `extent`, so an hour the counts cover in part is totalled over what was counted instead of imputed to the
  * whole hour (a 45-minute backfill otherwise expanded its last hour's trips by 60 / 45, unlike `passage replay`
  * and `passage ingest`, which give the period they loaded).
@@ -624,9 +624,12 @@ export async function expandOd(
 export async function storedCountsExtent(client: ClickHouseClient): Promise<{ from: number; to: number } | undefined> {
   const rs = await client.query({
     query: `SELECT min(p.lo) AS lo, max(p.hi) AS hi, sum(p.n) AS n FROM (
-              SELECT toUnixTimestamp(min(start)) AS lo, toUnixTimestamp(max(end)) AS hi, count() AS n FROM counts_1m
+              SELECT toInt64(min(toUnixTimestamp(start))) AS lo,
+                     toInt64(max(toUnixTimestamp(start) + least(toInt64(observed_s), toInt64(dateDiff('second', start, end))))) AS hi,
+                     toInt64(count()) AS n FROM counts_1m
               UNION ALL
-              SELECT toUnixTimestamp(min(minute)), toUnixTimestamp(max(minute)) + 60, count() FROM line_counts_1m
+              SELECT toInt64(min(toUnixTimestamp(minute))), toInt64(max(toUnixTimestamp(minute))) + 60, toInt64(count())
+              FROM line_counts_1m
             ) AS p WHERE p.n > 0`,
     format: 'JSONEachRow',
   });
