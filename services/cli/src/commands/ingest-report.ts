@@ -73,7 +73,14 @@ export async function expandOdAfterIngest(
     format: 'JSONEachRow',
   });
   if (Number((await rs.json<{ n: string }>())[0]?.n ?? 0) === 0) return undefined;
-  return materialiseExpandedOd(store.client, config, { from, to, extent: { from, to } });
+  const hours = Math.ceil(to / 3_600_000) - Math.floor(from / 3_600_000);
+  process.stderr.write(`recomputing the OD population expansion over ${hours} hour(s)…\n`);
+  const started = Date.now();
+  const cells = await materialiseExpandedOd(store.client, config, { from, to, extent: { from, to } });
+  process.stderr.write(
+    `OD population expansion: ${cells} hourly cells in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+  return cells;
 }
 
 /** Sets `odExpandedCells` of a summary when the expansion ran. */
