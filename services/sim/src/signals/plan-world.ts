@@ -192,9 +192,7 @@ export async function planWorld(
     let periods: JunctionAnalysis['periods'];
     if (opts.periods !== undefined && opts.periods > 1) {
       // 15-minute PCU vectors per served movement over the whole period, segmented into like periods
-      const keys = [
-        ...new Set(cov.tls.controller.links.filter((l) => !l.pedestrian).map((l) => movementKey(l.from, l.to))),
-      ];
+      const keys = [...servedMovements(cov.tls)];
       const n = Math.max(1, Math.round((whole.to - whole.from) / QUARTER_MS));
       const vectors = Array.from({ length: n }, () => new Array<number>(keys.length).fill(0));
       for (const r of mine) {
@@ -247,6 +245,10 @@ export async function planWorld(
   return out;
 }
 
+/** The vehicle movements (`inEdge>outEdge`) a junction's signal links serve. */
+const servedMovements = (t: SumoTls): Set<string> =>
+  new Set(t.controller.links.filter((l) => !l.pedestrian).map((l) => movementKey(l.from, l.to)));
+
 /** Plans of the junctions no camera watches, on flows estimated from the stored OD (`estimated-flows.ts`). */
 async function planUnobserved(
   client: ClickHouseClient,
@@ -268,14 +270,12 @@ async function planUnobserved(
   });
   if (!read || read.cells.length === 0) return [];
   const demand = { ...read, ...classMix(read.classCounts, pcu) };
-  const served = (t: SumoTls) =>
-    new Set(t.controller.links.filter((l) => !l.pedestrian).map((l) => movementKey(l.from, l.to)));
   const calibration = countCalibration(world, demand, counted, pcu);
   const out: JunctionAnalysis[] = [];
   for (const t of tlss) {
     const d = estimatedDesignFlows({
       ...demand,
-      served: served(t),
+      served: servedMovements(t),
       design: opts.design ?? 'peak15',
       demandScale: (opts.demandScale ?? 1) * calibration.factor,
     });
@@ -330,8 +330,7 @@ function countCalibration(
   for (const cov of world.coverage) {
     const mine = counted.filter((r) => r.cameraId === cov.camera);
     if (mine.length === 0) continue;
-    const keys = new Set(cov.tls.controller.links.filter((l) => !l.pedestrian).map((l) => movementKey(l.from, l.to)));
-    const e = estimatedDesignFlows({ ...demand, served: keys, design: 'mean' });
+    const e = estimatedDesignFlows({ ...demand, served: servedMovements(cov.tls), design: 'mean' });
     const c = designFlows(cov, mine, demand.from, demand.to, pcu, { design: 'mean' });
     const eSum = [...e.flows.values()].reduce((a, b) => a + b, 0);
     if (!(eSum > 0)) continue;
