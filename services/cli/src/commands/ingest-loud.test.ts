@@ -31,10 +31,11 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Runs `passage ingest` in-process into a fresh store; returns the exit code, the summary and stderr lines. */
+/** Runs `passage ingest` in-process into a fresh store (or `data`); returns the exit code, the summary and stderr lines. */
 async function ingest(
   args: string[],
   sitesFile = '',
+  data = join(tmp, `store-${n++}`),
 ): Promise<{ code: number; summary: IngestSummary; stderr: string[] }> {
   process.env.PASSAGE_SITES_FILE = sitesFile;
   const out: string[] = [];
@@ -42,7 +43,7 @@ async function ingest(
   const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
   const err = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void stderr.push(a.join(' ')));
   try {
-    const code = await run([...args, '--data', join(tmp, `store-${n++}`)]);
+    const code = await run([...args, '--data', data]);
     return { code, summary: JSON.parse(out[out.length - 1]) as IngestSummary, stderr };
   } finally {
     log.mockRestore();
@@ -96,6 +97,22 @@ describe('passage ingest: detections', () => {
     const r = await ingest(['--format', 'deepstream', deepStream('cam-test')], fx('sites-one-camera.json'));
     expect(r.code).toBe(0);
     expect(r.summary.rowsStored).toEqual({ line_counts_1m: 1, movements_1m: 0 });
+  });
+
+  it('the same file twice: the second load stores nothing, says the period is already stored, exit 1', async () => {
+    const data = join(tmp, 'twice');
+    const args = ['--format', 'frames', fx('frames-one-car.jsonl')];
+    const first = await ingest(args, fx('sites-one-camera.json'), data);
+    expect(first.code).toBe(0);
+    expect(first.summary.stored).toBe(1);
+    const second = await ingest(args, fx('sites-one-camera.json'), data);
+    expect(second.code).toBe(1);
+    expect(second.summary).toMatchObject({ input: 80, accepted: 80, stored: 0 });
+    expect(second.summary.warnings.map((x) => x.code)).toEqual([
+      'PASSAGE_INGEST_ALREADY_STORED',
+      'PASSAGE_INGEST_NOTHING_STORED',
+    ]);
+    expect(second.summary.warnings[0].message).toMatch(/80 frames gave \d+ count records but no new row/);
   });
 
   it('camera ids that do not match the sites file: UNKNOWN_CAMERA per frame, the ids named, exit 1', async () => {

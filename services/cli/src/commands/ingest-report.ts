@@ -276,7 +276,12 @@ export function verdict(s: IngestSummary): number {
       code: 'PASSAGE_INGEST_NOTHING_STORED',
       message:
         `Nothing was stored from ${s.input} input ${s.input === 1 ? 'message' : 'messages'}` +
-        `${rejected > 0 ? ` (${rejected} dead-lettered)` : ''}. See the other warnings for why.`,
+        (rejected > 0
+          ? ` (${rejected} dead-lettered). See the other warnings for why.`
+          : s.accepted >= s.input && s.warnings.length === 0
+            ? ': every message was accepted but gave no new row, so this period is most likely already in the store ' +
+              '(loading is idempotent: a file loaded twice is stored once). Use another --data to load it afresh.'
+            : '. See the other warnings for why.'),
     });
     code = 1;
   }

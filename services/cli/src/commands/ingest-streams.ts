@@ -153,6 +153,8 @@ export async function ingestDetections(values: Record<string, unknown>, position
       topic,
       messages,
       tables: ['line_counts_1m', 'movements_1m'],
+      // aggregates the video role published: some but no new row = already stored (the sinks are idempotent)
+      watch: [config.topics.lineCounts, config.topics.movements],
       tap: {
         topic: config.topics.detections,
         onRecord: (v) => {
@@ -223,7 +225,15 @@ export async function ingestDetections(values: Record<string, unknown>, position
           : "Check the producer's schema against docs (DeepStream full or minimal schema, or detections.v1 frames) and --format."),
     });
   }
-  if (acceptedFrames > 0 && s.stored === 0) {
+  const aggregates = (res.published[config.topics.lineCounts] ?? 0) + (res.published[config.topics.movements] ?? 0);
+  if (acceptedFrames > 0 && s.stored === 0 && aggregates > 0) {
+    s.warnings.push({
+      code: 'PASSAGE_INGEST_ALREADY_STORED',
+      message:
+        `${acceptedFrames} frames gave ${aggregates} count records but no new row: this period is already in the ` +
+        'store (loading is idempotent: a file loaded twice is stored once). Use another --data to load it afresh.',
+    });
+  } else if (acceptedFrames > 0 && s.stored === 0) {
     const far = linesOutOfView(cfg.sitesFile, known);
     s.warnings.push(
       far.length > 0
