@@ -73,8 +73,8 @@ passage signals plan --scenario <world-dir> [--data <dir>] [--from <ISO> --to <I
   --unobserved estimate (default): a signalised junction no camera watches is planned too, on flows estimated
   from the store: the API's hourly motor OD (count-estimated pairs included) assigned to the network by the OD's
   own route model (each zone pair's fastest paths, the turns they make there), in the cameras' counted 15-minute
-  profile and class mix (json: flowSource "od-estimate", camera ""); an estimate, not a count: check it before
-  deploying. --unobserved skip: no plan for them (a warning each).
+  profile and class mix, scaled to what the cameras count where both exist (json: flowSource "od-estimate",
+  camera "", calibration); an estimate, not a count: check it before deploying. --unobserved skip: no plan for them (a warning each).
   --screen: before writing, the proposal is run in SUMO on the world's network with a demand built from the
   store only (the estimated motor OD the API serves, point values, over the zones' edges, in the counted 15-minute
   profile and vehicle classes, routed by duarouter; --screen-seeds, --screen-scales), against the current plans:
@@ -89,7 +89,9 @@ passage signals verify --scenario <world-dir> --plan <tls.add.xml> [--seeds 1,2,
   Runs SUMO on the world's network and demand with the current plans, the proposal, SUMO's
   tlsCycleAdaptation.py (fed with the true routes) and actuated control, per seed and demand scale; prints the
   median over seeds of the mean vehicle time loss and of the time loss on the approaches of the junctions
-  planned. Needs sumo and sumo-tools.`;
+  planned. The junctions studied are those the plan file retimes (with those under cameras); SUMO's tool and
+  actuated control retime the same ones; with junctions planned from estimates, the sum over the junctions under
+  cameras is reported too (json: cameraJunctions, cameraApproachTimeLossS). Needs sumo and sumo-tools.`;
 
 const FLAGS = {
   ...COMMON,
