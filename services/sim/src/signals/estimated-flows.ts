@@ -29,6 +29,28 @@ export interface HourlyOdCell {
   trips: number;
 }
 
+/**
+ * Each quarter's share of its hour's trips, among the given quarters (epoch ms of their starts; those of an hour
+ * that lie in the analysed or simulated window): in proportion to `weights` (e.g. the counted motor vehicles), evenly
+ * when none of the hour's quarters has a weight.
+ */
+export function hourQuarterShares(
+  quarters: readonly number[],
+  weights: ReadonlyMap<number, number>,
+): Map<number, number> {
+  const byHour = new Map<number, number[]>();
+  for (const q of quarters) {
+    const h = Math.floor(q / HOUR_MS) * HOUR_MS;
+    byHour.set(h, [...(byHour.get(h) ?? []), q]);
+  }
+  const out = new Map<number, number>();
+  for (const qs of byHour.values()) {
+    const total = qs.reduce((a, q) => a + (weights.get(q) ?? 0), 0);
+    for (const q of qs) out.set(q, total > 0 ? (weights.get(q) ?? 0) / total : 1 / qs.length);
+  }
+  return out;
+}
+
 export interface EstimatedFlowsInput {
   cells: readonly HourlyOdCell[];
   /** `origin\0destination` → `inEdge>outEdge` → expected times per trip (RouteShares.movements). */
@@ -61,13 +83,7 @@ export function estimatedDesignFlows(input: EstimatedFlowsInput): {
 } {
   const quarters: number[] = [];
   for (let q = input.from; q < input.to; q += QUARTER_MS) quarters.push(q);
-  // Per hour: the window's quarters in it and their weights.
-  const weightOf = (q: number): number => {
-    const h = Math.floor(q / HOUR_MS) * HOUR_MS;
-    const mine = quarters.filter((x) => x >= h && x < h + HOUR_MS);
-    const total = mine.reduce((a, x) => a + (input.quarterWeights.get(x) ?? 0), 0);
-    return total > 0 ? (input.quarterWeights.get(q) ?? 0) / total : 1 / mine.length;
-  };
+  const shares = hourQuarterShares(quarters, input.quarterWeights);
   // Vehicles per quarter per movement.
   const perQuarter = new Map<number, Map<string, number>>(quarters.map((q) => [q, new Map<string, number>()]));
   for (const c of input.cells) {
@@ -75,7 +91,7 @@ export function estimatedDesignFlows(input: EstimatedFlowsInput): {
     if (!m || !(c.trips > 0)) continue;
     for (const q of quarters) {
       if (Math.floor(q / HOUR_MS) * HOUR_MS !== Math.floor(c.t / HOUR_MS) * HOUR_MS) continue;
-      const w = weightOf(q);
+      const w = shares.get(q) ?? 0;
       if (!(w > 0)) continue;
       const acc = perQuarter.get(q) as Map<string, number>;
       for (const [k, share] of m) {

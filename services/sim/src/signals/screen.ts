@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type CommandRecord, requireSumo, runTool } from '../build/sumo.ts';
-import { readMeasuredDemand } from './estimated-flows.ts';
+import { type HourlyOdCell, hourQuarterShares, readMeasuredDemand } from './estimated-flows.ts';
 import type { JunctionAnalysis, WorldSignals } from './plan-world.ts';
 import { summarise, verifyPlans } from './verify.ts';
 
@@ -29,16 +29,8 @@ export const SCREEN_CLASSES = [
 
 export type ScreenClass = (typeof SCREEN_CLASSES)[number][0];
 
-/** One estimated OD cell: trips of [t, t + 1 h) from one zone to another (the API's hourly point value). */
-export interface OdCell {
-  t: number;
-  origin: string;
-  destination: string;
-  trips: number;
-}
-
 export interface DemandInput {
-  cells: readonly OdCell[];
+  cells: readonly HourlyOdCell[];
   /** Zone → edges trips of the zone depart from / arrive on. */
   departEdges: ReadonlyMap<string, readonly string[]>;
   arriveEdges: ReadonlyMap<string, readonly string[]>;
@@ -80,18 +72,20 @@ export function odDemand(input: DemandInput): DemandTrip[] {
     (a, b) => a.t - b.t || a.origin.localeCompare(b.origin) || a.destination.localeCompare(b.destination),
   );
   const perPair = new Map<string, { cum: number; k: number }>();
+  // the simulated window's whole quarters, each with its share of its hour
+  const windowQuarters: number[] = [];
+  for (let q = Math.ceil(input.startMs / QUARTER_MS) * QUARTER_MS; q + QUARTER_MS <= endMs; q += QUARTER_MS) {
+    windowQuarters.push(q);
+  }
+  const shareOf = hourQuarterShares(windowQuarters, input.quarterWeights);
   for (const c of cells) {
     const O = input.departEdges.get(c.origin) ?? [];
     const D = input.arriveEdges.get(c.destination) ?? [];
     if (O.length === 0 || D.length === 0 || c.origin === c.destination || !(c.trips > 0)) continue;
     const hour = Math.floor(c.t / HOUR_MS) * HOUR_MS;
-    const quarters = [0, 1, 2, 3]
-      .map((q) => hour + q * QUARTER_MS)
-      .filter((q) => q >= input.startMs && q + QUARTER_MS <= endMs);
+    const quarters = [0, 1, 2, 3].map((q) => hour + q * QUARTER_MS).filter((q) => shareOf.has(q));
     if (quarters.length === 0) continue;
-    const w = quarters.map((q) => input.quarterWeights.get(q) ?? 0);
-    const total = w.reduce((a, b) => a + b, 0);
-    const share = total > 0 ? w.map((x) => x / total) : w.map(() => 1 / quarters.length);
+    const share = quarters.map((q) => shareOf.get(q) as number);
     // cumulated over the pair's cells: two hours of 0.4 trips give one vehicle, not none
     const key = `${c.origin}\u0000${c.destination}`;
     const st = perPair.get(key) ?? { cum: 0, k: 1 };
